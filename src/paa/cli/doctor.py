@@ -1,0 +1,32 @@
+"""`paa doctor`: what is set up and what to do about what is not."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from paa.cli.output import console, emit_json, escape
+from paa.errors import ExitCode
+
+MARKS = {"ok": "[green]✓[/]", "info": "[dim]•[/]", "warn": "[yellow]![/]", "error": "[red]✗[/]"}
+
+
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Check paa's setup: version, paths, database, timezone and optional parts."""
+    import os
+
+    from paa.core.doctor import run_checks, settings_problem
+
+    problem = settings_problem(os.environ)
+    checks = [problem] if problem else run_checks(os.environ)
+    if as_json:
+        emit_json([check.to_json() for check in checks])
+    else:
+        out = console()
+        for check in checks:
+            out.print(f"{MARKS[check.status]} [bold]{check.name}[/]: {escape(check.detail)}")
+            if check.advice:
+                out.print(f"    [dim]→ {escape(check.advice)}[/]")
+    if any(check.status == "error" for check in checks):
+        raise typer.Exit(int(ExitCode.STORAGE if problem is None else ExitCode.CONFIG))

@@ -1,0 +1,187 @@
+"""How habits look in a terminal: tables, the recent-days strip, and log confirmations."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from paa.cli.output import console, emit_json, escape, say
+from paa.core.schedule import SHORT_DAYS
+
+if TYPE_CHECKING:
+    from paa.core.logs import LogResult
+    from paa.core.overview import HabitDetail, HabitStatus
+    from paa.db.models import Habit, HabitLog
+
+__all__ = ["escape", "render_detail", "render_history", "render_list", "render_today", "report_log"]
+
+# Each state has a glyph and a word, so the picture reads the same without colour.
+STATE_STYLE = {
+    "done": ("█", "green", "done"),
+    "partial": ("▓", "yellow", "partly"),
+    "over": ("▓", "red", "over"),
+    "skipped": ("–", "blue", "skipped"),
+    "due": ("○", "bold", "due"),
+    "missed": ("·", "red", "missed"),
+    "not_due": (" ", "dim", "not due"),
+}
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def today_text(status: HabitStatus) -> str:
+    habit = status.habit
+    glyph, style, word = STATE_STYLE[status.state]
+    if habit.kind == "measurable" and status.state != "skipped":
+        value = status.entry.value if status.entry and status.entry.value is not None else 0
+        word = f"{_number(value)}/{_number(habit.target)} {escape(habit.unit or '')}".rstrip()
+        if status.state == "done":
+            word += " ✓"
+    return f"[{style}]{glyph} {word}[/]"
+
+
+def streak_text(status: HabitStatus) -> str:
+    current = status.streaks.current
+    return f"{current.length}d" if current else "–"
+
+
+def render_list(found: list[HabitStatus]) -> None:
+    if not found:
+        say("No habits yet. Add one: [bold]paa habit add \"Drink water\" --unit glasses --target 8[/]")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("ID", "Habit", "Today", "Streak", "Schedule", "Category"):
+        table.add_column(column, justify="right" if column in ("ID", "Streak") else "left")
+    for status in found:
+        habit = status.habit
+        name = escape(habit.name) + (" [dim](archived)[/]" if habit.archived else "")
+        table.add_row(
+            str(habit.id), name, today_text(status), streak_text(status),
+            status.to_json()["schedule"]["text"], escape(habit.category or ""),
+        )  # fmt: skip
+    console().print(table)
+
+
+def render_today(day: date, found: list[HabitStatus]) -> None:
+    out = console()
+    if not found:
+        say("No habits yet. Add one: [bold]paa habit add Run --days mon,wed,fri[/]")
+        return
+    groups = {
+        "Left to do": [s for s in found if s.state in ("due", "partial")],
+        "Done": [s for s in found if s.state == "done"],
+        "Skipped": [s for s in found if s.state == "skipped"],
+        "Over the limit": [s for s in found if s.state == "over"],
+        "Not due today": [s for s in found if s.state == "not_due"],
+    }
+    due_total = len(found) - len(groups["Not due today"]) - len(groups["Skipped"])
+    out.print(f"[bold]{day.strftime('%A %d %B %Y')}[/]: {len(groups['Done'])} of {due_total} done")
+    for title, members in groups.items():
+        if not members:
+            continue
+        out.print(f"\n[bold]{title}[/]")
+        for status in members:
+            streak = status.streaks.current
+            tail = f"  [dim]streak {streak.length}d[/]" if streak else ""
+            out.print(f"  {today_text(status)}  {escape(status.habit.name)} [dim]#{status.habit.id}[/]{tail}")
+
+
+def render_detail(found: HabitDetail, week_start: str) -> None:
+    out = console()
+    status, habit = found.status, found.status.habit
+    data = status.to_json()
+    out.print(f"[bold]{escape(habit.name)}[/] [dim]#{habit.id}[/]" + (" [dim](archived)[/]" if habit.archived else ""))
+    if habit.description:
+        out.print(escape(habit.description))
+    facts = [("Schedule", data["schedule"]["text"])]
+    if habit.kind == "measurable":
+        bound = "at most" if habit.target_type == "at_most" else "at least"
+        facts.append(("Target", f"{bound} {_number(habit.target)} {escape(habit.unit or '')}".rstrip()))
+    if data["reminders"]:
+        days = ", ".join(d.capitalize() for d in data["reminder_days"]) or "on due days"
+        facts.append(("Reminders", f"{', '.join(data['reminders'])} ({days})"))
+    if habit.category:
+        facts.append(("Category", escape(habit.category)))
+    facts.append(("Today", today_text(status)))
+    streaks = status.streaks
+    facts.append(("Streak", f"{streak_text(status)} (best {streaks.best.length}d)" if streaks.best else "–"))
+    rates = "  ".join(f"{k} {_percent(v)}" for k, v in found.rates.items())
+    facts.append(("Completion", rates))
+    total = f"{found.total_done} done, {found.total_skipped} skipped"
+    if found.total_value is not None:
+        total += f", {_number(found.total_value)} {escape(habit.unit or '')} in all"
+    facts.append(("Totals", total))
+    facts.append(("Last done", found.last_done.isoformat() if found.last_done else "never"))
+    width = max(len(k) for k, _ in facts)
+    for key, value in facts:
+        out.print(f"[dim]{key.ljust(width)}[/]  {value}")
+    out.print()
+    _render_strip(found, week_start)
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def _render_strip(found: HabitDetail, week_start: str) -> None:
+    """Recent days as rows of weeks, one column per weekday."""
+    out = console()
+    first = 0 if week_start == "monday" else 6
+    order = [(first + i) % 7 for i in range(7)]
+    out.print("[dim]week of      " + " ".join(SHORT_DAYS[d][:2].capitalize() for d in order) + "[/]")
+    rows: list[list[str]] = []
+    labels: list[str] = []
+    for day, state in found.recent:
+        column = order.index(day.weekday())
+        if column == 0 or not rows:
+            rows.append(["  "] * 7)
+            labels.append((day - timedelta(days=column)).isoformat())
+        glyph, style, _ = STATE_STYLE[state]
+        rows[-1][column] = f"[{style}]{glyph}{glyph}[/]" if glyph != " " else "  "
+    for label, cells in zip(labels, rows, strict=True):
+        out.print(f"[dim]{label}[/]   " + " ".join(cells))
+    legend = "  ".join(f"[{style}]{glyph}[/] {word}" for glyph, style, word in STATE_STYLE.values() if glyph != " ")
+    out.print(f"\n[dim]{legend}[/]")
+
+
+def render_history(habit: Habit, logs: list[HabitLog]) -> None:
+    if not logs:
+        say(f"Nothing logged for {escape(habit.name)} in that range.")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold", title=escape(habit.name), title_justify="left")
+    for column in ("Day", "", "Status", "Value", "Note"):
+        table.add_column(column)
+    for row in logs:
+        value = f"{_number(row.value)} {escape(habit.unit or '')}".strip() if row.value is not None else ""
+        table.add_row(row.day.isoformat(), row.day.strftime("%a"), row.status, value, escape(row.note or ""))
+    console().print(table)
+
+
+def report_log(habit: Habit, result: LogResult, as_json: bool) -> None:
+    from paa.core.overview import log_json
+
+    row = result.log
+    if as_json:
+        emit_json({"habit": {"id": habit.id, "name": habit.name}, "outcome": result.outcome, "log": log_json(row)})
+        return
+    name, day = escape(habit.name), _day_word(row.day)
+    if result.outcome == "unchanged":
+        state = "skipped" if row.status == "skipped" else "done"
+        say(f"{name} was already {state} {day}; nothing changed.")
+    elif row.status == "skipped":
+        say(f"Skipped {name} {day}. Your streak is safe.")
+    elif habit.kind == "measurable":
+        bound = "at most " if habit.target_type == "at_most" else ""
+        say(f"Logged {name} {day}: {_number(row.value)} of {bound}{_number(habit.target)} {escape(habit.unit or '')}.")
+    else:
+        say(f"Logged {name} {day}." + (" (It was skipped before.)" if result.previous_status == "skipped" else ""))
+
+
+def _day_word(day: date) -> str:
+    return f"for {day.isoformat()} ({day.strftime('%a')})"

@@ -1,0 +1,72 @@
+"""Rendering helpers shared by the commands: the console, JSON, errors and confirmations."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from paa.errors import Aborted, PaaError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _colour_choice() -> str:
+    choice = os.environ.get("PAA_COLOR", "")
+    if choice in ("auto", "always", "never"):
+        return choice
+    try:
+        from paa.config import read_config_file, resolve_paths
+
+        return str(read_config_file(resolve_paths().config_file).get("color", "auto"))
+    except PaaError:
+        return "auto"
+
+
+@cache
+def console() -> Console:
+    """The console for human output: colour only on a terminal, never with NO_COLOR."""
+    from rich.console import Console
+
+    choice = _colour_choice()
+    if os.environ.get("NO_COLOR") or choice == "never":
+        return Console(no_color=True, highlight=False, emoji=False)
+    if choice == "always":
+        return Console(force_terminal=True, highlight=False, emoji=False)
+    return Console(highlight=False, emoji=False)
+
+
+def emit_json(data: Any) -> None:
+    """Write JSON to stdout: the machine interface, never coloured."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def say(message: str) -> None:
+    """One line of confirmation for a person (rich markup allowed)."""
+    console().print(message)
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    sys.stderr.write(f"paa: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+
+
+def confirm(question: str, *, assume_yes: bool) -> None:
+    """Ask before a destructive step; raise Aborted on no, and refuse to guess without a terminal."""
+    if assume_yes:
+        return
+    if not sys.stdin.isatty():
+        raise Aborted(f"{question} (not confirmed)", hint="run it in a terminal, or pass --yes")
+    import typer
+
+    if not typer.confirm(question, default=False):
+        raise Aborted("nothing was changed")
+
+
+def escape(text: str) -> str:
+    """Escape rich markup in user text."""
+    return text.replace("[", r"\[")

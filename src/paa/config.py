@@ -1,0 +1,241 @@
+"""Where paa keeps its files, and its settings: environment > config.toml > default."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from paa.errors import ConfigError
+
+APP_NAME = "paa"
+Scope = Literal["install", "user"]
+Source = Literal["env", "file", "stored", "default", "detected"]
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders and files paa reads and writes."""
+
+    data_dir: Path
+    config_dir: Path
+    cache_dir: Path
+    log_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def database_file(self) -> Path:
+        return self.data_dir / "paa.db"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+
+def resolve_paths(environ: Mapping[str, str] | None = None) -> Paths:
+    """Return paa's paths: all under `PAA_HOME` when it is set, else the platform's folders."""
+    env = os.environ if environ is None else environ
+    home = env.get("PAA_HOME")
+    if home:
+        root = Path(home).expanduser()
+        return Paths(root, root, root / "cache", root / "logs")
+    import platformdirs
+
+    dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
+    return Paths(
+        Path(dirs.user_data_dir),
+        Path(dirs.user_config_dir),
+        Path(dirs.user_cache_dir),
+        Path(dirs.user_log_dir),
+    )
+
+
+def parse_hhmm(value: str) -> str:
+    parts = value.strip().split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ValueError("must be a time as HH:MM, e.g. 21:30")
+    hour, minute = int(parts[0]), int(parts[1])
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValueError("must be a time between 00:00 and 23:59")
+    return f"{hour:02d}:{minute:02d}"
+
+
+class Settings(BaseModel):
+    """Every setting paa knows; each field's docstring is its documentation."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    database_url: str | None = None
+    """SQLAlchemy URL of the database; unset means the SQLite file in the data folder."""
+
+    color: Literal["auto", "always", "never"] = "auto"
+    """Colour in human output: auto (only on a terminal, never with NO_COLOR), always or never."""
+
+    timezone: str | None = None
+    """Your IANA time zone, e.g. Europe/Berlin; detected from the system on first use."""
+
+    day_start_hour: int = Field(default=0, ge=0, le=23)
+    """Hour (0-23) at which your day begins: with 4, a log at 01:30 counts for the day before."""
+
+    week_start: Literal["monday", "sunday"] = "monday"
+    """First day of the week in calendars and weekly figures."""
+
+    checkin_time: str = "21:00"
+    """Local time (HH:MM) of the daily check-in prompt."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from exc
+        return value
+
+    @field_validator("checkin_time")
+    @classmethod
+    def _valid_time(cls, value: str) -> str:
+        return parse_hhmm(value)
+
+
+# Keys people type, mapped to Settings fields. User-scope keys are stored per user in the
+# database; a value for them in config.toml is the default given to new users.
+KEYS: dict[str, str] = {
+    "database.url": "database_url",
+    "color": "color",
+    "timezone": "timezone",
+    "day_start_hour": "day_start_hour",
+    "week_start": "week_start",
+    "checkin.time": "checkin_time",
+}
+SCOPES: dict[str, Scope] = {
+    "database_url": "install",
+    "color": "install",
+    "timezone": "user",
+    "day_start_hour": "user",
+    "week_start": "user",
+    "checkin_time": "user",
+}
+ENV_ALIASES: dict[str, str] = {"database_url": "PAA_DB_URL"}
+_FIELD_TO_KEY = {field: key for key, field in KEYS.items()}
+
+
+def field_for_key(key: str) -> str:
+    """Return the Settings field a user-typed key names; `checkin.time` and `checkin_time` both work."""
+    wanted = key.strip().lower().replace("-", "_")
+    for known, field in KEYS.items():
+        if wanted in (known, field, known.replace(".", "_")):
+            return field
+    raise ConfigError(f"unknown setting {key!r}", hint=f"known settings: {', '.join(KEYS)}")
+
+
+def key_for_field(field: str) -> str:
+    return _FIELD_TO_KEY[field]
+
+
+def env_name(field: str) -> str:
+    return "PAA_" + field.upper()
+
+
+def validate_value(field: str, raw: Any) -> Any:
+    """Check one value for a field and return it in its stored form, or raise ConfigError naming the key."""
+    try:
+        checked = Settings.model_validate({field: raw})
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{key_for_field(field)}: {reason} (got {raw!r})") from None
+    return getattr(checked, field)
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Return the settings stored in config.toml as {field: value}; unknown keys are errors."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix or remove the file") from None
+    values: dict[str, Any] = {}
+    for dotted, value in _flatten(raw).items():
+        try:
+            field = field_for_key(dotted)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc.message}", hint=exc.hint) from None
+        values[field] = validate_value(field, value)
+    return values
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Settings with where each value came from."""
+
+    settings: Settings
+    sources: dict[str, Source]
+    file_values: dict[str, Any]
+    env_values: dict[str, Any]
+
+
+def load_settings(paths: Paths, environ: Mapping[str, str] | None = None) -> LoadedSettings:
+    """Merge defaults, config.toml and PAA_* variables, validating each value."""
+    env = os.environ if environ is None else environ
+    file_values = read_config_file(paths.config_file)
+    env_values: dict[str, Any] = {}
+    for field in KEYS.values():
+        for name in (env_name(field), ENV_ALIASES.get(field)):
+            if name and env.get(name, "") != "":
+                try:
+                    env_values[field] = validate_value(field, env[name])
+                except ConfigError as exc:
+                    raise ConfigError(f"environment variable {name}: {exc.message}") from None
+                break
+    merged = {**file_values, **env_values}
+    sources: dict[str, Source] = {field: "default" for field in KEYS.values()}
+    sources.update({field: "file" for field in file_values})
+    sources.update({field: "env" for field in env_values})
+    return LoadedSettings(Settings(**merged), sources, file_values, env_values)
+
+
+def write_config_value(paths: Paths, field: str, value: Any | None) -> None:
+    """Store (or with None, remove) one install-scope value in config.toml, atomically."""
+    import tomli_w
+
+    path = paths.config_file
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix or remove the file") from None
+    parts = key_for_field(field).split(".")
+    table = raw
+    for part in parts[:-1]:
+        table = table.setdefault(part, {})
+    if value is None:
+        table.pop(parts[-1], None)
+    else:
+        table[parts[-1]] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""The domain of paa: pure functions and functions over a Context; no interface code."""

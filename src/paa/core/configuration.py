@@ -1,0 +1,102 @@
+"""Reading and changing settings: install-wide ones live in config.toml, personal ones per user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import select
+
+from paa.config import (
+    KEYS,
+    SCOPES,
+    LoadedSettings,
+    Paths,
+    Scope,
+    Settings,
+    Source,
+    env_name,
+    field_for_key,
+    validate_value,
+    write_config_value,
+)
+from paa.core.context import Context
+from paa.core.users import resolve_preference, set_preference, stored_preferences
+from paa.db.models import UserPreference
+
+
+@dataclass(frozen=True)
+class SettingView:
+    key: str
+    value: Any
+    source: Source
+    scope: Scope
+    description: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "value": self.value,
+            "source": self.source,
+            "scope": self.scope,
+            "description": self.description,
+        }
+
+
+def describe(field: str) -> str:
+    return Settings.model_fields[field].description or ""
+
+
+def settings_view(loaded: LoadedSettings, stored: dict[str, Any] | None = None) -> list[SettingView]:
+    """Every setting with its effective value and where it came from."""
+    views = []
+    for key, field in KEYS.items():
+        scope = SCOPES[field]
+        if scope == "user" and stored is not None:
+            value, source = resolve_preference(field, loaded, stored)
+        else:
+            value, source = getattr(loaded.settings, field), loaded.sources[field]
+        views.append(SettingView(key, value, source, scope, describe(field)))
+    return views
+
+
+def current_settings(ctx: Context) -> list[SettingView]:
+    return settings_view(ctx.loaded, stored_preferences(ctx.session, ctx.user_id))
+
+
+def set_install_setting(paths: Paths, field: str, raw: Any) -> Any:
+    """Validate and store an install-wide setting in config.toml; return the stored value."""
+    value = validate_value(field, raw)
+    write_config_value(paths, field, value)
+    return value
+
+
+def set_user_setting(ctx: Context, field: str, raw: Any) -> Any:
+    value = validate_value(field, raw)
+    set_preference(ctx.session, ctx.user_id, field, value, ctx.clock)
+    return value
+
+
+def unset_user_setting(ctx: Context, field: str) -> None:
+    row = ctx.session.exec(
+        select(UserPreference).where(UserPreference.user_id == ctx.user_id, UserPreference.key == field)
+    ).first()
+    if row is not None:
+        ctx.session.delete(row)
+
+
+def overriding_env(loaded: LoadedSettings, field: str) -> str | None:
+    """Name of the environment variable that overrides this setting right now, if any."""
+    return env_name(field) if field in loaded.env_values else None
+
+
+__all__ = [
+    "SettingView",
+    "current_settings",
+    "field_for_key",
+    "overriding_env",
+    "set_install_setting",
+    "set_user_setting",
+    "settings_view",
+    "unset_user_setting",
+]

@@ -1,0 +1,51 @@
+"""Day expressions people type: today, yesterday, -3, a weekday name, or an ISO date."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from paa.errors import InvalidInput
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAY_HELP = "today, yesterday, -N (N days ago), a weekday name (its last occurrence) or YYYY-MM-DD"
+
+
+def weekday_index(word: str) -> int | None:
+    """Return 0-6 for a weekday name or an unambiguous prefix of at least 2 letters (`mo`, `tues`)."""
+    text = word.strip().lower()
+    if len(text) < 2:
+        return None
+    matches = [i for i, name in enumerate(WEEKDAYS) if name.startswith(text)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def parse_day(text: str, today: date, *, allow_future: bool = False) -> date:
+    """Turn a day expression into a date relative to `today`; the future is refused unless allowed."""
+    raw = text.strip().lower()
+    if not raw:
+        raise InvalidInput("empty date", hint=f"use {DAY_HELP}")
+    day = _parse(raw, today)
+    if day is None:
+        raise InvalidInput(f"cannot read {text!r} as a day", hint=f"use {DAY_HELP}")
+    if day > today and not allow_future:
+        raise InvalidInput(f"{day.isoformat()} is in the future", hint="only today and past days can be logged")
+    return day
+
+
+def _parse(raw: str, today: date) -> date | None:
+    if raw in ("today", "now", "0"):
+        return today
+    if raw == "yesterday":
+        return today - timedelta(days=1)
+    if raw.startswith("-") and raw[1:].isdigit():
+        offset = int(raw[1:])
+        if offset > 100_000:
+            return None
+        return today - timedelta(days=offset)
+    weekday = weekday_index(raw)
+    if weekday is not None:
+        return today - timedelta(days=(today.weekday() - weekday) % 7)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None

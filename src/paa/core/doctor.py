@@ -1,0 +1,119 @@
+"""Health checks for `paa doctor`: what is set up, what is missing, and what to do about it."""
+
+from __future__ import annotations
+
+import importlib.util
+import platform
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from paa import __version__
+from paa.config import Paths, load_settings, resolve_paths
+from paa.errors import PaaError
+
+Status = Literal["ok", "info", "warn", "error"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    advice: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "detail": self.detail, "advice": self.advice}
+
+
+def run_checks(environ: Mapping[str, str]) -> list[Check]:
+    """Every check, in the order shown; a broken part is reported, never raised."""
+    checks = [
+        Check("version", "info", f"paa {__version__}, Python {platform.python_version()} on {sys.platform}"),
+    ]
+    paths = resolve_paths(environ)
+    checks.append(Check("paths", "info", _paths_text(paths)))
+    checks.extend(_database_checks(environ))
+    checks.append(_api_key_check(environ))
+    checks.append(_embeddings_check())
+    checks.append(_notifications_check())
+    return checks
+
+
+def _paths_text(paths: Paths) -> str:
+    return f"data {paths.data_dir}; config {paths.config_file}; cache {paths.cache_dir}; logs {paths.log_dir}"
+
+
+def _database_checks(environ: Mapping[str, str]) -> list[Check]:
+    from sqlalchemy import text
+
+    from paa.core.context import database_url, open_context
+    from paa.db.revisions import HEAD
+
+    try:
+        with open_context(environ=environ) as ctx:
+            url = database_url(ctx.paths, ctx.loaded)
+            revision = ctx.session.exec(text("SELECT version_num FROM alembic_version")).scalar_one()  # type: ignore[call-overload]
+            journal = ""
+            if url.startswith("sqlite"):
+                mode = ctx.session.exec(text("PRAGMA journal_mode")).scalar_one()  # type: ignore[call-overload]
+                journal = f", journal {mode}"
+            prefs = ctx.prefs
+            return [
+                Check("database", "ok", f"{_redact(url)} at schema {revision} (latest {HEAD}{journal})"),
+                Check(
+                    "timezone", "ok",
+                    f"{prefs.timezone}, day starts at {prefs.day_start_hour:02d}:00, weeks start on {prefs.week_start}",
+                    None if prefs.timezone != "UTC" else "if UTC is not your zone: paa config set timezone Europe/Berlin",
+                ),  # fmt: skip
+            ]
+    except PaaError as exc:
+        return [Check("database", "error", exc.message, exc.hint)]
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def _api_key_check(environ: Mapping[str, str]) -> Check:
+    if environ.get("ANTHROPIC_API_KEY"):
+        return Check("api key", "ok", "ANTHROPIC_API_KEY is set (chat uses Claude)")
+    return Check(
+        "api key", "warn", "no Anthropic API key: chat will run offline",
+        "export ANTHROPIC_API_KEY=... to talk to Claude",
+    )  # fmt: skip
+
+
+def _embeddings_check() -> Check:
+    if importlib.util.find_spec("chromadb") is None:
+        return Check(
+            "embeddings", "warn", "chromadb is not installed: memory search uses SQLite full-text search only",
+            "semantic memory arrives with `paa chat`; nothing to do yet",
+        )  # fmt: skip
+    return Check("embeddings", "ok", "chromadb is installed")
+
+
+def _notifications_check() -> Check:
+    if shutil.which("notify-send") or shutil.which("osascript"):
+        return Check("notifications", "ok", "desktop notifications available")
+    return Check(
+        "notifications", "warn", "no desktop notifier found (notify-send / osascript)",
+        "reminders can use ntfy, a webhook or email instead once the daemon arrives",
+    )  # fmt: skip
+
+
+def settings_problem(environ: Mapping[str, str]) -> Check | None:
+    """A configuration error, reported as a check rather than raised."""
+    try:
+        load_settings(resolve_paths(environ), environ)
+    except PaaError as exc:
+        return Check("config", "error", exc.message, exc.hint)
+    return None

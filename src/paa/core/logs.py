@@ -1,0 +1,148 @@
+"""Habit logs: one row per habit and local day; done (with a value when measurable) or skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from sqlmodel import col, select
+
+from paa.core import validate
+from paa.core.context import Context
+from paa.core.progress import Entry
+from paa.db.models import Habit, HabitLog
+from paa.errors import InvalidInput, NotFound
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class LogResult:
+    """What a log or skip did: the row as it is now, and what it was before."""
+
+    log: HabitLog
+    outcome: Outcome
+    previous_status: str | None
+    previous_value: float | None
+
+
+def _get_log(ctx: Context, habit: Habit, day: date) -> HabitLog | None:
+    return ctx.session.exec(
+        select(HabitLog).where(
+            HabitLog.user_id == ctx.user_id, HabitLog.habit_id == habit.id, HabitLog.day == day
+        )
+    ).first()
+
+
+def _join_notes(old: str | None, new: str | None) -> str | None:
+    if not new:
+        return old
+    if not old or old == new:
+        return new
+    return validate.clean_text(f"{old}; {new}", "note", 2000, multiline=True)
+
+
+def log_habit(
+    ctx: Context,
+    habit: Habit,
+    day: date,
+    *,
+    value: float | None = None,
+    note: str | None = None,
+    replace: bool = False,
+) -> LogResult:
+    """Mark a habit done on a day. A measurable value adds to the day's total unless `replace`."""
+    note = validate.optional_text(note, "note", 2000, multiline=True)
+    if habit.kind == "measurable":
+        if value is None:
+            raise InvalidInput(
+                f"{habit.name} is measured in {habit.unit or 'units'}; give a value",
+                hint=f"e.g. paa habit log {habit.id} 3",
+            )
+        value = validate.amount(value)
+    elif value is not None:
+        raise InvalidInput(f"{habit.name} is a yes/no habit and takes no value", hint="drop the value")
+    row = _get_log(ctx, habit, day)
+    now = ctx.now()
+    if row is None:
+        row = HabitLog(
+            user_id=ctx.user_id, habit_id=habit.id, day=day, status="done",
+            value=value, note=note, created_at=now, updated_at=now,
+        )  # fmt: skip
+        ctx.session.add(row)
+        ctx.session.flush()
+        return LogResult(row, "created", None, None)
+    previous_status, previous_value = row.status, row.value
+    if habit.kind == "boolean" and row.status == "done" and not note:
+        return LogResult(row, "unchanged", previous_status, previous_value)
+    if habit.kind == "measurable":
+        base = 0.0 if replace or row.status != "done" else row.value or 0.0
+        row.value = validate.amount(base + (value or 0.0), "the day's total")
+    row.status = "done"
+    row.note = _join_notes(row.note, note)
+    row.updated_at = now
+    ctx.session.add(row)
+    ctx.session.flush()
+    return LogResult(row, "updated", previous_status, previous_value)
+
+
+def skip_habit(ctx: Context, habit: Habit, day: date, *, note: str | None = None) -> LogResult:
+    """Mark a day as deliberately skipped: it neither counts nor breaks a streak."""
+    note = validate.optional_text(note, "note", 2000, multiline=True)
+    row = _get_log(ctx, habit, day)
+    now = ctx.now()
+    if row is None:
+        row = HabitLog(
+            user_id=ctx.user_id, habit_id=habit.id, day=day, status="skipped",
+            note=note, created_at=now, updated_at=now,
+        )  # fmt: skip
+        ctx.session.add(row)
+        ctx.session.flush()
+        return LogResult(row, "created", None, None)
+    previous_status, previous_value = row.status, row.value
+    if row.status == "skipped" and not note:
+        return LogResult(row, "unchanged", previous_status, previous_value)
+    row.status, row.value = "skipped", None
+    row.note = _join_notes(row.note, note)
+    row.updated_at = now
+    ctx.session.add(row)
+    ctx.session.flush()
+    return LogResult(row, "updated", previous_status, previous_value)
+
+
+def unlog_habit(ctx: Context, habit: Habit, day: date) -> HabitLog:
+    """Remove what was recorded for a habit on a day, and return it."""
+    row = _get_log(ctx, habit, day)
+    if row is None:
+        raise NotFound(f"nothing is logged for {habit.name} on {day.isoformat()}")
+    ctx.session.delete(row)
+    ctx.session.flush()
+    return row
+
+
+def history(ctx: Context, habit: Habit, start: date | None = None, end: date | None = None) -> list[HabitLog]:
+    """The habit's logs between two days (inclusive), newest first."""
+    if start is not None and end is not None and start > end:
+        raise InvalidInput(f"--from ({start.isoformat()}) is after --to ({end.isoformat()})")
+    query = select(HabitLog).where(HabitLog.user_id == ctx.user_id, HabitLog.habit_id == habit.id)
+    if start is not None:
+        query = query.where(HabitLog.day >= start)
+    if end is not None:
+        query = query.where(HabitLog.day <= end)
+    return list(ctx.session.exec(query.order_by(col(HabitLog.day).desc())).all())
+
+
+def entries_by_habit(ctx: Context, habit_ids: list[int], since: date | None = None) -> dict[int, dict[date, Entry]]:
+    """Each habit's entries by day, read in one query of plain columns (no ORM objects)."""
+    result: dict[int, dict[date, Entry]] = {habit_id: {} for habit_id in habit_ids}
+    if not habit_ids:
+        return result
+    query = select(HabitLog.habit_id, HabitLog.day, HabitLog.status, HabitLog.value).where(
+        HabitLog.user_id == ctx.user_id, col(HabitLog.habit_id).in_(habit_ids)
+    )
+    if since is not None:
+        query = query.where(HabitLog.day >= since)
+    for habit_id, day, status, value in ctx.session.exec(query).all():
+        result[habit_id][day] = Entry(status, value)
+    return result

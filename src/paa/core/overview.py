@@ -1,0 +1,150 @@
+"""Where each habit stands: today's state, streaks and recent days, ready for any interface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from paa.clock import habit_day
+from paa.core.context import Context
+from paa.core.habits import rule_of, schedule_of
+from paa.core.logs import entries_by_habit
+from paa.core.progress import DayState, Entry, Streaks, completion_rate, day_state, streaks
+from paa.core.schedule import SHORT_DAYS, bits_to_weekdays
+from paa.db.models import Habit, HabitLog
+
+
+def habit_json(habit: Habit) -> dict[str, Any]:
+    """The stable JSON form of a habit's definition (documented in docs/json.md)."""
+    return {
+        "id": habit.id,
+        "name": habit.name,
+        "description": habit.description,
+        "category": habit.category,
+        "color": habit.color,
+        "kind": habit.kind,
+        "unit": habit.unit,
+        "target": habit.target,
+        "target_type": habit.target_type if habit.kind == "measurable" else None,
+        "schedule": schedule_of(habit).to_json(),
+        "reminders": habit.reminder_times.split(",") if habit.reminder_times else [],
+        "reminder_days": [SHORT_DAYS[d] for d in sorted(bits_to_weekdays(habit.reminder_days))],
+        "archived": habit.archived,
+        "created_at": habit.created_at.isoformat(),
+    }
+
+
+def log_json(log: HabitLog) -> dict[str, Any]:
+    return {"day": log.day.isoformat(), "status": log.status, "value": log.value, "note": log.note}
+
+
+@dataclass(frozen=True)
+class HabitStatus:
+    """One habit as of one day."""
+
+    habit: Habit
+    day: date
+    state: DayState
+    entry: Entry | None
+    streaks: Streaks
+    first_day: date
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **habit_json(self.habit),
+            "today": {
+                "day": self.day.isoformat(),
+                "state": self.state,
+                "value": self.entry.value if self.entry else None,
+            },
+            "streak": self.streaks.to_json(),
+        }
+
+
+def first_day(ctx: Context, habit: Habit, entries: dict[date, Entry]) -> date:
+    """The first day a habit counts from: its creation day, or an earlier backfilled log."""
+    created = habit_day(habit.created_at, ctx.prefs.zone, ctx.prefs.day_start_hour)
+    return min([created, *entries.keys()])
+
+
+def statuses(ctx: Context, habits: list[Habit], day: date | None = None) -> list[HabitStatus]:
+    """Today's (or `day`'s) state and streaks for each habit, reading all logs in one query."""
+    as_of = day or ctx.today()
+    by_habit = entries_by_habit(ctx, [h.id for h in habits if h.id is not None])
+    result = []
+    for habit in habits:
+        assert habit.id is not None
+        entries = by_habit[habit.id]
+        rule = rule_of(habit)
+        start = first_day(ctx, habit, entries)
+        result.append(
+            HabitStatus(
+                habit=habit,
+                day=as_of,
+                state=day_state(rule, entries, as_of, as_of),
+                entry=entries.get(as_of),
+                streaks=streaks(rule, entries, start, as_of),
+                first_day=start,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class HabitDetail:
+    """Everything `habit show` presents: status, recent weeks and key figures."""
+
+    status: HabitStatus
+    recent: list[tuple[date, DayState]]
+    total_done: int
+    total_skipped: int
+    rates: dict[str, float | None]
+    total_value: float | None
+    last_done: date | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.status.to_json(),
+            "recent": [{"day": d.isoformat(), "state": s} for d, s in self.recent],
+            "stats": {
+                "total_done": self.total_done,
+                "total_skipped": self.total_skipped,
+                "total_value": self.total_value,
+                "last_done": self.last_done.isoformat() if self.last_done else None,
+                "completion": self.rates,
+                "first_day": self.status.first_day.isoformat(),
+            },
+        }
+
+
+def detail(ctx: Context, habit: Habit, weeks: int = 8) -> HabitDetail:
+    """A habit's details as of today, with the last `weeks` weeks day by day."""
+    assert habit.id is not None
+    today = ctx.today()
+    entries = entries_by_habit(ctx, [habit.id])[habit.id]
+    status = statuses(ctx, [habit], today)[0]
+    rule = rule_of(habit)
+    # The strip ends today and starts on the user's week start, so columns line up by weekday.
+    week_start = 0 if ctx.prefs.week_start == "monday" else 6
+    start = today - timedelta(days=7 * (weeks - 1) + (today.weekday() - week_start) % 7)
+    recent = [(d, day_state(rule, entries, d, today)) for d in _days(max(start, status.first_day), today)]
+    done_days = [d for d, e in entries.items() if rule.meets(e)]
+    rates = {
+        f"{n}d": completion_rate(rule, entries, status.first_day, today, n) for n in (7, 30, 90)
+    }
+    rates["all"] = completion_rate(rule, entries, status.first_day, today, (today - status.first_day).days + 1)
+    total_value = sum(e.value or 0.0 for e in entries.values()) if habit.kind == "measurable" else None
+    return HabitDetail(
+        status=status,
+        recent=recent,
+        total_done=len(done_days),
+        total_skipped=sum(e.status == "skipped" for e in entries.values()),
+        rates=rates,
+        total_value=total_value,
+        last_done=max(done_days, default=None),
+    )
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]

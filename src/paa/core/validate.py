@@ -1,0 +1,76 @@
+"""Checks for user-supplied text and numbers, applied at the core boundary for every interface."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+from paa.errors import InvalidInput
+
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+NAMED_COLOURS = frozenset(
+    "red orange yellow green teal cyan blue purple magenta pink brown grey white".split()
+)
+MAX_VALUE = 1_000_000_000.0
+
+
+def clean_text(value: str, field: str, max_length: int, *, multiline: bool = False) -> str:
+    """Return `value` normalised (NFC, trimmed), or raise InvalidInput naming the field."""
+    text = unicodedata.normalize("NFC", value).strip()
+    if not text:
+        raise InvalidInput(f"{field} cannot be empty")
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} is too long ({len(text)} characters; the limit is {max_length})")
+    allowed = "\n\t" if multiline else ""
+    for char in text:
+        if char not in allowed and unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            if unicodedata.category(char) == "Cf" and char == "\u200d":
+                continue  # zero-width joiner: part of many emoji
+            raise InvalidInput(f"{field} contains a control or invisible character (U+{ord(char):04X})")
+    return text
+
+
+def optional_text(value: str | None, field: str, max_length: int, *, multiline: bool = False) -> str | None:
+    """Like clean_text, but None or blank means no value."""
+    if value is None or not value.strip():
+        return None
+    return clean_text(value, field, max_length, multiline=multiline)
+
+
+def habit_name(value: str) -> str:
+    name = clean_text(value, "habit name", 100)
+    if name.isdigit():
+        raise InvalidInput("a habit name cannot be only digits", hint="digits name a habit by its id")
+    return name
+
+
+def colour(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    text = value.strip().lower()
+    if text in NAMED_COLOURS or _HEX_COLOUR.match(text):
+        return text
+    raise InvalidInput(
+        f"unknown colour {value!r}",
+        hint=f"use #rrggbb or one of: {', '.join(sorted(NAMED_COLOURS))}",
+    )
+
+
+def amount(value: float, field: str = "value", *, allow_zero: bool = True) -> float:
+    """Check a measured amount: a finite, non-negative number of sane size."""
+    if not math.isfinite(value):
+        raise InvalidInput(f"{field} must be a finite number")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InvalidInput(f"{field} must be {'zero or more' if allow_zero else 'more than zero'} (got {value:g})")
+    if value > MAX_VALUE:
+        raise InvalidInput(f"{field} is too large (got {value:g})")
+    return float(value)
+
+
+def parse_number(text: str, field: str = "value") -> float:
+    """Parse a number typed by a person; `3`, `2.5` and `2,5` all work."""
+    try:
+        return float(text.strip().replace(",", "."))
+    except ValueError:
+        raise InvalidInput(f"{field} must be a number (got {text!r})") from None

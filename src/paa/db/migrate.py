@@ -1,0 +1,103 @@
+"""Bring a database to the schema of this version: cheap when current, careful when not."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from paa.db.revisions import HEAD, REVISIONS
+from paa.errors import StorageError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the stored revision, or None for a database paa has never set up."""
+    with engine.connect() as conn:
+        try:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise StorageError(f"cannot read the database: {exc.orig}") from None
+    return row[0] if row else None
+
+
+def ensure_current(engine: Engine, backup_dir: Path, lock_file: Path | None = None) -> str:
+    """Upgrade the database to HEAD if it is behind; refuse one made by a newer paa."""
+    revision = current_revision(engine)
+    if revision == HEAD:
+        return revision
+    _refuse_unknown(revision)
+    with _exclusive(lock_file):
+        revision = current_revision(engine)  # another process may have upgraded meanwhile
+        if revision == HEAD:
+            return revision
+        _refuse_unknown(revision)
+        if revision is not None and engine.url.get_backend_name() == "sqlite":
+            backup_sqlite(engine, backup_dir, revision)
+        upgrade(engine)
+    return HEAD
+
+
+def _refuse_unknown(revision: str | None) -> None:
+    if revision is not None and revision not in REVISIONS:
+        raise StorageError(
+            f"the database is at schema {revision!r}, newer than this paa understands",
+            hint="upgrade paa (pip install -U paa); the database was not touched",
+        )
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Run the Alembic migrations up to `target` on this engine."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, target)
+
+
+def backup_sqlite(engine: Engine, backup_dir: Path, revision: str) -> Path:
+    """Copy the SQLite file aside with the online backup API, so the copy is consistent."""
+    source = engine.url.database
+    if not source or source == ":memory:":
+        raise StorageError("cannot back up an in-memory database")
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = backup_dir / f"paa-{revision}-{stamp}.db"
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
+
+
+@contextmanager
+def _exclusive(lock_file: Path | None) -> Iterator[None]:
+    """Hold an inter-process lock so that only one process migrates at a time."""
+    if lock_file is None:
+        yield
+        return
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # Windows: SQLite's own locking has to do
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

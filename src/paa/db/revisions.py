@@ -1,0 +1,8 @@
+"""The migration revisions this version of paa knows, oldest first.
+
+Kept apart from the Alembic scripts so that opening a current database never imports Alembic;
+a test checks that this list matches the scripts in migrations/versions.
+"""
+
+REVISIONS: tuple[str, ...] = ("0001_initial",)
+HEAD = REVISIONS[-1]

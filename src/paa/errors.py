@@ -1,0 +1,66 @@
+"""Errors that paa reports to people: each kind carries an exit code and a hint."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes; documented in docs/exit-codes.md."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    INVALID_INPUT = 3
+    NOT_FOUND = 4
+    CONFLICT = 5
+    STORAGE = 6
+    CONFIG = 7
+    ABORTED = 130
+
+
+class PaaError(Exception):
+    """An error with a one-line message and an optional hint on what to do next."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InvalidInput(PaaError):
+    """A value given by the user cannot be accepted."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
+class NotFound(PaaError):
+    """The thing named does not exist."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class Conflict(PaaError):
+    """The request clashes with what is stored (duplicate name, ambiguous name, ...)."""
+
+    exit_code = ExitCode.CONFLICT
+
+
+class StorageError(PaaError):
+    """The database cannot be opened, migrated or written."""
+
+    exit_code = ExitCode.STORAGE
+
+
+class ConfigError(PaaError):
+    """A configuration key or value is not valid."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class Aborted(PaaError):
+    """The user declined a confirmation."""
+
+    exit_code = ExitCode.ABORTED
