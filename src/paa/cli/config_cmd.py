@@ -12,7 +12,9 @@ KeyArg = Annotated[str, typer.Argument(help="Setting name, e.g. timezone or chec
 
 
 def create() -> typer.Typer:
-    app = typer.Typer(help="Show and change settings (environment > stored > config.toml > default).", no_args_is_help=True)
+    app = typer.Typer(
+        help="Show and change settings (environment > stored > config.toml > default).", no_args_is_help=True
+    )
     app.command("show")(show)
     app.command("get")(get)
     app.command("set")(set_)

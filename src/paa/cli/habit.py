@@ -292,7 +292,9 @@ def _set_archived(habit: str, archived: bool) -> None:
     from paa.cli.habit_views import escape
 
     word = "Archived" if archived else "Restored"
-    say(f"{word} {escape(found.name)}." + (" Its history is kept; `paa habit list --all` shows it." if archived else ""))
+    say(
+        f"{word} {escape(found.name)}." + (" Its history is kept; `paa habit list --all` shows it." if archived else "")
+    )
 
 
 def archive(habit: HabitArg) -> None:

@@ -49,7 +49,7 @@ def streak_text(status: HabitStatus) -> str:
 
 def render_list(found: list[HabitStatus]) -> None:
     if not found:
-        say("No habits yet. Add one: [bold]paa habit add \"Drink water\" --unit glasses --target 8[/]")
+        say('No habits yet. Add one: [bold]paa habit add "Drink water" --unit glasses --target 8[/]')
         return
     from rich.table import Table
 

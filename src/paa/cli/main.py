@@ -52,14 +52,26 @@ def _root(
         raise typer.Exit()
 
 
+def _report_usage(exc: typer.TyperException) -> int:
+    """Report a command-line mistake in one line; a bare command group prints its help instead."""
+    from paa.cli.output import print_error
+
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        typer.echo(ctx.get_help())
+        return int(ExitCode.OK)
+    where = ctx.command_path if ctx is not None else "paa"
+    message = exc.format_message().strip().splitlines()[0] if exc.format_message().strip() else "invalid usage"
+    print_error(message, f"see `{where} --help`" if exc.exit_code == ExitCode.USAGE else None)
+    return int(exc.exit_code)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Run paa and exit with its documented exit code."""
     sys.exit(main(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
-    import click
-
     from paa.cli.output import print_error
 
     command = typer.main.get_command(create_app())
@@ -68,17 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     except PaaError as exc:
         print_error(exc.message, exc.hint)
         return int(exc.exit_code)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        typer.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
-        return int(ExitCode.USAGE)
-    except click.UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx else "paa"
-        print_error(exc.format_message().splitlines()[0], f"see `{where} --help`")
-        return int(ExitCode.USAGE)
-    except click.ClickException as exc:
-        print_error(exc.format_message())
-        return int(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt, EOFError):
+    except typer.TyperException as exc:
+        return _report_usage(exc)
+    except (typer.Abort, KeyboardInterrupt, EOFError):
         print_error("aborted")
         return int(ExitCode.ABORTED)
     except BrokenPipeError:

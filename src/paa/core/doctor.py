@@ -61,13 +61,13 @@ def _database_checks(environ: Mapping[str, str]) -> list[Check]:
                 mode = ctx.session.exec(text("PRAGMA journal_mode")).scalar_one()  # type: ignore[call-overload]
                 journal = f", journal {mode}"
             prefs = ctx.prefs
+            zone_advice = "if UTC is not your zone: paa config set timezone Europe/Berlin"
+            zone_text = (
+                f"{prefs.timezone}, day starts at {prefs.day_start_hour:02d}:00, weeks start on {prefs.week_start}"
+            )
             return [
                 Check("database", "ok", f"{_redact(url)} at schema {revision} (latest {HEAD}{journal})"),
-                Check(
-                    "timezone", "ok",
-                    f"{prefs.timezone}, day starts at {prefs.day_start_hour:02d}:00, weeks start on {prefs.week_start}",
-                    None if prefs.timezone != "UTC" else "if UTC is not your zone: paa config set timezone Europe/Berlin",
-                ),  # fmt: skip
+                Check("timezone", "ok", zone_text, zone_advice if prefs.timezone in ("UTC", "Etc/UTC") else None),
             ]
     except PaaError as exc:
         return [Check("database", "error", exc.message, exc.hint)]

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from paa.config import parse_hhmm
@@ -169,14 +170,12 @@ def set_archived(ctx: Context, habit: Habit, archived: bool) -> Habit:
 
 def delete_habit(ctx: Context, habit: Habit) -> int:
     """Delete a habit and its logs; return how many logs went with it."""
-    logs = ctx.session.exec(
-        select(HabitLog).where(HabitLog.habit_id == habit.id, HabitLog.user_id == ctx.user_id)
-    ).all()
-    for log in logs:
-        ctx.session.delete(log)
+    removed = ctx.session.execute(
+        delete(HabitLog).where(col(HabitLog.habit_id) == habit.id, col(HabitLog.user_id) == ctx.user_id)
+    )
     ctx.session.delete(habit)
     ctx.session.flush()
-    return len(logs)
+    return int(removed.rowcount or 0)
 
 
 def list_habits(ctx: Context, *, include_archived: bool = False, category: str | None = None) -> list[Habit]:

@@ -29,9 +29,7 @@ class LogResult:
 
 def _get_log(ctx: Context, habit: Habit, day: date) -> HabitLog | None:
     return ctx.session.exec(
-        select(HabitLog).where(
-            HabitLog.user_id == ctx.user_id, HabitLog.habit_id == habit.id, HabitLog.day == day
-        )
+        select(HabitLog).where(HabitLog.user_id == ctx.user_id, HabitLog.habit_id == habit.id, HabitLog.day == day)
     ).first()
 
 

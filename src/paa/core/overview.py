@@ -130,9 +130,7 @@ def detail(ctx: Context, habit: Habit, weeks: int = 8) -> HabitDetail:
     start = today - timedelta(days=7 * (weeks - 1) + (today.weekday() - week_start) % 7)
     recent = [(d, day_state(rule, entries, d, today)) for d in _days(max(start, status.first_day), today)]
     done_days = [d for d, e in entries.items() if rule.meets(e)]
-    rates = {
-        f"{n}d": completion_rate(rule, entries, status.first_day, today, n) for n in (7, 30, 90)
-    }
+    rates = {f"{n}d": completion_rate(rule, entries, status.first_day, today, n) for n in (7, 30, 90)}
     rates["all"] = completion_rate(rule, entries, status.first_day, today, (today - status.first_day).days + 1)
     total_value = sum(e.value or 0.0 for e in entries.values()) if habit.kind == "measurable" else None
     return HabitDetail(

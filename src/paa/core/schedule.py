@@ -48,7 +48,9 @@ class Schedule:
             return ", ".join(SHORT_DAYS[i].capitalize() for i in sorted(self.weekdays))
         if self.period_days == 7:
             return f"{self.times} times a week" if self.times > 1 else "once a week"
-        return f"{self.times} times in {self.period_days} days" if self.times > 1 else f"once in {self.period_days} days"
+        return (
+            f"{self.times} times in {self.period_days} days" if self.times > 1 else f"once in {self.period_days} days"
+        )
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -9,9 +9,7 @@ import unicodedata
 from paa.errors import InvalidInput
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-NAMED_COLOURS = frozenset(
-    "red orange yellow green teal cyan blue purple magenta pink brown grey white".split()
-)
+NAMED_COLOURS = frozenset("red orange yellow green teal cyan blue purple magenta pink brown grey white".split())
 MAX_VALUE = 1_000_000_000.0
 
 

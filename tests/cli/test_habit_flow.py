@@ -1,0 +1,108 @@
+"""The issue's walkthrough, command by command, through the CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_walkthrough(cli) -> None:
+    assert (
+        cli("habit", "add", "Drink water", "--unit", "glasses", "--target", "8", "--at-least", "--remind", "09:00").code
+        == 0
+    )
+    assert cli("habit", "add", "Run", "--days", "mon,wed,fri", "--category", "health").code == 0
+    assert cli("habit", "add", "Meditate", "--times", "5", "--per", "7").code == 0
+
+    logged = cli("habit", "log", "water", "3")
+    assert logged.code == 0, logged.err
+    assert "3 of 8 glasses" in logged.out
+
+    run = cli("habit", "log", "run", "--date", "yesterday", "--note", "5 km, easy")
+    assert run.code == 0, run.err
+    assert "2026-11-25" in run.out
+
+    assert cli("habit", "skip", "meditate").code == 0
+
+    today = cli("habit", "today")
+    assert today.code == 0
+    assert "Left to do" in today.out and "Drink water" in today.out
+    assert "Not due today" in today.out  # Thursday: Run is Mon/Wed/Fri
+
+    listed = json.loads(cli("habit", "list", "--json").out)
+    by_name = {h["name"]: h for h in listed}
+    assert by_name["Drink water"]["today"] == {"day": "2026-11-26", "state": "partial", "value": 3.0}
+    assert by_name["Run"]["schedule"]["weekdays"] == ["mon", "wed", "fri"]
+    assert by_name["Run"]["streak"]["current"] == 2  # Wed done, Thu not due
+    assert by_name["Meditate"]["today"]["state"] == "skipped"
+    assert by_name["Meditate"]["schedule"] == {
+        "type": "x_per_y",
+        "weekdays": [],
+        "times": 5,
+        "period_days": 7,
+        "text": "5 times a week",
+    }
+
+    shown = cli("habit", "show", "run")
+    assert shown.code == 0
+    assert "Mon, Wed, Fri" in shown.out and "health" in shown.out
+    history = json.loads(cli("habit", "history", "run", "--json").out)
+    assert history["logs"] == [{"day": "2026-11-25", "status": "done", "value": None, "note": "5 km, easy"}]
+
+
+def test_measurable_log_adds_unless_set(cli) -> None:
+    cli("habit", "add", "Water", "--unit", "glasses", "--target", "8")
+    cli("habit", "log", "water", "3")
+    cli("habit", "log", "water", "2.5")
+    data = json.loads(cli("habit", "show", "water", "--json").out)
+    assert data["today"]["value"] == 5.5
+    cli("habit", "log", "water", "8", "--set")
+    data = json.loads(cli("habit", "show", "water", "--json").out)
+    assert data["today"] == {"day": "2026-11-26", "state": "done", "value": 8.0}
+
+
+def test_boolean_log_twice_is_reported_not_duplicated(cli) -> None:
+    cli("habit", "add", "Run")
+    first = cli("habit", "log", "run", "--json")
+    second = cli("habit", "log", "run", "--json")
+    assert json.loads(first.out)["outcome"] == "created"
+    assert json.loads(second.out)["outcome"] == "unchanged"
+    assert "already done" in cli("habit", "log", "run").out
+    assert len(json.loads(cli("habit", "history", "run", "--json").out)["logs"]) == 1
+
+
+def test_errors_are_one_line_with_hint_and_exit_code(cli) -> None:
+    cli("habit", "add", "Run")
+    cli("habit", "add", "Read")
+    missing = cli("habit", "log", "swim")
+    assert missing.code == 4
+    assert missing.err.splitlines()[0] == "paa: error: no habit matches 'swim'"
+    ambiguous = cli("habit", "log", "r")
+    assert ambiguous.code == 5
+    assert "Run (#1)" in ambiguous.err and "Read (#2)" in ambiguous.err
+    future = cli("habit", "log", "run", "--date", "2026-11-27")
+    assert future.code == 3 and "future" in future.err
+    suggestion = cli("habit", "log", "rad")
+    assert "did you mean 'Read'" in suggestion.err
+    for result in (missing, ambiguous, future):
+        assert "Traceback" not in result.err
+        assert result.out == ""
+
+
+def test_archive_hides_and_all_shows(cli) -> None:
+    cli("habit", "add", "Floss")
+    assert cli("habit", "archive", "floss").code == 0
+    assert json.loads(cli("habit", "list", "--json").out) == []
+    archived = json.loads(cli("habit", "list", "--all", "--json").out)
+    assert [h["archived"] for h in archived] == [True]
+    cli("habit", "unarchive", "floss")
+    assert len(json.loads(cli("habit", "list", "--json").out)) == 1
+
+
+def test_delete_needs_yes_without_a_terminal(cli) -> None:
+    cli("habit", "add", "Floss")
+    cli("habit", "log", "floss")
+    refused = cli("habit", "delete", "floss")
+    assert refused.code == 130
+    assert len(json.loads(cli("habit", "list", "--json").out)) == 1
+    assert cli("habit", "delete", "floss", "--yes").code == 0
+    assert json.loads(cli("habit", "list", "--all", "--json").out) == []
