@@ -24,7 +24,7 @@ Examples:
 
 def create_app() -> typer.Typer:
     """Build the Typer app with every command group."""
-    from paa.cli import config_cmd, doctor, habit
+    from paa.cli import analytics, checkin, config_cmd, doctor, habit
 
     app = typer.Typer(
         name="paa",
@@ -35,6 +35,8 @@ def create_app() -> typer.Typer:
     )
     app.callback(invoke_without_command=True)(_root)
     app.add_typer(habit.create(), name="habit")
+    app.add_typer(checkin.create(), name="checkin")
+    app.add_typer(analytics.create(), name="analytics")
     app.add_typer(config_cmd.create(), name="config")
     app.command("doctor")(doctor.doctor)
     return app
