@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,7 +73,9 @@ def parse_hhmm(value: str) -> str:
 class Settings(BaseModel):
     """Every setting paa knows; each field's docstring is its documentation."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    # Field docstrings are read lazily by `setting_docs()`: pydantic's own attribute-docstring
+    # support parses this source on every start, which costs more than the rest of the config.
+    model_config = ConfigDict(extra="forbid")
 
     database_url: str | None = None
     """SQLAlchemy URL of the database; unset means the SQLite file in the data folder."""
@@ -108,6 +112,27 @@ class Settings(BaseModel):
     @classmethod
     def _valid_time(cls, value: str) -> str:
         return parse_hhmm(value)
+
+
+@cache
+def setting_docs() -> dict[str, str]:
+    """Each Settings field's docstring, read from this module's source."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(Settings))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for node, following in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            docs[node.target.id] = inspect.cleandoc(following.value.value)
+    return docs
 
 
 # Keys people type, mapped to Settings fields. User-scope keys are stored per user in the

@@ -13,10 +13,10 @@ from paa.config import (
     LoadedSettings,
     Paths,
     Scope,
-    Settings,
     Source,
     env_name,
     field_for_key,
+    setting_docs,
     validate_value,
     write_config_value,
 )
@@ -44,7 +44,7 @@ class SettingView:
 
 
 def describe(field: str) -> str:
-    return Settings.model_fields[field].description or ""
+    return setting_docs().get(field, "")
 
 
 def settings_view(loaded: LoadedSettings, stored: dict[str, Any] | None = None) -> list[SettingView]:
