@@ -1,0 +1,121 @@
+"""Settings: precedence, validation naming the key, and the `paa config` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from paa.config import field_for_key, load_settings, resolve_paths
+from paa.errors import ConfigError
+
+
+def test_paa_home_holds_every_path(paa_home: Path) -> None:
+    paths = resolve_paths()
+    assert paths.data_dir == paa_home
+    assert paths.config_file == paa_home / "config.toml"
+    assert paths.database_file == paa_home / "paa.db"
+    assert paths.cache_dir.parent == paa_home and paths.log_dir.parent == paa_home
+
+
+def test_platform_paths_without_paa_home() -> None:
+    paths = resolve_paths({"HOME": "/home/someone", "XDG_DATA_HOME": "/xdg/data", "XDG_CONFIG_HOME": "/xdg/config"})
+    assert str(paths.data_dir).endswith("paa") and str(paths.config_file).endswith("paa/config.toml")
+
+
+def test_keys_accept_dots_and_underscores() -> None:
+    assert field_for_key("checkin.time") == field_for_key("checkin_time") == "checkin_time"
+    assert field_for_key("Day-Start-Hour") == "day_start_hour"
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        field_for_key("colour")
+
+
+def test_precedence_env_over_file_over_default(paa_home: Path) -> None:
+    paa_home.mkdir(parents=True)
+    (paa_home / "config.toml").write_text('color = "never"\nweek_start = "sunday"\n')
+    loaded = load_settings(resolve_paths(), {"PAA_HOME": str(paa_home), "PAA_COLOR": "always"})
+    assert loaded.settings.color == "always" and loaded.sources["color"] == "env"
+    assert loaded.settings.week_start == "sunday" and loaded.sources["week_start"] == "file"
+    assert loaded.settings.checkin_time == "21:00" and loaded.sources["checkin_time"] == "default"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("colour = 'never'\n", "unknown setting 'colour'"),
+        ("day_start_hour = 30\n", "day_start_hour:"),
+        ("[checkin]\ntime = '25:00'\n", "checkin.time:"),
+        ("timezone = 'Mars/Olympus'\n", "unknown time zone"),
+        ("this is not toml", "not valid TOML"),
+    ],
+)
+def test_bad_config_file_is_an_error_naming_the_key(cli, paa_home: Path, content: str, message: str) -> None:
+    paa_home.mkdir(parents=True)
+    (paa_home / "config.toml").write_text(content)
+    result = cli("habit", "list")
+    assert result.code == 7
+    assert message in result.err
+    assert "Traceback" not in result.err
+
+
+def test_bad_environment_value_names_the_variable(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAA_DAY_START_HOUR", "noon")
+    result = cli("habit", "list")
+    assert result.code == 7
+    assert "PAA_DAY_START_HOUR" in result.err
+
+
+def test_config_set_get_show_unset(cli, paa_home: Path) -> None:
+    overridden = cli("config", "set", "timezone", "Europe/Berlin")
+    assert overridden.code == 0
+    assert "PAA_TIMEZONE is set in the environment and takes precedence" in overridden.out
+    assert cli("config", "get", "timezone").out.strip() == "UTC"  # the fixture's PAA_TIMEZONE wins
+    assert cli("config", "set", "checkin.time", "7:05").code == 0
+    assert cli("config", "get", "checkin_time").out.strip() == "07:05"
+    assert cli("config", "set", "color", "never").code == 0
+    assert 'color = "never"' in (paa_home / "config.toml").read_text()
+
+    shown = {row["key"]: row for row in json.loads(cli("config", "show", "--json").out)}
+    assert shown["timezone"]["value"] == "UTC" and shown["timezone"]["source"] == "env"
+    assert shown["color"] == {
+        "key": "color",
+        "value": "never",
+        "source": "file",
+        "scope": "install",
+        "description": shown["color"]["description"],
+    }
+    assert "terminal" in shown["color"]["description"]
+
+    bad = cli("config", "set", "day_start_hour", "24")
+    assert bad.code == 7 and "day_start_hour" in bad.err
+    assert cli("config", "unset", "color").code == 0
+    assert "color" not in (paa_home / "config.toml").read_text()
+
+
+def test_stored_preference_applies_without_env(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PAA_TIMEZONE")
+    cli("config", "set", "timezone", "Asia/Tokyo")
+    shown = {row["key"]: row for row in json.loads(cli("config", "show", "--json").out)}
+    assert shown["timezone"]["value"] == "Asia/Tokyo" and shown["timezone"]["source"] == "stored"
+    # 2026-11-26 12:00 UTC is 21:00 in Tokyo, still the 26th; at 16:00 UTC it is the 27th there.
+    monkeypatch.setenv("PAA_NOW", "2026-11-26T16:00:00+00:00")
+    cli("habit", "add", "Read")
+    logged = json.loads(cli("habit", "log", "read", "--json").out)
+    assert logged["log"]["day"] == "2026-11-27"
+
+
+def test_config_path(cli, paa_home: Path) -> None:
+    assert cli("config", "path").out.strip() == str(paa_home / "config.toml")
+    lines = dict(line.split("\t") for line in cli("config", "path", "--all").out.splitlines())
+    assert lines["database"] == str(paa_home / "paa.db")
+
+
+def test_doctor_reports_database_and_timezone(cli) -> None:
+    result = cli("doctor", "--json")
+    assert result.code == 0
+    checks = {c["name"]: c for c in json.loads(result.out)}
+    assert checks["database"]["status"] == "ok"
+    assert "journal wal" in checks["database"]["detail"]
+    assert checks["timezone"]["detail"].startswith("UTC")
+    assert checks["api key"]["status"] == "warn"
