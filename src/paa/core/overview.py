@@ -10,7 +10,7 @@ from paa.clock import habit_day
 from paa.core.context import Context
 from paa.core.habits import rule_of, schedule_of
 from paa.core.logs import entries_by_habit
-from paa.core.progress import DayState, Entry, Streaks, completion_rate, day_state, streaks
+from paa.core.progress import DayState, Entry, Streaks, completion_rate, day_state, day_states, streaks
 from paa.core.schedule import SHORT_DAYS, bits_to_weekdays
 from paa.db.models import Habit, HabitLog
 
@@ -128,7 +128,7 @@ def detail(ctx: Context, habit: Habit, weeks: int = 8) -> HabitDetail:
     # The strip ends today and starts on the user's week start, so columns line up by weekday.
     week_start = 0 if ctx.prefs.week_start == "monday" else 6
     start = today - timedelta(days=7 * (weeks - 1) + (today.weekday() - week_start) % 7)
-    recent = [(d, day_state(rule, entries, d, today)) for d in _days(max(start, status.first_day), today)]
+    recent = day_states(rule, entries, status.first_day, max(start, status.first_day), today)
     done_days = [d for d, e in entries.items() if rule.meets(e)]
     rates = {f"{n}d": completion_rate(rule, entries, status.first_day, today, n) for n in (7, 30, 90)}
     rates["all"] = completion_rate(rule, entries, status.first_day, today, (today - status.first_day).days + 1)
@@ -143,6 +143,3 @@ def detail(ctx: Context, habit: Habit, weeks: int = 8) -> HabitDetail:
         last_done=max(done_days, default=None),
     )
 
-
-def _days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]

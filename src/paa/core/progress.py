@@ -189,3 +189,17 @@ def completion_rate(rule: HabitRule, entries: Entries, first: date, today: date,
         expected = schedule.times * (span - skipped) / schedule.period_days
         return None if expected <= 0 else min(1.0, done / expected)
     return None if due == 0 else done / due
+
+
+def day_states(rule: HabitRule, entries: Entries, first: date, start: date, today: date) -> list[tuple[date, DayState]]:
+    """Each day's state from `start` to `today`, agreeing with streaks: for an X-per-Y habit, a
+    past day inside a window that met the target shows as not due rather than missed."""
+    covered = _covered(rule, entries, first, today) if rule.schedule.type == "x_per_y" else []
+    result: list[tuple[date, DayState]] = []
+    for day in (start + timedelta(days=i) for i in range((today - start).days + 1)):
+        state = day_state(rule, entries, day, today)
+        offset = (day - first).days
+        if state == "missed" and covered and 0 <= offset < len(covered) and covered[offset]:
+            state = "not_due"
+        result.append((day, state))
+    return result
