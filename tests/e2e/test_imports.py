@@ -1,0 +1,70 @@
+"""The everyday commands start fast because they never import the heavy libraries (checked on the real executable)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from paa.core.habits import HabitFields, add_habit
+from tests.conftest import FIXED_NOW, paa_executable
+
+pytestmark = pytest.mark.e2e
+
+HEAVY = ("anthropic", "chromadb", "textual", "apscheduler", "fastapi", "alembic", "numpy", "pandas")
+
+
+def parse_importtime(stderr: str) -> set[str]:
+    """The top-level packages named in `python -X importtime` output, e.g. `sqlalchemy` for `sqlalchemy.orm`."""
+    found = set()
+    for line in stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        name = line.rsplit("|", 1)[-1].strip()
+        if name and name != "imported package":
+            found.add(name.split(".")[0])
+    return found
+
+
+def run_with_importtime(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the installed `paa` script under `python -X importtime`; return the run and the packages it imported."""
+    env = {**os.environ, "PAA_NOW": FIXED_NOW.isoformat()}
+    command = [sys.executable, "-X", "importtime", paa_executable(), *args]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    return done, parse_importtime(done.stderr)
+
+
+@pytest.fixture
+def ready_database(make_ctx) -> None:
+    """A database already migrated and holding a habit, as it is on every run after the first."""
+    with make_ctx(write=True) as ctx:
+        add_habit(ctx, HabitFields(name="Water", unit="glasses", target=8))
+
+
+def test_parse_importtime_finds_top_level_packages() -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import json"], capture_output=True, text=True)
+    found = parse_importtime(done.stderr)
+    assert "json" in found
+    assert "decoder" not in found  # json.decoder is reported as json
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("habit", "log", "water", "1"), ("habit", "list"), ("habit", "today")],
+    ids=["help", "habit-log", "habit-list", "habit-today"],
+)
+def test_everyday_commands_import_no_heavy_library(ready_database: None, args: tuple[str, ...]) -> None:
+    done, imported = run_with_importtime(*args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "sqlalchemy" in imported or args == ("--help",)  # the parse saw the real imports
+    assert sorted(imported.intersection(HEAVY)) == []
+
+
+def test_the_first_run_on_a_new_database_may_import_alembic() -> None:
+    """Migrating is the one time alembic is loaded; this also shows the check above can see it."""
+    done, imported = run_with_importtime("habit", "add", "Water", "--unit", "glasses", "--target", "8")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "alembic" in imported
+    assert sorted(imported.intersection(set(HEAVY) - {"alembic"})) == []
