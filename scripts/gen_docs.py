@@ -1,0 +1,251 @@
+"""Regenerate the parts of docs/ that come from the code, or check that they are current.
+
+    python scripts/gen_docs.py          # rewrite the generated parts in place
+    python scripts/gen_docs.py --check  # exit 1 when a generated part is stale (CI and tests/test_docs.py)
+
+The docs hold cog blocks (`[[[cog ... ]]]`) that import this module and call `cli_reference()`,
+`settings_table()` or `json_example(...)`; running `python -m cogapp -r <file>` on one file does the same.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATED = ("docs/cli.md", "docs/configuration.md", "docs/json.md")
+REGENERATE = "python scripts/gen_docs.py"
+HELP_WIDTH = 100
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+# The sample database behind the JSON examples: Thursday 26 November 2026, 19:30 in Berlin.
+SAMPLE_NOW = "2026-11-26T18:30:00+00:00"
+SAMPLE_CREATED = "2026-11-16T08:00:00+00:00"
+SAMPLE_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (SAMPLE_CREATED, ("config", "set", "timezone", "Europe/Berlin")),
+    (SAMPLE_CREATED, ("habit", "add", "Drink water", "--unit", "glasses", "--target", "8", "--remind", "09:00,15:00")),
+    (SAMPLE_CREATED, ("habit", "add", "Run", "--days", "mon,wed,fri", "--category", "health")),
+    (SAMPLE_NOW, ("habit", "log", "water", "8", "--date", "-3")),
+    (SAMPLE_NOW, ("habit", "log", "water", "9", "--date", "-2")),
+    (SAMPLE_NOW, ("habit", "log", "water", "8", "--date", "-1")),
+    (SAMPLE_NOW, ("habit", "log", "water", "5")),
+    (SAMPLE_NOW, ("habit", "log", "run", "--date", "friday", "--note", "first run")),
+    (SAMPLE_NOW, ("habit", "skip", "run", "--date", "monday", "--note", "sore knee")),
+    (SAMPLE_NOW, ("habit", "log", "run", "--date", "wednesday", "--note", "5 km, easy")),
+)
+
+
+# --- running paa in this process ---------------------------------------------------------------
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Run with paa's own variables replaced by `values` (and no colour), restoring everything after."""
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name.startswith(("PAA_", "ANTHROPIC_")) or name in ("FORCE_COLOR", "PY_COLORS", "TERMINAL_WIDTH"):
+            del os.environ[name]
+    os.environ.update({"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": str(HELP_WIDTH), **values})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextmanager
+def _plain_help() -> Iterator[None]:
+    """Make Typer render help as plain text at a fixed width, whatever terminal runs this."""
+    import typer.core
+    import typer.rich_utils as rich_utils
+
+    if not typer.core.HAS_RICH:
+        raise RuntimeError("TYPER_USE_RICH is off; unset it so the reference shows the help people see")
+    saved = (rich_utils.MAX_WIDTH, rich_utils.COLOR_SYSTEM, rich_utils.FORCE_TERMINAL)
+    rich_utils.MAX_WIDTH, rich_utils.COLOR_SYSTEM, rich_utils.FORCE_TERMINAL = HELP_WIDTH, None, False
+    try:
+        yield
+    finally:
+        rich_utils.MAX_WIDTH, rich_utils.COLOR_SYSTEM, rich_utils.FORCE_TERMINAL = saved
+
+
+def run_paa(args: list[str]) -> tuple[int, str, str]:
+    """Run `paa args` through the real entry point and return (exit code, stdout, stderr)."""
+    from paa.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(args)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _tidy(text: str) -> str:
+    """Drop colour codes, trailing spaces and blank lines at either end."""
+    lines = [line.rstrip() for line in _ANSI.sub("", text).splitlines()]
+    return "\n".join(lines).strip("\n")
+
+
+# --- the command reference ----------------------------------------------------------------------
+
+
+def command_tree() -> list[tuple[tuple[str, ...], Any]]:
+    """Every visible command and group of `create_app()`, depth first in help order, with its path."""
+    import typer
+    import typer.core
+    import typer.main
+
+    from paa.cli.main import create_app
+
+    found: list[tuple[tuple[str, ...], Any]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        found.append((path, command))
+        if isinstance(command, typer.core.TyperGroup):
+            ctx = typer.Context(command, info_name=path[-1] if path else "paa")
+            for name in command.list_commands(ctx):
+                child = command.get_command(ctx, name)
+                if child is not None and not child.hidden:
+                    walk(child, (*path, name))
+
+    walk(typer.main.get_command(create_app()), ())
+    return found
+
+
+@cache
+def _scratch_dir(purpose: str) -> Path:
+    """A temporary folder for this run, removed when the process ends."""
+    folder = Path(tempfile.mkdtemp(prefix=f"paa-docs-{purpose}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def help_text(path: tuple[str, ...]) -> str:
+    """The `--help` of one command as plain text, exactly as `paa` prints it at HELP_WIDTH columns."""
+    with _environment({"PAA_HOME": str(_scratch_dir("help"))}), _plain_help():
+        code, out, err = run_paa([*path, "--help"])
+    if code != 0:
+        raise RuntimeError(f"`paa {' '.join(path)} --help` exited with {code}: {err.strip()}")
+    return _tidy(out)
+
+
+def _anchor(title: str) -> str:
+    return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
+
+
+def cli_reference() -> str:
+    """Markdown for docs/cli.md: a contents list, then every command's help in a text block."""
+    tree = command_tree()
+    contents, sections = [], []
+    for path, command in tree:
+        title = " ".join(("paa", *path))
+        summary = (command.help or "").strip().splitlines()[0] if command.help else ""
+        indent = "  " * max(len(path) - 1, 0)
+        contents.append(f"{indent}- [`{title}`](#{_anchor(title)}): {summary}")
+        level = "##" if len(path) < 2 else "###"
+        sections.append(f"{level} `{title}`\n\n```text\n{help_text(path)}\n```\n")
+    return "\n".join(contents) + "\n\n" + "\n".join(sections)
+
+
+# --- the settings table -------------------------------------------------------------------------
+
+
+def _type_name(field: str) -> str:
+    from typing import Literal, Union, get_args, get_origin
+
+    from paa.config import Settings
+
+    info = Settings.model_fields[field]
+    annotation = info.annotation
+    optional = False
+    if get_origin(annotation) in (Union, type(int | None)):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(get_args(annotation))
+        annotation = args[0]
+    if get_origin(annotation) is Literal:
+        name = "one of " + ", ".join(f"`{value}`" for value in get_args(annotation))
+    else:
+        name = {str: "text", int: "integer", bool: "true/false", float: "number"}.get(annotation, str(annotation))
+    bounds = [m for m in info.metadata if hasattr(m, "ge") or hasattr(m, "le")]
+    low = next((m.ge for m in bounds if hasattr(m, "ge")), None)
+    high = next((m.le for m in bounds if hasattr(m, "le")), None)
+    if low is not None and high is not None:
+        name += f" {low}-{high}"
+    return name + (" (may be unset)" if optional else "")
+
+
+def settings_table() -> str:
+    """Markdown table of every setting: key, type, default, scope, environment variable, meaning."""
+    from paa.config import ENV_ALIASES, KEYS, SCOPES, Settings, env_name
+    from paa.core.configuration import describe
+
+    rows = [
+        "| Key | Type | Default | Scope | Environment | Meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, field in KEYS.items():
+        default = Settings.model_fields[field].default
+        shown = "unset" if default is None else f"`{default}`"
+        env = f"`{env_name(field)}`" + (f" or `{ENV_ALIASES[field]}`" if field in ENV_ALIASES else "")
+        meaning = describe(field).replace("|", "\\|").replace("\n", " ")
+        rows.append(f"| `{key}` | {_type_name(field)} | {shown} | {SCOPES[field]} | {env} | {meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+# --- JSON examples ------------------------------------------------------------------------------
+
+
+@cache
+def _sample_home() -> Path:
+    """Build the sample database once per run; examples each work on a copy of it."""
+    home = _scratch_dir("sample") / "home"
+    for now, args in SAMPLE_STEPS:
+        with _environment({"PAA_HOME": str(home), "PAA_NOW": now}):
+            code, _, err = run_paa(list(args))
+        if code != 0:
+            raise RuntimeError(f"sample step `paa {' '.join(args)}` failed ({code}): {err.strip()}")
+    return home
+
+
+def json_example(*args: str) -> str:
+    """Run `paa args` on a copy of the sample database and return its JSON output as a markdown block."""
+    with tempfile.TemporaryDirectory(prefix="paa-docs-example-") as scratch:
+        home = Path(scratch) / "home"
+        shutil.copytree(_sample_home(), home)
+        with _environment({"PAA_HOME": str(home), "PAA_NOW": SAMPLE_NOW}):
+            code, out, err = run_paa(list(args))
+    if code != 0:
+        raise RuntimeError(f"`paa {' '.join(args)}` failed ({code}): {err.strip()}")
+    json.loads(out)  # it must be JSON and nothing else
+    return f"```console\n$ paa {' '.join(_quote(a) for a in args)}\n```\n\n```json\n{out.strip()}\n```\n"
+
+
+def _quote(arg: str) -> str:
+    return f'"{arg}"' if " " in arg or not arg else arg
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Regenerate (or with --check, verify) every generated doc through cog."""
+    from cogapp import Cog
+
+    check = "--check" in (argv if argv is not None else sys.argv[1:])
+    files = [str(ROOT / name) for name in GENERATED]
+    options = ["--check", "--diff", f"--check-fail-msg=regenerate with: {REGENERATE}"] if check else ["-r"]
+    return Cog().main(["cog", *options, *files])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
