@@ -100,7 +100,8 @@ def test_a_refiner_returning_something_else_is_a_bug_not_a_result() -> None:
         analyse(["fine"], refiner=ScriptedRefiner({"score": 1}))
 
 
-def test_importing_core_does_not_load_vader() -> None:
-    code = "import sys, paa.core.checkins, paa.core.sentiment; print('vaderSentiment' in sys.modules)"
+def test_importing_checkin_code_does_not_load_vader() -> None:
+    modules = "paa.core.checkins, paa.core.sentiment, paa.cli.checkin, paa.cli.checkin_views"
+    code = f"import sys, {modules}; print('vaderSentiment' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
