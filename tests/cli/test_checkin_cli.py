@@ -6,8 +6,10 @@ import io
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -325,3 +327,77 @@ def test_installed_paa_asks_on_a_terminal(run_paa) -> None:
     checkin = json.loads(done.stdout)["checkin"]
     assert (checkin["mood"], checkin["energy"]) == (4, 3)
     assert checkin["answers"] == [{"prompt": "How was your day?", "answer": "Productive morning"}]
+
+
+# ---- docs/checkins.md: its JSON tables match what the commands print ----------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "checkins.md"
+LINK = re.compile(r"\[(\w+)\]\(#[\w-]+\)")
+BASE = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "date": lambda v: isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) is not None,
+    "datetime": lambda v: isinstance(v, str) and v.endswith("+00:00"),
+}
+
+
+def doc_sections() -> dict[str, dict]:
+    """Each `###` section of the doc: its Output line, its field table, and its JSON examples."""
+    parts = re.split(r"^### (.*)$", DOC.read_text(encoding="utf-8"), flags=re.M)
+    sections = {}
+    for title, body in zip(parts[1::2], parts[2::2], strict=True):
+        output = re.search(r"^Output: (.+)$", body, re.M)
+        fields = dict(re.findall(r"^\| `([^`]+)` \| ([^|]+?) \|", body, re.M))
+        examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", body, re.S)]
+        sections[title.strip()] = {"output": output[1] if output else None, "fields": fields, "examples": examples}
+    return sections
+
+
+def check(value: object, type_text: str, fields: dict[str, str], path: str, doc: dict[str, dict]) -> None:
+    """Check a value against a documented type, both ways: no field missing, none undocumented."""
+    text_ = type_text.strip()
+    if text_.endswith(" or null"):
+        if value is None:
+            return
+        text_ = text_.removesuffix(" or null")
+    assert value is not None, f"{path} is null but documented as {type_text!r}"
+    if text_.startswith("array of "):
+        assert isinstance(value, list), path
+        for item in value:
+            check(item, text_.removeprefix("array of ").removesuffix(" objects"), fields, path + "[]", doc)
+    elif link := LINK.fullmatch(text_):
+        check(value, "object", doc[link[1]]["fields"], "", doc)
+    elif text_ == "object":
+        assert isinstance(value, dict), path
+        lead = f"{path}." if path else ""
+        expected = {name[len(lead) :]: kind for name, kind in fields.items() if name.startswith(lead)}
+        expected = {name: kind for name, kind in expected.items() if "." not in name}
+        assert set(value) == set(expected), f"{path or 'root'}: output {sorted(value)}, documented {sorted(expected)}"
+        for key, item in value.items():
+            check(item, expected[key], fields, lead + key, doc)
+    else:
+        assert BASE[text_](value), f"{path} = {value!r} is not a {text_}"
+
+
+def test_doc_examples_and_live_output_match_the_documented_schemas(cli) -> None:
+    doc = doc_sections()
+    commands = {title for title in doc if title.startswith("`paa ")}
+    assert commands == {
+        "`paa checkin --json`", "`paa checkin edit --json`", "`paa checkin show --json`",
+        "`paa checkin history --json`", "`paa checkin prompts list --json`",
+    }  # fmt: skip
+    cli("habit", "add", "Water", "--unit", "glasses", "--target", "8")
+    cli("checkin", "--mood", "3", "--answer", "Meh", "--date", "yesterday")
+    live = {
+        "`paa checkin --json`": cli("checkin", "-m", "4", "-e", "2", "-a", "Good", "--json"),
+        "`paa checkin edit --json`": cli("checkin", "edit", "--mood", "5", "--json"),
+        "`paa checkin show --json`": cli("checkin", "show", "--json"),
+        "`paa checkin history --json`": cli("checkin", "history", "--json"),
+        "`paa checkin prompts list --json`": cli("checkin", "prompts", "list", "--json"),
+    }
+    for title, result in live.items():
+        assert result.code == 0, result.err
+        for value in [json.loads(result.out), *doc[title]["examples"]]:
+            check(value, doc[title]["output"], doc[title]["fields"], "", doc)
+    assert doc["`paa checkin --json`"]["examples"] and doc["`paa checkin history --json`"]["examples"]
