@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -303,15 +302,11 @@ def test_installed_paa_reads_answers_from_a_pipe(run_paa) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert [a["answer"] for a in data["checkin"]["answers"]] == ["Sunny and calm", "A long walk"]
-    bad = subprocess.run(
-        [paa_executable(), "checkin", "--mood", "4", "--date", "-1"],
-        input=b"\xff\xfe\n", capture_output=True, env={**os.environ, "PAA_NOW": FIXED_NOW.isoformat()}, timeout=60,
-    )  # fmt: skip
-    assert bad.returncode == 3 and b"not valid UTF-8" in bad.stderr
 
 
 @pytest.mark.e2e
 def test_installed_paa_asks_on_a_terminal(run_paa) -> None:
+    pty = pytest.importorskip("pty")  # POSIX only
     leader, follower = pty.openpty()
     try:
         # The terminal buffers the typed lines until paa reads them; Ctrl-D is never needed.
