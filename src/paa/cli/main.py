@@ -74,8 +74,14 @@ def _root(
         typer.echo(f"paa {__version__}")
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
+        _print_help(ctx)
         raise typer.Exit()
+
+
+def _print_help(ctx: typer.Context) -> None:
+    text = ctx.get_help()  # the rich formatter prints as it formats and returns ""
+    if text:
+        typer.echo(text)
 
 
 def _report_usage(exc: typer.TyperException) -> int:
@@ -84,7 +90,10 @@ def _report_usage(exc: typer.TyperException) -> int:
 
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
-        typer.echo(ctx.get_help())
+        # Typer's rich formatter already printed the help while the error was built; a plain
+        # formatter returns it as the message instead.
+        if exc.format_message().strip():
+            typer.echo(exc.format_message())
         return int(ExitCode.OK)
     where = ctx.command_path if ctx is not None else "paa"
     message = exc.format_message().strip().splitlines()[0] if exc.format_message().strip() else "invalid usage"
