@@ -43,6 +43,8 @@ SAMPLE_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (SAMPLE_NOW, ("habit", "log", "run", "--date", "friday", "--note", "first run")),
     (SAMPLE_NOW, ("habit", "skip", "run", "--date", "monday", "--note", "sore knee")),
     (SAMPLE_NOW, ("habit", "log", "run", "--date", "wednesday", "--note", "5 km, easy")),
+    ("2026-11-24T20:15:00+00:00", ("checkin", "--mood", "3", "--answer", "Busy but fine")),
+    ("2026-11-25T21:00:00+00:00", ("checkin", "--mood", "2", "--energy", "2", "--answer", "Tired, but I ran")),
 )
 
 
@@ -85,8 +87,13 @@ def run_paa(args: list[str]) -> tuple[int, str, str]:
     from paa.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(args)
+    saved_stdin = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(b""))  # not a terminal: no command waits for a person
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(args)
+    finally:
+        sys.stdin = saved_stdin
     return code, out.getvalue(), err.getvalue()
 
 
