@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
+from paa.core.validate import quoted
 from paa.errors import InvalidInput
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAYS_AGO = re.compile(r"-0*([0-9]{1,6})")  # ASCII digits only: "-²" passes str.isdigit() but not int()
 DAY_HELP = "today, yesterday, -N (N days ago), a weekday name (its last occurrence) or YYYY-MM-DD"
 
 
@@ -24,9 +27,12 @@ def parse_day(text: str, today: date, *, allow_future: bool = False) -> date:
     raw = text.strip().lower()
     if not raw:
         raise InvalidInput("empty date", hint=f"use {DAY_HELP}")
-    day = _parse(raw, today)
+    try:
+        day = _parse(raw, today)
+    except OverflowError:  # before 0001-01-01
+        day = None
     if day is None:
-        raise InvalidInput(f"cannot read {text!r} as a day", hint=f"use {DAY_HELP}")
+        raise InvalidInput(f"cannot read {quoted(text)} as a day", hint=f"use {DAY_HELP}")
     if day > today and not allow_future:
         raise InvalidInput(f"{day.isoformat()} is in the future", hint="only today and past days can be logged")
     return day
@@ -37,8 +43,9 @@ def _parse(raw: str, today: date) -> date | None:
         return today
     if raw == "yesterday":
         return today - timedelta(days=1)
-    if raw.startswith("-") and raw[1:].isdigit():
-        offset = int(raw[1:])
+    days_ago = _DAYS_AGO.fullmatch(raw)
+    if days_ago is not None:
+        offset = int(days_ago.group(1))
         if offset > 100_000:
             return None
         return today - timedelta(days=offset)

@@ -150,14 +150,16 @@ class Streaks:
 def streaks(rule: HabitRule, entries: Entries, first: date, today: date) -> Streaks:
     """Current and best streak as of `today`; an open, unfinished today does not break a streak."""
     runs = streak_runs(rule, entries, first, today)
-    current = None
-    if runs:
-        latest = runs[-1]
-        if latest.end == today:
-            current = latest
-        elif latest.end == today - timedelta(days=1):
-            current = latest  # today is still open
-    best = max(runs, key=lambda run: (run.length, run.end), default=None)
+    current = runs[-1] if runs and runs[-1].end == today else None
+    if current is None and not credits(rule, entries.get(today)):
+        # Today is still open: the streak stands through yesterday if keeping today would carry it.
+        # For an X-per-Y habit that can bridge several uncovered days (done Monday, once in 3 days:
+        # still alive on Friday).
+        kept = streak_runs(rule, {**entries, today: Entry("skipped")}, first, today)
+        if kept and kept[-1].end == today:
+            current = Run(kept[-1].start, today - timedelta(days=1))
+    candidates = [*runs, current] if current is not None else runs
+    best = max(candidates, key=lambda run: (run.length, run.end), default=None)
     return Streaks(current, best)
 
 

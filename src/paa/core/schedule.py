@@ -7,6 +7,7 @@ from datetime import date
 from typing import Literal
 
 from paa.core.dates import WEEKDAYS, weekday_index
+from paa.core.validate import quoted
 from paa.errors import InvalidInput
 
 ScheduleType = Literal["daily", "weekdays", "x_per_y"]
@@ -83,7 +84,7 @@ def parse_weekdays(text: str) -> frozenset[int]:
         index = weekday_index(word)
         if index is None:
             raise InvalidInput(
-                f"unknown day {raw.strip()!r}",
+                f"unknown day {quoted(raw.strip())}",
                 hint="use mon,tue,wed,thu,fri,sat,sun (or weekdays, weekends, daily)",
             )
         days.add(index)

@@ -11,6 +11,20 @@ from paa.errors import InvalidInput
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 NAMED_COLOURS = frozenset("red orange yellow green teal cyan blue purple magenta pink brown grey white".split())
 MAX_VALUE = 1_000_000_000.0
+# A tag sequence after a black flag spells a subdivision flag emoji (England, Scotland, Wales);
+# tag characters anywhere else stay refused, as they can hide text from a reader.
+_FLAG_TAGS = re.compile("\U0001f3f4([\U000e0020-\U000e007e]+\U000e007f)")
+_JOINERS = ("\u200d", "\u200c")  # zero-width joiner (emoji, Indic scripts) and non-joiner (Persian)
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """repr() of user text for a message, cut to `limit` characters so a huge input stays a short line."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _is_noncharacter(char: str) -> bool:
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 def clean_text(value: str, field: str, max_length: int, *, multiline: bool = False) -> str:
@@ -21,10 +35,14 @@ def clean_text(value: str, field: str, max_length: int, *, multiline: bool = Fal
     if len(text) > max_length:
         raise InvalidInput(f"{field} is too long ({len(text)} characters; the limit is {max_length})")
     allowed = "\n\t" if multiline else ""
-    for char in text:
-        if char not in allowed and unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            if unicodedata.category(char) == "Cf" and char == "\u200d":
-                continue  # zero-width joiner: part of many emoji
+    flag_tags = {i for match in _FLAG_TAGS.finditer(text) for i in range(match.start(1), match.end(1))}
+    for index, char in enumerate(text):
+        category = unicodedata.category(char)
+        if char in allowed or char in _JOINERS or index in flag_tags:
+            continue
+        # Unassigned (Cn) code points pass unless they are noncharacters: newer emoji are
+        # unassigned in the Unicode database of an older Python.
+        if category in ("Cc", "Cf", "Cs", "Co") or (category == "Cn" and _is_noncharacter(char)):
             raise InvalidInput(f"{field} contains a control or invisible character (U+{ord(char):04X})")
     return text
 
@@ -50,7 +68,7 @@ def colour(value: str | None) -> str | None:
     if text in NAMED_COLOURS or _HEX_COLOUR.match(text):
         return text
     raise InvalidInput(
-        f"unknown colour {value!r}",
+        f"unknown colour {quoted(value)}",
         hint=f"use #rrggbb or one of: {', '.join(sorted(NAMED_COLOURS))}",
     )
 
@@ -71,4 +89,4 @@ def parse_number(text: str, field: str = "value") -> float:
     try:
         return float(text.strip().replace(",", "."))
     except ValueError:
-        raise InvalidInput(f"{field} must be a number (got {text!r})") from None
+        raise InvalidInput(f"{field} must be a number (got {quoted(text)})") from None
