@@ -60,6 +60,12 @@ def resolve_paths(environ: Mapping[str, str] | None = None) -> Paths:
     )
 
 
+def _quoted(value: Any, limit: int = 40) -> str:
+    """repr() of a user value, cut short so a huge input gives a short message."""
+    text = value if isinstance(value, str) else repr(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def parse_hhmm(value: str) -> str:
     parts = value.strip().split(":")
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
@@ -104,8 +110,8 @@ class Settings(BaseModel):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from exc
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise ValueError(f"unknown time zone {_quoted(value)}; use an IANA name such as Europe/Berlin") from exc
         return value
 
     @field_validator("checkin_time")
@@ -163,7 +169,7 @@ def field_for_key(key: str) -> str:
     for known, field in KEYS.items():
         if wanted in (known, field, known.replace(".", "_")):
             return field
-    raise ConfigError(f"unknown setting {key!r}", hint=f"known settings: {', '.join(KEYS)}")
+    raise ConfigError(f"unknown setting {_quoted(key)}", hint=f"known settings: {', '.join(KEYS)}")
 
 
 def key_for_field(field: str) -> str:
@@ -180,7 +186,7 @@ def validate_value(field: str, raw: Any) -> Any:
         checked = Settings.model_validate({field: raw})
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{key_for_field(field)}: {reason} (got {raw!r})") from None
+        raise ConfigError(f"{key_for_field(field)}: {reason} (got {_quoted(raw)})") from None
     return getattr(checked, field)
 
 

@@ -267,11 +267,6 @@ def test_edit_and_rename_refuse_bad_input(seeded, paa_home: Path) -> None:
     check_all(seeded, paa_home, cases)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/habits.py: _check_name_free's query autoflushes the renamed habit, so the UNIQUE index "
-    "raises IntegrityError (exit 1, a multi-line message) before the Conflict check runs",
-)
 def test_rename_to_a_taken_name_is_a_conflict(cli, paa_home: Path) -> None:
     for name in ("Water", "Run", "Archived one"):
         ok(cli("habit", "add", name))
@@ -327,11 +322,6 @@ def test_config_set_refuses_bad_input(seeded, paa_home: Path) -> None:
     check_all(seeded, paa_home, cases)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.py Settings._known_zone catches ZoneInfoNotFoundError and ValueError but not the OSError "
-    "(ENAMETOOLONG) that ZoneInfo raises for a name longer than a file name may be: exit 1",
-)
 def test_config_set_a_huge_timezone_is_a_config_error(cli, paa_home: Path) -> None:
     ok(cli("config", "set", "week_start", "sunday"))
     check_all(cli, paa_home, [(("config", "set", "timezone", "x" * 300), 7)])
@@ -353,11 +343,6 @@ def test_refusals_do_not_echo_a_megabyte(seeded) -> None:
         assert len(result.err) < 500, args[:4]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/habits.py (resolve_habit, parse_reminders) and config.py (validate_value) quote the whole "
-    "input in their messages, so a 1 MB argument comes back as a 1 MB error line",
-)
 @pytest.mark.parametrize(
     "args",
     [
@@ -373,10 +358,6 @@ def test_refusals_elsewhere_do_not_echo_a_megabyte(cli, args) -> None:
     assert len(result.err) < 500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/habits.py resolve_habit: '²'.isdigit() is True but int('²') raises ValueError (exit 1)",
-)
 def test_unicode_digits_do_not_crash_habit_lookup(cli, paa_home: Path) -> None:
     ok(cli("habit", "add", "Run"))
     check_all(cli, paa_home, [(("habit", "log", "²"), 4), (("habit", "log", "¹²"), 4)])
@@ -445,11 +426,6 @@ def test_a_composed_name_is_taken_by_its_decomposed_twin(cli) -> None:
     assert_refused(cli("habit", "add", "Cafe\u0301"), 5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/habits.py resolve_habit compares the reference without NFC-normalising it, so a decomposed "
-    "'Cafe\\u0301' (as macOS often types it) does not find the stored 'Café'",
-)
 def test_a_decomposed_reference_finds_the_composed_name(cli) -> None:
     ok(cli("habit", "add", "Caf\u00e9"))
     ok(cli("habit", "log", "Cafe\u0301"))

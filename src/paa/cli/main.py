@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, OperationalError):
             print_error(f"database error: {exc.orig}", "another program may hold the database; try again")
             return int(ExitCode.STORAGE)
-        print_error(f"unexpected {type(exc).__name__}: {exc}", "run again with PAA_DEBUG=1 and report it")
+        first_line = (str(exc).strip().splitlines() or [""])[0][:200]
+        print_error(f"unexpected {type(exc).__name__}: {first_line}", "run again with PAA_DEBUG=1 and report it")
         return int(ExitCode.INTERNAL)
     return int(result) if isinstance(result, int) else 0

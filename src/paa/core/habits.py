@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +73,7 @@ def parse_reminders(text: str) -> str | None:
         try:
             times.append(parse_hhmm(part))
         except ValueError as exc:
-            raise InvalidInput(f"reminder time {part.strip()!r} {exc}") from None
+            raise InvalidInput(f"reminder time {validate.quoted(part.strip())} {exc}") from None
     if len(times) > 12:
         raise InvalidInput("at most 12 reminder times a day")
     return ",".join(sorted(set(times)))
@@ -125,9 +126,11 @@ def _apply_fields(habit: Habit, fields: HabitFields) -> None:
 
 
 def _check_name_free(ctx: Context, habit: Habit) -> None:
-    clash = ctx.session.exec(
-        select(Habit).where(Habit.user_id == ctx.user_id, Habit.name_key == habit.name_key)
-    ).first()
+    # No autoflush: flushing the renamed habit first would hit the UNIQUE index before this check.
+    with ctx.session.no_autoflush:
+        clash = ctx.session.exec(
+            select(Habit).where(Habit.user_id == ctx.user_id, Habit.name_key == habit.name_key)
+        ).first()
     if clash is not None and clash.id != habit.id:
         state = " (archived)" if clash.archived else ""
         raise Conflict(f"a habit named {clash.name!r} already exists{state}", hint="choose another name")
@@ -196,11 +199,11 @@ def _words(name_key: str) -> list[str]:
 
 def resolve_habit(ctx: Context, ref: str) -> Habit:
     """Find a habit by id, exact name, or a unique prefix of its name or of a word in it."""
-    text = ref.strip()
+    text = unicodedata.normalize("NFC", ref).strip()
     if not text:
         raise InvalidInput("no habit given", hint="name a habit by its id or name; see `paa habit list`")
     habits = list_habits(ctx, include_archived=True)
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         for habit in habits:
             if habit.id == int(text):
                 return habit
@@ -216,8 +219,10 @@ def resolve_habit(ctx: Context, ref: str) -> Habit:
         return chosen[0]
     if len(chosen) > 1:
         names = ", ".join(f"{h.name} (#{h.id})" for h in chosen[:8])
-        raise Conflict(f"{text!r} matches several habits: {names}", hint="type more of the name, or use the id")
+        raise Conflict(
+            f"{validate.quoted(text)} matches several habits: {names}", hint="type more of the name, or use the id"
+        )
     close = difflib.get_close_matches(key, [h.name_key for h in habits], n=3, cutoff=0.6)
     suggestions = [h.name for h in habits if h.name_key in close]
     hint = f"did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else "see `paa habit list --all`"
-    raise NotFound(f"no habit matches {text!r}", hint=hint)
+    raise NotFound(f"no habit matches {validate.quoted(text)}", hint=hint)
