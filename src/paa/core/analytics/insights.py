@@ -99,10 +99,13 @@ def streak_insights(habits: Sequence[HabitStats]) -> list[Insight]:
         current, best = stats.streaks.current, stats.streaks.best
         if current is None or best is None or current.length < MIN_STREAK or current.length < best.length:
             continue
-        text = f"{stats.habit.name}: a {current.length}-day streak, your longest yet."
+        text = f"{stats.habit.name}: {current.length}-day streak, your longest yet."
         found.append(
             Insight(
-                "record_streak", text, {"habit": stats.habit.name, "days": current.length}, 1.3 + current.length / 100
+                "record_streak",
+                text,
+                {"habit": stats.habit.name, "days": current.length},
+                1.3 + min(current.length, 100) / 200,
             )
         )
     return found
@@ -205,7 +208,7 @@ def engagement_insights(usage: Engagement) -> list[Insight]:
                 "checkin_streak",
                 text,
                 {"days": usage.checkin_streak, "best": usage.checkin_best},
-                0.8 + usage.checkin_streak / 100,
+                0.8 + min(usage.checkin_streak, 60) / 200,
             )
         )
     return found

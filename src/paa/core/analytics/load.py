@@ -95,8 +95,8 @@ def read_entries(ctx: Context, habit_ids: list[int], until: date) -> dict[int, d
 def read_log_counts(ctx: Context, start: date, end: date) -> dict[date, int]:
     """How many habit days were recorded (done or skipped) on each day, across all the user's habits."""
     rows = ctx.session.exec(
-        select(HabitLog.day, func.count())
-        .where(HabitLog.user_id == ctx.user_id, HabitLog.day >= start, HabitLog.day <= end)
+        select(col(HabitLog.day), func.count())
+        .where(HabitLog.user_id == ctx.user_id, col(HabitLog.day) >= start, col(HabitLog.day) <= end)
         .group_by(col(HabitLog.day))
     ).all()
     return {day: int(count) for day, count in rows}
@@ -105,8 +105,8 @@ def read_log_counts(ctx: Context, start: date, end: date) -> dict[date, int]:
 def read_first_log_days(ctx: Context, until: date) -> dict[int, date]:
     """Each habit's earliest recorded day up to `until` (a backfill can precede the habit's creation)."""
     rows = ctx.session.exec(
-        select(HabitLog.habit_id, func.min(HabitLog.day))
-        .where(HabitLog.user_id == ctx.user_id, HabitLog.day <= until)
+        select(col(HabitLog.habit_id), func.min(col(HabitLog.day)))
+        .where(HabitLog.user_id == ctx.user_id, col(HabitLog.day) <= until)
         .group_by(col(HabitLog.habit_id))
     ).all()
     return {habit_id: day for habit_id, day in rows}
@@ -120,20 +120,18 @@ class CheckinPoint:
     mood: int | None
     energy: int | None
     sentiment: float | None
-    label: str | None
 
 
 def read_checkins(ctx: Context, start: date, end: date) -> list[CheckinPoint]:
     """Check-ins from start to end (inclusive), oldest first."""
     rows = ctx.session.exec(
         select(
-            DailyCheckin.day,
-            DailyCheckin.mood,
-            DailyCheckin.energy,
-            DailyCheckin.sentiment_score,
-            DailyCheckin.sentiment_label,
+            col(DailyCheckin.day),
+            col(DailyCheckin.mood),
+            col(DailyCheckin.energy),
+            col(DailyCheckin.sentiment_score),
         )
-        .where(DailyCheckin.user_id == ctx.user_id, DailyCheckin.day >= start, DailyCheckin.day <= end)
+        .where(DailyCheckin.user_id == ctx.user_id, col(DailyCheckin.day) >= start, col(DailyCheckin.day) <= end)
         .order_by(col(DailyCheckin.day))
     ).all()
     return [CheckinPoint(*row) for row in rows]
@@ -142,8 +140,8 @@ def read_checkins(ctx: Context, start: date, end: date) -> list[CheckinPoint]:
 def read_checkin_days(ctx: Context, end: date) -> list[date]:
     """Every day up to `end` that has a check-in, oldest first (for check-in streaks)."""
     rows = ctx.session.exec(
-        select(DailyCheckin.day)
-        .where(DailyCheckin.user_id == ctx.user_id, DailyCheckin.day <= end)
+        select(col(DailyCheckin.day))
+        .where(DailyCheckin.user_id == ctx.user_id, col(DailyCheckin.day) <= end)
         .order_by(col(DailyCheckin.day))
     ).all()
     return list(rows)
@@ -169,7 +167,7 @@ def read_message_days(ctx: Context, start: date, end: date) -> dict[date, Messag
     """Messages per local habit day (the user's zone and day-start hour) from start to end."""
     low, high = day_bounds(ctx, start, end)
     rows = ctx.session.exec(
-        select(Message.created_at, Message.role).where(
+        select(col(Message.created_at), col(Message.role)).where(
             Message.user_id == ctx.user_id, Message.created_at >= low, Message.created_at < high
         )
     ).all()

@@ -148,7 +148,7 @@ def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
 
 @dataclass(frozen=True)
 class HabitMood:
-    """How mood differs between days a habit was done and the other days it could have been."""
+    """How mood differs between days a habit was done and the other days."""
 
     habit: HabitRef
     mood_done: float | None
@@ -190,18 +190,25 @@ class HabitMood:
 
 
 def habit_mood(habit: HabitDays, moods: dict[date, int]) -> HabitMood:
-    """Compare mood on days the habit was done with its other days (skipped days are left out)."""
+    """Compare mood on days the habit was done with all its other days.
+
+    Skipped days are left out, and so is an as-of day on which the habit is still open.
+    """
     xs: list[float] = []
     ys: list[float] = []
     for day, mood in moods.items():
         state = habit.state_on(day)
-        if state is None or state == "skipped":
+        if state is None or state in ("skipped", "due"):
             continue
         xs.append(1.0 if state == "done" else 0.0)
         ys.append(float(mood))
     done = [y for x, y in zip(xs, ys, strict=True) if x]
     other = [y for x, y in zip(xs, ys, strict=True) if not x]
     return HabitMood(habit.habit, mean(done), mean(other), len(done), len(other), pearson(xs, ys))
+
+
+def _mood(point: CheckinPoint | None) -> float | None:
+    return None if point is None or point.mood is None else float(point.mood)
 
 
 @dataclass(frozen=True)
@@ -266,7 +273,7 @@ def mood_report(
     by_day = {point.day: point for point in checkins}
     lead = start - timedelta(days=TREND_DAYS - 1)
     span = days_from(lead, end)
-    moods = [float(by_day[d].mood) if d in by_day and by_day[d].mood is not None else None for d in span]
+    moods = [_mood(by_day.get(d)) for d in span]
     feelings = [by_day[d].sentiment if d in by_day else None for d in span]
     mood_trend = rolling_mean(moods)
     sentiment_trend = rolling_mean(feelings)

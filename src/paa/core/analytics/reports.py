@@ -154,13 +154,13 @@ class HeatCell:
     value: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"day": self.day.isoformat(), "level": self.level}
-        if self.state is not None:
-            data["state"] = self.state
-            data["value"] = self.value
-        else:
-            data["rate"] = None if self.rate is None else round(self.rate, 4)
-        return data
+        return {
+            "day": self.day.isoformat(),
+            "level": self.level,
+            "state": self.state,
+            "value": self.value,
+            "rate": None if self.rate is None else round(self.rate, 4),
+        }
 
 
 @dataclass(frozen=True)

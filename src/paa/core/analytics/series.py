@@ -33,8 +33,7 @@ def day_states(rule: HabitRule, entries: Entries, first: date, last: date, today
     states: list[DayState] = []
     for offset in range(span):
         day = first + timedelta(days=offset)
-        entry = entries.get(day)
-        states.append(_state(rule, entry, day, today, window))
+        states.append(_state(rule, entries.get(day), day, today, window))
         if lookback:
             window += credit[offset + lookback] - credit[offset]
     return states

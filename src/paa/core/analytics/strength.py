@@ -114,7 +114,7 @@ def smooth(scoring: Scoring, amounts: Sequence[int], skipped: Sequence[int]) -> 
     keep = decay(scoring.rate)
     gain = 1.0 - keep
     score = scoring.initial
-    result = []
+    result: list[float] = []
     append = result.append
     for done, skip in zip(completions(scoring, amounts), skipped, strict=True):
         if not skip:
