@@ -46,7 +46,8 @@ def test_revision_list_matches_the_scripts() -> None:
     scripts = ScriptDirectory.from_config(config)
     oldest_first = [script.revision for script in reversed(list(scripts.walk_revisions()))]
     assert tuple(oldest_first) == REVISIONS
-    assert scripts.get_current_head() == HEAD == "0002_checkin_prompts"
+    assert scripts.get_current_head() == HEAD
+    assert REVISIONS[:3] == ("0001_initial", "0002_checkin_prompts", "0003_reminders")
 
 
 def test_fresh_database_reaches_head_and_matches_the_models(engine: Engine, tmp_path: Path) -> None:
@@ -142,3 +143,61 @@ def test_newer_database_is_refused_and_left_untouched(engine: Engine, tmp_path: 
     assert not (tmp_path / "backups").exists()
     with sqlite3.connect(database) as raw:
         assert raw.execute("SELECT version_num FROM alembic_version").fetchone() == ("0099_from_the_future",)
+
+
+def _fill_0002(engine: Engine) -> None:
+    """A database at 0002 with a user, a habit and one sent notification in the old columns."""
+    _fill_0001(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO notifications (user_id, kind, ref_id, channel, title, body, due_at, status, attempts,"
+                " error, sent_at, created_at) VALUES (1, 'habit', 1, 'desktop', 'Run', 'Time to run',"
+                " '2026-11-20 08:00:00.000000', 'sent', 1, NULL, '2026-11-20 08:00:01.000000',"
+                " '2026-11-20 08:00:00.000000')"
+            )
+        )
+
+
+def test_upgrade_from_0002_keeps_notifications_and_adds_reminders(engine: Engine, tmp_path: Path) -> None:
+    upgrade(engine, "0002_checkin_prompts")
+    _fill_0002(engine)
+
+    assert ensure_current(engine, tmp_path / "backups") == HEAD
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT kind, channel, status, attempts, claimed_by, claimed_at, next_attempt_at FROM notifications")
+        ).one()
+        assert tuple(row) == ("habit", "desktop", "sent", 1, None, None, None)
+        assert conn.execute(text("SELECT count(*) FROM reminders")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM reminder_cursors")).scalar_one() == 0
+        conn.execute(
+            text(
+                "INSERT INTO reminders (user_id, text, kind, at, cron, active, created_at, updated_at)"
+                " VALUES (1, 'Call mom', 'once', '2026-11-29 17:00:00.000000', NULL, 1,"
+                " '2026-11-26 12:00:00.000000', '2026-11-26 12:00:00.000000')"
+            )
+        )
+    assert _schema_differences(engine) == []
+
+
+def test_downgrade_to_0002_undoes_0003(engine: Engine, tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    upgrade(engine, "0002_checkin_prompts")
+    _fill_0002(engine)
+    ensure_current(engine, tmp_path / "backups")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002_checkin_prompts")
+    assert current_revision(engine) == "0002_checkin_prompts"
+    with engine.connect() as conn:
+        columns = [row[1] for row in conn.execute(text("PRAGMA table_info(notifications)"))]
+        tables = [row[0] for row in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))]
+        assert conn.execute(text("SELECT status FROM notifications")).scalar_one() == "sent"
+    assert "claimed_by" not in columns and "next_attempt_at" not in columns
+    assert "reminders" not in tables and "reminder_cursors" not in tables
