@@ -224,3 +224,14 @@ def test_a_streak_runs_through_the_short_and_the_long_day(berlin) -> None:
         stats = habit_report(ctx, "floss", as_of_day(ctx, None), parse_period("7d"))
     assert stats.streaks.current is not None and stats.streaks.current.length == 3
     assert stats.strength == pytest.approx(0.147820, abs=1e-6)
+
+
+def test_the_portable_read_gives_what_the_sqlite_fast_path_gives(sample, make_ctx, monkeypatch) -> None:
+    with make_ctx() as ctx:
+        fast = read_entries(ctx, [1, 2], nov(26))
+        dialect = type(ctx.session.connection().dialect)
+    monkeypatch.setattr(dialect, "name", "postgresql")  # any other database takes the SQLAlchemy path
+    with make_ctx() as ctx:
+        assert ctx.session.connection().dialect.name == "postgresql"
+        portable = read_entries(ctx, [1, 2], nov(26))
+    assert portable == fast and sum(len(days) for days in fast.values()) == 11

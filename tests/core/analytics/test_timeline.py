@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from paa.core.analytics.series import day_states, days_from
+from paa.core.analytics.strength import score_series, score_start
 from paa.core.analytics.timeline import build_timeline, completion, runs, streaks, strength_series, tallies
 from paa.core.progress import Entry, HabitRule, Run, completion_rate, day_state, streak_runs
 from paa.core.progress import streaks as progress_streaks
@@ -136,10 +137,10 @@ RULES = [
 ]
 
 
-def _random_history(rng: random.Random, rule: HabitRule, last: date) -> dict[date, Entry]:
+def _random_history(rng: random.Random, rule: HabitRule, last: date, length: int = 90) -> dict[date, Entry]:
     keep = rng.random()
     found: dict[date, Entry] = {}
-    for day in days_from(last - timedelta(days=90), last):
+    for day in days_from(last - timedelta(days=length), last):
         roll = rng.random()
         if roll < keep:
             found[day] = Entry("done", rng.choice([1.0, 2.0, 5.0, 8.0, 9.5]) if rule.measurable else None)
@@ -151,10 +152,11 @@ def _random_history(rng: random.Random, rule: HabitRule, last: date) -> dict[dat
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: f"{r.schedule.type}-{r.measurable}-{r.at_most}")
 def test_agrees_with_progress(rule: HabitRule) -> None:
     rng = random.Random(20261126)
-    for _ in range(40):
+    for trial in range(60):
         today = d(26) - timedelta(days=rng.randint(0, 5))
-        history = _random_history(rng, rule, d(26))
-        first = min(history, default=today)
+        # Every third history is short: younger than the habit's period, or just a few days old.
+        history = _random_history(rng, rule, d(26), rng.randint(0, 12) if trial % 3 == 0 else 90)
+        first = min([today, *history])
         timeline = build_timeline(rule, history, first, today)
         assert runs(timeline) == streak_runs(rule, history, first, today)
         assert streaks(timeline) == progress_streaks(rule, history, first, today)
@@ -164,6 +166,7 @@ def test_agrees_with_progress(rule: HabitRule) -> None:
             theirs = completion_rate(rule, history, first, today, days)
             assert ours == pytest.approx(theirs) if theirs is not None else ours is None
         start = today - timedelta(days=rng.randint(0, 40))
+        assert strength_series(timeline)[1] == score_series(rule, history, score_start(history, today), today)
         assert day_states(rule, history, start, today, today) == [
             day_state(rule, history, day, today) for day in days_from(start, today)
         ]

@@ -66,8 +66,26 @@ def habit_ref(ctx: Context, habit: Habit) -> HabitRef:
 
 
 _LOGS = text(
-    "SELECT habit_id, day, status, value FROM habit_logs WHERE user_id = :user_id AND day <= :until"
-).bindparams(bindparam("until", type_=Date))
+    "SELECT habit_id, day, status, value FROM habit_logs"
+    " WHERE user_id = :user_id AND habit_id IN :habit_ids AND day <= :until"
+).bindparams(bindparam("until", type_=Date), bindparam("habit_ids", expanding=True))
+
+
+def _log_rows(ctx: Context, habit_ids: list[int], until: date) -> list[tuple[Any, ...]]:
+    """The plain log columns; on SQLite straight from the driver, which skips building a Row per log."""
+    connection = ctx.session.connection()
+    if connection.dialect.name != "sqlite":
+        params = {"user_id": ctx.user_id, "habit_ids": habit_ids, "until": until}
+        return [tuple(row) for row in connection.execute(_LOGS, params)]
+    marks = ", ".join("?" * len(habit_ids))
+    sql = (
+        f"SELECT habit_id, day, status, value FROM habit_logs WHERE user_id = ? AND habit_id IN ({marks}) AND day <= ?"
+    )
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return list(cursor.execute(sql, (ctx.user_id, *habit_ids, until.isoformat())).fetchall())
+    finally:
+        cursor.close()
 
 
 def read_entries(ctx: Context, habit_ids: list[int], until: date) -> dict[int, dict[date, Entry]]:
@@ -75,10 +93,9 @@ def read_entries(ctx: Context, habit_ids: list[int], until: date) -> dict[int, d
     result: dict[int, dict[date, Entry]] = {habit_id: {} for habit_id in habit_ids}
     if not habit_ids:
         return result
-    rows = ctx.session.execute(_LOGS, {"user_id": ctx.user_id, "until": until}).all()
     days: dict[Any, date] = {}
     entries: dict[tuple[str, float | None], Entry] = {}
-    for habit_id, raw_day, status, value in rows:
+    for habit_id, raw_day, status, value in _log_rows(ctx, habit_ids, until):
         by_day = result.get(habit_id)
         if by_day is None:
             continue

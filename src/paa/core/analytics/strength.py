@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
+from operator import sub
 
 from paa.core.progress import Entries, HabitRule
 
@@ -96,31 +97,39 @@ def completion_of(scoring: Scoring, window_total: float) -> float:
     return 1.0 if goal <= 0 else min(1.0, window_total / goal)
 
 
+def window_totals(amounts: Sequence[int], window: int) -> list[int]:
+    """What each day's trailing window of `window` days holds (thousandths)."""
+    span = len(amounts)
+    if window == 1:
+        return list(amounts)
+    sums = list(accumulate(amounts, initial=0))
+    lagged = [0] * min(window, span) + sums[1 : max(1, span + 1 - window)]
+    return list(map(sub, sums[1:], lagged))
+
+
 def completions(scoring: Scoring, amounts: Sequence[int]) -> list[float]:
     """Each day's completion (0..1) from the amounts (in thousandths) of its trailing window."""
-    span, window = len(amounts), scoring.window
-    sums = list(accumulate(amounts, initial=0))
-    totals = [(sums[i + 1] - sums[max(0, i + 1 - window)]) / MILLI for i in range(span)]
+    totals = window_totals(amounts, scoring.window)
     goal = scoring.goal
-    if not scoring.measurable:
-        return [min(1.0, total / goal) for total in totals]
+    if not scoring.measurable or (not scoring.at_most and goal > 0):
+        full = goal * MILLI
+        return [1.0 if total >= full else total / full for total in totals]
     if scoring.at_most and goal > 0:
-        return [min(1.0, max(0.0, 1.0 - (total - goal) / goal)) for total in totals]
-    return [completion_of(scoring, total) for total in totals]
+        return [min(1.0, max(0.0, 1.0 - (total / MILLI - goal) / goal)) for total in totals]
+    return [completion_of(scoring, total / MILLI) for total in totals]
 
 
 def smooth(scoring: Scoring, amounts: Sequence[int], skipped: Sequence[int]) -> list[float]:
     """The score of each day, oldest first, from each day's amount (in thousandths) and skip flag."""
     keep = decay(scoring.rate)
     gain = 1.0 - keep
-    score = scoring.initial
-    result: list[float] = []
-    append = result.append
-    for done, skip in zip(completions(scoring, amounts), skipped, strict=True):
-        if not skip:
-            score = score * keep + done * gain
-        append(score)
-    return result
+    steps: list[float | None] = [
+        None if skip else done * gain for done, skip in zip(completions(scoring, amounts), skipped, strict=True)
+    ]
+    # A skipped day (None) keeps yesterday's score; any other day keeps `keep` of it and adds its step.
+    return list(
+        accumulate(steps, lambda score, add: score if add is None else score * keep + add, initial=scoring.initial)
+    )[1:]
 
 
 def day_amount(scoring: Scoring, status: str, value: float | None) -> int:

@@ -7,10 +7,12 @@ Tests check it against `progress` on many random histories.
 
 from __future__ import annotations
 
+import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import and_, or_, xor
 
 from paa.core.analytics.strength import Scoring, day_amount, scoring_of, smooth
 from paa.core.progress import Entries, HabitRule, Run, Streaks
@@ -77,7 +79,7 @@ def build_timeline(rule: HabitRule, entries: Entries, first: date, last: date) -
 
 def credit_of(timeline: Timeline) -> list[int]:
     """Days that earn credit: completed or deliberately skipped."""
-    return [m | s for m, s in zip(timeline.met, timeline.skipped, strict=True)]
+    return list(map(or_, timeline.met, timeline.skipped))
 
 
 def covered(timeline: Timeline, credit: list[int]) -> list[int]:
@@ -86,44 +88,68 @@ def covered(timeline: Timeline, credit: list[int]) -> list[int]:
     if schedule.type == "daily":
         return credit
     if schedule.type == "weekdays":
-        return [c | (1 - d) for c, d in zip(credit, timeline.scheduled, strict=True)]
+        return list(map(or_, credit, map(xor, timeline.scheduled, repeat(1))))
     period, needed, span = schedule.period_days, schedule.times, timeline.span
     sums = list(accumulate(credit, initial=0))
+    lagged = [0] * min(period, span) + sums[1 : max(1, span + 1 - period)]  # credits before each day's window
     marks = [0] * (span + 1)
-    for end in range(span):
-        if sums[end + 1] - sums[max(0, end + 1 - period)] >= needed:
+    for end, (total, before) in enumerate(zip(sums[1:], lagged, strict=True)):
+        if total - before >= needed:
             marks[max(0, end - period + 1)] += 1
             marks[end + 1] -= 1
-    depth = list(accumulate(marks))
+    depth = accumulate(marks)
     return [int(c or d > 0) for c, d in zip(credit, depth, strict=False)]
 
 
-def run_bounds(timeline: Timeline, credit: list[int] | None = None) -> list[tuple[int, int]]:
-    """Every streak as (first index, last index), oldest first: a stretch of covered days from its
-    first completed day to its end."""
-    alive = covered(timeline, credit_of(timeline) if credit is None else credit)
+_STRETCH = re.compile(b"\x01+")
+
+
+def _bounds(timeline: Timeline, alive: bytes) -> list[tuple[int, int]]:
     met = timeline.met
-    span = timeline.span
     found: list[tuple[int, int]] = []
-    position = 0
-    while position < span:
-        try:
-            begin = alive.index(1, position)
-        except ValueError:
-            break
-        try:
-            end = alive.index(0, begin)
-        except ValueError:
-            end = span
+    for stretch in _STRETCH.finditer(alive):
+        begin, end = stretch.span()
+        if met[begin]:
+            found.append((begin, end - 1))
+            continue
         with suppress(ValueError):  # a stretch covered only by skips and free days is not a streak
             found.append((met.index(1, begin, end), end - 1))
-        position = end
     return found
+
+
+def run_bounds(timeline: Timeline) -> list[tuple[int, int]]:
+    """Every streak as (first index, last index), oldest first.
+
+    A streak is a stretch of covered days, from its first completed day to the stretch's end.
+    """
+    return _bounds(timeline, bytes(covered(timeline, credit_of(timeline))))
 
 
 def runs(timeline: Timeline) -> list[Run]:
     """Every streak, oldest first."""
     return [Run(timeline.day(start), timeline.day(end)) for start, end in run_bounds(timeline)]
+
+
+def _kept_start(timeline: Timeline, credit: list[int], alive: bytes) -> int | None:
+    """Where the streak through yesterday starts if keeping the open last day would carry it, else None.
+
+    Crediting the last day covers it, and for an X-per-Y habit also the window ending on it when that
+    window then holds enough; nothing earlier changes.
+    """
+    last = timeline.span - 1
+    kept = bytearray(alive)
+    kept[last] = 1
+    schedule = timeline.rule.schedule
+    if schedule.type == "x_per_y":
+        first = max(0, last - schedule.period_days + 1)
+        if sum(credit[first:last]) + 1 >= schedule.times:
+            kept[first : last + 1] = b"\x01" * (last + 1 - first)
+    begin = kept.rfind(0, 0, last) + 1
+    try:
+        start = timeline.met.index(1, begin, last)
+    except ValueError:
+        return None
+    return start
 
 
 def streaks(timeline: Timeline) -> Streaks:
@@ -132,13 +158,14 @@ def streaks(timeline: Timeline) -> Streaks:
     An unfinished last day does not break the current streak when keeping it would carry the streak.
     """
     credit = credit_of(timeline)
-    found = run_bounds(timeline, credit)
+    alive = bytes(covered(timeline, credit))
+    found = _bounds(timeline, alive)
     last = timeline.span - 1
     current = found[-1] if found and found[-1][1] == last else None
     if current is None and last >= 0 and not credit[last]:
-        kept = run_bounds(timeline, [*credit[:last], 1])
-        if kept and kept[-1][1] == last and kept[-1][0] < last:
-            current = (kept[-1][0], last - 1)
+        start = _kept_start(timeline, credit, alive)
+        if start is not None:
+            current = (start, last - 1)
     candidates = [*found, current] if current is not None else found
     best = max(candidates, key=lambda run: (run[1] - run[0], run[1]), default=None)
 
@@ -158,9 +185,9 @@ class Tallies:
 
 
 def tallies(timeline: Timeline) -> Tallies:
-    x_per_y = timeline.rule.schedule.type == "x_per_y"
-    due = [(1 if x_per_y else d) & (1 - s) for d, s in zip(timeline.scheduled, timeline.skipped, strict=True)]
-    met_due = [m & d for m, d in zip(timeline.met, due, strict=True)]
+    free = list(map(xor, timeline.skipped, repeat(1)))  # not skipped
+    due = free if timeline.rule.schedule.type == "x_per_y" else list(map(and_, timeline.scheduled, free))
+    met_due = map(and_, timeline.met, due)
     return Tallies(
         met_due=list(accumulate(met_due, initial=0)),
         due=list(accumulate(due, initial=0)),
