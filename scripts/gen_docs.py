@@ -202,7 +202,7 @@ def settings_table() -> str:
     ]
     for key, field in KEYS.items():
         default = Settings.model_fields[field].default
-        shown = "unset" if default is None else f"`{default}`"
+        shown = "unset" if default is None else f"`{json.dumps(default) if isinstance(default, bool) else default}`"
         env = f"`{env_name(field)}`" + (f" or `{ENV_ALIASES[field]}`" if field in ENV_ALIASES else "")
         meaning = describe(field).replace("|", "\\|").replace("\n", " ")
         rows.append(f"| `{key}` | {_type_name(field)} | {shown} | {SCOPES[field]} | {env} | {meaning} |")

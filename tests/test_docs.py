@@ -156,13 +156,14 @@ class Section:
 
     title: str
     output: str | None = None
+    schema_doc: str | None = None  # another page of docs/ that holds this output's field tables
     fields: dict[str, str] = field(default_factory=dict)
     bases: list[str] = field(default_factory=list)
     examples: list[Any] = field(default_factory=list)
 
 
-def _json_doc() -> dict[str, Section]:
-    text = (DOCS / "json.md").read_text(encoding="utf-8")
+def _json_doc(name: str = "json.md") -> dict[str, Section]:
+    text = (DOCS / name).read_text(encoding="utf-8")
     parts = re.split(r"^(#{2,3}) (.*)$", text, flags=re.M)
     sections: dict[str, Section] = {}
     for hashes, title, body in zip(parts[1::3], parts[2::3], parts[3::3], strict=True):
@@ -171,6 +172,8 @@ def _json_doc() -> dict[str, Section]:
         section = Section(title.strip())
         output = re.search(r"^Output: (.+)$", body, re.M)
         section.output = output[1].strip() if output else None
+        elsewhere = re.search(r"^Schema: \[[^\]]*\]\(([\w.-]+\.md)#[\w-]+\)$", body, re.M)
+        section.schema_doc = elsewhere[1] if elsewhere else None
         for line in body.splitlines():
             if not line.startswith("|"):
                 continue
@@ -260,11 +263,18 @@ def test_json_command_is_documented_with_an_example(path: tuple[str, ...]) -> No
     doc = _json_doc()
     assert title in doc, f"docs/json.md has no section `### {title}`: document its output schema there"
     section = doc[title]
-    assert section.output, f"docs/json.md, {title}: say what it prints on an `Output: ...` line"
     assert section.examples, f"docs/json.md, {title}: add an example (a cog block calling gen_docs.json_example)"
+    examples, schema = section.examples, section
+    if section.schema_doc:  # the field tables live on another page, in the same format
+        other = _json_doc(section.schema_doc)
+        assert title in other, f"docs/json.md sends {title} to docs/{section.schema_doc}, which has no such section"
+        doc = {**doc, **other}
+        schema = other[title]
+        examples = [*examples, *schema.examples]
+    assert schema.output, f"{title}: say what it prints on an `Output: ...` line, above its field table"
     checker = SchemaChecker(doc)
-    for example in section.examples:
-        checker.value(example, section.output, section, "")
+    for example in examples:
+        checker.value(example, schema.output, schema, "")
 
 
 def test_json_doc_names_only_real_commands() -> None:
