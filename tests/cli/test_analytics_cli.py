@@ -121,6 +121,10 @@ def test_summary_json(cli, history) -> None:
     assert data["mood"]["mood"] == {"average": 3.83, "n": 6, "last_7d": 3.83, "previous_period": None}
     assert data["engagement"]["user_messages"] == 2 and data["engagement"]["all_messages"] == 3
     assert "series" not in data["engagement"]
+    # Water's strength by hand: days 20..26 complete 8/8, 5/8, (skip), 1, 1, 3/8, 0 (today, open), each
+    # step keeping 0.948078 of the day before: 0.0519, 0.0817, 0.0817, 0.1294, 0.1746, 0.1850, 0.1754.
+    assert {"kind": "strength_change", "text": "Water climbed from 0% to 18% strength over the last 7 days.",
+            "numbers": {"habit": "Water", "from": 0.0, "to": 0.1754}} in data["insights"]  # fmt: skip
     assert {"kind": "record_streak", "text": "Run: 11-day streak, your longest yet.",
             "numbers": {"habit": "Run", "days": 11}} in data["insights"]  # fmt: skip
 

@@ -185,15 +185,12 @@ def render_habit(stats: HabitStats) -> None:
         streak += f" · best {best.length} days ({best.start.isoformat()} – {best.end.isoformat()})"
     rates = "  ".join(f"{key} {percent(value)}" for key, value in stats.completion.items() if key != "period")
     change = _change(stats.strength_change)
-    totals = (
-        f"{stats.done} done, {stats.skipped} skipped since {stats.first_day.isoformat()} · "
-        f"this period {stats.period_done} of {stats.period_due} due, {stats.period_skipped} skipped"
-    )
     rows = [
         ("Strength", f"[green]{bar(stats.strength, 20)}[/] {percent(stats.strength)} ({change} over the period)"),
         ("Streak", streak),
         ("Completion", rates),
-        ("Totals", totals),
+        ("Totals", f"{stats.done} done, {stats.skipped} skipped since {stats.first_day.isoformat()}"),
+        ("This period", f"{stats.period_done} done of {stats.period_due} due, {stats.period_skipped} skipped"),
     ]
     measure = stats.measure
     if measure is not None:

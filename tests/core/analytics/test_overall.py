@@ -131,3 +131,19 @@ def test_insights_carry_their_numbers() -> None:
     assert kinds["weekday"].text == "You complete 100% of habits on Mondays but 0% on Saturdays."
     assert kinds["checkin_streak"].numbers == {"days": 39, "best": 39}
     assert found == sorted(found, key=lambda item: -item.weight)
+
+
+def test_completion_trend_and_mood_trend_insights() -> None:
+    from paa.core.analytics.insights import completion_insight, mood_insights
+    from paa.core.analytics.overall import CompletionSeries, DayCompletion
+
+    # 21 finished days (5-25 Nov): all done for 14 days, nothing for the last 7; today open.
+    days = [DayCompletion(nov(d), 1 if d < 19 else 0, 1) for d in range(5, 26)] + [DayCompletion(nov(26), 0, 1)]
+    found = completion_insight(CompletionSeries(days), parse_period("22d"))
+    assert [item.text for item in found] == ["Last 7 days: 0% of habits done, below your 67% over the last 22 days."]
+    assert found[0].numbers == {"last_7d": 0.0, "period": round(14 / 21, 4)}
+    # Mood 4 for 14 days, then 2 for the last 7 (the 26th included): last 7 days 2.0 vs 3.33 over 21 days.
+    checkins = [CheckinPoint(nov(d), 4 if d < 20 else 2, None, None) for d in range(6, 27)]
+    mood = mood_report(checkins, nov(6), nov(26), [])
+    trend = [item for item in mood_insights(mood) if item.kind == "mood_trend"]
+    assert trend[0].text == "Mood over the last 7 days averages 2.0, below the period's 3.3 (n=7)."

@@ -15,7 +15,14 @@ from sqlalchemy import insert
 from paa.clock import FixedClock
 from paa.core.analytics.load import read_entries, read_message_days
 from paa.core.analytics.periods import ALL, parse_period
-from paa.core.analytics.reports import as_of_day, export, habit_report, overall_heatmap, overview
+from paa.core.analytics.reports import (
+    as_of_day,
+    engagement_report,
+    export,
+    habit_report,
+    overall_heatmap,
+    overview,
+)
 from paa.core.context import open_context
 from paa.core.habits import HabitFields, add_habit, set_archived
 from paa.core.logs import log_habit, skip_habit
@@ -235,3 +242,13 @@ def test_the_portable_read_gives_what_the_sqlite_fast_path_gives(sample, make_ct
         assert ctx.session.connection().dialect.name == "postgresql"
         portable = read_entries(ctx, [1, 2], nov(26))
     assert portable == fast and sum(len(days) for days in fast.values()) == 11
+
+
+def test_engagement_report_for_all_time_starts_at_the_first_record(sample, make_ctx) -> None:
+    with make_ctx() as ctx:
+        usage = engagement_report(ctx, nov(26), ALL)
+        week = engagement_report(ctx, nov(26), parse_period("7d"))
+    # Run's first (backfilled) log is Mon 16, before the habits were added and before the first check-in.
+    assert usage.start == nov(16) and len(usage.days) == 11
+    assert usage.logs == 11 and usage.checkins == 6
+    assert week.start == nov(20) and week.logs == 9

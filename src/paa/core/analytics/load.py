@@ -119,14 +119,11 @@ def read_log_counts(ctx: Context, start: date, end: date) -> dict[date, int]:
     return {day: int(count) for day, count in rows}
 
 
-def read_first_log_days(ctx: Context, until: date) -> dict[int, date]:
-    """Each habit's earliest recorded day up to `until` (a backfill can precede the habit's creation)."""
-    rows = ctx.session.exec(
-        select(col(HabitLog.habit_id), func.min(col(HabitLog.day)))
-        .where(HabitLog.user_id == ctx.user_id, col(HabitLog.day) <= until)
-        .group_by(col(HabitLog.habit_id))
-    ).all()
-    return {habit_id: day for habit_id, day in rows}
+def read_first_log_day(ctx: Context, until: date) -> date | None:
+    """The user's earliest recorded habit day up to `until` (a backfill can precede a habit's creation)."""
+    return ctx.session.exec(
+        select(func.min(col(HabitLog.day))).where(HabitLog.user_id == ctx.user_id, col(HabitLog.day) <= until)
+    ).one()
 
 
 @dataclass(frozen=True)

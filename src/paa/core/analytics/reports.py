@@ -15,7 +15,7 @@ from paa.core.analytics.load import (
     read_checkin_days,
     read_checkins,
     read_entries,
-    read_first_log_days,
+    read_first_log_day,
     read_log_counts,
     read_message_days,
 )
@@ -134,10 +134,10 @@ def overview(ctx: Context, as_of: date, period: Period, *, with_insights: bool =
 def engagement_report(ctx: Context, as_of: date, period: Period) -> Engagement:
     """Engagement alone: check-ins, habit logs and messages per day, without computing habit figures."""
     checkin_days = read_checkin_days(ctx, as_of)
-    habits = [habit_ref(ctx, h) for h in list_habits(ctx)]
-    firsts = read_first_log_days(ctx, as_of)
-    earliest = [min(ref.created_day, firsts.get(ref.id, ref.created_day)) for ref in habits]
-    start = period.start(as_of, min([as_of, *earliest, *checkin_days[:1]]))
+    created = [habit_ref(ctx, h).created_day for h in list_habits(ctx)]
+    first_log = read_first_log_day(ctx, as_of)
+    logged = [first_log] if first_log is not None else []
+    start = period.start(as_of, min([as_of, *created, *logged, *checkin_days[:1]]))
     return engagement(
         start, as_of, read_log_counts(ctx, start, as_of), checkin_days, read_message_days(ctx, start, as_of)
     )
