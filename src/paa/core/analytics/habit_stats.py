@@ -147,8 +147,11 @@ class HabitStats:
 
 
 def first_day_of(habit: HabitRef, entries: Entries, as_of: date) -> date:
-    """A habit counts from its creation day, or from an earlier backfilled log."""
-    return min([habit.created_day, *(day for day in entries if day <= as_of)])
+    """A habit counts from its creation day, or from an earlier backfilled log (one up to `as_of`)."""
+    earliest = min(entries, default=None)
+    if earliest is None or earliest > as_of:  # the oldest entry is after as_of, so all of them are
+        return habit.created_day
+    return min(habit.created_day, earliest)
 
 
 def completion_windows(timeline: Timeline, counts: Tallies, as_of: date, first: date) -> dict[str, float | None]:
@@ -178,7 +181,6 @@ def habit_stats(habit: HabitRef, entries: Entries, as_of: date, period: Period) 
     for day, state in zip(window, states, strict=True):
         entry = entries.get(day)
         points.append(DayPoint(day, state, entry.value if entry else None, strength_at(day)))
-    recorded = [entries[day] for day in entries if first <= day <= as_of]
     return HabitStats(
         habit=habit,
         as_of=as_of,
@@ -190,7 +192,7 @@ def habit_stats(habit: HabitRef, entries: Entries, as_of: date, period: Period) 
         strength=strength_at(as_of),
         strength_before=strength_at(start - timedelta(days=1)),
         done=sum(timeline.met),
-        skipped=sum(entry.status == "skipped" for entry in recorded),
+        skipped=sum(timeline.skipped),
         period_done=sum(point.state == "done" for point in points),
         period_due=sum(counts_as_expected(p.state, p.day, as_of) for p in points),
         period_skipped=sum(point.state == "skipped" for point in points),

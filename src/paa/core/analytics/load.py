@@ -151,14 +151,15 @@ def read_checkins(ctx: Context, start: date, end: date) -> list[CheckinPoint]:
     return [CheckinPoint(*row) for row in rows]
 
 
+_CHECKIN_DAYS = text(
+    "SELECT day FROM daily_checkins WHERE user_id = :user_id AND day <= :until ORDER BY day"
+).bindparams(bindparam("until", type_=Date))
+
+
 def read_checkin_days(ctx: Context, end: date) -> list[date]:
     """Every day up to `end` that has a check-in, oldest first (for check-in streaks)."""
-    rows = ctx.session.exec(
-        select(col(DailyCheckin.day))
-        .where(DailyCheckin.user_id == ctx.user_id, col(DailyCheckin.day) <= end)
-        .order_by(col(DailyCheckin.day))
-    ).all()
-    return list(rows)
+    rows = ctx.session.execute(_CHECKIN_DAYS, {"user_id": ctx.user_id, "until": end}).scalars()
+    return [day if isinstance(day, date) else date.fromisoformat(day) for day in rows]
 
 
 @dataclass(frozen=True)

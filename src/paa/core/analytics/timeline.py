@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from itertools import accumulate, repeat
 from operator import and_, or_, xor
 
-from paa.core.analytics.strength import Scoring, day_amount, scoring_of, smooth
+from paa.core.analytics.strength import MILLI, Scoring, day_amount, scoring_of, smooth
 from paa.core.progress import Entries, HabitRule, Run, Streaks
 
 
@@ -59,15 +59,13 @@ def build_timeline(rule: HabitRule, entries: Entries, first: date, last: date) -
             recorded = index
         if status == "skipped":
             skipped[index] = 1
-            continue
-        if status != "done":
-            continue
-        amounts[index] = day_amount(scoring, status, entry.value)
-        if not measurable:
-            met[index] = 1
-        else:
+        elif status == "done":
+            if not measurable:
+                met[index], amounts[index] = 1, MILLI
+                continue
             value = entry.value or 0.0
             met[index] = int(value <= target if at_most else value >= target)  # type: ignore[operator]
+            amounts[index] = day_amount(scoring, status, value)
     schedule = rule.schedule
     if schedule.type == "weekdays":
         week = [int((first.weekday() + i) % 7 in schedule.weekdays) for i in range(7)]
