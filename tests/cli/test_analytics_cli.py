@@ -204,9 +204,16 @@ def test_habit_view_shows_amounts_and_weekdays(cli, history, no_color) -> None:
     assert "Thu  " in out and "not due" in out
 
 
+def test_before_the_habits_existed(cli, history, no_color) -> None:
+    # Seen from the 10th, the logs from the 20th on do not exist yet: the habit counts from its creation.
+    out = cli("analytics", "habit", "water", "--as-of", "2026-11-10").out
+    assert "It did not exist yet on 2026-11-10: it counts from 2026-11-26." in out
+    assert "No habits with days up to 2026-10-01" in cli("analytics", "summary", "--as-of", "2026-10-01").out
+
+
 def test_empty_database(cli, no_color) -> None:
     result = cli("analytics", "summary")
-    assert result.code == 0 and "No habits yet" in result.out
+    assert result.code == 0 and "No habits with days up to 2026-11-26" in result.out
     data = _json(cli, "analytics", "summary", "--json")
     assert data["habits"] == [] and data["completion"]["average"] is None
     assert _json(cli, "analytics", "insights", "--json")["insights"][0]["kind"] == "engagement"

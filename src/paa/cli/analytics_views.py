@@ -109,7 +109,8 @@ def render_summary(view: Overview) -> None:
     out = console()
     out.print(f"[bold]Analytics[/] as of {view.as_of.strftime('%a %d %b %Y')} · {_period_words(view.period_json())}")
     if not view.habits:
-        out.print("\nNo habits yet. Add one: [bold]paa habit add Run --days mon,wed,fri[/]")
+        hint = "Add one: [bold]paa habit add Run --days mon,wed,fri[/]"
+        out.print(f"\nNo habits with days up to {view.as_of.isoformat()}. {hint}")
     else:
         from rich.table import Table
 
@@ -177,6 +178,9 @@ def render_habit(stats: HabitStats) -> None:
         bound = "at most" if ref.target_type == "at_most" else "at least"
         head += f" · {bound} {number(ref.target, 2)} {escape(ref.unit or '')}".rstrip()
     out.print(head)
+    if stats.first_day > stats.as_of:
+        out.print(f"It did not exist yet on {stats.as_of.isoformat()}: it counts from {stats.first_day.isoformat()}.")
+        return
     period = stats.period.to_json(stats.as_of, stats.first_day)
     out.print(f"[dim]as of {stats.as_of.isoformat()} · {_period_words(period)}[/]\n")
     current, best = stats.streaks.current, stats.streaks.best
