@@ -206,6 +206,14 @@ def test_loop_numeric_at_least_recompute() -> None:
     assert strength_on(numeric(1, 2), two, TODAY) == pytest.approx(0.072631, abs=E)
 
 
+def test_loop_numeric_reaches_99_percent_in_reasonable_time() -> None:
+    assert strength_on(numeric(), done(*range(90), value=2.0), TODAY) > 0.99
+    weekly = done(*(7 * i for i in range(39)), value=2.0)
+    assert strength_on(numeric(1, 7), weekly, TODAY) > 0.99
+    monthly = {**weekly, **done(*(30 * i for i in range(18)), value=2.0)}
+    assert strength_on(numeric(1, 30), monthly, TODAY) > 0.99
+
+
 def test_loop_numeric_at_least_scores_the_share_of_the_target() -> None:
     assert strength_on(numeric(), done(*range(500), value=1.0), TODAY) == pytest.approx(0.5, abs=E)
     assert strength_on(numeric(), done(*range(500), value=0.5), TODAY) == pytest.approx(0.25, abs=E)
