@@ -1,0 +1,118 @@
+"""Check-ins with a model: after a check-in is saved, refine its sentiment, keep a two-sentence summary as a memory,
+and perhaps ask one follow-up question.
+
+The model is called after the check-in is committed, never inside its transaction; the refined sentiment is then
+written through core's `SentimentRefiner` hook in a second short transaction. Without a provider nothing happens,
+and a model failure leaves the local (VADER) result in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from paa.ai.background import call, parse_json
+from paa.ai.providers.base import Provider
+from paa.ai.store import Contexts
+from paa.core.sentiment import Sentiment, label_for
+from paa.errors import PaaError
+
+CHECKIN_SYSTEM = """\
+You read a person's daily check-in for their assistant, paa. Answer with one JSON object and nothing else:
+{"sentiment_score": number from -1 (very negative) to 1 (very positive),
+ "sentiment_label": "positive" | "neutral" | "negative",
+ "summary": two sentences in the second person about how the day went and what stood out,
+ "follow_up": one short caring question if the answers call for one (a worry, a low mood, something \
+unfinished), else null}
+The local analyser's score is given; correct it when the words mean something it missed (irony, context)."""
+
+
+@dataclass(frozen=True)
+class CheckinInsight:
+    """What the model made of a check-in."""
+
+    day: date
+    sentiment: Sentiment | None
+    summary: str | None
+    follow_up: str | None
+    memory_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "sentiment": self.sentiment.to_json() if self.sentiment else None,
+            "summary": self.summary,
+            "follow_up": self.follow_up,
+            "memory_id": self.memory_id,
+        }
+
+
+class FixedRefiner:
+    """A `SentimentRefiner` that hands core a sentiment already computed (outside the transaction)."""
+
+    def __init__(self, sentiment: Sentiment) -> None:
+        self.sentiment = sentiment
+
+    def refine(self, texts: Sequence[str], local: Sentiment) -> Sentiment | None:
+        return self.sentiment
+
+
+def _prompt(checkin: Any) -> str:
+    lines = [f"Day: {checkin.day.isoformat()}", f"Mood: {checkin.mood}/5" if checkin.mood else "Mood: not given"]
+    if checkin.energy:
+        lines.append(f"Energy: {checkin.energy}/5")
+    if checkin.sentiment:
+        lines.append(f"Local analyser: {checkin.sentiment.score:+.2f} ({checkin.sentiment.label})")
+    for answer in checkin.answers:
+        lines.append(f"Q: {answer.prompt}\nA: {answer.answer}")
+    return "\n".join(lines)
+
+
+def _sentiment(data: dict[str, Any], model: str) -> Sentiment | None:
+    try:
+        score = max(-1.0, min(1.0, float(data["sentiment_score"])))
+    except (KeyError, TypeError, ValueError):
+        return None
+    label = data.get("sentiment_label")
+    if label not in ("positive", "neutral", "negative"):
+        label = label_for(score)
+    return Sentiment(round(score, 4), label, model[:32])
+
+
+def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> CheckinInsight | None:
+    """Refine a saved check-in with the model, store its summary as a memory; None when there is no model."""
+    from sqlmodel import select
+
+    from paa.ai import recall, settings
+    from paa.core.checkins import edit_checkin, get_checkin
+    from paa.db.models import DailyCheckin
+
+    if provider is None or not provider.online:
+        return None
+    with contexts() as ctx:
+        checkin = get_checkin(ctx, day)
+        model = str(settings.setting(ctx, "ai_background_model"))
+    try:
+        done = call(contexts, provider, CHECKIN_SYSTEM, _prompt(checkin), purpose="checkin", model=model)
+    except PaaError:
+        return None
+    data = parse_json(done.text) or {}
+    sentiment = _sentiment(data, done.model)
+    summary = " ".join(str(data.get("summary") or "").split()) or None
+    follow_up = " ".join(str(data.get("follow_up") or "").split()) or None
+    memory_id = None
+    with contexts(write=True) as ctx:
+        if sentiment is not None:
+            edit_checkin(ctx, day, answers=list(checkin.answers), refiner=FixedRefiner(sentiment))
+        row = ctx.session.exec(
+            select(DailyCheckin).where(DailyCheckin.user_id == ctx.user_id, DailyCheckin.day == day)
+        ).first()
+        if summary:
+            memory = recall.remember(ctx, f"Check-in {day.isoformat()}: {summary}", kind="checkin",
+                                     source_id=row.id if row else None)  # fmt: skip
+            memory_id = memory.id
+        if row is not None:
+            recall.index_checkin(ctx, row)
+    return CheckinInsight(day, sentiment, summary, follow_up, memory_id)

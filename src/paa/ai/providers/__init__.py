@@ -1,0 +1,1 @@
+"""Model providers behind one streaming interface; `paa.ai.providers.select` picks one for a run."""

@@ -1,0 +1,226 @@
+"""Claude through the `anthropic` SDK: streaming, tool use, prompt caching on the stable system prompt.
+
+The SDK is imported on first use (`warm_up` does it early, e.g. while a person types), never at import time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from paa.ai.errors import (
+    SAVED,
+    BadApiKey,
+    NoConnection,
+    Overloaded,
+    ProviderError,
+    RateLimited,
+    RequestRefused,
+    StreamCut,
+    TimedOut,
+)
+from paa.ai.providers.base import CancelToken, Completion, Done, ProviderEvent, Request, TextDelta, ToolCall, Usage
+
+DEFAULT_TIMEOUT = 60.0
+KEY_HINT = "store a valid key with `paa auth key set anthropic`, or set ANTHROPIC_API_KEY"
+
+
+class ClaudeProvider:
+    """Anthropic's Messages API. `base_url` None means the SDK's default (or ANTHROPIC_BASE_URL given here)."""
+
+    name = "anthropic"
+    online = True
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        model: str,
+        background_model: str,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int | None = None,
+    ) -> None:
+        self.model = model
+        self.background_model = background_model
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the key
+        return f"ClaudeProvider(model={self.model!r}, base_url={self._base_url!r})"
+
+    def warm_up(self) -> None:
+        """Import the SDK and build the client now, so the first message does not wait for it."""
+        self.client()
+
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import anthropic
+
+                options: dict[str, Any] = {"api_key": self._api_key, "timeout": self._timeout}
+                if self._base_url:
+                    options["base_url"] = self._base_url
+                if self._max_retries is not None:
+                    options["max_retries"] = self._max_retries
+                client = anthropic.Anthropic(**options)
+                client.messages  # noqa: B018 - builds the resource (and imports it) now rather than mid-request
+                self._client = client
+            return self._client
+
+    # ---- streaming ---------------------------------------------------------------------------
+
+    def _params(self, request: Request) -> dict[str, Any]:
+        system: list[dict[str, Any]] = [
+            {"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}},
+        ]
+        if request.context:
+            system.append({"type": "text", "text": request.context})
+        params: dict[str, Any] = {
+            "model": request.model or self.model,
+            "max_tokens": request.max_tokens,
+            "system": system,
+            "messages": request.messages,
+        }
+        if request.tools:
+            params["tools"] = [tool.to_api() for tool in request.tools]
+        return params
+
+    def stream(self, request: Request, cancel: CancelToken | None = None) -> Iterator[ProviderEvent]:
+        """Stream one call; raise a ProviderError kind on failure, or end with Done("interrupted") when cancelled."""
+        client = self.client()
+        params = self._params(request)
+        try:
+            stream = client.messages.stream(**params).__enter__()  # sends the request, with the SDK's retries
+        except Exception as exc:
+            raise translate(exc) from None
+        unregister = cancel.on_cancel(stream.close) if cancel is not None else (lambda: None)
+        usage = Usage()
+        stop_reason: str | None = None
+        finished = False
+        model = params["model"]
+        try:
+            for event in stream:
+                kind = event.type
+                if kind == "message_start":
+                    model = event.message.model or model
+                    usage = _usage(event.message.usage, usage)
+                elif kind == "content_block_delta" and event.delta.type == "text_delta":
+                    yield TextDelta(event.delta.text)
+                elif kind == "content_block_stop" and event.content_block.type == "tool_use":
+                    block = event.content_block
+                    yield ToolCall(block.id, block.name, dict(block.input or {}))
+                elif kind == "message_delta":
+                    stop_reason = event.delta.stop_reason
+                    usage = _usage(event.usage, usage)
+                elif kind == "message_stop":
+                    finished = True
+                if cancel is not None and cancel.cancelled:
+                    break
+        except Exception as exc:
+            if cancel is None or not cancel.cancelled:
+                raise translate(exc, mid_stream=True) from None
+        finally:
+            unregister()
+            stream.close()
+        yield usage
+        if cancel is not None and cancel.cancelled:
+            yield Done("interrupted", model)
+            return
+        if not finished:
+            raise StreamCut("the reply was cut off before its end (the connection closed)", hint=SAVED)
+        yield Done(stop_reason, model)
+
+    # ---- short background calls --------------------------------------------------------------
+
+    def complete(self, system: str, prompt: str, *, model: str | None = None, max_tokens: int = 400) -> Completion:
+        """One short non-streamed call (summaries, check-in notes, insights) on the background model."""
+        client = self.client()
+        chosen = model or self.background_model
+        try:
+            message = client.messages.create(
+                model=chosen,
+                max_tokens=max_tokens,
+                system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+                messages=[{"role": "user", "content": prompt}],
+            )
+        except Exception as exc:
+            raise translate(exc) from None
+        text = "".join(block.text for block in message.content if block.type == "text")
+        return Completion(text, _usage(message.usage, Usage()), message.model or chosen)
+
+
+def _usage(raw: Any, previous: Usage) -> Usage:
+    """Merge a usage object from the API: its counts are cumulative, and absent ones keep the earlier value."""
+
+    def pick(name: str, old: int) -> int:
+        value = getattr(raw, name, None)
+        return int(value) if value is not None else old
+
+    return Usage(
+        pick("input_tokens", previous.input_tokens),
+        pick("output_tokens", previous.output_tokens),
+        pick("cache_creation_input_tokens", previous.cache_creation_input_tokens),
+        pick("cache_read_input_tokens", previous.cache_read_input_tokens),
+    )
+
+
+def _api_detail(exc: Any) -> str:
+    detail = getattr(exc, "api_message", None) or ""
+    return f": {detail[:120]}" if detail else ""
+
+
+def translate(exc: BaseException, *, mid_stream: bool = False) -> ProviderError | BadApiKey:
+    """One clear error for what the SDK raised (after its own retries)."""
+    import anthropic
+
+    if isinstance(exc, ProviderError | BadApiKey):
+        return exc
+    if isinstance(exc, anthropic.APITimeoutError):
+        return TimedOut(
+            "Anthropic's API did not answer in time",
+            hint=f"try again; if it keeps happening check your connection. {SAVED}",
+        )
+    if isinstance(exc, anthropic.APIConnectionError):
+        if mid_stream:
+            return StreamCut("the connection dropped in the middle of the reply", hint=SAVED)
+        return NoConnection(
+            "cannot reach Anthropic's API (no network?)",
+            hint=f"check your connection; without a key paa answers offline. {SAVED}",
+        )
+    if isinstance(exc, anthropic.APIStatusError):
+        status, kind = exc.status_code, getattr(exc, "type", None) or ""
+        if status in (401, 403) or kind in ("authentication_error", "permission_error"):
+            return BadApiKey(f"the Anthropic API key was refused ({status}{_api_detail(exc)})", hint=KEY_HINT)
+        if status == 429 or kind == "rate_limit_error":
+            return RateLimited(
+                "Anthropic's API is rate limiting this key (429), even after retrying",
+                hint=f"wait a minute and try again. {SAVED}",
+            )
+        if status == 529 or kind == "overloaded_error":
+            where = "mid-reply" if status == 200 else "(529)"
+            return Overloaded(f"Anthropic's API is overloaded {where}", hint=f"try again in a few minutes. {SAVED}")
+        if status >= 500 or kind == "api_error":
+            return Overloaded(f"Anthropic's API failed ({status}{_api_detail(exc)})", hint=f"try again later. {SAVED}")
+        if status == 404 or kind == "not_found_error":
+            return RequestRefused(
+                f"the API does not know this model or address ({status}{_api_detail(exc)})",
+                hint="choose another model with /model, or check ANTHROPIC_BASE_URL",
+            )
+        return RequestRefused(f"Anthropic's API refused the request ({status}{_api_detail(exc)})", hint=SAVED)
+    if mid_stream or _is_transport_error(exc):
+        return StreamCut(f"the reply was cut off ({type(exc).__name__})", hint=SAVED)
+    return ProviderError(f"the model call failed: {type(exc).__name__}: {str(exc)[:120]}", hint=SAVED)
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    try:
+        import httpx2
+    except ImportError:  # pragma: no cover - the SDK depends on it
+        return False
+    return isinstance(exc, httpx2.HTTPError | httpx2.StreamError)

@@ -1,0 +1,583 @@
+"""The tools the assistant can call. Each calls core; a destructive one first asks the person through `confirm`.
+
+A tool never raises into the chat loop: a PaaError (unknown habit, bad value, ...) or any other failure becomes a
+tool result marked as an error, which goes back to the model like any result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from paa.ai.providers.base import ToolSpec
+from paa.ai.store import Contexts
+from paa.core.context import Context
+from paa.errors import InvalidInput, PaaError
+
+Confirm = Callable[[str], bool]
+RESULT_MAX_CHARS = 12_000
+
+
+def deny(_question: str) -> bool:
+    """The confirmation of an interface that cannot ask: nothing destructive happens."""
+    return False
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What one tool call did: its JSON for the model and one line for people."""
+
+    call_id: str
+    name: str
+    ok: bool
+    data: dict[str, Any]
+    summary: str
+    declined: bool = False
+
+    def content(self) -> str:
+        text = json.dumps(self.data, ensure_ascii=False, default=str)
+        if len(text) > RESULT_MAX_CHARS:
+            text = text[:RESULT_MAX_CHARS] + " …(cut: the result was too long)"
+        return text
+
+
+@dataclass(frozen=True)
+class Tool:
+    spec: ToolSpec
+    run: Callable[[Context, dict[str, Any]], dict[str, Any]]
+    writes: bool = False
+    question: Callable[[Context, dict[str, Any]], str] | None = None  # set for destructive tools
+
+    @property
+    def destructive(self) -> bool:
+        return self.question is not None
+
+
+# ---- argument helpers ------------------------------------------------------------------------------
+
+
+def _text(args: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = args.get(name)
+    if value is None or (isinstance(value, str) and not value.strip() and not required):
+        if required:
+            raise InvalidInput(f"`{name}` is required")
+        return None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise InvalidInput(f"`{name}` must be text")
+    return str(value)
+
+
+def _number(args: dict[str, Any], name: str) -> float | None:
+    value = args.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput(f"`{name}` must be a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"`{name}` must be a number (got {str(value)[:20]!r})") from None
+
+
+def _integer(args: dict[str, Any], name: str) -> int | None:
+    number = _number(args, name)
+    if number is None:
+        return None
+    if number != int(number):
+        raise InvalidInput(f"`{name}` must be a whole number")
+    return int(number)
+
+
+def _flag(args: dict[str, Any], name: str, default: bool = False) -> bool:
+    value = args.get(name, default)
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1")
+    return bool(value)
+
+
+def _day(ctx: Context, args: dict[str, Any]) -> date:
+    from paa.core.dates import parse_day
+
+    return parse_day(_text(args, "date") or "today", ctx.today())
+
+
+def _habit(ctx: Context, args: dict[str, Any]) -> Any:
+    from paa.core.habits import resolve_habit
+
+    return resolve_habit(ctx, _text(args, "habit", required=True) or "")
+
+
+def _amount(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}{' ' + unit if unit else ''}"
+
+
+# ---- habits ------------------------------------------------------------------------------------------
+
+
+def list_habits(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.habits import list_habits as core_list
+    from paa.core.overview import statuses
+
+    found = statuses(ctx, core_list(ctx, include_archived=_flag(args, "include_archived")))
+    habits = [
+        {
+            "id": s.habit.id,
+            "name": s.habit.name,
+            "schedule": s.to_json()["schedule"]["text"],
+            "today": s.state,
+            "value": s.entry.value if s.entry else None,
+            "target": s.habit.target,
+            "unit": s.habit.unit,
+            "streak": s.streaks.current,
+            "archived": s.habit.archived,
+            "category": s.habit.category,
+        }
+        for s in found
+    ]
+    names = ", ".join(f"{h['name']} ({h['today'].replace('_', ' ')})" for h in habits) or "none yet"
+    return {"day": ctx.today().isoformat(), "habits": habits, "summary": f"{len(habits)} habits: {names}"}
+
+
+def _log_json(habit: Any, log: Any, outcome: str) -> dict[str, Any]:
+    return {
+        "habit": habit.name,
+        "habit_id": habit.id,
+        "day": log.day.isoformat(),
+        "status": log.status,
+        "value": log.value,
+        "target": habit.target,
+        "unit": habit.unit,
+        "outcome": outcome,
+    }
+
+
+def log_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.logs import log_habit as core_log
+
+    habit = _habit(ctx, args)
+    day = _day(ctx, args)
+    value = _number(args, "value")
+    if habit.kind == "boolean":
+        value = None  # "ran 5 km" on a yes/no habit: the distance is not its measure
+    result = core_log(ctx, habit, day, value=value, note=_text(args, "note"), replace=_flag(args, "set_total"))
+    data = _log_json(habit, result.log, result.outcome)
+    if habit.kind == "measurable":
+        progress = f"{_amount(result.log.value, None)} of {_amount(habit.target, habit.unit)}"
+        data["summary"] = f"Logged {habit.name} for {day.isoformat()}: {progress}."
+    elif result.outcome == "unchanged":
+        data["summary"] = f"{habit.name} was already done on {day.isoformat()}."
+    else:
+        data["summary"] = f"Logged {habit.name} as done for {day.isoformat()}."
+    return data
+
+
+def skip_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.logs import skip_habit as core_skip
+
+    habit = _habit(ctx, args)
+    day = _day(ctx, args)
+    result = core_skip(ctx, habit, day, note=_text(args, "note"))
+    data = _log_json(habit, result.log, result.outcome)
+    data["summary"] = f"Skipped {habit.name} for {day.isoformat()} (the streak is kept)."
+    return data
+
+
+def _unlog_question(ctx: Context, args: dict[str, Any]) -> str:
+    habit, day = _habit(ctx, args), _day(ctx, args)
+    return f"Remove what is logged for {habit.name} on {day.isoformat()}?"
+
+
+def unlog_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.logs import unlog_habit as core_unlog
+
+    habit, day = _habit(ctx, args), _day(ctx, args)
+    removed = core_unlog(ctx, habit, day)
+    return {
+        "habit": habit.name,
+        "day": day.isoformat(),
+        "removed": {"status": removed.status, "value": removed.value},
+        "summary": f"Removed the {removed.status} log of {habit.name} on {day.isoformat()}.",
+    }
+
+
+_HABIT_FIELDS = ("name", "unit", "target", "at_most", "days", "times", "per", "remind", "remind_days", "category",
+                 "description")  # fmt: skip
+
+
+def _fields(args: dict[str, Any]) -> Any:
+    from paa.core.habits import HabitFields
+
+    fields = HabitFields()
+    for name in _HABIT_FIELDS:
+        if name not in args or (args[name] is None and name == "name"):
+            continue
+        raw = args[name]
+        if name == "target":
+            value: Any = _number(args, name)
+        elif name in ("times", "per"):
+            value = _integer(args, name)
+        elif name == "at_most":
+            value = _flag(args, name)
+        else:
+            value = None if raw is None or (isinstance(raw, str) and not raw.strip()) else _text(args, name)
+        setattr(fields, name, value)
+    return fields
+
+
+def _habit_summary(habit: Any) -> str:
+    from paa.core.overview import habit_json
+
+    data = habit_json(habit)
+    measure = f", {_amount(habit.target, habit.unit)} a day" if habit.kind == "measurable" else ""
+    reminders = f", reminders at {', '.join(data['reminders'])}" if data["reminders"] else ""
+    return f"{habit.name} (#{habit.id}): {data['schedule']['text']}{measure}{reminders}"
+
+
+def create_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.habits import add_habit
+    from paa.core.overview import habit_json
+
+    if not _text(args, "name"):
+        raise InvalidInput("a habit needs a `name`")
+    habit = add_habit(ctx, _fields(args))
+    return {"habit": habit_json(habit), "summary": f"Created {_habit_summary(habit)}."}
+
+
+def edit_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.habits import edit_habit as core_edit
+    from paa.core.overview import habit_json
+
+    habit = _habit(ctx, args)
+    changes = {k: v for k, v in args.items() if k in _HABIT_FIELDS}
+    if not changes:
+        raise InvalidInput("nothing to change", hint=f"give one of {', '.join(_HABIT_FIELDS)}")
+    habit = core_edit(ctx, habit, _fields(changes))
+    return {"habit": habit_json(habit), "summary": f"Updated {_habit_summary(habit)}."}
+
+
+def archive_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.habits import set_archived
+
+    habit = _habit(ctx, args)
+    archived = _flag(args, "archived", True)
+    set_archived(ctx, habit, archived)
+    verb = "Archived" if archived else "Restored"
+    return {"habit": habit.name, "archived": archived, "summary": f"{verb} {habit.name}; its history is kept."}
+
+
+def _delete_question(ctx: Context, args: dict[str, Any]) -> str:
+    from sqlmodel import func, select
+
+    from paa.db.models import HabitLog
+
+    habit = _habit(ctx, args)
+    logs = ctx.session.exec(select(func.count()).where(HabitLog.habit_id == habit.id)).one()
+    return f"Delete the habit {habit.name} (#{habit.id}) and its {logs} log{'s' if logs != 1 else ''} for good?"
+
+
+def delete_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.habits import delete_habit as core_delete
+
+    habit = _habit(ctx, args)
+    name = habit.name
+    removed = core_delete(ctx, habit)
+    return {"habit": name, "logs_removed": removed, "summary": f"Deleted {name} and {removed} logs."}
+
+
+# ---- analytics ----------------------------------------------------------------------------------------
+
+
+def habit_analytics(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.analytics.periods import parse_period
+    from paa.core.analytics.reports import habit_report
+
+    period = parse_period(_text(args, "period") or "30d")
+    stats = habit_report(ctx, _text(args, "habit", required=True) or "", ctx.today(), period)
+    data = stats.to_json(history=False)
+    rate = stats.completion.get("period")
+    rate_text = f"{rate * 100:.0f}% done" if rate is not None else "no due days yet"
+    data["summary"] = (
+        f"{stats.habit.name} over {period.label}: {rate_text} ({stats.period_done} of {stats.period_due}), "
+        f"streak {stats.streaks.current}, strength {stats.strength * 100:.0f}%."
+    )
+    return data
+
+
+def overall_analytics(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.analytics.periods import parse_period
+    from paa.core.analytics.reports import overview
+
+    period = parse_period(_text(args, "period") or "7d")
+    found = overview(ctx, ctx.today(), period)
+    data = found.to_json()
+    insights = [item["text"] for item in data.get("insights", [])[:3]]
+    data["summary"] = f"Overview of {period.label}: " + (" ".join(insights) or "not much recorded yet.")
+    return data
+
+
+# ---- check-ins -----------------------------------------------------------------------------------------
+
+
+def record_checkin(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.core.checkins import Answer, clean_answer, list_prompts, save_checkin
+
+    mood, energy = _integer(args, "mood"), _integer(args, "energy")
+    raw = args.get("answers") or []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise InvalidInput("`answers` must be a list")
+    prompts = [p.text for p in list_prompts(ctx)]
+    answers = []
+    for index, item in enumerate(raw):
+        if isinstance(item, dict):
+            text, prompt = str(item.get("answer") or ""), str(item.get("prompt") or "")
+        else:
+            text, prompt = str(item), ""
+        prompt = prompt or (prompts[index] if index < len(prompts) else "Notes")
+        if text.strip():
+            answers.append(Answer(prompt, clean_answer(text, prompt)))
+    if not answers:
+        answers = [Answer("Notes", "(check-in through the assistant)")]
+    mode = _text(args, "mode") or "new"
+    if mode not in ("new", "append", "replace"):
+        raise InvalidInput("`mode` must be new, append or replace")
+    day = _day(ctx, args)
+    saved = save_checkin(ctx, day, answers, mood=mood, energy=energy, mode=mode)  # type: ignore[arg-type]
+    data = saved.to_json()
+    data["summary"] = f"Check-in saved for {day.isoformat()}. {saved.reflection.text}"
+    return data
+
+
+# ---- memory ----------------------------------------------------------------------------------------------
+
+
+def search_memory(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.ai import recall
+
+    query = _text(args, "query", required=True) or ""
+    limit = max(1, min(_integer(args, "limit") or 5, 20))
+    hits = recall.search(ctx, query, limit=limit)
+    return {
+        "query": query,
+        "memories": [hit.to_json() for hit in hits],
+        "summary": f"{len(hits)} memor{'y' if len(hits) == 1 else 'ies'} found for {query[:40]!r}.",
+    }
+
+
+def remember(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.ai import recall
+
+    content = _text(args, "content", required=True) or ""
+    row = recall.remember(ctx, content, kind="fact")
+    return {"memory_id": row.id, "content": row.content, "summary": f"I'll remember: {row.content[:80]}"}
+
+
+def _forget_question(ctx: Context, args: dict[str, Any]) -> str:
+    from paa.ai import recall
+
+    row = recall.get_memory(ctx, _integer(args, "memory_id") or 0)
+    return f"Forget memory #{row.id}: {row.content[:80]!r}?"
+
+
+def forget(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.ai import recall
+
+    memory_id = _integer(args, "memory_id")
+    if memory_id is None:
+        raise InvalidInput("`memory_id` is required")
+    row = recall.forget(ctx, memory_id)
+    return {"memory_id": memory_id, "summary": f"Forgot memory #{memory_id}: {row.content[:60]}"}
+
+
+# ---- reminders ------------------------------------------------------------------------------------------
+
+
+def add_reminder(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.ai import reminders
+
+    return reminders.add(ctx, args)
+
+
+def list_reminders(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.ai import reminders
+
+    return reminders.listing(ctx, args)
+
+
+# ---- preferences -----------------------------------------------------------------------------------------
+
+PREFERENCE_KEYS = ("display_name", "assistant_tone", "timezone", "day_start_hour", "week_start", "checkin_time")
+
+
+def get_preferences(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.ai import settings
+
+    values = {
+        "display_name": ctx.user.display_name,
+        "assistant_tone": settings.setting(ctx, "assistant_tone"),
+        "timezone": ctx.prefs.timezone,
+        "day_start_hour": ctx.prefs.day_start_hour,
+        "week_start": ctx.prefs.week_start,
+        "checkin_time": ctx.prefs.checkin_time,
+    }
+    return {"preferences": values, "summary": ", ".join(f"{k}={v}" for k, v in values.items())}
+
+
+def set_preference(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    from paa.ai import settings
+    from paa.core import validate
+    from paa.core.configuration import set_user_setting
+
+    key = (_text(args, "key", required=True) or "").strip().lower().replace(".", "_").replace("-", "_")
+    raw = args.get("value")
+    if key not in PREFERENCE_KEYS:
+        raise InvalidInput(f"cannot set {key[:40]!r} here", hint=f"settable: {', '.join(PREFERENCE_KEYS)}")
+    if key == "display_name":
+        name = validate.optional_text(None if raw is None else str(raw), "display name", 100)
+        ctx.user.display_name = name
+        ctx.session.add(ctx.user)
+        ctx.session.flush()
+        value: Any = name
+    elif key == "assistant_tone":
+        value = validate.clean_text(str(raw or ""), "tone", settings.TONE_MAX)
+        settings.store_setting(ctx, key, value)
+    else:
+        value = set_user_setting(ctx, key, raw)
+    return {"key": key, "value": value, "summary": f"Set {key} to {value}."}
+
+
+# ---- the registry -----------------------------------------------------------------------------------------
+
+_HABIT = {"type": "string", "description": "Habit id, name, or a unique prefix of a word in its name."}
+_DATE = {"type": "string", "description": "Day: today (default), yesterday, -N, a weekday name or YYYY-MM-DD."}
+_PERIOD = {"type": "string", "description": "Window ending today: 7d, 30d, 12w, 1y or all."}
+_FIELD_PROPS: dict[str, Any] = {
+    "unit": {"type": "string", "description": "Unit of a measurable habit, e.g. glasses, km, pages."},
+    "target": {"type": "number", "description": "Daily target of a measurable habit."},
+    "at_most": {"type": "boolean", "description": "True when the target is a ceiling (e.g. coffee), not a floor."},
+    "days": {"type": "string", "description": "Weekdays it is due: mon,wed,fri, weekdays or weekends."},
+    "times": {"type": "integer", "description": "Times per period (with `per`), e.g. 3 times per 7 days."},
+    "per": {"type": "integer", "description": "Period in days for `times`."},
+    "remind": {"type": "string", "description": "Reminder times HH:MM, comma separated; empty to clear."},
+    "remind_days": {"type": "string", "description": "Days for reminders (default: the days it is due)."},
+    "category": {"type": "string"},
+    "description": {"type": "string"},
+}
+
+
+def _schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _tool(name: str, description: str, schema: dict[str, Any], run: Any, **options: Any) -> Tool:
+    return Tool(ToolSpec(name, description, schema), run, **options)
+
+
+def registry() -> dict[str, Tool]:
+    """Every tool by name, in the order the model sees them."""
+    tools = [
+        _tool("list_habits", "List the user's habits with today's state, streak and schedule.",
+              _schema({"include_archived": {"type": "boolean"}}), list_habits),
+        _tool("log_habit", "Mark a habit done for a day. For a measurable habit give `value` in its unit; it adds "
+              "to the day's total unless `set_total` is true. Call once per habit mentioned.",
+              _schema({"habit": _HABIT, "value": {"type": "number"}, "date": _DATE, "note": {"type": "string"},
+                       "set_total": {"type": "boolean"}}, ("habit",)), log_habit, writes=True),
+        _tool("skip_habit", "Mark a habit deliberately skipped for a day (keeps the streak).",
+              _schema({"habit": _HABIT, "date": _DATE, "note": {"type": "string"}}, ("habit",)), skip_habit,
+              writes=True),
+        _tool("unlog_habit", "Remove what is logged for a habit on a day (asks the user first).",
+              _schema({"habit": _HABIT, "date": _DATE}, ("habit",)), unlog_habit, writes=True,
+              question=_unlog_question),
+        _tool("create_habit", "Create a habit. Daily unless `days` or `times`+`per` are given.",
+              _schema({"name": {"type": "string"}, **_FIELD_PROPS}, ("name",)), create_habit, writes=True),
+        _tool("edit_habit", "Change a habit: rename it (`name`), its schedule, target, unit or reminders.",
+              _schema({"habit": _HABIT, "name": {"type": "string"}, **_FIELD_PROPS}, ("habit",)), edit_habit,
+              writes=True),
+        _tool("archive_habit", "Archive a habit (hidden, history kept) or restore it with archived=false.",
+              _schema({"habit": _HABIT, "archived": {"type": "boolean"}}, ("habit",)), archive_habit, writes=True),
+        _tool("delete_habit", "Delete a habit and all its logs for good (asks the user first). Prefer archive.",
+              _schema({"habit": _HABIT}, ("habit",)), delete_habit, writes=True, question=_delete_question),
+        _tool("habit_analytics", "Figures for one habit: completion, streaks, strength, weekdays, measure.",
+              _schema({"habit": _HABIT, "period": _PERIOD}, ("habit",)), habit_analytics),
+        _tool("overall_analytics", "Figures across all habits and check-ins: completion, mood, engagement, "
+              "insights.", _schema({"period": _PERIOD}), overall_analytics),
+        _tool("record_checkin", "Record the daily check-in: mood 1-5 (required for a new one), optional energy "
+              "1-5 and the user's answers in their own words.",
+              _schema({"mood": {"type": "integer", "minimum": 1, "maximum": 5},
+                       "energy": {"type": "integer", "minimum": 1, "maximum": 5},
+                       "answers": {"type": "array", "items": {"type": "object", "properties": {
+                           "prompt": {"type": "string"}, "answer": {"type": "string"}}, "required": ["answer"]}},
+                       "mode": {"type": "string", "enum": ["new", "append", "replace"]}, "date": _DATE}),
+              record_checkin, writes=True),
+        _tool("search_memory", "Search what the user told you before: facts, past messages, check-ins.",
+              _schema({"query": {"type": "string"}, "limit": {"type": "integer"}}, ("query",)), search_memory),
+        _tool("remember", "Remember a lasting fact about the user for later conversations.",
+              _schema({"content": {"type": "string"}}, ("content",)), remember, writes=True),
+        _tool("forget", "Forget a memory by id (asks the user first); search_memory shows ids.",
+              _schema({"memory_id": {"type": "integer"}}, ("memory_id",)), forget, writes=True,
+              question=_forget_question),
+        _tool("add_reminder", "Create a reminder: `text`, and either `at` (a one-off: 'tomorrow 9:00', "
+              "'in 20 minutes', '2027-03-14 18:00') or `time` HH:MM with optional `days` (mon,wed / weekdays).",
+              _schema({"text": {"type": "string"}, "at": {"type": "string"}, "time": {"type": "string"},
+                       "days": {"type": "string"}}, ("text",)), add_reminder, writes=True),
+        _tool("list_reminders", "List the user's reminders (custom ones and habit reminder times).",
+              _schema({}), list_reminders),
+        _tool("get_preferences", "The user's preferences: name, assistant tone, time zone, day start, check-in "
+              "time.", _schema({}), get_preferences),
+        _tool("set_preference", f"Set one preference: key is one of {', '.join(PREFERENCE_KEYS)}.",
+              _schema({"key": {"type": "string", "enum": list(PREFERENCE_KEYS)}, "value": {}}, ("key", "value")),
+              set_preference, writes=True),
+    ]  # fmt: skip
+    return {tool.spec.name: tool for tool in tools}
+
+
+@dataclass
+class ToolRunner:
+    """Runs tool calls against core in short transactions, asking `confirm` before a destructive one."""
+
+    contexts: Contexts
+    confirm: Confirm = deny
+    tools: dict[str, Tool] = field(default_factory=registry)
+
+    def specs(self) -> list[ToolSpec]:
+        return [tool.spec for tool in self.tools.values()]
+
+    def destructive(self, name: str) -> bool:
+        tool = self.tools.get(name)
+        return tool is not None and tool.destructive
+
+    def run(self, call_id: str, name: str, args: dict[str, Any]) -> ToolResult:
+        tool = self.tools.get(name)
+        if tool is None:
+            return self._error(call_id, name, f"unknown tool {name!r}", None)
+        if not isinstance(args, dict):
+            return self._error(call_id, name, "the tool input must be an object", None)
+        try:
+            if tool.question is not None:
+                with self.contexts() as ctx:
+                    question = tool.question(ctx, args)
+                if not self.confirm(question):
+                    data = {"declined": True, "question": question, "summary": "The user said no; nothing changed."}
+                    return ToolResult(call_id, name, False, data, "declined: nothing changed", declined=True)
+            with self.contexts(write=tool.writes) as ctx:
+                data = tool.run(ctx, args)
+        except PaaError as exc:
+            return self._error(call_id, name, exc.message, exc.hint)
+        except Exception as exc:  # a tool must not crash the conversation; the model hears what went wrong
+            return self._error(call_id, name, f"internal error: {type(exc).__name__}: {str(exc)[:200]}", None)
+        summary = str(data.get("summary") or f"{name} done")
+        return ToolResult(call_id, name, True, data, summary)
+
+    @staticmethod
+    def _error(call_id: str, name: str, message: str, hint: str | None) -> ToolResult:
+        data = {"error": message, **({"hint": hint} if hint else {})}
+        return ToolResult(call_id, name, False, data, f"error: {message}")

@@ -1,0 +1,203 @@
+"""API keys and other secrets: in the OS keyring when a usable one exists, else in a 0600 file in the data folder.
+
+`PAA_KEYRING=off` (or `file`) forces the file; tests set it so they never touch a real keyring. A secret is
+never returned by a listing and never printed: callers get where it is stored, not what it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from paa.config import Paths
+from paa.errors import InvalidInput, StorageError
+
+SERVICE = "paa"
+FILE_NAME = "secrets.json"
+KNOWN = ("anthropic",)
+MAX_LENGTH = 4096
+Where = Literal["env", "keyring", "file"]
+ENV_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY"}
+
+
+@dataclass(frozen=True)
+class SecretInfo:
+    """Where one named secret is kept; the value itself is never part of it."""
+
+    name: str
+    where: Where
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "where": self.where, "detail": self.detail}
+
+
+def check_name(name: str) -> str:
+    """The canonical secret name, or InvalidInput naming the known ones."""
+    key = name.strip().lower()
+    if key not in KNOWN:
+        raise InvalidInput(f"unknown key name {name[:40]!r}", hint=f"known names: {', '.join(KNOWN)}")
+    return key
+
+
+def _check_value(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise InvalidInput("the key is empty")
+    if len(text) > MAX_LENGTH or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise InvalidInput("that does not look like an API key (spaces, control characters or far too long)")
+    return text
+
+
+def keyring_backend(environ: Mapping[str, str]) -> Any | None:
+    """The OS keyring, or None when it is switched off, not installed, or has no usable backend."""
+    if environ.get("PAA_KEYRING", "").strip().lower() in ("off", "file", "0", "no", "false"):
+        return None
+    try:
+        import keyring
+        from keyring.backends import fail
+    except Exception:  # not installed, or broken: the file will do
+        return None
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return None
+    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+        return None
+    if type(backend).__name__ == "ChainerBackend" and not getattr(backend, "backends", None):
+        return None
+    return backend
+
+
+# ---- the file ------------------------------------------------------------------------------------
+
+
+def secrets_file(paths: Paths) -> Path:
+    return paths.data_dir / FILE_NAME
+
+
+def _read_file(paths: Paths) -> dict[str, str]:
+    path = secrets_file(paths)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise StorageError(f"{path} is damaged", hint="remove it and store the key again") from None
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+
+
+def _write_file(paths: Paths, data: dict[str, str]) -> None:
+    """Write the file atomically; it is created 0600 and never exists with wider permissions."""
+    path = secrets_file(paths)
+    try:
+        os.makedirs(path.parent, mode=0o700, exist_ok=True)
+        tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, json.dumps(data, indent=2, sort_keys=True).encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+# ---- the public calls ----------------------------------------------------------------------------
+
+
+def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str] | None = None) -> SecretInfo:
+    """Store a secret (keyring first, else the file) and return where it went."""
+    env = os.environ if environ is None else environ
+    key, text = check_name(name), _check_value(value)
+    backend = keyring_backend(env)
+    if backend is not None:
+        try:
+            backend.set_password(SERVICE, key, text)
+        except Exception:  # a locked or refusing keyring: fall back to the file rather than lose the key
+            backend = None
+        else:
+            stored = _read_file(paths)
+            if key in stored:  # an older copy in the file would shadow nothing, but should not linger
+                del stored[key]
+                _write_file(paths, stored)
+            return SecretInfo(key, "keyring", f"OS keyring ({type(backend).__name__})")
+    stored = _read_file(paths)
+    stored[key] = text
+    _write_file(paths, stored)
+    return SecretInfo(key, "file", str(secrets_file(paths)))
+
+
+def stored_secret(paths: Paths, name: str, environ: Mapping[str, str] | None = None) -> tuple[str, SecretInfo] | None:
+    """The stored value of a secret and where it came from (keyring, then file), ignoring the environment."""
+    env = os.environ if environ is None else environ
+    key = check_name(name)
+    backend = keyring_backend(env)
+    if backend is not None:
+        try:
+            value = backend.get_password(SERVICE, key)
+        except Exception:
+            value = None
+        if value:
+            return value, SecretInfo(key, "keyring", f"OS keyring ({type(backend).__name__})")
+    value = _read_file(paths).get(key)
+    if value:
+        return value, SecretInfo(key, "file", str(secrets_file(paths)))
+    return None
+
+
+def get_secret(paths: Paths, name: str, environ: Mapping[str, str] | None = None) -> tuple[str, SecretInfo] | None:
+    """A secret for use: its environment variable (e.g. ANTHROPIC_API_KEY) wins over a stored one."""
+    env = os.environ if environ is None else environ
+    key = check_name(name)
+    variable = ENV_VARIABLES.get(key)
+    if variable and env.get(variable, "").strip():
+        return env[variable].strip(), SecretInfo(key, "env", variable)
+    return stored_secret(paths, key, env)
+
+
+def delete_secret(paths: Paths, name: str, environ: Mapping[str, str] | None = None) -> list[SecretInfo]:
+    """Remove a stored secret from the keyring and the file; return where it was removed from."""
+    env = os.environ if environ is None else environ
+    key = check_name(name)
+    removed: list[SecretInfo] = []
+    backend = keyring_backend(env)
+    if backend is not None:
+        try:
+            if backend.get_password(SERVICE, key):
+                backend.delete_password(SERVICE, key)
+                removed.append(SecretInfo(key, "keyring", f"OS keyring ({type(backend).__name__})"))
+        except Exception:
+            pass
+    stored = _read_file(paths)
+    if key in stored:
+        del stored[key]
+        _write_file(paths, stored)
+        removed.append(SecretInfo(key, "file", str(secrets_file(paths))))
+    return removed
+
+
+def list_secrets(paths: Paths, environ: Mapping[str, str] | None = None) -> list[SecretInfo]:
+    """Every known secret that is set, in the environment or stored, without its value."""
+    env = os.environ if environ is None else environ
+    found: list[SecretInfo] = []
+    for key in KNOWN:
+        variable = ENV_VARIABLES.get(key)
+        if variable and env.get(variable, "").strip():
+            found.append(SecretInfo(key, "env", variable))
+        stored = stored_secret(paths, key, env)
+        if stored is not None:
+            found.append(stored[1])
+    return found
