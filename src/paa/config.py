@@ -76,6 +76,20 @@ def parse_hhmm(value: str) -> str:
     return f"{hour:02d}:{minute:02d}"
 
 
+CHANNELS = ("desktop", "ntfy", "webhook", "email", "log")
+
+
+def parse_channels(value: str) -> str:
+    """Normalise a comma list of notification channels ("Desktop, ntfy" -> "desktop,ntfy")."""
+    names = [part.strip().lower() for part in value.replace(" ", ",").split(",") if part.strip()]
+    unknown = [name for name in names if name not in CHANNELS]
+    if unknown:
+        raise ValueError(f"unknown channel {unknown[0]!r}; choose from {', '.join(CHANNELS)}")
+    if not names:
+        raise ValueError(f"name at least one channel: {', '.join(CHANNELS)}")
+    return ",".join(dict.fromkeys(names))
+
+
 class Settings(BaseModel):
     """Every setting paa knows; each field's docstring is its documentation."""
 
@@ -101,6 +115,39 @@ class Settings(BaseModel):
     checkin_time: str = "21:00"
     """Local time (HH:MM) of the daily check-in prompt."""
 
+    notify_channels: str = "desktop"
+    """Where reminders go, a comma list of: desktop, ntfy, webhook, email, log."""
+
+    ntfy_url: str | None = None
+    """ntfy topic URL for the ntfy channel, e.g. https://ntfy.sh/my-topic; a token comes from PAA_NTFY_TOKEN."""
+
+    webhook_url: str | None = None
+    """URL the webhook channel POSTs each reminder to, as JSON."""
+
+    smtp_host: str | None = None
+    """SMTP server of the email channel."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    """SMTP port (587 with STARTTLS, 465 for TLS from the start, 25 for neither)."""
+
+    smtp_user: str | None = None
+    """SMTP login name; the password is read from the PAA_SMTP_PASSWORD environment variable, never stored."""
+
+    smtp_from: str | None = None
+    """Sender address of reminder emails (default: smtp.user)."""
+
+    smtp_to: str | None = None
+    """Address reminder emails are sent to."""
+
+    smtp_starttls: bool = True
+    """Whether to upgrade the SMTP connection with STARTTLS (port 465 always uses TLS)."""
+
+    reminder_grace_minutes: int = Field(default=60, ge=0, le=10080)
+    """Minutes a reminder may still be sent late (after sleep or a stopped daemon); older ones are marked missed."""
+
+    remind_when_done: bool = False
+    """Send a habit's reminder even when the habit is already done that day."""
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
@@ -118,6 +165,20 @@ class Settings(BaseModel):
     @classmethod
     def _valid_time(cls, value: str) -> str:
         return parse_hhmm(value)
+
+    @field_validator("notify_channels")
+    @classmethod
+    def _known_channels(cls, value: str) -> str:
+        return parse_channels(value)
+
+    @field_validator("ntfy_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip().lower().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip()
 
 
 @cache
@@ -150,6 +211,17 @@ KEYS: dict[str, str] = {
     "day_start_hour": "day_start_hour",
     "week_start": "week_start",
     "checkin.time": "checkin_time",
+    "notify.channels": "notify_channels",
+    "ntfy.url": "ntfy_url",
+    "webhook.url": "webhook_url",
+    "smtp.host": "smtp_host",
+    "smtp.port": "smtp_port",
+    "smtp.user": "smtp_user",
+    "smtp.from": "smtp_from",
+    "smtp.to": "smtp_to",
+    "smtp.starttls": "smtp_starttls",
+    "reminders.grace_minutes": "reminder_grace_minutes",
+    "reminders.when_done": "remind_when_done",
 }
 SCOPES: dict[str, Scope] = {
     "database_url": "install",
@@ -158,6 +230,17 @@ SCOPES: dict[str, Scope] = {
     "day_start_hour": "user",
     "week_start": "user",
     "checkin_time": "user",
+    "notify_channels": "install",
+    "ntfy_url": "install",
+    "webhook_url": "install",
+    "smtp_host": "install",
+    "smtp_port": "install",
+    "smtp_user": "install",
+    "smtp_from": "install",
+    "smtp_to": "install",
+    "smtp_starttls": "install",
+    "reminder_grace_minutes": "install",
+    "remind_when_done": "install",
 }
 ENV_ALIASES: dict[str, str] = {"database_url": "PAA_DB_URL"}
 _FIELD_TO_KEY = {field: key for key, field in KEYS.items()}

@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "habit": "paa.cli.habit",
     "checkin": "paa.cli.checkin",
     "analytics": "paa.cli.analytics",
+    "remind": "paa.cli.remind",
+    "daemon": "paa.cli.daemon_cmd",
     "config": "paa.cli.config_cmd",
     "doctor": "paa.cli.doctor",
 }
