@@ -1,0 +1,198 @@
+"""`paa remind`: custom reminders, what is coming up, the history of notifications, and sending what is due."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from paa.cli.output import console, emit_json, escape, say
+
+if TYPE_CHECKING:
+    from paa.core.notifications import NotificationView, RemindersOverview, ReminderView, Upcoming
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/reminders.md).")]
+
+
+def create() -> typer.Typer:
+    app = typer.Typer(help="Custom reminders, upcoming reminders, and sending what is due.", no_args_is_help=True)
+    for name, function in [
+        ("add", add), ("list", list_), ("remove", remove), ("upcoming", upcoming), ("run-due", run_due),
+    ]:  # fmt: skip
+        app.command(name)(function)
+    return app
+
+
+def _when(instant: datetime | None, zone: tzinfo) -> str:
+    return "-" if instant is None else instant.astimezone(zone).strftime("%a %d %b %Y %H:%M")
+
+
+def add(
+    text: Annotated[str, typer.Argument(help="What to be reminded of.", show_default=False)],
+    at: Annotated[
+        str | None, typer.Option("--at", help='When, once: "sunday 18:00", "tomorrow 9:00", "in 20 min", ISO.')
+    ] = None,
+    cron: Annotated[str | None, typer.Option("--cron", help='Repeat on a cron schedule, e.g. "0 17 * * FRI".')] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a reminder, once (--at) or repeating (--cron), in your time zone.
+
+    Examples:
+
+      paa remind add "Call mom" --at "sunday 18:00"
+
+      paa remind add "Weekly review" --cron "0 17 * * FRI"
+    """
+    from paa.core.context import open_context
+    from paa.core.notifications import add_reminder
+
+    with open_context(write=True) as ctx:
+        view = add_reminder(ctx, text, at=at, cron=cron)
+        zone = ctx.prefs.zone
+    if as_json:
+        emit_json(view.to_json())
+        return
+    how = f"cron {view.cron}" if view.cron else "once"
+    say(f"Added reminder [bold]#{view.id}[/] {escape(view.text)!r} ({escape(how)}); next: {_when(view.next, zone)}.")
+
+
+def list_(
+    history: Annotated[bool, typer.Option("--history", help="Also show the latest notifications sent.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="How many notifications --history shows.")] = 30,
+    as_json: JsonOpt = False,
+) -> None:
+    """List custom reminders, habit reminders and the check-in prompt, with when each is next due."""
+    from paa.core.context import open_context
+    from paa.core.notifications import reminders_overview
+
+    with open_context() as ctx:
+        overview = reminders_overview(ctx, history=limit if history else None)
+        zone = ctx.prefs.zone
+    if as_json:
+        emit_json(overview.to_json())
+        return
+    _render_overview(overview, zone)
+
+
+def _render_overview(overview: RemindersOverview, zone: tzinfo) -> None:
+    out = console()
+    out.print(f"[bold]Check-in[/] at {overview.checkin_time}; next: {_when(overview.checkin_next, zone)}")
+    out.print()
+    if overview.habits:
+        out.print("[bold]Habit reminders[/]")
+        for habit in overview.habits:
+            days = ", ".join(habit.days) if habit.days else "when due"
+            out.print(
+                f"  {escape(habit.name)} [dim]#{habit.habit_id}[/]  {', '.join(habit.times)} ({days}); "
+                f"next: {_when(habit.next, zone)}"
+            )
+        out.print()
+    if overview.reminders:
+        out.print("[bold]Reminders[/]")
+        for reminder in overview.reminders:
+            _render_reminder(reminder, zone)
+    else:
+        out.print('No custom reminders. Add one with: paa remind add "Call mom" --at "sunday 18:00"')
+    if overview.history is not None:
+        out.print()
+        _render_history(overview.history, zone)
+
+
+def _render_reminder(reminder: ReminderView, zone: tzinfo) -> None:
+    how = f"cron {escape(reminder.cron)}" if reminder.cron else f"at {_when(reminder.at, zone)}"
+    state = f"next: {_when(reminder.next, zone)}" if reminder.next else f"done ({reminder.last_status or 'past'})"
+    console().print(f"  [bold]#{reminder.id}[/] {escape(reminder.text)}  [dim]{how}[/]; {state}")
+
+
+def _render_history(rows: list[NotificationView], zone: tzinfo) -> None:
+    out = console()
+    if not rows:
+        out.print("No notifications yet.")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold", title="Latest notifications", title_justify="left")
+    for column in ("Due", "What", "Channel", "Status", "Tries", "Note"):
+        table.add_column(column)
+    colours = {"sent": "green", "failed": "red", "missed": "yellow", "sending": "cyan"}
+    for row in rows:
+        status = f"[{colours.get(row.status, 'white')}]{row.status}[/]"
+        note = row.error or ""
+        if row.status == "failed" and row.next_attempt_at:
+            note += f" (retry at {_when(row.next_attempt_at, zone)})"
+        table.add_row(_when(row.due_at, zone), escape(row.title), row.channel, status, str(row.attempts), escape(note))
+    out.print(table)
+
+
+def remove(
+    reminder: Annotated[str, typer.Argument(help="Id of the reminder (see `paa remind list`).", show_default=False)],
+) -> None:
+    """Remove a custom reminder (its notification history stays)."""
+    from paa.core.context import open_context
+    from paa.core.notifications import remove_reminder
+
+    with open_context(write=True) as ctx:
+        view = remove_reminder(ctx, reminder)
+    say(f"Removed reminder #{view.id} {escape(view.text)!r}.")
+
+
+def upcoming(
+    days: Annotated[int, typer.Option(min=1, max=366, help="How many days ahead.")] = 1,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Start instant (ISO; local time unless it has an offset). Default: now."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the reminders due in the next days, computed from your habits, reminders and settings.
+
+    Examples:
+
+      paa remind upcoming --days 3
+
+      paa remind upcoming --from 2027-03-13T00:00 --days 2 --json
+    """
+    from paa.core.context import open_context
+    from paa.core.notifications import upcoming as compute
+    from paa.core.reminders import parse_instant
+
+    with open_context() as ctx:
+        start = parse_instant(from_, ctx.prefs.zone) if from_ else ctx.now()
+        found = compute(ctx, start, days)
+        zone = ctx.prefs.zone
+    if as_json:
+        emit_json([item.to_json() for item in found])
+        return
+    _render_upcoming(found, zone, days)
+
+
+def _render_upcoming(found: list[Upcoming], zone: tzinfo, days: int) -> None:
+    out = console()
+    if not found:
+        out.print(f"Nothing due in the next {days} day(s).")
+        return
+    current = None
+    labels = {"habit": "habit", "checkin": "check-in", "custom": "reminder"}
+    for item in found:
+        heading = item.local.strftime("%A %d %B %Y")
+        if heading != current:
+            if current is not None:
+                out.print()
+            out.print(f"[bold]{heading}[/]")
+            current = heading
+        kind = labels[item.occurrence.kind]
+        out.print(f"  {item.local:%H:%M}  {escape(item.title)} [dim]({kind})[/]")
+
+
+def run_due(as_json: JsonOpt = False) -> None:
+    """Send the reminders due now, once; safe to run every minute from cron, also beside the daemon."""
+    # The daemon is its own interface: this hands over to its entry point rather than importing it.
+    command = [sys.executable, "-m", "paa.daemon", "run-due", *(["--json"] if as_json else [])]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    if done.returncode:
+        raise typer.Exit(done.returncode)

@@ -1,0 +1,100 @@
+"""`python -m paa.daemon run | run-due | install | uninstall`: the daemon's own entry point.
+
+`paa daemon run`, `paa remind run-due` and `paa daemon install` hand over to it, and the service
+units start it directly, so a running daemon never loads the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from paa.errors import ExitCode, PaaError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m paa.daemon", description="The paa reminder daemon.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="Run the daemon in the foreground until SIGTERM or Ctrl-C.")
+    run.add_argument("--log-stderr", action="store_true", help="Also log to stderr (default: when it is a terminal).")
+    due = commands.add_parser("run-due", help="Send what is due now, once, and exit.")
+    due.add_argument("--json", action="store_true", help="Print JSON.")
+    for name in ("install", "uninstall"):
+        sub = commands.add_parser(name, help=f"{name.capitalize()} the daemon as a user service.")
+        sub.add_argument("--kind", choices=("auto", "systemd", "launchd", "cron"), default="auto")
+        sub.add_argument("--print", dest="print_only", action="store_true", help="Print the file; change nothing.")
+        flag = "--enable" if name == "install" else "--disable"
+        sub.add_argument(flag, dest="switch", action="store_true", help="Also run systemctl/launchctl.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from paa.daemon.runner import Daemon
+
+            return Daemon().run(to_stderr=args.log_stderr or sys.stderr.isatty())
+        if args.command == "run-due":
+            return _run_due(as_json=args.json)
+        return _service(args.command, args.kind, print_only=args.print_only, switch=args.switch)
+    except PaaError as exc:
+        sys.stderr.write(f"paa: error: {exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"hint: {exc.hint}\n")
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        return int(ExitCode.ABORTED)
+
+
+def _run_due(*, as_json: bool) -> int:
+    from paa.config import resolve_paths
+    from paa.core.notifications import DaemonFiles
+    from paa.daemon.dispatch import Dispatcher
+    from paa.daemon.runner import configure_logging
+
+    configure_logging(DaemonFiles.of(resolve_paths()))
+    dispatcher = Dispatcher()
+    try:
+        report = dispatcher.tick()
+    finally:
+        dispatcher.close()
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(report.summary() + "\n")
+        for event in report.events:
+            sys.stdout.write(f"  {event.due_at.isoformat()}  {event.type}  {event.title}\n")
+        for error in report.errors:
+            sys.stdout.write(f"  error: {error}\n")
+    return 0
+
+
+def _service(command: str, kind_name: str, *, print_only: bool, switch: bool) -> int:
+    from paa.config import resolve_paths
+    from paa.daemon import service
+
+    environ = dict(os.environ)
+    kind = service.detect_kind(environ) if kind_name == "auto" else kind_name
+    plan = service.plan(kind, resolve_paths(environ), environ)  # type: ignore[arg-type]
+    if print_only or plan.path is None:
+        sys.stdout.write(plan.text)
+        if plan.path is None and not print_only:
+            sys.stdout.write("# add this line with `crontab -e`: it sends what is due every minute\n")
+        return 0
+    if command == "install":
+        done = service.install(plan, enable=switch)
+        steps = [" ".join(step) for step in plan.enable]
+        tail = "" if switch else "\nto start it now and at every login, run:\n  " + "\n  ".join(steps)
+    else:
+        done = service.uninstall(plan, disable=switch)
+        tail = ""
+    sys.stdout.write("\n".join(done or ["nothing to remove"]) + tail + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Notification channels: desktop, ntfy, webhook, email and the log. Each sends one event or raises DeliveryError."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import subprocess
+import threading
+from collections.abc import Callable, Mapping
+from typing import ClassVar, Protocol
+
+from paa.config import Settings
+from paa.core.events import Event
+
+REMINDER_LOG = logging.getLogger("paa.reminders")
+HTTP_TIMEOUT = 10.0
+SMTP_TIMEOUT = 30.0
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver; the message says why (and is stored on the notification row)."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, event: Event, notification_id: int) -> str | None:
+        """Deliver the event; return a note worth keeping (e.g. a fallback was used), or raise DeliveryError."""
+        ...
+
+
+def _user_agent() -> str:
+    from paa import __version__
+
+    return f"paa/{__version__}"
+
+
+def _post(url: str, body: bytes, headers: Mapping[str, str]) -> None:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, method="POST", headers={"User-Agent": _user_agent(), **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"{url} answered {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryError(f"cannot reach {url}: {reason}") from None
+
+
+class LogChannel:
+    """Writes the reminder to the daemon's log; always works."""
+
+    name = "log"
+
+    def send(self, event: Event, notification_id: int) -> str | None:
+        REMINDER_LOG.info("%s [%s #%d] %s: %s", event.type, event.due_at.isoformat(), notification_id, event.title,
+                          event.body)  # fmt: skip
+        return None
+
+
+class WebhookChannel:
+    """POSTs the event as JSON (docs/reminders.md has the schema) to `webhook.url`."""
+
+    name = "webhook"
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+
+    def send(self, event: Event, notification_id: int) -> str | None:
+        if not self.url:
+            raise DeliveryError("webhook.url is not set (paa config set webhook.url https://...)")
+        payload = {**event.to_json(), "notification_id": notification_id, "channel": self.name}
+        _post(self.url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+        return None
+
+
+def _header_text(text: str) -> str:
+    """HTTP header values must be Latin-1; ntfy reads RFC 2047 encoded words for anything else."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        from email.header import Header
+
+        return Header(text, "utf-8").encode()
+    return text
+
+
+class NtfyChannel:
+    """Publishes to an ntfy topic (`ntfy.url`); PAA_NTFY_TOKEN, when set, is sent as a bearer token."""
+
+    name = "ntfy"
+    TAGS: ClassVar[dict[str, str]] = {
+        "habit:reminder": "white_check_mark",
+        "checkin:prompt": "memo",
+        "chat:notification": "bell",
+    }
+
+    def __init__(self, url: str | None, token: str | None = None) -> None:
+        self.url = url
+        self.token = token
+
+    def send(self, event: Event, notification_id: int) -> str | None:
+        if not self.url:
+            raise DeliveryError("ntfy.url is not set (paa config set ntfy.url https://ntfy.sh/your-topic)")
+        headers = {"Title": _header_text(event.title), "Tags": self.TAGS.get(event.type, "bell")}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        _post(self.url, event.body.encode(), headers)
+        return None
+
+
+class EmailChannel:
+    """Sends the reminder as an email over SMTP; the password comes from PAA_SMTP_PASSWORD."""
+
+    name = "email"
+
+    def __init__(self, settings: Settings, password: str | None) -> None:
+        self.settings = settings
+        self.password = password
+
+    def send(self, event: Event, notification_id: int) -> str | None:
+        import smtplib
+        import ssl
+        from email.message import EmailMessage
+
+        s = self.settings
+        sender = s.smtp_from or s.smtp_user
+        if not s.smtp_host or not s.smtp_to or not sender:
+            raise DeliveryError("email needs smtp.host, smtp.to and smtp.from (or smtp.user); see docs/reminders.md")
+        message = EmailMessage()
+        message["Subject"] = f"paa: {event.title}"
+        message["From"], message["To"] = sender, s.smtp_to
+        message.set_content(f"{event.body}\n\n(due {event.due_at.isoformat()}; paa notification {notification_id})")
+        try:
+            if s.smtp_port == 465:
+                client: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=SMTP_TIMEOUT,
+                                                        context=ssl.create_default_context())  # fmt: skip
+            else:
+                client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=SMTP_TIMEOUT)
+            with client:
+                if s.smtp_port != 465 and s.smtp_starttls:
+                    client.starttls(context=ssl.create_default_context())
+                if s.smtp_user and self.password:
+                    client.login(s.smtp_user, self.password)
+                client.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"email via {s.smtp_host}:{s.smtp_port} failed: {exc}") from None
+        return None
+
+
+Notifier = Callable[[str, str], bool]  # (title, body) -> shown?
+
+
+def has_desktop_session(environ: Mapping[str, str]) -> bool:
+    """Whether a desktop can show notifications: always on macOS and Windows; on Linux, a session bus."""
+    system = platform.system()
+    if system in ("Darwin", "Windows"):
+        return True
+    if environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return True
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    return bool(runtime) and os.path.exists(os.path.join(runtime, "bus"))
+
+
+def _desktop_notifier_sender() -> Notifier:
+    """desktop-notifier (D-Bus on Linux, WinRT on Windows); it reports failures only through callbacks."""
+    from desktop_notifier import DesktopNotifierSync
+
+    notifier = DesktopNotifierSync(app_name="paa")
+
+    def send(title: str, body: str) -> bool:
+        shown: list[bool] = []
+        notifier.send(title=title, message=body, on_dispatched=lambda: shown.append(True))
+        return bool(shown)
+
+    return send
+
+
+def _osascript_sender(title: str, body: str) -> bool:
+    """macOS: desktop-notifier needs a signed app bundle, so a plain Python process asks AppleScript."""
+    script = f"display notification {json.dumps(body)} with title {json.dumps(title)}"
+    done = subprocess.run(["osascript", "-e", script], capture_output=True, timeout=HTTP_TIMEOUT, check=False)
+    return done.returncode == 0
+
+
+class DesktopChannel:
+    """A desktop notification; without a desktop session (a server, SSH) it falls back to the log."""
+
+    name = "desktop"
+
+    def __init__(self, environ: Mapping[str, str], notifier: Notifier | None = None) -> None:
+        self.environ = environ
+        self._notifier = notifier
+        self._lock = threading.Lock()  # desktop-notifier's sync API runs one event loop: one send at a time
+
+    def _sender(self) -> Notifier:
+        if self._notifier is None:
+            self._notifier = _osascript_sender if platform.system() == "Darwin" else _desktop_notifier_sender()
+        return self._notifier
+
+    def send(self, event: Event, notification_id: int) -> str | None:
+        if self._notifier is None and not has_desktop_session(self.environ):
+            LogChannel().send(event, notification_id)
+            return "no desktop session: written to the log instead"
+        with self._lock:
+            try:
+                shown = self._sender()(event.title, event.body)
+            except Exception as exc:  # a broken desktop stack must not lose the reminder
+                shown, reason = False, f"{type(exc).__name__}: {exc}"
+            else:
+                reason = "the notification service did not accept it"
+        if not shown:
+            LogChannel().send(event, notification_id)
+            return f"desktop notification failed ({reason}): written to the log instead"
+        return None
+
+
+def build_channels(
+    settings: Settings, environ: Mapping[str, str], notifier: Notifier | None = None
+) -> dict[str, Channel]:
+    """The channels `notify.channels` names, configured from the settings and the environment."""
+    made: dict[str, Channel] = {}
+    for name in settings.notify_channels.split(","):
+        if name == "desktop":
+            made[name] = DesktopChannel(environ, notifier)
+        elif name == "ntfy":
+            made[name] = NtfyChannel(settings.ntfy_url, environ.get("PAA_NTFY_TOKEN") or None)
+        elif name == "webhook":
+            made[name] = WebhookChannel(settings.webhook_url)
+        elif name == "email":
+            made[name] = EmailChannel(settings, environ.get("PAA_SMTP_PASSWORD") or None)
+        elif name == "log":
+            made[name] = LogChannel()
+    return made
+
+
+def configuration_problems(settings: Settings) -> list[str]:
+    """What keeps a chosen channel from working, said once at start so it shows in `paa daemon status`."""
+    problems = []
+    chosen = settings.notify_channels.split(",")
+    if "webhook" in chosen and not settings.webhook_url:
+        problems.append("the webhook channel is on but webhook.url is not set")
+    if "ntfy" in chosen and not settings.ntfy_url:
+        problems.append("the ntfy channel is on but ntfy.url is not set")
+    if "email" in chosen and not (
+        settings.smtp_host and settings.smtp_to and (settings.smtp_from or settings.smtp_user)
+    ):
+        problems.append("the email channel is on but smtp.host, smtp.to or smtp.from is not set")
+    return problems

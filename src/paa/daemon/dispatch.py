@@ -1,0 +1,187 @@
+"""One pass over what is due: claim it in the database, publish each event, deliver it on every channel, record.
+
+Both the daemon and `paa remind run-due` go through `Dispatcher.tick`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from paa.clock import Clock
+from paa.config import Settings
+from paa.core.context import open_context
+from paa.core.events import Event, EventHub
+from paa.core.notifications import Claim, DeliveryResult, claim_due, next_retry_at, record_results, release_claims
+from paa.daemon.channels import Channel, DeliveryError, Notifier, build_channels
+
+LOG = logging.getLogger("paa.daemon")
+ChannelFactory = Callable[[Settings, Mapping[str, str]], dict[str, Channel]]
+
+
+def this_claimer() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claimer_alive(claimer: str) -> bool:
+    """Whether the process named "host:pid" still runs; one on another host is assumed to (its lease decides)."""
+    host, _, pid_text = claimer.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    now: datetime
+    events: list[Event] = field(default_factory=list)
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    missed: int = 0
+    suppressed: int = 0
+    interrupted: int = 0
+    errors: list[str] = field(default_factory=list)
+    next_retry: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "sent": self.sent,
+            "failed": self.failed,
+            "retried": self.retried,
+            "missed": self.missed,
+            "suppressed": self.suppressed,
+            "interrupted": self.interrupted,
+            "next_retry_at": self.next_retry.isoformat() if self.next_retry else None,
+            "events": [event.to_json() for event in self.events],
+            "errors": self.errors,
+        }
+
+    def summary(self) -> str:
+        parts = [f"{self.sent} sent", f"{self.failed} failed"]
+        parts += [f"{n} {what}" for n, what in ((self.retried, "retried"), (self.missed, "missed"),
+                                                (self.suppressed, "already done"), (self.interrupted, "interrupted"))
+                  if n]  # fmt: skip
+        return f"{len(self.events)} reminder(s) due: " + ", ".join(parts)
+
+
+class ChannelSink:
+    """The hub subscriber that delivers each event's claimed rows on their channels, in a thread pool."""
+
+    def __init__(self, workers: int = 8) -> None:
+        self.channels: dict[str, Channel] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._workers = workers
+        self._pending: list[Future[DeliveryResult]] = []
+
+    def __call__(self, event: Event) -> None:
+        for delivery in event.deliveries:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="paa-send")
+            self._pending.append(self._pool.submit(self._send, event, delivery.notification_id, delivery.channel))
+
+    def _send(self, event: Event, notification_id: int, channel_name: str) -> DeliveryResult:
+        channel = self.channels.get(channel_name)
+        if channel is None:
+            return DeliveryResult(notification_id, False, f"channel {channel_name} is no longer configured")
+        try:
+            note = channel.send(event, notification_id)
+        except DeliveryError as exc:
+            return DeliveryResult(notification_id, False, str(exc))
+        except Exception as exc:  # a channel bug is recorded on the row like any failure
+            LOG.exception("channel %s crashed", channel_name)
+            return DeliveryResult(notification_id, False, f"{type(exc).__name__}: {exc}")
+        return DeliveryResult(notification_id, True, note=note)
+
+    def drain(self) -> list[DeliveryResult]:
+        pending, self._pending = self._pending, []
+        return [future.result() for future in pending]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+class Dispatcher:
+    """Claims, publishes, delivers and records; one tick at a time per process."""
+
+    def __init__(
+        self,
+        hub: EventHub | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        channel_factory: ChannelFactory | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.hub = hub or EventHub()
+        self.environ = dict(os.environ) if environ is None else dict(environ)
+        self.clock = clock
+        self.claimer = this_claimer()
+        self.sink = ChannelSink()
+        self.hub.subscribe(self.sink)
+        self._factory = channel_factory or (lambda settings, env: build_channels(settings, env, notifier))
+        self._lock = threading.Lock()
+
+    def tick(self) -> TickReport:
+        with self._lock:
+            return self._tick()
+
+    def _tick(self) -> TickReport:
+        with open_context(write=True, environ=self.environ, clock=self.clock) as ctx:
+            self.sink.channels = self._factory(ctx.loaded.settings, self.environ)
+            claim: Claim = claim_due(ctx, list(self.sink.channels), self.claimer, alive=claimer_alive)
+        report = TickReport(claim.now, list(claim.events), missed=claim.missed, suppressed=claim.suppressed,
+                            interrupted=claim.interrupted, retried=len(claim.retries))  # fmt: skip
+        for event in claim.events:
+            LOG.info("due: %s #%d at %s -> %s", event.type, event.ref_id, event.due_at.isoformat(),
+                     ", ".join(d.channel for d in event.deliveries))  # fmt: skip
+            for error in self.hub.publish(event):
+                report.errors.append(f"subscriber failed on {event.type}: {error}")
+        for event in claim.retries:
+            LOG.info("retry: %s #%d due %s", event.type, event.ref_id, event.due_at.isoformat())
+            self.sink(event)
+        results = self.sink.drain()
+        for result in results:
+            if not result.ok:
+                report.errors.append(f"notification {result.notification_id}: {result.error}")
+                LOG.warning("delivery of notification %d failed: %s", result.notification_id, result.error)
+            elif result.note:
+                LOG.info("notification %d: %s", result.notification_id, result.note)
+        report.sent = sum(r.ok for r in results)
+        report.failed = len(results) - report.sent
+        with open_context(write=True, environ=self.environ, clock=self.clock) as ctx:
+            if results:
+                record_results(ctx, results, self.claimer)
+            report.next_retry = next_retry_at(ctx)
+        if claim.missed:
+            LOG.warning("%d reminder(s) were found after their grace period and marked missed", claim.missed)
+        return report
+
+    def close(self) -> None:
+        """Finish deliveries in flight and close any claim this process still holds."""
+        self.sink.close()
+        with self._lock, open_context(write=True, environ=self.environ, clock=self.clock) as ctx:
+            released = release_claims(ctx, self.claimer)
+        if released:
+            LOG.warning("%d claimed notification(s) were left undelivered at shutdown", released)
