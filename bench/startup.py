@@ -4,7 +4,8 @@
 
 Each command runs `--runs` times, interleaved with the others so that a busy moment on the machine hits them all
 alike; the table gives the median wall time and its ratio to the floor measured in the same run (target: every
-ratio <= 1.3). "min ratio" compares the fastest runs, which a noisy machine disturbs least. Everything happens in
+ratio <= 1.3). The CPU columns (user + system time of the child, POSIX only) barely move when other programs
+compete for the processor, so on a busy machine trust "cpu ratio" over the wall-time one. Everything happens in
 a temporary PAA_HOME with a few habits; the real home is never touched. It uses the Python running this script
 and the `paa` script installed next to it.
 """
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 TARGET_RATIO = 1.3
@@ -50,25 +52,76 @@ def isolated_env(home: Path) -> dict[str, str]:
     return env
 
 
-def timed_run(command: list[str], env: dict[str, str]) -> float:
-    """Run a command once with output discarded; return its wall time in seconds (fail loudly if it fails)."""
+@dataclass
+class Sample:
+    """One run of a command: wall time, and the CPU time (user + system) the child used, in seconds."""
+
+    wall: float
+    cpu: float | None
+
+
+def _children_cpu() -> float | None:
+    try:
+        import resource
+    except ImportError:  # Windows: no rusage, so no CPU column
+        return None
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(command: list[str], env: dict[str, str]) -> Sample:
+    """Run a command once with output discarded and time it (fail loudly if it fails)."""
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - start
+    wall = time.perf_counter() - start
+    cpu_after = _children_cpu()
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
-    return elapsed
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return Sample(wall, cpu)
 
 
-def measure(commands: dict[str, list[str]], env: dict[str, str], runs: int, warmup: int) -> dict[str, list[float]]:
+def measure(commands: dict[str, list[str]], env: dict[str, str], runs: int, warmup: int) -> dict[str, list[Sample]]:
     """Time every command `runs` times, round-robin, after `warmup` untimed rounds."""
-    times: dict[str, list[float]] = {label: [] for label in commands}
+    samples: dict[str, list[Sample]] = {label: [] for label in commands}
     for round_number in range(warmup + runs):
         for label, command in commands.items():
-            elapsed = timed_run(command, env)
+            sample = timed_run(command, env)
             if round_number >= warmup:
-                times[label].append(elapsed)
-    return times
+                samples[label].append(sample)
+    return samples
+
+
+def summarise(samples: dict[str, list[Sample]], floor_label: str) -> list[dict[str, object]]:
+    """One row per command: wall median/min, CPU median, and both medians as ratios to the floor's."""
+
+    def cpu_median(values: list[Sample]) -> float | None:
+        cpus = [sample.cpu for sample in values if sample.cpu is not None]
+        return statistics.median(cpus) if cpus else None
+
+    floor_wall = statistics.median(sample.wall for sample in samples[floor_label])
+    floor_cpu = cpu_median(samples[floor_label])
+    rows: list[dict[str, object]] = []
+    for label, values in samples.items():
+        wall = statistics.median(sample.wall for sample in values)
+        cpu = cpu_median(values)
+        rows.append(
+            {
+                "command": label,
+                "paa": label.startswith("paa "),
+                "median_ms": round(wall * 1000, 1),
+                "min_ms": round(min(sample.wall for sample in values) * 1000, 1),
+                "cpu_ms": None if cpu is None else round(cpu * 1000, 1),
+                "ratio": round(wall / floor_wall, 2),
+                "cpu_ratio": None if cpu is None or not floor_cpu else round(cpu / floor_cpu, 2),
+            }
+        )
+    return rows
+
+
+def _ms(value: object) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,38 +147,28 @@ def main(argv: list[str] | None = None) -> int:
         env = isolated_env(Path(temp))
         for setup in SETUP:
             timed_run([paa, *setup], env)
-        times = measure(commands, env, args.runs, args.warmup)
+        samples = measure(commands, env, args.runs, args.warmup)
 
-    medians = {label: statistics.median(values) for label, values in times.items()}
-    floor = medians[floor_label]
-    rows = [
-        {
-            "command": label,
-            "median_ms": round(medians[label] * 1000, 1),
-            "min_ms": round(min(values) * 1000, 1),
-            "max_ms": round(max(values) * 1000, 1),
-            "ratio": round(medians[label] / floor, 2),
-            "min_ratio": round(min(values) / min(times[floor_label]), 2),
-            "paa": label.startswith("paa "),
-        }
-        for label, values in times.items()
-    ]
+    rows = summarise(samples, floor_label)
     python_version = sys.version.split()[0]
     if args.json:
         print(json.dumps({"runs": args.runs, "python": python_version, "target": TARGET_RATIO, "rows": rows}))
         return 0
 
+    floor_ms = next(row["median_ms"] for row in rows if row["command"] == floor_label)
     print(
-        f"paa start-up: median of {args.runs} runs each (after {args.warmup} warm-up rounds), Python {python_version}"
+        f"paa start-up: {args.runs} runs of each command (after {args.warmup} warm-up rounds), Python {python_version}"
     )
-    print(f"floor: {floor_label} = {floor * 1000:.1f} ms; target: every paa ratio <= {TARGET_RATIO}\n")
-    width = max(len(row["command"]) for row in rows)
-    print(f"{'command':<{width}}  {'median':>9}  {'min':>9}  {'max':>9}  {'ratio':>6}  {'min ratio':>9}")
+    print(f"floor: {floor_label} = {floor_ms} ms (median); target: every paa ratio <= {TARGET_RATIO}\n")
+    width = max(len(str(row["command"])) for row in rows)
+    header = f"{'command':<{width}}  {'median':>10}  {'min':>10}  {'cpu':>10}  {'ratio':>5}  {'cpu ratio':>9}"
+    print(header)
     for row in rows:
-        verdict = ("ok" if row["ratio"] <= TARGET_RATIO else "OVER") if row["paa"] else ""
+        verdict = ("ok" if float(row["ratio"]) <= TARGET_RATIO else "OVER") if row["paa"] else ""
+        cpu_ratio = "-" if row["cpu_ratio"] is None else f"{row['cpu_ratio']:.2f}"
         line = (
-            f"{row['command']:<{width}}  {row['median_ms']:>6.1f} ms  {row['min_ms']:>6.1f} ms"
-            f"  {row['max_ms']:>6.1f} ms  {row['ratio']:>6.2f}  {row['min_ratio']:>9.2f}  {verdict}"
+            f"{row['command']:<{width}}  {_ms(row['median_ms']):>10}  {_ms(row['min_ms']):>10}"
+            f"  {_ms(row['cpu_ms']):>10}  {row['ratio']:>5.2f}  {cpu_ratio:>9}  {verdict}"
         )
         print(line.rstrip())
     over = [row["command"] for row in rows if row["paa"] and row["ratio"] > TARGET_RATIO]
