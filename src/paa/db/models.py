@@ -241,11 +241,23 @@ class ReminderCursor(SQLModel, table=True):
 
 
 class Memory(SQLModel, table=True):
+    """Something paa can recall: a fact, or the text of a message or check-in; searched by words (FTS5) and meaning.
+
+    The FTS5 index `memories_fts` (migration 0004) follows this table through triggers; the vectors live in
+    chromadb, and `embedded_at` says when this row's vector was stored there (NULL: not yet, found by words only).
+    """
+
     __tablename__ = "memories"
+    __table_args__ = (
+        Index("ix_memories_source", "user_id", "kind", "source_id"),
+        Index("ix_memories_embedded_at", "embedded_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     kind: str = Field(max_length=16)  # fact | message | checkin
     content: str
     source_id: int | None = None
+    derived: bool = False  # a copy of a message's or check-in's text, kept in step with it (not a remembered fact)
     created_at: datetime = Field(sa_column=_instant())
+    embedded_at: datetime | None = Field(default=None, sa_column=_instant(True))

@@ -1,0 +1,651 @@
+"""Memory: facts, messages and check-ins, found by words (SQLite FTS5) and by meaning (chromadb), fused by rank.
+
+Writing is cheap and never waits for a model: `remember`, `index_message` and `index_checkin` add a row in the
+caller's transaction, and triggers put its words in the FTS5 index at once. Its vector comes later, from
+`embed_pending` (run by `paa memory search` and `reindex`, by a `BackgroundIndexer` thread in a long-running
+process, or by the daemon), outside any write transaction. Until then the row is found by its words only.
+SQLite is the truth; chromadb is an index of it, one collection per user, and hits it holds for rows that are
+gone are dropped (and deleted). See docs/memory.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, bindparam, event, text
+from sqlmodel import Session, col, select
+
+from paa.ai import embeddings
+from paa.clock import Clock
+from paa.core.context import Context
+from paa.db.engine import WRITE_OPTION, writer
+from paa.db.models import DailyCheckin, Memory, Message
+from paa.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+KINDS = ("fact", "message", "checkin")
+CONTENT_MAX = 2000  # a remembered fact; messages and check-ins are kept whole
+RRF_K = 60  # reciprocal rank fusion: score = sum over the rankings of 1 / (RRF_K + rank)
+MIN_SIMILARITY = 0.2  # a vector hit less similar than this (cosine) is not a match, only the nearest of strangers
+SEARCH_EMBED_BUDGET = 256  # `paa memory search` embeds at most this many waiting rows before it searches
+INDEXER_KEY = "memory_indexer"  # where a running BackgroundIndexer is kept in ctx.extra
+_WORD = re.compile(r"\w+")
+_STOPWORDS = frozenset(
+    "a an and are as at be but by did do does for from had has have i i'm im in is it its me my of on or so "
+    "that the their them then there these they this to was we were what when where which who why will with "
+    "you your am been can could how m s t".split()
+)
+
+
+@dataclass(frozen=True)
+class MemoryHit:
+    """A memory that matches a query; `score` is its fused reciprocal-rank score (higher is better)."""
+
+    memory_id: int
+    kind: str
+    content: str
+    score: float
+    created_at: datetime
+    source_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "memory_id": self.memory_id,
+            "kind": self.kind,
+            "content": self.content,
+            "score": round(self.score, 6),
+            "created_at": self.created_at.isoformat(),
+            "source_id": self.source_id,
+        }
+
+
+def memory_json(row: Memory) -> dict[str, Any]:
+    """A stored memory for `--json` (schema in docs/memory.md)."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "content": row.content,
+        "source_id": row.source_id,
+        "derived": row.derived,
+        "created_at": row.created_at.isoformat(),
+        "embedded": row.embedded_at is not None,
+    }
+
+
+# ---- writing ------------------------------------------------------------------------------------
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown memory kind {kind[:40]!r}", hint=f"use one of: {', '.join(KINDS)}")
+    return kind
+
+
+def remember(ctx: Context, content: str, *, kind: str = "fact", source_id: int | None = None) -> Memory:
+    """Keep something for later; it is searchable by its words at once and by its meaning once embedded."""
+    _check_kind(kind)
+    cleaned = " ".join(content.split())
+    if not cleaned:
+        raise InvalidInput("nothing to remember", hint='say what to keep, e.g. paa memory add "I am vegetarian"')
+    if len(cleaned) > CONTENT_MAX:
+        raise InvalidInput(f"a memory holds at most {CONTENT_MAX} characters, this one has {len(cleaned)}")
+    row = Memory(user_id=ctx.user_id, kind=kind, content=cleaned, source_id=source_id, created_at=ctx.now())
+    ctx.session.add(row)
+    ctx.session.flush()
+    _notify_indexer(ctx)
+    return row
+
+
+def get_memory(ctx: Context, memory_id: int) -> Memory:
+    row = ctx.session.get(Memory, memory_id)
+    if row is None or row.user_id != ctx.user_id:
+        raise NotFound(f"no memory with id {memory_id}", hint="paa memory list shows the ids")
+    return row
+
+
+def forget(ctx: Context, memory_id: int) -> Memory:
+    """Delete a memory, its words from the FTS5 index and (once the transaction commits) its vector."""
+    row = get_memory(ctx, memory_id)
+    was_embedded = row.embedded_at is not None
+    ctx.session.delete(row)
+    ctx.session.flush()
+    if was_embedded:
+        _delete_vectors_after_commit(ctx.session, ctx.paths.data_dir, ctx.user_id, [memory_id])
+    return row
+
+
+def list_memories(ctx: Context, *, kind: str | None = None, limit: int = 50) -> list[Memory]:
+    """The user's memories, newest first."""
+    statement = select(Memory).where(Memory.user_id == ctx.user_id)
+    if kind is not None:
+        statement = statement.where(Memory.kind == _check_kind(kind))
+    statement = statement.order_by(col(Memory.created_at).desc(), col(Memory.id).desc()).limit(max(limit, 0))
+    return list(ctx.session.exec(statement).all())
+
+
+def checkin_text(checkin: DailyCheckin) -> str:
+    """The searchable text of a check-in: its day and its answers ("" when it has none)."""
+    try:
+        items = json.loads(checkin.answers or "[]")
+    except ValueError:
+        items = []
+    texts = [" ".join(str(item.get("answer") or "").split()) for item in items if isinstance(item, dict)]
+    texts = [part for part in texts if part]
+    return f"Check-in {checkin.day.isoformat()}: {' / '.join(texts)}" if texts else ""
+
+
+def index_message(ctx: Context, message: Message) -> None:
+    """Make a user's or assistant's message searchable (cheap: one row, no model call)."""
+    if message.id is None:
+        ctx.session.flush()
+    if message.role not in ("user", "assistant") or not message.content.strip():
+        return
+    _mirror(ctx, "message", message.id, message.content.strip(), message.created_at)
+
+
+def index_checkin(ctx: Context, checkin: DailyCheckin) -> None:
+    """Make a check-in's answers searchable; called again after an edit, it replaces the old text."""
+    if checkin.id is None:
+        ctx.session.flush()
+    _mirror(ctx, "checkin", checkin.id, checkin_text(checkin), checkin.created_at)
+
+
+def _mirror(ctx: Context, kind: str, source_id: int | None, content: str, created_at: datetime) -> None:
+    """Keep one derived memory per source row, with the source's current text."""
+    existing = ctx.session.exec(
+        select(Memory).where(
+            Memory.user_id == ctx.user_id, Memory.kind == kind, Memory.source_id == source_id, col(Memory.derived)
+        )
+    ).first()
+    if not content:
+        if existing is not None:
+            forget(ctx, existing.id or 0)
+        return
+    if existing is None:
+        row = Memory(
+            user_id=ctx.user_id, kind=kind, content=content, source_id=source_id, derived=True, created_at=created_at
+        )
+        ctx.session.add(row)
+    elif existing.content != content:
+        existing.content = content
+        existing.embedded_at = None  # its vector is upserted again under the same id
+        ctx.session.add(existing)
+    else:
+        return
+    ctx.session.flush()
+    _notify_indexer(ctx)
+
+
+def sync_sources(ctx: Context) -> int:
+    """Mirror every message and check-in that has no memory yet or whose text changed; return how many changed."""
+    changed = 0
+    messages = ctx.session.exec(
+        select(Message).where(
+            Message.user_id == ctx.user_id,
+            col(Message.role).in_(("user", "assistant")),
+            ~select(Memory.id)
+            .where(Memory.user_id == ctx.user_id, Memory.kind == "message", Memory.source_id == Message.id)
+            .exists(),
+        )
+    ).all()
+    for message in messages:
+        index_message(ctx, message)
+        changed += bool(message.content.strip())
+    mirrored = {
+        row.source_id: row.content
+        for row in ctx.session.exec(
+            select(Memory).where(Memory.user_id == ctx.user_id, Memory.kind == "checkin", col(Memory.derived))
+        ).all()
+    }
+    for checkin in ctx.session.exec(select(DailyCheckin).where(DailyCheckin.user_id == ctx.user_id)).all():
+        wanted = checkin_text(checkin)
+        if mirrored.get(checkin.id, "") != wanted:
+            index_checkin(ctx, checkin)
+            changed += 1
+    return changed
+
+
+# ---- searching ----------------------------------------------------------------------------------
+
+
+def search(ctx: Context, query: str, *, limit: int = 8, kinds: Sequence[str] | None = None) -> list[MemoryHit]:
+    """The user's memories most relevant to `query`, best first: FTS5 and vector rankings fused by reciprocal rank."""
+    if not query.strip() or limit <= 0:
+        return []
+    kinds = [_check_kind(kind) for kind in kinds] if kinds else None
+    depth = max(limit * 4, 32)
+    rankings = [_word_ranking(ctx, query, depth, kinds)]
+    index = _vector_index(ctx.paths.data_dir)
+    if index is not None:
+        rankings.append(index.ranking(ctx.user_id, query, depth * (3 if kinds else 1)))
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, memory_id in enumerate(ranking, start=1):
+            fused[memory_id] = fused.get(memory_id, 0.0) + 1.0 / (RRF_K + rank)
+    if not fused:
+        return []
+    rows = _rows(ctx, list(fused), kinds)
+    if index is not None:
+        stale = [memory_id for memory_id in rankings[-1] if memory_id not in rows]
+        if stale:
+            index.delete(ctx.user_id, stale)  # forgotten elsewhere before its vector could be deleted
+    ordered = sorted(rows.values(), key=lambda row: (-fused[row.id or 0], -(row.id or 0)))
+    return [
+        MemoryHit(row.id or 0, row.kind, row.content, fused[row.id or 0], row.created_at, row.source_id)
+        for row in ordered[:limit]
+    ]
+
+
+def _rows(ctx: Context, ids: list[int], kinds: Sequence[str] | None) -> dict[int, Memory]:
+    statement = select(Memory).where(Memory.user_id == ctx.user_id, col(Memory.id).in_(ids))
+    if kinds:
+        statement = statement.where(col(Memory.kind).in_(list(kinds)))
+    return {row.id or 0: row for row in ctx.session.exec(statement).all()}
+
+
+def fts_query(query: str) -> str | None:
+    """An FTS5 expression for free text: each word quoted (no operator injection), any of them may match."""
+    words = list(dict.fromkeys(word.casefold() for word in _WORD.findall(query)))
+    content = [word for word in words if word not in _STOPWORDS]
+    chosen = (content or words)[:16]
+    return " OR ".join(f'"{word}"' for word in chosen) or None
+
+
+def _word_ranking(ctx: Context, query: str, depth: int, kinds: Sequence[str] | None) -> list[int]:
+    """Memory ids whose words match, best first (bm25); a LIKE scan where there is no FTS5 (PostgreSQL)."""
+    expression = fts_query(query)
+    if expression is None:
+        return []
+    kind_filter = " AND m.kind IN :kinds" if kinds else ""
+    params: dict[str, Any] = {"q": expression, "user": ctx.user_id, "depth": depth}
+    if kinds:
+        params["kinds"] = list(kinds)
+    if ctx.session.get_bind().dialect.name == "sqlite":
+        statement = text(
+            "SELECT m.id FROM memories_fts JOIN memories AS m ON m.id = memories_fts.rowid "
+            f"WHERE memories_fts MATCH :q AND m.user_id = :user{kind_filter} ORDER BY rank LIMIT :depth"
+        )
+        if kinds:
+            statement = statement.bindparams(bindparam("kinds", expanding=True))
+        return [row[0] for row in ctx.session.execute(statement, params)]
+    words = [word.strip('"') for word in expression.split(" OR ")]
+    statement_like = select(Memory.id).where(Memory.user_id == ctx.user_id)
+    if kinds:
+        statement_like = statement_like.where(col(Memory.kind).in_(list(kinds)))
+    from sqlalchemy import or_
+
+    statement_like = statement_like.where(or_(*[col(Memory.content).ilike(f"%{word}%") for word in words]))
+    return [memory_id for memory_id in ctx.session.exec(statement_like.limit(depth)).all() if memory_id is not None]
+
+
+# ---- vectors ------------------------------------------------------------------------------------
+
+
+class VectorIndex:
+    """The chromadb side of memory: one collection of vectors per user under `<data dir>/memory`."""
+
+    def __init__(self, folder: Path, embedder: embeddings.MiniLMEmbedder) -> None:
+        self.folder = folder
+        self.embedder = embedder
+        self._client: ClientAPI | None = None
+        self._collections: dict[int, Collection] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def client(self) -> ClientAPI:
+        if self._client is None:
+            self._client = _chroma_client(str(self.folder))
+        return self._client
+
+    def collection(self, user_id: int, *, create: bool) -> Collection | None:
+        """The user's collection; None when it does not exist yet or holds another embedder's vectors."""
+        with self._lock:
+            found = self._collections.get(user_id)
+            if found is not None:
+                return found
+            name = f"memories_u{user_id}"
+            if create:
+                found = self.client.get_or_create_collection(
+                    name,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"embedder": embeddings.EMBEDDER_ID},
+                    embedding_function=None,
+                )
+            else:
+                try:
+                    found = self.client.get_collection(name, embedding_function=None)
+                except Exception:  # chromadb raises NotFoundError (or ValueError in older releases)
+                    return None
+            if (found.metadata or {}).get("embedder") != embeddings.EMBEDDER_ID:
+                return None
+            self._collections[user_id] = found
+            return found
+
+    def reset(self, user_id: int) -> None:
+        """Drop the user's vectors (another embedder made them, or a full reindex was asked for)."""
+        with self._lock, _folder_lock(self.folder):
+            self._collections.pop(user_id, None)
+            with suppress(Exception):  # nothing to delete
+                self.client.delete_collection(f"memories_u{user_id}")
+
+    def ranking(self, user_id: int, query: str, depth: int) -> list[int]:
+        """Memory ids nearest in meaning to `query`, best first, similar enough to count."""
+        collection = self.collection(user_id, create=False)
+        if collection is None:
+            return []
+        count = collection.count()
+        if count == 0:
+            return []
+        vector = self.embedder.embed([query])
+        found = collection.query(query_embeddings=vector, n_results=min(depth, count), include=["distances"])
+        ids, distances = found["ids"][0], (found.get("distances") or [[]])[0]
+        return [int(memory_id) for memory_id, distance in zip(ids, distances, strict=False)
+                if 1.0 - distance >= MIN_SIMILARITY]  # fmt: skip
+
+    def upsert(self, user_id: int, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Store vectors for (id, kind, content) rows; an id already there is replaced."""
+        if not rows:
+            return
+        vectors = self.embedder.embed([content for _id, _kind, content in rows])
+        with self._lock, _folder_lock(self.folder):
+            collection = self.collection(user_id, create=True)
+            if collection is None:  # another embedder's collection: start it again
+                self._collections.pop(user_id, None)
+                self.client.delete_collection(f"memories_u{user_id}")
+                collection = self.collection(user_id, create=True)
+                assert collection is not None
+            collection.upsert(
+                ids=[str(memory_id) for memory_id, _kind, _content in rows],
+                embeddings=vectors,
+                metadatas=[{"kind": kind} for _id, kind, _content in rows],
+            )
+
+    def delete(self, user_id: int, memory_ids: Sequence[int]) -> None:
+        collection = self.collection(user_id, create=False)
+        if collection is None or not memory_ids:
+            return
+        with self._lock, _folder_lock(self.folder):
+            collection.delete(ids=[str(memory_id) for memory_id in memory_ids])
+
+
+@cache
+def _chroma_client(folder: str) -> ClientAPI:
+    """One persistent chromadb client per folder and process (chromadb refuses two with different settings)."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings
+
+    Path(folder).mkdir(parents=True, exist_ok=True, mode=0o700)
+    return chromadb.PersistentClient(path=folder, settings=Settings(anonymized_telemetry=False, allow_reset=False))
+
+
+_INDEXES: dict[Path, VectorIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def _vector_index(data_dir: Path) -> VectorIndex | None:
+    """The vector index of this data folder, or None when chromadb or the local model is not installed."""
+    with _INDEXES_LOCK:
+        found = _INDEXES.get(data_dir)
+        if found is not None:
+            return found
+        embedder_status = embeddings.status(data_dir)
+        if not embedder_status.available or embedder_status.model_dir is None:
+            return None
+        found = VectorIndex(data_dir / "memory", embeddings.load_embedder(embedder_status.model_dir))
+        _INDEXES[data_dir] = found
+        return found
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an inter-process lock while writing to chromadb: its files are not safe for concurrent writers."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(folder / ".write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # Windows: one writer at a time is up to the user
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _delete_vectors_after_commit(session: Session, data_dir: Path, user_id: int, memory_ids: list[int]) -> None:
+    """Delete vectors once the deletion of their rows is committed; a rollback leaves them (and the rows) alone."""
+    pending: list[int] = session.info.setdefault("paa_forgotten_vectors", [])
+    if not pending:
+
+        def after_commit(committed: Session) -> None:
+            ids = list(committed.info.pop("paa_forgotten_vectors", []))
+            index = _vector_index(data_dir) if ids else None
+            if index is not None:
+                index.delete(user_id, ids)
+
+        def after_rollback(rolled_back: Session) -> None:
+            rolled_back.info.pop("paa_forgotten_vectors", None)
+
+        event.listen(session, "after_commit", after_commit, once=True)
+        event.listen(session, "after_soft_rollback", after_rollback, once=True)
+    pending.extend(memory_ids)
+
+
+# ---- embedding what is waiting ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemoryStatus:
+    """How many memories a user has, how many wait for a vector, and which embedder makes them."""
+
+    total: int
+    pending: int
+    embedder: embeddings.EmbedderStatus
+
+    def to_json(self) -> dict[str, Any]:
+        return {"total": self.total, "pending": self.pending, "embedder": self.embedder.to_json()}
+
+
+def memory_status(ctx: Context) -> MemoryStatus:
+    counts = ctx.session.execute(
+        text("SELECT count(*), count(*) - count(embedded_at) FROM memories WHERE user_id = :user"),
+        {"user": ctx.user_id},
+    ).one()
+    return MemoryStatus(int(counts[0]), int(counts[1]), embeddings.status(ctx.paths.data_dir))
+
+
+def embed_pending(ctx: Context, *, limit: int | None = None, batch: int = 128) -> int:
+    """Store vectors for the user's memories that have none yet; return how many were stored.
+
+    Call it outside a write transaction (the model runs between two short transactions of its own); within one,
+    the rows are marked through the caller's session instead.
+    """
+    index = _vector_index(ctx.paths.data_dir)
+    if index is None:
+        return 0
+    engine = _base_engine(ctx.session)
+    own = None if _holds_write_lock(ctx.session) else engine
+    return _embed_waiting(
+        index, engine, ctx.clock, user_id=ctx.user_id, limit=limit, batch=batch, session=ctx.session, mark_engine=own
+    )
+
+
+def reset_vectors(ctx: Context) -> int:
+    """Forget every vector of the user and mark all their memories as waiting; return how many wait now."""
+    index = _vector_index(ctx.paths.data_dir)
+    if index is not None:
+        index.reset(ctx.user_id)
+    result = ctx.session.execute(
+        text("UPDATE memories SET embedded_at = NULL WHERE user_id = :user"), {"user": ctx.user_id}
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def warm_up(ctx: Context) -> bool:
+    """Load the model and open the user's collection now, so the first search is quick; False when unavailable."""
+    index = _vector_index(ctx.paths.data_dir)
+    if index is None:
+        return False
+    index.embedder.embed(["warm up"])
+    index.collection(ctx.user_id, create=False)
+    return True
+
+
+def _base_engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine.execution_options(**{WRITE_OPTION: False})
+
+
+def _holds_write_lock(session: Session) -> bool:
+    bind = session.get_bind()
+    return bool(bind.get_execution_options().get(WRITE_OPTION)) and session.in_transaction()
+
+
+def _embed_waiting(
+    index: VectorIndex,
+    engine: Engine,
+    clock: Clock,
+    *,
+    user_id: int | None,
+    limit: int | None,
+    batch: int,
+    session: Session | None = None,
+    mark_engine: Engine | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Read waiting rows, embed them with no transaction open, store the vectors, then mark the rows."""
+    done = 0
+    after_id = 0
+    while limit is None or done < limit:
+        if stop is not None and stop.is_set():
+            break
+        size = batch if limit is None else min(batch, limit - done)
+        user_filter = " AND user_id = :user" if user_id is not None else ""
+        statement = text(
+            "SELECT id, user_id, kind, content FROM memories WHERE embedded_at IS NULL AND id > :after"
+            f"{user_filter} ORDER BY id LIMIT :size"
+        )
+        params = {"after": after_id, "user": user_id, "size": size}
+        if mark_engine is None and session is not None:  # inside the caller's write transaction: see its rows
+            rows = list(session.execute(statement, params).all())
+        else:
+            with engine.connect() as conn:
+                rows = list(conn.execute(statement, params).all())
+        if not rows:
+            break
+        after_id = rows[-1][0]
+        by_user: dict[int, list[tuple[int, str, str]]] = {}
+        for memory_id, owner, kind, content in rows:
+            by_user.setdefault(owner, []).append((memory_id, kind, content))
+        for owner, items in by_user.items():
+            index.upsert(owner, items)
+        _mark_embedded([row[0] for row in rows], [row[3] for row in rows], clock.now(), mark_engine, session)
+        done += len(rows)
+    return done
+
+
+def _mark_embedded(
+    ids: list[int], contents: list[str], now: datetime, engine: Engine | None, session: Session | None
+) -> None:
+    # Only rows whose text is still what was embedded: an edit in between leaves the row waiting for another go.
+    statement = text("UPDATE memories SET embedded_at = :now WHERE id = :id AND content = :content")
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # how the UTCDateTime column stores instants
+    params = [{"now": stamp, "id": i, "content": c} for i, c in zip(ids, contents, strict=True)]
+    if engine is not None:
+        with writer(engine).begin() as conn:
+            conn.execute(statement, params)
+    elif session is not None:
+        session.execute(statement, params)
+
+
+class BackgroundIndexer:
+    """A thread that embeds waiting memories of every user of a database, for long-running processes.
+
+    `index_message` and the other writers wake it through `ctx.extra[INDEXER_KEY]`; it also looks every
+    `interval` seconds, so rows committed by other processes are picked up too.
+    """
+
+    def __init__(self, engine: Engine, data_dir: Path, clock: Clock, *, interval: float = 30.0) -> None:
+        self.engine = engine.execution_options(**{WRITE_OPTION: False})
+        self.data_dir = data_dir
+        self.clock = clock
+        self.interval = interval
+        self.embedded = 0
+        self.error: BaseException | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="paa-memory-indexer", daemon=True)
+
+    def start(self) -> BackgroundIndexer:
+        self._thread.start()
+        return self
+
+    def notify(self) -> None:
+        """Something was written: look soon (after the writer's commit, a moment later)."""
+        self._idle.clear()
+        self._wake.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until a pass finds nothing waiting; True if it did within `timeout` seconds."""
+        return self._idle.wait(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        index = _vector_index(self.data_dir)
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                found = 0
+                if index is not None:
+                    found = _embed_waiting(
+                        index, self.engine, self.clock, user_id=None, limit=None, batch=64,
+                        mark_engine=self.engine, stop=self._stop,
+                    )  # fmt: skip
+                self.embedded += found
+                if found == 0:
+                    self._idle.set()
+            except Exception as exc:  # keep the process alive; the rows stay waiting and are found by words
+                self.error = exc
+                self._idle.set()
+            if not self._wake.is_set():
+                self._wake.wait(self.interval)
+
+
+def start_indexer(ctx: Context, *, interval: float = 30.0) -> BackgroundIndexer | None:
+    """Start a background indexer for this context's database (None without chromadb or the model)."""
+    if _vector_index(ctx.paths.data_dir) is None:
+        return None
+    indexer = BackgroundIndexer(_base_engine(ctx.session), ctx.paths.data_dir, ctx.clock, interval=interval).start()
+    ctx.extra[INDEXER_KEY] = indexer
+    return indexer
+
+
+def _notify_indexer(ctx: Context) -> None:
+    indexer = ctx.extra.get(INDEXER_KEY)
+    if isinstance(indexer, BackgroundIndexer):
+        # Wake it after this transaction commits, so it can see the new row.
+        event.listen(ctx.session, "after_commit", lambda _s: indexer.notify(), once=True)

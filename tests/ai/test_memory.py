@@ -1,0 +1,351 @@
+"""Memory on a real database, a real chromadb collection and the real local embedder: words at once, meaning later."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from paa.ai import embeddings, memory
+from paa.core.context import Context
+from paa.db.models import Conversation, DailyCheckin, Memory, Message, User
+from paa.errors import InvalidInput, NotFound
+from tests.conftest import FIXED_NOW
+
+pytestmark = pytest.mark.skipif(not embeddings.status(None).available, reason="chromadb or the local model is missing")
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+
+
+def _remember(make_ctx, *texts: str, kind: str = "fact") -> list[int]:
+    with make_ctx(write=True) as ctx:
+        return [memory.remember(ctx, content, kind=kind).id or 0 for content in texts]
+
+
+def _embed(make_ctx) -> int:
+    with make_ctx() as ctx:
+        return memory.embed_pending(ctx)
+
+
+def _ids(make_ctx, query: str, **options: object) -> list[int]:
+    with make_ctx() as ctx:
+        return [hit.memory_id for hit in memory.search(ctx, query, **options)]  # type: ignore[arg-type]
+
+
+def _vector_ids(ctx: Context) -> set[int]:
+    index = memory._vector_index(ctx.paths.data_dir)
+    assert index is not None
+    collection = index.collection(ctx.user_id, create=False)
+    return {int(i) for i in collection.get()["ids"]} if collection is not None else set()
+
+
+FACTS = (
+    "I'm training for a half marathon in March",
+    "My sister Anna lives in Lisbon",
+    "I am allergic to peanuts",
+    "I work as a nurse on night shifts",
+)
+
+
+def test_a_new_memory_is_found_by_its_words_at_once_and_by_meaning_once_embedded(make_ctx) -> None:
+    marathon, *_ = _remember(make_ctx, *FACTS)
+    with make_ctx() as ctx:
+        status = memory.memory_status(ctx)
+        assert (status.total, status.pending) == (4, 4)
+        assert memory._word_ranking(ctx, "what race am I preparing for", 10, None) == []
+    assert _ids(make_ctx, "marathon") == [marathon]
+    assert _ids(make_ctx, "what race am I preparing for") == []  # no shared word, no vector yet
+
+    assert _embed(make_ctx) == 4
+    assert _embed(make_ctx) == 0  # nothing left waiting
+    with make_ctx() as ctx:
+        assert memory.memory_status(ctx).pending == 0
+        rows = memory.list_memories(ctx)
+        assert all(row.embedded_at == FIXED_NOW for row in rows)
+    assert _ids(make_ctx, "what race am I preparing for")[0] == marathon
+    assert _ids(make_ctx, "which foods can't I eat")[0] == marathon + 2
+    assert _ids(make_ctx, "where does my family live")[0] == marathon + 1
+    assert _ids(make_ctx, "my job at the hospital")[0] == marathon + 3
+
+
+def test_fusion_ranks_a_memory_found_both_ways_first_and_scores_by_reciprocal_rank(make_ctx) -> None:
+    _remember(make_ctx, *FACTS, "Peanut butter sandwiches are my favourite lunch", "Anna visits in March")
+    _embed(make_ctx)
+    with make_ctx() as ctx:
+        hits = memory.search(ctx, "peanuts allergy", limit=3)
+        words = memory._word_ranking(ctx, "peanuts allergy", 32, None)
+        index = memory._vector_index(ctx.paths.data_dir)
+        assert index is not None
+        meaning = index.ranking(ctx.user_id, "peanuts allergy", 32)
+    assert hits[0].content == "I am allergic to peanuts"
+    expected = sum(1 / (memory.RRF_K + ranking.index(hits[0].memory_id) + 1) for ranking in (words, meaning))
+    assert hits[0].score == pytest.approx(expected)
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    assert hits[0].to_json() == {
+        "memory_id": hits[0].memory_id, "kind": "fact", "content": "I am allergic to peanuts",
+        "score": round(expected, 6), "created_at": "2026-11-26T12:00:00+00:00", "source_id": None,
+    }  # fmt: skip
+
+
+def test_one_user_never_sees_another_users_memories(make_ctx) -> None:
+    [mine] = _remember(make_ctx, "My passport number is in the blue folder")
+    with make_ctx(write=True) as ctx:
+        other = User(username="bob", created_at=FIXED_NOW)
+        ctx.session.add(other)
+        ctx.session.flush()
+        ctx.user = other
+        [theirs] = [memory.remember(ctx, "Bob keeps his passport in the blue folder").id]
+    _embed(make_ctx)  # embeds only the local user's rows
+    with make_ctx() as ctx:
+        ctx.user = ctx.session.get(User, 2)
+        assert memory.embed_pending(ctx) == 1
+        assert [hit.memory_id for hit in memory.search(ctx, "passport blue folder")] == [theirs]
+        assert [row.id for row in memory.list_memories(ctx)] == [theirs]
+        assert _vector_ids(ctx) == {theirs}
+    with make_ctx() as ctx:
+        assert [hit.memory_id for hit in memory.search(ctx, "passport blue folder")] == [mine]
+        assert [hit.memory_id for hit in memory.search(ctx, "where are travel documents kept")] == [mine]
+        assert _vector_ids(ctx) == {mine}
+    with make_ctx(write=True) as ctx, pytest.raises(NotFound):
+        memory.forget(ctx, theirs)
+
+
+def test_forget_removes_the_row_its_words_and_its_vector_after_commit(make_ctx) -> None:
+    keep, drop = _remember(make_ctx, "I like green tea", "I like black coffee")
+    _embed(make_ctx)
+    with pytest.raises(RuntimeError), make_ctx(write=True) as ctx:
+        memory.forget(ctx, drop)
+        raise RuntimeError("the command fails: nothing is committed")
+    with make_ctx() as ctx:
+        assert _vector_ids(ctx) == {keep, drop}  # a rolled-back forget keeps the vector with the row
+    with make_ctx(write=True) as ctx:
+        assert memory.forget(ctx, drop).content == "I like black coffee"
+        assert _vector_ids(ctx) == {keep, drop}  # not yet: the deletion could still roll back
+    with make_ctx() as ctx:
+        assert _vector_ids(ctx) == {keep}
+        assert ctx.session.get(Memory, drop) is None
+        assert memory._word_ranking(ctx, "coffee", 10, None) == []
+    assert _ids(make_ctx, "morning drinks") == [keep]
+    with make_ctx(write=True) as ctx, pytest.raises(NotFound):
+        memory.forget(ctx, drop)
+
+
+def test_a_vector_left_behind_by_a_crash_is_dropped_at_search(make_ctx) -> None:
+    keep, lost = _remember(make_ctx, "I like green tea", "I like black coffee")
+    _embed(make_ctx)
+    with make_ctx(write=True) as ctx:
+        ctx.session.execute(text("DELETE FROM memories WHERE id = :id"), {"id": lost})  # as if it died before
+    with make_ctx() as ctx:
+        assert {hit.memory_id for hit in memory.search(ctx, "a hot drink")} == {keep}
+        assert _vector_ids(ctx) == {keep}
+
+
+def test_remember_checks_its_input(make_ctx) -> None:
+    with make_ctx(write=True) as ctx:
+        with pytest.raises(InvalidInput, match="nothing to remember"):
+            memory.remember(ctx, "  \n ")
+        with pytest.raises(InvalidInput, match="at most 2000"):
+            memory.remember(ctx, "x" * 2001)
+        with pytest.raises(InvalidInput, match="unknown memory kind"):
+            memory.remember(ctx, "fine", kind="secret")
+        assert memory.remember(ctx, "  spaced\n  out  ").content == "spaced out"
+        with pytest.raises(InvalidInput):
+            memory.search(ctx, "x", kinds=["nope"])
+
+
+def test_queries_cannot_inject_fts_syntax(make_ctx) -> None:
+    [coffee] = _remember(make_ctx, 'I drink "coffee" OR tea NEAR noon*')
+    for query in ('coffee" OR "', "NEAR(coffee tea)", "coffee*", "-tea", "^noon", "(", '"', "AND OR NOT"):
+        with make_ctx() as ctx:
+            memory.search(ctx, query)  # no FTS5 syntax error
+    assert memory.fts_query("What is the coffee?") == '"coffee"'
+    assert memory.fts_query("the") == '"the"'  # only stopwords: keep them rather than nothing
+    assert memory.fts_query("...") is None
+    assert _ids(make_ctx, "NEAR(coffee)") == [coffee]
+
+
+def test_kinds_and_list(make_ctx) -> None:
+    fact = _remember(make_ctx, "Running shoes are size 44")[0]
+    [summary] = _remember(make_ctx, "Check-in 2026-11-25: ran 10 km and felt great", kind="checkin")
+    _embed(make_ctx)
+    assert set(_ids(make_ctx, "running")) == {fact, summary}
+    assert _ids(make_ctx, "running", kinds=["checkin"]) == [summary]
+    assert _ids(make_ctx, "running", limit=1) in ([fact], [summary])
+    with make_ctx() as ctx:
+        assert [row.id for row in memory.list_memories(ctx, kind="fact")] == [fact]
+        assert [row.id for row in memory.list_memories(ctx, limit=1)] == [summary]
+        assert memory.memory_json(memory.list_memories(ctx, limit=1)[0]) == {
+            "id": summary, "kind": "checkin", "content": "Check-in 2026-11-25: ran 10 km and felt great",
+            "source_id": None, "derived": False, "created_at": "2026-11-26T12:00:00+00:00", "embedded": True,
+        }  # fmt: skip
+        assert memory.search(ctx, "   ") == []
+
+
+def _conversation(ctx: Context) -> int:
+    row = Conversation(user_id=ctx.user_id, title="t", created_at=FIXED_NOW, updated_at=FIXED_NOW)
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row.id or 0
+
+
+def test_indexing_a_message_is_cheap_and_never_loads_the_model(make_ctx) -> None:
+    def no_model(*_args: object) -> object:
+        raise AssertionError("indexing must not load the embedding model")
+
+    # A local patch: undoing the test's own monkeypatch would also undo PAA_HOME and reach the real home folder.
+    with pytest.MonkeyPatch.context() as patch, make_ctx(write=True) as ctx:
+        patch.setattr(memory, "_vector_index", no_model)
+        conversation = _conversation(ctx)
+        said = Message(user_id=ctx.user_id, conversation_id=conversation, role="user",
+                       content="My daughter starts school in September", created_at=FIXED_NOW)  # fmt: skip
+        tool = Message(
+            user_id=ctx.user_id, conversation_id=conversation, role="tool", content="{}", created_at=FIXED_NOW
+        )
+        ctx.session.add_all([said, tool])
+        memory.index_message(ctx, said)
+        memory.index_message(ctx, said)  # twice: still one memory
+        memory.index_message(ctx, tool)
+    with make_ctx() as ctx:
+        [row] = memory.list_memories(ctx)
+        assert (row.kind, row.source_id, row.derived, row.embedded_at) == ("message", said.id, True, None)
+        assert [hit.source_id for hit in memory.search(ctx, "school", kinds=["message"])] == [said.id]
+
+
+def test_a_checkin_is_indexed_once_and_follows_its_edits(make_ctx) -> None:
+    answers = [{"prompt": "How was your day?", "answer": "Slept badly, long meeting"}, {"prompt": "Q", "answer": ""}]
+    with make_ctx(write=True) as ctx:
+        checkin = DailyCheckin(user_id=ctx.user_id, day=date(2026, 11, 25), answers=json.dumps(answers),
+                               created_at=FIXED_NOW, updated_at=FIXED_NOW)  # fmt: skip
+        ctx.session.add(checkin)
+        ctx.session.flush()
+        memory.remember(ctx, "Check-in 2026-11-25: a summary by the model", kind="checkin", source_id=checkin.id)
+        memory.index_checkin(ctx, checkin)
+    _embed(make_ctx)
+    with make_ctx(write=True) as ctx:
+        rows = {row.derived: row for row in memory.list_memories(ctx, kind="checkin")}
+        assert rows[True].content == "Check-in 2026-11-25: Slept badly, long meeting"
+        assert rows[False].content == "Check-in 2026-11-25: a summary by the model"  # the summary is left alone
+        checkin = ctx.session.get(DailyCheckin, rows[True].source_id)
+        checkin.answers = json.dumps([{"prompt": "How was your day?", "answer": "Went hiking in the hills"}])
+        memory.index_checkin(ctx, checkin)
+    with make_ctx() as ctx:
+        edited = ctx.session.get(Memory, rows[True].id)
+        assert (edited.content, edited.embedded_at) == ("Check-in 2026-11-25: Went hiking in the hills", None)
+    assert _embed(make_ctx) == 1
+    assert _ids(make_ctx, "a walk in nature", kinds=["checkin"])[0] == rows[True].id
+    with make_ctx(write=True) as ctx:
+        checkin = ctx.session.get(DailyCheckin, rows[True].source_id)
+        checkin.answers = "[]"
+        memory.index_checkin(ctx, checkin)  # nothing left to search: the copy goes
+    with make_ctx() as ctx:
+        assert [row.derived for row in memory.list_memories(ctx)] == [False]
+        assert _vector_ids(ctx) == {rows[False].id}
+
+
+def test_sync_sources_catches_up_on_messages_and_checkins(make_ctx) -> None:
+    with make_ctx(write=True) as ctx:
+        conversation = _conversation(ctx)
+        ctx.session.add(Message(user_id=ctx.user_id, conversation_id=conversation, role="assistant",
+                                content="Try a 5k first", created_at=FIXED_NOW))  # fmt: skip
+        ctx.session.add(DailyCheckin(user_id=ctx.user_id, day=date(2026, 11, 24), created_at=FIXED_NOW,
+                                     updated_at=FIXED_NOW, answers='[{"prompt": "p", "answer": "Calm"}]'))  # fmt: skip
+    with make_ctx(write=True) as ctx:
+        assert memory.sync_sources(ctx) == 2
+        assert memory.sync_sources(ctx) == 0
+        assert sorted(row.content for row in memory.list_memories(ctx)) == [
+            "Check-in 2026-11-24: Calm",
+            "Try a 5k first",
+        ]
+
+
+def test_an_edit_between_embedding_and_marking_leaves_the_row_waiting(make_ctx) -> None:
+    [fact] = _remember(make_ctx, "I live in Porto")
+    real_upsert = memory.VectorIndex.upsert
+
+    def upsert_then_edit(self: memory.VectorIndex, user_id: int, rows: list) -> None:
+        real_upsert(self, user_id, rows)
+        with make_ctx(write=True) as ctx:
+            ctx.session.get(Memory, fact).content = "I live in Braga"
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(memory.VectorIndex, "upsert", upsert_then_edit)
+        assert _embed(make_ctx) == 1
+    with make_ctx() as ctx:
+        assert memory.memory_status(ctx).pending == 1
+    assert _embed(make_ctx) == 1
+    with make_ctx() as ctx:
+        assert memory.memory_status(ctx).pending == 0
+
+
+def test_embedding_inside_a_write_transaction_marks_through_it(make_ctx) -> None:
+    with make_ctx(write=True) as ctx:
+        memory.remember(ctx, "I play the cello")
+        assert memory.embed_pending(ctx) == 1  # would wait 30 s on its own write lock if it opened another
+    with make_ctx() as ctx:
+        assert memory.memory_status(ctx).pending == 0
+
+
+def test_background_indexer_embeds_what_is_written(make_ctx) -> None:
+    with make_ctx() as owner:
+        indexer = memory.start_indexer(owner, interval=0.2)
+        assert indexer is not None
+        try:
+            assert indexer.wait_idle(30)
+            with make_ctx(write=True) as ctx:
+                ctx.extra[memory.INDEXER_KEY] = indexer
+                memory.remember(ctx, "My bike is a blue road bike")
+            assert _wait_for(lambda: _pending(make_ctx) == 0)
+            assert indexer.error is None and indexer.embedded == 1
+        finally:
+            indexer.stop()
+    assert _ids(make_ctx, "bicycle") != []
+
+
+def _pending(make_ctx) -> int:
+    with make_ctx() as ctx:
+        return memory.memory_status(ctx).pending
+
+
+def _wait_for(condition, timeout: float = 30.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_without_the_model_search_uses_words_only(make_ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    unavailable = embeddings.EmbedderStatus("none", False, "no local model")
+    monkeypatch.setattr(embeddings, "status", lambda _data_dir: unavailable)
+    [fact] = _remember(make_ctx, "I'm training for a half marathon in March")
+    assert _embed(make_ctx) == 0
+    assert _ids(make_ctx, "marathon") == [fact]
+    assert _ids(make_ctx, "what race am I preparing for") == []
+    with make_ctx() as ctx:
+        assert memory.warm_up(ctx) is False
+        assert memory.start_indexer(ctx) is None
+
+
+def test_vectors_of_another_embedder_are_not_mixed_in(make_ctx) -> None:
+    [fact] = _remember(make_ctx, "I'm training for a half marathon in March")
+    _embed(make_ctx)
+    with make_ctx(write=True) as ctx:
+        index = memory._vector_index(ctx.paths.data_dir)
+        collection = index.collection(ctx.user_id, create=False)
+        collection.modify(metadata={"embedder": "some-other-model"})
+        index._collections.clear()
+        assert index.ranking(ctx.user_id, "race", 8) == []  # not compared with another model's vectors
+        assert memory.reset_vectors(ctx) == 1
+    assert _embed(make_ctx) == 1
+    assert _ids(make_ctx, "what race am I preparing for") == [fact]
+    with make_ctx() as ctx:
+        assert memory.warm_up(ctx) is True
