@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "analytics": "paa.cli.analytics",
     "remind": "paa.cli.remind",
     "daemon": "paa.cli.daemon_cmd",
+    "memory": "paa.cli.memory",
     "config": "paa.cli.config_cmd",
     "doctor": "paa.cli.doctor",
 }
