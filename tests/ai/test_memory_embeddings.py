@@ -1,0 +1,154 @@
+"""The local embedder: real all-MiniLM-L6-v2 weights, found offline, giving vectors that mean something."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from paa.ai import embeddings
+
+AVAILABLE = embeddings.status(None).available
+needs_model = pytest.mark.skipif(not AVAILABLE, reason="chromadb or the local model is missing")
+
+
+@pytest.fixture(scope="module")
+def embedder() -> embeddings.MiniLMEmbedder:
+    found = embeddings.find_model(None)
+    if found is None:
+        pytest.skip("the local model is missing")
+    return embeddings.load_embedder(found[1])  # cached: one load for the whole session
+
+
+@needs_model
+def test_vectors_are_unit_length_and_deterministic(embedder: embeddings.MiniLMEmbedder) -> None:
+    import numpy as np
+
+    vectors = embedder.embed(["I like tea", "", "ünïcödé and emoji 🏃"])
+    assert vectors.shape == (3, embeddings.DIMENSIONS) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(vectors, embedder.embed(["I like tea", "", "ünïcödé and emoji 🏃"]))
+    assert embedder.embed([]).shape == (0, embeddings.DIMENSIONS)
+    assert embedder(["I like tea"]) == [pytest.approx(vectors[0].tolist(), abs=1e-6)]
+
+
+@needs_model
+def test_padding_does_not_change_a_vector(embedder: embeddings.MiniLMEmbedder) -> None:
+    """A short text batched with a long one gets the same vector as alone: the attention mask works."""
+    import numpy as np
+
+    short = "Run 5 km"
+    long_text = "A much longer sentence about the weather, my commute, the meeting and what I cooked for dinner. " * 3
+    alone = embedder.embed([short])[0]
+    batched = embedder.embed([long_text, short, long_text])[1]
+    assert float(np.dot(alone, batched)) > 0.99999
+
+
+@needs_model
+def test_similar_meanings_are_near_and_unrelated_ones_far(embedder: embeddings.MiniLMEmbedder) -> None:
+    import numpy as np
+
+    anchor, paraphrase, unrelated = embedder.embed(
+        ["I'm training for a half marathon in March", "preparing for a long running race in spring",
+         "my favourite pizza has pineapple on it"]
+    )  # fmt: skip
+    near, far = float(np.dot(anchor, paraphrase)), float(np.dot(anchor, unrelated))
+    assert near > 0.45 and far < 0.2 and near - far > 0.3
+
+
+@needs_model
+def test_matches_the_reference_bert_computation(embedder: embeddings.MiniLMEmbedder) -> None:
+    """The tanh GELU shortcut agrees with the exact erf GELU, computed here independently."""
+    import math
+
+    import numpy as np
+
+    text = "Slept badly, long meeting, then a calm walk"
+    ids = embedder._tokenizer.encode(text).ids
+    weights = embeddings._read_safetensors(embedder.model_dir / "model.safetensors")
+    erf = np.vectorize(math.erf)
+
+    def norm(x, prefix):
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + 1e-12) * weights[prefix + ".weight"] + weights[prefix + ".bias"]
+
+    def dense(x, prefix):
+        return x @ weights[prefix + ".weight"].T + weights[prefix + ".bias"]
+
+    x = weights["embeddings.word_embeddings.weight"][ids] + weights["embeddings.position_embeddings.weight"][: len(ids)]
+    x = norm(x + weights["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm").astype(np.float64)
+    for layer in range(6):
+        p = f"encoder.layer.{layer}."
+        q, k, v = (dense(x, p + f"attention.self.{n}").reshape(len(ids), 12, 32) for n in ("query", "key", "value"))
+        scores = np.einsum("thd,shd->hts", q, k) / math.sqrt(32)
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        scores /= scores.sum(-1, keepdims=True)
+        context = np.einsum("hts,shd->thd", scores, v).reshape(len(ids), 384)
+        x = norm(x + dense(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
+        hidden = dense(x, p + "intermediate.dense")
+        hidden = 0.5 * hidden * (1 + erf(hidden / math.sqrt(2)))
+        x = norm(x + dense(hidden, p + "output.dense"), p + "output.LayerNorm")
+    reference = x.mean(0) / np.linalg.norm(x.mean(0))
+    assert float(np.dot(reference, embedder.embed([text])[0])) > 0.9999
+
+
+def test_model_files_in_the_data_folder_come_first(tmp_path: Path) -> None:
+    folder = tmp_path / "models" / embeddings.MODEL_NAME
+    folder.mkdir(parents=True)
+    (folder / "tokenizer.json").write_text("{}")
+    assert embeddings.find_model(tmp_path) != ("data folder", folder)  # both files are needed
+    (folder / "model.safetensors").write_bytes(b"")
+    assert embeddings.find_model(tmp_path) == ("data folder", folder)
+
+
+def test_status_without_a_model_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def without_model(name: str, *args: object):
+        return None if name == embeddings.MODEL_PACKAGE else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_model)
+    status = embeddings.status(tmp_path)
+    assert not status.available
+    if importlib.util.find_spec("chromadb") is not None:
+        assert status.detail == "no local all-MiniLM-L6-v2 model found: memory search uses words only"
+    assert status.to_json()["model_dir"] is None
+
+
+def test_doctor_names_the_same_embedder(paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paa.config import resolve_paths
+    from paa.core.doctor import _embeddings_check
+
+    check = _embeddings_check()
+    status = embeddings.status(resolve_paths().data_dir)
+    assert (check.status == "ok") == status.available
+    if status.available:
+        assert check.detail.startswith(status.detail + "; vectors in chromadb ")
+    folder = resolve_paths().data_dir / "models" / embeddings.MODEL_NAME
+    folder.mkdir(parents=True)
+    for name in embeddings.MODEL_FILES:
+        (folder / name).write_bytes(b"")
+    if importlib.util.find_spec("chromadb") is not None:
+        assert "from the data folder" in _embeddings_check().detail
+        assert embeddings.status(resolve_paths().data_dir).model_dir == folder
+
+
+def test_safetensors_reader(tmp_path: Path) -> None:
+    pytest.importorskip("numpy")
+    import numpy as np
+
+    data = np.arange(6, dtype=np.float32).tobytes() + np.array([7, 8], dtype=np.int64).tobytes()
+    header = json.dumps({
+        "__metadata__": {"format": "pt"},
+        "w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
+        "ids": {"dtype": "I64", "shape": [2], "data_offsets": [24, 40]},
+    }).encode()  # fmt: skip
+    path = tmp_path / "tiny.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + data)
+    tensors = embeddings._read_safetensors(path)
+    assert tensors["w"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert tensors["ids"].tolist() == [7, 8]
