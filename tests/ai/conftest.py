@@ -10,3 +10,33 @@ from tests.ai.fake_anthropic import fake_anthropic  # noqa: F401  (a fixture)
 @pytest.fixture(autouse=True)
 def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAA_KEYRING", "off")
+
+
+@pytest.fixture
+def contexts(clock):
+    """The chat's context factory on the test database, with the fixed clock."""
+    from paa.ai.store import SessionContexts
+
+    factory = SessionContexts(clock=clock)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def habits(make_ctx) -> None:
+    """Drink water (8 glasses a day) and Run (Mon, Wed, Fri); Thursday 2026-11-26 is the day of every test."""
+    from paa.core.habits import HabitFields, add_habit
+
+    with make_ctx(write=True) as ctx:
+        add_habit(ctx, HabitFields(name="Drink water", unit="glasses", target=8))
+        add_habit(ctx, HabitFields(name="Run", days="mon,wed,fri", category="health"))
+
+
+@pytest.fixture
+def claude(fake_anthropic):
+    from paa.ai.providers.claude import ClaudeProvider
+
+    return ClaudeProvider(
+        fake_anthropic.api_key, model="claude-sonnet-5-5", background_model="claude-haiku-5-5",
+        base_url=fake_anthropic.url,
+    )  # fmt: skip

@@ -114,6 +114,7 @@ class ChatSession:
         self.runner = ToolRunner(contexts, confirm)
         self.max_rounds = max_rounds
         self.session_usage = Usage()
+        self.model_override: str | None = None  # a model for this session only (`paa chat --model`)
         self._conversation_id = conversation_id
         if conversation_id is not None:
             with contexts() as ctx:
@@ -154,6 +155,8 @@ class ChatSession:
             assert self._conversation_id is not None
             user_row = add_message(ctx, self._conversation_id, "user", message)
             ai = ai_settings.load(ctx)
+        if self.model_override:
+            ai = ai_settings.AiSettings(**{**ai.__dict__, "model": self.model_override})
         conversation_id = self._conversation_id
         stored_ids = [user_row.id]
         turn: TurnContext | None = None

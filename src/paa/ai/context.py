@@ -96,7 +96,8 @@ def _habit_lines(ctx: Context) -> tuple[list[str], tuple[str, ...]]:
             if habit.target_type == "at_most":
                 state += " (at most)"
         schedule = status.to_json()["schedule"]["text"]
-        streak = f", streak {status.streaks.current}" if status.streaks.current else ""
+        current = status.streaks.current
+        streak = f", streak {current.length} days" if current else ""
         lines.append(f"- {habit.name} (#{habit.id}): {state}{streak}; {schedule}")
     archived = [h.name for h in habits if h.archived]
     if archived:

@@ -15,7 +15,7 @@ from typing import Any
 from paa.ai.background import call, parse_json, transcript
 from paa.ai.intents import parse, stem
 from paa.ai.providers.base import Provider
-from paa.ai.store import INSIGHT_EVENT, Contexts, conversation_events, messages_of, record_event
+from paa.ai.store import INSIGHT_EVENT, Contexts, conversation_events, messages_of, payload_json, record_event
 from paa.core.context import Context
 from paa.errors import PaaError
 
@@ -155,7 +155,7 @@ def record_insight(
         found = conversation_events(ctx, INSIGHT_EVENT, conversation_id)
         if found:
             event = found[-1][0]
-            event.payload = json.dumps(payload, sort_keys=True)
+            event.payload = payload_json(payload)
             event.created_at = ctx.now()
             ctx.session.add(event)
         else:

@@ -204,11 +204,16 @@ def add_message(
     return row
 
 
+def payload_json(payload: dict[str, Any]) -> str:
+    """JSON with `conversation_id` first (the rest sorted), so a conversation's events can be found by prefix."""
+    first = {"conversation_id": payload["conversation_id"]} if "conversation_id" in payload else {}
+    rest = {key: value for key, value in sorted(payload.items()) if key != "conversation_id"}
+    return json.dumps({**first, **rest}, default=str)
+
+
 def record_event(ctx: Context, kind: str, payload: dict[str, Any]) -> AnalyticsEvent:
-    """An analytics event; payloads start with `conversation_id` (sorted keys) so they can be found by prefix."""
-    row = AnalyticsEvent(
-        user_id=ctx.user_id, kind=kind, payload=json.dumps(payload, sort_keys=True, default=str), created_at=ctx.now()
-    )
+    """An analytics event; see `payload_json` for the order of its keys."""
+    row = AnalyticsEvent(user_id=ctx.user_id, kind=kind, payload=payload_json(payload), created_at=ctx.now())
     ctx.session.add(row)
     ctx.session.flush()
     return row

@@ -133,7 +133,7 @@ def list_habits(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
             "value": s.entry.value if s.entry else None,
             "target": s.habit.target,
             "unit": s.habit.unit,
-            "streak": s.streaks.current,
+            "streak": s.streaks.current.length if s.streaks.current else 0,
             "archived": s.habit.archived,
             "category": s.habit.category,
         }
@@ -300,10 +300,12 @@ def habit_analytics(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     stats = habit_report(ctx, _text(args, "habit", required=True) or "", ctx.today(), period)
     data = stats.to_json(history=False)
     rate = stats.completion.get("period")
-    rate_text = f"{rate * 100:.0f}% done" if rate is not None else "no due days yet"
+    done = f"{stats.period_done} of {stats.period_due} due days done"
+    if rate is not None:
+        done += f" ({rate * 100:.0f}% completion)"
+    current = stats.streaks.current.length if stats.streaks.current else 0
     data["summary"] = (
-        f"{stats.habit.name} over {period.label}: {rate_text} ({stats.period_done} of {stats.period_due}), "
-        f"streak {stats.streaks.current}, strength {stats.strength * 100:.0f}%."
+        f"{stats.habit.name} over {period.label}: {done}, streak {current} days, strength {stats.strength * 100:.0f}%."
     )
     return data
 

@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "memory": "paa.cli.memory",
     "config": "paa.cli.config_cmd",
     "doctor": "paa.cli.doctor",
+    "chat": "paa.cli.chat",
+    "auth": "paa.cli.auth",
 }
 
 

@@ -1,0 +1,513 @@
+"""`paa chat`: talk with the assistant (a REPL, or one answer), and look through past conversations."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+import typer.core
+
+from paa.cli.output import confirm, emit_json, say
+
+if TYPE_CHECKING:
+    from paa.ai.chat import ChatSession
+    from paa.ai.providers.base import Provider
+    from paa.ai.store import SessionContexts
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/chat.md).")]
+IdArg = Annotated[int, typer.Argument(help="Conversation id (see `paa chat history`).", show_default=False)]
+STDIN_MAX_BYTES = 200 * 1024
+PROMPT_META = "paa_chat_prompt"
+
+CHAT_HELP = """Talk with your assistant: a conversation in the terminal, or one answer and exit.
+
+With no prompt on a terminal it opens a conversation (/help lists its commands). With a prompt it answers once;
+piped input is added to the prompt. The assistant logs habits, answers from your analytics, sets reminders and
+remembers what you tell it. Without an API key it runs offline and understands simple requests.
+
+Examples:
+
+  paa chat
+
+  paa chat "how did my week go?"
+
+  git log --since=yesterday | paa chat "summarise what I did"
+
+  paa chat --continue
+"""
+
+
+class ChatGroup(typer.core.TyperGroup):
+    """A group whose first word is a subcommand when it names one, and otherwise starts the prompt."""
+
+    def _split(self, ctx: Any, args: list[str]) -> tuple[list[str], list[str]]:
+        takes_value: set[str] = set()
+        for param in self.get_params(ctx):
+            if getattr(param, "is_flag", True) or getattr(param, "count", False):
+                continue
+            takes_value.update(getattr(param, "opts", []))
+        words: list[str] = []
+        options: list[str] = []
+        index = 0
+        while index < len(args):
+            token = args[index]
+            if token == "--":
+                words.extend(args[index + 1 :])
+                break
+            if token.startswith("-") and token != "-":
+                options.append(token)
+                if token in takes_value and index + 1 < len(args):
+                    options.append(args[index + 1])
+                    index += 1
+            else:
+                words.append(token)
+            index += 1
+        return words, options
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        words, options = self._split(ctx, args)
+        if words and words[0] in self.commands:
+            return super().parse_args(ctx, args)
+        ctx.meta[PROMPT_META] = words
+        return super().parse_args(ctx, options)
+
+
+def create() -> typer.Typer:
+    app = typer.Typer(
+        cls=ChatGroup,
+        help=CHAT_HELP,
+        no_args_is_help=False,
+        subcommand_metavar="[PROMPT]... | COMMAND [ARGS]...",
+    )
+    app.callback(invoke_without_command=True)(chat)
+    for name, function in (("history", history), ("show", show), ("search", search), ("delete", delete)):
+        app.command(name)(function)
+    return app
+
+
+# ---- the conversation -------------------------------------------------------------------------------------
+
+
+def chat(
+    ctx: typer.Context,
+    continue_: Annotated[bool, typer.Option("--continue", "-c", help="Continue the last conversation.")] = False,
+    resume: Annotated[int | None, typer.Option("--resume", "-r", help="Continue conversation ID.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model for this run, e.g. claude-haiku-5-5.")
+    ] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer by rules only; send nothing anywhere.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Let the assistant delete or forget without asking (scripts).")
+    ] = False,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from paa.errors import InvalidInput
+
+    words = list(ctx.meta.get(PROMPT_META) or [])
+    prompt = " ".join(words).strip()
+    piped = not _stdin_is_terminal()
+    if continue_ and resume is not None:
+        raise InvalidInput("--continue and --resume cannot be used together")
+    if piped:
+        prompt = _with_stdin(prompt, _read_stdin())
+        if not prompt:
+            raise InvalidInput("nothing to ask", hint='give a prompt: paa chat "…", or pipe text in')
+    contexts = _contexts()
+    try:
+        conversation_id = _conversation_to_open(contexts, continue_, resume)
+        provider = _provider(contexts, model, offline)
+        if prompt:
+            _one_shot(contexts, provider, prompt, conversation_id, yes=yes, model=model)
+        else:
+            _repl(contexts, provider, conversation_id, yes=yes, model=model)
+    finally:
+        contexts.close()
+
+
+def _stdin_is_terminal() -> bool:
+    """Whether a person is typing (tests replace this)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty() or bool(os.environ.get("PAA_CHAT_RICH"))
+
+
+def _read_stdin() -> str:
+    from paa.errors import InvalidInput
+
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read(STDIN_MAX_BYTES + 1) if stream is not None else sys.stdin.read().encode()
+    if len(data) > STDIN_MAX_BYTES:
+        raise InvalidInput(f"the piped input is too large (more than {STDIN_MAX_BYTES // 1024} KiB)")
+    return data.decode("utf-8", errors="replace")
+
+
+def _with_stdin(prompt: str, piped: str) -> str:
+    """The prompt followed by the piped text, fenced so the model can tell them apart."""
+    text = piped.strip("\n")
+    if not text.strip():
+        return prompt
+    if not prompt:
+        return text
+    return f"{prompt}\n\n```\n{text}\n```"
+
+
+def _contexts() -> SessionContexts:
+    from paa.ai.store import SessionContexts
+
+    return SessionContexts()
+
+
+def _conversation_to_open(contexts: SessionContexts, continue_: bool, resume: int | None) -> int | None:
+    from paa.ai.store import get_conversation, latest_conversation_id
+
+    with contexts() as ctx:
+        if resume is not None:
+            return get_conversation(ctx, resume).id
+        if continue_:
+            found = latest_conversation_id(ctx)
+            if found is None:
+                say("[dim](no earlier conversation: starting a new one)[/]")
+            return found
+    return None
+
+
+def _provider(contexts: SessionContexts, model: str | None, offline: bool) -> Provider:
+    from paa.ai import settings
+    from paa.ai.providers.select import choose
+
+    with contexts() as ctx:
+        ai = settings.load(ctx)
+    if model:
+        _check_model(model)
+        ai = settings.AiSettings(**{**ai.__dict__, "model": model})
+    return choose(contexts.paths, ai, offline=offline)
+
+
+def _check_model(name: str) -> str:
+    from paa.errors import InvalidInput
+
+    text = name.strip()
+    if not text or len(text) > 100 or any(ch.isspace() for ch in text):
+        raise InvalidInput(f"{name[:40]!r} is not a model name", hint="e.g. claude-sonnet-5-5")
+    return text
+
+
+def _session(
+    contexts: SessionContexts, provider: Provider, conversation_id: int | None, confirm_: Any, model: str | None
+) -> ChatSession:
+    from paa.ai.chat import ChatSession
+
+    session = ChatSession(contexts, provider, conversation_id=conversation_id, confirm=confirm_)
+    if model:
+        session.model_override = model
+    return session
+
+
+def _run_turn(session: ChatSession, text: str, *, rich: bool) -> None:
+    """Send one message and render its events; Ctrl-C stops the reply and keeps what arrived."""
+    from paa.ai.providers.base import CancelToken
+    from paa.cli.chat_views import ReplyView
+
+    cancel = CancelToken()
+    view = ReplyView(rich=rich)
+    events = session.send(text, cancel)
+    try:
+        while True:
+            try:
+                event = next(events)
+                view.handle(event)
+            except StopIteration:
+                break
+            except KeyboardInterrupt:
+                cancel.cancel()
+    finally:
+        view.close()
+
+
+def _one_shot(
+    contexts: SessionContexts, provider: Provider, prompt: str, conversation_id: int | None, *, yes: bool,
+    model: str | None,
+) -> None:  # fmt: skip
+    from paa.ai.insights import record_insight
+
+    def decide(question: str) -> bool:
+        if yes:
+            return True
+        if _stdin_is_terminal():
+            return _ask_yes_no(question)
+        sys.stderr.write(f"paa: not confirmed (no terminal to ask): {question} Pass --yes to allow it.\n")
+        return False
+
+    rich = _stdout_is_terminal()
+    session = _session(contexts, provider, conversation_id, decide, model)
+    _run_turn(session, prompt, rich=rich)
+    if session.conversation_id is not None:
+        record_insight(contexts, session.conversation_id, None)  # rules only: no second model call per answer
+
+
+def _offline_note(rich: bool) -> None:
+    text = "offline: no Anthropic API key, so simple requests only (paa auth key set anthropic)"
+    if rich:
+        say(f"[dim]({text})[/]")
+    else:
+        sys.stderr.write(f"({text})\n")
+
+
+def _ask_yes_no(question: str) -> bool:
+    try:
+        answer = input(f"{question} [y/N] ")
+    except (EOFError, KeyboardInterrupt):
+        sys.stdout.write("\n")
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+# ---- the REPL ------------------------------------------------------------------------------------------------
+
+
+def _setup_readline(contexts: SessionContexts) -> Any:
+    """Line editing and a history file in the data folder (0600); None where readline is missing."""
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: input() still works, without history
+        return None
+    path = contexts.paths.data_dir / "chat_history"
+    readline.set_history_length(1000)
+    try:
+        if path.exists():
+            readline.read_history_file(str(path))
+        else:
+            path.touch(mode=0o600)
+        os.chmod(path, 0o600)
+    except OSError:
+        return None
+    return lambda: _save_history(readline, str(path))
+
+
+def _save_history(readline: Any, path: str) -> None:
+    with contextlib.suppress(OSError):
+        readline.write_history_file(path)
+
+
+def _warm_up(contexts: SessionContexts, provider: Provider) -> threading.Thread:
+    """Import the SDK and load memory search while the person types the first message."""
+    from paa.ai import recall
+
+    def work() -> None:
+        try:
+            provider.warm_up()
+            with contexts() as ctx:
+                recall.warm_up(ctx)
+        except Exception:  # a failure shows up, clearly, on the first real message instead
+            pass
+
+    thread = threading.Thread(target=work, name="paa-chat-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _repl(
+    contexts: SessionContexts, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None
+) -> None:
+    from paa.cli.output import print_error
+    from paa.errors import PaaError
+
+    rich = _stdout_is_terminal()
+    session = _session(contexts, provider, conversation_id, (lambda q: True) if yes else _ask_yes_no, model)
+    save_history = _setup_readline(contexts)
+    _warm_up(contexts, provider)
+    who = f"Claude ({getattr(provider, 'model', '')})" if provider.online else "offline rules"
+    say(f"[bold]paa chat[/] with {who}. /help for commands, Ctrl-D to leave.")
+    if conversation_id is not None:
+        say(f"[dim](continuing conversation #{conversation_id})[/]")
+    if not provider.online:
+        _offline_note(rich)
+    try:
+        while True:
+            try:
+                line = input("› ")
+            except KeyboardInterrupt:
+                sys.stdout.write("\n")
+                continue
+            except EOFError:
+                sys.stdout.write("\n")
+                break
+            if save_history is not None:
+                save_history()
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith("/"):
+                if _slash(text, session, contexts, provider) == "exit":
+                    break
+                continue
+            try:
+                _run_turn(session, text, rich=rich)
+            except PaaError as exc:
+                print_error(exc.message, exc.hint)
+    finally:
+        with contextlib.suppress(Exception):  # leaving must not fail because an insight could not be stored
+            session.finish()
+
+
+def _slash(text: str, session: ChatSession, contexts: SessionContexts, provider: Provider) -> str | None:
+    from paa.cli.chat_views import SLASH_HELP, render_conversations, render_usage
+    from paa.cli.output import print_error
+    from paa.errors import PaaError
+
+    command, _, rest = text.partition(" ")
+    command = command.lower()
+    try:
+        if command in ("/exit", "/quit", "/q"):
+            return "exit"
+        if command == "/help":
+            say(SLASH_HELP)
+        elif command == "/new":
+            session.new_conversation()
+            say("[dim](new conversation)[/]")
+        elif command == "/history":
+            from paa.ai.store import list_conversations
+
+            with contexts() as ctx:
+                render_conversations(list_conversations(ctx, 10))
+        elif command == "/habits":
+            from paa.cli.habit_views import render_list
+            from paa.core.habits import list_habits
+            from paa.core.overview import statuses
+
+            with contexts() as ctx:
+                render_list(statuses(ctx, list_habits(ctx)))
+        elif command == "/usage":
+            render_usage(session.usage())
+        elif command == "/model":
+            _model(rest.strip(), session, contexts, provider)
+        elif command == "/checkin":
+            _checkin(session, contexts)
+        else:
+            say(f"Unknown command {command}; /help lists them.")
+    except PaaError as exc:
+        print_error(exc.message, exc.hint)
+    except (KeyboardInterrupt, EOFError):
+        sys.stdout.write("\n")
+    return None
+
+
+def _model(name: str, session: ChatSession, contexts: SessionContexts, provider: Provider) -> None:
+    from paa.ai import settings
+
+    if not name:
+        with contexts() as ctx:
+            current = session.model_override or settings.setting(ctx, "ai_model")
+        say(f"Model: {current}" + ("" if provider.online else " (offline: the rules answer, not a model)"))
+        return
+    chosen = _check_model(name)
+    with contexts(write=True) as ctx:
+        settings.store_setting(ctx, "ai_model", chosen)
+    session.model_override = None
+    say(f"Model set to {chosen} (kept for later sessions).")
+
+
+def _checkin(session: ChatSession, contexts: SessionContexts) -> None:
+    """A check-in inside the chat: the usual questions, then the model's summary and perhaps a question back."""
+    from paa.ai.checkin_ai import after_checkin
+    from paa.cli import checkin_views as views
+    from paa.core.checkins import find_checkin, list_prompts, pair_answers, save_checkin
+
+    with contexts() as ctx:
+        day = ctx.today()
+        prompts = [prompt.text for prompt in list_prompts(ctx)]
+        existing = find_checkin(ctx, day)
+    views.intro(day, appending=existing is not None)
+    answers = pair_answers(prompts, views.ask_answers(prompts))
+    mood = views.ask_scale("Mood", current=existing.mood if existing else None, required=True)
+    energy = views.ask_scale("Energy", current=existing.energy if existing else None)
+    with contexts(write=True) as ctx:
+        result = save_checkin(ctx, day, answers, mood=mood, energy=energy, mode="append" if existing else "new")
+    views.report_saved(result, False)
+    if session.background is None:
+        return
+    insight = after_checkin(contexts, session.background, day)
+    if insight is None:
+        return
+    if insight.summary:
+        say(f"[dim]Noted: {insight.summary}[/]")
+    if insight.follow_up:
+        say(f"[cyan]{insight.follow_up}[/]")
+
+
+# ---- looking back ----------------------------------------------------------------------------------------------
+
+
+def history(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many conversations.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """List recent conversations with their message counts and tokens."""
+    from paa.ai.store import list_conversations
+    from paa.core.context import open_context
+
+    with open_context() as ctx:
+        found = list_conversations(ctx, limit)
+    if as_json:
+        emit_json([item.to_json() for item in found])
+        return
+    from paa.cli.chat_views import render_conversations
+
+    render_conversations(found)
+
+
+def show(conversation: IdArg, as_json: JsonOpt = False) -> None:
+    """Show a conversation's messages, with tool calls and token usage."""
+    from paa.ai.store import conversation_detail
+    from paa.core.context import open_context
+
+    with open_context() as ctx:
+        found, messages = conversation_detail(ctx, conversation)
+    if as_json:
+        emit_json({**found.to_json(), "messages": [m.to_json() for m in messages]})
+        return
+    from paa.cli.chat_views import render_conversation
+
+    render_conversation(found, messages)
+
+
+def search(
+    query: Annotated[str, typer.Argument(help='Words to find, e.g. "knee pain".', show_default=False)],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=200, help="Most messages to show.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find messages in past conversations: every word, then by meaning."""
+    from paa.ai.store import search_messages
+    from paa.core.context import open_context
+
+    with open_context() as ctx:
+        hits = search_messages(ctx, query, limit=limit)
+    if as_json:
+        emit_json({"query": query, "hits": [hit.to_json() for hit in hits]})
+        return
+    from paa.cli.chat_views import render_search
+
+    render_search(query, hits)
+
+
+def delete(
+    conversation: IdArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a conversation, its messages and what memory kept of them."""
+    from paa.ai.store import delete_conversation, get_conversation
+    from paa.core.context import open_context
+
+    with open_context() as ctx:
+        title = get_conversation(ctx, conversation).title or "(untitled)"
+    confirm(f"Delete conversation #{conversation} ({title[:40]}) and its messages?", assume_yes=yes)
+    with open_context(write=True) as ctx:
+        removed = delete_conversation(ctx, conversation)
+    say(f"Deleted conversation #{conversation} and {removed} messages.")

@@ -1,0 +1,191 @@
+"""How the chat looks in a terminal: streaming replies (Markdown as it arrives on a terminal, plain text otherwise),
+tool activity, conversations, search hits and usage."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from paa.cli.output import console, escape, say
+
+if TYPE_CHECKING:
+    from paa.ai.chat import ChatEvent
+    from paa.ai.store import ConversationView, MessageView, SearchHit
+
+SLASH_HELP = """\
+/help              this list
+/new               start a new conversation
+/history           recent conversations (`paa chat --resume ID` reopens one)
+/habits            today's habits
+/checkin           check in for today, then hear what the assistant makes of it
+/usage             tokens used by this conversation and this session
+/model [NAME]      show or change the model (stored as your `ai_model`)
+/exit              leave (Ctrl-D works too)
+
+Ctrl-C stops a reply (what arrived is kept, marked interrupted); at the prompt it clears the line."""
+
+
+def _local(instant: Any) -> str:
+    return instant.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class ReplyView:
+    """Renders one turn's events. On a terminal the reply is Markdown, re-rendered live as text arrives; elsewhere
+    it is written as plain text as it comes, and tool activity goes to stderr so stdout holds only the reply."""
+
+    def __init__(self, *, rich: bool) -> None:
+        self.rich = rich
+        self.text = ""
+        self._live: Any = None
+        self._wrote_plain = False
+
+    # -- text ---------------------------------------------------------------------------------------
+
+    def _start_live(self) -> None:
+        from rich.live import Live
+        from rich.markdown import Markdown
+
+        self._live = Live(Markdown(""), console=console(), refresh_per_second=12, vertical_overflow="visible")
+        self._live.start()
+
+    def delta(self, text: str) -> None:
+        self.text += text
+        if not self.rich:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            self._wrote_plain = True
+            return
+        from rich.markdown import Markdown
+
+        if self._live is None:
+            self._start_live()
+        self._live.update(Markdown(self.text))
+
+    def pause(self) -> None:
+        """Stop live rendering (before a question or a tool line); the next text starts a new block."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        if self._wrote_plain:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            self._wrote_plain = False
+        self.text = ""
+
+    # -- other events ------------------------------------------------------------------------------
+
+    def side(self, message: str, style: str = "dim") -> None:
+        """A line about the reply rather than of it (tools, notices)."""
+        self.pause()
+        if self.rich:
+            console().print(f"[{style}]{escape(message)}[/]")
+        else:
+            sys.stderr.write(message + "\n")
+            sys.stderr.flush()
+
+    def handle(self, event: ChatEvent) -> None:
+        from paa.ai.chat import Notice, ReplyDone, ToolFinished, ToolStarted
+        from paa.ai.providers.base import TextDelta
+
+        if isinstance(event, TextDelta):
+            self.delta(event.text)
+        elif isinstance(event, ToolStarted):
+            self.pause()
+        elif isinstance(event, ToolFinished):
+            result = event.result
+            mark = "·" if result.ok else "✗" if not result.declined else "–"
+            self.side(f"{mark} {result.summary}", "dim" if result.ok else "yellow")
+        elif isinstance(event, Notice):
+            self.side(f"({event.text})")
+        elif isinstance(event, ReplyDone):
+            self.pause()
+            if event.interrupted:
+                self.side("(interrupted: the reply so far is kept)", "yellow")
+            if event.follow_up:
+                self.side(event.follow_up, "cyan")
+
+    def close(self) -> None:
+        self.pause()
+
+
+# ---- listings -----------------------------------------------------------------------------------
+
+
+def render_conversations(found: list[ConversationView]) -> None:
+    if not found:
+        say("No conversations yet. Start one: [bold]paa chat[/]")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("ID", "Updated", "Messages", "Tokens in/out", "Title"):
+        table.add_column(column, justify="right" if column in ("ID", "Messages") else "left")
+    for item in found:
+        table.add_row(
+            str(item.id), _local(item.updated_at), str(item.messages),
+            f"{item.input_tokens}/{item.output_tokens}", escape(item.title or "(untitled)"),
+        )  # fmt: skip
+    console().print(table)
+
+
+def _message_line(message: MessageView) -> str:
+    who = {"user": "[bold]You[/]", "assistant": "[bold cyan]paa[/]", "tool": "[dim]tool[/]"}.get(message.role, "?")
+    extra = []
+    if message.role == "assistant" and (message.input_tokens or message.output_tokens):
+        extra.append(f"{message.input_tokens or 0} in / {message.output_tokens or 0} out")
+    if message.interrupted:
+        extra.append("interrupted")
+    suffix = f" [dim]({', '.join(extra)})[/]" if extra else ""
+    return f"{who} [dim]{_local(message.created_at)}[/]{suffix}"
+
+
+def render_conversation(conversation: ConversationView, messages: list[MessageView]) -> None:
+    out = console()
+    out.print(f"[bold]#{conversation.id} {escape(conversation.title or '(untitled)')}[/]")
+    out.print(
+        f"[dim]{_local(conversation.created_at)}, {conversation.messages} messages, "
+        f"{conversation.input_tokens} tokens in / {conversation.output_tokens} out[/]"
+    )
+    if conversation.summary:
+        out.print(f"[dim]Summary of earlier turns: {escape(conversation.summary)}[/]")
+    for message in messages:
+        out.print()
+        out.print(_message_line(message))
+        if message.role == "tool":
+            name = (message.tool_calls or {}).get("name", "tool") if isinstance(message.tool_calls, dict) else "tool"
+            out.print(f"[dim]{escape(name)}: {escape(message.content[:200])}[/]")
+            continue
+        if message.content:
+            out.print(escape(message.content))
+        if message.role == "assistant" and isinstance(message.tool_calls, list):
+            for call in message.tool_calls:
+                out.print(f"[dim]→ {escape(str(call.get('name')))} {escape(str(call.get('input')))}[/]")
+
+
+def render_search(query: str, hits: list[SearchHit]) -> None:
+    if not hits:
+        say(f"Nothing found for {escape(query)!r}.")
+        return
+    out = console()
+    for hit in hits:
+        message = hit.message
+        text = " ".join(message.content.split())
+        if len(text) > 160:
+            text = text[:159] + "…"
+        where = f"#{message.conversation_id} {escape(hit.conversation_title or '')}"
+        out.print(f"[bold]{where}[/] [dim]{_local(message.created_at)} {message.role}[/]")
+        out.print(f"  {escape(text)}")
+
+
+def render_usage(data: dict[str, Any]) -> None:
+    conversation, session = data.get("conversation"), data["session"]
+    if conversation:
+        say(
+            f"This conversation: {conversation['calls']} model calls, {conversation['input_tokens']} input tokens "
+            f"({conversation['cache_read_input_tokens']} read from cache, {conversation['cache_creation_input_tokens']}"
+            f" written to it), {conversation['output_tokens']} output tokens."
+        )
+    say(
+        f"This session: {session['input_tokens']} input (+{session['cache_read_input_tokens']} cached, "
+        f"+{session['cache_creation_input_tokens']} cache writes) and {session['output_tokens']} output tokens."
+    )
