@@ -176,6 +176,8 @@ def test_kinds_and_list(make_ctx) -> None:
     _embed(make_ctx)
     assert set(_ids(make_ctx, "running")) == {fact, summary}
     assert _ids(make_ctx, "running", kinds=["checkin"]) == [summary]
+    with make_ctx() as ctx:
+        assert _vector_ids(ctx) == {fact, summary}  # a vector of another kind is not taken for a stale one
     assert _ids(make_ctx, "running", limit=1) in ([fact], [summary])
     with make_ctx() as ctx:
         assert [row.id for row in memory.list_memories(ctx, kind="fact")] == [fact]

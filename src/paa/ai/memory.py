@@ -237,22 +237,21 @@ def search(ctx: Context, query: str, *, limit: int = 8, kinds: Sequence[str] | N
             fused[memory_id] = fused.get(memory_id, 0.0) + 1.0 / (RRF_K + rank)
     if not fused:
         return []
-    rows = _rows(ctx, list(fused), kinds)
+    rows = _rows(ctx, list(fused))
     if index is not None:
         stale = [memory_id for memory_id in rankings[-1] if memory_id not in rows]
         if stale:
             index.delete(ctx.user_id, stale)  # forgotten elsewhere before its vector could be deleted
-    ordered = sorted(rows.values(), key=lambda row: (-fused[row.id or 0], -(row.id or 0)))
+    wanted = [row for row in rows.values() if kinds is None or row.kind in kinds]
+    ordered = sorted(wanted, key=lambda row: (-fused[row.id or 0], -(row.id or 0)))
     return [
         MemoryHit(row.id or 0, row.kind, row.content, fused[row.id or 0], row.created_at, row.source_id)
         for row in ordered[:limit]
     ]
 
 
-def _rows(ctx: Context, ids: list[int], kinds: Sequence[str] | None) -> dict[int, Memory]:
+def _rows(ctx: Context, ids: list[int]) -> dict[int, Memory]:
     statement = select(Memory).where(Memory.user_id == ctx.user_id, col(Memory.id).in_(ids))
-    if kinds:
-        statement = statement.where(col(Memory.kind).in_(list(kinds)))
     return {row.id or 0: row for row in ctx.session.exec(statement).all()}
 
 
