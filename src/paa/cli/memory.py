@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -14,7 +15,10 @@ KIND_HELP = "Only this kind: fact, message or checkin."
 
 def create() -> typer.Typer:
     app = typer.Typer(help="Search and manage what paa remembers: facts, messages, check-ins.", no_args_is_help=True)
-    for name, function in [("list", list_), ("search", search), ("add", add), ("forget", forget), ("reindex", reindex)]:
+    commands: list[tuple[str, Callable[..., None]]] = [
+        ("list", list_), ("search", search), ("add", add), ("forget", forget), ("reindex", reindex),
+    ]  # fmt: skip
+    for name, function in commands:
         app.command(name)(function)
     return app
 
