@@ -4,7 +4,7 @@
 
 Each command runs `--runs` times, interleaved with the others so that a busy moment on the machine hits them all
 alike; the table gives the median wall time and its ratio to the floor measured in the same run (target: every
-ratio <= 1.3). The CPU columns (user + system time of the child, POSIX only) barely move when other programs
+ratio <= 1.3). The CPU columns (user + system time of the child, POSIX only) move much less when other programs
 compete for the processor, so on a busy machine trust "cpu ratio" over the wall-time one. Everything happens in
 a temporary PAA_HOME with a few habits; the real home is never touched. It uses the Python running this script
 and the `paa` script installed next to it.
