@@ -212,3 +212,21 @@ def test_hub_subscriptions() -> None:
     stop()
     hub.publish(Event("checkin:prompt", 0, BERLIN_0700, "Daily check-in", "How was your day?"))
     assert got == ["all", "all"]
+
+
+def test_a_change_between_ticks_is_seen_even_at_the_same_instant(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dispatcher keeps its reminders between ticks; an edit must replace them (here with an unchanged clock)."""
+    from paa.core.context import open_context
+    from paa.core.habits import HabitFields, edit_habit, resolve_habit
+
+    monkeypatch.setenv("PAA_NOTIFY_CHANNELS", "log")
+    clock = FixedClock(BERLIN_0700)
+    _habit("09:00")
+    dispatcher = Dispatcher(clock=clock)
+    dispatcher.tick()
+    with open_context(write=True, clock=clock) as ctx:
+        edit_habit(ctx, resolve_habit(ctx, "water"), HabitFields(remind="07:30"))
+    clock.instant = datetime(2026, 11, 26, 6, 30, 1, tzinfo=UTC)
+    report = dispatcher.tick()
+    dispatcher.close()
+    assert [e.due_at for e in report.events] == [datetime(2026, 11, 26, 6, 30, tzinfo=UTC)]

@@ -145,7 +145,7 @@ def _render_status(found: DaemonStatus, zone: object) -> None:
         out.print(f"[green]running[/] (pid {found.pid}){up}{jobs}")
     else:
         out.print("[yellow]not running[/]: start it with `paa daemon start`, or install it with `paa daemon install`")
-    out.print(f"Log: {found.log_file}")
+    out.print(f"Log: {_files().log}")
     if found.next:
         out.print("[bold]Next[/]")
         for item in found.next:

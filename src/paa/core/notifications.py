@@ -25,7 +25,7 @@ from paa.config import Paths
 from paa.core import validate
 from paa.core.context import Context
 from paa.core.events import KIND_TO_TYPE, Delivery, Event
-from paa.core.habits import list_habits, rule_of, schedule_of
+from paa.core.habits import rule_of, schedule_of
 from paa.core.logs import entries_by_habit
 from paa.core.progress import HabitRule, day_state
 from paa.core.reminders import (
@@ -46,7 +46,7 @@ from paa.core.reminders import (
     scan_window,
 )
 from paa.core.schedule import SHORT_DAYS, bits_to_weekdays
-from paa.db.models import DailyCheckin, Notification, Reminder, ReminderCursor
+from paa.db.models import DailyCheckin, Habit, Notification, Reminder, ReminderCursor
 from paa.errors import InvalidInput, NotFound
 
 LEASE = timedelta(minutes=10)  # a row still "sending" after this was left by a process that died
@@ -96,11 +96,49 @@ def _zone(ctx: Context) -> Zone:
     return Zone(ctx.prefs.zone, ctx.prefs.day_start_hour)
 
 
-def load_sources(ctx: Context) -> Sources:
-    """Read the user's habit reminders (archived habits have none), check-in time and custom reminders."""
+_HABIT_COLUMNS = (
+    Habit.id, Habit.name, Habit.reminder_times, Habit.reminder_days, Habit.schedule_type, Habit.weekdays,
+    Habit.times, Habit.period_days, Habit.kind, Habit.target, Habit.target_type, Habit.unit, Habit.created_at,
+)  # fmt: skip
+_REMINDER_COLUMNS = (Reminder.id, Reminder.text, Reminder.kind, Reminder.at, Reminder.cron, Reminder.created_at)
+
+
+@dataclass(frozen=True)
+class SourceRows:
+    """The raw rows reminders are built from: equal rows give equal Sources, so a daemon can keep its own."""
+
+    prefs: object
+    habits: tuple[Any, ...]
+    reminders: tuple[Any, ...]
+
+
+def source_rows(ctx: Context) -> SourceRows:
+    """Read what reminders are made of, as plain column tuples (cheap enough for every tick)."""
+    habits = (
+        select(*_HABIT_COLUMNS)
+        .where(Habit.user_id == ctx.user_id, col(Habit.archived).is_(False), col(Habit.reminder_times).is_not(None))
+        .order_by(col(Habit.position), col(Habit.id))
+    )
+    reminders = (
+        select(*_REMINDER_COLUMNS)
+        .where(Reminder.user_id == ctx.user_id, col(Reminder.active).is_(True))
+        .order_by(col(Reminder.id))
+    )
+    return SourceRows(
+        (ctx.prefs, ctx.user.created_at),
+        tuple(tuple(row) for row in ctx.session.exec(habits).all()),
+        tuple(tuple(row) for row in ctx.session.exec(reminders).all()),
+    )
+
+
+def load_sources(ctx: Context, rows: SourceRows | None = None) -> Sources:
+    """The user's habit reminders (archived habits have none), check-in time and custom reminders."""
+    rows = rows or source_rows(ctx)
     rules: list[Rule] = [CheckinReminder(parse_time(ctx.prefs.checkin_time), ctx.user.created_at)]
     habits: dict[int, HabitInfo] = {}
-    for habit in list_habits(ctx):
+    names = [c.key for c in _HABIT_COLUMNS]
+    for values in rows.habits:
+        habit = Habit.model_construct(**dict(zip(names, values, strict=True)))  # no validation: read from the db
         if not habit.reminder_times or habit.id is None:
             continue
         days = bits_to_weekdays(habit.reminder_days) if habit.reminder_days else None
@@ -108,11 +146,10 @@ def load_sources(ctx: Context) -> Sources:
         rules.append(HabitReminder(habit.id, times, days, schedule_of(habit), habit.created_at))
         habits[habit.id] = HabitInfo(habit.name, rule_of(habit), days is not None, habit.unit, habit.target)
     customs: dict[int, str] = {}
-    for row in _reminder_rows(ctx, active_only=True):
-        assert row.id is not None
-        cron = CronSpec.parse(row.cron) if row.kind == "cron" and row.cron else None
-        rules.append(CustomReminder(row.id, row.at, cron, row.created_at))
-        customs[row.id] = row.text
+    for reminder_id, text, kind, at, cron_text, created_at in rows.reminders:
+        cron = CronSpec.parse(cron_text) if kind == "cron" and cron_text else None
+        rules.append(CustomReminder(reminder_id, at, cron, created_at))
+        customs[reminder_id] = text
     return Sources(_zone(ctx), tuple(rules), habits, customs)
 
 
@@ -548,9 +585,19 @@ class DeliveryResult:
 def record_results(ctx: Context, results: Iterable[DeliveryResult], claimer: str) -> None:
     """Store the outcome of deliveries this process claimed; failed ones get their next attempt, or give up."""
     now = ctx.now()
+    results = list(results)
+    rows = {
+        row.id: row
+        for row in ctx.session.exec(
+            select(Notification).where(
+                Notification.user_id == ctx.user_id,
+                col(Notification.id).in_([r.notification_id for r in results]),
+            )
+        ).all()
+    }
     for result in results:
-        row = ctx.session.get(Notification, result.notification_id)
-        if row is None or row.user_id != ctx.user_id or row.claimed_by != claimer:
+        row = rows.get(result.notification_id)
+        if row is None or row.claimed_by != claimer:
             continue
         if result.ok:
             row.status, row.sent_at, row.error, row.next_attempt_at = "sent", now, result.note, None
@@ -648,7 +695,6 @@ class DaemonStatus:
     next: list[dict[str, Any]]
     last_errors: list[dict[str, Any]]
     failed_notifications: int
-    log_file: str
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -661,7 +707,6 @@ class DaemonStatus:
             "next": self.next,
             "last_errors": self.last_errors,
             "failed_notifications": self.failed_notifications,
-            "log_file": self.log_file,
         }
 
 
@@ -704,5 +749,4 @@ def daemon_status(ctx: Context, next_count: int = 5) -> DaemonStatus:
         next=coming,
         last_errors=list(errors or [])[-10:],
         failed_notifications=failed,
-        log_file=str(files.log),
     )

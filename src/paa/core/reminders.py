@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -57,6 +58,7 @@ def _gap_end(low: datetime, high: datetime, zone: ZoneInfo) -> datetime:
     return high.replace(microsecond=0)
 
 
+@cache
 def parse_time(text: str) -> time:
     """Read HH:MM (the form stored for reminder and check-in times)."""
     hour, minute = text.strip().split(":")
@@ -144,27 +146,51 @@ def _daily_times(rule: HabitReminder | CheckinReminder) -> tuple[time, ...]:
     return rule.times if isinstance(rule, HabitReminder) else (rule.at,)
 
 
-def _daily(
-    rule: HabitReminder | CheckinReminder, where: Zone, after: datetime, until: datetime
-) -> Iterator[Occurrence]:
+@dataclass(frozen=True)
+class _Window:
+    """A scan window worked out once for many rules: its habit days, and its bounds as local wall times."""
+
+    after: datetime
+    until: datetime
+    first_day: date
+    last_day: date
+    low: datetime  # naive local wall times, widened by more than any UTC offset change
+    high: datetime
+
+    @classmethod
+    def of(cls, where: Zone, after: datetime, until: datetime) -> _Window:
+        margin = timedelta(hours=3)
+        return cls(
+            after,
+            until,
+            habit_day(after, where.zone, where.day_start_hour) - timedelta(days=1),
+            habit_day(until, where.zone, where.day_start_hour) + timedelta(days=1),
+            after.astimezone(where.zone).replace(tzinfo=None) - margin,
+            until.astimezone(where.zone).replace(tzinfo=None) + margin,
+        )
+
+
+def _daily(rule: HabitReminder | CheckinReminder, where: Zone, window: _Window) -> Iterator[Occurrence]:
     """Occurrences of a once-a-day-per-time rule; a time before the day-start hour belongs to the day before."""
-    first = habit_day(after, where.zone, where.day_start_hour) - timedelta(days=1)
-    last = habit_day(until, where.zone, where.day_start_hour) + timedelta(days=1)
     times = _daily_times(rule)
-    day = first
-    while day <= last:
+    day = window.first_day
+    while day <= window.last_day:
         if not isinstance(rule, HabitReminder) or rule.fires_on(day):
             seen: set[datetime] = set()
             for at in times:
                 calendar_day = day + timedelta(days=1) if at.hour < where.day_start_hour else day
+                if not window.low <= datetime.combine(calendar_day, at) <= window.high:
+                    continue  # far outside the window whatever DST does: skip the zone arithmetic
                 due = wall_instant(calendar_day, at, where.zone)
-                if after < due <= until and due >= rule.since and due not in seen:
+                if window.after < due <= window.until and due >= rule.since and due not in seen:
                     seen.add(due)
                     yield Occurrence(rule.kind, rule.ref_id, due, day)
         day += timedelta(days=1)
 
 
-def occurrences(rule: Rule, where: Zone, after: datetime, until: datetime) -> list[Occurrence]:
+def occurrences(
+    rule: Rule, where: Zone, after: datetime, until: datetime, window: _Window | None = None
+) -> list[Occurrence]:
     """Every occurrence of a rule with `after < due_at <= until`, earliest first."""
     if until <= after:
         return []
@@ -174,7 +200,7 @@ def occurrences(rule: Rule, where: Zone, after: datetime, until: datetime) -> li
         assert rule.cron is not None
         found = [Occurrence("custom", rule.ref_id, due, None) for due in rule.cron.between(where.zone, after, until)]
         return [o for o in found if o.due_at >= rule.since]
-    return sorted(_daily(rule, where, after, until), key=lambda o: o.due_at)
+    return sorted(_daily(rule, where, window or _Window.of(where, after, until)), key=lambda o: o.due_at)
 
 
 def next_occurrence(rule: Rule, where: Zone, after: datetime) -> Occurrence | None:
@@ -197,7 +223,10 @@ def next_occurrence(rule: Rule, where: Zone, after: datetime) -> Occurrence | No
 def merged(rules: Iterable[Rule], where: Zone, after: datetime, until: datetime) -> list[Occurrence]:
     """The occurrences of many rules in one window, earliest first (ties: check-in, habits, custom)."""
     order = {"checkin": 0, "habit": 1, "custom": 2}
-    found = [o for rule in rules for o in occurrences(rule, where, after, until)]
+    if until <= after:
+        return []
+    window = _Window.of(where, after, until)
+    found = [o for rule in rules for o in occurrences(rule, where, after, until, window)]
     return sorted(found, key=lambda o: (o.due_at, order[o.kind], o.ref_id))
 
 

@@ -19,7 +19,18 @@ from paa.clock import Clock
 from paa.config import Settings
 from paa.core.context import open_context
 from paa.core.events import Event, EventHub
-from paa.core.notifications import Claim, DeliveryResult, claim_due, next_retry_at, record_results, release_claims
+from paa.core.notifications import (
+    Claim,
+    DeliveryResult,
+    SourceRows,
+    Sources,
+    claim_due,
+    load_sources,
+    next_retry_at,
+    record_results,
+    release_claims,
+    source_rows,
+)
 from paa.daemon.channels import Channel, DeliveryError, Notifier, build_channels
 
 LOG = logging.getLogger("paa.daemon")
@@ -142,6 +153,7 @@ class Dispatcher:
         self.hub.subscribe(self.sink)
         self._factory = channel_factory or (lambda settings, env: build_channels(settings, env, notifier))
         self._lock = threading.Lock()
+        self._sources: tuple[SourceRows, Sources] | None = None  # rebuilt only when the rows change
 
     def tick(self) -> TickReport:
         with self._lock:
@@ -150,7 +162,13 @@ class Dispatcher:
     def _tick(self) -> TickReport:
         with open_context(write=True, environ=self.environ, clock=self.clock) as ctx:
             self.sink.channels = self._factory(ctx.loaded.settings, self.environ)
-            claim: Claim = claim_due(ctx, list(self.sink.channels), self.claimer, alive=claimer_alive)
+            rows = source_rows(ctx)
+            if self._sources is None or self._sources[0] != rows:
+                self._sources = (rows, load_sources(ctx, rows))
+            claim: Claim = claim_due(
+                ctx, list(self.sink.channels), self.claimer, alive=claimer_alive, sources=self._sources[1]
+            )
+            next_retry = next_retry_at(ctx)
         report = TickReport(claim.now, list(claim.events), missed=claim.missed, suppressed=claim.suppressed,
                             interrupted=claim.interrupted, retried=len(claim.retries))  # fmt: skip
         for event in claim.events:
@@ -170,10 +188,11 @@ class Dispatcher:
                 LOG.info("notification %d: %s", result.notification_id, result.note)
         report.sent = sum(r.ok for r in results)
         report.failed = len(results) - report.sent
-        with open_context(write=True, environ=self.environ, clock=self.clock) as ctx:
-            if results:
+        report.next_retry = next_retry
+        if results:
+            with open_context(write=True, environ=self.environ, clock=self.clock) as ctx:
                 record_results(ctx, results, self.claimer)
-            report.next_retry = next_retry_at(ctx)
+                report.next_retry = next_retry_at(ctx)
         if claim.missed:
             LOG.warning("%d reminder(s) were found after their grace period and marked missed", claim.missed)
         return report

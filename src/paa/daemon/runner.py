@@ -18,7 +18,7 @@ from typing import Any
 from paa.config import resolve_paths
 from paa.core.context import open_context
 from paa.core.events import EventHub
-from paa.core.notifications import DaemonFiles, load_sources
+from paa.core.notifications import DaemonFiles, SourceRows, load_sources, source_rows
 from paa.core.reminders import Rule, Zone
 from paa.daemon.channels import Notifier, configuration_problems
 from paa.daemon.dispatch import Dispatcher
@@ -73,6 +73,7 @@ class Daemon:
         self._titles: dict[str, str] = {}
         self._where: Zone | None = None
         self._fingerprint: str | None = None
+        self._rows: SourceRows | None = None
         self._problems: list[str] = []
         self._signature: tuple[Any, ...] | None = None
         self._watched: list[Path] | None = None
@@ -178,7 +179,8 @@ class Daemon:
     def reload(self, *, force: bool = False) -> None:
         """Re-read the reminders; replace the jobs whose rule changed (all of them when the zone changed)."""
         with open_context(environ=self.environ) as ctx:
-            sources = load_sources(ctx)
+            rows = source_rows(ctx)  # plain rows: comparing them is cheap, building the rules is not
+            sources = load_sources(ctx, rows) if force or rows != self._rows else None
             settings = ctx.loaded.settings
             if self._watched is None:
                 database = ctx.session.get_bind().url.database
@@ -193,6 +195,9 @@ class Daemon:
                 self._error(problem)
                 LOG.warning(problem)
         self._problems = problems
+        if sources is None:
+            return
+        self._rows = rows
         fingerprint = sources.fingerprint()
         if not force and fingerprint == self._fingerprint:
             return
