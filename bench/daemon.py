@@ -211,7 +211,8 @@ def main() -> int:
     print(f"{'idle RSS (MB)':<38}{rss:>12.1f}{floor:>12.1f}{rss / floor:>8.2f}  <= {TARGET_RSS_MB:g} MB  {rss_ok}")
     print(f"{'RSS after firing (MB)':<38}{rss_after:>12.1f}{floor:>12.1f}{rss_after / floor:>8.2f}")
     share = 100 * idle_cpu / idle_wall
-    print(f"{'idle CPU over %.0f s (%% of one core)' % idle_wall:<38}{share:>12.3f}{'':>12}{'':>8}  ~0  "
+    label = f"idle CPU over {idle_wall:.0f} s (% of one core)"
+    print(f"{label:<38}{share:>12.3f}{'':>12}{'':>8}  ~0  "
           f"({idle_cpu * 1000:.0f} ms of CPU)")  # fmt: skip
     ok = "ok" if p95 <= TARGET_P95_S else "OVER"
     print(f"{'lateness p50 (s)':<38}{p50:>12.3f}{floor_post:>12.4f}{p50 / floor_post:>8.1f}")
