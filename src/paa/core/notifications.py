@@ -96,11 +96,18 @@ def _zone(ctx: Context) -> Zone:
     return Zone(ctx.prefs.zone, ctx.prefs.day_start_hour)
 
 
-_HABIT_COLUMNS = (
+_HABIT_COLUMNS: tuple[Any, ...] = (
     Habit.id, Habit.name, Habit.reminder_times, Habit.reminder_days, Habit.schedule_type, Habit.weekdays,
     Habit.times, Habit.period_days, Habit.kind, Habit.target, Habit.target_type, Habit.unit, Habit.created_at,
 )  # fmt: skip
-_REMINDER_COLUMNS = (Reminder.id, Reminder.text, Reminder.kind, Reminder.at, Reminder.cron, Reminder.created_at)
+_REMINDER_COLUMNS: tuple[Any, ...] = (
+    Reminder.id,
+    Reminder.text,
+    Reminder.kind,
+    Reminder.at,
+    Reminder.cron,
+    Reminder.created_at,
+)
 
 
 @dataclass(frozen=True)
@@ -482,11 +489,11 @@ def _not_suppressed(
     done_checkins: set[date] = set()
     if checkin_days:
         rows = ctx.session.exec(
-            select(DailyCheckin.day).where(
+            select(col(DailyCheckin.day)).where(
                 DailyCheckin.user_id == ctx.user_id, col(DailyCheckin.day).in_([d for d in checkin_days if d])
             )
         ).all()
-        done_checkins = set(rows)
+        done_checkins = {day for day in rows if isinstance(day, date)}
     keep = []
     for o in found:
         if o.kind == "checkin" and o.day in done_checkins:
@@ -530,6 +537,7 @@ def _insert_row(ctx: Context, event: Event, channel: str, now: datetime, claimer
     """Insert one notification row unless the unique key already has it; return its id when this call made it."""
     table = Notification.__table__  # type: ignore[attr-defined]
     dialect = ctx.session.get_bind().dialect.name
+    insert: Any
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

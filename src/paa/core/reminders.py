@@ -325,10 +325,14 @@ class CronSpec:
         parts = expanded.split(" ")
         if len(parts) != 5:
             raise InvalidInput(f"cannot read {quoted(text)} as a cron expression", hint=_CRON_HINT)
-        sets = [_cron_field(part, *spec) for part, spec in zip(parts[:4], _FIELDS, strict=True)]
+        minutes, hours, month_days, months = (
+            _cron_field(part, *spec) for part, spec in zip(parts[:4], _FIELDS, strict=True)
+        )
         cron_days = _cron_field(parts[4], "day of week", 0, 7, _CRON_DAYS)  # 0 and 7 are both Sunday
         weekdays = frozenset((day - 1) % 7 for day in cron_days)
-        return cls(raw, *sets, weekdays, parts[2].startswith("*"), parts[4].startswith("*"))
+        return cls(
+            raw, minutes, hours, month_days, months, weekdays, parts[2].startswith("*"), parts[4].startswith("*")
+        )
 
     def matches_day(self, day: date) -> bool:
         if day.month not in self.months:

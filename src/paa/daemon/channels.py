@@ -164,7 +164,7 @@ def has_desktop_session(environ: Mapping[str, str]) -> bool:
     if environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return True
     runtime = environ.get("XDG_RUNTIME_DIR")
-    return bool(runtime) and os.path.exists(os.path.join(runtime, "bus"))
+    return runtime is not None and os.path.exists(os.path.join(runtime, "bus"))
 
 
 def _desktop_notifier_sender() -> Notifier:

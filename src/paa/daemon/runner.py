@@ -160,7 +160,7 @@ class Daemon:
     def _files_changed(self) -> bool:
         if self._watched is None:
             return False
-        signature = []
+        signature: list[tuple[int, int] | None] = []
         for path in self._watched:
             try:
                 stat = path.stat()
@@ -183,8 +183,9 @@ class Daemon:
             sources = load_sources(ctx, rows) if force or rows != self._rows else None
             settings = ctx.loaded.settings
             if self._watched is None:
-                database = ctx.session.get_bind().url.database
-                is_file = ctx.session.get_bind().dialect.name == "sqlite" and database not in (None, "", ":memory:")
+                bind: Any = ctx.session.get_bind()
+                database = bind.url.database
+                is_file = bind.dialect.name == "sqlite" and database not in (None, "", ":memory:")
                 self._watched = (
                     [Path(database), Path(database + "-wal"), ctx.paths.config_file] if is_file and database else []
                 )
