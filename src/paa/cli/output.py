@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -44,9 +45,32 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+# Style tags paa writes itself ([bold], [/], [dim red], ...); user text is escaped as "\\[".
+_STYLE_TAG = re.compile(r"(?<!\\)\[/?[a-z #0-9]*\]")
+
+
+def plain(markup: str) -> str:
+    """Markup as plain text: paa's own style tags removed, escaped brackets restored."""
+    return _STYLE_TAG.sub("", markup).replace("\\[", "[")
+
+
+def _colour_wanted() -> bool:
+    choice = _colour_choice()
+    if os.environ.get("NO_COLOR") or choice == "never":
+        return False
+    return choice == "always" or sys.stdout.isatty()
+
+
 def say(message: str) -> None:
-    """One line of confirmation for a person (rich markup allowed)."""
-    console().print(message)
+    """One line of confirmation for a person (rich markup allowed).
+
+    Without colour the line is written directly: loading rich for one plain line would cost
+    more than the rest of a quick command like `paa habit log`.
+    """
+    if _colour_wanted():
+        console().print(message)
+    else:
+        sys.stdout.write(plain(message) + "\n")
 
 
 def print_error(message: str, hint: str | None = None) -> None:
