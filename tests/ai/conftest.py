@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ai.fake_anthropic import fake_anthropic  # noqa: F401  (a fixture)
+from tests.ai import fake_anthropic as fake_api
+
+fake_anthropic = fake_api.fake_anthropic  # the fixture, for every test in this folder
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,9 @@ roles, every tool_use answered by a tool_result) and records every request for t
 
 Replies are scripted in order with `push(...)`, or computed by `responder(request)`. Other test folders reuse it:
 
-    from tests.ai.fake_anthropic import fake_anthropic  # noqa: F401  (in their conftest.py)
+    from tests.ai import fake_anthropic as fake_api
+
+    fake_anthropic = fake_api.fake_anthropic  # in their conftest.py
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class Reply:
     mid_error: dict[str, Any] | None = None
     hang: bool = False
     repeat: int = 1  # answer this many requests with it (e.g. all of the SDK's retries)
+    pace: threading.Event | None = None  # a gate: text after the first delta waits until it is set
 
 
 def _message_id() -> str:
@@ -312,6 +315,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     fake: FakeAnthropic
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (Ctrl-C, a timeout, a killed process) is normal here, not worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -391,6 +401,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            gated = scripted.pace is not None and name == "content_block_delta" and number > 3
+            if gated and (not scripted.pace.wait(30) or self.server.fake.release.is_set()):  # type: ignore[union-attr]
                 return
             self._chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
         self._chunk(b"")

@@ -8,6 +8,7 @@ one, replaces it with its own reading of the transcript.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,7 @@ TOPIC_WORDS = {
     "social": "friend family partner kid parent social call",
     "habits": "habit streak routin goal",
 }
+TOPICS_MAX = 8
 TOPIC_STEMS = {topic: {stem(word) for word in words.split()} for topic, words in TOPIC_WORDS.items()}
 
 
@@ -96,16 +98,16 @@ def local_insight(ctx: Context, conversation_id: int) -> ConversationInsight:
         intents.update(name for name in recognised if name)
         if not recognised:
             intents["chat"] += 1
-        words = {stem(w) for w in row.content.split()}
+        words = {stem(w) for w in re.findall(r"[\w']+", row.content)}
         for topic, stems in TOPIC_STEMS.items():
             if words & stems:
                 topics[topic] += 1
         for habit in habits:
-            if {stem(w) for w in habit.split()} & words:
+            if {stem(w) for w in re.findall(r"[\w']+", habit)} & words:
                 topics[habit.lower()] += 1
     return ConversationInsight(
         conversation_id,
-        [name for name, _ in topics.most_common(5)],
+        [name for name, _ in topics.most_common(TOPICS_MAX)],
         [name for name, _ in intents.most_common(5)],
         "local",
         len(rows),

@@ -36,10 +36,13 @@ def stem(word: str) -> str:
     w = word.lower().strip("'")
     if w in _IRREGULAR:
         return _IRREGULAR[w]
-    for suffix in ("ing", "ed", "es", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not (suffix == "s" and w.endswith("ss")):
-            w = w[: -len(suffix)]
-            break
+    if w.endswith("es") and w[:-2].endswith(("s", "x", "z", "ch", "sh")) and len(w) >= 5:
+        w = w[:-2]
+    else:
+        for suffix in ("ing", "ed", "s"):
+            if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not (suffix == "s" and w.endswith("ss")):
+                w = w[: -len(suffix)]
+                break
     if w.endswith("e") and len(w) >= 4:
         w = w[:-1]
     if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "aeiouls":

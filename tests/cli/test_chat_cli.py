@@ -1,0 +1,380 @@
+"""`paa chat`: one-shot answers, the REPL and its slash commands, history/show/search/delete, and failures."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import sys
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import col, select
+
+from paa.db.models import Conversation, Message
+from tests.ai import fake_anthropic as fake_api
+from tests.ai.fake_anthropic import FakeAnthropic, error, reply
+from tests.conftest import FIXED_NOW
+
+fake_anthropic = fake_api.fake_anthropic  # the shared fixture
+
+
+def insight():
+    """The answer to the background call made when a conversation ends (its topics and intents)."""
+    return reply('{"topics": ["chat"], "intents": ["chat"]}')
+
+
+@pytest.fixture(autouse=True)
+def _plain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No OS keyring, and stdin is a pipe with nothing in it unless a test says otherwise."""
+    monkeypatch.setenv("PAA_KEYRING", "off")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+
+
+@pytest.fixture
+def water(make_ctx) -> None:
+    from paa.core.habits import HabitFields, add_habit
+
+    with make_ctx(write=True) as ctx:
+        add_habit(ctx, HabitFields(name="Drink water", unit="glasses", target=8))
+        add_habit(ctx, HabitFields(name="Run", days="mon,wed,fri"))
+
+
+def _messages(make_ctx) -> list[Message]:
+    with make_ctx() as ctx:
+        return list(ctx.session.exec(select(Message).order_by(col(Message.id))).all())
+
+
+def _terminal(monkeypatch: pytest.MonkeyPatch, lines: list[str]) -> list[str]:
+    """Make the chat think a person is typing `lines` at its prompt; returns the prompts it showed."""
+    import builtins
+
+    from paa.cli import chat
+
+    shown: list[str] = []
+    queue = list(lines)
+
+    def fake_input(prompt: str = "") -> str:
+        shown.append(prompt)
+        if not queue:
+            raise EOFError
+        line = queue.pop(0)
+        if line == "^C":
+            raise KeyboardInterrupt
+        return line
+
+    monkeypatch.setattr(chat, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(builtins, "input", fake_input)
+    return shown
+
+
+# ---- one answer -------------------------------------------------------------------------------------------
+
+
+def test_one_shot_prints_plain_text_and_tools_on_stderr(cli, water, fake_anthropic: FakeAnthropic, make_ctx) -> None:
+    fake_anthropic.push(
+        reply(tools=[("log_habit", {"habit": "water", "value": 2})]),
+        reply("Logged **2 glasses**; 6 to go."),
+    )
+    result = cli("chat", "I drank 2 glasses of water")
+    assert result.code == 0, result.err
+    assert result.out == "Logged **2 glasses**; 6 to go.\n"  # raw text: a pipe gets no Markdown rendering
+    assert "· Logged Drink water for 2026-11-26: 2 of 8 glasses." in result.err
+    assert [m.role for m in _messages(make_ctx)] == ["user", "assistant", "tool", "assistant"]
+
+
+def test_piped_input_is_added_to_the_prompt(cli, fake_anthropic: FakeAnthropic, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"abc123 Fix the parser\ndef456 Add tests\n")))
+    fake_anthropic.push(reply("You fixed the parser and added tests."))
+    result = cli("chat", "summarise", "what I did")
+    assert result.code == 0, result.err
+    sent = fake_anthropic.requests[0].texts()
+    assert sent == ["summarise what I did\n\n```\nabc123 Fix the parser\ndef456 Add tests\n```"]
+
+
+def test_piped_input_alone_is_the_prompt(cli, fake_anthropic: FakeAnthropic, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"hello from a pipe\n")))
+    fake_anthropic.push(reply("Hello!"))
+    assert cli("chat").out == "Hello!\n"
+    assert fake_anthropic.requests[0].texts() == ["hello from a pipe"]
+
+
+def test_continue_resumes_the_last_conversation(cli, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(reply("Noted: blue."), reply("Blue."))
+    cli("chat", "my favourite colour is blue")
+    result = cli("chat", "--continue", "what is my favourite colour?")
+    assert result.code == 0, result.err
+    assert fake_anthropic.requests[1].texts() == ["my favourite colour is blue", "what is my favourite colour?"]
+
+
+def test_model_option_and_offline_option(cli, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(reply("Hi."))
+    assert cli("chat", "--model", "claude-haiku-5-5", "hi").code == 0
+    assert fake_anthropic.requests[0].body["model"] == "claude-haiku-5-5"
+    offline = cli("chat", "--offline", "write a poem")
+    assert offline.code == 0 and offline.out.startswith("I can't answer that offline.")
+    assert len(fake_anthropic.requests) == 1  # --offline sent nothing
+
+
+def test_without_a_key_the_assistant_runs_offline(cli, water, monkeypatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    result = cli("chat", "I drank 3 glasses of water")
+    assert result.code == 0, result.err
+    assert result.out == "Logged Drink water for 2026-11-26: 3 of 8 glasses.\n"
+
+
+def test_a_destructive_request_from_a_script_needs_yes(cli, water, fake_anthropic: FakeAnthropic, make_ctx) -> None:
+    fake_anthropic.push(reply(tools=[("delete_habit", {"habit": "Run"})]), reply("Not deleted."))
+    result = cli("chat", "delete my Run habit")
+    assert "not confirmed (no terminal to ask)" in result.err and "--yes" in result.err
+    fake_anthropic.push(reply(tools=[("delete_habit", {"habit": "Run"})]), reply("Deleted."))
+    assert cli("chat", "--yes", "delete my Run habit").code == 0
+    from paa.db.models import Habit
+
+    with make_ctx() as ctx:
+        assert [h.name for h in ctx.session.exec(select(Habit)).all()] == ["Drink water"]
+
+
+@pytest.mark.parametrize(
+    ("scripted", "code", "line"),
+    [
+        (error(401, "authentication_error", "invalid x-api-key"), 7,
+         "paa: error: the Anthropic API key was refused (401: invalid x-api-key)"),
+        (error(429, "rate_limit_error", repeat=3), 1,
+         "paa: error: Anthropic's API is rate limiting this key (429), even after retrying"),
+        (error(529, "overloaded_error", repeat=3), 1, "paa: error: Anthropic's API is overloaded (529)"),
+    ],
+    ids=["401", "429", "529"],
+)  # fmt: skip
+def test_failures_are_one_clear_line_and_the_message_is_kept(
+    cli, fake_anthropic: FakeAnthropic, make_ctx, scripted, code: int, line: str
+) -> None:
+    fake_anthropic.push(scripted)
+    result = cli("chat", "hello?")
+    from paa.errors import ExitCode
+
+    expected = code if code != 1 else int(getattr(ExitCode, "UNAVAILABLE", ExitCode.INTERNAL))
+    assert result.code == expected
+    lines = result.err.strip().splitlines()
+    assert lines[0] == line and lines[1].startswith("hint: ") and len(lines) == 2
+    assert fake_anthropic.api_key not in result.err
+    assert [m.content for m in _messages(make_ctx)] == ["hello?"]
+
+
+def test_no_network_is_one_line(cli, monkeypatch, make_ctx) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    result = cli("chat", "hello?")
+    assert result.err.splitlines()[0] == "paa: error: cannot reach Anthropic's API (no network?)"
+    assert [m.content for m in _messages(make_ctx)] == ["hello?"]
+
+
+# ---- the REPL ----------------------------------------------------------------------------------------------
+
+
+def test_repl_conversation_and_slash_commands(
+    cli, water, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx, paa_home
+) -> None:
+    prompts = _terminal(
+        monkeypatch,
+        ["/help", "hello there", "", "/usage", "/habits", "/model claude-haiku-5-5", "second message", "/history",
+         "/new", "/model", "/bogus", "/exit"],
+    )  # fmt: skip
+    fake_anthropic.push(
+        reply("Hi! *Nice* to see you.", usage=(500, 9), cache=(0, 300)), insight(), reply("Second reply."), insight()
+    )
+    result = cli("chat")
+    assert result.code == 0, result.err
+    assert prompts == ["› "] * 12
+    out = result.out
+    assert "/checkin" in out and "Ctrl-C stops a reply" in out  # /help
+    assert "Hi! *Nice* to see you." in out  # plain text: the captured stdout is not a terminal
+    assert "This conversation: 1 model calls, 500 input tokens (300 read from cache" in out
+    assert "Drink water" in out and "Run" in out  # /habits
+    assert "Model set to claude-haiku-5-5 (kept for later sessions)." in out
+    assert fake_anthropic.requests[2].body["model"] == "claude-haiku-5-5"  # after /new's insight call
+    assert "hello there" in out  # /history lists the conversation by its title
+    assert "Model: claude-haiku-5-5" in out
+    assert "Unknown command /bogus" in out
+    history = paa_home / "chat_history"
+    assert oct(history.stat().st_mode & 0o777) == "0o600"
+
+
+def test_repl_ctrl_c_stops_the_reply_and_the_repl_goes_on(
+    cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx
+) -> None:
+    from paa.cli import chat_views
+
+    _terminal(monkeypatch, ["^C", "tell me a long story", "/exit"])
+    real = chat_views.ReplyView.delta
+    calls = {"n": 0}
+
+    def delta_then_ctrl_c(self, text: str) -> None:
+        real(self, text)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(chat_views.ReplyView, "delta", delta_then_ctrl_c)
+    fake_anthropic.push(reply("Once upon a time there was a very long story indeed.", chunks=8), insight())
+    result = cli("chat")
+    assert result.code == 0, result.err
+    assert "(interrupted: the reply so far is kept)" in result.err
+    last = _messages(make_ctx)[-1]
+    assert last.role == "assistant" and last.interrupted
+    assert 0 < len(last.content) < len("Once upon a time there was a very long story indeed.")
+
+
+def test_repl_errors_do_not_end_it(cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx) -> None:
+    _terminal(monkeypatch, ["first", "second", "/exit"])
+    fake_anthropic.push(error(529, "overloaded_error", repeat=3), reply("Got both."), insight())
+    result = cli("chat")
+    assert result.code == 0
+    assert "paa: error: Anthropic's API is overloaded (529)" in result.err
+    assert fake_anthropic.requests[-2].texts() == ["first", "second"]
+    assert fake_anthropic.requests[-1].body["model"] == "claude-haiku-5-5"  # the insight, on leaving
+
+
+def test_repl_checkin_then_the_model_notes_and_asks(cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx) -> None:
+    _terminal(monkeypatch, ["/checkin", "/exit"])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Long day, knee hurts\n\n2\n3\n")))
+    noted = {"sentiment_score": -0.3, "sentiment_label": "negative", "summary": "A long day with a sore knee.",
+             "follow_up": "Do you want to rest from running tomorrow?"}  # fmt: skip
+    fake_anthropic.push(reply(json.dumps(noted)), insight())
+    result = cli("chat")
+    assert result.code == 0, result.err
+    assert "Noted: A long day with a sore knee." in result.out
+    assert "Do you want to rest from running tomorrow?" in result.out
+    from paa.db.models import DailyCheckin
+
+    with make_ctx() as ctx:
+        row = ctx.session.exec(select(DailyCheckin)).one()
+    assert (row.mood, row.energy, row.sentiment_label) == (2, 3, "negative")
+
+
+# ---- looking back -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_conversations(cli, fake_anthropic: FakeAnthropic) -> Iterator[None]:
+    fake_anthropic.push(reply("Sorry about your knee pain."), reply("Here is a plan."))
+    cli("chat", "my knee pain is back")
+    cli("chat", "plan my week")
+    yield
+
+
+def test_history_show_and_search(cli, two_conversations) -> None:
+    listed = json.loads(cli("chat", "history", "--json").out)
+    assert [c["title"] for c in listed] == ["plan my week", "my knee pain is back"]
+    assert listed[1]["messages"] == 2 and listed[1]["input_tokens"] == 120 and listed[1]["output_tokens"] == 30
+    shown = json.loads(cli("chat", "show", str(listed[1]["id"]), "--json").out)
+    assert [(m["role"], m["content"]) for m in shown["messages"]] == [
+        ("user", "my knee pain is back"), ("assistant", "Sorry about your knee pain."),
+    ]  # fmt: skip
+    assert shown["messages"][1]["model"] == "claude-sonnet-5-5"
+    found = json.loads(cli("chat", "search", "KNEE pain", "--json").out)
+    assert found["query"] == "KNEE pain"
+    assert [(h["role"], h["match"]) for h in found["hits"][:2]] == [("assistant", "text"), ("user", "text")]
+    human = cli("chat", "search", "knee")
+    assert "my knee pain is back" in human.out
+    assert "plan my week" in cli("chat", "history").out
+    assert "Sorry about your knee pain." in cli("chat", "show", str(listed[1]["id"])).out
+
+
+def test_delete_asks_and_removes_everything(cli, two_conversations, make_ctx) -> None:
+    refused = cli("chat", "delete", "1")
+    assert refused.code == 130 and "--yes" in refused.err
+    assert cli("chat", "delete", "1", "--yes").out.strip() == "Deleted conversation #1 and 2 messages."
+    with make_ctx() as ctx:
+        assert [c.id for c in ctx.session.exec(select(Conversation)).all()] == [2]
+    assert cli("chat", "show", "1").code == 4
+    assert json.loads(cli("chat", "search", "knee", "--json").out)["hits"] == []
+
+
+def test_a_prompt_word_that_is_not_a_subcommand_is_a_prompt(cli, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(reply("Histories are long."))
+    assert cli("chat", "historical", "question").code == 0
+    assert fake_anthropic.requests[0].texts() == ["historical question"]
+
+
+# ---- the real executable -------------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_ctrl_c_in_a_real_terminal_stops_the_reply_only(fake_anthropic: FakeAnthropic, paa_home) -> None:
+    """`paa chat` under a pseudo-terminal: SIGINT mid-reply keeps the partial text and the REPL goes on."""
+    import threading
+
+    pty = pytest.importorskip("pty")
+    from tests.conftest import paa_executable
+
+    gate = threading.Event()
+    slow = reply("First part. And then a second part that never arrives.", chunks=6)
+    slow.pace = gate
+    fake_anthropic.push(slow)
+    env = {**os.environ, "PAA_NOW": FIXED_NOW.isoformat(), "TERM": "xterm", "NO_COLOR": "1", "COLUMNS": "100"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become paa
+        os.execve(paa_executable(), ["paa", "chat"], env)
+    try:
+        screen = _Screen(fd)
+        screen.wait_for("› ")
+        os.write(fd, b"tell me a story\r")
+        screen.wait_for("First par")
+        os.write(fd, b"\x03")  # Ctrl-C, through the terminal's line discipline: SIGINT
+        screen.wait_for("interrupted")
+        screen.wait_for("› ")
+        os.write(fd, b"/exit\r")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, screen.text
+    finally:
+        gate.set()
+        with __import__("contextlib").suppress(ChildProcessError, ProcessLookupError):
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    from paa.core.context import open_context
+
+    with open_context() as ctx:
+        last = ctx.session.exec(select(Message).order_by(col(Message.id).desc())).first()
+    assert last is not None and last.interrupted and last.content.startswith("First")
+    assert "tell me a story" in (paa_home / "chat_history").read_text()  # readline kept the line
+
+
+class _Screen:
+    """What a pseudo-terminal has shown; `wait_for` reads until a text appears after the last one found (with a
+    deadline, not a sleep)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.raw = b""
+        self.cursor = 0
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", "replace")
+
+    def wait_for(self, needle: str, timeout: float = 30.0) -> None:
+        import select as select_module
+        import time
+
+        deadline = time.monotonic() + timeout
+        wanted = needle.encode()
+        while (found := self.raw.find(wanted, self.cursor)) < 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{needle!r} did not appear; the screen shows:\n{self.text[-2000:]}")
+            ready, _, _ = select_module.select([self.fd], [], [], remaining)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"the terminal closed before {needle!r}:\n{self.text[-2000:]}")
+                self.raw += chunk
+        self.cursor = found + len(wanted)
