@@ -29,19 +29,30 @@ INSIGHT_EVENT = "conversation_insight"
 
 
 class SessionContexts:
-    """A `Contexts` factory on one engine: `with contexts(write=True) as ctx:` is one short transaction."""
+    """A `Contexts` factory on one engine: `with contexts(write=True) as ctx:` is one short transaction.
+
+    It resolves the acting user once, the way `open_context` does (through `paa.core.users.resolve_acting` and
+    `paa.core.context.make_context` where this version of core has them, else the local user).
+    """
 
     def __init__(self, environ: Mapping[str, str] | None = None, clock: Any = None) -> None:
         from paa.config import load_settings, resolve_paths
-        from paa.core.context import clock_from_environ, open_engine
-        from paa.core.users import ensure_local_user
+        from paa.core import context as core_context
+        from paa.core import users
 
         env = os.environ if environ is None else environ
         self.paths = resolve_paths(env)
         self.loaded = load_settings(self.paths, env)
-        self.clock = clock or clock_from_environ(env)
-        self.engine: Engine = open_engine(self.paths, self.loaded)
-        self.user = ensure_local_user(self.engine, self.loaded, self.clock)
+        self.clock = clock or core_context.clock_from_environ(env)
+        self.engine: Engine = core_context.open_engine(self.paths, self.loaded)
+        resolve_acting = getattr(users, "resolve_acting", None)
+        self._make_context = getattr(core_context, "make_context", None)
+        if resolve_acting is not None and self._make_context is not None:
+            self.acting: Any = resolve_acting(self.engine, self.paths, self.loaded, self.clock, env)
+            self.user = self.acting.user
+        else:
+            self.acting = None
+            self.user = users.ensure_local_user(self.engine, self.loaded, self.clock)
 
     @contextmanager
     def _open(self, write: bool) -> Iterator[Context]:
@@ -50,8 +61,11 @@ class SessionContexts:
 
         bind = writer(self.engine) if write else self.engine
         with Session(bind, expire_on_commit=False) as session:
-            prefs = effective_preferences(session, self.user, self.loaded)
-            ctx = Context(session, self.user, self.clock, self.loaded, self.paths, prefs)
+            if self.acting is not None and self._make_context is not None:
+                ctx = self._make_context(session, self.acting, self.clock, self.loaded, self.paths)
+            else:
+                prefs = effective_preferences(session, self.user, self.loaded)
+                ctx = Context(session, self.user, self.clock, self.loaded, self.paths, prefs)
             yield ctx
             if write:
                 session.commit()
