@@ -440,16 +440,23 @@ def claim_due(
         found = merged(sources.rules, sources.where, *window)
         keep = _not_suppressed(ctx, sources, found, send_when_done=settings.remind_when_done)
         claim.suppressed = len(found) - len(keep)
+        events = {}
+        values = []
         for occurrence in keep:
             missed = is_missed(occurrence.due_at, now, grace)
+            claim.missed += missed
             event = _event(sources, occurrence, now)
-            ids = [_insert_row(ctx, event, channel, now, claimer, missed) for channel in channels]
-            if missed:
-                claim.missed += 1
-                continue
-            deliveries = tuple(Delivery(i, ch) for i, ch in zip(ids, channels, strict=True) if i is not None)
-            if deliveries:
-                claim.events.append(replace(event, deliveries=deliveries))
+            if not missed:
+                events[occurrence.key] = event
+            values += [_row_values(ctx, event, channel, now, claimer, missed) for channel in channels]
+        claimed: dict[tuple[str, int, datetime], list[Delivery]] = {}
+        for row_id, kind, ref_id, due_at, channel in _insert_rows(ctx, values):
+            claimed.setdefault((kind, ref_id, due_at), []).append(Delivery(row_id, channel))
+        order = {channel: i for i, channel in enumerate(channels)}
+        for key, event in events.items():
+            if key in claimed:
+                deliveries = sorted(claimed[key], key=lambda d: order.get(d.channel, 0))
+                claim.events.append(replace(event, deliveries=tuple(deliveries)))
         if cursor is None:
             cursor = ReminderCursor(user_id=ctx.user_id, scanned_until=now)
         cursor.scanned_until = max(cursor.scanned_until, now)
@@ -533,23 +540,36 @@ def _event(sources: Sources, occurrence: Occurrence, now: datetime) -> Event:
                  late, data)  # fmt: skip
 
 
-def _insert_row(ctx: Context, event: Event, channel: str, now: datetime, claimer: str, missed: bool) -> int | None:
-    """Insert one notification row unless the unique key already has it; return its id when this call made it."""
+def _row_values(ctx: Context, event: Event, channel: str, now: datetime, claimer: str, missed: bool) -> dict[str, Any]:
+    return {
+        "user_id": ctx.user_id, "kind": event.kind, "ref_id": event.ref_id, "channel": channel,
+        "title": event.title[:200], "body": event.body[:2000], "due_at": event.due_at, "created_at": now,
+        "status": "missed" if missed else "sending", "attempts": 0 if missed else 1, "error": None,
+        "claimed_by": None if missed else claimer, "claimed_at": None if missed else now,
+    }  # fmt: skip
+
+
+def _insert_rows(ctx: Context, values: list[dict[str, Any]]) -> list[tuple[int, str, int, datetime, str]]:
+    """Insert notification rows unless the unique key already has them; return the ones this call made.
+
+    A row's insert is its claim: only the process whose insert succeeded sends it.
+    """
     table = Notification.__table__  # type: ignore[attr-defined]
-    dialect = ctx.session.get_bind().dialect.name
     insert: Any
-    if dialect == "postgresql":
+    if ctx.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    values: dict[str, Any] = {
-        "user_id": ctx.user_id, "kind": event.kind, "ref_id": event.ref_id, "channel": channel,
-        "title": event.title[:200], "body": event.body[:2000], "due_at": event.due_at, "created_at": now,
-        "status": "missed" if missed else "sending", "attempts": 0 if missed else 1,
-        "claimed_by": None if missed else claimer, "claimed_at": None if missed else now,
-    }  # fmt: skip
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
-    return ctx.session.execute(statement).scalar_one_or_none()
+    made: list[tuple[int, str, int, datetime, str]] = []
+    for start in range(0, len(values), 500):  # well under SQLite's limit of bound parameters per statement
+        statement = (
+            insert(table)
+            .values(values[start : start + 500])
+            .on_conflict_do_nothing()
+            .returning(table.c.id, table.c.kind, table.c.ref_id, table.c.due_at, table.c.channel)
+        )
+        made += [tuple(row) for row in ctx.session.execute(statement).all()]  # type: ignore[misc]
+    return made
 
 
 def _claim_retries(ctx: Context, now: datetime, claimer: str) -> list[Event]:
