@@ -309,18 +309,22 @@ def test_embedding_inside_a_write_transaction_marks_through_it(make_ctx) -> None
 @needs_vectors
 def test_background_indexer_embeds_what_is_written(make_ctx) -> None:
     with make_ctx() as owner:
-        indexer = memory.start_indexer(owner, interval=0.2)
+        indexer = memory.start_indexer(owner, interval=600)  # it will not look again by itself within the test
         assert indexer is not None
-        try:
-            assert indexer.wait_idle(30)
-            with make_ctx(write=True) as ctx:
-                ctx.extra[memory.INDEXER_KEY] = indexer
-                memory.remember(ctx, "My bike is a blue road bike")
-            assert _wait_for(lambda: _pending(make_ctx) == 0)
-            assert indexer.error is None and indexer.embedded == 1
-        finally:
-            indexer.stop()
+    try:
+        assert indexer.wait_idle(30)
+        with make_ctx() as ctx:
+            assert memory.start_indexer(ctx) is indexer  # one per data folder and process
+        with make_ctx(write=True) as ctx:  # a later context, as chat opens one per turn: the write wakes it
+            memory.remember(ctx, "My bike is a blue road bike")
+        assert _wait_for(lambda: _pending(make_ctx) == 0)
+        assert indexer.error is None and indexer.embedded == 1
+    finally:
+        indexer.stop()
+    assert not indexer.is_alive()
     assert _ids(make_ctx, "bicycle") != []
+    _remember(make_ctx, "I ride to work every day")  # stopped: nothing wakes, the row waits
+    assert _pending(make_ctx) == 1
 
 
 def _pending(make_ctx) -> int:

@@ -608,10 +608,15 @@ class BackgroundIndexer:
         """Wait until a pass finds nothing waiting; True if it did within `timeout` seconds."""
         return self._idle.wait(timeout)
 
+    def is_alive(self) -> bool:
+        return self._thread.is_alive() and not self._stop.is_set()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
+        if _RUNNING.get(self.data_dir) is self:
+            del _RUNNING[self.data_dir]
 
     def _run(self) -> None:
         index = _vector_index(self.data_dir)
@@ -634,17 +639,28 @@ class BackgroundIndexer:
                 self._wake.wait(self.interval)
 
 
+_RUNNING: dict[Path, BackgroundIndexer] = {}  # the indexer of each data folder in this process, once started
+
+
 def start_indexer(ctx: Context, *, interval: float = 30.0) -> BackgroundIndexer | None:
-    """Start a background indexer for this context's database (None without chromadb or the model)."""
+    """Start (or return the running) background indexer of this context's data folder; None without the model.
+
+    Every later context of this process on the same data folder wakes it when it writes a memory.
+    """
+    running = _RUNNING.get(ctx.paths.data_dir)
+    if running is not None and running.is_alive():
+        ctx.extra[INDEXER_KEY] = running
+        return running
     if _vector_index(ctx.paths.data_dir) is None:
         return None
     indexer = BackgroundIndexer(_base_engine(ctx.session), ctx.paths.data_dir, ctx.clock, interval=interval).start()
+    _RUNNING[ctx.paths.data_dir] = indexer
     ctx.extra[INDEXER_KEY] = indexer
     return indexer
 
 
 def _notify_indexer(ctx: Context) -> None:
-    indexer = ctx.extra.get(INDEXER_KEY)
-    if isinstance(indexer, BackgroundIndexer):
+    indexer = ctx.extra.get(INDEXER_KEY) or _RUNNING.get(ctx.paths.data_dir)
+    if isinstance(indexer, BackgroundIndexer) and indexer.is_alive():
         # Wake it after this transaction commits, so it can see the new row.
         event.listen(ctx.session, "after_commit", lambda _s: indexer.notify(), once=True)
