@@ -17,6 +17,8 @@ class ExitCode(IntEnum):
     STORAGE = 6
     CONFIG = 7
     ABORTED = 130
+    AUTH = 8
+    FORBIDDEN = 9
 
 
 class PaaError(Exception):
@@ -64,3 +66,15 @@ class Aborted(PaaError):
     """The user declined a confirmation."""
 
     exit_code = ExitCode.ABORTED
+
+
+class AuthError(PaaError):
+    """Who is asking cannot be established: not logged in, a wrong password, an expired or refused token."""
+
+    exit_code = ExitCode.AUTH
+
+
+class PermissionDenied(PaaError):
+    """The acting user is known but may not do this (another user's data, or an admin-only command)."""
+
+    exit_code = ExitCode.FORBIDDEN

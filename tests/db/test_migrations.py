@@ -313,3 +313,66 @@ def test_downgrade_to_0003_undoes_0004(engine: Engine, tmp_path: Path) -> None:
     assert "derived" not in columns and "embedded_at" not in columns
     assert not [name for name in names if name.startswith("memories_fts")]
     assert [tuple(row) for row in kept] == [("fact", "Allergic to peanuts")]  # the copies made by 0004 are gone
+
+
+# ---- 0005: auth ---------------------------------------------------------------------------------
+
+
+def _fill_0004(engine: Engine) -> None:
+    """A database at 0004 with a user, a password and a session credential in the old columns."""
+    _fill_0001(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO user_auth (user_id, kind, secret_hash, provider, subject, label, created_at, expires_at)"
+                " VALUES (1, 'password', '$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA', NULL, NULL, NULL,"
+                " '2026-11-01 10:00:00.000000', NULL),"
+                " (1, 'session', 'ab12', NULL, NULL, 'cli', '2026-11-02 10:00:00.000000', '2026-12-02 10:00:00.000000')"
+            )
+        )
+
+
+def test_upgrade_from_0004_keeps_credentials_and_adds_the_auth_tables(engine: Engine, tmp_path: Path) -> None:
+    upgrade(engine, "0004_memory")
+    _fill_0004(engine)
+
+    assert ensure_current(engine, tmp_path / "backups") == HEAD
+
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT kind, secret_hash, label, family FROM user_auth ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [
+            ("password", "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA", None, None),
+            ("session", "ab12", "cli", None),
+        ]
+        assert conn.execute(text("SELECT count(*) FROM login_attempts")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM signing_keys")).scalar_one() == 0
+        conn.execute(text("INSERT INTO login_attempts (key, failures) VALUES ('user:ann', 2)"))
+        with pytest.raises(Exception, match="UNIQUE"):
+            conn.execute(text("INSERT INTO login_attempts (key, failures) VALUES ('user:ann', 1)"))
+        plan = " ".join(
+            str(row[-1]) for row in conn.execute(text("EXPLAIN QUERY PLAN SELECT id FROM user_auth WHERE family = 'f'"))
+        )
+        assert "ix_user_auth_family" in plan
+    assert _schema_differences(engine) == []
+
+
+def test_downgrade_to_0004_undoes_0005(engine: Engine, tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    upgrade(engine, "0004_memory")
+    _fill_0004(engine)
+    ensure_current(engine, tmp_path / "backups")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004_memory")
+    assert current_revision(engine) == "0004_memory"
+    with engine.connect() as conn:
+        columns = [row[1] for row in conn.execute(text("PRAGMA table_info(user_auth)"))]
+        tables = [row[0] for row in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))]
+        kept = conn.execute(text("SELECT kind FROM user_auth ORDER BY id")).scalars().all()
+    assert "family" not in columns
+    assert "login_attempts" not in tables and "signing_keys" not in tables
+    assert kept == ["password", "session"]

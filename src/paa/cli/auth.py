@@ -1,26 +1,44 @@
-"""`paa auth`: credentials. `paa auth key` keeps API keys in the OS keyring, or a 0600 file when there is none."""
+"""`paa auth`: accounts, logins, sessions and API keys. Passwords and keys are read hidden and never printed."""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paa.cli.output import confirm, emit_json, say
+from paa.cli.output import confirm, emit_json, escape, say
+
+if TYPE_CHECKING:
+    from paa.core.auth import AuthContext, Login, SessionView
 
 NameArg = Annotated[str, typer.Argument(help="Which key: anthropic.", show_default=False)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/chat.md).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/accounts.md).")]
+UserArg = Annotated[str | None, typer.Argument(help="User name (default: --user, or asked).", show_default=False)]
+StdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password(s) from stdin, one per line, for scripts.")
+]
 
 
 def create() -> typer.Typer:
-    app = typer.Typer(help="Manage credentials: API keys for the assistant.", no_args_is_help=True)
+    app = typer.Typer(help="Accounts, logins, sessions and API keys.", no_args_is_help=True)
+    app.command("register")(register)
+    app.command("login")(login)
+    app.command("logout")(logout)
+    app.command("whoami")(whoami)
+    app.command("passwd")(passwd)
+    app.command("sessions")(sessions)
+    app.command("revoke")(revoke)
+    app.command("rotate-keys")(rotate_keys)
     key = typer.Typer(help="Store, list and remove API keys (never printed).", no_args_is_help=True)
     key.command("set")(key_set)
     key.command("list")(key_list)
     key.command("remove")(key_remove)
     app.add_typer(key, name="key")
     return app
+
+
+# ---- reading secrets -----------------------------------------------------------------------------------------
 
 
 def _read_key() -> str:
@@ -30,6 +48,294 @@ def _read_key() -> str:
 
         return getpass.getpass("API key (input hidden): ")
     return sys.stdin.readline()
+
+
+class _Passwords:
+    """Where passwords come from: hidden prompts on a terminal, or lines of stdin with --password-stdin."""
+
+    def __init__(self, from_stdin: bool) -> None:
+        from paa.errors import InvalidInput
+
+        self.from_stdin = from_stdin
+        if not from_stdin and not sys.stdin.isatty():
+            raise InvalidInput("there is no terminal to ask for the password", hint="pipe it in with --password-stdin")
+
+    def ask(self, prompt: str, *, twice: bool = False) -> str:
+        from paa.errors import InvalidInput
+
+        if self.from_stdin:
+            line = sys.stdin.readline()
+            if not line:
+                raise InvalidInput("stdin ended before the password", hint="give one password per line")
+            return line.rstrip("\r\n")
+        import getpass
+
+        first = getpass.getpass(f"{prompt}: ")
+        if twice and getpass.getpass("Repeat it: ") != first:
+            raise InvalidInput("the two passwords differ", hint="nothing was changed; try again")
+        return first
+
+
+def _source() -> str:
+    """Where a login comes from, for the slowdown: the OS user running paa."""
+    import os
+
+    uid = getattr(os, "getuid", None)
+    if uid is not None:
+        return f"cli:uid={uid()}"
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _label() -> str:
+    import platform
+
+    return f"cli on {platform.node() or 'this machine'}"[:100]
+
+
+def _ask_name(given: str | None, prompt: str) -> str:
+    import os
+
+    from paa.errors import InvalidInput
+
+    name = given or os.environ.get("PAA_USER") or None
+    if name:
+        return name
+    if not sys.stdin.isatty():
+        raise InvalidInput("no user name given", hint="name the user: paa auth login NAME")
+    return str(typer.prompt(prompt))
+
+
+def _store(actx: AuthContext, done: Login) -> None:
+    from paa.core.auth_tokenfile import remember_token
+
+    remember_token(actx.paths, done.user.username, done.token)
+
+
+def _role_note(done: Login) -> str:
+    return " You are an admin." if done.user.role == "admin" else ""
+
+
+# ---- accounts ------------------------------------------------------------------------------------------------
+
+
+def register(
+    username: UserArg = None,
+    email: Annotated[str | None, typer.Option("--email", help="Your email address.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="How paa should call you.")] = None,
+    password_stdin: StdinOpt = False,
+) -> None:
+    """Create an account with a password and log in to it.
+
+    Examples:
+
+      paa auth register ann --email ann@example.org
+
+      printf '%s\\n' "$PASSWORD" | paa auth register ann --email ann@example.org --password-stdin
+    """
+    from paa.core.auth import open_auth
+    from paa.core.auth import register as core_register
+
+    user_name = _ask_name(username, "User name")
+    if email is None and sys.stdin.isatty() and not password_stdin:
+        email = typer.prompt("Email", default="", show_default=False) or None
+    password = _Passwords(password_stdin).ask("Password (input hidden)", twice=True)
+    with open_auth(write=True) as actx:
+        done = core_register(actx, user_name, password, email=email, display_name=name, label=_label())
+        _store(actx, done)
+    say(f"Registered and logged in as {escape(done.user.username)}.{_role_note(done)}")
+
+
+def login(
+    username: UserArg = None,
+    password_stdin: StdinOpt = False,
+    github: Annotated[bool, typer.Option("--github", help="Log in with GitHub (device code).")] = False,
+    google: Annotated[bool, typer.Option("--google", help="Log in with Google (device code).")] = False,
+) -> None:
+    """Log in with a password, or with GitHub or Google, and keep the session for later commands.
+
+    Examples:
+
+      paa auth login ann
+
+      paa auth login --github
+    """
+    from paa.core.auth import login as core_login
+    from paa.core.auth import open_auth
+
+    if github or google:
+        if github and google:
+            from paa.errors import InvalidInput
+
+            raise InvalidInput("choose one of --github and --google")
+        _device_login("github" if github else "google")
+        return
+    user_name = _ask_name(username, "User name")
+    password = _Passwords(password_stdin).ask("Password (input hidden)")
+    with open_auth(write=True) as actx:
+        done = core_login(actx, user_name, password, source=_source(), label=_label())
+        _store(actx, done)
+    say(f"Logged in as {escape(done.user.username)} until {done.expires_at:%Y-%m-%d}.{_role_note(done)}")
+
+
+def _device_login(provider_name: str) -> None:
+    from paa.core import oauth
+    from paa.core.auth import open_auth, sign_in_with_identity
+
+    provider = oauth.provider_from(provider_name)
+    device = oauth.start_device_flow(provider)
+    shown = device.verification_uri_complete or device.verification_uri
+    say(f"Open {escape(shown)} and enter the code [bold]{escape(device.user_code)}[/bold].")
+    say(f"Waiting for you to approve paa on {provider.title} (the code works for {device.expires_in // 60} min)...")
+    access_token = oauth.wait_for_token(provider, device)
+    identity = oauth.fetch_identity(provider, access_token)
+    with open_auth(write=True) as actx:
+        done = sign_in_with_identity(
+            actx, identity.provider, identity.subject, email=identity.email, email_verified=identity.email_verified,
+            name_hint=identity.login, label=_label(),
+        )  # fmt: skip
+        _store(actx, done)
+    what = {
+        "linked": f"Linked your {provider.title} identity to {done.user.username} and logged in.",
+        "created": f"Created the account {done.user.username} for your {provider.title} identity and logged in.",
+    }.get(done.outcome, f"Logged in as {done.user.username} with {provider.title}.")
+    say(escape(what) + _role_note(done))
+
+
+def logout(
+    everywhere: Annotated[bool, typer.Option("--everywhere", help="End all your sessions, not just this one.")] = False,
+) -> None:
+    """End your session on this machine (or all of them)."""
+    from paa.core.auth import end_session, open_auth, revoke_all_sessions
+    from paa.core.auth_tokenfile import forget_token, read_tokens
+
+    with open_auth(write=True) as actx:
+        stored = read_tokens(actx.paths)
+        name = actx.acting.user.username if actx.acting else (actx.environ.get("PAA_USER") or stored.current)
+        token = stored.tokens.get(name or "")
+        if token is None:
+            from paa.errors import AuthError
+
+            raise AuthError("you are not logged in", hint="nothing to log out of")
+        ended = 0
+        if everywhere and actx.acting is not None and actx.acting.user.id is not None:
+            ended = revoke_all_sessions(actx.session, actx.acting.user.id, actx.now())
+        end_session(actx, token)
+        forget_token(actx.paths, name or "")
+    extra = f" and {ended - 1} other session{'s' if ended != 2 else ''}" if everywhere and ended > 1 else ""
+    say(f"Logged out {escape(name or '')}{extra}.")
+
+
+def whoami(as_json: JsonOpt = False) -> None:
+    """Show who paa acts as, and how (session, profile or the local user)."""
+    from paa.core.auth import open_auth
+    from paa.core.auth import whoami as core_whoami
+
+    with open_auth() as actx:
+        found = core_whoami(actx)
+    if as_json:
+        emit_json(found.to_json())
+        return
+    user = found.user
+    how = {"session": "logged in", "profile": "profile without a password", "local": "the local user, no login"}
+    role = f"{user.role}{'' if user.is_active else ', disabled'}"
+    say(f"{escape(user.username)} ({role}): {how.get(found.via, found.via)}")
+    if user.email:
+        say(f"  email: {escape(user.email)}")
+    if found.session and found.session.expires_at:
+        say(f"  session #{found.session.id} until {found.session.expires_at:%Y-%m-%d %H:%M} UTC")
+    if user.identities:
+        say(f"  linked: {', '.join(user.identities)}")
+
+
+def passwd(password_stdin: StdinOpt = False) -> None:
+    """Change your password (or give the local profile one); your other sessions end."""
+    from paa.core.auth import change_password, open_auth, whoami
+
+    reader = _Passwords(password_stdin)
+    with open_auth() as actx:
+        has_password = whoami(actx).user.has_password
+    current = reader.ask("Current password (input hidden)") if has_password else None
+    new = reader.ask("New password (input hidden)", twice=True)
+    with open_auth(write=True) as actx:
+        done = change_password(actx, current, new, source=_source(), label=_label())
+        if done is not None:
+            _store(actx, done)
+    if done is not None:
+        say(f"{escape(done.user.username)} now has a password, and is logged in.{_role_note(done)}")
+    else:
+        say("Password changed. Your other sessions have ended.")
+
+
+# ---- sessions and keys ---------------------------------------------------------------------------------------
+
+
+def _session_line(view: SessionView) -> str:
+    last = f"used {view.last_used_at:%Y-%m-%d}" if view.last_used_at else "not used since login"
+    until = f"until {view.expires_at:%Y-%m-%d}" if view.expires_at else "no expiry"
+    mark = " (this one)" if view.current else ""
+    state = " [ended]" if view.revoked_at else ""
+    return f"#{view.id} {escape(view.username)} {view.kind}: {escape(view.label or '-')}, {last}, {until}{mark}{state}"
+
+
+def sessions(
+    all_users: Annotated[bool, typer.Option("--all", help="Every user's sessions (admins only).")] = False,
+    ended: Annotated[bool, typer.Option("--ended", help="Include ended and expired sessions.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List your sessions (CLI logins and API logins)."""
+    from paa.core.auth import list_sessions, open_auth
+
+    with open_auth() as actx:
+        found = list_sessions(actx, every_user=all_users, include_ended=ended)
+    if as_json:
+        emit_json([view.to_json() for view in found])
+        return
+    if not found:
+        say("No sessions.")
+    for view in found:
+        say(_session_line(view))
+
+
+def revoke(
+    session_id: Annotated[int | None, typer.Argument(help="Session id, from `paa auth sessions`.")] = None,
+    others: Annotated[bool, typer.Option("--others", help="End all your sessions but this one.")] = False,
+) -> None:
+    """End a session by id, or all your other sessions."""
+    from paa.core.auth import open_auth, revoke_all_sessions, revoke_session
+    from paa.errors import InvalidInput
+
+    if (session_id is None) == (not others):
+        raise InvalidInput("give a session id or --others", hint="see `paa auth sessions`")
+    with open_auth(write=True) as actx:
+        if others:
+            acting = actx.actor()
+            assert acting.user.id is not None
+            count = revoke_all_sessions(actx.session, acting.user.id, actx.now(), keep=acting.session_id)
+            message = f"Ended {count} other session{'s' if count != 1 else ''}."
+        else:
+            assert session_id is not None
+            view = revoke_session(actx, session_id)
+            message = f"Ended session #{view.id} of {escape(view.username)}."
+    say(message)
+
+
+def rotate_keys(
+    grace: Annotated[
+        int, typer.Option("--grace", min=0, max=10080, help="Minutes tokens signed with the old key stay valid.")
+    ] = 15,
+) -> None:
+    """Make a new token signing key; the old one verifies tokens for a grace period, then is refused (admins)."""
+    from datetime import timedelta
+
+    from paa.core.auth import open_auth, require_admin
+    from paa.core.tokens import rotate_signing_key
+
+    with open_auth(write=True) as actx:
+        require_admin(actx)
+        key = rotate_signing_key(actx.session, actx.now(), grace=timedelta(minutes=grace))
+    say(f"New signing key {key.kid}. Tokens signed with the previous key are accepted for {grace} more minutes.")
 
 
 def key_set(name: NameArg) -> None:

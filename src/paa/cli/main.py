@@ -26,6 +26,7 @@ Examples:
 # so start-up time stays flat as paa grows; help and unknown commands build them all.
 COMMANDS: dict[str, str] = {
     "habit": "paa.cli.habit",
+    "tui": "paa.cli.tui_cmd",
     "checkin": "paa.cli.checkin",
     "analytics": "paa.cli.analytics",
     "remind": "paa.cli.remind",
@@ -35,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "paa.cli.doctor",
     "chat": "paa.cli.chat",
     "auth": "paa.cli.auth",
+    "users": "paa.cli.users",
 }
 
 
@@ -74,13 +76,40 @@ def _command_named(argv: list[str]) -> str | None:
 def _root(
     ctx: typer.Context,
     version: bool = typer.Option(False, "--version", "-V", help="Print the version and exit."),
+    user: str | None = typer.Option(
+        None,
+        "--user",
+        metavar="NAME",
+        show_default=False,
+        help="Act as this user: a logged-in account or a profile without a password (or set PAA_USER).",
+    ),
 ) -> None:
+    if user is not None:
+        _select_user(ctx, user)
     if version:
         typer.echo(f"paa {__version__}")
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
+        from paa.cli import tui_cmd
+
+        if tui_cmd.interactive():  # a person at a terminal: open the TUI
+            raise typer.Exit(tui_cmd.launch())
         _print_help(ctx)
         raise typer.Exit()
+
+
+def _select_user(ctx: typer.Context, name: str) -> None:
+    """Pass `--user` to the command as PAA_USER, as if it were set in the environment, for this run only."""
+    previous = os.environ.get("PAA_USER")
+    os.environ["PAA_USER"] = name
+
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop("PAA_USER", None)
+        else:
+            os.environ["PAA_USER"] = previous
+
+    ctx.call_on_close(restore)
 
 
 def _print_help(ctx: typer.Context) -> None:

@@ -1,21 +1,35 @@
-"""The local user and their stored preferences."""
+"""Users: the implicit local user, which user a command acts as, and each user's stored preferences.
+
+Choosing the acting user is on every command's path, so it stays cheap: with a CLI session it is one query
+on the indexed token hash; without accounts, one query on the indexed user name. No password hashing and no
+token library is involved.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, exists, literal
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from paa.clock import Clock
-from paa.config import SCOPES, LoadedSettings, Settings, Source, validate_value
+from paa.config import SCOPES, LoadedSettings, Paths, Settings, Source, validate_value
 from paa.core.context import Preferences
 from paa.db.engine import writer
-from paa.db.models import User, UserPreference
+from paa.db.models import User, UserAuth, UserPreference
+from paa.errors import AuthError, NotFound
 
 LOCAL_USERNAME = "local"
+USER_VARIABLE = "PAA_USER"
+SESSION_KIND = "session"
+PROTECTING_KINDS = ("password", "oauth")  # a user with one of these must log in to be acted as
+Via = Literal["session", "profile", "local", "system"]
 USER_KEYS = tuple(field for field, scope in SCOPES.items() if scope == "user")
 
 
@@ -113,3 +127,129 @@ def set_preference(session: Session, user_id: int, field: str, value: Any, clock
     row.value = json.dumps(value)
     row.updated_at = clock.now()
     session.add(row)
+
+
+# ---- who a command acts as ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Acting:
+    """The user a command acts as, and how that was established."""
+
+    user: User
+    via: Via  # session: logged in; profile: named, has no password; local: the implicit user; system: trusted code
+    authenticated: bool
+    accounts_exist: bool  # some user is protected by a password or OAuth, so users must be kept apart
+    session_id: int | None = None
+    session_last_used: datetime | None = None
+
+
+def token_digest(token: str) -> str:
+    """How a session or refresh token is stored: its SHA-256 (the token is random, so no salt or stretching)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def selected_name(environ: Mapping[str, str]) -> str | None:
+    """The user named by PAA_USER (or `paa --user`), normalised, if any."""
+    raw = environ.get(USER_VARIABLE, "").strip().lower()
+    return raw or None
+
+
+def _profile(session: Session, name: str) -> tuple[User, bool, bool] | None:
+    """A user by name, whether they are protected, and whether any user is: one query on indexed columns."""
+    protecting = col(UserAuth.kind).in_(PROTECTING_KINDS) & col(UserAuth.revoked_at).is_(None)
+    protected = exists().where(col(UserAuth.user_id) == col(User.id), protecting)
+    accounts = exists(select(literal(1)).select_from(UserAuth).where(protecting))
+    row = session.exec(select(User, protected, accounts).where(User.username == name)).first()
+    if row is None:
+        return None
+    user, is_protected, accounts_exist = row
+    return user, bool(is_protected), bool(accounts_exist)
+
+
+def accounts_exist(session: Session) -> bool:
+    """Whether any user is protected by a password or OAuth (then users are kept apart and admins must log in)."""
+    protecting = col(UserAuth.kind).in_(PROTECTING_KINDS) & col(UserAuth.revoked_at).is_(None)
+    return session.exec(select(UserAuth.id).where(protecting).limit(1)).first() is not None
+
+
+def session_for(session: Session, token: str) -> tuple[UserAuth, User] | None:
+    """The session credential of a token and its user: one query on the indexed hash."""
+    row = session.exec(
+        select(UserAuth, User)
+        .join(User, col(User.id) == col(UserAuth.user_id))
+        .where(UserAuth.secret_hash == token_digest(token), UserAuth.kind == SESSION_KIND)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def check_session(credential: UserAuth, user: User, now: datetime, name: str | None = None) -> None:
+    """Refuse a revoked or expired session, or one of a disabled account."""
+    who = name or user.username
+    if credential.revoked_at is not None:
+        raise AuthError(f"your session as {who} was ended (logged out or revoked)", hint=f"paa auth login {who}")
+    if credential.expires_at is not None and credential.expires_at <= now:
+        raise AuthError(f"your session as {who} has expired", hint=f"log in again: paa auth login {who}")
+    if not user.is_active:
+        raise AuthError(f"the account {who} is disabled", hint="ask an admin to enable it")
+
+
+def resolve_acting(
+    engine: Engine, paths: Paths, loaded: LoadedSettings, clock: Clock, environ: Mapping[str, str]
+) -> Acting:
+    """The user this command acts as: PAA_USER or the CLI's current session, else the implicit local user.
+
+    A user with a password (or an OAuth identity) must have a valid session; a user without one (the local
+    profile) can be named freely. When accounts exist and nobody is logged in, this raises AuthError rather than
+    guessing.
+    """
+    from paa.core.auth_tokenfile import read_tokens
+
+    wanted = selected_name(environ)
+    stored = read_tokens(paths)
+    name = wanted or stored.current
+    with Session(engine, expire_on_commit=False) as session:
+        token = stored.tokens.get(name) if name else None
+        if name is not None and token is not None:
+            found = session_for(session, token)
+            if found is None:
+                raise AuthError(
+                    f"your session as {name} is not known here", hint=f"log in again: paa auth login {name}"
+                )
+            credential, user = found
+            if user.username != name:
+                raise AuthError(f"the stored session for {name} belongs to someone else", hint="paa auth login")
+            check_session(credential, user, clock.now(), name)
+            return Acting(user, "session", True, True, credential.id, credential.last_used_at)
+        if wanted is not None:
+            profile = _profile(session, wanted)
+            if profile is None:
+                raise NotFound(
+                    f"no user named {wanted!r}", hint="see `paa auth whoami`, or register with `paa auth register`"
+                )
+            user, protected, accounts = profile
+            if protected:
+                raise AuthError(f"{wanted} has a password: log in first", hint=f"paa --user {wanted} auth login")
+            if not user.is_active:
+                raise AuthError(f"the account {wanted} is disabled", hint="ask an admin to enable it")
+            return Acting(user, "profile", False, accounts)
+        profile = _profile(session, LOCAL_USERNAME)
+        if profile is None and accounts_exist(session):
+            raise AuthError("paa has accounts and nobody is logged in", hint="log in with `paa auth login`")
+    if profile is None:
+        return Acting(ensure_local_user(engine, loaded, clock), "local", False, False)
+    user, protected, accounts = profile
+    if protected or accounts:
+        hint = "log in with `paa auth login`" + ("" if protected else ", or use the shared profile: paa --user local")
+        raise AuthError("paa has accounts and nobody is logged in", hint=hint)
+    return Acting(user, "local", False, False)
+
+
+def system_acting(engine: Engine, user_id: int) -> Acting:
+    """Act as a given user from trusted code (the reminder daemon serving every user); never from user input."""
+    with Session(engine, expire_on_commit=False) as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"no user with id {user_id}")
+        profile = _profile(session, user.username)
+    return Acting(user, "system", False, profile is not None and profile[2])

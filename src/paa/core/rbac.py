@@ -1,0 +1,177 @@
+"""Who may do what: roles, admin checks, and the guard that keeps a context's session inside one user's rows.
+
+Core functions scope their own queries by `ctx.user_id`. When accounts exist, `open_context` also installs
+`guard` on the session, a second line of defence that holds for any code given that session:
+
+- every ORM read, update and delete of a user-owned table gets `user_id = <acting user>` added to its WHERE
+  clause (joins and subqueries included), so another user's rows are simply not there;
+- a flush that would insert, change or delete a row of another user, attach a log to another user's habit, a
+  message to another user's conversation, or copy another user's message or check-in into memory, is refused
+  with PermissionDenied before anything is written.
+
+Plain SQL text (`text(...)`) is not rewritten; the few core functions that use it filter by user themselves,
+and the isolation tests in tests/auth/test_isolation.py check every one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import chain
+from typing import TYPE_CHECKING, Any, Literal
+
+from paa.db.models import (
+    AnalyticsEvent,
+    CheckinPrompt,
+    Conversation,
+    DailyCheckin,
+    Habit,
+    HabitLog,
+    Memory,
+    Message,
+    Notification,
+    Reminder,
+    ReminderCursor,
+    User,
+    UserPreference,
+)
+from paa.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+Role = Literal["admin", "member"]
+ROLES: tuple[Role, ...] = ("admin", "member")
+# Every table whose rows belong to one user; a new user-owned table must be added here.
+OWNED: tuple[type[Any], ...] = (
+    Habit, HabitLog, Conversation, Message, DailyCheckin, CheckinPrompt, AnalyticsEvent, Notification,
+    Reminder, ReminderCursor, Memory, UserPreference,
+)  # fmt: skip
+OWNED_TABLES = frozenset(model.__tablename__ for model in OWNED)
+# A row that points at another user-owned row must point at one of the same user.
+PARENTS: dict[type[Any], tuple[str, type[Any]]] = {
+    HabitLog: ("habit_id", Habit),
+    Message: ("conversation_id", Conversation),
+}
+MEMORY_SOURCES: dict[str, type[Any]] = {"message": Message, "checkin": DailyCheckin}
+GUARD_KEY = "paa_guarded_user"
+
+
+def is_admin_role(role: str) -> bool:
+    return role == "admin"
+
+
+def check_role(value: str) -> Role:
+    role = value.strip().lower()
+    if role not in ROLES:
+        from paa.errors import InvalidInput
+
+        raise InvalidInput(f"unknown role {value[:20]!r}", hint=f"roles: {', '.join(ROLES)}")
+    return role  # type: ignore[return-value]
+
+
+def require_admin(user: User, *, authenticated: bool, accounts_exist: bool) -> None:
+    """Refuse unless `user` is an admin who logged in (or no account exists yet, so there is no one to protect)."""
+    if not is_admin_role(user.role) or not user.is_active:
+        raise PermissionDenied(f"only an admin can do this; {user.username} is a {user.role}")
+    if accounts_exist and not authenticated:
+        raise PermissionDenied(
+            f"{user.username} is not logged in, so cannot act as an admin", hint="log in with `paa auth login`"
+        )
+
+
+# ---- the session guard -----------------------------------------------------------------------------------
+
+
+def guard(session: Session, owner: Callable[[], int]) -> None:
+    """Keep every ORM read and write of `session` within the rows of the user `owner()` returns."""
+    from sqlalchemy import event
+
+    built: dict[int, tuple[Any, ...]] = {}
+
+    def scope(state: Any) -> None:
+        if not (state.is_select or state.is_update or state.is_delete):
+            if state.is_insert:
+                _check_insert(state, owner())
+            return
+        user_id = owner()
+        options = built.get(user_id)
+        if options is None:
+            options = built[user_id] = _criteria(user_id)
+        state.statement = state.statement.options(*options)
+
+    def check_flush(flushing: Session, _context: Any, _instances: Any) -> None:
+        user_id = owner()
+        with flushing.no_autoflush:
+            for row in chain(flushing.new, flushing.dirty, flushing.deleted):
+                _check_row(flushing, row, user_id)
+
+    session.info[GUARD_KEY] = owner
+    event.listen(session, "do_orm_execute", scope)
+    event.listen(session, "before_flush", check_flush)
+
+
+def is_guarded(session: Session) -> bool:
+    return GUARD_KEY in session.info
+
+
+def _criteria(user_id: int) -> tuple[Any, ...]:
+    from sqlalchemy.orm import with_loader_criteria
+
+    return tuple(
+        with_loader_criteria(model, lambda cls: cls.user_id == user_id, include_aliases=True) for model in OWNED
+    )
+
+
+def _denied(row: Any) -> PermissionDenied:
+    kind = type(row).__tablename__.replace("_", " ").rstrip("s")
+    return PermissionDenied(f"that {kind} belongs to another user", hint="each user sees and changes only their own")
+
+
+def _check_row(session: Session, row: Any, user_id: int) -> None:
+    model = type(row)
+    if model not in OWNED:
+        return
+    if row.user_id != user_id:
+        raise _denied(row)
+    if row in session.deleted:
+        return
+    from sqlalchemy import inspect
+
+    history = inspect(row).attrs.user_id.history
+    if history.deleted and any(old != user_id for old in history.deleted):
+        raise _denied(row)  # a row of another user, given a new owner
+    parent = PARENTS.get(model)
+    if parent is not None:
+        column, parent_model = parent
+        parent_id = getattr(row, column)
+        if parent_id is not None and session.get(parent_model, parent_id) is None:
+            raise _denied(row)
+    if model is Memory and row.derived and row.source_id is not None:
+        source = MEMORY_SOURCES.get(row.kind)
+        if source is not None and session.get(source, row.source_id) is None:
+            raise _denied(row)
+
+
+def _check_insert(state: Any, user_id: int) -> None:
+    """A Core or bulk INSERT into a user-owned table must carry the acting user's id."""
+    statement = state.statement
+    table = getattr(statement, "table", None)
+    if table is None or getattr(table, "name", None) not in OWNED_TABLES:
+        return
+    rows: list[Any] = []
+    parameters = state.parameters
+    if isinstance(parameters, dict):
+        rows.append(parameters)
+    elif isinstance(parameters, list | tuple):
+        rows.extend(p for p in parameters if isinstance(p, dict))
+    values = getattr(statement, "_values", None)
+    if values:
+        for column, value in values.items():
+            if getattr(column, "key", column) == "user_id":
+                rows.append({"user_id": getattr(value, "value", value)})
+    for row in rows:
+        if "user_id" in row and row["user_id"] != user_id:
+            raise PermissionDenied(
+                f"a {table.name.replace('_', ' ').rstrip('s')} of another user cannot be written here",
+                hint="each user sees and changes only their own",
+            )
