@@ -9,6 +9,7 @@ import platform
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import ClassVar, Protocol
 
 from paa.config import Settings
@@ -181,8 +182,10 @@ def has_desktop_session(environ: Mapping[str, str]) -> bool:
     return runtime is not None and os.path.exists(os.path.join(runtime, "bus"))
 
 
+@cache
 def _desktop_notifier_sender() -> Notifier:
-    """desktop-notifier (D-Bus on Linux, WinRT on Windows); it reports failures only through callbacks."""
+    """desktop-notifier (D-Bus on Linux, WinRT on Windows), one per process; it reports failures only through
+    callbacks."""
     from desktop_notifier import DesktopNotifierSync
 
     notifier = DesktopNotifierSync(app_name="paa")
