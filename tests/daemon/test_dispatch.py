@@ -230,3 +230,23 @@ def test_a_change_between_ticks_is_seen_even_at_the_same_instant(env, monkeypatc
     report = dispatcher.tick()
     dispatcher.close()
     assert [e.due_at for e in report.events] == [datetime(2026, 11, 26, 6, 30, tzinfo=UTC)]
+
+
+def test_desktop_notifier_library_failing_falls_back_to_the_log(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The real desktop-notifier path, against a session bus that is not there: nothing is shown, the log has it."""
+    import platform
+
+    from paa.daemon import channels
+
+    if platform.system() != "Linux":
+        pytest.skip("the D-Bus backend is Linux's")
+    bus = f"unix:path={tmp_path / 'no-bus'}"
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus)
+    channels._desktop_notifier_sender.cache_clear()
+    try:
+        note = DesktopChannel({"DBUS_SESSION_BUS_ADDRESS": bus}).send(_event(), 1)
+    finally:
+        channels._desktop_notifier_sender.cache_clear()
+    assert note is not None and "written to the log" in note
