@@ -27,7 +27,9 @@ def _schema_differences(engine: Engine) -> list[object]:
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import paa.db.models  # noqa: F401  (registers the tables)
+    from paa.db.models import load_all
+
+    load_all()  # every table on the metadata
 
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_name": _is_modelled})

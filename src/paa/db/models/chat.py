@@ -1,0 +1,71 @@
+"""Conversations, messages, memories and analytics events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from paa.db.models.base import instant
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    title: str | None = Field(default=None, max_length=200)
+    summary: str | None = None
+    created_at: datetime = Field(sa_column=instant())
+    updated_at: datetime = Field(sa_column=instant())
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    conversation_id: int = Field(foreign_key="conversations.id", ondelete="CASCADE", index=True)
+    role: str = Field(max_length=16)  # user | assistant | tool
+    content: str
+    tool_calls: str | None = None  # JSON
+    model: str | None = Field(default=None, max_length=100)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    interrupted: bool = False
+    created_at: datetime = Field(sa_column=instant())
+
+
+class Memory(SQLModel, table=True):
+    """Something paa can recall: a fact, or the text of a message or check-in; searched by words (FTS5) and meaning.
+
+    The FTS5 index `memories_fts` (migration 0004) follows this table through triggers; the vectors live in
+    chromadb, and `embedded_at` says when this row's vector was stored there (NULL: not yet, found by words only).
+    """
+
+    __tablename__ = "memories"
+    __table_args__ = (
+        Index("ix_memories_source", "user_id", "kind", "source_id"),
+        Index("ix_memories_embedded_at", "embedded_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=16)  # fact | message | checkin
+    content: str
+    source_id: int | None = None
+    derived: bool = False  # a copy of a message's or check-in's text, kept in step with it (not a remembered fact)
+    created_at: datetime = Field(sa_column=instant())
+    embedded_at: datetime | None = Field(default=None, sa_column=instant(True))
+
+
+class AnalyticsEvent(SQLModel, table=True):
+    __tablename__ = "analytics_events"
+    __table_args__ = (Index("ix_analytics_events_user_time", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    kind: str = Field(max_length=50)
+    payload: str = "{}"  # JSON
+    created_at: datetime = Field(sa_column=instant())

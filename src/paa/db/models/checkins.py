@@ -1,0 +1,40 @@
+"""Daily check-ins and the user's own check-in prompts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from paa.db.models.base import instant
+
+
+class DailyCheckin(SQLModel, table=True):
+    __tablename__ = "daily_checkins"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    day: date
+    mood: int | None = None
+    energy: int | None = None
+    answers: str = "[]"  # JSON list of {"prompt", "answer"}
+    sentiment_score: float | None = None
+    sentiment_label: str | None = Field(default=None, max_length=16)
+    sentiment_source: str | None = Field(default=None, max_length=32)  # "vader", or the model that refined it
+    reflection: str | None = None
+    created_at: datetime = Field(sa_column=instant())
+    updated_at: datetime = Field(sa_column=instant())
+
+
+class CheckinPrompt(SQLModel, table=True):
+    """One of the questions a user's check-in asks, in `position` order (1 first)."""
+
+    __tablename__ = "checkin_prompts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    text: str = Field(max_length=200)
+    position: int = 0
+    created_at: datetime = Field(sa_column=instant())
