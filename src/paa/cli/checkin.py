@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from datetime import date as Date
 
     from paa.core.checkins import Answer, Checkin, Mode
+    from paa.core.context import Context as CoreContext
 
 DATE_HELP = "Day: today, yesterday, -N, a weekday name or YYYY-MM-DD."
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/checkins.md).")]
@@ -129,7 +130,22 @@ def _save(day: Date, answers: list[Answer], mood: int | None, energy: int | None
 
     with open_context(write=True) as context:
         result = save_checkin(context, day, answers, mood=mood, energy=energy, mode=mode)
+        _remember(context, day)
     report_saved(result, as_json)
+
+
+def _remember(context: CoreContext, day: Date) -> None:
+    """Make the day's check-in searchable by memory: one row and its words, in this transaction."""
+    from sqlmodel import select
+
+    from paa.ai.memory import index_checkin
+    from paa.db.models import DailyCheckin
+
+    row = context.session.exec(
+        select(DailyCheckin).where(DailyCheckin.user_id == context.user_id, DailyCheckin.day == day)
+    ).first()
+    if row is not None:
+        index_checkin(context, row)
 
 
 def _edit_interactively(
@@ -147,6 +163,7 @@ def _edit_interactively(
     # The questions are asked before the write transaction, so other paa processes are not held up.
     with open_context(write=True) as context:
         result = edit_checkin(context, day, mood=mood, energy=energy, answers=answers)
+        _remember(context, day)
     views.report_saved(result, as_json)
 
 
@@ -232,6 +249,7 @@ def edit(
             energy=None if no_energy else UNSET if energy is None else energy,
             answers=pair_answers(prompts, answer) if answer else UNSET,
         )  # fmt: skip
+        _remember(context, when)
     from paa.cli.checkin_views import report_saved
 
     report_saved(result, as_json)
