@@ -1,0 +1,898 @@
+"""Isolation: for every core and ai entry point that takes a context, user B cannot see or touch user A's rows.
+
+Alice (A) owns one of everything, each holding the word "alpha"; Bob (B) has one habit. Each case calls one
+function as Bob, aimed at Alice's data (her ids, names, objects, days). It passes when
+
+- nothing Bob gets back (result, or error message and hint) mentions "alpha",
+- Alice's rows, and every row pointing at them, are byte-for-byte unchanged,
+- no row of Bob's holds Alice's text afterwards (nothing copied across),
+
+and a control runs the same call as Alice to show it does reach her data, so a pass is not an accident.
+
+Two modes: `guarded` is the real path (`open_context` as a logged-in Bob, with the session guard of
+`paa.core.rbac`); `scoped` hands Bob's Context to the function on a plain session, so only the function's own
+`user_id` filters protect Alice. Holes found in `scoped` mode are marked xfail(strict) with the function to fix;
+the guard closes all of them in `guarded` mode.
+
+`test_every_entry_point_has_a_case` keeps this list complete: a new public function taking a Context (or a
+Contexts factory) in paa.core or paa.ai fails it until it gets a case here or a reason to be exempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import os
+import pkgutil
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from paa.clock import FixedClock
+from paa.config import load_settings, resolve_paths
+from paa.core.context import Context, open_context, open_engine
+from paa.db.engine import writer
+from paa.db.models import DailyCheckin, Habit, Message, Notification, User
+from paa.errors import PaaError
+from tests.auth.conftest import ALICE_PASSWORD, BOB_PASSWORD, CHEAP_ARGON2
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 26)
+MARK = "alpha"
+OWNED_TABLES = (
+    "habits", "habit_logs", "conversations", "messages", "daily_checkins", "checkin_prompts", "analytics_events",
+    "notifications", "reminders", "reminder_cursors", "memories", "user_preferences",
+)  # fmt: skip
+
+
+# ---- Alice's world, built once and copied for each test -----------------------------------------------------
+
+
+@dataclass
+class Alpha:
+    """Alice's ids and names, and loaders for her rows as detached objects (what a caller could hold)."""
+
+    home: Path
+    alice: int = 0
+    bob: int = 0
+    run: int = 0
+    water: int = 0
+    archived: int = 0
+    conversation: int = 0
+    message: int = 0
+    fact: int = 0
+    reminder: int = 0
+    sending: int = 0
+    failed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def _load(self, model: type, ident: int) -> Any:
+        engine = open_engine(resolve_paths(_env(self.home)), load_settings(resolve_paths(_env(self.home)), {}))
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                row = session.get(model, ident)
+                assert row is not None
+                return row
+        finally:
+            engine.dispose()
+
+    def habit(self) -> Habit:
+        return self._load(Habit, self.run)
+
+    def water_habit(self) -> Habit:
+        return self._load(Habit, self.water)
+
+    def message_row(self) -> Message:
+        return self._load(Message, self.message)
+
+    def checkin_row(self) -> DailyCheckin:
+        return self._load(DailyCheckin, self.extra["checkin"])
+
+
+def _env(home: Path, user: str | None = None) -> dict[str, str]:
+    env = {"PAA_HOME": str(home), "PAA_TIMEZONE": "UTC", "PAA_ARGON2": CHEAP_ARGON2, "PAA_KEYRING": "off"}
+    if user:
+        env["PAA_USER"] = user
+    return env
+
+
+def _build(home: Path) -> Alpha:
+    from paa.ai import memory
+    from paa.ai import settings as ai_settings
+    from paa.ai.store import USAGE_EVENT, add_message, create_conversation, record_event
+    from paa.core.auth import open_auth, register
+    from paa.core.auth_tokenfile import remember_token
+    from paa.core.checkins import Answer, add_prompt, save_checkin
+    from paa.core.configuration import set_user_setting
+    from paa.core.habits import HabitFields, add_habit, set_archived
+    from paa.core.logs import log_habit
+    from paa.core.notifications import add_reminder
+
+    clock = FixedClock(NOW)
+    alpha = Alpha(home)
+    for name, password in (("alice", ALICE_PASSWORD), ("bob", BOB_PASSWORD)):
+        with open_auth(write=True, environ=_env(home), clock=clock) as actx:
+            done = register(actx, name, password, display_name="Alpha Person" if name == "alice" else "Bravo")
+            remember_token(actx.paths, done.user.username, done.token)
+            setattr(alpha, name, done.user.id)
+    with open_context(write=True, environ=_env(home, "alice"), clock=clock) as ctx:
+        run = add_habit(ctx, HabitFields(name="Alpha Run", remind="07:00"))
+        water = add_habit(ctx, HabitFields(name="Alpha Water", unit="glasses", target=8, remind="09:00"))
+        gone = add_habit(ctx, HabitFields(name="Alpha Archived"))
+        set_archived(ctx, gone, True)
+        for back in range(5):
+            log_habit(ctx, run, TODAY - timedelta(days=back), note="alpha note")
+            log_habit(ctx, water, TODAY - timedelta(days=back), value=3)
+        add_prompt(ctx, "Alpha prompt?")
+        for back in range(3):
+            save_checkin(ctx, TODAY - timedelta(days=back), [Answer("Alpha prompt?", "alpha answer")], mood=4)
+        set_user_setting(ctx, "checkin_time", "06:17")
+        ai_settings.store_setting(ctx, "assistant_tone", "alpha tone, terse")
+        conversation = create_conversation(ctx, "alpha conversation")
+        first = add_message(ctx, conversation.id, "user", "alpha message: my knee hurts after running")
+        add_message(ctx, conversation.id, "assistant", "alpha reply: rest it", model="m", input_tokens=5,
+                    output_tokens=7, tool_calls=[{"name": "log_habit", "input": {"habit": "Alpha Run"}}])  # fmt: skip
+        record_event(ctx, USAGE_EVENT, {"conversation_id": conversation.id, "input_tokens": 5, "output_tokens": 7})
+        memory.index_message(ctx, first)
+        fact = memory.remember(ctx, "alpha fact: allergic to peanuts")
+        checkin = ctx.session.exec(select(DailyCheckin).where(DailyCheckin.day == TODAY)).one()
+        memory.index_checkin(ctx, checkin)
+        reminder = add_reminder(ctx, "alpha reminder", cron="0 17 * * *")
+        rows = [
+            Notification(user_id=ctx.user_id, kind="custom", ref_id=reminder.id, channel="log", title="alpha sending",
+                         due_at=NOW - timedelta(minutes=1), status="sending", attempts=1, claimed_by="host:1",
+                         claimed_at=NOW - timedelta(minutes=1), created_at=NOW),
+            Notification(user_id=ctx.user_id, kind="habit", ref_id=run.id, channel="log", title="alpha failed",
+                         due_at=NOW - timedelta(hours=1), status="failed", attempts=1, error="alpha error",
+                         next_attempt_at=NOW - timedelta(minutes=5), created_at=NOW),
+            Notification(user_id=ctx.user_id, kind="habit", ref_id=water.id, channel="log", title="alpha sent",
+                         due_at=NOW - timedelta(hours=2), status="sent", attempts=1, sent_at=NOW, created_at=NOW),
+        ]  # fmt: skip
+        ctx.session.add_all(rows)
+        ctx.session.flush()
+        ctx.session.execute(text("UPDATE memories SET embedded_at = '2026-11-26 11:00:00.000000'"))
+        alpha.run, alpha.water, alpha.archived = run.id, water.id, gone.id
+        alpha.conversation, alpha.message, alpha.fact, alpha.reminder = conversation.id, first.id, fact.id, reminder.id
+        alpha.sending, alpha.failed = rows[0].id, rows[1].id
+        alpha.extra["checkin"] = checkin.id
+    with open_context(write=True, environ=_env(home, "bob"), clock=clock) as ctx:
+        add_habit(ctx, HabitFields(name="Bravo Walk"))
+    return alpha
+
+
+@pytest.fixture(scope="session")
+def alpha_template(tmp_path_factory: pytest.TempPathFactory) -> Alpha:
+    import paa.ai.memory
+
+    original = paa.ai.memory._vector_index
+    paa.ai.memory._vector_index = lambda _data_dir: None  # vectors: covered by tests/ai/test_memory.py
+    try:
+        return _build(tmp_path_factory.mktemp("alpha") / "home")
+    finally:
+        paa.ai.memory._vector_index = original
+
+
+@pytest.fixture
+def alpha(alpha_template: Alpha, paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> Alpha:
+    """A fresh copy of Alice's world in this test's PAA_HOME."""
+    shutil.copytree(alpha_template.home, paa_home)
+    monkeypatch.setattr("paa.ai.memory._vector_index", lambda _data_dir: None)
+    for name, value in _env(paa_home).items():
+        monkeypatch.setenv(name, value)
+    copy = Alpha(paa_home, **{k: v for k, v in alpha_template.__dict__.items() if k != "home"})
+    return copy
+
+
+# ---- acting as a user, in each mode --------------------------------------------------------------------------
+
+
+@contextmanager
+def _scoped(home: Path, user_id: int, write: bool) -> Iterator[Context]:
+    """Bob's Context on a plain session: only the function's own filters stand between him and Alice."""
+    from paa.core.users import effective_preferences
+
+    paths = resolve_paths(_env(home))
+    loaded = load_settings(paths, _env(home))
+    engine = open_engine(paths, loaded)
+    try:
+        with Session(writer(engine) if write else engine, expire_on_commit=False) as session:
+            user = session.get(User, user_id)
+            assert user is not None
+            yield Context(session, user, FixedClock(NOW), loaded, paths, effective_preferences(session, user, loaded))
+            if write:
+                session.commit()
+    finally:
+        engine.dispose()
+
+
+def contexts_for(alpha: Alpha, who: str, mode: str) -> Callable[..., AbstractContextManager[Context]]:
+    def factory(*, write: bool = False) -> AbstractContextManager[Context]:
+        if mode == "guarded":
+            return open_context(write=write, environ=_env(alpha.home, who), clock=FixedClock(NOW))
+        return _scoped(alpha.home, alpha.alice if who == "alice" else alpha.bob, write)
+
+    return factory
+
+
+# ---- what must hold ------------------------------------------------------------------------------------------
+
+
+def _rows(alpha: Alpha, user_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    with sqlite3.connect(alpha.home / "paa.db") as conn:
+        found = {
+            table: conn.execute(f"SELECT * FROM {table} WHERE user_id = ? ORDER BY rowid", (user_id,)).fetchall()
+            for table in OWNED_TABLES
+        }
+        found["users"] = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchall()
+        found["user_auth"] = conn.execute(
+            "SELECT id, kind, secret_hash, revoked_at FROM user_auth WHERE user_id = ? ORDER BY id", (user_id,)
+        ).fetchall()
+        # Rows of anyone that point at this user's rows (a log on her habit, a message in her conversation).
+        found["pointing"] = conn.execute(
+            "SELECT 'log', id, user_id FROM habit_logs WHERE habit_id IN (SELECT id FROM habits WHERE user_id = ?)"
+            " UNION ALL SELECT 'message', id, user_id FROM messages"
+            " WHERE conversation_id IN (SELECT id FROM conversations WHERE user_id = ?)",
+            (user_id, user_id),
+        ).fetchall()
+    return found
+
+
+def _digest(alpha: Alpha) -> str:
+    return hashlib.sha256(repr(_rows(alpha, alpha.alice)).encode()).hexdigest()
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, PaaError):
+        return f"{type(value).__name__}: {value.message} / {value.hint}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_render(item) for item in value) + "]"
+    to_json = getattr(value, "to_json", None)
+    return f"{value!r} {to_json() if callable(to_json) else ''}"
+
+
+def attempt(thunk: Callable[[], Any]) -> Any:
+    """The result of a call, or the PaaError it raised (a refusal is an acceptable answer)."""
+    try:
+        return thunk()
+    except PaaError as exc:
+        return exc
+
+
+Call = Callable[[Context, Alpha], Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One entry point: how Bob calls it against Alice's data, and how Alice's own call shows it reaches her."""
+
+    name: str
+    call: Call
+    write: bool = False
+    check: Callable[[Any], bool] | None = None  # extra condition on Bob's result (default: none)
+    owner: str = "sees"  # the control: "sees" (her call's result mentions alpha), "changes" (her rows change),
+    #                      "refused" (her call raises), "none" (nothing to show: the function has no user data)
+    owner_check: Callable[[Any], bool] | None = None  # a custom control on her result instead of the above
+    contexts: bool = False  # the function takes a Contexts factory instead of a Context
+    holes: tuple[str, ...] = ()  # modes with a known hole: the case is xfail(strict) there
+    hole: str = ""
+    view: Callable[[Any], Any] | None = None  # the part of the result to look at (leaving out an object Bob passed)
+    passed: tuple[str, ...] = ()  # text of the object Bob passed in, which the result may echo back
+
+
+def _run(case: Case, alpha: Alpha, who: str, mode: str) -> tuple[Any, str]:
+    """Run a case as `who`; return its outcome (result or PaaError) and the rendering of it."""
+    if case.contexts:
+        outcome = attempt(lambda: case.call(contexts_for(alpha, who, mode), alpha))  # type: ignore[arg-type]
+    else:
+        try:
+            with contexts_for(alpha, who, mode)(write=case.write) as ctx:
+                outcome = case.call(ctx, alpha)
+                rendered = _render(case.view(outcome) if case.view else outcome)  # while the session is open
+        except PaaError as exc:
+            outcome = exc
+            rendered = _render(exc)
+        else:
+            return outcome, _strip(rendered, case.passed)
+    return outcome, _strip(_render(outcome), case.passed)
+
+
+def _strip(rendered: str, passed: tuple[str, ...]) -> str:
+    for echo in passed:
+        rendered = rendered.replace(echo, "<passed>")
+    return rendered
+
+
+def _bob_holds_alpha(alpha: Alpha) -> list[str]:
+    rows = _rows(alpha, alpha.bob)
+    return [f"{table}: {row}" for table, found in rows.items() if table != "users" for row in found
+            if MARK in repr(row).lower()]  # fmt: skip
+
+
+# ---- the cases -------------------------------------------------------------------------------------------------
+
+PERIOD = "30d"
+
+
+def _period() -> Any:
+    from paa.core.analytics.periods import parse_period
+
+    return parse_period(PERIOD)
+
+
+def _empty(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_empty(v) for v in value.values())
+    return not value
+
+
+def _cases() -> list[Case]:
+    from paa.ai import background, checkin_ai, insights, memory, recall, store, tools
+    from paa.ai import context as ai_context
+    from paa.ai import reminders as ai_reminders
+    from paa.ai import settings as ai_settings
+    from paa.core import checkins, configuration, habits, logs, notifications, overview
+    from paa.core.analytics import load, reports
+    from paa.core.checkins import Answer
+    from paa.core.habits import HabitFields
+
+    start = TODAY - timedelta(days=29)
+    cases = [
+        # paa.core.habits
+        Case(
+            "paa.core.habits.add_habit",
+            lambda c, a: habits.add_habit(c, HabitFields(name="Bravo Run")),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.habits.edit_habit",
+            lambda c, a: habits.edit_habit(c, a.habit(), HabitFields(name="Bravo Took It")),
+            write=True,
+            owner="changes",
+            holes=("scoped",),
+            hole="edit_habit changes the Habit it is given without checking habit.user_id == ctx.user_id",
+        ),
+        Case(
+            "paa.core.habits.set_archived",
+            lambda c, a: habits.set_archived(c, a.habit(), True),
+            write=True,
+            owner="changes",
+            holes=("scoped",),
+            hole="set_archived does not check habit.user_id",
+        ),
+        Case(
+            "paa.core.habits.delete_habit",
+            lambda c, a: habits.delete_habit(c, a.habit()),
+            write=True,
+            owner="changes",
+            holes=("scoped",),
+            hole="delete_habit deletes the Habit it is given (and, by cascade, "
+            "its owner's logs) without checking habit.user_id",
+        ),
+        Case("paa.core.habits.list_habits", lambda c, a: habits.list_habits(c, include_archived=True)),
+        Case(
+            "paa.core.habits.resolve_habit",
+            lambda c, a: [
+                attempt(lambda r=ref: habits.resolve_habit(c, r)) for ref in (str(a.run), "water", "Run", "alp")
+            ],
+        ),
+        # paa.core.logs
+        Case(
+            "paa.core.logs.log_habit",
+            lambda c, a: logs.log_habit(c, a.habit(), TODAY - timedelta(days=9)),
+            write=True,
+            owner="changes",
+            holes=("scoped",),
+            hole="log_habit stores a log (owned by the caller) on another user's habit: it should check habit.user_id",
+        ),
+        Case(
+            "paa.core.logs.skip_habit",
+            lambda c, a: logs.skip_habit(c, a.habit(), TODAY - timedelta(days=9)),
+            write=True,
+            owner="changes",
+            holes=("scoped",),
+            hole="skip_habit does not check habit.user_id",
+        ),
+        Case(
+            "paa.core.logs.unlog_habit",
+            lambda c, a: logs.unlog_habit(c, a.habit(), TODAY),
+            write=True,
+            owner="changes",
+            passed=("Alpha Run",),
+        ),
+        Case("paa.core.logs.history", lambda c, a: logs.history(c, a.habit()), check=_empty, owner_check=bool),
+        Case(
+            "paa.core.logs.entries_by_habit",
+            lambda c, a: logs.entries_by_habit(c, [a.run, a.water]),
+            check=_empty,
+            owner_check=lambda r: not _empty(r),
+        ),
+        # paa.core.overview
+        Case(
+            "paa.core.overview.statuses",
+            lambda c, a: overview.statuses(c, [a.habit()]),
+            view=lambda r: [(s.state, s.entry, s.streaks) for s in r],
+            check=lambda r: r[0].entry is None,
+            owner_check=lambda r: r[0].entry is not None,
+        ),
+        Case(
+            "paa.core.overview.detail",
+            lambda c, a: overview.detail(c, a.habit()),
+            view=lambda r: (r.recent, r.total_done, r.rates, r.last_done),
+            check=lambda r: r.total_done == 0 and r.last_done is None,
+            owner_check=lambda r: r.total_done == 5,
+        ),
+        # paa.core.checkins
+        Case("paa.core.checkins.list_prompts", lambda c, a: checkins.list_prompts(c)),
+        Case(
+            "paa.core.checkins.add_prompt", lambda c, a: checkins.add_prompt(c, "Bravo?"), write=True, owner="changes"
+        ),
+        Case(
+            "paa.core.checkins.remove_prompt",
+            lambda c, a: checkins.remove_prompt(c, "Alp"),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.checkins.reorder_prompts",
+            lambda c, a: checkins.reorder_prompts(c, [2, 1]),
+            write=True,
+            owner="changes",
+        ),
+        Case("paa.core.checkins.find_checkin", lambda c, a: checkins.find_checkin(c, TODAY)),
+        Case("paa.core.checkins.get_checkin", lambda c, a: checkins.get_checkin(c, TODAY)),
+        Case("paa.core.checkins.list_checkins", lambda c, a: checkins.list_checkins(c)),
+        Case("paa.core.checkins.prompts_for", lambda c, a: checkins.prompts_for(c, None)),
+        Case(
+            "paa.core.checkins.reflect",
+            lambda c, a: checkins.reflect(c, TODAY + timedelta(days=1), 3),
+            check=lambda r: r.week_checkins == 0,
+            owner_check=lambda r: r.week_checkins == 3,
+        ),
+        Case(
+            "paa.core.checkins.save_checkin",
+            lambda c, a: checkins.save_checkin(c, TODAY, [Answer("Q?", "bravo")], mood=3),
+            write=True,
+            owner="refused",
+        ),
+        Case(
+            "paa.core.checkins.edit_checkin",
+            lambda c, a: checkins.edit_checkin(c, TODAY, mood=1),
+            write=True,
+            owner="changes",
+        ),
+        # paa.core.configuration
+        Case(
+            "paa.core.configuration.current_settings",
+            lambda c, a: configuration.current_settings(c),
+            check=lambda r: "06:17" not in repr(r),
+            owner_check=lambda r: "06:17" in repr(r),
+        ),
+        Case(
+            "paa.core.configuration.set_user_setting",
+            lambda c, a: configuration.set_user_setting(c, "checkin_time", "07:00"),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.configuration.unset_user_setting",
+            lambda c, a: configuration.unset_user_setting(c, "checkin_time"),
+            write=True,
+            owner="changes",
+        ),
+        # paa.core.notifications
+        Case("paa.core.notifications.load_sources", lambda c, a: notifications.load_sources(c)),
+        Case("paa.core.notifications.source_rows", lambda c, a: notifications.source_rows(c)),
+        Case(
+            "paa.core.notifications.add_reminder",
+            lambda c, a: notifications.add_reminder(c, "bravo reminder", cron="0 8 * * *"),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.notifications.remove_reminder",
+            lambda c, a: notifications.remove_reminder(c, str(a.reminder)),
+            write=True,
+            owner="changes",
+        ),
+        Case("paa.core.notifications.reminders_overview", lambda c, a: notifications.reminders_overview(c, history=20)),
+        Case("paa.core.notifications.upcoming", lambda c, a: notifications.upcoming(c, NOW, 3)),
+        Case("paa.core.notifications.notification_history", lambda c, a: notifications.notification_history(c)),
+        Case(
+            "paa.core.notifications.claim_due",
+            lambda c, a: notifications.claim_due(c, ["log"], "host:2"),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.notifications.record_results",
+            lambda c, a: notifications.record_results(c, [notifications.DeliveryResult(a.sending, ok=True)], "host:1"),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.notifications.next_retry_at",
+            lambda c, a: notifications.next_retry_at(c),
+            check=lambda r: r is None,
+            owner_check=lambda r: r is not None,
+        ),
+        Case(
+            "paa.core.notifications.release_claims",
+            lambda c, a: notifications.release_claims(c, "host:1"),
+            write=True,
+            owner="changes",
+        ),
+        Case("paa.core.notifications.daemon_status", lambda c, a: notifications.daemon_status(c)),
+        # paa.core.analytics.reports
+        Case("paa.core.analytics.reports.as_of_day", lambda c, a: reports.as_of_day(c, None), owner="none"),
+        Case(
+            "paa.core.analytics.reports.habit_report", lambda c, a: reports.habit_report(c, "water", TODAY, _period())
+        ),
+        Case("paa.core.analytics.reports.overview", lambda c, a: reports.overview(c, TODAY, _period())),
+        Case(
+            "paa.core.analytics.reports.engagement_report",
+            lambda c, a: reports.engagement_report(c, TODAY, _period()),
+            check=lambda r: r.logs == 0 and r.checkins == 0 and r.all_messages == 0,
+            owner_check=lambda r: r.logs == 10 and r.checkins == 3 and r.all_messages == 2,
+        ),
+        Case(
+            "paa.core.analytics.reports.habit_heatmap", lambda c, a: reports.habit_heatmap(c, "water", TODAY, _period())
+        ),
+        Case(
+            "paa.core.analytics.reports.overall_heatmap",
+            lambda c, a: reports.overall_heatmap(c, TODAY, _period()),
+            check=lambda r: not any(cell.rate for cell in r.cells),
+            owner_check=lambda r: any(cell.rate for cell in r.cells),
+        ),
+        Case("paa.core.analytics.reports.export", lambda c, a: reports.export(c, TODAY, _period())),
+        # paa.core.analytics.load
+        Case(
+            "paa.core.analytics.load.read_entries",
+            lambda c, a: load.read_entries(c, [a.run, a.water], TODAY),
+            check=_empty,
+            owner_check=lambda r: not _empty(r),
+        ),
+        Case(
+            "paa.core.analytics.load.read_log_counts",
+            lambda c, a: load.read_log_counts(c, start, TODAY),
+            check=_empty,
+            owner_check=lambda r: not _empty(r),
+        ),
+        Case(
+            "paa.core.analytics.load.read_first_log_day",
+            lambda c, a: load.read_first_log_day(c, TODAY),
+            check=lambda r: r is None,
+            owner_check=lambda r: r is not None,
+        ),
+        Case(
+            "paa.core.analytics.load.read_checkins",
+            lambda c, a: load.read_checkins(c, start, TODAY),
+            check=_empty,
+            owner_check=bool,
+        ),
+        Case(
+            "paa.core.analytics.load.read_checkin_days",
+            lambda c, a: load.read_checkin_days(c, TODAY),
+            check=_empty,
+            owner_check=bool,
+        ),
+        Case(
+            "paa.core.analytics.load.read_message_days",
+            lambda c, a: load.read_message_days(c, start, TODAY),
+            check=_empty,
+            owner_check=bool,
+        ),
+        # paa.ai.store
+        Case(
+            "paa.ai.store.create_conversation",
+            lambda c, a: store.create_conversation(c, "bravo"),
+            write=True,
+            owner="changes",
+        ),
+        Case("paa.ai.store.get_conversation", lambda c, a: store.get_conversation(c, a.conversation)),
+        Case(
+            "paa.ai.store.add_message",
+            lambda c, a: store.add_message(c, a.conversation, "user", "bravo"),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.store.record_event",
+            lambda c, a: store.record_event(c, "bravo", {"x": 1}),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.store.conversation_events",
+            lambda c, a: store.conversation_events(c, store.USAGE_EVENT, a.conversation),
+            check=_empty,
+            owner_check=bool,
+        ),
+        Case(
+            "paa.ai.store.latest_conversation_id",
+            lambda c, a: store.latest_conversation_id(c),
+            check=lambda r: r is None,
+            owner_check=lambda r: r is not None,
+        ),
+        Case("paa.ai.store.list_conversations", lambda c, a: store.list_conversations(c)),
+        Case("paa.ai.store.conversation_detail", lambda c, a: store.conversation_detail(c, a.conversation)),
+        Case("paa.ai.store.messages_of", lambda c, a: store.messages_of(c, a.conversation)),
+        Case("paa.ai.store.search_messages", lambda c, a: store.search_messages(c, "knee hurts")),
+        Case(
+            "paa.ai.store.delete_conversation",
+            lambda c, a: store.delete_conversation(c, a.conversation),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.store.usage_totals",
+            lambda c, a: (store.usage_totals(c, a.conversation), store.usage_totals(c, None)),
+            check=lambda r: r[0].calls == 0 and r[1].calls == 0,
+            owner_check=lambda r: r[1].calls == 1,
+        ),
+        # paa.ai.memory and paa.ai.recall
+        Case("paa.ai.memory.remember", lambda c, a: memory.remember(c, "bravo fact"), write=True, owner="changes"),
+        Case("paa.ai.memory.get_memory", lambda c, a: memory.get_memory(c, a.fact)),
+        Case("paa.ai.memory.forget", lambda c, a: memory.forget(c, a.fact), write=True, owner="changes"),
+        Case("paa.ai.memory.list_memories", lambda c, a: memory.list_memories(c)),
+        Case(
+            "paa.ai.memory.index_message",
+            lambda c, a: memory.index_message(c, a.message_row()),
+            write=True,
+            owner="none",
+            holes=("scoped",),
+            hole="index_message copies the text of the Message it is given into "
+            "the caller's memories without checking message.user_id (the caller can then read it)",
+        ),
+        Case(
+            "paa.ai.memory.index_checkin",
+            lambda c, a: memory.index_checkin(c, a.checkin_row()),
+            write=True,
+            owner="none",
+            holes=("scoped",),
+            hole="index_checkin copies the answers of the DailyCheckin it is given "
+            "into the caller's memories without checking checkin.user_id",
+        ),
+        Case("paa.ai.memory.sync_sources", lambda c, a: memory.sync_sources(c), write=True, owner="none"),
+        Case("paa.ai.memory.search", lambda c, a: memory.search(c, "peanuts knee running")),
+        Case(
+            "paa.ai.memory.memory_status",
+            lambda c, a: memory.memory_status(c),
+            check=lambda r: r.total == 0,
+            owner_check=lambda r: r.total == 3,
+        ),
+        Case("paa.ai.memory.embed_pending", lambda c, a: memory.embed_pending(c), write=True, owner="none"),
+        Case("paa.ai.memory.reset_vectors", lambda c, a: memory.reset_vectors(c), write=True, owner="changes"),
+        Case("paa.ai.memory.warm_up", lambda c, a: memory.warm_up(c), owner="none"),
+        Case("paa.ai.memory.start_indexer", lambda c, a: memory.start_indexer(c), owner="none"),
+        Case("paa.ai.recall.search", lambda c, a: recall.search(c, "peanuts knee running")),
+        Case("paa.ai.recall.remember", lambda c, a: recall.remember(c, "bravo fact"), write=True, owner="changes"),
+        Case("paa.ai.recall.forget", lambda c, a: recall.forget(c, a.fact), write=True, owner="changes"),
+        Case("paa.ai.recall.get_memory", lambda c, a: recall.get_memory(c, a.fact)),
+        Case(
+            "paa.ai.recall.index_message",
+            lambda c, a: recall.index_message(c, a.message_row()),
+            write=True,
+            owner="none",
+            holes=("scoped",),
+            hole="via paa.ai.memory.index_message",
+        ),
+        Case(
+            "paa.ai.recall.index_checkin",
+            lambda c, a: recall.index_checkin(c, a.checkin_row()),
+            write=True,
+            owner="none",
+            holes=("scoped",),
+            hole="via paa.ai.memory.index_checkin",
+        ),
+        Case("paa.ai.recall.warm_up", lambda c, a: recall.warm_up(c), owner="none"),
+        # paa.ai.reminders, settings, context, insights
+        Case(
+            "paa.ai.reminders.add",
+            lambda c, a: ai_reminders.add(c, {"text": "bravo", "time": "08:00"}),
+            write=True,
+            owner="changes",
+        ),
+        Case("paa.ai.reminders.listing", lambda c, a: ai_reminders.listing(c, {})),
+        Case("paa.ai.settings.setting", lambda c, a: ai_settings.setting(c, "assistant_tone")),
+        Case(
+            "paa.ai.settings.store_setting",
+            lambda c, a: ai_settings.store_setting(c, "assistant_tone", "bravo tone"),
+            write=True,
+            owner="changes",
+        ),
+        Case("paa.ai.settings.load", lambda c, a: ai_settings.load(c)),
+        Case(
+            "paa.ai.context.build_turn_context",
+            lambda c, a: ai_context.build_turn_context(c, "knee peanuts run water", tone="t", budget_tokens=4000).text,
+        ),
+        Case(
+            "paa.ai.insights.local_insight",
+            lambda c, a: insights.local_insight(c, a.conversation),
+            check=lambda r: r.messages == 0,
+            owner_check=lambda r: r.messages == 2,
+        ),
+        Case(
+            "paa.ai.insights.record_insight",
+            lambda f, a: insights.record_insight(f, a.conversation),
+            contexts=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.background.call",
+            lambda f, a: background.call(
+                f, _provider(), "system", "prompt", purpose="test", conversation_id=a.conversation
+            ),
+            contexts=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.background.summarise",
+            lambda f, a: background.summarise(f, _provider(), None, [], conversation_id=a.conversation),
+            contexts=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.checkin_ai.after_checkin",
+            lambda f, a: checkin_ai.after_checkin(f, _provider(), TODAY),
+            contexts=True,
+            owner="changes",
+        ),
+        Case("paa.ai.chat.ChatSession", _chat, contexts=True, owner_check=lambda r: MARK in r.lower()),
+        Case("paa.ai.tools.ToolRunner", _tool_runner, contexts=True, owner="changes"),
+    ]
+    tool_args: dict[str, Callable[[Alpha], dict[str, Any]]] = {
+        "list_habits": lambda a: {"include_archived": True},
+        "log_habit": lambda a: {"habit": "water", "value": 1},
+        "skip_habit": lambda a: {"habit": str(a.run), "date": "yesterday"},
+        "unlog_habit": lambda a: {"habit": "run"},
+        "create_habit": lambda a: {"name": "Bravo Swim"},
+        "edit_habit": lambda a: {"habit": str(a.run), "name": "Bravo Took It"},
+        "archive_habit": lambda a: {"habit": "water"},
+        "delete_habit": lambda a: {"habit": "water"},
+        "habit_analytics": lambda a: {"habit": "water"},
+        "overall_analytics": lambda a: {},
+        "record_checkin": lambda a: {"mood": 2, "answers": [{"answer": "bravo"}], "mode": "append"},
+        "search_memory": lambda a: {"query": "peanuts knee"},
+        "remember": lambda a: {"content": "bravo fact"},
+        "forget": lambda a: {"memory_id": a.fact},
+        "add_reminder": lambda a: {"text": "bravo", "time": "08:00"},
+        "list_reminders": lambda a: {},
+        "get_preferences": lambda a: {},
+        "set_preference": lambda a: {"key": "checkin_time", "value": "07:30"},
+    }
+    readers = {"list_habits", "habit_analytics", "overall_analytics", "search_memory", "list_reminders",
+               "get_preferences"}  # fmt: skip
+    for name, args in tool_args.items():
+        function = getattr(tools, name)
+        cases.append(
+            Case(
+                f"paa.ai.tools.{name}",
+                lambda c, a, f=function, g=args: f(c, g(a)),
+                write=name not in readers,
+                owner="sees" if name in readers else "changes",
+            )
+        )
+    return cases
+
+
+def _provider() -> Any:
+    from tests.ai.scripted import ScriptedProvider, Turn
+
+    return ScriptedProvider(
+        Turn(text="Noted."), completions=['{"summary": "bravo summary", "mood": 0.1}'] * 3, online=True
+    )
+
+
+def _tool_runner(contexts: Any, alpha: Alpha) -> list[Any]:
+    """The chat's way to every tool, saying yes to every confirmation: nothing of Alice's is found or changed."""
+    from paa.ai.tools import ToolRunner
+
+    runner = ToolRunner(contexts, confirm=lambda _question: True)
+    calls = [("delete_habit", {"habit": str(alpha.run)}), ("forget", {"memory_id": alpha.fact}),
+             ("unlog_habit", {"habit": "water"}), ("list_habits", {"include_archived": True})]  # fmt: skip
+    return [runner.run(f"call_{n}", name, args).data for n, (name, args) in enumerate(calls)]
+
+
+def _chat(contexts: Any, alpha: Alpha) -> str:
+    """Bob opens Alice's conversation (refused), then chats: what the model is sent must hold nothing of hers."""
+    from paa.ai.chat import ChatSession
+
+    refused = attempt(lambda: ChatSession(contexts, _provider(), conversation_id=alpha.conversation))
+    provider = _provider()
+    session = ChatSession(contexts, provider, background=None)
+    events = list(session.send("What do you know about my knee, peanuts, running and water?"))
+    return _render(refused) + repr(events) + repr(provider.requests)
+
+
+CASES = _cases()
+EXEMPT = {
+    "paa.core.overview.first_day": "computes from the habit and entries it is given; reads nothing",
+    "paa.core.analytics.load.habit_ref": "describes the habit object it is given; reads nothing",
+    "paa.core.analytics.load.day_bounds": "turns days into instants in the user's zone; reads nothing",
+}
+
+
+def _params() -> list[Any]:
+    params = []
+    for case in CASES:
+        for mode in ("guarded", "scoped"):
+            marks = [pytest.mark.xfail(strict=True, reason=case.hole)] if mode in case.holes else []
+            params.append(pytest.param(case, mode, id=f"{case.name.removeprefix('paa.')}-{mode}", marks=marks))
+    return params
+
+
+@pytest.mark.parametrize(("case", "mode"), _params())
+def test_bob_cannot_reach_alices_rows(alpha: Alpha, case: Case, mode: str) -> None:
+    before = _digest(alpha)
+    outcome, rendered = _run(case, alpha, "bob", mode)
+    assert MARK not in rendered.lower(), f"{case.name} showed Bob Alice's data: {rendered[:600]}"
+    assert _digest(alpha) == before, f"{case.name} changed Alice's rows"
+    assert _bob_holds_alpha(alpha) == [], f"{case.name} copied Alice's data into Bob's rows"
+    if case.check is not None and not isinstance(outcome, PaaError):
+        assert case.check(outcome), f"{case.name} gave Bob: {rendered[:600]}"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.owner != "none"], ids=lambda c: c.name.removeprefix("paa."))
+def test_the_same_call_reaches_alices_rows_as_alice(alpha: Alpha, case: Case) -> None:
+    """The control: each case would see or change Alice's data if it ran as her, so Bob's pass means something."""
+    before = _digest(alpha)
+    outcome, rendered = _run(case, alpha, "alice", "guarded")
+    if case.owner_check is not None:
+        assert not isinstance(outcome, PaaError), rendered
+        assert case.owner_check(outcome), rendered[:600]
+    elif case.owner == "sees":
+        assert MARK in rendered.lower(), f"as Alice, {case.name} did not show her data: {rendered[:600]}"
+    elif case.owner == "changes":
+        assert _digest(alpha) != before, f"as Alice, {case.name} changed nothing: {rendered[:600]}"
+    elif case.owner == "refused":
+        assert isinstance(outcome, PaaError), rendered
+
+
+def _entry_points() -> set[str]:
+    """Every public function (and class) of paa.core and paa.ai whose first parameter is a context or contexts."""
+    import paa.ai
+    import paa.core
+
+    found = set()
+    for package in (paa.core, paa.ai):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            module = importlib.import_module(info.name)
+            for name, value in vars(module).items():
+                if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+                    continue
+                target = value.__init__ if inspect.isclass(value) else value
+                if not inspect.isfunction(target):
+                    continue
+                params = [p for p in inspect.signature(target).parameters if p != "self"]
+                if params and params[0] in ("ctx", "contexts"):
+                    found.add(f"{module.__name__}.{name}")
+    return found
+
+
+def test_every_entry_point_has_a_case() -> None:
+    covered = {case.name for case in CASES} | set(EXEMPT)
+    missing = sorted(_entry_points() - covered)
+    assert not missing, f"add an isolation case (or an EXEMPT reason) for: {missing}"
+    assert not sorted(covered - _entry_points()), "a case names a function that no longer exists"
+
+
+def test_the_guard_is_on_only_when_accounts_exist(alpha: Alpha, make_ctx, paa_home: Path) -> None:
+    from paa.core.rbac import is_guarded
+
+    with open_context(environ=_env(paa_home, "bob"), clock=FixedClock(NOW)) as ctx:
+        assert is_guarded(ctx.session) and ctx.acting is not None and ctx.acting.accounts_exist
+    os.remove(paa_home / "paa.db")
+    os.remove(paa_home / "session.json")
+    with make_ctx() as ctx:  # a new install: the local user alone, nothing to keep apart
+        assert not is_guarded(ctx.session)
