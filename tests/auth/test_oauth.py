@@ -1,0 +1,131 @@
+"""`paa auth login --github/--google`: the device flow against a local fake authorization server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from paa.core import oauth
+from paa.errors import AuthError, ConfigError
+from tests.auth.conftest import BOB_PASSWORD
+from tests.auth.fake_oauth import ACCESS_TOKEN, DEVICE_CODE, FakeOAuth
+
+
+@pytest.fixture
+def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every pause of the polling loop, recorded instead of waited for."""
+    pauses: list[float] = []
+    monkeypatch.setattr("paa.core.oauth.time.sleep", pauses.append)
+    return pauses
+
+
+@pytest.fixture
+def github(fake_oauth: FakeOAuth, monkeypatch: pytest.MonkeyPatch) -> FakeOAuth:
+    for name, value in fake_oauth.env("github").items():
+        monkeypatch.setenv(name, value)
+    return fake_oauth
+
+
+def test_device_flow_polls_slows_down_and_reads_the_identity(github: FakeOAuth, slept: list[float]) -> None:
+    provider = oauth.provider_from("github")
+    device = oauth.start_device_flow(provider)
+    assert (device.user_code, device.interval) == ("WDJB-MJHT", 1)
+    assert DEVICE_CODE not in repr(device)
+    token = oauth.wait_for_token(provider, device)
+    assert token == ACCESS_TOKEN
+    assert slept == [1, 1, 6]  # pending, then slow_down adds 5 seconds to every later poll
+    assert all(form["_accept"] == "application/json" for form in github.form("/token"))
+    identity = oauth.fetch_identity(provider, token)
+    assert (identity.subject, identity.login) == ("4242", "octo-alice")
+    assert (identity.email, identity.email_verified) == ("alice@example.org", True)  # the primary, verified one
+
+
+@pytest.mark.parametrize(("step", "words"), [("access_denied", "declined"), ("expired_token", "expired")])
+def test_a_declined_or_expired_code_fails(github: FakeOAuth, slept: list[float], step: str, words: str) -> None:
+    github.token_script = ["authorization_pending", step]
+    provider = oauth.provider_from("github")
+    with pytest.raises(AuthError, match=words):
+        oauth.wait_for_token(provider, oauth.start_device_flow(provider))
+
+
+def test_polling_stops_when_the_code_runs_out(github: FakeOAuth, slept: list[float]) -> None:
+    github.token_script = ["authorization_pending"] * 20
+    github.expires_in = 8
+    provider = oauth.provider_from("github")
+    device = oauth.start_device_flow(provider)
+    with pytest.raises(AuthError, match="expired before it was approved"):
+        oauth.wait_for_token(provider, device)
+    assert sum(slept) == device.expires_in
+
+
+def test_endpoints_must_be_https_except_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAA_OAUTH_GITHUB_CLIENT_ID", "x")
+    assert oauth.provider_from("github").device_url.startswith("https://github.com/")
+    monkeypatch.setenv("PAA_OAUTH_GITHUB_TOKEN_URL", "http://evil.example.org/token")
+    with pytest.raises(ConfigError, match="https"):
+        oauth.provider_from("github")
+    monkeypatch.delenv("PAA_OAUTH_GITHUB_CLIENT_ID")
+    monkeypatch.delenv("PAA_OAUTH_GITHUB_TOKEN_URL")
+    with pytest.raises(ConfigError, match="no OAuth client id"):
+        oauth.provider_from("github")
+
+
+def test_cli_login_creates_an_account_then_logs_it_in_again(
+    cli, github: FakeOAuth, slept: list[float], paa_home: Path
+) -> None:
+    done = cli("auth", "login", "--github")
+    assert done.code == 0, done.err
+    assert "WDJB-MJHT" in done.out and f"{github.url}/device" in done.out
+    assert "Created the account octo-alice for your GitHub identity and logged in. You are an admin." in done.out
+    me = json.loads(cli("auth", "whoami", "--json").out)
+    assert me["user"]["username"] == "octo-alice" and me["user"]["email"] == "alice@example.org"
+    assert me["user"]["identities"] == ["github"] and me["user"]["has_password"] is False
+    assert cli("auth", "logout").code == 0
+    github.token_script = ["ok"]
+    again = cli("auth", "login", "--github")
+    assert again.code == 0 and "Logged in as octo-alice with GitHub." in again.out
+    stored = b"".join(path.read_bytes() for path in paa_home.iterdir() if path.is_file())
+    assert ACCESS_TOKEN.encode() not in stored and ACCESS_TOKEN not in done.out + again.out  # only the identity is kept
+
+
+def test_cli_login_links_the_identity_to_the_logged_in_account(cli, stdin, github: FakeOAuth, slept) -> None:
+    stdin(BOB_PASSWORD + "\n")
+    assert cli("auth", "register", "bob", "--password-stdin").code == 0
+    done = cli("auth", "login", "--github")
+    assert done.code == 0 and "Linked your GitHub identity to bob and logged in." in done.out
+    cli("auth", "logout")
+    github.token_script = ["ok"]
+    assert "Logged in as bob with GitHub." in cli("auth", "login", "--github").out
+
+
+def test_an_account_with_the_same_email_is_never_taken_over(cli, stdin, github: FakeOAuth, slept) -> None:
+    stdin(BOB_PASSWORD + "\n")
+    assert cli("auth", "register", "bob", "--email", "alice@example.org", "--password-stdin").code == 0
+    cli("auth", "logout")
+    done = cli("auth", "login", "--github")
+    assert done.code == 8 and "not linked to it" in done.err and "log in to that account first" in done.err
+
+
+def test_google_sends_its_client_secret_and_uses_sub(
+    cli,
+    fake_oauth: FakeOAuth,
+    slept,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in fake_oauth.env("google").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("PAA_OAUTH_GOOGLE_EMAILS_URL")
+    fake_oauth.user = {"sub": "10769150350006150715113082367", "email": "ann@example.org", "email_verified": True,
+                       "name": "Ann"}  # fmt: skip
+    done = cli("auth", "login", "--google")
+    assert done.code == 0, done.err
+    assert "Created the account ann for your Google identity" in done.out
+    assert fake_oauth.form("/device/code")[0]["client_secret"] == "google-installed-app-secret"
+    assert fake_oauth.form("/device/code")[0]["scope"] == "openid email profile"
+
+
+def test_cli_without_a_client_id_says_what_to_set(cli) -> None:
+    done = cli("auth", "login", "--github")
+    assert done.code == 7 and "PAA_OAUTH_GITHUB_CLIENT_ID" in done.err
