@@ -349,9 +349,8 @@ def start_session(actx: AuthContext, user: User, *, label: str | None, outcome: 
 
 def end_session(actx: AuthContext, token: str) -> bool:
     """Revoke the session of a token; False when it was unknown or already ended."""
-    row = actx.session.exec(
-        select(UserAuth).where(UserAuth.secret_hash == token_digest(token), UserAuth.kind == SESSION_KIND)
-    ).first()
+    rows = actx.session.exec(select(UserAuth).where(UserAuth.secret_hash == token_digest(token))).all()
+    row = next((found for found in rows if found.kind == SESSION_KIND), None)
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = actx.now()

@@ -234,9 +234,8 @@ def refresh_tokens(session: Session, refresh_token: str, now: datetime) -> Token
 
     The caller commits even when this raises, so a detected reuse stays revoked.
     """
-    row = session.exec(
-        select(UserAuth).where(UserAuth.secret_hash == token_digest(refresh_token), UserAuth.kind == REFRESH_KIND)
-    ).first()
+    rows = session.exec(select(UserAuth).where(UserAuth.secret_hash == token_digest(refresh_token))).all()
+    row = next((found for found in rows if found.kind == REFRESH_KIND), None)
     if row is None or row.family is None:
         raise AuthError("the refresh token is not valid", hint="log in again")
     if row.revoked_at is not None:

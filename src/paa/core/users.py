@@ -174,13 +174,18 @@ def accounts_exist(session: Session) -> bool:
 
 
 def session_for(session: Session, token: str) -> tuple[UserAuth, User] | None:
-    """The session credential of a token and its user: one query on the indexed hash."""
-    row = session.exec(
+    """The session credential of a token and its user: one query on the indexed hash.
+
+    Only the hash is in the WHERE clause, so SQLite cannot prefer the (kind, user_id) index, which would make it
+    walk every session; the kind is checked here.
+    """
+    rows = session.exec(
         select(UserAuth, User)
         .join(User, col(User.id) == col(UserAuth.user_id))
-        .where(UserAuth.secret_hash == token_digest(token), UserAuth.kind == SESSION_KIND)
-    ).first()
-    return None if row is None else (row[0], row[1])
+        .where(UserAuth.secret_hash == token_digest(token))
+    ).all()
+    found = [(credential, user) for credential, user in rows if credential.kind == SESSION_KIND]
+    return found[0] if found else None
 
 
 def check_session(credential: UserAuth, user: User, now: datetime, name: str | None = None) -> None:
