@@ -94,6 +94,7 @@ def test_reminders_once_and_repeating(contexts, make_ctx) -> None:
     assert weekly.data["reminder"]["next"] == "2026-11-30T21:00:00+00:00"
     listed = _run(contexts, "list_reminders", {}).data
     assert [r["text"] for r in listed["reminders"]] == ["call mum", "stretch"]
+    assert listed["checkin"]["time"] == "21:00"
     with make_ctx() as ctx:
         assert len(ctx.session.exec(select(Reminder)).all()) == 2
 

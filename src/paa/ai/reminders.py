@@ -1,17 +1,10 @@
-"""Reminder tools: a one-off (`at`) or a repeating time (`time` + `days`), stored as custom reminders.
-
-The instants and cron rules come from `paa.core.reminders`; rows are written here until core offers its own
-add/list calls (then these delegate to them).
-"""
+"""Reminder tools: a one-off (`at`) or a repeating time (`time` + `days`), as custom reminders of core."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from sqlmodel import col, select
-
-from paa.core import validate
 from paa.core.context import Context
 from paa.errors import InvalidInput
 
@@ -48,70 +41,31 @@ def cron_for(time_text: str, days_text: str | None) -> str:
 
 
 def add(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core import reminders as core
-    from paa.db.models import Reminder
+    """A one-off reminder (`at`) or a repeating one (`time` with optional `days`), through core."""
+    from paa.core.notifications import add_reminder
 
-    text = validate.clean_text(str(args.get("text") or ""), "reminder text", 200)
+    text = str(args.get("text") or "")
     at, at_time, days = args.get("at"), args.get("time"), args.get("days")
-    now = ctx.now()
     if at_time or (days and not at):
         if not at_time:
             raise InvalidInput("a repeating reminder needs a `time`")
-        cron = cron_for(str(at_time), str(days) if days else None)
-        spec = core.CronSpec.parse(cron)
-        row = Reminder(user_id=ctx.user_id, text=text, kind="cron", cron=spec.text, created_at=now, updated_at=now)
-        following = spec.next_after(ctx.prefs.zone, now)
+        view = add_reminder(ctx, text, cron=cron_for(str(at_time), str(days) if days else None))
     elif at:
-        due = core.parse_when(str(at), now, ctx.prefs.zone)
-        row = Reminder(user_id=ctx.user_id, text=text, kind="once", at=due, created_at=now, updated_at=now)
-        following = due
+        view = add_reminder(ctx, text, at=str(at))
     else:
         raise InvalidInput("give `at` for a one-off reminder, or `time` (and `days`) for a repeating one")
-    ctx.session.add(row)
-    ctx.session.flush()
-    local = following.astimezone(ctx.prefs.zone).strftime("%a %Y-%m-%d %H:%M") if following else "never"
-    return {
-        "reminder": _json(ctx, row),
-        "summary": f"Reminder #{row.id} set: {text!r}, next on {local}.",
-    }
-
-
-def _json(ctx: Context, row: Any) -> dict[str, Any]:
-    from paa.core import reminders as core
-
-    if row.kind == "cron" and row.cron:
-        following = core.CronSpec.parse(row.cron).next_after(ctx.prefs.zone, ctx.now())
-    else:
-        following = row.at if row.at and row.at > ctx.now() else None
-    return {
-        "id": row.id,
-        "text": row.text,
-        "kind": row.kind,
-        "at": row.at.isoformat() if row.at else None,
-        "cron": row.cron,
-        "active": row.active,
-        "next": following.isoformat() if following else None,
-    }
+    following = view.next.astimezone(ctx.prefs.zone).strftime("%a %Y-%m-%d %H:%M") if view.next else "never"
+    return {"reminder": view.to_json(), "summary": f"Reminder #{view.id} set: {view.text!r}, next on {following}."}
 
 
 def listing(ctx: Context, _args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.habits import list_habits
-    from paa.db.models import Reminder
+    """Custom reminders, habit reminder times and the check-in time, with their next instants."""
+    from paa.core.notifications import reminders_overview
 
-    rows = ctx.session.exec(
-        select(Reminder)
-        .where(Reminder.user_id == ctx.user_id, col(Reminder.active).is_(True))
-        .order_by(col(Reminder.id))
-    ).all()
-    custom = [_json(ctx, row) for row in rows]
-    habits = [
-        {"habit": habit.name, "times": habit.reminder_times.split(",")}
-        for habit in list_habits(ctx)
-        if habit.reminder_times
-    ]
-    return {
-        "reminders": custom,
-        "habit_reminders": habits,
-        "checkin_time": ctx.prefs.checkin_time,
-        "summary": f"{len(custom)} custom reminders and {len(habits)} habits with reminder times.",
-    }
+    overview = reminders_overview(ctx)
+    data = overview.to_json()
+    data["summary"] = (
+        f"{len(overview.reminders)} custom reminders and {len(overview.habits)} habits with reminder times; "
+        f"check-in at {overview.checkin_time}."
+    )
+    return data
