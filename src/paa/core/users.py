@@ -48,8 +48,17 @@ def detect_timezone() -> str:
 
 
 def ensure_local_user(engine: Engine, loaded: LoadedSettings, clock: Clock) -> User:
-    """Return the local user, creating it with its preferences on first use."""
+    """Return the local user, creating it with its preferences on first use.
+
+    Once accounts exist, whoever runs paa is no longer the local user: this refuses (AuthError) rather than let
+    a caller act as `local` by mistake. Such callers should ask `resolve_acting` who is acting.
+    """
     with Session(engine, expire_on_commit=False) as session:
+        if accounts_exist(session):
+            raise AuthError(
+                "this part of paa cannot act for a logged-in user yet (it would act as the local user)",
+                hint="see 'Not done yet' in docs/security.md",
+            )
         user = session.exec(select(User).where(User.username == LOCAL_USERNAME)).first()
         if user is not None:
             return user
