@@ -241,3 +241,32 @@ def test_the_chat_acts_as_the_logged_in_user_and_the_local_user_is_never_assumed
             ensure_local_user(engine, load_settings(paths), None)  # type: ignore[arg-type]
     finally:
         engine.dispose()
+
+
+def test_sessions_expire_after_30_days(cli, stdin, monkeypatch) -> None:
+    _register(cli, stdin, "alice", ALICE_PASSWORD)
+    monkeypatch.setenv("PAA_NOW", "2026-12-26T11:59:00+00:00")
+    assert cli("habit", "list").code == 0
+    monkeypatch.setenv("PAA_NOW", "2026-12-26T12:00:01+00:00")
+    done = cli("habit", "list")
+    assert done.code == 8 and "expired" in done.err and "paa auth login alice" in done.err
+    stdin(ALICE_PASSWORD + "\n")
+    assert cli("--user", "alice", "auth", "login", "--password-stdin").code == 0  # the name comes from --user
+    assert cli("habit", "list").code == 0
+
+
+def test_a_hash_with_old_parameters_is_replaced_at_login(cli, stdin, monkeypatch, paa_home: Path) -> None:
+    import sqlite3
+
+    def stored() -> str:
+        with sqlite3.connect(paa_home / "paa.db") as conn:
+            return conn.execute("SELECT secret_hash FROM user_auth WHERE kind = 'password'").fetchone()[0]
+
+    _register(cli, stdin, "alice", ALICE_PASSWORD)
+    assert "$m=64,t=1,p=1$" in stored()
+    monkeypatch.setenv("PAA_ARGON2", "t=2,m=128,p=1")
+    assert _login(cli, stdin, "alice", ALICE_PASSWORD).code == 0  # the old hash still verifies...
+    assert "$m=128,t=2,p=1$" in stored()  # ...and is replaced by one with today's parameters
+    assert _login(cli, stdin, "alice", ALICE_PASSWORD).code == 0
+    monkeypatch.setenv("PAA_ARGON2", "t=lots")
+    assert _login(cli, stdin, "alice", ALICE_PASSWORD).code == 7  # a bad setting: a config error, not a traceback
