@@ -1,0 +1,287 @@
+"""The Textual app: five screens as modes, a database watcher for live refresh, and the command palette.
+
+`create_app` builds it for `paa tui`, for `python -m paa.tui`, for the tests and for the screenshot script alike.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from paa.clock import Clock
+from paa.tui.data import Store
+from paa.tui.watch import POLL_SECONDS, Watcher
+
+SCREENS: dict[str, str] = {
+    "dashboard": "Home",
+    "chat": "Chat",
+    "habits": "Habits",
+    "checkin": "Check-in",
+    "analytics": "Analytics",
+}
+
+
+class DataChanged(Message):
+    """The database changed: seen by the watcher, or written by this app."""
+
+
+class HabitsKnown(Message):
+    """The names of the active habits, for the command palette."""
+
+    def __init__(self, habits: list[tuple[int, str]]) -> None:
+        super().__init__()
+        self.habits = habits
+
+
+def _dashboard() -> Screen[Any]:
+    from paa.tui.screens.dashboard import DashboardScreen
+
+    return DashboardScreen()
+
+
+def _chat() -> Screen[Any]:
+    from paa.tui.screens.chat import ChatScreen
+
+    return ChatScreen()
+
+
+def _habits() -> Screen[Any]:
+    from paa.tui.screens.habits import HabitsScreen
+
+    return HabitsScreen()
+
+
+def _checkin() -> Screen[Any]:
+    from paa.tui.screens.checkin import CheckinScreen
+
+    return CheckinScreen()
+
+
+def _analytics() -> Screen[Any]:
+    from paa.tui.screens.analytics import AnalyticsScreen
+
+    return AnalyticsScreen()
+
+
+class PaaApp(App[None]):
+    """paa in the terminal: what a person keeps open all day."""
+
+    CSS_PATH = "paa.tcss"
+    TITLE = "paa"
+    MODES = {  # noqa: RUF012  (Textual reads this class attribute)
+        "dashboard": _dashboard,
+        "chat": _chat,
+        "habits": _habits,
+        "checkin": _checkin,
+        "analytics": _analytics,
+    }
+    BINDINGS = [  # noqa: RUF012
+        Binding("1", "go('dashboard')", "Home", show=False),
+        Binding("2", "go('chat')", "Chat", show=False),
+        Binding("3", "go('habits')", "Habits", show=False),
+        Binding("4", "go('checkin')", "Check-in", show=False),
+        Binding("5", "go('analytics')", "Analytics", show=False),
+        Binding("question_mark,f1", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        animations: bool = True,
+        exit_when_ready: bool = False,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.poll_seconds = poll_seconds
+        self.exit_when_ready = exit_when_ready
+        self.generation = 0  # counts database changes seen; a screen reloads when its copy is older
+        self.watcher: Watcher | None = None
+        self.habits: list[tuple[int, str]] = []
+        self.ready_at: float | None = None  # monotonic time of the dashboard's first complete paint
+        self._stop = threading.Event()
+        self.cancel_tokens: set[Any] = set()  # replies streaming now; cancelled when the app quits
+        self.chat: Any = None  # the chat screen, once opened
+        if not animations:
+            self.animation_level = "none"
+
+    # ---- start and stop ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.switch_mode("dashboard")
+        self.watch_database()
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Quit: stop the watcher and any reply first, so no worker thread holds the process open."""
+        self.stop_workers()
+        super().exit(*args, **kwargs)
+
+    def stop_workers(self) -> None:
+        self._stop.set()
+        for cancel in list(self.cancel_tokens):
+            cancel.cancel()
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def watch_database(self) -> None:
+        """Open the database, then poll for changes made elsewhere; each one becomes a DataChanged message."""
+        worker = get_current_worker()
+        try:
+            watcher = self.store.watcher()
+        except Exception as exc:  # the database cannot be opened: say so where the data would be
+            self.call_from_thread(self.notify, _one_line(exc), title="Cannot open the database", severity="error")
+            return
+        self.watcher = watcher
+        self.post_message(DataChanged())
+        try:
+            while not worker.is_cancelled and not self._stop.wait(self.poll_seconds):
+                if watcher.changed():
+                    self.post_message(DataChanged())
+        finally:
+            self.watcher = None
+            watcher.close()
+
+    def finish(self) -> None:
+        """After the app has stopped: keep the insight of the open conversation (by rules, no model call)."""
+        if self.chat is not None:
+            self.chat.finish()
+
+    def wrote(self) -> None:
+        """Called by a worker after this app committed a change: take it in and reload (thread-safe)."""
+        watcher = self.watcher
+        if watcher is not None:
+            watcher.changed()  # our own commit: reload now rather than at the next poll as well
+        self.post_message(DataChanged())
+
+    def on_data_changed(self, _message: DataChanged) -> None:
+        from paa.tui.screens.base import PaaScreen
+
+        self.generation += 1
+        for screen in self.screen_stack:
+            if isinstance(screen, PaaScreen):
+                screen.data_changed()
+
+    def on_habits_known(self, message: HabitsKnown) -> None:
+        self.habits = message.habits
+
+    def dashboard_painted(self) -> None:
+        """The dashboard has been drawn with real data for the first time (its frame is on the terminal)."""
+        if self.ready_at is None:
+            self.ready_at = time.monotonic()
+            if self.exit_when_ready:
+                self.exit()
+
+    # ---- actions ----------------------------------------------------------------------------------
+
+    def action_go(self, mode: str) -> None:
+        if mode in SCREENS and mode != self.current_mode:
+            self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        from paa.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_dark(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def run_on_screen(self, mode: str, action: str) -> None:
+        """Switch to a screen and run one of its actions once it is there (for the command palette)."""
+        if mode != self.current_mode:
+            self.switch_mode(mode)
+        self.call_after_refresh(lambda: self.screen.call_after_refresh(self.screen.run_action, action))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, title in SCREENS.items():
+            yield SystemCommand(f"Go to {title}", f"Open the {title.lower()} screen", _bind(self.action_go, mode))
+        yield SystemCommand("Help: keys and screens", "Show every key binding", self.action_help)
+        yield SystemCommand(
+            "Toggle light/dark theme", "Switch between the light and dark theme", self.action_toggle_dark
+        )
+        yield SystemCommand(
+            "Habits: add a habit", "Open the form for a new habit", _bind(self.run_on_screen, "habits", "new")
+        )
+        yield SystemCommand(
+            "Chat: new conversation", "Start a new conversation", _bind(self.run_on_screen, "chat", "new")
+        )
+        yield SystemCommand(
+            "Chat: search conversations", "Find past conversations", _bind(self.run_on_screen, "chat", "search")
+        )
+        yield SystemCommand("Check in now", "Answer today's check-in", _bind(self.action_go, "checkin"))
+        for period in ("7d", "30d", "90d", "365d", "all"):
+            yield SystemCommand(
+                f"Analytics: period {period}", f"Show analytics over {period}",
+                _bind(self.run_on_screen, "analytics", f"period('{period}')"),
+            )  # fmt: skip
+        for habit_id, name in self.habits:
+            yield SystemCommand(f"Log {name}", f"Mark {name} done today (or enter an amount)",
+                                _bind(self.log_from_palette, habit_id, "done"))  # fmt: skip
+            yield SystemCommand(f"Skip {name}", f"Skip {name} today", _bind(self.log_from_palette, habit_id, "skip"))
+            yield SystemCommand(f"Undo today's {name}", f"Remove today's entry of {name}",
+                                _bind(self.log_from_palette, habit_id, "undo"))  # fmt: skip
+            yield SystemCommand(f"Open {name}", f"Show {name}'s calendar, history and figures",
+                                _bind(self.open_habit, habit_id))  # fmt: skip
+
+    def log_from_palette(self, habit_id: int, what: str) -> None:
+        from paa.tui.screens.dashboard import DashboardScreen
+
+        def act() -> None:
+            screen = self.screen
+            if isinstance(screen, DashboardScreen):
+                screen.act_on(habit_id, what)
+
+        if self.current_mode != "dashboard":
+            self.switch_mode("dashboard")
+        self.call_after_refresh(act)
+
+    def open_habit(self, habit_id: int) -> None:
+        from paa.tui.screens.habit_detail import HabitDetailScreen
+
+        self.push_screen(HabitDetailScreen(habit_id))
+
+
+def _bind(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    return lambda: function(*args)
+
+
+def _one_line(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return (message.strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def create_app(
+    environ: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    *,
+    poll_seconds: float = POLL_SECONDS,
+    animations: bool = True,
+    exit_when_ready: bool = False,
+) -> PaaApp:
+    """Build the app on the database that `environ` (default: the process environment) points at."""
+    store = Store(os.environ if environ is None else environ, clock)
+    return PaaApp(store, poll_seconds=poll_seconds, animations=animations, exit_when_ready=exit_when_ready)
+
+
+def main(exit_when_ready: bool = False) -> int:
+    """Run the TUI in this terminal until the person quits."""
+    app = create_app(exit_when_ready=exit_when_ready)
+    try:
+        app.run()
+    finally:
+        app.stop_workers()
+        app.finish()
+        app.store.close()
+    return int(app.return_code or 0)

@@ -1,0 +1,639 @@
+"""What the screens show and do, as plain values: read in one short transaction, written in another.
+
+Everything here runs in worker threads, never on the event loop; screens receive the frozen results in messages.
+It only calls core and ai; the figures and rules live there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from paa.clock import Clock
+from paa.core.context import Context
+from paa.errors import InvalidInput, PaaError
+
+if TYPE_CHECKING:
+    from paa.ai.providers.base import Provider
+    from paa.ai.store import ConversationView, MessageView, SessionContexts
+    from paa.core.analytics.habit_stats import HabitStats
+    from paa.core.analytics.reports import HeatCell, Overview
+    from paa.core.checkins import Checkin, SaveResult
+    from paa.core.overview import HabitDetail
+    from paa.db.models import Habit
+    from paa.tui.watch import Watcher
+
+DASHBOARD_PERIOD_DAYS = 30
+COMPLETION_DAYS = 14
+RECENT_DAYS = 14
+MOOD_DAYS = 30
+UPCOMING_SHOWN = 6
+INSIGHTS_SHOWN = 3
+HEATMAP_DAYS = 365
+PERIODS = ("7d", "30d", "90d", "365d", "all")
+
+
+class Store:
+    """The TUI's way to the database: one engine for the whole app (opened on first use), short transactions."""
+
+    def __init__(self, environ: Mapping[str, str], clock: Clock | None = None) -> None:
+        self.environ = dict(environ)
+        self.clock = clock
+        self._contexts: SessionContexts | None = None
+        self._provider: Provider | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def contexts(self) -> SessionContexts:
+        """The context factory on the app's engine; the first call opens (and if needed migrates) the database."""
+        with self._lock:
+            if self._contexts is None:
+                from paa.ai.store import SessionContexts
+
+                self._contexts = SessionContexts(self.environ, self.clock)
+            return self._contexts
+
+    def read(self) -> AbstractContextManager[Context]:
+        return self.contexts()
+
+    def write(self) -> AbstractContextManager[Context]:
+        return self.contexts(write=True)
+
+    def database_file(self) -> Path | None:
+        """The SQLite file, or None when paa is configured for another database."""
+        from paa.core.context import database_url
+
+        contexts = self.contexts
+        url = database_url(contexts.paths, contexts.loaded)
+        return contexts.paths.database_file if url.startswith("sqlite") else None
+
+    def watcher(self) -> Watcher:
+        from paa.tui.watch import DataVersionWatcher, PeriodicWatcher
+
+        path = self.database_file()
+        return DataVersionWatcher(path) if path is not None else PeriodicWatcher()
+
+    def provider(self) -> Provider:
+        """Claude when an API key is set, else the offline rules: chosen once per app, as `paa chat` does."""
+        with self._lock:
+            if self._provider is not None:
+                return self._provider
+        from paa.ai import settings
+        from paa.ai.providers.select import choose
+
+        with self.read() as ctx:
+            ai = settings.load(ctx)
+        provider = choose(self.contexts.paths, ai, self.environ)
+        with self._lock:
+            self._provider = self._provider or provider
+            return self._provider
+
+    def close(self) -> None:
+        with self._lock:
+            if self._contexts is not None:
+                self._contexts.close()
+                self._contexts = None
+
+
+# ---- habits as rows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HabitRow:
+    """One habit as the dashboard and the habit list show it, as of the current habit day."""
+
+    id: int
+    name: str
+    kind: str
+    unit: str | None
+    target: float | None
+    at_most: bool
+    schedule: str
+    category: str | None
+    archived: bool
+    state: str  # done | partial | over | skipped | due | not_due | missed
+    value: float | None
+    streak: int
+    best: int
+    strength: float | None = None
+    recent: tuple[str, ...] = ()  # the states of the last RECENT_DAYS days, oldest first (dashboard only)
+
+    @property
+    def measurable(self) -> bool:
+        return self.kind == "measurable"
+
+
+def _rows(
+    ctx: Context,
+    habits: list[Habit],
+    strengths: Mapping[int, float] | None = None,
+    recent: Mapping[int, tuple[str, ...]] | None = None,
+) -> list[HabitRow]:
+    from paa.core.habits import schedule_of
+    from paa.core.overview import statuses
+
+    rows = []
+    for status in statuses(ctx, habits):
+        habit = status.habit
+        assert habit.id is not None
+        rows.append(
+            HabitRow(
+                id=habit.id,
+                name=habit.name,
+                kind=habit.kind,
+                unit=habit.unit,
+                target=habit.target,
+                at_most=habit.target_type == "at_most",
+                schedule=schedule_of(habit).describe(),
+                category=habit.category,
+                archived=habit.archived,
+                state=status.state,
+                value=status.entry.value if status.entry else None,
+                streak=status.streaks.current.length if status.streaks.current else 0,
+                best=status.streaks.best.length if status.streaks.best else 0,
+                strength=(strengths or {}).get(habit.id),
+                recent=(recent or {}).get(habit.id, ()),
+            )
+        )
+    return rows
+
+
+# ---- the dashboard -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpcomingItem:
+    local: datetime
+    title: str
+    kind: str  # habit | checkin | custom
+
+
+@dataclass(frozen=True)
+class DayRate:
+    day: date
+    done: int
+    due: int
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.due == 0 else self.done / self.due
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the home screen shows, read in one transaction."""
+
+    day: date
+    now: datetime
+    habits: list[HabitRow]
+    checkin: Checkin | None
+    checkin_time: str
+    moods: list[int | None]  # the last MOOD_DAYS days, oldest first
+    mood_average: float | None
+    completion: list[DayRate]  # the last COMPLETION_DAYS days, oldest first; the last one is today so far
+    upcoming: list[UpcomingItem]
+    insights: list[str]
+
+
+def load_dashboard(ctx: Context) -> Dashboard:
+    from paa.core.analytics.periods import Period
+    from paa.core.analytics.reports import overview
+    from paa.core.checkins import find_checkin
+    from paa.core.habits import list_habits
+    from paa.core.notifications import upcoming
+
+    today = ctx.today()
+    view = overview(ctx, today, Period(DASHBOARD_PERIOD_DAYS, f"{DASHBOARD_PERIOD_DAYS}d"))
+    strengths = {stats.habit.id: stats.strength for stats in view.habits}
+    recent = {stats.habit.id: tuple(point.state for point in stats.days[-RECENT_DAYS:]) for stats in view.habits}
+    habits = _rows(ctx, list_habits(ctx), strengths, recent)
+    moods_by_day = {day.day: day.mood for day in view.mood.days}
+    mood_days = [today - timedelta(days=n) for n in range(MOOD_DAYS - 1, -1, -1)]
+    moods = [moods_by_day.get(day) for day in mood_days]
+    known = [m for m in moods if m is not None]
+    rates = {d.day: DayRate(d.day, d.done, d.due) for d in view.completion.days}
+    completion_days = [today - timedelta(days=n) for n in range(COMPLETION_DAYS - 1, -1, -1)]
+    completion = [rates.get(day, DayRate(day, 0, 0)) for day in completion_days]
+    coming = [UpcomingItem(item.local, item.title, item.occurrence.kind) for item in upcoming(ctx, ctx.now(), 1)]
+    return Dashboard(
+        day=today,
+        now=ctx.now(),
+        habits=habits,
+        checkin=find_checkin(ctx, today),
+        checkin_time=ctx.prefs.checkin_time,
+        moods=moods,
+        mood_average=sum(known) / len(known) if known else None,
+        completion=completion,
+        upcoming=coming[:UPCOMING_SHOWN],
+        insights=[insight.text for insight in view.insights[:INSIGHTS_SHOWN]],
+    )
+
+
+# ---- logging from a screen -----------------------------------------------------------------------
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def log_done(ctx: Context, habit_id: int, value: float | None = None, *, replace: bool = False) -> str:
+    """Mark a habit done today (adding `value` for a measurable one); returns what happened, in words."""
+    from paa.core.habits import resolve_habit
+    from paa.core.logs import log_habit
+
+    habit = resolve_habit(ctx, str(habit_id))
+    result = log_habit(ctx, habit, ctx.today(), value=value, replace=replace)
+    if result.outcome == "unchanged":
+        return f"{habit.name} was already done today."
+    if habit.kind == "measurable":
+        bound = "at most " if habit.target_type == "at_most" else ""
+        unit = f" {habit.unit}" if habit.unit else ""
+        return f"Logged {habit.name}: {_number(result.log.value)} of {bound}{_number(habit.target)}{unit}."
+    return f"Logged {habit.name}."
+
+
+def skip_today(ctx: Context, habit_id: int) -> str:
+    from paa.core.habits import resolve_habit
+    from paa.core.logs import skip_habit
+
+    habit = resolve_habit(ctx, str(habit_id))
+    result = skip_habit(ctx, habit, ctx.today())
+    if result.outcome == "unchanged":
+        return f"{habit.name} was already skipped today."
+    return f"Skipped {habit.name} today. Your streak is safe."
+
+
+def undo_today(ctx: Context, habit_id: int) -> str:
+    from paa.core.habits import resolve_habit
+    from paa.core.logs import unlog_habit
+
+    habit = resolve_habit(ctx, str(habit_id))
+    removed = unlog_habit(ctx, habit, ctx.today())
+    return f"Removed today's {removed.status} entry of {habit.name}."
+
+
+# ---- the habit list, one habit, and the form ---------------------------------------------------------
+
+
+def load_habit_rows(ctx: Context) -> list[HabitRow]:
+    """Every habit, archived ones too (the screen filters), with today's state and streaks."""
+    from paa.core.habits import list_habits
+
+    return _rows(ctx, list_habits(ctx, include_archived=True))
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    day: date
+    status: str
+    value: float | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class HabitPage:
+    """One habit in depth: its definition, today's detail, a year of days for the heatmap, and its log."""
+
+    habit: dict[str, Any]  # the stable JSON form (habit_json)
+    detail: HabitDetail
+    stats: HabitStats
+    heat: list[HeatCell]
+    history: list[HistoryRow]
+    week_start: str
+
+
+def load_habit_page(ctx: Context, habit_id: int) -> HabitPage:
+    from paa.core.analytics.periods import Period
+    from paa.core.analytics.reports import HeatCell, habit_report, state_level
+    from paa.core.habits import resolve_habit
+    from paa.core.logs import history
+    from paa.core.overview import detail, habit_json
+
+    habit = resolve_habit(ctx, str(habit_id))
+    today = ctx.today()
+    stats = habit_report(ctx, str(habit_id), today, Period(HEATMAP_DAYS, f"{HEATMAP_DAYS}d"))
+    heat = [HeatCell(p.day, state_level(stats.habit, p.state, p.value), p.state, value=p.value) for p in stats.days]
+    logs = [HistoryRow(row.day, row.status, row.value, row.note) for row in history(ctx, habit)[:200]]
+    return HabitPage(habit_json(habit), detail(ctx, habit), stats, heat, logs, ctx.prefs.week_start)
+
+
+@dataclass(frozen=True)
+class HabitForm:
+    """What a person typed into the habit form, as text; `schedule` is daily, weekdays or x_per_y."""
+
+    name: str = ""
+    unit: str = ""
+    target: str = ""
+    at_most: bool = False
+    schedule: str = "daily"
+    days: str = ""
+    times: str = ""
+    per: str = ""
+    remind: str = ""
+    category: str = ""
+    color: str = ""
+    description: str = ""
+
+
+def form_of(habit: Mapping[str, Any]) -> HabitForm:
+    """The form filled from a habit's JSON form, for editing."""
+    schedule = habit["schedule"]
+    return HabitForm(
+        name=habit["name"],
+        unit=habit["unit"] or "",
+        target="" if habit["target"] is None else f"{habit['target']:g}",
+        at_most=habit["target_type"] == "at_most",
+        schedule=schedule["type"],
+        days=",".join(schedule["weekdays"]) if schedule["type"] == "weekdays" else "",
+        times=str(schedule["times"]) if schedule["type"] == "x_per_y" else "",
+        per=str(schedule["period_days"]) if schedule["type"] == "x_per_y" else "",
+        remind=",".join(habit["reminders"]),
+        category=habit["category"] or "",
+        color=habit["color"] or "",
+        description=habit["description"] or "",
+    )
+
+
+def load_habit_form(ctx: Context, habit_id: int) -> HabitForm:
+    from paa.core.habits import resolve_habit
+    from paa.core.overview import habit_json
+
+    return form_of(habit_json(resolve_habit(ctx, str(habit_id))))
+
+
+# Words in core's messages that say which field a message is about, checked in order.
+_FIELD_WORDS = (
+    ("name", ("habit name", "named", "a name", "only digits")),
+    ("remind", ("reminder",)),
+    ("color", ("colour",)),
+    ("days", ("day", "--days")),
+    ("times", ("--times",)),
+    ("per", ("--per",)),
+    ("target", ("target",)),
+    ("unit", ("unit",)),
+    ("category", ("category",)),
+    ("description", ("description",)),
+)
+_FLAG_WORDS = {"--times/--per": "times/per", "--times": "times", "--per": "per", "--days": "days", "--target": "target"}
+
+
+def plain(message: str) -> str:
+    """A core message in the form's words: option names like `--per` become the field labels."""
+    for flag, word in _FLAG_WORDS.items():
+        message = message.replace(flag, word)
+    return message
+
+
+def field_of(message: str) -> str | None:
+    text = message.lower()
+    for name, words in _FIELD_WORDS:
+        if any(word in text for word in words):
+            return name
+    return None
+
+
+def _whole(text: str, name: str) -> int | None:
+    if not text.strip():
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number (got {text.strip()[:20]!r})") from None
+
+
+def check_form(form: HabitForm) -> tuple[Any, dict[str, str]]:
+    """Check each field with core's own rules; return the HabitFields to save and the messages by field."""
+    from paa.core import validate
+    from paa.core.habits import HabitFields, parse_reminders
+    from paa.core.schedule import build_schedule
+
+    errors: dict[str, str] = {}
+
+    def check(name: str, test: Any) -> Any:
+        try:
+            return test()
+        except InvalidInput as exc:
+            errors.setdefault(name, plain(exc.message))
+            return None
+
+    check("name", lambda: validate.habit_name(form.name))
+    check("unit", lambda: validate.optional_text(form.unit, "unit", 30))
+    target = check(
+        "target",
+        lambda: None if not form.target.strip() else validate.amount(validate.parse_number(form.target, "target")),
+    )
+    times = check("times", lambda: _whole(form.times, "times")) if form.schedule == "x_per_y" else None
+    per = check("per", lambda: _whole(form.per, "per")) if form.schedule == "x_per_y" else None
+    days = form.days if form.schedule == "weekdays" else None
+    if form.schedule == "weekdays" and not form.days.strip():
+        errors["days"] = "choose the days, e.g. mon,wed,fri"
+    elif "times" not in errors and "per" not in errors:
+        try:
+            build_schedule(days, times, per)
+        except InvalidInput as exc:
+            errors.setdefault(field_of(exc.message) or "days", plain(exc.message))
+    check("remind", lambda: parse_reminders(form.remind))
+    check("category", lambda: validate.optional_text(form.category, "category", 50))
+    check("color", lambda: validate.colour(form.color))
+    check("description", lambda: validate.optional_text(form.description, "description", 2000, multiline=True))
+    if (form.unit.strip() or form.target.strip()) and not form.target.strip() and "target" not in errors:
+        errors["target"] = "a measurable habit needs a target, e.g. 8"
+    fields = HabitFields(
+        name=form.name,
+        unit=form.unit.strip() or None,
+        target=target,
+        at_most=form.at_most,
+        days=days,
+        times=times,
+        per=per,
+        remind=form.remind,
+        category=form.category.strip() or None,
+        color=form.color.strip() or None,
+        description=form.description.strip() or None,
+    )
+    return fields, errors
+
+
+@dataclass(frozen=True)
+class FormOutcome:
+    """Saving the form: the habit's id when saved, else the messages by field ("" for the form as a whole)."""
+
+    habit_id: int | None
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+
+
+def save_habit_form(store: Store, habit_id: int | None, form: HabitForm) -> FormOutcome:
+    """Check the form field by field, then add or change the habit in one short write transaction."""
+    from paa.core.habits import add_habit, edit_habit, resolve_habit
+
+    fields, errors = check_form(form)
+    if errors:
+        return FormOutcome(None, errors)
+    try:
+        with store.write() as ctx:
+            if habit_id is None:
+                habit = add_habit(ctx, fields)
+                verb = "Added"
+            else:
+                habit = edit_habit(ctx, resolve_habit(ctx, str(habit_id)), fields)
+                verb = "Saved"
+            assert habit.id is not None
+            return FormOutcome(habit.id, message=f"{verb} {habit.name}.")
+    except PaaError as exc:
+        return FormOutcome(None, {field_of(exc.message) or "": plain(exc.message)})
+
+
+def set_archived(ctx: Context, habit_id: int, archived: bool) -> str:
+    from paa.core.habits import resolve_habit
+    from paa.core.habits import set_archived as archive
+
+    habit = archive(ctx, resolve_habit(ctx, str(habit_id)), archived)
+    return f"{'Archived' if archived else 'Restored'} {habit.name}."
+
+
+def delete_habit(ctx: Context, habit_id: int) -> str:
+    from paa.core.habits import delete_habit as remove
+    from paa.core.habits import resolve_habit
+
+    habit = resolve_habit(ctx, str(habit_id))
+    name = habit.name
+    logs = remove(ctx, habit)
+    return f"Deleted {name} and its {logs} log{'s' if logs != 1 else ''}."
+
+
+# ---- check-in ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckinPage:
+    day: date
+    prompts: list[str]
+    existing: Checkin | None
+
+
+def load_checkin(ctx: Context) -> CheckinPage:
+    from paa.core.checkins import find_checkin, list_prompts
+
+    day = ctx.today()
+    return CheckinPage(day, [prompt.text for prompt in list_prompts(ctx)], find_checkin(ctx, day))
+
+
+def save_checkin(
+    ctx: Context, day: date, prompts: list[str], texts: list[str | None], mood: int | None, energy: int | None
+) -> SaveResult:
+    """Save (or add to) the day's check-in: answers paired with their prompts, blank ones left out."""
+    from paa.core.checkins import find_checkin, pair_answers
+    from paa.core.checkins import save_checkin as save
+
+    answers = pair_answers(prompts, texts)
+    existing = find_checkin(ctx, day)
+    return save(ctx, day, answers, mood=mood, energy=energy, mode="append" if existing else "new")
+
+
+def answer_follow_up(ctx: Context, day: date, question: str, text: str) -> SaveResult:
+    """Add the answer to the assistant's follow-up question to the day's check-in."""
+    from paa.core.checkins import Answer, clean_answer
+    from paa.core.checkins import save_checkin as save
+
+    answer = Answer(question, clean_answer(text, question))
+    return save(ctx, day, [answer], mode="append")
+
+
+# ---- analytics -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HabitChoice:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class AnalyticsPage:
+    """The analytics views for one period: every habit (`overview`), or one habit in depth (`stats`)."""
+
+    period: str
+    habits: list[HabitChoice]
+    overview: Overview | None
+    stats: HabitStats | None
+    heat: list[HeatCell]
+
+
+def load_analytics(ctx: Context, period: str, habit_id: int | None) -> AnalyticsPage:
+    from paa.core.analytics.periods import Period, parse_period
+    from paa.core.analytics.reports import HeatCell, habit_report, overall_heatmap, overview, state_level
+    from paa.core.habits import list_habits
+
+    today = ctx.today()
+    chosen = parse_period(period)
+    habits = [HabitChoice(h.id or 0, h.name) for h in list_habits(ctx, include_archived=True)]
+    heat_period = Period(HEATMAP_DAYS, f"{HEATMAP_DAYS}d")
+    if habit_id is not None and any(h.id == habit_id for h in habits):
+        stats = habit_report(ctx, str(habit_id), today, chosen)
+        year = habit_report(ctx, str(habit_id), today, heat_period)
+        heat = [HeatCell(p.day, state_level(year.habit, p.state, p.value), p.state, value=p.value) for p in year.days]
+        return AnalyticsPage(chosen.label, habits, None, stats, heat)
+    return AnalyticsPage(
+        chosen.label, habits, overview(ctx, today, chosen), None, overall_heatmap(ctx, today, heat_period).cells
+    )
+
+
+# ---- chat ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversationItem:
+    id: int
+    title: str
+    when: datetime
+    messages: int
+    snippet: str | None = None  # the matching message, when found by a search
+
+
+def load_conversations(ctx: Context, query: str = "", limit: int = 50) -> list[ConversationItem]:
+    """The latest conversations, or those with a message matching `query` (newest match first)."""
+    from paa.ai.store import get_conversation, list_conversations, search_messages
+
+    if not query.strip():
+        return [
+            ConversationItem(c.id, c.title or "(untitled)", c.updated_at, c.messages)
+            for c in list_conversations(ctx, limit)
+        ]
+    found: dict[int, ConversationItem] = {}
+    for hit in search_messages(ctx, query, limit=limit):
+        message = hit.message
+        if message.conversation_id in found:
+            continue
+        conversation = get_conversation(ctx, message.conversation_id)
+        found[message.conversation_id] = ConversationItem(
+            message.conversation_id, hit.conversation_title or "(untitled)", conversation.updated_at, 0,
+            " ".join(message.content.split())[:80],
+        )  # fmt: skip
+    return list(found.values())
+
+
+def load_conversation(ctx: Context, conversation_id: int) -> tuple[ConversationView, list[MessageView]]:
+    from paa.ai.store import conversation_detail
+
+    return conversation_detail(ctx, conversation_id)
+
+
+def latest_conversation(ctx: Context) -> int | None:
+    from paa.ai.store import latest_conversation_id
+
+    return latest_conversation_id(ctx)
+
+
+@contextmanager
+def suppress_paa_errors(errors: list[PaaError]) -> Iterator[None]:
+    """Collect a PaaError instead of raising it (a worker reports it as a message)."""
+    try:
+        yield
+    except PaaError as exc:
+        errors.append(exc)

@@ -1,0 +1,416 @@
+"""Chat: the same conversation engine as `paa chat` (paa.ai.chat), its replies streamed as markdown.
+
+The engine runs in a worker thread and its events arrive here as messages, so typing, scrolling and the rest of
+the app stay live while a reply streams. A destructive tool call asks in a modal dialog, answered on the event loop
+while the worker waits. A sidebar lists past conversations (searchable); picking one continues it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from paa.errors import PaaError
+from paa.tui.data import ConversationItem, latest_conversation, load_conversation, load_conversations
+from paa.tui.screens.base import PaaScreen
+from paa.tui.widgets.chat import AssistantMessage, ChatNote, UserMessage, tool_call_text, tool_result_text
+from paa.tui.widgets.nav import NavBar
+
+if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
+
+    from paa.ai.chat import ChatSession
+    from paa.ai.providers.base import CancelToken
+
+WELCOME = (
+    'Ask about your habits, log something ("I drank 2 glasses of water"), set a reminder, or tell paa what to '
+    "remember. [$foreground-muted]enter sends · esc stops a reply · ctrl+n new · ctrl+f search[/]"
+)
+CONFIRM_POLL = 0.1
+
+
+class ChatScreen(PaaScreen):
+    BINDINGS = [  # noqa: RUF012
+        Binding("ctrl+n", "new", "New chat"),
+        Binding("ctrl+f", "search", "Search"),
+        Binding("ctrl+b", "toggle_sidebar", "List"),
+        Binding("escape", "stop_or_leave", "Stop/leave", show=False),
+    ]
+
+    # ---- messages from the workers ----
+
+    class Ready(Message):
+        """The provider is chosen and the session made."""
+
+        def __init__(self, who: str, online: bool) -> None:
+            super().__init__()
+            self.who = who
+            self.online = online
+
+    class Listed(Message):
+        def __init__(self, items: list[ConversationItem], query: str) -> None:
+            super().__init__()
+            self.items = items
+            self.query = query
+
+    class Event(Message):
+        """One event of the chat loop (TextDelta, ToolStarted, ToolFinished, Usage, Notice, ReplyDone)."""
+
+        def __init__(self, event: Any) -> None:
+            super().__init__()
+            self.event = event
+
+    class TurnEnded(Message):
+        def __init__(self, error: str | None = None, hint: str | None = None) -> None:
+            super().__init__()
+            self.error = error
+            self.hint = hint
+
+    class Opened(Message):
+        """A conversation was opened (or a new one started): its messages, to draw."""
+
+        def __init__(self, conversation_id: int | None, title: str, messages: list[Any]) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.title = title
+            self.messages = messages
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session: ChatSession | None = None
+        self.cancel: CancelToken | None = None
+        self.streaming = False
+        self.who = ""
+        self.reply: AssistantMessage | None = None
+        self.reply_stream: MarkdownStream | None = None
+        self.tool_lines: dict[str, ChatNote] = {}
+        self.items: list[ConversationItem] = []
+        self._search_timer: Timer | None = None
+        self._session_lock = threading.Lock()
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("chat")
+        with Horizontal(id="chat-body"):
+            with Vertical(id="chat-sidebar"):
+                yield Input(placeholder="Search (ctrl+f)", id="chat-search", compact=True)
+                yield OptionList(id="chat-list")
+            with Vertical(id="chat-main"):
+                with VerticalScroll(id="transcript"):
+                    yield ChatNote(WELCOME, id="chat-welcome")
+                yield Static("Starting the assistant…", id="chat-status")
+                yield Input(placeholder="Message paa (enter to send)", id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.paa.chat = self
+        self.query_one("#prompt", Input).focus()
+        self.prepare()
+
+    # ---- the provider and the session ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="chat-prepare", exit_on_error=False)
+    def prepare(self) -> None:
+        """Choose the provider and make the session, then warm the SDK up while the person types."""
+        try:
+            provider = self.paa.store.provider()
+            self._ensure_session()
+        except Exception as exc:
+            self.post_message(self.TurnEnded(_text(exc), getattr(exc, "hint", None)))
+            return
+        who = f"Claude ({getattr(provider, 'model', '')})" if provider.online else "offline rules (no API key)"
+        self.post_message(self.Ready(who, provider.online))
+        with contextlib.suppress(Exception):  # a failure shows up, clearly, on the first message instead
+            provider.warm_up()
+
+    def _ensure_session(self, conversation_id: int | None = None, *, replace: bool = False) -> ChatSession:
+        from paa.ai.chat import ChatSession
+
+        with self._session_lock:
+            if self.session is None or replace:
+                self.session = ChatSession(
+                    self.paa.store.contexts, self.paa.store.provider(), conversation_id=conversation_id,
+                    confirm=self._confirm,
+                )  # fmt: skip
+            return self.session
+
+    def on_chat_screen_ready(self, message: Ready) -> None:
+        self.who = message.who
+        self._show_status()
+
+    def _show_status(self) -> None:
+        conversation = self.session.conversation_id if self.session else None
+        where = f"conversation #{conversation}" if conversation else "new conversation"
+        busy = "  [$accent]replying… (esc stops)[/]" if self.streaming else ""
+        self.query_one("#chat-status", Static).update(f"[$foreground-muted]{escape(self.who)} · {where}[/]{busy}")
+
+    def _confirm(self, question: str) -> bool:
+        """The engine's confirmation for a destructive tool: runs in the worker, asks in a dialog, waits."""
+        from paa.tui.screens.modals import ConfirmScreen
+
+        answered = threading.Event()
+        answer: list[bool] = []
+
+        def done(result: bool | None) -> None:
+            answer.append(bool(result))
+            answered.set()
+
+        self.app.call_from_thread(self.app.push_screen, ConfirmScreen(question), done)
+        worker = get_current_worker()
+        while not answered.wait(CONFIRM_POLL):
+            if worker.is_cancelled or (self.cancel is not None and self.cancel.cancelled):
+                return False
+        return answer[0]
+
+    # ---- the conversation list ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="chat-list", exit_on_error=False)
+    def load(self) -> None:
+        query = self.query_one("#chat-search", Input).value if self.is_mounted else ""
+        try:
+            with self.paa.store.read() as ctx:
+                items = load_conversations(ctx, query)
+        except PaaError:
+            items = []
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Listed(items, query))
+
+    def on_chat_screen_listed(self, message: Listed) -> None:
+        self.items = message.items
+        listing = self.query_one("#chat-list", OptionList)
+        highlighted = listing.highlighted
+        listing.clear_options()
+        for item in message.items:
+            when = item.when.strftime("%d %b")
+            title = escape(item.title if len(item.title) <= 40 else item.title[:39] + "…")
+            prompt = f"{title}\n[$foreground-muted]{when} · #{item.id}[/]"
+            if item.snippet:
+                prompt += f"\n[$foreground-muted]“{escape(item.snippet[:60])}”[/]"
+            listing.add_option(Option(prompt, id=str(item.id)))
+        if not message.items:
+            listing.add_option(Option("[$foreground-muted]No matches[/]" if message.query else
+                                      "[$foreground-muted]No conversations yet[/]", disabled=True))  # fmt: skip
+        elif highlighted is not None and highlighted < len(message.items):
+            listing.highlighted = highlighted
+
+    @on(Input.Changed, "#chat-search")
+    def _search_changed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(0.25, self.reload)
+
+    @on(Input.Submitted, "#chat-search")
+    def _search_submitted(self) -> None:
+        self.query_one("#chat-list", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#chat-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.open_conversation(int(event.option.id))
+
+    def action_search(self) -> None:
+        sidebar = self.query_one("#chat-sidebar")
+        sidebar.display = True
+        self.query_one("#chat-search", Input).focus()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#chat-sidebar")
+        sidebar.display = not sidebar.display
+
+    # ---- opening and starting conversations ---------------------------------------------------------
+
+    def action_new(self) -> None:
+        if self.streaming:
+            self.notify("Wait for the reply, or press esc to stop it.", severity="warning")
+            return
+        self.start_new()
+
+    @work(thread=True, exclusive=True, group="chat-open", exit_on_error=False)
+    def start_new(self) -> None:
+        session = self._ensure_session()
+        session.new_conversation()  # records the insight of the one left behind
+        self.post_message(self.Opened(None, "", []))
+
+    def continue_latest(self) -> None:
+        self._continue_latest()
+
+    @work(thread=True, exclusive=True, group="chat-open", exit_on_error=False)
+    def _continue_latest(self) -> None:
+        with self.paa.store.read() as ctx:
+            found = latest_conversation(ctx)
+        if found is not None:
+            self._open(found)
+
+    @work(thread=True, exclusive=True, group="chat-open", exit_on_error=False)
+    def open_conversation(self, conversation_id: int) -> None:
+        self._open(conversation_id)
+
+    def _open(self, conversation_id: int) -> None:
+        if self.streaming:
+            self.app.call_from_thread(self.notify, "Wait for the reply first.", severity="warning")
+            return
+        try:
+            old = self.session
+            if old is not None and old.conversation_id not in (None, conversation_id):
+                old.finish()
+            with self.paa.store.read() as ctx:
+                view, messages = load_conversation(ctx, conversation_id)
+            self._ensure_session(conversation_id, replace=True)
+        except PaaError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="warning")
+            return
+        self.post_message(self.Opened(conversation_id, view.title or "(untitled)", messages))
+
+    async def on_chat_screen_opened(self, message: Opened) -> None:
+        await self._stop_stream()
+        transcript = self.query_one("#transcript", VerticalScroll)
+        await transcript.remove_children()
+        widgets: list[Any] = []
+        if message.conversation_id is None:
+            widgets.append(ChatNote(WELCOME))
+        for row in message.messages:
+            if row.role == "user":
+                widgets.append(UserMessage(row.content))
+            elif row.role == "assistant":
+                if row.content.strip():
+                    widgets.append(AssistantMessage(row.content))
+                for call in row.tool_calls or []:
+                    widgets.append(ChatNote("⚙ " + tool_call_text(call.get("name", "?"), call.get("input") or {})))
+                if row.interrupted:
+                    widgets.append(ChatNote("(interrupted)"))
+        await transcript.mount_all(widgets)
+        transcript.scroll_end(animate=False)
+        self._show_status()
+        self.query_one("#prompt", Input).focus()
+
+    # ---- sending -----------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#prompt")
+    async def _send(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        if self.streaming:
+            self.notify("Wait for the reply, or press esc to stop it.", severity="warning")
+            return
+        event.input.value = ""
+        transcript = self.query_one("#transcript", VerticalScroll)
+        await transcript.mount(UserMessage(text))
+        transcript.scroll_end(animate=False)
+        self.streaming = True
+        self._show_status()
+        self.turn(text)
+
+    @work(thread=True, group="chat-turn", exit_on_error=False)
+    def turn(self, text: str) -> None:
+        from paa.ai.providers.base import CancelToken
+
+        cancel = CancelToken()
+        self.cancel = cancel
+        self.paa.cancel_tokens.add(cancel)
+        try:
+            session = self._ensure_session()
+            for event in session.send(text, cancel):
+                self.post_message(self.Event(event))
+        except PaaError as exc:
+            self.post_message(self.TurnEnded(exc.message, exc.hint))
+            return
+        except Exception as exc:
+            self.post_message(self.TurnEnded(_text(exc)))
+            return
+        finally:
+            self.paa.cancel_tokens.discard(cancel)
+            self.paa.wrote()  # the turn stored messages, and its tools may have logged habits
+        self.post_message(self.TurnEnded())
+
+    async def on_chat_screen_event(self, message: Event) -> None:
+        from paa.ai.chat import Notice, ReplyDone, ToolFinished, ToolStarted
+        from paa.ai.providers.base import TextDelta
+
+        event = message.event
+        transcript = self.query_one("#transcript", VerticalScroll)
+        if isinstance(event, TextDelta):
+            if self.reply_stream is None:
+                self.reply = AssistantMessage()
+                await transcript.mount(self.reply)
+                self.reply_stream = AssistantMessage.get_stream(self.reply)
+            await self.reply_stream.write(event.text)
+        elif isinstance(event, ToolStarted):
+            await self._stop_stream()
+            asks = " [$warning](asks first)[/]" if event.destructive else ""
+            line = ChatNote("⚙ " + tool_call_text(event.name, event.input) + asks)
+            self.tool_lines[event.call_id] = line
+            await transcript.mount(line)
+        elif isinstance(event, ToolFinished):
+            result = event.result
+            line = self.tool_lines.pop(result.call_id, None)
+            text = "⚙ " + escape(result.name) + "  " + tool_result_text(result.ok, result.declined, result.summary)
+            if line is not None:
+                line.update(text)
+            else:
+                await transcript.mount(ChatNote(text))
+        elif isinstance(event, Notice):
+            await transcript.mount(ChatNote(f"({escape(event.text)})"))
+        elif isinstance(event, ReplyDone):
+            await self._stop_stream()
+            usage = event.usage
+            tail = " · interrupted" if event.interrupted else ""
+            tokens = f"{usage.total_input} in / {usage.output_tokens} out tokens" if usage.total_input else ""
+            details = " · ".join(part for part in (escape(event.model), tokens) if part)
+            await transcript.mount(ChatNote(f"{details}{tail}", classes="-usage"))
+            if event.follow_up:
+                await transcript.mount(ChatNote(escape(event.follow_up), classes="-follow-up"))
+        transcript.scroll_end(animate=False)
+
+    async def on_chat_screen_turn_ended(self, message: TurnEnded) -> None:
+        await self._stop_stream()
+        self.streaming = False
+        self.cancel = None
+        if message.error:
+            transcript = self.query_one("#transcript", VerticalScroll)
+            hint = f"\n{escape(message.hint)}" if message.hint else ""
+            await transcript.mount(ChatNote(f"{escape(message.error)}{hint}", classes="-error"))
+            transcript.scroll_end(animate=False)
+        self._show_status()
+        self.reload()
+
+    async def _stop_stream(self) -> None:
+        stream, self.reply_stream, self.reply = self.reply_stream, None, None
+        if stream is not None:
+            await stream.stop()
+
+    def action_stop_or_leave(self) -> None:
+        if self.streaming and self.cancel is not None:
+            self.cancel.cancel()
+            self.notify("Stopping the reply…")
+            return
+        prompt = self.query_one("#prompt", Input)
+        if prompt.has_focus:
+            self.query_one("#transcript", VerticalScroll).focus()
+        else:
+            prompt.focus()
+
+    def finish(self) -> None:
+        """Keep the insight of the open conversation, by rules (called once the app has stopped)."""
+        from paa.ai.insights import record_insight
+
+        session = self.session
+        if session is not None and session.conversation_id is not None:
+            with contextlib.suppress(PaaError):
+                record_insight(self.paa.store.contexts, session.conversation_id, None)
+
+
+def _text(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return message.strip().splitlines()[0][:300]

@@ -1,0 +1,119 @@
+"""How the TUI is started: `paa tui`, and bare `paa` on a terminal; help stays fast and Textual-free."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import FIXED_NOW, paa_executable
+
+
+def test_bare_paa_without_a_terminal_prints_help_and_does_not_open_the_tui(cli, monkeypatch) -> None:
+    from paa.cli import tui_cmd
+
+    opened = []
+    monkeypatch.setattr(tui_cmd, "launch", lambda **_: opened.append(True) or 0)
+    result = cli()
+    assert result.code == 0
+    assert "Usage: paa" in result.out and "tui" in result.out
+    assert opened == []
+
+
+def test_bare_paa_on_a_terminal_opens_the_tui(cli, monkeypatch) -> None:
+    from paa.cli import tui_cmd
+
+    opened = []
+    monkeypatch.setattr(tui_cmd, "interactive", lambda: True)
+    monkeypatch.setattr(tui_cmd, "launch", lambda **options: opened.append(options) or 0)
+    result = cli()
+    assert result.code == 0 and opened == [{}]
+    assert "Usage" not in result.out
+
+
+def test_paa_tui_runs_the_app_and_passes_its_exit_code_on(cli, monkeypatch) -> None:
+    from paa.cli import tui_cmd
+
+    monkeypatch.setattr(tui_cmd, "launch", lambda **options: 3 if options == {"exit_when_ready": True} else 0)
+    assert cli("tui", "--exit-when-ready").code == 3
+    result = cli("tui", "--help")
+    assert result.code == 0 and "Open the terminal dashboard" in result.out
+    assert "--exit-when-ready" not in result.out  # a benchmark aid, hidden
+
+
+def test_the_cli_module_of_the_tui_imports_no_textual() -> None:
+    code = "import sys, paa.cli.main, paa.cli.tui_cmd; print('textual' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def _run_on_a_terminal(
+    args: list[str], until: bytes, then: bytes | None, timeout: float = 60
+) -> tuple[int | None, bytes]:
+    """Run the installed `paa` on a pseudo-terminal of 80x24 until its output shows `until`; then type `then`."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    main_fd, child_fd = pty.openpty()
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "PAA_NOW": FIXED_NOW.isoformat(), "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+    process = subprocess.Popen([paa_executable(), *args], stdin=child_fd, stdout=child_fd, stderr=child_fd, env=env,
+                               close_fds=True)  # fmt: skip
+    os.close(child_fd)
+    output = b""
+    deadline = time.monotonic() + timeout
+    sent = then is None
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main_fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(main_fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            if not sent and until in output:
+                assert then is not None
+                os.write(main_fd, then)
+                sent = True
+            if process.poll() is not None and not ready:
+                break
+        try:
+            return process.wait(timeout=max(1.0, deadline - time.monotonic())), output
+        except subprocess.TimeoutExpired:
+            return None, output
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main_fd)
+
+
+def _visible(output: bytes) -> str:
+    """The text of a terminal's output without its escape sequences (for failure messages)."""
+    import re
+
+    return re.sub(rb"\x1b\[[0-9;?<>=$]*[a-zA-Z~]|\x1b\][^\x07]*\x07", b"", output).decode("utf-8", "replace")[-4000:]
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_bare_paa_on_a_real_terminal_shows_the_dashboard_and_q_quits(seeded) -> None:
+    code, output = _run_on_a_terminal([], until=b"Drink water", then=b"q")
+    assert b"Drink water" in output, _visible(output)
+    assert code == 0
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_paa_tui_exit_when_ready_paints_the_dashboard_and_exits(seeded) -> None:
+    code, output = _run_on_a_terminal(["tui", "--exit-when-ready"], until=b"", then=None, timeout=10)
+    assert b"Drink water" in output, _visible(output)
+    assert code == 0

@@ -1,0 +1,88 @@
+"""Live refresh: a change made by another process or connection shows on the open dashboard within 2 seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from paa.tui.watch import POLL_SECONDS, DataVersionWatcher
+from tests.tui.conftest import drive, screen_text, wait_for
+from tests.tui.test_dashboard import _row
+
+LIVE_SECONDS = 2.0
+
+
+@pytest.mark.e2e
+def test_a_paa_habit_log_in_another_terminal_shows_up_on_the_open_dashboard(seeded, make_app, run_paa) -> None:
+    app = make_app(poll_seconds=POLL_SECONDS)  # the production interval
+
+    async def scenario(pilot) -> None:
+        await wait_for(pilot, lambda: app.ready_at, what="the first paint")
+        assert _row(app, "Stretch")[:3] == ["○", "Stretch", "due"]
+        done = await asyncio.to_thread(run_paa, "habit", "log", "stretch")
+        assert done.returncode == 0, done.stderr
+        written = time.monotonic()
+        row = await wait_for(pilot, lambda: (row := _row(app, "Stretch"))[0] == "●" and row, timeout=LIVE_SECONDS,
+                             what="the CLI's log on the dashboard")  # fmt: skip
+        assert time.monotonic() - written < LIVE_SECONDS
+        assert row[2] == "done"
+        assert "2 of 4 done" in screen_text(app)
+
+    drive(app, scenario)
+
+
+def test_a_check_in_saved_by_another_connection_updates_the_check_in_panel(seeded, make_app, make_ctx) -> None:
+    from paa.core.checkins import Answer, save_checkin
+    from tests.tui.dataset import TODAY
+
+    app = make_app(poll_seconds=POLL_SECONDS)
+
+    def elsewhere() -> None:
+        with make_ctx(write=True) as ctx:
+            save_checkin(ctx, TODAY, [Answer("How was your day?", "Lovely")], mood=5, energy=4)
+
+    async def scenario(pilot) -> None:
+        await wait_for(pilot, lambda: app.ready_at, what="the first paint")
+        assert "Not yet today" in screen_text(app)
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        await asyncio.to_thread(thread.join)
+        await wait_for(pilot, lambda: "Done: mood 5/5, energy 4/5" in screen_text(app), timeout=LIVE_SECONDS,
+                       what="the check-in on the dashboard")  # fmt: skip
+
+    drive(app, scenario)
+
+
+def test_nothing_reloads_while_nothing_changes(seeded, make_app) -> None:
+    app = make_app(poll_seconds=0.05)
+
+    async def scenario(pilot) -> None:
+        await wait_for(pilot, lambda: app.ready_at, what="the first paint")
+        generation = app.generation
+        await pilot.pause(0.5)  # ten polls
+        assert app.generation == generation
+
+    drive(app, scenario)
+
+
+def test_the_watcher_sees_other_connections_commits_only(seeded, make_ctx) -> None:
+    from paa.core.context import open_context
+    from paa.core.habits import HabitFields, add_habit
+
+    with open_context() as ctx:
+        path = ctx.paths.database_file
+    watcher = DataVersionWatcher(path)
+    try:
+        assert not watcher.changed()
+        with make_ctx(write=True) as ctx:
+            add_habit(ctx, HabitFields(name="Floss"))
+        assert watcher.changed()
+        assert not watcher.changed()  # reported once
+        with make_ctx() as ctx:  # a read is not a change
+            ctx.session.exec  # noqa: B018
+        assert not watcher.changed()
+    finally:
+        watcher.close()
