@@ -149,6 +149,8 @@ def checkin_text(checkin: DailyCheckin) -> str:
 
 def index_message(ctx: Context, message: Message) -> None:
     """Make a user's or assistant's message searchable (cheap: one row, no model call)."""
+    if message.user_id != ctx.user_id:
+        return  # never mirror another user's row into this user's memory
     if message.id is None:
         ctx.session.flush()
     if message.role not in ("user", "assistant") or not message.content.strip():
@@ -158,6 +160,8 @@ def index_message(ctx: Context, message: Message) -> None:
 
 def index_checkin(ctx: Context, checkin: DailyCheckin) -> None:
     """Make a check-in's answers searchable; called again after an edit, it replaces the old text."""
+    if checkin.user_id != ctx.user_id:
+        return  # never mirror another user's row into this user's memory
     if checkin.id is None:
         ctx.session.flush()
     _mirror(ctx, "checkin", checkin.id, checkin_text(checkin), checkin.created_at)

@@ -338,15 +338,6 @@ def rotate_keys(
     say(f"New signing key {key.kid}. Tokens signed with the previous key are accepted for {grace} more minutes.")
 
 
-def _require_key_admin() -> None:
-    """API keys serve everyone on this install: once there are accounts, only an admin sets or removes them."""
-    from paa.core.auth import open_auth, require_admin
-
-    with open_auth() as actx:
-        if actx.accounts_exist():
-            require_admin(actx)
-
-
 def key_set(name: NameArg) -> None:
     """Store an API key, read from a hidden prompt or from stdin.
 
@@ -362,7 +353,9 @@ def key_set(name: NameArg) -> None:
     from paa.core.secrets import ENV_VARIABLES, check_name, set_secret
 
     key_name = check_name(name)
-    _require_key_admin()
+    from paa.core.auth import require_install_admin
+
+    require_install_admin()
     info = set_secret(resolve_paths(), key_name, _read_key())
     where = "the OS keyring" if info.where == "keyring" else f"{info.detail} (readable only by you)"
     say(f"Stored the {key_name} key in {where}.")
@@ -398,7 +391,9 @@ def key_remove(
     from paa.errors import NotFound
 
     key_name = check_name(name)
-    _require_key_admin()
+    from paa.core.auth import require_install_admin
+
+    require_install_admin()
     paths = resolve_paths()
     if stored_secret(paths, key_name) is None:
         raise NotFound(f"no {key_name} key is stored", hint="see `paa auth key list`")

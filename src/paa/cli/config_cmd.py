@@ -82,6 +82,9 @@ def set_(key: KeyArg, value: Annotated[str, typer.Argument(help="New value.", sh
 
     field = field_for_key(key)
     if SCOPES[field] == "install":
+        from paa.core.auth import require_install_admin
+
+        require_install_admin()
         paths = resolve_paths()
         stored = set_install_setting(paths, field, value)
         loaded = load_settings(paths)
@@ -105,6 +108,9 @@ def unset(key: KeyArg) -> None:
 
     field = field_for_key(key)
     if SCOPES[field] == "install":
+        from paa.core.auth import require_install_admin
+
+        require_install_admin()
         write_config_value(resolve_paths(), field, None)
     else:
         from paa.core.configuration import unset_user_setting

@@ -65,10 +65,17 @@ def create_app(only: str | None = None) -> typer.Typer:
 
 def _command_named(argv: list[str]) -> str | None:
     """The top-level command a command line runs, when it is a known one."""
+    takes_value = ("--user",)  # root options followed by a value, which is not a command
+    skip = False
     for arg in argv:
+        if skip:
+            skip = False
+            continue
         if arg in ("-h", "--help", "-V", "--version"):
             return None
-        if not arg.startswith("-"):
+        if arg in takes_value:
+            skip = True
+        elif not arg.startswith("-"):
             return arg if arg in COMMANDS else None
     return None
 

@@ -570,6 +570,13 @@ def require_admin(actx: AuthContext) -> Acting:
     return acting
 
 
+def require_install_admin() -> None:
+    """Install-wide changes (API keys, config.toml) serve everyone: with accounts, only an admin makes them."""
+    with open_auth() as actx:
+        if actx.accounts_exist():
+            require_admin(actx)
+
+
 def list_users(actx: AuthContext) -> list[UserView]:
     require_admin(actx)
     users = list(actx.session.exec(select(User).order_by(col(User.id))).all())

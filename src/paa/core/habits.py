@@ -153,8 +153,16 @@ def add_habit(ctx: Context, fields: HabitFields) -> Habit:
     return habit
 
 
+def owned(ctx: Context, habit: Habit) -> Habit:
+    """The habit itself when it belongs to the acting user; NotFound otherwise (never a hint that it exists)."""
+    if habit.user_id != ctx.user_id:
+        raise NotFound("no such habit", hint="see `paa habit list --all`")
+    return habit
+
+
 def edit_habit(ctx: Context, habit: Habit, fields: HabitFields) -> Habit:
     """Change the given fields of a habit; the others stay as they are."""
+    owned(ctx, habit)
     _apply_fields(habit, fields)
     _check_name_free(ctx, habit)
     habit.updated_at = ctx.now()
@@ -164,6 +172,7 @@ def edit_habit(ctx: Context, habit: Habit, fields: HabitFields) -> Habit:
 
 
 def set_archived(ctx: Context, habit: Habit, archived: bool) -> Habit:
+    owned(ctx, habit)
     habit.archived = archived
     habit.updated_at = ctx.now()
     ctx.session.add(habit)
@@ -173,6 +182,7 @@ def set_archived(ctx: Context, habit: Habit, archived: bool) -> Habit:
 
 def delete_habit(ctx: Context, habit: Habit) -> int:
     """Delete a habit and its logs; return how many logs went with it."""
+    owned(ctx, habit)
     removed = ctx.session.execute(
         delete(HabitLog).where(col(HabitLog.habit_id) == habit.id, col(HabitLog.user_id) == ctx.user_id)
     )

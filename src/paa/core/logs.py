@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from paa.core import validate
 from paa.core.context import Context
+from paa.core.habits import owned
 from paa.core.progress import Entry
 from paa.db.models import Habit, HabitLog
 from paa.errors import InvalidInput, NotFound
@@ -51,6 +52,7 @@ def log_habit(
     replace: bool = False,
 ) -> LogResult:
     """Mark a habit done on a day. A measurable value adds to the day's total unless `replace`."""
+    owned(ctx, habit)
     note = validate.optional_text(note, "note", 2000, multiline=True)
     if habit.kind == "measurable":
         if value is None:
@@ -87,6 +89,7 @@ def log_habit(
 
 def skip_habit(ctx: Context, habit: Habit, day: date, *, note: str | None = None) -> LogResult:
     """Mark a day as deliberately skipped: it neither counts nor breaks a streak."""
+    owned(ctx, habit)
     note = validate.optional_text(note, "note", 2000, multiline=True)
     row = _get_log(ctx, habit, day)
     now = ctx.now()

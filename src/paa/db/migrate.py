@@ -72,9 +72,10 @@ def backup_sqlite(engine: Engine, backup_dir: Path, revision: str) -> Path:
     source = engine.url.database
     if not source or source == ":memory:":
         raise StorageError("cannot back up an in-memory database")
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     target = backup_dir / f"paa-{revision}-{stamp}.db"
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # private before a byte is copied
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     return target
