@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 WELCOME = (
     'Ask about your habits, log something ("I drank 2 glasses of water"), set a reminder, or tell paa what to '
-    "remember. [$foreground-muted]enter sends · esc stops a reply · ctrl+n new · ctrl+f search[/]"
+    "remember. [$foreground-muted]enter sends · esc leaves the box (then 1-5 switch screens), esc again stops a "
+    "reply · ctrl+n new · ctrl+f search[/]"
 )
 CONFIRM_POLL = 0.1
 
@@ -152,8 +153,11 @@ class ChatScreen(PaaScreen):
     def _show_status(self) -> None:
         conversation = self.session.conversation_id if self.session else None
         where = f"conversation #{conversation}" if conversation else "new conversation"
-        busy = "  [$accent]replying… (esc stops)[/]" if self.streaming else ""
-        self.query_one("#chat-status", Static).update(f"[$foreground-muted]{escape(self.who)} · {where}[/]{busy}")
+        if self.streaming:
+            text = f"[$accent]replying… (esc esc stops)[/] [$foreground-muted]· {where}[/]"
+        else:
+            text = f"[$foreground-muted]{escape(self.who)} · {where}[/]"
+        self.query_one("#chat-status", Static).update(text)
 
     def _confirm(self, question: str) -> bool:
         """The engine's confirmation for a destructive tool: runs in the worker, asks in a dialog, waits."""
@@ -201,8 +205,8 @@ class ChatScreen(PaaScreen):
         if not message.items:
             listing.add_option(Option("[$foreground-muted]No matches[/]" if message.query else
                                       "[$foreground-muted]No conversations yet[/]", disabled=True))  # fmt: skip
-        elif highlighted is not None and highlighted < len(message.items):
-            listing.highlighted = highlighted
+        else:
+            listing.highlighted = min(highlighted or 0, len(message.items) - 1)
 
     @on(Input.Changed, "#chat-search")
     def _search_changed(self) -> None:
@@ -391,13 +395,13 @@ class ChatScreen(PaaScreen):
             await stream.stop()
 
     def action_stop_or_leave(self) -> None:
-        if self.streaming and self.cancel is not None:
+        """esc: leave the message box (so keys work as commands); pressed again during a reply, stop it."""
+        prompt = self.query_one("#prompt", Input)
+        if prompt.has_focus or self.query_one("#chat-search", Input).has_focus:
+            self.query_one("#transcript", VerticalScroll).focus()
+        elif self.streaming and self.cancel is not None:
             self.cancel.cancel()
             self.notify("Stopping the reply…")
-            return
-        prompt = self.query_one("#prompt", Input)
-        if prompt.has_focus:
-            self.query_one("#transcript", VerticalScroll).focus()
         else:
             prompt.focus()
 

@@ -24,7 +24,7 @@ HELP = """\
   [$accent]n[/] new habit  [$accent]r[/] refresh
 
 [b]Chat[/b]
-  [$accent]enter[/] send   [$accent]esc[/] stop a reply (or leave the message box)
+  [$accent]enter[/] send   [$accent]esc[/] leave the message box; [$accent]esc[/] again stops a reply
   [$accent]ctrl+n[/] new conversation
   [$accent]ctrl+f[/] search past conversations   [$accent]ctrl+b[/] show/hide the list of conversations
   A destructive request (delete, forget) asks first in a dialog: [$accent]y[/] yes, [$accent]n[/] no.

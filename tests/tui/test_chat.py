@@ -1,0 +1,192 @@
+"""The chat screen on the real engine (paa.ai.chat) and the real `anthropic` SDK, against the fake API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlmodel import col, select
+
+from paa.db.models import Habit, HabitLog, Message
+from tests.ai.fake_anthropic import FakeAnthropic, error, reply
+from tests.tui.conftest import drive, screen_text, shown, wait_for
+from tests.tui.dataset import TODAY
+
+
+async def _open_chat(pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.ready_at, what="the dashboard")
+    await pilot.press("2")
+    await wait_for(pilot, lambda: "Claude (claude-" in screen_text(app), what="the provider")
+
+
+async def _say(pilot, text: str) -> None:
+    from textual.widgets import Input
+
+    prompt = pilot.app.screen.query_one("#prompt", Input)
+    prompt.focus()
+    await pilot.press(*text)
+    await pilot.press("enter")
+
+
+def _option(listing, index: int) -> str:
+    """The text of an option of the conversation list."""
+    from textual.content import Content
+
+    prompt = listing.get_option_at_index(index).prompt
+    return prompt.plain if isinstance(prompt, Content) else Content.from_markup(str(prompt)).plain
+
+
+def _transcript(app) -> str:
+    from paa.tui.widgets.chat import AssistantMessage
+
+    return "\n".join(widget.source for widget in app.screen.query(AssistantMessage))
+
+
+def test_a_message_gets_a_streamed_markdown_reply_that_is_stored(
+    seeded, make_app, make_ctx, fake_anthropic: FakeAnthropic
+) -> None:
+    text = "**Well done.** You ran 3 times this week:\n\n- Monday\n- Wednesday\n- Friday"
+    fake_anthropic.push(reply(text, chunks=8, usage=(900, 40)))
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _open_chat(pilot)
+        await _say(pilot, "how is my running going?")
+        await wait_for(pilot, lambda: "880" not in _transcript(app) and "Friday" in _transcript(app), what="reply")
+        assert _transcript(app) == text  # every delta, in order, into one markdown document
+        await wait_for(pilot, lambda: shown(app, "claude-sonnet-5-5 · 900 in / 40 out tokens"), what="the usage")
+        screen = screen_text(app)
+        assert "Well done. You ran 3 times this week:" in screen  # rendered as markdown: no asterisks
+        assert "• Monday" in screen or "Monday" in screen
+        assert "how is my running going?" in screen
+        await wait_for(pilot, lambda: "#2" in screen_text(app), what="the new conversation in the sidebar")
+
+    drive(app, scenario)
+    [request] = fake_anthropic.message_requests
+    assert request.texts()[-1] == "how is my running going?"
+    assert "Thursday 2026-11-26" in request.system_text  # the engine's context of the day
+    with make_ctx() as ctx:
+        stored = ctx.session.exec(select(Message).where(Message.conversation_id == 2).order_by(col(Message.id))).all()
+    assert [(m.role, m.content) for m in stored] == [("user", "how is my running going?"), ("assistant", text)]
+
+
+def test_the_ui_stays_live_while_the_model_is_thinking(seeded, make_app, fake_anthropic: FakeAnthropic) -> None:
+    gate = threading.Event()
+
+    def slow(_request):
+        gate.wait(20)  # the worker waits on the API; the event loop must not
+        return reply("Here I am.")
+
+    fake_anthropic.responder = slow
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from textual.widgets import Input
+
+        await _open_chat(pilot)
+        await _say(pilot, "hello?")
+        await wait_for(pilot, lambda: shown(app, "replying… (esc esc stops)"), what="the busy status")
+        await pilot.press(*"typing on")
+        assert app.screen.query_one("#prompt", Input).value == "typing on"
+        await pilot.press("escape", "1")  # leave the message box, then the dashboard, while the reply is pending
+        await wait_for(pilot, lambda: "Today, Thursday" in screen_text(app), what="the dashboard")
+        await pilot.press("2")
+        gate.set()
+        await wait_for(pilot, lambda: _transcript(app) == "Here I am.", what="the reply")
+        assert app.screen.query_one("#prompt", Input).value == "typing on"
+
+    try:
+        drive(app, scenario)
+    finally:
+        gate.set()
+
+
+def test_a_destructive_tool_asks_in_a_dialog_and_no_means_no(
+    seeded, make_app, make_ctx, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.push(
+        reply("Deleting Coffee.", tools=[("delete_habit", {"habit": "coffee"})]),
+        reply("All right, I kept Coffee."),
+    )
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from paa.tui.screens.modals import ConfirmScreen
+
+        await _open_chat(pilot)
+        await _say(pilot, "delete my coffee habit")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        assert "Coffee" in screen_text(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: "All right, I kept Coffee." in _transcript(app), what="the second round")
+        assert shown(app, "not done")
+
+    drive(app, scenario)
+    with make_ctx() as ctx:
+        assert ctx.session.exec(select(Habit).where(Habit.name == "Coffee")).first() is not None
+
+
+def test_a_habit_logged_by_the_assistant_shows_on_the_dashboard(
+    seeded, make_app, make_ctx, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.push(
+        reply("Logging it.", tools=[("log_habit", {"habit": "stretch"})]),
+        reply("Done: Stretch is logged."),
+    )
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from tests.tui.test_dashboard import _row
+
+        await _open_chat(pilot)
+        await _say(pilot, "I stretched")
+        await wait_for(pilot, lambda: "Done: Stretch is logged." in _transcript(app), what="the reply")
+        await pilot.press("escape", "1")
+        await wait_for(pilot, lambda: _row(app, "Stretch")[0] == "●", what="Stretch done on the dashboard")
+
+    drive(app, scenario)
+    with make_ctx() as ctx:
+        habit = ctx.session.exec(select(Habit).where(Habit.name == "Stretch")).one()
+        assert ctx.session.exec(select(HabitLog).where(HabitLog.habit_id == habit.id, HabitLog.day == TODAY)).first()
+
+
+def test_an_api_failure_is_one_line_in_the_transcript(seeded, make_app, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(error(529, "overloaded_error", repeat=5))
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _open_chat(pilot)
+        await _say(pilot, "hi")
+        await wait_for(pilot, lambda: "overloaded" in screen_text(app).lower(), what="the error")
+        assert "Traceback" not in screen_text(app)
+        assert not app.screen.streaming  # ready for the next message
+
+    drive(app, scenario)
+
+
+def test_the_sidebar_lists_searches_and_continues_conversations(
+    seeded, make_app, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.push(reply("Try 7 km on Saturday."))
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from textual.widgets import Input, OptionList
+
+        await _open_chat(pilot)
+        listing = app.screen.query_one("#chat-list", OptionList)
+        await wait_for(pilot, lambda: listing.option_count == 1, what="the stored conversation")
+        await pilot.press("ctrl+f", *"7 km", "enter")
+        await wait_for(pilot, lambda: "“On Friday you said the 5 km felt easy" in _option(listing, 0), what="the hit")
+        await pilot.press("enter")  # open it
+        await wait_for(pilot, lambda: "On Friday you said" in _transcript(app), what="the old messages")
+        assert "conversation #1" in screen_text(app)
+        await _say(pilot, "and next week?")
+        await wait_for(pilot, lambda: "Try 7 km on Saturday." in _transcript(app), what="the reply")
+        [request] = fake_anthropic.message_requests
+        assert request.texts()[:2] == ["How did my week go?", "Remind me what I said about running"]
+        assert request.texts()[-1] == "and next week?"
+        app.screen.query_one("#chat-search", Input).value = "no such words"
+        await wait_for(pilot, lambda: _option(listing, 0) == "No matches", what="no matches")
+
+    drive(app, scenario)
