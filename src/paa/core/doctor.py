@@ -85,11 +85,19 @@ def _redact(url: str) -> str:
 
 
 def _api_key_check(environ: Mapping[str, str]) -> Check:
-    if environ.get("ANTHROPIC_API_KEY"):
-        return Check("api key", "ok", "ANTHROPIC_API_KEY is set (chat uses Claude)")
+    """Where the Anthropic key comes from (never the key itself)."""
+    from paa.core.secrets import list_secrets
+
+    try:
+        found = [info for info in list_secrets(resolve_paths(environ), environ) if info.name == "anthropic"]
+    except PaaError:
+        found = []
+    if found:
+        where = "; ".join(f"{info.where}: {info.detail}" for info in found)
+        return Check("api key", "ok", f"Anthropic key set ({where}); chat uses Claude")
     return Check(
         "api key", "warn", "no Anthropic API key: chat will run offline",
-        "export ANTHROPIC_API_KEY=... to talk to Claude",
+        "paa auth key set anthropic (or export ANTHROPIC_API_KEY=...) to talk to Claude",
     )  # fmt: skip
 
 
