@@ -132,6 +132,13 @@ def index_checkin(ctx: Context, checkin: DailyCheckin) -> None:
         memory.index_checkin(ctx, checkin)
 
 
+def start_indexing(ctx: Context) -> bool:
+    """In a long-running process (the REPL, the TUI): embed new memories in a background thread, if memory can."""
+    memory = _memory_module()
+    start = getattr(memory, "start_indexer", None) if memory is not None else None
+    return callable(start) and start(ctx) is not None
+
+
 def warm_up(ctx: Context) -> None:
     """Load whatever search needs (embedding model, collection) so the first real query is quick."""
     memory = _memory_module()

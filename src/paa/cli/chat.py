@@ -119,14 +119,22 @@ def chat(
             raise InvalidInput("nothing to ask", hint='give a prompt: paa chat "…", or pipe text in')
     contexts = _contexts()
     try:
-        conversation_id = _conversation_to_open(contexts, continue_, resume)
         provider = _provider(contexts, model, offline)
+        if prompt and provider.online:  # import the SDK while the conversation and context are read
+            threading.Thread(target=_quietly, args=(provider.warm_up,), name="paa-sdk-import", daemon=True).start()
+        conversation_id = _conversation_to_open(contexts, continue_, resume)
         if prompt:
             _one_shot(contexts, provider, prompt, conversation_id, yes=yes, model=model)
         else:
             _repl(contexts, provider, conversation_id, yes=yes, model=model)
     finally:
         contexts.close()
+
+
+def _quietly(work: Any) -> None:
+    """Run a warm-up step; a failure shows up, clearly, when the real call makes the same step."""
+    with contextlib.suppress(Exception):
+        work()
 
 
 def _stdin_is_terminal() -> bool:
@@ -297,7 +305,7 @@ def _save_history(readline: Any, path: str) -> None:
 
 
 def _warm_up(contexts: SessionContexts, provider: Provider) -> threading.Thread:
-    """Import the SDK and load memory search while the person types the first message."""
+    """Import the SDK and load memory search while the person types; then keep new memories embedded."""
     from paa.ai import recall
 
     def work() -> None:
@@ -305,6 +313,7 @@ def _warm_up(contexts: SessionContexts, provider: Provider) -> threading.Thread:
             provider.warm_up()
             with contexts() as ctx:
                 recall.warm_up(ctx)
+                recall.start_indexing(ctx)
         except Exception:  # a failure shows up, clearly, on the first real message instead
             pass
 
