@@ -25,9 +25,9 @@ PROMPT_META = "paa_chat_prompt"
 
 CHAT_HELP = """Talk with your assistant: a conversation in the terminal, or one answer and exit.
 
-With no prompt on a terminal it opens a conversation (/help lists its commands). With a prompt it answers once;
-piped input is added to the prompt. The assistant logs habits, answers from your analytics, sets reminders and
-remembers what you tell it. Without an API key it runs offline and understands simple requests.
+With no prompt on a terminal it opens a conversation (/help lists its commands). With a prompt it answers \
+once; piped input is added to the prompt. The assistant logs habits, answers from your analytics, sets \
+reminders and remembers what you tell it. Without an API key it runs offline and understands simple requests.
 
 Examples:
 
