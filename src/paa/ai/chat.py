@@ -231,7 +231,9 @@ class ChatSession:
         except KeyboardInterrupt:
             cancel.cancel()
         finally:
-            events.close()
+            close = getattr(events, "close", None)  # a generator: close it so the provider's stream closes now
+            if close is not None:
+                close()
 
     def _store_reply(self, conversation_id: int, current: _Round, *, interrupted: bool) -> int:
         calls = [{"id": c.id, "name": c.name, "input": c.input} for c in current.calls] or None

@@ -282,7 +282,7 @@ def list_conversations(ctx: Context, limit: int = 20) -> list[ConversationView]:
             .where(Message.user_id == ctx.user_id, col(Message.conversation_id).in_(ids))
             .group_by(col(Message.conversation_id))
         ).all():
-            totals[conversation_id] = (int(count), int(tokens_in), int(tokens_out))
+            totals[conversation_id] = (int(count or 0), int(tokens_in or 0), int(tokens_out or 0))
     return [_conversation_view(row, totals.get(row.id or 0, (0, 0, 0))) for row in rows]
 
 
