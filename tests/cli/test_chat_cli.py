@@ -378,3 +378,14 @@ class _Screen:
                     raise AssertionError(f"the terminal closed before {needle!r}:\n{self.text[-2000:]}")
                 self.raw += chunk
         self.cursor = found + len(wanted)
+
+
+@pytest.mark.e2e
+def test_looking_back_does_not_import_the_sdk(cli, two_conversations) -> None:
+    """`paa chat history` and `show` read the database only: no anthropic import (checked on the real executable)."""
+    from tests.e2e.test_imports import run_with_importtime
+
+    for args in (("chat", "history"), ("chat", "show", "1")):
+        done, imported = run_with_importtime(*args)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "sqlalchemy" in imported and "anthropic" not in imported
