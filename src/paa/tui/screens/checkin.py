@@ -154,7 +154,9 @@ class CheckinScreen(PaaScreen):
             return
         for answer in self.query("#checkin-prompts Input").results(Input):
             answer.value = ""
+        self.query_one("#checkin-form", VerticalScroll).focus()  # keys are commands again (1-5 switch screens)
         self.query_one("#checkin-result", Static).update(f"[$success]Saved.[/] {escape(message.reflection)}")
+        self.call_after_refresh(self.query_one("#checkin-form", VerticalScroll).scroll_end, animate=False)
         self.notify("Check-in saved.")
 
     @work(thread=True, exclusive=True, group="checkin-think", exit_on_error=False)
@@ -168,8 +170,9 @@ class CheckinScreen(PaaScreen):
                 return
             self.app.call_from_thread(self._thinking)
             insight = after_checkin(self.paa.store.contexts, provider, day)
-        except PaaError:
+        except Exception as exc:  # the check-in is saved; the model's reading is a bonus
             insight = None
+            self.app.call_from_thread(self.notify, str(exc)[:200], title="The assistant could not read it")
         self.paa.wrote()
         self.post_message(self.Insight(insight.summary if insight else None, insight.follow_up if insight else None))
 
@@ -187,7 +190,8 @@ class CheckinScreen(PaaScreen):
         answer = self.query_one("#follow-up-answer", Input)
         answer.display = bool(message.follow_up)
         if message.follow_up:
-            answer.focus()
+            answer.focus(scroll_visible=False)
+        self.call_after_refresh(self.query_one("#checkin-form", VerticalScroll).scroll_end, animate=False)
 
     @on(Input.Submitted, "#follow-up-answer")
     def _answer(self, event: Input.Submitted) -> None:

@@ -1,0 +1,199 @@
+"""The habits screens: the filtered list, the form with messages in place, one habit's page, archive and delete."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from paa.db.models import Habit
+from tests.tui.conftest import drive, screen_text, shown, wait_for
+
+
+async def _habits(pilot) -> None:
+    from textual.widgets import DataTable
+
+    await wait_for(pilot, lambda: pilot.app.ready_at, what="the dashboard")
+    await pilot.press("3")
+    await wait_for(pilot, lambda: pilot.app.screen.query("#habits-table") and _names(pilot.app), what="the list")
+    pilot.app.screen.query_one("#habits-table", DataTable).focus()
+
+
+def _names(app) -> list[str]:
+    from textual.widgets import DataTable
+
+    table = app.screen.query_one("#habits-table", DataTable)
+    return [table.get_row(key)[1].plain for key in table.rows]
+
+
+def _habit(make_ctx, name: str) -> Habit | None:
+    with make_ctx() as ctx:
+        return ctx.session.exec(select(Habit).where(Habit.name == name)).first()
+
+
+async def _type(pilot, field: str, text: str) -> None:
+    from textual.widgets import Input
+
+    widget = pilot.app.screen.query_one(f"#field-{field}", Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.press(*text)
+
+
+def test_the_list_filters_by_name_or_category_and_shows_archived_on_request(seeded, make_app) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _habits(pilot)
+        assert _names(app) == ["Drink water", "Run", "Meditate", "Read", "Coffee", "Stretch"]
+        await pilot.press("slash", *"mind")
+        await wait_for(pilot, lambda: _names(app) == ["Meditate", "Read"], what="the category filter")
+        await pilot.press("escape", "a")  # archived only
+        await wait_for(pilot, lambda: _names(app) == [], what="no archived habit about the mind")
+        await pilot.press("slash", "ctrl+a", "ctrl+k", "escape")
+        await wait_for(pilot, lambda: _names(app) == ["Journal (archived)"], what="the archived habit")
+        await pilot.press("a")  # all
+        await wait_for(pilot, lambda: len(_names(app)) == 7, what="every habit")
+        assert "7 of 7 habits" in screen_text(app)
+
+    drive(app, scenario)
+
+
+def test_an_invalid_form_shows_each_message_under_its_field_and_saves_nothing(seeded, make_app, make_ctx) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from textual.widgets import Label, Select
+
+        from paa.tui.screens.habit_form import HabitFormScreen
+
+        await _habits(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, HabitFormScreen), what="the form")
+        await _type(pilot, "name", "Run")  # taken
+        await _type(pilot, "unit", "km")
+        await _type(pilot, "target", "lots")
+        app.screen.query_one("#field-schedule", Select).value = "x_per_y"
+        await pilot.pause()
+        await _type(pilot, "times", "9")
+        await _type(pilot, "per", "7")
+        await _type(pilot, "remind", "25:00")
+        await _type(pilot, "color", "plaid")
+        await pilot.press("ctrl+s")
+
+        def error(field: str) -> str:
+            label = app.screen.query_one(f"#error-{field}", Label)
+            return str(label.render()) if label.has_class("-shown") else ""
+
+        await wait_for(pilot, lambda: error("target"), what="the messages")
+        assert error("target") == "target must be a number (got 'lots')"
+        assert error("times") == "times must be between 1 and per (7) (got 9)"
+        assert error("remind").startswith("reminder time '25:00'")
+        assert error("color") == "unknown colour 'plaid'"
+        assert app.focused is app.screen.query_one("#field-target")  # the first field with a mistake
+        assert "-invalid" in app.screen.query_one("#field-target").classes
+        assert error("name") == ""  # a clash with another habit is found when saving
+        await _type(pilot, "target", "5")
+        await _type(pilot, "times", "3")
+        await _type(pilot, "remind", "07:00")
+        await _type(pilot, "color", "green")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: error("name"), what="the name clash")
+        assert error("name") == "a habit named 'Run' already exists"
+        assert error("target") == error("times") == error("remind") == error("color") == ""
+        assert isinstance(app.screen, HabitFormScreen)
+
+    drive(app, scenario)
+    assert _habit(make_ctx, "Run").kind == "boolean"  # the existing habit is untouched
+
+
+def test_a_valid_form_adds_the_habit_and_the_list_shows_it(seeded, make_app, make_ctx) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from textual.widgets import Select
+
+        from paa.tui.screens.habit_form import HabitFormScreen
+
+        await _habits(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, HabitFormScreen), what="the form")
+        await _type(pilot, "name", "Swim")
+        app.screen.query_one("#field-schedule", Select).value = "weekdays"
+        await pilot.pause()
+        await _type(pilot, "days", "sat,sun")
+        await _type(pilot, "category", "health")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Swim" in _names(app), what="the new habit in the list")
+        assert shown(app, "Added Swim.")
+
+    drive(app, scenario)
+    swim = _habit(make_ctx, "Swim")
+    assert swim is not None and swim.schedule_type == "weekdays" and swim.category == "health"
+
+
+def test_editing_fills_the_form_and_saves_the_change(seeded, make_app, make_ctx) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from textual.widgets import Input
+
+        from paa.tui.screens.habit_form import HabitFormScreen
+
+        await _habits(pilot)
+        await pilot.press("e")  # the first habit: Drink water
+        await wait_for(pilot, lambda: isinstance(app.screen, HabitFormScreen), what="the form")
+        target = app.screen.query_one("#field-target", Input)
+        await wait_for(pilot, lambda: target.value == "8", what="the stored values")
+        assert app.screen.query_one("#field-unit", Input).value == "glasses"
+        assert app.screen.query_one("#field-remind", Input).value == "09:00"
+        await _type(pilot, "target", "10")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HabitFormScreen), what="the form to close")
+
+    drive(app, scenario)
+    assert _habit(make_ctx, "Drink water").target == 10
+
+
+def test_the_habit_page_shows_heatmap_figures_and_history_and_deletes_after_asking(seeded, make_app, make_ctx) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from paa.tui.screens.habit_detail import HabitDetailScreen
+        from paa.tui.screens.modals import ConfirmScreen
+
+        await _habits(pilot)
+        await pilot.press("down", "down", "down", "down", "enter")  # Coffee
+        await wait_for(pilot, lambda: isinstance(app.screen, HabitDetailScreen), what="the habit page")
+        await wait_for(pilot, lambda: "Calendar" in screen_text(app), what="the page's data")
+        text = screen_text(app)
+        assert "Coffee #5" in text and "at most 2 cups" in text
+        assert "Strength" in text and "Completion" in text
+        assert "less ·░▒▓█ more" in text
+        await pilot.press("delete")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert shown(app, "Delete Coffee and all its logs?")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, HabitDetailScreen), what="back on the page")
+        assert _habit(make_ctx, "Coffee") is not None
+        await pilot.press("delete")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "Coffee" not in _names(app) if app.screen.query("#habits-table") else False,
+                       what="the list without Coffee")  # fmt: skip
+
+    drive(app, scenario)
+    assert _habit(make_ctx, "Coffee") is None
+
+
+def test_archiving_hides_a_habit_from_the_list_and_the_dashboard(seeded, make_app, make_ctx) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _habits(pilot)
+        await pilot.press("down", "x")  # Run
+        await wait_for(pilot, lambda: "Run" not in _names(app), what="Run archived")
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "Today, Thursday" in screen_text(app), what="the dashboard")
+        await wait_for(pilot, lambda: " Run " not in screen_text(app), what="Run gone from the dashboard")
+
+    drive(app, scenario)
+    assert _habit(make_ctx, "Run").archived
