@@ -132,15 +132,12 @@ def index_checkin(ctx: Context, checkin: DailyCheckin) -> None:
         memory.index_checkin(ctx, checkin)
 
 
-def start_indexing(ctx: Context) -> bool:
-    """In a long-running process (the REPL, the TUI): embed new memories in a background thread, if memory can."""
-    memory = _memory_module()
-    start = getattr(memory, "start_indexer", None) if memory is not None else None
-    return callable(start) and start(ctx) is not None
+def warm_up(ctx: Context, *, keep_indexing: bool = False) -> None:
+    """Load whatever search needs (embedding model, collection) so the first real query is quick.
 
-
-def warm_up(ctx: Context) -> None:
-    """Load whatever search needs (embedding model, collection) so the first real query is quick."""
+    With `keep_indexing` (a long-running process: the REPL, the TUI), also embed new memories from now on in a
+    background thread, when memory can.
+    """
     memory = _memory_module()
     if memory is None:
         return
@@ -149,3 +146,6 @@ def warm_up(ctx: Context) -> None:
         warm(ctx)
     else:
         memory.search(ctx, "warm up", limit=1)
+    start = getattr(memory, "start_indexer", None)
+    if keep_indexing and callable(start):
+        start(ctx)

@@ -312,8 +312,7 @@ def _warm_up(contexts: SessionContexts, provider: Provider) -> threading.Thread:
         try:
             provider.warm_up()
             with contexts() as ctx:
-                recall.warm_up(ctx)
-                recall.start_indexing(ctx)
+                recall.warm_up(ctx, keep_indexing=True)
         except Exception:  # a failure shows up, clearly, on the first real message instead
             pass
 
