@@ -143,7 +143,7 @@ def _stdin_is_terminal() -> bool:
 
 
 def _stdout_is_terminal() -> bool:
-    return sys.stdout.isatty() or bool(os.environ.get("PAA_CHAT_RICH"))
+    return sys.stdout.isatty()
 
 
 def _read_stdin() -> str:
@@ -337,10 +337,11 @@ def _repl(
         say(f"[dim](continuing conversation #{conversation_id})[/]")
     if not provider.online:
         _offline_note(rich)
+    prompt = "› " if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "> "
     try:
         while True:
             try:
-                line = input("› ")
+                line = input(prompt)
             except KeyboardInterrupt:
                 sys.stdout.write("\n")
                 continue
