@@ -7,7 +7,7 @@ import io
 import os
 import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +40,22 @@ def seeded(template_home: Path, paa_home: Path) -> Path:
 
 
 @pytest.fixture
-def make_app(clock) -> Callable[..., Any]:
+def make_app(clock) -> Iterator[Callable[..., Any]]:
     """The production app factory on this test's PAA_HOME, with the fixed clock and no cursor blinking."""
     from paa.tui.app import create_app
 
+    made: list[Any] = []
+
     def factory(**options: Any) -> Any:
         settings = {"poll_seconds": 0.1, "animations": False, **options}
-        return create_app(environ=dict(os.environ), clock=clock, **settings)
+        app = create_app(environ=dict(os.environ), clock=clock, **settings)
+        made.append(app)
+        return app
 
-    return factory
+    yield factory
+    for app in made:
+        app.stop_workers()
+        app.store.close()
 
 
 def drive(app: Any, scenario: Callable[[Any], Awaitable[None]], size: tuple[int, int] = (80, 24)) -> None:
@@ -75,7 +82,7 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10
             raise AssertionError(
                 f"timed out after {timeout} s waiting for {what or predicate}\n{screen_text(pilot.app)}"
             )
-        await pilot.pause(0.02)
+        await pilot.pause(0.05)
 
 
 def screen_text(app: Any) -> str:

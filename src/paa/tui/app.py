@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -171,6 +171,13 @@ class PaaApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, PaaScreen):
                 screen.data_changed()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Without animations (tests, screenshots) a text cursor does not blink, so every picture is the same."""
+        from textual.widgets import Input
+
+        if self.animation_level == "none" and isinstance(event.widget, Input):
+            event.widget.cursor_blink = False
 
     def on_habits_known(self, message: HabitsKnown) -> None:
         self.habits = message.habits
