@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     ABORTED = 130
     AUTH = 8
     FORBIDDEN = 9
+    UNAVAILABLE = 10
 
 
 class PaaError(Exception):

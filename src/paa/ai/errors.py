@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from paa.errors import ConfigError, ExitCode, PaaError
 
-# A dedicated "service unavailable" code is proposed for errors.py; until it exists these exit with 1.
-_UNAVAILABLE = getattr(ExitCode, "UNAVAILABLE", ExitCode.INTERNAL)
 SAVED = "your message is saved: `paa chat --continue` picks the conversation up again"
 
 
 class ProviderError(PaaError):
     """The model provider failed; `retryable` says whether trying again later may work."""
 
-    exit_code = _UNAVAILABLE
+    exit_code = ExitCode.UNAVAILABLE
     retryable = True
 
 
