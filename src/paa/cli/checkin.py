@@ -132,6 +132,34 @@ def _save(day: Date, answers: list[Answer], mood: int | None, energy: int | None
         result = save_checkin(context, day, answers, mood=mood, energy=energy, mode=mode)
         _remember(context, day)
     report_saved(result, as_json)
+    _read_by_model(day, as_json)
+
+
+def _read_by_model(day: Date, as_json: bool) -> None:
+    """With an API key: the model refines the sentiment, keeps a summary as a memory, perhaps asks one question.
+
+    It runs after the check-in is saved, so a slow or failing model never costs the answers.
+    """
+    from paa.config import resolve_paths
+    from paa.core.secrets import get_secret
+
+    if get_secret(resolve_paths(), "anthropic") is None:
+        return  # offline: the local sentiment stands, and nothing heavy is imported
+    from paa.ai import settings as ai_settings
+    from paa.ai.checkin_ai import after_checkin
+    from paa.ai.providers.select import choose
+    from paa.ai.store import SessionContexts
+
+    contexts = SessionContexts()
+    with contexts() as ctx:
+        provider = choose(contexts.paths, ai_settings.load(ctx))
+    insight = after_checkin(contexts, provider, day)
+    if insight is None or as_json:
+        return
+    if insight.summary:
+        say(f"[dim]Noted: {escape(insight.summary)}[/]")
+    if insight.follow_up:
+        say(f"[cyan]{escape(insight.follow_up)}[/]")
 
 
 def _remember(context: CoreContext, day: Date) -> None:

@@ -1,0 +1,40 @@
+"""`paa checkin` with an API key: the model reads the saved check-in, through the real SDK and the fake API."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from paa.db.models import DailyCheckin, Memory
+from tests.ai.fake_anthropic import FakeAnthropic, fake_anthropic, reply
+
+__all__ = ["fake_anthropic"]
+
+
+def test_checkin_is_refined_summarised_and_followed_up(cli, fake_anthropic: FakeAnthropic, make_ctx) -> None:
+    answer = {
+        "sentiment_score": -0.3, "sentiment_label": "negative",
+        "summary": "A tiring day at work; the run helped a little.",
+        "follow_up": "What would make tomorrow lighter?",
+    }  # fmt: skip
+    fake_anthropic.push(reply(json.dumps(answer), model="claude-haiku-5-5"))
+    result = cli("checkin", "--mood", "2", "--answer", "Long meetings, then a short run", "--answer", "The run")
+    assert result.code == 0, result.err
+    assert "Noted: A tiring day at work" in result.out
+    assert "What would make tomorrow lighter?" in result.out
+    assert "Long meetings" in fake_anthropic.requests[0].body["messages"][0]["content"]
+    with make_ctx() as ctx:
+        row = ctx.session.exec(select(DailyCheckin)).one()
+        memories = ctx.session.exec(select(Memory).where(Memory.kind == "checkin")).all()
+    assert (row.sentiment_label, row.sentiment_source) == ("negative", "claude-haiku-5-5")
+    assert any("tiring day" in memory.content for memory in memories)
+
+
+def test_a_failing_model_keeps_the_saved_checkin(cli, fake_anthropic: FakeAnthropic, make_ctx) -> None:
+    fake_anthropic.push(reply("not json at all"))
+    result = cli("checkin", "--mood", "4", "--answer", "Good day", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["checkin"]["mood"] == 4
+    with make_ctx() as ctx:
+        assert ctx.session.exec(select(DailyCheckin)).one().sentiment_source == "vader"
