@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from paa.cli.output import console, emit_json, escape, say
+from paa.cli.output import console, emit_json, escape, say, table
 from paa.core.schedule import SHORT_DAYS
 
 if TYPE_CHECKING:
@@ -51,23 +51,20 @@ def render_list(found: list[HabitStatus]) -> None:
     if not found:
         say('No habits yet. Add one: [bold]paa habit add "Drink water" --unit glasses --target 8[/]')
         return
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("ID", "Habit", "Today", "Streak", "Schedule", "Category"):
-        table.add_column(column, justify="right" if column in ("ID", "Streak") else "left")
+    rows = []
     for status in found:
         habit = status.habit
         name = escape(habit.name) + (" [dim](archived)[/]" if habit.archived else "")
-        table.add_row(
-            str(habit.id), name, today_text(status), streak_text(status),
-            status.to_json()["schedule"]["text"], escape(habit.category or ""),
+        rows.append(
+            [
+                str(habit.id), name, today_text(status), streak_text(status),
+                status.to_json()["schedule"]["text"], escape(habit.category or ""),
+            ]
         )  # fmt: skip
-    console().print(table)
+    table(["ID", "Habit", "Today", "Streak", "Schedule", "Category"], rows, right=frozenset({"ID", "Streak"}))
 
 
 def render_today(day: date, found: list[HabitStatus]) -> None:
-    out = console()
     if not found:
         say("No habits yet. Add one: [bold]paa habit add Run --days mon,wed,fri[/]")
         return
@@ -79,15 +76,15 @@ def render_today(day: date, found: list[HabitStatus]) -> None:
         "Not due today": [s for s in found if s.state == "not_due"],
     }
     due_total = len(found) - len(groups["Not due today"]) - len(groups["Skipped"])
-    out.print(f"[bold]{day.strftime('%A %d %B %Y')}[/]: {len(groups['Done'])} of {due_total} done")
+    say(f"[bold]{day.strftime('%A %d %B %Y')}[/]: {len(groups['Done'])} of {due_total} done")
     for title, members in groups.items():
         if not members:
             continue
-        out.print(f"\n[bold]{title}[/]")
+        say(f"\n[bold]{title}[/]")
         for status in members:
             streak = status.streaks.current
             tail = f"  [dim]streak {streak.length}d[/]" if streak else ""
-            out.print(f"  {today_text(status)}  {escape(status.habit.name)} [dim]#{status.habit.id}[/]{tail}")
+            say(f"  {today_text(status)}  {escape(status.habit.name)} [dim]#{status.habit.id}[/]{tail}")
 
 
 def render_detail(found: HabitDetail, week_start: str) -> None:

@@ -73,6 +73,41 @@ def say(message: str) -> None:
         sys.stdout.write(plain(message) + "\n")
 
 
+def cell_width(text: str) -> int:
+    """Columns a string takes in a terminal: wide East Asian characters take two, combining marks none."""
+    import unicodedata
+
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or char in "\u200d\ufe0f":
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+    return width
+
+
+def table(headers: list[str], rows: list[list[str]], *, right: frozenset[str] = frozenset()) -> None:
+    """Print rows under headers (cells may hold markup). Rich draws it on a colour terminal; otherwise the
+    columns are aligned as plain text, never wrapped, which keeps pipes and `grep` simple and paa quick."""
+    if _colour_wanted():
+        from rich.table import Table
+
+        rich_table = Table(box=None, pad_edge=False, header_style="bold")
+        for header in headers:
+            rich_table.add_column(header, justify="right" if header in right else "left")
+        for row in rows:
+            rich_table.add_row(*row)
+        console().print(rich_table)
+        return
+    cells = [list(headers)] + [[plain(cell) for cell in row] for row in rows]
+    widths = [max(cell_width(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        parts = []
+        for header, cell, width in zip(headers, row, widths, strict=True):
+            pad = " " * (width - cell_width(cell))
+            parts.append(pad + cell if header in right else cell + pad)
+        sys.stdout.write("  ".join(parts).rstrip() + "\n")
+
+
 def print_error(message: str, hint: str | None = None) -> None:
     sys.stderr.write(f"paa: error: {message}\n")
     if hint:

@@ -11,17 +11,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from paa.db.models.auth import LoginAttempt, SigningKey, UserAuth
+    from paa.db.models.auth import LoginAttempt, SigningKey
     from paa.db.models.chat import AnalyticsEvent, Conversation, Memory, Message
     from paa.db.models.checkins import CheckinPrompt, DailyCheckin
     from paa.db.models.habits import Habit, HabitLog
     from paa.db.models.reminders import Notification, Reminder, ReminderCursor
-    from paa.db.models.users import User, UserPreference
+    from paa.db.models.users import User, UserAuth, UserPreference
 
 _MODULE_OF: dict[str, str] = {
     "User": "users",
     "UserPreference": "users",
-    "UserAuth": "auth",
+    "UserAuth": "users",
     "LoginAttempt": "auth",
     "SigningKey": "auth",
     "Habit": "habits",

@@ -1,10 +1,10 @@
-"""Users and their typed preferences."""
+"""Users, their typed preferences and their credentials (read on every command to tell who is acting)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from paa.db.models.base import instant
@@ -34,3 +34,30 @@ class UserPreference(SQLModel, table=True):
     key: str = Field(max_length=64)
     value: str = Field(max_length=4096)
     updated_at: datetime = Field(sa_column=instant())
+
+
+class UserAuth(SQLModel, table=True):
+    """A credential: a password hash, a session or refresh token (hashed), or an OAuth identity.
+
+    `kind` is password | session | refresh | oauth. Tokens are stored as their SHA-256, never as given out;
+    refresh tokens of one login share a `family`, so reuse of a spent one revokes them all.
+    """
+
+    __tablename__ = "user_auth"
+    __table_args__ = (
+        Index("ix_user_auth_provider_subject", "provider", "subject"),
+        Index("ix_user_auth_kind_user", "kind", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=16)
+    secret_hash: str | None = Field(default=None, max_length=512, index=True)
+    provider: str | None = Field(default=None, max_length=32)
+    subject: str | None = Field(default=None, max_length=256)
+    label: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(sa_column=instant())
+    expires_at: datetime | None = Field(default=None, sa_column=instant(True))
+    last_used_at: datetime | None = Field(default=None, sa_column=instant(True))
+    revoked_at: datetime | None = Field(default=None, sa_column=instant(True))
+    family: str | None = Field(default=None, max_length=64, index=True)
