@@ -22,7 +22,12 @@ def interactive() -> bool:
 
 
 def launch(*, exit_when_ready: bool = False) -> int:
-    """Run the TUI until the person quits; Textual is imported only here."""
+    """Run the TUI until the person quits; Textual is imported only here, once the database is being read."""
+    import os
+
+    from paa.tui.store import Preload, Store
+
+    preload = Preload(Store(os.environ)).start()  # reads while Textual loads
     from paa.tui.app import main
 
-    return main(exit_when_ready=exit_when_ready)
+    return main(exit_when_ready=exit_when_ready, preload=preload)

@@ -1,8 +1,19 @@
-"""`python -m paa.tui`: open the TUI without going through the Typer command line."""
+"""`python -m paa.tui`: open the TUI without the command line (no Typer), e.g. to time it against `paa tui`."""
 
 from __future__ import annotations
 
-from paa.tui.app import main
+import os
+import sys
+
+
+def run() -> int:
+    from paa.tui.store import Preload, Store
+
+    preload = Preload(Store(os.environ)).start()  # reads while Textual loads
+    from paa.tui.app import main
+
+    return main(exit_when_ready="--exit-when-ready" in sys.argv[1:], preload=preload)
+
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run())

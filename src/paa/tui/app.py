@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from paa.clock import Clock
-from paa.tui.data import Store
+from paa.tui.store import Preload, Store
 from paa.tui.watch import POLL_SECONDS, Watcher
 
 SCREENS: dict[str, str] = {
@@ -78,6 +78,7 @@ class PaaApp(App[None]):
 
     CSS_PATH = "paa.tcss"
     TITLE = "paa"
+    DEFAULT_MODE = "dashboard"
     MODES = {  # noqa: RUF012  (Textual reads this class attribute)
         "dashboard": _dashboard,
         "chat": _chat,
@@ -99,12 +100,15 @@ class PaaApp(App[None]):
         self,
         store: Store,
         *,
+        preload: Preload | None = None,
         poll_seconds: float = POLL_SECONDS,
         animations: bool = True,
         exit_when_ready: bool = False,
     ) -> None:
         super().__init__()
         self.store = store
+        self.preload = preload
+        self.preloaded: Any = None  # the dashboard read by the preload, used once
         self.poll_seconds = poll_seconds
         self.exit_when_ready = exit_when_ready
         self.generation = 0  # counts database changes seen; a screen reloads when its copy is older
@@ -120,7 +124,6 @@ class PaaApp(App[None]):
     # ---- start and stop ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.switch_mode("dashboard")
         self.watch_database()
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
@@ -138,7 +141,15 @@ class PaaApp(App[None]):
         """Open the database, then poll for changes made elsewhere; each one becomes a DataChanged message."""
         worker = get_current_worker()
         try:
-            watcher = self.store.watcher()
+            if self.preload is not None:
+                self.preload.wait()
+                if self.preload.error is not None:
+                    raise self.preload.error
+                watcher = self.preload.watcher or self.store.watcher()
+                self.preloaded, self.preload.dashboard = self.preload.dashboard, None
+                self.preload = None
+            else:
+                watcher = self.store.watcher()
         except Exception as exc:  # the database cannot be opened: say so where the data would be
             self.call_from_thread(self.notify, _one_line(exc), title="Cannot open the database", severity="error")
             return
@@ -151,6 +162,15 @@ class PaaApp(App[None]):
         finally:
             self.watcher = None
             watcher.close()
+
+    def take_preloaded(self) -> Any:
+        """The dashboard read before the app started, once; None when it is not (or no longer) there."""
+        preload = self.preload
+        if preload is not None and preload.wait(0) and preload.error is None:
+            data, preload.dashboard = preload.dashboard, None
+            return data
+        data, self.preloaded = self.preloaded, None
+        return data
 
     def finish(self) -> None:
         """After the app has stopped: keep the insight of the open conversation (by rules, no model call)."""
@@ -165,12 +185,16 @@ class PaaApp(App[None]):
         self.post_message(DataChanged())
 
     def on_data_changed(self, _message: DataChanged) -> None:
+        from textual.screen import ModalScreen
+
         from paa.tui.screens.base import PaaScreen
 
         self.generation += 1
-        for screen in self.screen_stack:
+        for screen in reversed(self.screen_stack):  # the visible ones: the top screen and any under dialogs
             if isinstance(screen, PaaScreen):
                 screen.data_changed()
+            if not isinstance(screen, ModalScreen):
+                break  # the rest are hidden; they reload when they are shown again
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Without animations (tests, screenshots) a text cursor does not blink, so every picture is the same."""
@@ -273,18 +297,26 @@ def create_app(
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
     *,
+    preload: Preload | None = None,
     poll_seconds: float = POLL_SECONDS,
     animations: bool = True,
     exit_when_ready: bool = False,
 ) -> PaaApp:
-    """Build the app on the database that `environ` (default: the process environment) points at."""
-    store = Store(os.environ if environ is None else environ, clock)
-    return PaaApp(store, poll_seconds=poll_seconds, animations=animations, exit_when_ready=exit_when_ready)
+    """Build the app on the database that `environ` (default: the process environment) points at.
+
+    The database is opened and the dashboard read in a thread at once (or by `preload`, started earlier still).
+    """
+    if preload is None:
+        preload = Preload(Store(os.environ if environ is None else environ, clock)).start()
+    return PaaApp(
+        preload.store, preload=preload, poll_seconds=poll_seconds, animations=animations,
+        exit_when_ready=exit_when_ready,
+    )  # fmt: skip
 
 
-def main(exit_when_ready: bool = False) -> int:
+def main(exit_when_ready: bool = False, preload: Preload | None = None) -> int:
     """Run the TUI in this terminal until the person quits."""
-    app = create_app(exit_when_ready=exit_when_ready)
+    app = create_app(preload=preload, exit_when_ready=exit_when_ready)
     try:
         app.run()
     finally:

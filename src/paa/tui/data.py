@@ -6,27 +6,22 @@ It only calls core and ai; the figures and rules live there.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from paa.clock import Clock
 from paa.core.context import Context
 from paa.errors import InvalidInput, PaaError
+from paa.tui.store import Store
 
 if TYPE_CHECKING:
-    from paa.ai.providers.base import Provider
-    from paa.ai.store import ConversationView, MessageView, SessionContexts
+    from paa.ai.store import ConversationView, MessageView
     from paa.core.analytics.habit_stats import HabitStats
     from paa.core.analytics.reports import HeatCell, Overview
     from paa.core.checkins import Checkin, SaveResult
     from paa.core.overview import HabitDetail
     from paa.db.models import Habit
-    from paa.tui.watch import Watcher
 
 DASHBOARD_PERIOD_DAYS = 30
 COMPLETION_DAYS = 14
@@ -36,68 +31,6 @@ UPCOMING_SHOWN = 6
 INSIGHTS_SHOWN = 3
 HEATMAP_DAYS = 365
 PERIODS = ("7d", "30d", "90d", "365d", "all")
-
-
-class Store:
-    """The TUI's way to the database: one engine for the whole app (opened on first use), short transactions."""
-
-    def __init__(self, environ: Mapping[str, str], clock: Clock | None = None) -> None:
-        self.environ = dict(environ)
-        self.clock = clock
-        self._contexts: SessionContexts | None = None
-        self._provider: Provider | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def contexts(self) -> SessionContexts:
-        """The context factory on the app's engine; the first call opens (and if needed migrates) the database."""
-        with self._lock:
-            if self._contexts is None:
-                from paa.ai.store import SessionContexts
-
-                self._contexts = SessionContexts(self.environ, self.clock)
-            return self._contexts
-
-    def read(self) -> AbstractContextManager[Context]:
-        return self.contexts()
-
-    def write(self) -> AbstractContextManager[Context]:
-        return self.contexts(write=True)
-
-    def database_file(self) -> Path | None:
-        """The SQLite file, or None when paa is configured for another database."""
-        from paa.core.context import database_url
-
-        contexts = self.contexts
-        url = database_url(contexts.paths, contexts.loaded)
-        return contexts.paths.database_file if url.startswith("sqlite") else None
-
-    def watcher(self) -> Watcher:
-        from paa.tui.watch import DataVersionWatcher, PeriodicWatcher
-
-        path = self.database_file()
-        return DataVersionWatcher(path) if path is not None else PeriodicWatcher()
-
-    def provider(self) -> Provider:
-        """Claude when an API key is set, else the offline rules: chosen once per app, as `paa chat` does."""
-        with self._lock:
-            if self._provider is not None:
-                return self._provider
-        from paa.ai import settings
-        from paa.ai.providers.select import choose
-
-        with self.read() as ctx:
-            ai = settings.load(ctx)
-        provider = choose(self.contexts.paths, ai, self.environ)
-        with self._lock:
-            self._provider = self._provider or provider
-            return self._provider
-
-    def close(self) -> None:
-        with self._lock:
-            if self._contexts is not None:
-                self._contexts.close()
-                self._contexts = None
 
 
 # ---- habits as rows ------------------------------------------------------------------------------
@@ -628,12 +561,3 @@ def latest_conversation(ctx: Context) -> int | None:
     from paa.ai.store import latest_conversation_id
 
     return latest_conversation_id(ctx)
-
-
-@contextmanager
-def suppress_paa_errors(errors: list[PaaError]) -> Iterator[None]:
-    """Collect a PaaError instead of raising it (a worker reports it as a message)."""
-    try:
-        yield
-    except PaaError as exc:
-        errors.append(exc)

@@ -9,12 +9,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.markup import escape
 from textual.message import Message
-from textual.widgets import Footer, Select, Static
+from textual.widgets import Select, Static
 from textual.worker import get_current_worker
 
 from paa.tui.data import PERIODS, AnalyticsPage, load_analytics
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
+from paa.tui.widgets.keybar import KeyBar
 from paa.tui.widgets.nav import NavBar
 
 ALL = "all-habits"
@@ -47,7 +48,7 @@ class AnalyticsScreen(PaaScreen):
         with VerticalScroll(id="analytics-body"):
             yield Static("Loading…", id="analytics-main")
             yield Static("", id="analytics-heat")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#analytics-body").focus()

@@ -24,8 +24,9 @@ class PaaScreen(Screen[Any]):
             self.reload()
 
     def data_changed(self) -> None:
-        """The database changed while this screen is visible."""
-        self.reload()
+        """The database changed while this screen is visible (the app has counted the change already)."""
+        if self.loaded_generation != self.paa.generation:
+            self.reload()
 
     def reload(self) -> None:
         self.loaded_generation = self.paa.generation

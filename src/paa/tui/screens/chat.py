@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -26,6 +26,7 @@ from paa.errors import PaaError
 from paa.tui.data import ConversationItem, latest_conversation, load_conversation, load_conversations
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets.chat import AssistantMessage, ChatNote, UserMessage, tool_call_text, tool_result_text
+from paa.tui.widgets.keybar import KeyBar
 from paa.tui.widgets.nav import NavBar
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class ChatScreen(PaaScreen):
                     yield ChatNote(WELCOME, id="chat-welcome")
                 yield Static("Starting the assistant…", id="chat-status")
                 yield Input(placeholder="Message paa (enter to send)", id="prompt")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.paa.chat = self

@@ -10,12 +10,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import get_current_worker
 
 from paa.errors import PaaError
 from paa.tui.data import CheckinPage, answer_follow_up, load_checkin, save_checkin
 from paa.tui.screens.base import PaaScreen
+from paa.tui.widgets.keybar import KeyBar
 from paa.tui.widgets.nav import NavBar
 from paa.tui.widgets.scale import ENERGY_WORDS, MOOD_WORDS, ScalePicker
 
@@ -69,7 +70,7 @@ class CheckinScreen(PaaScreen):
             yield Static("", id="checkin-result")
             yield Static("", id="checkin-follow-up")
             yield Input(placeholder="Your answer (enter to add it to today's check-in)", id="follow-up-answer")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#follow-up-answer", Input).display = False

@@ -9,13 +9,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from paa.errors import PaaError
 from paa.tui.data import RECENT_DAYS, Dashboard, HabitRow, load_dashboard, log_done, skip_today, undo_today
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
+from paa.tui.widgets.keybar import KeyBar
 from paa.tui.widgets.nav import NavBar
 
 NAME_WIDTH = 24
@@ -65,10 +66,16 @@ class DashboardScreen(PaaScreen):
                 yield Static("", id="week-panel", classes="panel")
                 yield Static("", id="upcoming-panel", classes="panel")
                 yield Static("", id="insights-panel", classes="panel")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#today-table", DataTable).focus()
+        early = self.paa.take_preloaded()  # read before Textual started: draw it now, no worker round trip
+        if early is not None:
+            # It is what the app's first change signal (generation 1, "the database is open") would load: the
+            # watcher's baseline was taken before it was read, so any later change still comes as generation 2.
+            self.loaded_generation = 1
+            self.post_message(self.Loaded(early))
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.render_data())
 
     # ---- loading ----------------------------------------------------------------------------------
@@ -76,8 +83,10 @@ class DashboardScreen(PaaScreen):
     @work(thread=True, exclusive=True, group="dashboard-load", exit_on_error=False)
     def load(self) -> None:
         try:
-            with self.paa.store.read() as ctx:
-                data = load_dashboard(ctx)
+            data = self.paa.take_preloaded()
+            if data is None:
+                with self.paa.store.read() as ctx:
+                    data = load_dashboard(ctx)
         except Exception as exc:
             self.post_message(self.Failed(_message(exc)))
             return

@@ -10,13 +10,14 @@ from textual.containers import VerticalScroll
 from textual.events import Resize
 from textual.markup import escape
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from paa.errors import NotFound, PaaError
 from paa.tui.data import HabitPage, delete_habit, load_habit_page, set_archived
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
+from paa.tui.widgets.keybar import KeyBar
 from paa.tui.widgets.nav import NavBar
 
 STRENGTH_DAYS = 90
@@ -50,7 +51,7 @@ class HabitDetailScreen(PaaScreen):
             yield Static("", id="habit-strength")
             yield Static("[b]History[/b]", id="habit-history-title")
             yield DataTable(id="habit-history", cursor_type="row", show_cursor=False)
-        yield Footer()
+        yield KeyBar()
 
     @work(thread=True, exclusive=True, group="habit-load", exit_on_error=False)
     def load(self) -> None:

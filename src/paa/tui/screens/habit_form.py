@@ -8,10 +8,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from paa.tui.data import FormOutcome, HabitForm, load_habit_form, save_habit_form
 from paa.tui.screens.base import PaaScreen
+from paa.tui.widgets.keybar import KeyBar
 from paa.tui.widgets.nav import NavBar
 
 SCHEDULES = (("Every day", "daily"), ("On chosen weekdays", "weekdays"), ("X times in Y days", "x_per_y"))
@@ -72,7 +73,7 @@ class HabitFormScreen(PaaScreen):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#field-name", Input).focus()

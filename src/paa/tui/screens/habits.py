@@ -8,13 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
 from paa.errors import PaaError
 from paa.tui.data import HabitRow, delete_habit, load_habit_rows, set_archived
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
+from paa.tui.widgets.keybar import KeyBar
 from paa.tui.widgets.nav import NavBar
 
 SHOW = (("Active", "active"), ("Archived", "archived"), ("All", "all"))
@@ -56,7 +57,7 @@ class HabitsScreen(PaaScreen):
             yield Select(SHOW, value="active", allow_blank=False, id="habit-show", compact=True)
         yield DataTable(id="habits-table", cursor_type="row")
         yield Static("Loading habits…", id="habits-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#habits-table", DataTable).focus()

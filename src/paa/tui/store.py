@@ -1,0 +1,116 @@
+"""The TUI's way to the database, and the early read that lets the first paint come sooner.
+
+Nothing heavy is imported here at module level, so `paa tui` can start reading the database in a thread before it
+imports Textual.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from paa.ai.providers.base import Provider
+    from paa.ai.store import SessionContexts
+    from paa.clock import Clock
+    from paa.core.context import Context
+    from paa.tui.watch import Watcher
+
+
+class Store:
+    """One engine for the whole app (opened on first use), and short transactions on it."""
+
+    def __init__(self, environ: Mapping[str, str], clock: Clock | None = None) -> None:
+        self.environ = dict(environ)
+        self.clock = clock
+        self._contexts: SessionContexts | None = None
+        self._provider: Provider | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def contexts(self) -> SessionContexts:
+        """The context factory on the app's engine; the first call opens (and if needed migrates) the database."""
+        with self._lock:
+            if self._contexts is None:
+                from paa.ai.store import SessionContexts
+
+                self._contexts = SessionContexts(self.environ, self.clock)
+            return self._contexts
+
+    def read(self) -> AbstractContextManager[Context]:
+        return self.contexts()
+
+    def write(self) -> AbstractContextManager[Context]:
+        return self.contexts(write=True)
+
+    def database_file(self) -> Path | None:
+        """The SQLite file, or None when paa is configured for another database."""
+        from paa.core.context import database_url
+
+        contexts = self.contexts
+        url = database_url(contexts.paths, contexts.loaded)
+        return contexts.paths.database_file if url.startswith("sqlite") else None
+
+    def watcher(self) -> Watcher:
+        from paa.tui.watch import DataVersionWatcher, PeriodicWatcher
+
+        path = self.database_file()
+        return DataVersionWatcher(path) if path is not None else PeriodicWatcher()
+
+    def provider(self) -> Provider:
+        """Claude when an API key is set, else the offline rules: chosen once per app, as `paa chat` does."""
+        with self._lock:
+            if self._provider is not None:
+                return self._provider
+        from paa.ai import settings
+        from paa.ai.providers.select import choose
+
+        with self.read() as ctx:
+            ai = settings.load(ctx)
+        provider = choose(self.contexts.paths, ai, self.environ)
+        with self._lock:
+            self._provider = self._provider or provider
+            return self._provider
+
+    def close(self) -> None:
+        with self._lock:
+            if self._contexts is not None:
+                self._contexts.close()
+                self._contexts = None
+
+
+class Preload:
+    """Open the database, start watching it and read the dashboard, in a thread started before Textual loads.
+
+    The watcher's baseline is taken before the dashboard is read, so no change made in between is missed.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.watcher: Watcher | None = None
+        self.dashboard: Any = None
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="paa-tui-preload", daemon=True)
+
+    def start(self) -> Preload:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.watcher = self.store.watcher()
+            from paa.tui.data import load_dashboard
+
+            with self.store.read() as ctx:
+                self.dashboard = load_dashboard(ctx)
+        except BaseException as exc:  # reported by the app, where a person can see it
+            self.error = exc
+        finally:
+            self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
