@@ -8,8 +8,8 @@ from sqlmodel import col, select
 
 from paa.db.models import Habit, HabitLog, Message
 from tests.ai.fake_anthropic import FakeAnthropic, error, reply
-from tests.tui.conftest import drive, screen_text, shown, wait_for
 from tests.tui.dataset import TODAY
+from tests.tui.helpers import drive, screen_text, shown, wait_for
 
 
 async def _open_chat(pilot) -> None:

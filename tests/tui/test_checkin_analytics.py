@@ -6,8 +6,8 @@ from sqlmodel import select
 
 from paa.db.models import DailyCheckin
 from tests.ai.fake_anthropic import FakeAnthropic, reply
-from tests.tui.conftest import drive, screen_text, shown, wait_for
 from tests.tui.dataset import TODAY
+from tests.tui.helpers import drive, screen_text, shown, wait_for
 
 
 async def _checkin(pilot) -> None:

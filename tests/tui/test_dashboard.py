@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from paa.db.models import Habit, HabitLog
-from tests.tui.conftest import drive, screen_text, shown, wait_for
 from tests.tui.dataset import TODAY
+from tests.tui.helpers import drive, screen_text, shown, wait_for
 
 
 def _row(app, name: str) -> list[str]:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from paa.tui.watch import POLL_SECONDS, DataVersionWatcher
-from tests.tui.conftest import drive, screen_text, wait_for
+from tests.tui.helpers import drive, screen_text, wait_for
 from tests.tui.test_dashboard import _row
 
 LIVE_SECONDS = 2.0

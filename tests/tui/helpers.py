@@ -1,0 +1,55 @@
+"""Helpers for driving the TUI in tests and in scripts/tui_screens.py: run a scenario, wait on a condition, read
+the screen."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+
+
+def drive(app: Any, scenario: Callable[[Any], Awaitable[None]], size: tuple[int, int] = (80, 24)) -> None:
+    """Run `scenario(pilot)` against the app in a headless terminal of `size`, then close it."""
+
+    async def main() -> None:
+        try:
+            async with app.run_test(size=size, notifications=True) as pilot:
+                await scenario(pilot)
+        finally:
+            app.store.close()
+
+    asyncio.run(main())
+
+
+async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+    """Let the app run until `predicate()` is true (returning its value); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"timed out after {timeout} s waiting for {what or predicate}\n{screen_text(pilot.app)}"
+            )
+        await pilot.pause(0.05)
+
+
+def screen_text(app: Any) -> str:
+    """The terminal's text as a person sees it (no colours), for assertions and failure messages."""
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, color_system=None)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def shown(app: Any, text: str) -> bool:
+    """Whether `text` is on screen, allowing for it being wrapped (in a toast, say) over several lines."""
+    flat = " ".join(screen_text(app).replace("▌", " ").replace("▏", " ").split())
+    return " ".join(text.split()) in flat
