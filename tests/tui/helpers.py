@@ -51,5 +51,7 @@ def screen_text(app: Any) -> str:
 
 def shown(app: Any, text: str) -> bool:
     """Whether `text` is on screen, allowing for it being wrapped (in a toast, say) over several lines."""
-    flat = " ".join(screen_text(app).replace("▌", " ").replace("▏", " ").split())
+    import re
+
+    flat = " ".join(re.sub("[\u2500-\u259f]", " ", screen_text(app)).split())  # box-drawing and block glyphs
     return " ".join(text.split()) in flat

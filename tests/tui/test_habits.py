@@ -188,8 +188,13 @@ def test_archiving_hides_a_habit_from_the_list_and_the_dashboard(seeded, make_ap
     app = make_app()
 
     async def scenario(pilot) -> None:
+        from paa.tui.screens.modals import ConfirmScreen
+
         await _habits(pilot)
         await pilot.press("down", "x")  # Run
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert app.screen.question.startswith("Archive Run? It leaves your lists and reminders; its history is kept")
+        await pilot.press("y")
         await wait_for(pilot, lambda: "Run" not in _names(app), what="Run archived")
         await pilot.press("1")
         await wait_for(pilot, lambda: "Today, Thursday" in screen_text(app), what="the dashboard")

@@ -265,6 +265,8 @@ class PaaApp(App[None]):
                                 _bind(self.log_from_palette, habit_id, "undo"))  # fmt: skip
             yield SystemCommand(f"Open {name}", f"Show {name}'s calendar, history and figures",
                                 _bind(self.open_habit, habit_id))  # fmt: skip
+            yield SystemCommand(f"Edit {name}", f"Change {name}'s name, target, schedule or reminders",
+                                _bind(self.edit_habit, habit_id))  # fmt: skip
 
     def log_from_palette(self, habit_id: int, what: str) -> None:
         from paa.tui.screens.dashboard import DashboardScreen
@@ -277,6 +279,14 @@ class PaaApp(App[None]):
         if self.current_mode != "dashboard":
             self.switch_mode("dashboard")
         self.call_after_refresh(act)
+
+    def edit_habit(self, habit_id: int) -> None:
+        from paa.tui.screens.habit_form import HabitFormScreen
+
+        self.push_screen(HabitFormScreen(habit_id))
+
+    def refresh_data(self) -> None:
+        self.post_message(DataChanged())
 
     def open_habit(self, habit_id: int) -> None:
         from paa.tui.screens.habit_detail import HabitDetailScreen

@@ -128,6 +128,8 @@ class Dashboard:
     checkin_time: str
     moods: list[int | None]  # the last MOOD_DAYS days, oldest first
     mood_average: float | None
+    sentiments: list[float | None]  # the 7-day mean sentiment of the check-in answers (-1 to 1), same days
+    sentiment_average: float | None
     completion: list[DayRate]  # the last COMPLETION_DAYS days, oldest first; the last one is today so far
     upcoming: list[UpcomingItem]
     insights: list[str]
@@ -146,6 +148,7 @@ def load_dashboard(ctx: Context) -> Dashboard:
     recent = {stats.habit.id: tuple(point.state for point in stats.days[-RECENT_DAYS:]) for stats in view.habits}
     habits = _rows(ctx, list_habits(ctx), strengths, recent)
     moods_by_day = {day.day: day.mood for day in view.mood.days}
+    feelings_by_day = {day.day: day.sentiment_trend for day in view.mood.days}
     mood_days = [today - timedelta(days=n) for n in range(MOOD_DAYS - 1, -1, -1)]
     moods = [moods_by_day.get(day) for day in mood_days]
     known = [m for m in moods if m is not None]
@@ -161,6 +164,8 @@ def load_dashboard(ctx: Context) -> Dashboard:
         checkin_time=ctx.prefs.checkin_time,
         moods=moods,
         mood_average=sum(known) / len(known) if known else None,
+        sentiments=[feelings_by_day.get(day) for day in mood_days],
+        sentiment_average=view.mood.sentiment_average,
         completion=completion,
         upcoming=coming[:UPCOMING_SHOWN],
         insights=[insight.text for insight in view.insights[:INSIGHTS_SHOWN]],

@@ -165,6 +165,16 @@ def _overview_lines(page: AnalyticsPage, width: int) -> list[str]:
         f"sentiment {_signed(mood.sentiment_average)}",
         charts.spark(moods, 1.0, 5.0) + "  [$foreground-muted](7-day mean, 1-5)[/]",
     ]
+    related = [item for item in mood.correlations if item.difference is not None]
+    if related:
+        lines += ["", "[b]Habits and mood[/b]  [$foreground-muted](mean mood on days done vs other days)[/]"]
+        for item in sorted(related, key=lambda item: -(item.difference or 0.0)):
+            name = item.habit.name if len(item.habit.name) <= NAME_WIDTH else item.habit.name[: NAME_WIDTH - 1] + "…"
+            caution = f"  [$foreground-muted]({escape(item.caution)})[/]" if item.caution else ""
+            lines.append(
+                f"{escape(name):<{NAME_WIDTH}}  {_avg(item.mood_done)} vs {_avg(item.mood_other)}  "
+                f"({item.difference:+.1f}){caution}"
+            )
     usage = view.engagement
     lines += [
         "",

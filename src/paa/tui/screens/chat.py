@@ -247,7 +247,7 @@ class ChatScreen(PaaScreen):
         session.new_conversation()  # records the insight of the one left behind
         self.post_message(self.Opened(None, "", []))
 
-    def continue_latest(self) -> None:
+    def action_continue_latest(self) -> None:
         self._continue_latest()
 
     @work(thread=True, exclusive=True, group="chat-open", exit_on_error=False)

@@ -177,8 +177,14 @@ class DashboardScreen(PaaScreen):
     def _render_mood(self, data: Dashboard) -> None:
         average = f"avg {data.mood_average:.1f}" if data.mood_average is not None else "no check-ins yet"
         panel = self.query_one("#mood-panel", Static)
-        moods = data.moods[-max(7, panel.content_size.width or 28) :]
-        lines = [f"[b]Mood[/b], {len(moods)} days  [$foreground-muted]{average}[/]", charts.spark(moods, 1, 5)]
+        days = max(7, min(len(data.moods), panel.content_size.width or 28))
+        feeling = "–" if data.sentiment_average is None else f"{data.sentiment_average:+.2f}"
+        lines = [
+            f"[b]Mood[/b], {days} days  [$foreground-muted]{average}[/]",
+            charts.spark(data.moods[-days:], 1, 5),
+            f"[b]Sentiment[/b], 7-day mean  [$foreground-muted]{feeling}[/]",
+            charts.spark(data.sentiments[-days:], -1, 1),
+        ]
         panel.update("\n".join(lines))
 
     def _render_week(self, data: Dashboard) -> None:

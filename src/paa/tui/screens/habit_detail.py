@@ -144,8 +144,21 @@ class HabitDetailScreen(PaaScreen):
         self.app.push_screen(HabitFormScreen(self.habit_id))
 
     def action_archive(self) -> None:
-        if self.page is not None:
-            self.change("restore" if self.page.habit["archived"] else "archive")
+        from paa.tui.screens.modals import ConfirmScreen
+
+        if self.page is None:
+            return
+        if self.page.habit["archived"]:
+            self.change("restore")
+            return
+        name = self.page.habit["name"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change("archive")
+
+        question = f"Archive {name}? It leaves your lists and reminders; its history is kept, and x restores it."
+        self.app.push_screen(ConfirmScreen(question, yes="Archive", no="Keep"), answered)
 
     def action_delete(self) -> None:
         from paa.tui.screens.modals import ConfirmScreen

@@ -158,9 +158,21 @@ class HabitsScreen(PaaScreen):
             self.paa.open_habit(habit_id)
 
     def action_archive(self) -> None:
+        from paa.tui.screens.modals import ConfirmScreen
+
         row = self.selected_row()
-        if row is not None:
-            self.change(row.id, "restore" if row.archived else "archive")
+        if row is None:
+            return
+        if row.archived:
+            self.change(row.id, "restore")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(row.id, "archive")
+
+        question = f"Archive {row.name}? It leaves your lists and reminders; its history is kept, and x restores it."
+        self.app.push_screen(ConfirmScreen(question, yes="Archive", no="Keep"), answered)
 
     def action_delete(self) -> None:
         from paa.tui.screens.modals import ConfirmScreen
