@@ -32,5 +32,6 @@ class PaaScreen(Screen[Any]):
         self.loaded_generation = self.paa.generation
         self.load()
 
-    def load(self) -> None:
-        """Start the worker that reads this screen's data (screens override this)."""
+    def load(self) -> object:
+        """Start the worker that reads this screen's data (screens override this with a worker)."""
+        return None

@@ -359,10 +359,10 @@ class ChatScreen(PaaScreen):
             await transcript.mount(line)
         elif isinstance(event, ToolFinished):
             result = event.result
-            line = self.tool_lines.pop(result.call_id, None)
+            started = self.tool_lines.pop(result.call_id) if result.call_id in self.tool_lines else None
             text = "⚙ " + escape(result.name) + "  " + tool_result_text(result.ok, result.declined, result.summary)
-            if line is not None:
-                line.update(text)
+            if started is not None:
+                started.update(text)
             else:
                 await transcript.mount(ChatNote(text))
         elif isinstance(event, Notice):

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import get_current_worker
 
@@ -97,7 +98,7 @@ class CheckinScreen(PaaScreen):
             self.prompts = page.prompts
             holder = self.query_one("#checkin-prompts", Vertical)
             await holder.remove_children()
-            widgets = []
+            widgets: list[Widget] = []
             for number, prompt in enumerate(page.prompts):
                 widgets.append(Label(escape(prompt), classes="checkin-label"))
                 widgets.append(Input(placeholder="(leave empty to skip)", id=f"answer-{number}", compact=True))
