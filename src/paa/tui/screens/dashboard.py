@@ -70,6 +70,7 @@ class DashboardScreen(PaaScreen):
 
     def on_mount(self) -> None:
         self.query_one("#today-table", DataTable).focus()
+        self.set_interval(60, self._minute)  # time passes: a new day, reminders that are no longer "coming up"
         early = self.paa.take_preloaded()  # read before Textual started: draw it now, no worker round trip
         if early is not None:
             # It is what the app's first change signal (generation 1, "the database is open") would load: the
@@ -79,6 +80,10 @@ class DashboardScreen(PaaScreen):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.render_data())
 
     # ---- loading ----------------------------------------------------------------------------------
+
+    def _minute(self) -> None:
+        if self.is_current and self.data is not None:
+            self.reload()
 
     @work(thread=True, exclusive=True, group="dashboard-load", exit_on_error=False)
     def load(self) -> None:
