@@ -63,6 +63,17 @@ def create_app(only: str | None = None) -> typer.Typer:
     return app
 
 
+def _opens_tui(argv: list[str]) -> bool:
+    """`paa tui`, or bare `paa` with a person at a terminal."""
+    if argv in (["tui"], ["tui", "--exit-when-ready"]):
+        return True
+    if argv:
+        return False
+    from paa.cli import tui_cmd
+
+    return tui_cmd.interactive()
+
+
 def _command_named(argv: list[str]) -> str | None:
     """The top-level command a command line runs, when it is a known one."""
     takes_value = ("--user",)  # root options followed by a value, which is not a command
@@ -153,8 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     # paa uses no pydantic plugins; skipping their entry-point scan saves ~20 ms per command.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    command = typer.main.get_command(create_app(only=_command_named(args)))
     try:
+        if _opens_tui(args):
+            from paa.cli import tui_cmd
+
+            # Straight to the TUI: building the Typer app first would only delay the first paint.
+            return tui_cmd.launch(exit_when_ready="--exit-when-ready" in args)
+        command = typer.main.get_command(create_app(only=_command_named(args)))
         result = command.main(args=args, prog_name="paa", standalone_mode=False)
     except PaaError as exc:
         print_error(exc.message, exc.hint)
