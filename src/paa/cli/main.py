@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             from paa.cli import tui_cmd
 
             # Straight to the TUI: building the Typer app first would only delay the first paint.
-            return tui_cmd.launch(exit_when_ready="--exit-when-ready" in args)
+            return tui_cmd.launch(exit_when_ready=True) if "--exit-when-ready" in args else tui_cmd.launch()
         command = typer.main.get_command(create_app(only=_command_named(args)))
         result = command.main(args=args, prog_name="paa", standalone_mode=False)
     except PaaError as exc:
