@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -17,11 +18,12 @@ HabitArg = Annotated[str, typer.Argument(help="Habit id, name, or a unique prefi
 
 def create() -> typer.Typer:
     app = typer.Typer(help="Track habits: add, log, skip and review them.", no_args_is_help=True)
-    for name, function in [
+    commands: list[tuple[str, Callable[..., None]]] = [
         ("add", add), ("list", list_), ("today", today), ("show", show), ("log", log),
         ("skip", skip), ("unlog", unlog), ("history", history), ("edit", edit),
         ("rename", rename), ("archive", archive), ("unarchive", unarchive), ("delete", delete),
-    ]:  # fmt: skip
+    ]  # fmt: skip
+    for name, function in commands:
         app.command(name)(function)
     return app
 
@@ -244,7 +246,7 @@ def edit(
     from paa.core.habits import UNSET, HabitFields, edit_habit, resolve_habit
     from paa.core.overview import habit_json
 
-    def given(value: object) -> object:
+    def given(value: Any) -> Any:
         return UNSET if value is None else value
 
     fields = HabitFields(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,9 +20,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in doc
 
 def create() -> typer.Typer:
     app = typer.Typer(help="Custom reminders, upcoming reminders, and sending what is due.", no_args_is_help=True)
-    for name, function in [
+    commands: list[tuple[str, Callable[..., None]]] = [
         ("add", add), ("list", list_), ("remove", remove), ("upcoming", upcoming), ("run-due", run_due),
-    ]:  # fmt: skip
+    ]  # fmt: skip
+    for name, function in commands:
         app.command(name)(function)
     return app
 

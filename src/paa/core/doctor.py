@@ -39,7 +39,7 @@ def run_checks(environ: Mapping[str, str]) -> list[Check]:
     checks.extend(_database_checks(environ))
     checks.append(_api_key_check(environ))
     checks.append(_embeddings_check())
-    checks.append(_notifications_check())
+    checks.append(_notifications_check(environ))
     return checks
 
 
@@ -129,12 +129,13 @@ def _embeddings_check() -> Check:
     )  # fmt: skip
 
 
-def _notifications_check() -> Check:
-    if shutil.which("notify-send") or shutil.which("osascript"):
+def _notifications_check(environ: Mapping[str, str]) -> Check:
+    """Whether the desktop channel can reach a desktop: a session bus (Linux) or osascript (macOS)."""
+    if shutil.which("osascript") or environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return Check("notifications", "ok", "desktop notifications available")
     return Check(
-        "notifications", "warn", "no desktop notifier found (notify-send / osascript)",
-        "reminders can use ntfy, a webhook or email instead once the daemon arrives",
+        "notifications", "warn", "no desktop session found: desktop reminders go to the log",
+        "paa config set notify.channels ntfy (or webhook, email) and set its URL; see docs/reminders.md",
     )  # fmt: skip
 
 

@@ -188,7 +188,7 @@ def delete_habit(ctx: Context, habit: Habit) -> int:
     )
     ctx.session.delete(habit)
     ctx.session.flush()
-    return int(removed.rowcount or 0)
+    return int(getattr(removed, "rowcount", 0) or 0)  # a CursorResult for DELETE
 
 
 def list_habits(ctx: Context, *, include_archived: bool = False, category: str | None = None) -> list[Habit]:

@@ -28,6 +28,11 @@ class LogResult:
     previous_value: float | None
 
 
+def _habit_id(habit: Habit) -> int:
+    assert habit.id is not None, "a stored habit has an id"
+    return habit.id
+
+
 def _get_log(ctx: Context, habit: Habit, day: date) -> HabitLog | None:
     return ctx.session.exec(
         select(HabitLog).where(HabitLog.user_id == ctx.user_id, HabitLog.habit_id == habit.id, HabitLog.day == day)
@@ -67,7 +72,7 @@ def log_habit(
     now = ctx.now()
     if row is None:
         row = HabitLog(
-            user_id=ctx.user_id, habit_id=habit.id, day=day, status="done",
+            user_id=ctx.user_id, habit_id=_habit_id(habit), day=day, status="done",
             value=value, note=note, created_at=now, updated_at=now,
         )  # fmt: skip
         ctx.session.add(row)
@@ -95,7 +100,7 @@ def skip_habit(ctx: Context, habit: Habit, day: date, *, note: str | None = None
     now = ctx.now()
     if row is None:
         row = HabitLog(
-            user_id=ctx.user_id, habit_id=habit.id, day=day, status="skipped",
+            user_id=ctx.user_id, habit_id=_habit_id(habit), day=day, status="skipped",
             note=note, created_at=now, updated_at=now,
         )  # fmt: skip
         ctx.session.add(row)
@@ -139,7 +144,7 @@ def entries_by_habit(ctx: Context, habit_ids: list[int], since: date | None = No
     result: dict[int, dict[date, Entry]] = {habit_id: {} for habit_id in habit_ids}
     if not habit_ids:
         return result
-    query = select(HabitLog.habit_id, HabitLog.day, HabitLog.status, HabitLog.value).where(
+    query = select(HabitLog.habit_id, HabitLog.day, HabitLog.status, HabitLog.value).where(  # type: ignore[call-overload]
         HabitLog.user_id == ctx.user_id, col(HabitLog.habit_id).in_(habit_ids)
     )
     if since is not None:
