@@ -665,21 +665,7 @@ def _cases() -> list[Case]:
         Case("paa.ai.memory.warm_up", lambda c, a: memory.warm_up(c), owner="none"),
         Case("paa.ai.memory.start_indexer", lambda c, a: memory.start_indexer(c), owner="none"),
         Case("paa.ai.recall.search", lambda c, a: recall.search(c, "peanuts knee running")),
-        Case("paa.ai.recall.remember", lambda c, a: recall.remember(c, "bravo fact"), write=True, owner="changes"),
-        Case("paa.ai.recall.forget", lambda c, a: recall.forget(c, a.fact), write=True, owner="changes"),
-        Case("paa.ai.recall.get_memory", lambda c, a: recall.get_memory(c, a.fact)),
-        Case(
-            "paa.ai.recall.index_message",
-            lambda c, a: recall.index_message(c, a.message_row()),
-            write=True,
-            owner="none",
-        ),
-        Case(
-            "paa.ai.recall.index_checkin",
-            lambda c, a: recall.index_checkin(c, a.checkin_row()),
-            write=True,
-            owner="none",
-        ),
+        # recall.remember, forget, get_memory and index_* are paa.ai.memory's own functions, covered above.
         Case("paa.ai.recall.warm_up", lambda c, a: recall.warm_up(c), owner="none"),
         # paa.ai.reminders, settings, context, insights
         Case(
