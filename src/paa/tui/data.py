@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from paa.core.context import Context
 from paa.errors import InvalidInput, PaaError
 from paa.tui.store import Store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # kept out of the import: `paa tui` draws the first dashboard before loading the database layer
+    from paa.core.context import Context
     from paa.ai.store import ConversationView, MessageView
     from paa.core.analytics.habit_stats import HabitStats
     from paa.core.analytics.reports import HeatCell, Overview
@@ -118,13 +118,22 @@ class DayRate:
 
 
 @dataclass(frozen=True)
+class CheckinSummary:
+    """Today's check-in as the dashboard shows it: plain values, so a dashboard travels between processes."""
+
+    mood: int | None
+    energy: int | None
+    feeling: str | None  # the sentiment's label, when the answers had words
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything the home screen shows, read in one transaction."""
 
     day: date
     now: datetime
     habits: list[HabitRow]
-    checkin: Checkin | None
+    checkin: CheckinSummary | None
     checkin_time: str
     moods: list[int | None]  # the last MOOD_DAYS days, oldest first
     mood_average: float | None
@@ -156,11 +165,14 @@ def load_dashboard(ctx: Context) -> Dashboard:
     completion_days = [today - timedelta(days=n) for n in range(COMPLETION_DAYS - 1, -1, -1)]
     completion = [rates.get(day, DayRate(day, 0, 0)) for day in completion_days]
     coming = [UpcomingItem(item.local, item.title, item.occurrence.kind) for item in upcoming(ctx, ctx.now(), 1)]
+    checkin = find_checkin(ctx, today)
     return Dashboard(
         day=today,
         now=ctx.now(),
         habits=habits,
-        checkin=find_checkin(ctx, today),
+        checkin=CheckinSummary(checkin.mood, checkin.energy, checkin.sentiment.label if checkin.sentiment else None)
+        if checkin
+        else None,
         checkin_time=ctx.prefs.checkin_time,
         moods=moods,
         mood_average=sum(known) / len(known) if known else None,

@@ -174,8 +174,8 @@ class DashboardScreen(PaaScreen):
             parts = [f"mood {checkin.mood}/5" if checkin.mood else "no mood"]
             if checkin.energy:
                 parts.append(f"energy {checkin.energy}/5")
-            if checkin.sentiment:
-                parts.append(checkin.sentiment.label)
+            if checkin.feeling:
+                parts.append(checkin.feeling)
             lines.append("[$success]✓[/] Done: " + ", ".join(parts))
         self.query_one("#checkin-panel", Static).update("\n".join(lines))
 
