@@ -25,9 +25,9 @@ def launch(*, exit_when_ready: bool = False) -> int:
     """Run the TUI until the person quits; Textual is imported only here, once the database is being read."""
     import os
 
-    from paa.tui.store import Preload, Store
+    from paa.tui.store import start_preload
 
-    preload = Preload(Store(os.environ)).start()  # reads while Textual loads
+    preload = start_preload(os.environ)  # reads while Textual loads
     from paa.tui.app import main
 
     return main(exit_when_ready=exit_when_ready, preload=preload)

@@ -7,9 +7,9 @@ import sys
 
 
 def run() -> int:
-    from paa.tui.store import Preload, Store
+    from paa.tui.store import start_preload
 
-    preload = Preload(Store(os.environ)).start()  # reads while Textual loads
+    preload = start_preload(os.environ)  # reads while Textual loads
     from paa.tui.app import main
 
     return main(exit_when_ready="--exit-when-ready" in sys.argv[1:], preload=preload)

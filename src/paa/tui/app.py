@@ -22,6 +22,8 @@ from paa.clock import Clock
 from paa.tui.store import Preload, Store
 from paa.tui.watch import POLL_SECONDS, Watcher
 
+FIRST_PAINT_WAIT = 5.0  # seconds the database layer waits to load for the first frame, at most
+
 SCREENS: dict[str, str] = {
     "dashboard": "Home",
     "chat": "Chat",
@@ -116,6 +118,7 @@ class PaaApp(App[None]):
         self.habits: list[tuple[int, str]] = []
         self.ready_at: float | None = None  # monotonic time of the dashboard's first complete paint
         self._stop = threading.Event()
+        self._painted = threading.Event()
         self.cancel_tokens: set[Any] = set()  # replies streaming now; cancelled when the app quits
         self.chat: Any = None  # the chat screen, once opened
         if not animations:
@@ -133,6 +136,7 @@ class PaaApp(App[None]):
 
     def stop_workers(self) -> None:
         self._stop.set()
+        self._painted.set()  # no longer worth waiting for
         for cancel in list(self.cancel_tokens):
             cancel.cancel()
 
@@ -141,20 +145,25 @@ class PaaApp(App[None]):
         """Open the database, then poll for changes made elsewhere; each one becomes a DataChanged message."""
         worker = get_current_worker()
         try:
-            if self.preload is not None:
-                self.preload.wait()
-                if self.preload.error is not None:
-                    raise self.preload.error
-                watcher = self.preload.watcher or self.store.watcher()
-                self.preloaded, self.preload.dashboard = self.preload.dashboard, None
+            preload, watcher = self.preload, None
+            if preload is not None:
+                preload.wait()
+                if preload.error is not None:
+                    raise preload.error
+                watcher = preload.watcher
+                self.preloaded, preload.dashboard = preload.dashboard, None
                 self.preload = None
-            else:
-                watcher = self.store.watcher()
+                if not preload.watches:  # read by another process, before any watcher of ours began
+                    self.post_message(DataChanged())  # draw what it read (or read now, when it could not)
+                    self._painted.wait(FIRST_PAINT_WAIT)  # let the first frame out before loading the database layer
+                    if self._stop.is_set():
+                        return
+            watcher = watcher or self.store.watcher()
         except Exception as exc:  # the database cannot be opened: say so where the data would be
             self.call_from_thread(self.notify, _one_line(exc), title="Cannot open the database", severity="error")
             return
         self.watcher = watcher
-        self.post_message(DataChanged())
+        self.post_message(DataChanged())  # the database is open (and watched): screens read anything they missed
         try:
             while not worker.is_cancelled and not self._stop.wait(self.poll_seconds):
                 if watcher.changed():
@@ -210,6 +219,7 @@ class PaaApp(App[None]):
         """The dashboard has been drawn with real data for the first time (its frame is on the terminal)."""
         if self.ready_at is None:
             self.ready_at = time.monotonic()
+            self._painted.set()
             if self.exit_when_ready:
                 self.exit()
 

@@ -1,7 +1,7 @@
 """The TUI's way to the database, and the early read that lets the first paint come sooner.
 
-Nothing heavy is imported here at module level, so `paa tui` can start reading the database in a thread before it
-imports Textual.
+Nothing heavy is imported here at module level, so `paa tui` can start reading the database (in a child process)
+before it imports Textual.
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ class Preload:
     The watcher's baseline is taken before the dashboard is read, so no change made in between is missed.
     """
 
+    watches = True  # whether `watcher` is set once the preload is done
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self.watcher: Watcher | None = None
@@ -114,3 +116,41 @@ class Preload:
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
+
+
+class ProcessPreload(Preload):
+    """Read the dashboard in a child process (`python -m paa.tui.preload`), for `paa tui` on a terminal.
+
+    Loading the database layer costs about as much as loading Textual; in a thread the two would take turns on one
+    core, in a child process they run side by side. The app opens its own database connection and watcher after
+    the first paint, then reads once more, so a change made between the child's read and that watcher still shows.
+    When the child fails for any reason the dashboard is simply read in this process instead, where the error (a
+    database that cannot be opened, say) is reported as usual.
+    """
+
+    watches = False
+
+    def _run(self) -> None:
+        import pickle
+        import subprocess
+        import sys
+
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "paa.tui.preload"], env=self.store.environ, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            assert child.stdout is not None
+            with child.stdout:
+                payload = child.stdout.read()  # the child closes its end as soon as it has written
+            if child.wait() == 0 and payload:
+                self.dashboard = pickle.loads(payload)  # our own child's output: paa.tui.data's plain dataclasses
+        except Exception:
+            pass  # read in this process instead; see the class docstring
+        finally:
+            self._done.set()
+
+
+def start_preload(environ: Mapping[str, str]) -> Preload:
+    """Start reading the dashboard for `paa tui`: in a child process, so it runs beside Textual's loading."""
+    return ProcessPreload(Store(environ)).start()

@@ -1,0 +1,63 @@
+"""`paa tui` reads its first dashboard in a child process: the same figures, no missed change, errors as usual."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from paa.tui.store import ProcessPreload, Store
+from tests.conftest import FIXED_NOW
+from tests.tui.helpers import drive, screen_text, wait_for
+from tests.tui.test_dashboard import _row
+
+
+def _child_env(**changes: str) -> dict[str, str]:
+    return {**os.environ, "PAA_NOW": FIXED_NOW.isoformat(), **changes}
+
+
+def test_the_child_reads_the_same_dashboard_as_this_process(seeded, make_ctx) -> None:
+    from paa.tui.data import load_dashboard
+
+    preload = ProcessPreload(Store(_child_env())).start()
+    assert preload.wait(60)
+    with make_ctx() as ctx:
+        expected = load_dashboard(ctx)
+    assert preload.error is None and preload.watcher is None
+    assert preload.dashboard == expected
+    assert [row.name for row in preload.dashboard.habits][:2] == ["Drink water", "Run"]
+
+
+def test_a_change_after_the_childs_read_still_reaches_the_dashboard(seeded, make_app, make_ctx, clock) -> None:
+    from paa.core.habits import resolve_habit
+    from paa.core.logs import log_habit
+    from tests.tui.dataset import TODAY
+
+    preload = ProcessPreload(Store(_child_env(), clock)).start()
+    assert preload.wait(60) and preload.dashboard is not None
+    stale = {row.name: row.state for row in preload.dashboard.habits}
+    assert stale["Stretch"] == "due"
+    with make_ctx(write=True) as ctx:  # before the app (and its watcher) even exists
+        log_habit(ctx, resolve_habit(ctx, "Stretch"), TODAY)
+    app = make_app(preload=preload)
+
+    async def scenario(pilot) -> None:
+        await wait_for(pilot, lambda: app.ready_at, what="the first paint")
+        await wait_for(pilot, lambda: _row(app, "Stretch")[0] == "●", what="the catch-up read after the watcher began")
+
+    drive(app, scenario)
+
+
+def test_when_the_child_cannot_read_the_app_reports_why(tmp_path: Path, make_app) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("paa's home must be a folder\n")
+    env = _child_env(PAA_HOME=str(not_a_folder))
+    preload = ProcessPreload(Store(env)).start()
+    assert preload.wait(60)
+    assert preload.dashboard is None and preload.error is None  # no traceback from the child on this terminal
+    app = make_app(preload=preload)
+
+    async def scenario(pilot) -> None:
+        await wait_for(pilot, lambda: "Cannot read the database" in screen_text(app), what="the reason on screen")
+
+    drive(app, scenario)
+    assert app.ready_at is None
