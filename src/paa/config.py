@@ -13,51 +13,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from paa.config_sources import APP_NAME as APP_NAME  # re-exported: callers take paths from here
+from paa.config_sources import DEFAULT_THEME, flatten, read_toml
+from paa.config_sources import Paths as Paths
+from paa.config_sources import env_name as env_name
+from paa.config_sources import resolve_paths as resolve_paths
 from paa.errors import ConfigError
 
-APP_NAME = "paa"
 Scope = Literal["install", "user"]
 Source = Literal["env", "file", "stored", "default", "detected"]
-
-
-@dataclass(frozen=True)
-class Paths:
-    """The folders and files paa reads and writes."""
-
-    data_dir: Path
-    config_dir: Path
-    cache_dir: Path
-    log_dir: Path
-
-    @property
-    def config_file(self) -> Path:
-        return self.config_dir / "config.toml"
-
-    @property
-    def database_file(self) -> Path:
-        return self.data_dir / "paa.db"
-
-    @property
-    def backup_dir(self) -> Path:
-        return self.data_dir / "backups"
-
-
-def resolve_paths(environ: Mapping[str, str] | None = None) -> Paths:
-    """Return paa's paths: all under `PAA_HOME` when it is set, else the platform's folders."""
-    env = os.environ if environ is None else environ
-    home = env.get("PAA_HOME")
-    if home:
-        root = Path(home).expanduser()
-        return Paths(root, root, root / "cache", root / "logs")
-    import platformdirs
-
-    dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
-    return Paths(
-        Path(dirs.user_data_dir),
-        Path(dirs.user_config_dir),
-        Path(dirs.user_cache_dir),
-        Path(dirs.user_log_dir),
-    )
 
 
 def _quoted(value: Any, limit: int = 40) -> str:
@@ -88,6 +52,14 @@ def parse_channels(value: str) -> str:
     if not names:
         raise ValueError(f"name at least one channel: {', '.join(CHANNELS)}")
     return ",".join(dict.fromkeys(names))
+
+
+def parse_theme(value: str) -> str:
+    """A theme's name as Textual spells them (lower case, digits, hyphens); the TUI checks that it exists."""
+    name = value.strip().lower()
+    if not name or not all(char.isascii() and (char.isalnum() or char == "-") for char in name):
+        raise ValueError("must be a theme's name, e.g. textual-dark, textual-light or nord")
+    return name
 
 
 class Settings(BaseModel):
@@ -148,6 +120,9 @@ class Settings(BaseModel):
     remind_when_done: bool = False
     """Send a habit's reminder even when the habit is already done that day."""
 
+    tui_theme: str = DEFAULT_THEME
+    """Theme of the TUI, e.g. textual-dark, textual-light, nord, gruvbox; the TUI keeps your last choice here."""
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
@@ -170,6 +145,11 @@ class Settings(BaseModel):
     @classmethod
     def _known_channels(cls, value: str) -> str:
         return parse_channels(value)
+
+    @field_validator("tui_theme")
+    @classmethod
+    def _theme_name(cls, value: str) -> str:
+        return parse_theme(value)
 
     @field_validator("ntfy_url", "webhook_url")
     @classmethod
@@ -222,6 +202,7 @@ KEYS: dict[str, str] = {
     "smtp.starttls": "smtp_starttls",
     "reminders.grace_minutes": "reminder_grace_minutes",
     "reminders.when_done": "remind_when_done",
+    "tui.theme": "tui_theme",
 }
 SCOPES: dict[str, Scope] = {
     "database_url": "install",
@@ -241,6 +222,7 @@ SCOPES: dict[str, Scope] = {
     "smtp_starttls": "install",
     "reminder_grace_minutes": "install",
     "remind_when_done": "install",
+    "tui_theme": "install",
 }
 ENV_ALIASES: dict[str, str] = {"database_url": "PAA_DB_URL"}
 _FIELD_TO_KEY = {field: key for key, field in KEYS.items()}
@@ -259,10 +241,6 @@ def key_for_field(field: str) -> str:
     return _FIELD_TO_KEY[field]
 
 
-def env_name(field: str) -> str:
-    return "PAA_" + field.upper()
-
-
 def validate_value(field: str, raw: Any) -> Any:
     """Check one value for a field and return it in its stored form, or raise ConfigError naming the key."""
     try:
@@ -273,27 +251,10 @@ def validate_value(field: str, raw: Any) -> Any:
     return getattr(checked, field)
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for name, value in table.items():
-        dotted = f"{prefix}{name}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, dotted + "."))
-        else:
-            flat[dotted] = value
-    return flat
-
-
 def read_config_file(path: Path) -> dict[str, Any]:
     """Return the settings stored in config.toml as {field: value}; unknown keys are errors."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix or remove the file") from None
     values: dict[str, Any] = {}
-    for dotted, value in _flatten(raw).items():
+    for dotted, value in flatten(read_toml(path)).items():
         try:
             field = field_for_key(dotted)
         except ConfigError as exc:

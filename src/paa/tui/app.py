@@ -123,11 +123,32 @@ class PaaApp(App[None]):
         self.chat: Any = None  # the chat screen, once opened
         if not animations:
             self.animation_level = "none"
-
-    # ---- start and stop ---------------------------------------------------------------------------
+        self.saved_theme = _theme_setting(store.environ)
+        if self.saved_theme in self.available_themes:
+            self.theme = self.saved_theme
 
     def on_mount(self) -> None:
+        if self.saved_theme not in self.available_themes:
+            self.notify(f"No theme called {self.saved_theme!r} (tui.theme); showing {self.theme}.", severity="warning")
         self.watch_database()
+
+    def watch_theme(self, theme: str) -> None:
+        """Keep the person's choice (the palette's theme commands) for the next start, in config.toml."""
+        if theme != self.saved_theme and self.is_running:  # not a theme given before the app started
+            self.saved_theme = theme
+            self.save_theme(theme)
+
+    @work(thread=True, exclusive=True, group="theme", exit_on_error=False)
+    def save_theme(self, theme: str) -> None:
+        from paa.config import resolve_paths
+        from paa.core.configuration import set_install_setting
+
+        try:
+            set_install_setting(resolve_paths(self.store.environ), "tui_theme", theme)
+        except Exception as exc:
+            self.call_from_thread(self.notify, _one_line(exc), title="Cannot keep the theme", severity="warning")
+
+    # ---- start and stop ---------------------------------------------------------------------------
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
         """Quit: stop the watcher and any reply first, so no worker thread holds the process open."""
@@ -302,6 +323,14 @@ class PaaApp(App[None]):
         from paa.tui.screens.habit_detail import HabitDetailScreen
 
         self.push_screen(HabitDetailScreen(habit_id))
+
+
+def _theme_setting(environ: Mapping[str, str]) -> str:
+    """The `tui.theme` setting, read without the settings model (which would delay the first paint)."""
+    from paa.config_sources import DEFAULT_THEME, raw_setting
+
+    value = raw_setting("tui.theme", "tui_theme", environ)
+    return str(value).strip().lower() if value else DEFAULT_THEME
 
 
 def _bind(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:

@@ -1,0 +1,96 @@
+"""Where settings come from, read raw: paa's folders, the PAA_* environment and config.toml.
+
+`paa.config` validates these into its settings model; this module imports neither pydantic nor anything else
+heavy, so the TUI can read its theme before its first paint.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from paa.errors import ConfigError
+
+APP_NAME = "paa"
+DEFAULT_THEME = "textual-dark"  # the TUI's, until the person picks another
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders and files paa reads and writes."""
+
+    data_dir: Path
+    config_dir: Path
+    cache_dir: Path
+    log_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def database_file(self) -> Path:
+        return self.data_dir / "paa.db"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+
+def resolve_paths(environ: Mapping[str, str] | None = None) -> Paths:
+    """Return paa's paths: all under `PAA_HOME` when it is set, else the platform's folders."""
+    env = os.environ if environ is None else environ
+    home = env.get("PAA_HOME")
+    if home:
+        root = Path(home).expanduser()
+        return Paths(root, root, root / "cache", root / "logs")
+    import platformdirs
+
+    dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
+    return Paths(
+        Path(dirs.user_data_dir),
+        Path(dirs.user_config_dir),
+        Path(dirs.user_cache_dir),
+        Path(dirs.user_log_dir),
+    )
+
+
+def env_name(field: str) -> str:
+    return "PAA_" + field.upper()
+
+
+def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A TOML document's values by dotted key (`[checkin] time = ...` -> `checkin.time`)."""
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """config.toml as a table ({} when there is none); ConfigError when it is not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix or remove the file") from None
+
+
+def raw_setting(key: str, field: str, environ: Mapping[str, str]) -> Any | None:
+    """One setting as given (environment, then config.toml), unvalidated; None when neither sets it."""
+    value = environ.get(env_name(field), "")
+    if value != "":
+        return value
+    try:
+        return flatten(read_toml(resolve_paths(environ).config_file)).get(key)
+    except (ConfigError, OSError):
+        return None  # `paa config` and `paa doctor` say what is wrong with the file
