@@ -187,6 +187,10 @@ def test_log_skip_unlog_refuse_bad_input(seeded, paa_home: Path) -> None:
         (("habit", "log", "water", "1e10"), 3),
         (("habit", "log", "water", "0x10"), 3),
         (("habit", "log", "water", "3 glasses"), 3),
+        (("habit", "log", "water", "1,000"), 3),  # a thousand, or one? refused, not guessed
+        (("habit", "log", "water", "1,000.5"), 3),
+        (("habit", "log", "water", "1.000,5"), 3),
+        (("habit", "log", "water", "1,2,3"), 3),
         (("habit", "log", "water", MB), 3),
         (("habit", "log", "water", "9" * 1_000_000), 3),
         (("habit", "log", "water", "--", "-3"), 3),

@@ -85,8 +85,21 @@ def amount(value: float, field: str = "value", *, allow_zero: bool = True) -> fl
 
 
 def parse_number(text: str, field: str = "value") -> float:
-    """Parse a number typed by a person; `3`, `2.5` and `2,5` all work."""
+    """Parse a number typed by a person; `3`, `2.5` and `2,5` all work.
+
+    A comma is read as a decimal comma only where it cannot be a thousands separator: `1,000` could mean a
+    thousand or one, so it is refused rather than guessed.
+    """
+    stripped = text.strip()
+    if "," in stripped:
+        whole, _, fraction = stripped.partition(",")
+        if "," in fraction or "." in stripped or (len(fraction) == 3 and fraction.isdigit()):
+            raise InvalidInput(
+                f"{field} {quoted(text)} is ambiguous: write it without thousands separators",
+                hint="e.g. 1000 for a thousand, 1.5 or 1,5 for one and a half",
+            )
+        stripped = f"{whole}.{fraction}"
     try:
-        return float(text.strip().replace(",", "."))
+        return float(stripped)
     except ValueError:
         raise InvalidInput(f"{field} must be a number (got {quoted(text)})") from None
