@@ -29,6 +29,22 @@ def _habit(make_ctx, name: str) -> Habit | None:
         return ctx.session.exec(select(Habit).where(Habit.name == name)).first()
 
 
+def _reminder_days(make_ctx, name: str) -> list[str]:
+    """The habit's reminder days as core reports them (empty: the days it is due)."""
+    from paa.core.habits import resolve_habit
+    from paa.core.overview import habit_json
+
+    with make_ctx() as ctx:
+        return habit_json(resolve_habit(ctx, name))["reminder_days"]
+
+
+def _error(app, field: str) -> str:
+    from textual.widgets import Label
+
+    label = app.screen.query_one(f"#error-{field}", Label)
+    return str(label.render()) if label.has_class("-shown") else ""
+
+
 async def _type(pilot, field: str, text: str) -> None:
     from textual.widgets import Input
 
@@ -61,7 +77,7 @@ def test_an_invalid_form_shows_each_message_under_its_field_and_saves_nothing(se
     app = make_app()
 
     async def scenario(pilot) -> None:
-        from textual.widgets import Label, Select
+        from textual.widgets import Select
 
         from paa.tui.screens.habit_form import HabitFormScreen
 
@@ -80,8 +96,7 @@ def test_an_invalid_form_shows_each_message_under_its_field_and_saves_nothing(se
         await pilot.press("ctrl+s")
 
         def error(field: str) -> str:
-            label = app.screen.query_one(f"#error-{field}", Label)
-            return str(label.render()) if label.has_class("-shown") else ""
+            return _error(app, field)
 
         await wait_for(pilot, lambda: error("target"), what="the messages")
         assert error("target") == "target must be a number (got 'lots')"
@@ -151,6 +166,77 @@ def test_editing_fills_the_form_and_saves_the_change(seeded, make_app, make_ctx)
 
     drive(app, scenario)
     assert _habit(make_ctx, "Drink water").target == 10
+
+
+def test_reminder_days_typed_in_the_form_are_stored(seeded, make_app, make_ctx) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from paa.tui.screens.habit_form import HabitFormScreen
+
+        await _habits(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, HabitFormScreen), what="the form")
+        await _type(pilot, "name", "Swim")
+        await _type(pilot, "remind", "07:30")
+        await _type(pilot, "remind_days", "mon, wed,fri")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Swim" in _names(app), what="the new habit in the list")
+
+    drive(app, scenario)
+    assert _reminder_days(make_ctx, "Swim") == ["mon", "wed", "fri"]
+    assert _habit(make_ctx, "Swim").reminder_times == "07:30"
+
+
+def test_invalid_reminder_days_show_a_message_under_the_field_and_save_nothing(seeded, make_app, make_ctx) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from paa.tui.screens.habit_form import HabitFormScreen
+
+        await _habits(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, HabitFormScreen), what="the form")
+        await _type(pilot, "name", "Swim")
+        await _type(pilot, "remind", "07:30")
+        await _type(pilot, "remind_days", "mon,funday")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: _error(app, "remind_days"), what="the message")
+        assert _error(app, "remind_days") == "unknown day 'funday'"
+        assert _error(app, "remind") == _error(app, "name") == ""
+        field = app.screen.query_one("#field-remind_days")
+        assert app.focused is field and "-invalid" in field.classes
+        assert isinstance(app.screen, HabitFormScreen)
+
+    drive(app, scenario)
+    assert _habit(make_ctx, "Swim") is None
+
+
+def test_editing_shows_the_stored_reminder_days_and_clearing_them_means_the_due_days(
+    seeded, make_app, make_ctx
+) -> None:
+    from paa.core.habits import HabitFields, edit_habit, resolve_habit
+
+    with make_ctx(write=True) as ctx:
+        edit_habit(ctx, resolve_habit(ctx, "Run"), HabitFields(remind_days="fri,mon"))
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from textual.widgets import Input
+
+        from paa.tui.screens.habit_form import HabitFormScreen
+
+        await _habits(pilot)
+        await pilot.press("down", "e")  # Run
+        await wait_for(pilot, lambda: isinstance(app.screen, HabitFormScreen), what="the form")
+        days = app.screen.query_one("#field-remind_days", Input)
+        await wait_for(pilot, lambda: days.value == "mon,fri", what="the stored days")
+        await _type(pilot, "remind_days", "")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HabitFormScreen), what="the form to close")
+
+    drive(app, scenario)
+    assert _reminder_days(make_ctx, "Run") == []  # reminded on the days it is due: mon, wed, fri
 
 
 def test_the_habit_page_shows_heatmap_figures_and_history_and_deletes_after_asking(seeded, make_app, make_ctx) -> None:

@@ -285,6 +285,7 @@ class HabitForm:
     times: str = ""
     per: str = ""
     remind: str = ""
+    remind_days: str = ""
     category: str = ""
     color: str = ""
     description: str = ""
@@ -303,6 +304,7 @@ def form_of(habit: Mapping[str, Any]) -> HabitForm:
         times=str(schedule["times"]) if schedule["type"] == "x_per_y" else "",
         per=str(schedule["period_days"]) if schedule["type"] == "x_per_y" else "",
         remind=",".join(habit["reminders"]),
+        remind_days=",".join(habit["reminder_days"]),
         category=habit["category"] or "",
         color=habit["color"] or "",
         description=habit["description"] or "",
@@ -360,7 +362,7 @@ def check_form(form: HabitForm) -> tuple[Any, dict[str, str]]:
     """Check each field with core's own rules; return the HabitFields to save and the messages by field."""
     from paa.core import validate
     from paa.core.habits import HabitFields, parse_reminders
-    from paa.core.schedule import build_schedule
+    from paa.core.schedule import build_schedule, parse_weekdays
 
     errors: dict[str, str] = {}
 
@@ -388,6 +390,8 @@ def check_form(form: HabitForm) -> tuple[Any, dict[str, str]]:
         except InvalidInput as exc:
             errors.setdefault(field_of(exc.message) or "days", plain(exc.message))
     check("remind", lambda: parse_reminders(form.remind))
+    # Empty is not a mistake: core then reminds on the days the habit is due.
+    check("remind_days", lambda: parse_weekdays(form.remind_days) if form.remind_days.strip() else None)
     check("category", lambda: validate.optional_text(form.category, "category", 50))
     check("color", lambda: validate.colour(form.color))
     check("description", lambda: validate.optional_text(form.description, "description", 2000, multiline=True))
@@ -402,6 +406,7 @@ def check_form(form: HabitForm) -> tuple[Any, dict[str, str]]:
         times=times,
         per=per,
         remind=form.remind,
+        remind_days=form.remind_days.strip(),
         category=form.category.strip() or None,
         color=form.color.strip() or None,
         description=form.description.strip() or None,

@@ -25,12 +25,13 @@ TEXT_FIELDS = (
     ("times", "Times", "how many times…"),
     ("per", "In days", "…in how many days, e.g. 7"),
     ("remind", "Reminders", "HH:MM, e.g. 09:00,18:00 (empty: none)"),
+    ("remind_days", "Remind on", "mon,wed,fri  or  weekends (empty: the days it is due)"),
     ("category", "Category", "e.g. health"),
     ("color", "Colour", "a name (green) or #rrggbb"),
     ("description", "Description", "optional"),
 )
-FIELD_ORDER = ("", "name", "unit", "target", "at_most", "schedule", "days", "times", "per", "remind", "category",
-               "color", "description")  # fmt: skip
+FIELD_ORDER = ("", "name", "unit", "target", "at_most", "schedule", "days", "times", "per", "remind",
+               "remind_days", "category", "color", "description")  # fmt: skip
 
 
 class HabitFormScreen(PaaScreen):
