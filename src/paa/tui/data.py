@@ -511,31 +511,35 @@ class HabitChoice:
 
 @dataclass(frozen=True)
 class AnalyticsPage:
-    """The analytics views for one period: every habit (`overview`), or one habit in depth (`stats`)."""
+    """The analytics views for one period ending on `as_of`: every habit (`overview`), or one habit (`stats`)."""
 
     period: str
     habits: list[HabitChoice]
     overview: Overview | None
     stats: HabitStats | None
     heat: list[HeatCell]
+    as_of: date
+    today: date
 
 
-def load_analytics(ctx: Context, period: str, habit_id: int | None) -> AnalyticsPage:
+def load_analytics(ctx: Context, period: str, habit_id: int | None, as_of: str | None = None) -> AnalyticsPage:
+    """Read the views; `as_of` is a day as `paa analytics --as-of` takes it (None: today), checked by core."""
     from paa.core.analytics.periods import Period, parse_period
-    from paa.core.analytics.reports import HeatCell, habit_report, overall_heatmap, overview, state_level
+    from paa.core.analytics.reports import HeatCell, as_of_day, habit_report, overall_heatmap, overview, state_level
     from paa.core.habits import list_habits
 
     today = ctx.today()
+    day = as_of_day(ctx, as_of)
     chosen = parse_period(period)
     habits = [HabitChoice(h.id or 0, h.name) for h in list_habits(ctx, include_archived=True)]
     heat_period = Period(HEATMAP_DAYS, f"{HEATMAP_DAYS}d")
     if habit_id is not None and any(h.id == habit_id for h in habits):
-        stats = habit_report(ctx, str(habit_id), today, chosen)
-        year = habit_report(ctx, str(habit_id), today, heat_period)
+        stats = habit_report(ctx, str(habit_id), day, chosen)
+        year = habit_report(ctx, str(habit_id), day, heat_period)
         heat = [HeatCell(p.day, state_level(year.habit, p.state, p.value), p.state, value=p.value) for p in year.days]
-        return AnalyticsPage(chosen.label, habits, None, stats, heat)
+        return AnalyticsPage(chosen.label, habits, None, stats, heat, day, today)
     return AnalyticsPage(
-        chosen.label, habits, overview(ctx, today, chosen), None, overall_heatmap(ctx, today, heat_period).cells
+        chosen.label, habits, overview(ctx, day, chosen), None, overall_heatmap(ctx, day, heat_period).cells, day, today
     )
 
 

@@ -1,6 +1,8 @@
-"""Analytics: the `paa analytics` views, for a period and for all habits or one, with a year's heatmap."""
+"""Analytics: the `paa analytics` views, for a period ending on an as-of day, for all habits or one, with a heatmap."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -9,9 +11,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.markup import escape
 from textual.message import Message
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static
 from textual.worker import get_current_worker
 
+from paa.errors import PaaError
 from paa.tui.data import PERIODS, AnalyticsPage, load_analytics
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
@@ -20,18 +23,41 @@ from paa.tui.widgets.nav import NavBar
 
 ALL = "all-habits"
 NAME_WIDTH = 16
+ALL_STEP_DAYS = 30  # all time has no length to step by: a month, the default period
+
+AsOf = date | str | None  # the as-of day asked for: a day, or text for core to read; None follows today
 
 
 class AnalyticsScreen(PaaScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("p", "next_period", "Period"),
         Binding("h", "next_habit", "Habit"),
+        # "\\[": the key bar's markup would read a bare "[" before its closing tag as text, printing "[[/]".
+        Binding("left_square_bracket", "step(-1)", "Earlier", key_display="\\["),
+        Binding("right_square_bracket", "step(1)", "Later"),
+        Binding("t", "today", "Today"),
+        Binding("d", "type_day", "As of", show=False),  # the key bar is full at 80 columns; the field is visible
+        Binding("escape", "leave_day", "Leave the date", show=False),
     ]
+    # The screen's own fields; the shared layout of the controls row is in paa.tcss.
+    DEFAULT_CSS = """
+    #as-of {
+        width: 24;
+        margin-left: 2;
+    }
+    #as-of-message {
+        display: none;
+        height: auto;
+        margin: 0 1;
+        color: $error;
+    }
+    """
 
     class Loaded(Message):
-        def __init__(self, page: AnalyticsPage | None, error: str = "") -> None:
+        def __init__(self, page: AnalyticsPage | None, asked: AsOf, error: str = "") -> None:
             super().__init__()
             self.page = page
+            self.asked = asked
             self.error = error
 
     def __init__(self) -> None:
@@ -39,12 +65,15 @@ class AnalyticsScreen(PaaScreen):
         self.page: AnalyticsPage | None = None
         self.period = "30d"
         self.habit_id: int | None = None
+        self.asked: AsOf = None
 
     def compose(self) -> ComposeResult:
         yield NavBar("analytics")
         with Horizontal(id="analytics-controls"):
             yield Select([(p, p) for p in PERIODS], value=self.period, allow_blank=False, id="period", compact=True)
             yield Select([("All habits", ALL)], value=ALL, allow_blank=False, id="habit", compact=True)
+            yield Input(placeholder="as of today  (d)", id="as-of", compact=True)
+        yield Static("", id="as-of-message")
         with VerticalScroll(id="analytics-body"):
             yield Static("Loading…", id="analytics-main")
             yield Static("", id="analytics-heat")
@@ -55,27 +84,55 @@ class AnalyticsScreen(PaaScreen):
 
     @work(thread=True, exclusive=True, group="analytics-load", exit_on_error=False)
     def load(self) -> None:
-        period, habit_id = self.period, self.habit_id
+        period, habit_id, asked = self.period, self.habit_id, self.asked
+        as_of = asked.isoformat() if isinstance(asked, date) else asked
         try:
             with self.paa.store.read() as ctx:
-                page = load_analytics(ctx, period, habit_id)
+                page = load_analytics(ctx, period, habit_id, as_of)
+        except PaaError as exc:
+            self.post_message(self.Loaded(None, asked, f"{exc.message}; {exc.hint}" if exc.hint else exc.message))
+            return
         except Exception as exc:
-            self.post_message(self.Loaded(None, str(exc)[:200]))
+            self.post_message(self.Loaded(None, asked, str(exc)[:200]))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(page))
+            self.post_message(self.Loaded(page, asked))
 
     def on_analytics_screen_loaded(self, message: Loaded) -> None:
+        if message.asked != self.asked:
+            return  # a newer as-of day was asked for since; its own answer is on the way
         if message.page is None:
-            self.query_one("#analytics-main", Static).update(f"[$error]{escape(message.error)}[/]")
+            self.refused(message.error)
             return
         self.page = message.page
+        self.asked = _asked_of(message.page)
+        self.show_as_of(message.page, typing=self.query_one("#as-of", Input).has_focus)  # keep what is being typed
         habit_select = self.query_one("#habit", Select)
         options = [("All habits", ALL), *((h.name, str(h.id)) for h in message.page.habits)]
         with habit_select.prevent(Select.Changed):
             habit_select.set_options(options)
             habit_select.value = ALL if self.habit_id is None else str(self.habit_id)
         self.render_page()
+
+    def refused(self, error: str) -> None:
+        """Say why the view could not be read; keep the one shown, and its as-of day, if there is one."""
+        if self.page is None:
+            self.query_one("#analytics-main", Static).update(f"[$error]{escape(error)}[/]")
+            return
+        typed = isinstance(self.asked, str)
+        self.asked = _asked_of(self.page)
+        message = self.query_one("#as-of-message", Static)
+        message.update(escape(error))
+        message.display = True
+        if typed:  # leave the mistake in the field, ready to be corrected
+            self.query_one("#as-of", Input).focus()
+
+    def show_as_of(self, page: AnalyticsPage, *, typing: bool = False) -> None:
+        """Put the shown as-of day in the field (empty for today) and clear any refusal."""
+        self.query_one("#as-of-message", Static).display = False
+        field = self.query_one("#as-of", Input)
+        if not typing:
+            field.value = "" if page.as_of == page.today else page.as_of.isoformat()
 
     def on_resize(self, _event: Resize) -> None:
         self.render_page()
@@ -108,6 +165,44 @@ class AnalyticsScreen(PaaScreen):
         chosen = ids[(ids.index(self.habit_id) + 1) % len(ids)] if self.habit_id in ids else None
         self.query_one("#habit", Select).value = ALL if chosen is None else str(chosen)
 
+    def ask(self, asked: AsOf) -> None:
+        """Show the views as of another day (core reads and checks it in the worker)."""
+        self.asked = asked
+        self.reload()
+
+    def action_step(self, direction: int) -> None:
+        """Move the as-of day back or forward by the period's length, never past today."""
+        from paa.core.analytics.periods import parse_period
+
+        page = self.page
+        if page is None:
+            return
+        days = parse_period(self.period).days or ALL_STEP_DAYS
+        base = self.asked if isinstance(self.asked, date) else page.as_of  # steps pile up while one is loading
+        try:
+            day = min(page.today, base + timedelta(days=direction * days))
+        except OverflowError:  # before the year 1
+            return
+        if day != base:
+            self.ask(None if day == page.today else day)
+
+    def action_today(self) -> None:
+        self.ask(None)  # even on today's view: reading it again clears a refusal
+
+    def action_type_day(self) -> None:
+        self.query_one("#as-of", Input).focus()
+
+    def action_leave_day(self) -> None:
+        if self.query_one("#as-of", Input).has_focus:
+            self.query_one("#analytics-body").focus()
+            if self.page is not None:  # what was typed is dropped, with its refusal
+                self.show_as_of(self.page)
+
+    @on(Input.Submitted, "#as-of")
+    def _typed_day(self, event: Input.Submitted) -> None:
+        self.query_one("#analytics-body").focus()
+        self.ask(event.value.strip() or None)
+
     # ---- rendering ----------------------------------------------------------------------------------
 
     def render_page(self) -> None:
@@ -131,10 +226,23 @@ def _span(start: object, end: object) -> str:
     return f"{start:%d %b %Y} – {end:%d %b %Y}"
 
 
+def _asked_of(page: AnalyticsPage) -> AsOf:
+    """The as-of day to ask for to see `page` again: None when it is today, so the view follows the clock."""
+    return None if page.as_of == page.today else page.as_of
+
+
+def _as_of_note(page: AnalyticsPage) -> str:
+    """Nothing on today's view; otherwise which day the figures are as of, and how long ago that is."""
+    if page.as_of == page.today:
+        return ""
+    ago = (page.today - page.as_of).days
+    return f" [$accent]as of {page.as_of:%d %b %Y}, {ago} day{'' if ago == 1 else 's'} ago[/]"
+
+
 def _overview_lines(page: AnalyticsPage, width: int) -> list[str]:
     view = page.overview
     assert view is not None
-    lines = [f"[b]All habits[/b], {view.period.label} ({_span(view.start, view.as_of)})", ""]
+    lines = [f"[b]All habits[/b], {view.period.label} ({_span(view.start, view.as_of)}){_as_of_note(page)}", ""]
     if not view.habits:
         lines.append("No habits yet.")
     bar_width = 10 if width < 100 else 20
@@ -195,7 +303,7 @@ def _habit_lines(page: AnalyticsPage, width: int) -> list[str]:
     ref = stats.habit
     lines = [
         f"[b]{escape(ref.name)}[/b] [$foreground-muted]#{ref.id} · {ref.schedule.describe()}[/], "
-        f"{stats.period.label} ({_span(stats.start, stats.as_of)})",
+        f"{stats.period.label} ({_span(stats.start, stats.as_of)}){_as_of_note(page)}",
         "",
         f"Strength   {charts.bar(stats.strength, 20)} {stats.strength * 100:.0f}% "
         f"({stats.strength_change * 100:+.0f} points in the period)",
