@@ -259,6 +259,7 @@ def test_export_days_to_a_file_and_json(cli, history, tmp_path: Path) -> None:
     [
         (("summary", "--period", "3 months"), 3, "cannot read '3 months' as a period"),
         (("summary", "--as-of", "2026-12-01"), 3, "2026-12-01 is in the future"),
+        (("summary", "--as-of", "0001-01-05"), 3, "0001-01-05 is too long ago"),  # a window would leave the calendar
         (("habit", "swim"), 4, "no habit matches 'swim'"),
         (("export", "--format", "xlsx"), 3, "unknown format 'xlsx'"),
         (("export", "--table", "weeks"), 3, "unknown table 'weeks'"),

@@ -206,6 +206,7 @@ def test_log_skip_unlog_refuse_bad_input(seeded, paa_home: Path) -> None:
         (("habit", "log", "water", "1", "--date", "2026-11-27"), 3),
         (("habit", "log", "water", "1", "--date", "2026-02-30"), 3),
         (("habit", "log", "water", "1", "--date", ""), 3),
+        (("habit", "log", "water", "1", "--date", "0001-01-05"), 3),  # before 1900: too long ago
         (("habit", "log", "water", "1", "--date", "-²"), 3),
         (("habit", "log", "water", "1", "--date", "-" + "9" * 5000), 3),
         (("habit", "log", "water", "1", "--date", MB), 3),

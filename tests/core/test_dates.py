@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from paa.core.dates import WEEKDAYS, parse_day, weekday_index
+from paa.core.dates import EARLIEST_DAY, WEEKDAYS, parse_day, weekday_index
 from paa.errors import InvalidInput
 
 # Thursday 26 November 2026, the day the rest of the suite lives in.
@@ -125,11 +125,14 @@ def test_huge_input_gives_a_short_message() -> None:
     assert len(caught.value.message) < 200
 
 
-def test_days_before_year_one_are_invalid_not_a_crash() -> None:
-    earliest = date(1, 1, 1)  # a Monday
-    assert parse_day("today", earliest) == earliest
-    assert parse_day("monday", earliest) == earliest
-    for text in ("yesterday", "-1", "sunday"):
+def test_days_before_1900_are_refused_not_a_crash() -> None:
+    assert parse_day("1900-01-01", TODAY) == EARLIEST_DAY
+    for text in ("1899-12-31", "0001-01-05", "-100000"):
+        with pytest.raises(InvalidInput, match="too long ago") as caught:
+            parse_day(text, TODAY)
+        assert caught.value.hint == "paa keeps days from 1900-01-01 on"
+    earliest = date(1, 1, 1)  # a Monday: even days the calendar cannot go back from are an error, not a crash
+    for text in ("today", "yesterday", "-1", "sunday"):
         with pytest.raises(InvalidInput):
             parse_day(text, earliest)
 
@@ -158,6 +161,7 @@ def test_iso_dates_round_trip(today: date, back: int) -> None:
 @PROPERTY
 @given(today=todays, offset=st.integers(min_value=0, max_value=100_000))
 def test_minus_n_is_exactly_n_days_before(today: date, offset: int) -> None:
+    assume(today - timedelta(days=offset) >= EARLIEST_DAY)
     assert parse_day(f"-{offset}", today) == today - timedelta(days=offset)
     assert (today - parse_day(f"-{offset}", today)).days == offset
 

@@ -22,6 +22,9 @@ def weekday_index(word: str) -> int | None:
     return matches[0] if len(matches) == 1 else None
 
 
+EARLIEST_DAY = date(1900, 1, 1)
+
+
 def parse_day(text: str, today: date, *, allow_future: bool = False) -> date:
     """Turn a day expression into a date relative to `today`; the future is refused unless allowed."""
     raw = text.strip().lower()
@@ -34,7 +37,9 @@ def parse_day(text: str, today: date, *, allow_future: bool = False) -> date:
     if day is None:
         raise InvalidInput(f"cannot read {quoted(text)} as a day", hint=f"use {DAY_HELP}")
     if day > today and not allow_future:
-        raise InvalidInput(f"{day.isoformat()} is in the future", hint="only today and past days can be logged")
+        raise InvalidInput(f"{day.isoformat()} is in the future", hint="name today or a past day")
+    if day < EARLIEST_DAY:  # windows and streaks reach back from a day; near year 1 they would leave the calendar
+        raise InvalidInput(f"{day.isoformat()} is too long ago", hint=f"paa keeps days from {EARLIEST_DAY} on")
     return day
 
 
