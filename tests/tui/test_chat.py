@@ -190,3 +190,119 @@ def test_the_sidebar_lists_searches_and_continues_conversations(
         await wait_for(pilot, lambda: _option(listing, 0) == "No matches", what="no matches")
 
     drive(app, scenario)
+
+
+# ---- slash commands: answered in the transcript, never sent --------------------------------------------------
+
+
+def _notes(app) -> str:
+    """The plain text of the transcript's notes (commands, their answers, usage lines, errors)."""
+    from paa.tui.widgets.chat import ChatNote
+
+    return "\n".join(str(note.visual) for note in app.screen.query(ChatNote))
+
+
+def _stored_messages(make_ctx) -> list[str]:
+    with make_ctx() as ctx:
+        return [m.content for m in ctx.session.exec(select(Message).order_by(col(Message.id))).all()]
+
+
+def test_usage_shows_the_tokens_the_api_reported(seeded, make_app, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(reply("Fine, thanks.", usage=(900, 40), cache=(100, 300)))
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _open_chat(pilot)
+        await _say(pilot, "how are you?")
+        await wait_for(pilot, lambda: "900 in" not in _notes(app) and "1300 in / 40 out" in _notes(app), what="reply")
+        await _say(pilot, "/usage")
+        await wait_for(pilot, lambda: "This session:" in _notes(app), what="the usage")
+        notes = _notes(app)
+        assert "/usage\n" in notes  # the command, echoed above its answer
+        assert (
+            "This conversation: 1 model calls, 900 input tokens (300 read from cache, 100 written to it), "
+            "40 output tokens.\nThis session: 900 input (+300 cached, +100 cache writes) and 40 output tokens."
+        ) in notes
+        assert _transcript(app) == "Fine, thanks."  # no second reply: nothing was sent
+
+    drive(app, scenario)
+    assert len(fake_anthropic.message_requests) == 1
+
+
+def test_new_starts_afresh_like_ctrl_n(seeded, make_app, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(reply("Fine."), reply('{"topics": ["chat"], "intents": ["chat"]}'))  # the reply, the insight
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _open_chat(pilot)
+        await _say(pilot, "hi")
+        await wait_for(pilot, lambda: _transcript(app) == "Fine.", what="the reply")
+        await wait_for(pilot, lambda: "conversation #2" in screen_text(app), what="the open conversation")
+        await _say(pilot, "/new")
+        await wait_for(pilot, lambda: _transcript(app) == "" and "· new conversation" in screen_text(app),
+                       what="a new conversation")  # fmt: skip
+        await _say(pilot, "/usage")
+        await wait_for(pilot, lambda: "This session:" in _notes(app), what="the usage")
+        assert "This conversation" not in _notes(app)  # none open yet; the session's figures stay
+
+    drive(app, scenario)
+
+
+def test_model_switches_and_the_next_request_carries_it(
+    seeded, make_app, make_ctx, fake_anthropic: FakeAnthropic
+) -> None:
+    from paa.ai import settings
+
+    fake_anthropic.push(reply("Hello from Haiku."))
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _open_chat(pilot)
+        await _say(pilot, "/model")
+        await wait_for(pilot, lambda: "Model: claude-sonnet-5-5" in _notes(app), what="the current model")
+        await _say(pilot, "/model claude-haiku-5-5")
+        await wait_for(pilot, lambda: "Model set to claude-haiku-5-5 (kept for later sessions)." in _notes(app),
+                       what="the switch")  # fmt: skip
+        await wait_for(pilot, lambda: "Claude (claude-haiku-5-5)" in screen_text(app), what="the status line")
+        assert fake_anthropic.message_requests == []
+        await _say(pilot, "hi")
+        await wait_for(pilot, lambda: _transcript(app) == "Hello from Haiku.", what="the reply")
+
+    drive(app, scenario)
+    [request] = fake_anthropic.message_requests
+    assert request.body["model"] == "claude-haiku-5-5"
+    with make_ctx() as ctx:
+        assert settings.setting(ctx, "ai_model") == "claude-haiku-5-5"  # kept for later sessions, as the CLI does
+
+
+def test_a_bad_model_name_or_unknown_command_is_answered_in_place(
+    seeded, make_app, make_ctx, fake_anthropic: FakeAnthropic
+) -> None:
+    from paa.ai import settings
+
+    app = make_app()
+    before = _stored_messages(make_ctx)
+
+    async def scenario(pilot) -> None:
+        from paa.tui.widgets.chat import ChatNote
+
+        await _open_chat(pilot)
+        await _say(pilot, "/model two words")
+        await wait_for(pilot, lambda: "'two words' is not a model name" in _notes(app), what="the refusal")
+        [error] = [note for note in app.screen.query(ChatNote) if "not a model name" in str(note.visual)]
+        assert error.has_class("-error") and "e.g. claude-sonnet-5-5" in str(error.visual)  # the hint too
+        await _say(pilot, "/bogus stuff")
+        await wait_for(pilot, lambda: "Unknown command /bogus; /help lists them." in _notes(app), what="unknown")
+        await _say(pilot, "/help")
+        await wait_for(pilot, lambda: "/model [NAME]" in _notes(app), what="the help")
+        notes = _notes(app)
+        assert "/usage             tokens used by this conversation and this session" in notes
+        assert "/exit" not in notes and "/checkin" not in notes  # only what the TUI does
+        assert not app.screen.streaming
+        assert app.screen.query_one("#prompt").value == ""
+
+    drive(app, scenario)
+    assert fake_anthropic.message_requests == []
+    assert _stored_messages(make_ctx) == before
+    with make_ctx() as ctx:
+        assert settings.setting(ctx, "ai_model") == "claude-sonnet-5-5"

@@ -16,6 +16,7 @@ from paa.cli.output import confirm, emit_json, say
 if TYPE_CHECKING:
     from paa.ai.chat import ChatSession
     from paa.ai.providers.base import Provider
+    from paa.ai.slash import Slash
     from paa.ai.store import SessionContexts
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/chat.md).")]
@@ -189,22 +190,14 @@ def _conversation_to_open(contexts: SessionContexts, continue_: bool, resume: in
 def _provider(contexts: SessionContexts, model: str | None, offline: bool) -> Provider:
     from paa.ai import settings
     from paa.ai.providers.select import choose
+    from paa.ai.slash import check_model
 
     with contexts() as ctx:
         ai = settings.load(ctx)
     if model:
-        _check_model(model)
+        check_model(model)
         ai = settings.AiSettings(**{**ai.__dict__, "model": model})
     return choose(contexts.paths, ai, offline=offline)
-
-
-def _check_model(name: str) -> str:
-    from paa.errors import InvalidInput
-
-    text = name.strip()
-    if not text or len(text) > 100 or any(ch.isspace() for ch in text):
-        raise InvalidInput(f"{name[:40]!r} is not a model name", hint="e.g. claude-sonnet-5-5")
-    return text
 
 
 def _session(
@@ -324,6 +317,7 @@ def _warm_up(contexts: SessionContexts, provider: Provider) -> threading.Thread:
 def _repl(
     contexts: SessionContexts, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None
 ) -> None:
+    from paa.ai.slash import parse
     from paa.cli.output import print_error
     from paa.errors import PaaError
 
@@ -353,8 +347,9 @@ def _repl(
             text = line.strip()
             if not text:
                 continue
-            if text.startswith("/"):
-                if _slash(text, session, contexts, provider) == "exit":
+            command = parse(text)
+            if command is not None:
+                if _slash(command, session, contexts) == "exit":
                     break
                 continue
             try:
@@ -366,13 +361,13 @@ def _repl(
             session.finish()
 
 
-def _slash(text: str, session: ChatSession, contexts: SessionContexts, provider: Provider) -> str | None:
+def _slash(parsed: Slash, session: ChatSession, contexts: SessionContexts) -> str | None:
+    from paa.ai import slash
     from paa.cli.chat_views import SLASH_HELP, render_conversations, render_usage
     from paa.cli.output import print_error
     from paa.errors import PaaError
 
-    command, _, rest = text.partition(" ")
-    command = command.lower()
+    command, rest = parsed.name, parsed.argument
     try:
         if command in ("/exit", "/quit", "/q"):
             return "exit"
@@ -396,31 +391,16 @@ def _slash(text: str, session: ChatSession, contexts: SessionContexts, provider:
         elif command == "/usage":
             render_usage(session.usage())
         elif command == "/model":
-            _model(rest.strip(), session, contexts, provider)
+            say(slash.switch_model(session, rest) if rest else slash.show_model(session))
         elif command == "/checkin":
             _checkin(session, contexts)
         else:
-            say(f"Unknown command {command}; /help lists them.")
+            say(slash.unknown(command))
     except PaaError as exc:
         print_error(exc.message, exc.hint)
     except (KeyboardInterrupt, EOFError):
         sys.stdout.write("\n")
     return None
-
-
-def _model(name: str, session: ChatSession, contexts: SessionContexts, provider: Provider) -> None:
-    from paa.ai import settings
-
-    if not name:
-        with contexts() as ctx:
-            current = session.model_override or settings.setting(ctx, "ai_model")
-        say(f"Model: {current}" + ("" if provider.online else " (offline: the rules answer, not a model)"))
-        return
-    chosen = _check_model(name)
-    with contexts(write=True) as ctx:
-        settings.store_setting(ctx, "ai_model", chosen)
-    session.model_override = None
-    say(f"Model set to {chosen} (kept for later sessions).")
 
 
 def _checkin(session: ChatSession, contexts: SessionContexts) -> None:

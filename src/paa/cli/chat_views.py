@@ -6,23 +6,28 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from paa.ai.slash import help_text, usage_lines
 from paa.cli.output import console, escape, say
 
 if TYPE_CHECKING:
     from paa.ai.chat import ChatEvent
     from paa.ai.store import ConversationView, MessageView, SearchHit
 
-SLASH_HELP = """\
-/help              this list
-/new               start a new conversation
-/history           recent conversations (`paa chat --resume ID` reopens one)
-/habits            today's habits
-/checkin           check in for today, then hear what the assistant makes of it
-/usage             tokens used by this conversation and this session
-/model [NAME]      show or change the model (stored as your `ai_model`)
-/exit              leave (Ctrl-D works too)
-
-Ctrl-C stops a reply (what arrived is kept, marked interrupted); at the prompt it clears the line."""
+SLASH_HELP = (
+    help_text(
+        [
+            "/help",
+            "/new",
+            ("/history", "recent conversations (`paa chat --resume ID` reopens one)"),
+            ("/habits", "today's habits"),
+            ("/checkin", "check in for today, then hear what the assistant makes of it"),
+            "/usage",
+            "/model [NAME]",
+            ("/exit", "leave (Ctrl-D works too)"),
+        ]
+    )
+    + "\n\nCtrl-C stops a reply (what arrived is kept, marked interrupted); at the prompt it clears the line."
+)
 
 
 def _local(instant: Any) -> str:
@@ -178,14 +183,5 @@ def render_search(query: str, hits: list[SearchHit]) -> None:
 
 
 def render_usage(data: dict[str, Any]) -> None:
-    conversation, session = data.get("conversation"), data["session"]
-    if conversation:
-        say(
-            f"This conversation: {conversation['calls']} model calls, {conversation['input_tokens']} input tokens "
-            f"({conversation['cache_read_input_tokens']} read from cache, {conversation['cache_creation_input_tokens']}"
-            f" written to it), {conversation['output_tokens']} output tokens."
-        )
-    say(
-        f"This session: {session['input_tokens']} input (+{session['cache_read_input_tokens']} cached, "
-        f"+{session['cache_creation_input_tokens']} cache writes) and {session['output_tokens']} output tokens."
-    )
+    for line in usage_lines(data):
+        say(line)

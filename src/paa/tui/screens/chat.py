@@ -2,7 +2,8 @@
 
 The engine runs in a worker thread and its events arrive here as messages, so typing, scrolling and the rest of
 the app stay live while a reply streams. A destructive tool call asks in a modal dialog, answered on the event loop
-while the worker waits. A sidebar lists past conversations (searchable); picking one continues it.
+while the worker waits. A sidebar lists past conversations (searchable); picking one continues it. A line starting
+with `/` is a command (paa.ai.slash, shared with `paa chat`), answered in the transcript and never sent.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from paa.ai.slash import Slash, help_text, parse, unknown
 from paa.errors import PaaError
 from paa.tui.data import ConversationItem, latest_conversation, load_conversation, load_conversations
 from paa.tui.screens.base import PaaScreen
@@ -41,6 +43,10 @@ WELCOME = (
     "reply · ctrl+n new · ctrl+f search[/]"
 )
 CONFIRM_POLL = 0.1
+SLASH_HELP = (
+    help_text(["/help", "/new", "/usage", "/model [NAME]"])
+    + "\n\nA line starting with / is a command: it is answered here and not sent to the model."
+)
 
 
 class ChatScreen(PaaScreen):
@@ -89,12 +95,23 @@ class ChatScreen(PaaScreen):
             self.title = title
             self.messages = messages
 
+    class Answered(Message):
+        """A slash command's answer (worked out in a worker, since it reads or writes the database)."""
+
+        def __init__(self, command: str, lines: list[str], *, error: bool = False, model: str | None = None) -> None:
+            super().__init__()
+            self.command = command
+            self.lines = lines
+            self.error = error
+            self.model = model  # the model just switched to, for the status line
+
     def __init__(self) -> None:
         super().__init__()
         self.session: ChatSession | None = None
         self.cancel: CancelToken | None = None
         self.streaming = False
         self.who = ""
+        self.online = False
         self.reply: AssistantMessage | None = None
         self.reply_stream: MarkdownStream | None = None
         self.tool_lines: dict[str, ChatNote] = {}
@@ -125,14 +142,15 @@ class ChatScreen(PaaScreen):
     @work(thread=True, exclusive=True, group="chat-prepare", exit_on_error=False)
     def prepare(self) -> None:
         """Choose the provider and make the session, then warm the SDK up while the person types."""
+        from paa.ai.slash import current_model
+
         try:
             provider = self.paa.store.provider()
-            self._ensure_session()
+            model = current_model(self._ensure_session())  # the stored model, even if switched since the app began
         except Exception as exc:
             self.post_message(self.TurnEnded(_text(exc), getattr(exc, "hint", None)))
             return
-        who = f"Claude ({getattr(provider, 'model', '')})" if provider.online else "offline rules (no API key)"
-        self.post_message(self.Ready(who, provider.online))
+        self.post_message(self.Ready(_who(model, provider.online), provider.online))
         with contextlib.suppress(Exception):  # a failure shows up, clearly, on the first message instead
             provider.warm_up()
 
@@ -149,6 +167,7 @@ class ChatScreen(PaaScreen):
 
     def on_chat_screen_ready(self, message: Ready) -> None:
         self.who = message.who
+        self.online = message.online
         self._show_status()
 
     def _show_status(self) -> None:
@@ -306,6 +325,11 @@ class ChatScreen(PaaScreen):
         text = event.value.strip()
         if not text:
             return
+        command = parse(text)
+        if command is not None:  # answered here, even during a reply: nothing goes to the model
+            event.input.value = ""
+            await self._slash(command)
+            return
         if self.streaming:
             self.notify("Wait for the reply, or press esc to stop it.", severity="warning")
             return
@@ -390,6 +414,53 @@ class ChatScreen(PaaScreen):
         self._show_status()
         self.reload()
 
+    # ---- slash commands ------------------------------------------------------------------------------
+
+    async def _slash(self, command: Slash) -> None:
+        if command.name == "/help":
+            await self._answer(command.typed, [SLASH_HELP])
+        elif command.name == "/new":
+            self.action_new()
+        elif command.name in ("/usage", "/model"):
+            self.slash_command(command)
+        else:
+            await self._answer(command.typed, [unknown(command.name)])
+
+    @work(thread=True, group="chat-slash", exit_on_error=False)
+    def slash_command(self, command: Slash) -> None:
+        """/usage and /model: they read (or store) the session's figures and settings, so not on the event loop."""
+        from paa.ai import slash
+
+        typed = command.typed
+        try:
+            session = self._ensure_session()
+            if command.name == "/usage":
+                self.post_message(self.Answered(typed, slash.usage_lines(session.usage())))
+            elif command.argument:
+                said = slash.switch_model(session, command.argument)
+                self.paa.wrote()
+                self.post_message(self.Answered(typed, [said], model=slash.current_model(session)))
+            else:
+                self.post_message(self.Answered(typed, [slash.show_model(session)]))
+        except PaaError as exc:
+            self.post_message(self.Answered(typed, [exc.message, *([exc.hint] if exc.hint else [])], error=True))
+
+    async def on_chat_screen_answered(self, message: Answered) -> None:
+        if message.model is not None and self.online:
+            self.who = _who(message.model, online=True)
+            self._show_status()
+        await self._answer(message.command, message.lines, error=message.error)
+
+    async def _answer(self, command: str, lines: list[str], *, error: bool = False) -> None:
+        """The command as typed, then its answer, together in the transcript."""
+        from textual.content import Content
+
+        # Plain Content, not escaped markup: textual's escape() lets "[NAME]" through as a tag, which then vanishes.
+        transcript = self.query_one("#transcript", VerticalScroll)
+        answer = ChatNote(Content("\n".join(lines)), classes="-error" if error else "")
+        await transcript.mount_all([ChatNote(Content(command), classes="-command"), answer])
+        transcript.scroll_end(animate=False)
+
     async def _stop_stream(self) -> None:
         stream, self.reply_stream, self.reply = self.reply_stream, None, None
         if stream is not None:
@@ -414,6 +485,10 @@ class ChatScreen(PaaScreen):
         if session is not None and session.conversation_id is not None:
             with contextlib.suppress(PaaError):
                 record_insight(self.paa.store.contexts, session.conversation_id, None)
+
+
+def _who(model: str, online: bool) -> str:
+    return f"Claude ({model})" if online else "offline rules (no API key)"
 
 
 def _text(exc: BaseException) -> str:

@@ -39,7 +39,7 @@ class AssistantMessage(Markdown):
 
 
 class ChatNote(Static):
-    """A line that is not part of the reply: a tool call, a notice, token usage, an error."""
+    """A line that is not part of the reply: a tool call, a notice, token usage, an error, a slash command."""
 
     DEFAULT_CSS = """
     ChatNote {
@@ -49,6 +49,7 @@ class ChatNote(Static):
     }
     ChatNote.-error { color: $error; }
     ChatNote.-follow-up { color: $accent; margin-top: 1; }
+    ChatNote.-command { color: $accent; margin-top: 1; }
     """
 
 

@@ -1,0 +1,119 @@
+"""The chat's slash commands that `paa chat` and the TUI share: parsing, the help list, /usage and /model.
+
+Each function returns plain text (no markup) for the interface to render; the ones that read or write settings
+take the chat session and run where the caller runs them (a worker thread in the TUI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from paa.ai.chat import ChatSession
+
+MODEL_SETTING = "ai_model"
+SHARED_HELP = {
+    "/help": "this list",
+    "/new": "start a new conversation",
+    "/usage": "tokens used by this conversation and this session",
+    "/model [NAME]": f"show or change the model (stored as your `{MODEL_SETTING}`)",
+}
+HELP_COLUMN = 18
+OFFLINE_NOTE = " (offline: the rules answer, not a model)"
+
+
+@dataclass(frozen=True)
+class Slash:
+    """A typed slash command: `name` lower-cased with its slash (`/model`), `argument` the stripped rest."""
+
+    name: str
+    argument: str
+
+    @property
+    def typed(self) -> str:
+        """The command as the person typed it, tidied: for echoing it back."""
+        return f"{self.name} {self.argument}".rstrip()
+
+
+def parse(text: str) -> Slash | None:
+    """The slash command in a line the person typed, or None when the line is a message for the model."""
+    line = text.strip()
+    if not line.startswith("/"):
+        return None
+    name, _, rest = line.partition(" ")
+    return Slash(name.lower(), rest.strip())
+
+
+def help_text(rows: Iterable[str | tuple[str, str]]) -> str:
+    """An aligned command list; a bare string names a command described in SHARED_HELP."""
+    lines = []
+    for row in rows:
+        usage, description = (row, SHARED_HELP[row]) if isinstance(row, str) else row
+        lines.append(f"{usage:<{HELP_COLUMN}} {description}")
+    return "\n".join(lines)
+
+
+def unknown(name: str) -> str:
+    return f"Unknown command {name}; /help lists them."
+
+
+# ---- /usage ----------------------------------------------------------------------------------------------
+
+
+def usage_lines(data: dict[str, Any]) -> list[str]:
+    """What `ChatSession.usage()` reports, as sentences: the conversation's (if one is open), then the session's."""
+    conversation, session = data.get("conversation"), data["session"]
+    lines = []
+    if conversation:
+        lines.append(
+            f"This conversation: {conversation['calls']} model calls, {conversation['input_tokens']} input tokens "
+            f"({conversation['cache_read_input_tokens']} read from cache, {conversation['cache_creation_input_tokens']}"
+            f" written to it), {conversation['output_tokens']} output tokens."
+        )
+    lines.append(
+        f"This session: {session['input_tokens']} input (+{session['cache_read_input_tokens']} cached, "
+        f"+{session['cache_creation_input_tokens']} cache writes) and {session['output_tokens']} output tokens."
+    )
+    return lines
+
+
+# ---- /model ----------------------------------------------------------------------------------------------
+
+
+def check_model(name: str) -> str:
+    """The model name, stripped; InvalidInput when it cannot be one (empty, too long, or with spaces)."""
+    from paa.ai.settings import MODEL_MAX
+    from paa.errors import InvalidInput
+
+    text = name.strip()
+    if not text or len(text) > MODEL_MAX or any(ch.isspace() for ch in text):
+        raise InvalidInput(f"{name[:40]!r} is not a model name", hint="e.g. claude-sonnet-5-5")
+    return text
+
+
+def current_model(session: ChatSession) -> str:
+    """The model the session's next reply uses: its own override (`paa chat --model`), else the stored setting."""
+    from paa.ai import settings
+
+    if session.model_override:
+        return session.model_override
+    with session.contexts() as ctx:
+        return str(settings.setting(ctx, MODEL_SETTING))
+
+
+def show_model(session: ChatSession) -> str:
+    suffix = "" if session.provider.online else OFFLINE_NOTE
+    return f"Model: {current_model(session)}{suffix}"
+
+
+def switch_model(session: ChatSession, name: str) -> str:
+    """Store `name` as the person's model (kept for later sessions) and drop any override; returns what to say."""
+    from paa.ai import settings
+
+    chosen = check_model(name)
+    with session.contexts(write=True) as ctx:
+        settings.store_setting(ctx, MODEL_SETTING, chosen)
+    session.model_override = None
+    return f"Model set to {chosen} (kept for later sessions)."

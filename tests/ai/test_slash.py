@@ -1,0 +1,118 @@
+"""The slash commands both chat interfaces share: parsing, the help list, /usage's sentences and /model."""
+
+from __future__ import annotations
+
+import pytest
+
+from paa.ai import slash
+from paa.ai.chat import ChatSession
+from paa.ai.providers.offline import OfflineProvider
+from paa.errors import InvalidInput
+from tests.ai.fake_anthropic import FakeAnthropic, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/usage", slash.Slash("/usage", "")),
+        ("  /MODEL   claude-haiku-5-5  ", slash.Slash("/model", "claude-haiku-5-5")),
+        ("/model a b", slash.Slash("/model", "a b")),
+        ("/", slash.Slash("/", "")),
+        ("hello /usage", None),
+        ("", None),
+    ],
+)
+def test_parse(text: str, expected: slash.Slash | None) -> None:
+    assert slash.parse(text) == expected
+
+
+def test_typed_is_the_command_as_written_tidied() -> None:
+    assert slash.Slash("/model", "claude-haiku-5-5").typed == "/model claude-haiku-5-5"
+    assert slash.Slash("/usage", "").typed == "/usage"
+
+
+def test_help_text_aligns_shared_and_own_commands() -> None:
+    assert slash.help_text(["/help", ("/exit", "leave"), "/model [NAME]"]).splitlines() == [
+        "/help              this list",
+        "/exit              leave",
+        "/model [NAME]      show or change the model (stored as your `ai_model`)",
+    ]
+
+
+def test_usage_lines_with_and_without_a_conversation() -> None:
+    conversation = {"calls": 2, "input_tokens": 900, "output_tokens": 40, "cache_creation_input_tokens": 100,
+                    "cache_read_input_tokens": 300}  # fmt: skip
+    session = {"input_tokens": 950, "output_tokens": 45, "cache_creation_input_tokens": 110,
+               "cache_read_input_tokens": 310}  # fmt: skip
+    assert slash.usage_lines({"conversation": conversation, "session": session}) == [
+        "This conversation: 2 model calls, 900 input tokens (300 read from cache, 100 written to it), "
+        "40 output tokens.",
+        "This session: 950 input (+310 cached, +110 cache writes) and 45 output tokens.",
+    ]
+    assert slash.usage_lines({"conversation": None, "session": session}) == [
+        "This session: 950 input (+310 cached, +110 cache writes) and 45 output tokens."
+    ]
+
+
+def test_usage_lines_read_what_the_session_reports(contexts, claude, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(reply("Hi.", usage=(900, 40), cache=(100, 300)))
+    session = ChatSession(contexts, claude)
+    assert slash.usage_lines(session.usage()) == [
+        "This session: 0 input (+0 cached, +0 cache writes) and 0 output tokens."
+    ]
+    list(session.send("hello"))
+    assert slash.usage_lines(session.usage()) == [
+        "This conversation: 1 model calls, 900 input tokens (300 read from cache, 100 written to it), "
+        "40 output tokens.",
+        "This session: 900 input (+300 cached, +100 cache writes) and 40 output tokens.",
+    ]
+
+
+@pytest.mark.parametrize("name", ["claude-haiku-5-5", "  claude-opus-5  ", "x" * 100])
+def test_check_model_accepts_a_name_and_strips_it(name: str) -> None:
+    assert slash.check_model(name) == name.strip()
+
+
+@pytest.mark.parametrize("name", ["", "   ", "claude haiku", "x" * 101, "tab\tin"])
+def test_check_model_refuses_what_cannot_be_a_model(name: str) -> None:
+    with pytest.raises(InvalidInput, match="is not a model name") as raised:
+        slash.check_model(name)
+    assert raised.value.hint == "e.g. claude-sonnet-5-5"
+
+
+def test_switch_model_is_stored_and_used_by_the_next_reply(
+    contexts, claude, fake_anthropic: FakeAnthropic, make_ctx
+) -> None:
+    from paa.ai import settings
+
+    fake_anthropic.push(reply("Hi."))
+    session = ChatSession(contexts, claude)
+    session.model_override = "claude-opus-5"  # as `paa chat --model` leaves it
+    assert slash.show_model(session) == "Model: claude-opus-5"
+    said = slash.switch_model(session, " claude-haiku-5-5 ")
+    assert said == "Model set to claude-haiku-5-5 (kept for later sessions)."
+    assert session.model_override is None
+    assert slash.show_model(session) == "Model: claude-haiku-5-5"
+    with make_ctx() as ctx:
+        assert settings.setting(ctx, "ai_model") == "claude-haiku-5-5"
+    list(session.send("hello"))
+    assert fake_anthropic.wait_for_requests(1)[0].body["model"] == "claude-haiku-5-5"
+
+
+def test_a_bad_model_name_changes_nothing(contexts, claude, make_ctx) -> None:
+    from paa.ai import settings
+
+    session = ChatSession(contexts, claude)
+    with pytest.raises(InvalidInput):
+        slash.switch_model(session, "two words")
+    with make_ctx() as ctx:
+        assert settings.setting(ctx, "ai_model") == "claude-sonnet-5-5"
+
+
+def test_show_model_offline_says_the_rules_answer(contexts) -> None:
+    session = ChatSession(contexts, OfflineProvider())
+    assert slash.show_model(session) == "Model: claude-sonnet-5-5 (offline: the rules answer, not a model)"
+
+
+def test_unknown() -> None:
+    assert slash.unknown("/bogus") == "Unknown command /bogus; /help lists them."
