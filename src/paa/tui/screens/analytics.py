@@ -32,8 +32,7 @@ class AnalyticsScreen(PaaScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("p", "next_period", "Period"),
         Binding("h", "next_habit", "Habit"),
-        # "\\[": the key bar's markup would read a bare "[" before its closing tag as text, printing "[[/]".
-        Binding("left_square_bracket", "step(-1)", "Earlier", key_display="\\["),
+        Binding("left_square_bracket", "step(-1)", "Earlier"),
         Binding("right_square_bracket", "step(1)", "Later"),
         Binding("t", "today", "Today"),
         Binding("d", "type_day", "As of", show=False),  # the key bar is full at 80 columns; the field is visible

@@ -6,7 +6,6 @@ builds a widget per key, which costs a good part of the first paint.
 
 from __future__ import annotations
 
-from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -49,4 +48,10 @@ class KeyBar(Static):
     @staticmethod
     def _key(key: str, display: str, description: str, enabled: bool) -> str:
         style = "$accent" if enabled else "$foreground-muted"
-        return f"[@click=app.simulate_key({key!r})][b {style}]{escape(display)}[/] {escape(description)}[/]"
+        return f"[@click=app.simulate_key({key!r})][b {style}]{_literal(display)}[/] {_literal(description)}[/]"
+
+
+def _literal(text: str) -> str:
+    """Text shown as it is in markup: `escape` leaves a `[` that does not look like a tag, but a closing tag right
+    after it would make one (`[` then `[/]`), so every bracket is escaped."""
+    return text.replace("[", "\\[")
