@@ -120,3 +120,17 @@ def test_skip_carries_the_streak_and_is_stored(seeded, make_app, make_ctx) -> No
     drive(app, scenario)
     [log] = _logs(make_ctx, "Stretch")
     assert log.status == "skipped"
+
+
+def test_names_with_brackets_show_as_written(seeded, make_app, make_ctx) -> None:
+    from paa.core.habits import HabitFields, add_habit
+
+    with make_ctx(write=True) as ctx:  # "[WIP]" looks like a markup tag to Textual's own escape, which drops it
+        add_habit(ctx, HabitFields(name="[WIP] Plan [b]the week", remind="13:00"))
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _ready(pilot)
+        assert "13:00  [WIP] Plan [b]the week" in screen_text(app)
+
+    drive(app, scenario, size=(120, 40))

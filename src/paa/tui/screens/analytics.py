@@ -9,13 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
-from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Input, Select, Static
 from textual.worker import get_current_worker
 
 from paa.errors import PaaError
 from paa.tui.data import PERIODS, AnalyticsPage, load_analytics
+from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
 from paa.tui.widgets.keybar import KeyBar
@@ -116,12 +116,12 @@ class AnalyticsScreen(PaaScreen):
     def refused(self, error: str) -> None:
         """Say why the view could not be read; keep the one shown, and its as-of day, if there is one."""
         if self.page is None:
-            self.query_one("#analytics-main", Static).update(f"[$error]{escape(error)}[/]")
+            self.query_one("#analytics-main", Static).update(f"[$error]{literal(error)}[/]")
             return
         typed = isinstance(self.asked, str)
         self.asked = _asked_of(self.page)
         message = self.query_one("#as-of-message", Static)
-        message.update(escape(error))
+        message.update(literal(error))
         message.display = True
         if typed:  # leave the mistake in the field, ready to be corrected
             self.query_one("#as-of", Input).focus()
@@ -253,7 +253,7 @@ def _overview_lines(page: AnalyticsPage, width: int) -> list[str]:
         best = stats.streaks.best.length if stats.streaks.best else 0
         done = f"{stats.period_done}/{stats.period_due}"
         lines.append(
-            f"{escape(name):<{NAME_WIDTH}}  {charts.bar(stats.strength, bar_width)} {stats.strength * 100:>3.0f}% "
+            f"{literal(name):<{NAME_WIDTH}}  {charts.bar(stats.strength, bar_width)} {stats.strength * 100:>3.0f}% "
             f"{stats.strength_change * 100:>+6.0f}  {current:>3}d/{best:>3}d  {done:>7}"
         )
     rates = [day.rate for day in view.completion.days]
@@ -277,9 +277,9 @@ def _overview_lines(page: AnalyticsPage, width: int) -> list[str]:
         lines += ["", "[b]Habits and mood[/b]  [$foreground-muted](mean mood on days done vs other days)[/]"]
         for item in sorted(related, key=lambda item: -(item.difference or 0.0)):
             name = item.habit.name if len(item.habit.name) <= NAME_WIDTH else item.habit.name[: NAME_WIDTH - 1] + "…"
-            caution = f"  [$foreground-muted]({escape(item.caution)})[/]" if item.caution else ""
+            caution = f"  [$foreground-muted]({literal(item.caution)})[/]" if item.caution else ""
             lines.append(
-                f"{escape(name):<{NAME_WIDTH}}  {_avg(item.mood_done)} vs {_avg(item.mood_other)}  "
+                f"{literal(name):<{NAME_WIDTH}}  {_avg(item.mood_done)} vs {_avg(item.mood_other)}  "
                 f"({item.difference:+.1f}){caution}"
             )
     usage = view.engagement
@@ -291,7 +291,7 @@ def _overview_lines(page: AnalyticsPage, width: int) -> list[str]:
     ]
     if view.insights:
         lines += ["", "[b]Insights[/b]"]
-        lines += [f"• {escape(item.text)}" for item in view.insights]
+        lines += [f"• {literal(item.text)}" for item in view.insights]
     lines.append("")
     return lines
 
@@ -301,7 +301,7 @@ def _habit_lines(page: AnalyticsPage, width: int) -> list[str]:
     assert stats is not None
     ref = stats.habit
     lines = [
-        f"[b]{escape(ref.name)}[/b] [$foreground-muted]#{ref.id} · {ref.schedule.describe()}[/], "
+        f"[b]{literal(ref.name)}[/b] [$foreground-muted]#{ref.id} · {ref.schedule.describe()}[/], "
         f"{stats.period.label} ({_span(stats.start, stats.as_of)}){_as_of_note(page)}",
         "",
         f"Strength   {charts.bar(stats.strength, 20)} {stats.strength * 100:.0f}% "
@@ -321,7 +321,7 @@ def _habit_lines(page: AnalyticsPage, width: int) -> list[str]:
     )
     measure = stats.measure
     if measure is not None:
-        unit = escape(ref.unit or "")
+        unit = literal(ref.unit or "")
         lines.append(
             f"Amounts    {charts.number(measure.total)} {unit} in all, {charts.number(_round(measure.average_daily))}"
             f" a day; on target {measure.on_target} of {measure.due_days} days; highest "

@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
@@ -26,6 +25,7 @@ from textual.worker import get_current_worker
 from paa.ai.slash import Slash, help_text, parse, unknown
 from paa.errors import PaaError
 from paa.tui.data import ConversationItem, latest_conversation, load_conversation, load_conversations
+from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets.chat import AssistantMessage, ChatNote, UserMessage, tool_call_text, tool_result_text
 from paa.tui.widgets.keybar import KeyBar
@@ -176,7 +176,7 @@ class ChatScreen(PaaScreen):
         if self.streaming:
             text = f"[$accent]replying… (esc esc stops)[/] [$foreground-muted]· {where}[/]"
         else:
-            text = f"[$foreground-muted]{escape(self.who)} · {where}[/]"
+            text = f"[$foreground-muted]{literal(self.who)} · {where}[/]"
         self.query_one("#chat-status", Static).update(text)
 
     def _confirm(self, question: str) -> bool:
@@ -217,10 +217,10 @@ class ChatScreen(PaaScreen):
         listing.clear_options()
         for item in message.items:
             when = item.when.strftime("%d %b")
-            title = escape(item.title if len(item.title) <= 40 else item.title[:39] + "…")
+            title = literal(item.title if len(item.title) <= 40 else item.title[:39] + "…")
             prompt = f"{title}\n[$foreground-muted]{when} · #{item.id}[/]"
             if item.snippet:
-                prompt += f"\n[$foreground-muted]“{escape(item.snippet[:60])}”[/]"
+                prompt += f"\n[$foreground-muted]“{literal(item.snippet[:60])}”[/]"
             listing.add_option(Option(prompt, id=str(item.id)))
         if not message.items:
             listing.add_option(Option("[$foreground-muted]No matches[/]" if message.query else
@@ -384,22 +384,22 @@ class ChatScreen(PaaScreen):
         elif isinstance(event, ToolFinished):
             result = event.result
             started = self.tool_lines.pop(result.call_id) if result.call_id in self.tool_lines else None
-            text = "⚙ " + escape(result.name) + "  " + tool_result_text(result.ok, result.declined, result.summary)
+            text = "⚙ " + literal(result.name) + "  " + tool_result_text(result.ok, result.declined, result.summary)
             if started is not None:
                 started.update(text)
             else:
                 await transcript.mount(ChatNote(text))
         elif isinstance(event, Notice):
-            await transcript.mount(ChatNote(f"({escape(event.text)})"))
+            await transcript.mount(ChatNote(f"({literal(event.text)})"))
         elif isinstance(event, ReplyDone):
             await self._stop_stream()
             usage = event.usage
             tail = " · interrupted" if event.interrupted else ""
             tokens = f"{usage.total_input} in / {usage.output_tokens} out tokens" if usage.total_input else ""
-            details = " · ".join(part for part in (escape(event.model), tokens) if part)
+            details = " · ".join(part for part in (literal(event.model), tokens) if part)
             await transcript.mount(ChatNote(f"{details}{tail}", classes="-usage"))
             if event.follow_up:
-                await transcript.mount(ChatNote(escape(event.follow_up), classes="-follow-up"))
+                await transcript.mount(ChatNote(literal(event.follow_up), classes="-follow-up"))
         transcript.scroll_end(animate=False)
 
     async def on_chat_screen_turn_ended(self, message: TurnEnded) -> None:
@@ -408,8 +408,8 @@ class ChatScreen(PaaScreen):
         self.cancel = None
         if message.error:
             transcript = self.query_one("#transcript", VerticalScroll)
-            hint = f"\n{escape(message.hint)}" if message.hint else ""
-            await transcript.mount(ChatNote(f"{escape(message.error)}{hint}", classes="-error"))
+            hint = f"\n{literal(message.hint)}" if message.hint else ""
+            await transcript.mount(ChatNote(f"{literal(message.error)}{hint}", classes="-error"))
             transcript.scroll_end(animate=False)
         self._show_status()
         self.reload()

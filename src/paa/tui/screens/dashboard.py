@@ -7,13 +7,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from paa.errors import PaaError
 from paa.tui.data import RECENT_DAYS, Dashboard, HabitRow, load_dashboard, log_done, skip_today, undo_today
+from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
 from paa.tui.widgets.keybar import KeyBar
@@ -117,7 +117,7 @@ class DashboardScreen(PaaScreen):
             self.paa.dashboard_painted()
 
     def on_dashboard_screen_failed(self, message: Failed) -> None:
-        self.query_one("#today-title", Static).update(f"[$error]Cannot read the database:[/] {escape(message.text)}")
+        self.query_one("#today-title", Static).update(f"[$error]Cannot read the database:[/] {literal(message.text)}")
 
     # ---- rendering --------------------------------------------------------------------------------
 
@@ -216,14 +216,14 @@ class DashboardScreen(PaaScreen):
             )
             kind = KIND_LABELS.get(item.kind, "")
             tail = f" [$foreground-muted]({kind})[/]" if kind else ""
-            lines.append(f"{day}{item.local:%H:%M}  {escape(item.title)}{tail}")
+            lines.append(f"{day}{item.local:%H:%M}  {literal(item.title)}{tail}")
         self.query_one("#upcoming-panel", Static).update("\n".join(lines))
 
     def _render_insights(self, data: Dashboard) -> None:
         lines = ["[b]Insights[/b]"]
         if not data.insights:
             lines.append("[$foreground-muted]Keep logging: insights appear after a few days.[/]")
-        lines.extend(f"• {escape(text)}" for text in data.insights)
+        lines.extend(f"• {literal(text)}" for text in data.insights)
         self.query_one("#insights-panel", Static).update("\n".join(lines))
 
     # ---- acting on a habit --------------------------------------------------------------------------

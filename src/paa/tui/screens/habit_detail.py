@@ -8,13 +8,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.events import Resize
-from textual.markup import escape
 from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from paa.errors import NotFound, PaaError
 from paa.tui.data import HabitPage, delete_habit, load_habit_page, set_archived
+from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
 from paa.tui.widgets.keybar import KeyBar
@@ -69,7 +69,7 @@ class HabitDetailScreen(PaaScreen):
 
     def on_habit_detail_screen_loaded(self, message: Loaded) -> None:
         if message.page is None:
-            self.query_one("#habit-head", Static).update(f"[$error]{escape(message.error)}[/]")
+            self.query_one("#habit-head", Static).update(f"[$error]{literal(message.error)}[/]")
             return
         self.page = message.page
         self.render_page()
@@ -84,18 +84,18 @@ class HabitDetailScreen(PaaScreen):
         habit, detail, stats = page.habit, page.detail, page.stats
         status = detail.status
         archived = " [$foreground-muted](archived)[/]" if habit["archived"] else ""
-        head = [f"[b]{escape(habit['name'])}[/b] [$foreground-muted]#{habit['id']}[/]{archived}"]
+        head = [f"[b]{literal(habit['name'])}[/b] [$foreground-muted]#{habit['id']}[/]{archived}"]
         if habit["description"]:
-            head.append(escape(habit["description"]))
+            head.append(literal(habit["description"]))
         self.query_one("#habit-head", Static).update("\n".join(head))
         facts = [("Schedule", habit["schedule"]["text"])]
         if habit["kind"] == "measurable":
             bound = "at most" if habit["target_type"] == "at_most" else "at least"
-            facts.append(("Target", f"{bound} {charts.number(habit['target'])} {escape(habit['unit'] or '')}"))
+            facts.append(("Target", f"{bound} {charts.number(habit['target'])} {literal(habit['unit'] or '')}"))
         if habit["reminders"]:
             facts.append(("Reminders", ", ".join(habit["reminders"])))
         if habit["category"]:
-            facts.append(("Category", escape(habit["category"])))
+            facts.append(("Category", literal(habit["category"])))
         value = status.entry.value if status.entry else None
         today = charts.today_text(status.state, habit["kind"] == "measurable", value, habit["target"], habit["unit"])
         facts.append(("Today", f"{charts.state_mark(status.state)} {today}"))
@@ -108,7 +108,7 @@ class HabitDetailScreen(PaaScreen):
         facts.append(("Completion", rates))
         totals = f"{detail.total_done} done, {detail.total_skipped} skipped"
         if detail.total_value is not None:
-            totals += f", {charts.number(detail.total_value)} {escape(habit['unit'] or '')} in all"
+            totals += f", {charts.number(detail.total_value)} {literal(habit['unit'] or '')} in all"
         facts.append(("Totals", totals))
         facts.append(("Last done", detail.last_done.isoformat() if detail.last_done else "never"))
         width = max(len(key) for key, _ in facts)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from textual.markup import escape
+from paa.tui.markup import literal
 
 SPARKS = "▁▂▃▄▅▆▇█"
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -47,7 +47,7 @@ def today_text(state: str, measurable: bool, value: float | None, target: float 
     """What a habit's day says in a cell: `3/8 glasses` for an amount, else the state's word."""
     if measurable and state != "skipped":
         text = f"{number(value or 0)}/{number(target)}"
-        return f"{text} {escape(unit)}" if unit else text
+        return f"{text} {literal(unit)}" if unit else text
     return STATES.get(state, ("", "", state))[2]
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from textual.markup import escape
 from textual.widgets import Markdown, Static
+
+from paa.tui.markup import literal
 
 
 class UserMessage(Static):
@@ -58,12 +59,12 @@ def tool_call_text(name: str, arguments: dict[str, Any]) -> str:
     parts = ", ".join(f"{key}={value if isinstance(value, str | int | float) else json.dumps(value)}"
                       for key, value in arguments.items())  # fmt: skip
     text = f"{name}({parts})"
-    return escape(text if len(text) <= 70 else text[:69] + "…")
+    return literal(text if len(text) <= 70 else text[:69] + "…")
 
 
 def tool_result_text(ok: bool, declined: bool, summary: str) -> str:
     if declined:
-        return f"[$warning]✗ not done:[/] {escape(summary)}"
+        return f"[$warning]✗ not done:[/] {literal(summary)}"
     if not ok:
-        return f"[$error]✗[/] {escape(summary)}"
-    return f"[$success]✓[/] {escape(summary)}"
+        return f"[$error]✗[/] {literal(summary)}"
+    return f"[$success]✓[/] {literal(summary)}"
