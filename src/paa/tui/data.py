@@ -468,27 +468,34 @@ def delete_habit(ctx: Context, habit_id: int) -> str:
 @dataclass(frozen=True)
 class CheckinPage:
     day: date
-    prompts: list[str]
+    prompts: list[str]  # the form's rows: the prompts the day's answers went to, then current ones not answered
     existing: Checkin | None
+    today: date
 
 
-def load_checkin(ctx: Context) -> CheckinPage:
-    from paa.core.checkins import find_checkin, list_prompts
+def load_checkin(ctx: Context, day: str = "today") -> CheckinPage:
+    """The check-in form for `day`, a day as `paa checkin --date` reads it; InvalidInput if unreadable or future."""
+    from paa.core.checkins import find_checkin, prompts_for
+    from paa.core.dates import parse_day
 
-    day = ctx.today()
-    return CheckinPage(day, [prompt.text for prompt in list_prompts(ctx)], find_checkin(ctx, day))
+    today = ctx.today()
+    chosen = parse_day(day, today)
+    existing = find_checkin(ctx, chosen)
+    return CheckinPage(chosen, prompts_for(ctx, existing), existing, today)
 
 
 def save_checkin(
     ctx: Context, day: date, prompts: list[str], texts: list[str | None], mood: int | None, energy: int | None
 ) -> SaveResult:
-    """Save (or add to) the day's check-in: answers paired with their prompts, blank ones left out."""
-    from paa.core.checkins import find_checkin, pair_answers
+    """Save the form as the day's check-in: a new one, or the stored one replaced (blank answers left out)."""
+    from paa.core.checkins import edit_checkin, find_checkin, pair_answers
     from paa.core.checkins import save_checkin as save
 
     answers = pair_answers(prompts, texts)
-    existing = find_checkin(ctx, day)
-    return save(ctx, day, answers, mood=mood, energy=energy, mode="append" if existing else "new")
+    if find_checkin(ctx, day) is None:
+        return save(ctx, day, answers, mood=mood, energy=energy)
+    # The form showed the stored answers, mood and energy, so what it holds now is the whole check-in.
+    return edit_checkin(ctx, day, mood=mood, energy=energy, answers=answers)
 
 
 def answer_follow_up(ctx: Context, day: date, question: str, text: str) -> SaveResult:

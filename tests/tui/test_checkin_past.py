@@ -1,0 +1,154 @@
+"""The check-in screen on another day: step back, fill in a missed day, change a stored one, refuse a bad day.
+
+The dataset has no check-in on Wednesday 25 November (yesterday) and one on Tuesday 24 November: mood 5, energy 3.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from paa.core.checkins import Checkin
+from tests.ai.fake_anthropic import FakeAnthropic
+from tests.tui.dataset import TODAY
+from tests.tui.helpers import drive, screen_text, shown, wait_for
+
+YESTERDAY = TODAY - timedelta(days=1)
+STORED = TODAY - timedelta(days=2)
+
+
+def _stored(make_ctx, day: date) -> Checkin | None:
+    from paa.core.checkins import find_checkin
+
+    with make_ctx() as ctx:
+        return find_checkin(ctx, day)
+
+
+def _count(make_ctx) -> int:
+    from paa.core.checkins import list_checkins
+
+    with make_ctx() as ctx:
+        return len(list_checkins(ctx).checkins)
+
+
+def _answers(app) -> list[str]:
+    from textual.widgets import Input
+
+    return [answer.value for answer in app.screen.query("#checkin-prompts Input").results(Input)]
+
+
+def _scale(app, name: str) -> int | None:
+    from paa.tui.widgets.scale import ScalePicker
+
+    return app.screen.query_one(f"#{name}", ScalePicker).value
+
+
+def _day_error(app) -> str:
+    from textual.widgets import Label
+
+    label = app.screen.query_one("#error-day", Label)
+    return str(label.render()) if label.has_class("-shown") else ""
+
+
+async def _checkin(pilot) -> None:
+    """Open the check-in screen and leave the first answer, so that keys are commands."""
+    await wait_for(pilot, lambda: pilot.app.ready_at, what="the dashboard")
+    await pilot.press("4")
+    await wait_for(pilot, lambda: pilot.app.screen.query("#answer-1"), what="the prompts")
+    await wait_for(pilot, lambda: shown(pilot.app, "Thursday 26 November 2026 (today)"), what="today's heading")
+    await pilot.press("escape")
+
+
+def test_a_missed_day_is_filled_in_without_asking_the_assistant(
+    seeded, make_app, make_ctx, fake_anthropic: FakeAnthropic
+) -> None:
+    assert _stored(make_ctx, YESTERDAY) is None
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _checkin(pilot)
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: shown(app, "Check-in for Wednesday 25 November 2026 (yesterday)"), what="25 Nov")
+        assert shown(app, "No check-in that day yet") and _answers(app) == ["", ""] and _scale(app, "mood") is None
+        app.screen.query_one("#answer-0").focus()
+        await pilot.press(*"Forgot to check in", "tab", "tab", "3", "ctrl+s")  # the mood picker
+        await wait_for(pilot, lambda: shown(app, "Saved. Mood 3/5"), what="the reflection")
+        await wait_for(pilot, lambda: not [w for w in app.workers if w.group == "checkin-save"], what="the save")
+        assert not [w for w in app.workers if w.group == "checkin-think"]
+        await wait_for(pilot, lambda: shown(app, "✓ Checked in (mood 3/5, 1 answer)"), what="the stored day")
+        assert "Wed 25 Nov 2026" in screen_text(app)  # the nav bar's note
+
+    drive(app, scenario)
+    saved = _stored(make_ctx, YESTERDAY)
+    assert saved is not None and (saved.mood, saved.energy) == (3, None)
+    assert [(a.prompt, a.answer) for a in saved.answers] == [("How was your day?", "Forgot to check in")]
+    assert fake_anthropic.message_requests == []  # the follow-up question is for today's check-in only
+
+
+def test_a_stored_day_shows_its_answers_and_saving_replaces_them(seeded, make_app, make_ctx) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from textual.widgets import Input
+
+        await _checkin(pilot)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: shown(app, "Tuesday 24 November 2026 (2 days ago)"), what="24 Nov")
+        await wait_for(pilot, lambda: _answers(app)[0], what="the stored answers")
+        assert _answers(app) == ["Great day outside in the sun.", "Ran further than ever."]
+        assert (_scale(app, "mood"), _scale(app, "energy")) == (5, 3)
+        assert shown(app, "✓ Checked in (mood 5/5, energy 3/5, 2 answers)")
+        first = app.screen.query_one("#answer-0", Input)
+        first.focus()
+        first.value = ""
+        await pilot.press(*"Sunny, then a headache")
+        app.screen.query_one("#answer-1", Input).value = ""  # a blank answer is left out
+        app.screen.query_one("#mood").focus()
+        await pilot.press("2", "tab", "backspace", "ctrl+s")  # energy cleared
+        await wait_for(pilot, lambda: shown(app, "Saved. Mood 2/5"), what="the reflection")
+        await wait_for(pilot, lambda: shown(app, "✓ Checked in (mood 2/5, 1 answer)"), what="the stored day")
+        assert _answers(app) == ["Sunny, then a headache", ""]
+
+    drive(app, scenario)
+    saved = _stored(make_ctx, STORED)
+    assert saved is not None and (saved.mood, saved.energy) == (2, None)
+    assert [(a.prompt, a.answer) for a in saved.answers] == [("How was your day?", "Sunny, then a headache")]
+
+
+def test_a_future_or_unreadable_day_is_refused_in_place_and_nothing_is_stored(seeded, make_app, make_ctx) -> None:
+    before = _count(make_ctx)
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _checkin(pilot)
+        await pilot.press("right_square_bracket")  # greyed out on today: there is no day after
+        await pilot.press("d", *"2026-11-27", "enter")
+        await wait_for(pilot, lambda: _day_error(app).startswith("2026-11-27 is in the future"), what="the message")
+        assert shown(app, "Thursday 26 November 2026 (today)") and app.focused.id == "checkin-day"
+        await pilot.press("ctrl+s")  # the form is still today's, and empty: nothing to save
+        await wait_for(pilot, lambda: shown(app, "no answers given"), what="the form's message")
+        await pilot.press("escape", "d", *"someday", "enter")
+        await wait_for(pilot, lambda: _day_error(app).startswith("cannot read 'someday' as a day; use "),
+                       what="the message")  # fmt: skip
+        await pilot.press("escape")  # drops what was typed, and the message
+        assert _day_error(app) == "" and app.screen.query_one("#checkin-day").value == "2026-11-26"
+        await pilot.press("d", *"-2", "enter")
+        await wait_for(pilot, lambda: shown(app, "Tuesday 24 November 2026 (2 days ago)"), what="a day typed")
+        assert _day_error(app) == "" and app.screen.query_one("#checkin-day").value == "2026-11-24"
+        await pilot.press("t")
+        await wait_for(pilot, lambda: shown(app, "Thursday 26 November 2026 (today)"), what="back to today")
+
+    drive(app, scenario)
+    assert _count(make_ctx) == before and _stored(make_ctx, TODAY + timedelta(days=1)) is None
+
+
+def test_the_palette_steps_to_the_day_before(seeded, make_app) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _checkin(pilot)
+        await pilot.press("ctrl+p", *"day before")
+        await wait_for(pilot, lambda: shown(app, "Check-in: the day before"), what="the command")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown(app, "Wednesday 25 November 2026 (yesterday)"), what="25 Nov")
+
+    drive(app, scenario)
