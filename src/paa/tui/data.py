@@ -15,11 +15,11 @@ from paa.errors import InvalidInput, PaaError
 from paa.tui.store import Store
 
 if TYPE_CHECKING:  # kept out of the import: `paa tui` draws the first dashboard before loading the database layer
-    from paa.core.context import Context
     from paa.ai.store import ConversationView, MessageView
     from paa.core.analytics.habit_stats import HabitStats
     from paa.core.analytics.reports import HeatCell, Overview
     from paa.core.checkins import Checkin, SaveResult
+    from paa.core.context import Context
     from paa.core.overview import HabitDetail
     from paa.db.models import Habit
 
