@@ -152,3 +152,22 @@ def test_the_palette_steps_to_the_day_before(seeded, make_app) -> None:
         await wait_for(pilot, lambda: shown(app, "Wednesday 25 November 2026 (yesterday)"), what="25 Nov")
 
     drive(app, scenario)
+
+
+def test_the_palette_opens_another_days_check_in_from_any_screen(seeded, make_app) -> None:
+    from textual.widgets import Input
+
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await wait_for(pilot, lambda: app.ready_at, what="the dashboard")
+        await pilot.press("ctrl+p", *"another day")
+        await wait_for(pilot, lambda: shown(app, "Check in for another day"), what="the command")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.current_mode == "checkin" and app.focused is not None
+                       and app.focused.id == "checkin-day", what="the day field, focused")  # fmt: skip
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"-2", "enter")
+        await wait_for(pilot, lambda: shown(app, "Tuesday 24 November 2026"), what="24 Nov")
+
+    drive(app, scenario)

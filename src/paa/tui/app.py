@@ -283,6 +283,10 @@ class PaaApp(App[None]):
             "Chat: search conversations", "Find past conversations", _bind(self.run_on_screen, "chat", "search")
         )
         yield SystemCommand("Check in now", "Answer today's check-in", _bind(self.action_go, "checkin"))
+        yield SystemCommand(
+            "Check in for another day", "Show, fill in or change a past day's check-in",
+            _bind(self.run_on_screen, "checkin", "choose_day"),
+        )  # fmt: skip
         for period in ("7d", "30d", "90d", "365d", "all"):
             yield SystemCommand(
                 f"Analytics: period {period}", f"Show analytics over {period}",

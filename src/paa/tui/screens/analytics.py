@@ -30,13 +30,15 @@ AsOf = date | str | None  # the as-of day asked for: a day, or text for core to 
 
 class AnalyticsScreen(PaaScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("p", "next_period", "Period"),
-        Binding("h", "next_habit", "Habit"),
-        Binding("left_square_bracket", "step(-1)", "Earlier"),
-        Binding("right_square_bracket", "step(1)", "Later"),
-        Binding("t", "today", "Today"),
-        Binding("d", "type_day", "As of", show=False),  # the key bar is full at 80 columns; the field is visible
-        Binding("escape", "leave_day", "Leave the date", show=False),
+        Binding("p", "next_period", "Period", tooltip="next period: 7d, 30d, 90d, 365d, all"),
+        Binding("h", "next_habit", "Habit", tooltip="next habit (or all habits)"),
+        Binding("left_square_bracket", "step(-1)", "Earlier", tooltip="as of one period earlier"),
+        Binding("right_square_bracket", "step(1)", "Later", tooltip="as of one period later (never past today)"),
+        Binding("t", "today", "Today", tooltip="as of today again"),
+        Binding(
+            "d", "type_day", "As of", show=False, tooltip="type the as-of day (yesterday, -7, friday, 2026-10-31)"
+        ),  # the key bar is full at 80 columns; the field is visible
+        Binding("escape", "leave_day", "Leave the date", show=False, tooltip="leave the date field"),
     ]
     # The screen's own fields; the shared layout of the controls row is in paa.tcss.
     DEFAULT_CSS = """

@@ -51,10 +51,12 @@ SLASH_HELP = (
 
 class ChatScreen(PaaScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("ctrl+n", "new", "New chat"),
-        Binding("ctrl+f", "search", "Search"),
-        Binding("ctrl+b", "toggle_sidebar", "List"),
-        Binding("escape", "stop_or_leave", "Stop/leave", show=False),
+        Binding("ctrl+n", "new", "New chat", tooltip="start a new conversation (or type /new)"),
+        Binding("ctrl+f", "search", "Search", tooltip="search past conversations by their words"),
+        Binding("ctrl+b", "toggle_sidebar", "List", tooltip="show or hide the list of conversations"),
+        Binding(
+            "escape", "stop_or_leave", "Stop/leave", show=False, tooltip="leave the message box; again: stop a reply"
+        ),
     ]
 
     # ---- messages from the workers ----

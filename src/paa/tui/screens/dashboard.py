@@ -27,14 +27,16 @@ class DashboardScreen(PaaScreen):
     """What a person keeps open all day."""
 
     BINDINGS = [  # noqa: RUF012
-        Binding("space", "act('done')", "Done"),
-        Binding("v", "act('amount')", "Amount"),
-        Binding("s", "act('skip')", "Skip"),
-        Binding("u", "act('undo')", "Undo"),
-        Binding("enter", "open_habit", "Open", show=False),
-        Binding("i", "app.go('checkin')", "Check in"),
-        Binding("n", "new_habit", "New habit", show=False),
-        Binding("r", "reload", "Refresh", show=False),
+        Binding(
+            "space", "act('done')", "Done", tooltip="mark the habit done today; a measured one asks for the amount"
+        ),
+        Binding("v", "act('amount')", "Amount", tooltip="enter an amount (added to today's total)"),
+        Binding("s", "act('skip')", "Skip", tooltip="skip it today (a skip never breaks a streak)"),
+        Binding("u", "act('undo')", "Undo", tooltip="undo: remove today's entry"),
+        Binding("enter", "open_habit", "Open", show=False, tooltip="open the habit: calendar, history, figures"),
+        Binding("i", "app.go('checkin')", "Check in", tooltip="go to the check-in"),
+        Binding("n", "new_habit", "New habit", show=False, tooltip="add a habit"),
+        Binding("r", "reload", "Refresh", show=False, tooltip="read everything again"),
     ]
 
     class Loaded(Message):

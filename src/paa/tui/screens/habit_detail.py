@@ -25,10 +25,10 @@ STRENGTH_DAYS = 90
 
 class HabitDetailScreen(PaaScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "back", "Back"),
-        Binding("e", "edit", "Edit"),
-        Binding("x", "archive", "Archive"),
-        Binding("delete", "delete", "Delete"),
+        Binding("escape", "back", "Back", tooltip="back to where you came from"),
+        Binding("e", "edit", "Edit", tooltip="edit the habit"),
+        Binding("x", "archive", "Archive", tooltip="archive or restore it"),
+        Binding("delete", "delete", "Delete", tooltip="delete it with its history (asks first)"),
     ]
 
     class Loaded(Message):

@@ -38,8 +38,8 @@ class HabitFormScreen(PaaScreen):
     """Add a habit (`habit_id` None) or edit one."""
 
     BINDINGS = [  # noqa: RUF012
-        Binding("ctrl+s", "save", "Save"),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save", tooltip="save (a mistake is shown under its field)"),
+        Binding("escape", "cancel", "Cancel", tooltip="close the form without saving"),
     ]
 
     class Filled(Message):

@@ -31,14 +31,14 @@ def matches(row: HabitRow, text: str, show: str) -> bool:
 
 class HabitsScreen(PaaScreen):
     BINDINGS = [  # noqa: RUF012
-        Binding("slash", "filter", "Filter"),
-        Binding("a", "cycle_show", "Active/all"),
-        Binding("n", "new", "New"),
-        Binding("e", "edit", "Edit"),
-        Binding("x", "archive", "Archive"),
-        Binding("delete", "delete", "Delete"),
-        Binding("enter", "open", "Open", show=False),
-        Binding("escape", "leave_filter", "Back to list", show=False),
+        Binding("slash", "filter", "Filter", tooltip="filter the list by name"),
+        Binding("a", "cycle_show", "Active/all", tooltip="show active, archived or all habits"),
+        Binding("n", "new", "New", tooltip="add a habit"),
+        Binding("e", "edit", "Edit", tooltip="edit the chosen habit"),
+        Binding("x", "archive", "Archive", tooltip="archive it, or restore an archived one"),
+        Binding("delete", "delete", "Delete", tooltip="delete it with its history (asks first)"),
+        Binding("enter", "open", "Open", show=False, tooltip="open it: calendar, history, figures"),
+        Binding("escape", "leave_filter", "Back to list", show=False, tooltip="leave the filter"),
     ]
 
     class Loaded(Message):
