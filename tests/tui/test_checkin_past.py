@@ -82,6 +82,11 @@ def test_a_missed_day_is_filled_in_without_asking_the_assistant(
     assert saved is not None and (saved.mood, saved.energy) == (3, None)
     assert [(a.prompt, a.answer) for a in saved.answers] == [("How was your day?", "Forgot to check in")]
     assert fake_anthropic.message_requests == []  # the follow-up question is for today's check-in only
+    from paa.ai.memory import search
+
+    with make_ctx() as ctx:  # searchable at once, as after `paa checkin`
+        hits = search(ctx, "forgot", kinds=["checkin"])
+    assert any("Forgot to check in" in hit.content for hit in hits)
 
 
 def test_a_stored_day_shows_its_answers_and_saving_replaces_them(seeded, make_app, make_ctx) -> None:

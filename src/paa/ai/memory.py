@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,6 +165,15 @@ def index_checkin(ctx: Context, checkin: DailyCheckin) -> None:
     if checkin.id is None:
         ctx.session.flush()
     _mirror(ctx, "checkin", checkin.id, checkin_text(checkin), checkin.created_at)
+
+
+def index_checkin_of(ctx: Context, day: date) -> None:
+    """Make the user's check-in of `day` searchable, in the transaction that saved or edited it."""
+    row = ctx.session.exec(
+        select(DailyCheckin).where(DailyCheckin.user_id == ctx.user_id, DailyCheckin.day == day)
+    ).first()
+    if row is not None:
+        index_checkin(ctx, row)
 
 
 def _mirror(ctx: Context, kind: str, source_id: int | None, content: str, created_at: datetime) -> None:

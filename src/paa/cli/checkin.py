@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from datetime import date as Date
 
     from paa.core.checkins import Answer, Checkin, Mode
-    from paa.core.context import Context as CoreContext
 
 DATE_HELP = "Day: today, yesterday, -N, a weekday name or YYYY-MM-DD."
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/checkins.md).")]
@@ -124,13 +123,14 @@ def checkin(
 
 
 def _save(day: Date, answers: list[Answer], mood: int | None, energy: int | None, mode: Mode, as_json: bool) -> None:
+    from paa.ai.memory import index_checkin_of
     from paa.cli.checkin_views import report_saved
     from paa.core.checkins import save_checkin
     from paa.core.context import open_context
 
     with open_context(write=True) as context:
         result = save_checkin(context, day, answers, mood=mood, energy=energy, mode=mode)
-        _remember(context, day)
+        index_checkin_of(context, day)  # searchable by memory at once
     report_saved(result, as_json)
     _read_by_model(day, as_json)
 
@@ -162,23 +162,10 @@ def _read_by_model(day: Date, as_json: bool) -> None:
         say(f"[cyan]{escape(insight.follow_up)}[/]")
 
 
-def _remember(context: CoreContext, day: Date) -> None:
-    """Make the day's check-in searchable by memory: one row and its words, in this transaction."""
-    from sqlmodel import select
-
-    from paa.ai.memory import index_checkin
-    from paa.db.models import DailyCheckin
-
-    row = context.session.exec(
-        select(DailyCheckin).where(DailyCheckin.user_id == context.user_id, DailyCheckin.day == day)
-    ).first()
-    if row is not None:
-        index_checkin(context, row)
-
-
 def _edit_interactively(
     day: Date, existing: Checkin, prompts: list[str], mood: int | None, energy: int | None, as_json: bool
 ) -> None:
+    from paa.ai.memory import index_checkin_of
     from paa.cli import checkin_views as views
     from paa.core.checkins import edit_checkin
     from paa.core.context import open_context
@@ -191,7 +178,7 @@ def _edit_interactively(
     # The questions are asked before the write transaction, so other paa processes are not held up.
     with open_context(write=True) as context:
         result = edit_checkin(context, day, mood=mood, energy=energy, answers=answers)
-        _remember(context, day)
+        index_checkin_of(context, day)  # searchable by memory at once
     views.report_saved(result, as_json)
 
 
@@ -254,6 +241,7 @@ def edit(
 
       paa checkin edit 2026-11-20 --answer "Better than I said" --answer "Finished the book"
     """
+    from paa.ai.memory import index_checkin_of
     from paa.core.checkins import UNSET, edit_checkin, get_checkin, pair_answers, prompts_for, scale
     from paa.core.context import open_context
     from paa.core.dates import parse_day
@@ -277,7 +265,7 @@ def edit(
             energy=None if no_energy else UNSET if energy is None else energy,
             answers=pair_answers(prompts, answer) if answer else UNSET,
         )  # fmt: skip
-        _remember(context, when)
+        index_checkin_of(context, when)  # searchable by memory at once
     from paa.cli.checkin_views import report_saved
 
     report_saved(result, as_json)
