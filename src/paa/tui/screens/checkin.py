@@ -215,7 +215,8 @@ class CheckinScreen(PaaScreen):
             await self._fill(page)
             if any(note.display for note in self.query("#checkin-result, #checkin-follow-up")):
                 self._scroll_end()  # the form may have grown (a follow-up answer): keep the note in view
-        if first and self.prompts and not self.busy:
+        day_field = self.query_one("#checkin-day", Input)
+        if first and self.prompts and not self.busy and not day_field.has_focus:  # the palette may have sent us there
             self.query_one("#answer-0", Input).focus()
 
     async def _fill(self, page: CheckinPage) -> None:
@@ -238,7 +239,12 @@ class CheckinScreen(PaaScreen):
             answer.value = texts[number] if number < len(texts) else ""
         self.query_one("#mood", ScalePicker).value = existing.mood if existing else None
         self.query_one("#energy", ScalePicker).value = existing.energy if existing else None
-        self.query_one("#checkin-day", Input).value = page.day.isoformat()
+        day_field = self.query_one("#checkin-day", Input)
+        if not day_field.has_focus:
+            day_field.value = page.day.isoformat()
+        elif not day_field.value:  # the person was sent there (the palette) before the day was read: keep it typeable
+            day_field.value = page.day.isoformat()
+            day_field.select_all()
         self.filled = self._values()
 
     def _answer_inputs(self) -> list[Input]:
