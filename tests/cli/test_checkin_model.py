@@ -31,6 +31,18 @@ def test_checkin_is_refined_summarised_and_followed_up(cli, fake_anthropic: Fake
     assert any("tiring day" in memory.content for memory in memories)
 
 
+def test_a_backfilled_day_is_read_but_gets_no_question(cli, fake_anthropic: FakeAnthropic, make_ctx) -> None:
+    answer = {"sentiment_score": 0.5, "sentiment_label": "positive", "summary": "A calm day.",
+              "follow_up": "How are you now?"}  # fmt: skip
+    fake_anthropic.push(reply(json.dumps(answer), model="claude-haiku-5-5"))
+    result = cli("checkin", "--date", "yesterday", "--mood", "4", "--answer", "Calm")
+    assert result.code == 0, result.err
+    assert "Noted: A calm day." in result.out
+    assert "How are you now?" not in result.out  # the question asks about now: today's check-in only
+    with make_ctx() as ctx:
+        assert ctx.session.exec(select(DailyCheckin)).one().sentiment_source == "claude-haiku-5-5"
+
+
 def test_a_failing_model_keeps_the_saved_checkin(cli, fake_anthropic: FakeAnthropic, make_ctx) -> None:
     fake_anthropic.push(reply("not json at all"))
     result = cli("checkin", "--mood", "4", "--answer", "Good day", "--json")

@@ -5,10 +5,11 @@ The dataset has no check-in on Wednesday 25 November (yesterday) and one on Tues
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from paa.core.checkins import Checkin
-from tests.ai.fake_anthropic import FakeAnthropic
+from tests.ai.fake_anthropic import FakeAnthropic, reply
 from tests.tui.dataset import TODAY
 from tests.tui.helpers import drive, screen_text, shown, wait_for
 
@@ -58,13 +59,18 @@ async def _checkin(pilot) -> None:
     await pilot.press("escape")
 
 
-def test_a_missed_day_is_filled_in_without_asking_the_assistant(
+def test_a_missed_day_is_filled_in_and_read_by_the_assistant_without_a_question(
     seeded, make_app, make_ctx, fake_anthropic: FakeAnthropic
 ) -> None:
+    answer = {"sentiment_score": -0.2, "sentiment_label": "negative", "summary": "A day you nearly forgot.",
+              "follow_up": "How are you feeling now?"}  # fmt: skip
+    fake_anthropic.push(reply(json.dumps(answer), model="claude-haiku-5-5"))
     assert _stored(make_ctx, YESTERDAY) is None
     app = make_app()
 
     async def scenario(pilot) -> None:
+        from textual.widgets import Input
+
         await _checkin(pilot)
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: shown(app, "Check-in for Wednesday 25 November 2026 (yesterday)"), what="25 Nov")
@@ -72,16 +78,19 @@ def test_a_missed_day_is_filled_in_without_asking_the_assistant(
         app.screen.query_one("#answer-0").focus()
         await pilot.press(*"Forgot to check in", "tab", "tab", "3", "ctrl+s")  # the mood picker
         await wait_for(pilot, lambda: shown(app, "Saved. Mood 3/5"), what="the reflection")
-        await wait_for(pilot, lambda: not [w for w in app.workers if w.group == "checkin-save"], what="the save")
-        assert not [w for w in app.workers if w.group == "checkin-think"]
-        await wait_for(pilot, lambda: shown(app, "✓ Checked in (mood 3/5, 1 answer)"), what="the stored day")
+        await wait_for(pilot, lambda: shown(app, "Noted: A day you nearly forgot."), what="the assistant's summary")
+        assert not shown(app, "How are you feeling now?")  # a question about now, not for a past day
+        assert not app.screen.query_one("#follow-up-answer", Input).display
+        head = app.screen.query_one("#checkin-head")  # scrolled above the assistant's note by now
+        await wait_for(pilot, lambda: "✓ Checked in (mood 3/5, 1 answer)" in str(head.render()), what="the stored day")
         assert "Wed 25 Nov 2026" in screen_text(app)  # the nav bar's note
 
     drive(app, scenario)
     saved = _stored(make_ctx, YESTERDAY)
     assert saved is not None and (saved.mood, saved.energy) == (3, None)
     assert [(a.prompt, a.answer) for a in saved.answers] == [("How was your day?", "Forgot to check in")]
-    assert fake_anthropic.message_requests == []  # the follow-up question is for today's check-in only
+    assert saved.sentiment is not None and saved.sentiment.label == "negative"  # the model's reading
+    assert len(fake_anthropic.message_requests) == 1
     from paa.ai.memory import search
 
     with make_ctx() as ctx:  # searchable at once, as after `paa checkin`

@@ -82,7 +82,10 @@ def _sentiment(data: dict[str, Any], model: str) -> Sentiment | None:
 
 
 def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> CheckinInsight | None:
-    """Refine a saved check-in with the model, store its summary as a memory; None when there is no model."""
+    """Refine a saved check-in with the model and store its summary as a memory; for today's, perhaps a question.
+
+    None when there is no model.
+    """
     from sqlmodel import select
 
     from paa.ai import recall, settings
@@ -94,6 +97,7 @@ def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> C
     with contexts() as ctx:
         checkin = get_checkin(ctx, day)
         model = str(settings.setting(ctx, "ai_background_model"))
+        today = ctx.today()
     try:
         done = call(contexts, provider, CHECKIN_SYSTEM, _prompt(checkin), purpose="checkin", model=model)
     except PaaError:
@@ -101,7 +105,8 @@ def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> C
     data = parse_json(done.text) or {}
     sentiment = _sentiment(data, done.model)
     summary = " ".join(str(data.get("summary") or "").split()) or None
-    follow_up = " ".join(str(data.get("follow_up") or "").split()) or None
+    # The question asks how the person is now: it follows today's check-in, not one filled in for a past day.
+    follow_up = (" ".join(str(data.get("follow_up") or "").split()) or None) if day == today else None
     memory_id = None
     with contexts(write=True) as ctx:
         if sentiment is not None:

@@ -287,13 +287,12 @@ class CheckinScreen(PaaScreen):
         mood = self.query_one("#mood", ScalePicker).value
         energy = self.query_one("#energy", ScalePicker).value
         self.busy = True
-        self.save(self.page.day, self.page.day == self.page.today, list(self.prompts), texts, mood, energy)
+        self.save(self.page.day, list(self.prompts), texts, mood, energy)
 
     @work(thread=True, exclusive=True, group="checkin-save", exit_on_error=False)
     def save(
         self,
         day: date,
-        is_today: bool,
         prompts: list[str],
         texts: list[str | None],
         mood: int | None,
@@ -308,10 +307,7 @@ class CheckinScreen(PaaScreen):
             return
         self.post_message(self.Saved(result.reflection.text))  # before the reload that `wrote` starts
         self.paa.wrote()
-        # The assistant's question is about how the person is now, so it follows today's check-in only; a past
-        # day keeps the local sentiment reading.
-        if is_today:
-            self.think(day)
+        self.think(day)  # a past day gets the model's reading and summary too; the follow-up question is today's
 
     def on_checkin_screen_saved(self, message: Saved) -> None:
         self.busy = False
