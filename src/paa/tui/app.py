@@ -269,6 +269,7 @@ class PaaApp(App[None]):
         yield from super().get_system_commands(screen)
         for mode, title in SCREENS.items():
             yield SystemCommand(f"Go to {title}", f"Open the {title.lower()} screen", _bind(self.action_go, mode))
+        yield from _screen_commands(screen)
         yield SystemCommand("Help: keys and screens", "Show every key binding", self.action_help)
         yield SystemCommand(
             "Toggle light/dark theme", "Switch between the light and dark theme", self.action_toggle_dark
@@ -327,6 +328,21 @@ class PaaApp(App[None]):
         from paa.tui.screens.habit_detail import HabitDetailScreen
 
         self.push_screen(HabitDetailScreen(habit_id))
+
+
+def _screen_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
+    """Every key of the screen shown, as a palette entry too: "Check-in: the day before (key [)"."""
+    from paa.tui.screens.help import SECTIONS
+
+    titles = {path.partition(":")[2]: title for title, path, _ in SECTIONS}
+    title = titles.get(type(screen).__name__)
+    if title is None:
+        return
+    for binding in screen.BINDINGS:
+        if isinstance(binding, Binding) and binding.description and binding.tooltip and binding.key != "escape":
+            keys = " or ".join(screen.app.get_key_display(Binding(key, "")) for key in binding.key.split(","))
+            run = _bind(screen.call_after_refresh, screen.run_action, binding.action)
+            yield SystemCommand(f"{title}: {binding.tooltip}", f"{binding.description} (key {keys})", run)
 
 
 def _theme_setting(environ: Mapping[str, str]) -> str:

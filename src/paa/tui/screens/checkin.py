@@ -8,12 +8,10 @@ saving replaces them.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
@@ -32,31 +30,6 @@ FormValues = tuple[tuple[str, ...], int | None, int | None]  # the answers' text
 DAY_FORMS = "yesterday, -3, a weekday or YYYY-MM-DD"
 
 
-class CheckinCommands(Provider):
-    """The check-in screen's palette entries: another day's check-in."""
-
-    COMMANDS: ClassVar[list[tuple[str, str, str]]] = [
-        ("Check-in: the day before", "step(-1)", "Show or fill in the previous day's check-in"),
-        ("Check-in: the day after", "step(1)", "Show the next day's check-in"),
-        ("Check-in: choose a day", "choose_day", "Type the day of the check-in to show, fill in or change"),
-        ("Check-in: back to today", "today", "Show today's check-in"),
-    ]
-
-    def _run(self, action: str) -> None:
-        self.screen.call_after_refresh(self.screen.run_action, action)
-
-    async def discover(self) -> Hits:
-        for name, action, help_text in self.COMMANDS:
-            yield DiscoveryHit(name, lambda action=action: self._run(action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, action, help_text in self.COMMANDS:
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), lambda action=action: self._run(action), help=help_text)
-
-
 class CheckinScreen(PaaScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "save", "Save", tooltip="save the day's check-in (a stored one is replaced)"),
@@ -66,7 +39,6 @@ class CheckinScreen(PaaScreen):
         Binding("d", "choose_day", "Day…", tooltip="type the day (yesterday, -3, friday, 2026-11-20), then enter"),
         Binding("escape", "leave_field", "Leave the field", show=False, tooltip="leave a text field, so keys work"),
     ]
-    COMMANDS = {CheckinCommands}  # noqa: RUF012
 
     class Loaded(Message):
         def __init__(self, page: CheckinPage) -> None:
