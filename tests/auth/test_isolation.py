@@ -652,6 +652,12 @@ def _cases() -> list[Case]:
             write=True,
             owner="none",
         ),
+        Case(
+            "paa.ai.memory.index_checkin_of",  # Alice checked in today; Bob's call must not index her row
+            lambda c, a: memory.index_checkin_of(c, TODAY),
+            write=True,
+            owner="none",
+        ),
         Case("paa.ai.memory.sync_sources", lambda c, a: memory.sync_sources(c), write=True, owner="none"),
         Case("paa.ai.memory.search", lambda c, a: memory.search(c, "peanuts knee running")),
         Case(
