@@ -151,7 +151,7 @@ def command_tree() -> list[tuple[tuple[str, ...], Any]]:
     import typer.core
     import typer.main
 
-    from paa.cli.main import create_app
+    from paa.cli.app import create_app
 
     found: list[tuple[tuple[str, ...], Any]] = []
 

@@ -73,7 +73,7 @@ def _command_tree() -> list[tuple[tuple[str, ...], Any]]:
     import typer.core
     import typer.main
 
-    from paa.cli.main import create_app
+    from paa.cli.app import create_app
 
     found: list[tuple[tuple[str, ...], Any]] = []
 

@@ -13,10 +13,10 @@ from tests.conftest import FIXED_NOW, paa_executable
 
 
 def test_bare_paa_without_a_terminal_prints_help_and_does_not_open_the_tui(cli, monkeypatch) -> None:
-    from paa.cli import tui_cmd
+    from paa.tui import launch
 
     opened = []
-    monkeypatch.setattr(tui_cmd, "launch", lambda **_: opened.append(True) or 0)
+    monkeypatch.setattr(launch, "launch", lambda **_: opened.append(True) or 0)
     result = cli()
     assert result.code == 0
     assert "Usage: paa" in result.out and "tui" in result.out
@@ -24,20 +24,20 @@ def test_bare_paa_without_a_terminal_prints_help_and_does_not_open_the_tui(cli, 
 
 
 def test_bare_paa_on_a_terminal_opens_the_tui(cli, monkeypatch) -> None:
-    from paa.cli import tui_cmd
+    from paa.tui import launch
 
     opened = []
-    monkeypatch.setattr(tui_cmd, "interactive", lambda: True)
-    monkeypatch.setattr(tui_cmd, "launch", lambda **options: opened.append(options) or 0)
+    monkeypatch.setattr(launch, "interactive", lambda: True)
+    monkeypatch.setattr(launch, "launch", lambda **options: opened.append(options) or 0)
     result = cli()
-    assert result.code == 0 and opened == [{}]
+    assert result.code == 0 and opened == [{"exit_when_ready": False}]
     assert "Usage" not in result.out
 
 
 def test_paa_tui_runs_the_app_and_passes_its_exit_code_on(cli, monkeypatch) -> None:
-    from paa.cli import tui_cmd
+    from paa.tui import launch
 
-    monkeypatch.setattr(tui_cmd, "launch", lambda **options: 3 if options == {"exit_when_ready": True} else 0)
+    monkeypatch.setattr(launch, "launch", lambda **options: 3 if options == {"exit_when_ready": True} else 0)
     assert cli("tui", "--exit-when-ready").code == 3
     result = cli("tui", "--help")
     assert result.code == 0 and "Open the terminal dashboard" in result.out
@@ -45,9 +45,16 @@ def test_paa_tui_runs_the_app_and_passes_its_exit_code_on(cli, monkeypatch) -> N
 
 
 def test_the_cli_module_of_the_tui_imports_no_textual() -> None:
-    code = "import sys, paa.cli.main, paa.cli.tui_cmd; print('textual' in sys.modules)"
+    code = "import sys, paa.cli.main, paa.cli.tui_cmd, paa.tui.launch; print('textual' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_way_to_the_tui_loads_no_command_line() -> None:
+    """`paa tui` and bare `paa` go from the entry point to the TUI without importing Typer (or the database)."""
+    code = "import sys, paa.cli.main, paa.tui.launch; print(sorted({'typer', 'click', 'sqlmodel'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def _run_on_a_terminal(
