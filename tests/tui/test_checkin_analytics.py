@@ -106,19 +106,3 @@ def test_the_palette_logs_a_habit_by_name(seeded, make_app) -> None:
                        what="Stretch logged")  # fmt: skip
 
     drive(app, scenario)
-
-
-def test_help_lists_the_keys_and_escape_closes_it(seeded, make_app) -> None:
-    app = make_app()
-
-    async def scenario(pilot) -> None:
-        from paa.tui.screens.help import HelpScreen
-
-        await wait_for(pilot, lambda: app.ready_at, what="the dashboard")
-        await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
-        assert shown(app, "command palette")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), what="help closed")
-
-    drive(app, scenario, size=(120, 40))

@@ -54,6 +54,17 @@ async def _type(pilot, field: str, text: str) -> None:
     await pilot.press(*text)
 
 
+async def _new_form(pilot, **fields: str) -> None:
+    """From the habit list, open the form for a new habit and type `fields` (by field name) into it."""
+    from paa.tui.screens.habit_form import HabitFormScreen
+
+    await _habits(pilot)
+    await pilot.press("n")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HabitFormScreen), what="the form")
+    for field, text in fields.items():
+        await _type(pilot, field, text)
+
+
 def test_the_list_filters_by_name_or_category_and_shows_archived_on_request(seeded, make_app) -> None:
     app = make_app()
 
@@ -172,14 +183,7 @@ def test_reminder_days_typed_in_the_form_are_stored(seeded, make_app, make_ctx) 
     app = make_app()
 
     async def scenario(pilot) -> None:
-        from paa.tui.screens.habit_form import HabitFormScreen
-
-        await _habits(pilot)
-        await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, HabitFormScreen), what="the form")
-        await _type(pilot, "name", "Swim")
-        await _type(pilot, "remind", "07:30")
-        await _type(pilot, "remind_days", "mon, wed,fri")
+        await _new_form(pilot, name="Swim", remind="07:30", remind_days="mon, wed,fri")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Swim" in _names(app), what="the new habit in the list")
 
@@ -194,12 +198,7 @@ def test_invalid_reminder_days_show_a_message_under_the_field_and_save_nothing(s
     async def scenario(pilot) -> None:
         from paa.tui.screens.habit_form import HabitFormScreen
 
-        await _habits(pilot)
-        await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, HabitFormScreen), what="the form")
-        await _type(pilot, "name", "Swim")
-        await _type(pilot, "remind", "07:30")
-        await _type(pilot, "remind_days", "mon,funday")
+        await _new_form(pilot, name="Swim", remind="07:30", remind_days="mon,funday")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: _error(app, "remind_days"), what="the message")
         assert _error(app, "remind_days") == "unknown day 'funday'"
