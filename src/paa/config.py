@@ -54,6 +54,18 @@ def parse_channels(value: str) -> str:
     return ",".join(dict.fromkeys(names))
 
 
+MODEL_MAX = 100
+TONE_MAX = 200
+
+
+def parse_model(value: str) -> str:
+    """A model's name as the API spells it: no spaces, at most MODEL_MAX characters."""
+    name = value.strip()
+    if not name or len(name) > MODEL_MAX or any(char.isspace() or not char.isprintable() for char in name):
+        raise ValueError("must be a model's name, e.g. claude-sonnet-5-5")
+    return name
+
+
 def parse_theme(value: str) -> str:
     """A theme's name as Textual spells them (lower case, digits, hyphens); the TUI checks that it exists."""
     name = value.strip().lower()
@@ -120,6 +132,27 @@ class Settings(BaseModel):
     remind_when_done: bool = False
     """Send a habit's reminder even when the habit is already done that day."""
 
+    ai_model: str = "claude-sonnet-5-5"
+    """Claude model of the conversation; `/model NAME` in the chat changes it too."""
+
+    ai_background_model: str = "claude-haiku-5-5"
+    """Model of the background work: conversation summaries, check-in notes and insights."""
+
+    assistant_tone: str = "warm, direct and brief"
+    """How the assistant talks, in a few words (at most 200 characters)."""
+
+    ai_context_tokens: int = Field(default=3000, ge=1, le=200_000)
+    """Token budget of what paa tells the assistant each turn: habits, check-ins, memories."""
+
+    ai_history_tokens: int = Field(default=12000, ge=1, le=1_000_000)
+    """Token budget of the conversation's recent turns sent with each message; older ones are summarised."""
+
+    ai_max_tokens: int = Field(default=2048, ge=1, le=128_000)
+    """Longest reply, in tokens."""
+
+    ai_timeout: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds to wait for the API before giving up."""
+
     tui_theme: str = DEFAULT_THEME
     """Theme of the TUI, e.g. textual-dark, textual-light, nord, gruvbox; the TUI keeps your last choice here."""
 
@@ -145,6 +178,19 @@ class Settings(BaseModel):
     @classmethod
     def _known_channels(cls, value: str) -> str:
         return parse_channels(value)
+
+    @field_validator("ai_model", "ai_background_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        return parse_model(value)
+
+    @field_validator("assistant_tone")
+    @classmethod
+    def _tone(cls, value: str) -> str:
+        tone = " ".join(value.split())
+        if not tone or len(tone) > TONE_MAX or not tone.isprintable():
+            raise ValueError(f"must be a few words (1 to {TONE_MAX} printable characters)")
+        return tone
 
     @field_validator("tui_theme")
     @classmethod
@@ -202,6 +248,13 @@ KEYS: dict[str, str] = {
     "smtp.starttls": "smtp_starttls",
     "reminders.grace_minutes": "reminder_grace_minutes",
     "reminders.when_done": "remind_when_done",
+    "ai.model": "ai_model",
+    "ai.background_model": "ai_background_model",
+    "ai.tone": "assistant_tone",
+    "ai.context_tokens": "ai_context_tokens",
+    "ai.history_tokens": "ai_history_tokens",
+    "ai.max_tokens": "ai_max_tokens",
+    "ai.timeout": "ai_timeout",
     "tui.theme": "tui_theme",
 }
 SCOPES: dict[str, Scope] = {
@@ -222,6 +275,13 @@ SCOPES: dict[str, Scope] = {
     "smtp_starttls": "install",
     "reminder_grace_minutes": "install",
     "remind_when_done": "install",
+    "ai_model": "user",
+    "ai_background_model": "user",
+    "assistant_tone": "user",
+    "ai_context_tokens": "user",
+    "ai_history_tokens": "user",
+    "ai_max_tokens": "user",
+    "ai_timeout": "user",
     "tui_theme": "install",
 }
 ENV_ALIASES: dict[str, str] = {"database_url": "PAA_DB_URL"}

@@ -35,7 +35,7 @@ def test_help_text_aligns_shared_and_own_commands() -> None:
     assert slash.help_text(["/help", ("/exit", "leave"), "/model [NAME]"]).splitlines() == [
         "/help              this list",
         "/exit              leave",
-        "/model [NAME]      show or change the model (stored as your `ai_model`)",
+        "/model [NAME]      show or change the model (stored as your `ai.model` setting)",
     ]
 
 

@@ -18,7 +18,7 @@ SHARED_HELP = {
     "/help": "this list",
     "/new": "start a new conversation",
     "/usage": "tokens used by this conversation and this session",
-    "/model [NAME]": f"show or change the model (stored as your `{MODEL_SETTING}`)",
+    "/model [NAME]": "show or change the model (stored as your `ai.model` setting)",
 }
 HELP_COLUMN = 18
 OFFLINE_NOTE = " (offline: the rules answer, not a model)"
@@ -84,13 +84,13 @@ def usage_lines(data: dict[str, Any]) -> list[str]:
 
 def check_model(name: str) -> str:
     """The model name, stripped; InvalidInput when it cannot be one (empty, too long, or with spaces)."""
-    from paa.ai.settings import MODEL_MAX
+    from paa.config import parse_model
     from paa.errors import InvalidInput
 
-    text = name.strip()
-    if not text or len(text) > MODEL_MAX or any(ch.isspace() for ch in text):
-        raise InvalidInput(f"{name[:40]!r} is not a model name", hint="e.g. claude-sonnet-5-5")
-    return text
+    try:
+        return parse_model(name)
+    except ValueError:
+        raise InvalidInput(f"{name[:40]!r} is not a model name", hint="e.g. claude-sonnet-5-5") from None
 
 
 def current_model(session: ChatSession) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from paa.clock import Clock
-from paa.config import SCOPES, LoadedSettings, Paths, Settings, Source, validate_value
+from paa.config import LoadedSettings, Paths, Settings, Source, validate_value
 from paa.core.context import Preferences
 from paa.db.engine import writer
 from paa.db.models import User, UserAuth, UserPreference
@@ -30,7 +30,9 @@ USER_VARIABLE = "PAA_USER"
 SESSION_KIND = "session"
 PROTECTING_KINDS = ("password", "oauth")  # a user with one of these must log in to be acted as
 Via = Literal["session", "profile", "local", "system"]
-USER_KEYS = tuple(field for field, scope in SCOPES.items() if scope == "user")
+# The preferences every core call reads (`ctx.prefs`), fixed for a user when the user is created. The other
+# user-scope settings (the assistant's) are stored only when the person sets them, so a new default reaches them.
+PREFERENCE_FIELDS = tuple(field.name for field in fields(Preferences))
 
 
 def detect_timezone() -> str:
@@ -85,7 +87,7 @@ def initial_preferences(loaded: LoadedSettings) -> dict[str, Any]:
     """A new user's preferences: config.toml values where given, the detected zone, else defaults."""
     defaults = Settings()
     values: dict[str, Any] = {}
-    for field in USER_KEYS:
+    for field in PREFERENCE_FIELDS:
         if field in loaded.file_values:
             values[field] = loaded.file_values[field]
         elif field == "timezone":
@@ -122,7 +124,7 @@ def resolve_preference(field: str, loaded: LoadedSettings, stored: dict[str, Any
 def effective_preferences(session: Session, user: User, loaded: LoadedSettings) -> Preferences:
     assert user.id is not None
     stored = stored_preferences(session, user.id)
-    values = {field: resolve_preference(field, loaded, stored)[0] for field in USER_KEYS}
+    values = {field: resolve_preference(field, loaded, stored)[0] for field in PREFERENCE_FIELDS}
     return Preferences(**values)
 
 
