@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import col, select
 
+from paa.ai import embeddings
 from paa.db.models import Conversation, Message
 from tests.ai import fake_anthropic as fake_api
 from tests.ai.fake_anthropic import FakeAnthropic, error, reply
@@ -283,6 +284,12 @@ def test_history_show_and_search(cli, two_conversations) -> None:
     assert "my knee pain is back" in human.out
     assert "plan my week" in cli("chat", "history").out
     assert "Sorry about your knee pain." in cli("chat", "show", str(listed[1]["id"])).out
+
+
+@pytest.mark.skipif(not embeddings.status(None).available, reason="chromadb or the model is missing")
+def test_search_finds_a_one_shot_chat_by_meaning_at_once(cli, two_conversations) -> None:
+    found = json.loads(cli("chat", "search", "my leg hurts", "--json").out)  # no word in common
+    assert [(h["content"], h["match"]) for h in found["hits"]][:1] == [("my knee pain is back", "memory")]
 
 
 def test_delete_asks_and_removes_everything(cli, two_conversations, make_ctx) -> None:

@@ -473,10 +473,12 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Find messages in past conversations: every word, then by meaning."""
+    from paa.ai.memory import SEARCH_EMBED_BUDGET, embed_pending
     from paa.ai.store import search_messages
     from paa.core.context import open_context
 
     with open_context() as ctx:
+        embed_pending(ctx, limit=SEARCH_EMBED_BUDGET)  # messages of a one-shot chat become findable by meaning too
         hits = search_messages(ctx, query, limit=limit)
     if as_json:
         emit_json({"query": query, "hits": [hit.to_json() for hit in hits]})
