@@ -115,4 +115,13 @@ def test_show_model_offline_says_the_rules_answer(contexts) -> None:
 
 
 def test_unknown() -> None:
-    assert slash.unknown("/bogus") == "Unknown command /bogus; /help lists them."
+    assert slash.unknown("/bogus") == (
+        "Unknown command /bogus; /help lists them (start with // to send a line that begins with /)."
+    )
+
+
+def test_a_doubled_slash_starts_a_message_with_a_slash() -> None:
+    assert slash.parse("//etc/hosts is broken") is None
+    assert slash.message(" //etc/hosts is broken ") == "/etc/hosts is broken"
+    assert slash.message("hello") == "hello"
+    assert slash.parse("/etc/hosts") == slash.Slash("/etc/hosts", "")

@@ -292,7 +292,7 @@ def test_a_bad_model_name_or_unknown_command_is_answered_in_place(
         [error] = [note for note in app.screen.query(ChatNote) if "not a model name" in str(note.visual)]
         assert error.has_class("-error") and "e.g. claude-sonnet-5-5" in str(error.visual)  # the hint too
         await _say(pilot, "/bogus stuff")
-        await wait_for(pilot, lambda: "Unknown command /bogus; /help lists them." in _notes(app), what="unknown")
+        await wait_for(pilot, lambda: "Unknown command /bogus; /help lists them" in _notes(app), what="unknown")
         await _say(pilot, "/help")
         await wait_for(pilot, lambda: "/model [NAME]" in _notes(app), what="the help")
         notes = _notes(app)
@@ -306,3 +306,19 @@ def test_a_bad_model_name_or_unknown_command_is_answered_in_place(
     assert _stored_messages(make_ctx) == before
     with make_ctx() as ctx:
         assert settings.setting(ctx, "ai_model") == "claude-sonnet-5-5"
+
+
+def test_a_doubled_slash_sends_a_message_that_starts_with_a_slash(
+    seeded, make_app, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.push(reply("Check its permissions."))
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _open_chat(pilot)
+        await _say(pilot, "//etc/hosts is broken")
+        await wait_for(pilot, lambda: shown(app, "Check its permissions."), what="the reply")
+        assert "Unknown command" not in _notes(app)
+
+    drive(app, scenario)
+    assert fake_anthropic.message_requests[0].texts()[-1] == "/etc/hosts is broken"

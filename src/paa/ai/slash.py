@@ -40,7 +40,7 @@ class Slash:
 def parse(text: str) -> Slash | None:
     """The slash command in a line the person typed, or None when the line is a message for the model."""
     line = text.strip()
-    if not line.startswith("/"):
+    if not line.startswith("/") or line.startswith("//"):
         return None
     name, _, rest = line.partition(" ")
     return Slash(name.lower(), rest.strip())
@@ -55,8 +55,14 @@ def help_text(rows: Iterable[str | tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def message(text: str) -> str:
+    """What a line that is not a command sends to the model: `//etc/hosts ...` sends `/etc/hosts ...`."""
+    line = text.strip()
+    return line[1:] if line.startswith("//") else line
+
+
 def unknown(name: str) -> str:
-    return f"Unknown command {name}; /help lists them."
+    return f"Unknown command {name}; /help lists them (start with // to send a line that begins with /)."
 
 
 # ---- /usage ----------------------------------------------------------------------------------------------

@@ -317,6 +317,7 @@ def _warm_up(contexts: SessionContexts, provider: Provider) -> threading.Thread:
 def _repl(
     contexts: SessionContexts, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None
 ) -> None:
+    from paa.ai.slash import message as slash_message
     from paa.ai.slash import parse
     from paa.cli.output import print_error
     from paa.errors import PaaError
@@ -353,7 +354,7 @@ def _repl(
                     break
                 continue
             try:
-                _run_turn(session, text, rich=rich)
+                _run_turn(session, slash_message(text), rich=rich)
             except PaaError as exc:
                 print_error(exc.message, exc.hint)
     finally:

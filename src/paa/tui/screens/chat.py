@@ -22,7 +22,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from paa.ai.slash import Slash, help_text, parse, unknown
+from paa.ai.slash import Slash, help_text, message, parse, unknown
 from paa.errors import PaaError
 from paa.tui.data import ConversationItem, latest_conversation, load_conversation, load_conversations
 from paa.tui.markup import literal
@@ -336,6 +336,7 @@ class ChatScreen(PaaScreen):
             self.notify("Wait for the reply, or press esc to stop it.", severity="warning")
             return
         event.input.value = ""
+        text = message(text)  # "//" starts a message with a slash
         transcript = self.query_one("#transcript", VerticalScroll)
         await transcript.mount(UserMessage(text))
         transcript.scroll_end(animate=False)
