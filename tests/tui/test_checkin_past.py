@@ -185,3 +185,29 @@ def test_the_palette_opens_another_days_check_in_from_any_screen(seeded, make_ap
         await wait_for(pilot, lambda: shown(app, "Tuesday 24 November 2026"), what="24 Nov")
 
     drive(app, scenario)
+
+
+def test_leaving_a_day_with_unsaved_answers_asks_first(seeded, make_app, make_ctx) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from paa.tui.screens.modals import ConfirmScreen
+
+        await _checkin(pilot)
+        app.screen.query_one("#answer-0").focus()
+        await pilot.press(*"Half written", "escape", "left_square_bracket")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert shown(app, "Leave Thursday 26 November without saving what you typed?")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="back on the form")
+        assert _answers(app)[0] == "Half written" and shown(app, "Thursday 26 November 2026 (today)")
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: shown(app, "Wednesday 25 November 2026 (yesterday)"), what="25 Nov")
+        assert _answers(app) == ["", ""]
+        await pilot.press("right_square_bracket")  # nothing typed: no question
+        await wait_for(pilot, lambda: shown(app, "Thursday 26 November 2026 (today)"), what="today again")
+
+    drive(app, scenario)
+    assert _stored(make_ctx, TODAY) is None

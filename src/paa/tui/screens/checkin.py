@@ -7,6 +7,7 @@ saving replaces them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from textual import on, work
@@ -119,13 +120,29 @@ class CheckinScreen(PaaScreen):
             return
         if wanted > today:
             return
-        self.day = None if wanted == today else wanted
-        self.load()
+        self._leave_day(lambda: self._show_day(None if wanted == today else wanted))
 
     def action_today(self) -> None:
         if not self.busy:
-            self.day = None
-            self.load()
+            self._leave_day(lambda: self._show_day(None))
+
+    def _show_day(self, day: date | None) -> None:
+        self.day = day
+        self.load()
+
+    def _leave_day(self, go: Callable[[], object]) -> None:
+        """Go to another day, asking first when the form holds answers not yet saved."""
+        if self.filled is None or self.page is None or self._values() == self.filled:
+            go()
+            return
+        from paa.tui.screens.modals import ConfirmScreen
+
+        question = f"Leave {self.page.day:%A %d %B} without saving what you typed?"
+        def answered(leave: bool | None) -> None:
+            if leave:
+                go()
+
+        self.app.push_screen(ConfirmScreen(question, yes="Leave", no="Stay"), answered)
 
     def action_choose_day(self) -> None:
         self.query_one("#checkin-day", Input).focus()  # its text is selected, so typing replaces it
@@ -141,7 +158,7 @@ class CheckinScreen(PaaScreen):
     def _day_typed(self, event: Input.Submitted) -> None:
         if not self.busy:
             self.query_one("#checkin-form", VerticalScroll).focus()
-            self.load(event.value)
+            self._leave_day(lambda: self.load(event.value))
 
     def _show_error(self, field: str, text: str) -> None:
         label = self.query_one(f"#error-{field}", Label)
