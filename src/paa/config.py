@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -14,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paa.config_sources import APP_NAME as APP_NAME  # re-exported: callers take paths from here
-from paa.config_sources import DEFAULT_THEME, flatten, read_toml
+from paa.config_sources import DEFAULT_THEME, flatten, names_setting, read_toml
 from paa.config_sources import Paths as Paths
 from paa.config_sources import env_name as env_name
 from paa.config_sources import resolve_paths as resolve_paths
@@ -284,15 +283,14 @@ SCOPES: dict[str, Scope] = {
     "ai_timeout": "user",
     "tui_theme": "install",
 }
-ENV_ALIASES: dict[str, str] = {"database_url": "PAA_DB_URL"}
+ENV_ALIASES: dict[str, str] = {"database_url": "PAA_DB_URL", "assistant_tone": "PAA_AI_TONE"}
 _FIELD_TO_KEY = {field: key for key, field in KEYS.items()}
 
 
 def field_for_key(key: str) -> str:
     """Return the Settings field a user-typed key names; `checkin.time` and `checkin_time` both work."""
-    wanted = key.strip().lower().replace("-", "_")
     for known, field in KEYS.items():
-        if wanted in (known, field, known.replace(".", "_")):
+        if names_setting(key, known, field):
             return field
     raise ConfigError(f"unknown setting {_quoted(key)}", hint=f"known settings: {', '.join(KEYS)}")
 
@@ -358,10 +356,7 @@ def write_config_value(paths: Paths, field: str, value: Any | None) -> None:
     import tomli_w
 
     path = paths.config_file
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix or remove the file") from None
+    raw = read_toml(path)
     parts = key_for_field(field).split(".")
     table = raw
     for part in parts[:-1]:

@@ -91,6 +91,13 @@ def raw_setting(key: str, field: str, environ: Mapping[str, str]) -> Any | None:
     if value != "":
         return value
     try:
-        return flatten(read_toml(resolve_paths(environ).config_file)).get(key)
+        table = flatten(read_toml(resolve_paths(environ).config_file))
     except (ConfigError, OSError):
         return None  # `paa config` and `paa doctor` say what is wrong with the file
+    found = [stored for dotted, stored in table.items() if names_setting(dotted, key, field)]
+    return found[-1] if found else None
+
+
+def names_setting(typed: str, key: str, field: str) -> bool:
+    """Whether a key as a person typed it names this setting: `checkin.time`, `checkin_time`, `Checkin-Time`."""
+    return typed.strip().lower().replace("-", "_") in (key, field, key.replace(".", "_"))

@@ -56,6 +56,17 @@ def test_config_toml_is_the_default_and_the_environment_wins(
     assert "dry" in json.dumps(fake_anthropic.requests[0].body["system"])
 
 
+def test_a_stored_value_wins_over_config_toml_and_paa_ai_tone_over_both(
+    cli, paa_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paa_home.mkdir(parents=True, exist_ok=True)
+    (paa_home / "config.toml").write_text('[ai]\ntone = "dry"\n')
+    assert cli("config", "set", "ai.tone", "cheerful").code == 0
+    assert _shown(cli)["ai.tone"]["value"] == "cheerful" and _shown(cli)["ai.tone"]["source"] == "stored"
+    monkeypatch.setenv("PAA_AI_TONE", "terse")
+    assert _shown(cli)["ai.tone"]["value"] == "terse" and _shown(cli)["ai.tone"]["source"] == "env"
+
+
 def test_what_chat_slash_model_stores_is_the_same_setting(cli, make_ctx) -> None:
     from paa.ai import settings
 

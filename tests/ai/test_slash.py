@@ -99,6 +99,31 @@ def test_switch_model_is_stored_and_used_by_the_next_reply(
     assert fake_anthropic.wait_for_requests(1)[0].body["model"] == "claude-haiku-5-5"
 
 
+def test_switch_model_under_an_environment_override_says_so_and_holds_for_the_session(
+    claude, fake_anthropic: FakeAnthropic, make_ctx, clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paa.ai import settings
+    from paa.ai.store import SessionContexts
+
+    monkeypatch.setenv("PAA_AI_MODEL", "claude-opus-5")
+    contexts = SessionContexts(clock=clock)
+    try:
+        session = ChatSession(contexts, claude)
+        assert slash.show_model(session) == "Model: claude-opus-5"
+        said = slash.switch_model(session, "claude-haiku-5-5")
+        assert said == ("Model set to claude-haiku-5-5 for this session, and kept; PAA_AI_MODEL=claude-opus-5 "
+                        "chooses it in new sessions while it is set.")  # fmt: skip
+        assert slash.show_model(session) == "Model: claude-haiku-5-5"
+        fake_anthropic.push(reply("Hi."))
+        list(session.send("hello"))
+        assert fake_anthropic.wait_for_requests(1)[0].body["model"] == "claude-haiku-5-5"
+    finally:
+        contexts.close()
+    monkeypatch.delenv("PAA_AI_MODEL")
+    with make_ctx() as ctx:
+        assert settings.setting(ctx, "ai_model") == "claude-haiku-5-5"
+
+
 def test_a_bad_model_name_changes_nothing(contexts, claude, make_ctx) -> None:
     from paa.ai import settings
 

@@ -77,7 +77,9 @@ def test_an_unexpected_exception_becomes_a_result_not_a_crash(contexts) -> None:
 
 def test_preferences_name_and_tone(contexts, make_ctx) -> None:
     assert _run(contexts, "set_preference", {"key": "display_name", "value": "Sam"}).ok
+    assert _run(contexts, "set_preference", {"key": "ai.tone", "value": "dry"}).data["key"] == "assistant_tone"
     assert _run(contexts, "set_preference", {"key": "assistant_tone", "value": "playful"}).ok
+    assert not _run(contexts, "set_preference", {"key": "ai.tone", "value": "x" * 201}).ok
     assert _run(contexts, "set_preference", {"key": "checkin.time", "value": "20:30"}).data["value"] == "20:30"
     prefs = _run(contexts, "get_preferences", {}).data["preferences"]
     assert prefs["display_name"] == "Sam" and prefs["assistant_tone"] == "playful" and prefs["checkin_time"] == "20:30"

@@ -211,3 +211,23 @@ def test_leaving_a_day_with_unsaved_answers_asks_first(seeded, make_app, make_ct
 
     drive(app, scenario)
     assert _stored(make_ctx, TODAY) is None
+
+
+def test_the_assistants_late_reading_of_another_day_is_not_shown_on_this_one(seeded, make_app) -> None:
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from textual.widgets import Input
+
+        from paa.tui.screens.checkin import CheckinScreen
+
+        await _checkin(pilot)
+        screen = app.screen
+        # The reading of yesterday's check-in arrives after the person went back to today.
+        screen.post_message(CheckinScreen.Insight(YESTERDAY, "About yesterday.", "How are you now?"))
+        screen.post_message(CheckinScreen.Insight(TODAY, "About today.", None))
+        await wait_for(pilot, lambda: shown(app, "Noted: About today."), what="today's reading")
+        assert not shown(app, "About yesterday.") and not shown(app, "How are you now?")
+        assert not screen.query_one("#follow-up-answer", Input).display and screen.follow_up is None
+
+    drive(app, scenario)

@@ -51,8 +51,12 @@ def test_the_cli_module_of_the_tui_imports_no_textual() -> None:
 
 
 def test_the_way_to_the_tui_loads_no_command_line() -> None:
-    """`paa tui` and bare `paa` go from the entry point to the TUI without importing Typer (or the database)."""
-    code = "import sys, paa.cli.main, paa.tui.launch; print(sorted({'typer', 'click', 'sqlmodel'} & set(sys.modules)))"
+    """`paa tui` goes from the entry point to the TUI's launch without importing Typer (or the database)."""
+    code = (
+        "import sys; from paa.tui import launch; "
+        "launch.launch = lambda **options: print(sorted({'typer', 'click', 'sqlmodel'} & set(sys.modules))) or 0; "
+        "from paa.cli.main import main; raise SystemExit(main(['tui']))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

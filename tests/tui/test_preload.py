@@ -61,3 +61,39 @@ def test_when_the_child_cannot_read_the_app_reports_why(tmp_path: Path, make_app
 
     drive(app, scenario)
     assert app.ready_at is None
+
+
+def test_a_paa_in_the_current_folder_is_not_what_the_child_runs(seeded, tmp_path: Path, monkeypatch) -> None:
+    stray = tmp_path / "elsewhere" / "paa"
+    stray.mkdir(parents=True)
+    (stray / "__init__.py").write_text("raise SystemExit('the wrong paa')\n")
+    monkeypatch.chdir(stray.parent)
+    preload = ProcessPreload(Store(_child_env())).start()
+    assert preload.wait(60)
+    assert preload.dashboard is not None
+
+
+def test_quitting_does_not_wait_for_a_slow_first_read(seeded, make_app) -> None:
+    import threading
+    import time
+
+    from paa.tui.store import Preload
+
+    release = threading.Event()
+
+    class Slow(Preload):  # a first read that takes long: a migration of a large database, say
+        def _run(self) -> None:
+            release.wait(8)
+            self._done.set()
+
+    threading.Timer(8, release.set).start()  # so a regression fails the test instead of hanging it
+    app = make_app(preload=Slow(Store(_child_env())).start())
+
+    async def scenario(pilot) -> None:
+        await pilot.pause(0.3)
+        await pilot.press("q")
+
+    started = time.monotonic()
+    drive(app, scenario)
+    assert time.monotonic() - started < 5
+    release.set()

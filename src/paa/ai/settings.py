@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from paa.config import TONE_MAX as TONE_MAX  # re-exported for the set_preference tool
 from paa.core.context import Context
 
 FIELDS = ("ai_model", "ai_background_model", "assistant_tone", "ai_context_tokens", "ai_history_tokens",

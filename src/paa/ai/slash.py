@@ -117,9 +117,16 @@ def show_model(session: ChatSession) -> str:
 def switch_model(session: ChatSession, name: str) -> str:
     """Store `name` as the person's model (kept for later sessions) and drop any override; returns what to say."""
     from paa.ai import settings
+    from paa.config import env_name
 
     chosen = check_model(name)
     with session.contexts(write=True) as ctx:
         settings.store_setting(ctx, MODEL_SETTING, chosen)
-    session.model_override = None
-    return f"Model set to {chosen} (kept for later sessions)."
+        from_env = ctx.loaded.env_values.get(MODEL_SETTING)
+    if from_env is None:
+        session.model_override = None
+        return f"Model set to {chosen} (kept for later sessions)."
+    # The environment wins over a stored setting; this session still does what the person just asked.
+    session.model_override = chosen
+    return (f"Model set to {chosen} for this session, and kept; {env_name(MODEL_SETTING)}={from_env} "
+            "chooses it in new sessions while it is set.")  # fmt: skip

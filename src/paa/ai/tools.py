@@ -431,25 +431,36 @@ def get_preferences(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     return {"preferences": values, "summary": ", ".join(f"{k}={v}" for k, v in values.items())}
 
 
+def _preference_key(typed: str) -> str:
+    """The field a key names (`ai.tone`, `assistant_tone`, `checkin.time`, ...), if the assistant may set it."""
+    from paa.config import field_for_key
+    from paa.errors import ConfigError
+
+    if typed.lower().replace("-", "_") == "display_name":
+        return "display_name"
+    try:
+        field = field_for_key(typed)
+    except ConfigError:
+        field = ""
+    if field not in PREFERENCE_KEYS:
+        raise InvalidInput(f"cannot set {typed[:40]!r} here", hint=f"settable: {', '.join(PREFERENCE_KEYS)}")
+    return field
+
+
 def set_preference(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.ai import settings
     from paa.core import validate
     from paa.core.configuration import set_user_setting
 
-    key = (_text(args, "key", required=True) or "").strip().lower().replace(".", "_").replace("-", "_")
+    typed = (_text(args, "key", required=True) or "").strip()
+    key = _preference_key(typed)
     raw = args.get("value")
-    if key not in PREFERENCE_KEYS:
-        raise InvalidInput(f"cannot set {key[:40]!r} here", hint=f"settable: {', '.join(PREFERENCE_KEYS)}")
     if key == "display_name":
         name = validate.optional_text(None if raw is None else str(raw), "display name", 100)
         ctx.user.display_name = name
         ctx.session.add(ctx.user)
         ctx.session.flush()
         value: Any = name
-    elif key == "assistant_tone":
-        value = validate.clean_text(str(raw or ""), "tone", settings.TONE_MAX)
-        settings.store_setting(ctx, key, value)
-    else:
+    else:  # checked by the settings model, as `paa config set` checks it
         value = set_user_setting(ctx, key, raw)
     return {"key": key, "value": value, "summary": f"Set {key} to {value}."}
 

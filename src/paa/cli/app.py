@@ -22,7 +22,6 @@ Examples:
 """
 
 
-
 def create_app(only: str | None = None) -> typer.Typer:
     """Build the Typer app: every command, or just `only` when that is all a run needs."""
     import importlib
@@ -106,5 +105,3 @@ def report_usage(exc: typer.TyperException) -> int:
     message = exc.format_message().strip().splitlines()[0] if exc.format_message().strip() else "invalid usage"
     print_error(message, f"see `{where} --help`" if exc.exit_code == ExitCode.USAGE else None)
     return int(exc.exit_code)
-
-

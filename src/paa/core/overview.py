@@ -142,4 +142,3 @@ def detail(ctx: Context, habit: Habit, weeks: int = 8) -> HabitDetail:
         total_value=total_value,
         last_done=max(done_days, default=None),
     )
-

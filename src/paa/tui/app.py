@@ -168,7 +168,9 @@ class PaaApp(App[None]):
         try:
             preload, watcher = self.preload, None
             if preload is not None:
-                preload.wait()
+                while not preload.wait(0.1):  # a migration may take a while; quitting must not wait for it
+                    if self._stop.is_set():
+                        return
                 if preload.error is not None:
                     raise preload.error
                 watcher = preload.watcher

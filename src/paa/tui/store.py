@@ -137,7 +137,8 @@ class ProcessPreload(Preload):
 
         try:
             child = subprocess.Popen(
-                [sys.executable, "-m", "paa.tui.preload"], env=self.store.environ, stdin=subprocess.DEVNULL,
+                # -P: not the current folder first on the path, so a stray `paa` there is never what runs.
+                [sys.executable, "-P", "-m", "paa.tui.preload"], env=self.store.environ, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             assert child.stdout is not None

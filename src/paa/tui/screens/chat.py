@@ -447,6 +447,8 @@ class ChatScreen(PaaScreen):
                 self.post_message(self.Answered(typed, [slash.show_model(session)]))
         except PaaError as exc:
             self.post_message(self.Answered(typed, [exc.message, *([exc.hint] if exc.hint else [])], error=True))
+        except Exception as exc:  # the database busy elsewhere, say: an answer rather than silence
+            self.post_message(self.Answered(typed, [str(exc)[:200] or type(exc).__name__], error=True))
 
     async def on_chat_screen_answered(self, message: Answered) -> None:
         if message.model is not None and self.online:

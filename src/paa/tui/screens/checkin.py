@@ -59,8 +59,9 @@ class CheckinScreen(PaaScreen):
             self.field = field
 
     class Insight(Message):
-        def __init__(self, summary: str | None, follow_up: str | None) -> None:
+        def __init__(self, day: date, summary: str | None, follow_up: str | None) -> None:
             super().__init__()
+            self.day = day  # the check-in it is about: the person may have moved to another day since
             self.summary = summary
             self.follow_up = follow_up
 
@@ -76,6 +77,7 @@ class CheckinScreen(PaaScreen):
         self.prompts: list[str] = []
         self.filled: FormValues | None = None  # what the form was filled with; None: refill it at the next load
         self.follow_up: str | None = None
+        self.follow_up_day: date | None = None  # the day the follow-up question is about
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -138,6 +140,7 @@ class CheckinScreen(PaaScreen):
         from paa.tui.screens.modals import ConfirmScreen
 
         question = f"Leave {self.page.day:%A %d %B} without saving what you typed?"
+
         def answered(leave: bool | None) -> None:
             if leave:
                 go()
@@ -294,6 +297,9 @@ class CheckinScreen(PaaScreen):
             field = "mood" if "mood" in exc.message else ""
             self.post_message(self.Saved(None, exc.message, field))
             return
+        except Exception as exc:  # the database busy elsewhere, say: the answers stay in the form to save again
+            self.post_message(self.Saved(None, f"Not saved: {str(exc)[:200]}"))
+            return
         self.post_message(self.Saved(result.reflection.text))  # before the reload that `wrote` starts
         self.paa.wrote()
         self.think(day)  # a past day gets the model's reading and summary too; the follow-up question is today's
@@ -325,24 +331,32 @@ class CheckinScreen(PaaScreen):
             provider = self.paa.store.provider()
             if not provider.online:
                 return
-            self.app.call_from_thread(self._thinking)
+            self.app.call_from_thread(self._thinking, day)
             insight = after_checkin(self.paa.store.contexts, provider, day)
         except Exception as exc:  # the check-in is saved; the model's reading is a bonus
             insight = None
             self.app.call_from_thread(self.notify, str(exc)[:200], title="The assistant could not read it")
         self.paa.wrote()
-        self.post_message(self.Insight(insight.summary if insight else None, insight.follow_up if insight else None))
+        summary, follow_up = (insight.summary, insight.follow_up) if insight else (None, None)
+        self.post_message(self.Insight(day, summary, follow_up))
 
-    def _thinking(self) -> None:
-        self._note("checkin-follow-up", "[$foreground-muted]The assistant is reading it…[/]")
+    def _shows(self, day: date) -> bool:
+        return self.page is not None and self.page.day == day
+
+    def _thinking(self, day: date) -> None:
+        if self._shows(day):
+            self._note("checkin-follow-up", "[$foreground-muted]The assistant is reading it…[/]")
 
     def on_checkin_screen_insight(self, message: Insight) -> None:
+        if not self._shows(message.day):
+            return  # the person went to another day meanwhile: the summary is stored, the question would mislead
         lines = []
         if message.summary:
             lines.append(f"[$foreground-muted]Noted:[/] {literal(message.summary)}")
         if message.follow_up:
             lines.append(f"[$accent]{literal(message.follow_up)}[/]")
         self.follow_up = message.follow_up
+        self.follow_up_day = message.day
         self._note("checkin-follow-up", "\n".join(lines))
         answer = self.query_one("#follow-up-answer", Input)
         answer.display = bool(message.follow_up)
@@ -352,17 +366,17 @@ class CheckinScreen(PaaScreen):
 
     @on(Input.Submitted, "#follow-up-answer")
     def _answer(self, event: Input.Submitted) -> None:
-        if self.page is None or not self.follow_up or not event.value.strip():
+        if not self.follow_up or not self.follow_up_day or not event.value.strip():
             return
-        self.answer(self.page.day, self.follow_up, event.value)
+        self.answer(self.follow_up_day, self.follow_up, event.value)
 
     @work(thread=True, exclusive=True, group="checkin-answer", exit_on_error=False)
     def answer(self, day: date, question: str, text: str) -> None:
         try:
             with self.paa.store.write() as ctx:
                 answer_follow_up(ctx, day, question, text)
-        except PaaError as exc:
-            self.post_message(self.Answered(exc.message))
+        except Exception as exc:  # a refusal, or a database busy elsewhere: say it, keep the answer typed
+            self.post_message(self.Answered(getattr(exc, "message", None) or str(exc)[:200]))
             return
         self.post_message(self.Answered())  # before the reload that `wrote` starts, which shows the answer above
         self.paa.wrote()

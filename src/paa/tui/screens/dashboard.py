@@ -75,8 +75,9 @@ class DashboardScreen(PaaScreen):
         self.set_interval(60, self._minute)  # time passes: a new day, reminders that are no longer "coming up"
         early = self.paa.take_preloaded()  # read before Textual started: draw it now, no worker round trip
         if early is not None:
-            # It is what the app's first change signal (generation 1, "the database is open") would load: the
-            # watcher's baseline was taken before it was read, so any later change still comes as generation 2.
+            # It is what the app's first change signal (generation 1) would load. A change made after it was read
+            # still comes as generation 2: the watcher's baseline was taken before the read (a preload thread), or
+            # the app reads once more when its watcher begins (a preload process; see PaaApp.watch_database).
             self.loaded_generation = 1
             self.post_message(self.Loaded(early))
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.render_data())

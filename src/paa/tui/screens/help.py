@@ -1,4 +1,4 @@
-"""The help screen: every key, screen by screen, read from the screens' own bindings so it cannot fall behind."""
+"""The help screen: every key, screen by screen; each screen's keys are read from its bindings, so they stay current."""
 
 from __future__ import annotations
 

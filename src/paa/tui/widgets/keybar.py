@@ -9,6 +9,8 @@ from __future__ import annotations
 from textual.screen import Screen
 from textual.widgets import Static
 
+from paa.tui.markup import literal
+
 
 class KeyBar(Static):
     DEFAULT_CSS = """
@@ -48,10 +50,4 @@ class KeyBar(Static):
     @staticmethod
     def _key(key: str, display: str, description: str, enabled: bool) -> str:
         style = "$accent" if enabled else "$foreground-muted"
-        return f"[@click=app.simulate_key({key!r})][b {style}]{_literal(display)}[/] {_literal(description)}[/]"
-
-
-def _literal(text: str) -> str:
-    """Text shown as it is in markup: `escape` leaves a `[` that does not look like a tag, but a closing tag right
-    after it would make one (`[` then `[/]`), so every bracket is escaped."""
-    return text.replace("[", "\\[")
+        return f"[@click=app.simulate_key({key!r})][b {style}]{literal(display)}[/] {literal(description)}[/]"
