@@ -119,13 +119,14 @@ class Preload:
 
 
 class ProcessPreload(Preload):
-    """Read the dashboard in a child process (`python -m paa.tui.preload`), for `paa tui` on a terminal.
+    """Read the dashboard in a child process (`python -P -m paa.tui.preload`), for `paa tui` on a terminal.
 
     Loading the database layer costs about as much as loading Textual; in a thread the two would take turns on one
     core, in a child process they run side by side. The app opens its own database connection and watcher after
     the first paint, then reads once more, so a change made between the child's read and that watcher still shows.
     When the child fails for any reason the dashboard is simply read in this process instead, where the error (a
-    database that cannot be opened, say) is reported as usual.
+    database that cannot be opened, say) is reported as usual. If the app quits first, the child finishes what it
+    started (a migration, say) on its own: it is never killed halfway.
     """
 
     watches = False
