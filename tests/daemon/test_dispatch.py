@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from paa.clock import FixedClock
-from paa.config import Settings
+from paa.config import Settings, resolve_paths
 from paa.core.events import Event, EventHub
 from paa.daemon.channels import DesktopChannel, EmailChannel, NtfyChannel, WebhookChannel, build_channels
 from paa.daemon.dispatch import Dispatcher
@@ -186,6 +186,30 @@ def test_log_rotates(tmp_path: Path) -> None:
         handler.close()
     assert (tmp_path / "logs" / "daemon.log.1").exists()
     assert not (tmp_path / "logs" / "daemon.log.4").exists()  # three backups kept
+
+
+def test_beside_a_running_daemon_run_due_only_appends_to_the_log(tmp_path: Path, monkeypatch) -> None:
+    from paa.core.notifications import DaemonFiles
+    from paa.daemon import __main__ as entry
+    from paa.daemon.lock import InstanceLock
+
+    monkeypatch.setenv("PAA_HOME", str(tmp_path))
+    files = DaemonFiles.of(resolve_paths())
+    files.log.parent.mkdir(parents=True)
+    files.log.write_text("x" * 2_000_000)  # over the size at which a rotating handler renames it
+    lock = InstanceLock(files.lock)
+    lock.acquire()  # a daemon runs
+    try:
+        assert entry._run_due(as_json=True) == 0
+        logging.getLogger("paa.daemon").info("run-due was here")
+    finally:
+        lock.release()
+        for name in ("paa", "apscheduler"):
+            for handler in list(logging.getLogger(name).handlers):
+                logging.getLogger(name).removeHandler(handler)
+                handler.close()
+    assert not files.log.with_name("daemon.log.1").exists()  # left for the daemon to rotate
+    assert files.log.read_text().endswith("run-due was here\n")
 
 
 def test_trigger_asks_core_for_dst_correct_times() -> None:

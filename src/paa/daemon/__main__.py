@@ -52,11 +52,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_due(*, as_json: bool) -> int:
     from paa.config import resolve_paths
-    from paa.core.notifications import DaemonFiles
+    from paa.core.notifications import DaemonFiles, running_daemon
     from paa.daemon.dispatch import Dispatcher
     from paa.daemon.runner import configure_logging
 
-    configure_logging(DaemonFiles.of(resolve_paths()))
+    files = DaemonFiles.of(resolve_paths())
+    configure_logging(files, rotate=running_daemon(files) is None)  # a running daemon rotates the shared log
     dispatcher = Dispatcher()
     try:
         report = dispatcher.tick()

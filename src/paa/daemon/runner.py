@@ -32,10 +32,20 @@ LOG_BYTES = 1_000_000
 LOG_BACKUPS = 3
 
 
-def configure_logging(files: DaemonFiles, *, to_stderr: bool = False, max_bytes: int = LOG_BYTES) -> logging.Handler:
-    """Send paa's and APScheduler's log records to the rotating daemon log (and stderr when asked)."""
+def configure_logging(
+    files: DaemonFiles, *, to_stderr: bool = False, max_bytes: int = LOG_BYTES, rotate: bool = True
+) -> logging.Handler:
+    """Send paa's and APScheduler's log records to the daemon log (and stderr when asked).
+
+    Only one process may rotate the log: renaming it under another writer would send that writer's lines to the
+    old file. So `run-due` beside a running daemon only appends (`rotate=False`), and the daemon rotates.
+    """
     files.log.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(files.log, maxBytes=max_bytes, backupCount=LOG_BACKUPS, encoding="utf-8")
+    handler: logging.FileHandler
+    if rotate:
+        handler = RotatingFileHandler(files.log, maxBytes=max_bytes, backupCount=LOG_BACKUPS, encoding="utf-8")
+    else:
+        handler = logging.FileHandler(files.log, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     targets: list[logging.Handler] = [handler]
     if to_stderr:
