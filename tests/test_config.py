@@ -119,3 +119,21 @@ def test_doctor_reports_database_and_timezone(cli) -> None:
     assert "journal wal" in checks["database"]["detail"]
     assert checks["timezone"]["detail"].startswith("UTC")
     assert checks["api key"]["status"] == "warn"
+
+
+def test_config_set_edits_the_file_keeping_comments_and_other_values(cli, paa_home: Path) -> None:
+    paa_home.mkdir(parents=True, exist_ok=True)
+    (paa_home / "config.toml").write_text(
+        '# my paa settings\ncolor = "never"  # no colours please\ntui_theme = "nord"\n\n'
+        '[smtp]\n# the office relay\nhost = "mail.example.org"\n'
+    )
+    assert cli("config", "set", "tui.theme", "gruvbox").code == 0
+    assert cli("config", "set", "smtp.port", "465").code == 0
+    text = (paa_home / "config.toml").read_text()
+    assert "# my paa settings" in text and 'color = "never"  # no colours please' in text
+    assert "# the office relay" in text and 'host = "mail.example.org"' in text
+    assert "tui_theme" not in text  # the other spelling of the key, replaced rather than left to compete
+    import tomllib
+
+    assert tomllib.loads(text)["tui"] == {"theme": "gruvbox"} and tomllib.loads(text)["smtp"]["port"] == 465
+    assert cli("config", "get", "tui.theme").out.strip() == "gruvbox"

@@ -352,20 +352,44 @@ def load_settings(paths: Paths, environ: Mapping[str, str] | None = None) -> Loa
 
 
 def write_config_value(paths: Paths, field: str, value: Any | None) -> None:
-    """Store (or with None, remove) one install-scope value in config.toml, atomically."""
-    import tomli_w
+    """Store (or with None, remove) one install-scope value in config.toml, atomically.
+
+    The file is edited, not rewritten: comments, order and the other values stay as the person wrote them, and
+    another spelling of the same key (`tui_theme` for `tui.theme`) is replaced rather than left to compete.
+    """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
 
     path = paths.config_file
-    raw = read_toml(path)
-    parts = key_for_field(field).split(".")
-    table = raw
-    for part in parts[:-1]:
-        table = table.setdefault(part, {})
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    except (TOMLKitError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix or remove the file") from None
+    key = key_for_field(field)
+    *tables, name = key.split(".")
+    _drop_other_spellings(document, key, field, keep=(*tables, name))
+    table: Any = document
+    for part in tables:
+        if part not in table:
+            table[part] = tomlkit.table()
+        table = table[part]
     if value is None:
-        table.pop(parts[-1], None)
+        table.pop(name, None)
     else:
-        table[parts[-1]] = value
+        table[name] = value
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    tmp.write_text(tomlkit.dumps(document), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _drop_other_spellings(document: Any, key: str, field: str, keep: tuple[str, ...]) -> None:
+    """Remove the entries, at the top or one table down, that name this setting under another spelling."""
+    for outer in list(document.keys()):
+        item = document[outer]
+        if isinstance(item, dict):
+            for inner in list(item.keys()):
+                if (outer, inner) != keep and names_setting(f"{outer}.{inner}", key, field):
+                    del item[inner]
+        elif (outer,) != keep and names_setting(outer, key, field):
+            del document[outer]
