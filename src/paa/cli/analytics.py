@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 PERIOD_HELP = "Window ending on the as-of day: Nd, Nw, Ny (365 days) or all"
 AS_OF_HELP = "Look from this day instead of today: yesterday, -N, a weekday name or YYYY-MM-DD."
+T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/analytics.md).")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP, show_default=False)]
 HabitArg = Annotated[str, typer.Argument(help="Habit id, name, or a unique prefix of it.", show_default=False)]
@@ -41,6 +43,24 @@ def _window(ctx: Context, as_of: str | None, period: str) -> tuple[Date, Period]
     return as_of_day(ctx, as_of), parse_period(period)
 
 
+def _read(as_of: str | None, period: str, compute: Callable[[Context, Date, Period], T]) -> T:
+    """Open the database, resolve the as-of day and the period, and compute one report."""
+    from paa.core.context import open_context
+
+    with open_context() as ctx:
+        return compute(ctx, *_window(ctx, as_of, period))
+
+
+def _show(as_json: bool, data: Callable[[], Any], render: Callable[[ModuleType], None]) -> None:
+    """Print a report as JSON, or draw it with `render(paa.cli.analytics_views)`."""
+    if as_json:
+        emit_json(data())
+        return
+    from paa.cli import analytics_views
+
+    render(analytics_views)
+
+
 def summary(
     as_of: AsOfOpt = None,
     period: Annotated[str, typer.Option("--period", "-p", help=f"{PERIOD_HELP}.")] = "30d",
@@ -48,17 +68,9 @@ def summary(
 ) -> None:
     """Show every habit's strength, streak and completion, with mood, engagement and insights."""
     from paa.core.analytics.reports import overview
-    from paa.core.context import open_context
 
-    with open_context() as ctx:
-        day, window = _window(ctx, as_of, period)
-        found = overview(ctx, day, window)
-    if as_json:
-        emit_json(found.to_json())
-        return
-    from paa.cli.analytics_views import render_summary
-
-    render_summary(found)
+    found = _read(as_of, period, overview)
+    _show(as_json, found.to_json, lambda views: views.render_summary(found))
 
 
 def habit(
@@ -69,17 +81,9 @@ def habit(
 ) -> None:
     """Show one habit in depth: strength and its history, streaks, completion, weekdays, amounts."""
     from paa.core.analytics.reports import habit_report
-    from paa.core.context import open_context
 
-    with open_context() as ctx:
-        day, window = _window(ctx, as_of, period)
-        found = habit_report(ctx, habit, day, window)
-    if as_json:
-        emit_json(found.to_json())
-        return
-    from paa.cli.analytics_views import render_habit
-
-    render_habit(found)
+    found = _read(as_of, period, lambda ctx, day, window: habit_report(ctx, habit, day, window))
+    _show(as_json, found.to_json, lambda views: views.render_habit(found))
 
 
 def mood(
@@ -89,17 +93,9 @@ def mood(
 ) -> None:
     """Show mood, energy and sentiment with their 7-day trends, and how each habit relates to mood."""
     from paa.core.analytics.reports import overview
-    from paa.core.context import open_context
 
-    with open_context() as ctx:
-        day, window = _window(ctx, as_of, period)
-        found = overview(ctx, day, window, with_insights=False)
-    if as_json:
-        emit_json(found.mood.to_json())
-        return
-    from paa.cli.analytics_views import render_mood
-
-    render_mood(found.mood)
+    found = _read(as_of, period, lambda ctx, day, window: overview(ctx, day, window, with_insights=False)).mood
+    _show(as_json, found.to_json, lambda views: views.render_mood(found))
 
 
 def engagement(
@@ -109,17 +105,9 @@ def engagement(
 ) -> None:
     """Show how much you used paa: active days, check-in streak, habit logs and chat messages."""
     from paa.core.analytics.reports import engagement_report
-    from paa.core.context import open_context
 
-    with open_context() as ctx:
-        day, window = _window(ctx, as_of, period)
-        found = engagement_report(ctx, day, window)
-    if as_json:
-        emit_json(found.to_json())
-        return
-    from paa.cli.analytics_views import render_engagement
-
-    render_engagement(found)
+    found = _read(as_of, period, engagement_report)
+    _show(as_json, found.to_json, lambda views: views.render_engagement(found))
 
 
 def insights(
@@ -129,23 +117,17 @@ def insights(
 ) -> None:
     """List plain-language observations from your data, each with its numbers."""
     from paa.core.analytics.reports import overview
-    from paa.core.context import open_context
 
-    with open_context() as ctx:
-        day, window = _window(ctx, as_of, period)
-        found = overview(ctx, day, window)
-    if as_json:
-        emit_json(
-            {
-                "as_of": found.as_of.isoformat(),
-                "period": found.period_json(),
-                "insights": [item.to_json() for item in found.insights],
-            }
-        )
-        return
-    from paa.cli.analytics_views import render_insights
+    found = _read(as_of, period, overview)
 
-    render_insights(found)
+    def data() -> dict[str, Any]:
+        return {
+            "as_of": found.as_of.isoformat(),
+            "period": found.period_json(),
+            "insights": [item.to_json() for item in found.insights],
+        }
+
+    _show(as_json, data, lambda views: views.render_insights(found))
 
 
 def heatmap(
@@ -158,18 +140,13 @@ def heatmap(
 ) -> None:
     """Draw a calendar heatmap: each day's share of habits done, or one habit's days."""
     from paa.core.analytics.reports import habit_heatmap, overall_heatmap
-    from paa.core.context import open_context
 
-    with open_context() as ctx:
-        day, window = _window(ctx, as_of, period)
+    def compute(ctx: Context, day: Date, window: Period) -> tuple[Any, str]:
         found = habit_heatmap(ctx, habit, day, window) if habit else overall_heatmap(ctx, day, window)
-        week_start = ctx.prefs.week_start
-    if as_json:
-        emit_json(found.to_json())
-        return
-    from paa.cli.analytics_views import render_heatmap
+        return found, ctx.prefs.week_start
 
-    render_heatmap(found, week_start)
+    found, week_start = _read(as_of, period, compute)
+    _show(as_json, found.to_json, lambda views: views.render_heatmap(found, week_start))
 
 
 def export(
@@ -201,11 +178,8 @@ def export(
     if which not in ("habit-days", "days"):
         raise InvalidInput(f"unknown table {table!r}", hint="use --table habit-days or --table days")
     from paa.core.analytics.reports import export as build_export
-    from paa.core.context import open_context
 
-    with open_context() as ctx:
-        day, window = _window(ctx, as_of, period)
-        found = build_export(ctx, day, window)
+    found = _read(as_of, period, build_export)
     from paa.cli.analytics_views import write_export
 
     write_export(found, kind, which, output)
