@@ -26,10 +26,9 @@ from typing import Any
 import pytest
 
 from paa.db.models import Conversation, DailyCheckin, Message
-from tests.test_docs import LINK, SchemaChecker, Section
+from tests.doc_schemas import SchemaChecker, Section, json_doc
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-DOC = Path(__file__).resolve().parents[2] / "docs" / "analytics.md"
 ANSI = re.compile(r"\x1b\[")
 
 
@@ -275,27 +274,7 @@ def test_mistakes_are_one_line_errors(cli, history, args: tuple[str, ...], code:
 
 
 def _doc_sections() -> dict[str, Section]:
-    text = DOC.read_text(encoding="utf-8")
-    parts = re.split(r"^(#{2,3}) (.*)$", text, flags=re.M)
-    sections: dict[str, Section] = {}
-    for hashes, title, body in zip(parts[1::3], parts[2::3], parts[3::3], strict=True):
-        if hashes != "###":
-            continue
-        section = Section(title.strip())
-        output = re.search(r"^Output: (.+)$", body, re.M)
-        section.output = output[1].strip() if output else None
-        for line in body.splitlines():
-            if not line.startswith("|"):
-                continue
-            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-            named = re.fullmatch(r"`([^`]+)`", cells[0])
-            if named and len(cells) >= 2:
-                section.fields[named[1]] = cells[1]
-            elif "every field of" in cells[0] and (base := LINK.search(cells[0])):
-                section.bases.append(base[1])
-        section.examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", body, re.S)]
-        sections[section.title] = section
-    return sections
+    return json_doc("analytics.md")
 
 
 JSON_RUNS = [
