@@ -397,3 +397,15 @@ def test_looking_back_does_not_import_the_sdk(cli, two_conversations) -> None:
         done, imported = run_with_importtime(*args)
         assert done.returncode == 0, done.stderr[-2000:]
         assert "sqlalchemy" in imported and "anthropic" not in imported
+
+
+def test_repl_doubled_slash_sends_a_message_starting_with_a_slash(cli, fake_anthropic: FakeAnthropic, monkeypatch):
+    _terminal(monkeypatch, ["//etc/hosts is broken", "/etc/hosts", "/exit"])
+    fake_anthropic.push(reply("Check its permissions."))
+    result = cli("chat")
+    assert result.code == 0, result.err
+    assert "Check its permissions." in result.out
+    assert "Unknown command /etc/hosts; /help lists them (start with // to send" in result.out
+    assert fake_anthropic.message_requests[0].texts()[-1] == "/etc/hosts is broken"
+    sent = [request.texts()[-1] for request in fake_anthropic.message_requests if request.texts()]
+    assert "/etc/hosts" not in sent  # the unknown command went nowhere (later calls are the insight on leaving)
