@@ -61,7 +61,7 @@ def populate(home: Path) -> dict[str, int]:
 
     from paa.clock import FixedClock
     from paa.core.context import open_context
-    from paa.core.habits import HabitFields, add_habit, rule_of
+    from paa.core.habits.manage import HabitFields, add_habit, rule_of
     from paa.db.models import Conversation, DailyCheckin, HabitLog, Message
 
     rng = random.Random(SEED)

@@ -58,7 +58,7 @@ def populate(env: dict[str, str]) -> None:
 
     from paa.ai import recall
     from paa.core.context import open_context
-    from paa.core.habits import HabitFields, add_habit
+    from paa.core.habits.manage import HabitFields, add_habit
     from paa.db.models import Conversation, Message
 
     start = datetime.fromisoformat(FIXED_NOW) - timedelta(days=200)

@@ -42,8 +42,8 @@ def isolated_env(home: Path) -> dict[str, str]:
 def worker(writes: int) -> None:
     """Child process: say ready, wait for the start line, then log 1 to Water `writes` times; print each latency."""
     from paa.core.context import open_context
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import log_habit
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import resolve_habit
 
     print("ready", flush=True)
     sys.stdin.readline()

@@ -27,7 +27,7 @@ def contexts(clock):
 @pytest.fixture
 def habits(make_ctx) -> None:
     """Drink water (8 glasses a day) and Run (Mon, Wed, Fri); Thursday 2026-11-26 is the day of every test."""
-    from paa.core.habits import HabitFields, add_habit
+    from paa.core.habits.manage import HabitFields, add_habit
 
     with make_ctx(write=True) as ctx:
         add_habit(ctx, HabitFields(name="Drink water", unit="glasses", target=8))

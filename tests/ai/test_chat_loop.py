@@ -89,8 +89,8 @@ def test_a_progress_question_is_answered_from_real_analytics(
 ) -> None:
     from datetime import date
 
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import log_habit
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import resolve_habit
 
     with make_ctx(write=True) as ctx:
         run = resolve_habit(ctx, "run")

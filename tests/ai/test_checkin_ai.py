@@ -19,7 +19,7 @@ DAY = date(2026, 11, 26)
 
 
 def _checkin(make_ctx) -> None:
-    from paa.core.checkins import Answer, save_checkin
+    from paa.core.checkins.entries import Answer, save_checkin
 
     with make_ctx(write=True) as ctx:
         save_checkin(ctx, DAY, [Answer("How was your day?", "Great, I suppose. Another deadline moved.")], mood=2)

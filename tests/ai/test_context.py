@@ -16,7 +16,7 @@ def _row(number: int, role: str, content: str = "", **extra: object) -> Message:
 
 
 def test_profile_checkins_and_mood_trend(habits, make_ctx) -> None:
-    from paa.core.checkins import Answer, save_checkin
+    from paa.core.checkins.entries import Answer, save_checkin
 
     with make_ctx(write=True) as ctx:
         ctx.user.display_name = "Sam"
@@ -31,7 +31,7 @@ def test_profile_checkins_and_mood_trend(habits, make_ctx) -> None:
 
 
 def test_a_small_budget_trims_sections_and_says_so(make_ctx) -> None:
-    from paa.core.habits import HabitFields, add_habit
+    from paa.core.habits.manage import HabitFields, add_habit
 
     with make_ctx(write=True) as ctx:
         for number in range(60):

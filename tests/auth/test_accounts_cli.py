@@ -222,9 +222,9 @@ def test_human_output_works(cli, stdin, args: tuple[str, ...]) -> None:
 def test_the_chat_acts_as_the_logged_in_user_and_the_local_user_is_never_assumed(cli, stdin) -> None:
     from paa.ai.store import SessionContexts
     from paa.config import load_settings, resolve_paths
+    from paa.core.accounts.rbac import is_guarded
+    from paa.core.accounts.users import ensure_local_user
     from paa.core.context import open_engine
-    from paa.core.rbac import is_guarded
-    from paa.core.users import ensure_local_user
     from paa.errors import AuthError
 
     _register(cli, stdin, "alice", ALICE_PASSWORD)

@@ -13,11 +13,11 @@ from sqlalchemy import event, text
 
 from paa.clock import FixedClock
 from paa.config import load_settings, resolve_paths
-from paa.core.auth import open_auth, register
-from paa.core.auth_tokenfile import read_tokens, remember_token
+from paa.core.accounts.auth import open_auth, register
+from paa.core.accounts.tokenfile import read_tokens, remember_token
+from paa.core.accounts.users import resolve_acting
 from paa.core.context import open_context, open_engine
-from paa.core.habits import HabitFields, add_habit
-from paa.core.users import resolve_acting
+from paa.core.habits.manage import HabitFields, add_habit
 from tests.auth.conftest import ALICE_PASSWORD
 from tests.conftest import FIXED_NOW, paa_executable
 
@@ -131,7 +131,7 @@ def test_secrets_never_appear_in_output(cli, stdin, paa_home: Path, args: tuple[
     stdin(API_KEY + "\n")
     assert cli("auth", "key", "set", "anthropic").code == 0
     with open_auth(write=True) as actx:  # a signing key exists too
-        from paa.core.tokens import current_signing_key
+        from paa.core.accounts.tokens import current_signing_key
 
         current_signing_key(actx.session, actx.now())
     done = cli(*args)
@@ -149,8 +149,8 @@ def test_secrets_never_appear_in_errors_or_reprs(cli, stdin) -> None:
     weak = cli("auth", "register", "bob", "--password-stdin")
     assert weak.code == 3 and "word-with-a-bell" not in weak.err
     with open_auth(write=True) as actx:
-        from paa.core.auth import login
-        from paa.core.tokens import issue_tokens
+        from paa.core.accounts.auth import login
+        from paa.core.accounts.tokens import issue_tokens
 
         done = login(actx, "alice", ALICE_PASSWORD, source="test")
         pair = issue_tokens(actx.session, done.user, actx.now())

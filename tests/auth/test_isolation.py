@@ -10,7 +10,7 @@ function as Bob, aimed at Alice's data (her ids, names, objects, days). It passe
 and a control runs the same call as Alice to show it does reach her data, so a pass is not an accident.
 
 Two modes: `guarded` is the real path (`open_context` as a logged-in Bob, with the session guard of
-`paa.core.rbac`); `scoped` hands Bob's Context to the function on a plain session, so only the function's own
+`paa.core.accounts.rbac`); `scoped` hands Bob's Context to the function on a plain session, so only the function's own
 `user_id` filters protect Alice. Holes found in `scoped` mode are marked xfail(strict) with the function to fix;
 the guard closes all of them in `guarded` mode.
 
@@ -110,13 +110,13 @@ def _build(home: Path) -> Alpha:
     from paa.ai import memory
     from paa.ai import settings as ai_settings
     from paa.ai.store import USAGE_EVENT, add_message, create_conversation, record_event
-    from paa.core.auth import open_auth, register
-    from paa.core.auth_tokenfile import remember_token
-    from paa.core.checkins import Answer, add_prompt, save_checkin
+    from paa.core.accounts.auth import open_auth, register
+    from paa.core.accounts.tokenfile import remember_token
+    from paa.core.checkins.entries import Answer, add_prompt, save_checkin
     from paa.core.configuration import set_user_setting
-    from paa.core.habits import HabitFields, add_habit, set_archived
-    from paa.core.logs import log_habit
-    from paa.core.notifications import add_reminder
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import HabitFields, add_habit, set_archived
+    from paa.core.reminders.outbox import add_reminder
 
     clock = FixedClock(NOW)
     alpha = Alpha(home)
@@ -199,7 +199,7 @@ def alpha(alpha_template: Alpha, paa_home: Path, monkeypatch: pytest.MonkeyPatch
 @contextmanager
 def _scoped(home: Path, user_id: int, write: bool) -> Iterator[Context]:
     """Bob's Context on a plain session: only the function's own filters stand between him and Alice."""
-    from paa.core.users import effective_preferences
+    from paa.core.accounts.users import effective_preferences
 
     paths = resolve_paths(_env(home))
     loaded = load_settings(paths, _env(home))
@@ -340,128 +340,135 @@ def _cases() -> list[Case]:
     from paa.ai import context as ai_context
     from paa.ai import reminders as ai_reminders
     from paa.ai import settings as ai_settings
-    from paa.core import checkins, configuration, habits, logs, notifications, overview
+    from paa.core import configuration
     from paa.core.analytics import load, reports
-    from paa.core.checkins import Answer
-    from paa.core.habits import HabitFields
+    from paa.core.checkins import entries as checkins
+    from paa.core.checkins.entries import Answer
+    from paa.core.habits import logs, overview
+    from paa.core.habits import manage as habits
+    from paa.core.habits.manage import HabitFields
+    from paa.core.reminders import outbox as notifications
 
     start = TODAY - timedelta(days=29)
     cases = [
-        # paa.core.habits
+        # paa.core.habits.manage
         Case(
-            "paa.core.habits.add_habit",
+            "paa.core.habits.manage.add_habit",
             lambda c, a: habits.add_habit(c, HabitFields(name="Bravo Run")),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.habits.edit_habit",
+            "paa.core.habits.manage.edit_habit",
             lambda c, a: habits.edit_habit(c, a.habit(), HabitFields(name="Bravo Took It")),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.habits.owned",
+            "paa.core.habits.manage.owned",
             lambda c, a: habits.owned(c, a.habit()),
             write=False,
             owner="sees",
         ),
         Case(
-            "paa.core.habits.set_archived",
+            "paa.core.habits.manage.set_archived",
             lambda c, a: habits.set_archived(c, a.habit(), True),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.habits.delete_habit",
+            "paa.core.habits.manage.delete_habit",
             lambda c, a: habits.delete_habit(c, a.habit()),
             write=True,
             owner="changes",
         ),
-        Case("paa.core.habits.list_habits", lambda c, a: habits.list_habits(c, include_archived=True)),
+        Case("paa.core.habits.manage.list_habits", lambda c, a: habits.list_habits(c, include_archived=True)),
         Case(
-            "paa.core.habits.resolve_habit",
+            "paa.core.habits.manage.resolve_habit",
             lambda c, a: [
                 attempt(lambda r=ref: habits.resolve_habit(c, r)) for ref in (str(a.run), "water", "Run", "alp")
             ],
         ),
-        # paa.core.logs
+        # paa.core.habits.logs
         Case(
-            "paa.core.logs.log_habit",
+            "paa.core.habits.logs.log_habit",
             lambda c, a: logs.log_habit(c, a.habit(), TODAY - timedelta(days=9)),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.logs.skip_habit",
+            "paa.core.habits.logs.skip_habit",
             lambda c, a: logs.skip_habit(c, a.habit(), TODAY - timedelta(days=9)),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.logs.unlog_habit",
+            "paa.core.habits.logs.unlog_habit",
             lambda c, a: logs.unlog_habit(c, a.habit(), TODAY),
             write=True,
             owner="changes",
             passed=("Alpha Run",),
         ),
-        Case("paa.core.logs.history", lambda c, a: logs.history(c, a.habit()), check=_empty, owner_check=bool),
+        Case("paa.core.habits.logs.history", lambda c, a: logs.history(c, a.habit()), check=_empty, owner_check=bool),
         Case(
-            "paa.core.logs.entries_by_habit",
+            "paa.core.habits.logs.entries_by_habit",
             lambda c, a: logs.entries_by_habit(c, [a.run, a.water]),
             check=_empty,
             owner_check=lambda r: not _empty(r),
         ),
-        # paa.core.overview
+        # paa.core.habits.overview
         Case(
-            "paa.core.overview.statuses",
+            "paa.core.habits.overview.statuses",
             lambda c, a: overview.statuses(c, [a.habit()]),
             view=lambda r: [(s.state, s.entry, s.streaks) for s in r],
             check=lambda r: r[0].entry is None,
             owner_check=lambda r: r[0].entry is not None,
         ),
         Case(
-            "paa.core.overview.detail",
+            "paa.core.habits.overview.detail",
             lambda c, a: overview.detail(c, a.habit()),
             view=lambda r: (r.recent, r.total_done, r.rates, r.last_done),
             check=lambda r: r.total_done == 0 and r.last_done is None,
             owner_check=lambda r: r.total_done == 5,
         ),
-        # paa.core.checkins
-        Case("paa.core.checkins.list_prompts", lambda c, a: checkins.list_prompts(c)),
+        # paa.core.checkins.entries
+        Case("paa.core.checkins.entries.list_prompts", lambda c, a: checkins.list_prompts(c)),
         Case(
-            "paa.core.checkins.add_prompt", lambda c, a: checkins.add_prompt(c, "Bravo?"), write=True, owner="changes"
+            "paa.core.checkins.entries.add_prompt",
+            lambda c, a: checkins.add_prompt(c, "Bravo?"),
+            write=True,
+            owner="changes",
         ),
         Case(
-            "paa.core.checkins.remove_prompt",
+            "paa.core.checkins.entries.remove_prompt",
             lambda c, a: checkins.remove_prompt(c, "Alp"),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.checkins.reorder_prompts",
+            "paa.core.checkins.entries.reorder_prompts",
             lambda c, a: checkins.reorder_prompts(c, [2, 1]),
             write=True,
             owner="changes",
         ),
-        Case("paa.core.checkins.find_checkin", lambda c, a: checkins.find_checkin(c, TODAY)),
-        Case("paa.core.checkins.get_checkin", lambda c, a: checkins.get_checkin(c, TODAY)),
-        Case("paa.core.checkins.list_checkins", lambda c, a: checkins.list_checkins(c)),
-        Case("paa.core.checkins.prompts_for", lambda c, a: checkins.prompts_for(c, None)),
+        Case("paa.core.checkins.entries.find_checkin", lambda c, a: checkins.find_checkin(c, TODAY)),
+        Case("paa.core.checkins.entries.get_checkin", lambda c, a: checkins.get_checkin(c, TODAY)),
+        Case("paa.core.checkins.entries.list_checkins", lambda c, a: checkins.list_checkins(c)),
+        Case("paa.core.checkins.entries.prompts_for", lambda c, a: checkins.prompts_for(c, None)),
         Case(
-            "paa.core.checkins.reflect",
+            "paa.core.checkins.entries.reflect",
             lambda c, a: checkins.reflect(c, TODAY + timedelta(days=1), 3),
             check=lambda r: r.week_checkins == 0,
             owner_check=lambda r: r.week_checkins == 3,
         ),
         Case(
-            "paa.core.checkins.save_checkin",
+            "paa.core.checkins.entries.save_checkin",
             lambda c, a: checkins.save_checkin(c, TODAY, [Answer("Q?", "bravo")], mood=3),
             write=True,
             owner="refused",
         ),
         Case(
-            "paa.core.checkins.edit_checkin",
+            "paa.core.checkins.entries.edit_checkin",
             lambda c, a: checkins.edit_checkin(c, TODAY, mood=1),
             write=True,
             owner="changes",
@@ -485,49 +492,51 @@ def _cases() -> list[Case]:
             write=True,
             owner="changes",
         ),
-        # paa.core.notifications
-        Case("paa.core.notifications.load_sources", lambda c, a: notifications.load_sources(c)),
-        Case("paa.core.notifications.source_rows", lambda c, a: notifications.source_rows(c)),
+        # paa.core.reminders.outbox
+        Case("paa.core.reminders.outbox.load_sources", lambda c, a: notifications.load_sources(c)),
+        Case("paa.core.reminders.outbox.source_rows", lambda c, a: notifications.source_rows(c)),
         Case(
-            "paa.core.notifications.add_reminder",
+            "paa.core.reminders.outbox.add_reminder",
             lambda c, a: notifications.add_reminder(c, "bravo reminder", cron="0 8 * * *"),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.notifications.remove_reminder",
+            "paa.core.reminders.outbox.remove_reminder",
             lambda c, a: notifications.remove_reminder(c, str(a.reminder)),
             write=True,
             owner="changes",
         ),
-        Case("paa.core.notifications.reminders_overview", lambda c, a: notifications.reminders_overview(c, history=20)),
-        Case("paa.core.notifications.upcoming", lambda c, a: notifications.upcoming(c, NOW, 3)),
-        Case("paa.core.notifications.notification_history", lambda c, a: notifications.notification_history(c)),
         Case(
-            "paa.core.notifications.claim_due",
+            "paa.core.reminders.outbox.reminders_overview", lambda c, a: notifications.reminders_overview(c, history=20)
+        ),
+        Case("paa.core.reminders.outbox.upcoming", lambda c, a: notifications.upcoming(c, NOW, 3)),
+        Case("paa.core.reminders.outbox.notification_history", lambda c, a: notifications.notification_history(c)),
+        Case(
+            "paa.core.reminders.outbox.claim_due",
             lambda c, a: notifications.claim_due(c, ["log"], "host:2"),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.notifications.record_results",
+            "paa.core.reminders.outbox.record_results",
             lambda c, a: notifications.record_results(c, [notifications.DeliveryResult(a.sending, ok=True)], "host:1"),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.notifications.next_retry_at",
+            "paa.core.reminders.outbox.next_retry_at",
             lambda c, a: notifications.next_retry_at(c),
             check=lambda r: r is None,
             owner_check=lambda r: r is not None,
         ),
         Case(
-            "paa.core.notifications.release_claims",
+            "paa.core.reminders.outbox.release_claims",
             lambda c, a: notifications.release_claims(c, "host:1"),
             write=True,
             owner="changes",
         ),
-        Case("paa.core.notifications.daemon_status", lambda c, a: notifications.daemon_status(c)),
+        Case("paa.core.reminders.outbox.daemon_status", lambda c, a: notifications.daemon_status(c)),
         # paa.core.analytics.reports
         Case("paa.core.analytics.reports.as_of_day", lambda c, a: reports.as_of_day(c, None), owner="none"),
         Case(
@@ -794,7 +803,7 @@ def _chat(contexts: Any, alpha: Alpha) -> str:
 
 CASES = _cases()
 EXEMPT = {
-    "paa.core.overview.first_day": "computes from the habit and entries it is given; reads nothing",
+    "paa.core.habits.overview.first_day": "computes from the habit and entries it is given; reads nothing",
     "paa.core.analytics.load.habit_ref": "describes the habit object it is given; reads nothing",
     "paa.core.analytics.load.day_bounds": "turns days into instants in the user's zone; reads nothing",
 }
@@ -865,7 +874,7 @@ def test_every_entry_point_has_a_case() -> None:
 
 
 def test_the_guard_is_on_only_when_accounts_exist(alpha: Alpha, make_ctx, paa_home: Path) -> None:
-    from paa.core.rbac import is_guarded
+    from paa.core.accounts.rbac import is_guarded
 
     with open_context(environ=_env(paa_home, "bob"), clock=FixedClock(NOW)) as ctx:
         assert is_guarded(ctx.session) and ctx.acting is not None and ctx.acting.accounts_exist

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from paa.core import oauth
+from paa.core.accounts import oauth
 from paa.errors import AuthError, ConfigError
 from tests.auth.conftest import BOB_PASSWORD
 from tests.auth.fake_oauth import ACCESS_TOKEN, DEVICE_CODE, FakeOAuth
@@ -17,7 +17,7 @@ from tests.auth.fake_oauth import ACCESS_TOKEN, DEVICE_CODE, FakeOAuth
 def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every pause of the polling loop, recorded instead of waited for."""
     pauses: list[float] = []
-    monkeypatch.setattr("paa.core.oauth.time.sleep", pauses.append)
+    monkeypatch.setattr("paa.core.accounts.oauth.time.sleep", pauses.append)
     return pauses
 
 

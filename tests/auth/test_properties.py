@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from paa.clock import FixedClock
-from paa.core import auth_rules as rules
+from paa.core.accounts import rules
 from paa.core.validate import NAMED_COLOURS
 from paa.errors import InvalidInput, PaaError
 from tests.conftest import FIXED_NOW
@@ -101,8 +101,8 @@ def clock() -> FixedClock:
 def test_register_stores_only_what_keeps_the_rules(
     paa_home: Path, clock: FixedClock, username: str, email: str | None, password: str
 ) -> None:
-    from paa.core.auth import open_auth, register
-    from paa.core.auth_passwords import params_from, verify_password
+    from paa.core.accounts.auth import open_auth, register
+    from paa.core.accounts.passwords import params_from, verify_password
     from paa.db.models import User, UserAuth
 
     try:
@@ -136,8 +136,8 @@ def _maybe(strategy: st.SearchStrategy) -> st.SearchStrategy:
        color=_maybe(st.one_of(awkward, st.sampled_from(sorted(NAMED_COLOURS)), st.from_regex(r"#[0-9a-fA-F]{6}"))),
        note=_maybe(typed), value=st.one_of(st.floats(0, 1000), finite))  # fmt: skip
 def test_habit_fields(make_ctx, name, description, category, unit, target, color, note, value) -> None:
-    from paa.core.habits import HabitFields, add_habit
-    from paa.core.logs import log_habit
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import HabitFields, add_habit
     from paa.db.models import Habit, HabitLog
 
     fields = HabitFields(name=name, description=description, category=category, unit=unit, target=target, color=color)

@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import select
 
 from paa.clock import FixedClock
-from paa.core import tokens
-from paa.core.auth import AuthContext, api_login, open_auth, register
+from paa.core.accounts import tokens
+from paa.core.accounts.auth import AuthContext, api_login, open_auth, register
 from paa.db.models import SigningKey, User
 from paa.errors import AuthError
 from tests.auth.conftest import ALICE_PASSWORD

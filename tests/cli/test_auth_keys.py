@@ -10,7 +10,7 @@ import types
 import pytest
 
 from paa.config import resolve_paths
-from paa.core import secrets
+from paa.core.accounts import secrets
 from tests.ai import fake_anthropic as fake_api
 from tests.ai.fake_anthropic import FakeAnthropic, reply
 

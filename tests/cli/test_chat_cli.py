@@ -35,7 +35,7 @@ def _plain(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def water(make_ctx) -> None:
-    from paa.core.habits import HabitFields, add_habit
+    from paa.core.habits.manage import HabitFields, add_habit
 
     with make_ctx(write=True) as ctx:
         add_habit(ctx, HabitFields(name="Drink water", unit="glasses", target=8))

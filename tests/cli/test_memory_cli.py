@@ -70,7 +70,7 @@ def test_errors_have_exit_codes_and_hints(cli) -> None:
 
 @needs_vectors
 def test_reindex_picks_up_checkins_and_computes_vectors(cli, make_ctx) -> None:
-    from paa.core.checkins import Answer, save_checkin
+    from paa.core.checkins.entries import Answer, save_checkin
 
     with make_ctx(write=True) as ctx:
         save_checkin(

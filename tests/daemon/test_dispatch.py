@@ -21,7 +21,7 @@ BERLIN_0700 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 
 def _habit(remind: str = "09:00") -> None:
     from paa.core.context import open_context
-    from paa.core.habits import HabitFields, add_habit
+    from paa.core.habits.manage import HabitFields, add_habit
 
     with open_context(write=True, clock=FixedClock(BERLIN_0700)) as ctx:
         add_habit(ctx, HabitFields(name="Drink water", remind=remind))
@@ -34,7 +34,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _history():
     from paa.core.context import open_context
-    from paa.core.notifications import notification_history
+    from paa.core.reminders.outbox import notification_history
 
     with open_context() as ctx:
         return notification_history(ctx, limit=100)
@@ -172,7 +172,7 @@ def test_build_channels_follows_the_setting() -> None:
 
 
 def test_log_rotates(tmp_path: Path) -> None:
-    from paa.core.notifications import DaemonFiles
+    from paa.core.reminders.outbox import DaemonFiles
     from paa.daemon.runner import configure_logging
 
     files = DaemonFiles(tmp_path / "lock", tmp_path / "status.json", tmp_path / "logs" / "daemon.log")
@@ -189,7 +189,7 @@ def test_log_rotates(tmp_path: Path) -> None:
 
 
 def test_beside_a_running_daemon_run_due_only_appends_to_the_log(tmp_path: Path, monkeypatch) -> None:
-    from paa.core.notifications import DaemonFiles
+    from paa.core.reminders.outbox import DaemonFiles
     from paa.daemon import __main__ as entry
     from paa.daemon.lock import InstanceLock
 
@@ -216,8 +216,8 @@ def test_trigger_asks_core_for_dst_correct_times() -> None:
     from datetime import time
     from zoneinfo import ZoneInfo
 
-    from paa.core.reminders import HabitReminder, Zone
-    from paa.core.schedule import Schedule
+    from paa.core.habits.schedule import Schedule
+    from paa.core.reminders.rules import HabitReminder, Zone
     from paa.daemon.triggers import ReminderTrigger
 
     rule = HabitReminder(1, (time(2, 30),), None, Schedule(), datetime(2020, 1, 1, tzinfo=UTC))
@@ -241,7 +241,7 @@ def test_hub_subscriptions() -> None:
 def test_a_change_between_ticks_is_seen_even_at_the_same_instant(env, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dispatcher keeps its reminders between ticks; an edit must replace them (here with an unchanged clock)."""
     from paa.core.context import open_context
-    from paa.core.habits import HabitFields, edit_habit, resolve_habit
+    from paa.core.habits.manage import HabitFields, edit_habit, resolve_habit
 
     monkeypatch.setenv("PAA_NOTIFY_CHANNELS", "log")
     clock = FixedClock(BERLIN_0700)

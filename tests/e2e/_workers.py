@@ -16,8 +16,8 @@ import itertools
 import sys
 
 from paa.core.context import open_context
-from paa.core.habits import HabitFields, add_habit, resolve_habit
-from paa.core.logs import log_habit
+from paa.core.habits.logs import log_habit
+from paa.core.habits.manage import HabitFields, add_habit, resolve_habit
 
 
 def wait_for_start() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from paa.core.habits import HabitFields, add_habit
+from paa.core.habits.manage import HabitFields, add_habit
 from paa.db.revisions import HEAD
 from tests.conftest import FIXED_NOW, paa_executable
 from tests.e2e._support import finish, habit_total, integrity, scalar, workers_started_together

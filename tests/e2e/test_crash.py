@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from paa.core.habits import HabitFields, add_habit
+from paa.core.habits.manage import HabitFields, add_habit
 from tests.conftest import FIXED_NOW
 from tests.e2e._support import habit_total, integrity, workers_started_together
 

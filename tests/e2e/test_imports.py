@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from paa.core.habits import HabitFields, add_habit
+from paa.core.habits.manage import HabitFields, add_habit
 from tests.conftest import FIXED_NOW, paa_executable
 
 pytestmark = pytest.mark.e2e

@@ -53,11 +53,11 @@ def build(home: Path, days: int = 60, seed: int = SEED) -> Mapping[str, int]:
     """Create the dataset in a new PAA_HOME `home`; return how many rows of each kind were made."""
     from paa.ai.store import add_message, create_conversation
     from paa.clock import FixedClock
-    from paa.core.checkins import Answer, save_checkin
+    from paa.core.checkins.entries import Answer, save_checkin
     from paa.core.context import open_context
-    from paa.core.habits import HabitFields, add_habit, list_habits, set_archived
-    from paa.core.logs import log_habit, skip_habit
-    from paa.core.notifications import add_reminder
+    from paa.core.habits.logs import log_habit, skip_habit
+    from paa.core.habits.manage import HabitFields, add_habit, list_habits, set_archived
+    from paa.core.reminders.outbox import add_reminder
 
     env = environ(home)
     rng = random.Random(seed)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from paa.core.checkins import Checkin
+from paa.core.checkins.entries import Checkin
 from tests.ai.fake_anthropic import FakeAnthropic, reply
 from tests.tui.dataset import TODAY
 from tests.tui.helpers import drive, screen_text, shown, wait_for
@@ -18,14 +18,14 @@ STORED = TODAY - timedelta(days=2)
 
 
 def _stored(make_ctx, day: date) -> Checkin | None:
-    from paa.core.checkins import find_checkin
+    from paa.core.checkins.entries import find_checkin
 
     with make_ctx() as ctx:
         return find_checkin(ctx, day)
 
 
 def _count(make_ctx) -> int:
-    from paa.core.checkins import list_checkins
+    from paa.core.checkins.entries import list_checkins
 
     with make_ctx() as ctx:
         return len(list_checkins(ctx).checkins)

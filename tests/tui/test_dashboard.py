@@ -123,7 +123,7 @@ def test_skip_carries_the_streak_and_is_stored(seeded, make_app, make_ctx) -> No
 
 
 def test_names_with_brackets_show_as_written(seeded, make_app, make_ctx) -> None:
-    from paa.core.habits import HabitFields, add_habit
+    from paa.core.habits.manage import HabitFields, add_habit
 
     with make_ctx(write=True) as ctx:  # "[WIP]" looks like a markup tag to Textual's own escape, which drops it
         add_habit(ctx, HabitFields(name="[WIP] Plan [b]the week", remind="13:00"))

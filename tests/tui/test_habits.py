@@ -31,8 +31,8 @@ def _habit(make_ctx, name: str) -> Habit | None:
 
 def _reminder_days(make_ctx, name: str) -> list[str]:
     """The habit's reminder days as core reports them (empty: the days it is due)."""
-    from paa.core.habits import resolve_habit
-    from paa.core.overview import habit_json
+    from paa.core.habits.manage import resolve_habit
+    from paa.core.habits.overview import habit_json
 
     with make_ctx() as ctx:
         return habit_json(resolve_habit(ctx, name))["reminder_days"]
@@ -214,7 +214,7 @@ def test_invalid_reminder_days_show_a_message_under_the_field_and_save_nothing(s
 def test_editing_shows_the_stored_reminder_days_and_clearing_them_means_the_due_days(
     seeded, make_app, make_ctx
 ) -> None:
-    from paa.core.habits import HabitFields, edit_habit, resolve_habit
+    from paa.core.habits.manage import HabitFields, edit_habit, resolve_habit
 
     with make_ctx(write=True) as ctx:
         edit_habit(ctx, resolve_habit(ctx, "Run"), HabitFields(remind_days="fri,mon"))

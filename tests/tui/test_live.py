@@ -35,7 +35,7 @@ def test_a_paa_habit_log_in_another_terminal_shows_up_on_the_open_dashboard(seed
 
 
 def test_a_check_in_saved_by_another_connection_updates_the_check_in_panel(seeded, make_app, make_ctx) -> None:
-    from paa.core.checkins import Answer, save_checkin
+    from paa.core.checkins.entries import Answer, save_checkin
     from tests.tui.dataset import TODAY
 
     app = make_app(poll_seconds=POLL_SECONDS)
@@ -70,7 +70,7 @@ def test_nothing_reloads_while_nothing_changes(seeded, make_app) -> None:
 
 def test_the_watcher_sees_other_connections_commits_only(seeded, make_ctx) -> None:
     from paa.core.context import open_context
-    from paa.core.habits import HabitFields, add_habit
+    from paa.core.habits.manage import HabitFields, add_habit
 
     with open_context() as ctx:
         path = ctx.paths.database_file

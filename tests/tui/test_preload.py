@@ -28,8 +28,8 @@ def test_the_child_reads_the_same_dashboard_as_this_process(seeded, make_ctx) ->
 
 
 def test_a_change_after_the_childs_read_still_reaches_the_dashboard(seeded, make_app, make_ctx, clock) -> None:
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import log_habit
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import resolve_habit
     from tests.tui.dataset import TODAY
 
     preload = ProcessPreload(Store(_child_env(), clock)).start()

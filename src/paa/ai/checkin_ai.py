@@ -16,7 +16,7 @@ from typing import Any
 from paa.ai.background import call, parse_json
 from paa.ai.providers.base import Provider
 from paa.ai.store import Contexts
-from paa.core.sentiment import Sentiment, label_for
+from paa.core.checkins.sentiment import Sentiment, label_for
 from paa.errors import PaaError
 
 CHECKIN_SYSTEM = """\
@@ -89,7 +89,7 @@ def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> C
     from sqlmodel import select
 
     from paa.ai import recall, settings
-    from paa.core.checkins import edit_checkin, get_checkin
+    from paa.core.checkins.entries import edit_checkin, get_checkin
     from paa.db.models import DailyCheckin
 
     if provider is None or not provider.online:

@@ -81,8 +81,8 @@ def _profile(ctx: Context, tone: str) -> list[str]:
 
 
 def _habit_lines(ctx: Context) -> tuple[list[str], tuple[str, ...]]:
-    from paa.core.habits import list_habits
-    from paa.core.overview import statuses
+    from paa.core.habits.manage import list_habits
+    from paa.core.habits.overview import statuses
 
     habits = list_habits(ctx, include_archived=True)
     active = [h for h in habits if not h.archived]
@@ -106,7 +106,7 @@ def _habit_lines(ctx: Context) -> tuple[list[str], tuple[str, ...]]:
 
 
 def _checkin_lines(ctx: Context) -> list[str]:
-    from paa.core.checkins import list_checkins
+    from paa.core.checkins.entries import list_checkins
 
     today = ctx.today()
     recent = list_checkins(ctx, today - timedelta(days=CHECKIN_DAYS * 2 - 1), today).checkins

@@ -77,7 +77,7 @@ class ConversationInsight:
 
 def local_insight(ctx: Context, conversation_id: int) -> ConversationInsight:
     """Topics and intents by rules: the tools that ran, the requests recognised, and topic words."""
-    from paa.core.habits import list_habits
+    from paa.core.habits.manage import list_habits
 
     rows = messages_of(ctx, conversation_id)
     habits = [h.name for h in list_habits(ctx, include_archived=True)]

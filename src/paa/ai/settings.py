@@ -29,7 +29,7 @@ class AiSettings:
 
 def setting(ctx: Context, field: str) -> Any:
     """One assistant setting: environment > stored for this user > config.toml > default."""
-    from paa.core.users import resolve_preference, stored_preferences
+    from paa.core.accounts.users import resolve_preference, stored_preferences
 
     if field not in FIELDS:
         raise KeyError(field)
@@ -48,7 +48,7 @@ def store_setting(ctx: Context, field: str, value: Any) -> None:
 
 def load(ctx: Context) -> AiSettings:
     """All of them at once (one read of the stored ones)."""
-    from paa.core.users import resolve_preference, stored_preferences
+    from paa.core.accounts.users import resolve_preference, stored_preferences
 
     stored = stored_preferences(ctx.session, ctx.user_id)
 

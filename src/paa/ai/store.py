@@ -31,14 +31,14 @@ INSIGHT_EVENT = "conversation_insight"
 class SessionContexts:
     """A `Contexts` factory on one engine: `with contexts(write=True) as ctx:` is one short transaction.
 
-    It resolves the acting user once, the way `open_context` does (through `paa.core.users.resolve_acting` and
+    It resolves the acting user once, the way `open_context` does (through `paa.core.accounts.users.resolve_acting` and
     `paa.core.context.make_context` where this version of core has them, else the local user).
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None, clock: Any = None) -> None:
         from paa.config import load_settings, resolve_paths
         from paa.core import context as core_context
-        from paa.core import users
+        from paa.core.accounts import users
 
         env = os.environ if environ is None else environ
         self.paths = resolve_paths(env)
@@ -56,7 +56,7 @@ class SessionContexts:
 
     @contextmanager
     def _open(self, write: bool) -> Iterator[Context]:
-        from paa.core.users import effective_preferences
+        from paa.core.accounts.users import effective_preferences
         from paa.db.engine import writer
 
         bind = writer(self.engine) if write else self.engine

@@ -105,7 +105,7 @@ def _day(ctx: Context, args: dict[str, Any]) -> date:
 
 
 def _habit(ctx: Context, args: dict[str, Any]) -> Any:
-    from paa.core.habits import resolve_habit
+    from paa.core.habits.manage import resolve_habit
 
     return resolve_habit(ctx, _text(args, "habit", required=True) or "")
 
@@ -120,8 +120,8 @@ def _amount(value: float | None, unit: str | None) -> str:
 
 
 def list_habits(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.habits import list_habits as core_list
-    from paa.core.overview import statuses
+    from paa.core.habits.manage import list_habits as core_list
+    from paa.core.habits.overview import statuses
 
     found = statuses(ctx, core_list(ctx, include_archived=_flag(args, "include_archived")))
     habits = [
@@ -157,7 +157,7 @@ def _log_json(habit: Any, log: Any, outcome: str) -> dict[str, Any]:
 
 
 def log_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.logs import log_habit as core_log
+    from paa.core.habits.logs import log_habit as core_log
 
     habit = _habit(ctx, args)
     day = _day(ctx, args)
@@ -177,7 +177,7 @@ def log_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def skip_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.logs import skip_habit as core_skip
+    from paa.core.habits.logs import skip_habit as core_skip
 
     habit = _habit(ctx, args)
     day = _day(ctx, args)
@@ -193,7 +193,7 @@ def _unlog_question(ctx: Context, args: dict[str, Any]) -> str:
 
 
 def unlog_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.logs import unlog_habit as core_unlog
+    from paa.core.habits.logs import unlog_habit as core_unlog
 
     habit, day = _habit(ctx, args), _day(ctx, args)
     removed = core_unlog(ctx, habit, day)
@@ -210,7 +210,7 @@ _HABIT_FIELDS = ("name", "unit", "target", "at_most", "days", "times", "per", "r
 
 
 def _fields(args: dict[str, Any]) -> Any:
-    from paa.core.habits import HabitFields
+    from paa.core.habits.manage import HabitFields
 
     fields = HabitFields()
     for name in _HABIT_FIELDS:
@@ -230,7 +230,7 @@ def _fields(args: dict[str, Any]) -> Any:
 
 
 def _habit_summary(habit: Any) -> str:
-    from paa.core.overview import habit_json
+    from paa.core.habits.overview import habit_json
 
     data = habit_json(habit)
     measure = f", {_amount(habit.target, habit.unit)} a day" if habit.kind == "measurable" else ""
@@ -239,8 +239,8 @@ def _habit_summary(habit: Any) -> str:
 
 
 def create_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.habits import add_habit
-    from paa.core.overview import habit_json
+    from paa.core.habits.manage import add_habit
+    from paa.core.habits.overview import habit_json
 
     if not _text(args, "name"):
         raise InvalidInput("a habit needs a `name`")
@@ -249,8 +249,8 @@ def create_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def edit_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.habits import edit_habit as core_edit
-    from paa.core.overview import habit_json
+    from paa.core.habits.manage import edit_habit as core_edit
+    from paa.core.habits.overview import habit_json
 
     habit = _habit(ctx, args)
     changes = {k: v for k, v in args.items() if k in _HABIT_FIELDS}
@@ -261,7 +261,7 @@ def edit_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def archive_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.habits import set_archived
+    from paa.core.habits.manage import set_archived
 
     habit = _habit(ctx, args)
     archived = _flag(args, "archived", True)
@@ -281,7 +281,7 @@ def _delete_question(ctx: Context, args: dict[str, Any]) -> str:
 
 
 def delete_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.habits import delete_habit as core_delete
+    from paa.core.habits.manage import delete_habit as core_delete
 
     habit = _habit(ctx, args)
     name = habit.name
@@ -326,7 +326,7 @@ def overall_analytics(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_checkin(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.checkins import Answer, clean_answer, list_prompts, save_checkin
+    from paa.core.checkins.entries import Answer, clean_answer, list_prompts, save_checkin
 
     mood, energy = _integer(args, "mood"), _integer(args, "energy")
     raw = args.get("answers") or []

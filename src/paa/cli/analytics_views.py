@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paa.cli.output import console, escape, say
-from paa.core.schedule import SHORT_DAYS
+from paa.core.habits.schedule import SHORT_DAYS
 
 if TYPE_CHECKING:
     from paa.core.analytics.habit_stats import HabitStats

@@ -10,7 +10,7 @@ import typer
 from paa.cli.output import confirm, emit_json, escape, say
 
 if TYPE_CHECKING:
-    from paa.core.auth import AuthContext, Login, SessionView
+    from paa.core.accounts.auth import AuthContext, Login, SessionView
 
 NameArg = Annotated[str, typer.Argument(help="Which key: anthropic.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/accounts.md).")]
@@ -108,7 +108,7 @@ def _ask_name(given: str | None, prompt: str) -> str:
 
 
 def _store(actx: AuthContext, done: Login) -> None:
-    from paa.core.auth_tokenfile import remember_token
+    from paa.core.accounts.tokenfile import remember_token
 
     remember_token(actx.paths, done.user.username, done.token)
 
@@ -134,8 +134,8 @@ def register(
 
       printf '%s\\n' "$PASSWORD" | paa auth register ann --email ann@example.org --password-stdin
     """
-    from paa.core.auth import open_auth
-    from paa.core.auth import register as core_register
+    from paa.core.accounts.auth import open_auth
+    from paa.core.accounts.auth import register as core_register
 
     user_name = _ask_name(username, "User name")
     if email is None and sys.stdin.isatty() and not password_stdin:
@@ -161,8 +161,8 @@ def login(
 
       paa auth login --github
     """
-    from paa.core.auth import login as core_login
-    from paa.core.auth import open_auth
+    from paa.core.accounts.auth import login as core_login
+    from paa.core.accounts.auth import open_auth
 
     if github or google:
         if github and google:
@@ -180,8 +180,8 @@ def login(
 
 
 def _device_login(provider_name: str) -> None:
-    from paa.core import oauth
-    from paa.core.auth import open_auth, sign_in_with_identity
+    from paa.core.accounts import oauth
+    from paa.core.accounts.auth import open_auth, sign_in_with_identity
 
     provider = oauth.provider_from(provider_name)
     device = oauth.start_device_flow(provider)
@@ -207,8 +207,8 @@ def logout(
     everywhere: Annotated[bool, typer.Option("--everywhere", help="End all your sessions, not just this one.")] = False,
 ) -> None:
     """End your session on this machine (or all of them)."""
-    from paa.core.auth import end_session, open_auth, revoke_all_sessions
-    from paa.core.auth_tokenfile import forget_token, read_tokens
+    from paa.core.accounts.auth import end_session, open_auth, revoke_all_sessions
+    from paa.core.accounts.tokenfile import forget_token, read_tokens
 
     with open_auth(write=True) as actx:
         stored = read_tokens(actx.paths)
@@ -229,8 +229,8 @@ def logout(
 
 def whoami(as_json: JsonOpt = False) -> None:
     """Show who paa acts as, and how (session, profile or the local user)."""
-    from paa.core.auth import open_auth
-    from paa.core.auth import whoami as core_whoami
+    from paa.core.accounts.auth import open_auth
+    from paa.core.accounts.auth import whoami as core_whoami
 
     with open_auth() as actx:
         found = core_whoami(actx)
@@ -251,7 +251,7 @@ def whoami(as_json: JsonOpt = False) -> None:
 
 def passwd(password_stdin: StdinOpt = False) -> None:
     """Change your password (or give the local profile one); your other sessions end."""
-    from paa.core.auth import change_password, open_auth, whoami
+    from paa.core.accounts.auth import change_password, open_auth, whoami
 
     reader = _Passwords(password_stdin)
     with open_auth() as actx:
@@ -285,7 +285,7 @@ def sessions(
     as_json: JsonOpt = False,
 ) -> None:
     """List your sessions (CLI logins and API logins)."""
-    from paa.core.auth import list_sessions, open_auth
+    from paa.core.accounts.auth import list_sessions, open_auth
 
     with open_auth() as actx:
         found = list_sessions(actx, every_user=all_users, include_ended=ended)
@@ -303,7 +303,7 @@ def revoke(
     others: Annotated[bool, typer.Option("--others", help="End all your sessions but this one.")] = False,
 ) -> None:
     """End a session by id, or all your other sessions."""
-    from paa.core.auth import open_auth, revoke_all_sessions, revoke_session
+    from paa.core.accounts.auth import open_auth, revoke_all_sessions, revoke_session
     from paa.errors import InvalidInput
 
     if (session_id is None) == (not others):
@@ -329,8 +329,8 @@ def rotate_keys(
     """Make a new token signing key; the old one verifies tokens for a grace period, then is refused (admins)."""
     from datetime import timedelta
 
-    from paa.core.auth import open_auth, require_admin
-    from paa.core.tokens import rotate_signing_key
+    from paa.core.accounts.auth import open_auth, require_admin
+    from paa.core.accounts.tokens import rotate_signing_key
 
     with open_auth(write=True) as actx:
         require_admin(actx)
@@ -350,10 +350,10 @@ def key_set(name: NameArg) -> None:
     import os
 
     from paa.config import resolve_paths
-    from paa.core.secrets import ENV_VARIABLES, check_name, set_secret
+    from paa.core.accounts.secrets import ENV_VARIABLES, check_name, set_secret
 
     key_name = check_name(name)
-    from paa.core.auth import require_install_admin
+    from paa.core.accounts.auth import require_install_admin
 
     require_install_admin()
     info = set_secret(resolve_paths(), key_name, _read_key())
@@ -367,7 +367,7 @@ def key_set(name: NameArg) -> None:
 def key_list(as_json: JsonOpt = False) -> None:
     """List the API keys that are set and where each comes from (never the key itself)."""
     from paa.config import resolve_paths
-    from paa.core.secrets import list_secrets
+    from paa.core.accounts.secrets import list_secrets
 
     found = list_secrets(resolve_paths())
     if as_json:
@@ -387,11 +387,11 @@ def key_remove(
 ) -> None:
     """Remove a stored API key from the keyring and the file."""
     from paa.config import resolve_paths
-    from paa.core.secrets import check_name, delete_secret, stored_secret
+    from paa.core.accounts.secrets import check_name, delete_secret, stored_secret
     from paa.errors import NotFound
 
     key_name = check_name(name)
-    from paa.core.auth import require_install_admin
+    from paa.core.accounts.auth import require_install_admin
 
     require_install_admin()
     paths = resolve_paths()

@@ -384,8 +384,8 @@ def _slash(parsed: Slash, session: ChatSession, contexts: SessionContexts) -> st
                 render_conversations(list_conversations(ctx, 10))
         elif command == "/habits":
             from paa.cli.habit_views import render_list
-            from paa.core.habits import list_habits
-            from paa.core.overview import statuses
+            from paa.core.habits.manage import list_habits
+            from paa.core.habits.overview import statuses
 
             with contexts() as ctx:
                 render_list(statuses(ctx, list_habits(ctx)))
@@ -408,7 +408,7 @@ def _checkin(session: ChatSession, contexts: SessionContexts) -> None:
     """A check-in inside the chat: the usual questions, then the model's summary and perhaps a question back."""
     from paa.ai.checkin_ai import after_checkin
     from paa.cli import checkin_views as views
-    from paa.core.checkins import find_checkin, list_prompts, pair_answers, save_checkin
+    from paa.core.checkins.entries import find_checkin, list_prompts, pair_answers, save_checkin
 
     with contexts() as ctx:
         day = ctx.today()

@@ -13,7 +13,7 @@ from paa.cli.output import emit_json, escape, say
 if TYPE_CHECKING:
     from datetime import date as Date
 
-    from paa.core.checkins import Answer, Checkin, Mode
+    from paa.core.checkins.entries import Answer, Checkin, Mode
 
 DATE_HELP = "Day: today, yesterday, -N, a weekday name or YYYY-MM-DD."
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/checkins.md).")]
@@ -60,7 +60,7 @@ def stdin_is_terminal() -> bool:
 
 
 def _answers_from_stdin() -> list[str | None]:
-    from paa.core.checkins import INPUT_MAX_BYTES, answers_from_input
+    from paa.core.checkins.entries import INPUT_MAX_BYTES, answers_from_input
     from paa.errors import InvalidInput
 
     stream = getattr(sys.stdin, "buffer", None)
@@ -89,7 +89,7 @@ def checkin(
     if ctx.invoked_subcommand is not None:
         return
     from paa.cli import checkin_views as views
-    from paa.core.checkins import find_checkin, list_prompts, pair_answers, prompts_for, scale
+    from paa.core.checkins.entries import find_checkin, list_prompts, pair_answers, prompts_for, scale
     from paa.core.context import open_context
     from paa.core.dates import parse_day
     from paa.errors import InvalidInput
@@ -125,7 +125,7 @@ def checkin(
 def _save(day: Date, answers: list[Answer], mood: int | None, energy: int | None, mode: Mode, as_json: bool) -> None:
     from paa.ai.memory import index_checkin_of
     from paa.cli.checkin_views import report_saved
-    from paa.core.checkins import save_checkin
+    from paa.core.checkins.entries import save_checkin
     from paa.core.context import open_context
 
     with open_context(write=True) as context:
@@ -141,7 +141,7 @@ def _read_by_model(day: Date, as_json: bool) -> None:
     It runs after the check-in is saved, so a slow or failing model never costs the answers.
     """
     from paa.config import resolve_paths
-    from paa.core.secrets import get_secret
+    from paa.core.accounts.secrets import get_secret
 
     if get_secret(resolve_paths(), "anthropic") is None:
         return  # offline: the local sentiment stands, and nothing heavy is imported
@@ -167,7 +167,7 @@ def _edit_interactively(
 ) -> None:
     from paa.ai.memory import index_checkin_of
     from paa.cli import checkin_views as views
-    from paa.core.checkins import edit_checkin
+    from paa.core.checkins.entries import edit_checkin
     from paa.core.context import open_context
 
     answers = views.ask_edit(existing, prompts)
@@ -188,7 +188,7 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """List check-ins, newest first, with mood, energy and sentiment."""
-    from paa.core.checkins import list_checkins
+    from paa.core.checkins.entries import list_checkins
     from paa.core.context import open_context
     from paa.core.dates import parse_day
 
@@ -206,7 +206,7 @@ def history(
 
 def show(day: DayArg = "today", as_json: JsonOpt = False) -> None:
     """Show one day's check-in: answers, mood, energy, sentiment and reflection."""
-    from paa.core.checkins import get_checkin
+    from paa.core.checkins.entries import get_checkin
     from paa.core.context import open_context
     from paa.core.dates import parse_day
 
@@ -242,7 +242,7 @@ def edit(
       paa checkin edit 2026-11-20 --answer "Better than I said" --answer "Finished the book"
     """
     from paa.ai.memory import index_checkin_of
-    from paa.core.checkins import UNSET, edit_checkin, get_checkin, pair_answers, prompts_for, scale
+    from paa.core.checkins.entries import UNSET, edit_checkin, get_checkin, pair_answers, prompts_for, scale
     from paa.core.context import open_context
     from paa.core.dates import parse_day
     from paa.errors import InvalidInput
@@ -273,7 +273,7 @@ def edit(
 
 def prompts_list(as_json: JsonOpt = False) -> None:
     """List the prompts a check-in asks, in order."""
-    from paa.core.checkins import list_prompts
+    from paa.core.checkins.entries import list_prompts
     from paa.core.context import open_context
 
     with open_context() as context:
@@ -291,7 +291,7 @@ def prompts_add(
     at: Annotated[int | None, typer.Option("--at", help="Position to insert at (1 = asked first).")] = None,
 ) -> None:
     """Add a prompt to the check-in."""
-    from paa.core.checkins import add_prompt
+    from paa.core.checkins.entries import add_prompt
     from paa.core.context import open_context
 
     with open_context(write=True) as context:
@@ -303,7 +303,7 @@ def prompts_remove(
     prompt: Annotated[str, typer.Argument(help="Prompt number, or its text (a unique start works).")],
 ) -> None:
     """Remove a prompt; past check-ins keep their answers to it."""
-    from paa.core.checkins import remove_prompt
+    from paa.core.checkins.entries import remove_prompt
     from paa.core.context import open_context
 
     with open_context(write=True) as context:
@@ -315,7 +315,7 @@ def prompts_reorder(
     order: Annotated[list[int], typer.Argument(help="Prompt numbers in their new order; unnamed ones follow.")],
 ) -> None:
     """Reorder the prompts, e.g. `reorder 3 1` asks prompt 3 first, then 1, then the rest."""
-    from paa.core.checkins import reorder_prompts
+    from paa.core.checkins.entries import reorder_prompts
     from paa.core.context import open_context
 
     with open_context(write=True) as context:

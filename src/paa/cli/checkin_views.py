@@ -14,8 +14,8 @@ from paa.errors import Aborted, InvalidInput
 if TYPE_CHECKING:
     from datetime import date
 
-    from paa.core.checkins import Answer, Checkin, CheckinHistory, Prompt, SaveResult
-    from paa.core.sentiment import Sentiment
+    from paa.core.checkins.entries import Answer, Checkin, CheckinHistory, Prompt, SaveResult
+    from paa.core.checkins.sentiment import Sentiment
 
 KEEP_HINT = "Enter keeps it, - removes it"
 SENTIMENT_STYLE = {"positive": "green", "neutral": "yellow", "negative": "red"}
@@ -69,7 +69,7 @@ def ask_edit_or_append(day: date) -> Literal["edit", "append"]:
 
 def ask_answers(prompts: list[str]) -> list[str | None]:
     """Ask each prompt in turn; a blank line skips it, an unusable answer is asked again."""
-    from paa.core.checkins import clean_answer
+    from paa.core.checkins.entries import clean_answer
 
     texts: list[str | None] = []
     for prompt in prompts:
@@ -88,7 +88,7 @@ def ask_answers(prompts: list[str]) -> list[str | None]:
 
 def ask_edit(checkin: Checkin, prompts: list[str]) -> list[Answer]:
     """Walk through a check-in's answers (Enter keeps, - removes), then the prompts it does not answer yet."""
-    from paa.core.checkins import Answer, clean_answer
+    from paa.core.checkins.entries import Answer, clean_answer
 
     kept: list[Answer] = []
     for index, prompt in enumerate(prompts):
@@ -115,7 +115,7 @@ def ask_edit(checkin: Checkin, prompts: list[str]) -> list[Answer]:
 
 def ask_scale(field: str, *, current: int | None = None, required: bool = False) -> int | None:
     """Ask for a 1-5 rating until it is valid; Enter keeps the current one, or skips it when optional."""
-    from paa.core.checkins import parse_scale
+    from paa.core.checkins.entries import parse_scale
 
     extra = f", Enter keeps {current}" if current is not None else "" if required else ", Enter skips"
     while True:

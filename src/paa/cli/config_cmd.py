@@ -82,7 +82,7 @@ def set_(key: KeyArg, value: Annotated[str, typer.Argument(help="New value.", sh
 
     field = field_for_key(key)
     if SCOPES[field] == "install":
-        from paa.core.auth import require_install_admin
+        from paa.core.accounts.auth import require_install_admin
 
         require_install_admin()
         paths = resolve_paths()
@@ -108,7 +108,7 @@ def unset(key: KeyArg) -> None:
 
     field = field_for_key(key)
     if SCOPES[field] == "install":
-        from paa.core.auth import require_install_admin
+        from paa.core.accounts.auth import require_install_admin
 
         require_install_admin()
         write_config_value(resolve_paths(), field, None)

@@ -54,8 +54,8 @@ def add(
       paa habit add Meditate --times 5 --per 7
     """
     from paa.core.context import open_context
-    from paa.core.habits import HabitFields, add_habit
-    from paa.core.overview import habit_json
+    from paa.core.habits.manage import HabitFields, add_habit
+    from paa.core.habits.overview import habit_json
 
     fields = HabitFields(
         name=name, unit=unit, target=target, at_most=at_most, days=days, times=times, per=per,
@@ -79,8 +79,8 @@ def list_(
 ) -> None:
     """List habits with today's status, streak and schedule."""
     from paa.core.context import open_context
-    from paa.core.habits import list_habits
-    from paa.core.overview import statuses
+    from paa.core.habits.manage import list_habits
+    from paa.core.habits.overview import statuses
 
     with open_context() as ctx:
         found = statuses(ctx, list_habits(ctx, include_archived=all_, category=category))
@@ -95,8 +95,8 @@ def list_(
 def today(as_json: JsonOpt = False) -> None:
     """Show what is due today, what is done and what is left."""
     from paa.core.context import open_context
-    from paa.core.habits import list_habits
-    from paa.core.overview import statuses
+    from paa.core.habits.manage import list_habits
+    from paa.core.habits.overview import statuses
 
     with open_context() as ctx:
         found = statuses(ctx, list_habits(ctx))
@@ -116,8 +116,8 @@ def show(
 ) -> None:
     """Show a habit's details, its recent weeks and key figures."""
     from paa.core.context import open_context
-    from paa.core.habits import resolve_habit
-    from paa.core.overview import detail
+    from paa.core.habits.manage import resolve_habit
+    from paa.core.habits.overview import detail
 
     with open_context() as ctx:
         found = detail(ctx, resolve_habit(ctx, habit), weeks=weeks)
@@ -148,8 +148,8 @@ def log(
     """
     from paa.core.context import open_context
     from paa.core.dates import parse_day
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import log_habit
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import resolve_habit
     from paa.core.validate import parse_number
 
     amount = None if value is None else parse_number(value)
@@ -165,8 +165,8 @@ def skip(habit: HabitArg, date: DateOpt = "today", note: NoteOpt = None, as_json
     """Skip a habit for a day: it does not count, and does not break a streak."""
     from paa.core.context import open_context
     from paa.core.dates import parse_day
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import skip_habit
+    from paa.core.habits.logs import skip_habit
+    from paa.core.habits.manage import resolve_habit
 
     with open_context(write=True) as ctx:
         found = resolve_habit(ctx, habit)
@@ -180,8 +180,8 @@ def unlog(habit: HabitArg, date: DateOpt = "today") -> None:
     """Remove what was logged or skipped for a habit on a day."""
     from paa.core.context import open_context
     from paa.core.dates import parse_day
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import unlog_habit
+    from paa.core.habits.logs import unlog_habit
+    from paa.core.habits.manage import resolve_habit
 
     with open_context(write=True) as ctx:
         found = resolve_habit(ctx, habit)
@@ -200,9 +200,9 @@ def history(
     """List a habit's logged and skipped days, newest first."""
     from paa.core.context import open_context
     from paa.core.dates import parse_day
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import history as read_history
-    from paa.core.overview import log_json
+    from paa.core.habits.logs import history as read_history
+    from paa.core.habits.manage import resolve_habit
+    from paa.core.habits.overview import log_json
 
     with open_context() as ctx:
         found = resolve_habit(ctx, habit)
@@ -243,8 +243,8 @@ def edit(
       paa habit edit run --days mon,thu,sat
     """
     from paa.core.context import open_context
-    from paa.core.habits import UNSET, HabitFields, edit_habit, resolve_habit
-    from paa.core.overview import habit_json
+    from paa.core.habits.manage import UNSET, HabitFields, edit_habit, resolve_habit
+    from paa.core.habits.overview import habit_json
 
     def given(value: Any) -> Any:
         return UNSET if value is None else value
@@ -274,7 +274,7 @@ def edit(
 def rename(habit: HabitArg, new_name: Annotated[str, typer.Argument(help="The new name.")]) -> None:
     """Rename a habit."""
     from paa.core.context import open_context
-    from paa.core.habits import HabitFields, edit_habit, resolve_habit
+    from paa.core.habits.manage import HabitFields, edit_habit, resolve_habit
 
     with open_context(write=True) as ctx:
         found = resolve_habit(ctx, habit)
@@ -287,7 +287,7 @@ def rename(habit: HabitArg, new_name: Annotated[str, typer.Argument(help="The ne
 
 def _set_archived(habit: str, archived: bool) -> None:
     from paa.core.context import open_context
-    from paa.core.habits import resolve_habit, set_archived
+    from paa.core.habits.manage import resolve_habit, set_archived
 
     with open_context(write=True) as ctx:
         found = set_archived(ctx, resolve_habit(ctx, habit), archived)
@@ -315,7 +315,7 @@ def delete(
 ) -> None:
     """Delete a habit and all its logs (asks first; see also `archive`)."""
     from paa.core.context import open_context
-    from paa.core.habits import delete_habit, resolve_habit
+    from paa.core.habits.manage import delete_habit, resolve_habit
 
     with open_context() as ctx:
         found = resolve_habit(ctx, habit)

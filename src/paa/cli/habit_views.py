@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from paa.cli.output import console, emit_json, escape, say, table
-from paa.core.schedule import SHORT_DAYS
+from paa.core.habits.schedule import SHORT_DAYS
 
 if TYPE_CHECKING:
-    from paa.core.logs import LogResult
-    from paa.core.overview import HabitDetail, HabitStatus
+    from paa.core.habits.logs import LogResult
+    from paa.core.habits.overview import HabitDetail, HabitStatus
     from paa.db.models import Habit, HabitLog
 
 __all__ = ["escape", "render_detail", "render_history", "render_list", "render_today", "report_log"]
@@ -161,7 +161,7 @@ def render_history(habit: Habit, logs: list[HabitLog]) -> None:
 
 
 def report_log(habit: Habit, result: LogResult, as_json: bool) -> None:
-    from paa.core.overview import log_json
+    from paa.core.habits.overview import log_json
 
     row = result.log
     if as_json:

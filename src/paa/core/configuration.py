@@ -20,8 +20,8 @@ from paa.config import (
     validate_value,
     write_config_value,
 )
+from paa.core.accounts.users import resolve_preference, set_preference, stored_preferences
 from paa.core.context import Context
-from paa.core.users import resolve_preference, set_preference, stored_preferences
 from paa.db.models import UserPreference
 
 

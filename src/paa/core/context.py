@@ -22,7 +22,7 @@ from paa.db.models import User
 from paa.errors import ConfigError, StorageError
 
 if TYPE_CHECKING:
-    from paa.core.users import Acting
+    from paa.core.accounts.users import Acting
 
 SESSION_TOUCH_EVERY = timedelta(hours=1)  # how stale a session's last_used_at may get before a write refreshes it
 
@@ -147,10 +147,11 @@ def open_context(
 ) -> Iterator[Context]:
     """Open the database and yield a Context; with `write`, commit at the end (all or nothing).
 
-    The acting user comes from PAA_USER / `paa --user` or the CLI's session (see `paa.core.users.resolve_acting`),
+    The acting user comes from PAA_USER / `paa --user` or the CLI's session (see
+    `paa.core.accounts.users.resolve_acting`),
     or `acting` when trusted code (the daemon) names one.
     """
-    from paa.core.users import resolve_acting
+    from paa.core.accounts.users import resolve_acting
 
     env = os.environ if environ is None else environ
     paths = resolve_paths(env)
@@ -172,13 +173,13 @@ def open_context(
 
 
 def make_context(session: Session, acting: Acting, clock: Clock, loaded: LoadedSettings, paths: Paths) -> Context:
-    """A Context for an acting user on an open session; guarded (see `paa.core.rbac.guard`) when accounts exist."""
-    from paa.core.users import effective_preferences
+    """A Context for an acting user on an open session; guarded (`paa.core.accounts.rbac.guard`) when accounts exist."""
+    from paa.core.accounts.users import effective_preferences
 
     prefs = effective_preferences(session, acting.user, loaded)
     ctx = Context(session, acting.user, clock, loaded, paths, prefs, acting=acting)
     if acting.accounts_exist:
-        from paa.core.rbac import guard
+        from paa.core.accounts.rbac import guard
 
         guard(session, lambda: ctx.user_id)
     return ctx

@@ -86,7 +86,7 @@ def _redact(url: str) -> str:
 
 def _api_key_check(environ: Mapping[str, str]) -> Check:
     """Where the Anthropic key comes from (never the key itself)."""
-    from paa.core.secrets import list_secrets
+    from paa.core.accounts.secrets import list_secrets
 
     try:
         found = [info for info in list_secrets(resolve_paths(environ), environ) if info.name == "anthropic"]

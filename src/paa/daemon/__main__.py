@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_due(*, as_json: bool) -> int:
     from paa.config import resolve_paths
-    from paa.core.notifications import DaemonFiles, running_daemon
+    from paa.core.reminders.outbox import DaemonFiles, running_daemon
     from paa.daemon.dispatch import Dispatcher
     from paa.daemon.runner import configure_logging
 

@@ -19,7 +19,7 @@ from paa.clock import Clock
 from paa.config import Settings
 from paa.core.context import open_context
 from paa.core.events import Event, EventHub
-from paa.core.notifications import (
+from paa.core.reminders.outbox import (
     Claim,
     DeliveryResult,
     SourceRows,

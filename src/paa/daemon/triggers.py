@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 
-from paa.core.reminders import Rule, Zone, next_occurrence
+from paa.core.reminders.rules import Rule, Zone, next_occurrence
 
 
 class ReminderTrigger(BaseTrigger):  # type: ignore[misc]
-    """Fires at each occurrence of one reminder rule, as `paa.core.reminders` computes it."""
+    """Fires at each occurrence of one reminder rule, as `paa.core.reminders.rules` computes it."""
 
     __slots__ = ("rule", "where")
 

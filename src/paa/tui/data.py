@@ -18,9 +18,9 @@ if TYPE_CHECKING:  # kept out of the import: `paa tui` draws the first dashboard
     from paa.ai.store import ConversationView, MessageView
     from paa.core.analytics.habit_stats import HabitStats
     from paa.core.analytics.reports import HeatCell, Overview
-    from paa.core.checkins import Checkin, SaveResult
+    from paa.core.checkins.entries import Checkin, SaveResult
     from paa.core.context import Context
-    from paa.core.overview import HabitDetail
+    from paa.core.habits.overview import HabitDetail
     from paa.db.models import Habit
 
 DASHBOARD_PERIOD_DAYS = 30
@@ -67,8 +67,8 @@ def _rows(
     strengths: Mapping[int, float] | None = None,
     recent: Mapping[int, tuple[str, ...]] | None = None,
 ) -> list[HabitRow]:
-    from paa.core.habits import schedule_of
-    from paa.core.overview import statuses
+    from paa.core.habits.manage import schedule_of
+    from paa.core.habits.overview import statuses
 
     rows = []
     for status in statuses(ctx, habits):
@@ -147,9 +147,9 @@ class Dashboard:
 def load_dashboard(ctx: Context) -> Dashboard:
     from paa.core.analytics.periods import Period
     from paa.core.analytics.reports import overview
-    from paa.core.checkins import find_checkin
-    from paa.core.habits import list_habits
-    from paa.core.notifications import upcoming
+    from paa.core.checkins.entries import find_checkin
+    from paa.core.habits.manage import list_habits
+    from paa.core.reminders.outbox import upcoming
 
     today = ctx.today()
     view = overview(ctx, today, Period(DASHBOARD_PERIOD_DAYS, f"{DASHBOARD_PERIOD_DAYS}d"))
@@ -193,8 +193,8 @@ def _number(value: float | None) -> str:
 
 def log_done(ctx: Context, habit_id: int, value: float | None = None, *, replace: bool = False) -> str:
     """Mark a habit done today (adding `value` for a measurable one); returns what happened, in words."""
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import log_habit
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import resolve_habit
 
     habit = resolve_habit(ctx, str(habit_id))
     result = log_habit(ctx, habit, ctx.today(), value=value, replace=replace)
@@ -208,8 +208,8 @@ def log_done(ctx: Context, habit_id: int, value: float | None = None, *, replace
 
 
 def skip_today(ctx: Context, habit_id: int) -> str:
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import skip_habit
+    from paa.core.habits.logs import skip_habit
+    from paa.core.habits.manage import resolve_habit
 
     habit = resolve_habit(ctx, str(habit_id))
     result = skip_habit(ctx, habit, ctx.today())
@@ -219,8 +219,8 @@ def skip_today(ctx: Context, habit_id: int) -> str:
 
 
 def undo_today(ctx: Context, habit_id: int) -> str:
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import unlog_habit
+    from paa.core.habits.logs import unlog_habit
+    from paa.core.habits.manage import resolve_habit
 
     habit = resolve_habit(ctx, str(habit_id))
     removed = unlog_habit(ctx, habit, ctx.today())
@@ -232,7 +232,7 @@ def undo_today(ctx: Context, habit_id: int) -> str:
 
 def load_habit_rows(ctx: Context) -> list[HabitRow]:
     """Every habit, archived ones too (the screen filters), with today's state and streaks."""
-    from paa.core.habits import list_habits
+    from paa.core.habits.manage import list_habits
 
     return _rows(ctx, list_habits(ctx, include_archived=True))
 
@@ -260,9 +260,9 @@ class HabitPage:
 def load_habit_page(ctx: Context, habit_id: int) -> HabitPage:
     from paa.core.analytics.periods import Period
     from paa.core.analytics.reports import HeatCell, habit_report, state_level
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import history
-    from paa.core.overview import detail, habit_json
+    from paa.core.habits.logs import history
+    from paa.core.habits.manage import resolve_habit
+    from paa.core.habits.overview import detail, habit_json
 
     habit = resolve_habit(ctx, str(habit_id))
     today = ctx.today()
@@ -312,8 +312,8 @@ def form_of(habit: Mapping[str, Any]) -> HabitForm:
 
 
 def load_habit_form(ctx: Context, habit_id: int) -> HabitForm:
-    from paa.core.habits import resolve_habit
-    from paa.core.overview import habit_json
+    from paa.core.habits.manage import resolve_habit
+    from paa.core.habits.overview import habit_json
 
     return form_of(habit_json(resolve_habit(ctx, str(habit_id))))
 
@@ -361,8 +361,8 @@ def _whole(text: str, name: str) -> int | None:
 def check_form(form: HabitForm) -> tuple[Any, dict[str, str]]:
     """Check each field with core's own rules; return the HabitFields to save and the messages by field."""
     from paa.core import validate
-    from paa.core.habits import HabitFields, parse_reminders
-    from paa.core.schedule import build_schedule, parse_weekdays
+    from paa.core.habits.manage import HabitFields, parse_reminders
+    from paa.core.habits.schedule import build_schedule, parse_weekdays
 
     errors: dict[str, str] = {}
 
@@ -425,7 +425,7 @@ class FormOutcome:
 
 def save_habit_form(store: Store, habit_id: int | None, form: HabitForm) -> FormOutcome:
     """Check the form field by field, then add or change the habit in one short write transaction."""
-    from paa.core.habits import add_habit, edit_habit, resolve_habit
+    from paa.core.habits.manage import add_habit, edit_habit, resolve_habit
 
     fields, errors = check_form(form)
     if errors:
@@ -445,16 +445,16 @@ def save_habit_form(store: Store, habit_id: int | None, form: HabitForm) -> Form
 
 
 def set_archived(ctx: Context, habit_id: int, archived: bool) -> str:
-    from paa.core.habits import resolve_habit
-    from paa.core.habits import set_archived as archive
+    from paa.core.habits.manage import resolve_habit
+    from paa.core.habits.manage import set_archived as archive
 
     habit = archive(ctx, resolve_habit(ctx, str(habit_id)), archived)
     return f"{'Archived' if archived else 'Restored'} {habit.name}."
 
 
 def delete_habit(ctx: Context, habit_id: int) -> str:
-    from paa.core.habits import delete_habit as remove
-    from paa.core.habits import resolve_habit
+    from paa.core.habits.manage import delete_habit as remove
+    from paa.core.habits.manage import resolve_habit
 
     habit = resolve_habit(ctx, str(habit_id))
     name = habit.name
@@ -475,7 +475,7 @@ class CheckinPage:
 
 def load_checkin(ctx: Context, day: str = "today") -> CheckinPage:
     """The check-in form for `day`, a day as `paa checkin --date` reads it; InvalidInput if unreadable or future."""
-    from paa.core.checkins import find_checkin, prompts_for
+    from paa.core.checkins.entries import find_checkin, prompts_for
     from paa.core.dates import parse_day
 
     today = ctx.today()
@@ -489,8 +489,8 @@ def save_checkin(
 ) -> SaveResult:
     """Save the form as the day's check-in: a new one, or the stored one replaced (blank answers left out)."""
     from paa.ai.memory import index_checkin_of
-    from paa.core.checkins import edit_checkin, find_checkin, pair_answers
-    from paa.core.checkins import save_checkin as save
+    from paa.core.checkins.entries import edit_checkin, find_checkin, pair_answers
+    from paa.core.checkins.entries import save_checkin as save
 
     answers = pair_answers(prompts, texts)
     if find_checkin(ctx, day) is None:
@@ -504,8 +504,8 @@ def save_checkin(
 def answer_follow_up(ctx: Context, day: date, question: str, text: str) -> SaveResult:
     """Add the answer to the assistant's follow-up question to the day's check-in."""
     from paa.ai.memory import index_checkin_of
-    from paa.core.checkins import Answer, clean_answer
-    from paa.core.checkins import save_checkin as save
+    from paa.core.checkins.entries import Answer, clean_answer
+    from paa.core.checkins.entries import save_checkin as save
 
     answer = Answer(question, clean_answer(text, question))
     result = save(ctx, day, [answer], mode="append")
@@ -539,7 +539,7 @@ def load_analytics(ctx: Context, period: str, habit_id: int | None, as_of: str |
     """Read the views; `as_of` is a day as `paa analytics --as-of` takes it (None: today), checked by core."""
     from paa.core.analytics.periods import Period, parse_period
     from paa.core.analytics.reports import HeatCell, as_of_day, habit_report, overall_heatmap, overview, state_level
-    from paa.core.habits import list_habits
+    from paa.core.habits.manage import list_habits
 
     today = ctx.today()
     day = as_of_day(ctx, as_of)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from paa.core.analytics.load import HabitRef
-from paa.core.progress import Entry, HabitRule
-from paa.core.schedule import Schedule
+from paa.core.habits.schedule import Schedule
+from paa.core.habits.status import Entry, HabitRule
 
 
 def nov(day: int) -> date:

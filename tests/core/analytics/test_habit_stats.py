@@ -7,8 +7,8 @@ import pytest
 from paa.core.analytics.habit_stats import habit_stats
 from paa.core.analytics.periods import ALL, parse_period
 from paa.core.analytics.strength import strength_on
-from paa.core.progress import Run
-from paa.core.schedule import Schedule
+from paa.core.habits.schedule import Schedule
+from paa.core.habits.status import Run
 
 from .helpers import logs, nov, ref
 

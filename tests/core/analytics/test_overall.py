@@ -21,8 +21,8 @@ from paa.core.analytics.overall import (
     rolling_mean,
 )
 from paa.core.analytics.periods import parse_period
-from paa.core.progress import Entry
-from paa.core.schedule import Schedule
+from paa.core.habits.schedule import Schedule
+from paa.core.habits.status import Entry
 
 from .helpers import nov, ref
 

@@ -24,8 +24,8 @@ from paa.core.analytics.reports import (
     overview,
 )
 from paa.core.context import open_context
-from paa.core.habits import HabitFields, add_habit, set_archived
-from paa.core.logs import log_habit, skip_habit
+from paa.core.habits.logs import log_habit, skip_habit
+from paa.core.habits.manage import HabitFields, add_habit, set_archived
 from paa.db.models import Conversation, DailyCheckin, Habit, HabitLog, Message, User
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday

@@ -22,8 +22,8 @@ from paa.core.analytics.strength import (
     step,
     strength_on,
 )
-from paa.core.progress import Entry, HabitRule
-from paa.core.schedule import Schedule
+from paa.core.habits.schedule import Schedule
+from paa.core.habits.status import Entry, HabitRule
 
 E = 1e-6
 TODAY = date(2026, 11, 26)  # a Thursday

@@ -10,9 +10,9 @@ import pytest
 from paa.core.analytics.series import day_states, days_from
 from paa.core.analytics.strength import score_series, score_start
 from paa.core.analytics.timeline import build_timeline, completion, runs, streaks, strength_series, tallies
-from paa.core.progress import Entry, HabitRule, Run, completion_rate, day_state, streak_runs
-from paa.core.progress import streaks as progress_streaks
-from paa.core.schedule import Schedule
+from paa.core.habits.schedule import Schedule
+from paa.core.habits.status import Entry, HabitRule, Run, completion_rate, day_state, streak_runs
+from paa.core.habits.status import streaks as progress_streaks
 
 DAILY = HabitRule(Schedule())
 MON_WED_FRI = HabitRule(Schedule("weekdays", frozenset({0, 2, 4})))
@@ -123,7 +123,7 @@ def test_strength_starts_at_the_first_record() -> None:
     assert strength_series(empty) == (d(26), [1.0])  # nothing over the limit yet
 
 
-# --- agreement with paa.core.progress on random histories ----------------------------------------
+# --- agreement with paa.core.habits.status on random histories ----------------------------------------
 
 RULES = [
     DAILY,

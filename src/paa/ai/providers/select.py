@@ -24,7 +24,7 @@ def choose(
     require_key: bool = False,
 ) -> Provider:
     """Claude with the key from ANTHROPIC_API_KEY or the secret store; offline when there is none (or asked)."""
-    from paa.core.secrets import get_secret
+    from paa.core.accounts.secrets import get_secret
 
     env = os.environ if environ is None else environ
     found = None if offline else get_secret(paths, "anthropic", env)

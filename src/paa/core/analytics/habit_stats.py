@@ -10,8 +10,8 @@ from paa.core.analytics.load import HabitRef
 from paa.core.analytics.periods import STANDARD_WINDOWS, Period
 from paa.core.analytics.series import counts_as_expected, day_states, days_from
 from paa.core.analytics.timeline import Tallies, Timeline, build_timeline, completion, streaks, strength_series, tallies
-from paa.core.progress import DayState, Entries, Streaks
-from paa.core.schedule import SHORT_DAYS
+from paa.core.habits.schedule import SHORT_DAYS
+from paa.core.habits.status import DayState, Entries, Streaks
 
 
 def _round(value: float | None, places: int = 4) -> float | None:

@@ -9,7 +9,7 @@ from typing import Any
 from paa.core.analytics.habit_stats import HabitStats
 from paa.core.analytics.overall import TREND_DAYS, CompletionSeries, Engagement, MoodReport
 from paa.core.analytics.periods import Period
-from paa.core.schedule import SHORT_DAYS
+from paa.core.habits.schedule import SHORT_DAYS
 
 WEEKDAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 MOOD_GAP = 0.3  # mood points between done and other days worth mentioning

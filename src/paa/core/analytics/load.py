@@ -11,9 +11,9 @@ from sqlmodel import col, select
 
 from paa.clock import habit_day
 from paa.core.context import Context
-from paa.core.habits import rule_of, schedule_of
-from paa.core.progress import Entry, HabitRule
-from paa.core.schedule import Schedule
+from paa.core.habits.manage import rule_of, schedule_of
+from paa.core.habits.schedule import Schedule
+from paa.core.habits.status import Entry, HabitRule
 from paa.db.models import DailyCheckin, Habit, HabitLog, Message
 
 

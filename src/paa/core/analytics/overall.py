@@ -10,7 +10,7 @@ from typing import Any
 
 from paa.core.analytics.load import CheckinPoint, HabitRef, MessageDay
 from paa.core.analytics.series import EXPECTED, days_from
-from paa.core.progress import DayState
+from paa.core.habits.status import DayState
 
 TREND_DAYS = 7
 # Below these counts a correlation is shown with a caution: too few days to tell much.

@@ -32,7 +32,7 @@ from paa.core.analytics.overall import (
 from paa.core.analytics.periods import Period
 from paa.core.context import Context
 from paa.core.dates import parse_day
-from paa.core.habits import list_habits, resolve_habit
+from paa.core.habits.manage import list_habits, resolve_habit
 from paa.db.models import Habit
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from paa.core.progress import DayState, Entries, Entry, HabitRule, credits
+from paa.core.habits.status import DayState, Entries, Entry, HabitRule, credits
 
 
 def days_from(first: date, last: date) -> list[date]:

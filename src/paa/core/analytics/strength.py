@@ -14,7 +14,7 @@ from datetime import date
 from itertools import accumulate
 from operator import sub
 
-from paa.core.progress import Entries, HabitRule
+from paa.core.habits.status import Entries, HabitRule
 
 # A daily habit's score closes half its distance to the day's completion in 13 days (13 / sqrt(f) in general).
 HALF_LIFE_DAYS = 13.0

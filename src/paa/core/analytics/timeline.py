@@ -1,6 +1,6 @@
 """One habit's history as flat day arrays, so streaks, completion and strength over years take one pass.
 
-The figures are the ones `paa.core.progress` defines (`streaks`, `completion_rate`); this module computes
+The figures are the ones `paa.core.habits.status` defines (`streaks`, `completion_rate`); this module computes
 them from arrays and prefix sums instead of day-by-day lookups, which matters for ten years of 20 habits.
 Tests check it against `progress` on many random histories.
 """
@@ -15,7 +15,7 @@ from itertools import accumulate, repeat
 from operator import and_, or_, xor
 
 from paa.core.analytics.strength import MILLI, Scoring, day_amount, scoring_of, smooth
-from paa.core.progress import Entries, HabitRule, Run, Streaks
+from paa.core.habits.status import Entries, HabitRule, Run, Streaks
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paa.clock import FixedClock
-from paa.core.reminders import (
+from paa.core.habits.schedule import Schedule
+from paa.core.reminders.rules import (
     CheckinReminder,
     CronSpec,
     CustomReminder,
@@ -26,7 +27,6 @@ from paa.core.reminders import (
     scan_window,
     wall_instant,
 )
-from paa.core.schedule import Schedule
 from paa.errors import InvalidInput
 
 NY = ZoneInfo("America/New_York")
@@ -276,7 +276,7 @@ def berlin(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _add_water(ctx, remind: str = "09:00,13:00") -> int:
-    from paa.core.habits import HabitFields, add_habit
+    from paa.core.habits.manage import HabitFields, add_habit
 
     habit = add_habit(ctx, HabitFields(name="Drink water", unit="glasses", target=8, remind=remind))
     assert habit.id is not None
@@ -284,14 +284,14 @@ def _add_water(ctx, remind: str = "09:00,13:00") -> int:
 
 
 def _claim(make_ctx, channels=("webhook",), claimer="host:1", alive=None):
-    from paa.core.notifications import claim_due
+    from paa.core.reminders.outbox import claim_due
 
     with make_ctx(write=True) as ctx:
         return claim_due(ctx, list(channels), claimer, alive=alive)
 
 
 def _rows(make_ctx) -> list[tuple[str, str, str, int]]:
-    from paa.core.notifications import notification_history
+    from paa.core.reminders.outbox import notification_history
 
     with make_ctx() as ctx:
         rows = notification_history(ctx, limit=1000)
@@ -367,9 +367,9 @@ def test_first_start_only_looks_back_over_the_grace(make_ctx, clock: FixedClock,
 
 
 def test_done_habit_and_done_checkin_are_not_reminded(make_ctx, clock: FixedClock, berlin) -> None:
-    from paa.core.checkins import Answer, save_checkin
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import log_habit
+    from paa.core.checkins.entries import Answer, save_checkin
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import resolve_habit
 
     clock.instant = utc(2026, 11, 26, 6)
     with make_ctx(write=True) as ctx:
@@ -384,8 +384,8 @@ def test_done_habit_and_done_checkin_are_not_reminded(make_ctx, clock: FixedCloc
 
 
 def test_remind_when_done_sends_anyway(make_ctx, clock: FixedClock, berlin, monkeypatch: pytest.MonkeyPatch) -> None:
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import log_habit
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import resolve_habit
 
     monkeypatch.setenv("PAA_REMIND_WHEN_DONE", "true")
     clock.instant = utc(2026, 11, 26, 6)
@@ -398,8 +398,8 @@ def test_remind_when_done_sends_anyway(make_ctx, clock: FixedClock, berlin, monk
 
 
 def test_partial_progress_still_reminds(make_ctx, clock: FixedClock, berlin) -> None:
-    from paa.core.habits import resolve_habit
-    from paa.core.logs import log_habit
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.manage import resolve_habit
 
     clock.instant = utc(2026, 11, 26, 6)
     with make_ctx(write=True) as ctx:
@@ -411,7 +411,7 @@ def test_partial_progress_still_reminds(make_ctx, clock: FixedClock, berlin) -> 
 
 
 def test_failed_delivery_is_retried_with_backoff_then_given_up(make_ctx, clock: FixedClock, berlin) -> None:
-    from paa.core.notifications import DeliveryResult, next_retry_at, record_results
+    from paa.core.reminders.outbox import DeliveryResult, next_retry_at, record_results
 
     clock.instant = utc(2026, 11, 26, 6)
     with make_ctx(write=True) as ctx:
@@ -437,7 +437,7 @@ def test_failed_delivery_is_retried_with_backoff_then_given_up(make_ctx, clock: 
 
 
 def test_a_claim_left_by_a_dead_process_is_closed_not_resent(make_ctx, clock: FixedClock, berlin) -> None:
-    from paa.core.notifications import INTERRUPTED, notification_history
+    from paa.core.reminders.outbox import INTERRUPTED, notification_history
 
     clock.instant = utc(2026, 11, 26, 6)
     with make_ctx(write=True) as ctx:
@@ -478,7 +478,7 @@ def test_dst_through_the_database(make_ctx, clock: FixedClock, monkeypatch: pyte
 
 
 def test_custom_reminders_add_list_remove(make_ctx, clock: FixedClock, berlin) -> None:
-    from paa.core.notifications import add_reminder, reminders_overview, remove_reminder
+    from paa.core.reminders.outbox import add_reminder, reminders_overview, remove_reminder
     from paa.errors import NotFound
 
     with make_ctx(write=True) as ctx:

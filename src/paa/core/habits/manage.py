@@ -14,14 +14,14 @@ from sqlmodel import col, select
 from paa.config import parse_hhmm
 from paa.core import validate
 from paa.core.context import Context
-from paa.core.progress import HabitRule
-from paa.core.schedule import (
+from paa.core.habits.schedule import (
     Schedule,
     bits_to_weekdays,
     build_schedule,
     parse_weekdays,
     weekdays_to_bits,
 )
+from paa.core.habits.status import HabitRule
 from paa.db.models import Habit, HabitLog
 from paa.errors import Conflict, InvalidInput, NotFound
 

@@ -11,8 +11,8 @@ from typing import Any, Literal
 from sqlmodel import col, select
 
 from paa.core import validate
+from paa.core.checkins.sentiment import Sentiment, SentimentRefiner, analyse, label_for
 from paa.core.context import Context
-from paa.core.sentiment import Sentiment, SentimentRefiner, analyse, label_for
 from paa.db.models import CheckinPrompt, DailyCheckin
 from paa.errors import Conflict, InvalidInput, NotFound
 
@@ -410,8 +410,8 @@ def prompts_for(ctx: Context, checkin: Checkin | None) -> list[str]:
 
 
 def _open_habits(ctx: Context, day: date) -> tuple[tuple[OpenHabit, ...], int]:
-    from paa.core.habits import list_habits
-    from paa.core.overview import statuses
+    from paa.core.habits.manage import list_habits
+    from paa.core.habits.overview import statuses
 
     found = statuses(ctx, list_habits(ctx), day)
     due = [s for s in found if s.state != "not_due"]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paa.core.schedule import (
+from paa.core.habits.schedule import (
     MAX_PERIOD_DAYS,
     SHORT_DAYS,
     Schedule,

@@ -219,7 +219,7 @@ def resolve_acting(
     profile) can be named freely. When accounts exist and nobody is logged in, this raises AuthError rather than
     guessing.
     """
-    from paa.core.auth_tokenfile import read_tokens
+    from paa.core.accounts.tokenfile import read_tokens
 
     wanted = selected_name(environ)
     stored = read_tokens(paths)

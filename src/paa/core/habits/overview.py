@@ -8,10 +8,10 @@ from typing import Any
 
 from paa.clock import habit_day
 from paa.core.context import Context
-from paa.core.habits import rule_of, schedule_of
-from paa.core.logs import entries_by_habit
-from paa.core.progress import DayState, Entry, Streaks, completion_rate, day_state, day_states, streaks
-from paa.core.schedule import SHORT_DAYS, bits_to_weekdays
+from paa.core.habits.logs import entries_by_habit
+from paa.core.habits.manage import rule_of, schedule_of
+from paa.core.habits.schedule import SHORT_DAYS, bits_to_weekdays
+from paa.core.habits.status import DayState, Entry, Streaks, completion_rate, day_state, day_states, streaks
 from paa.db.models import Habit, HabitLog
 
 

@@ -10,8 +10,8 @@ from sqlmodel import col, select
 
 from paa.core import validate
 from paa.core.context import Context
-from paa.core.habits import owned
-from paa.core.progress import Entry
+from paa.core.habits.manage import owned
+from paa.core.habits.status import Entry
 from paa.db.models import Habit, HabitLog
 from paa.errors import InvalidInput, NotFound
 

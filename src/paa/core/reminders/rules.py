@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from paa.clock import habit_day
 from paa.core.dates import weekday_index
-from paa.core.schedule import Schedule
+from paa.core.habits.schedule import Schedule
 from paa.core.validate import quoted
 from paa.errors import InvalidInput
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from paa.core.users import token_digest
+from paa.core.accounts.users import token_digest
 from paa.db.models import SigningKey, User, UserAuth
 from paa.errors import AuthError
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from paa.core.schedule import Schedule
+from paa.core.habits.schedule import Schedule
 
 DayState = Literal["done", "partial", "over", "skipped", "due", "not_due", "missed"]
 

@@ -22,7 +22,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from paa.core.progress import (
+from paa.core.habits.schedule import Schedule
+from paa.core.habits.status import (
     Entry,
     HabitRule,
     Run,
@@ -32,7 +33,6 @@ from paa.core.progress import (
     streak_runs,
     streaks,
 )
-from paa.core.schedule import Schedule
 
 TODAY = date(2026, 11, 26)
 DAILY = HabitRule(Schedule("daily"))

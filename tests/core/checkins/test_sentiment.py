@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from paa.core.sentiment import LexiconAnalyser, Sentiment, analyse, label_for
+from paa.core.checkins.sentiment import LexiconAnalyser, Sentiment, analyse, label_for
 
 
 def test_clear_texts_get_the_expected_labels() -> None:
@@ -101,7 +101,7 @@ def test_a_refiner_returning_something_else_is_a_bug_not_a_result() -> None:
 
 
 def test_importing_checkin_code_does_not_load_vader() -> None:
-    modules = "paa.core.checkins, paa.core.sentiment, paa.cli.checkin, paa.cli.checkin_views"
+    modules = "paa.core.checkins.entries, paa.core.checkins.sentiment, paa.cli.checkin, paa.cli.checkin_views"
     code = f"import sys, {modules}; print('vaderSentiment' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from paa.config import resolve_paths
-from paa.core.checkins import (
+from paa.core.checkins.entries import (
     ANSWER_MAX_CHARS,
     DEFAULT_PROMPTS,
     INPUT_MAX_BYTES,
@@ -38,10 +38,10 @@ from paa.core.checkins import (
     save_checkin,
     scale,
 )
+from paa.core.checkins.sentiment import Sentiment
 from paa.core.context import Context
-from paa.core.habits import HabitFields, add_habit
-from paa.core.logs import log_habit
-from paa.core.sentiment import Sentiment
+from paa.core.habits.logs import log_habit
+from paa.core.habits.manage import HabitFields, add_habit
 from paa.db.engine import create_db_engine, sqlite_url
 from paa.db.migrate import ensure_current
 from paa.db.models import User

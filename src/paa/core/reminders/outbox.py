@@ -25,10 +25,11 @@ from paa.config import Paths
 from paa.core import validate
 from paa.core.context import Context
 from paa.core.events import KIND_TO_TYPE, Delivery, Event
-from paa.core.habits import rule_of, schedule_of
-from paa.core.logs import entries_by_habit
-from paa.core.progress import HabitRule, day_state
-from paa.core.reminders import (
+from paa.core.habits.logs import entries_by_habit
+from paa.core.habits.manage import rule_of, schedule_of
+from paa.core.habits.schedule import SHORT_DAYS, bits_to_weekdays
+from paa.core.habits.status import HabitRule, day_state
+from paa.core.reminders.rules import (
     CHECKIN_REF,
     CheckinReminder,
     CronSpec,
@@ -45,7 +46,6 @@ from paa.core.reminders import (
     retry_delay,
     scan_window,
 )
-from paa.core.schedule import SHORT_DAYS, bits_to_weekdays
 from paa.db.models import DailyCheckin, Habit, Notification, Reminder, ReminderCursor
 from paa.errors import InvalidInput, NotFound
 

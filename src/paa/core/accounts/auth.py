@@ -1,7 +1,7 @@
 """Accounts: register, log in and out, passwords, sessions, OAuth identities, and what admins may do to accounts.
 
 Every function takes an `AuthContext` (from `open_auth`), which, unlike a Context, also opens when nobody can be
-acted as yet: that is when people log in. Passwords are hashed with argon2id (`paa.core.auth_passwords`); session
+acted as yet: that is when people log in. Passwords are hashed with argon2id (`paa.core.accounts.passwords`); session
 tokens are random and stored as their SHA-256; nothing here ever returns or raises with a secret in it.
 """
 
@@ -22,11 +22,18 @@ from sqlmodel import Session, col, select
 
 from paa.clock import Clock
 from paa.config import LoadedSettings, Paths, load_settings, resolve_paths
-from paa.core import auth_rules as rules
-from paa.core import rbac, validate
-from paa.core.auth_passwords import HashParams, dummy_hash, hash_password, needs_rehash, params_from, verify_password
-from paa.core.auth_throttle import account_key, check_allowed, record_failure, record_success, source_key
-from paa.core.users import (
+from paa.core import validate
+from paa.core.accounts import rbac, rules
+from paa.core.accounts.passwords import (
+    HashParams,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    params_from,
+    verify_password,
+)
+from paa.core.accounts.throttle import account_key, check_allowed, record_failure, record_success, source_key
+from paa.core.accounts.users import (
     LOCAL_USERNAME,
     PROTECTING_KINDS,
     SESSION_KIND,
@@ -393,7 +400,7 @@ def revoke_session(actx: AuthContext, session_id: int) -> SessionView:
         raise NotFound(f"no session with id {session_id}", hint="see `paa auth sessions`")
     now = actx.now()
     if row.kind == REFRESH_KIND and row.family:
-        from paa.core.tokens import revoke_family
+        from paa.core.accounts.tokens import revoke_family
 
         revoke_family(actx.session, row.family, now)
     elif row.revoked_at is None:
@@ -502,8 +509,8 @@ def login(actx: AuthContext, username: str, password: str, *, source: str, label
 
 
 def api_login(actx: AuthContext, username: str, password: str, *, source: str, label: str | None = "api") -> Any:
-    """Log in an API client with a password: a JWT access token and a refresh token (`paa.core.tokens`)."""
-    from paa.core.tokens import issue_tokens
+    """Log in an API client with a password: a JWT access token and a refresh token (`paa.core.accounts.tokens`)."""
+    from paa.core.accounts.tokens import issue_tokens
 
     user = authenticate(actx, username, password, source=source)
     return issue_tokens(actx.session, user, actx.now(), label=_label(label))

@@ -1,0 +1,1 @@
+"""Accounts and security: users, sessions, passwords, identities, roles, tokens and secrets."""

@@ -1,0 +1,1 @@
+"""Daily check-ins: prompts, answers, mood, reflection and sentiment."""

@@ -1,0 +1,1 @@
+"""Habits: their definitions, schedules, logs, day status and where each stands."""

@@ -1,0 +1,1 @@
+"""Reminders: the instants that are due, custom reminders and the notification outbox."""
