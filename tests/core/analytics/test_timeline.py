@@ -1,4 +1,4 @@
-"""Streaks and completion from flat day arrays: hand-computed calendars, and agreement with `progress`."""
+"""Streaks and completion from flat day arrays: hand-computed calendars, and agreement with `status`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ from datetime import date, timedelta
 
 import pytest
 
-from paa.core.analytics.series import day_states, days_from
 from paa.core.analytics.strength import score_series, score_start
 from paa.core.analytics.timeline import build_timeline, completion, runs, streaks, strength_series, tallies
 from paa.core.habits.schedule import Schedule
-from paa.core.habits.status import Entry, HabitRule, Run, completion_rate, day_state, streak_runs
+from paa.core.habits.status import (
+    Entry,
+    HabitRule,
+    Run,
+    completion_rate,
+    day_state,
+    day_states,
+    days_from,
+    streak_runs,
+)
 from paa.core.habits.status import streaks as progress_streaks
 
 DAILY = HabitRule(Schedule())

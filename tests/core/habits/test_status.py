@@ -276,19 +276,33 @@ def test_at_least_target() -> None:
 def test_at_most_target() -> None:
     # Coffee, at most 2: 20 1 D, 21 0 D, 22 3 O, 23 2 D, 24 2 D, 25 ., 26 1 D.
     entries = values(d20=1, d21=0, d22=3, d23=2, d24=2, d26=1)
-    assert streak_runs(COFFEE, entries, nov(20), TODAY) == [
-        Run(nov(20), nov(21)),
-        Run(nov(23), nov(24)),
-        Run(TODAY, TODAY),
-    ]
+    # Nothing logged on the 25th is 0 cups, within the limit: only the 22nd breaks a streak.
+    assert streak_runs(COFFEE, entries, nov(20), TODAY) == [Run(nov(20), nov(21)), Run(nov(23), TODAY)]
     found = streaks(COFFEE, entries, nov(20), TODAY)
-    assert found.current == Run(TODAY, TODAY)
-    assert found.best == Run(nov(23), nov(24))  # ties go to the latest
+    assert found.current == Run(nov(23), TODAY)
+    assert found.best == Run(nov(23), TODAY)
     assert day_state(COFFEE, entries, nov(22), TODAY) == "over"
     assert day_state(COFFEE, entries, nov(21), TODAY) == "done"
-    assert day_state(COFFEE, entries, nov(25), TODAY) == "missed"
-    # Today is done, so it counts: 7 due, 5 kept.
-    assert completion_rate(COFFEE, entries, nov(20), TODAY, 7) == pytest.approx(5 / 7)
+    assert day_state(COFFEE, entries, nov(25), TODAY) == "within"
+    # Today is kept, so it counts: 7 due, 6 kept (all but the 22nd).
+    assert completion_rate(COFFEE, entries, nov(20), TODAY, 7) == pytest.approx(6 / 7)
+
+
+def test_at_most_day_with_nothing_logged_keeps_the_limit() -> None:
+    # Coffee added on the 20th, nothing ever logged: every day is 0 cups, within the limit.
+    assert day_state(COFFEE, {}, TODAY, TODAY) == "within"
+    assert day_state(COFFEE, {}, nov(24), TODAY) == "within"
+    assert streaks(COFFEE, {}, nov(20), TODAY).current == Run(nov(20), TODAY)
+    assert completion_rate(COFFEE, {}, nov(20), TODAY, 7) == 1.0
+    # Three cups yesterday breaks it; today, with nothing yet, starts a new streak.
+    over = values(d25=3)
+    assert day_state(COFFEE, over, nov(25), TODAY) == "over"
+    assert lengths(COFFEE, over, nov(20)) == (1, 5)
+    assert credits(COFFEE, None)
+    # A weekday limit is not due on its days off, logged or not.
+    weekday_limit = HabitRule(Schedule("weekdays", frozenset({0, 2, 4})), measurable=True, target=2, at_most=True)
+    assert day_state(weekday_limit, {}, TODAY, TODAY) == "not_due"
+    assert day_state(weekday_limit, {}, nov(25), TODAY) == "within"
 
 
 def test_skip_has_no_value_and_still_credits() -> None:
@@ -383,8 +397,9 @@ def test_an_open_today_does_not_break_the_streak(rule, history) -> None:
 @given(rule=rules(), history=histories(), data=st.data())
 def test_a_skip_never_breaks_a_streak(rule, history, data) -> None:
     entries, first, today = history
+    # A day with nothing logged and no credit (an empty day of an at-most limit is already kept).
     empty = [first + timedelta(days=i) for i in range((today - first).days + 1)]
-    empty = [day for day in empty if day not in entries]
+    empty = [day for day in empty if day not in entries and not credits(rule, None)]
     if not empty:
         return
     day = data.draw(st.sampled_from(empty))

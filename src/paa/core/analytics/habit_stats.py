@@ -8,10 +8,9 @@ from typing import Any
 
 from paa.core.analytics.load import HabitRef
 from paa.core.analytics.periods import STANDARD_WINDOWS, Period
-from paa.core.analytics.series import counts_as_expected, day_states, days_from
 from paa.core.analytics.timeline import Tallies, Timeline, build_timeline, completion, streaks, strength_series, tallies
 from paa.core.habits.schedule import SHORT_DAYS
-from paa.core.habits.status import DayState, Entries, Streaks
+from paa.core.habits.status import KEPT, DayState, Entries, Streaks, counts_as_expected, day_states, days_from
 
 
 def _round(value: float | None, places: int = 4) -> float | None:
@@ -176,7 +175,7 @@ def habit_stats(habit: HabitRef, entries: Entries, as_of: date, period: Period) 
         return scores[index] if 0 <= index < len(scores) else 0.0
 
     window = days_from(start, as_of)
-    states = day_states(rule, entries, start, as_of, as_of) if window else []
+    states = day_states(rule, entries, start, as_of, as_of, since=first) if window else []
     points = []
     for day, state in zip(window, states, strict=True):
         entry = entries.get(day)
@@ -193,7 +192,7 @@ def habit_stats(habit: HabitRef, entries: Entries, as_of: date, period: Period) 
         strength_before=strength_at(start - timedelta(days=1)),
         done=sum(timeline.met),
         skipped=sum(timeline.skipped),
-        period_done=sum(point.state == "done" for point in points),
+        period_done=sum(point.state in KEPT for point in points),
         period_due=sum(counts_as_expected(p.state, p.day, as_of) for p in points),
         period_skipped=sum(point.state == "skipped" for point in points),
         measure=measure_stats(habit, points, as_of) if habit.kind == "measurable" else None,
@@ -209,7 +208,7 @@ def weekday_profile(points: list[DayPoint], as_of: date) -> list[WeekdayStat]:
         if counts_as_expected(point.state, point.day, as_of):
             weekday = point.day.weekday()
             due[weekday] += 1
-            done[weekday] += point.state == "done"
+            done[weekday] += point.state in KEPT
     return [WeekdayStat(i, done[i], due[i]) for i in range(7)]
 
 
@@ -220,7 +219,7 @@ def measure_stats(habit: HabitRef, points: list[DayPoint], as_of: date) -> Measu
         total=sum(logged),
         days_logged=len(logged),
         days=len(counted),
-        on_target=sum(p.state == "done" for p in points),
+        on_target=sum(p.state in KEPT for p in points),
         due_days=sum(counts_as_expected(p.state, p.day, as_of) for p in points),
         highest=max(logged, default=None),
         lowest=min(logged, default=None),

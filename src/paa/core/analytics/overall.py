@@ -9,8 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from paa.core.analytics.load import CheckinPoint, HabitRef, MessageDay
-from paa.core.analytics.series import EXPECTED, days_from
-from paa.core.habits.status import DayState
+from paa.core.habits.status import EXPECTED, KEPT, DayState, days_from
 
 TREND_DAYS = 7
 # Below these counts a correlation is shown with a caution: too few days to tell much.
@@ -93,7 +92,7 @@ def daily_completion(habits: Sequence[HabitDays], start: date, as_of: date) -> C
             position = offset + index
             if 0 <= position < len(days) and state in EXPECTED:
                 due[position] += 1
-                done[position] += state == "done"
+                done[position] += state in KEPT
     return CompletionSeries([DayCompletion(day, done[i], due[i]) for i, day in enumerate(days)])
 
 
@@ -200,7 +199,7 @@ def habit_mood(habit: HabitDays, moods: dict[date, int]) -> HabitMood:
         state = habit.state_on(day)
         if state is None or state in ("skipped", "due"):
             continue
-        xs.append(1.0 if state == "done" else 0.0)
+        xs.append(1.0 if state in KEPT else 0.0)
         ys.append(float(mood))
     done = [y for x, y in zip(xs, ys, strict=True) if x]
     other = [y for x, y in zip(xs, ys, strict=True) if not x]

@@ -33,6 +33,7 @@ from paa.core.analytics.periods import Period
 from paa.core.context import Context
 from paa.core.dates import parse_day
 from paa.core.habits.manage import list_habits, resolve_habit
+from paa.core.habits.status import KEPT
 from paa.db.models import Habit
 
 
@@ -190,7 +191,7 @@ def rate_level(rate: float | None) -> int | None:
 
 
 def state_level(ref: HabitRef, state: str, value: float | None) -> int | None:
-    if state == "done":
+    if state in KEPT:
         return 4
     if state == "missed":
         return 0
@@ -249,7 +250,7 @@ class Export:
                         "habit": ref.name,
                         "kind": ref.kind,
                         "state": point.state,
-                        "done": int(point.state == "done"),
+                        "done": int(point.state in KEPT),
                         "value": point.value,
                         "strength": round(point.strength, 4),
                     }

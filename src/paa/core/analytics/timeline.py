@@ -2,7 +2,7 @@
 
 The figures are the ones `paa.core.habits.status` defines (`streaks`, `completion_rate`); this module computes
 them from arrays and prefix sums instead of day-by-day lookups, which matters for ten years of 20 habits.
-Tests check it against `progress` on many random histories.
+Tests check it against `paa.core.habits.status` on many random histories.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ class Timeline:
 def build_timeline(rule: HabitRule, entries: Entries, first: date, last: date) -> Timeline:
     """Lay a habit's entries between `first` and `last` out as arrays (days outside are ignored)."""
     span = max(0, (last - first).days + 1)
-    met, skipped, amounts = [0] * span, [0] * span, [0] * span
+    # An at-most limit is kept on a day with nothing logged (0 is within any limit), as `HabitRule.meets` says.
+    met, skipped, amounts = [int(rule.limit)] * span, [0] * span, [0] * span
     scoring = scoring_of(rule)
     origin = first.toordinal()
     measurable, target, at_most = rule.measurable and rule.target is not None, rule.target, rule.at_most
@@ -58,7 +59,7 @@ def build_timeline(rule: HabitRule, entries: Entries, first: date, last: date) -
         if recorded is None or index < recorded:
             recorded = index
         if status == "skipped":
-            skipped[index] = 1
+            skipped[index], met[index] = 1, 0
         elif status == "done":
             if not measurable:
                 met[index], amounts[index] = 1, MILLI
@@ -151,7 +152,7 @@ def _kept_start(timeline: Timeline, credit: list[int], alive: bytes) -> int | No
 
 
 def streaks(timeline: Timeline) -> Streaks:
-    """Current and best streak as of `last`, with the rules of `progress.streaks`.
+    """Current and best streak as of `last`, with the rules of `status.streaks`.
 
     An unfinished last day does not break the current streak when keeping it would carry the streak.
     """

@@ -11,7 +11,16 @@ from paa.core.context import Context
 from paa.core.habits.logs import entries_by_habit
 from paa.core.habits.manage import rule_of, schedule_of
 from paa.core.habits.schedule import SHORT_DAYS, bits_to_weekdays
-from paa.core.habits.status import DayState, Entry, Streaks, completion_rate, day_state, day_states, streaks
+from paa.core.habits.status import (
+    DayState,
+    Entry,
+    Streaks,
+    completion_rate,
+    day_state,
+    day_states,
+    days_from,
+    streaks,
+)
 from paa.db.models import Habit, HabitLog
 
 
@@ -82,7 +91,7 @@ def statuses(ctx: Context, habits: list[Habit], day: date | None = None) -> list
             HabitStatus(
                 habit=habit,
                 day=as_of,
-                state=day_state(rule, entries, as_of, as_of),
+                state=day_state(rule, entries, as_of, as_of, since=start),
                 entry=entries.get(as_of),
                 streaks=streaks(rule, entries, start, as_of),
                 first_day=start,
@@ -128,7 +137,9 @@ def detail(ctx: Context, habit: Habit, weeks: int = 8) -> HabitDetail:
     # The strip ends today and starts on the user's week start, so columns line up by weekday.
     week_start = 0 if ctx.prefs.week_start == "monday" else 6
     start = today - timedelta(days=7 * (weeks - 1) + (today.weekday() - week_start) % 7)
-    recent = day_states(rule, entries, status.first_day, max(start, status.first_day), today)
+    shown = max(start, status.first_day)
+    states = day_states(rule, entries, shown, today, today, since=status.first_day)
+    recent = list(zip(days_from(shown, today), states, strict=True))
     done_days = [d for d, e in entries.items() if rule.meets(e)]
     rates = {f"{n}d": completion_rate(rule, entries, status.first_day, today, n) for n in (7, 30, 90)}
     rates["all"] = completion_rate(rule, entries, status.first_day, today, (today - status.first_day).days + 1)

@@ -1,6 +1,7 @@
 """Pure evaluation of a habit's days: what each day's state is, streaks and completion.
 
-Nothing here touches the database: callers pass the habit's rule and its entries by day.
+Nothing here touches the database: callers pass the habit's rule and its entries by day. This is the one
+place that decides a day's state; every interface and analytics read it from here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,26 @@ from typing import Literal
 
 from paa.core.habits.schedule import Schedule
 
-DayState = Literal["done", "partial", "over", "skipped", "due", "not_due", "missed"]
+DayState = Literal["done", "partial", "over", "within", "skipped", "due", "not_due", "missed"]
+
+# Each state's glyph and word, shared by the CLI and the TUI so a picture reads the same without colour.
+# `within`: an at-most habit with nothing logged, which keeps the limit (nothing logged is 0).
+STATE_MARKS: dict[str, tuple[str, str]] = {
+    "done": ("●", "done"),
+    "partial": ("◐", "partly"),
+    "over": ("▲", "over"),
+    "within": ("◇", "within limit"),
+    "skipped": ("–", "skipped"),
+    "due": ("○", "due"),
+    "missed": ("·", "missed"),
+    "not_due": (" ", "not due"),
+}
+# States that kept the habit that day.
+KEPT: frozenset[str] = frozenset({"done", "within"})
+# States that count towards what was expected of a day (kept or not).
+EXPECTED: frozenset[str] = frozenset({"done", "within", "partial", "over", "missed", "due"})
+# States that leave something to do on the day itself.
+OPEN: frozenset[str] = frozenset({"due", "partial"})
 
 
 @dataclass(frozen=True)
@@ -32,9 +52,16 @@ class HabitRule:
     target: float | None = None
     at_most: bool = False
 
+    @property
+    def limit(self) -> bool:
+        """Whether the habit is an at-most limit, where a day with nothing logged (0) keeps the habit."""
+        return self.measurable and self.at_most and self.target is not None
+
     def meets(self, entry: Entry | None) -> bool:
-        """Whether the entry completes the habit for its day."""
-        if entry is None or entry.status != "done":
+        """Whether the entry completes the habit for its day; for an at-most limit no entry is 0, which meets it."""
+        if entry is None:
+            return self.limit
+        if entry.status != "done":
             return False
         if not self.measurable or self.target is None:
             return True
@@ -47,7 +74,7 @@ Entries = Mapping[date, Entry]
 
 def credits(rule: HabitRule, entry: Entry | None) -> bool:
     """A day earns credit when it is completed or deliberately skipped."""
-    return entry is not None and (entry.status == "skipped" or rule.meets(entry))
+    return (entry is not None and entry.status == "skipped") or rule.meets(entry)
 
 
 def window_credits(rule: HabitRule, entries: Entries, last: date, days: int) -> int:
@@ -55,23 +82,98 @@ def window_credits(rule: HabitRule, entries: Entries, last: date, days: int) -> 
     return sum(credits(rule, entries.get(last - timedelta(days=i))) for i in range(days))
 
 
-def day_state(rule: HabitRule, entries: Entries, day: date, today: date) -> DayState:
-    """Say what a day is for this habit, from the point of view of `today`."""
-    entry = entries.get(day)
+def days_from(first: date, last: date) -> list[date]:
+    """Every day from first to last, inclusive (empty when last is before first)."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def day_states(
+    rule: HabitRule, entries: Entries, start: date, end: date, today: date, *, since: date | None = None
+) -> list[DayState]:
+    """The state of each day from `start` to `end`, as seen from `today`, in one pass (O(days + entries)).
+
+    `since` is the habit's first day: no day before it earns credit (an at-most limit was not kept before
+    the habit existed). For an X-per-Y habit a past day inside a window that met the target is not due
+    rather than missed, so the states agree with the streaks.
+    """
+    span = (end - start).days + 1
+    if span <= 0:
+        return []
+    schedule = rule.schedule
+    period = schedule.period_days if schedule.type == "x_per_y" else 1
+    lookback = period - 1
+    # Credits from `lookback` days before `start` to `lookback` days after `end` (never after today).
+    origin = start - timedelta(days=lookback)
+    last = max(end, min(today, end + timedelta(days=lookback)))
+    length = (last - origin).days + 1
+    floor = 0 if since is None else max(0, (since - origin).days)
+    credit = [0] * length
+    if rule.limit:
+        credit[floor:] = [1] * (length - floor)
+    for day, entry in entries.items():
+        index = (day - origin).days
+        if floor <= index < length:
+            credit[index] = int(credits(rule, entry))
+    covered = _window_cover(credit, period, schedule.times, (today - origin).days) if lookback else []
+    window = sum(credit[:lookback])  # credits in the days before each day's own
+    states: list[DayState] = []
+    for offset in range(span):
+        day = start + timedelta(days=offset)
+        index = offset + lookback
+        state = _state(rule, entries.get(day), day, today, window)
+        if state == "missed" and covered and covered[index]:
+            state = "not_due"
+        states.append(state)
+        if lookback:
+            window += credit[index] - credit[offset]
+    return states
+
+
+def _window_cover(credit: list[int], period: int, needed: int, today_index: int) -> list[bool]:
+    """For each position: does some `period`-day window holding it, ending by today, hold `needed` credits?"""
+    marks = [0] * (len(credit) + 1)
+    running = 0
+    for end, value in enumerate(credit):
+        running += value
+        if end >= period:
+            running -= credit[end - period]
+        if end <= today_index and running >= needed:
+            marks[max(0, end - period + 1)] += 1
+            marks[end + 1] -= 1
+    covered, depth = [], 0
+    for index in range(len(credit)):
+        depth += marks[index]
+        covered.append(depth > 0)
+    return covered
+
+
+def _state(rule: HabitRule, entry: Entry | None, day: date, today: date, previous_credits: int) -> DayState:
     if entry is not None and entry.status == "skipped":
         return "skipped"
-    if rule.meets(entry):
+    if entry is not None and rule.meets(entry):
         return "done"
     if entry is not None and rule.measurable and entry.value:
         return "over" if rule.at_most else "partial"
-    if not rule.schedule.is_scheduled(day):
-        return "not_due"
     schedule = rule.schedule
-    if schedule.type == "x_per_y":
-        previous = window_credits(rule, entries, day - timedelta(days=1), schedule.period_days - 1)
-        if previous >= schedule.times:
-            return "not_due"
+    if not schedule.is_scheduled(day):
+        return "not_due"
+    if schedule.type == "x_per_y" and previous_credits >= schedule.times:
+        return "not_due"
+    if entry is None and rule.limit:
+        return "within"
     return "due" if day >= today else "missed"
+
+
+def day_state(rule: HabitRule, entries: Entries, day: date, today: date, *, since: date | None = None) -> DayState:
+    """Say what a day is for this habit, from the point of view of `today`."""
+    return day_states(rule, entries, day, day, today, since=since)[0]
+
+
+def counts_as_expected(state: str, day: date, today: date) -> bool:
+    """Whether a day's state counts as expected; an unfinished `today` counts only once it is kept."""
+    if state not in EXPECTED:
+        return False
+    return day < today or state in KEPT
 
 
 def _covered(rule: HabitRule, entries: Entries, first: date, last: date) -> list[bool]:
@@ -191,17 +293,3 @@ def completion_rate(rule: HabitRule, entries: Entries, first: date, today: date,
         expected = schedule.times * (span - skipped) / schedule.period_days
         return None if expected <= 0 else min(1.0, done / expected)
     return None if due == 0 else done / due
-
-
-def day_states(rule: HabitRule, entries: Entries, first: date, start: date, today: date) -> list[tuple[date, DayState]]:
-    """Each day's state from `start` to `today`, agreeing with streaks: for an X-per-Y habit, a
-    past day inside a window that met the target shows as not due rather than missed."""
-    covered = _covered(rule, entries, first, today) if rule.schedule.type == "x_per_y" else []
-    result: list[tuple[date, DayState]] = []
-    for day in (start + timedelta(days=i) for i in range((today - start).days + 1)):
-        state = day_state(rule, entries, day, today)
-        offset = (day - first).days
-        if state == "missed" and covered and 0 <= offset < len(covered) and covered[offset]:
-            state = "not_due"
-        result.append((day, state))
-    return result
