@@ -8,6 +8,7 @@ from typing import Any
 
 from paa.core.analytics.load import HabitRef
 from paa.core.analytics.periods import STANDARD_WINDOWS, Period
+from paa.core.analytics.strength import scoring_of
 from paa.core.analytics.timeline import Tallies, Timeline, build_timeline, completion, streaks, strength_series, tallies
 from paa.core.habits.schedule import SHORT_DAYS
 from paa.core.habits.status import KEPT, DayState, Entries, Streaks, counts_as_expected, day_states, days_from
@@ -169,10 +170,14 @@ def habit_stats(habit: HabitRef, entries: Entries, as_of: date, period: Period) 
     start = period.start(as_of, first)
     rates["period"] = completion(timeline, counts, start) if start <= as_of else None
     scored_from, scores = strength_series(timeline)
+    initial = scoring_of(rule).initial
 
     def strength_at(day: date) -> float:
+        """The score at the end of `day`; before the first scored day it is the starting score (as in Loop)."""
         index = (day - scored_from).days
-        return scores[index] if 0 <= index < len(scores) else 0.0
+        if index < 0:
+            return initial
+        return scores[index] if index < len(scores) else 0.0
 
     window = days_from(start, as_of)
     states = day_states(rule, entries, start, as_of, as_of, since=first) if window else []

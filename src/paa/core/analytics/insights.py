@@ -33,8 +33,12 @@ def _pct(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
-def period_words(period: Period) -> str:
-    return "all along" if period.days is None else f"over the last {period.days} days"
+def period_words(period: Period, days: int | None = None) -> str:
+    """Name the window an insight covers: the period, or `days` when the history is shorter than it."""
+    if period.days is None:
+        return "all along"
+    length = period.days if days is None else min(days, period.days)
+    return "over the last day" if length == 1 else f"over the last {length} days"
 
 
 def mood_insights(mood: MoodReport) -> list[Insight]:
@@ -75,8 +79,10 @@ def mood_insights(mood: MoodReport) -> list[Insight]:
 def strength_insights(habits: Sequence[HabitStats], period: Period) -> list[Insight]:
     found = []
     scored = [h for h in habits if h.days]
-    if scored:
-        top = max(scored, key=lambda h: h.strength)
+    # Strength says little about a habit younger than a week, so none of those is called the strongest.
+    settled = [h for h in scored if (h.as_of - h.first_day).days + 1 >= TREND_DAYS]
+    if settled:
+        top = max(settled, key=lambda h: h.strength)
         text = f"Your strongest habit is {top.habit.name} at {_pct(top.strength)} strength."
         found.append(Insight("strongest", text, {"habit": top.habit.name, "strength": round(top.strength, 4)}, 1.0))
     for stats in scored:
@@ -84,9 +90,10 @@ def strength_insights(habits: Sequence[HabitStats], period: Period) -> list[Insi
         if abs(change) < STRENGTH_SHIFT or period.days is None:
             continue
         verb = "climbed" if change > 0 else "slipped"
+        # The change runs from the period's start, which is never before the habit's first day.
         text = (
             f"{stats.habit.name} {verb} from {_pct(stats.strength_before)} to {_pct(stats.strength)} strength "
-            f"{period_words(period)}."
+            f"{period_words(period, len(stats.days))}."
         )
         numbers = {"habit": stats.habit.name, "from": round(stats.strength_before, 4), "to": round(stats.strength, 4)}
         found.append(Insight("strength_change", text, numbers, 1.2 + abs(change) * 3))
@@ -153,7 +160,10 @@ def completion_insight(series: CompletionSeries, period: Period) -> list[Insight
     if abs(rate - average) < RATE_GAP / 1.5:
         return []
     direction = "above" if rate > average else "below"
-    text = f"Last 7 days: {_pct(rate)} of habits done, {direction} your {_pct(average)} {period_words(period)}."
+    text = (
+        f"Last 7 days: {_pct(rate)} of habits done, {direction} your {_pct(average)} "
+        f"{period_words(period, len(series.days))}."
+    )
     return [
         Insight(
             "completion_trend",
