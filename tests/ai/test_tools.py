@@ -107,6 +107,8 @@ def test_a_checkin_through_the_assistant(contexts, make_ctx) -> None:
     assert result.data["checkin"]["answers"] == [{"prompt": "How was your day?", "answer": "A calm day"}]
     with make_ctx() as ctx:
         assert ctx.session.exec(select(DailyCheckin)).one().sentiment_source == "vader"
+    found = _run(contexts, "search_memory", {"query": "calm day"}).data["memories"]
+    assert [m["kind"] for m in found] == ["checkin"]  # searchable at once, as after `paa checkin`
 
 
 def test_remember_search_and_forget_with_confirmation(contexts) -> None:

@@ -255,6 +255,20 @@ def test_repl_checkin_then_the_model_notes_and_asks(cli, fake_anthropic: FakeAnt
     with make_ctx() as ctx:
         row = ctx.session.exec(select(DailyCheckin)).one()
     assert (row.mood, row.energy, row.sentiment_label) == (2, 3, "negative")
+    hits = json.loads(cli("memory", "search", "knee", "--json").out)
+    assert any("Long day, knee hurts" in hit["content"] for hit in hits)  # searchable, as after `paa checkin`
+
+
+def test_repl_checkin_prints_the_model_text_literally(cli, fake_anthropic: FakeAnthropic, monkeypatch) -> None:
+    _terminal(monkeypatch, ["/checkin", "/exit"])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Fine\n\n4\n\n")))
+    noted = {"sentiment_score": 0.2, "sentiment_label": "positive", "summary": "A [bold]fine[/] day.",
+             "follow_up": "Is [/] or [red] a bracket?"}  # fmt: skip
+    fake_anthropic.push(reply(json.dumps(noted)), insight())
+    result = cli("chat")
+    assert result.code == 0, result.err
+    assert "Noted: A [bold]fine[/] day." in result.out  # model text is never read as rich markup
+    assert "Is [/] or [red] a bracket?" in result.out
 
 
 # ---- looking back -----------------------------------------------------------------------------------------

@@ -72,6 +72,11 @@ def test_with_a_model_the_follow_up_question_can_be_answered(
     saved = _saved(make_ctx)
     assert saved is not None and "What would make tomorrow lighter?" in saved.answers
     assert "An earlier night" in saved.answers
+    from paa.ai.memory import search
+
+    with make_ctx() as ctx:  # the added answer is searchable at once
+        hits = search(ctx, "earlier night", kinds=["checkin"])
+    assert any("An earlier night" in hit.content for hit in hits)
 
 
 def test_analytics_switches_period_and_habit(seeded, make_app) -> None:

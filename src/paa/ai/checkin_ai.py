@@ -88,8 +88,8 @@ def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> C
     """
     from sqlmodel import select
 
-    from paa.ai import recall, settings
-    from paa.core.checkins.entries import edit_checkin, get_checkin
+    from paa.ai import checkins, recall, settings
+    from paa.core.checkins.entries import get_checkin
     from paa.db.models import DailyCheckin
 
     if provider is None or not provider.online:
@@ -110,14 +110,12 @@ def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> C
     memory_id = None
     with contexts(write=True) as ctx:
         if sentiment is not None:
-            edit_checkin(ctx, day, answers=list(checkin.answers), refiner=FixedRefiner(sentiment))
-        row = ctx.session.exec(
-            select(DailyCheckin).where(DailyCheckin.user_id == ctx.user_id, DailyCheckin.day == day)
-        ).first()
+            checkins.edit(ctx, day, answers=list(checkin.answers), refiner=FixedRefiner(sentiment))
         if summary:
+            row = ctx.session.exec(
+                select(DailyCheckin).where(DailyCheckin.user_id == ctx.user_id, DailyCheckin.day == day)
+            ).first()
             memory = recall.remember(ctx, f"Check-in {day.isoformat()}: {summary}", kind="checkin",
                                      source_id=row.id if row else None)  # fmt: skip
             memory_id = memory.id
-        if row is not None:
-            recall.index_checkin(ctx, row)
     return CheckinInsight(day, sentiment, summary, follow_up, memory_id)

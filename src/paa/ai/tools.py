@@ -326,7 +326,8 @@ def overall_analytics(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_checkin(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    from paa.core.checkins.entries import Answer, clean_answer, list_prompts, save_checkin
+    from paa.ai import checkins
+    from paa.core.checkins.entries import Answer, clean_answer, list_prompts
 
     mood, energy = _integer(args, "mood"), _integer(args, "energy")
     raw = args.get("answers") or []
@@ -350,7 +351,7 @@ def record_checkin(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     if mode not in ("new", "append", "replace"):
         raise InvalidInput("`mode` must be new, append or replace")
     day = _day(ctx, args)
-    saved = save_checkin(ctx, day, answers, mood=mood, energy=energy, mode=mode)  # type: ignore[arg-type]
+    saved = checkins.save(ctx, day, answers, mood=mood, energy=energy, mode=mode)  # type: ignore[arg-type]
     data = saved.to_json()
     data["summary"] = f"Check-in saved for {day.isoformat()}. {saved.reflection.text}"
     return data

@@ -406,9 +406,10 @@ def _slash(parsed: Slash, session: ChatSession, contexts: SessionContexts) -> st
 
 def _checkin(session: ChatSession, contexts: SessionContexts) -> None:
     """A check-in inside the chat: the usual questions, then the model's summary and perhaps a question back."""
+    from paa.ai import checkins
     from paa.ai.checkin_ai import after_checkin
     from paa.cli import checkin_views as views
-    from paa.core.checkins.entries import find_checkin, list_prompts, pair_answers, save_checkin
+    from paa.core.checkins.entries import find_checkin, list_prompts, pair_answers
 
     with contexts() as ctx:
         day = ctx.today()
@@ -419,17 +420,10 @@ def _checkin(session: ChatSession, contexts: SessionContexts) -> None:
     mood = views.ask_scale("Mood", current=existing.mood if existing else None, required=True)
     energy = views.ask_scale("Energy", current=existing.energy if existing else None)
     with contexts(write=True) as ctx:
-        result = save_checkin(ctx, day, answers, mood=mood, energy=energy, mode="append" if existing else "new")
+        result = checkins.save(ctx, day, answers, mood=mood, energy=energy, mode="append" if existing else "new")
     views.report_saved(result, False)
-    if session.background is None:
-        return
-    insight = after_checkin(contexts, session.background, day)
-    if insight is None:
-        return
-    if insight.summary:
-        say(f"[dim]Noted: {insight.summary}[/]")
-    if insight.follow_up:
-        say(f"[cyan]{insight.follow_up}[/]")
+    if session.background is not None:
+        views.report_insight(after_checkin(contexts, session.background, day))
 
 
 # ---- looking back ----------------------------------------------------------------------------------------------

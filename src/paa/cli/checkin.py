@@ -123,14 +123,12 @@ def checkin(
 
 
 def _save(day: Date, answers: list[Answer], mood: int | None, energy: int | None, mode: Mode, as_json: bool) -> None:
-    from paa.ai.memory import index_checkin_of
+    from paa.ai import checkins
     from paa.cli.checkin_views import report_saved
-    from paa.core.checkins.entries import save_checkin
     from paa.core.context import open_context
 
     with open_context(write=True) as context:
-        result = save_checkin(context, day, answers, mood=mood, energy=energy, mode=mode)
-        index_checkin_of(context, day)  # searchable by memory at once
+        result = checkins.save(context, day, answers, mood=mood, energy=energy, mode=mode)
     report_saved(result, as_json)
     _read_by_model(day, as_json)
 
@@ -154,20 +152,17 @@ def _read_by_model(day: Date, as_json: bool) -> None:
     with contexts() as ctx:
         provider = choose(contexts.paths, ai_settings.load(ctx))
     insight = after_checkin(contexts, provider, day)
-    if insight is None or as_json:
-        return
-    if insight.summary:
-        say(f"[dim]Noted: {escape(insight.summary)}[/]")
-    if insight.follow_up:
-        say(f"[cyan]{escape(insight.follow_up)}[/]")
+    if not as_json:
+        from paa.cli.checkin_views import report_insight
+
+        report_insight(insight)
 
 
 def _edit_interactively(
     day: Date, existing: Checkin, prompts: list[str], mood: int | None, energy: int | None, as_json: bool
 ) -> None:
-    from paa.ai.memory import index_checkin_of
+    from paa.ai import checkins
     from paa.cli import checkin_views as views
-    from paa.core.checkins.entries import edit_checkin
     from paa.core.context import open_context
 
     answers = views.ask_edit(existing, prompts)
@@ -177,8 +172,7 @@ def _edit_interactively(
         energy = views.ask_scale("Energy", current=existing.energy)
     # The questions are asked before the write transaction, so other paa processes are not held up.
     with open_context(write=True) as context:
-        result = edit_checkin(context, day, mood=mood, energy=energy, answers=answers)
-        index_checkin_of(context, day)  # searchable by memory at once
+        result = checkins.edit(context, day, mood=mood, energy=energy, answers=answers)
     views.report_saved(result, as_json)
 
 
@@ -241,8 +235,8 @@ def edit(
 
       paa checkin edit 2026-11-20 --answer "Better than I said" --answer "Finished the book"
     """
-    from paa.ai.memory import index_checkin_of
-    from paa.core.checkins.entries import UNSET, edit_checkin, get_checkin, pair_answers, prompts_for, scale
+    from paa.ai import checkins
+    from paa.core.checkins.entries import UNSET, get_checkin, pair_answers, prompts_for, scale
     from paa.core.context import open_context
     from paa.core.dates import parse_day
     from paa.errors import InvalidInput
@@ -259,13 +253,12 @@ def edit(
         _edit_interactively(when, existing, prompts, None, None, as_json)
         return
     with open_context(write=True) as context:
-        result = edit_checkin(
+        result = checkins.edit(
             context, when,
             mood=UNSET if mood is None else mood,
             energy=None if no_energy else UNSET if energy is None else energy,
             answers=pair_answers(prompts, answer) if answer else UNSET,
         )  # fmt: skip
-        index_checkin_of(context, when)  # searchable by memory at once
     from paa.cli.checkin_views import report_saved
 
     report_saved(result, as_json)

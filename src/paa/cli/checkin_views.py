@@ -14,6 +14,7 @@ from paa.errors import Aborted, InvalidInput
 if TYPE_CHECKING:
     from datetime import date
 
+    from paa.ai.checkin_ai import CheckinInsight
     from paa.core.checkins.entries import Answer, Checkin, CheckinHistory, Prompt, SaveResult
     from paa.core.checkins.sentiment import Sentiment
 
@@ -159,6 +160,16 @@ def report_saved(result: SaveResult, as_json: bool) -> None:
         + f", {count} answer{'s' if count != 1 else ''}, sentiment {_sentiment(found.sentiment)}."
     )
     say(escape(result.reflection.text))
+
+
+def report_insight(insight: CheckinInsight | None) -> None:
+    """Show what the model made of a check-in: its summary, then its follow-up question (model text, never markup)."""
+    if insight is None:
+        return
+    if insight.summary:
+        say(f"[dim]Noted: {escape(insight.summary)}[/]")
+    if insight.follow_up:
+        say(f"[cyan]{escape(insight.follow_up)}[/]")
 
 
 def render_checkin(found: Checkin) -> None:

@@ -488,29 +488,11 @@ def save_checkin(
     ctx: Context, day: date, prompts: list[str], texts: list[str | None], mood: int | None, energy: int | None
 ) -> SaveResult:
     """Save the form as the day's check-in: a new one, or the stored one replaced (blank answers left out)."""
-    from paa.ai.memory import index_checkin_of
-    from paa.core.checkins.entries import edit_checkin, find_checkin, pair_answers
-    from paa.core.checkins.entries import save_checkin as save
+    from paa.ai import checkins
+    from paa.core.checkins.entries import pair_answers
 
-    answers = pair_answers(prompts, texts)
-    if find_checkin(ctx, day) is None:
-        result = save(ctx, day, answers, mood=mood, energy=energy)
-    else:  # the form showed the stored answers, mood and energy, so what it holds now is the whole check-in
-        result = edit_checkin(ctx, day, mood=mood, energy=energy, answers=answers)
-    index_checkin_of(ctx, day)  # searchable by memory at once, as after `paa checkin`
-    return result
-
-
-def answer_follow_up(ctx: Context, day: date, question: str, text: str) -> SaveResult:
-    """Add the answer to the assistant's follow-up question to the day's check-in."""
-    from paa.ai.memory import index_checkin_of
-    from paa.core.checkins.entries import Answer, clean_answer
-    from paa.core.checkins.entries import save_checkin as save
-
-    answer = Answer(question, clean_answer(text, question))
-    result = save(ctx, day, [answer], mode="append")
-    index_checkin_of(ctx, day)
-    return result
+    # The form showed the stored answers, mood and energy, so what it holds now is the whole check-in.
+    return checkins.save_whole(ctx, day, pair_answers(prompts, texts), mood=mood, energy=energy)
 
 
 # ---- analytics -----------------------------------------------------------------------------------

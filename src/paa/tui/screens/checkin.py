@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import get_current_worker
 
 from paa.errors import PaaError
-from paa.tui.data import CheckinPage, answer_follow_up, load_checkin, save_checkin
+from paa.tui.data import CheckinPage, load_checkin, save_checkin
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets.keybar import KeyBar
@@ -372,6 +372,8 @@ class CheckinScreen(PaaScreen):
 
     @work(thread=True, exclusive=True, group="checkin-answer", exit_on_error=False)
     def answer(self, day: date, question: str, text: str) -> None:
+        from paa.ai.checkins import answer_follow_up
+
         try:
             with self.paa.store.write() as ctx:
                 answer_follow_up(ctx, day, question, text)
