@@ -75,7 +75,7 @@ def populate(cluster_minute: int, avoid: set[int], one_offs: list[datetime]) -> 
     """1,000 habits with three reminder times each; CLUSTER of them also at `cluster_minute`."""
     from paa.core.context import open_context
     from paa.core.habits.manage import HabitFields, add_habit
-    from paa.core.reminders.outbox import add_reminder
+    from paa.core.reminders.custom import add_reminder
 
     rng = random.Random(SEED)
     free = [m for m in range(24 * 60) if m not in avoid]

@@ -15,7 +15,7 @@ Two modes: `guarded` is the real path (`open_context` as a logged-in Bob, with t
 the guard closes all of them in `guarded` mode.
 
 `test_every_entry_point_has_a_case` keeps this list complete: a new public function taking a Context (or a
-Contexts factory) in paa.core or paa.ai fails it until it gets a case here or a reason to be exempt.
+Contexts factory) in paa.core, paa.ai or paa.daemon fails it until it gets a case here or a reason to be exempt.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _build(home: Path) -> Alpha:
     from paa.core.configuration import set_user_setting
     from paa.core.habits.logs import log_habit
     from paa.core.habits.manage import HabitFields, add_habit, set_archived
-    from paa.core.reminders.outbox import add_reminder
+    from paa.core.reminders.custom import add_reminder
 
     clock = FixedClock(NOW)
     alpha = Alpha(home)
@@ -347,7 +347,8 @@ def _cases() -> list[Case]:
     from paa.core.habits import logs, overview
     from paa.core.habits import manage as habits
     from paa.core.habits.manage import HabitFields
-    from paa.core.reminders import outbox as notifications
+    from paa.core.reminders import custom, outbox, sources, upcoming
+    from paa.daemon import files as daemon_files
 
     start = TODAY - timedelta(days=29)
     cases = [
@@ -492,51 +493,50 @@ def _cases() -> list[Case]:
             write=True,
             owner="changes",
         ),
-        # paa.core.reminders.outbox
-        Case("paa.core.reminders.outbox.load_sources", lambda c, a: notifications.load_sources(c)),
-        Case("paa.core.reminders.outbox.source_rows", lambda c, a: notifications.source_rows(c)),
+        # paa.core.reminders.sources, custom, upcoming and outbox
+        Case("paa.core.reminders.sources.load_sources", lambda c, a: sources.load_sources(c)),
+        Case("paa.core.reminders.sources.source_rows", lambda c, a: sources.source_rows(c)),
         Case(
-            "paa.core.reminders.outbox.add_reminder",
-            lambda c, a: notifications.add_reminder(c, "bravo reminder", cron="0 8 * * *"),
+            "paa.core.reminders.custom.add_reminder",
+            lambda c, a: custom.add_reminder(c, "bravo reminder", cron="0 8 * * *"),
             write=True,
             owner="changes",
         ),
         Case(
-            "paa.core.reminders.outbox.remove_reminder",
-            lambda c, a: notifications.remove_reminder(c, str(a.reminder)),
+            "paa.core.reminders.custom.remove_reminder",
+            lambda c, a: custom.remove_reminder(c, str(a.reminder)),
             write=True,
             owner="changes",
         ),
-        Case(
-            "paa.core.reminders.outbox.reminders_overview", lambda c, a: notifications.reminders_overview(c, history=20)
-        ),
-        Case("paa.core.reminders.outbox.upcoming", lambda c, a: notifications.upcoming(c, NOW, 3)),
-        Case("paa.core.reminders.outbox.notification_history", lambda c, a: notifications.notification_history(c)),
+        Case("paa.core.reminders.custom.reminders_overview", lambda c, a: custom.reminders_overview(c, history=20)),
+        Case("paa.core.reminders.upcoming.upcoming", lambda c, a: upcoming.upcoming(c, NOW, 3)),
+        Case("paa.core.reminders.outbox.notification_history", lambda c, a: outbox.notification_history(c)),
         Case(
             "paa.core.reminders.outbox.claim_due",
-            lambda c, a: notifications.claim_due(c, ["log"], "host:2"),
+            lambda c, a: outbox.claim_due(c, ["log"], "host:2"),
             write=True,
             owner="changes",
         ),
         Case(
             "paa.core.reminders.outbox.record_results",
-            lambda c, a: notifications.record_results(c, [notifications.DeliveryResult(a.sending, ok=True)], "host:1"),
+            lambda c, a: outbox.record_results(c, [outbox.DeliveryResult(a.sending, ok=True)], "host:1"),
             write=True,
             owner="changes",
         ),
         Case(
             "paa.core.reminders.outbox.next_retry_at",
-            lambda c, a: notifications.next_retry_at(c),
+            lambda c, a: outbox.next_retry_at(c),
             check=lambda r: r is None,
             owner_check=lambda r: r is not None,
         ),
         Case(
             "paa.core.reminders.outbox.release_claims",
-            lambda c, a: notifications.release_claims(c, "host:1"),
+            lambda c, a: outbox.release_claims(c, "host:1"),
             write=True,
             owner="changes",
         ),
-        Case("paa.core.reminders.outbox.daemon_status", lambda c, a: notifications.daemon_status(c)),
+        # paa.daemon.files: the daemon's status reads the acting user's notifications and reminders
+        Case("paa.daemon.files.daemon_status", lambda c, a: daemon_files.daemon_status(c)),
         # paa.core.analytics.reports
         Case("paa.core.analytics.reports.as_of_day", lambda c, a: reports.as_of_day(c, None), owner="none"),
         Case(
@@ -846,12 +846,13 @@ def test_the_same_call_reaches_alices_rows_as_alice(alpha: Alpha, case: Case) ->
 
 
 def _entry_points() -> set[str]:
-    """Every public function (and class) of paa.core and paa.ai whose first parameter is a context or contexts."""
+    """Every public function (and class) of paa.core, paa.ai and paa.daemon whose first parameter is a context."""
     import paa.ai
     import paa.core
+    import paa.daemon
 
     found = set()
-    for package in (paa.core, paa.ai):
+    for package in (paa.core, paa.ai, paa.daemon):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             module = importlib.import_module(info.name)
             for name, value in vars(module).items():

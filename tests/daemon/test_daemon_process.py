@@ -57,7 +57,7 @@ def _wait_ready(process: subprocess.Popen[str], paa_home: Path, after: datetime)
 
 def _add_reminder(text: str, due: datetime) -> int:
     from paa.core.context import open_context
-    from paa.core.reminders.outbox import add_reminder
+    from paa.core.reminders.custom import add_reminder
 
     with open_context(write=True) as ctx:
         view = add_reminder(ctx, text, at=due.isoformat())
@@ -70,7 +70,7 @@ def _sent_texts(hook: Recorder) -> list[str]:
 
 def test_daemon_delivers_on_time_survives_kill_9_and_never_sends_twice(hook: Recorder, paa_home: Path) -> None:
     from paa.core.context import open_context
-    from paa.core.reminders.outbox import daemon_status
+    from paa.daemon.files import daemon_status
 
     with open_context(write=True):
         pass  # create the database before the daemon and the test race to
@@ -124,7 +124,8 @@ def test_daemon_delivers_on_time_survives_kill_9_and_never_sends_twice(hook: Rec
             daemon.kill()
             daemon.wait()
     from paa.config import resolve_paths
-    from paa.core.reminders.outbox import INTERRUPTED, DaemonFiles, running_daemon
+    from paa.core.reminders.outbox import INTERRUPTED
+    from paa.daemon.files import DaemonFiles, running_daemon
 
     files = DaemonFiles.of(resolve_paths())
     assert running_daemon(files) is None

@@ -172,7 +172,7 @@ def test_build_channels_follows_the_setting() -> None:
 
 
 def test_log_rotates(tmp_path: Path) -> None:
-    from paa.core.reminders.outbox import DaemonFiles
+    from paa.daemon.files import DaemonFiles
     from paa.daemon.runner import configure_logging
 
     files = DaemonFiles(tmp_path / "lock", tmp_path / "status.json", tmp_path / "logs" / "daemon.log")
@@ -189,8 +189,8 @@ def test_log_rotates(tmp_path: Path) -> None:
 
 
 def test_beside_a_running_daemon_run_due_only_appends_to_the_log(tmp_path: Path, monkeypatch) -> None:
-    from paa.core.reminders.outbox import DaemonFiles
     from paa.daemon import __main__ as entry
+    from paa.daemon.files import DaemonFiles
     from paa.daemon.lock import InstanceLock
 
     monkeypatch.setenv("PAA_HOME", str(tmp_path))

@@ -57,7 +57,7 @@ def build(home: Path, days: int = 60, seed: int = SEED) -> Mapping[str, int]:
     from paa.core.context import open_context
     from paa.core.habits.logs import log_habit, skip_habit
     from paa.core.habits.manage import HabitFields, add_habit, list_habits, set_archived
-    from paa.core.reminders.outbox import add_reminder
+    from paa.core.reminders.custom import add_reminder
 
     env = environ(home)
     rng = random.Random(seed)

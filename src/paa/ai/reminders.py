@@ -42,7 +42,7 @@ def cron_for(time_text: str, days_text: str | None) -> str:
 
 def add(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     """A one-off reminder (`at`) or a repeating one (`time` with optional `days`), through core."""
-    from paa.core.reminders.outbox import add_reminder
+    from paa.core.reminders.custom import add_reminder
 
     text = str(args.get("text") or "")
     at, at_time, days = args.get("at"), args.get("time"), args.get("days")
@@ -60,7 +60,7 @@ def add(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 def listing(ctx: Context, _args: dict[str, Any]) -> dict[str, Any]:
     """Custom reminders, habit reminder times and the check-in time, with their next instants."""
-    from paa.core.reminders.outbox import reminders_overview
+    from paa.core.reminders.custom import reminders_overview
 
     overview = reminders_overview(ctx)
     data = overview.to_json()

@@ -1,7 +1,7 @@
 """`paa daemon`: run the reminder daemon, start and stop it, see its status and log, install it as a service.
 
 The daemon is its own interface (`python -m paa.daemon`); these commands start it, signal it and
-read its files, and never import it.
+read its files (`paa.daemon.files`), and never import the daemon's runner.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import typer
 from paa.cli.output import console, emit_json, escape, say
 
 if TYPE_CHECKING:
-    from paa.core.reminders.outbox import DaemonFiles, DaemonStatus
+    from paa.daemon.files import DaemonFiles, DaemonStatus
 
 KindOpt = Annotated[str, typer.Option("--kind", help="auto, systemd, launchd or cron.")]
 
@@ -39,7 +39,7 @@ def _daemon_command(*args: str) -> list[str]:
 
 def _files() -> DaemonFiles:
     from paa.config import resolve_paths
-    from paa.core.reminders.outbox import DaemonFiles
+    from paa.daemon.files import DaemonFiles
 
     return DaemonFiles.of(resolve_paths())
 
@@ -65,7 +65,7 @@ def start(
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for it to come up.")] = 15,
 ) -> None:
     """Start the daemon in the background."""
-    from paa.core.reminders.outbox import running_daemon
+    from paa.daemon.files import running_daemon
     from paa.errors import PaaError
 
     files = _files()
@@ -96,7 +96,7 @@ def stop(
     """Stop the background daemon (SIGTERM; it finishes what it is sending)."""
     import signal
 
-    from paa.core.reminders.outbox import running_daemon
+    from paa.daemon.files import running_daemon
     from paa.errors import PaaError
 
     files = _files()
@@ -116,7 +116,7 @@ def stop(
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/reminders.md).")] = False):
     """Show whether the daemon runs, its pid and uptime, what is due next and its latest errors."""
     from paa.core.context import open_context
-    from paa.core.reminders.outbox import daemon_status
+    from paa.daemon.files import daemon_status
 
     with open_context() as ctx:
         found = daemon_status(ctx)

@@ -13,7 +13,9 @@ import typer
 from paa.cli.output import console, emit_json, escape, say
 
 if TYPE_CHECKING:
-    from paa.core.reminders.outbox import NotificationView, RemindersOverview, ReminderView, Upcoming
+    from paa.core.reminders.custom import RemindersOverview, ReminderView
+    from paa.core.reminders.outbox import NotificationView
+    from paa.core.reminders.upcoming import Upcoming
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/reminders.md).")]
 
@@ -49,7 +51,7 @@ def add(
       paa remind add "Weekly review" --cron "0 17 * * FRI"
     """
     from paa.core.context import open_context
-    from paa.core.reminders.outbox import add_reminder
+    from paa.core.reminders.custom import add_reminder
 
     with open_context(write=True) as ctx:
         view = add_reminder(ctx, text, at=at, cron=cron)
@@ -68,7 +70,7 @@ def list_(
 ) -> None:
     """List custom reminders, habit reminders and the check-in prompt, with when each is next due."""
     from paa.core.context import open_context
-    from paa.core.reminders.outbox import reminders_overview
+    from paa.core.reminders.custom import reminders_overview
 
     with open_context() as ctx:
         overview = reminders_overview(ctx, history=limit if history else None)
@@ -134,7 +136,7 @@ def remove(
 ) -> None:
     """Remove a custom reminder (its notification history stays)."""
     from paa.core.context import open_context
-    from paa.core.reminders.outbox import remove_reminder
+    from paa.core.reminders.custom import remove_reminder
 
     with open_context(write=True) as ctx:
         view = remove_reminder(ctx, reminder)
@@ -158,8 +160,8 @@ def upcoming(
       paa remind upcoming --from 2027-03-13T00:00 --days 2 --json
     """
     from paa.core.context import open_context
-    from paa.core.reminders.outbox import upcoming as compute
     from paa.core.reminders.rules import parse_instant
+    from paa.core.reminders.upcoming import upcoming as compute
 
     with open_context() as ctx:
         start = parse_instant(from_, ctx.prefs.zone) if from_ else ctx.now()

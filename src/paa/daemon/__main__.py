@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_due(*, as_json: bool) -> int:
     from paa.config import resolve_paths
-    from paa.core.reminders.outbox import DaemonFiles, running_daemon
     from paa.daemon.dispatch import Dispatcher
+    from paa.daemon.files import DaemonFiles, running_daemon
     from paa.daemon.runner import configure_logging
 
     files = DaemonFiles.of(resolve_paths())

@@ -19,18 +19,8 @@ from paa.clock import Clock
 from paa.config import Settings
 from paa.core.context import open_context
 from paa.core.events import Event, EventHub
-from paa.core.reminders.outbox import (
-    Claim,
-    DeliveryResult,
-    SourceRows,
-    Sources,
-    claim_due,
-    load_sources,
-    next_retry_at,
-    record_results,
-    release_claims,
-    source_rows,
-)
+from paa.core.reminders.outbox import Claim, DeliveryResult, claim_due, next_retry_at, record_results, release_claims
+from paa.core.reminders.sources import SourceRows, Sources, load_sources, source_rows
 from paa.daemon.channels import Channel, DeliveryError, Notifier, build_channels
 
 LOG = logging.getLogger("paa.daemon")

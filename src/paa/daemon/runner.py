@@ -18,10 +18,11 @@ from typing import Any
 from paa.config import resolve_paths
 from paa.core.context import open_context
 from paa.core.events import EventHub
-from paa.core.reminders.outbox import DaemonFiles, SourceRows, load_sources, source_rows
 from paa.core.reminders.rules import Rule, Zone
+from paa.core.reminders.sources import SourceRows, load_sources, source_rows
 from paa.daemon.channels import Notifier, configuration_problems
 from paa.daemon.dispatch import Dispatcher
+from paa.daemon.files import DaemonFiles
 from paa.daemon.lock import InstanceLock
 
 LOG = logging.getLogger("paa.daemon")

@@ -149,7 +149,7 @@ def load_dashboard(ctx: Context) -> Dashboard:
     from paa.core.analytics.reports import overview
     from paa.core.checkins.entries import find_checkin
     from paa.core.habits.manage import list_habits
-    from paa.core.reminders.outbox import upcoming
+    from paa.core.reminders.upcoming import upcoming
 
     today = ctx.today()
     view = overview(ctx, today, Period(DASHBOARD_PERIOD_DAYS, f"{DASHBOARD_PERIOD_DAYS}d"))

@@ -478,7 +478,7 @@ def test_dst_through_the_database(make_ctx, clock: FixedClock, monkeypatch: pyte
 
 
 def test_custom_reminders_add_list_remove(make_ctx, clock: FixedClock, berlin) -> None:
-    from paa.core.reminders.outbox import add_reminder, reminders_overview, remove_reminder
+    from paa.core.reminders.custom import add_reminder, reminders_overview, remove_reminder
     from paa.errors import NotFound
 
     with make_ctx(write=True) as ctx:
