@@ -79,3 +79,9 @@ class PermissionDenied(PaaError):
     """The acting user is known but may not do this (another user's data, or an admin-only command)."""
 
     exit_code = ExitCode.FORBIDDEN
+
+
+def error_text(exc: BaseException, limit: int = 200) -> str:
+    """What a person is told of `exc`: a PaaError's message, else the exception's own text; one line, `limit` long."""
+    message = getattr(exc, "message", None) or str(exc)
+    return (message.strip().splitlines() or [type(exc).__name__])[0][:limit]

@@ -15,7 +15,7 @@ from typing import Any
 from paa.ai.providers.base import ToolSpec
 from paa.ai.store import Contexts
 from paa.core.context import Context
-from paa.errors import InvalidInput, PaaError
+from paa.errors import InvalidInput, PaaError, error_text
 
 Confirm = Callable[[str], bool]
 RESULT_MAX_CHARS = 12_000
@@ -587,7 +587,7 @@ class ToolRunner:
         except PaaError as exc:
             return self._error(call_id, name, exc.message, exc.hint)
         except Exception as exc:  # a tool must not crash the conversation; the model hears what went wrong
-            return self._error(call_id, name, f"internal error: {type(exc).__name__}: {str(exc)[:200]}", None)
+            return self._error(call_id, name, f"internal error: {type(exc).__name__}: {error_text(exc)}", None)
         summary = str(data.get("summary") or f"{name} done")
         return ToolResult(call_id, name, True, data, summary)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
-from paa.errors import ExitCode, PaaError
+from paa.errors import ExitCode, PaaError, error_text
 
 # Top-level commands and the modules that build them. Only the one being run is imported,
 # so start-up time stays flat as paa grows; help and unknown commands build them all.
@@ -93,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, OperationalError):
             print_error(f"database error: {exc.orig}", "another program may hold the database; try again")
             return int(ExitCode.STORAGE)
-        first_line = (str(exc).strip().splitlines() or [""])[0][:200]
-        print_error(f"unexpected {type(exc).__name__}: {first_line}", "run again with PAA_DEBUG=1 and report it")
+        print_error(f"unexpected {type(exc).__name__}: {error_text(exc)}", "run again with PAA_DEBUG=1 and report it")
         return int(ExitCode.INTERNAL)
 
 

@@ -146,7 +146,9 @@ class PaaApp(App[None]):
         try:
             set_install_setting(resolve_paths(self.store.environ), "tui_theme", theme)
         except Exception as exc:
-            self.call_from_thread(self.notify, _one_line(exc), title="Cannot keep the theme", severity="warning")
+            from paa.errors import error_text
+
+            self.call_from_thread(self.notify, error_text(exc), title="Cannot keep the theme", severity="warning")
 
     # ---- start and stop ---------------------------------------------------------------------------
 
@@ -183,7 +185,9 @@ class PaaApp(App[None]):
                         return
             watcher = watcher or self.store.watcher()
         except Exception as exc:  # the database cannot be opened: say so where the data would be
-            self.call_from_thread(self.notify, _one_line(exc), title="Cannot open the database", severity="error")
+            from paa.errors import error_text
+
+            self.call_from_thread(self.notify, error_text(exc), title="Cannot open the database", severity="error")
             return
         self.watcher = watcher
         self.post_message(DataChanged())  # the database is open (and watched): screens read anything they missed
@@ -357,11 +361,6 @@ def _theme_setting(environ: Mapping[str, str]) -> str:
 
 def _bind(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
     return lambda: function(*args)
-
-
-def _one_line(exc: BaseException) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    return (message.strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def create_app(

@@ -21,6 +21,7 @@ from paa.ai.errors import (
     TimedOut,
 )
 from paa.ai.providers.base import CancelToken, Completion, Done, ProviderEvent, Request, TextDelta, ToolCall, Usage
+from paa.errors import error_text
 
 DEFAULT_TIMEOUT = 60.0
 KEY_HINT = "store a valid key with `paa auth key set anthropic`, or set ANTHROPIC_API_KEY"
@@ -215,7 +216,7 @@ def translate(exc: BaseException, *, mid_stream: bool = False) -> ProviderError 
         return RequestRefused(f"Anthropic's API refused the request ({status}{_api_detail(exc)})", hint=SAVED)
     if mid_stream or _is_transport_error(exc):
         return StreamCut(f"the reply was cut off ({type(exc).__name__})", hint=SAVED)
-    return ProviderError(f"the model call failed: {type(exc).__name__}: {str(exc)[:120]}", hint=SAVED)
+    return ProviderError(f"the model call failed: {type(exc).__name__}: {error_text(exc, 120)}", hint=SAVED)
 
 
 def _is_transport_error(exc: BaseException) -> bool:

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Input, Select, Static
 from textual.worker import get_current_worker
 
-from paa.errors import PaaError
+from paa.errors import PaaError, error_text
 from paa.tui.data import PERIODS, AnalyticsPage, load_analytics
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
@@ -94,7 +94,7 @@ class AnalyticsScreen(PaaScreen):
             self.post_message(self.Loaded(None, asked, f"{exc.message}; {exc.hint}" if exc.hint else exc.message))
             return
         except Exception as exc:
-            self.post_message(self.Loaded(None, asked, str(exc)[:200]))
+            self.post_message(self.Loaded(None, asked, error_text(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(page, asked))

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from paa.ai.slash import Slash, help_text, message, parse, unknown
-from paa.errors import PaaError
+from paa.errors import PaaError, error_text
 from paa.tui.data import ConversationItem, latest_conversation, load_conversation, load_conversations
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
@@ -150,7 +150,7 @@ class ChatScreen(PaaScreen):
             provider = self.paa.store.provider()
             model = current_model(self._ensure_session())  # the stored model, even if switched since the app began
         except Exception as exc:
-            self.post_message(self.TurnEnded(_text(exc), getattr(exc, "hint", None)))
+            self.post_message(self.TurnEnded(error_text(exc, 300), getattr(exc, "hint", None)))
             return
         self.post_message(self.Ready(_who(model, provider.online), provider.online))
         with contextlib.suppress(Exception):  # a failure shows up, clearly, on the first message instead
@@ -359,7 +359,7 @@ class ChatScreen(PaaScreen):
             self.post_message(self.TurnEnded(exc.message, exc.hint))
             return
         except Exception as exc:
-            self.post_message(self.TurnEnded(_text(exc)))
+            self.post_message(self.TurnEnded(error_text(exc, 300)))
             return
         finally:
             self.paa.cancel_tokens.discard(cancel)
@@ -448,7 +448,7 @@ class ChatScreen(PaaScreen):
         except PaaError as exc:
             self.post_message(self.Answered(typed, [exc.message, *([exc.hint] if exc.hint else [])], error=True))
         except Exception as exc:  # the database busy elsewhere, say: an answer rather than silence
-            self.post_message(self.Answered(typed, [str(exc)[:200] or type(exc).__name__], error=True))
+            self.post_message(self.Answered(typed, [error_text(exc)], error=True))
 
     async def on_chat_screen_answered(self, message: Answered) -> None:
         if message.model is not None and self.online:
@@ -494,8 +494,3 @@ class ChatScreen(PaaScreen):
 
 def _who(model: str, online: bool) -> str:
     return f"Claude ({model})" if online else "offline rules (no API key)"
-
-
-def _text(exc: BaseException) -> str:
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    return message.strip().splitlines()[0][:300]

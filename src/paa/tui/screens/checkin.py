@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import get_current_worker
 
-from paa.errors import PaaError
+from paa.errors import PaaError, error_text
 from paa.tui.data import CheckinPage, load_checkin, save_checkin
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
@@ -185,7 +185,7 @@ class CheckinScreen(PaaScreen):
             self.post_message(self.DayRefused(f"{exc.message}; {exc.hint}" if exc.hint else exc.message))
             return
         except Exception as exc:
-            self.app.call_from_thread(self.notify, str(exc)[:200], title="Cannot read check-ins", severity="error")
+            self.app.call_from_thread(self.notify, error_text(exc), title="Cannot read check-ins", severity="error")
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(page))
@@ -298,7 +298,7 @@ class CheckinScreen(PaaScreen):
             self.post_message(self.Saved(None, exc.message, field))
             return
         except Exception as exc:  # the database busy elsewhere, say: the answers stay in the form to save again
-            self.post_message(self.Saved(None, f"Not saved: {str(exc)[:200]}"))
+            self.post_message(self.Saved(None, f"Not saved: {error_text(exc)}"))
             return
         self.post_message(self.Saved(result.reflection.text))  # before the reload that `wrote` starts
         self.paa.wrote()
@@ -335,7 +335,7 @@ class CheckinScreen(PaaScreen):
             insight = after_checkin(self.paa.store.contexts, provider, day)
         except Exception as exc:  # the check-in is saved; the model's reading is a bonus
             insight = None
-            self.app.call_from_thread(self.notify, str(exc)[:200], title="The assistant could not read it")
+            self.app.call_from_thread(self.notify, error_text(exc), title="The assistant could not read it")
         self.paa.wrote()
         summary, follow_up = (insight.summary, insight.follow_up) if insight else (None, None)
         self.post_message(self.Insight(day, summary, follow_up))
@@ -378,7 +378,7 @@ class CheckinScreen(PaaScreen):
             with self.paa.store.write() as ctx:
                 answer_follow_up(ctx, day, question, text)
         except Exception as exc:  # a refusal, or a database busy elsewhere: say it, keep the answer typed
-            self.post_message(self.Answered(getattr(exc, "message", None) or str(exc)[:200]))
+            self.post_message(self.Answered(error_text(exc)))
             return
         self.post_message(self.Answered())  # before the reload that `wrote` starts, which shows the answer above
         self.paa.wrote()

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from paa.errors import PaaError
+from paa.errors import PaaError, error_text
 from paa.tui.data import RECENT_DAYS, Dashboard, HabitRow, load_dashboard, log_done, skip_today, undo_today
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
@@ -96,7 +96,7 @@ class DashboardScreen(PaaScreen):
                 with self.paa.store.read() as ctx:
                     data = load_dashboard(ctx)
         except Exception as exc:
-            self.post_message(self.Failed(_message(exc)))
+            self.post_message(self.Failed(error_text(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(data))
@@ -284,7 +284,7 @@ class DashboardScreen(PaaScreen):
             self.app.call_from_thread(self.notify, exc.message, severity="warning")
             return
         except Exception as exc:
-            self.app.call_from_thread(self.notify, _message(exc), title="Not saved", severity="error")
+            self.app.call_from_thread(self.notify, error_text(exc), title="Not saved", severity="error")
             return
         self.paa.wrote()
         self.app.call_from_thread(self.notify, text)
@@ -336,8 +336,3 @@ def _recent(states: tuple[str, ...], styles: dict[str, str]) -> Text:
 def _rate(days: list) -> float | None:  # type: ignore[type-arg]
     due = sum(day.due for day in days)
     return None if due == 0 else sum(day.done for day in days) / due
-
-
-def _message(exc: BaseException) -> str:
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    return message.strip().splitlines()[0][:200]

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from paa.errors import NotFound, PaaError
+from paa.errors import NotFound, PaaError, error_text
 from paa.tui.data import HabitPage, delete_habit, load_habit_page, set_archived
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
@@ -62,7 +62,7 @@ class HabitDetailScreen(PaaScreen):
             self.post_message(self.Loaded(None, "This habit no longer exists."))
             return
         except Exception as exc:
-            self.post_message(self.Loaded(None, str(exc)[:200]))
+            self.post_message(self.Loaded(None, error_text(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(page))

@@ -133,7 +133,9 @@ class HabitFormScreen(PaaScreen):
         try:
             outcome = save_habit_form(self.paa.store, self.habit_id, form)
         except Exception as exc:
-            outcome = FormOutcome(None, {"": str(exc)[:200]})
+            from paa.errors import error_text
+
+            outcome = FormOutcome(None, {"": error_text(exc)})
         if outcome.habit_id is not None:
             self.paa.wrote()
         self.post_message(self.Saved(outcome))

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
-from paa.errors import PaaError
+from paa.errors import PaaError, error_text
 from paa.tui.data import HabitRow, delete_habit, load_habit_rows, set_archived
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
@@ -69,7 +69,7 @@ class HabitsScreen(PaaScreen):
             with self.paa.store.read() as ctx:
                 rows = load_habit_rows(ctx)
         except Exception as exc:
-            self.app.call_from_thread(self.notify, str(exc)[:200], title="Cannot read habits", severity="error")
+            self.app.call_from_thread(self.notify, error_text(exc), title="Cannot read habits", severity="error")
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(rows))
