@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from paa.errors import PaaError, error_text
+from paa.errors import error_text
 from paa.tui.data import RECENT_DAYS, Dashboard, HabitRow, load_dashboard, log_done, skip_today, undo_today
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
@@ -270,24 +270,13 @@ class DashboardScreen(PaaScreen):
             return
         self.write(habit_id, what)
 
-    @work(thread=True, group="dashboard-write", exit_on_error=False)
     def write(self, habit_id: int, what: str, value: float | None = None) -> None:
-        try:
-            with self.paa.store.write() as ctx:
-                if what == "done":
-                    text = log_done(ctx, habit_id, value)
-                elif what == "skip":
-                    text = skip_today(ctx, habit_id)
-                else:
-                    text = undo_today(ctx, habit_id)
-        except PaaError as exc:
-            self.app.call_from_thread(self.notify, exc.message, severity="warning")
-            return
-        except Exception as exc:
-            self.app.call_from_thread(self.notify, error_text(exc), title="Not saved", severity="error")
-            return
-        self.paa.wrote()
-        self.app.call_from_thread(self.notify, text)
+        if what == "done":
+            self.change_data(lambda ctx: log_done(ctx, habit_id, value))
+        elif what == "skip":
+            self.change_data(lambda ctx: skip_today(ctx, habit_id))
+        else:
+            self.change_data(lambda ctx: undo_today(ctx, habit_id))
 
     @on(DataTable.RowSelected, "#today-table")
     def _row_selected(self) -> None:

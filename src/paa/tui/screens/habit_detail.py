@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from paa.errors import NotFound, PaaError, error_text
+from paa.errors import NotFound, error_text
 from paa.tui.data import HabitPage, delete_habit, load_habit_page, set_archived
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
@@ -174,21 +174,12 @@ class HabitDetailScreen(PaaScreen):
         question = f"Delete {name} and all its logs? This cannot be undone (archiving keeps the history)."
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
 
-    @work(thread=True, group="habit-write", exit_on_error=False)
     def change(self, what: str) -> None:
-        try:
-            with self.paa.store.write() as ctx:
-                if what == "delete":
-                    text = delete_habit(ctx, self.habit_id)
-                else:
-                    text = set_archived(ctx, self.habit_id, what == "archive")
-        except PaaError as exc:
-            self.app.call_from_thread(self.notify, exc.message, severity="warning")
-            return
-        self.paa.wrote()
-        self.app.call_from_thread(self.notify, text)
+        habit_id = self.habit_id
         if what == "delete":
-            self.app.call_from_thread(self.dismiss, None)
+            self.change_data(lambda ctx: delete_habit(ctx, habit_id), then=lambda: self.dismiss(None))
+        else:
+            self.change_data(lambda ctx: set_archived(ctx, habit_id, what == "archive"))
 
     @on(DataTable.RowSelected)
     def _ignore(self) -> None:

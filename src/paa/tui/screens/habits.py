@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
-from paa.errors import PaaError, error_text
+from paa.errors import error_text
 from paa.tui.data import HabitRow, delete_habit, load_habit_rows, set_archived
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets import charts
@@ -188,16 +188,8 @@ class HabitsScreen(PaaScreen):
         question = f"Delete {row.name} and all its logs? This cannot be undone (archiving keeps the history)."
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
 
-    @work(thread=True, group="habits-write", exit_on_error=False)
     def change(self, habit_id: int, what: str) -> None:
-        try:
-            with self.paa.store.write() as ctx:
-                if what == "delete":
-                    text = delete_habit(ctx, habit_id)
-                else:
-                    text = set_archived(ctx, habit_id, what == "archive")
-        except PaaError as exc:
-            self.app.call_from_thread(self.notify, exc.message, severity="warning")
-            return
-        self.paa.wrote()
-        self.app.call_from_thread(self.notify, text)
+        if what == "delete":
+            self.change_data(lambda ctx: delete_habit(ctx, habit_id))
+        else:
+            self.change_data(lambda ctx: set_archived(ctx, habit_id, what == "archive"))
