@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_walkthrough(cli) -> None:
     assert (
@@ -46,7 +48,9 @@ def test_walkthrough(cli) -> None:
     assert shown.code == 0
     assert "Mon, Wed, Fri" in shown.out and "health" in shown.out
     history = json.loads(cli("habit", "history", "run", "--json").out)
-    assert history["logs"] == [{"day": "2026-11-25", "status": "done", "value": None, "note": "5 km, easy"}]
+    assert history["logs"] == [
+        {"day": "2026-11-25", "status": "done", "value": None, "note": "5 km, easy", "state": "done"}
+    ]
 
 
 def test_measurable_log_adds_unless_set(cli) -> None:
@@ -106,3 +110,86 @@ def test_delete_needs_yes_without_a_terminal(cli) -> None:
     assert len(json.loads(cli("habit", "list", "--json").out)) == 1
     assert cli("habit", "delete", "floss", "--yes").code == 0
     assert json.loads(cli("habit", "list", "--all", "--json").out) == []
+
+
+# --- at-most habits: a day with nothing logged is 0, which keeps the limit ------------------------
+
+
+def test_an_at_most_habit_with_nothing_logged_is_within_its_limit(cli) -> None:
+    assert cli("habit", "add", "Coffee", "--unit", "cups", "--target", "2", "--at-most").code == 0
+    assert cli("habit", "add", "Run").code == 0
+    today = cli("habit", "today")
+    assert today.code == 0, today.err
+    left = today.out.split("Left to do")[1].split("\n\n")[0]
+    assert "Run" in left and "Coffee" not in left
+    assert "Within the limit" in today.out and "0/2 cups ✓" in today.out
+    assert "1 of 2 done" in today.out
+    listed = {h["name"]: h for h in json.loads(cli("habit", "list", "--json").out)}
+    assert listed["Coffee"]["today"] == {"day": "2026-11-26", "state": "within", "value": None}
+    assert listed["Coffee"]["streak"]["current"] == 1
+    # The check-in's "still open today" agrees: only Run is open.
+    done = cli("checkin", "--mood", "4", "-a", "fine", "-a", "none")
+    assert done.code == 0, done.err
+    assert "Still open today: Run." in done.out
+
+
+def test_an_at_most_week_counts_empty_days_as_kept(cli) -> None:
+    cli("habit", "add", "Coffee", "--unit", "cups", "--target", "2", "--at-most")
+    # Backfilled: 1 cup on the 20th, 3 on the 22nd (over), nothing on the other days.
+    cli("habit", "log", "coffee", "1", "--date", "2026-11-20")
+    cli("habit", "log", "coffee", "3", "--date", "2026-11-22")
+    data = json.loads(cli("habit", "show", "coffee", "--json").out)
+    states = {d["day"]: d["state"] for d in data["recent"]}
+    assert [states[f"2026-11-{n}"] for n in range(20, 27)] == [
+        "done", "within", "over", "within", "within", "within", "within",
+    ]  # fmt: skip
+    # 23-26 kept since the 22nd; completion over 7 days: 6 of 7 kept.
+    assert data["streak"]["current"] == 4
+    assert data["stats"]["completion"]["7d"] == pytest.approx(6 / 7)
+    summary = json.loads(cli("analytics", "habit", "coffee", "--period", "7d", "--json").out)
+    assert summary["completion"]["7d"] == round(6 / 7, 4)
+    assert summary["streak"]["current"] == 4
+    assert summary["strength"] > 0.9
+
+
+def test_history_says_each_day_s_state(cli) -> None:
+    cli("habit", "add", "Water", "--unit", "glasses", "--target", "8")
+    cli("habit", "add", "Coffee", "--unit", "cups", "--target", "2", "--at-most")
+    cli("habit", "log", "water", "6", "--date", "yesterday")
+    cli("habit", "log", "water", "8")
+    cli("habit", "log", "coffee", "3", "--date", "yesterday")
+    cli("habit", "skip", "coffee")
+    water = json.loads(cli("habit", "history", "water", "--json").out)["logs"]
+    assert [(log["day"], log["status"], log["state"]) for log in water] == [
+        ("2026-11-26", "done", "done"),
+        ("2026-11-25", "done", "partial"),
+    ]
+    coffee = json.loads(cli("habit", "history", "coffee", "--json").out)["logs"]
+    assert [log["state"] for log in coffee] == ["skipped", "over"]
+    # The same words as `habit show`.
+    shown = json.loads(cli("habit", "show", "water", "--json").out)
+    assert {d["day"]: d["state"] for d in shown["recent"]}["2026-11-25"] == "partial"
+
+
+def test_every_state_has_its_own_glyph_without_colour(cli, monkeypatch) -> None:
+    from paa.cli.output import console
+    from paa.core.habits.status import STATE_MARKS
+    from paa.tui.widgets.charts import STATES
+
+    glyphs = [glyph for glyph, _word in STATE_MARKS.values()]
+    assert len(set(glyphs)) == len(glyphs)
+    assert {state: (glyph, word) for state, (glyph, _style, word) in STATES.items()} == STATE_MARKS
+    monkeypatch.setenv("NO_COLOR", "1")
+    console.cache_clear()
+    cli("habit", "add", "Water", "--unit", "glasses", "--target", "8")
+    cli("habit", "add", "Coffee", "--unit", "cups", "--target", "2", "--at-most")
+    cli("habit", "log", "water", "6", "--date", "yesterday")
+    cli("habit", "log", "coffee", "3", "--date", "yesterday")
+    water, coffee = cli("habit", "show", "water").out, cli("habit", "show", "coffee").out
+    assert "◐ partly" in water and "▲ over" in water  # the legend
+    assert "◐" in water.split("week of")[1].split("\n\n")[0]  # the strip
+    assert "▲" in coffee.split("week of")[1].split("\n\n")[0]
+    history = cli("habit", "history", "coffee").out
+    assert "▲ over" in history and "done" not in history
+    heat = cli("analytics", "heatmap", "coffee", "--period", "7d").out
+    assert "▲" in heat and "◇" in heat and "over 1" in heat

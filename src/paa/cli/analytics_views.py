@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from paa.cli.output import console, escape, say
 from paa.core.habits.schedule import SHORT_DAYS
+from paa.core.habits.status import STATE_MARKS
 
 if TYPE_CHECKING:
     from paa.core.analytics.habit_stats import HabitStats
@@ -24,7 +25,11 @@ EIGHTHS = " ▏▎▍▌▋▊▉"
 # Heatmap levels 0..4: a glyph each, so the calendar reads the same without colour.
 LEVEL_GLYPHS = ("·", "░", "▒", "▓", "█")
 LEVEL_STYLES = ("dim", "#0e4429", "#006d32", "#26a641", "#39d353")
-STATE_GLYPHS = {"skipped": ("–", "blue"), "due": ("○", "bold")}
+# Days of one habit that are not a level: their glyph from core's table (the same as `habit show` and the TUI).
+STATE_GLYPHS = {
+    state: (STATE_MARKS[state][0], style)
+    for state, style in (("skipped", "blue"), ("due", "bold"), ("over", "red"), ("within", "green"))
+}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -336,7 +341,13 @@ def render_heatmap(view: Heatmap, week_start: str) -> None:
         cells = "".join(grid[row]).rstrip()
         out.print(f"[dim]{label}[/]  {cells}" if cells else f"[dim]{label.strip()}[/]")
     legend = " ".join(f"[{style}]{glyph}[/]" for glyph, style in zip(LEVEL_GLYPHS, LEVEL_STYLES, strict=True))
-    extra = "  [blue]–[/] skipped  [bold]○[/] due today" if view.habit else "  (share of habits done)"
+    extra = "  (share of habits done)"
+    if view.habit:
+        extra = "  " + "  ".join(
+            f"[{style}]{glyph}[/] {'due today' if state == 'due' else STATE_MARKS[state][1]}"
+            for state, (glyph, style) in STATE_GLYPHS.items()
+            if state in ("skipped", "due") or any(c.state == state for c in view.cells)
+        )
     out.print(f"\n[dim]less[/] {legend} [dim]more[/]{extra}")
     if skip_weeks:
         out.print(f"[dim]{skip_weeks} earlier weeks do not fit this terminal; widen it or use --period.[/]")
@@ -344,10 +355,10 @@ def render_heatmap(view: Heatmap, week_start: str) -> None:
 
 
 def _heat_glyph(level: int | None, state: str | None, cell: int) -> str:
+    if state in STATE_GLYPHS:
+        glyph, style = STATE_GLYPHS[state]
+        return f"[{style}]{glyph * cell}[/]"
     if level is None:
-        if state in STATE_GLYPHS:
-            glyph, style = STATE_GLYPHS[state]
-            return f"[{style}]{glyph * cell}[/]"
         return " " * cell
     glyph = LEVEL_GLYPHS[level]
     return f"[{LEVEL_STYLES[level]}]{glyph * cell}[/]"
@@ -356,10 +367,11 @@ def _heat_glyph(level: int | None, state: str | None, cell: int) -> str:
 def _heat_facts(view: Heatmap) -> None:
     cells = view.cells
     if view.habit:
-        counts = {state: sum(c.state == state for c in cells) for state in ("done", "missed", "skipped", "partial")}
+        counts = {state: sum(c.state == state for c in cells) for state in STATE_MARKS}
         text = f"done {counts['done']} · missed {counts['missed']} · skipped {counts['skipped']}"
-        if counts["partial"]:
-            text += f" · partly {counts['partial']}"
+        for state in ("partial", "over", "within"):
+            if counts[state]:
+                text += f" · {STATE_MARKS[state][1]} {counts[state]}"
         console().print(f"[dim]{text}[/]")
         return
     rated = [c for c in cells if c.level is not None]

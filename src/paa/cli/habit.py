@@ -202,20 +202,20 @@ def history(
     from paa.core.dates import parse_day
     from paa.core.habits.logs import history as read_history
     from paa.core.habits.manage import resolve_habit
-    from paa.core.habits.overview import log_json
+    from paa.core.habits.overview import logged_days
 
     with open_context() as ctx:
         found = resolve_habit(ctx, habit)
         today_ = ctx.today()
         start = parse_day(from_, today_) if from_ else None
         end = parse_day(to, today_) if to else None
-        logs = read_history(ctx, found, start, end)
+        days = logged_days(ctx, found, read_history(ctx, found, start, end))
     if as_json:
-        emit_json({"habit": {"id": found.id, "name": found.name}, "logs": [log_json(row) for row in logs]})
+        emit_json({"habit": {"id": found.id, "name": found.name}, "logs": [day.to_json() for day in days]})
         return
     from paa.cli.habit_views import render_history
 
-    render_history(found, logs)
+    render_history(found, days)
 
 
 def edit(

@@ -7,24 +7,28 @@ from typing import TYPE_CHECKING
 
 from paa.cli.output import console, emit_json, escape, say, table
 from paa.core.habits.schedule import SHORT_DAYS
+from paa.core.habits.status import KEPT, OPEN, STATE_MARKS
 
 if TYPE_CHECKING:
     from paa.core.habits.logs import LogResult
-    from paa.core.habits.overview import HabitDetail, HabitStatus
-    from paa.db.models import Habit, HabitLog
+    from paa.core.habits.overview import HabitDetail, HabitStatus, LoggedDay
+    from paa.db.models import Habit
 
 __all__ = ["escape", "render_detail", "render_history", "render_list", "render_today", "report_log"]
 
-# Each state has a glyph and a word, so the picture reads the same without colour.
-STATE_STYLE = {
-    "done": ("█", "green", "done"),
-    "partial": ("▓", "yellow", "partly"),
-    "over": ("▓", "red", "over"),
-    "skipped": ("–", "blue", "skipped"),
-    "due": ("○", "bold", "due"),
-    "missed": ("·", "red", "missed"),
-    "not_due": (" ", "dim", "not due"),
+# Each state's colour; its glyph and word come from core, the same as the TUI's, so the picture reads
+# the same without colour.
+STATE_COLOURS = {
+    "done": "green",
+    "partial": "yellow",
+    "over": "red",
+    "within": "green",
+    "skipped": "blue",
+    "due": "bold",
+    "missed": "red",
+    "not_due": "dim",
 }
+STATE_STYLE = {state: (glyph, STATE_COLOURS[state], word) for state, (glyph, word) in STATE_MARKS.items()}
 
 
 def _number(value: float | None) -> str:
@@ -37,7 +41,7 @@ def today_text(status: HabitStatus) -> str:
     if habit.kind == "measurable" and status.state != "skipped":
         value = status.entry.value if status.entry and status.entry.value is not None else 0
         word = f"{_number(value)}/{_number(habit.target)} {escape(habit.unit or '')}".rstrip()
-        if status.state == "done":
+        if status.state in KEPT:
             word += " ✓"
     return f"[{style}]{glyph} {word}[/]"
 
@@ -69,14 +73,16 @@ def render_today(day: date, found: list[HabitStatus]) -> None:
         say("No habits yet. Add one: [bold]paa habit add Run --days mon,wed,fri[/]")
         return
     groups = {
-        "Left to do": [s for s in found if s.state in ("due", "partial")],
+        "Left to do": [s for s in found if s.state in OPEN],
         "Done": [s for s in found if s.state == "done"],
+        "Within the limit": [s for s in found if s.state == "within"],
         "Skipped": [s for s in found if s.state == "skipped"],
         "Over the limit": [s for s in found if s.state == "over"],
         "Not due today": [s for s in found if s.state == "not_due"],
     }
     due_total = len(found) - len(groups["Not due today"]) - len(groups["Skipped"])
-    say(f"[bold]{day.strftime('%A %d %B %Y')}[/]: {len(groups['Done'])} of {due_total} done")
+    kept = sum(s.state in KEPT for s in found)
+    say(f"[bold]{day.strftime('%A %d %B %Y')}[/]: {kept} of {due_total} done")
     for title, members in groups.items():
         if not members:
             continue
@@ -138,25 +144,28 @@ def _render_strip(found: HabitDetail, week_start: str) -> None:
             rows.append(["  "] * 7)
             labels.append((day - timedelta(days=column)).isoformat())
         glyph, style, _ = STATE_STYLE[state]
-        rows[-1][column] = f"[{style}]{glyph}{glyph}[/]" if glyph != " " else "  "
+        rows[-1][column] = f"[{style}]{glyph}[/] " if glyph != " " else "  "
     for label, cells in zip(labels, rows, strict=True):
         out.print(f"[dim]{label}[/]   " + " ".join(cells))
     legend = "  ".join(f"[{style}]{glyph}[/] {word}" for glyph, style, word in STATE_STYLE.values() if glyph != " ")
     out.print(f"\n[dim]{legend}[/]")
 
 
-def render_history(habit: Habit, logs: list[HabitLog]) -> None:
-    if not logs:
+def render_history(habit: Habit, days: list[LoggedDay]) -> None:
+    if not days:
         say(f"Nothing logged for {escape(habit.name)} in that range.")
         return
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold", title=escape(habit.name), title_justify="left")
-    for column in ("Day", "", "Status", "Value", "Note"):
+    for column in ("Day", "", "State", "Value", "Note"):
         table.add_column(column)
-    for row in logs:
+    for logged in days:
+        row = logged.log
+        glyph, style, word = STATE_STYLE[logged.state]
         value = f"{_number(row.value)} {escape(habit.unit or '')}".strip() if row.value is not None else ""
-        table.add_row(row.day.isoformat(), row.day.strftime("%a"), row.status, value, escape(row.note or ""))
+        state = f"[{style}]{glyph} {word}[/]"
+        table.add_row(row.day.isoformat(), row.day.strftime("%a"), state, value, escape(row.note or ""))
     console().print(table)
 
 

@@ -49,7 +49,7 @@ class HabitRow:
     schedule: str
     category: str | None
     archived: bool
-    state: str  # done | partial | over | skipped | due | not_due | missed
+    state: str  # a DayState: done | partial | over | within | skipped | due | not_due | missed
     value: float | None
     streak: int
     best: int

@@ -412,6 +412,7 @@ def prompts_for(ctx: Context, checkin: Checkin | None) -> list[str]:
 def _open_habits(ctx: Context, day: date) -> tuple[tuple[OpenHabit, ...], int]:
     from paa.core.habits.manage import list_habits
     from paa.core.habits.overview import statuses
+    from paa.core.habits.status import OPEN
 
     found = statuses(ctx, list_habits(ctx), day)
     due = [s for s in found if s.state != "not_due"]
@@ -425,7 +426,7 @@ def _open_habits(ctx: Context, day: date) -> tuple[tuple[OpenHabit, ...], int]:
             unit=s.habit.unit,
         )
         for s in due
-        if s.state in ("due", "partial")
+        if s.state in OPEN  # an at-most habit with nothing logged keeps its limit: it is not open
     )
     return still_open, len(due)
 

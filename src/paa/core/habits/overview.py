@@ -49,6 +49,26 @@ def log_json(log: HabitLog) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class LoggedDay:
+    """A log with its day's state, in the same words as `habit show` and analytics use."""
+
+    log: HabitLog
+    state: DayState
+
+    def to_json(self) -> dict[str, Any]:
+        return {**log_json(self.log), "state": self.state}
+
+
+def logged_days(ctx: Context, habit: Habit, logs: list[HabitLog]) -> list[LoggedDay]:
+    """Each of a habit's logs with its day's state (6 of 8 glasses is `partial`, 3 cups over a limit of 2 `over`)."""
+    assert habit.id is not None
+    entries = entries_by_habit(ctx, [habit.id])[habit.id]
+    rule, today = rule_of(habit), ctx.today()
+    start = first_day(ctx, habit, entries)
+    return [LoggedDay(log, day_state(rule, entries, log.day, max(today, log.day), since=start)) for log in logs]
+
+
+@dataclass(frozen=True)
 class HabitStatus:
     """One habit as of one day."""
 

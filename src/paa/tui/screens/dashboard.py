@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
+from paa.core.habits.status import KEPT
 from paa.errors import error_text
 from paa.tui.data import RECENT_DAYS, Dashboard, HabitRow, load_dashboard, log_done, skip_today, undo_today
 from paa.tui.markup import literal
@@ -102,7 +103,7 @@ class DashboardScreen(PaaScreen):
             self.post_message(self.Loaded(data))
 
     def on_dashboard_screen_loaded(self, message: Loaded) -> None:
-        from paa.tui.app import HabitsKnown
+        from paa.tui.messages import HabitsKnown
 
         self.data = message.data
         self.render_data()
@@ -138,7 +139,7 @@ class DashboardScreen(PaaScreen):
 
     def _render_habits(self, data: Dashboard) -> None:
         due = [row for row in data.habits if row.state not in ("not_due", "skipped")]
-        done = [row for row in due if row.state == "done"]
+        done = [row for row in due if row.state in KEPT]
         title = f"[b]Today[/b], {data.day.strftime('%A %d %B')}: {len(done)} of {len(due)} done"
         self.query_one("#today-title", Static).update(title)
         table = self.query_one("#today-table", DataTable)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from paa.core.habits.status import STATE_MARKS
 from paa.tui.markup import literal
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -18,16 +19,24 @@ LEVEL_GLYPHS = ("·", "░", "▒", "▓", "█")
 LEVEL_STYLES = ("$foreground-muted", "$success 40%", "$success 60%", "$success 80%", "$success")
 WEEKDAY_LETTERS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
-# Each state of a habit's day: a glyph, a theme colour and a word, so the picture reads without colour.
-STATES: dict[str, tuple[str, str, str]] = {
-    "done": ("●", "$success", "done"),
-    "partial": ("◐", "$warning", "partly"),
-    "over": ("◐", "$error", "over"),
-    "skipped": ("–", "$primary", "skipped"),
-    "due": ("○", "$foreground", "due"),
-    "missed": ("·", "$error", "missed"),
-    "not_due": (" ", "$foreground-muted", "not due"),
+# Each state of a habit's day: a theme colour here, its glyph and word from core (the same as the CLI's), so
+# the picture reads without colour.
+STATE_COLOURS = {
+    "done": "$success",
+    "partial": "$warning",
+    "over": "$error",
+    "within": "$success",
+    "skipped": "$primary",
+    "due": "$foreground",
+    "missed": "$error",
+    "not_due": "$foreground-muted",
 }
+STATES: dict[str, tuple[str, str, str]] = {
+    state: (glyph, STATE_COLOURS[state], word) for state, (glyph, word) in STATE_MARKS.items()
+}
+
+
+MARKED_STATES = frozenset({"over", "within"})
 
 
 def number(value: float | None) -> str:
@@ -117,6 +126,8 @@ def heatmap(cells: Sequence[Any], last: date, width: int, week_start: str = "mon
         weeks = max(1, min(weeks, (end_column_start - first).days // 7 + 1))
     start = end_column_start - timedelta(days=7 * (weeks - 1))
     levels = {cell.day: cell.level for cell in cells}
+    # An over-the-limit day and a day within it are not levels of amount: they show their own glyph.
+    marked = {cell.day: cell.state for cell in cells if getattr(cell, "state", None) in MARKED_STATES}
     known = set(levels)
     rows = []
     for row, weekday in enumerate(order):
@@ -125,6 +136,9 @@ def heatmap(cells: Sequence[Any], last: date, width: int, week_start: str = "mon
             day = start + timedelta(days=7 * week + row)
             if day > last or day not in known:
                 parts.append(" " * cell_width)
+            elif day in marked:
+                glyph, style, _word = STATES[marked[day]]
+                parts.append(f"[{style}]{glyph * cell_width}[/]")
             else:
                 parts.append(level_cell(levels[day], cell_width))
         rows.append("".join(parts))
