@@ -7,7 +7,7 @@ import os
 import typer
 
 from paa import __version__
-from paa.cli.main import COMMANDS
+from paa.cli.commands import COMMANDS
 from paa.errors import ExitCode
 
 HELP = """paa: habits, daily check-ins, analytics and an assistant, in your terminal.

@@ -8,24 +8,8 @@ from __future__ import annotations
 import os
 import sys
 
+from paa.cli.commands import COMMANDS
 from paa.errors import ExitCode, PaaError, error_text
-
-# Top-level commands and the modules that build them. Only the one being run is imported,
-# so start-up time stays flat as paa grows; help and unknown commands build them all.
-COMMANDS: dict[str, str] = {
-    "habit": "paa.cli.habit",
-    "tui": "paa.cli.tui_cmd",
-    "checkin": "paa.cli.checkin",
-    "analytics": "paa.cli.analytics",
-    "remind": "paa.cli.remind",
-    "daemon": "paa.cli.daemon_cmd",
-    "memory": "paa.cli.memory",
-    "config": "paa.cli.config_cmd",
-    "doctor": "paa.cli.doctor",
-    "chat": "paa.cli.chat",
-    "auth": "paa.cli.auth",
-    "users": "paa.cli.users",
-}
 
 
 def _opens_tui(argv: list[str]) -> bool:

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from paa.clock import Clock
+from paa.tui.messages import HabitsKnown
 from paa.tui.store import Preload, Store
 from paa.tui.watch import POLL_SECONDS, Watcher
 
@@ -35,14 +36,6 @@ SCREENS: dict[str, str] = {
 
 class DataChanged(Message):
     """The database changed: seen by the watcher, or written by this app."""
-
-
-class HabitsKnown(Message):
-    """The names of the active habits, for the command palette."""
-
-    def __init__(self, habits: list[tuple[int, str]]) -> None:
-        super().__init__()
-        self.habits = habits
 
 
 def _dashboard() -> Screen[Any]:

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from paa.errors import InvalidInput, PaaError
-from paa.tui.store import Store
 
 if TYPE_CHECKING:  # kept out of the import: `paa tui` draws the first dashboard before loading the database layer
     from paa.ai.store import ConversationView, MessageView
@@ -22,6 +21,7 @@ if TYPE_CHECKING:  # kept out of the import: `paa tui` draws the first dashboard
     from paa.core.context import Context
     from paa.core.habits.overview import HabitDetail
     from paa.db.models import Habit
+    from paa.tui.store import Store
 
 DASHBOARD_PERIOD_DAYS = 30
 COMPLETION_DAYS = 14
