@@ -337,6 +337,7 @@ def _empty(value: Any) -> bool:
 
 def _cases() -> list[Case]:
     from paa.ai import background, checkin_ai, insights, memory, recall, store, tools
+    from paa.ai import checkins as ai_checkins
     from paa.ai import context as ai_context
     from paa.ai import reminders as ai_reminders
     from paa.ai import settings as ai_settings
@@ -471,6 +472,26 @@ def _cases() -> list[Case]:
         Case(
             "paa.core.checkins.entries.edit_checkin",
             lambda c, a: checkins.edit_checkin(c, TODAY, mood=1),
+            write=True,
+            owner="changes",
+        ),
+        # paa.ai.checkins: saving through core, then indexing for memory
+        Case(
+            "paa.ai.checkins.save",
+            lambda c, a: ai_checkins.save(c, TODAY, [Answer("Q?", "bravo")], mood=3),
+            write=True,
+            owner="refused",
+        ),
+        Case("paa.ai.checkins.edit", lambda c, a: ai_checkins.edit(c, TODAY, mood=1), write=True, owner="changes"),
+        Case(
+            "paa.ai.checkins.save_whole",
+            lambda c, a: ai_checkins.save_whole(c, TODAY, [Answer("Q?", "bravo")], mood=3, energy=None),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.checkins.answer_follow_up",
+            lambda c, a: ai_checkins.answer_follow_up(c, TODAY, "Q?", "bravo"),
             write=True,
             owner="changes",
         ),
