@@ -377,10 +377,9 @@ def write_config_value(paths: Paths, field: str, value: Any | None) -> None:
         table.pop(name, None)
     else:
         table[name] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(tomlkit.dumps(document), encoding="utf-8")
-    os.replace(tmp, path)
+    from paa.files import write_private_text
+
+    write_private_text(path, tomlkit.dumps(document))
 
 
 def _drop_other_spellings(document: Any, key: str, field: str, keep: tuple[str, ...]) -> None:

@@ -425,21 +425,11 @@ def _vector_index(data_dir: Path) -> VectorIndex | None:
 @contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
     """Hold an inter-process lock while writing to chromadb: its files are not safe for concurrent writers."""
+    from paa.files import file_lock
+
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(folder / ".write.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            import fcntl
-        except ImportError:  # Windows: one writer at a time is up to the user
-            yield
-            return
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with file_lock(folder / ".write.lock"):  # on Windows, where there is no flock, one writer is up to the user
+        yield
 
 
 def _delete_vectors_after_commit(session: Session, data_dir: Path, user_id: int, memory_ids: list[int]) -> None:

@@ -16,6 +16,7 @@ from paa.config import Paths
 from paa.core.context import Context
 from paa.core.reminders.upcoming import upcoming
 from paa.db.models import Notification
+from paa.files import LockHeld, open_locked
 
 
 @dataclass(frozen=True)
@@ -34,22 +35,13 @@ class DaemonFiles:
 def running_daemon(files: DaemonFiles) -> int | None:
     """The pid of the daemon holding the lock of this data folder, or None when none runs."""
     try:
-        fd = os.open(files.lock, os.O_RDWR)
+        fd = open_locked(files.lock, wait=False, create=False)
     except FileNotFoundError:
         return None
-    try:
-        try:
-            import fcntl
-        except ImportError:  # Windows: trust the pid in the file when that process exists
-            return _pid_in(files.lock)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return _pid_in(files.lock) or -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
+    except LockHeld:
+        return _pid_in(files.lock) or -1
+    os.close(fd)  # nobody held it: let it go at once
+    return None
 
 
 def _pid_in(path: Path) -> int | None:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from paa.errors import Conflict
+from paa.files import LockHeld, open_locked
 
 
 class AlreadyRunning(Conflict):
@@ -20,12 +21,9 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            _lock(fd)
-        except OSError:
-            os.close(fd)
+            fd = open_locked(self.path, wait=False)
+        except LockHeld:
             pid = self.path.read_text(encoding="ascii", errors="replace").strip()
             raise AlreadyRunning(
                 f"the paa daemon is already running for this data folder (pid {pid or '?'})",
@@ -51,14 +49,3 @@ class InstanceLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-def _lock(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import shlex
 import shutil
@@ -16,6 +15,7 @@ from xml.sax.saxutils import escape
 
 from paa.config import Paths
 from paa.errors import InvalidInput, PaaError
+from paa.files import write_private_text
 
 Kind = Literal["systemd", "launchd", "cron"]
 KINDS: tuple[Kind, ...] = ("systemd", "launchd", "cron")
@@ -128,10 +128,7 @@ def install(service: ServicePlan, *, enable: bool) -> list[str]:
     """Write the service file and, with `enable`, run the commands that start it; return what was done."""
     done: list[str] = []
     if service.path is not None:
-        service.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = service.path.with_name(service.path.name + ".tmp")
-        tmp.write_text(service.text, encoding="utf-8")
-        os.replace(tmp, service.path)
+        write_private_text(service.path, service.text)
         done.append(f"wrote {service.path}")
     if enable:
         done += _run_all(service.enable)

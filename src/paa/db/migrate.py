@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from paa.db.revisions import HEAD, REVISIONS
 from paa.errors import StorageError
+from paa.files import file_lock
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -87,18 +88,5 @@ def _exclusive(lock_file: Path | None) -> Iterator[None]:
     if lock_file is None:
         yield
         return
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            import fcntl
-        except ImportError:  # Windows: SQLite's own locking has to do
-            yield
-            return
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with file_lock(lock_file):  # on Windows, where there is no flock, SQLite's own locking has to do
+        yield

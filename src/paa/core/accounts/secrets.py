@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from paa.config import Paths
 from paa.errors import InvalidInput, StorageError
+from paa.files import write_private_json
 
 SERVICE = "paa"
 FILE_NAME = "secrets.json"
@@ -101,16 +102,7 @@ def _write_file(paths: Paths, data: dict[str, str]) -> None:
     """Write the file atomically; it is created 0600 and never exists with wider permissions."""
     path = secrets_file(paths)
     try:
-        os.makedirs(path.parent, mode=0o700, exist_ok=True)
-        tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, json.dumps(data, indent=2, sort_keys=True).encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        write_private_json(path, data, sort_keys=True)
     except OSError as exc:
         raise StorageError(f"cannot write {path}: {exc.strerror}") from None
 

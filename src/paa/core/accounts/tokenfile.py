@@ -7,12 +7,12 @@ stored one; `paa auth logout` removes it. The database keeps only each token's S
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paa.config import Paths
 from paa.errors import StorageError
+from paa.files import write_private_json
 
 FILE_NAME = "session.json"
 
@@ -63,16 +63,7 @@ def write_tokens(paths: Paths, stored: TokenFile) -> None:
         return
     data = {"current": stored.current, "tokens": dict(sorted(stored.tokens.items()))}
     try:
-        os.makedirs(path.parent, mode=0o700, exist_ok=True)
-        tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, json.dumps(data, indent=2).encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        write_private_json(path, data)
     except OSError as exc:
         raise StorageError(f"cannot write {path}: {exc.strerror}") from None
 
