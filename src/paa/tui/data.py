@@ -243,6 +243,7 @@ class HistoryRow:
     status: str
     value: float | None
     note: str | None
+    state: str = ""  # the day's state (a DayState), in the words `paa habit history` uses
 
 
 @dataclass(frozen=True)
@@ -262,13 +263,16 @@ def load_habit_page(ctx: Context, habit_id: int) -> HabitPage:
     from paa.core.analytics.reports import HeatCell, habit_report, state_level
     from paa.core.habits.logs import history
     from paa.core.habits.manage import resolve_habit
-    from paa.core.habits.overview import detail, habit_json
+    from paa.core.habits.overview import detail, habit_json, logged_days
 
     habit = resolve_habit(ctx, str(habit_id))
     today = ctx.today()
     stats = habit_report(ctx, str(habit_id), today, Period(HEATMAP_DAYS, f"{HEATMAP_DAYS}d"))
     heat = [HeatCell(p.day, state_level(stats.habit, p.state, p.value), p.state, value=p.value) for p in stats.days]
-    logs = [HistoryRow(row.day, row.status, row.value, row.note) for row in history(ctx, habit)[:200]]
+    logs = [
+        HistoryRow(day.log.day, day.log.status, day.log.value, day.log.note, day.state)
+        for day in logged_days(ctx, habit, history(ctx, habit)[:200])
+    ]
     return HabitPage(habit_json(habit), detail(ctx, habit), stats, heat, logs, ctx.prefs.week_start)
 
 

@@ -118,16 +118,22 @@ class HabitDetailScreen(PaaScreen):
         heat = self.query_one("#habit-heat", Static)
         lines = charts.heatmap(page.heat, status.day, max(20, (heat.content_size.width or self.size.width) - 2),
                                page.week_start)  # fmt: skip
-        heat.update("[b]Calendar[/b]  " + charts.heat_legend() + "\n" + "\n".join(lines))
+        marked = sorted(charts.MARKED_STATES & {cell.state for cell in page.heat})
+        marks = [f"{charts.state_mark(state)} {charts.STATES[state][2]}" for state in marked]
+        legend = "  ".join([charts.heat_legend(), *marks])
+        heat.update("[b]Calendar[/b]  " + legend + "\n" + "\n".join(lines))
         points = stats.days[-min(STRENGTH_DAYS, max(10, self.size.width - 20)) :]
         spark = charts.spark([p.strength for p in points], 0.0, 1.0)
         self.query_one("#habit-strength", Static).update(f"[b]Strength[/b], last {len(points)} days\n{spark}")
         table = self.query_one("#habit-history", DataTable)
         table.clear(columns=True)
-        table.add_columns("Day", "", "Status", "Value", "Note")
+        table.add_columns("Day", "", "State", "Value", "Note")
+        styles = charts.state_styles(self.app.get_css_variables())
         for row in page.history:
+            glyph, _style, word = charts.STATES.get(row.state, ("", "", row.status))
             table.add_row(
-                Text(row.day.isoformat()), Text(row.day.strftime("%a")), Text(row.status),
+                Text(row.day.isoformat()), Text(row.day.strftime("%a")),
+                Text(f"{glyph} {word}".strip(), style=styles.get(row.state, "")),
                 Text("" if row.value is None else charts.number(row.value), justify="right"), Text(row.note or ""),
             )  # fmt: skip
         if not page.history:
