@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from enum import IntEnum
 
 
@@ -23,14 +25,20 @@ class ExitCode(IntEnum):
 
 
 class PaaError(Exception):
-    """An error with a one-line message and an optional hint on what to do next."""
+    """An error with a one-line message and an optional hint on what to do next.
+
+    `field` names the domain field a wrong value came from (`target`, `times`, `remind`, ...), for an interface to
+    point at its own control: a CLI flag, a form field, an API `loc`. A field name in backticks inside the message
+    or hint is a reference to a field, which each interface renders in its own words with `name_fields`.
+    """
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.field = field
 
 
 class InvalidInput(PaaError):
@@ -85,3 +93,11 @@ def error_text(exc: BaseException, limit: int = 200) -> str:
     """What a person is told of `exc`: a PaaError's message, else the exception's own text; one line, `limit` long."""
     message = getattr(exc, "message", None) or str(exc)
     return (message.strip().splitlines() or [type(exc).__name__])[0][:limit]
+
+
+_FIELD_REFERENCE = re.compile(r"`([a-z_]+)`")
+
+
+def name_fields(text: str, words: Mapping[str, str]) -> str:
+    """`text` with each field reference (a field name in backticks) that `words` knows replaced by its word there."""
+    return _FIELD_REFERENCE.sub(lambda match: words.get(match.group(1), match.group(0)), text)
