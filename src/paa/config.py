@@ -17,6 +17,7 @@ from paa.config_sources import DEFAULT_THEME, flatten, names_setting, read_toml
 from paa.config_sources import Paths as Paths
 from paa.config_sources import env_name as env_name
 from paa.config_sources import resolve_paths as resolve_paths
+from paa.timeofday import hhmm
 from paa.errors import ConfigError
 
 Scope = Literal["install", "user"]
@@ -27,16 +28,6 @@ def _quoted(value: Any, limit: int = 40) -> str:
     """repr() of a user value, cut short so a huge input gives a short message."""
     text = value if isinstance(value, str) else repr(value)
     return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
-def parse_hhmm(value: str) -> str:
-    parts = value.strip().split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError("must be a time as HH:MM, e.g. 21:30")
-    hour, minute = int(parts[0]), int(parts[1])
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise ValueError("must be a time between 00:00 and 23:59")
-    return f"{hour:02d}:{minute:02d}"
 
 
 CHANNELS = ("desktop", "ntfy", "webhook", "email", "log")
@@ -171,7 +162,7 @@ class Settings(BaseModel):
     @field_validator("checkin_time")
     @classmethod
     def _valid_time(cls, value: str) -> str:
-        return parse_hhmm(value)
+        return hhmm(value)
 
     @field_validator("notify_channels")
     @classmethod

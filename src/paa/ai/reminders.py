@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from paa.core.context import Context
+from paa.core.validate import quoted
 from paa.errors import InvalidInput
+from paa.timeofday import parse_time_of_day
 
 _CRON_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.I)
 
 
 def _hhmm(text: str) -> tuple[int, int]:
-    match = _TIME.match(text.strip())
-    if not match:
-        raise InvalidInput(f"cannot read {text[:20]!r} as a time", hint="use HH:MM, e.g. 21:00")
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    suffix = (match.group(3) or "").lower()
-    if suffix == "pm" and hour < 12:
-        hour += 12
-    if suffix == "am" and hour == 12:
-        hour = 0
-    if hour > 23 or minute > 59:
-        raise InvalidInput(f"{text[:20]!r} is not a time of day")
-    return hour, minute
+    try:
+        at = parse_time_of_day(text)
+    except ValueError as exc:
+        raise InvalidInput(f"`time` {quoted(text.strip(), 20)} {exc}", field="time") from None
+    return at.hour, at.minute
 
 
 def cron_for(time_text: str, days_text: str | None) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from paa.config import parse_hhmm
 from paa.core import validate
 from paa.core.context import Context
 from paa.core.habits.schedule import (
@@ -24,6 +23,7 @@ from paa.core.habits.schedule import (
 from paa.core.habits.status import HabitRule
 from paa.db.models import Habit, HabitLog
 from paa.errors import Conflict, InvalidInput, NotFound
+from paa.timeofday import hhmm
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 UNSET: Any = object()
@@ -65,17 +65,17 @@ def rule_of(habit: Habit) -> HabitRule:
 
 
 def parse_reminders(text: str) -> str | None:
-    """Normalise a comma list of HH:MM times ("9:00, 13:00") into "09:00,13:00"; empty or `none` clears."""
+    """Normalise a comma list of times of day ("9:00, 13:00") into "09:00,13:00"; empty or `none` clears."""
     if text.strip().lower() in ("", "none", "off"):
         return None
     times = []
     for part in text.split(","):
         try:
-            times.append(parse_hhmm(part))
+            times.append(hhmm(part))
         except ValueError as exc:
-            raise InvalidInput(f"reminder time {validate.quoted(part.strip())} {exc}") from None
+            raise InvalidInput(f"reminder time {validate.quoted(part.strip())} {exc}", field="remind") from None
     if len(times) > 12:
-        raise InvalidInput("at most 12 reminder times a day")
+        raise InvalidInput("at most 12 reminder times a day", field="remind")
     return ",".join(sorted(set(times)))
 
 

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from paa.core.dates import weekday_index
 from paa.core.habits.schedule import Schedule
 from paa.core.validate import quoted
 from paa.errors import InvalidInput
+from paa.timeofday import parse_time_of_day
 
 Kind = Literal["habit", "checkin", "custom"]
 CHECKIN_REF = 0  # check-ins have no row to point at; a fixed id keeps them in the no-double-send key
@@ -58,11 +58,9 @@ def _gap_end(low: datetime, high: datetime, zone: ZoneInfo) -> datetime:
     return high.replace(microsecond=0)
 
 
-@cache
 def parse_time(text: str) -> time:
     """Read HH:MM (the form stored for reminder and check-in times)."""
-    hour, minute = text.strip().split(":")
-    return time(int(hour), int(minute))
+    return parse_time_of_day(text)
 
 
 # --- rules ----------------------------------------------------------------------------------------
@@ -379,7 +377,6 @@ class CronSpec:
 # --- when people type ---------------------------------------------------------------------------
 
 _IN = re.compile(r"in\s+(\d{1,6})\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)", re.I)
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 WHEN_HINT = 'e.g. "sunday 18:00", "tomorrow 9:00", "18:30", "2027-03-14 18:00" or "in 20 minutes"'
 
 
@@ -393,6 +390,13 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
         local = due.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         raise InvalidInput(f"{local} is in the past", hint="a reminder needs a time still to come")
     return due
+
+
+def _clock(word: str) -> time | None:
+    try:
+        return parse_time_of_day(word, seconds=True)
+    except ValueError:
+        return None
 
 
 def _parse_when(raw: str, now: datetime, zone: ZoneInfo) -> datetime | None:
@@ -411,18 +415,11 @@ def _parse_when(raw: str, now: datetime, zone: ZoneInfo) -> datetime | None:
             return wall_instant(instant.date(), instant.time(), zone)
         return instant.astimezone(UTC)
     words = [word for word in raw.lower().split(" ") if word != "at"]
-    clocks = [w for w in words if _CLOCK.fullmatch(w)]
-    days = [w for w in words if not _CLOCK.fullmatch(w)]
+    clocks = [clock for clock in map(_clock, words) if clock is not None]
+    days = [word for word in words if _clock(word) is None]
     if len(clocks) > 1 or len(days) > 1 or not words:
         return None
-    at = time(0, 0)
-    if clocks:
-        match = _CLOCK.fullmatch(clocks[0])
-        assert match is not None
-        hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
-        if hour > 23 or minute > 59 or second > 59:
-            return None
-        at = time(hour, minute, second)
+    at = clocks[0] if clocks else time(0, 0)
     today = now.astimezone(zone).date()
     if not days:
         due = wall_instant(today, at, zone)
