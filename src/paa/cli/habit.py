@@ -54,13 +54,14 @@ def add(
       paa habit add Meditate --times 5 --per 7
     """
     from paa.core.context import open_context
-    from paa.core.habits.manage import HabitFields, add_habit
+    from paa.core.habits.form import parse_habit_form
+    from paa.core.habits.manage import add_habit
     from paa.core.habits.overview import habit_json
 
-    fields = HabitFields(
-        name=name, unit=unit, target=target, at_most=at_most, days=days, times=times, per=per,
-        remind=remind, remind_days=remind_days, category=category, color=color, description=description,
-    )  # fmt: skip
+    fields = parse_habit_form({
+        "name": name, "unit": unit, "target": target, "at_most": at_most, "days": days, "times": times, "per": per,
+        "remind": remind, "remind_days": remind_days, "category": category, "color": color, "description": description,
+    })  # fmt: skip
     with open_context(write=True) as ctx:
         habit = add_habit(ctx, fields)
         data = habit_json(habit)
@@ -243,23 +244,18 @@ def edit(
       paa habit edit run --days mon,thu,sat
     """
     from paa.core.context import open_context
-    from paa.core.habits.manage import UNSET, HabitFields, edit_habit, resolve_habit
+    from paa.core.habits.form import parse_habit_form
+    from paa.core.habits.manage import edit_habit, resolve_habit
     from paa.core.habits.overview import habit_json
 
-    def given(value: Any) -> Any:
-        return UNSET if value is None else value
-
-    fields = HabitFields(
-        unit=given(unit), target=given(target), at_most=given(at_most), remind=given(remind),
-        remind_days=given(remind_days), category=given(category), color=given(color),
-        description=given(description),
-    )  # fmt: skip
+    options = {
+        "unit": unit, "target": target, "at_most": at_most, "days": days, "times": times, "per": per,
+        "remind": remind, "remind_days": remind_days, "category": category, "color": color, "description": description,
+    }  # fmt: skip
+    given: dict[str, Any] = {field: value for field, value in options.items() if value is not None}
     if no_target:
-        fields.unit, fields.target = None, None
-    if days is not None:
-        fields.days, fields.times, fields.per = days, None, None
-    elif times is not None or per is not None:
-        fields.days, fields.times, fields.per = None, times, per
+        given["unit"] = given["target"] = None
+    fields = parse_habit_form(given)
     with open_context(write=True) as ctx:
         found = edit_habit(ctx, resolve_habit(ctx, habit), fields)
         data = habit_json(found)

@@ -109,9 +109,12 @@ def table(headers: list[str], rows: list[list[str]], *, right: frozenset[str] = 
 
 
 def print_error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"paa: error: {message}\n")
+    """One error line on stderr, and the hint; the fields core refers to are named by their options."""
+    from paa.cli.fields import as_flags
+
+    sys.stderr.write(f"paa: error: {as_flags(message)}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {as_flags(hint)}\n")
 
 
 def confirm(question: str, *, assume_yes: bool) -> None:

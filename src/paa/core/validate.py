@@ -27,13 +27,13 @@ def _is_noncharacter(char: str) -> bool:
     return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
-def clean_text(value: str, field: str, max_length: int, *, multiline: bool = False) -> str:
-    """Return `value` normalised (NFC, trimmed), or raise InvalidInput naming the field."""
+def clean_text(value: str, label: str, max_length: int, *, multiline: bool = False, field: str | None = None) -> str:
+    """Return `value` normalised (NFC, trimmed), or raise InvalidInput saying `label` and carrying `field`."""
     text = unicodedata.normalize("NFC", value).strip()
     if not text:
-        raise InvalidInput(f"{field} cannot be empty")
+        raise InvalidInput(f"{label} cannot be empty", field=field)
     if len(text) > max_length:
-        raise InvalidInput(f"{field} is too long ({len(text)} characters; the limit is {max_length})")
+        raise InvalidInput(f"{label} is too long ({len(text)} characters; the limit is {max_length})", field=field)
     allowed = "\n\t" if multiline else ""
     flag_tags = {i for match in _FLAG_TAGS.finditer(text) for i in range(match.start(1), match.end(1))}
     for index, char in enumerate(text):
@@ -43,21 +43,23 @@ def clean_text(value: str, field: str, max_length: int, *, multiline: bool = Fal
         # Unassigned (Cn) code points pass unless they are noncharacters: newer emoji are
         # unassigned in the Unicode database of an older Python.
         if category in ("Cc", "Cf", "Cs", "Co") or (category == "Cn" and _is_noncharacter(char)):
-            raise InvalidInput(f"{field} contains a control or invisible character (U+{ord(char):04X})")
+            raise InvalidInput(f"{label} contains a control or invisible character (U+{ord(char):04X})", field=field)
     return text
 
 
-def optional_text(value: str | None, field: str, max_length: int, *, multiline: bool = False) -> str | None:
+def optional_text(
+    value: str | None, label: str, max_length: int, *, multiline: bool = False, field: str | None = None
+) -> str | None:
     """Like clean_text, but None or blank means no value."""
     if value is None or not value.strip():
         return None
-    return clean_text(value, field, max_length, multiline=multiline)
+    return clean_text(value, label, max_length, multiline=multiline, field=field)
 
 
 def habit_name(value: str) -> str:
-    name = clean_text(value, "habit name", 100)
+    name = clean_text(value, "habit name", 100, field="name")
     if name.isdigit():
-        raise InvalidInput("a habit name cannot be only digits", hint="digits name a habit by its id")
+        raise InvalidInput("a habit name cannot be only digits", hint="digits name a habit by its id", field="name")
     return name
 
 
@@ -70,21 +72,23 @@ def colour(value: str | None) -> str | None:
     raise InvalidInput(
         f"unknown colour {quoted(value)}",
         hint=f"use #rrggbb or one of: {', '.join(sorted(NAMED_COLOURS))}",
+        field="color",
     )
 
 
-def amount(value: float, field: str = "value", *, allow_zero: bool = True) -> float:
+def amount(value: float, label: str = "value", *, allow_zero: bool = True, field: str | None = None) -> float:
     """Check a measured amount: a finite, non-negative number of sane size."""
     if not math.isfinite(value):
-        raise InvalidInput(f"{field} must be a finite number")
+        raise InvalidInput(f"{label} must be a finite number", field=field)
     if value < 0 or (value == 0 and not allow_zero):
-        raise InvalidInput(f"{field} must be {'zero or more' if allow_zero else 'more than zero'} (got {value:g})")
+        least = "zero or more" if allow_zero else "more than zero"
+        raise InvalidInput(f"{label} must be {least} (got {value:g})", field=field)
     if value > MAX_VALUE:
-        raise InvalidInput(f"{field} is too large (got {value:g})")
+        raise InvalidInput(f"{label} is too large (got {value:g})", field=field)
     return float(value)
 
 
-def parse_number(text: str, field: str = "value") -> float:
+def parse_number(text: str, label: str = "value", *, field: str | None = None) -> float:
     """Parse a number typed by a person; `3`, `2.5` and `2,5` all work.
 
     A comma is read as a decimal comma only where it cannot be a thousands separator: `1,000` could mean a
@@ -95,11 +99,12 @@ def parse_number(text: str, field: str = "value") -> float:
         whole, _, fraction = stripped.partition(",")
         if "," in fraction or "." in stripped or (len(fraction) == 3 and fraction.isdigit()):
             raise InvalidInput(
-                f"{field} {quoted(text)} is ambiguous: write it without thousands separators",
+                f"{label} {quoted(text)} is ambiguous: write it without thousands separators",
                 hint="e.g. 1000 for a thousand, 1.5 or 1,5 for one and a half",
+                field=field,
             )
         stripped = f"{whole}.{fraction}"
     try:
         return float(stripped)
     except ValueError:
-        raise InvalidInput(f"{field} must be a number (got {quoted(text)})") from None
+        raise InvalidInput(f"{label} must be a number (got {quoted(text)})", field=field) from None

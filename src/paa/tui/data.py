@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from paa.errors import InvalidInput, PaaError
+from paa.errors import PaaError
 
 if TYPE_CHECKING:  # kept out of the import: `paa tui` draws the first dashboard before loading the database layer
     from paa.ai.store import ConversationView, MessageView
@@ -322,100 +322,22 @@ def load_habit_form(ctx: Context, habit_id: int) -> HabitForm:
     return form_of(habit_json(resolve_habit(ctx, str(habit_id))))
 
 
-# Words in core's messages that say which field a message is about, checked in order.
-_FIELD_WORDS = (
-    ("name", ("habit name", "named", "a name", "only digits")),
-    ("remind", ("reminder",)),
-    ("color", ("colour",)),
-    ("days", ("day", "--days")),
-    ("times", ("--times",)),
-    ("per", ("--per",)),
-    ("target", ("target",)),
-    ("unit", ("unit",)),
-    ("category", ("category",)),
-    ("description", ("description",)),
-)
-_FLAG_WORDS = {"--times/--per": "times/per", "--times": "times", "--per": "per", "--days": "days", "--target": "target"}
+def form_text(message: str) -> str:
+    """Core's text in the form's words: a field it refers to (`times`) is named as the form names it (times)."""
+    from paa.core.habits.form import FORM_FIELDS
+    from paa.errors import name_fields
 
-
-def plain(message: str) -> str:
-    """A core message in the form's words: option names like `--per` become the field labels."""
-    for flag, word in _FLAG_WORDS.items():
-        message = message.replace(flag, word)
-    return message
-
-
-def field_of(message: str) -> str | None:
-    text = message.lower()
-    for name, words in _FIELD_WORDS:
-        if any(word in text for word in words):
-            return name
-    return None
-
-
-def _whole(text: str, name: str) -> int | None:
-    if not text.strip():
-        return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number (got {text.strip()[:20]!r})") from None
+    return name_fields(message, {name: name.replace("_", " ") for name in FORM_FIELDS})
 
 
 def check_form(form: HabitForm) -> tuple[Any, dict[str, str]]:
     """Check each field with core's own rules; return the HabitFields to save and the messages by field."""
-    from paa.core import validate
-    from paa.core.habits.manage import HabitFields, parse_reminders
-    from paa.core.habits.schedule import build_schedule, parse_weekdays
+    from dataclasses import asdict
 
-    errors: dict[str, str] = {}
+    from paa.core.habits.form import read_habit_form
 
-    def check(name: str, test: Any) -> Any:
-        try:
-            return test()
-        except InvalidInput as exc:
-            errors.setdefault(name, plain(exc.message))
-            return None
-
-    check("name", lambda: validate.habit_name(form.name))
-    check("unit", lambda: validate.optional_text(form.unit, "unit", 30))
-    target = check(
-        "target",
-        lambda: None if not form.target.strip() else validate.amount(validate.parse_number(form.target, "target")),
-    )
-    times = check("times", lambda: _whole(form.times, "times")) if form.schedule == "x_per_y" else None
-    per = check("per", lambda: _whole(form.per, "per")) if form.schedule == "x_per_y" else None
-    days = form.days if form.schedule == "weekdays" else None
-    if form.schedule == "weekdays" and not form.days.strip():
-        errors["days"] = "choose the days, e.g. mon,wed,fri"
-    elif "times" not in errors and "per" not in errors:
-        try:
-            build_schedule(days, times, per)
-        except InvalidInput as exc:
-            errors.setdefault(field_of(exc.message) or "days", plain(exc.message))
-    check("remind", lambda: parse_reminders(form.remind))
-    # Empty is not a mistake: core then reminds on the days the habit is due.
-    check("remind_days", lambda: parse_weekdays(form.remind_days) if form.remind_days.strip() else None)
-    check("category", lambda: validate.optional_text(form.category, "category", 50))
-    check("color", lambda: validate.colour(form.color))
-    check("description", lambda: validate.optional_text(form.description, "description", 2000, multiline=True))
-    if (form.unit.strip() or form.target.strip()) and not form.target.strip() and "target" not in errors:
-        errors["target"] = "a measurable habit needs a target, e.g. 8"
-    fields = HabitFields(
-        name=form.name,
-        unit=form.unit.strip() or None,
-        target=target,
-        at_most=form.at_most,
-        days=days,
-        times=times,
-        per=per,
-        remind=form.remind,
-        remind_days=form.remind_days.strip(),
-        category=form.category.strip() or None,
-        color=form.color.strip() or None,
-        description=form.description.strip() or None,
-    )
-    return fields, errors
+    fields, errors = read_habit_form(asdict(form))
+    return fields, {name: form_text(error.message) for name, error in errors.items()}
 
 
 @dataclass(frozen=True)
@@ -445,7 +367,9 @@ def save_habit_form(store: Store, habit_id: int | None, form: HabitForm) -> Form
             assert habit.id is not None
             return FormOutcome(habit.id, message=f"{verb} {habit.name}.")
     except PaaError as exc:
-        return FormOutcome(None, {field_of(exc.message) or "": plain(exc.message)})
+        from paa.core.habits.form import FORM_FIELDS
+
+        return FormOutcome(None, {exc.field if exc.field in FORM_FIELDS else "": form_text(exc.message)})
 
 
 def set_archived(ctx: Context, habit_id: int, archived: bool) -> str:

@@ -1,4 +1,4 @@
-"""Schedules: reading --days, building from the add/edit options, describing, and which days are due."""
+"""Schedules: reading days, building from the days/times/per fields, describing, and which days are due."""
 
 from __future__ import annotations
 
@@ -98,25 +98,27 @@ def test_build_schedule(kwargs: dict[str, object], expected: Schedule) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "message", "field"),
     [
-        ({"days": "mon", "times": 2}, "either --days or --times/--per"),
-        ({"days": "mon", "per": 7}, "either --days or --times/--per"),
-        ({"times": 0, "per": 7}, "--times must be between 1 and --per (7) (got 0)"),
-        ({"times": -1, "per": 7}, "--times must be between 1 and --per (7) (got -1)"),
-        ({"times": 8, "per": 7}, "--times must be between 1 and --per (7) (got 8)"),
-        ({"times": 9}, "--times must be between 1 and --per (7) (got 9)"),
-        ({"per": 0}, "--per must be between 1 and 366 days (got 0)"),
-        ({"per": -7}, "--per must be between 1 and 366 days (got -7)"),
-        ({"times": 1, "per": MAX_PERIOD_DAYS + 1}, "--per must be between 1 and 366 days (got 367)"),
-        ({"times": 10**30, "per": 10**30}, "--per must be between 1 and 366 days"),
-        ({"days": ""}, "no days given"),
+        ({"days": "mon", "times": 2}, "either `days` or `times`/`per`", "days"),
+        ({"days": "mon", "per": 7}, "either `days` or `times`/`per`", "days"),
+        ({"times": 0, "per": 7}, "`times` must be between 1 and `per` (7) (got 0)", "times"),
+        ({"times": -1, "per": 7}, "`times` must be between 1 and `per` (7) (got -1)", "times"),
+        ({"times": 8, "per": 7}, "`times` must be between 1 and `per` (7) (got 8)", "times"),
+        ({"times": 9}, "`times` must be between 1 and `per` (7) (got 9)", "times"),
+        ({"per": 0}, "`per` must be between 1 and 366 days (got 0)", "per"),
+        ({"per": -7}, "`per` must be between 1 and 366 days (got -7)", "per"),
+        ({"times": 1, "per": MAX_PERIOD_DAYS + 1}, "`per` must be between 1 and 366 days (got 367)", "per"),
+        ({"times": 10**30, "per": 10**30}, "`per` must be between 1 and 366 days", "per"),
+        ({"days": ""}, "no days given", "days"),
     ],
 )
-def test_build_schedule_refuses(kwargs: dict[str, object], message: str) -> None:
+def test_build_schedule_refuses(kwargs: dict[str, object], message: str, field: str) -> None:
+    """Each refusal names its field, and refers to the others in backticks for an interface to name them."""
     with pytest.raises(InvalidInput) as caught:
         build_schedule(**kwargs)  # type: ignore[arg-type]
     assert message in caught.value.message
+    assert caught.value.field == field
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,8 @@ from paa.timeofday import hhmm
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 UNSET: Any = object()
+NEEDS_TARGET = "a measurable habit needs a `target`"
+NEEDS_TARGET_HINT = "e.g. `unit` glasses `target` 8"
 
 
 @dataclass
@@ -79,6 +81,31 @@ def parse_reminders(text: str) -> str | None:
     return ",".join(sorted(set(times)))
 
 
+def clean_unit(text: str | None) -> str | None:
+    """A measurable habit's unit, checked; blank means none."""
+    return validate.optional_text(text, "unit", 30, field="unit")
+
+
+def clean_target(value: float) -> float:
+    """A measurable habit's daily target, checked (zero is refused later for an at-least target)."""
+    return validate.amount(value, "target", field="target")
+
+
+def clean_description(text: str | None) -> str | None:
+    """A habit's description, checked; blank means none."""
+    return validate.optional_text(text, "description", 2000, multiline=True, field="description")
+
+
+def clean_category(text: str | None) -> str | None:
+    """A habit's category, checked; blank means none."""
+    return validate.optional_text(text, "category", 50, field="category")
+
+
+def reminder_days(text: str) -> frozenset[int]:
+    """The weekdays of a habit's reminders, from `mon,wed` or `weekends`."""
+    return parse_weekdays(text, "remind_days")
+
+
 def _apply_schedule(habit: Habit, fields: HabitFields) -> None:
     if fields.days is UNSET and fields.times is UNSET and fields.per is UNSET:
         return
@@ -94,17 +121,17 @@ def _apply_schedule(habit: Habit, fields: HabitFields) -> None:
 
 def _apply_measure(habit: Habit, fields: HabitFields) -> None:
     if fields.unit is not UNSET:
-        habit.unit = validate.optional_text(fields.unit, "unit", 30)
+        habit.unit = clean_unit(fields.unit)
     if fields.target is not UNSET:
-        habit.target = None if fields.target is None else validate.amount(fields.target, "target", allow_zero=True)
+        habit.target = None if fields.target is None else clean_target(fields.target)
     if fields.at_most is not UNSET:
         habit.target_type = "at_most" if fields.at_most else "at_least"
     measurable = habit.unit is not None or habit.target is not None
     habit.kind = "measurable" if measurable else "boolean"
     if measurable and habit.target is None:
-        raise InvalidInput("a measurable habit needs a --target", hint="e.g. --unit glasses --target 8")
+        raise InvalidInput(NEEDS_TARGET, hint=NEEDS_TARGET_HINT, field="target")
     if habit.kind == "measurable" and habit.target == 0 and habit.target_type == "at_least":
-        raise InvalidInput("an at-least target must be more than zero")
+        raise InvalidInput("an at-least target must be more than zero", field="target")
 
 
 def _apply_fields(habit: Habit, fields: HabitFields) -> None:
@@ -112,15 +139,15 @@ def _apply_fields(habit: Habit, fields: HabitFields) -> None:
         habit.name = validate.habit_name(fields.name)
         habit.name_key = habit.name.casefold()
     if fields.description is not UNSET:
-        habit.description = validate.optional_text(fields.description, "description", 2000, multiline=True)
+        habit.description = clean_description(fields.description)
     if fields.category is not UNSET:
-        habit.category = validate.optional_text(fields.category, "category", 50)
+        habit.category = clean_category(fields.category)
     if fields.color is not UNSET:
         habit.color = validate.colour(fields.color)
     if fields.remind is not UNSET:
         habit.reminder_times = None if fields.remind is None else parse_reminders(fields.remind)
     if fields.remind_days is not UNSET:
-        habit.reminder_days = 0 if not fields.remind_days else weekdays_to_bits(parse_weekdays(fields.remind_days))
+        habit.reminder_days = 0 if not fields.remind_days else weekdays_to_bits(reminder_days(fields.remind_days))
     _apply_schedule(habit, fields)
     _apply_measure(habit, fields)
 
@@ -133,13 +160,13 @@ def _check_name_free(ctx: Context, habit: Habit) -> None:
         ).first()
     if clash is not None and clash.id != habit.id:
         state = " (archived)" if clash.archived else ""
-        raise Conflict(f"a habit named {clash.name!r} already exists{state}", hint="choose another name")
+        raise Conflict(f"a habit named {clash.name!r} already exists{state}", hint="choose another name", field="name")
 
 
 def add_habit(ctx: Context, fields: HabitFields) -> Habit:
     """Create a habit for the context's user."""
     if fields.name is UNSET:
-        raise InvalidInput("a habit needs a name")
+        raise InvalidInput("a habit needs a name", field="name")
     now = ctx.now()
     habit = Habit(user_id=ctx.user_id, name="", name_key="", created_at=now, updated_at=now)
     _apply_fields(habit, fields)

@@ -71,8 +71,11 @@ def bits_to_weekdays(bits: int) -> frozenset[int]:
     return frozenset(day for day in range(7) if bits & (1 << day))
 
 
-def parse_weekdays(text: str) -> frozenset[int]:
-    """Read `mon,wed,fri`, `weekdays`, `weekends`, `daily` or full names into weekday indexes."""
+def parse_weekdays(text: str, field: str = "days") -> frozenset[int]:
+    """Read `mon,wed,fri`, `weekdays`, `weekends`, `daily` or full names into weekday indexes.
+
+    `field` is the habit field the text came from (`days` or `remind_days`), named by the errors.
+    """
     days: set[int] = set()
     for raw in text.replace(" ", ",").split(","):
         word = raw.strip().lower()
@@ -86,17 +89,18 @@ def parse_weekdays(text: str) -> frozenset[int]:
             raise InvalidInput(
                 f"unknown day {quoted(raw.strip())}",
                 hint="use mon,tue,wed,thu,fri,sat,sun (or weekdays, weekends, daily)",
+                field=field,
             )
         days.add(index)
     if not days:
-        raise InvalidInput("no days given", hint="e.g. --days mon,wed,fri")
+        raise InvalidInput("no days given", hint=f"e.g. `{field}` mon,wed,fri", field=field)
     return frozenset(days)
 
 
 def build_schedule(days: str | None = None, times: int | None = None, per: int | None = None) -> Schedule:
-    """Make a schedule from the add/edit options; with none given, the habit is daily."""
+    """Make a schedule from the habit's `days`, `times` and `per` fields; with none given, the habit is daily."""
     if days is not None and (times is not None or per is not None):
-        raise InvalidInput("use either --days or --times/--per, not both")
+        raise InvalidInput("use either `days` or `times`/`per`, not both", field="days")
     if days is not None:
         weekdays = parse_weekdays(days)
         return Schedule("daily") if len(weekdays) == 7 else Schedule("weekdays", weekdays)
@@ -105,9 +109,9 @@ def build_schedule(days: str | None = None, times: int | None = None, per: int |
     times = 1 if times is None else times
     per = 7 if per is None else per
     if not 1 <= per <= MAX_PERIOD_DAYS:
-        raise InvalidInput(f"--per must be between 1 and {MAX_PERIOD_DAYS} days (got {per})")
+        raise InvalidInput(f"`per` must be between 1 and {MAX_PERIOD_DAYS} days (got {per})", field="per")
     if not 1 <= times <= per:
-        raise InvalidInput(f"--times must be between 1 and --per ({per}) (got {times})")
+        raise InvalidInput(f"`times` must be between 1 and `per` ({per}) (got {times})", field="times")
     if times == per:
         return Schedule("daily")
     return Schedule("x_per_y", times=times, period_days=per)
