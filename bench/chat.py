@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=4.0, help="seconds between the prompt and typing (default 4)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    from tests.ai.fake_anthropic import FakeAnthropic, reply
+    from tests.support.fake_anthropic import FakeAnthropic, reply
 
     paa = str(paa_executable())
     fake = FakeAnthropic().start()

@@ -2,7 +2,7 @@
 
     python bench/tui.py [--runs 9] [--days 365] [--json]
 
-It builds a database with a year of the TUI's fixed dataset (tests/tui/dataset.py: seven habits, daily logs,
+It builds a database with a year of the TUI's fixed dataset (tests/support/tui_dataset.py: seven habits, daily logs,
 check-ins, a conversation) in a temporary PAA_HOME, then runs the installed `paa tui --exit-when-ready` on a
 pseudo-terminal of 80x24, `--runs` times, interleaved with the floor `python -c "import textual, sqlmodel"`. The
 time of a run is from the spawn to the moment the terminal receives the frame that shows the habits (the app then
@@ -61,7 +61,8 @@ def build(home: Path, days: int) -> dict[str, int]:
     """The dataset in `home`/paa-home, built in a child process so this one stays free of paa's modules."""
     code = (
         "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
-        "from tests.tui.dataset import build; print(json.dumps(dict(build(Path(sys.argv[2]), days=int(sys.argv[3])))))"
+        "from tests.support.tui_dataset import build; "
+        "print(json.dumps(dict(build(Path(sys.argv[2]), days=int(sys.argv[3])))))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(ROOT), str(home / "paa-home"), str(days)],

@@ -3,9 +3,9 @@
     python scripts/tui_screens.py          # rewrite docs/screens/*.svg
     python scripts/tui_screens.py --check  # exit 1 when a picture differs from the tests' snapshot of it
 
-Each picture comes from the production app factory, the dataset of tests/tui/dataset.py and its fixed clock, driven
-to one screen by the scenes of tests/tui/scenes.py: the same runs as the 120x40 snapshot tests (and the light
-dashboard at 80x24), so `--check` compares with those snapshots and tests/tui/test_docs_screens.py runs it.
+Each picture comes from the production app factory, the dataset of tests/support/tui_dataset.py and its fixed clock,
+driven to one screen by the scenes of tests/support/tui_scenes.py: the same runs as the 120x40 snapshot tests (and the
+light dashboard at 80x24), so `--check` compares with those snapshots and tests/tui/test_docs_screens.py runs it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ SIZE = (120, 40)
 
 def pictures() -> dict[str, tuple[str, tuple[int, int], str | None]]:
     """Picture name -> (scene, terminal size, theme)."""
-    from tests.tui.scenes import SCENES
+    from tests.support.tui_scenes import SCENES
 
     found: dict[str, tuple[str, tuple[int, int], str | None]] = {name: (name, SIZE, None) for name in SCENES}
     found["dashboard-light"] = ("dashboard", (80, 24), "textual-light")
@@ -45,8 +45,8 @@ def normalised(svg: str) -> str:
 
 
 def draw(name: str, scene: str, size: tuple[int, int], theme: str | None, template: Path, work: Path) -> str:
-    from tests.tui import dataset
-    from tests.tui.scenes import SCENES
+    from tests.support import tui_dataset as dataset
+    from tests.support.tui_scenes import SCENES
     from textual._doc import take_svg_screenshot
 
     from paa.clock import FixedClock
@@ -69,7 +69,7 @@ def draw(name: str, scene: str, size: tuple[int, int], theme: str | None, templa
 
 
 def generate() -> list[Path]:
-    from tests.tui import dataset
+    from tests.support import tui_dataset as dataset
 
     OUT.mkdir(parents=True, exist_ok=True)
     written = []
@@ -98,7 +98,7 @@ def check() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))  # for tests.tui: the dataset and the scenes
+        sys.path.insert(0, str(ROOT))  # for tests.support: the dataset and the scenes
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only compare with the snapshots; exit 1 when stale")
     args = parser.parse_args(argv)

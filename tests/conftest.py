@@ -1,24 +1,35 @@
-"""Shared fixtures: every test gets its own PAA_HOME, a fixed clock, and no network."""
+"""Shared fixtures: every test gets its own PAA_HOME, a fixed clock, and no network.
+
+Also the two lanes. `python -m pytest` runs the fast lane: every test that starts a process (the `paa` executable, a
+daemon, a Python child) is marked `e2e` and left out. `python -m pytest -m e2e` runs those; `-m "e2e or not e2e"`
+runs both, and naming test files or folders runs all their tests. A tripwire fails any test that starts a process
+without the mark, so the fast lane stays fast. Hypothesis is derandomized under CI, and nothing is written into
+src/ (checked when the run ends).
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
-import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from paa.clock import FixedClock
 from paa.core.context import Context, open_context
+from tests.support.clock import FIXED_NOW
+from tests.support.fake_anthropic import FakeAnthropic
+from tests.support.processes import child_env, paa_executable
+from tests.support.waiting import GIVE_UP_SECONDS
 
-# Thursday 2026-11-26, 12:00 UTC: the day every test lives in unless it says otherwise.
-FIXED_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -95,21 +106,188 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     return run
 
 
-def paa_executable() -> str:
-    """The installed `paa` script next to this interpreter."""
-    candidate = Path(sys.executable).with_name("paa")
-    if not candidate.exists():
-        pytest.skip("the paa executable is not installed next to this Python")
-    return str(candidate)
-
-
 @pytest.fixture
 def run_paa(paa_home: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
     """Run the real `paa` executable in a subprocess with the test's PAA_HOME."""
     exe = paa_executable()
 
-    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60):
-        full_env = {**os.environ, "PAA_NOW": FIXED_NOW.isoformat(), **(env or {})}
-        return subprocess.run([exe, *args], capture_output=True, text=True, env=full_env, input=input, timeout=timeout)
+    def run(
+        *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = GIVE_UP_SECONDS
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [exe, *args], capture_output=True, text=True, env=child_env(env), input=input, timeout=timeout
+        )
 
     yield run
+
+
+@pytest.fixture
+def fake_anthropic(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    """A running fake Anthropic API (tests/support/fake_anthropic.py), with the SDK's variables pointing at it."""
+    server = FakeAnthropic().start()
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", server.api_key)
+    monkeypatch.setenv("PAA_KEYRING", "off")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated to the newest revision once per worker (migrating takes most of a fresh open)."""
+    import sqlite3
+
+    from paa.db.engine import create_db_engine, sqlite_url
+    from paa.db.migrate import ensure_current
+
+    path = tmp_path_factory.mktemp("template") / "paa.db"
+    engine = create_db_engine(sqlite_url(path))
+    ensure_current(engine, path.parent / "backups")
+    engine.dispose()
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def migrated_home(paa_home: Path, migrated_template: Path) -> None:
+    """Start the test's PAA_HOME with a copy of the migrated template; tests/db covers migrating itself."""
+    import shutil
+
+    from paa.config import resolve_paths
+
+    paths = resolve_paths(os.environ)
+    paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    shutil.copyfile(migrated_template, paths.database_file)
+
+
+# --- the lanes: e2e marks, the fast lane, and the tripwire ---------------------------------------------------------
+
+E2E_FOLDERS = ("e2e",)  # tests/e2e: every test there runs processes
+E2E_FIXTURES = {"run_paa"}  # a test using one of these (even through another fixture) starts a process
+
+
+def _fast_lane(config: pytest.Config) -> bool:
+    """Bare `pytest` leaves the e2e tests out; `-m ...` or naming files or folders decides otherwise."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # an xdist worker: the controller decided, from its own command line
+        return bool(workerinput.get("paa_fast_lane", False))
+    return not config.option.markexpr and config.args_source is not pytest.Config.ArgsSource.ARGS
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    node.workerinput["paa_fast_lane"] = _fast_lane(node.config)  # type: ignore[attr-defined]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if _fast_lane(config):
+        return 'paa: the fast lane (no processes); -m e2e runs the end-to-end lane, -m "e2e or not e2e" both'
+    return "paa: the lanes as selected"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        in_folder = any(part in E2E_FOLDERS for part in item.path.relative_to(ROOT / "tests").parts[:-1])
+        if in_folder or E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+    if _fast_lane(config):
+        kept = [item for item in items if not item.get_closest_marker("e2e")]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("e2e")])
+            items[:] = kept
+
+
+@pytest.fixture(autouse=True)
+def _processes_only_in_the_e2e_lane(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tripwire: a test that is not marked e2e and starts a process (or tries to) fails, naming what it started."""
+    if request.node.get_closest_marker("e2e"):
+        yield
+        return
+    started: list[str] = []
+
+    def refuse(what: str, detail: object = "") -> RuntimeError:
+        started.append(f"{what} {detail!r}"[:200])
+        return RuntimeError(f"{what} in a test not marked e2e: mark it @pytest.mark.e2e (tests/conftest.py)")
+
+    class Refused(subprocess.Popen):  # type: ignore[type-arg]
+        def __init__(self, args: object, *rest: object, **options: object) -> None:
+            raise refuse("subprocess.Popen", args)
+
+    def refusing(what: str) -> Callable[..., object]:
+        def call(*args: object, **options: object) -> object:
+            raise refuse(what, args[:2])
+
+        return call
+
+    import multiprocessing.process
+
+    monkeypatch.setattr(subprocess, "Popen", Refused)
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refusing("multiprocessing"))
+    for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system", "execv", "execve", "execvp", "execvpe",
+                 "execl", "execle", "execlp", "execlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe"):  # fmt: skip
+        if hasattr(os, name):
+            monkeypatch.setattr(os, name, refusing(f"os.{name}"))
+    yield
+    if started:  # also when the code under test swallowed the error (a preload thread, say)
+        pytest.fail("started a process outside the e2e lane: " + "; ".join(started), pytrace=False)
+
+
+# --- Hypothesis: no database in the checkout, the same examples on every CI run -----------------------------------
+
+HYPOTHESIS_HOME = Path(tempfile.gettempdir()) / "paa-tests-hypothesis"  # its caches and, locally, saved examples
+
+
+def _hypothesis_profiles() -> None:
+    from hypothesis import configuration
+
+    configuration.set_hypothesis_home_dir(HYPOTHESIS_HOME)  # never .hypothesis/ in the checkout
+    slow_machine = [HealthCheck.too_slow]  # a loaded machine is not a failing test
+    settings.register_profile(
+        "paa", deadline=None, suppress_health_check=slow_machine,
+        database=DirectoryBasedExampleDatabase(HYPOTHESIS_HOME / "examples"),
+    )  # fmt: skip
+    settings.register_profile(
+        "paa-ci", deadline=None, suppress_health_check=slow_machine, derandomize=True, database=None, print_blob=True
+    )
+    settings.load_profile("paa-ci" if os.environ.get("CI") else "paa")
+
+
+_hypothesis_profiles()  # before the test modules are imported: their @settings build on the loaded profile
+
+
+# --- nothing is written into src/ -----------------------------------------------------------------------------------
+
+SRC = ROOT / "src"
+_SRC_BEFORE = pytest.StashKey[set[Path]]()
+_SRC_WRITTEN = pytest.StashKey[list[Path]]()
+
+
+def _files_under(folder: Path) -> set[Path]:
+    return {Path(parent, name) for parent, _, names in os.walk(folder) for name in names}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[_SRC_BEFORE] = _files_under(SRC)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_SRC_BEFORE, None)
+    if before is None:
+        return
+    # A new module is someone editing the checkout during the run; bytecode, databases and the like are tests writing.
+    written = sorted(path for path in _files_under(SRC) - before if path.suffix != ".py" or "__pycache__" in path.parts)
+    if written:
+        session.config.stash[_SRC_WRITTEN] = written
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    written = config.stash.get(_SRC_WRITTEN, [])
+    if written:
+        terminalreporter.section("files written into src/ during the run", red=True)
+        for path in written[:20]:
+            terminalreporter.write_line(str(path.relative_to(ROOT)))

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.e2e
 def test_import_contracts_hold() -> None:
     lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     if lint_imports is None:
@@ -21,6 +22,7 @@ def test_import_contracts_hold() -> None:
     assert "Contracts: 2 kept, 0 broken." in result.stdout
 
 
+@pytest.mark.e2e
 def test_package_import_has_no_side_effects(tmp_path: Path) -> None:
     """Importing paa and its CLI module writes nothing and opens no database."""
     env = {"PAA_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}

@@ -15,7 +15,7 @@ import pytest
 
 from paa.config import ENV_ALIASES, KEYS, env_name
 from paa.errors import ExitCode, PaaError
-from tests.doc_schemas import SchemaChecker, json_doc
+from tests.support.doc_schemas import SchemaChecker, json_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -42,6 +42,7 @@ def _cog_check(files: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 # --- (a) generated docs are current -------------------------------------------------------------
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("doc", GENERATED)
 def test_generated_doc_is_current(doc: str) -> None:
     result = _cog_check([doc], ROOT)
@@ -52,6 +53,7 @@ def test_generated_doc_is_current(doc: str) -> None:
     )
 
 
+@pytest.mark.e2e
 def test_check_notices_a_hand_edited_reference(tmp_path: Path) -> None:
     """The staleness check really fails: a copy of cli.md with one help line changed is caught."""
     shutil.copytree(ROOT / "scripts", tmp_path / "scripts", ignore=shutil.ignore_patterns("__pycache__"))

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ai import fake_anthropic as fake_api
-
-fake_anthropic = fake_api.fake_anthropic  # the fixture, for every test in this folder
-
 
 @pytest.fixture(autouse=True)
 def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:

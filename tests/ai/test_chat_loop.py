@@ -13,7 +13,7 @@ from paa.ai.context import SYSTEM_PROMPT
 from paa.ai.providers.base import CancelToken, TextDelta, Usage
 from paa.ai.store import USAGE_EVENT
 from paa.db.models import AnalyticsEvent, Habit, HabitLog, Message
-from tests.ai.fake_anthropic import FakeAnthropic, cut, error, reply
+from tests.support.fake_anthropic import FakeAnthropic, cut, error, reply
 
 
 def _messages(make_ctx) -> list[Message]:
@@ -162,7 +162,7 @@ def test_ctrl_c_keeps_what_arrived_marked_interrupted(
 
 
 def test_a_keyboard_interrupt_inside_the_stream_is_an_interruption_too(habits, contexts, make_ctx) -> None:
-    from tests.ai.scripted import ScriptedProvider, Turn
+    from tests.support.scripted import ScriptedProvider, Turn
 
     def interrupt(piece: int) -> None:
         if piece == 2:

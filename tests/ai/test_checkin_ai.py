@@ -13,7 +13,7 @@ from paa.ai.insights import record_insight
 from paa.ai.providers.offline import OfflineProvider
 from paa.ai.store import INSIGHT_EVENT, USAGE_EVENT
 from paa.db.models import AnalyticsEvent, DailyCheckin, Memory
-from tests.ai.fake_anthropic import FakeAnthropic, error, reply
+from tests.support.fake_anthropic import FakeAnthropic, error, reply
 
 DAY = date(2026, 11, 26)
 

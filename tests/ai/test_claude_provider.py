@@ -9,7 +9,7 @@ import pytest
 from paa.ai import errors
 from paa.ai.providers.base import CancelToken, Done, Request, TextDelta, ToolCall, ToolSpec, Usage
 from paa.ai.providers.claude import ClaudeProvider
-from tests.ai.fake_anthropic import API_KEY, FakeAnthropic, cut, error, hang, mid_stream_error, reply
+from tests.support.fake_anthropic import API_KEY, FakeAnthropic, cut, error, hang, mid_stream_error, reply
 
 TOOL = ToolSpec("log_habit", "Log a habit.", {"type": "object", "properties": {"habit": {"type": "string"}}})
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from paa.ai.context import build_turn_context, estimate_tokens, split_for_budget, to_api_messages
 from paa.db.models import Message
-from tests.ai.fake_anthropic import problems
+from tests.support.fake_anthropic import problems
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 

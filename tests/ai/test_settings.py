@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ai.fake_anthropic import FakeAnthropic, fake_anthropic, reply
-
-__all__ = ["fake_anthropic"]
+from tests.support.fake_anthropic import FakeAnthropic, reply
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from paa.ai import slash
 from paa.ai.chat import ChatSession
 from paa.ai.providers.offline import OfflineProvider
 from paa.errors import InvalidInput
-from tests.ai.fake_anthropic import FakeAnthropic, reply
+from tests.support.fake_anthropic import FakeAnthropic, reply
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.auth.fake_oauth import FakeOAuth, serve
+from tests.support.fake_oauth import FakeOAuth, serve
 
 CHEAP_ARGON2 = "t=1,m=64,p=1"  # the real default costs ~0.4 s a hash; these make one take well under 1 ms
 
@@ -34,6 +34,6 @@ BOB_PASSWORD = "plum-violin-harbour-77"
 
 @pytest.fixture
 def fake_oauth() -> Iterator[FakeOAuth]:
-    """A fake OAuth authorization server on 127.0.0.1 (tests/auth/fake_oauth.py)."""
+    """A fake OAuth authorization server on 127.0.0.1 (tests/support/fake_oauth.py)."""
     with serve() as fake:
         yield fake

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.auth.conftest import ALICE_PASSWORD, BOB_PASSWORD
+from tests.support.accounts import ALICE_PASSWORD, BOB_PASSWORD
 
 
 def _register(cli, stdin, name: str, password: str, email: str | None = None):

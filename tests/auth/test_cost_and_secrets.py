@@ -18,8 +18,9 @@ from paa.core.accounts.tokenfile import read_tokens, remember_token
 from paa.core.accounts.users import resolve_acting
 from paa.core.context import open_context, open_engine
 from paa.core.habits.manage import HabitFields, add_habit
-from tests.auth.conftest import ALICE_PASSWORD
-from tests.conftest import FIXED_NOW, paa_executable
+from tests.support.accounts import ALICE_PASSWORD
+from tests.support.clock import FIXED_NOW
+from tests.support.processes import paa_executable
 
 AUTH_LIBRARIES = ("argon2", "_argon2_cffi_bindings", "jwt", "keyring", "cryptography", "httpx", "urllib3")
 API_KEY = "sk-ant-api03-secret-value-that-must-never-show"

@@ -44,7 +44,7 @@ from paa.core.context import Context, open_context, open_engine
 from paa.db.engine import writer
 from paa.db.models import DailyCheckin, Habit, Message, Notification, User
 from paa.errors import PaaError
-from tests.auth.conftest import ALICE_PASSWORD, BOB_PASSWORD, CHEAP_ARGON2
+from tests.support.accounts import ALICE_PASSWORD, BOB_PASSWORD, CHEAP_ARGON2
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
@@ -794,7 +794,7 @@ def _cases() -> list[Case]:
 
 
 def _provider() -> Any:
-    from tests.ai.scripted import ScriptedProvider, Turn
+    from tests.support.scripted import ScriptedProvider, Turn
 
     return ScriptedProvider(
         Turn(text="Noted."), completions=['{"summary": "bravo summary", "mood": 0.1}'] * 3, online=True

@@ -9,8 +9,8 @@ import pytest
 
 from paa.core.accounts import oauth
 from paa.errors import AuthError, ConfigError
-from tests.auth.conftest import BOB_PASSWORD
-from tests.auth.fake_oauth import ACCESS_TOKEN, DEVICE_CODE, FakeOAuth
+from tests.support.accounts import BOB_PASSWORD
+from tests.support.fake_oauth import ACCESS_TOKEN, DEVICE_CODE, FakeOAuth
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from paa.core.accounts import tokens
 from paa.core.accounts.auth import AuthContext, api_login, open_auth, register
 from paa.db.models import SigningKey, User
 from paa.errors import AuthError
-from tests.auth.conftest import ALICE_PASSWORD
+from tests.support.accounts import ALICE_PASSWORD
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

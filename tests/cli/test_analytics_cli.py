@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from paa.db.models import Conversation, DailyCheckin, Message
-from tests.doc_schemas import SchemaChecker, Section, json_doc
+from tests.support.doc_schemas import SchemaChecker, Section, json_doc
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 ANSI = re.compile(r"\x1b\[")

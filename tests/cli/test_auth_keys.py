@@ -11,10 +11,8 @@ import pytest
 
 from paa.config import resolve_paths
 from paa.core.accounts import secrets
-from tests.ai import fake_anthropic as fake_api
-from tests.ai.fake_anthropic import FakeAnthropic, reply
+from tests.support.fake_anthropic import FakeAnthropic, reply
 
-fake_anthropic = fake_api.fake_anthropic  # the shared fixture
 KEY = "sk-ant-api03-secret-value-1234"
 
 

@@ -14,11 +14,9 @@ from sqlmodel import col, select
 
 from paa.ai import embeddings
 from paa.db.models import Conversation, Message
-from tests.ai import fake_anthropic as fake_api
-from tests.ai.fake_anthropic import FakeAnthropic, error, reply
-from tests.conftest import FIXED_NOW
-
-fake_anthropic = fake_api.fake_anthropic  # the shared fixture
+from tests.support.clock import FIXED_NOW
+from tests.support.fake_anthropic import FakeAnthropic, error, reply
+from tests.support.waiting import wait_until
 
 
 def insight():
@@ -332,7 +330,7 @@ def test_ctrl_c_in_a_real_terminal_stops_the_reply_only(fake_anthropic: FakeAnth
     import threading
 
     pty = pytest.importorskip("pty")
-    from tests.conftest import paa_executable
+    from tests.support.processes import paa_executable
 
     gate = threading.Event()
     slow = reply("First part. And then a second part that never arrives.", chunks=6)
@@ -368,8 +366,7 @@ def test_ctrl_c_in_a_real_terminal_stops_the_reply_only(fake_anthropic: FakeAnth
 
 
 class _Screen:
-    """What a pseudo-terminal has shown; `wait_for` reads until a text appears after the last one found (with a
-    deadline, not a sleep)."""
+    """What a pseudo-terminal has shown; `wait_for` reads until a text appears after the last one found."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -380,17 +377,16 @@ class _Screen:
     def text(self) -> str:
         return self.raw.decode("utf-8", "replace")
 
-    def wait_for(self, needle: str, timeout: float = 30.0) -> None:
+    def wait_for(self, needle: str) -> None:
         import select as select_module
-        import time
 
-        deadline = time.monotonic() + timeout
         wanted = needle.encode()
-        while (found := self.raw.find(wanted, self.cursor)) < 0:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{needle!r} did not appear; the screen shows:\n{self.text[-2000:]}")
-            ready, _, _ = select_module.select([self.fd], [], [], remaining)
+
+        def found() -> int:
+            """Where `needle` starts (plus one, so 0 means not yet), reading what arrives within 0.1 s."""
+            if (at := self.raw.find(wanted, self.cursor)) >= 0:
+                return at + 1
+            ready, _, _ = select_module.select([self.fd], [], [], 0.1)
             if ready:
                 try:
                     chunk = os.read(self.fd, 4096)
@@ -399,13 +395,16 @@ class _Screen:
                 if not chunk:
                     raise AssertionError(f"the terminal closed before {needle!r}:\n{self.text[-2000:]}")
                 self.raw += chunk
-        self.cursor = found + len(wanted)
+            return 0
+
+        at = wait_until(found, interval=0, what=repr(needle), describe=lambda: f"the screen:\n{self.text[-2000:]}")
+        self.cursor = at - 1 + len(wanted)
 
 
 @pytest.mark.e2e
 def test_looking_back_does_not_import_the_sdk(cli, two_conversations) -> None:
     """`paa chat history` and `show` read the database only: no anthropic import (checked on the real executable)."""
-    from tests.e2e.test_imports import run_with_importtime
+    from tests.support.processes import run_with_importtime
 
     for args in (("chat", "history"), ("chat", "show", "1")):
         done, imported = run_with_importtime(*args)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXED_NOW, paa_executable
-from tests.core.test_checkins import migrated_home, migrated_template  # noqa: F401  (fixtures: a ready database)
+from tests.support.clock import FIXED_NOW
+from tests.support.processes import paa_executable
 
-pytestmark = pytest.mark.usefixtures("migrated_home")
+pytestmark = pytest.mark.usefixtures("migrated_home")  # a ready database (tests/conftest.py)
 
 
 @pytest.fixture

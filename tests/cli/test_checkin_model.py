@@ -7,9 +7,7 @@ import json
 from sqlmodel import select
 
 from paa.db.models import DailyCheckin, Memory
-from tests.ai.fake_anthropic import FakeAnthropic, fake_anthropic, reply
-
-__all__ = ["fake_anthropic"]
+from tests.support.fake_anthropic import FakeAnthropic, reply
 
 
 def test_checkin_is_refined_summarised_and_followed_up(cli, fake_anthropic: FakeAnthropic, make_ctx) -> None:

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from paa.ai import embeddings
-from tests.conftest import FIXED_NOW, paa_executable
+from tests.support.clock import FIXED_NOW
+from tests.support.processes import paa_executable
 
 needs_vectors = pytest.mark.skipif(not embeddings.status(None).available, reason="chromadb or the model is missing")
 

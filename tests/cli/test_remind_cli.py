@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from paa.errors import ExitCode
-from tests.conftest import FIXED_NOW
-from tests.daemon._support import http_recorder
+from tests.support.clock import FIXED_NOW
+from tests.support.recorders import http_recorder
 
 
 def _json(result) -> object:
@@ -66,6 +66,7 @@ def test_upcoming_json_is_a_pure_computation_through_dst(cli, monkeypatch: pytes
     assert cli("remind", "upcoming", "--from", "soon").code == ExitCode.INVALID_INPUT
 
 
+@pytest.mark.e2e
 def test_run_due_sends_once_and_history_shows_it(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     with http_recorder() as hook:
         monkeypatch.setenv("PAA_NOTIFY_CHANNELS", "webhook")
@@ -107,6 +108,7 @@ def test_status_and_logs_when_not_running(cli) -> None:
     assert "not running" in cli("daemon", "stop").out
 
 
+@pytest.mark.e2e
 def test_install_writes_units_under_the_redirected_folders(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paa_home: Path
 ) -> None:
@@ -145,6 +147,7 @@ def test_start_status_stop_a_real_daemon(run_paa, monkeypatch: pytest.MonkeyPatc
     assert "stopped" in logs.stdout
 
 
+@pytest.mark.e2e
 def test_remind_commands_do_not_load_the_scheduler() -> None:
     code = (
         "import sys; from paa.cli.main import main; "

@@ -14,7 +14,7 @@ from paa.config import Settings, resolve_paths
 from paa.core.events import Event, EventHub
 from paa.daemon.channels import DesktopChannel, EmailChannel, NtfyChannel, WebhookChannel, build_channels
 from paa.daemon.dispatch import Dispatcher
-from tests.daemon._support import http_recorder, smtp_recorder
+from tests.support.recorders import http_recorder, smtp_recorder
 
 BERLIN_0700 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 

@@ -10,8 +10,9 @@ import pytest
 
 from paa.core.habits.manage import HabitFields, add_habit
 from paa.db.revisions import HEAD
-from tests.conftest import FIXED_NOW, paa_executable
-from tests.e2e._support import finish, habit_total, integrity, scalar, workers_started_together
+from tests.support.clock import FIXED_NOW
+from tests.support.processes import paa_executable
+from tests.support.storage import finish, habit_total, integrity, scalar, workers_started_together
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from paa.core.habits.manage import HabitFields, add_habit
-from tests.conftest import FIXED_NOW
-from tests.e2e._support import habit_total, integrity, workers_started_together
+from tests.support.clock import FIXED_NOW
+from tests.support.storage import habit_total, integrity, workers_started_together
+from tests.support.waiting import GIVE_UP_SECONDS
 
 pytestmark = [
     pytest.mark.e2e,
@@ -42,7 +43,7 @@ def _kill_at(kill_line: str) -> tuple[int, int]:
             assert line, f"the writer stopped before {kill_line!r}: {writer.communicate()[1]}"
             seen.append(line.strip())
         os.kill(writer.pid, signal.SIGKILL)
-        rest, _ = writer.communicate(timeout=30)
+        rest, _ = writer.communicate(timeout=GIVE_UP_SECONDS)
         assert writer.returncode == -signal.SIGKILL
     # Lines still in the pipe were printed too: a `saved` line among them was reported after its commit.
     seen += rest.splitlines()

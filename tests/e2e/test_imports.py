@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
 from paa.core.habits.manage import HabitFields, add_habit
-from tests.conftest import FIXED_NOW, paa_executable
+from tests.support.processes import parse_importtime, run_with_importtime
 
 pytestmark = pytest.mark.e2e
 
 HEAVY = ("anthropic", "chromadb", "textual", "apscheduler", "fastapi", "alembic", "numpy", "pandas")
-
-
-def parse_importtime(stderr: str) -> set[str]:
-    """The top-level packages named in `python -X importtime` output, e.g. `sqlalchemy` for `sqlalchemy.orm`."""
-    found = set()
-    for line in stderr.splitlines():
-        if not line.startswith("import time:"):
-            continue
-        name = line.rsplit("|", 1)[-1].strip()
-        if name and name != "imported package":
-            found.add(name.split(".")[0])
-    return found
-
-
-def run_with_importtime(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run the installed `paa` script under `python -X importtime`; return the run and the packages it imported."""
-    env = {**os.environ, "PAA_NOW": FIXED_NOW.isoformat()}
-    command = [sys.executable, "-X", "importtime", paa_executable(), *args]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-    return done, parse_importtime(done.stderr)
 
 
 @pytest.fixture

@@ -10,11 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.ai.fake_anthropic import fake_anthropic  # noqa: F401  (a fixture)
-from tests.tui import dataset
-from tests.tui.helpers import SIZES, drive, screen_text, shown, wait_for
-
-__all__ = ["SIZES", "drive", "screen_text", "shown", "wait_for"]
+from tests.support import tui_dataset as dataset
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from paa.core.analytics.periods import parse_period
 from paa.core.analytics.reports import overview
 from paa.tui.widgets import charts
-from tests.tui.dataset import TODAY
-from tests.tui.helpers import drive, screen_text, shown, wait_for
+from tests.support.tui import drive, screen_text, shown, wait_for
+from tests.support.tui_dataset import TODAY
 
 TODAY_HEADING = "All habits, 30d (28 Oct 2026 – 26 Nov 2026)"
 

@@ -7,9 +7,10 @@ import threading
 from sqlmodel import col, select
 
 from paa.db.models import Habit, HabitLog, Message
-from tests.ai.fake_anthropic import FakeAnthropic, error, reply
-from tests.tui.dataset import TODAY
-from tests.tui.helpers import drive, screen_text, shown, wait_for
+from tests.support.fake_anthropic import FakeAnthropic, error, reply
+from tests.support.tui import drive, screen_text, shown, wait_for
+from tests.support.tui_dataset import TODAY
+from tests.support.waiting import GIVE_UP_SECONDS
 
 
 async def _open_chat(pilot) -> None:
@@ -74,7 +75,7 @@ def test_the_ui_stays_live_while_the_model_is_thinking(seeded, make_app, fake_an
     gate = threading.Event()
 
     def slow(_request):
-        gate.wait(20)  # the worker waits on the API; the event loop must not
+        gate.wait(GIVE_UP_SECONDS)  # the worker waits on the API; the event loop must not
         return reply("Here I am.")
 
     fake_anthropic.responder = slow
@@ -136,13 +137,13 @@ def test_a_habit_logged_by_the_assistant_shows_on_the_dashboard(
     app = make_app()
 
     async def scenario(pilot) -> None:
-        from tests.tui.test_dashboard import _row
+        from tests.support.tui import dashboard_row
 
         await _open_chat(pilot)
         await _say(pilot, "I stretched")
         await wait_for(pilot, lambda: "Done: Stretch is logged." in _transcript(app), what="the reply")
         await pilot.press("escape", "1")
-        await wait_for(pilot, lambda: _row(app, "Stretch")[0] == "●", what="Stretch done on the dashboard")
+        await wait_for(pilot, lambda: dashboard_row(app, "Stretch")[0] == "●", what="Stretch done on the dashboard")
 
     drive(app, scenario)
     with make_ctx() as ctx:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlmodel import select
 
 from paa.db.models import DailyCheckin
-from tests.ai.fake_anthropic import FakeAnthropic, reply
-from tests.tui.dataset import TODAY
-from tests.tui.helpers import drive, screen_text, shown, wait_for
+from tests.support.fake_anthropic import FakeAnthropic, reply
+from tests.support.tui import drive, screen_text, shown, wait_for
+from tests.support.tui_dataset import TODAY
 
 
 async def _checkin(pilot) -> None:
@@ -100,14 +100,14 @@ def test_the_palette_logs_a_habit_by_name(seeded, make_app) -> None:
     app = make_app()
 
     async def scenario(pilot) -> None:
-        from tests.tui.test_dashboard import _row
+        from tests.support.tui import dashboard_row
 
         await wait_for(pilot, lambda: app.ready_at, what="the dashboard")
         await pilot.press("3")  # from another screen
         await pilot.press("ctrl+p", *"Log Stretch")
         await wait_for(pilot, lambda: shown(app, "Mark Stretch done today"), what="the command")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.current_mode == "dashboard" and _row(app, "Stretch")[0] == "●",
+        await wait_for(pilot, lambda: app.current_mode == "dashboard" and dashboard_row(app, "Stretch")[0] == "●",
                        what="Stretch logged")  # fmt: skip
 
     drive(app, scenario)

@@ -9,9 +9,9 @@ import json
 from datetime import date, timedelta
 
 from paa.core.checkins.entries import Checkin
-from tests.ai.fake_anthropic import FakeAnthropic, reply
-from tests.tui.dataset import TODAY
-from tests.tui.helpers import drive, screen_text, shown, wait_for
+from tests.support.fake_anthropic import FakeAnthropic, reply
+from tests.support.tui import drive, screen_text, shown, wait_for
+from tests.support.tui_dataset import TODAY
 
 YESTERDAY = TODAY - timedelta(days=1)
 STORED = TODAY - timedelta(days=2)

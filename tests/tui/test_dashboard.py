@@ -5,20 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from paa.db.models import Habit, HabitLog
-from tests.tui.dataset import TODAY
-from tests.tui.helpers import drive, screen_text, shown, wait_for
-
-
-def _row(app, name: str) -> list[str]:
-    """The dashboard's row for a habit, as the texts of its cells."""
-    from textual.widgets import DataTable
-
-    table = app.screen.query_one("#today-table", DataTable)
-    for key in table.rows:
-        cells = [cell.plain for cell in table.get_row(key)]
-        if cells[1] == name:
-            return cells
-    raise AssertionError(f"no row for {name}")
+from tests.support.tui import dashboard_row, drive, screen_text, shown, wait_for
+from tests.support.tui_dataset import TODAY
 
 
 async def _ready(pilot) -> None:
@@ -52,10 +40,10 @@ def test_the_dashboard_shows_today_with_streaks_strength_and_panels(seeded, make
         assert "Today, Thursday 26 November: 1 of 4 done" in text
         assert "Not yet today (due at 21:00)." in text
         assert "18:00  Call mom (reminder)" in text
-        water = _row(app, "Drink water")
+        water = dashboard_row(app, "Drink water")
         assert water[0] == "◐" and water[2] == "3/8 glasses"
         assert water[4].endswith("%")
-        assert _row(app, "Coffee")[2] == "1/2 cups" and _row(app, "Coffee")[0] == "●"
+        assert dashboard_row(app, "Coffee")[2] == "1/2 cups" and dashboard_row(app, "Coffee")[0] == "●"
         assert "Journal" not in text  # archived
 
     drive(app, scenario)
@@ -66,17 +54,19 @@ def test_logging_a_habit_from_the_dashboard_changes_its_streak(seeded, make_app,
 
     async def scenario(pilot) -> None:
         await _ready(pilot)
-        before = _row(app, "Stretch")
+        before = dashboard_row(app, "Stretch")
         assert before[0] == "○" and before[2] == "due"
         streak_before = int(before[3].rstrip("d")) if before[3] != "–" else 0
         await _select(pilot, "Stretch")
         await pilot.press("space")
-        after = await wait_for(pilot, lambda: (row := _row(app, "Stretch"))[0] == "●" and row, what="Stretch done")
+        after = await wait_for(
+            pilot, lambda: (row := dashboard_row(app, "Stretch"))[0] == "●" and row, what="Stretch done"
+        )
         assert after[2] == "done"
         assert after[3] == f"{streak_before + 1}d"
         assert "Today, Thursday 26 November: 2 of 4 done" in screen_text(app)
         await pilot.press("u")  # undo: back to due, the streak as it was
-        undone = await wait_for(pilot, lambda: (row := _row(app, "Stretch"))[0] == "○" and row, what="undo")
+        undone = await wait_for(pilot, lambda: (row := dashboard_row(app, "Stretch"))[0] == "○" and row, what="undo")
         assert undone[3] == before[3]
 
     drive(app, scenario)
@@ -97,7 +87,7 @@ def test_a_measured_habit_asks_for_an_amount_and_says_what_is_wrong(seeded, make
         await wait_for(pilot, lambda: "amount must be a number (got 'abc')" in screen_text(app), what="the message")
         assert isinstance(app.screen, AmountScreen)  # still open, nothing saved
         await pilot.press("ctrl+a", "ctrl+k", "2", "5", "enter")
-        row = await wait_for(pilot, lambda: (row := _row(app, "Read"))[0] == "●" and row, what="Read done")
+        row = await wait_for(pilot, lambda: (row := dashboard_row(app, "Read"))[0] == "●" and row, what="Read done")
         assert row[2] == "25/20 pages"
 
     drive(app, scenario)
@@ -110,10 +100,12 @@ def test_skip_carries_the_streak_and_is_stored(seeded, make_app, make_ctx) -> No
 
     async def scenario(pilot) -> None:
         await _ready(pilot)
-        streak = _row(app, "Stretch")[3]
+        streak = dashboard_row(app, "Stretch")[3]
         await _select(pilot, "Stretch")
         await pilot.press("s")
-        row = await wait_for(pilot, lambda: (row := _row(app, "Stretch"))[2] == "skipped" and row, what="skipped")
+        row = await wait_for(
+            pilot, lambda: (row := dashboard_row(app, "Stretch"))[2] == "skipped" and row, what="skipped"
+        )
         assert row[0] == "–" and row[3] == f"{int(streak.rstrip('d')) + 1}d"  # a skip carries the streak on
         await wait_for(pilot, lambda: shown(app, "Skipped Stretch today. Your streak is safe."), what="the toast")
 

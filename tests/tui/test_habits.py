@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from paa.db.models import Habit
-from tests.tui.helpers import drive, screen_text, shown, wait_for
+from tests.support.tui import drive, screen_text, shown, wait_for
 
 
 async def _habits(pilot) -> None:

@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 import paa.tui.screens
 from paa.tui.screens.base import PaaScreen
 from paa.tui.screens.help import SECTIONS, screen_bindings, sections
-from tests.tui.helpers import drive, shown, wait_for
+from tests.support.tui import drive, shown, wait_for
 
 
 def test_every_screen_of_the_app_has_a_section() -> None:

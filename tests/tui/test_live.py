@@ -1,18 +1,16 @@
-"""Live refresh: a change made by another process or connection shows on the open dashboard within 2 seconds."""
+"""Live refresh: a change made by another process or connection shows on the open dashboard by itself.
+
+How soon it shows (one poll of the watcher on an idle machine) is a timing, measured in bench/, not asserted here."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
 from paa.tui.watch import POLL_SECONDS, DataVersionWatcher
-from tests.tui.helpers import drive, screen_text, wait_for
-from tests.tui.test_dashboard import _row
-
-LIVE_SECONDS = 2.0
+from tests.support.tui import dashboard_row, drive, screen_text, wait_for
 
 
 @pytest.mark.e2e
@@ -21,13 +19,12 @@ def test_a_paa_habit_log_in_another_terminal_shows_up_on_the_open_dashboard(seed
 
     async def scenario(pilot) -> None:
         await wait_for(pilot, lambda: app.ready_at, what="the first paint")
-        assert _row(app, "Stretch")[:3] == ["○", "Stretch", "due"]
+        assert dashboard_row(app, "Stretch")[:3] == ["○", "Stretch", "due"]
         done = await asyncio.to_thread(run_paa, "habit", "log", "stretch")
         assert done.returncode == 0, done.stderr
-        written = time.monotonic()
-        row = await wait_for(pilot, lambda: (row := _row(app, "Stretch"))[0] == "●" and row, timeout=LIVE_SECONDS,
-                             what="the CLI's log on the dashboard")  # fmt: skip
-        assert time.monotonic() - written < LIVE_SECONDS
+        row = await wait_for(
+            pilot, lambda: (row := dashboard_row(app, "Stretch"))[0] == "●" and row, what="the log on the dashboard"
+        )
         assert row[2] == "done"
         assert "2 of 4 done" in screen_text(app)
 
@@ -36,7 +33,7 @@ def test_a_paa_habit_log_in_another_terminal_shows_up_on_the_open_dashboard(seed
 
 def test_a_check_in_saved_by_another_connection_updates_the_check_in_panel(seeded, make_app, make_ctx) -> None:
     from paa.core.checkins.entries import Answer, save_checkin
-    from tests.tui.dataset import TODAY
+    from tests.support.tui_dataset import TODAY
 
     app = make_app(poll_seconds=POLL_SECONDS)
 
@@ -50,8 +47,9 @@ def test_a_check_in_saved_by_another_connection_updates_the_check_in_panel(seede
         thread = threading.Thread(target=elsewhere)
         thread.start()
         await asyncio.to_thread(thread.join)
-        await wait_for(pilot, lambda: "Done: mood 5/5, energy 4/5" in screen_text(app), timeout=LIVE_SECONDS,
-                       what="the check-in on the dashboard")  # fmt: skip
+        await wait_for(
+            pilot, lambda: "Done: mood 5/5, energy 4/5" in screen_text(app), what="the check-in on the dashboard"
+        )
 
     drive(app, scenario)
 

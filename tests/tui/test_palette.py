@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from paa.tui.app import _screen_commands
-from tests.tui.dataset import TODAY
-from tests.tui.helpers import drive, shown, wait_for
+from tests.support.tui import drive, shown, wait_for
+from tests.support.tui_dataset import TODAY
 
 MODES = ["dashboard", "chat", "habits", "checkin", "analytics"]
 

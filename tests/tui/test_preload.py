@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+import pytest
+
 from paa.tui.store import ProcessPreload, Store
-from tests.conftest import FIXED_NOW
-from tests.tui.helpers import drive, screen_text, wait_for
-from tests.tui.test_dashboard import _row
+from tests.support.processes import child_env
+from tests.support.tui import dashboard_row, drive, screen_text, wait_for
+from tests.support.waiting import GIVE_UP_SECONDS
 
 
 def _child_env(**changes: str) -> dict[str, str]:
-    return {**os.environ, "PAA_NOW": FIXED_NOW.isoformat(), **changes}
+    return child_env(changes)
 
 
+@pytest.mark.e2e
 def test_the_child_reads_the_same_dashboard_as_this_process(seeded, make_ctx) -> None:
     from paa.tui.data import load_dashboard
 
     preload = ProcessPreload(Store(_child_env())).start()
-    assert preload.wait(60)
+    assert preload.wait(GIVE_UP_SECONDS)
     with make_ctx() as ctx:
         expected = load_dashboard(ctx)
     assert preload.error is None and preload.watcher is None
@@ -27,13 +29,14 @@ def test_the_child_reads_the_same_dashboard_as_this_process(seeded, make_ctx) ->
     assert [row.name for row in preload.dashboard.habits][:2] == ["Drink water", "Run"]
 
 
+@pytest.mark.e2e
 def test_a_change_after_the_childs_read_still_reaches_the_dashboard(seeded, make_app, make_ctx, clock) -> None:
     from paa.core.habits.logs import log_habit
     from paa.core.habits.manage import resolve_habit
-    from tests.tui.dataset import TODAY
+    from tests.support.tui_dataset import TODAY
 
     preload = ProcessPreload(Store(_child_env(), clock)).start()
-    assert preload.wait(60) and preload.dashboard is not None
+    assert preload.wait(GIVE_UP_SECONDS) and preload.dashboard is not None
     stale = {row.name: row.state for row in preload.dashboard.habits}
     assert stale["Stretch"] == "due"
     with make_ctx(write=True) as ctx:  # before the app (and its watcher) even exists
@@ -42,17 +45,20 @@ def test_a_change_after_the_childs_read_still_reaches_the_dashboard(seeded, make
 
     async def scenario(pilot) -> None:
         await wait_for(pilot, lambda: app.ready_at, what="the first paint")
-        await wait_for(pilot, lambda: _row(app, "Stretch")[0] == "●", what="the catch-up read after the watcher began")
+        await wait_for(
+            pilot, lambda: dashboard_row(app, "Stretch")[0] == "●", what="the catch-up read after the watcher began"
+        )
 
     drive(app, scenario)
 
 
+@pytest.mark.e2e
 def test_when_the_child_cannot_read_the_app_reports_why(tmp_path: Path, make_app) -> None:
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("paa's home must be a folder\n")
     env = _child_env(PAA_HOME=str(not_a_folder))
     preload = ProcessPreload(Store(env)).start()
-    assert preload.wait(60)
+    assert preload.wait(GIVE_UP_SECONDS)
     assert preload.dashboard is None and preload.error is None  # no traceback from the child on this terminal
     app = make_app(preload=preload)
 
@@ -63,19 +69,19 @@ def test_when_the_child_cannot_read_the_app_reports_why(tmp_path: Path, make_app
     assert app.ready_at is None
 
 
+@pytest.mark.e2e
 def test_a_paa_in_the_current_folder_is_not_what_the_child_runs(seeded, tmp_path: Path, monkeypatch) -> None:
     stray = tmp_path / "elsewhere" / "paa"
     stray.mkdir(parents=True)
     (stray / "__init__.py").write_text("raise SystemExit('the wrong paa')\n")
     monkeypatch.chdir(stray.parent)
     preload = ProcessPreload(Store(_child_env())).start()
-    assert preload.wait(60)
+    assert preload.wait(GIVE_UP_SECONDS)
     assert preload.dashboard is not None
 
 
 def test_quitting_does_not_wait_for_a_slow_first_read(seeded, make_app) -> None:
     import threading
-    import time
 
     from paa.tui.store import Preload
 
@@ -83,17 +89,21 @@ def test_quitting_does_not_wait_for_a_slow_first_read(seeded, make_app) -> None:
 
     class Slow(Preload):  # a first read that takes long: a migration of a large database, say
         def _run(self) -> None:
-            release.wait(8)
+            release.wait()
             self._done.set()
 
-    threading.Timer(8, release.set).start()  # so a regression fails the test instead of hanging it
-    app = make_app(preload=Slow(Store(_child_env())).start())
+    give_up = threading.Timer(GIVE_UP_SECONDS, release.set)  # so a regression fails the test instead of hanging it
+    give_up.start()
+    preload = Slow(Store(_child_env())).start()
+    app = make_app(preload=preload)
 
     async def scenario(pilot) -> None:
         await pilot.pause(0.3)
         await pilot.press("q")
 
-    started = time.monotonic()
-    drive(app, scenario)
-    assert time.monotonic() - started < 5
-    release.set()
+    try:
+        drive(app, scenario)
+        assert not preload.wait(0), "the app waited for the first read to finish before it quit"
+    finally:
+        give_up.cancel()
+        release.set()

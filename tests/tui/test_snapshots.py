@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tui.helpers import SIZES
-from tests.tui.scenes import SCENES, dashboard
+from tests.support.tui import SIZES
+from tests.support.tui_scenes import SCENES, dashboard
 
 
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from tests.tui.helpers import drive, shown, wait_for
+from tests.support.tui import drive, shown, wait_for
 
 
 def _stored_theme(home: Path) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paa.errors import Conflict
-from tests.tui.helpers import drive, wait_for
+from tests.support.tui import drive, wait_for
 
 
 def _told(app) -> list[tuple[str, str, str]]:

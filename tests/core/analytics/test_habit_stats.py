@@ -9,8 +9,7 @@ from paa.core.analytics.periods import ALL, parse_period
 from paa.core.analytics.strength import strength_on
 from paa.core.habits.schedule import Schedule
 from paa.core.habits.status import Run
-
-from .helpers import logs, nov, ref
+from tests.support.analytics import logs, nov, ref
 
 # November 2026
 #  Mo Tu We Th Fr Sa Su

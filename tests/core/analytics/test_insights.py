@@ -6,8 +6,7 @@ from paa.core.analytics.habit_stats import habit_stats
 from paa.core.analytics.insights import strength_insights
 from paa.core.analytics.periods import parse_period
 from paa.core.habits.schedule import Schedule
-
-from .helpers import logs, nov, ref
+from tests.support.analytics import logs, nov, ref
 
 DAILY = Schedule("daily")
 

@@ -23,8 +23,7 @@ from paa.core.analytics.overall import (
 from paa.core.analytics.periods import parse_period
 from paa.core.habits.schedule import Schedule
 from paa.core.habits.status import Entry
-
-from .helpers import nov, ref
+from tests.support.analytics import nov, ref
 
 RUN = ref(Schedule("weekdays", frozenset({0, 2, 4})), created=nov(1))
 READ = ref(Schedule(), created=nov(1), name="Read", habit_id=2)

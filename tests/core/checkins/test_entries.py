@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import sqlite3
 from collections.abc import Sequence
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from paa.config import resolve_paths
 from paa.core.checkins.entries import (
     ANSWER_MAX_CHARS,
     DEFAULT_PROMPTS,
@@ -42,32 +37,12 @@ from paa.core.checkins.sentiment import Sentiment
 from paa.core.context import Context
 from paa.core.habits.logs import log_habit
 from paa.core.habits.manage import HabitFields, add_habit
-from paa.db.engine import create_db_engine, sqlite_url
-from paa.db.migrate import ensure_current
 from paa.db.models import User
 from paa.errors import Conflict, InvalidInput, NotFound
 
 TODAY = date(2026, 11, 26)  # the fixed clock's day (a Thursday)
 
-
-@pytest.fixture(scope="module")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database migrated to HEAD once per module (migrating takes most of a fresh open)."""
-    path = tmp_path_factory.mktemp("template") / "paa.db"
-    engine = create_db_engine(sqlite_url(path))
-    ensure_current(engine, path.parent / "backups")
-    engine.dispose()
-    with sqlite3.connect(path) as raw:
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
-
-
-@pytest.fixture(autouse=True)
-def migrated_home(paa_home: Path, migrated_template: Path) -> None:
-    """Start each test's PAA_HOME with a copy of the migrated template; tests/db covers migrating itself."""
-    paths = resolve_paths(os.environ)
-    paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    shutil.copyfile(migrated_template, paths.database_file)
+pytestmark = pytest.mark.usefixtures("migrated_home")  # a ready database (tests/conftest.py)
 
 
 def texts(ctx: Context) -> list[str]:

@@ -100,6 +100,7 @@ def test_a_refiner_returning_something_else_is_a_bug_not_a_result() -> None:
         analyse(["fine"], refiner=ScriptedRefiner({"score": 1}))
 
 
+@pytest.mark.e2e
 def test_importing_checkin_code_does_not_load_vader() -> None:
     modules = "paa.core.checkins.entries, paa.core.checkins.sentiment, paa.cli.checkin, paa.cli.checkin_views"
     code = f"import sys, {modules}; print('vaderSentiment' in sys.modules)"

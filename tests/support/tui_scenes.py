@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.tui.helpers import screen_text, wait_for
+from tests.support.tui import screen_text, wait_for
 
 Scene = Callable[[Any], Awaitable[None]]
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
+
+from tests.support.waiting import GIVE_UP_SECONDS, wait_until_async
+
+T = TypeVar("T")
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -25,18 +28,11 @@ def drive(app: Any, scenario: Callable[[Any], Awaitable[None]], size: tuple[int,
     asyncio.run(main())
 
 
-async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
-    """Let the app run until `predicate()` is true (returning its value); fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"timed out after {timeout} s waiting for {what or predicate}\n{screen_text(pilot.app)}"
-            )
-        await pilot.pause(0.05)
+async def wait_for(pilot: Any, predicate: Callable[[], T], timeout: float = GIVE_UP_SECONDS, what: str = "") -> T:
+    """Let the app run until `predicate()` is true (returning its value); give up after `timeout` seconds."""
+    return await wait_until_async(
+        predicate, pilot.pause, timeout, what=what or repr(predicate), describe=lambda: screen_text(pilot.app)
+    )
 
 
 def screen_text(app: Any) -> str:
@@ -55,3 +51,15 @@ def shown(app: Any, text: str) -> bool:
 
     flat = " ".join(re.sub("[\u2500-\u259f]", " ", screen_text(app)).split())  # box-drawing and block glyphs
     return " ".join(text.split()) in flat
+
+
+def dashboard_row(app: Any, name: str) -> list[str]:
+    """The dashboard's row for a habit, as the texts of its cells."""
+    from textual.widgets import DataTable
+
+    table = app.screen.query_one("#today-table", DataTable)
+    for key in table.rows:
+        cells = [cell.plain for cell in table.get_row(key)]
+        if cells[1] == name:
+            return cells
+    raise AssertionError(f"no row for {name}")

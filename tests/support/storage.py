@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -10,18 +9,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-WORKER_SCRIPT = Path(__file__).with_name("_workers.py")
+from tests.support.processes import child_env
+from tests.support.waiting import GIVE_UP_SECONDS
+
+WORKER_SCRIPT = Path(__file__).with_name("storage_worker.py")
 
 
 def start_worker(*args: str) -> subprocess.Popen[str]:
-    """Start `_workers.py` with the test's environment; it imports paa, says `ready`, then waits for `release`."""
+    """Start `storage_worker.py` with the test's environment; it imports paa, says `ready`, then waits for `release`."""
     return subprocess.Popen(
         [sys.executable, str(WORKER_SCRIPT), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ),
+        env=child_env(fixed_clock=False),
     )
 
 
@@ -29,7 +31,7 @@ def wait_ready(process: subprocess.Popen[str]) -> None:
     assert process.stdout is not None
     line = process.stdout.readline()
     if line.strip() != "ready":
-        _, err = process.communicate(timeout=30)
+        _, err = process.communicate(timeout=GIVE_UP_SECONDS)
         raise AssertionError(f"worker did not start: {line!r}\n{err}")
 
 
@@ -54,10 +56,10 @@ def workers_started_together(arg_lists: Sequence[Sequence[str]]) -> Iterator[lis
         for process in processes:
             if process.poll() is None:
                 process.kill()
-            process.wait(timeout=30)
+            process.wait(timeout=GIVE_UP_SECONDS)
 
 
-def finish(process: subprocess.Popen[str], timeout: float = 120) -> list[str]:
+def finish(process: subprocess.Popen[str], timeout: float = GIVE_UP_SECONDS) -> list[str]:
     """Wait for a released worker to exit successfully; return the lines it printed after `ready`."""
     out, err = process.communicate(timeout=timeout)
     assert process.returncode == 0, f"worker failed with {process.returncode}:\n{err}"

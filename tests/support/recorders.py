@@ -6,11 +6,13 @@ import json
 import socketserver
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.waiting import GIVE_UP_SECONDS, wait_until
 
 
 @dataclass
@@ -33,21 +35,11 @@ class Recorder:
     status: int = 200
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        wait_until(lambda: len(self.received) >= count, timeout, lambda: f"received {len(self.received)} of {count}")
+    def wait_for(self, count: int, timeout: float = GIVE_UP_SECONDS) -> list[Received]:
+        """Wait until `count` requests have arrived; return them."""
+        wait_until(lambda: len(self.received) >= count, timeout, what=f"{count} requests",
+                   describe=lambda: f"received {len(self.received)}")  # fmt: skip
         return list(self.received)
-
-
-def wait_until(condition: Callable[[], object], timeout: float, describe: Callable[[], str] | None = None) -> bool:
-    """Poll a condition until it holds or the deadline passes (then fail, saying what was seen)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    if condition():
-        return True
-    raise AssertionError(f"condition not met within {timeout} s" + (f": {describe()}" if describe else ""))
 
 
 @contextmanager

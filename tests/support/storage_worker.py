@@ -2,9 +2,9 @@
 
 Run as a script with the environment (PAA_HOME, PAA_NOW, ...) of the test that starts it:
 
-    python _workers.py log water,water2 75     # 75 transactions, each logging 1 to both habits
-    python _workers.py log water 0             # log until killed
-    python _workers.py add Reading             # add one habit (used on a brand-new database)
+    python storage_worker.py log water,water2 75     # 75 transactions, each logging 1 to both habits
+    python storage_worker.py log water 0             # log until killed
+    python storage_worker.py add Reading             # add one habit (used on a brand-new database)
 
 It prints `ready` once imports are done and then waits for a line on stdin, so the test can start every
 worker at the same instant. Each transaction prints `writing N` before its commit and `saved N` after it.

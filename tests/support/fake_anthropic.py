@@ -6,11 +6,8 @@ and errors in the API's shape (401 authentication_error, 429 rate_limit_error, 5
 invalid_request_error). It checks what a client sends the way the API does (key, version header, alternating
 roles, every tool_use answered by a tool_result) and records every request for tests to inspect.
 
-Replies are scripted in order with `push(...)`, or computed by `responder(request)`. Other test folders reuse it:
-
-    from tests.ai import fake_anthropic as fake_api
-
-    fake_anthropic = fake_api.fake_anthropic  # in their conftest.py
+Replies are scripted in order with `push(...)`, or computed by `responder(request)`. The `fake_anthropic` fixture
+in tests/conftest.py starts one for a test and points the SDK at it.
 """
 
 from __future__ import annotations
@@ -20,13 +17,13 @@ import json
 import socket
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
 
-import pytest
+from tests.support.waiting import GIVE_UP_SECONDS
 
 API_KEY = "sk-ant-test-0000"
 MODEL = "claude-sonnet-5-5"
@@ -403,7 +400,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return
             gated = scripted.pace is not None and name == "content_block_delta" and number > 3
-            if gated and (not scripted.pace.wait(30) or self.server.fake.release.is_set()):  # type: ignore[union-attr]
+            if gated and (not scripted.pace.wait(GIVE_UP_SECONDS) or self.server.fake.release.is_set()):  # type: ignore[union-attr]
                 return
             self._chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
         self._chunk(b"")
@@ -411,16 +408,3 @@ class _Handler(BaseHTTPRequestHandler):
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
-
-
-@pytest.fixture
-def fake_anthropic(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    """A running fake API, with ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY pointing at it, and no OS keyring."""
-    server = FakeAnthropic().start()
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", server.api_key)
-    monkeypatch.setenv("PAA_KEYRING", "off")
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 LINK = re.compile(r"\[(\w+)\]\(#[\w-]+\)")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
