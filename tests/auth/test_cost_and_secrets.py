@@ -13,7 +13,8 @@ from sqlalchemy import event, text
 
 from paa.clock import FixedClock
 from paa.config import load_settings, resolve_paths
-from paa.core.accounts.auth import open_auth, register
+from paa.core.accounts.auth import open_auth
+from paa.core.accounts.registration import register
 from paa.core.accounts.tokenfile import read_tokens, remember_token
 from paa.core.accounts.users import resolve_acting
 from paa.core.context import open_context, open_engine
@@ -150,7 +151,7 @@ def test_secrets_never_appear_in_errors_or_reprs(cli, stdin) -> None:
     weak = cli("auth", "register", "bob", "--password-stdin")
     assert weak.code == 3 and "word-with-a-bell" not in weak.err
     with open_auth(write=True) as actx:
-        from paa.core.accounts.auth import login
+        from paa.core.accounts.sessions import login
         from paa.core.accounts.tokens import issue_tokens
 
         done = login(actx, "alice", ALICE_PASSWORD, source="test")

@@ -110,7 +110,8 @@ def _build(home: Path) -> Alpha:
     from paa.ai import memory
     from paa.ai import settings as ai_settings
     from paa.ai.store import USAGE_EVENT, add_message, create_conversation, record_event
-    from paa.core.accounts.auth import open_auth, register
+    from paa.core.accounts.auth import open_auth
+    from paa.core.accounts.registration import register
     from paa.core.accounts.tokenfile import remember_token
     from paa.core.checkins.entries import Answer, add_prompt, save_checkin
     from paa.core.configuration import set_user_setting
@@ -827,6 +828,7 @@ EXEMPT = {
     "paa.core.habits.overview.first_day": "computes from the habit and entries it is given; reads nothing",
     "paa.core.analytics.load.habit_ref": "describes the habit object it is given; reads nothing",
     "paa.core.analytics.load.day_bounds": "turns days into instants in the user's zone; reads nothing",
+    "paa.core.reminders.sources.zone_of": "the zone and day-start hour of the context's own preferences; reads nothing",
 }
 
 

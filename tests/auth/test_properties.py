@@ -136,8 +136,9 @@ def clock() -> FixedClock:
 def test_register_stores_only_what_keeps_the_rules(
     paa_home: Path, clock: FixedClock, username: str, email: str | None, password: str
 ) -> None:
-    from paa.core.accounts.auth import open_auth, register
+    from paa.core.accounts.auth import open_auth
     from paa.core.accounts.passwords import params_from, verify_password
+    from paa.core.accounts.registration import register
     from paa.db.models import User, UserAuth
 
     try:

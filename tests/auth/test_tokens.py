@@ -13,7 +13,9 @@ from sqlmodel import select
 
 from paa.clock import FixedClock
 from paa.core.accounts import tokens
-from paa.core.accounts.auth import AuthContext, api_login, open_auth, register
+from paa.core.accounts.auth import AuthContext, open_auth
+from paa.core.accounts.registration import register
+from paa.core.accounts.sessions import api_login
 from paa.db.models import SigningKey, User
 from paa.errors import AuthError
 from tests.support.accounts import ALICE_PASSWORD

@@ -10,7 +10,9 @@ import typer
 from paa.cli.output import confirm, emit_json, escape, say
 
 if TYPE_CHECKING:
-    from paa.core.accounts.auth import AuthContext, Login, SessionView
+    from paa.core.accounts.auth import AuthContext
+    from paa.core.accounts.sessions import Login
+    from paa.core.accounts.views import SessionView
 
 NameArg = Annotated[str, typer.Argument(help="Which key: anthropic.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/accounts.md).")]
@@ -135,7 +137,7 @@ def register(
       printf '%s\\n' "$PASSWORD" | paa auth register ann --email ann@example.org --password-stdin
     """
     from paa.core.accounts.auth import open_auth
-    from paa.core.accounts.auth import register as core_register
+    from paa.core.accounts.registration import register as core_register
 
     user_name = _ask_name(username, "User name")
     if email is None and sys.stdin.isatty() and not password_stdin:
@@ -161,8 +163,8 @@ def login(
 
       paa auth login --github
     """
-    from paa.core.accounts.auth import login as core_login
     from paa.core.accounts.auth import open_auth
+    from paa.core.accounts.sessions import login as core_login
 
     if github or google:
         if github and google:
@@ -181,7 +183,8 @@ def login(
 
 def _device_login(provider_name: str) -> None:
     from paa.core.accounts import oauth
-    from paa.core.accounts.auth import open_auth, sign_in_with_identity
+    from paa.core.accounts.auth import open_auth
+    from paa.core.accounts.identities import sign_in_with_identity
 
     provider = oauth.provider_from(provider_name)
     device = oauth.start_device_flow(provider)
@@ -207,7 +210,8 @@ def logout(
     everywhere: Annotated[bool, typer.Option("--everywhere", help="End all your sessions, not just this one.")] = False,
 ) -> None:
     """End your session on this machine (or all of them)."""
-    from paa.core.accounts.auth import end_session, open_auth, revoke_all_sessions
+    from paa.core.accounts.auth import open_auth
+    from paa.core.accounts.sessions import end_session, revoke_all_sessions
     from paa.core.accounts.tokenfile import forget_token, read_tokens
 
     with open_auth(write=True) as actx:
@@ -230,7 +234,7 @@ def logout(
 def whoami(as_json: JsonOpt = False) -> None:
     """Show who paa acts as, and how (session, profile or the local user)."""
     from paa.core.accounts.auth import open_auth
-    from paa.core.accounts.auth import whoami as core_whoami
+    from paa.core.accounts.sessions import whoami as core_whoami
 
     with open_auth() as actx:
         found = core_whoami(actx)
@@ -251,7 +255,9 @@ def whoami(as_json: JsonOpt = False) -> None:
 
 def passwd(password_stdin: StdinOpt = False) -> None:
     """Change your password (or give the local profile one); your other sessions end."""
-    from paa.core.accounts.auth import change_password, open_auth, whoami
+    from paa.core.accounts.auth import open_auth
+    from paa.core.accounts.registration import change_password
+    from paa.core.accounts.sessions import whoami
 
     reader = _Passwords(password_stdin)
     with open_auth() as actx:
@@ -285,7 +291,8 @@ def sessions(
     as_json: JsonOpt = False,
 ) -> None:
     """List your sessions (CLI logins and API logins)."""
-    from paa.core.accounts.auth import list_sessions, open_auth
+    from paa.core.accounts.auth import open_auth
+    from paa.core.accounts.sessions import list_sessions
 
     with open_auth() as actx:
         found = list_sessions(actx, every_user=all_users, include_ended=ended)
@@ -303,7 +310,8 @@ def revoke(
     others: Annotated[bool, typer.Option("--others", help="End all your sessions but this one.")] = False,
 ) -> None:
     """End a session by id, or all your other sessions."""
-    from paa.core.accounts.auth import open_auth, revoke_all_sessions, revoke_session
+    from paa.core.accounts.auth import open_auth
+    from paa.core.accounts.sessions import revoke_all_sessions, revoke_session
     from paa.errors import InvalidInput
 
     if (session_id is None) == (not others):

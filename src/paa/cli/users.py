@@ -9,7 +9,7 @@ import typer
 from paa.cli.output import confirm, emit_json, escape, say
 
 if TYPE_CHECKING:
-    from paa.core.accounts.auth import UserView
+    from paa.core.accounts.views import UserView
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/accounts.md).")]
 UserArg = Annotated[str, typer.Argument(help="User name.", show_default=False)]
@@ -34,7 +34,8 @@ def _line(view: UserView) -> str:
 
 def list_(as_json: JsonOpt = False) -> None:
     """List every account with its role and how it logs in."""
-    from paa.core.accounts.auth import list_users, open_auth
+    from paa.core.accounts.admin import list_users
+    from paa.core.accounts.auth import open_auth
 
     with open_auth() as actx:
         found = list_users(actx)
@@ -55,7 +56,8 @@ def role(
 
       paa users role bob admin
     """
-    from paa.core.accounts.auth import open_auth, set_role
+    from paa.core.accounts.admin import set_role
+    from paa.core.accounts.auth import open_auth
 
     with open_auth(write=True) as actx:
         view = set_role(actx, username, new_role)
@@ -67,7 +69,8 @@ def disable(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Disable an account: it cannot log in, and its sessions end (its data is kept)."""
-    from paa.core.accounts.auth import open_auth, set_active
+    from paa.core.accounts.admin import set_active
+    from paa.core.accounts.auth import open_auth
 
     confirm(f"Disable {username} and end their sessions?", assume_yes=yes)
     with open_auth(write=True) as actx:
@@ -77,7 +80,8 @@ def disable(
 
 def enable(username: UserArg) -> None:
     """Enable a disabled account again."""
-    from paa.core.accounts.auth import open_auth, set_active
+    from paa.core.accounts.admin import set_active
+    from paa.core.accounts.auth import open_auth
 
     with open_auth(write=True) as actx:
         view = set_active(actx, username, True)

@@ -5,7 +5,7 @@
 3. `wait_for_token` polls the token endpoint every `interval` seconds, slowing down when told to, until the person
    approves (or denies, or the code expires).
 4. `fetch_identity` reads who they are (a stable subject id, their login and a verified email).
-5. `paa.core.accounts.auth.sign_in_with_identity` links that identity to an account and starts a session.
+5. `paa.core.accounts.identities.sign_in_with_identity` links that identity to an account and starts a session.
 
 Only the identity is kept; the provider's access token is dropped once it has been used. Endpoints and the
 client id come from the environment, so a self-hosted or test server can stand in:
