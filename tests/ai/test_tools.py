@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from paa.ai.providers.base import ToolSpec
+from paa.ai.tool_args import input_schema
 from paa.ai.tools import Tool, ToolRunner, registry
 from paa.db.models import DailyCheckin, Habit, HabitLog, Reminder, UserPreference
 
@@ -22,6 +24,44 @@ def test_every_tool_has_a_schema_the_api_accepts() -> None:
         assert spec["name"] == name and spec["description"]
         assert spec["input_schema"]["type"] == "object"
         assert set(spec["input_schema"].get("required", [])) <= set(spec["input_schema"]["properties"])
+
+
+def test_each_tool_schema_is_generated_from_its_argument_model() -> None:
+    for name, tool in registry().items():
+        assert tool.arguments is not None, f"{name} declares no argument model"
+        schema = tool.spec.input_schema
+        assert schema == input_schema(tool.arguments)
+        fields = tool.arguments.model_fields
+        assert list(schema["properties"]) == list(fields)
+        assert set(schema.get("required", [])) == {field for field, info in fields.items() if info.is_required()}
+        assert not {"$defs", "$ref", "anyOf", "title"} & set(json.dumps(schema).replace('"', " ").split()), name
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "field", "message"),
+    [
+        ("log_habit", {"habit": "water", "value": "lots"}, "value", "`value` must be a number (got 'lots')"),
+        ("log_habit", {"habit": "water", "set_total": "perhaps"}, "set_total", "`set_total` must be true or false"),
+        ("create_habit", {"unit": "cups"}, "name", "`name` is required"),
+        ("create_habit", {"name": "Tea", "times": 2.5}, "times", "`times` must be a whole number (got '2.5')"),
+        ("create_habit", {"name": "Tea", "times": 9}, "times", "`times` must be between 1 and `per` (7) (got 9)"),
+        ("create_habit", {"name": "Tea", "unit": "cups"}, "target", "a measurable habit needs a `target`"),
+        ("edit_habit", {"habit": "run", "remind": "25:00"}, "remind", "reminder time '25:00' must be a time"),
+        ("edit_habit", {"habit": "run", "remind_days": "someday"}, "remind_days", "unknown day 'someday'"),
+        ("record_checkin", {"mood": 7}, "mood", "`mood` must be less than or equal to 5"),
+        ("record_checkin", {"mood": 3, "mode": "redo"}, "mode", "`mode` must be 'new', 'append' or 'replace'"),
+        ("record_checkin", {"mood": 3, "answers": [{"prompt": "Day?"}]}, "answers", "`answers.0.answer` is required"),
+        ("forget", {}, "memory_id", "`memory_id` is required"),
+        ("add_reminder", {"text": "stretch", "time": "25:00"}, "time", "`time` '25:00' must be a time between"),
+    ],
+)
+def test_bad_arguments_are_an_error_naming_the_field(
+    habits, contexts, name: str, args: dict[str, Any], field: str, message: str
+) -> None:
+    result = _run(contexts, name, args)
+    assert not result.ok
+    assert result.data["error"].startswith(message)
+    assert result.data["field"] == field
 
 
 def test_create_edit_archive_and_unlog(habits, contexts, make_ctx) -> None:

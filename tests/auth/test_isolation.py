@@ -782,11 +782,12 @@ def _cases() -> list[Case]:
     readers = {"list_habits", "habit_analytics", "overall_analytics", "search_memory", "list_reminders",
                "get_preferences"}  # fmt: skip
     for name, args in tool_args.items():
-        function = getattr(tools, name)
+        function, tool = getattr(tools, name), declared[name]
+    declared = tools.registry()
         cases.append(
             Case(
                 f"paa.ai.tools.{name}",
-                lambda c, a, f=function, g=args: f(c, g(a)),
+                lambda c, a, f=function, g=args, t=tool: f(c, t.read(g(a))),
                 write=name not in readers,
                 owner="sees" if name in readers else "changes",
             )

@@ -14,6 +14,29 @@ from typing import Any
 
 from paa.ai.providers.base import ToolSpec
 from paa.ai.store import Contexts
+from paa.ai.tool_args import (
+    PREFERENCE_KEYS,
+    AddReminderArgs,
+    ArchiveHabitArgs,
+    Arguments,
+    CreateHabitArgs,
+    EditHabitArgs,
+    ForgetArgs,
+    HabitAnalyticsArgs,
+    HabitArgs,
+    HabitDayArgs,
+    ListHabitsArgs,
+    LogHabitArgs,
+    NoArguments,
+    OverallAnalyticsArgs,
+    RecordCheckinArgs,
+    RememberArgs,
+    SearchMemoryArgs,
+    SetPreferenceArgs,
+    SkipHabitArgs,
+    input_schema,
+    read_arguments,
+)
 from paa.core.context import Context
 from paa.errors import InvalidInput, PaaError, error_text
 
@@ -46,10 +69,17 @@ class ToolResult:
 
 @dataclass(frozen=True)
 class Tool:
+    """A tool: what the model sees, and what runs. With `arguments`, `run` gets the input read through that model."""
+
     spec: ToolSpec
-    run: Callable[[Context, dict[str, Any]], dict[str, Any]]
+    run: Callable[[Context, Any], dict[str, Any]]
     writes: bool = False
-    question: Callable[[Context, dict[str, Any]], str] | None = None  # set for destructive tools
+    question: Callable[[Context, Any], str] | None = None  # set for destructive tools
+    arguments: type[Arguments] | None = None
+
+    def read(self, raw: dict[str, Any]) -> Any:
+        """The arguments `run` takes: typed when the tool declares a model, else the input as it came."""
+        return raw if self.arguments is None else read_arguments(self.arguments, raw)
 
     @property
     def destructive(self) -> bool:
@@ -59,55 +89,16 @@ class Tool:
 # ---- argument helpers ------------------------------------------------------------------------------
 
 
-def _text(args: dict[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = args.get(name)
-    if value is None or (isinstance(value, str) and not value.strip() and not required):
-        if required:
-            raise InvalidInput(f"`{name}` is required")
-        return None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise InvalidInput(f"`{name}` must be text")
-    return str(value)
-
-
-def _number(args: dict[str, Any], name: str) -> float | None:
-    value = args.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise InvalidInput(f"`{name}` must be a number")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"`{name}` must be a number (got {str(value)[:20]!r})") from None
-
-
-def _integer(args: dict[str, Any], name: str) -> int | None:
-    number = _number(args, name)
-    if number is None:
-        return None
-    if number != int(number):
-        raise InvalidInput(f"`{name}` must be a whole number")
-    return int(number)
-
-
-def _flag(args: dict[str, Any], name: str, default: bool = False) -> bool:
-    value = args.get(name, default)
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "1")
-    return bool(value)
-
-
-def _day(ctx: Context, args: dict[str, Any]) -> date:
+def _day(ctx: Context, text: str | None) -> date:
     from paa.core.dates import parse_day
 
-    return parse_day(_text(args, "date") or "today", ctx.today())
+    return parse_day(text or "today", ctx.today())
 
 
-def _habit(ctx: Context, args: dict[str, Any]) -> Any:
+def _habit(ctx: Context, ref: str) -> Any:
     from paa.core.habits.manage import resolve_habit
 
-    return resolve_habit(ctx, _text(args, "habit", required=True) or "")
+    return resolve_habit(ctx, ref)
 
 
 def _amount(value: float | None, unit: str | None) -> str:
@@ -119,11 +110,11 @@ def _amount(value: float | None, unit: str | None) -> str:
 # ---- habits ------------------------------------------------------------------------------------------
 
 
-def list_habits(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def list_habits(ctx: Context, args: ListHabitsArgs) -> dict[str, Any]:
     from paa.core.habits.manage import list_habits as core_list
     from paa.core.habits.overview import statuses
 
-    found = statuses(ctx, core_list(ctx, include_archived=_flag(args, "include_archived")))
+    found = statuses(ctx, core_list(ctx, include_archived=args.include_archived))
     habits = [
         {
             "id": s.habit.id,
@@ -156,15 +147,15 @@ def _log_json(habit: Any, log: Any, outcome: str) -> dict[str, Any]:
     }
 
 
-def log_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def log_habit(ctx: Context, args: LogHabitArgs) -> dict[str, Any]:
     from paa.core.habits.logs import log_habit as core_log
 
-    habit = _habit(ctx, args)
-    day = _day(ctx, args)
-    value = _number(args, "value")
+    habit = _habit(ctx, args.habit)
+    day = _day(ctx, args.date)
+    value = args.value
     if habit.kind == "boolean":
         value = None  # "ran 5 km" on a yes/no habit: the distance is not its measure
-    result = core_log(ctx, habit, day, value=value, note=_text(args, "note"), replace=_flag(args, "set_total"))
+    result = core_log(ctx, habit, day, value=value, note=args.note, replace=args.set_total)
     data = _log_json(habit, result.log, result.outcome)
     if habit.kind == "measurable":
         progress = f"{_amount(result.log.value, None)} of {_amount(habit.target, habit.unit)}"
@@ -176,26 +167,26 @@ def log_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def skip_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def skip_habit(ctx: Context, args: SkipHabitArgs) -> dict[str, Any]:
     from paa.core.habits.logs import skip_habit as core_skip
 
-    habit = _habit(ctx, args)
-    day = _day(ctx, args)
-    result = core_skip(ctx, habit, day, note=_text(args, "note"))
+    habit = _habit(ctx, args.habit)
+    day = _day(ctx, args.date)
+    result = core_skip(ctx, habit, day, note=args.note)
     data = _log_json(habit, result.log, result.outcome)
     data["summary"] = f"Skipped {habit.name} for {day.isoformat()} (the streak is kept)."
     return data
 
 
-def _unlog_question(ctx: Context, args: dict[str, Any]) -> str:
-    habit, day = _habit(ctx, args), _day(ctx, args)
+def _unlog_question(ctx: Context, args: HabitDayArgs) -> str:
+    habit, day = _habit(ctx, args.habit), _day(ctx, args.date)
     return f"Remove what is logged for {habit.name} on {day.isoformat()}?"
 
 
-def unlog_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def unlog_habit(ctx: Context, args: HabitDayArgs) -> dict[str, Any]:
     from paa.core.habits.logs import unlog_habit as core_unlog
 
-    habit, day = _habit(ctx, args), _day(ctx, args)
+    habit, day = _habit(ctx, args.habit), _day(ctx, args.date)
     removed = core_unlog(ctx, habit, day)
     return {
         "habit": habit.name,
@@ -203,30 +194,6 @@ def unlog_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         "removed": {"status": removed.status, "value": removed.value},
         "summary": f"Removed the {removed.status} log of {habit.name} on {day.isoformat()}.",
     }
-
-
-_HABIT_FIELDS = ("name", "unit", "target", "at_most", "days", "times", "per", "remind", "remind_days", "category",
-                 "description")  # fmt: skip
-
-
-def _fields(args: dict[str, Any]) -> Any:
-    from paa.core.habits.manage import HabitFields
-
-    fields = HabitFields()
-    for name in _HABIT_FIELDS:
-        if name not in args or (args[name] is None and name == "name"):
-            continue
-        raw = args[name]
-        if name == "target":
-            value: Any = _number(args, name)
-        elif name in ("times", "per"):
-            value = _integer(args, name)
-        elif name == "at_most":
-            value = _flag(args, name)
-        else:
-            value = None if raw is None or (isinstance(raw, str) and not raw.strip()) else _text(args, name)
-        setattr(fields, name, value)
-    return fields
 
 
 def _habit_summary(habit: Any) -> str:
@@ -238,52 +205,53 @@ def _habit_summary(habit: Any) -> str:
     return f"{habit.name} (#{habit.id}): {data['schedule']['text']}{measure}{reminders}"
 
 
-def create_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def create_habit(ctx: Context, args: CreateHabitArgs) -> dict[str, Any]:
+    from paa.core.habits.form import parse_habit_form
     from paa.core.habits.manage import add_habit
     from paa.core.habits.overview import habit_json
 
-    if not _text(args, "name"):
-        raise InvalidInput("a habit needs a `name`")
-    habit = add_habit(ctx, _fields(args))
+    habit = add_habit(ctx, parse_habit_form(args.habit_fields()))
     return {"habit": habit_json(habit), "summary": f"Created {_habit_summary(habit)}."}
 
 
-def edit_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def edit_habit(ctx: Context, args: EditHabitArgs) -> dict[str, Any]:
+    from paa.core.habits.form import parse_habit_form
     from paa.core.habits.manage import edit_habit as core_edit
     from paa.core.habits.overview import habit_json
 
-    habit = _habit(ctx, args)
-    changes = {k: v for k, v in args.items() if k in _HABIT_FIELDS}
+    habit = _habit(ctx, args.habit)
+    changes = args.habit_fields()
     if not changes:
-        raise InvalidInput("nothing to change", hint=f"give one of {', '.join(_HABIT_FIELDS)}")
-    habit = core_edit(ctx, habit, _fields(changes))
+        fields = ", ".join(name for name in EditHabitArgs.model_fields if name != "habit")
+        raise InvalidInput("nothing to change", hint=f"give one of {fields}")
+    habit = core_edit(ctx, habit, parse_habit_form(changes))
     return {"habit": habit_json(habit), "summary": f"Updated {_habit_summary(habit)}."}
 
 
-def archive_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def archive_habit(ctx: Context, args: ArchiveHabitArgs) -> dict[str, Any]:
     from paa.core.habits.manage import set_archived
 
-    habit = _habit(ctx, args)
-    archived = _flag(args, "archived", True)
+    habit = _habit(ctx, args.habit)
+    archived = args.archived
     set_archived(ctx, habit, archived)
     verb = "Archived" if archived else "Restored"
     return {"habit": habit.name, "archived": archived, "summary": f"{verb} {habit.name}; its history is kept."}
 
 
-def _delete_question(ctx: Context, args: dict[str, Any]) -> str:
+def _delete_question(ctx: Context, args: HabitArgs) -> str:
     from sqlmodel import func, select
 
     from paa.db.models import HabitLog
 
-    habit = _habit(ctx, args)
+    habit = _habit(ctx, args.habit)
     logs = ctx.session.exec(select(func.count()).where(HabitLog.habit_id == habit.id)).one()
     return f"Delete the habit {habit.name} (#{habit.id}) and its {logs} log{'s' if logs != 1 else ''} for good?"
 
 
-def delete_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def delete_habit(ctx: Context, args: HabitArgs) -> dict[str, Any]:
     from paa.core.habits.manage import delete_habit as core_delete
 
-    habit = _habit(ctx, args)
+    habit = _habit(ctx, args.habit)
     name = habit.name
     removed = core_delete(ctx, habit)
     return {"habit": name, "logs_removed": removed, "summary": f"Deleted {name} and {removed} logs."}
@@ -292,12 +260,12 @@ def delete_habit(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 # ---- analytics ----------------------------------------------------------------------------------------
 
 
-def habit_analytics(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def habit_analytics(ctx: Context, args: HabitAnalyticsArgs) -> dict[str, Any]:
     from paa.core.analytics.periods import parse_period
     from paa.core.analytics.reports import habit_report
 
-    period = parse_period(_text(args, "period") or "30d")
-    stats = habit_report(ctx, _text(args, "habit", required=True) or "", ctx.today(), period)
+    period = parse_period(args.period or "30d")
+    stats = habit_report(ctx, args.habit, ctx.today(), period)
     data = stats.to_json(history=False)
     rate = stats.completion.get("period")
     done = f"{stats.period_done} of {stats.period_due} due days done"
@@ -310,11 +278,11 @@ def habit_analytics(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def overall_analytics(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def overall_analytics(ctx: Context, args: OverallAnalyticsArgs) -> dict[str, Any]:
     from paa.core.analytics.periods import parse_period
     from paa.core.analytics.reports import overview
 
-    period = parse_period(_text(args, "period") or "7d")
+    period = parse_period(args.period or "7d")
     found = overview(ctx, ctx.today(), period)
     data = found.to_json()
     insights = [item["text"] for item in data.get("insights", [])[:3]]
@@ -325,32 +293,22 @@ def overall_analytics(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 # ---- check-ins -----------------------------------------------------------------------------------------
 
 
-def record_checkin(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def record_checkin(ctx: Context, args: RecordCheckinArgs) -> dict[str, Any]:
     from paa.ai import checkins
     from paa.core.checkins.entries import Answer, clean_answer, list_prompts
 
-    mood, energy = _integer(args, "mood"), _integer(args, "energy")
-    raw = args.get("answers") or []
-    if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list):
-        raise InvalidInput("`answers` must be a list")
+    mood, energy = args.mood, args.energy
     prompts = [p.text for p in list_prompts(ctx)]
     answers = []
-    for index, item in enumerate(raw):
-        if isinstance(item, dict):
-            text, prompt = str(item.get("answer") or ""), str(item.get("prompt") or "")
-        else:
-            text, prompt = str(item), ""
-        prompt = prompt or (prompts[index] if index < len(prompts) else "Notes")
+    for index, item in enumerate(args.answers):
+        text = item.answer
+        prompt = item.prompt or (prompts[index] if index < len(prompts) else "Notes")
         if text.strip():
             answers.append(Answer(prompt, clean_answer(text, prompt)))
     if not answers:
         answers = [Answer("Notes", "(check-in through the assistant)")]
-    mode = _text(args, "mode") or "new"
-    if mode not in ("new", "append", "replace"):
-        raise InvalidInput("`mode` must be new, append or replace")
-    day = _day(ctx, args)
+    mode = args.mode
+    day = _day(ctx, args.date)
     saved = checkins.save(ctx, day, answers, mood=mood, energy=energy, mode=mode)  # type: ignore[arg-type]
     data = saved.to_json()
     data["summary"] = f"Check-in saved for {day.isoformat()}. {saved.reflection.text}"
@@ -360,11 +318,11 @@ def record_checkin(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 # ---- memory ----------------------------------------------------------------------------------------------
 
 
-def search_memory(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def search_memory(ctx: Context, args: SearchMemoryArgs) -> dict[str, Any]:
     from paa.ai import recall
 
-    query = _text(args, "query", required=True) or ""
-    limit = max(1, min(_integer(args, "limit") or 5, 20))
+    query = args.query
+    limit = max(1, min(args.limit or 5, 20))
     hits = recall.search(ctx, query, limit=limit)
     return {
         "query": query,
@@ -373,27 +331,25 @@ def search_memory(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def remember(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def remember(ctx: Context, args: RememberArgs) -> dict[str, Any]:
     from paa.ai import recall
 
-    content = _text(args, "content", required=True) or ""
+    content = args.content
     row = recall.remember(ctx, content, kind="fact")
     return {"memory_id": row.id, "content": row.content, "summary": f"I'll remember: {row.content[:80]}"}
 
 
-def _forget_question(ctx: Context, args: dict[str, Any]) -> str:
+def _forget_question(ctx: Context, args: ForgetArgs) -> str:
     from paa.ai import recall
 
-    row = recall.get_memory(ctx, _integer(args, "memory_id") or 0)
+    row = recall.get_memory(ctx, args.memory_id)
     return f"Forget memory #{row.id}: {row.content[:80]!r}?"
 
 
-def forget(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def forget(ctx: Context, args: ForgetArgs) -> dict[str, Any]:
     from paa.ai import recall
 
-    memory_id = _integer(args, "memory_id")
-    if memory_id is None:
-        raise InvalidInput("`memory_id` is required")
+    memory_id = args.memory_id
     row = recall.forget(ctx, memory_id)
     return {"memory_id": memory_id, "summary": f"Forgot memory #{memory_id}: {row.content[:60]}"}
 
@@ -401,24 +357,22 @@ def forget(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 # ---- reminders ------------------------------------------------------------------------------------------
 
 
-def add_reminder(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def add_reminder(ctx: Context, args: AddReminderArgs) -> dict[str, Any]:
     from paa.ai import reminders
 
-    return reminders.add(ctx, args)
+    return reminders.add(ctx, args.model_dump())
 
 
-def list_reminders(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def list_reminders(ctx: Context, args: NoArguments) -> dict[str, Any]:
     from paa.ai import reminders
 
-    return reminders.listing(ctx, args)
+    return reminders.listing(ctx, {})
 
 
 # ---- preferences -----------------------------------------------------------------------------------------
 
-PREFERENCE_KEYS = ("display_name", "assistant_tone", "timezone", "day_start_hour", "week_start", "checkin_time")
 
-
-def get_preferences(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def get_preferences(ctx: Context, args: NoArguments) -> dict[str, Any]:
     from paa.ai import settings
 
     values = {
@@ -448,13 +402,13 @@ def _preference_key(typed: str) -> str:
     return field
 
 
-def set_preference(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def set_preference(ctx: Context, args: SetPreferenceArgs) -> dict[str, Any]:
     from paa.core import validate
     from paa.core.configuration import set_user_setting
 
-    typed = (_text(args, "key", required=True) or "").strip()
+    typed = args.key.strip()
     key = _preference_key(typed)
-    raw = args.get("value")
+    raw = args.value
     if key == "display_name":
         name = validate.optional_text(None if raw is None else str(raw), "display name", 100)
         ctx.user.display_name = name
@@ -468,88 +422,52 @@ def set_preference(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 # ---- the registry -----------------------------------------------------------------------------------------
 
-_HABIT = {"type": "string", "description": "Habit id, name, or a unique prefix of a word in its name."}
-_DATE = {"type": "string", "description": "Day: today (default), yesterday, -N, a weekday name or YYYY-MM-DD."}
-_PERIOD = {"type": "string", "description": "Window ending today: 7d, 30d, 12w, 1y or all."}
-_FIELD_PROPS: dict[str, Any] = {
-    "unit": {"type": "string", "description": "Unit of a measurable habit, e.g. glasses, km, pages."},
-    "target": {"type": "number", "description": "Daily target of a measurable habit."},
-    "at_most": {"type": "boolean", "description": "True when the target is a ceiling (e.g. coffee), not a floor."},
-    "days": {"type": "string", "description": "Weekdays it is due: mon,wed,fri, weekdays or weekends."},
-    "times": {"type": "integer", "description": "Times per period (with `per`), e.g. 3 times per 7 days."},
-    "per": {"type": "integer", "description": "Period in days for `times`."},
-    "remind": {"type": "string", "description": "Reminder times HH:MM, comma separated; empty to clear."},
-    "remind_days": {"type": "string", "description": "Days for reminders (default: the days it is due)."},
-    "category": {"type": "string"},
-    "description": {"type": "string"},
-}
 
-
-def _schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = list(required)
-    return schema
-
-
-def _tool(name: str, description: str, schema: dict[str, Any], run: Any, **options: Any) -> Tool:
-    return Tool(ToolSpec(name, description, schema), run, **options)
+def _tool(name: str, description: str, arguments: type[Arguments], run: Any, **options: Any) -> Tool:
+    return Tool(ToolSpec(name, description, input_schema(arguments)), run, arguments=arguments, **options)
 
 
 def registry() -> dict[str, Tool]:
     """Every tool by name, in the order the model sees them."""
     tools = [
-        _tool("list_habits", "List the user's habits with today's state, streak and schedule.",
-              _schema({"include_archived": {"type": "boolean"}}), list_habits),
+        _tool("list_habits", "List the user's habits with today's state, streak and schedule.", ListHabitsArgs,
+              list_habits),
         _tool("log_habit", "Mark a habit done for a day. For a measurable habit give `value` in its unit; it adds "
-              "to the day's total unless `set_total` is true. Call once per habit mentioned.",
-              _schema({"habit": _HABIT, "value": {"type": "number"}, "date": _DATE, "note": {"type": "string"},
-                       "set_total": {"type": "boolean"}}, ("habit",)), log_habit, writes=True),
-        _tool("skip_habit", "Mark a habit deliberately skipped for a day (keeps the streak).",
-              _schema({"habit": _HABIT, "date": _DATE, "note": {"type": "string"}}, ("habit",)), skip_habit,
-              writes=True),
-        _tool("unlog_habit", "Remove what is logged for a habit on a day (asks the user first).",
-              _schema({"habit": _HABIT, "date": _DATE}, ("habit",)), unlog_habit, writes=True,
-              question=_unlog_question),
-        _tool("create_habit", "Create a habit. Daily unless `days` or `times`+`per` are given.",
-              _schema({"name": {"type": "string"}, **_FIELD_PROPS}, ("name",)), create_habit, writes=True),
+              "to the day's total unless `set_total` is true. Call once per habit mentioned.", LogHabitArgs,
+              log_habit, writes=True),
+        _tool("skip_habit", "Mark a habit deliberately skipped for a day (keeps the streak).", SkipHabitArgs,
+              skip_habit, writes=True),
+        _tool("unlog_habit", "Remove what is logged for a habit on a day (asks the user first).", HabitDayArgs,
+              unlog_habit, writes=True, question=_unlog_question),
+        _tool("create_habit", "Create a habit. Daily unless `days` or `times`+`per` are given.", CreateHabitArgs,
+              create_habit, writes=True),
         _tool("edit_habit", "Change a habit: rename it (`name`), its schedule, target, unit or reminders.",
-              _schema({"habit": _HABIT, "name": {"type": "string"}, **_FIELD_PROPS}, ("habit",)), edit_habit,
-              writes=True),
+              EditHabitArgs, edit_habit, writes=True),
         _tool("archive_habit", "Archive a habit (hidden, history kept) or restore it with archived=false.",
-              _schema({"habit": _HABIT, "archived": {"type": "boolean"}}, ("habit",)), archive_habit, writes=True),
+              ArchiveHabitArgs, archive_habit, writes=True),
         _tool("delete_habit", "Delete a habit and all its logs for good (asks the user first). Prefer archive.",
-              _schema({"habit": _HABIT}, ("habit",)), delete_habit, writes=True, question=_delete_question),
+              HabitArgs, delete_habit, writes=True, question=_delete_question),
         _tool("habit_analytics", "Figures for one habit: completion, streaks, strength, weekdays, measure.",
-              _schema({"habit": _HABIT, "period": _PERIOD}, ("habit",)), habit_analytics),
+              HabitAnalyticsArgs, habit_analytics),
         _tool("overall_analytics", "Figures across all habits and check-ins: completion, mood, engagement, "
-              "insights.", _schema({"period": _PERIOD}), overall_analytics),
+              "insights.", OverallAnalyticsArgs, overall_analytics),
         _tool("record_checkin", "Record the daily check-in: mood 1-5 (required for a new one), optional energy "
-              "1-5 and the user's answers in their own words.",
-              _schema({"mood": {"type": "integer", "minimum": 1, "maximum": 5},
-                       "energy": {"type": "integer", "minimum": 1, "maximum": 5},
-                       "answers": {"type": "array", "items": {"type": "object", "properties": {
-                           "prompt": {"type": "string"}, "answer": {"type": "string"}}, "required": ["answer"]}},
-                       "mode": {"type": "string", "enum": ["new", "append", "replace"]}, "date": _DATE}),
-              record_checkin, writes=True),
+              "1-5 and the user's answers in their own words.", RecordCheckinArgs, record_checkin, writes=True),
         _tool("search_memory", "Search what the user told you before: facts, past messages, check-ins.",
-              _schema({"query": {"type": "string"}, "limit": {"type": "integer"}}, ("query",)), search_memory),
-        _tool("remember", "Remember a lasting fact about the user for later conversations.",
-              _schema({"content": {"type": "string"}}, ("content",)), remember, writes=True),
-        _tool("forget", "Forget a memory by id (asks the user first); search_memory shows ids.",
-              _schema({"memory_id": {"type": "integer"}}, ("memory_id",)), forget, writes=True,
-              question=_forget_question),
+              SearchMemoryArgs, search_memory),
+        _tool("remember", "Remember a lasting fact about the user for later conversations.", RememberArgs,
+              remember, writes=True),
+        _tool("forget", "Forget a memory by id (asks the user first); search_memory shows ids.", ForgetArgs,
+              forget, writes=True, question=_forget_question),
         _tool("add_reminder", "Create a reminder: `text`, and either `at` (a one-off: 'tomorrow 9:00', "
               "'in 20 minutes', '2027-03-14 18:00') or `time` HH:MM with optional `days` (mon,wed / weekdays).",
-              _schema({"text": {"type": "string"}, "at": {"type": "string"}, "time": {"type": "string"},
-                       "days": {"type": "string"}}, ("text",)), add_reminder, writes=True),
-        _tool("list_reminders", "List the user's reminders (custom ones and habit reminder times).",
-              _schema({}), list_reminders),
+              AddReminderArgs, add_reminder, writes=True),
+        _tool("list_reminders", "List the user's reminders (custom ones and habit reminder times).", NoArguments,
+              list_reminders),
         _tool("get_preferences", "The user's preferences: name, assistant tone, time zone, day start, check-in "
-              "time.", _schema({}), get_preferences),
+              "time.", NoArguments, get_preferences),
         _tool("set_preference", f"Set one preference: key is one of {', '.join(PREFERENCE_KEYS)}.",
-              _schema({"key": {"type": "string", "enum": list(PREFERENCE_KEYS)}, "value": {}}, ("key", "value")),
-              set_preference, writes=True),
+              SetPreferenceArgs, set_preference, writes=True),
     ]  # fmt: skip
     return {tool.spec.name: tool for tool in tools}
 
@@ -576,22 +494,23 @@ class ToolRunner:
         if not isinstance(args, dict):
             return self._error(call_id, name, "the tool input must be an object", None)
         try:
+            arguments = tool.read(args)
             if tool.question is not None:
                 with self.contexts() as ctx:
-                    question = tool.question(ctx, args)
+                    question = tool.question(ctx, arguments)
                 if not self.confirm(question):
                     data = {"declined": True, "question": question, "summary": "The user said no; nothing changed."}
                     return ToolResult(call_id, name, False, data, "declined: nothing changed", declined=True)
             with self.contexts(write=tool.writes) as ctx:
-                data = tool.run(ctx, args)
+                data = tool.run(ctx, arguments)
         except PaaError as exc:
-            return self._error(call_id, name, exc.message, exc.hint)
+            return self._error(call_id, name, exc.message, exc.hint, exc.field)
         except Exception as exc:  # a tool must not crash the conversation; the model hears what went wrong
             return self._error(call_id, name, f"internal error: {type(exc).__name__}: {error_text(exc)}", None)
         summary = str(data.get("summary") or f"{name} done")
         return ToolResult(call_id, name, True, data, summary)
 
     @staticmethod
-    def _error(call_id: str, name: str, message: str, hint: str | None) -> ToolResult:
-        data = {"error": message, **({"hint": hint} if hint else {})}
+    def _error(call_id: str, name: str, message: str, hint: str | None, field: str | None = None) -> ToolResult:
+        data = {"error": message, **({"hint": hint} if hint else {}), **({"field": field} if field else {})}
         return ToolResult(call_id, name, False, data, f"error: {message}")
