@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from paa.ai.context import build_turn_context, estimate_tokens, split_for_budget, to_api_messages
 from paa.db.models import Message
@@ -11,7 +12,7 @@ from tests.support.fake_anthropic import problems
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 
-def _row(number: int, role: str, content: str = "", **extra: object) -> Message:
+def _row(number: int, role: str, content: str = "", **extra: Any) -> Message:
     return Message(id=number, user_id=1, conversation_id=1, role=role, content=content, created_at=NOW, **extra)
 
 

@@ -120,6 +120,7 @@ def test_one_user_never_sees_another_users_memories(make_ctx) -> None:
         assert [hit.memory_id for hit in memory.search(ctx, "passport blue folder")] == [mine]
         assert [hit.memory_id for hit in memory.search(ctx, "where are travel documents kept")] == [mine]
         assert _vector_ids(ctx) == {mine}
+    assert theirs is not None
     with make_ctx(write=True) as ctx, pytest.raises(NotFound):
         memory.forget(ctx, theirs)
 

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,7 +109,7 @@ def test_model_files_in_the_data_folder_come_first(tmp_path: Path) -> None:
 def test_status_without_a_model_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real_find_spec = importlib.util.find_spec
 
-    def without_model(name: str, *args: object):
+    def without_model(name: str, *args: Any):
         return None if name == embeddings.MODEL_PACKAGE else real_find_spec(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", without_model)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -32,7 +32,7 @@ def clock() -> FixedClock:
 def auth(clock: FixedClock):
     """`with auth() as actx:`: one committed transaction at the test's clock."""
 
-    def opener() -> Iterator[AuthContext]:
+    def opener() -> AbstractContextManager[AuthContext]:
         return open_auth(write=True, clock=clock)
 
     with opener() as actx:

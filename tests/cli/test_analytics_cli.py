@@ -61,6 +61,7 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         chat = Conversation(user_id=ctx.user_id, created_at=stamp, updated_at=stamp)
         ctx.session.add(chat)
         ctx.session.flush()
+        assert chat.id is not None
         for minute, role in enumerate(("user", "assistant", "user")):
             ctx.session.add(Message(user_id=ctx.user_id, conversation_id=chat.id, role=role, content="hello",
                                     created_at=stamp.replace(minute=minute)))  # fmt: skip
@@ -312,5 +313,6 @@ def test_the_schema_check_can_fail(cli, history) -> None:
     doc = _doc_sections()
     section = doc["`paa analytics engagement --json`"]
     data = _json(cli, "analytics", "engagement", "--json")
+    assert section.output is not None
     with pytest.raises(AssertionError, match="not in json"):
         SchemaChecker(doc).value({**data, "surprise": 1}, section.output, section, "")

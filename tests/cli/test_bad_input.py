@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,7 @@ def seeded(cli, paa_home: Path):
     return cli
 
 
-def check_all(cli, home: Path, cases: list[tuple[tuple[str, ...], int]]) -> None:
+def check_all(cli, home: Path, cases: Sequence[tuple[tuple[str, ...], int]]) -> None:
     """Run each refused command and check that nothing stored changed, case by case and at the end."""
     before_rows = stored(home)
     before_views = views(cli)

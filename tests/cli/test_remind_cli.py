@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from tests.support.clock import FIXED_NOW
 from tests.support.recorders import http_recorder
 
 
-def _json(result) -> object:
+def _json(result) -> Any:
     assert result.code == 0, result.err
     return json.loads(result.out)
 

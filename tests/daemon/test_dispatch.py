@@ -4,6 +4,7 @@ and each channel really talks to a local server (or a fake notifier, never a rea
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 

@@ -65,7 +65,7 @@ def _handler(fake: FakeOAuth) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            form: dict[str, str | None] = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
             form["_accept"] = self.headers.get("Accept")
             fake.requests.append(("POST", self.path, form))
             if form.get("client_id") != "paa-test-client":

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from tests.support.waiting import GIVE_UP_SECONDS, wait_until_async
-
-T = TypeVar("T")
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -28,7 +26,7 @@ def drive(app: Any, scenario: Callable[[Any], Awaitable[None]], size: tuple[int,
     asyncio.run(main())
 
 
-async def wait_for(pilot: Any, predicate: Callable[[], T], timeout: float = GIVE_UP_SECONDS, what: str = "") -> T:
+async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = GIVE_UP_SECONDS, what: str = "") -> Any:
     """Let the app run until `predicate()` is true (returning its value); give up after `timeout` seconds."""
     return await wait_until_async(
         predicate, pilot.pause, timeout, what=what or repr(predicate), describe=lambda: screen_text(pilot.app)

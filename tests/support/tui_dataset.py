@@ -10,12 +10,13 @@ import random
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
 SEED = 20261126
 
-HABITS = [
+HABITS: list[tuple[str, dict[str, Any], float]] = [
     # name, fields, share of days kept
     ("Drink water", {"unit": "glasses", "target": 8, "remind": "09:00", "category": "health"}, 0.8),
     ("Run", {"days": "mon,wed,fri", "category": "health", "remind": "07:30"}, 0.75),
@@ -80,7 +81,7 @@ def build(home: Path, days: int = 60, seed: int = SEED) -> Mapping[str, int]:
                 elif roll < 0.05 + share:
                     value = None
                     if habit.kind == "measurable":
-                        target = float(fields["target"])  # type: ignore[arg-type]
+                        target = float(fields["target"])
                         value = float(
                             rng.randint(0, 1)
                             if fields.get("at_most")

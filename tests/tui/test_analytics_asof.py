@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 from paa.core.analytics.periods import parse_period
@@ -88,7 +89,7 @@ def test_a_future_or_malformed_day_is_refused_in_place_and_t_returns_to_today(se
         page = app.screen.page
         for typed, message in (("2026-12-01", "2026-12-01 is in the future"), ("someday", "cannot read 'someday'")):
             await pilot.press("d", "ctrl+u", *typed, "enter")
-            await wait_for(pilot, lambda message=message: shown(app, message), what=message)
+            await wait_for(pilot, functools.partial(shown, app, message), what=message)
             assert app.screen.page is page and shown(app, earlier)
             assert app.screen.query_one("#as-of").value == typed  # left there to be corrected
         await pilot.press("escape")  # leaves the field, showing the view's day again

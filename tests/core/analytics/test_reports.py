@@ -50,6 +50,7 @@ def add_messages(ctx, instants: list[datetime], role: str = "user", user_id: int
     conversation = Conversation(user_id=owner, created_at=instants[0], updated_at=instants[0])
     ctx.session.add(conversation)
     ctx.session.flush()
+    assert conversation.id is not None
     for instant in instants:
         ctx.session.add(
             Message(user_id=owner, conversation_id=conversation.id, role=role, content="hi", created_at=instant)
@@ -74,6 +75,7 @@ def sample(make_ctx) -> None:
         other = User(username="someone-else", created_at=NOW)
         ctx.session.add(other)
         ctx.session.flush()
+        assert other.id is not None
         theirs = Habit(user_id=other.id, name="Run", name_key="run", created_at=NOW, updated_at=NOW)
         ctx.session.add(theirs)
         ctx.session.flush()

@@ -32,10 +32,11 @@ from paa.errors import InvalidInput
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+    return datetime(*args).replace(tzinfo=UTC)  # type: ignore[arg-type]  # year, month, day and more
 
 
 def daily(*times: str, days: frozenset[int] | None = None, schedule: Schedule = Schedule()) -> HabitReminder:
@@ -145,17 +146,17 @@ def test_a_time_before_the_day_start_belongs_to_the_day_before() -> None:
 
 def test_weekday_habits_remind_on_their_days_unless_reminder_days_say_otherwise() -> None:
     mon_wed_fri = Schedule("weekdays", frozenset({0, 2, 4}))
-    found = occurrences(daily("09:00", schedule=mon_wed_fri), Zone(UTC), utc(2026, 11, 23), utc(2026, 11, 30))
+    found = occurrences(daily("09:00", schedule=mon_wed_fri), Zone(UTC_ZONE), utc(2026, 11, 23), utc(2026, 11, 30))
     assert [o.due_at.strftime("%a") for o in found] == ["Mon", "Wed", "Fri"]
     explicit = daily("09:00", days=frozenset({5}), schedule=mon_wed_fri)
     assert [
-        o.due_at.strftime("%a") for o in occurrences(explicit, Zone(UTC), utc(2026, 11, 23), utc(2026, 11, 30))
+        o.due_at.strftime("%a") for o in occurrences(explicit, Zone(UTC_ZONE), utc(2026, 11, 23), utc(2026, 11, 30))
     ] == ["Sat"]
 
 
 def test_nothing_before_the_reminder_existed() -> None:
     rule = HabitReminder(1, (time(9),), None, Schedule(), since=utc(2026, 11, 26, 10))
-    found = occurrences(rule, Zone(UTC), utc(2026, 11, 25), utc(2026, 11, 28))
+    found = occurrences(rule, Zone(UTC_ZONE), utc(2026, 11, 25), utc(2026, 11, 28))
     assert [o.due_at for o in found] == [utc(2026, 11, 27, 9)]
 
 
@@ -205,7 +206,7 @@ def test_bad_cron_is_refused(bad: str) -> None:
 
 
 def test_cron_that_never_comes_returns_none() -> None:
-    assert CronSpec.parse("0 0 31 2 *").next_after(UTC, utc(2026, 1, 1), years=2) is None
+    assert CronSpec.parse("0 0 31 2 *").next_after(UTC_ZONE, utc(2026, 1, 1), years=2) is None
 
 
 # --- one-off reminders --------------------------------------------------------------------------
