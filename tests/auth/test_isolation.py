@@ -781,9 +781,9 @@ def _cases() -> list[Case]:
     }
     readers = {"list_habits", "habit_analytics", "overall_analytics", "search_memory", "list_reminders",
                "get_preferences"}  # fmt: skip
+    declared = tools.registry()
     for name, args in tool_args.items():
         function, tool = getattr(tools, name), declared[name]
-    declared = tools.registry()
         cases.append(
             Case(
                 f"paa.ai.tools.{name}",
