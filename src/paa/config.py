@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -17,8 +16,8 @@ from paa.config_sources import DEFAULT_THEME, flatten, names_setting, read_toml
 from paa.config_sources import Paths as Paths
 from paa.config_sources import env_name as env_name
 from paa.config_sources import resolve_paths as resolve_paths
-from paa.timeofday import hhmm
 from paa.errors import ConfigError
+from paa.timeofday import hhmm
 
 Scope = Literal["install", "user"]
 Source = Literal["env", "file", "stored", "default", "detected"]
@@ -322,9 +321,9 @@ class LoadedSettings:
     env_values: dict[str, Any]
 
 
-def load_settings(paths: Paths, environ: Mapping[str, str] | None = None) -> LoadedSettings:
-    """Merge defaults, config.toml and PAA_* variables, validating each value."""
-    env = os.environ if environ is None else environ
+def load_settings(paths: Paths, environ: Mapping[str, str]) -> LoadedSettings:
+    """Merge defaults, config.toml and the PAA_* variables of `environ`, validating each value."""
+    env = environ
     file_values = read_config_file(paths.config_file)
     env_values: dict[str, Any] = {}
     for field in KEYS.values():

@@ -6,7 +6,6 @@ heavy, so the TUI can read its theme before its first paint.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,10 +40,9 @@ class Paths:
         return self.data_dir / "backups"
 
 
-def resolve_paths(environ: Mapping[str, str] | None = None) -> Paths:
-    """Return paa's paths: all under `PAA_HOME` when it is set, else the platform's folders."""
-    env = os.environ if environ is None else environ
-    home = env.get("PAA_HOME")
+def resolve_paths(environ: Mapping[str, str]) -> Paths:
+    """Return paa's paths: all under `PAA_HOME` when `environ` sets it, else the platform's folders."""
+    home = environ.get("PAA_HOME")
     if home:
         root = Path(home).expanduser()
         return Paths(root, root, root / "cache", root / "logs")

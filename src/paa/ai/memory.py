@@ -5,7 +5,8 @@ caller's transaction, and triggers put its words in the FTS5 index at once. Its 
 `embed_pending` (run by `paa memory search` and `reindex`, by a `BackgroundIndexer` thread in a long-running
 process, or by the daemon), outside any write transaction. Until then the row is found by its words only.
 SQLite is the truth; chromadb is an index of it, one collection per user, and hits it holds for rows that are
-gone are dropped (and deleted). See docs/memory.md.
+gone are dropped (and deleted). The live parts (the chromadb client, the model, the indexer thread) belong to a
+`MemoryService`, one per runtime, closed with it. See docs/memory.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from paa.ai import embeddings
 from paa.clock import Clock
 from paa.core.context import Context
+from paa.core.runtime import Runtime
 from paa.db.engine import WRITE_OPTION, writer
 from paa.db.models import DailyCheckin, Memory, Message
 from paa.errors import InvalidInput, NotFound
@@ -41,7 +42,6 @@ CONTENT_MAX = 2000  # a remembered fact; messages and check-ins are kept whole
 RRF_K = 60  # reciprocal rank fusion: score = sum over the rankings of 1 / (RRF_K + rank)
 MIN_SIMILARITY = 0.2  # a vector hit less similar than this (cosine) is not a match, only the nearest of strangers
 SEARCH_EMBED_BUDGET = 256  # `paa memory search` embeds at most this many waiting rows before it searches
-INDEXER_KEY = "memory_indexer"  # where a running BackgroundIndexer is kept in ctx.extra
 _WORD = re.compile(r"\w+")
 _STOPWORDS = frozenset(
     "a an and are as at be but by did do does for from had has have i i'm im in is it its me my of on or so "
@@ -123,7 +123,7 @@ def forget(ctx: Context, memory_id: int) -> Memory:
     ctx.session.delete(row)
     ctx.session.flush()
     if was_embedded:
-        _delete_vectors_after_commit(ctx.session, ctx.paths.data_dir, ctx.user_id, [memory_id])
+        _delete_vectors_after_commit(ctx.session, MemoryService.of(ctx), ctx.user_id, [memory_id])
     return row
 
 
@@ -241,7 +241,7 @@ def search(ctx: Context, query: str, *, limit: int = 8, kinds: Sequence[str] | N
     kinds = [_check_kind(kind) for kind in kinds] if kinds else None
     depth = max(limit * 4, 32)
     rankings = [_word_ranking(ctx, query, depth, kinds)]
-    index = _vector_index(ctx.paths.data_dir)
+    index = MemoryService.of(ctx).vector_index()
     if index is not None:
         rankings.append(index.ranking(ctx.user_id, query, depth * (3 if kinds else 1)))
     fused: dict[int, float] = {}
@@ -393,33 +393,14 @@ class VectorIndex:
             collection.delete(ids=[str(memory_id) for memory_id in memory_ids])
 
 
-@cache
 def _chroma_client(folder: str) -> ClientAPI:
-    """One persistent chromadb client per folder and process (chromadb refuses two with different settings)."""
+    """A persistent chromadb client on a folder (chromadb shares one system per folder, always with these settings)."""
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings
 
     Path(folder).mkdir(parents=True, exist_ok=True, mode=0o700)
     return chromadb.PersistentClient(path=folder, settings=Settings(anonymized_telemetry=False, allow_reset=False))
-
-
-_INDEXES: dict[Path, VectorIndex] = {}
-_INDEXES_LOCK = threading.Lock()
-
-
-def _vector_index(data_dir: Path) -> VectorIndex | None:
-    """The vector index of this data folder, or None when chromadb or the local model is not installed."""
-    with _INDEXES_LOCK:
-        found = _INDEXES.get(data_dir)
-        if found is not None:
-            return found
-        embedder_status = embeddings.status(data_dir)
-        if not embedder_status.available or embedder_status.model_dir is None:
-            return None
-        found = VectorIndex(data_dir / "memory", embeddings.load_embedder(embedder_status.model_dir))
-        _INDEXES[data_dir] = found
-        return found
 
 
 @contextmanager
@@ -432,14 +413,14 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         yield
 
 
-def _delete_vectors_after_commit(session: Session, data_dir: Path, user_id: int, memory_ids: list[int]) -> None:
+def _delete_vectors_after_commit(session: Session, service: MemoryService, user_id: int, memory_ids: list[int]) -> None:
     """Delete vectors once the deletion of their rows is committed; a rollback leaves them (and the rows) alone."""
     pending: list[int] = session.info.setdefault("paa_forgotten_vectors", [])
     if not pending:
 
         def after_commit(committed: Session) -> None:
             ids = list(committed.info.pop("paa_forgotten_vectors", []))
-            index = _vector_index(data_dir) if ids else None
+            index = service.vector_index() if ids else None
             if index is not None:
                 index.delete(user_id, ids)
 
@@ -480,7 +461,7 @@ def embed_pending(ctx: Context, *, limit: int | None = None, batch: int = 128) -
     Call it outside a write transaction (the model runs between two short transactions of its own); within one,
     the rows are marked through the caller's session instead.
     """
-    index = _vector_index(ctx.paths.data_dir)
+    index = MemoryService.of(ctx).vector_index()
     if index is None:
         return 0
     engine = _base_engine(ctx.session)
@@ -492,7 +473,7 @@ def embed_pending(ctx: Context, *, limit: int | None = None, batch: int = 128) -
 
 def reset_vectors(ctx: Context) -> int:
     """Forget every vector of the user and mark all their memories as waiting; return how many wait now."""
-    index = _vector_index(ctx.paths.data_dir)
+    index = MemoryService.of(ctx).vector_index()
     if index is not None:
         index.reset(ctx.user_id)
     result = ctx.session.execute(
@@ -503,7 +484,7 @@ def reset_vectors(ctx: Context) -> int:
 
 def warm_up(ctx: Context) -> bool:
     """Load the model and open the user's collection now, so the first search is quick; False when unavailable."""
-    index = _vector_index(ctx.paths.data_dir)
+    index = MemoryService.of(ctx).vector_index()
     if index is None:
         return False
     index.embedder.embed(["warm up"])
@@ -582,13 +563,13 @@ def _mark_embedded(
 class BackgroundIndexer:
     """A thread that embeds waiting memories of every user of a database, for long-running processes.
 
-    `index_message` and the other writers wake it through `ctx.extra[INDEXER_KEY]`; it also looks every
+    `index_message` and the other writers wake it through their runtime's `MemoryService`; it also looks every
     `interval` seconds, so rows committed by other processes are picked up too.
     """
 
-    def __init__(self, engine: Engine, data_dir: Path, clock: Clock, *, interval: float = 30.0) -> None:
+    def __init__(self, index: VectorIndex, engine: Engine, clock: Clock, *, interval: float = 30.0) -> None:
+        self.index = index
         self.engine = engine.execution_options(**{WRITE_OPTION: False})
-        self.data_dir = data_dir
         self.clock = clock
         self.interval = interval
         self.embedded = 0
@@ -618,20 +599,15 @@ class BackgroundIndexer:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
-        if _RUNNING.get(self.data_dir) is self:
-            del _RUNNING[self.data_dir]
 
     def _run(self) -> None:
-        index = _vector_index(self.data_dir)
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                found = 0
-                if index is not None:
-                    found = _embed_waiting(
-                        index, self.engine, self.clock, user_id=None, limit=None, batch=64,
-                        mark_engine=self.engine, stop=self._stop,
-                    )  # fmt: skip
+                found = _embed_waiting(
+                    self.index, self.engine, self.clock, user_id=None, limit=None, batch=64,
+                    mark_engine=self.engine, stop=self._stop,
+                )  # fmt: skip
                 self.embedded += found
                 if found == 0:
                     self._idle.set()
@@ -642,28 +618,71 @@ class BackgroundIndexer:
                 self._wake.wait(self.interval)
 
 
-_RUNNING: dict[Path, BackgroundIndexer] = {}  # the indexer of each data folder in this process, once started
+class MemoryService:
+    """Memory search's live parts for one runtime: the vector index (chromadb client and model) and the indexer.
+
+    Made on first use (`MemoryService.of(ctx)`), kept in the runtime's services and closed with it, so two runtimes
+    in one process share nothing.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._index: VectorIndex | None = None
+        self._indexer: BackgroundIndexer | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, owner: Context | Runtime) -> MemoryService:
+        """The memory service of a context's runtime (or of a runtime)."""
+        data_dir = owner.paths.data_dir
+        return owner.services.get(cls, lambda: cls(data_dir))
+
+    def vector_index(self) -> VectorIndex | None:
+        """The vector index of the data folder, or None when chromadb or the local model is not installed."""
+        with self._lock:
+            if self._index is None:
+                embedder_status = embeddings.status(self.data_dir)
+                if not embedder_status.available or embedder_status.model_dir is None:
+                    return None
+                model = embeddings.load_embedder(embedder_status.model_dir)
+                self._index = VectorIndex(self.data_dir / "memory", model)
+            return self._index
+
+    def start_indexer(self, engine: Engine, clock: Clock, *, interval: float = 30.0) -> BackgroundIndexer | None:
+        """Start (or return the running) background indexer; None without the model."""
+        running = self._indexer
+        if running is not None and running.is_alive():
+            return running
+        index = self.vector_index()
+        if index is None:
+            return None
+        with self._lock:
+            if self._indexer is None or not self._indexer.is_alive():
+                self._indexer = BackgroundIndexer(index, engine, clock, interval=interval).start()
+            return self._indexer
+
+    def notify_after_commit(self, session: Session) -> None:
+        """Wake the running indexer once this session's transaction commits, so it can see the new row."""
+        indexer = self._indexer
+        if indexer is not None and indexer.is_alive():
+            event.listen(session, "after_commit", lambda _s: indexer.notify(), once=True)
+
+    def close(self) -> None:
+        """Stop the indexer and let go of the chromadb client."""
+        with self._lock:
+            indexer, self._indexer = self._indexer, None
+            self._index = None
+        if indexer is not None:
+            indexer.stop()
 
 
 def start_indexer(ctx: Context, *, interval: float = 30.0) -> BackgroundIndexer | None:
-    """Start (or return the running) background indexer of this context's data folder; None without the model.
+    """Start (or return the running) background indexer of this context's runtime; None without the model.
 
-    Every later context of this process on the same data folder wakes it when it writes a memory.
+    Every later context of the same runtime wakes it when it writes a memory.
     """
-    running = _RUNNING.get(ctx.paths.data_dir)
-    if running is not None and running.is_alive():
-        ctx.extra[INDEXER_KEY] = running
-        return running
-    if _vector_index(ctx.paths.data_dir) is None:
-        return None
-    indexer = BackgroundIndexer(_base_engine(ctx.session), ctx.paths.data_dir, ctx.clock, interval=interval).start()
-    _RUNNING[ctx.paths.data_dir] = indexer
-    ctx.extra[INDEXER_KEY] = indexer
-    return indexer
+    return MemoryService.of(ctx).start_indexer(_base_engine(ctx.session), ctx.clock, interval=interval)
 
 
 def _notify_indexer(ctx: Context) -> None:
-    indexer = ctx.extra.get(INDEXER_KEY) or _RUNNING.get(ctx.paths.data_dir)
-    if isinstance(indexer, BackgroundIndexer) and indexer.is_alive():
-        # Wake it after this transaction commits, so it can see the new row.
-        event.listen(ctx.session, "after_commit", lambda _s: indexer.notify(), once=True)
+    MemoryService.of(ctx).notify_after_commit(ctx.session)

@@ -1,21 +1,20 @@
 """Conversations and messages: opening short transactions, storing every message with its usage, reading them back.
 
 The chat loop never holds a write transaction while a model answers: each write here is its own short
-transaction, taken from a `Contexts` factory that reuses one engine for the whole session.
+transaction, taken from a `Contexts` factory (a runtime's `context`, on one engine for the whole session).
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, func
+from sqlmodel import col, select
 
 from paa.core.context import Context
 from paa.db.models import AnalyticsEvent, Conversation, Memory, Message
@@ -26,55 +25,6 @@ TITLE_MAX = 80
 USAGE_EVENT = "chat_usage"
 SUMMARY_EVENT = "conversation_summary"
 INSIGHT_EVENT = "conversation_insight"
-
-
-class SessionContexts:
-    """A `Contexts` factory on one engine: `with contexts(write=True) as ctx:` is one short transaction.
-
-    It resolves the acting user once, the way `open_context` does (through `paa.core.accounts.users.resolve_acting` and
-    `paa.core.context.make_context` where this version of core has them, else the local user).
-    """
-
-    def __init__(self, environ: Mapping[str, str] | None = None, clock: Any = None) -> None:
-        from paa.config import load_settings, resolve_paths
-        from paa.core import context as core_context
-        from paa.core.accounts import users
-
-        env = os.environ if environ is None else environ
-        self.paths = resolve_paths(env)
-        self.loaded = load_settings(self.paths, env)
-        self.clock = clock or core_context.clock_from_environ(env)
-        self.engine: Engine = core_context.open_engine(self.paths, self.loaded)
-        resolve_acting = getattr(users, "resolve_acting", None)
-        self._make_context = getattr(core_context, "make_context", None)
-        if resolve_acting is not None and self._make_context is not None:
-            self.acting: Any = resolve_acting(self.engine, self.paths, self.loaded, self.clock, env)
-            self.user = self.acting.user
-        else:
-            self.acting = None
-            self.user = users.ensure_local_user(self.engine, self.loaded, self.clock)
-
-    @contextmanager
-    def _open(self, write: bool) -> Iterator[Context]:
-        from paa.core.accounts.users import effective_preferences
-        from paa.db.engine import writer
-
-        bind = writer(self.engine) if write else self.engine
-        with Session(bind, expire_on_commit=False) as session:
-            if self.acting is not None and self._make_context is not None:
-                ctx = self._make_context(session, self.acting, self.clock, self.loaded, self.paths)
-            else:
-                prefs = effective_preferences(session, self.user, self.loaded)
-                ctx = Context(session, self.user, self.clock, self.loaded, self.paths, prefs)
-            yield ctx
-            if write:
-                session.commit()
-
-    def __call__(self, *, write: bool = False) -> AbstractContextManager[Context]:
-        return self._open(write)
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 # ---- views ---------------------------------------------------------------------------------------

@@ -7,11 +7,14 @@ import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from paa import __version__
 from paa.config import Paths, load_settings, resolve_paths
 from paa.errors import PaaError
+
+if TYPE_CHECKING:
+    from paa.core.runtime import Runtime
 
 Status = Literal["ok", "info", "warn", "error"]
 
@@ -27,7 +30,7 @@ class Check:
         return {"name": self.name, "status": self.status, "detail": self.detail, "advice": self.advice}
 
 
-def run_checks(environ: Mapping[str, str], embeddings: Check) -> list[Check]:
+def run_checks(runtime: Runtime, embeddings: Check) -> list[Check]:
     """Every check, in the order shown; a broken part is reported, never raised.
 
     `embeddings` is the line `paa.ai.embeddings.doctor_check` gives: core does not look for the embedder itself.
@@ -35,12 +38,12 @@ def run_checks(environ: Mapping[str, str], embeddings: Check) -> list[Check]:
     checks = [
         Check("version", "info", f"paa {__version__}, Python {platform.python_version()} on {sys.platform}"),
     ]
-    paths = resolve_paths(environ)
+    paths = runtime.paths
     checks.append(Check("paths", "info", _paths_text(paths)))
-    checks.extend(_database_checks(environ))
-    checks.append(_api_key_check(environ))
+    checks.extend(_database_checks(runtime))
+    checks.append(_api_key_check(paths, runtime.environ))
     checks.append(embeddings)
-    checks.append(_notifications_check(environ))
+    checks.append(_notifications_check(runtime.environ))
     return checks
 
 
@@ -48,14 +51,14 @@ def _paths_text(paths: Paths) -> str:
     return f"data {paths.data_dir}; config {paths.config_file}; cache {paths.cache_dir}; logs {paths.log_dir}"
 
 
-def _database_checks(environ: Mapping[str, str]) -> list[Check]:
+def _database_checks(runtime: Runtime) -> list[Check]:
     from sqlalchemy import text
 
-    from paa.core.context import database_url, open_context
+    from paa.core.storage import database_url
     from paa.db.revisions import HEAD
 
     try:
-        with open_context(environ=environ) as ctx:
+        with runtime.context() as ctx:
             url = database_url(ctx.paths, ctx.loaded)
             revision = ctx.session.exec(text("SELECT version_num FROM alembic_version")).scalar_one()  # type: ignore[call-overload]
             journal = ""
@@ -85,12 +88,12 @@ def _redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
-def _api_key_check(environ: Mapping[str, str]) -> Check:
+def _api_key_check(paths: Paths, environ: Mapping[str, str]) -> Check:
     """Where the Anthropic key comes from (never the key itself)."""
     from paa.core.accounts.secrets import list_secrets
 
     try:
-        found = [info for info in list_secrets(resolve_paths(environ), environ) if info.name == "anthropic"]
+        found = [info for info in list_secrets(paths, environ) if info.name == "anthropic"]
     except PaaError:
         found = []
     if found:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from paa.ai.errors import NoApiKey
@@ -18,7 +17,7 @@ NO_KEY_HINT = (
 def choose(
     paths: Paths,
     ai: AiSettings,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     *,
     offline: bool = False,
     require_key: bool = False,
@@ -26,7 +25,7 @@ def choose(
     """Claude with the key from ANTHROPIC_API_KEY or the secret store; offline when there is none (or asked)."""
     from paa.core.accounts.secrets import get_secret
 
-    env = os.environ if environ is None else environ
+    env = environ
     found = None if offline else get_secret(paths, "anthropic", env)
     if found is None:
         if require_key:

@@ -2,23 +2,21 @@
 
 The account functions live beside it: `sessions`, `registration`, `identities`, `admin`, `views` and `lookups`.
 
-Every function takes an `AuthContext` (from `open_auth`), which, unlike a Context, also opens when nobody can be
+Every function takes an `AuthContext` (from `Runtime.auth`), which, unlike a Context, also opens when nobody can be
 acted as yet: that is when people log in. Passwords are hashed with argon2id (`paa.core.accounts.passwords`); session
 tokens are random and stored as their SHA-256; nothing here ever returns or raises with a secret in it.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from paa.clock import Clock
-from paa.config import LoadedSettings, Paths, load_settings, resolve_paths
+from paa.config import LoadedSettings, Paths
 from paa.core.accounts import rbac
 from paa.core.accounts.passwords import (
     HashParams,
@@ -28,11 +26,9 @@ from paa.core.accounts.users import (
     LOCAL_USERNAME,
     Acting,
     accounts_exist,
-    resolve_acting,
 )
-from paa.db.engine import writer
 from paa.db.models import User
-from paa.errors import AuthError, NotFound, PaaError
+from paa.errors import AuthError, PaaError
 
 PASSWORD_KIND = "password"
 OAUTH_KIND = "oauth"
@@ -69,34 +65,6 @@ class AuthContext:
         return accounts_exist(self.session)
 
 
-@contextmanager
-def open_auth(
-    *, write: bool = False, environ: Mapping[str, str] | None = None, clock: Clock | None = None
-) -> Iterator[AuthContext]:
-    """Open the database for an account command; with `write`, commit at the end."""
-    from paa.core.context import clock_from_environ, open_engine
-
-    env = os.environ if environ is None else environ
-    paths = resolve_paths(env)
-    loaded = load_settings(paths, env)
-    clock = clock or clock_from_environ(env)
-    engine = open_engine(paths, loaded)
-    try:
-        acting: Acting | None = None
-        problem: PaaError | None = None
-        try:
-            acting = resolve_acting(engine, paths, loaded, clock, env)
-        except (AuthError, NotFound) as exc:
-            problem = exc
-        bind = writer(engine) if write else engine
-        with Session(bind, expire_on_commit=False) as session:
-            yield AuthContext(session, clock, paths, loaded, env, acting, problem)
-            if write:
-                session.commit()
-    finally:
-        engine.dispose()
-
-
 # ---- admins ------------------------------------------------------------------------------------------------
 
 
@@ -108,11 +76,10 @@ def require_admin(actx: AuthContext) -> Acting:
     return acting
 
 
-def require_install_admin() -> None:
+def require_install_admin(actx: AuthContext) -> None:
     """Install-wide changes (API keys, config.toml) serve everyone: with accounts, only an admin makes them."""
-    with open_auth() as actx:
-        if actx.accounts_exist():
-            require_admin(actx)
+    if actx.accounts_exist():
+        require_admin(actx)
 
 
-__all__ = ["LOCAL_USERNAME", "AuthContext", "open_auth"]
+__all__ = ["LOCAL_USERNAME", "AuthContext"]

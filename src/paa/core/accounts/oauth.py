@@ -18,7 +18,6 @@ A URL must be https, except on the loopback interface (a local test server).
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -105,9 +104,9 @@ def _check_url(url: str, what: str) -> str:
     raise ConfigError(f"{what} must be an https:// URL (http:// only on 127.0.0.1)", hint=f"got {url[:80]!r}")
 
 
-def provider_from(name: str, environ: Mapping[str, str] | None = None) -> Provider:
+def provider_from(name: str, environ: Mapping[str, str]) -> Provider:
     """A provider's settings: the defaults, with the PAA_OAUTH_<NAME>_* variables over them."""
-    env = os.environ if environ is None else environ
+    env = environ
     key = name.strip().lower()
     base = DEFAULTS.get(key)
     if base is None:

@@ -7,7 +7,6 @@ The default cost is RFC 9106's second recommended option: 3 passes over 64 MiB w
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -35,9 +34,9 @@ _NAMES = {"t": "time_cost", "time_cost": "time_cost", "m": "memory_cost", "memor
           "p": "parallelism", "parallelism": "parallelism"}  # fmt: skip
 
 
-def params_from(environ: Mapping[str, str] | None = None) -> HashParams:
+def params_from(environ: Mapping[str, str]) -> HashParams:
     """The hashing parameters: PAA_ARGON2 ("t=3,m=65536,p=4", any subset) over the defaults."""
-    env = os.environ if environ is None else environ
+    env = environ
     raw = env.get(ENV_VARIABLE, "").strip()
     if not raw:
         return DEFAULT_PARAMS

@@ -7,7 +7,6 @@ never returned by a listing and never printed: callers get where it is stored, n
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,9 +109,9 @@ def _write_file(paths: Paths, data: dict[str, str]) -> None:
 # ---- the public calls ----------------------------------------------------------------------------
 
 
-def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str] | None = None) -> SecretInfo:
+def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str]) -> SecretInfo:
     """Store a secret (keyring first, else the file) and return where it went."""
-    env = os.environ if environ is None else environ
+    env = environ
     key, text = check_name(name), _check_value(value)
     backend = keyring_backend(env)
     if backend is not None:
@@ -132,9 +131,9 @@ def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str] |
     return SecretInfo(key, "file", str(secrets_file(paths)))
 
 
-def stored_secret(paths: Paths, name: str, environ: Mapping[str, str] | None = None) -> tuple[str, SecretInfo] | None:
+def stored_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> tuple[str, SecretInfo] | None:
     """The stored value of a secret and where it came from (keyring, then file), ignoring the environment."""
-    env = os.environ if environ is None else environ
+    env = environ
     key = check_name(name)
     backend = keyring_backend(env)
     if backend is not None:
@@ -150,9 +149,9 @@ def stored_secret(paths: Paths, name: str, environ: Mapping[str, str] | None = N
     return None
 
 
-def get_secret(paths: Paths, name: str, environ: Mapping[str, str] | None = None) -> tuple[str, SecretInfo] | None:
+def get_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> tuple[str, SecretInfo] | None:
     """A secret for use: its environment variable (e.g. ANTHROPIC_API_KEY) wins over a stored one."""
-    env = os.environ if environ is None else environ
+    env = environ
     key = check_name(name)
     variable = ENV_VARIABLES.get(key)
     if variable and env.get(variable, "").strip():
@@ -160,9 +159,9 @@ def get_secret(paths: Paths, name: str, environ: Mapping[str, str] | None = None
     return stored_secret(paths, key, env)
 
 
-def delete_secret(paths: Paths, name: str, environ: Mapping[str, str] | None = None) -> list[SecretInfo]:
+def delete_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> list[SecretInfo]:
     """Remove a stored secret from the keyring and the file; return where it was removed from."""
-    env = os.environ if environ is None else environ
+    env = environ
     key = check_name(name)
     removed: list[SecretInfo] = []
     backend = keyring_backend(env)
@@ -181,9 +180,9 @@ def delete_secret(paths: Paths, name: str, environ: Mapping[str, str] | None = N
     return removed
 
 
-def list_secrets(paths: Paths, environ: Mapping[str, str] | None = None) -> list[SecretInfo]:
+def list_secrets(paths: Paths, environ: Mapping[str, str]) -> list[SecretInfo]:
     """Every known secret that is set, in the environment or stored, without its value."""
-    env = os.environ if environ is None else environ
+    env = environ
     found: list[SecretInfo] = []
     for key in KNOWN:
         variable = ENV_VARIABLES.get(key)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Engine, exists, literal
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,9 @@ from sqlmodel import Session, col, select
 
 from paa.clock import Clock
 from paa.config import LoadedSettings, Paths, Settings, Source, validate_value
+from paa.core.context import Acting as Acting  # defined with the Context it describes; named here by habit
 from paa.core.context import Preferences
+from paa.core.context import Via as Via
 from paa.db.engine import writer
 from paa.db.models import User, UserAuth, UserPreference
 from paa.errors import AuthError, NotFound
@@ -29,7 +31,6 @@ LOCAL_USERNAME = "local"
 USER_VARIABLE = "PAA_USER"
 SESSION_KIND = "session"
 PROTECTING_KINDS = ("password", "oauth")  # a user with one of these must log in to be acted as
-Via = Literal["session", "profile", "local", "system"]
 # The preferences every core call reads (`ctx.prefs`), fixed for a user when the user is created. The other
 # user-scope settings (the assistant's) are stored only when the person sets them, so a new default reaches them.
 PREFERENCE_FIELDS = tuple(field.name for field in fields(Preferences))
@@ -143,26 +144,19 @@ def set_preference(session: Session, user_id: int, field: str, value: Any, clock
 # ---- who a command acts as ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Acting:
-    """The user a command acts as, and how that was established."""
-
-    user: User
-    via: Via  # session: logged in; profile: named, has no password; local: the implicit user; system: trusted code
-    authenticated: bool
-    accounts_exist: bool  # some user is protected by a password or OAuth, so users must be kept apart
-    session_id: int | None = None
-    session_last_used: datetime | None = None
-
-
 def token_digest(token: str) -> str:
     """How a session or refresh token is stored: its SHA-256 (the token is random, so no salt or stretching)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def selected_name(environ: Mapping[str, str]) -> str | None:
-    """The user named by PAA_USER (or `paa --user`), normalised, if any."""
-    raw = environ.get(USER_VARIABLE, "").strip().lower()
+    """The user named by PAA_USER, normalised, if any."""
+    return normalised_name(environ.get(USER_VARIABLE))
+
+
+def normalised_name(name: str | None) -> str | None:
+    """A user name as a person typed it, the way users are stored (None for none or blank)."""
+    raw = (name or "").strip().lower()
     return raw or None
 
 
@@ -210,10 +204,8 @@ def check_session(credential: UserAuth, user: User, now: datetime, name: str | N
         raise AuthError(f"the account {who} is disabled", hint="ask an admin to enable it")
 
 
-def resolve_acting(
-    engine: Engine, paths: Paths, loaded: LoadedSettings, clock: Clock, environ: Mapping[str, str]
-) -> Acting:
-    """The user this command acts as: PAA_USER or the CLI's current session, else the implicit local user.
+def resolve_acting(engine: Engine, paths: Paths, loaded: LoadedSettings, clock: Clock, wanted: str | None) -> Acting:
+    """The user this command acts as: `wanted` (PAA_USER, `paa --user`) or the CLI's session, else the local user.
 
     A user with a password (or an OAuth identity) must have a valid session; a user without one (the local
     profile) can be named freely. When accounts exist and nobody is logged in, this raises AuthError rather than
@@ -221,7 +213,7 @@ def resolve_acting(
     """
     from paa.core.accounts.tokenfile import read_tokens
 
-    wanted = selected_name(environ)
+    wanted = normalised_name(wanted)
     stored = read_tokens(paths)
     name = wanted or stored.current
     with Session(engine, expire_on_commit=False) as session:

@@ -1,0 +1,232 @@
+"""The one way paa is opened: an `Environment` read once by an interface, and a `Runtime` that hands out contexts.
+
+Every interface (CLI, chat REPL, TUI, daemon) builds one Runtime from an explicit Environment; nothing below it
+reads `os.environ`. The Runtime owns the engine (opened on first use), knows who is acting, gives each piece of
+work a short transaction, and owns the services made on first use (e.g. memory search); `close()` ends them all.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlmodel import Session
+
+from paa.clock import Clock, FixedClock, SystemClock
+from paa.config import LoadedSettings, Paths, Settings, load_settings, resolve_paths
+from paa.core.accounts.users import effective_preferences, normalised_name, resolve_acting, selected_name, system_acting
+from paa.core.context import Acting, Context
+from paa.core.services import Services
+from paa.core.storage import database_url, open_engine
+from paa.db.engine import writer
+from paa.errors import AuthError, ConfigError, NotFound, PaaError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from paa.core.accounts.auth import AuthContext
+
+S = TypeVar("S")
+SESSION_TOUCH_EVERY = timedelta(hours=1)  # how stale a session's last_used_at may get before a write refreshes it
+
+
+def clock_from_environ(environ: Mapping[str, str]) -> Clock:
+    """The system clock, or a fixed one when PAA_NOW holds an ISO instant (for scripted demos and tests)."""
+    fixed = environ.get("PAA_NOW")
+    if not fixed:
+        return SystemClock()
+    try:
+        instant = datetime.fromisoformat(fixed)
+    except ValueError:
+        raise ConfigError(f"PAA_NOW: cannot read {fixed!r} as an ISO date-time") from None
+    if instant.tzinfo is None:
+        raise ConfigError("PAA_NOW must include a UTC offset, e.g. 2026-03-08T12:00:00+00:00")
+    return FixedClock(instant)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What paa runs with: its paths, its settings, its clock, the variables they were read from, the named user."""
+
+    paths: Paths
+    loaded: LoadedSettings
+    clock: Clock
+    environ: Mapping[str, str]  # a read-only copy: secrets, API base URLs and hashing costs are read from it
+    user: str | None = None  # the user named by `paa --user` or PAA_USER, normalised
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, str], *, user: str | None = None, clock: Clock | None = None
+    ) -> Environment:
+        """Read paths, settings and clock from `environ` once; `user` (from `--user`) wins over PAA_USER."""
+        values: Mapping[str, str] = MappingProxyType(dict(environ))
+        paths = resolve_paths(values)
+        loaded = load_settings(paths, values)
+        named = normalised_name(user) if user is not None else selected_name(values)
+        return cls(paths, loaded, clock or clock_from_environ(values), values, named)
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+
+class Runtime:
+    """paa opened for one process (or one command): the engine, the acting user, contexts and services.
+
+    Use it as a context manager, or call `close()`: that stops its services and disposes of the engine.
+    """
+
+    def __init__(self, environment: Environment, *, acting: Acting | None = None) -> None:
+        self.environment = environment
+        self.services = Services()
+        self._engine: Engine | None = None
+        self._acting = acting
+        self._pinned = acting is not None  # trusted code named the user: never resolved again
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, str], *, user: str | None = None, clock: Clock | None = None
+    ) -> Runtime:
+        return cls(Environment.from_environ(environ, user=user, clock=clock))
+
+    @property
+    def paths(self) -> Paths:
+        return self.environment.paths
+
+    @property
+    def loaded(self) -> LoadedSettings:
+        return self.environment.loaded
+
+    @property
+    def clock(self) -> Clock:
+        return self.environment.clock
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return self.environment.environ
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine, opened (and migrated when behind) on first use."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = open_engine(self.paths, self.loaded)
+            return self._engine
+
+    def acting(self) -> Acting:
+        """Who this runtime acts as: resolved on first use (see `resolve_acting`), then kept."""
+        with self._lock:
+            if self._acting is None:
+                self._acting = resolve_acting(self.engine, self.paths, self.loaded, self.clock, self.environment.user)
+            return self._acting
+
+    def acting_as(self, user_id: int) -> Acting:
+        """Act as a given user from trusted code (the daemon serving every user); never from user input."""
+        return system_acting(self.engine, user_id)
+
+    @contextmanager
+    def context(self, *, write: bool = False, acting: Acting | None = None) -> Iterator[Context]:
+        """A short transaction as the acting user (or `acting`); with `write`, committed at the end (all or nothing)."""
+        who = acting or self.acting()
+        bind = writer(self.engine) if write else self.engine
+        with Session(bind, expire_on_commit=False) as session:
+            ctx = self._context_for(session, who)
+            if write:
+                self._touch_session(ctx)
+            yield ctx
+            if write:
+                session.commit()
+
+    @contextmanager
+    def auth(self, *, write: bool = False) -> Iterator[AuthContext]:
+        """A transaction for account work; it opens even when nobody can be acted as yet (people log in then).
+
+        Who is acting is looked up afresh, and a write forgets it, since logging in or out changes it.
+        """
+        from paa.core.accounts.auth import AuthContext
+
+        acting: Acting | None = None
+        problem: PaaError | None = None
+        try:
+            acting = self._acting if self._pinned else self._resolve()
+        except (AuthError, NotFound) as exc:
+            problem = exc
+        bind = writer(self.engine) if write else self.engine
+        with Session(bind, expire_on_commit=False) as session:
+            yield AuthContext(session, self.clock, self.paths, self.loaded, self.environ, acting, problem)
+            if write:
+                session.commit()
+        if write and not self._pinned:
+            with self._lock:
+                self._acting = None
+
+    def reload(self) -> None:
+        """Read the settings again and forget who is acting, for a long-running process (the daemon).
+
+        config.toml may change under it, or someone may log in; the engine is kept unless the database moved.
+        """
+        fresh = Environment.from_environ(self.environ, user=self.environment.user, clock=self.clock)
+        with self._lock:
+            moved = database_url(fresh.paths, fresh.loaded) != database_url(self.paths, self.loaded)
+            self.environment = fresh
+            if not self._pinned:
+                self._acting = None
+            engine, self._engine = (self._engine, None) if moved else (None, self._engine)
+        if engine is not None:
+            engine.dispose()
+
+    def service(self, kind: type[S], make: Callable[[], S] | None = None) -> S:
+        """This runtime's service of a kind, made on first use by `make` (or `kind()`)."""
+        return self.services.get(kind, make)
+
+    def close(self) -> None:
+        """Stop the services and dispose of the engine; using the runtime again opens a new one."""
+        self.services.close()
+        with self._lock:
+            engine, self._engine = self._engine, None
+            if not self._pinned:
+                self._acting = None
+        if engine is not None:
+            engine.dispose()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _resolve(self) -> Acting:
+        return resolve_acting(self.engine, self.paths, self.loaded, self.clock, self.environment.user)
+
+    def _context_for(self, session: Session, acting: Acting) -> Context:
+        """A Context on an open session; guarded (`paa.core.accounts.rbac.guard`) when accounts exist."""
+        prefs = effective_preferences(session, acting.user, self.loaded)
+        ctx = Context(session, acting.user, self.clock, self.loaded, self.paths, prefs, acting, self.services)
+        if acting.accounts_exist:
+            from paa.core.accounts.rbac import guard
+
+            guard(session, lambda: ctx.user_id)
+        return ctx
+
+    def _touch_session(self, ctx: Context) -> None:
+        """Record when a CLI session was last used, at most once an hour and only in a write (reads stay read-only)."""
+        acting = ctx.acting
+        if acting is None or acting.session_id is None:
+            return
+        now = ctx.now()
+        if acting.session_last_used is not None and now - acting.session_last_used < SESSION_TOUCH_EVERY:
+            return
+        from sqlalchemy import update
+
+        from paa.db.models import UserAuth
+
+        ctx.session.execute(update(UserAuth).where(UserAuth.id == acting.session_id).values(last_used_at=now))  # type: ignore[arg-type]
+        with self._lock:
+            if self._acting is acting:  # a long-lived runtime need not touch it again within the hour
+                self._acting = replace(acting, session_last_used=now)

@@ -1,0 +1,68 @@
+"""Opening paa's database: its URL, a current schema, and files only their owner can read."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from paa.config import LoadedSettings, Paths
+from paa.db.engine import create_db_engine, sqlite_url
+from paa.errors import StorageError
+
+
+def database_url(paths: Paths, loaded: LoadedSettings) -> str:
+    return loaded.settings.database_url or sqlite_url(paths.database_file)
+
+
+def open_engine(paths: Paths, loaded: LoadedSettings) -> Engine:
+    """Create the engine and make sure the schema is current (migrating when it is behind)."""
+    from paa.db.migrate import ensure_current
+
+    url = database_url(paths, loaded)
+    if url.startswith("sqlite"):
+        _make_private_dir(paths.data_dir)
+    engine = create_db_engine(url)
+    if engine.dialect.name == "sqlite":
+        _make_private_database(engine.url.database)
+    try:
+        ensure_current(engine, paths.backup_dir, paths.data_dir / ".migrate.lock")
+    except OperationalError as exc:
+        raise StorageError(f"cannot open the database at {url}: {exc.orig}") from None
+    return engine
+
+
+def _make_private_dir(path: os.PathLike[str] | str) -> None:
+    """Create the data folder 0700, or narrow an existing one to 0700 (it holds the database and secrets)."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        _narrow(path, 0o700)
+    except OSError as exc:
+        raise StorageError(f"cannot create the data folder {path}: {exc.strerror}") from None
+
+
+def _narrow(path: os.PathLike[str] | str, mode: int) -> None:
+    """Take group and other permissions off a file or folder we own (one stat when they are already off)."""
+    current = os.stat(path).st_mode & 0o777
+    if current & 0o077:
+        os.chmod(path, current & mode)
+
+
+def _make_private_database(database: str | None) -> None:
+    """Create the SQLite file 0600 before SQLite does (its -wal and -shm files copy that mode); narrow an old one."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                if suffix == "" or os.path.exists(database + suffix):
+                    _narrow(database + suffix, 0o600)
+        except OSError:
+            return  # not ours to change (another owner): SQLite reports a real problem when it opens the file
+    except OSError:
+        return  # e.g. the folder is missing or read-only: SQLite gives the clear error
+    else:
+        os.close(fd)
