@@ -45,9 +45,9 @@ def _window(ctx: Context, as_of: str | None, period: str) -> tuple[Date, Period]
 
 def _read(as_of: str | None, period: str, compute: Callable[[Context, Date, Period], T]) -> T:
     """Open the database, resolve the as-of day and the period, and compute one report."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         return compute(ctx, *_window(ctx, as_of, period))
 
 

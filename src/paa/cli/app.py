@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 
 from paa import __version__
@@ -56,8 +54,9 @@ def _root(
         help="Act as this user: a logged-in account or a profile without a password (or set PAA_USER).",
     ),
 ) -> None:
-    if user is not None:
-        _select_user(ctx, user)
+    from paa.cli import runtime
+
+    runtime.install(ctx, user)  # read from the environment (and --user) once, when a command first asks
     if version:
         typer.echo(f"paa {__version__}")
         raise typer.Exit()
@@ -65,23 +64,9 @@ def _root(
         from paa.tui import launch
 
         if launch.interactive():  # a person at a terminal: open the TUI
-            raise typer.Exit(launch.launch())
+            raise typer.Exit(launch.launch(user=user))
         _print_help(ctx)
         raise typer.Exit()
-
-
-def _select_user(ctx: typer.Context, name: str) -> None:
-    """Pass `--user` to the command as PAA_USER, as if it were set in the environment, for this run only."""
-    previous = os.environ.get("PAA_USER")
-    os.environ["PAA_USER"] = name
-
-    def restore() -> None:
-        if previous is None:
-            os.environ.pop("PAA_USER", None)
-        else:
-            os.environ["PAA_USER"] = previous
-
-    ctx.call_on_close(restore)
 
 
 def _print_help(ctx: typer.Context) -> None:

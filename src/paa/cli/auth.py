@@ -97,11 +97,10 @@ def _label() -> str:
 
 
 def _ask_name(given: str | None, prompt: str) -> str:
-    import os
-
+    from paa.cli import runtime
     from paa.errors import InvalidInput
 
-    name = given or os.environ.get("PAA_USER") or None
+    name = given or runtime.named_user() or None
     if name:
         return name
     if not sys.stdin.isatty():
@@ -136,14 +135,14 @@ def register(
 
       printf '%s\\n' "$PASSWORD" | paa auth register ann --email ann@example.org --password-stdin
     """
-    from paa.core.accounts.auth import open_auth
+    from paa.cli import runtime
     from paa.core.accounts.registration import register as core_register
 
     user_name = _ask_name(username, "User name")
     if email is None and sys.stdin.isatty() and not password_stdin:
         email = typer.prompt("Email", default="", show_default=False) or None
     password = _Passwords(password_stdin).ask("Password (input hidden)", twice=True)
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         done = core_register(actx, user_name, password, email=email, display_name=name, label=_label())
         _store(actx, done)
     say(f"Registered and logged in as {escape(done.user.username)}.{_role_note(done)}")
@@ -163,7 +162,7 @@ def login(
 
       paa auth login --github
     """
-    from paa.core.accounts.auth import open_auth
+    from paa.cli import runtime
     from paa.core.accounts.sessions import login as core_login
 
     if github or google:
@@ -175,25 +174,25 @@ def login(
         return
     user_name = _ask_name(username, "User name")
     password = _Passwords(password_stdin).ask("Password (input hidden)")
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         done = core_login(actx, user_name, password, source=_source(), label=_label())
         _store(actx, done)
     say(f"Logged in as {escape(done.user.username)} until {done.expires_at:%Y-%m-%d}.{_role_note(done)}")
 
 
 def _device_login(provider_name: str) -> None:
+    from paa.cli import runtime
     from paa.core.accounts import oauth
-    from paa.core.accounts.auth import open_auth
     from paa.core.accounts.identities import sign_in_with_identity
 
-    provider = oauth.provider_from(provider_name)
+    provider = oauth.provider_from(provider_name, runtime.current().environ)
     device = oauth.start_device_flow(provider)
     shown = device.verification_uri_complete or device.verification_uri
     say(f"Open {escape(shown)} and enter the code [bold]{escape(device.user_code)}[/bold].")
     say(f"Waiting for you to approve paa on {provider.title} (the code works for {device.expires_in // 60} min)...")
     access_token = oauth.wait_for_token(provider, device)
     identity = oauth.fetch_identity(provider, access_token)
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         done = sign_in_with_identity(
             actx, identity.provider, identity.subject, email=identity.email, email_verified=identity.email_verified,
             name_hint=identity.login, label=_label(),
@@ -210,13 +209,13 @@ def logout(
     everywhere: Annotated[bool, typer.Option("--everywhere", help="End all your sessions, not just this one.")] = False,
 ) -> None:
     """End your session on this machine (or all of them)."""
-    from paa.core.accounts.auth import open_auth
+    from paa.cli import runtime
     from paa.core.accounts.sessions import end_session, revoke_all_sessions
     from paa.core.accounts.tokenfile import forget_token, read_tokens
 
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         stored = read_tokens(actx.paths)
-        name = actx.acting.user.username if actx.acting else (actx.environ.get("PAA_USER") or stored.current)
+        name = actx.acting.user.username if actx.acting else (runtime.named_user() or stored.current)
         token = stored.tokens.get(name or "")
         if token is None:
             from paa.errors import AuthError
@@ -233,10 +232,10 @@ def logout(
 
 def whoami(as_json: JsonOpt = False) -> None:
     """Show who paa acts as, and how (session, profile or the local user)."""
-    from paa.core.accounts.auth import open_auth
+    from paa.cli import runtime
     from paa.core.accounts.sessions import whoami as core_whoami
 
-    with open_auth() as actx:
+    with runtime.current().auth() as actx:
         found = core_whoami(actx)
     if as_json:
         emit_json(found.to_json())
@@ -255,16 +254,16 @@ def whoami(as_json: JsonOpt = False) -> None:
 
 def passwd(password_stdin: StdinOpt = False) -> None:
     """Change your password (or give the local profile one); your other sessions end."""
-    from paa.core.accounts.auth import open_auth
+    from paa.cli import runtime
     from paa.core.accounts.registration import change_password
     from paa.core.accounts.sessions import whoami
 
     reader = _Passwords(password_stdin)
-    with open_auth() as actx:
+    with runtime.current().auth() as actx:
         has_password = whoami(actx).user.has_password
     current = reader.ask("Current password (input hidden)") if has_password else None
     new = reader.ask("New password (input hidden)", twice=True)
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         done = change_password(actx, current, new, source=_source(), label=_label())
         if done is not None:
             _store(actx, done)
@@ -291,10 +290,10 @@ def sessions(
     as_json: JsonOpt = False,
 ) -> None:
     """List your sessions (CLI logins and API logins)."""
-    from paa.core.accounts.auth import open_auth
+    from paa.cli import runtime
     from paa.core.accounts.sessions import list_sessions
 
-    with open_auth() as actx:
+    with runtime.current().auth() as actx:
         found = list_sessions(actx, every_user=all_users, include_ended=ended)
     if as_json:
         emit_json([view.to_json() for view in found])
@@ -310,13 +309,13 @@ def revoke(
     others: Annotated[bool, typer.Option("--others", help="End all your sessions but this one.")] = False,
 ) -> None:
     """End a session by id, or all your other sessions."""
-    from paa.core.accounts.auth import open_auth
+    from paa.cli import runtime
     from paa.core.accounts.sessions import revoke_all_sessions, revoke_session
     from paa.errors import InvalidInput
 
     if (session_id is None) == (not others):
         raise InvalidInput("give a session id or --others", hint="see `paa auth sessions`")
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         if others:
             acting = actx.actor()
             assert acting.user.id is not None
@@ -337,10 +336,11 @@ def rotate_keys(
     """Make a new token signing key; the old one verifies tokens for a grace period, then is refused (admins)."""
     from datetime import timedelta
 
-    from paa.core.accounts.auth import open_auth, require_admin
+    from paa.cli import runtime
+    from paa.core.accounts.auth import require_admin
     from paa.core.accounts.tokens import rotate_signing_key
 
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         require_admin(actx)
         key = rotate_signing_key(actx.session, actx.now(), grace=timedelta(minutes=grace))
     say(f"New signing key {key.kid}. Tokens signed with the previous key are accepted for {grace} more minutes.")
@@ -355,29 +355,31 @@ def key_set(name: NameArg) -> None:
 
       pass show anthropic | paa auth key set anthropic
     """
-    import os
-
-    from paa.config import resolve_paths
+    from paa.cli import runtime
     from paa.core.accounts.secrets import ENV_VARIABLES, check_name, set_secret
 
     key_name = check_name(name)
     from paa.core.accounts.auth import require_install_admin
 
-    require_install_admin()
-    info = set_secret(resolve_paths(), key_name, _read_key())
+    command = runtime.current()
+    with command.auth() as actx:
+        require_install_admin(actx)
+    info = set_secret(command.paths, key_name, _read_key(), command.environ)
     where = "the OS keyring" if info.where == "keyring" else f"{info.detail} (readable only by you)"
     say(f"Stored the {key_name} key in {where}.")
     variable = ENV_VARIABLES.get(key_name)
-    if variable and os.environ.get(variable):
+    if variable and command.environ.get(variable):
         say(f"Note: {variable} is set in this shell and is used instead of the stored key.")
 
 
 def key_list(as_json: JsonOpt = False) -> None:
     """List the API keys that are set and where each comes from (never the key itself)."""
+    from paa.cli import runtime
     from paa.config import resolve_paths
     from paa.core.accounts.secrets import list_secrets
 
-    found = list_secrets(resolve_paths())
+    environ = runtime.environ()
+    found = list_secrets(resolve_paths(environ), environ)
     if as_json:
         emit_json([info.to_json() for info in found])
         return
@@ -394,17 +396,19 @@ def key_remove(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Remove a stored API key from the keyring and the file."""
-    from paa.config import resolve_paths
+    from paa.cli import runtime
     from paa.core.accounts.secrets import check_name, delete_secret, stored_secret
     from paa.errors import NotFound
 
     key_name = check_name(name)
     from paa.core.accounts.auth import require_install_admin
 
-    require_install_admin()
-    paths = resolve_paths()
-    if stored_secret(paths, key_name) is None:
+    command = runtime.current()
+    with command.auth() as actx:
+        require_install_admin(actx)
+    paths = command.paths
+    if stored_secret(paths, key_name, command.environ) is None:
         raise NotFound(f"no {key_name} key is stored", hint="see `paa auth key list`")
     confirm(f"Remove the stored {key_name} key?", assume_yes=yes)
-    removed = delete_secret(paths, key_name)
+    removed = delete_secret(paths, key_name, command.environ)
     say(f"Removed the {key_name} key from {' and '.join(info.where for info in removed)}.")

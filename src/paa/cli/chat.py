@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from paa.ai.chat import ChatSession
     from paa.ai.providers.base import Provider
     from paa.ai.slash import Slash
-    from paa.ai.store import SessionContexts
+    from paa.core.runtime import Runtime
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/chat.md).")]
 IdArg = Annotated[int, typer.Argument(help="Conversation id (see `paa chat history`).", show_default=False)]
@@ -118,18 +118,17 @@ def chat(
         prompt = _with_stdin(prompt, _read_stdin())
         if not prompt:
             raise InvalidInput("nothing to ask", hint='give a prompt: paa chat "…", or pipe text in')
-    contexts = _contexts()
-    try:
-        provider = _provider(contexts, model, offline)
-        if prompt and provider.online:  # import the SDK while the conversation and context are read
-            threading.Thread(target=_quietly, args=(provider.warm_up,), name="paa-sdk-import", daemon=True).start()
-        conversation_id = _conversation_to_open(contexts, continue_, resume)
-        if prompt:
-            _one_shot(contexts, provider, prompt, conversation_id, yes=yes, model=model)
-        else:
-            _repl(contexts, provider, conversation_id, yes=yes, model=model)
-    finally:
-        contexts.close()
+    from paa.cli.runtime import current
+
+    runtime = current()  # closed, with the memory indexer the conversation starts, when the command ends
+    provider = _provider(runtime, model, offline)
+    if prompt and provider.online:  # import the SDK while the conversation and context are read
+        threading.Thread(target=_quietly, args=(provider.warm_up,), name="paa-sdk-import", daemon=True).start()
+    conversation_id = _conversation_to_open(runtime, continue_, resume)
+    if prompt:
+        _one_shot(runtime, provider, prompt, conversation_id, yes=yes, model=model)
+    else:
+        _repl(runtime, provider, conversation_id, yes=yes, model=model)
 
 
 def _quietly(work: Any) -> None:
@@ -167,16 +166,10 @@ def _with_stdin(prompt: str, piped: str) -> str:
     return f"{prompt}\n\n```\n{text}\n```"
 
 
-def _contexts() -> SessionContexts:
-    from paa.ai.store import SessionContexts
-
-    return SessionContexts()
-
-
-def _conversation_to_open(contexts: SessionContexts, continue_: bool, resume: int | None) -> int | None:
+def _conversation_to_open(runtime: Runtime, continue_: bool, resume: int | None) -> int | None:
     from paa.ai.store import get_conversation, latest_conversation_id
 
-    with contexts() as ctx:
+    with runtime.context() as ctx:
         if resume is not None:
             return get_conversation(ctx, resume).id
         if continue_:
@@ -187,25 +180,25 @@ def _conversation_to_open(contexts: SessionContexts, continue_: bool, resume: in
     return None
 
 
-def _provider(contexts: SessionContexts, model: str | None, offline: bool) -> Provider:
+def _provider(runtime: Runtime, model: str | None, offline: bool) -> Provider:
     from paa.ai import settings
     from paa.ai.providers.select import choose
     from paa.ai.slash import check_model
 
-    with contexts() as ctx:
+    with runtime.context() as ctx:
         ai = settings.load(ctx)
     if model:
         check_model(model)
         ai = settings.AiSettings(**{**ai.__dict__, "model": model})
-    return choose(contexts.paths, ai, offline=offline)
+    return choose(runtime.paths, ai, runtime.environ, offline=offline)
 
 
 def _session(
-    contexts: SessionContexts, provider: Provider, conversation_id: int | None, confirm_: Any, model: str | None
+    runtime: Runtime, provider: Provider, conversation_id: int | None, confirm_: Any, model: str | None
 ) -> ChatSession:
     from paa.ai.chat import ChatSession
 
-    session = ChatSession(contexts, provider, conversation_id=conversation_id, confirm=confirm_)
+    session = ChatSession(runtime.context, provider, conversation_id=conversation_id, confirm=confirm_)
     if model:
         session.model_override = model
     return session
@@ -233,7 +226,7 @@ def _run_turn(session: ChatSession, text: str, *, rich: bool) -> None:
 
 
 def _one_shot(
-    contexts: SessionContexts, provider: Provider, prompt: str, conversation_id: int | None, *, yes: bool,
+    runtime: Runtime, provider: Provider, prompt: str, conversation_id: int | None, *, yes: bool,
     model: str | None,
 ) -> None:  # fmt: skip
     from paa.ai.insights import record_insight
@@ -247,10 +240,10 @@ def _one_shot(
         return False
 
     rich = _stdout_is_terminal()
-    session = _session(contexts, provider, conversation_id, decide, model)
+    session = _session(runtime, provider, conversation_id, decide, model)
     _run_turn(session, prompt, rich=rich)
     if session.conversation_id is not None:
-        record_insight(contexts, session.conversation_id, None)  # rules only: no second model call per answer
+        record_insight(runtime.context, session.conversation_id, None)  # rules only: no second model call per answer
 
 
 def _offline_note(rich: bool) -> None:
@@ -273,13 +266,13 @@ def _ask_yes_no(question: str) -> bool:
 # ---- the REPL ------------------------------------------------------------------------------------------------
 
 
-def _setup_readline(contexts: SessionContexts) -> Any:
+def _setup_readline(runtime: Runtime) -> Any:
     """Line editing and a history file in the data folder (0600); None where readline is missing."""
     try:
         import readline
     except ImportError:  # Windows without pyreadline: input() still works, without history
         return None
-    path = contexts.paths.data_dir / "chat_history"
+    path = runtime.paths.data_dir / "chat_history"
     readline.set_history_length(1000)
     try:
         if path.exists():
@@ -297,14 +290,14 @@ def _save_history(readline: Any, path: str) -> None:
         readline.write_history_file(path)
 
 
-def _warm_up(contexts: SessionContexts, provider: Provider) -> threading.Thread:
+def _warm_up(runtime: Runtime, provider: Provider) -> threading.Thread:
     """Import the SDK and load memory search while the person types; then keep new memories embedded."""
     from paa.ai import recall
 
     def work() -> None:
         try:
             provider.warm_up()
-            with contexts() as ctx:
+            with runtime.context() as ctx:
                 recall.warm_up(ctx, keep_indexing=True)
         except Exception:  # a failure shows up, clearly, on the first real message instead
             pass
@@ -315,7 +308,7 @@ def _warm_up(contexts: SessionContexts, provider: Provider) -> threading.Thread:
 
 
 def _repl(
-    contexts: SessionContexts, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None
+    runtime: Runtime, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None
 ) -> None:
     from paa.ai.slash import message as slash_message
     from paa.ai.slash import parse
@@ -323,9 +316,9 @@ def _repl(
     from paa.errors import PaaError
 
     rich = _stdout_is_terminal()
-    session = _session(contexts, provider, conversation_id, (lambda q: True) if yes else _ask_yes_no, model)
-    save_history = _setup_readline(contexts)
-    _warm_up(contexts, provider)
+    session = _session(runtime, provider, conversation_id, (lambda q: True) if yes else _ask_yes_no, model)
+    save_history = _setup_readline(runtime)
+    _warm_up(runtime, provider)
     who = f"Claude ({getattr(provider, 'model', '')})" if provider.online else "offline rules"
     say(f"[bold]paa chat[/] with {who}. /help for commands, Ctrl-D to leave.")
     if conversation_id is not None:
@@ -350,7 +343,7 @@ def _repl(
                 continue
             command = parse(text)
             if command is not None:
-                if _slash(command, session, contexts) == "exit":
+                if _slash(command, session, runtime) == "exit":
                     break
                 continue
             try:
@@ -362,7 +355,7 @@ def _repl(
             session.finish()
 
 
-def _slash(parsed: Slash, session: ChatSession, contexts: SessionContexts) -> str | None:
+def _slash(parsed: Slash, session: ChatSession, runtime: Runtime) -> str | None:
     from paa.ai import slash
     from paa.cli.chat_views import SLASH_HELP, render_conversations, render_usage
     from paa.cli.output import print_error
@@ -380,21 +373,21 @@ def _slash(parsed: Slash, session: ChatSession, contexts: SessionContexts) -> st
         elif command == "/history":
             from paa.ai.store import list_conversations
 
-            with contexts() as ctx:
+            with runtime.context() as ctx:
                 render_conversations(list_conversations(ctx, 10))
         elif command == "/habits":
             from paa.cli.habit_views import render_list
             from paa.core.habits.manage import list_habits
             from paa.core.habits.overview import statuses
 
-            with contexts() as ctx:
+            with runtime.context() as ctx:
                 render_list(statuses(ctx, list_habits(ctx)))
         elif command == "/usage":
             render_usage(session.usage())
         elif command == "/model":
             say(slash.switch_model(session, rest) if rest else slash.show_model(session))
         elif command == "/checkin":
-            _checkin(session, contexts)
+            _checkin(session, runtime)
         else:
             say(slash.unknown(command))
     except PaaError as exc:
@@ -404,14 +397,14 @@ def _slash(parsed: Slash, session: ChatSession, contexts: SessionContexts) -> st
     return None
 
 
-def _checkin(session: ChatSession, contexts: SessionContexts) -> None:
+def _checkin(session: ChatSession, runtime: Runtime) -> None:
     """A check-in inside the chat: the usual questions, then the model's summary and perhaps a question back."""
     from paa.ai import checkins
     from paa.ai.checkin_ai import after_checkin
     from paa.cli import checkin_views as views
     from paa.core.checkins.entries import find_checkin, list_prompts, pair_answers
 
-    with contexts() as ctx:
+    with runtime.context() as ctx:
         day = ctx.today()
         prompts = [prompt.text for prompt in list_prompts(ctx)]
         existing = find_checkin(ctx, day)
@@ -419,11 +412,11 @@ def _checkin(session: ChatSession, contexts: SessionContexts) -> None:
     answers = pair_answers(prompts, views.ask_answers(prompts))
     mood = views.ask_scale("Mood", current=existing.mood if existing else None, required=True)
     energy = views.ask_scale("Energy", current=existing.energy if existing else None)
-    with contexts(write=True) as ctx:
+    with runtime.context(write=True) as ctx:
         result = checkins.save(ctx, day, answers, mood=mood, energy=energy, mode="append" if existing else "new")
     views.report_saved(result, False)
     if session.background is not None:
-        views.report_insight(after_checkin(contexts, session.background, day))
+        views.report_insight(after_checkin(runtime.context, session.background, day))
 
 
 # ---- looking back ----------------------------------------------------------------------------------------------
@@ -435,9 +428,9 @@ def history(
 ) -> None:
     """List recent conversations with their message counts and tokens."""
     from paa.ai.store import list_conversations
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         found = list_conversations(ctx, limit)
     if as_json:
         emit_json([item.to_json() for item in found])
@@ -450,9 +443,9 @@ def history(
 def show(conversation: IdArg, as_json: JsonOpt = False) -> None:
     """Show a conversation's messages, with tool calls and token usage."""
     from paa.ai.store import conversation_detail
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         found, messages = conversation_detail(ctx, conversation)
     if as_json:
         emit_json({**found.to_json(), "messages": [m.to_json() for m in messages]})
@@ -470,9 +463,9 @@ def search(
     """Find messages in past conversations: every word, then by meaning."""
     from paa.ai.memory import SEARCH_EMBED_BUDGET, embed_pending
     from paa.ai.store import search_messages
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         embed_pending(ctx, limit=SEARCH_EMBED_BUDGET)  # messages of a one-shot chat become findable by meaning too
         hits = search_messages(ctx, query, limit=limit)
     if as_json:
@@ -489,11 +482,11 @@ def delete(
 ) -> None:
     """Delete a conversation, its messages and what memory kept of them."""
     from paa.ai.store import delete_conversation, get_conversation
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         title = get_conversation(ctx, conversation).title or "(untitled)"
     confirm(f"Delete conversation #{conversation} ({title[:40]}) and its messages?", assume_yes=yes)
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         removed = delete_conversation(ctx, conversation)
     say(f"Deleted conversation #{conversation} and {removed} messages.")

@@ -89,8 +89,8 @@ def checkin(
     if ctx.invoked_subcommand is not None:
         return
     from paa.cli import checkin_views as views
+    from paa.cli import runtime
     from paa.core.checkins.entries import find_checkin, list_prompts, pair_answers, prompts_for, scale
-    from paa.core.context import open_context
     from paa.core.dates import parse_day
     from paa.errors import InvalidInput
 
@@ -98,7 +98,7 @@ def checkin(
         raise InvalidInput("--append and --replace cannot be used together")
     scale(mood, "mood")
     scale(energy, "energy")
-    with open_context() as context:
+    with runtime.current().context() as context:
         day = parse_day(date, context.today())
         prompts = [prompt.text for prompt in list_prompts(context)]
         existing = find_checkin(context, day)
@@ -124,10 +124,10 @@ def checkin(
 
 def _save(day: Date, answers: list[Answer], mood: int | None, energy: int | None, mode: Mode, as_json: bool) -> None:
     from paa.ai import checkins
+    from paa.cli import runtime
     from paa.cli.checkin_views import report_saved
-    from paa.core.context import open_context
 
-    with open_context(write=True) as context:
+    with runtime.current().context(write=True) as context:
         result = checkins.save(context, day, answers, mood=mood, energy=energy, mode=mode)
     report_saved(result, as_json)
     _read_by_model(day, as_json)
@@ -138,20 +138,19 @@ def _read_by_model(day: Date, as_json: bool) -> None:
 
     It runs after the check-in is saved, so a slow or failing model never costs the answers.
     """
-    from paa.config import resolve_paths
+    from paa.cli import runtime
     from paa.core.accounts.secrets import get_secret
 
-    if get_secret(resolve_paths(), "anthropic") is None:
+    command = runtime.current()
+    if get_secret(command.paths, "anthropic", command.environ) is None:
         return  # offline: the local sentiment stands, and nothing heavy is imported
     from paa.ai import settings as ai_settings
     from paa.ai.checkin_ai import after_checkin
     from paa.ai.providers.select import choose
-    from paa.ai.store import SessionContexts
 
-    contexts = SessionContexts()
-    with contexts() as ctx:
-        provider = choose(contexts.paths, ai_settings.load(ctx))
-    insight = after_checkin(contexts, provider, day)
+    with command.context() as ctx:
+        provider = choose(command.paths, ai_settings.load(ctx), command.environ)
+    insight = after_checkin(command.context, provider, day)
     if not as_json:
         from paa.cli.checkin_views import report_insight
 
@@ -163,7 +162,7 @@ def _edit_interactively(
 ) -> None:
     from paa.ai import checkins
     from paa.cli import checkin_views as views
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
     answers = views.ask_edit(existing, prompts)
     if mood is None:
@@ -171,7 +170,7 @@ def _edit_interactively(
     if energy is None:
         energy = views.ask_scale("Energy", current=existing.energy)
     # The questions are asked before the write transaction, so other paa processes are not held up.
-    with open_context(write=True) as context:
+    with runtime.current().context(write=True) as context:
         result = checkins.edit(context, day, mood=mood, energy=energy, answers=answers)
     views.report_saved(result, as_json)
 
@@ -182,11 +181,11 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """List check-ins, newest first, with mood, energy and sentiment."""
+    from paa.cli import runtime
     from paa.core.checkins.entries import list_checkins
-    from paa.core.context import open_context
     from paa.core.dates import parse_day
 
-    with open_context() as context:
+    with runtime.current().context() as context:
         start = parse_day(from_, context.today()) if from_ else None
         end = parse_day(to, context.today()) if to else None
         found = list_checkins(context, start, end)
@@ -200,11 +199,11 @@ def history(
 
 def show(day: DayArg = "today", as_json: JsonOpt = False) -> None:
     """Show one day's check-in: answers, mood, energy, sentiment and reflection."""
+    from paa.cli import runtime
     from paa.core.checkins.entries import get_checkin
-    from paa.core.context import open_context
     from paa.core.dates import parse_day
 
-    with open_context() as context:
+    with runtime.current().context() as context:
         found = get_checkin(context, parse_day(day, context.today()))
     if as_json:
         emit_json(found.to_json())
@@ -236,8 +235,8 @@ def edit(
       paa checkin edit 2026-11-20 --answer "Better than I said" --answer "Finished the book"
     """
     from paa.ai import checkins
+    from paa.cli import runtime
     from paa.core.checkins.entries import UNSET, get_checkin, pair_answers, prompts_for, scale
-    from paa.core.context import open_context
     from paa.core.dates import parse_day
     from paa.errors import InvalidInput
 
@@ -245,14 +244,14 @@ def edit(
         raise InvalidInput("--energy and --no-energy cannot be used together")
     scale(mood, "mood")
     scale(energy, "energy")
-    with open_context() as context:
+    with runtime.current().context() as context:
         when = parse_day(day, context.today())
         existing = get_checkin(context, when)
         prompts = prompts_for(context, existing)
     if mood is None and energy is None and not no_energy and not answer and stdin_is_terminal():
         _edit_interactively(when, existing, prompts, None, None, as_json)
         return
-    with open_context(write=True) as context:
+    with runtime.current().context(write=True) as context:
         result = checkins.edit(
             context, when,
             mood=UNSET if mood is None else mood,
@@ -266,10 +265,10 @@ def edit(
 
 def prompts_list(as_json: JsonOpt = False) -> None:
     """List the prompts a check-in asks, in order."""
+    from paa.cli import runtime
     from paa.core.checkins.entries import list_prompts
-    from paa.core.context import open_context
 
-    with open_context() as context:
+    with runtime.current().context() as context:
         found = list_prompts(context)
     if as_json:
         emit_json([prompt.to_json() for prompt in found])
@@ -284,10 +283,10 @@ def prompts_add(
     at: Annotated[int | None, typer.Option("--at", help="Position to insert at (1 = asked first).")] = None,
 ) -> None:
     """Add a prompt to the check-in."""
+    from paa.cli import runtime
     from paa.core.checkins.entries import add_prompt
-    from paa.core.context import open_context
 
-    with open_context(write=True) as context:
+    with runtime.current().context(write=True) as context:
         added = add_prompt(context, text, at)
     say(f"Added prompt {added.position}: {escape(added.text)}")
 
@@ -296,10 +295,10 @@ def prompts_remove(
     prompt: Annotated[str, typer.Argument(help="Prompt number, or its text (a unique start works).")],
 ) -> None:
     """Remove a prompt; past check-ins keep their answers to it."""
+    from paa.cli import runtime
     from paa.core.checkins.entries import remove_prompt
-    from paa.core.context import open_context
 
-    with open_context(write=True) as context:
+    with runtime.current().context(write=True) as context:
         removed = remove_prompt(context, prompt)
     say(f"Removed prompt {removed.position}: {escape(removed.text)}")
 
@@ -308,10 +307,10 @@ def prompts_reorder(
     order: Annotated[list[int], typer.Argument(help="Prompt numbers in their new order; unnamed ones follow.")],
 ) -> None:
     """Reorder the prompts, e.g. `reorder 3 1` asks prompt 3 first, then 1, then the rest."""
+    from paa.cli import runtime
     from paa.core.checkins.entries import reorder_prompts
-    from paa.core.context import open_context
 
-    with open_context(write=True) as context:
+    with runtime.current().context(write=True) as context:
         found = reorder_prompts(context, order)
     from paa.cli.checkin_views import render_prompts
 

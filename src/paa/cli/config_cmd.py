@@ -25,10 +25,10 @@ def create() -> typer.Typer:
 
 def show(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show every setting, its value and where the value comes from."""
+    from paa.cli import runtime
     from paa.core.configuration import current_settings
-    from paa.core.context import open_context
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         views = current_settings(ctx)
     if as_json:
         emit_json([view.to_json() for view in views])
@@ -53,12 +53,12 @@ def get(key: KeyArg, as_json: Annotated[bool, typer.Option("--json", help="Print
 
       paa config get timezone
     """
+    from paa.cli import runtime
     from paa.config import field_for_key, key_for_field
     from paa.core.configuration import current_settings
-    from paa.core.context import open_context
 
     wanted = key_for_field(field_for_key(key))
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         view = next(v for v in current_settings(ctx) if v.key == wanted)
     if as_json:
         emit_json(view.to_json())
@@ -77,22 +77,25 @@ def set_(key: KeyArg, value: Annotated[str, typer.Argument(help="New value.", sh
 
       paa config set checkin.time 21:30
     """
-    from paa.config import SCOPES, field_for_key, key_for_field, load_settings, resolve_paths
+    from paa.config import SCOPES, field_for_key, key_for_field, load_settings
     from paa.core.configuration import overriding_env, set_install_setting, set_user_setting
 
     field = field_for_key(key)
     if SCOPES[field] == "install":
+        from paa.cli import runtime
         from paa.core.accounts.auth import require_install_admin
 
-        require_install_admin()
-        paths = resolve_paths()
+        command = runtime.current()
+        with command.auth() as actx:
+            require_install_admin(actx)
+        paths = command.paths
         stored = set_install_setting(paths, field, value)
-        loaded = load_settings(paths)
+        loaded = load_settings(paths, command.environ)
         where = str(paths.config_file)
     else:
-        from paa.core.context import open_context
+        from paa.cli import runtime
 
-        with open_context(write=True) as ctx:
+        with runtime.current().context(write=True) as ctx:
             stored = set_user_setting(ctx, field, value)
             loaded = ctx.loaded
         where = "your preferences"
@@ -104,28 +107,32 @@ def set_(key: KeyArg, value: Annotated[str, typer.Argument(help="New value.", sh
 
 def unset(key: KeyArg) -> None:
     """Remove a stored setting so that its default applies again."""
-    from paa.config import SCOPES, field_for_key, key_for_field, resolve_paths, write_config_value
+    from paa.config import SCOPES, field_for_key, key_for_field, write_config_value
 
     field = field_for_key(key)
     if SCOPES[field] == "install":
+        from paa.cli import runtime
         from paa.core.accounts.auth import require_install_admin
 
-        require_install_admin()
-        write_config_value(resolve_paths(), field, None)
+        command = runtime.current()
+        with command.auth() as actx:
+            require_install_admin(actx)
+        write_config_value(command.paths, field, None)
     else:
+        from paa.cli import runtime
         from paa.core.configuration import unset_user_setting
-        from paa.core.context import open_context
 
-        with open_context(write=True) as ctx:
+        with runtime.current().context(write=True) as ctx:
             unset_user_setting(ctx, field)
     say(f"{key_for_field(field)} is back to its default.")
 
 
 def path(all_: Annotated[bool, typer.Option("--all", help="Print every folder paa uses.")] = False) -> None:
     """Print the path of config.toml (or of every folder paa uses)."""
+    from paa.cli import runtime
     from paa.config import resolve_paths
 
-    paths = resolve_paths()
+    paths = resolve_paths(runtime.environ())  # paths only: this works even when config.toml is broken
     if not all_:
         typer.echo(str(paths.config_file))
         return

@@ -38,10 +38,11 @@ def _daemon_command(*args: str) -> list[str]:
 
 
 def _files() -> DaemonFiles:
+    from paa.cli import runtime
     from paa.config import resolve_paths
     from paa.daemon.files import DaemonFiles
 
-    return DaemonFiles.of(resolve_paths())
+    return DaemonFiles.of(resolve_paths(runtime.environ()))
 
 
 def _wait(condition: object, timeout: float) -> bool:
@@ -115,10 +116,10 @@ def stop(
 
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/reminders.md).")] = False):
     """Show whether the daemon runs, its pid and uptime, what is due next and its latest errors."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.daemon.files import daemon_status
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         found = daemon_status(ctx)
         zone = ctx.prefs.zone
     if as_json:

@@ -14,14 +14,12 @@ MARKS = {"ok": "[green]✓[/]", "info": "[dim]•[/]", "warn": "[yellow]![/]", "
 
 def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Check paa's setup: version, paths, database, timezone and optional parts."""
-    import os
-
     from paa.ai.embeddings import doctor_check
-    from paa.config import resolve_paths
+    from paa.cli import runtime
     from paa.core.doctor import run_checks, settings_problem
 
-    problem = settings_problem(os.environ)
-    checks = [problem] if problem else run_checks(os.environ, doctor_check(resolve_paths(os.environ).data_dir))
+    problem = settings_problem(runtime.environ())
+    checks = [problem] if problem else run_checks(runtime.current(), doctor_check(runtime.current().paths.data_dir))
     if as_json:
         emit_json([check.to_json() for check in checks])
     else:

@@ -53,7 +53,7 @@ def add(
 
       paa habit add Meditate --times 5 --per 7
     """
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.habits.form import parse_habit_form
     from paa.core.habits.manage import add_habit
     from paa.core.habits.overview import habit_json
@@ -62,7 +62,7 @@ def add(
         "name": name, "unit": unit, "target": target, "at_most": at_most, "days": days, "times": times, "per": per,
         "remind": remind, "remind_days": remind_days, "category": category, "color": color, "description": description,
     })  # fmt: skip
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         habit = add_habit(ctx, fields)
         data = habit_json(habit)
     if as_json:
@@ -79,11 +79,11 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List habits with today's status, streak and schedule."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.habits.manage import list_habits
     from paa.core.habits.overview import statuses
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         found = statuses(ctx, list_habits(ctx, include_archived=all_, category=category))
     if as_json:
         emit_json([status.to_json() for status in found])
@@ -95,11 +95,11 @@ def list_(
 
 def today(as_json: JsonOpt = False) -> None:
     """Show what is due today, what is done and what is left."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.habits.manage import list_habits
     from paa.core.habits.overview import statuses
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         found = statuses(ctx, list_habits(ctx))
         day = ctx.today()
     if as_json:
@@ -116,11 +116,11 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a habit's details, its recent weeks and key figures."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.habits.manage import resolve_habit
     from paa.core.habits.overview import detail
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         found = detail(ctx, resolve_habit(ctx, habit), weeks=weeks)
         week_start = ctx.prefs.week_start
     if as_json:
@@ -147,14 +147,14 @@ def log(
 
       paa habit log run --date yesterday --note "5 km, easy"
     """
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.dates import parse_day
     from paa.core.habits.logs import log_habit
     from paa.core.habits.manage import resolve_habit
     from paa.core.validate import parse_number
 
     amount = None if value is None else parse_number(value)
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         found = resolve_habit(ctx, habit)
         result = log_habit(ctx, found, parse_day(date, ctx.today()), value=amount, note=note, replace=replace)
     from paa.cli.habit_views import report_log
@@ -164,12 +164,12 @@ def log(
 
 def skip(habit: HabitArg, date: DateOpt = "today", note: NoteOpt = None, as_json: JsonOpt = False) -> None:
     """Skip a habit for a day: it does not count, and does not break a streak."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.dates import parse_day
     from paa.core.habits.logs import skip_habit
     from paa.core.habits.manage import resolve_habit
 
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         found = resolve_habit(ctx, habit)
         result = skip_habit(ctx, found, parse_day(date, ctx.today()), note=note)
     from paa.cli.habit_views import report_log
@@ -179,12 +179,12 @@ def skip(habit: HabitArg, date: DateOpt = "today", note: NoteOpt = None, as_json
 
 def unlog(habit: HabitArg, date: DateOpt = "today") -> None:
     """Remove what was logged or skipped for a habit on a day."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.dates import parse_day
     from paa.core.habits.logs import unlog_habit
     from paa.core.habits.manage import resolve_habit
 
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         found = resolve_habit(ctx, habit)
         removed = unlog_habit(ctx, found, parse_day(date, ctx.today()))
     from paa.cli.habit_views import escape
@@ -199,13 +199,13 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """List a habit's logged and skipped days, newest first."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.dates import parse_day
     from paa.core.habits.logs import history as read_history
     from paa.core.habits.manage import resolve_habit
     from paa.core.habits.overview import logged_days
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         found = resolve_habit(ctx, habit)
         today_ = ctx.today()
         start = parse_day(from_, today_) if from_ else None
@@ -243,7 +243,7 @@ def edit(
 
       paa habit edit run --days mon,thu,sat
     """
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.habits.form import parse_habit_form
     from paa.core.habits.manage import edit_habit, resolve_habit
     from paa.core.habits.overview import habit_json
@@ -256,7 +256,7 @@ def edit(
     if no_target:
         given["unit"] = given["target"] = None
     fields = parse_habit_form(given)
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         found = edit_habit(ctx, resolve_habit(ctx, habit), fields)
         data = habit_json(found)
     if as_json:
@@ -269,10 +269,10 @@ def edit(
 
 def rename(habit: HabitArg, new_name: Annotated[str, typer.Argument(help="The new name.")]) -> None:
     """Rename a habit."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.habits.manage import HabitFields, edit_habit, resolve_habit
 
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         found = resolve_habit(ctx, habit)
         old = found.name
         edit_habit(ctx, found, HabitFields(name=new_name))
@@ -282,10 +282,10 @@ def rename(habit: HabitArg, new_name: Annotated[str, typer.Argument(help="The ne
 
 
 def _set_archived(habit: str, archived: bool) -> None:
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.habits.manage import resolve_habit, set_archived
 
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         found = set_archived(ctx, resolve_habit(ctx, habit), archived)
     from paa.cli.habit_views import escape
 
@@ -310,14 +310,14 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a habit and all its logs (asks first; see also `archive`)."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.habits.manage import delete_habit, resolve_habit
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         found = resolve_habit(ctx, habit)
     # Ask outside the write transaction so other paa processes are not held up by the prompt.
     confirm(f"Delete {found.name} and all its logs?", assume_yes=yes)
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         removed = delete_habit(ctx, resolve_habit(ctx, str(found.id)))
     from paa.cli.habit_views import escape
 

@@ -30,9 +30,9 @@ def list_(
 ) -> None:
     """List memories, newest first."""
     from paa.ai.memory import list_memories, memory_json
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         rows = [memory_json(row) for row in list_memories(ctx, kind=kind, limit=limit)]
     if as_json:
         emit_json(rows)
@@ -62,9 +62,9 @@ def search(
     """
     from paa.ai.memory import SEARCH_EMBED_BUDGET, embed_pending
     from paa.ai.memory import search as find
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         embed_pending(ctx, limit=SEARCH_EMBED_BUDGET)  # recent memories become findable by meaning too
         hits = find(ctx, query, limit=limit, kinds=kind)
     if as_json:
@@ -86,9 +86,9 @@ def add(text: Annotated[str, typer.Argument(help="What to remember.", show_defau
       paa memory add "I'm training for a half marathon in March"
     """
     from paa.ai.memory import remember
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         row = remember(ctx, text)
     say(f"Remembered #{row.id}: {escape(_short(row.content))}")
 
@@ -100,12 +100,12 @@ def forget(
     """Forget a memory for good."""
     from paa.ai.memory import forget as drop
     from paa.ai.memory import get_memory
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         content = get_memory(ctx, memory_id).content
     confirm(f"Forget #{memory_id} ({_short(content, 60)})?", assume_yes=yes)
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         drop(ctx, memory_id)
     say(f"Forgot #{memory_id}.")
 
@@ -115,13 +115,13 @@ def reindex(
 ) -> None:
     """Index messages and check-ins not indexed yet, and compute missing vectors."""
     from paa.ai.memory import embed_pending, memory_status, reset_vectors, sync_sources
-    from paa.core.context import open_context
+    from paa.cli import runtime
 
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         changed = sync_sources(ctx)
         if full:
             reset_vectors(ctx)
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         status = memory_status(ctx)
         if not status.embedder.available:
             say(f"Indexed {changed} new or changed item(s) by words; no vectors: {status.embedder.detail}.")

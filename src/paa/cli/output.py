@@ -22,7 +22,7 @@ def _colour_choice() -> str:
     try:
         from paa.config import read_config_file, resolve_paths
 
-        return str(read_config_file(resolve_paths().config_file).get("color", "auto"))
+        return str(read_config_file(resolve_paths(os.environ).config_file).get("color", "auto"))
     except PaaError:
         return "auto"
 

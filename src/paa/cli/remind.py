@@ -50,10 +50,10 @@ def add(
 
       paa remind add "Weekly review" --cron "0 17 * * FRI"
     """
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.reminders.custom import add_reminder
 
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         view = add_reminder(ctx, text, at=at, cron=cron)
         zone = ctx.prefs.zone
     if as_json:
@@ -69,10 +69,10 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List custom reminders, habit reminders and the check-in prompt, with when each is next due."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.reminders.custom import reminders_overview
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         overview = reminders_overview(ctx, history=limit if history else None)
         zone = ctx.prefs.zone
     if as_json:
@@ -135,10 +135,10 @@ def remove(
     reminder: Annotated[str, typer.Argument(help="Id of the reminder (see `paa remind list`).", show_default=False)],
 ) -> None:
     """Remove a custom reminder (its notification history stays)."""
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.reminders.custom import remove_reminder
 
-    with open_context(write=True) as ctx:
+    with runtime.current().context(write=True) as ctx:
         view = remove_reminder(ctx, reminder)
     say(f"Removed reminder #{view.id} {escape(view.text)!r}.")
 
@@ -159,11 +159,11 @@ def upcoming(
 
       paa remind upcoming --from 2027-03-13T00:00 --days 2 --json
     """
-    from paa.core.context import open_context
+    from paa.cli import runtime
     from paa.core.reminders.rules import parse_instant
     from paa.core.reminders.upcoming import upcoming as compute
 
-    with open_context() as ctx:
+    with runtime.current().context() as ctx:
         start = parse_instant(from_, ctx.prefs.zone) if from_ else ctx.now()
         found = compute(ctx, start, days)
         zone = ctx.prefs.zone

@@ -34,10 +34,10 @@ def _line(view: UserView) -> str:
 
 def list_(as_json: JsonOpt = False) -> None:
     """List every account with its role and how it logs in."""
+    from paa.cli import runtime
     from paa.core.accounts.admin import list_users
-    from paa.core.accounts.auth import open_auth
 
-    with open_auth() as actx:
+    with runtime.current().auth() as actx:
         found = list_users(actx)
     if as_json:
         emit_json([view.to_json() for view in found])
@@ -56,10 +56,10 @@ def role(
 
       paa users role bob admin
     """
+    from paa.cli import runtime
     from paa.core.accounts.admin import set_role
-    from paa.core.accounts.auth import open_auth
 
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         view = set_role(actx, username, new_role)
     say(f"{escape(view.username)} is now a {view.role}.")
 
@@ -69,20 +69,20 @@ def disable(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Disable an account: it cannot log in, and its sessions end (its data is kept)."""
+    from paa.cli import runtime
     from paa.core.accounts.admin import set_active
-    from paa.core.accounts.auth import open_auth
 
     confirm(f"Disable {username} and end their sessions?", assume_yes=yes)
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         view = set_active(actx, username, False)
     say(f"Disabled {escape(view.username)}; their sessions have ended.")
 
 
 def enable(username: UserArg) -> None:
     """Enable a disabled account again."""
+    from paa.cli import runtime
     from paa.core.accounts.admin import set_active
-    from paa.core.accounts.auth import open_auth
 
-    with open_auth(write=True) as actx:
+    with runtime.current().auth(write=True) as actx:
         view = set_active(actx, username, True)
     say(f"Enabled {escape(view.username)}.")

@@ -10,8 +10,12 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from paa.errors import ExitCode, PaaError
+
+if TYPE_CHECKING:
+    from paa.core.runtime import Runtime
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from paa.daemon.runner import Daemon
 
-            return Daemon().run(to_stderr=args.log_stderr or sys.stderr.isatty())
+            return Daemon(_runtime()).run(to_stderr=args.log_stderr or sys.stderr.isatty())
         if args.command == "run-due":
             return _run_due(as_json=args.json)
         return _service(args.command, args.kind, print_only=args.print_only, switch=args.switch)
@@ -50,19 +54,26 @@ def main(argv: list[str] | None = None) -> int:
         return int(ExitCode.ABORTED)
 
 
+def _runtime() -> Runtime:
+    """The daemon's runtime, from the environment it was started with (read here, once)."""
+    from paa.core.runtime import Runtime
+
+    return Runtime.from_environ(os.environ)
+
+
 def _run_due(*, as_json: bool) -> int:
-    from paa.config import resolve_paths
     from paa.daemon.dispatch import Dispatcher
     from paa.daemon.files import DaemonFiles, running_daemon
     from paa.daemon.runner import configure_logging
 
-    files = DaemonFiles.of(resolve_paths())
-    configure_logging(files, rotate=running_daemon(files) is None)  # a running daemon rotates the shared log
-    dispatcher = Dispatcher()
-    try:
-        report = dispatcher.tick()
-    finally:
-        dispatcher.close()
+    with _runtime() as runtime:
+        files = DaemonFiles.of(runtime.paths)
+        configure_logging(files, rotate=running_daemon(files) is None)  # a running daemon rotates the shared log
+        dispatcher = Dispatcher(runtime=runtime)
+        try:
+            report = dispatcher.tick()
+        finally:
+            dispatcher.close()
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:

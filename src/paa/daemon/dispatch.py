@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from paa.clock import Clock
 from paa.config import Settings
-from paa.core.context import open_context
 from paa.core.events import Event, EventHub
 from paa.core.reminders.outbox import Claim, DeliveryResult, claim_due, next_retry_at, record_results, release_claims
 from paa.core.reminders.sources import SourceRows, Sources, load_sources, source_rows
+from paa.core.runtime import Runtime
 from paa.daemon.channels import Channel, DeliveryError, Notifier, build_channels
 
 LOG = logging.getLogger("paa.daemon")
@@ -130,14 +129,12 @@ class Dispatcher:
         self,
         hub: EventHub | None = None,
         *,
-        environ: Mapping[str, str] | None = None,
-        clock: Clock | None = None,
+        runtime: Runtime,
         channel_factory: ChannelFactory | None = None,
         notifier: Notifier | None = None,
     ) -> None:
         self.hub = hub or EventHub()
-        self.environ = dict(os.environ) if environ is None else dict(environ)
-        self.clock = clock
+        self.runtime = runtime
         self.claimer = this_claimer()
         self.sink = ChannelSink()
         self.hub.subscribe(self.sink)
@@ -150,8 +147,9 @@ class Dispatcher:
             return self._tick()
 
     def _tick(self) -> TickReport:
-        with open_context(write=True, environ=self.environ, clock=self.clock) as ctx:
-            self.sink.channels = self._factory(ctx.loaded.settings, self.environ)
+        self.runtime.reload()  # each tick sees the current config.toml and who is logged in, as a new run would
+        with self.runtime.context(write=True) as ctx:
+            self.sink.channels = self._factory(ctx.loaded.settings, self.runtime.environ)
             rows = source_rows(ctx)
             if self._sources is None or self._sources[0] != rows:
                 self._sources = (rows, load_sources(ctx, rows))
@@ -180,7 +178,7 @@ class Dispatcher:
         report.failed = len(results) - report.sent
         report.next_retry = next_retry
         if results:
-            with open_context(write=True, environ=self.environ, clock=self.clock) as ctx:
+            with self.runtime.context(write=True) as ctx:
                 record_results(ctx, results, self.claimer)
                 report.next_retry = next_retry_at(ctx)
         if claim.missed:
@@ -190,7 +188,7 @@ class Dispatcher:
     def close(self) -> None:
         """Finish deliveries in flight and close any claim this process still holds."""
         self.sink.close()
-        with self._lock, open_context(write=True, environ=self.environ, clock=self.clock) as ctx:
+        with self._lock, self.runtime.context(write=True) as ctx:
             released = release_claims(ctx, self.claimer)
         if released:
             LOG.warning("%d claimed notification(s) were left undelivered at shutdown", released)

@@ -14,11 +14,10 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
-from paa.config import resolve_paths
-from paa.core.context import open_context
 from paa.core.events import EventHub
 from paa.core.reminders.rules import Rule, Zone
 from paa.core.reminders.sources import SourceRows, load_sources, source_rows
+from paa.core.runtime import Runtime
 from paa.daemon.channels import Notifier, configuration_problems
 from paa.daemon.dispatch import Dispatcher
 from paa.daemon.files import DaemonFiles
@@ -69,12 +68,12 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
 class Daemon:
     """Runs until SIGTERM/SIGINT; SIGHUP (or any change to the database or config.toml) reloads the jobs."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None, *, notifier: Notifier | None = None) -> None:
-        self.environ = dict(os.environ) if environ is None else dict(environ)
-        self.paths = resolve_paths(self.environ)
+    def __init__(self, runtime: Runtime, *, notifier: Notifier | None = None) -> None:
+        self.runtime = runtime
+        self.paths = runtime.paths
         self.files = DaemonFiles.of(self.paths)
         self.hub = EventHub()
-        self.dispatcher = Dispatcher(self.hub, environ=self.environ, notifier=notifier)
+        self.dispatcher = Dispatcher(self.hub, runtime=runtime, notifier=notifier)
         self.stopping = threading.Event()
         self._tick_wanted = threading.Event()
         self._reload_wanted = threading.Event()
@@ -188,7 +187,8 @@ class Daemon:
 
     def reload(self, *, force: bool = False) -> None:
         """Re-read the reminders; replace the jobs whose rule changed (all of them when the zone changed)."""
-        with open_context(environ=self.environ) as ctx:
+        self.runtime.reload()  # config.toml may have changed: that is one reason to reload
+        with self.runtime.context() as ctx:
             rows = source_rows(ctx)  # plain rows: comparing them is cheap, building the rules is not
             sources = load_sources(ctx, rows) if force or rows != self._rows else None
             settings = ctx.loaded.settings

@@ -14,45 +14,56 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from paa.ai.providers.base import Provider
-    from paa.ai.store import SessionContexts
+    from paa.ai.store import Contexts
     from paa.clock import Clock
     from paa.core.context import Context
+    from paa.core.runtime import Runtime
     from paa.tui.watch import Watcher
 
 
 class Store:
-    """One engine for the whole app (opened on first use), and short transactions on it."""
+    """The app's runtime (opened on first use: one engine for the whole app), and short transactions on it."""
 
-    def __init__(self, environ: Mapping[str, str], clock: Clock | None = None) -> None:
+    def __init__(self, environ: Mapping[str, str], clock: Clock | None = None, *, user: str | None = None) -> None:
         self.environ = dict(environ)
         self.clock = clock
-        self._contexts: SessionContexts | None = None
+        self.user = user  # from `paa --user`; over PAA_USER
+        self._runtime: Runtime | None = None
         self._provider: Provider | None = None
         self._lock = threading.Lock()
 
     @property
-    def contexts(self) -> SessionContexts:
-        """The context factory on the app's engine; the first call opens (and if needed migrates) the database."""
+    def runtime(self) -> Runtime:
+        """The app's runtime; the first call reads the settings, the next ones reuse it."""
         with self._lock:
-            if self._contexts is None:
-                from paa.ai.store import SessionContexts
+            if self._runtime is None:
+                from paa.core.runtime import Runtime
 
-                self._contexts = SessionContexts(self.environ, self.clock)
-            return self._contexts
+                self._runtime = Runtime.from_environ(self.environ, user=self.user, clock=self.clock)
+            return self._runtime
+
+    @property
+    def contexts(self) -> Contexts:
+        """The context factory of the app's runtime; its first use opens (and if needed migrates) the database."""
+        return self.runtime.context
 
     def read(self) -> AbstractContextManager[Context]:
-        return self.contexts()
+        return self.runtime.context()
 
     def write(self) -> AbstractContextManager[Context]:
-        return self.contexts(write=True)
+        return self.runtime.context(write=True)
+
+    def child_environ(self) -> dict[str, str]:
+        """The environment of a child process that must act as this app does (the preload)."""
+        return self.environ if self.user is None else {**self.environ, "PAA_USER": self.user}
 
     def database_file(self) -> Path | None:
         """The SQLite file, or None when paa is configured for another database."""
-        from paa.core.context import database_url
+        from paa.core.storage import database_url
 
-        contexts = self.contexts
-        url = database_url(contexts.paths, contexts.loaded)
-        return contexts.paths.database_file if url.startswith("sqlite") else None
+        runtime = self.runtime
+        url = database_url(runtime.paths, runtime.loaded)
+        return runtime.paths.database_file if url.startswith("sqlite") else None
 
     def watcher(self) -> Watcher:
         from paa.tui.watch import DataVersionWatcher, PeriodicWatcher
@@ -70,16 +81,16 @@ class Store:
 
         with self.read() as ctx:
             ai = settings.load(ctx)
-        provider = choose(self.contexts.paths, ai, self.environ)
+        provider = choose(self.runtime.paths, ai, self.runtime.environ)
         with self._lock:
             self._provider = self._provider or provider
             return self._provider
 
     def close(self) -> None:
         with self._lock:
-            if self._contexts is not None:
-                self._contexts.close()
-                self._contexts = None
+            runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            runtime.close()
 
 
 class Preload:
@@ -139,8 +150,8 @@ class ProcessPreload(Preload):
         try:
             child = subprocess.Popen(
                 # -P: not the current folder first on the path, so a stray `paa` there is never what runs.
-                [sys.executable, "-P", "-m", "paa.tui.preload"], env=self.store.environ, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                [sys.executable, "-P", "-m", "paa.tui.preload"], env=self.store.child_environ(),
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             assert child.stdout is not None
             with child.stdout:
@@ -153,6 +164,6 @@ class ProcessPreload(Preload):
             self._done.set()
 
 
-def start_preload(environ: Mapping[str, str]) -> Preload:
+def start_preload(environ: Mapping[str, str], *, user: str | None = None) -> Preload:
     """Start reading the dashboard for `paa tui`: in a child process, so it runs beside Textual's loading."""
-    return ProcessPreload(Store(environ)).start()
+    return ProcessPreload(Store(environ, user=user)).start()

@@ -1,0 +1,80 @@
+"""The runtime of one `paa` command: read from the environment and `--user` when first asked for, closed at the end.
+
+The root callback (`paa.cli.app`) installs it for the thread running the command, and a command asks `current()`
+for it. Nothing is opened for a command that never asks, so `paa config path` works with a broken config.toml.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import typer
+
+    from paa.core.runtime import Runtime
+
+_RUNNING: ContextVar[CommandRuntime | None] = ContextVar("paa_command_runtime", default=None)
+
+
+class CommandRuntime:
+    """The Runtime of one command line, built on first use from the environment it started with and `--user`."""
+
+    def __init__(self, environ: Mapping[str, str], user: str | None = None) -> None:
+        self.environ = dict(environ)
+        self.user = user
+        self._runtime: Runtime | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Runtime:
+        with self._lock:
+            if self._runtime is None:
+                from paa.core.runtime import Runtime
+
+                self._runtime = Runtime.from_environ(self.environ, user=self.user)
+            return self._runtime
+
+    def close(self) -> None:
+        with self._lock:
+            runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            runtime.close()
+
+
+def install(ctx: typer.Context, user: str | None) -> CommandRuntime:
+    """Give this command line its runtime (from the process environment, read once here), closed with `ctx`."""
+    holder = CommandRuntime(os.environ, user)
+    previous = _RUNNING.set(holder)
+
+    def end() -> None:
+        holder.close()
+        _RUNNING.reset(previous)
+
+    ctx.call_on_close(end)
+    return holder
+
+
+def named_user() -> str | None:
+    """The user this command line names, as typed: `paa --user`, else PAA_USER (None for neither)."""
+    holder = _holder()
+    return holder.user if holder.user is not None else holder.environ.get("PAA_USER")
+
+
+def environ() -> Mapping[str, str]:
+    """The environment this command line started with (`paa doctor` checks it before building the runtime)."""
+    return _holder().environ
+
+
+def current() -> Runtime:
+    """The runtime of the running command."""
+    return _holder().get()
+
+
+def _holder() -> CommandRuntime:
+    holder = _RUNNING.get()
+    if holder is None:
+        raise RuntimeError("no paa command is running (paa.cli.runtime.current() is for command code)")
+    return holder
