@@ -60,8 +60,8 @@ def populate(home: Path) -> dict[str, int]:
     from sqlalchemy import insert
 
     from paa.clock import FixedClock
-    from paa.core.context import open_context
     from paa.core.habits.manage import HabitFields, add_habit, rule_of
+    from paa.core.runtime import Runtime
     from paa.db.models import Conversation, DailyCheckin, HabitLog, Message
 
     rng = random.Random(SEED)
@@ -70,7 +70,7 @@ def populate(home: Path) -> dict[str, int]:
     start = datetime(first.year, first.month, first.day, 9, 0, tzinfo=UTC)
     days = [first + timedelta(days=i) for i in range((today - first).days + 1)]
     counts = {"habits": 0, "logs": 0, "checkins": 0, "messages": 0}
-    with open_context(write=True, clock=FixedClock(start)) as ctx:
+    with Runtime.from_environ(os.environ, clock=FixedClock(start)) as runtime, runtime.context(write=True) as ctx:
         user_id = ctx.user_id
         habits = []
         for name, schedule, measure, keep in HABITS:
@@ -78,7 +78,7 @@ def populate(home: Path) -> dict[str, int]:
             fields = HabitFields(name=name, unit=unit, target=target, at_most=at_most, **schedule)
             habits.append((add_habit(ctx, fields), keep))
         counts["habits"] = len(habits)
-    with open_context(write=True, clock=FixedClock(NOW)) as ctx:
+    with Runtime.from_environ(os.environ, clock=FixedClock(NOW)) as runtime, runtime.context(write=True) as ctx:
         session = ctx.session
         logs: list[dict[str, object]] = []
         good_day = {day: rng.random() < 0.5 for day in days}

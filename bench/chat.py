@@ -57,12 +57,12 @@ def populate(env: dict[str, str]) -> None:
     from datetime import datetime, timedelta
 
     from paa.ai import recall
-    from paa.core.context import open_context
     from paa.core.habits.manage import HabitFields, add_habit
+    from paa.core.runtime import Runtime
     from paa.db.models import Conversation, Message
 
     start = datetime.fromisoformat(FIXED_NOW) - timedelta(days=200)
-    with open_context(write=True, environ=env) as ctx:
+    with Runtime.from_environ(env) as runtime, runtime.context(write=True) as ctx:
         add_habit(ctx, HabitFields(name="Drink water", unit="glasses", target=8))
         add_habit(ctx, HabitFields(name="Run", days="mon,wed,fri"))
         add_habit(ctx, HabitFields(name="Read", unit="pages", target=20))
@@ -84,7 +84,7 @@ def populate(env: dict[str, str]) -> None:
                 )  # fmt: skip
             ctx.session.add_all(rows)
     for batch in range(MEMORIES // 1000):
-        with open_context(write=True, environ=env) as ctx:
+        with Runtime.from_environ(env) as runtime, runtime.context(write=True) as ctx:
             for index in range(1000):
                 number = batch * 1000 + index
                 topic = TOPICS[number % len(TOPICS)]
@@ -93,7 +93,7 @@ def populate(env: dict[str, str]) -> None:
         from paa.ai import memory
     except ImportError:
         return
-    with open_context(environ=env) as ctx:
+    with Runtime.from_environ(env) as runtime, runtime.context() as ctx:
         memory.embed_pending(ctx)
 
 

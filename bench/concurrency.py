@@ -3,7 +3,7 @@
     python bench/concurrency.py [--processes 4] [--writes 250] [--via core|cli]
 
 `--via core` (the default) runs each process as a Python worker that calls paa's core in a loop: one
-`open_context(write=True)` + `log_habit(value=1)` per write, exactly what one `paa habit log` does after start-up, so
+`Runtime.context(write=True)` + `log_habit(value=1)` per write, exactly what one `paa habit log` does after start-up, so
 the writers hit the database back to back. `--via cli` runs the real `paa habit log water 1` executable for every
 write instead (slower: each write pays the interpreter start-up). Afterwards the day's total must equal the number
 of writes and `PRAGMA integrity_check` must say ok; otherwise the script exits 1. It works in a temporary PAA_HOME.
@@ -41,15 +41,15 @@ def isolated_env(home: Path) -> dict[str, str]:
 
 def worker(writes: int) -> None:
     """Child process: say ready, wait for the start line, then log 1 to Water `writes` times; print each latency."""
-    from paa.core.context import open_context
     from paa.core.habits.logs import log_habit
     from paa.core.habits.manage import resolve_habit
+    from paa.core.runtime import Runtime
 
     print("ready", flush=True)
     sys.stdin.readline()
     for _ in range(writes):
         start = time.perf_counter()
-        with open_context(write=True) as ctx:
+        with Runtime.from_environ(os.environ) as runtime, runtime.context(write=True) as ctx:
             log_habit(ctx, resolve_habit(ctx, "water"), ctx.today(), value=1)
         print(f"{time.perf_counter() - start:.6f}", flush=True)
 

@@ -73,13 +73,13 @@ def _hhmm(minute_of_day: int) -> str:
 
 def populate(cluster_minute: int, avoid: set[int], one_offs: list[datetime]) -> None:
     """1,000 habits with three reminder times each; CLUSTER of them also at `cluster_minute`."""
-    from paa.core.context import open_context
     from paa.core.habits.manage import HabitFields, add_habit
     from paa.core.reminders.custom import add_reminder
+    from paa.core.runtime import Runtime
 
     rng = random.Random(SEED)
     free = [m for m in range(24 * 60) if m not in avoid]
-    with open_context(write=True) as ctx:
+    with Runtime.from_environ(os.environ) as runtime, runtime.context(write=True) as ctx:
         for n in range(HABITS):
             times = {_hhmm(m) for m in rng.sample(free, 3)}
             if n < CLUSTER:

@@ -83,12 +83,12 @@ def populate(home: Path, items: int) -> dict[str, float]:
 
     from paa.ai import memory
     from paa.clock import FixedClock
-    from paa.core.context import open_context
+    from paa.core.runtime import Runtime
     from paa.db.models import Memory, User
 
     rng = random.Random(SEED)
     began = time.perf_counter()
-    with open_context(write=True, clock=FixedClock(NOW)) as ctx:
+    with Runtime.from_environ(os.environ, clock=FixedClock(NOW)) as runtime, runtime.context(write=True) as ctx:
         other = User(username="other", created_at=NOW)
         ctx.session.add(other)
         ctx.session.flush()
@@ -109,7 +109,7 @@ def populate(home: Path, items: int) -> dict[str, float]:
         ctx.session.execute(insert(Memory), rows)
     written = time.perf_counter() - began
     began = time.perf_counter()
-    with open_context(clock=FixedClock(NOW)) as ctx:
+    with Runtime.from_environ(os.environ, clock=FixedClock(NOW)) as runtime, runtime.context() as ctx:
         embedded = memory.embed_pending(ctx, batch=1000)
     embedding = time.perf_counter() - began
     return {"rows": len(rows), "embedded": embedded, "write_s": written, "embed_s": embedding}
@@ -120,13 +120,13 @@ def time_searches(home: Path, queries: list[str]) -> dict[str, list[float]]:
     os.environ["PAA_HOME"] = str(home)
     from paa.ai import memory
     from paa.clock import FixedClock
-    from paa.core.context import open_context
+    from paa.core.runtime import Runtime
 
     found: dict[str, list[float]] = {"search": [], "embed": [], "fts": []}
-    with open_context(clock=FixedClock(NOW)) as ctx:
+    with Runtime.from_environ(os.environ, clock=FixedClock(NOW)) as runtime, runtime.context() as ctx:
         memory.warm_up(ctx)
         memory.search(ctx, "warm up the caches", limit=8)
-        index = memory._vector_index(ctx.paths.data_dir)
+        index = memory.MemoryService.of(ctx).vector_index()
         for query in queries:
             began = time.perf_counter()
             hits = memory.search(ctx, query, limit=8)

@@ -23,10 +23,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from paa.clock import FixedClock
-from paa.core.context import Context, open_context
+from paa.core.context import Context
 from tests.support.clock import FIXED_NOW
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.processes import child_env, paa_executable
+from tests.support.runtime import open_context
 from tests.support.waiting import GIVE_UP_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent

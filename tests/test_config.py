@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from paa.errors import ConfigError
 
 
 def test_paa_home_holds_every_path(paa_home: Path) -> None:
-    paths = resolve_paths()
+    paths = resolve_paths(os.environ)
     assert paths.data_dir == paa_home
     assert paths.config_file == paa_home / "config.toml"
     assert paths.database_file == paa_home / "paa.db"
@@ -34,7 +35,7 @@ def test_keys_accept_dots_and_underscores() -> None:
 def test_precedence_env_over_file_over_default(paa_home: Path) -> None:
     paa_home.mkdir(parents=True)
     (paa_home / "config.toml").write_text('color = "never"\nweek_start = "sunday"\n')
-    loaded = load_settings(resolve_paths(), {"PAA_HOME": str(paa_home), "PAA_COLOR": "always"})
+    loaded = load_settings(resolve_paths(os.environ), {"PAA_HOME": str(paa_home), "PAA_COLOR": "always"})
     assert loaded.settings.color == "always" and loaded.sources["color"] == "env"
     assert loaded.settings.week_start == "sunday" and loaded.sources["week_start"] == "file"
     assert loaded.settings.checkin_time == "21:00" and loaded.sources["checkin_time"] == "default"

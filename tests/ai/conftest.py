@@ -12,12 +12,11 @@ def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def contexts(clock):
-    """The chat's context factory on the test database, with the fixed clock."""
-    from paa.ai.store import SessionContexts
+    """The chat's context factory (one runtime's `context`) on the test database, with the fixed clock."""
+    from tests.support.runtime import runtime_for
 
-    factory = SessionContexts(clock=clock)
-    yield factory
-    factory.close()
+    with runtime_for(clock=clock) as runtime:
+        yield runtime.context
 
 
 @pytest.fixture

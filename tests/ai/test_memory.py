@@ -44,7 +44,7 @@ def _ids(make_ctx, query: str, **options: object) -> list[int]:
 
 
 def _vector_ids(ctx: Context) -> set[int]:
-    index = memory._vector_index(ctx.paths.data_dir)
+    index = memory.MemoryService.of(ctx).vector_index()
     assert index is not None
     collection = index.collection(ctx.user_id, create=False)
     return {int(i) for i in collection.get()["ids"]} if collection is not None else set()
@@ -87,7 +87,7 @@ def test_fusion_ranks_a_memory_found_both_ways_first_and_scores_by_reciprocal_ra
     with make_ctx() as ctx:
         hits = memory.search(ctx, "peanuts allergy", limit=3)
         words = memory._word_ranking(ctx, "peanuts allergy", 32, None)
-        index = memory._vector_index(ctx.paths.data_dir)
+        index = memory.MemoryService.of(ctx).vector_index()
         assert index is not None
         meaning = index.ranking(ctx.user_id, "peanuts allergy", 32)
     assert hits[0].content == "I am allergic to peanuts"
@@ -214,7 +214,7 @@ def test_indexing_a_message_is_cheap_and_never_loads_the_model(make_ctx) -> None
 
     # A local patch: undoing the test's own monkeypatch would also undo PAA_HOME and reach the real home folder.
     with pytest.MonkeyPatch.context() as patch, make_ctx(write=True) as ctx:
-        patch.setattr(memory, "_vector_index", no_model)
+        patch.setattr(memory.MemoryService, "vector_index", no_model)
         conversation = _conversation(ctx)
         said = Message(user_id=ctx.user_id, conversation_id=conversation, role="user",
                        content="My daughter starts school in September", created_at=FIXED_NOW)  # fmt: skip
@@ -309,20 +309,23 @@ def test_embedding_inside_a_write_transaction_marks_through_it(make_ctx) -> None
 
 
 @needs_vectors
-def test_background_indexer_embeds_what_is_written(make_ctx) -> None:
-    with make_ctx() as owner:
+def test_background_indexer_embeds_what_is_written(make_ctx, clock) -> None:
+    from tests.support.runtime import runtime_for
+
+    runtime = runtime_for(clock=clock)
+    with runtime.context() as owner:
         indexer = memory.start_indexer(owner, interval=600)  # it will not look again by itself within the test
         assert indexer is not None
     try:
         assert indexer.wait_idle(GIVE_UP_SECONDS)
-        with make_ctx() as ctx:
-            assert memory.start_indexer(ctx) is indexer  # one per data folder and process
-        with make_ctx(write=True) as ctx:  # a later context, as chat opens one per turn: the write wakes it
+        with runtime.context() as ctx:
+            assert memory.start_indexer(ctx) is indexer  # one per runtime
+        with runtime.context(write=True) as ctx:  # a later context, as chat opens one per turn: the write wakes it
             memory.remember(ctx, "My bike is a blue road bike")
         wait_until(lambda: _pending(make_ctx) == 0, what="the waiting memories to be embedded")
         assert indexer.error is None and indexer.embedded == 1
     finally:
-        indexer.stop()
+        runtime.close()  # stops the indexer with the rest of the runtime
     assert not indexer.is_alive()
     assert _ids(make_ctx, "bicycle") != []
     _remember(make_ctx, "I ride to work every day")  # stopped: nothing wakes, the row waits
@@ -351,7 +354,7 @@ def test_vectors_of_another_embedder_are_not_mixed_in(make_ctx) -> None:
     [fact] = _remember(make_ctx, "I'm training for a half marathon in March")
     _embed(make_ctx)
     with make_ctx(write=True) as ctx:
-        index = memory._vector_index(ctx.paths.data_dir)
+        index = memory.MemoryService.of(ctx).vector_index()
         collection = index.collection(ctx.user_id, create=False)
         collection.modify(metadata={"embedder": "some-other-model"})
         index._collections.clear()

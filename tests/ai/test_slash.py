@@ -103,12 +103,12 @@ def test_switch_model_under_an_environment_override_says_so_and_holds_for_the_se
     claude, fake_anthropic: FakeAnthropic, make_ctx, clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from paa.ai import settings
-    from paa.ai.store import SessionContexts
+    from tests.support.runtime import runtime_for
 
     monkeypatch.setenv("PAA_AI_MODEL", "claude-opus-5")
-    contexts = SessionContexts(clock=clock)
+    runtime = runtime_for(clock=clock)
     try:
-        session = ChatSession(contexts, claude)
+        session = ChatSession(runtime.context, claude)
         assert slash.show_model(session) == "Model: claude-opus-5"
         said = slash.switch_model(session, "claude-haiku-5-5")
         assert said == ("Model set to claude-haiku-5-5 for this session, and kept; PAA_AI_MODEL=claude-opus-5 "
@@ -118,7 +118,7 @@ def test_switch_model_under_an_environment_override_says_so_and_holds_for_the_se
         list(session.send("hello"))
         assert fake_anthropic.wait_for_requests(1)[0].body["model"] == "claude-haiku-5-5"
     finally:
-        contexts.close()
+        runtime.close()
     monkeypatch.delenv("PAA_AI_MODEL")
     with make_ctx() as ctx:
         assert settings.setting(ctx, "ai_model") == "claude-haiku-5-5"

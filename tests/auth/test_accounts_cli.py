@@ -220,27 +220,17 @@ def test_human_output_works(cli, stdin, args: tuple[str, ...]) -> None:
 
 
 def test_the_chat_acts_as_the_logged_in_user_and_the_local_user_is_never_assumed(cli, stdin) -> None:
-    from paa.ai.store import SessionContexts
-    from paa.config import load_settings, resolve_paths
     from paa.core.accounts.rbac import is_guarded
     from paa.core.accounts.users import ensure_local_user
-    from paa.core.context import open_engine
     from paa.errors import AuthError
+    from tests.support.runtime import runtime_for
 
     _register(cli, stdin, "alice", ALICE_PASSWORD)
-    contexts = SessionContexts()
-    try:
-        with contexts() as ctx:
+    with runtime_for() as runtime:
+        with runtime.context() as ctx:
             assert ctx.user.username == "alice" and is_guarded(ctx.session)
-    finally:
-        contexts.close()
-    paths = resolve_paths()
-    engine = open_engine(paths, load_settings(paths))
-    try:
         with pytest.raises(AuthError, match="cannot act for a logged-in user"):
-            ensure_local_user(engine, load_settings(paths), None)  # type: ignore[arg-type]
-    finally:
-        engine.dispose()
+            ensure_local_user(runtime.engine, runtime.loaded, None)  # type: ignore[arg-type]
 
 
 def test_sessions_expire_after_30_days(cli, stdin, monkeypatch) -> None:

@@ -13,15 +13,15 @@ from sqlalchemy import event, text
 
 from paa.clock import FixedClock
 from paa.config import load_settings, resolve_paths
-from paa.core.accounts.auth import open_auth
 from paa.core.accounts.registration import register
 from paa.core.accounts.tokenfile import read_tokens, remember_token
 from paa.core.accounts.users import resolve_acting
-from paa.core.context import open_context, open_engine
 from paa.core.habits.manage import HabitFields, add_habit
+from paa.core.storage import open_engine
 from tests.support.accounts import ALICE_PASSWORD
 from tests.support.clock import FIXED_NOW
 from tests.support.processes import paa_executable
+from tests.support.runtime import open_auth, open_context
 
 AUTH_LIBRARIES = ("argon2", "_argon2_cffi_bindings", "jwt", "keyring", "cryptography", "httpx", "urllib3")
 API_KEY = "sk-ant-api03-secret-value-that-must-never-show"
@@ -81,7 +81,7 @@ def _statements_of_resolving(environ: dict[str, str]) -> list[tuple[str, object]
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        resolve_acting(engine, paths, loaded, FixedClock(FIXED_NOW), environ)
+        resolve_acting(engine, paths, loaded, FixedClock(FIXED_NOW), environ.get("PAA_USER"))
     finally:
         engine.dispose()
     return seen
@@ -112,7 +112,7 @@ def test_the_local_user_is_one_indexed_lookup(make_ctx, paa_home: Path) -> None:
 
 def _secrets_of(home: Path) -> list[str]:
     """Everything secret about this install: the API key, the password, the session token and the stored hashes."""
-    found = [API_KEY, ALICE_PASSWORD, *read_tokens(resolve_paths()).tokens.values()]
+    found = [API_KEY, ALICE_PASSWORD, *read_tokens(resolve_paths(os.environ)).tokens.values()]
     with sqlite3.connect(home / "paa.db") as conn:
         found += [row[0] for row in conn.execute("SELECT secret_hash FROM user_auth WHERE secret_hash IS NOT NULL")]
         found += [row[0] for row in conn.execute("SELECT secret FROM signing_keys")]

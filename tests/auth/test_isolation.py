@@ -40,11 +40,13 @@ from sqlmodel import Session, select
 
 from paa.clock import FixedClock
 from paa.config import load_settings, resolve_paths
-from paa.core.context import Context, open_context, open_engine
+from paa.core.context import Context
+from paa.core.storage import open_engine
 from paa.db.engine import writer
 from paa.db.models import DailyCheckin, Habit, Message, Notification, User
 from paa.errors import PaaError
 from tests.support.accounts import ALICE_PASSWORD, BOB_PASSWORD, CHEAP_ARGON2
+from tests.support.runtime import open_context
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
@@ -110,7 +112,6 @@ def _build(home: Path) -> Alpha:
     from paa.ai import memory
     from paa.ai import settings as ai_settings
     from paa.ai.store import USAGE_EVENT, add_message, create_conversation, record_event
-    from paa.core.accounts.auth import open_auth
     from paa.core.accounts.registration import register
     from paa.core.accounts.tokenfile import remember_token
     from paa.core.checkins.entries import Answer, add_prompt, save_checkin
@@ -118,6 +119,7 @@ def _build(home: Path) -> Alpha:
     from paa.core.habits.logs import log_habit
     from paa.core.habits.manage import HabitFields, add_habit, set_archived
     from paa.core.reminders.custom import add_reminder
+    from tests.support.runtime import open_auth
 
     clock = FixedClock(NOW)
     alpha = Alpha(home)
@@ -175,19 +177,20 @@ def _build(home: Path) -> Alpha:
 def alpha_template(tmp_path_factory: pytest.TempPathFactory) -> Alpha:
     import paa.ai.memory
 
-    original = paa.ai.memory._vector_index
-    paa.ai.memory._vector_index = lambda _data_dir: None  # vectors: covered by tests/ai/test_memory.py
+    original = paa.ai.memory.MemoryService.vector_index
+    no_vectors = lambda _service: None  # noqa: E731  # vectors: covered by tests/ai/test_memory.py
+    paa.ai.memory.MemoryService.vector_index = no_vectors  # type: ignore[method-assign, assignment]
     try:
         return _build(tmp_path_factory.mktemp("alpha") / "home")
     finally:
-        paa.ai.memory._vector_index = original
+        paa.ai.memory.MemoryService.vector_index = original  # type: ignore[method-assign]
 
 
 @pytest.fixture
 def alpha(alpha_template: Alpha, paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> Alpha:
     """A fresh copy of Alice's world in this test's PAA_HOME."""
     shutil.copytree(alpha_template.home, paa_home)
-    monkeypatch.setattr("paa.ai.memory._vector_index", lambda _data_dir: None)
+    monkeypatch.setattr("paa.ai.memory.MemoryService.vector_index", lambda _self: None)
     for name, value in _env(paa_home).items():
         monkeypatch.setenv(name, value)
     copy = Alpha(paa_home, **{k: v for k, v in alpha_template.__dict__.items() if k != "home"})

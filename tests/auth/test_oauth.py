@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def github(fake_oauth: FakeOAuth, monkeypatch: pytest.MonkeyPatch) -> FakeOAuth:
 
 
 def test_device_flow_polls_slows_down_and_reads_the_identity(github: FakeOAuth, slept: list[float]) -> None:
-    provider = oauth.provider_from("github")
+    provider = oauth.provider_from("github", os.environ)
     device = oauth.start_device_flow(provider)
     assert (device.user_code, device.interval) == ("WDJB-MJHT", 1)
     assert DEVICE_CODE not in repr(device)
@@ -45,7 +46,7 @@ def test_device_flow_polls_slows_down_and_reads_the_identity(github: FakeOAuth, 
 @pytest.mark.parametrize(("step", "words"), [("access_denied", "declined"), ("expired_token", "expired")])
 def test_a_declined_or_expired_code_fails(github: FakeOAuth, slept: list[float], step: str, words: str) -> None:
     github.token_script = ["authorization_pending", step]
-    provider = oauth.provider_from("github")
+    provider = oauth.provider_from("github", os.environ)
     with pytest.raises(AuthError, match=words):
         oauth.wait_for_token(provider, oauth.start_device_flow(provider))
 
@@ -53,7 +54,7 @@ def test_a_declined_or_expired_code_fails(github: FakeOAuth, slept: list[float],
 def test_polling_stops_when_the_code_runs_out(github: FakeOAuth, slept: list[float]) -> None:
     github.token_script = ["authorization_pending"] * 20
     github.expires_in = 8
-    provider = oauth.provider_from("github")
+    provider = oauth.provider_from("github", os.environ)
     device = oauth.start_device_flow(provider)
     with pytest.raises(AuthError, match="expired before it was approved"):
         oauth.wait_for_token(provider, device)
@@ -62,14 +63,14 @@ def test_polling_stops_when_the_code_runs_out(github: FakeOAuth, slept: list[flo
 
 def test_endpoints_must_be_https_except_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAA_OAUTH_GITHUB_CLIENT_ID", "x")
-    assert oauth.provider_from("github").device_url.startswith("https://github.com/")
+    assert oauth.provider_from("github", os.environ).device_url.startswith("https://github.com/")
     monkeypatch.setenv("PAA_OAUTH_GITHUB_TOKEN_URL", "http://evil.example.org/token")
     with pytest.raises(ConfigError, match="https"):
-        oauth.provider_from("github")
+        oauth.provider_from("github", os.environ)
     monkeypatch.delenv("PAA_OAUTH_GITHUB_CLIENT_ID")
     monkeypatch.delenv("PAA_OAUTH_GITHUB_TOKEN_URL")
     with pytest.raises(ConfigError, match="no OAuth client id"):
-        oauth.provider_from("github")
+        oauth.provider_from("github", os.environ)
 
 
 def test_cli_login_creates_an_account_then_logs_it_in_again(

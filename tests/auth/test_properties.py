@@ -136,10 +136,10 @@ def clock() -> FixedClock:
 def test_register_stores_only_what_keeps_the_rules(
     paa_home: Path, clock: FixedClock, username: str, email: str | None, password: str
 ) -> None:
-    from paa.core.accounts.auth import open_auth
     from paa.core.accounts.passwords import params_from, verify_password
     from paa.core.accounts.registration import register
     from paa.db.models import User, UserAuth
+    from tests.support.runtime import open_auth
 
     try:
         with open_auth(write=True, clock=clock) as actx:
@@ -155,7 +155,7 @@ def test_register_stores_only_what_keeps_the_rules(
             select(UserAuth).where(UserAuth.user_id == user_id, UserAuth.kind == "password")
         ).all()
         assert credential.secret_hash is not None and credential.secret_hash.startswith("$argon2id$")
-        assert verify_password(credential.secret_hash, unicodedata.normalize("NFC", password), params_from())
+        assert verify_password(credential.secret_hash, unicodedata.normalize("NFC", password), params_from(os.environ))
 
 
 finite = st.floats(allow_nan=True, allow_infinity=True)

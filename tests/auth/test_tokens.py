@@ -13,12 +13,13 @@ from sqlmodel import select
 
 from paa.clock import FixedClock
 from paa.core.accounts import tokens
-from paa.core.accounts.auth import AuthContext, open_auth
+from paa.core.accounts.auth import AuthContext
 from paa.core.accounts.registration import register
 from paa.core.accounts.sessions import api_login
 from paa.db.models import SigningKey, User
 from paa.errors import AuthError
 from tests.support.accounts import ALICE_PASSWORD
+from tests.support.runtime import open_auth
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

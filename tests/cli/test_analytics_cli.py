@@ -36,9 +36,9 @@ ANSI = re.compile(r"\x1b\[")
 def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the history once, through core, in a folder that each test copies."""
     from paa.clock import FixedClock
-    from paa.core.context import open_context
     from paa.core.habits.logs import log_habit, skip_habit
     from paa.core.habits.manage import HabitFields, add_habit
+    from tests.support.runtime import open_context
 
     home = tmp_path_factory.mktemp("analytics-sample") / "paa-home"
     environ = {"PAA_HOME": str(home), "PAA_TIMEZONE": "UTC"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 import types
 
@@ -68,7 +69,7 @@ def test_the_environment_variable_is_listed_and_wins(cli, monkeypatch) -> None:
     cli("auth", "key", "set", "anthropic")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-from-env")
     assert [i["where"] for i in json.loads(cli("auth", "key", "list", "--json").out)] == ["env", "file"]
-    found = secrets.get_secret(resolve_paths(), "anthropic")
+    found = secrets.get_secret(resolve_paths(os.environ), "anthropic", os.environ)
     assert found is not None and found[0] == "sk-from-env" and found[1].where == "env"
     _stdin(monkeypatch, KEY)
     assert "ANTHROPIC_API_KEY is set in this shell" in cli("auth", "key", "set", "anthropic").out
@@ -103,7 +104,7 @@ def test_the_keyring_is_used_when_there_is_one(monkeypatch, paa_home) -> None:
     monkeypatch.setitem(sys.modules, "keyring", fake_keyring)
     monkeypatch.setitem(sys.modules, "keyring.backends", backends)
     monkeypatch.setitem(sys.modules, "keyring.backends.fail", fail)
-    paths = resolve_paths()
+    paths = resolve_paths(os.environ)
 
     off = {"PAA_KEYRING": "off"}
     assert secrets.set_secret(paths, "anthropic", KEY, off).where == "file"

@@ -357,7 +357,7 @@ def test_ctrl_c_in_a_real_terminal_stops_the_reply_only(fake_anthropic: FakeAnth
             os.kill(pid, 9)
             os.waitpid(pid, 0)
         os.close(fd)
-    from paa.core.context import open_context
+    from tests.support.runtime import open_context
 
     with open_context() as ctx:
         last = ctx.session.exec(select(Message).order_by(col(Message.id).desc())).first()

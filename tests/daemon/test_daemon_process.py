@@ -60,8 +60,8 @@ def _wait_ready(process: subprocess.Popen[str], paa_home: Path, after: datetime)
 
 
 def _add_reminder(text: str, due: datetime) -> int:
-    from paa.core.context import open_context
     from paa.core.reminders.custom import add_reminder
+    from tests.support.runtime import open_context
 
     with open_context(write=True) as ctx:
         view = add_reminder(ctx, text, at=due.isoformat())
@@ -73,8 +73,8 @@ def _sent_texts(hook: Recorder) -> list[str]:
 
 
 def test_daemon_delivers_on_time_survives_kill_9_and_never_sends_twice(hook: Recorder, paa_home: Path) -> None:
-    from paa.core.context import open_context
     from paa.daemon.files import daemon_status
+    from tests.support.runtime import open_context
 
     with open_context(write=True):
         pass  # create the database before the daemon and the test race to
@@ -130,7 +130,7 @@ def test_daemon_delivers_on_time_survives_kill_9_and_never_sends_twice(hook: Rec
     from paa.core.reminders.outbox import INTERRUPTED
     from paa.daemon.files import DaemonFiles, running_daemon
 
-    files = DaemonFiles.of(resolve_paths())
+    files = DaemonFiles.of(resolve_paths(os.environ))
     assert running_daemon(files) is None
     log = files.log.read_text()
     assert "stopped" in log and "Reminder: first" in log
@@ -146,8 +146,8 @@ def test_daemon_delivers_on_time_survives_kill_9_and_never_sends_twice(hook: Rec
 
 
 def _history_rows() -> list[tuple[str, str, str, str | None]]:
-    from paa.core.context import open_context
     from paa.core.reminders.outbox import notification_history
+    from tests.support.runtime import open_context
 
     with open_context() as ctx:
         return [(n.body, n.channel, n.status, n.error) for n in notification_history(ctx)]

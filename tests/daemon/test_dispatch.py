@@ -16,13 +16,14 @@ from paa.core.events import Event, EventHub
 from paa.daemon.channels import DesktopChannel, EmailChannel, NtfyChannel, WebhookChannel, build_channels
 from paa.daemon.dispatch import Dispatcher
 from tests.support.recorders import http_recorder, smtp_recorder
+from tests.support.runtime import runtime_for
 
 BERLIN_0700 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 
 
 def _habit(remind: str = "09:00") -> None:
-    from paa.core.context import open_context
     from paa.core.habits.manage import HabitFields, add_habit
+    from tests.support.runtime import open_context
 
     with open_context(write=True, clock=FixedClock(BERLIN_0700)) as ctx:
         add_habit(ctx, HabitFields(name="Drink water", remind=remind))
@@ -34,8 +35,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _history():
-    from paa.core.context import open_context
     from paa.core.reminders.outbox import notification_history
+    from tests.support.runtime import open_context
 
     with open_context() as ctx:
         return notification_history(ctx, limit=100)
@@ -50,8 +51,12 @@ def test_tick_publishes_events_and_delivers_on_every_channel(env, monkeypatch: p
         hub = EventHub()
         seen: list[Event] = []
         hub.subscribe(seen.append, types=["habit:reminder"])
-        hub.subscribe(lambda event: 1 / 0)  # a broken subscriber does not stop delivery
-        dispatcher = Dispatcher(hub, clock=clock)
+
+        def broken(_event: Event) -> None:
+            raise ZeroDivisionError
+
+        hub.subscribe(broken)  # a broken subscriber does not stop delivery
+        dispatcher = Dispatcher(hub, runtime=runtime_for(clock=clock))
         assert dispatcher.tick().events == []
         clock.instant = datetime(2026, 11, 26, 8, 0, 0, 500_000, tzinfo=UTC)
         report = dispatcher.tick()
@@ -73,7 +78,7 @@ def test_failed_webhook_is_retried_after_backoff_and_shows_in_history(env, monke
     with http_recorder() as hook:
         monkeypatch.setenv("PAA_NOTIFY_CHANNELS", "webhook")
         monkeypatch.setenv("PAA_WEBHOOK_URL", hook.url)
-        dispatcher = Dispatcher(clock=clock)
+        dispatcher = Dispatcher(runtime=runtime_for(clock=clock))
         dispatcher.tick()
         hook.status = 500
         clock.instant = datetime(2026, 11, 26, 8, 0, 1, tzinfo=UTC)
@@ -101,7 +106,8 @@ def test_checkin_prompt_tells_how_to_answer(env, monkeypatch: pytest.MonkeyPatch
     hub = EventHub()
     prompts: list[dict[str, object]] = []
     hub.subscribe(lambda event: prompts.append(event.to_json()), types=["checkin:prompt"])
-    dispatcher = Dispatcher(hub, clock=clock, notifier=lambda title, body: shown.append((title, body)) or True)
+    notifier = lambda title, body: shown.append((title, body)) or True  # noqa: E731
+    dispatcher = Dispatcher(hub, runtime=runtime_for(clock=clock), notifier=notifier)
     dispatcher.tick()
     clock.instant = datetime(2026, 11, 26, 20, 0, 2, tzinfo=UTC)  # 21:00:02 in Berlin
     report = dispatcher.tick()
@@ -195,7 +201,7 @@ def test_beside_a_running_daemon_run_due_only_appends_to_the_log(tmp_path: Path,
     from paa.daemon.lock import InstanceLock
 
     monkeypatch.setenv("PAA_HOME", str(tmp_path))
-    files = DaemonFiles.of(resolve_paths())
+    files = DaemonFiles.of(resolve_paths(os.environ))
     files.log.parent.mkdir(parents=True)
     files.log.write_text("x" * 2_000_000)  # over the size at which a rotating handler renames it
     lock = InstanceLock(files.lock)
@@ -241,13 +247,13 @@ def test_hub_subscriptions() -> None:
 
 def test_a_change_between_ticks_is_seen_even_at_the_same_instant(env, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dispatcher keeps its reminders between ticks; an edit must replace them (here with an unchanged clock)."""
-    from paa.core.context import open_context
     from paa.core.habits.manage import HabitFields, edit_habit, resolve_habit
+    from tests.support.runtime import open_context
 
     monkeypatch.setenv("PAA_NOTIFY_CHANNELS", "log")
     clock = FixedClock(BERLIN_0700)
     _habit("09:00")
-    dispatcher = Dispatcher(clock=clock)
+    dispatcher = Dispatcher(runtime=runtime_for(clock=clock))
     dispatcher.tick()
     with open_context(write=True, clock=clock) as ctx:
         edit_habit(ctx, resolve_habit(ctx, "water"), HabitFields(remind="07:30"))

@@ -13,11 +13,12 @@ worker at the same instant. Each transaction prints `writing N` before its commi
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 
-from paa.core.context import open_context
 from paa.core.habits.logs import log_habit
 from paa.core.habits.manage import HabitFields, add_habit, resolve_habit
+from paa.core.runtime import Runtime
 
 
 def wait_for_start() -> None:
@@ -32,7 +33,7 @@ def log_loop(habit_names: list[str], count: int) -> None:
     """
     steps = itertools.count(1) if count == 0 else range(1, count + 1)
     for step in steps:
-        with open_context(write=True) as ctx:
+        with Runtime.from_environ(os.environ) as runtime, runtime.context(write=True) as ctx:
             for name in habit_names:
                 log_habit(ctx, resolve_habit(ctx, name), ctx.today(), value=1)
             print(f"writing {step}", flush=True)
@@ -41,7 +42,7 @@ def log_loop(habit_names: list[str], count: int) -> None:
 
 
 def add_one(name: str) -> None:
-    with open_context(write=True) as ctx:
+    with Runtime.from_environ(os.environ) as runtime, runtime.context(write=True) as ctx:
         habit = add_habit(ctx, HabitFields(name=name, unit="pages", target=10))
     print(habit.id, flush=True)
 

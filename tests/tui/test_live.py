@@ -67,8 +67,8 @@ def test_nothing_reloads_while_nothing_changes(seeded, make_app) -> None:
 
 
 def test_the_watcher_sees_other_connections_commits_only(seeded, make_ctx) -> None:
-    from paa.core.context import open_context
     from paa.core.habits.manage import HabitFields, add_habit
+    from tests.support.runtime import open_context
 
     with open_context() as ctx:
         path = ctx.paths.database_file

@@ -23,10 +23,10 @@ from paa.core.analytics.reports import (
     overall_heatmap,
     overview,
 )
-from paa.core.context import open_context
 from paa.core.habits.logs import log_habit, skip_habit
 from paa.core.habits.manage import HabitFields, add_habit, set_archived
 from paa.db.models import Conversation, DailyCheckin, Habit, HabitLog, Message, User
+from tests.support.runtime import open_context
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday
 
