@@ -55,10 +55,10 @@ def build(home: Path, days: int = 60, seed: int = SEED) -> Mapping[str, int]:
     from paa.ai.store import add_message, create_conversation
     from paa.clock import FixedClock
     from paa.core.checkins.entries import Answer, save_checkin
-    from paa.core.context import open_context
     from paa.core.habits.logs import log_habit, skip_habit
     from paa.core.habits.manage import HabitFields, add_habit, list_habits, set_archived
     from paa.core.reminders.custom import add_reminder
+    from tests.support.runtime import open_context
 
     env = environ(home)
     rng = random.Random(seed)

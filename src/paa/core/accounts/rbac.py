@@ -1,6 +1,6 @@
 """Who may do what: roles, admin checks, and the guard that keeps a context's session inside one user's rows.
 
-Core functions scope their own queries by `ctx.user_id`. When accounts exist, `open_context` also installs
+Core functions scope their own queries by `ctx.user_id`. When accounts exist, `Runtime.context` also installs
 `guard` on the session, a second line of defence that holds for any code given that session:
 
 - every ORM read, update and delete of a user-owned table gets `user_id = <acting user>` added to its WHERE
