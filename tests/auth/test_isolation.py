@@ -437,6 +437,13 @@ def _cases() -> list[Case]:
             check=lambda r: r.total_done == 0 and r.last_done is None,
             owner_check=lambda r: r.total_done == 5,
         ),
+        Case(
+            "paa.core.habits.overview.logged_days",
+            lambda c, a: overview.logged_days(c, a.habit(), logs.history(c, a.habit())),
+            view=lambda r: [(d.log.day, d.log.value, d.state) for d in r],
+            check=_empty,
+            owner_check=bool,
+        ),
         # paa.core.checkins.entries
         Case("paa.core.checkins.entries.list_prompts", lambda c, a: checkins.list_prompts(c)),
         Case(
