@@ -53,7 +53,7 @@ def test_tick_publishes_events_and_delivers_on_every_channel(env, monkeypatch: p
         hub.subscribe(seen.append, types=["habit:reminder"])
 
         def broken(_event: Event) -> None:
-            raise ZeroDivisionError
+            raise ZeroDivisionError("division by zero")  # as 1 / 0 would
 
         hub.subscribe(broken)  # a broken subscriber does not stop delivery
         dispatcher = Dispatcher(hub, runtime=runtime_for(clock=clock))
