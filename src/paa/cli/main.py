@@ -72,11 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("PAA_DEBUG") == "1":
             raise
-        from sqlalchemy.exc import OperationalError
+        from paa.db.errors import is_storage_failure, storage_failure
 
-        if isinstance(exc, OperationalError):
-            print_error(f"database error: {exc.orig}", "another program may hold the database; try again")
-            return int(ExitCode.STORAGE)
+        if is_storage_failure(exc):  # the database failed mid-command: locked, damaged, full or read-only
+            failure = storage_failure(exc)
+            print_error(failure.message, failure.hint)
+            return int(failure.exit_code)
         print_error(f"unexpected {type(exc).__name__}: {error_text(exc)}", "run again with PAA_DEBUG=1 and report it")
         return int(ExitCode.INTERNAL)
 

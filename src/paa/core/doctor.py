@@ -52,9 +52,11 @@ def _paths_text(paths: Paths) -> str:
 
 
 def _database_checks(runtime: Runtime) -> list[Check]:
+    """The database (opens, is current, takes a write) and the timezone read from it; a failure is one ✗ line."""
     from sqlalchemy import text
 
     from paa.core.storage import database_url
+    from paa.db.errors import is_storage_failure, storage_failure
     from paa.db.revisions import HEAD
 
     try:
@@ -70,12 +72,27 @@ def _database_checks(runtime: Runtime) -> list[Check]:
             zone_text = (
                 f"{prefs.timezone}, day starts at {prefs.day_start_hour:02d}:00, weeks start on {prefs.week_start}"
             )
-            return [
-                Check("database", "ok", f"{_redact(url)} at schema {revision} (latest {HEAD}{journal})"),
-                Check("timezone", "ok", zone_text, zone_advice if prefs.timezone in ("UTC", "Etc/UTC") else None),
-            ]
+            timezone = Check("timezone", "ok", zone_text, zone_advice if prefs.timezone in ("UTC", "Etc/UTC") else None)
+        _try_a_write(runtime)
     except PaaError as exc:
         return [Check("database", "error", exc.message, exc.hint)]
+    except Exception as exc:
+        if not is_storage_failure(exc):
+            raise
+        failure = storage_failure(exc, "cannot use the database")
+        return [Check("database", "error", failure.message, failure.hint)]
+    return [Check("database", "ok", f"{_redact(url)} at schema {revision} (latest {HEAD}{journal})"), timezone]
+
+
+def _try_a_write(runtime: Runtime) -> None:
+    """Change a row and roll it back: a read-only file, folder or server fails here, not in the user's next command."""
+    from sqlalchemy import text
+
+    from paa.db.engine import writer
+
+    with writer(runtime.engine).connect() as conn, conn.begin() as transaction:
+        conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        transaction.rollback()
 
 
 def _redact(url: str) -> str:

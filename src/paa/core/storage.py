@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from paa.config import LoadedSettings, Paths
 from paa.db.engine import create_db_engine, sqlite_url
+from paa.db.errors import is_storage_failure, storage_failure
 from paa.errors import StorageError
 
 
@@ -17,20 +17,47 @@ def database_url(paths: Paths, loaded: LoadedSettings) -> str:
 
 
 def open_engine(paths: Paths, loaded: LoadedSettings) -> Engine:
-    """Create the engine and make sure the schema is current (migrating when it is behind)."""
+    """Create the engine and make sure the schema is current (migrating when it is behind).
+
+    An existing SQLite file's revision is read first, read-only: a database from a newer paa is refused before any
+    pragma or chmod could change it, and a damaged one is reported before anything else is tried.
+    """
     from paa.db.migrate import ensure_current
+    from paa.db.revisions import HEAD
 
     url = database_url(paths, loaded)
-    if url.startswith("sqlite"):
-        _make_private_dir(paths.data_dir)
     engine = create_db_engine(url)
-    if engine.dialect.name == "sqlite":
-        _make_private_database(engine.url.database)
     try:
-        ensure_current(engine, paths.backup_dir, paths.data_dir / ".migrate.lock")
-    except OperationalError as exc:
-        raise StorageError(f"cannot open the database at {url}: {exc.orig}") from None
+        stored = _stored_revision(engine)
+        if engine.dialect.name == "sqlite":
+            _make_private_dir(paths.data_dir)
+            _make_private_database(engine.url.database)
+        if stored != HEAD:  # at HEAD already: the engine need not ask again
+            ensure_current(engine, paths.backup_dir, paths.data_dir / ".migrate.lock")
+    except Exception as exc:
+        engine.dispose()
+        if is_storage_failure(exc):
+            raise storage_failure(exc, f"cannot open the database at {_shown(engine)}") from None
+        raise
     return engine
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision of an existing SQLite file (refused when unknown), without touching it; None otherwise."""
+    from paa.db.migrate import refuse_unknown, stored_sqlite_revision
+
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    if not os.path.isfile(database):
+        return None
+    revision = stored_sqlite_revision(database)
+    refuse_unknown(revision)
+    return revision
+
+
+def _shown(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
 
 
 def _make_private_dir(path: os.PathLike[str] | str) -> None:

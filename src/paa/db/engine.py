@@ -6,6 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from paa.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "paa_write"
@@ -16,13 +20,38 @@ def sqlite_url(path: Path) -> str:
 
 
 def create_db_engine(url: str) -> Engine:
-    """Create an engine; for SQLite, set the pragmas paa relies on for safety under concurrency."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    """Create an engine; for SQLite, set the pragmas paa relies on for safety under concurrency.
+
+    A URL that cannot be read, or names a driver that is not installed, is a ConfigError: it comes from the settings.
+    """
+    sqlite = url.startswith("sqlite")
+    try:
+        if not sqlite:
+            return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise _url_problem(url, exc) from None
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
     return engine
+
+
+def _url_problem(url: str, exc: Exception) -> ConfigError:
+    where = "set PAA_DB_URL (or database.url in config.toml)"
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return ConfigError(
+            "the database URL cannot be read as a URL",
+            hint=f"{where} to a URL such as postgresql+psycopg://paa@localhost/paa, or unset it to use SQLite",
+        )
+    if isinstance(exc, ImportError):
+        module = exc.name or "its driver"
+        return ConfigError(
+            f"the database URL {shown} needs the Python module {module!r}, which is not installed",
+            hint=f"install the package that provides it where paa is installed, or {where} to another URL",
+        )
+    return ConfigError(f"the database URL {shown} names a database SQLAlchemy does not know", hint=where)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from paa.db.engine import BUSY_TIMEOUT_MS
 from paa.db.revisions import HEAD, REVISIONS
 from paa.errors import StorageError
 from paa.files import file_lock
@@ -31,24 +33,42 @@ def current_revision(engine: Engine) -> str | None:
     return row[0] if row else None
 
 
+def stored_sqlite_revision(database: str) -> str | None:
+    """The revision stored in an existing SQLite file, read without changing it: a read-only connection, no pragmas.
+
+    Opening it through the engine would switch it to WAL (and closing would checkpoint its -wal), so a database
+    written by a newer paa is refused before that. A damaged file raises sqlite3.DatabaseError.
+    """
+    uri = f"file:{quote(os.path.abspath(database))}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)) as conn:
+        try:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise
+    return row[0] if row else None
+
+
 def ensure_current(engine: Engine, backup_dir: Path, lock_file: Path | None = None) -> str:
     """Upgrade the database to HEAD if it is behind; refuse one made by a newer paa."""
     revision = current_revision(engine)
     if revision == HEAD:
         return revision
-    _refuse_unknown(revision)
+    refuse_unknown(revision)
     with _exclusive(lock_file):
         revision = current_revision(engine)  # another process may have upgraded meanwhile
         if revision == HEAD:
             return revision
-        _refuse_unknown(revision)
+        refuse_unknown(revision)
         if revision is not None and engine.url.get_backend_name() == "sqlite":
             backup_sqlite(engine, backup_dir, revision)
         upgrade(engine)
     return HEAD
 
 
-def _refuse_unknown(revision: str | None) -> None:
+def refuse_unknown(revision: str | None) -> None:
+    """Raise StorageError for a revision this paa does not know: the database was written by a newer paa."""
     if revision is not None and revision not in REVISIONS:
         raise StorageError(
             f"the database is at schema {revision!r}, newer than this paa understands",
@@ -75,11 +95,22 @@ def backup_sqlite(engine: Engine, backup_dir: Path, revision: str) -> Path:
         raise StorageError("cannot back up an in-memory database")
     backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    target = backup_dir / f"paa-{revision}-{stamp}.db"
-    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # private before a byte is copied
+    target = _new_private_file(backup_dir, f"paa-{revision}-{stamp}")
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     return target
+
+
+def _new_private_file(folder: Path, stem: str) -> Path:
+    """Create `stem.db` (or `stem-2.db`, ... when a migration retried within the same second left one) 0600, empty."""
+    for attempt in range(1, 1000):
+        target = folder / (f"{stem}.db" if attempt == 1 else f"{stem}-{attempt}.db")
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # private before a byte is copied
+        except FileExistsError:
+            continue
+        return target
+    raise StorageError(f"cannot name a backup in {folder}: {stem}.db and 998 more exist", hint="remove old backups")
 
 
 @contextmanager
