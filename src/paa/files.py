@@ -6,6 +6,7 @@ written and locked one way everywhere.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -41,6 +42,43 @@ def write_private_text(path: Path, text: str) -> None:
         with suppress(OSError):
             tmp.unlink()
         raise
+
+
+def make_private_folder(path: Path) -> None:
+    """Create `path` 0700 (its missing parents as the umask says), or narrow an existing one of ours to 0700.
+
+    For paa's own folders only (config, logs, state): never a folder the person named, such as an export's.
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+    _narrow(path, PRIVATE_FOLDER)
+
+
+def open_private_append(path: Path, encoding: str | None = "utf-8") -> io.TextIOWrapper:
+    """Open `path` for appending text, creating it 0600 and narrowing an older, wider file to 0600."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE)
+    try:
+        _narrow_descriptor(fd, PRIVATE)
+        return os.fdopen(fd, "a", encoding=encoding)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _narrow(path: Path, mode: int) -> None:
+    """Take group and other permissions off a file or folder (one stat when they are already off)."""
+    with suppress(OSError):  # not ours (another owner): leave it, the next open reports a real problem
+        current = path.stat().st_mode & 0o777
+        if current & ~mode & 0o777:
+            os.chmod(path, current & mode)
+
+
+def _narrow_descriptor(fd: int, mode: int) -> None:
+    if not hasattr(os, "fchmod"):
+        return
+    with suppress(OSError):
+        current = os.fstat(fd).st_mode & 0o777
+        if current & ~mode & 0o777:
+            os.fchmod(fd, current & mode)
 
 
 def write_private_json(path: Path, data: Any, *, sort_keys: bool = False) -> None:

@@ -18,7 +18,9 @@ import typer
 from paa.cli.output import console, emit_json, escape, say
 
 if TYPE_CHECKING:
-    from paa.daemon.files import DaemonFiles, DaemonStatus
+    from collections.abc import Iterable, Iterator
+
+    from paa.daemon.files import DaemonFiles, DaemonStatus, LogReader
 
 KindOpt = Annotated[str, typer.Option("--kind", help="auto, systemd, launchd or cron.")]
 
@@ -164,15 +166,24 @@ def logs(
     lines: Annotated[int, typer.Option("--lines", "-n", min=0, help="How many of the last lines to show.")] = 50,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines until Ctrl-C.")] = False,
 ) -> None:
-    """Print the end of the daemon's log."""
+    """Print the end of the daemon's log: your reminders' lines and the daemon's own (an admin's: all)."""
     from collections import deque
+
+    from paa.daemon.logs import lines_for
 
     log = _files().log
     if not log.exists():
         say(f"No log yet at {log}: the daemon has not run.")
         return
+    reader = _log_reader()
+    if reader.user_id is None and not reader.everything:
+        typer.echo("paa: showing only the daemon's own lines: log in to see your reminders' (paa auth login)", err=True)
+
+    def visible(text: Iterable[str]) -> Iterator[str]:
+        return lines_for(text, reader.user_id, everything=reader.everything)
+
     with open(log, encoding="utf-8", errors="replace") as handle:
-        for line in deque(handle, maxlen=lines) if lines else []:
+        for line in deque(visible(handle), maxlen=lines) if lines else []:
             sys.stdout.write(line)
         sys.stdout.flush()
         if not follow:
@@ -183,11 +194,22 @@ def logs(
         if not log.exists() or log.stat().st_size < position:
             position = 0  # rotated
         if log.exists():
-            with open(log, encoding="utf-8", errors="replace") as handle:
-                handle.seek(position)
-                sys.stdout.write(handle.read())
-                sys.stdout.flush()
-                position = handle.tell()
+            with open(log, "rb") as raw:
+                raw.seek(position)
+                chunk = raw.read()
+            whole = chunk.rfind(b"\n") + 1  # half a line waits for its end, to know whose it is
+            position += whole
+            sys.stdout.writelines(visible(chunk[:whole].decode("utf-8", errors="replace").splitlines(keepends=True)))
+            sys.stdout.flush()
+
+
+def _log_reader() -> LogReader:
+    """Whose lines the person running this command may read (it works even when nobody is logged in)."""
+    from paa.cli import runtime
+    from paa.daemon.files import LogReader
+
+    with runtime.current().auth() as actx:
+        return LogReader.for_account(actx)
 
 
 def _service(*args: str) -> None:

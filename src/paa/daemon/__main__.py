@@ -46,12 +46,32 @@ def main(argv: list[str] | None = None) -> int:
             return _run_due(as_json=args.json)
         return _service(args.command, args.kind, print_only=args.print_only, switch=args.switch)
     except PaaError as exc:
-        sys.stderr.write(f"paa: error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
-        return int(exc.exit_code)
+        return _report(exc)
     except KeyboardInterrupt:
         return int(ExitCode.ABORTED)
+    except Exception as exc:
+        # Cron and service managers mail or log stderr: one line and a documented code, never a traceback.
+        if os.environ.get("PAA_DEBUG") == "1":
+            raise
+        return _report(_as_paa_error(exc))
+
+
+def _report(exc: PaaError) -> int:
+    sys.stderr.write(f"paa: error: {exc.message}\n")
+    if exc.hint:
+        sys.stderr.write(f"hint: {exc.hint}\n")
+    return int(exc.exit_code)
+
+
+def _as_paa_error(exc: Exception) -> PaaError:
+    """What to say of an exception nothing below handled: a failing database, a folder paa cannot use, or a bug."""
+    from paa.db.errors import as_storage_error
+    from paa.errors import error_text
+
+    storage = as_storage_error(exc)
+    if storage is not None:
+        return storage
+    return PaaError(f"unexpected {type(exc).__name__}: {error_text(exc)}", "run again with PAA_DEBUG=1 and report it")
 
 
 def _runtime() -> Runtime:
@@ -64,7 +84,7 @@ def _runtime() -> Runtime:
 def _run_due(*, as_json: bool) -> int:
     from paa.daemon.dispatch import Dispatcher
     from paa.daemon.files import DaemonFiles, running_daemon
-    from paa.daemon.runner import configure_logging
+    from paa.daemon.logs import configure_logging
 
     with _runtime() as runtime:
         files = DaemonFiles.of(runtime.paths)

@@ -14,6 +14,7 @@ from typing import ClassVar, Protocol
 
 from paa.config import Settings
 from paa.core.events import Event
+from paa.redact import redact, redact_url
 
 REMINDER_LOG = logging.getLogger("paa.reminders")
 HTTP_TIMEOUT = 10.0
@@ -21,7 +22,8 @@ SMTP_TIMEOUT = 30.0
 
 
 class DeliveryError(Exception):
-    """A channel could not deliver; the message says why (and is stored on the notification row)."""
+    """A channel could not deliver; the message says why (and is stored on the notification row), never with a
+    credential in it (`paa.redact`)."""
 
 
 class Channel(Protocol):
@@ -45,7 +47,7 @@ def _post(url: str, body: bytes, headers: Mapping[str, str]) -> None:
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DeliveryError(f"not an http(s) URL: {url}")
+        raise DeliveryError(f"not an http(s) URL: {redact_url(url)}")
     connection: http.client.HTTPConnection
     if parts.scheme == "https":
         import ssl
@@ -60,11 +62,11 @@ def _post(url: str, body: bytes, headers: Mapping[str, str]) -> None:
         response = connection.getresponse()
         response.read()
     except (OSError, http.client.HTTPException) as exc:
-        raise DeliveryError(f"cannot reach {url}: {exc}") from None
+        raise DeliveryError(f"cannot reach {redact_url(url)}: {redact(str(exc))}") from None
     finally:
         connection.close()
     if not 200 <= response.status < 300:
-        raise DeliveryError(f"{url} answered {response.status} {response.reason}")
+        raise DeliveryError(f"{redact_url(url)} answered {response.status} {response.reason}")
 
 
 class LogChannel:
@@ -164,7 +166,7 @@ class EmailChannel:
                     client.login(s.smtp_user, self.password)
                 client.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"email via {s.smtp_host}:{s.smtp_port} failed: {exc}") from None
+            raise DeliveryError(f"email via {s.smtp_host}:{s.smtp_port} failed: {redact(str(exc))}") from None
         return None
 
 

@@ -5,6 +5,7 @@ Both the daemon and `paa remind run-due` go through `Dispatcher.tick`.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import socket
@@ -21,6 +22,8 @@ from paa.core.reminders.outbox import Claim, DeliveryResult, claim_due, next_ret
 from paa.core.reminders.sources import SourceRows, Sources, load_sources, source_rows
 from paa.core.runtime import Runtime
 from paa.daemon.channels import Channel, DeliveryError, Notifier, build_channels
+from paa.daemon.logs import about_user
+from paa.redact import redact
 
 LOG = logging.getLogger("paa.daemon")
 ChannelFactory = Callable[[Settings, Mapping[str, str]], dict[str, Channel]]
@@ -61,6 +64,7 @@ class TickReport:
     interrupted: int = 0
     errors: list[str] = field(default_factory=list)
     next_retry: datetime | None = None
+    user_id: int | None = None  # whose reminders these were
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,7 +101,9 @@ class ChannelSink:
         for delivery in event.deliveries:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="paa-send")
-            self._pending.append(self._pool.submit(self._send, event, delivery.notification_id, delivery.channel))
+            # each send runs in a copy of this context, so what it logs is tagged with the user (paa.daemon.logs)
+            run = contextvars.copy_context().run
+            self._pending.append(self._pool.submit(run, self._send, event, delivery.notification_id, delivery.channel))
 
     def _send(self, event: Event, notification_id: int, channel_name: str) -> DeliveryResult:
         channel = self.channels.get(channel_name)
@@ -106,11 +112,11 @@ class ChannelSink:
         try:
             note = channel.send(event, notification_id)
         except DeliveryError as exc:
-            return DeliveryResult(notification_id, False, str(exc))
+            return DeliveryResult(notification_id, False, redact(str(exc)))
         except Exception as exc:  # a channel bug is recorded on the row like any failure
             LOG.exception("channel %s crashed", channel_name)
-            return DeliveryResult(notification_id, False, f"{type(exc).__name__}: {exc}")
-        return DeliveryResult(notification_id, True, note=note)
+            return DeliveryResult(notification_id, False, redact(f"{type(exc).__name__}: {exc}"))
+        return DeliveryResult(notification_id, True, note=None if note is None else redact(note))
 
     def drain(self) -> list[DeliveryResult]:
         pending, self._pending = self._pending, []
@@ -144,10 +150,14 @@ class Dispatcher:
 
     def tick(self) -> TickReport:
         with self._lock:
-            return self._tick()
+            self.runtime.reload()  # each tick sees the current config.toml and who is logged in, as a new run would
+            user_id = self.runtime.acting().user.id
+            with about_user(user_id):  # what the tick logs is about this user's reminders
+                report = self._tick()
+            report.user_id = user_id
+            return report
 
     def _tick(self) -> TickReport:
-        self.runtime.reload()  # each tick sees the current config.toml and who is logged in, as a new run would
         with self.runtime.context(write=True) as ctx:
             self.sink.channels = self._factory(ctx.loaded.settings, self.runtime.environ)
             rows = source_rows(ctx)
@@ -163,7 +173,7 @@ class Dispatcher:
             LOG.info("due: %s #%d at %s -> %s", event.type, event.ref_id, event.due_at.isoformat(),
                      ", ".join(d.channel for d in event.deliveries))  # fmt: skip
             for error in self.hub.publish(event):
-                report.errors.append(f"subscriber failed on {event.type}: {error}")
+                report.errors.append(redact(f"subscriber failed on {event.type}: {error}"))
         for event in claim.retries:
             LOG.info("retry: %s #%d due %s", event.type, event.ref_id, event.due_at.isoformat())
             self.sink(event)

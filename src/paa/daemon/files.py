@@ -1,4 +1,7 @@
-"""The daemon's files: its lock (which holds its pid), its status file and its log, and the status read from them."""
+"""The daemon's files: its lock (which holds its pid), its status file and its log, and the status read from them.
+
+A member reads only their own lines of the log and their own latest errors (`LogReader`); an admin reads them all.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +16,14 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from paa.config import Paths
-from paa.core.context import Context
+from paa.core.accounts.auth import AuthContext
+from paa.core.accounts.rbac import require_admin
+from paa.core.context import Acting, Context
 from paa.core.reminders.upcoming import upcoming
-from paa.db.models import Notification
+from paa.db.models import Notification, User
+from paa.errors import PaaError
 from paa.files import LockHeld, open_locked
+from paa.redact import redact
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,36 @@ def _pid_in(path: Path) -> int | None:
     except (OSError, UnicodeDecodeError):
         return None
     return int(text) if text.isdigit() else None
+
+
+@dataclass(frozen=True)
+class LogReader:
+    """Whose lines of the daemon's log (and of its latest errors) a person may read."""
+
+    user_id: int | None  # None: nobody is acting, so only the daemon's own lines
+    everything: bool  # an admin, or an install without accounts: nobody to keep apart
+
+    @classmethod
+    def of(cls, acting: Acting | None, user: User | None = None) -> LogReader:
+        if acting is None:
+            return cls(None, False)
+        if not acting.accounts_exist:
+            return cls(acting.user.id, True)
+        try:
+            require_admin(user or acting.user, authenticated=acting.authenticated, accounts_exist=True)
+        except PaaError:
+            return cls(acting.user.id, False)
+        return cls(acting.user.id, True)
+
+    @classmethod
+    def for_account(cls, actx: AuthContext) -> LogReader:
+        """For an account command, which opens even when nobody is logged in."""
+        if actx.acting is None:
+            return cls(None, everything=not actx.accounts_exist())
+        return cls.of(actx.acting, actx.session.get(User, actx.acting.user.id))
+
+    def may_read(self, user_id: object) -> bool:
+        return self.everything or user_id is None or user_id == self.user_id
 
 
 @dataclass(frozen=True)
@@ -109,6 +146,8 @@ def daemon_status(ctx: Context, next_count: int = 5) -> DaemonStatus:
     ).one()
     coming = [u.to_json() for u in upcoming(ctx, now, 8)[:next_count]]
     errors = data.get("last_errors") if isinstance(data.get("last_errors"), list) else []
+    reader = LogReader.of(ctx.acting, ctx.user) if ctx.acting is not None else LogReader(ctx.user_id, False)
+    errors = [e for e in errors or [] if isinstance(e, dict) and reader.may_read(e.get("user_id"))]
     return DaemonStatus(
         running=pid is not None,
         pid=pid if pid and pid > 0 else None,
@@ -117,6 +156,6 @@ def daemon_status(ctx: Context, next_count: int = 5) -> DaemonStatus:
         jobs=data.get("jobs") if isinstance(data.get("jobs"), int) else None,
         last_scan_at=_instant(data.get("last_scan_at")),
         next=coming,
-        last_errors=list(errors or [])[-10:],
+        last_errors=[{"at": e.get("at"), "message": redact(str(e.get("message", "")))} for e in errors[-10:]],
         failed_notifications=failed,
     )

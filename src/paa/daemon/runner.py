@@ -10,7 +10,6 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,41 +21,16 @@ from paa.daemon.channels import Notifier, configuration_problems
 from paa.daemon.dispatch import Dispatcher
 from paa.daemon.files import DaemonFiles
 from paa.daemon.lock import InstanceLock
+from paa.daemon.logs import configure_logging
+from paa.redact import redact
 
 LOG = logging.getLogger("paa.daemon")
 WATCH_INTERVAL = 1.0  # seconds between looks at the database file and the clock: a stat(), no query
 CLOCK_JUMP = 5.0  # a wall clock that moved this much more than the monotonic one: sleep or a time change
 REMOTE_DB_RELOAD = 10.0  # without a database file to watch, re-read the reminders this often
+LOAD_RETRY = 10.0  # after the reminders could not be loaded at all (a damaged database), try again this often
 LOG_BYTES = 1_000_000
 LOG_BACKUPS = 3
-
-
-def configure_logging(
-    files: DaemonFiles, *, to_stderr: bool = False, max_bytes: int = LOG_BYTES, rotate: bool = True
-) -> logging.Handler:
-    """Send paa's and APScheduler's log records to the daemon log (and stderr when asked).
-
-    Only one process may rotate the log: renaming it under another writer would send that writer's lines to the
-    old file. So `run-due` beside a running daemon only appends (`rotate=False`), and the daemon rotates.
-    """
-    files.log.parent.mkdir(parents=True, exist_ok=True)
-    handler: logging.FileHandler
-    if rotate:
-        handler = RotatingFileHandler(files.log, maxBytes=max_bytes, backupCount=LOG_BACKUPS, encoding="utf-8")
-    else:
-        handler = logging.FileHandler(files.log, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    targets: list[logging.Handler] = [handler]
-    if to_stderr:
-        stream = logging.StreamHandler()
-        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        targets.append(stream)
-    for name, level in (("paa", logging.INFO), ("apscheduler", logging.WARNING)):
-        logger = logging.getLogger(name)
-        logger.setLevel(level)
-        for target in targets:
-            logger.addHandler(target)
-    return handler
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -77,7 +51,7 @@ class Daemon:
         self.stopping = threading.Event()
         self._tick_wanted = threading.Event()
         self._reload_wanted = threading.Event()
-        self._errors: deque[dict[str, str]] = deque(maxlen=20)
+        self._errors: deque[dict[str, Any]] = deque(maxlen=20)
         self._rules: dict[str, Rule] = {}
         self._titles: dict[str, str] = {}
         self._where: Zone | None = None
@@ -89,6 +63,7 @@ class Daemon:
         self.started_at = datetime.now(UTC)
         self.last_scan_at: datetime | None = None
         self.scheduler: Any = None
+        self.loaded = False  # the jobs were loaded once; until then the watcher keeps trying
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -109,7 +84,7 @@ class Daemon:
             self.scheduler.start()
             LOG.info("started (pid %d, data folder %s)", os.getpid(), self.paths.data_dir)
             worker.start()
-            self.reload(force=True)
+            self._load()
             self._watch()
         finally:
             LOG.info("stopping")
@@ -144,12 +119,44 @@ class Daemon:
 
     # --- watching ----------------------------------------------------------------------------
 
+    def _load(self) -> None:
+        """Load every job; when that fails (a damaged database, a broken config.toml), say so and keep running.
+
+        A service manager would only restart a daemon that exits into the same failure; this one tries again every
+        LOAD_RETRY seconds, and `paa daemon status` shows why it has no jobs meanwhile.
+        """
+        try:
+            self.reload(force=True)
+        except Exception as exc:
+            self._failed("loading the reminders failed", exc)
+            self._write_status(running=True)
+        else:
+            self.loaded = True
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """Record a failure in the status and the log: one line for a known failure, the traceback for a bug."""
+        from paa.db.errors import as_storage_error
+        from paa.errors import PaaError, error_text
+
+        known = exc if isinstance(exc, PaaError) else as_storage_error(exc)
+        message = f"{what}: {error_text(known)}" if known is not None else f"{what}: {type(exc).__name__}: {exc}"
+        self._error(message)
+        if known is not None:
+            LOG.error(message + (f" ({known.hint})" if known.hint else ""))
+        else:
+            LOG.exception(what)
+
     def _watch(self) -> None:
         """Once a second: has the clock jumped (sleep, resume), or has the database or config.toml changed?"""
         last_wall, last_mono = time.time(), time.monotonic()
-        last_remote = last_mono
+        last_remote = last_load = last_mono
         while not self.stopping.wait(WATCH_INTERVAL):
             wall, mono = time.time(), time.monotonic()
+            if not self.loaded:
+                if mono - last_load > LOAD_RETRY:
+                    last_load = mono
+                    self._load()
+                continue
             if abs((wall - last_wall) - (mono - last_mono)) > CLOCK_JUMP:
                 LOG.info("the clock jumped by %.0f s (sleep or a time change): catching up", wall - last_wall)
                 self.scheduler.wakeup()
@@ -163,8 +170,7 @@ class Daemon:
                 try:
                     self.reload()
                 except Exception as exc:
-                    self._error(f"reload failed: {type(exc).__name__}: {exc}")
-                    LOG.exception("reload failed")
+                    self._failed("reload failed", exc)
 
     def _files_changed(self) -> bool:
         if self._watched is None:
@@ -246,14 +252,13 @@ class Daemon:
             try:
                 report = self.dispatcher.tick()
             except Exception as exc:
-                self._error(f"tick failed: {type(exc).__name__}: {exc}")
-                LOG.exception("tick failed")
+                self._failed("tick failed", exc)
             else:
                 self.last_scan_at = report.now
                 if report.events or report.retried or report.missed or report.interrupted:
                     LOG.info(report.summary())
                 for error in report.errors:
-                    self._error(error)
+                    self._error(error, user_id=report.user_id)
                 self._schedule_retry(report.next_retry)
             self._write_status(running=True)
 
@@ -271,8 +276,12 @@ class Daemon:
 
     # --- status ------------------------------------------------------------------------------
 
-    def _error(self, message: str) -> None:
-        self._errors.append({"at": datetime.now(UTC).isoformat(), "message": message})
+    def _error(self, message: str, *, user_id: int | None = None) -> None:
+        """Keep an error for `paa daemon status`, without secrets; one about a user's reminders names the user."""
+        entry: dict[str, Any] = {"at": datetime.now(UTC).isoformat(), "message": redact(message)}
+        if user_id is not None:
+            entry["user_id"] = user_id
+        self._errors.append(entry)
 
     def _write_status(self, *, running: bool) -> None:
         jobs = []

@@ -24,6 +24,7 @@ from paa.core.habits.status import day_state
 from paa.core.reminders.rules import Occurrence, is_missed, merged, retry_delay, scan_window
 from paa.core.reminders.sources import Sources, load_sources
 from paa.db.models import DailyCheckin, Notification, ReminderCursor
+from paa.redact import redact
 
 LEASE = timedelta(minutes=10)  # a row still "sending" after this was left by a process that died
 LATE_AFTER = timedelta(minutes=1)
@@ -48,9 +49,10 @@ class NotificationView:
     @classmethod
     def of(cls, row: Notification) -> NotificationView:
         assert row.id is not None
+        # an error stored before paa took credentials out of its errors is shown without them
         return cls(
             row.id, row.kind, row.ref_id, row.channel, row.title, row.body, row.due_at, row.status,
-            row.attempts, row.error, row.sent_at, row.next_attempt_at,
+            row.attempts, redact(row.error) if row.error else None, row.sent_at, row.next_attempt_at,
         )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
