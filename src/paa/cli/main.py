@@ -72,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("PAA_DEBUG") == "1":
             raise
-        from paa.db.errors import is_storage_failure, storage_failure
+        from paa.db.errors import as_storage_error
 
-        if is_storage_failure(exc):  # the database failed mid-command: locked, damaged, full or read-only
-            failure = storage_failure(exc)
-            print_error(failure.message, failure.hint)
-            return int(failure.exit_code)
+        storage = as_storage_error(exc)  # the database failed mid-command, or a folder paa needs is not one
+        if storage is not None:
+            print_error(storage.message, storage.hint)
+            return int(storage.exit_code)
         print_error(f"unexpected {type(exc).__name__}: {error_text(exc)}", "run again with PAA_DEBUG=1 and report it")
         return int(ExitCode.INTERNAL)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from paa.core.accounts.auth import AuthContext
 
 S = TypeVar("S")
+PAA_NOW_YEARS = (1970, 9000)  # the years PAA_NOW may fix the clock in
 SESSION_TOUCH_EVERY = timedelta(hours=1)  # how stale a session's last_used_at may get before a write refreshes it
 
 
@@ -46,6 +47,10 @@ def clock_from_environ(environ: Mapping[str, str]) -> Clock:
         raise ConfigError(f"PAA_NOW: cannot read {fixed!r} as an ISO date-time") from None
     if instant.tzinfo is None:
         raise ConfigError("PAA_NOW must include a UTC offset, e.g. 2026-03-08T12:00:00+00:00")
+    # Days a year before and after "now" (windows, reminders, the user's zone) must still be dates Python can hold.
+    if not PAA_NOW_YEARS[0] <= instant.year <= PAA_NOW_YEARS[1]:
+        first, last = PAA_NOW_YEARS
+        raise ConfigError(f"PAA_NOW must be a date-time from the year {first} to {last} (got {fixed!r})")
     return FixedClock(instant)
 
 

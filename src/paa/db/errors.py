@@ -1,7 +1,7 @@
-"""What a database failure means to a person: one StorageError whose hint fits the cause.
+"""What a storage failure means to a person: one StorageError whose hint fits the cause.
 
-Every interface reports a failure of the database through `storage_failure`, so "the disk is full" never gets the
-hint meant for a lock held by another program.
+Every interface reports a failing database, or a file or folder paa cannot use, through `as_storage_error`, so
+"the disk is full" never gets the hint meant for a lock held by another program.
 """
 
 from __future__ import annotations
@@ -48,6 +48,18 @@ def storage_failure(exc: BaseException, doing: str = "database error") -> Storag
     lowered = reason.lower()
     hint = next((hint for words, hint in _HINTS if any(word in lowered for word in words)), None)
     return StorageError(f"{doing}: {reason}", hint=hint or "run `paa doctor` to check the database")
+
+
+def as_storage_error(exc: BaseException) -> StorageError | None:
+    """The StorageError for a failing database or a file paa cannot use (PAA_HOME naming a file, say); else None."""
+    if is_storage_failure(exc):
+        return storage_failure(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        return StorageError(
+            f"cannot use {exc.filename}: {exc.strerror or type(exc).__name__}",
+            hint="check that its folder exists and that you may write there (PAA_HOME sets where paa keeps its files)",
+        )
+    return None
 
 
 def _reason(exc: BaseException) -> str:
