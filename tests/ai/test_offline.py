@@ -88,3 +88,49 @@ def test_offline_reports_a_tool_error_in_words(habits, contexts) -> None:
     finished = [e for e in events if isinstance(e, ToolFinished)]
     assert [e.result.ok for e in finished] == [False]
     assert events[-1].text == "I couldn't delete habit: no habit matches 'Yoga' (see `paa habit list --all`)."  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "opening"),
+    [("hi", "Hello!"), ("Hello!", "Hello!"), ("good morning", "Hello!"), ("thanks", "You're welcome."),
+     ("Thank you.", "You're welcome.")],
+)  # fmt: skip
+def test_greetings_and_thanks_get_a_greeting_that_says_what_works_offline(contexts, text: str, opening: str) -> None:
+    done = list(ChatSession(contexts, OfflineProvider()).send(text))[-1]
+    assert isinstance(done, ReplyDone)
+    assert done.text.startswith(opening)
+    assert "can't answer" not in done.text
+    assert "offline" in done.text and "/checkin" in done.text
+
+
+@pytest.mark.parametrize("text", ["exit", "quit", "bye"])
+def test_a_farewell_is_not_refused(contexts, text: str) -> None:
+    done = list(ChatSession(contexts, OfflineProvider()).send(text))[-1]
+    assert done.text == "Bye for now."  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["how was my week?", "how am I doing with running?"])
+def test_a_question_answered_by_numbers_says_it_is_offline(habits, contexts, text: str) -> None:
+    done = list(ChatSession(contexts, OfflineProvider()).send(text))[-1]
+    assert isinstance(done, ReplyDone)
+    first, note = done.text.splitlines()
+    assert first.startswith(("Overview of", "Run over"))
+    assert note.startswith("(Offline, so just the numbers") and "paa auth key set anthropic" in note
+
+
+def test_an_action_reply_needs_no_offline_note(habits, contexts) -> None:
+    done = list(ChatSession(contexts, OfflineProvider()).send("I drank 3 glasses of water"))[-1]
+    assert done.text == "Logged Drink water for 2026-11-26: 3 of 8 glasses."  # type: ignore[union-attr]
+
+
+def test_usage_counts_offline_replies_apart_from_model_calls(habits, contexts) -> None:
+    from paa.ai import slash
+
+    session = ChatSession(contexts, OfflineProvider())
+    for text in ("I drank 3 glasses of water", "hi", "how was my week?"):
+        list(session.send(text))
+    conversation = session.usage()["conversation"]
+    assert (conversation["calls"], conversation["offline_replies"]) == (0, 5)  # two tool rounds and three answers
+    assert slash.usage_lines(session.usage())[0] == (
+        "This conversation: 5 replies by the offline rules (no model, no tokens)."
+    )

@@ -54,6 +54,21 @@ def test_usage_lines_with_and_without_a_conversation() -> None:
     ]
 
 
+def test_usage_lines_count_offline_replies_apart_and_agree_in_number() -> None:
+    session = {"input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 0,
+               "cache_read_input_tokens": 0}  # fmt: skip
+    mixed = {"calls": 1, "input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 0,
+             "cache_read_input_tokens": 0, "offline_replies": 1}  # fmt: skip
+    assert slash.usage_lines({"conversation": mixed, "session": session})[0] == (
+        "This conversation: 1 model call, 1 input token (0 read from cache, 0 written to it), 1 output token; "
+        "1 reply by the offline rules (no model, no tokens)."
+    )
+    offline = {**mixed, "calls": 0, "input_tokens": 0, "output_tokens": 0, "offline_replies": 15}
+    assert slash.usage_lines({"conversation": offline, "session": session})[0] == (
+        "This conversation: 15 replies by the offline rules (no model, no tokens)."
+    )
+
+
 def test_usage_lines_read_what_the_session_reports(contexts, claude, fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.push(reply("Hi.", usage=(900, 40), cache=(100, 300)))
     session = ChatSession(contexts, claude)
@@ -62,8 +77,7 @@ def test_usage_lines_read_what_the_session_reports(contexts, claude, fake_anthro
     ]
     list(session.send("hello"))
     assert slash.usage_lines(session.usage()) == [
-        "This conversation: 1 model calls, 900 input tokens (300 read from cache, 100 written to it), "
-        "40 output tokens.",
+        "This conversation: 1 model call, 900 input tokens (300 read from cache, 100 written to it), 40 output tokens.",
         "This session: 900 input (+300 cached, +100 cache writes) and 40 output tokens.",
     ]
 

@@ -192,7 +192,7 @@ def test_repl_conversation_and_slash_commands(
     out = result.out
     assert "/checkin" in out and "Ctrl-C stops a reply" in out  # /help
     assert "Hi! *Nice* to see you." in out  # plain text: the captured stdout is not a terminal
-    assert "This conversation: 1 model calls, 500 input tokens (300 read from cache" in out
+    assert "This conversation: 1 model call, 500 input tokens (300 read from cache" in out
     assert "Drink water" in out and "Run" in out  # /habits
     assert "Model set to claude-haiku-5-5 (kept for later sessions)." in out
     assert fake_anthropic.requests[2].body["model"] == "claude-haiku-5-5"  # after /new's insight call
@@ -422,3 +422,149 @@ def test_repl_doubled_slash_sends_a_message_starting_with_a_slash(cli, fake_anth
     assert fake_anthropic.message_requests[0].texts()[-1] == "/etc/hosts is broken"
     sent = [request.texts()[-1] for request in fake_anthropic.message_requests if request.texts()]
     assert "/etc/hosts" not in sent  # the unknown command went nowhere (later calls are the insight on leaving)
+
+
+# ---- offline, and what stdin holds -------------------------------------------------------------------------
+
+
+def test_offline_one_shot_says_each_action_once(cli, water, make_ctx) -> None:
+    result = cli("chat", "--offline", "I drank 3 glasses of water and ran")
+    assert result.code == 0, result.err
+    assert result.out == "Logged Drink water for 2026-11-26: 3 of 8 glasses.\nLogged Run as done for 2026-11-26.\n"
+    assert "Logged" not in result.err  # the reply says it; no second copy on stderr
+
+
+def test_offline_repl_says_each_action_once_and_leaves_on_exit(cli, water, monkeypatch, make_ctx) -> None:
+    prompts = _terminal(monkeypatch, ["I ran", "hello", "/usage", "exit", "never sent"])
+    result = cli("chat", "--offline")
+    assert result.code == 0, result.err
+    assert (result.out + result.err).count("Logged Run as done for 2026-11-26.") == 1
+    assert "Hello! I'm running offline" in result.out and "can't answer" not in result.out
+    assert "This conversation: 3 replies by the offline rules (no model, no tokens)." in result.out
+    assert "model calls" not in result.out
+    assert len(prompts) == 4  # "exit" left: the line after it was never asked for
+    assert "never sent" not in [m.content for m in _messages(make_ctx)]
+    assert "exit" not in [m.content for m in _messages(make_ctx)]
+
+
+@pytest.mark.parametrize("word", ["quit", "Exit", "bye", "/quit"])
+def test_repl_leave_words(cli, monkeypatch, word: str) -> None:
+    prompts = _terminal(monkeypatch, [word, "never asked"])
+    assert cli("chat", "--offline").code == 0
+    assert len(prompts) == 1
+
+
+def _first_prompt(make_ctx) -> str:
+    return _messages(make_ctx)[0].content
+
+
+class _Writer:
+    """The writing end of the pipe on stdin; a safety net sends LATE and closes it if the test has not by the
+    give-up limit, so a paa that waited on the pipe fails on LATE in its prompt instead of hanging the run."""
+
+    def __init__(self, descriptor: int) -> None:
+        import threading
+
+        from tests.support.waiting import GIVE_UP_SECONDS
+
+        self.descriptor: int | None = descriptor
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        threading.Thread(target=lambda: self.done.wait(GIVE_UP_SECONDS) or self.close(b"LATE"), daemon=True).start()
+
+    def send(self, data: bytes) -> None:
+        assert self.descriptor is not None
+        os.write(self.descriptor, data)
+
+    def close(self, last: bytes = b"") -> None:
+        with self.lock:
+            if self.descriptor is not None:
+                if last:
+                    os.write(self.descriptor, last)
+                os.close(self.descriptor)
+                self.descriptor = None
+
+
+@pytest.fixture
+def pipe_stdin(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Writer]:
+    """stdin is a real pipe whose writer has sent nothing yet and stays open until the test says."""
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr(sys, "stdin", os.fdopen(read_end, "r", encoding="utf-8"))
+    writer = _Writer(write_end)
+    yield writer
+    writer.done.set()
+    writer.close()
+    sys.stdin.close()
+
+
+def test_an_idle_pipe_is_not_waited_for_when_a_prompt_is_given(cli, water, pipe_stdin, make_ctx) -> None:
+    result = cli("chat", "--offline", "I ran")
+    assert result.code == 0, result.err
+    assert _first_prompt(make_ctx) == "I ran"
+
+
+def test_a_pipe_with_data_is_added_to_the_prompt(cli, water, pipe_stdin: _Writer, make_ctx) -> None:
+    pipe_stdin.send(b"and I drank 2 glasses of water\n")
+    pipe_stdin.close()
+    result = cli("chat", "--offline", "I ran")
+    assert result.code == 0, result.err
+    assert _first_prompt(make_ctx) == "I ran\n\n```\nand I drank 2 glasses of water\n```"
+
+
+def test_no_stdin_leaves_a_pipe_with_data_alone(cli, water, pipe_stdin: _Writer, make_ctx) -> None:
+    pipe_stdin.send(b"rest of a script\n")
+    assert cli("chat", "--offline", "--no-stdin", "I ran").code == 0
+    assert _first_prompt(make_ctx) == "I ran"
+    assert os.read(sys.stdin.fileno(), 100) == b"rest of a script\n"  # still there for whoever owns it
+
+
+@pytest.mark.parametrize("force", [("--stdin",), ("-",)])
+def test_stdin_or_a_dash_waits_for_the_pipe(cli, water, monkeypatch, make_ctx, force: tuple[str, ...]) -> None:
+    """The producer writes only once paa has started reading an empty pipe: forced, paa waits for it to end."""
+    import threading
+
+    from paa.cli import chat
+
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr(sys, "stdin", os.fdopen(read_end, "r", encoding="utf-8"))
+    reading = threading.Event()
+    real_read = chat._read_stdin
+
+    def read_stdin() -> str:
+        reading.set()
+        return real_read()
+
+    def producer() -> None:
+        reading.wait()
+        os.write(write_end, b"slow producer\n")
+        os.close(write_end)
+
+    monkeypatch.setattr(chat, "_read_stdin", read_stdin)
+    threading.Thread(target=producer, daemon=True).start()
+    result = cli("chat", "--offline", *force, "summarise")
+    sys.stdin.close()
+    assert result.code == 0, result.err
+    assert _first_prompt(make_ctx) == "summarise\n\n```\nslow producer\n```"
+
+
+def test_devnull_with_a_prompt_is_not_read_and_without_one_is_nothing_to_ask(cli, water, monkeypatch, make_ctx):
+    monkeypatch.setattr(sys, "stdin", open(os.devnull, encoding="utf-8"))  # noqa: SIM115 (closed by the test's end)
+    assert cli("chat", "--offline", "I ran").code == 0
+    nothing = cli("chat", "--offline")
+    assert nothing.code == 3 and "nothing to ask" in nothing.err
+    sys.stdin.close()
+
+
+def test_a_file_is_read_unless_a_shell_loop_is_part_way_through_it(cli, water, monkeypatch, make_ctx, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("and I drank 2 glasses of water\nsecond line for the loop\n", encoding="utf-8")
+    with open(questions, encoding="utf-8") as whole:
+        monkeypatch.setattr(sys, "stdin", whole)
+        assert cli("chat", "--offline", "I ran").code == 0
+    with open(questions, "rb") as looped:
+        looped.readline()  # `while read line; do paa chat "$line"; done < questions.txt`: the loop owns the file
+        monkeypatch.setattr(sys, "stdin", looped)
+        assert cli("chat", "--offline", "--continue", "and drank").code == 0
+        assert looped.read() == b"second line for the loop\n"
+    sent = [m.content for m in _messages(make_ctx) if m.role == "user"]
+    assert sent == ["I ran\n\n```\nand I drank 2 glasses of water\nsecond line for the loop\n```", "and drank"]

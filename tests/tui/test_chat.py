@@ -221,7 +221,7 @@ def test_usage_shows_the_tokens_the_api_reported(seeded, make_app, fake_anthropi
         notes = _notes(app)
         assert "/usage\n" in notes  # the command, echoed above its answer
         assert (
-            "This conversation: 1 model calls, 900 input tokens (300 read from cache, 100 written to it), "
+            "This conversation: 1 model call, 900 input tokens (300 read from cache, 100 written to it), "
             "40 output tokens.\nThis session: 900 input (+300 cached, +100 cache writes) and 40 output tokens."
         ) in notes
         assert _transcript(app) == "Fine, thanks."  # no second reply: nothing was sent

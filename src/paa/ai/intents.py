@@ -130,6 +130,14 @@ _CALL_ME = re.compile(r"\bcall me\s+(?P<name>[\w' -]{1,60}?)\s*[.!]?$", re.I)
 _MOOD = re.compile(r"\bmood\s*(?:is|of|:|=)?\s*(?P<mood>[1-5])\b|\b(?P<alt>[1-5])\s*/\s*5\b", re.I)
 _SKIP = re.compile(r"\b(skip|skipped|skipping|rest day|not today|won't|will not|can't|cannot)\b", re.I)
 _UNDO = re.compile(r"\b(undo|unlog|didn't|did not|never)\b", re.I)
+# Whole messages that are small talk, not requests: the offline provider answers them in kind.
+_SMALL_TALK = {
+    "greeting": ("hi", "hello", "hey", "hiya", "hi there", "hello there", "hey there", "good morning",
+                 "good afternoon", "good evening", "morning", "yo"),
+    "thanks": ("thanks", "thank you", "thanks a lot", "thank you very much", "thx", "ty", "cheers", "great, thanks",
+               "ok thanks", "ok, thanks"),
+    "farewell": ("bye", "goodbye", "bye bye", "see you", "good night", "exit", "quit"),
+}  # fmt: skip
 
 
 def parse(text: str, habits: Sequence[str]) -> list[Intent]:
@@ -138,8 +146,12 @@ def parse(text: str, habits: Sequence[str]) -> list[Intent]:
     if not message:
         return []
     lowered = message.lower()
-    if lowered.strip("?!. ") in ("help", "what can you do", "what can you do offline"):
+    bare = lowered.strip("?!.,:) ")
+    if bare in ("help", "what can you do", "what can you do offline"):
         return [Intent("help")]
+    for name, phrases in _SMALL_TALK.items():
+        if bare in phrases:
+            return [Intent(name)]
     special = _special(message, lowered, habits)
     if special is not None:
         return [special]

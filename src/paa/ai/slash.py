@@ -22,6 +22,7 @@ SHARED_HELP = {
 }
 HELP_COLUMN = 18
 OFFLINE_NOTE = " (offline: the rules answer, not a model)"
+LEAVE_WORDS = frozenset({"exit", "quit", "bye", ":q"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ def message(text: str) -> str:
     return line[1:] if line.startswith("//") else line
 
 
+def is_leave_word(text: str) -> bool:
+    """Whether a whole line is "exit", "quit" or "bye" without the slash: a person leaving, not a message."""
+    return text.strip().strip(".!").lower() in LEAVE_WORDS
+
+
 def unknown(name: str) -> str:
     return f"Unknown command {name}; /help lists them (start with // to send a line that begins with /)."
 
@@ -70,14 +76,23 @@ def unknown(name: str) -> str:
 
 def usage_lines(data: dict[str, Any]) -> list[str]:
     """What `ChatSession.usage()` reports, as sentences: the conversation's (if one is open), then the session's."""
+    from paa.core.words import plural
+
     conversation, session = data.get("conversation"), data["session"]
     lines = []
     if conversation:
-        lines.append(
-            f"This conversation: {conversation['calls']} model calls, {conversation['input_tokens']} input tokens "
-            f"({conversation['cache_read_input_tokens']} read from cache, {conversation['cache_creation_input_tokens']}"
-            f" written to it), {conversation['output_tokens']} output tokens."
-        )
+        offline = int(conversation.get("offline_replies") or 0)
+        by_rules = f"{plural(offline, 'reply', 'replies')} by the offline rules (no model, no tokens)"
+        if conversation["calls"]:
+            line = (
+                f"This conversation: {plural(conversation['calls'], 'model call')}, "
+                f"{plural(conversation['input_tokens'], 'input token')} ({conversation['cache_read_input_tokens']} "
+                f"read from cache, {conversation['cache_creation_input_tokens']} written to it), "
+                f"{plural(conversation['output_tokens'], 'output token')}"
+            )
+            lines.append(f"{line}; {by_rules}." if offline else f"{line}.")
+        else:
+            lines.append(f"This conversation: {by_rules}." if offline else "This conversation: no replies yet.")
     lines.append(
         f"This session: {session['input_tokens']} input (+{session['cache_read_input_tokens']} cached, "
         f"+{session['cache_creation_input_tokens']} cache writes) and {session['output_tokens']} output tokens."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import threading
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,13 +23,15 @@ if TYPE_CHECKING:
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/chat.md).")]
 IdArg = Annotated[int, typer.Argument(help="Conversation id (see `paa chat history`).", show_default=False)]
 STDIN_MAX_BYTES = 200 * 1024
+STDIN_WORD = "-"  # `paa chat - "summarise"`: read stdin, as with --stdin
 PROMPT_META = "paa_chat_prompt"
 
 CHAT_HELP = """Talk with your assistant: a conversation in the terminal, or one answer and exit.
 
 With no prompt on a terminal it opens a conversation (/help lists its commands). With a prompt it answers \
-once; piped input is added to the prompt. The assistant logs habits, answers from your analytics, sets \
-reminders and remembers what you tell it. Without an API key it runs offline and understands simple requests.
+once. Text piped in is added to the prompt when it is already there (--stdin waits for it; docs/chat.md has the \
+rule). The assistant logs habits, answers from your analytics, sets reminders and remembers what you tell it. \
+Without an API key it runs offline and understands simple requests.
 
 Examples:
 
@@ -104,20 +107,30 @@ def chat(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Let the assistant delete or forget without asking (scripts).")
     ] = False,
+    stdin: Annotated[
+        bool | None,
+        typer.Option(
+            "--stdin/--no-stdin",
+            help="Add stdin to the prompt, waiting for it to end (like a - word); or never read stdin.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from paa.errors import InvalidInput
 
     words = list(ctx.meta.get(PROMPT_META) or [])
+    if STDIN_WORD in words:
+        words = [word for word in words if word != STDIN_WORD]
+        stdin = True if stdin is None else stdin
     prompt = " ".join(words).strip()
-    piped = not _stdin_is_terminal()
     if continue_ and resume is not None:
         raise InvalidInput("--continue and --resume cannot be used together")
-    if piped:
+    if _reads_stdin(prompt_given=bool(prompt), forced=stdin):
         prompt = _with_stdin(prompt, _read_stdin())
-        if not prompt:
-            raise InvalidInput("nothing to ask", hint='give a prompt: paa chat "…", or pipe text in')
+    if not prompt and (stdin or not _stdin_is_terminal()):
+        raise InvalidInput("nothing to ask", hint='give a prompt: paa chat "…", or pipe text in')
     from paa.cli.runtime import current
 
     runtime = current()  # closed, with the memory indexer the conversation starts, when the command ends
@@ -144,6 +157,50 @@ def _stdin_is_terminal() -> bool:
 
 def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def _reads_stdin(*, prompt_given: bool, forced: bool | None) -> bool:
+    """Whether stdin belongs to the prompt (the rule docs/chat.md states).
+
+    `--stdin` / `--no-stdin` decide when given. A terminal is never read. With no prompt, stdin is the prompt and is
+    read to its end. With a prompt, stdin is added only when it already holds input: a file, or a pipe with data (or
+    closed) at this instant; an idle pipe (`sleep 20 | paa chat "…"`), /dev/null or another device is left alone,
+    so the command never waits for input nobody is sending.
+    """
+    if forced is not None:
+        return forced
+    if _stdin_is_terminal():
+        return False
+    return not prompt_given or _stdin_has_input()
+
+
+def _stdin_has_input() -> bool:
+    """Whether stdin holds input for paa now, without waiting: a regular file no one has begun to read, a pipe or
+    socket that is readable, or an in-memory stream (paa embedded in another program)."""
+    stream = sys.stdin
+    if stream is None:
+        return False
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # no descriptor: an in-memory stream, read like a file
+        return True
+    try:
+        mode = os.fstat(descriptor).st_mode
+    except OSError:
+        return False
+    if stat.S_ISREG(mode):  # a file part-read already belongs to whoever reads it: `while read ...; done < file`
+        with contextlib.suppress(OSError):
+            return os.lseek(descriptor, 0, os.SEEK_CUR) == 0
+        return True
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return False
+    import select
+
+    try:
+        readable, _, _ = select.select([descriptor], [], [], 0)
+    except (OSError, ValueError):  # a pipe select cannot watch (Windows): leave it alone
+        return False
+    return bool(readable)
 
 
 def _read_stdin() -> str:
@@ -210,7 +267,7 @@ def _run_turn(session: ChatSession, text: str, *, rich: bool) -> None:
     from paa.cli.chat_views import ReplyView
 
     cancel = CancelToken()
-    view = ReplyView(rich=rich)
+    view = ReplyView(rich=rich, tool_lines=session.provider.online)  # offline, the reply itself says what was done
     events = session.send(text, cancel)
     try:
         while True:
@@ -310,8 +367,8 @@ def _warm_up(runtime: Runtime, provider: Provider) -> threading.Thread:
 def _repl(
     runtime: Runtime, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None
 ) -> None:
+    from paa.ai.slash import is_leave_word, parse
     from paa.ai.slash import message as slash_message
-    from paa.ai.slash import parse
     from paa.cli.output import print_error
     from paa.errors import PaaError
 
@@ -341,6 +398,8 @@ def _repl(
             text = line.strip()
             if not text:
                 continue
+            if is_leave_word(text):  # "exit" or "quit" typed without the slash leaves, as in a shell
+                break
             command = parse(text)
             if command is not None:
                 if _slash(command, session, runtime) == "exit":

@@ -23,7 +23,7 @@ SLASH_HELP = (
             ("/checkin", "check in for today, then hear what the assistant makes of it"),
             "/usage",
             "/model [NAME]",
-            ("/exit", "leave (Ctrl-D works too)"),
+            ("/exit", "leave (so do exit, quit and Ctrl-D)"),
         ]
     )
     + "\n\nCtrl-C stops a reply (what arrived is kept, marked interrupted); at the prompt it clears the line."
@@ -36,10 +36,14 @@ def _local(instant: Any) -> str:
 
 class ReplyView:
     """Renders one turn's events. On a terminal the reply is Markdown, re-rendered live as text arrives; elsewhere
-    it is written as plain text as it comes, and tool activity goes to stderr so stdout holds only the reply."""
+    it is written as plain text as it comes, and tool activity goes to stderr so stdout holds only the reply.
 
-    def __init__(self, *, rich: bool) -> None:
+    Without `tool_lines` a tool's outcome is not shown on its own: the offline rules' reply already says it.
+    """
+
+    def __init__(self, *, rich: bool, tool_lines: bool = True) -> None:
         self.rich = rich
+        self.tool_lines = tool_lines
         self.text = ""
         self._live: Any = None
         self._wrote_plain = False
@@ -97,6 +101,8 @@ class ReplyView:
         elif isinstance(event, ToolStarted):
             self.pause()
         elif isinstance(event, ToolFinished):
+            if not self.tool_lines:
+                return
             result = event.result
             mark = "·" if result.ok else "✗" if not result.declined else "–"
             self.side(f"{mark} {result.summary}", "dim" if result.ok else "yellow")

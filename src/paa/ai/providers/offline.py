@@ -16,6 +16,22 @@ LIMITS = (
     'listing habits, reminders ("remind me to stretch at 21:00 on weekdays"), "remember that ...", and '
     "check-ins (/checkin). Open questions, advice and summaries need Claude: `paa auth key set anthropic`."
 )
+CAN_DO = (
+    "I'm running offline (no Anthropic API key), so I answer simple requests by rules: log or skip a habit (\"I ran "
+    '5 km"), "how am I doing?", "what are my habits?", reminders, "remember that ..." and /checkin. Say "help" for '
+    "more."
+)
+SMALL_TALK = {
+    "greeting": "Hello! " + CAN_DO,
+    "thanks": "You're welcome. " + CAN_DO,
+    "farewell": "Bye for now.",
+}
+# Tools that answer a question: offline, the answer is the numbers alone, and it says why.
+QUESTION_TOOLS = frozenset({"overall_analytics", "habit_analytics"})
+NUMBERS_ONLY = (
+    "(Offline, so just the numbers: Claude can tell you what they mean once a key is set with "
+    "`paa auth key set anthropic`.)"
+)
 
 
 class OfflineProvider:
@@ -62,6 +78,8 @@ def _say(text: str, stop_reason: str) -> Iterator[ProviderEvent]:
 def _fallback(intents: list[Intent]) -> str:
     if intents and intents[0].name == "help":
         return LIMITS
+    if intents and intents[0].name in SMALL_TALK:
+        return SMALL_TALK[intents[0].name]
     return "I can't answer that offline. " + LIMITS
 
 
@@ -83,6 +101,7 @@ def _calls_before(messages: list[dict[str, Any]]) -> dict[str, str]:
 
 def _describe_results(results: list[dict[str, Any]], names: dict[str, str]) -> str:
     lines = []
+    answered_a_question = False
     for block in results:
         raw = block.get("content")
         if isinstance(raw, list):
@@ -101,4 +120,7 @@ def _describe_results(results: list[dict[str, Any]], names: dict[str, str]) -> s
             lines.append(f"I couldn't {action}: {data.get('error', 'it failed')}{hint}.")
         else:
             lines.append(str(data.get("summary") or "Done."))
+            answered_a_question |= names.get(str(block.get("tool_use_id"))) in QUESTION_TOOLS
+    if answered_a_question:
+        lines.append(NUMBERS_ONLY)
     return "\n".join(lines)
