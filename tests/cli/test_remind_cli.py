@@ -44,6 +44,43 @@ def test_add_list_remove_and_their_errors(cli) -> None:
     assert past.code == ExitCode.INVALID_INPUT and "in the past" in past.err
 
 
+def test_add_reads_days_times_and_durations_in_the_users_zone(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAA_TIMEZONE", "Europe/Berlin")  # it is Thursday 13:00 there
+    assert _json(cli("remind", "add", "Dentist", "--at", "tomorrow 9am", "--json"))["at"] == "2026-11-27T08:00:00+00:00"
+    assert _json(cli("remind", "add", "Bins", "--at", "today 18:00", "--json"))["at"] == "2026-11-26T17:00:00+00:00"
+    assert _json(cli("remind", "add", "Gym", "--at", "fri 7:30", "--json"))["at"] == "2026-11-27T06:30:00+00:00"
+    assert _json(cli("remind", "add", "Laundry", "--in", "1h30m", "--json"))["at"] == "2026-11-26T13:30:00+00:00"
+    tea = cli("remind", "add", "Tea", "--in", "20m")
+    assert tea.code == 0 and "next: Thu 26 Nov 2026 13:20" in tea.out
+    assert [(r["text"], r["kind"]) for r in _json(cli("remind", "list", "--json"))["reminders"]][-1] == ("Tea", "once")
+    bare = cli("remind", "add", "x", "--in", "20")
+    assert bare.code == ExitCode.INVALID_INPUT and "cannot read '20' as a duration" in bare.err and "1h30m" in bare.err
+    both = cli("remind", "add", "x", "--in", "2h", "--cron", "0 9 * * *")
+    assert both.code == ExitCode.INVALID_INPUT and "give either --in or --cron, not both" in both.err
+
+
+def test_upcoming_days_are_whole_days_in_the_users_zone(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAA_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("PAA_NOW", "2026-11-20T12:00:00+00:00")  # the habit exists long before
+    assert cli("habit", "add", "Stretch", "--remind", "09:00").code == 0
+    monkeypatch.setenv("PAA_NOW", FIXED_NOW.isoformat())  # Thursday 13:00 in Berlin
+
+    def upcoming(*args: str) -> list[tuple[str, str]]:
+        return [(item["local"], item["kind"]) for item in _json(cli("remind", "upcoming", *args, "--json"))]
+
+    assert upcoming() == [("2026-11-26T21:00:00+01:00", "checkin")]  # the rest of today, not 24 hours
+    assert upcoming("--days", "2") == [
+        ("2026-11-26T21:00:00+01:00", "checkin"),
+        ("2026-11-27T09:00:00+01:00", "habit"),
+        ("2026-11-27T21:00:00+01:00", "checkin"),  # all of Friday, and nothing of Saturday morning
+    ]
+    assert upcoming("--days", "3")[-1] == ("2026-11-28T21:00:00+01:00", "checkin")
+    shown = cli("remind", "upcoming", "--days", "3")
+    assert "Saturday 28 November 2026" in shown.out and "Sunday" not in shown.out
+    late = cli("remind", "upcoming", "--from", "2026-11-26T22:00")
+    assert late.out.strip() == "Nothing due until the end of Thursday 26 November 2026."
+
+
 def test_upcoming_json_is_a_pure_computation_through_dst(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAA_TIMEZONE", "America/New_York")
     monkeypatch.setenv("PAA_NOW", "2026-11-01T12:00:00+00:00")  # the habit exists long before

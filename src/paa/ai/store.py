@@ -212,7 +212,7 @@ def latest_conversation_id(ctx: Context) -> int | None:
 def list_conversations(ctx: Context, limit: int = 20) -> list[ConversationView]:
     """The latest conversations first, with message counts and token totals."""
     if limit < 1:
-        raise InvalidInput("--limit must be at least 1")
+        raise InvalidInput("`limit` must be at least 1", field="limit")
     rows = ctx.session.exec(
         select(Conversation)
         .where(Conversation.user_id == ctx.user_id)
@@ -286,7 +286,7 @@ def search_messages(ctx: Context, query: str, *, limit: int = 20) -> list[Search
     if not words:
         raise InvalidInput("nothing to search for", hint='e.g. paa chat search "knee pain"')
     if limit < 1:
-        raise InvalidInput("--limit must be at least 1")
+        raise InvalidInput("`limit` must be at least 1", field="limit")
     statement = select(Message, Conversation.title).join(
         Conversation, col(Conversation.id) == col(Message.conversation_id)
     )
@@ -349,17 +349,13 @@ def delete_conversation(ctx: Context, conversation_id: int) -> int:
 
 @dataclass(frozen=True)
 class UsageTotals:
-    """Tokens spent: per conversation (from the messages) and on prompt caching (from usage events).
-
-    `calls` counts replies from a model; replies the offline rules gave cost nothing and count as `offline_replies`.
-    """
+    """Tokens spent: per conversation (from the messages) and on prompt caching (from usage events)."""
 
     calls: int
     input_tokens: int
     output_tokens: int
     cache_creation_input_tokens: int
     cache_read_input_tokens: int
-    offline_replies: int = 0
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -368,7 +364,6 @@ class UsageTotals:
             "output_tokens": self.output_tokens,
             "cache_creation_input_tokens": self.cache_creation_input_tokens,
             "cache_read_input_tokens": self.cache_read_input_tokens,
-            "offline_replies": self.offline_replies,
         }
 
 
@@ -387,17 +382,13 @@ def usage_totals(ctx: Context, conversation_id: int | None, *, since: datetime |
 
 
 def _sum_usage(events: Sequence[dict[str, Any]]) -> UsageTotals:
-    from paa.ai.providers.offline import MODEL as OFFLINE_MODEL
-
     def total(name: str) -> int:
         return sum(int(event.get(name) or 0) for event in events)
 
-    offline = sum(1 for event in events if event.get("model") == OFFLINE_MODEL)
     return UsageTotals(
-        len(events) - offline,
+        len(events),
         total("input_tokens"),
         total("output_tokens"),
         total("cache_creation_input_tokens"),
         total("cache_read_input_tokens"),
-        offline,
     )

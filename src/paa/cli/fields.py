@@ -1,10 +1,10 @@
-"""The CLI's word for each habit field core names in an error: the option that sets it."""
+"""The CLI's word for each field core names in an error: the option that sets it."""
 
 from __future__ import annotations
 
 from paa.errors import name_fields
 
-FLAGS = {
+HABIT_FLAGS = {
     "unit": "--unit",
     "target": "--target",
     "at_most": "--at-most",
@@ -17,6 +17,21 @@ FLAGS = {
     "color": "--color",
     "description": "--description",
 }
+# Other fields core names; a field means the same option in every command that has it.
+OTHER_FLAGS = {
+    "at": "--at",
+    "in": "--in",
+    "cron": "--cron",
+    "from": "--from",
+    "to": "--to",
+    "mood": "--mood",
+    "energy": "--energy",
+    "answer": "--answer",
+    "append": "--append",
+    "replace": "--replace",
+    "limit": "--limit",
+}
+FLAGS = {**HABIT_FLAGS, **OTHER_FLAGS}
 
 
 def as_flags(text: str) -> str:

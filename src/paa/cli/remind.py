@@ -15,7 +15,7 @@ from paa.cli.output import console, emit_json, escape, say
 if TYPE_CHECKING:
     from paa.core.reminders.custom import RemindersOverview, ReminderView
     from paa.core.reminders.outbox import NotificationView
-    from paa.core.reminders.upcoming import Upcoming
+    from paa.core.reminders.upcoming import Agenda
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/reminders.md).")]
 
@@ -37,16 +37,22 @@ def _when(instant: datetime | None, zone: tzinfo) -> str:
 def add(
     text: Annotated[str, typer.Argument(help="What to be reminded of.", show_default=False)],
     at: Annotated[
-        str | None, typer.Option("--at", help='When, once: "sunday 18:00", "tomorrow 9:00", "in 20 min", ISO.')
+        str | None,
+        typer.Option("--at", help='When, once: "tomorrow 9am", "today 18:00", "fri 9:30", "2027-03-14 18:00" (ISO).'),
+    ] = None,
+    in_: Annotated[
+        str | None, typer.Option("--in", help="Once, this long from now: 20m, 2h, 1h30m, 1d.", show_default=False)
     ] = None,
     cron: Annotated[str | None, typer.Option("--cron", help='Repeat on a cron schedule, e.g. "0 17 * * FRI".')] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a reminder, once (--at) or repeating (--cron), in your time zone.
+    """Add a reminder, once (--at or --in) or repeating (--cron), in your time zone.
 
     Examples:
 
       paa remind add "Call mom" --at "sunday 18:00"
+
+      paa remind add "Take the laundry out" --in 1h30m
 
       paa remind add "Weekly review" --cron "0 17 * * FRI"
     """
@@ -54,7 +60,7 @@ def add(
     from paa.core.reminders.custom import add_reminder
 
     with runtime.current().context(write=True) as ctx:
-        view = add_reminder(ctx, text, at=at, cron=cron)
+        view = add_reminder(ctx, text, at=at, cron=cron, in_=in_)
         zone = ctx.prefs.zone
     if as_json:
         emit_json(view.to_json())
@@ -144,14 +150,21 @@ def remove(
 
 
 def upcoming(
-    days: Annotated[int, typer.Option(min=1, max=366, help="How many days ahead.")] = 1,
+    days: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=366,
+            help="Whole days in your time zone, today included: 3 is the rest of today and the next two.",
+        ),
+    ] = 1,
     from_: Annotated[
         str | None,
         typer.Option("--from", help="Start instant (ISO; local time unless it has an offset). Default: now."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show the reminders due in the next days, computed from your habits, reminders and settings.
+    """Show the reminders due today and on the days after, computed from your habits, reminders and settings.
 
     Examples:
 
@@ -161,26 +174,25 @@ def upcoming(
     """
     from paa.cli import runtime
     from paa.core.reminders.rules import parse_instant
-    from paa.core.reminders.upcoming import upcoming as compute
+    from paa.core.reminders.upcoming import agenda
 
     with runtime.current().context() as ctx:
-        start = parse_instant(from_, ctx.prefs.zone) if from_ else ctx.now()
-        found = compute(ctx, start, days)
-        zone = ctx.prefs.zone
+        start = parse_instant(from_, ctx.prefs.zone, field="from") if from_ else ctx.now()
+        found = agenda(ctx, start, days)
     if as_json:
-        emit_json([item.to_json() for item in found])
+        emit_json([item.to_json() for item in found.items])
         return
-    _render_upcoming(found, zone, days)
+    _render_upcoming(found)
 
 
-def _render_upcoming(found: list[Upcoming], zone: tzinfo, days: int) -> None:
+def _render_upcoming(found: Agenda) -> None:
     out = console()
-    if not found:
-        out.print(f"Nothing due in the next {days} day(s).")
+    if not found.items:
+        out.print(f"Nothing due until the end of {found.last_day:%A %d %B %Y}.")
         return
     current = None
     labels = {"habit": "habit", "checkin": "check-in", "custom": "reminder"}
-    for item in found:
+    for item in found.items:
         heading = item.local.strftime("%A %d %B %Y")
         if heading != current:
             if current is not None:

@@ -238,7 +238,7 @@ def test_one_checkin_per_day(make_ctx) -> None:
         save_checkin(ctx, TODAY, answers("A?", "first"), mood=3)
     with pytest.raises(Conflict, match="already a check-in for 2026-11-26") as refused, make_ctx(write=True) as ctx:
         save_checkin(ctx, TODAY, answers("A?", "second"), mood=5)
-    assert "--append" in (refused.value.hint or "") and "--replace" in (refused.value.hint or "")
+    assert "`append`" in (refused.value.hint or "") and "`replace`" in (refused.value.hint or "")  # fields, not flags
     with make_ctx() as ctx:
         kept = get_checkin(ctx, TODAY)
     assert (kept.mood, [a.answer for a in kept.answers]) == (3, ["first"])

@@ -18,9 +18,11 @@ from paa.core.reminders.rules import (
     CustomReminder,
     HabitReminder,
     Zone,
+    after_duration,
     is_missed,
     next_occurrence,
     occurrences,
+    parse_duration,
     parse_instant,
     parse_when,
     retry_delay,
@@ -228,6 +230,14 @@ THURSDAY_NOON = utc(2026, 11, 26, 12)
         ("2027-01-02", "2027-01-02 00:00"),
         ("in 20 minutes", "2026-11-26 07:20"),
         ("in 2h", "2026-11-26 09:00"),
+        ("in 1h30m", "2026-11-26 08:30"),
+        ("tomorrow 9am", "2026-11-27 09:00"),
+        ("tomorrow 9 am", "2026-11-27 09:00"),
+        ("9:30 pm tomorrow", "2026-11-27 21:30"),
+        ("today 18:00", "2026-11-26 18:00"),
+        ("fri 9:30", "2026-11-27 09:30"),
+        ("Monday 7am", "2026-11-30 07:00"),
+        ("2026-12-24T18:00", "2026-12-24 18:00"),
     ],
 )
 def test_parse_when(text: str, local: str) -> None:
@@ -239,6 +249,32 @@ def test_parse_when(text: str, local: str) -> None:
 def test_parse_when_refuses_the_past_and_nonsense(text: str) -> None:
     with pytest.raises(InvalidInput):
         parse_when(text, THURSDAY_NOON, NY)
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("20m", 20), ("2h", 120), ("1h30m", 90), ("1d", 1440), ("90 minutes", 90), ("1 h 30 min", 90), ("45s", 0.75)],
+)
+def test_parse_duration(text: str, minutes: float) -> None:
+    assert parse_duration(text) == timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("text", ["20", "m", "1.5h", "2 weeks", "h1", "-5m", ""])
+def test_parse_duration_refuses_what_is_not_one(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+def test_after_duration_is_ahead_by_whole_seconds_and_names_its_field() -> None:
+    assert after_duration("1h30m", THURSDAY_NOON + timedelta(microseconds=5)) == THURSDAY_NOON + timedelta(
+        hours=1, minutes=30, seconds=1
+    )
+    for text in ("0m", "4000d", "soon"):
+        with pytest.raises(InvalidInput) as refused:
+            after_duration(text, THURSDAY_NOON)
+        assert refused.value.field == "in"
+    with pytest.raises(InvalidInput) as late:
+        parse_when("today 06:00", THURSDAY_NOON, NY)
+    assert late.value.field == "at"
 
 
 def test_parse_instant_reads_local_or_offset_times() -> None:

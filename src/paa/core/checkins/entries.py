@@ -389,7 +389,7 @@ def get_checkin(ctx: Context, day: date) -> Checkin:
 def list_checkins(ctx: Context, start: date | None = None, end: date | None = None) -> CheckinHistory:
     """The check-ins from `start` to `end` (both included, either may be open), newest first."""
     if start and end and start > end:
-        raise InvalidInput(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+        raise InvalidInput(f"`from` {start.isoformat()} is after `to` {end.isoformat()}", field="from")
     query = select(DailyCheckin).where(DailyCheckin.user_id == ctx.user_id)
     if start:
         query = query.where(DailyCheckin.day >= start)
@@ -522,11 +522,11 @@ def save_checkin(
     if row is not None and mode == "new":
         raise Conflict(
             f"there is already a check-in for {day.isoformat()}",
-            hint=f"add --append to add to it, --replace to start it over, or `paa checkin edit {day.isoformat()}`",
+            hint=f"add `append` to add to it, `replace` to start it over, or `paa checkin edit {day.isoformat()}`",
         )
     if row is None:
         if mood is None:
-            raise InvalidInput("a check-in needs a mood from 1 to 5", hint="e.g. --mood 4")
+            raise InvalidInput("a check-in needs a mood from 1 to 5", hint="e.g. `mood` 4", field="mood")
         now = ctx.now()
         row = DailyCheckin(user_id=ctx.user_id, day=day, mood=mood, energy=energy, created_at=now, updated_at=now)
         return _finish(ctx, row, list(answers), "created", refiner)
@@ -553,10 +553,10 @@ def edit_checkin(
     if row is None:
         raise NotFound(f"no check-in on {day.isoformat()}", hint="check in first: `paa checkin --date DAY`")
     if mood is UNSET and energy is UNSET and answers is UNSET:
-        raise InvalidInput("nothing to change", hint="give --mood, --energy or --answer")
+        raise InvalidInput("nothing to change", hint="give `mood`, `energy` or `answer`", field="mood")
     if mood is not UNSET:
         if mood is None:
-            raise InvalidInput("a check-in needs a mood from 1 to 5")
+            raise InvalidInput("a check-in needs a mood from 1 to 5", field="mood")
         row.mood = scale(mood, "mood")
     if energy is not UNSET:
         row.energy = scale(energy, "energy")

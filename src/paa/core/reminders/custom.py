@@ -11,8 +11,17 @@ from sqlmodel import col, select
 from paa.core import validate
 from paa.core.context import Context
 from paa.core.habits.schedule import SHORT_DAYS
+from paa.core.ids import parse_id
 from paa.core.reminders.outbox import NotificationView, notification_history
-from paa.core.reminders.rules import CHECKIN_REF, CronSpec, CustomReminder, HabitReminder, next_occurrence, parse_when
+from paa.core.reminders.rules import (
+    CHECKIN_REF,
+    CronSpec,
+    CustomReminder,
+    HabitReminder,
+    after_duration,
+    next_occurrence,
+    parse_when,
+)
 from paa.core.reminders.sources import load_sources, zone_of
 from paa.db.models import Notification, Reminder
 from paa.errors import InvalidInput, NotFound
@@ -53,30 +62,47 @@ def _view(ctx: Context, row: Reminder, last_status: str | None = None) -> Remind
     )
 
 
-def add_reminder(ctx: Context, text: str, *, at: str | None = None, cron: str | None = None) -> ReminderView:
-    """Add a one-off reminder (`at`, in the user's zone) or a repeating one (`cron`)."""
+def add_reminder(
+    ctx: Context, text: str, *, at: str | None = None, cron: str | None = None, in_: str | None = None
+) -> ReminderView:
+    """Add a one-off reminder (`at`, in the user's zone, or `in` a duration from now) or a repeating one (`cron`)."""
     body = validate.clean_text(text, "reminder text", 200)
-    if (at is None) == (cron is None):
-        raise InvalidInput("give either --at or --cron", hint='e.g. --at "sunday 18:00" or --cron "0 17 * * FRI"')
+    given = [name for name, value in (("at", at), ("in", in_), ("cron", cron)) if value is not None]
+    if len(given) != 1:
+        raise InvalidInput(_when_choice(given), hint=WHEN_CHOICE_HINT, field=given[-1] if given else "at")
     now = ctx.now()
     row = Reminder(user_id=ctx.user_id, text=body, kind="once", created_at=now, updated_at=now)
     if at is not None:
-        row.at = parse_when(at, now, ctx.prefs.zone)
+        row.at = parse_when(at, now, ctx.prefs.zone, field="at")
+    elif in_ is not None:
+        row.at = after_duration(in_, now, field="in")
     else:
         assert cron is not None
         spec = CronSpec.parse(cron)
         if spec.next_after(ctx.prefs.zone, now) is None:
-            raise InvalidInput(f"the cron expression {validate.quoted(cron)} never fires")
+            raise InvalidInput(f"the cron expression {validate.quoted(cron)} never fires", field="cron")
         row.kind, row.cron = "cron", spec.text
     ctx.session.add(row)
     ctx.session.flush()
     return _view(ctx, row)
 
 
+WHEN_CHOICE_HINT = 'e.g. `at` "sunday 18:00", `in` 20m or `cron` "0 17 * * FRI"'
+
+
+def _when_choice(given: list[str]) -> str:
+    """What to say when a reminder's time is given in none, or more than one, of its three ways."""
+    if not given:
+        return "give either `at`, `in` or `cron`"
+    if len(given) == 2:
+        return f"give either `{given[0]}` or `{given[1]}`, not both"
+    return "give only one of `at`, `in` and `cron`"
+
+
 def remove_reminder(ctx: Context, ref: str) -> ReminderView:
     """Delete a custom reminder by id; its notification history stays."""
-    text = ref.strip().lstrip("#")
-    row = ctx.session.get(Reminder, int(text)) if text.isascii() and text.isdigit() else None
+    number = parse_id(ref)
+    row = ctx.session.get(Reminder, number) if number is not None else None
     if row is None or row.user_id != ctx.user_id:
         raise NotFound(f"no reminder with id {validate.quoted(ref)}", hint="see `paa remind list` for ids")
     view = _view(ctx, row)

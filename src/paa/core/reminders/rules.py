@@ -278,7 +278,7 @@ def _cron_value(text: str, low: int, names: tuple[str, ...], field: str) -> int:
     if word in names:
         return names.index(word) + low
     if not word.isascii() or not word.isdigit():
-        raise InvalidInput(f"cron {field}: cannot read {quoted(text)}", hint=_CRON_HINT)
+        raise InvalidInput(f"cron {field}: cannot read {quoted(text)}", hint=_CRON_HINT, field="cron")
     return int(word)
 
 
@@ -288,7 +288,7 @@ def _cron_field(text: str, field: str, low: int, high: int, names: tuple[str, ..
         body, _, step_text = part.partition("/")
         step = _cron_value(step_text, 0, (), field) if step_text else 1
         if step < 1:
-            raise InvalidInput(f"cron {field}: the step must be at least 1", hint=_CRON_HINT)
+            raise InvalidInput(f"cron {field}: the step must be at least 1", hint=_CRON_HINT, field="cron")
         if body == "*":
             start, end = low, high
         elif "-" in body:
@@ -298,7 +298,7 @@ def _cron_field(text: str, field: str, low: int, high: int, names: tuple[str, ..
             start = _cron_value(body, low, names, field)
             end = high if step_text else start
         if not (low <= start <= high and low <= end <= high) or start > end:
-            raise InvalidInput(f"cron {field}: {quoted(part)} is outside {low}-{high}", hint=_CRON_HINT)
+            raise InvalidInput(f"cron {field}: {quoted(part)} is outside {low}-{high}", hint=_CRON_HINT, field="cron")
         values.update(range(start, end + 1, step))
     return frozenset(values)
 
@@ -322,7 +322,7 @@ class CronSpec:
         expanded = _MACROS.get(raw.lower(), raw)
         parts = expanded.split(" ")
         if len(parts) != 5:
-            raise InvalidInput(f"cannot read {quoted(text)} as a cron expression", hint=_CRON_HINT)
+            raise InvalidInput(f"cannot read {quoted(text)} as a cron expression", hint=_CRON_HINT, field="cron")
         minutes, hours, month_days, months = (
             _cron_field(part, *spec) for part, spec in zip(parts[:4], _FIELDS, strict=True)
         )
@@ -376,19 +376,55 @@ class CronSpec:
 
 # --- when people type ---------------------------------------------------------------------------
 
-_IN = re.compile(r"in\s+(\d{1,6})\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)", re.I)
-WHEN_HINT = 'e.g. "sunday 18:00", "tomorrow 9:00", "18:30", "2027-03-14 18:00" or "in 20 minutes"'
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)"
+_DURATION = re.compile(rf"(?:\d{{1,6}}{_UNIT})+")
+_DURATION_PART = re.compile(rf"(\d{{1,6}}){_UNIT}")
+_IN = re.compile(r"in\s+(.+)", re.I)
+_AM_PM = re.compile(r"(\d)\s+(am|pm)\b", re.I)
+MAX_AHEAD = timedelta(days=3660)  # ten years: far enough for a reminder, well inside the calendar
+WHEN_HINT = 'e.g. "sunday 18:00", "tomorrow 9am", "today 18:30", "2027-03-14 18:00" or "in 20 minutes"'
+DURATION_HINT = "e.g. 20m, 2h, 1h30m or 1d"
 
 
-def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
-    """Read the instant of a one-off reminder, in the user's zone; it must be in the future."""
+def parse_duration(text: str) -> timedelta | None:
+    """Read a duration as people type it (20m, 2h, 1h30m, 1d, "90 minutes", "1 h 30 min"); None when it is not one."""
+    compact = "".join(text.lower().split())
+    if not _DURATION.fullmatch(compact):
+        return None
+    seconds = sum(int(amount) * _UNITS[unit[0]] for amount, unit in _DURATION_PART.findall(compact))
+    return timedelta(seconds=seconds)
+
+
+def after_duration(text: str, now: datetime, *, field: str = "in") -> datetime:
+    """The instant `text` (a duration such as 20m or 1h30m) from now, to the whole second; it must be ahead."""
+    duration = parse_duration(text)
+    if duration is None:
+        raise InvalidInput(f"cannot read {quoted(text)} as a duration", hint=DURATION_HINT, field=field)
+    if not timedelta(0) < duration <= MAX_AHEAD:
+        raise InvalidInput(f"a duration must be from 1 second to ten years (got {quoted(text)})", field=field)
+    whole = now.replace(microsecond=0) + timedelta(seconds=1 if now.microsecond else 0)
+    return whole + duration
+
+
+def parse_when(text: str, now: datetime, zone: ZoneInfo, *, field: str = "at") -> datetime:
+    """Read the instant of a one-off reminder, in the user's zone; it must be in the future.
+
+    It reads a day (today, tomorrow, a weekday, an ISO date) and a time of day in either order, an ISO date-time,
+    a time alone (today, or tomorrow once it has passed), or "in" and a duration.
+    """
     raw = " ".join(text.strip().split())
-    due = _parse_when(raw, now, zone)
+    relative = _IN.fullmatch(raw)
+    if relative and parse_duration(relative.group(1)) is not None:
+        return after_duration(relative.group(1), now, field=field)
+    due = _parse_when(_AM_PM.sub(r"\1\2", raw), now, zone)
     if due is None:
-        raise InvalidInput(f"cannot read {quoted(text)} as a date and time", hint=WHEN_HINT)
+        raise InvalidInput(f"cannot read {quoted(text)} as a date and time", hint=WHEN_HINT, field=field)
     if due <= now:
         local = due.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        raise InvalidInput(f"{local} is in the past", hint="a reminder needs a time still to come")
+        raise InvalidInput(f"{local} is in the past", hint="a reminder needs a time still to come", field=field)
+    if due - now > MAX_AHEAD:
+        raise InvalidInput(f"{quoted(text)} is more than ten years away", field=field)
     return due
 
 
@@ -400,12 +436,6 @@ def _clock(word: str) -> time | None:
 
 
 def _parse_when(raw: str, now: datetime, zone: ZoneInfo) -> datetime | None:
-    relative = _IN.fullmatch(raw)
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2).lower()
-        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[0]]
-        whole = now.replace(microsecond=0) + timedelta(seconds=1 if now.microsecond else 0)
-        return whole + timedelta(seconds=amount * seconds)
     try:
         instant = datetime.fromisoformat(raw)
     except ValueError:
@@ -440,14 +470,16 @@ def _parse_when(raw: str, now: datetime, zone: ZoneInfo) -> datetime | None:
         return None
 
 
-def parse_instant(text: str, zone: ZoneInfo) -> datetime:
+def parse_instant(text: str, zone: ZoneInfo, *, field: str = "from") -> datetime:
     """Read an ISO date or date-time; without a UTC offset it is a wall time in `zone`."""
     raw = text.strip()
     try:
         instant = datetime.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(
-            f"cannot read {quoted(text)} as a date-time", hint="use ISO 8601, e.g. 2027-03-13T00:00 or 2027-03-13"
+            f"cannot read {quoted(text)} as a date-time",
+            hint="use ISO 8601, e.g. 2027-03-13T00:00 or 2027-03-13",
+            field=field,
         ) from None
     if instant.tzinfo is None:
         return wall_instant(instant.date(), instant.time(), zone)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from paa.core.context import Context
 from paa.core.events import KIND_TO_TYPE
-from paa.core.reminders.rules import Occurrence, merged
+from paa.core.reminders.rules import Occurrence, merged, wall_instant
 from paa.core.reminders.sources import load_sources
 from paa.errors import InvalidInput
 
@@ -37,10 +38,43 @@ class Upcoming:
         }
 
 
-def upcoming(ctx: Context, start: datetime, days: int) -> list[Upcoming]:
-    """Every reminder due from `start` (included) for `days` days: computed from the database alone."""
+def _check_days(days: int) -> None:
     if not 1 <= days <= MAX_UPCOMING_DAYS:
-        raise InvalidInput(f"--days must be between 1 and {MAX_UPCOMING_DAYS} (got {days})")
+        raise InvalidInput(f"`days` must be between 1 and {MAX_UPCOMING_DAYS} (got {days})", field="days")
+
+
+def _between(ctx: Context, start: datetime, until: datetime) -> list[Upcoming]:
+    """Every reminder due from `start` (included) to `until` (excluded), computed from the database alone."""
     sources = load_sources(ctx)
-    found = merged(sources.rules, sources.where, start - _EPSILON, start + timedelta(days=days) - _EPSILON)
+    found = merged(sources.rules, sources.where, start - _EPSILON, until - _EPSILON)
     return [Upcoming(o, sources.title_of(o), o.due_at.astimezone(sources.where.zone)) for o in found]
+
+
+def upcoming(ctx: Context, start: datetime, days: int) -> list[Upcoming]:
+    """Every reminder due from `start` (included) for `days` times 24 hours: what is next, whatever the hour."""
+    _check_days(days)
+    return _between(ctx, start, start + timedelta(days=days))
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """The reminders of whole local days: from `start` to the end of `last_day` (midnight after it, `until`)."""
+
+    start: datetime
+    until: datetime
+    last_day: date
+    items: list[Upcoming]
+
+
+def day_window(start: datetime, days: int, zone: ZoneInfo) -> tuple[datetime, datetime, date]:
+    """From `start` to the end of the local day `days - 1` days after start's own: the end instant and that day."""
+    last_day = start.astimezone(zone).date() + timedelta(days=days - 1)
+    return start, wall_instant(last_day + timedelta(days=1), time(0), zone), last_day
+
+
+def agenda(ctx: Context, start: datetime, days: int) -> Agenda:
+    """Every reminder due on `days` whole days in the user's zone: start's own day (from `start`) and the next
+    `days - 1`, so the last day is never cut at the current time."""
+    _check_days(days)
+    start, until, last_day = day_window(start, days, ctx.prefs.zone)
+    return Agenda(start, until, last_day, _between(ctx, start, until))
