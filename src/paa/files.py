@@ -22,12 +22,13 @@ class LockHeld(BlockingIOError):
     """Another process holds the lock (raised only when asked not to wait)."""
 
 
-def write_private_text(path: Path, text: str) -> None:
+def write_private_text(path: Path, text: str, *, create_folders: bool = True) -> None:
     """Replace `path` with `text`: a reader sees the old file or the new one, never half, and never wider than 0600.
 
-    Missing folders are created 0700; an OSError is the caller's to report.
+    Missing folders are created 0700 (unless `create_folders` is False); an OSError is the caller's to report.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+    if create_folders:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)

@@ -397,7 +397,12 @@ def write_export(view: Export, kind: str, table: str, output: Path | None) -> No
         sys.stdout.write(text)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        if output.exists() and not output.is_file():
+            output.write_text(text, encoding="utf-8")  # a pipe or a device (-o /dev/stdout): written in place
+        else:
+            from paa.files import write_private_text
+
+            write_private_text(output, text, create_folders=False)  # 0600: the figures are personal
     except OSError as exc:
         from paa.errors import StorageError
 

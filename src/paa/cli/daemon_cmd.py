@@ -76,9 +76,11 @@ def start(
     if running is not None:
         say(f"The paa daemon is already running (pid {running}).")
         return
-    files.log.parent.mkdir(parents=True, exist_ok=True)
+    from paa.files import make_private_folder, open_private_append
+
+    make_private_folder(files.log.parent)
     early = files.log.with_name("daemon.stderr.log")
-    with open(early, "ab") as stderr:
+    with open_private_append(early) as stderr:
         process = subprocess.Popen(
             _daemon_command("run"), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
             start_new_session=True, close_fds=True,

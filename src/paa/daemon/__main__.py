@@ -10,6 +10,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paa.errors import ExitCode, PaaError
@@ -25,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--log-stderr", action="store_true", help="Also log to stderr (default: when it is a terminal).")
     due = commands.add_parser("run-due", help="Send what is due now, once, and exit.")
     due.add_argument("--json", action="store_true", help="Print JSON.")
+    for sub in (run, due):
+        sub.add_argument("--env-file", type=Path, help="Read KEY=value lines (secrets such as PAA_DB_URL) from it.")
     for name in ("install", "uninstall"):
         sub = commands.add_parser(name, help=f"{name.capitalize()} the daemon as a user service.")
         sub.add_argument("--kind", choices=("auto", "systemd", "launchd", "cron"), default="auto")
@@ -41,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from paa.daemon.runner import Daemon
 
-            return Daemon(_runtime()).run(to_stderr=args.log_stderr or sys.stderr.isatty())
+            return Daemon(_runtime(args.env_file)).run(to_stderr=args.log_stderr or sys.stderr.isatty())
         if args.command == "run-due":
-            return _run_due(as_json=args.json)
+            return _run_due(as_json=args.json, env_file=args.env_file)
         return _service(args.command, args.kind, print_only=args.print_only, switch=args.switch)
     except PaaError as exc:
         return _report(exc)
@@ -74,19 +78,32 @@ def _as_paa_error(exc: Exception) -> PaaError:
     return PaaError(f"unexpected {type(exc).__name__}: {error_text(exc)}", "run again with PAA_DEBUG=1 and report it")
 
 
-def _runtime() -> Runtime:
-    """The daemon's runtime, from the environment it was started with (read here, once)."""
+def _runtime(env_file: Path | None = None) -> Runtime:
+    """The daemon's runtime, from the environment it was started with (read here, once) and its environment file."""
     from paa.core.runtime import Runtime
 
-    return Runtime.from_environ(os.environ)
+    return Runtime.from_environ(environ_with(os.environ, env_file))
 
 
-def _run_due(*, as_json: bool) -> int:
+def environ_with(environ: Mapping[str, str], env_file: Path | None) -> dict[str, str]:
+    """`environ` with the values of the environment file (which win: it is the service's own); a missing file adds
+    nothing, as systemd's `EnvironmentFile=-` does."""
+    if env_file is None:
+        return dict(environ)
+    from paa.daemon.service import read_env_file
+
+    try:
+        return {**environ, **read_env_file(env_file)}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PaaError(f"cannot read the environment file {env_file}: {exc}") from None
+
+
+def _run_due(*, as_json: bool, env_file: Path | None = None) -> int:
     from paa.daemon.dispatch import Dispatcher
     from paa.daemon.files import DaemonFiles, running_daemon
     from paa.daemon.logs import configure_logging
 
-    with _runtime() as runtime:
+    with _runtime(env_file) as runtime:
         files = DaemonFiles.of(runtime.paths)
         configure_logging(files, rotate=running_daemon(files) is None)  # a running daemon rotates the shared log
         dispatcher = Dispatcher(runtime=runtime)
@@ -112,10 +129,16 @@ def _service(command: str, kind_name: str, *, print_only: bool, switch: bool) ->
     environ = dict(os.environ)
     kind = service.detect_kind(environ) if kind_name == "auto" else kind_name
     plan = service.plan(kind, resolve_paths(environ), environ)  # type: ignore[arg-type]
-    if print_only or plan.path is None:
+    if print_only:
         sys.stdout.write(plan.text)
-        if plan.path is None and not print_only:
-            sys.stdout.write("# add this line with `crontab -e`: it sends what is due every minute\n")
+        if plan.secrets:
+            sys.stderr.write(f"note: {', '.join(plan.secrets)} is read from {plan.env_file} (install writes it)\n")
+        return 0
+    if plan.path is None:
+        for step in service.install(plan, enable=False):  # only the environment file: cron takes a line
+            sys.stderr.write(step + "\n")
+        sys.stdout.write(plan.text)
+        sys.stdout.write("# add this line with `crontab -e`: it sends what is due every minute\n")
         return 0
     if command == "install":
         done = service.install(plan, enable=switch)

@@ -1,4 +1,8 @@
-"""Installing the daemon as a service: a systemd user unit, a launchd agent, or a cron line."""
+"""Installing the daemon as a service: a systemd user unit, a launchd agent, or a cron line.
+
+Secrets never go in the unit, plist or cron line (other users can often read those, and `ps` shows a cron line's
+variables): the database URL goes into `daemon.env` in the config folder, 0600, which the service reads.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,15 @@ from xml.sax.saxutils import escape
 
 from paa.config import Paths
 from paa.errors import InvalidInput, PaaError
-from paa.files import write_private_text
+from paa.files import make_private_folder, write_private_text
 
 Kind = Literal["systemd", "launchd", "cron"]
 KINDS: tuple[Kind, ...] = ("systemd", "launchd", "cron")
 UNIT_NAME = "paa-daemon.service"
 AGENT_LABEL = "dev.paa.daemon"
-PASSED_ON = ("PAA_HOME", "PAA_DB_URL")  # where the data is: the service must see what this shell sees
+PASSED_ON = ("PAA_HOME",)  # where the data is: the service must see what this shell sees
+SECRET_ENV = ("PAA_DB_URL",)  # where the data is too, but it may hold a password: written to the environment file
+ENV_FILE_NAME = "daemon.env"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,8 @@ class ServicePlan:
     text: str
     enable: list[list[str]]
     disable: list[list[str]]
+    env_file: Path  # KEY=value lines (0600) the service reads: secrets paa passes on, and the person's own
+    secrets: dict[str, str]  # what `install` writes into env_file
 
 
 def detect_kind(environ: Mapping[str, str]) -> Kind:
@@ -48,8 +56,16 @@ def _command(*args: str) -> list[str]:
     return [sys.executable, "-m", "paa.daemon", *args]
 
 
+def env_file(paths: Paths) -> Path:
+    return paths.config_dir / ENV_FILE_NAME
+
+
 def _passed_env(environ: Mapping[str, str]) -> dict[str, str]:
     return {name: environ[name] for name in PASSED_ON if environ.get(name)}
+
+
+def _secret_env(environ: Mapping[str, str]) -> dict[str, str]:
+    return {name: environ[name] for name in SECRET_ENV if environ.get(name)}
 
 
 def _home(environ: Mapping[str, str]) -> Path:
@@ -64,10 +80,11 @@ def systemd_unit(paths: Paths, environ: Mapping[str, str]) -> str:
         "After=network-online.target\n\n"
         "[Service]\n"
         "Type=simple\n"
+        "UMask=0077\n"
         f"ExecStart={shlex.join(_command('run'))}\n"
         f"{env_lines}"
-        "# Secrets such as PAA_SMTP_PASSWORD or PAA_NTFY_TOKEN go in this file (KEY=value lines, mode 600):\n"
-        f"EnvironmentFile=-{paths.config_dir / 'daemon.env'}\n"
+        "# Secrets (PAA_DB_URL, PAA_SMTP_PASSWORD, PAA_NTFY_TOKEN) go in this file (KEY=value lines, mode 600):\n"
+        f"EnvironmentFile=-{env_file(paths)}\n"
         "Restart=on-failure\n"
         "RestartSec=5\n\n"
         "[Install]\n"
@@ -76,7 +93,8 @@ def systemd_unit(paths: Paths, environ: Mapping[str, str]) -> str:
 
 
 def launchd_plist(paths: Paths, environ: Mapping[str, str]) -> str:
-    arguments = "".join(f"    <string>{escape(arg)}</string>\n" for arg in _command("run"))
+    run = _command("run", "--env-file", str(env_file(paths)))
+    arguments = "".join(f"    <string>{escape(arg)}</string>\n" for arg in run)
     env = "".join(
         f"    <key>{escape(k)}</key>\n    <string>{escape(v)}</string>\n" for k, v in _passed_env(environ).items()
     )
@@ -88,6 +106,7 @@ def launchd_plist(paths: Paths, environ: Mapping[str, str]) -> str:
         f"  <key>Label</key>\n  <string>{AGENT_LABEL}</string>\n"
         f"  <key>ProgramArguments</key>\n  <array>\n{arguments}  </array>\n"
         f"  <key>EnvironmentVariables</key>\n  <dict>\n{env}  </dict>\n"
+        "  <key>Umask</key>\n  <integer>63</integer>\n"  # 0077: what it writes is its owner's only
         "  <key>RunAtLoad</key>\n  <true/>\n"
         "  <key>KeepAlive</key>\n  <dict>\n    <key>SuccessfulExit</key>\n    <false/>\n  </dict>\n"
         f"  <key>StandardErrorPath</key>\n  <string>{log}</string>\n"
@@ -95,9 +114,9 @@ def launchd_plist(paths: Paths, environ: Mapping[str, str]) -> str:
     )
 
 
-def cron_line(environ: Mapping[str, str]) -> str:
+def cron_line(paths: Paths, environ: Mapping[str, str]) -> str:
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in _passed_env(environ).items())
-    command = shlex.join(_command("run-due"))
+    command = shlex.join(_command("run-due", "--env-file", str(env_file(paths))))
     return f"* * * * * {env + ' ' if env else ''}{command} >/dev/null 2>&1"
 
 
@@ -111,6 +130,7 @@ def plan(kind: Kind, paths: Paths, environ: Mapping[str, str]) -> ServicePlan:
             kind, path, systemd_unit(paths, environ),
             enable=[[*user, "daemon-reload"], [*user, "enable", "--now", UNIT_NAME]],
             disable=[[*user, "disable", "--now", UNIT_NAME], [*user, "daemon-reload"]],
+            env_file=env_file(paths), secrets=_secret_env(environ),
         )  # fmt: skip
     if kind == "launchd":
         path = _home(environ) / "Library" / "LaunchAgents" / f"{AGENT_LABEL}.plist"
@@ -118,21 +138,62 @@ def plan(kind: Kind, paths: Paths, environ: Mapping[str, str]) -> ServicePlan:
             kind, path, launchd_plist(paths, environ),
             enable=[["launchctl", "load", "-w", str(path)]],
             disable=[["launchctl", "unload", "-w", str(path)]],
+            env_file=env_file(paths), secrets=_secret_env(environ),
         )  # fmt: skip
     if kind == "cron":
-        return ServicePlan(kind, None, cron_line(environ) + "\n", enable=[], disable=[])
+        return ServicePlan(kind, None, cron_line(paths, environ) + "\n", enable=[], disable=[],
+                           env_file=env_file(paths), secrets=_secret_env(environ))  # fmt: skip
     raise InvalidInput(f"unknown service kind {kind!r}", hint=f"choose from {', '.join(KINDS)}")
 
 
 def install(service: ServicePlan, *, enable: bool) -> list[str]:
-    """Write the service file and, with `enable`, run the commands that start it; return what was done."""
+    """Write the service file (and its secrets to the environment file) and, with `enable`, run the commands that
+    start it; return what was done."""
     done: list[str] = []
+    if service.secrets:
+        write_env_file(service.env_file, service.secrets)
+        done.append(f"wrote {', '.join(service.secrets)} to {service.env_file}")
     if service.path is not None:
         write_private_text(service.path, service.text)
         done.append(f"wrote {service.path}")
     if enable:
         done += _run_all(service.enable)
     return done
+
+
+def write_env_file(path: Path, values: Mapping[str, str]) -> None:
+    """Set `values` in the environment file (0600 in a 0700 folder), keeping the other lines as they are."""
+    kept: list[str] = []
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            name = line.strip().removeprefix("export ").partition("=")[0].strip()
+            if name not in values:
+                kept.append(line)
+    lines = kept + [f"{name}={shlex.quote(value)}" for name, value in values.items()]
+    make_private_folder(path.parent)
+    write_private_text(path, "\n".join(lines) + "\n")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The KEY=value lines of an environment file (systemd's format: # comments, optional quotes); {} if missing."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        name, equals, raw = stripped.removeprefix("export ").partition("=")
+        if not equals or not name.strip():
+            continue
+        try:
+            words = shlex.split(raw, comments=False)
+        except ValueError:
+            words = [raw.strip()]
+        values[name.strip()] = " ".join(words)
+    return values
 
 
 def uninstall(service: ServicePlan, *, disable: bool) -> list[str]:
