@@ -349,13 +349,17 @@ def delete_conversation(ctx: Context, conversation_id: int) -> int:
 
 @dataclass(frozen=True)
 class UsageTotals:
-    """Tokens spent: per conversation (from the messages) and on prompt caching (from usage events)."""
+    """Tokens spent: per conversation (from the messages) and on prompt caching (from usage events).
+
+    `calls` counts replies from a model; replies the offline rules gave cost nothing and count as `offline_replies`.
+    """
 
     calls: int
     input_tokens: int
     output_tokens: int
     cache_creation_input_tokens: int
     cache_read_input_tokens: int
+    offline_replies: int = 0
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -364,6 +368,7 @@ class UsageTotals:
             "output_tokens": self.output_tokens,
             "cache_creation_input_tokens": self.cache_creation_input_tokens,
             "cache_read_input_tokens": self.cache_read_input_tokens,
+            "offline_replies": self.offline_replies,
         }
 
 
@@ -382,13 +387,17 @@ def usage_totals(ctx: Context, conversation_id: int | None, *, since: datetime |
 
 
 def _sum_usage(events: Sequence[dict[str, Any]]) -> UsageTotals:
+    from paa.ai.providers.offline import MODEL as OFFLINE_MODEL
+
     def total(name: str) -> int:
         return sum(int(event.get(name) or 0) for event in events)
 
+    offline = sum(1 for event in events if event.get("model") == OFFLINE_MODEL)
     return UsageTotals(
-        len(events),
+        len(events) - offline,
         total("input_tokens"),
         total("output_tokens"),
         total("cache_creation_input_tokens"),
         total("cache_read_input_tokens"),
+        offline,
     )
