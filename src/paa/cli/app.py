@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+import typer.core
 
 from paa import __version__
 from paa.cli.commands import COMMANDS
@@ -20,16 +23,20 @@ Examples:
 """
 
 
+HELP_OPTIONS = ["-h", "--help"]
+
+
 def create_app(only: str | None = None) -> typer.Typer:
     """Build the Typer app: every command, or just `only` when that is all a run needs."""
     import importlib
 
     app = typer.Typer(
         name="paa",
+        cls=_root_group_class(),
         help=HELP,
         add_completion=False,
         pretty_exceptions_enable=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
+        context_settings={"help_option_names": HELP_OPTIONS},
     )
     app.callback(invoke_without_command=True)(_root)
     for name, module_name in COMMANDS.items():
@@ -41,6 +48,67 @@ def create_app(only: str | None = None) -> typer.Typer:
         else:
             app.command(name)(getattr(module, name))
     return app
+
+
+def _root_group_class() -> type:
+    """The root command group: once Typer has built every command under it, their placeholders are made alike."""
+
+    class PaaGroup(typer.core.TyperGroup):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            _tidy_placeholders(self)
+
+    return PaaGroup
+
+
+def _tidy_placeholders(command: Any) -> None:
+    """One help style for every command: an argument is its name in capitals (NAME, not {name}), an option's value
+    is its type in capitals (TEXT, INTEGER) unless it names itself, and a flag shows no placeholder (no <bool>)."""
+    # The help option is made when help is first asked for; make it now (with the names every context inherits).
+    help_option = command.get_help_option(typer.Context(command, help_option_names=HELP_OPTIONS))
+    for param in [*command.params, help_option]:
+        if isinstance(param, typer.core.TyperArgument):
+            param.metavar = (param.metavar or param.name or "value").upper()
+            param.__class__ = _Argument
+        elif isinstance(param, typer.core.TyperOption):
+            param.__class__ = _Option
+    for child in getattr(command, "commands", {}).values():
+        _tidy_placeholders(child)
+
+
+# Typer's type names (its `<str>` without the brackets) as help placeholders; a list is its element, repeated.
+_TYPE_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "int range": "INTEGER",
+               "float range": "NUMBER", "datetime": "DATE", "list[str]": "TEXT", "list[int]": "INTEGER"}  # fmt: skip
+
+
+def _type_word(param: Any, ctx: Any) -> str:
+    shown = str(param.display_type(ctx)).strip("<>")
+    if param.type_descriptor.is_choice:
+        return f"[{shown}]"
+    return _TYPE_WORDS.get(shown, shown.upper())
+
+
+class _Argument(typer.core.TyperArgument):
+    """An argument as help shows it: NAME in the usage line ([NAME] when optional) and in the panel."""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def _rich_display_name(self) -> str:
+        return self.display_name_raw + ("..." if self.nargs != 1 else "")
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return _type_word(self, ctx)
+
+
+class _Option(typer.core.TyperOption):
+    """An option as help shows it: its value's placeholder in capitals, and nothing after a flag."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.is_flag or self.count:
+            return None
+        return self.metavar or _type_word(self, ctx)
 
 
 def _root(
