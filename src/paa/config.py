@@ -145,6 +145,15 @@ class Settings(BaseModel):
     tui_theme: str = DEFAULT_THEME
     """Theme of the TUI, e.g. textual-dark, textual-light, nord, gruvbox; the TUI keeps your last choice here."""
 
+    oauth_github_client_id: str | None = None
+    """Client ID of the GitHub OAuth App (device flow enabled) that `paa auth login --github` signs in with."""
+
+    oauth_google_client_id: str | None = None
+    """Client ID of the Google OAuth client (TVs and Limited Input devices) of `paa auth login --google`."""
+
+    oauth_google_client_secret: str | None = None
+    """Secret of that Google client; Google asks for it, though for such clients it is not confidential."""
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
@@ -245,6 +254,9 @@ KEYS: dict[str, str] = {
     "ai.max_tokens": "ai_max_tokens",
     "ai.timeout": "ai_timeout",
     "tui.theme": "tui_theme",
+    "oauth.github.client_id": "oauth_github_client_id",
+    "oauth.google.client_id": "oauth_google_client_id",
+    "oauth.google.client_secret": "oauth_google_client_secret",
 }
 SCOPES: dict[str, Scope] = {
     "database_url": "install",
@@ -272,6 +284,9 @@ SCOPES: dict[str, Scope] = {
     "ai_max_tokens": "user",
     "ai_timeout": "user",
     "tui_theme": "install",
+    "oauth_github_client_id": "install",
+    "oauth_google_client_id": "install",
+    "oauth_google_client_secret": "install",
 }
 ENV_ALIASES: dict[str, str] = {"database_url": "PAA_DB_URL", "assistant_tone": "PAA_AI_TONE"}
 _FIELD_TO_KEY = {field: key for key, field in KEYS.items()}

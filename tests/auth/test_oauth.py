@@ -1,17 +1,23 @@
-"""`paa auth login --github/--google`: the device flow against a local fake authorization server."""
+"""`paa auth login --github/--google`: the device flow against a local fake authorization server.
+
+paa asks only the providers' real https endpoints; the fake answers them through the `http` parameter of the
+oauth functions, and through `paa.cli.auth.provider_http` for the CLI (tests/support/fake_oauth.py).
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from paa.config import Settings
 from paa.core.accounts import oauth
 from paa.errors import AuthError, ConfigError
 from tests.support.accounts import BOB_PASSWORD
-from tests.support.fake_oauth import ACCESS_TOKEN, DEVICE_CODE, FakeOAuth
+from tests.support.fake_oauth import ACCESS_TOKEN, DEVICE_CODE, FakeOAuth, stand_in
+
+SETTINGS = Settings(oauth_github_client_id="paa-test-client")
 
 
 @pytest.fixture
@@ -24,21 +30,22 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 @pytest.fixture
 def github(fake_oauth: FakeOAuth, monkeypatch: pytest.MonkeyPatch) -> FakeOAuth:
-    for name, value in fake_oauth.env("github").items():
-        monkeypatch.setenv(name, value)
-    return fake_oauth
+    """The fake standing in for GitHub, and paa's client id with it (an install-wide setting)."""
+    monkeypatch.setenv("PAA_OAUTH_GITHUB_CLIENT_ID", "paa-test-client")
+    return stand_in(monkeypatch, fake_oauth)
 
 
 def test_device_flow_polls_slows_down_and_reads_the_identity(github: FakeOAuth, slept: list[float]) -> None:
-    provider = oauth.provider_from("github", os.environ)
-    device = oauth.start_device_flow(provider)
+    provider = oauth.provider_for("github", SETTINGS)
+    http = github.transport()
+    device = oauth.start_device_flow(provider, http=http)
     assert (device.user_code, device.interval) == ("WDJB-MJHT", 1)
     assert DEVICE_CODE not in repr(device)
-    token = oauth.wait_for_token(provider, device)
+    token = oauth.wait_for_token(provider, device, http=http)
     assert token == ACCESS_TOKEN
     assert slept == [1, 1, 6]  # pending, then slow_down adds 5 seconds to every later poll
     assert all(form["_accept"] == "application/json" for form in github.form("/token"))
-    identity = oauth.fetch_identity(provider, token)
+    identity = oauth.fetch_identity(provider, token, http=http)
     assert (identity.subject, identity.login) == ("4242", "octo-alice")
     assert (identity.email, identity.email_verified) == ("alice@example.org", True)  # the primary, verified one
 
@@ -46,31 +53,37 @@ def test_device_flow_polls_slows_down_and_reads_the_identity(github: FakeOAuth, 
 @pytest.mark.parametrize(("step", "words"), [("access_denied", "declined"), ("expired_token", "expired")])
 def test_a_declined_or_expired_code_fails(github: FakeOAuth, slept: list[float], step: str, words: str) -> None:
     github.token_script = ["authorization_pending", step]
-    provider = oauth.provider_from("github", os.environ)
+    provider, http = oauth.provider_for("github", SETTINGS), github.transport()
     with pytest.raises(AuthError, match=words):
-        oauth.wait_for_token(provider, oauth.start_device_flow(provider))
+        oauth.wait_for_token(provider, oauth.start_device_flow(provider, http=http), http=http)
 
 
 def test_polling_stops_when_the_code_runs_out(github: FakeOAuth, slept: list[float]) -> None:
     github.token_script = ["authorization_pending"] * 20
     github.expires_in = 8
-    provider = oauth.provider_from("github", os.environ)
-    device = oauth.start_device_flow(provider)
+    provider, http = oauth.provider_for("github", SETTINGS), github.transport()
+    device = oauth.start_device_flow(provider, http=http)
     with pytest.raises(AuthError, match="expired before it was approved"):
-        oauth.wait_for_token(provider, device)
+        oauth.wait_for_token(provider, device, http=http)
     assert sum(slept) == device.expires_in
 
 
-def test_endpoints_must_be_https_except_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAA_OAUTH_GITHUB_CLIENT_ID", "x")
-    assert oauth.provider_from("github", os.environ).device_url.startswith("https://github.com/")
-    monkeypatch.setenv("PAA_OAUTH_GITHUB_TOKEN_URL", "http://evil.example.org/token")
-    with pytest.raises(ConfigError, match="https"):
-        oauth.provider_from("github", os.environ)
-    monkeypatch.delenv("PAA_OAUTH_GITHUB_CLIENT_ID")
-    monkeypatch.delenv("PAA_OAUTH_GITHUB_TOKEN_URL")
+def test_endpoints_are_the_real_https_ones_and_a_client_id_is_needed() -> None:
+    provider = oauth.provider_for("github", SETTINGS)
+    assert provider.device_url == "https://github.com/login/device/code"
+    assert provider.userinfo_url == "https://api.github.com/user" and provider.client_id == "paa-test-client"
     with pytest.raises(ConfigError, match="no OAuth client id"):
-        oauth.provider_from("github", os.environ)
+        oauth.provider_for("github", Settings())
+    with pytest.raises(AuthError, match="https"):
+        oauth.https_transport("POST", "http://evil.example.org/token", {}, b"")
+
+
+def test_the_client_id_can_come_from_config_toml(cli, github: FakeOAuth, slept, monkeypatch) -> None:
+    monkeypatch.delenv("PAA_OAUTH_GITHUB_CLIENT_ID")
+    assert cli("config", "set", "oauth.github.client_id", "paa-test-client").code == 0
+    done = cli("auth", "login", "--github")
+    assert done.code == 0, done.err
+    assert github.form("/device/code")[0]["client_id"] == "paa-test-client"
 
 
 def test_cli_login_creates_an_account_then_logs_it_in_again(
@@ -78,7 +91,8 @@ def test_cli_login_creates_an_account_then_logs_it_in_again(
 ) -> None:
     done = cli("auth", "login", "--github")
     assert done.code == 0, done.err
-    assert "WDJB-MJHT" in done.out and f"{github.url}/device" in done.out
+    assert "WDJB-MJHT" in done.out and "https://github.com/login/device " in done.out
+    assert github.reached[:2] == ["https://github.com/login/device/code", "https://github.com/login/oauth/access_token"]
     assert "Created the account octo-alice for your GitHub identity and logged in. You are an admin." in done.out
     me = json.loads(cli("auth", "whoami", "--json").out)
     assert me["user"]["username"] == "octo-alice" and me["user"]["email"] == "alice@example.org"
@@ -94,8 +108,10 @@ def test_cli_login_creates_an_account_then_logs_it_in_again(
 def test_cli_login_links_the_identity_to_the_logged_in_account(cli, stdin, github: FakeOAuth, slept) -> None:
     stdin(BOB_PASSWORD + "\n")
     assert cli("auth", "register", "bob", "--password-stdin").code == 0
-    done = cli("auth", "login", "--github")
+    stdin(BOB_PASSWORD + "\n")  # linking asks for the account's password
+    done = cli("auth", "login", "--github", "--password-stdin")
     assert done.code == 0 and "Linked your GitHub identity to bob and logged in." in done.out
+    assert "linking it to bob" in done.out
     cli("auth", "logout")
     github.token_script = ["ok"]
     assert "Logged in as bob with GitHub." in cli("auth", "login", "--github").out
@@ -115,9 +131,9 @@ def test_google_sends_its_client_secret_and_uses_sub(
     slept,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name, value in fake_oauth.env("google").items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("PAA_OAUTH_GOOGLE_EMAILS_URL")
+    monkeypatch.setenv("PAA_OAUTH_GOOGLE_CLIENT_ID", "paa-test-client")
+    monkeypatch.setenv("PAA_OAUTH_GOOGLE_CLIENT_SECRET", "google-installed-app-secret")
+    stand_in(monkeypatch, fake_oauth)
     fake_oauth.user = {"sub": "10769150350006150715113082367", "email": "ann@example.org", "email_verified": True,
                        "name": "Ann"}  # fmt: skip
     done = cli("auth", "login", "--google")
@@ -125,6 +141,7 @@ def test_google_sends_its_client_secret_and_uses_sub(
     assert "Created the account ann for your Google identity" in done.out
     assert fake_oauth.form("/device/code")[0]["client_secret"] == "google-installed-app-secret"
     assert fake_oauth.form("/device/code")[0]["scope"] == "openid email profile"
+    assert fake_oauth.reached[-1] == "https://openidconnect.googleapis.com/v1/userinfo"
 
 
 def test_cli_without_a_client_id_says_what_to_set(cli) -> None:

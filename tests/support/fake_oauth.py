@@ -2,27 +2,48 @@
 
 `FakeOAuth.token_script` lists what the token endpoint answers to each poll, e.g. ["authorization_pending",
 "slow_down", "ok"]; every request is recorded so tests can check what paa sent.
+
+paa reaches GitHub and Google only at their real https addresses. `FakeOAuth.transport()` is an HTTP transport
+that answers those addresses from this server, and `stand_in` hands it to `paa auth login` (the CLI's
+`provider_http`): a test-only path no environment variable opens.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    import pytest
 
 DEVICE_CODE = "dev-code-3f9a"
 ACCESS_TOKEN = "gho_provider_token_never_stored_8c1e"
+# The providers' real endpoints, each answered by one path of the fake server.
+ROUTES = {
+    "https://github.com/login/device/code": "/device/code",
+    "https://github.com/login/oauth/access_token": "/token",
+    "https://api.github.com/user": "/user",
+    "https://api.github.com/user/emails": "/user/emails",
+    "https://oauth2.googleapis.com/device/code": "/device/code",
+    "https://oauth2.googleapis.com/token": "/token",
+    "https://openidconnect.googleapis.com/v1/userinfo": "/user",
+}
+Http = Callable[[str, str, Mapping[str, str], bytes | None], tuple[int, bytes]]
 
 
 @dataclass
 class FakeOAuth:
     url: str = ""
     expires_in: int = 900
+    verification_uri: str = "https://github.com/login/device"
     token_script: list[str] = field(default_factory=lambda: ["authorization_pending", "slow_down", "ok"])
     user: dict[str, Any] = field(
         default_factory=lambda: {"id": 4242, "login": "octo-alice", "name": "Alice Octo", "email": None}
@@ -34,8 +55,11 @@ class FakeOAuth:
         ]
     )
     requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    reached: list[str] = field(default_factory=list)  # the real addresses paa asked the transport for
 
     def env(self, provider: str = "github") -> dict[str, str]:
+        """The variables that once pointed paa at any server (an attacker's, in tests/security); now only the
+        client id and secret among them are read."""
         prefix = f"PAA_OAUTH_{provider.upper()}_"
         return {
             prefix + "CLIENT_ID": "paa-test-client",
@@ -48,6 +72,30 @@ class FakeOAuth:
 
     def form(self, path: str) -> list[dict[str, Any]]:
         return [data for method, seen, data in self.requests if seen == path and method == "POST"]
+
+    def transport(self) -> Http:
+        """An HTTP transport for paa's oauth functions that answers the providers' real addresses from here."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+        def http(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> tuple[int, bytes]:
+            path = ROUTES.get(url)
+            if path is None:
+                raise AssertionError(f"paa asked for {url!r}, which is no provider's endpoint")
+            self.reached.append(url)
+            request = urllib.request.Request(self.url + path, data=body, method=method, headers=dict(headers))
+            try:
+                with opener.open(request, timeout=10) as response:
+                    return int(response.status), response.read()
+            except urllib.error.HTTPError as exc:
+                return int(exc.code), exc.read()
+
+        return http
+
+
+def stand_in(monkeypatch: pytest.MonkeyPatch, fake: FakeOAuth) -> FakeOAuth:
+    """Make `fake` the GitHub and Google that `paa auth login --github/--google` reaches, for one test."""
+    monkeypatch.setattr("paa.cli.auth.provider_http", fake.transport, raising=False)
+    return fake
 
 
 def _handler(fake: FakeOAuth) -> type[BaseHTTPRequestHandler]:
@@ -72,7 +120,7 @@ def _handler(fake: FakeOAuth) -> type[BaseHTTPRequestHandler]:
                 self._send(401, {"error": "invalid_client"})
             elif self.path == "/device/code":
                 self._send(200, {"device_code": DEVICE_CODE, "user_code": "WDJB-MJHT", "expires_in": fake.expires_in,
-                                 "verification_uri": f"{fake.url}/device", "interval": 1})  # fmt: skip
+                                 "verification_uri": fake.verification_uri, "interval": 1})  # fmt: skip
             elif self.path == "/token":
                 if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code":
                     self._send(400, {"error": "unsupported_grant_type"})

@@ -11,6 +11,8 @@ from paa.cli.output import confirm, emit_json, escape, say
 
 if TYPE_CHECKING:
     from paa.core.accounts.auth import AuthContext
+    from paa.core.accounts.identities import IdentityView
+    from paa.core.accounts.oauth import Http
     from paa.core.accounts.sessions import Login
     from paa.core.accounts.views import SessionView
 
@@ -19,6 +21,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in doc
 UserArg = Annotated[str | None, typer.Argument(help="User name (default: --user, or asked).", show_default=False)]
 StdinOpt = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password(s) from stdin, one per line, for scripts.")
+]
+DropOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--drop-identities/--keep-identities",
+        help="Also unlink every GitHub/Google identity from your account (asked on a terminal; kept otherwise).",
+        show_default=False,
+    ),
 ]
 
 
@@ -32,6 +42,10 @@ def create() -> typer.Typer:
     app.command("sessions")(sessions)
     app.command("revoke")(revoke)
     app.command("rotate-keys")(rotate_keys)
+    identities = typer.Typer(help="List the GitHub/Google identities you log in with (no command), or unlink one.")
+    identities.callback(invoke_without_command=True)(identities_list)
+    identities.command("unlink")(identities_unlink)
+    app.add_typer(identities, name="identities")
     key = typer.Typer(help="Store, list and remove API keys (never printed).", no_args_is_help=True)
     key.command("set")(key_set)
     key.command("list")(key_list)
@@ -156,6 +170,8 @@ def login(
 ) -> None:
     """Log in with a password, or with GitHub or Google, and keep the session for later commands.
 
+    Logged in already, a new GitHub or Google identity is linked to your account: that asks for your password.
+
     Examples:
 
       paa auth login ann
@@ -170,7 +186,7 @@ def login(
             from paa.errors import InvalidInput
 
             raise InvalidInput("choose one of --github and --google")
-        _device_login("github" if github else "google")
+        _device_login("github" if github else "google", password_stdin)
         return
     user_name = _ask_name(username, "User name")
     password = _Passwords(password_stdin).ask("Password (input hidden)")
@@ -180,22 +196,40 @@ def login(
     say(f"Logged in as {escape(done.user.username)} until {done.expires_at:%Y-%m-%d}.{_role_note(done)}")
 
 
-def _device_login(provider_name: str) -> None:
+def provider_http() -> Http:
+    """How `login --github/--google` reaches the provider: https with a verified certificate (tests put a fake here)."""
+    from paa.core.accounts.oauth import https_transport
+
+    return https_transport
+
+
+def _device_login(provider_name: str, password_stdin: bool) -> None:
     from paa.cli import runtime
     from paa.core.accounts import oauth
-    from paa.core.accounts.identities import sign_in_with_identity
+    from paa.core.accounts.identities import link_target, sign_in_with_identity
 
-    provider = oauth.provider_from(provider_name, runtime.current().environ)
-    device = oauth.start_device_flow(provider)
+    command = runtime.current()
+    http = provider_http()
+    provider = oauth.provider_for(provider_name, command.loaded.settings)
+    device = oauth.start_device_flow(provider, http=http)
     shown = device.verification_uri_complete or device.verification_uri
     say(f"Open {escape(shown)} and enter the code [bold]{escape(device.user_code)}[/bold].")
     say(f"Waiting for you to approve paa on {provider.title} (the code works for {device.expires_in // 60} min)...")
-    access_token = oauth.wait_for_token(provider, device)
-    identity = oauth.fetch_identity(provider, access_token)
-    with runtime.current().auth(write=True) as actx:
+    access_token = oauth.wait_for_token(provider, device, http=http)
+    identity = oauth.fetch_identity(provider, access_token, http=http)
+    password = None
+    with command.auth() as actx:
+        target = link_target(actx, identity.provider, identity.subject)
+        target_name = target.username if target is not None else None
+    if target_name is not None:
+        who = escape(identity.login or identity.email or identity.subject)
+        say(f"The {provider.title} identity {who} is linked to no account; linking it to {escape(target_name)}.")
+        if password_stdin or sys.stdin.isatty():  # without either, core refuses and says how
+            password = _Passwords(password_stdin).ask(f"{target_name}'s password, to link it (input hidden)")
+    with command.auth(write=True) as actx:
         done = sign_in_with_identity(
             actx, identity.provider, identity.subject, email=identity.email, email_verified=identity.email_verified,
-            name_hint=identity.login, label=_label(),
+            name_hint=identity.login, label=_label(), password=password, source=_source(),
         )  # fmt: skip
         _store(actx, done)
     what = {
@@ -205,14 +239,49 @@ def _device_login(provider_name: str) -> None:
     say(escape(what) + _role_note(done))
 
 
+def _drop_wanted(choice: bool | None, providers: tuple[str, ...] | list[str]) -> bool:
+    """Whether to unlink the account's identities: the flag, else a question on a terminal, else no."""
+    if choice is not None or not providers:
+        return bool(choice) and bool(providers)
+    if not sys.stdin.isatty():
+        return False
+    names = ", ".join(sorted(set(providers)))
+    return bool(typer.confirm(f"Also unlink {names} from your account? Whoever linked one can log in with it.",
+                              default=False))  # fmt: skip
+
+
+def _dropped_line(dropped: list[IdentityView], kept: tuple[str, ...] | list[str], choice: bool | None) -> str | None:
+    if dropped:
+        names = ", ".join(sorted({view.provider for view in dropped}))
+        return f"Unlinked {len(dropped)} identit{'y' if len(dropped) == 1 else 'ies'} ({names})."
+    if kept and choice is None:
+        names = ", ".join(sorted(set(kept)))
+        return f"Still linked: {names} (unlink with --drop-identities, or `paa auth identities unlink`)."
+    return None
+
+
 def logout(
     everywhere: Annotated[bool, typer.Option("--everywhere", help="End all your sessions, not just this one.")] = False,
+    drop_identities: DropOpt = None,
 ) -> None:
-    """End your session on this machine (or all of them)."""
+    """End your session on this machine (or all of them, and unlink your GitHub/Google identities if you wish)."""
     from paa.cli import runtime
+    from paa.core.accounts.identities import drop_identities as core_drop
     from paa.core.accounts.sessions import end_session, revoke_all_sessions
     from paa.core.accounts.tokenfile import forget_token, read_tokens
+    from paa.errors import InvalidInput
 
+    if drop_identities and not everywhere:
+        raise InvalidInput(
+            "--drop-identities goes with --everywhere", hint="paa auth logout --everywhere --drop-identities"
+        )
+    linked: list[str] = []
+    if everywhere:
+        with runtime.current().auth() as actx:
+            if actx.acting is not None and actx.acting.authenticated:
+                linked = [view.provider for view in _identities_of(actx)]
+    drop = _drop_wanted(drop_identities, linked)
+    dropped: list[IdentityView] = []
     with runtime.current().auth(write=True) as actx:
         stored = read_tokens(actx.paths)
         name = actx.acting.user.username if actx.acting else (runtime.named_user() or stored.current)
@@ -223,11 +292,19 @@ def logout(
             raise AuthError("you are not logged in", hint="nothing to log out of")
         ended = 0
         if everywhere and actx.acting is not None and actx.acting.user.id is not None:
+            if drop:
+                from paa.db.models import User
+
+                user = actx.session.get(User, actx.acting.user.id)
+                dropped = core_drop(actx, user) if user is not None else []
             ended = revoke_all_sessions(actx.session, actx.acting.user.id, actx.now())
         end_session(actx, token)
         forget_token(actx.paths, name or "")
     extra = f" and {ended - 1} other session{'s' if ended != 2 else ''}" if everywhere and ended > 1 else ""
     say(f"Logged out {escape(name or '')}{extra}.")
+    line = _dropped_line(dropped, linked, drop_identities)
+    if line:
+        say(line)
 
 
 def whoami(as_json: JsonOpt = False) -> None:
@@ -252,25 +329,89 @@ def whoami(as_json: JsonOpt = False) -> None:
         say(f"  linked: {', '.join(user.identities)}")
 
 
-def passwd(password_stdin: StdinOpt = False) -> None:
-    """Change your password (or give the local profile one); your other sessions end."""
+def passwd(password_stdin: StdinOpt = False, drop_identities: DropOpt = None) -> None:
+    """Change your password (or give the local profile one); your other sessions end.
+
+    Examples:
+
+      paa auth passwd
+
+      printf '%s\\n' "$OLD" "$NEW" "$NEW" | paa auth passwd --password-stdin --drop-identities
+    """
     from paa.cli import runtime
+    from paa.core.accounts.identities import drop_identities as core_drop
     from paa.core.accounts.registration import change_password
     from paa.core.accounts.sessions import whoami
+    from paa.db.models import User
 
     reader = _Passwords(password_stdin)
     with runtime.current().auth() as actx:
-        has_password = whoami(actx).user.has_password
-    current = reader.ask("Current password (input hidden)") if has_password else None
+        me = whoami(actx).user
+    current = reader.ask("Current password (input hidden)") if me.has_password else None
     new = reader.ask("New password (input hidden)", twice=True)
+    drop = _drop_wanted(drop_identities, me.identities)
+    dropped: list[IdentityView] = []
     with runtime.current().auth(write=True) as actx:
         done = change_password(actx, current, new, source=_source(), label=_label())
+        if drop:
+            user = actx.session.get(User, me.id)
+            dropped = core_drop(actx, user) if user is not None else []
         if done is not None:
             _store(actx, done)
     if done is not None:
         say(f"{escape(done.user.username)} now has a password, and is logged in.{_role_note(done)}")
     else:
         say("Password changed. Your other sessions have ended.")
+    line = _dropped_line(dropped, me.identities, drop_identities)
+    if line:
+        say(line)
+
+
+# ---- identities ----------------------------------------------------------------------------------------------
+
+
+def _identities_of(actx: AuthContext) -> list[IdentityView]:
+    from paa.core.accounts.identities import list_identities
+
+    return list_identities(actx)
+
+
+def identities_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the GitHub/Google identities linked to your account; `unlink PROVIDER` removes one.
+
+    Examples:
+
+      paa auth identities
+
+      paa auth identities unlink github
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from paa.cli import runtime
+
+    with runtime.current().auth() as actx:
+        found = _identities_of(actx)
+    if as_json:
+        emit_json([view.to_json() for view in found])
+        return
+    if not found:
+        say("No identities are linked. Link one with `paa auth login --github` (or --google) while logged in.")
+    for view in found:
+        used = f"used {view.last_used_at:%Y-%m-%d}" if view.last_used_at else "never used"
+        label = f" ({escape(view.label)})" if view.label else ""
+        say(f"{view.provider} {escape(view.subject)}{label}: linked {view.created_at:%Y-%m-%d}, {used}")
+
+
+def identities_unlink(
+    provider: Annotated[str, typer.Argument(help="Which provider: github or google.", show_default=False)],
+) -> None:
+    """Unlink a provider's identity from your account, so it no longer logs you in."""
+    from paa.cli import runtime
+    from paa.core.accounts.identities import unlink_identity
+
+    with runtime.current().auth(write=True) as actx:
+        removed = unlink_identity(actx, provider)
+    say(f"Unlinked {removed[0].provider} from your account; it no longer logs you in.")
 
 
 # ---- sessions and keys ---------------------------------------------------------------------------------------

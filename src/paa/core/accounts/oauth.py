@@ -7,30 +7,35 @@
 4. `fetch_identity` reads who they are (a stable subject id, their login and a verified email).
 5. `paa.core.accounts.identities.sign_in_with_identity` links that identity to an account and starts a session.
 
-Only the identity is kept; the provider's access token is dropped once it has been used. Endpoints and the
-client id come from the environment, so a self-hosted or test server can stand in:
+Only the identity is kept; the provider's access token is dropped once it has been used.
 
-    PAA_OAUTH_<PROVIDER>_CLIENT_ID, _CLIENT_SECRET, _DEVICE_URL, _TOKEN_URL, _USERINFO_URL, _EMAILS_URL, _SCOPE
-
-A URL must be https, except on the loopback interface (a local test server).
+The identity is proven, not asserted: paa asks only the provider's real endpoints (fixed here, never read from
+the environment or config.toml), only over https, and checks the certificate against the system's trust store
+alone (`SSL_CERT_FILE` and `SSL_CERT_DIR`, which whoever runs paa controls, are ignored). The client id, and
+Google's client secret, are install-wide settings (`oauth.github.client_id`, ...): they name paa's registration
+with the provider, never where it is. Tests hand a fake provider in through the `http` parameter.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from paa.errors import AuthError, ConfigError, InvalidInput, PaaError
+
+if TYPE_CHECKING:
+    from paa.config import Settings
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 TIMEOUT = 15.0
 MAX_BODY = 1_000_000
 SLOW_DOWN_STEP = 5  # seconds added to the interval on `slow_down` (RFC 8628, section 3.5)
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -99,52 +104,78 @@ def _check_url(url: str, what: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return url
-    if parts.scheme == "http" and parts.hostname in LOOPBACK:
-        return url
-    raise ConfigError(f"{what} must be an https:// URL (http:// only on 127.0.0.1)", hint=f"got {url[:80]!r}")
+    raise AuthError(f"{what} must be an https:// URL", hint=f"got {url[:80]!r}")
 
 
-def provider_from(name: str, environ: Mapping[str, str]) -> Provider:
-    """A provider's settings: the defaults, with the PAA_OAUTH_<NAME>_* variables over them."""
-    env = environ
+CLIENT_SETTINGS = {"github": ("oauth_github_client_id", None),
+                   "google": ("oauth_google_client_id", "oauth_google_client_secret")}  # fmt: skip
+
+
+def provider_for(name: str, settings: Settings) -> Provider:
+    """A provider's real endpoints, with paa's client id (and secret) from the install-wide settings."""
     key = name.strip().lower()
     base = DEFAULTS.get(key)
     if base is None:
         raise InvalidInput(f"unknown provider {name[:20]!r}", hint=f"choose from: {', '.join(DEFAULTS)}")
-    prefix = f"PAA_OAUTH_{key.upper()}_"
-    overrides: dict[str, Any] = {}
-    for field_name in ("client_id", "client_secret", "device_url", "token_url", "userinfo_url", "emails_url", "scope"):
-        value = env.get(prefix + field_name.upper(), "").strip()
-        if value:
-            overrides[field_name] = value
-    provider = replace(base, **overrides)
-    if not provider.client_id:
+    id_field, secret_field = CLIENT_SETTINGS[key]
+    client_id = getattr(settings, id_field)
+    if not client_id:
+        dotted = f"oauth.{key}.client_id"
         raise ConfigError(
-            f"no OAuth client id for {provider.title}",
-            hint=f"register paa as an OAuth app with {provider.title} and set {prefix}CLIENT_ID (see docs/accounts.md)",
+            f"no OAuth client id for {base.title}",
+            hint=f"register paa as an OAuth app with {base.title}, then (as an admin) `paa config set {dotted} ID` "
+            f"or set PAA_OAUTH_{key.upper()}_CLIENT_ID (see docs/accounts.md)",
         )
-    for what, url in (("device URL", provider.device_url), ("token URL", provider.token_url),
-                      ("userinfo URL", provider.userinfo_url), ("emails URL", provider.emails_url)):  # fmt: skip
-        if url:
-            _check_url(url, f"{provider.title} {what}")
-    return provider
+    secret = getattr(settings, secret_field) if secret_field else None
+    return replace(base, client_id=client_id.strip(), client_secret=secret or None)
 
 
-def urllib_http(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> tuple[int, bytes]:
-    """One HTTP request with the standard library; an HTTP error status is returned, not raised."""
+def _tls_context() -> ssl.SSLContext:
+    """Certificates checked against the system's trust store, as compiled in (or certifi's), never the environment's."""
+    defaults = ssl.get_default_verify_paths()
+    cafile = defaults.openssl_cafile if os.path.isfile(defaults.openssl_cafile) else None
+    capath = defaults.openssl_capath if os.path.isdir(defaults.openssl_capath) else None
+    if cafile is None and capath is None:
+        try:
+            import certifi
+        except ImportError:
+            raise ConfigError(
+                "no trusted certificates found to check the provider's with",
+                hint="install your system's CA certificates (or the certifi package)",
+            ) from None
+        cafile = certifi.where()
+    context = ssl.create_default_context(cafile=cafile, capath=capath)  # verifies the chain and the host name
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def https_transport(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> tuple[int, bytes]:
+    """One HTTPS request to a provider, its certificate verified; an HTTP error status is returned, not raised."""
     import urllib.error
     import urllib.request
 
+    _check_url(url, "a provider's endpoint")
+
+    class HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, hdrs: Any, newurl: str) -> Any:
+            _check_url(newurl, "a provider's redirect")
+            return super().redirect_request(req, fp, code, msg, hdrs, newurl)
+
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=_tls_context()), HttpsOnlyRedirects)
     request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))
     try:
-        with urllib.request.urlopen(
-            request, timeout=TIMEOUT
-        ) as response:  # the scheme was checked: https, or http on loopback
+        with opener.open(request, timeout=TIMEOUT) as response:
             return int(response.status), response.read(MAX_BODY)
     except urllib.error.HTTPError as exc:
         return int(exc.code), exc.read(MAX_BODY)
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            host = urlsplit(url).hostname
+            trust = "paa trusts the system's certificate authorities only"
+            raise AuthError(
+                f"{host} showed a certificate paa does not trust: {reason.verify_message}", hint=trust
+            ) from None
         raise AuthError(f"cannot reach {urlsplit(url).hostname}: {reason}", hint="check the connection") from None
 
 
@@ -185,7 +216,7 @@ def _text(data: Mapping[str, Any], key: str, limit: int = 2048) -> str | None:
     return value
 
 
-def start_device_flow(provider: Provider, *, http: Http = urllib_http) -> DeviceCode:
+def start_device_flow(provider: Provider, *, http: Http = https_transport) -> DeviceCode:
     """Ask the provider for a device code and the user code the person types."""
     status, data = _post(http, provider.device_url, {**_client(provider), "scope": provider.scope})
     device_code = _text(data, "device_code")
@@ -197,6 +228,8 @@ def start_device_flow(provider: Provider, *, http: Http = urllib_http) -> Device
                         hint="check the client id (and that device flow is enabled for the app)")  # fmt: skip
     _check_url(uri, "the verification page")
     complete = _text(data, "verification_uri_complete")
+    if complete is not None:
+        _check_url(complete, "the verification page")
     try:
         expires_in = max(1, min(int(data.get("expires_in") or 900), 3600))
         interval = max(1, min(int(data.get("interval") or 5), 60))
@@ -206,7 +239,7 @@ def start_device_flow(provider: Provider, *, http: Http = urllib_http) -> Device
 
 
 def wait_for_token(
-    provider: Provider, device: DeviceCode, *, http: Http = urllib_http, sleep: Sleep | None = None
+    provider: Provider, device: DeviceCode, *, http: Http = https_transport, sleep: Sleep | None = None
 ) -> str:
     """Poll until the person approves; return the provider's access token (for `fetch_identity` only)."""
     sleep = sleep or time.sleep
@@ -245,7 +278,7 @@ def _get(http: Http, url: str, access_token: str) -> Any:
         raise AuthError(f"{urlsplit(url).hostname} answered with something that is not JSON") from None
 
 
-def fetch_identity(provider: Provider, access_token: str, *, http: Http = urllib_http) -> Identity:
+def fetch_identity(provider: Provider, access_token: str, *, http: Http = https_transport) -> Identity:
     """Who the token belongs to: a stable subject (GitHub's numeric id, Google's `sub`), login and verified email."""
     data = _get(http, provider.userinfo_url, access_token)
     if not isinstance(data, dict):

@@ -1,0 +1,48 @@
+"""The attack suite: each test reproduces an attack on paa and checks that it fails.
+
+Accounts are hashed cheaply here (PAA_ARGON2) and never reach the OS keyring; the attacker's tools are fakes on
+127.0.0.1 (tests/support/fake_oauth.py).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.support.accounts import CHEAP_ARGON2
+from tests.support.fake_oauth import FakeOAuth, serve
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAA_ARGON2", CHEAP_ARGON2)
+    monkeypatch.setenv("PAA_KEYRING", "off")
+
+
+@pytest.fixture
+def stdin(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Feed the next command's stdin: `stdin("pw\\n")`."""
+
+    def feed(text: str) -> None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(text))
+
+    return feed
+
+
+@pytest.fixture
+def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The device flow's pauses, recorded instead of waited for."""
+    pauses: list[float] = []
+    monkeypatch.setattr("paa.core.accounts.oauth.time.sleep", pauses.append)
+    return pauses
+
+
+@pytest.fixture
+def oauth_server() -> Iterator[Callable[[], FakeOAuth]]:
+    """Start fake OAuth servers on 127.0.0.1, as many as a test needs; each stops with the test."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(serve())
