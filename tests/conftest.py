@@ -27,7 +27,7 @@ from paa.core.context import Context
 from tests.support.clock import FIXED_NOW
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.processes import child_env, paa_executable
-from tests.support.runtime import open_context
+from tests.support.runtime import inject, open_context
 from tests.support.waiting import GIVE_UP_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +66,22 @@ def paa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash passwords cheaply in every runtime a test builds (through the constructor: PAA_ARGON2 cannot go lower)."""
+    from tests.support.runtime import TEST_HASHING, inject
+
+    inject(monkeypatch, hash_params=TEST_HASHING)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
+    return FixedClock(FIXED_NOW)
+
+
+@pytest.fixture
+def security_clock() -> FixedClock:
+    """The clock sessions, tokens and the login slowdown see in the `cli` fixture's commands."""
     return FixedClock(FIXED_NOW)
 
 
@@ -92,11 +106,18 @@ class CliResult:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
-    """Run the paa CLI in-process, through the same entry point as the executable."""
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, security_clock: FixedClock
+) -> Callable[..., CliResult]:
+    """Run the paa CLI in-process, through the same entry point as the executable.
+
+    Both clocks are fixed at FIXED_NOW: PAA_NOW for habit days, and the security clock (sessions, the login
+    slowdown) through the Runtime; `security_clock` is that clock, for a test that moves it.
+    """
     from paa.cli.main import main
 
     monkeypatch.setenv("PAA_NOW", FIXED_NOW.isoformat())
+    inject(monkeypatch, security_clock=security_clock)
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()

@@ -1,4 +1,4 @@
-"""Account tests: cheap argon2 parameters (PAA_ARGON2) and no OS keyring, for every test here."""
+"""Account tests: no OS keyring, for every test here (tests/conftest.py makes hashing cheap everywhere)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ import pytest
 
 from tests.support.fake_oauth import FakeOAuth, serve
 
-CHEAP_ARGON2 = "t=1,m=64,p=1"  # the real default costs ~0.4 s a hash; these make one take well under 1 ms
-
 
 @pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAA_ARGON2", CHEAP_ARGON2)
+def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAA_KEYRING", "off")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,7 @@ def test_login_logout_and_a_wrong_password(cli, stdin) -> None:
     assert _whoami(cli)["user"]["last_login"] == "2026-11-26T12:00:00+00:00"
 
 
-def test_failed_logins_slow_down_exponentially(cli, stdin, monkeypatch) -> None:
+def test_failed_logins_slow_down_exponentially(cli, stdin, security_clock) -> None:
     _register(cli, stdin, "alice", ALICE_PASSWORD)
     for _ in range(3):  # three free tries
         assert "wrong user name" in _login(cli, stdin, "alice", "nope nope nope").err
@@ -115,12 +116,12 @@ def test_failed_logins_slow_down_exponentially(cli, stdin, monkeypatch) -> None:
     assert fourth.code == 8 and "wait 1 s" in fourth.err
     blocked = _login(cli, stdin, "alice", ALICE_PASSWORD)  # even the right password waits, and is not checked
     assert blocked.code == 8 and "too many failed logins" in blocked.err
-    monkeypatch.setenv("PAA_NOW", "2026-11-26T12:00:02+00:00")
+    security_clock.advance(timedelta(seconds=2))  # the slowdown runs on the real clock, which PAA_NOW cannot move
     fifth = _login(cli, stdin, "alice", "nope nope nope")
     assert "wait 2 s" in fifth.err
-    monkeypatch.setenv("PAA_NOW", "2026-11-26T12:00:05+00:00")
+    security_clock.advance(timedelta(seconds=3))
     assert _login(cli, stdin, "alice", ALICE_PASSWORD).code == 0
-    monkeypatch.setenv("PAA_NOW", "2026-11-26T12:00:06+00:00")
+    security_clock.advance(timedelta(seconds=1))
     assert "wrong user name" in _login(cli, stdin, "alice", "nope nope nope").err  # success cleared the count
 
 
@@ -233,11 +234,11 @@ def test_the_chat_acts_as_the_logged_in_user_and_the_local_user_is_never_assumed
             ensure_local_user(runtime.engine, runtime.loaded, None)  # type: ignore[arg-type]
 
 
-def test_sessions_expire_after_30_days(cli, stdin, monkeypatch) -> None:
+def test_sessions_expire_after_30_days(cli, stdin, security_clock) -> None:
     _register(cli, stdin, "alice", ALICE_PASSWORD)
-    monkeypatch.setenv("PAA_NOW", "2026-12-26T11:59:00+00:00")
+    security_clock.advance(timedelta(days=30, seconds=-60))
     assert cli("habit", "list").code == 0
-    monkeypatch.setenv("PAA_NOW", "2026-12-26T12:00:01+00:00")
+    security_clock.advance(timedelta(seconds=61))
     done = cli("habit", "list")
     assert done.code == 8 and "expired" in done.err and "paa auth login alice" in done.err
     stdin(ALICE_PASSWORD + "\n")
@@ -248,15 +249,19 @@ def test_sessions_expire_after_30_days(cli, stdin, monkeypatch) -> None:
 def test_a_hash_with_old_parameters_is_replaced_at_login(cli, stdin, monkeypatch, paa_home: Path) -> None:
     import sqlite3
 
+    from paa.core.accounts.passwords import HashParams
+    from tests.support.runtime import inject
+
     def stored() -> str:
         with sqlite3.connect(paa_home / "paa.db") as conn:
             return conn.execute("SELECT secret_hash FROM user_auth WHERE kind = 'password'").fetchone()[0]
 
     _register(cli, stdin, "alice", ALICE_PASSWORD)
     assert "$m=64,t=1,p=1$" in stored()
-    monkeypatch.setenv("PAA_ARGON2", "t=2,m=128,p=1")
+    inject(monkeypatch, hash_params=HashParams(time_cost=2, memory_cost=128, parallelism=1))
     assert _login(cli, stdin, "alice", ALICE_PASSWORD).code == 0  # the old hash still verifies...
     assert "$m=128,t=2,p=1$" in stored()  # ...and is replaced by one with today's parameters
     assert _login(cli, stdin, "alice", ALICE_PASSWORD).code == 0
+    inject(monkeypatch, hash_params=None)  # the hashing cost comes from PAA_ARGON2 again
     monkeypatch.setenv("PAA_ARGON2", "t=lots")
     assert _login(cli, stdin, "alice", ALICE_PASSWORD).code == 7  # a bad setting: a config error, not a traceback

@@ -195,17 +195,17 @@ def test_a_write_refreshes_the_session_last_used_at_most_hourly(paa_home: Path) 
 
     with sqlite3.connect(paa_home / "paa.db") as conn:
         conn.execute("UPDATE user_auth SET last_used_at = NULL")
-    with open_context(clock=clock):
+    with open_context(clock=clock, security_clock=clock):
         pass
     assert last_used() is None  # a read never writes
-    with open_context(write=True, clock=clock):
+    with open_context(write=True, clock=clock, security_clock=clock):
         pass
     first = last_used()
     clock.advance(timedelta(minutes=30))
-    with open_context(write=True, clock=clock):
+    with open_context(write=True, clock=clock, security_clock=clock):
         pass
     assert last_used() == first
     clock.advance(timedelta(minutes=31))
-    with open_context(write=True, clock=clock) as ctx:
+    with open_context(write=True, clock=clock, security_clock=clock) as ctx:
         assert ctx.session.execute(text("SELECT 1")).scalar() == 1
     assert last_used() != first

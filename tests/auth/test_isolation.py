@@ -45,7 +45,7 @@ from paa.core.storage import open_engine
 from paa.db.engine import writer
 from paa.db.models import DailyCheckin, Habit, Message, Notification, User
 from paa.errors import PaaError
-from tests.support.accounts import ALICE_PASSWORD, BOB_PASSWORD, CHEAP_ARGON2
+from tests.support.accounts import ALICE_PASSWORD, BOB_PASSWORD
 from tests.support.runtime import open_context
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -102,7 +102,7 @@ class Alpha:
 
 
 def _env(home: Path, user: str | None = None) -> dict[str, str]:
-    env = {"PAA_HOME": str(home), "PAA_TIMEZONE": "UTC", "PAA_ARGON2": CHEAP_ARGON2, "PAA_KEYRING": "off"}
+    env = {"PAA_HOME": str(home), "PAA_TIMEZONE": "UTC", "PAA_KEYRING": "off"}
     if user:
         env["PAA_USER"] = user
     return env

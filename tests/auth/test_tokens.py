@@ -31,10 +31,10 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def auth(clock: FixedClock):
-    """`with auth() as actx:`: one committed transaction at the test's clock."""
+    """`with auth() as actx:`: one committed transaction at the test's clock (for habit days and security both)."""
 
     def opener() -> AbstractContextManager[AuthContext]:
-        return open_auth(write=True, clock=clock)
+        return open_auth(write=True, clock=clock, security_clock=clock)
 
     with opener() as actx:
         register(actx, "alice", ALICE_PASSWORD)

@@ -297,7 +297,7 @@ def logout(
 
                 user = actx.session.get(User, actx.acting.user.id)
                 dropped = core_drop(actx, user) if user is not None else []
-            ended = revoke_all_sessions(actx.session, actx.acting.user.id, actx.now())
+            ended = revoke_all_sessions(actx.session, actx.acting.user.id, actx.secure_now())
         end_session(actx, token)
         forget_token(actx.paths, name or "")
     extra = f" and {ended - 1} other session{'s' if ended != 2 else ''}" if everywhere and ended > 1 else ""
@@ -460,7 +460,7 @@ def revoke(
         if others:
             acting = actx.actor()
             assert acting.user.id is not None
-            count = revoke_all_sessions(actx.session, acting.user.id, actx.now(), keep=acting.session_id)
+            count = revoke_all_sessions(actx.session, acting.user.id, actx.secure_now(), keep=acting.session_id)
             message = f"Ended {count} other session{'s' if count != 1 else ''}."
         else:
             assert session_id is not None
@@ -483,7 +483,7 @@ def rotate_keys(
 
     with runtime.current().auth(write=True) as actx:
         require_admin(actx)
-        key = rotate_signing_key(actx.session, actx.now(), grace=timedelta(minutes=grace))
+        key = rotate_signing_key(actx.session, actx.secure_now(), grace=timedelta(minutes=grace))
     say(f"New signing key {key.kid}. Tokens signed with the previous key are accepted for {grace} more minutes.")
 
 

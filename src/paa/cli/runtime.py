@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     import typer
@@ -23,6 +23,10 @@ _RUNNING: ContextVar[CommandRuntime | None] = ContextVar("paa_command_runtime", 
 class CommandRuntime:
     """The Runtime of one command line, built on first use from the environment it started with and `--user`."""
 
+    # What tests give every command's Runtime constructor (a fixed security clock, cheap hashing): trusted code
+    # only, never the environment. Empty when paa runs.
+    runtime_options: ClassVar[dict[str, Any]] = {}
+
     def __init__(self, environ: Mapping[str, str], user: str | None = None) -> None:
         self.environ = dict(environ)
         self.user = user
@@ -34,7 +38,7 @@ class CommandRuntime:
             if self._runtime is None:
                 from paa.core.runtime import Runtime
 
-                self._runtime = Runtime.from_environ(self.environ, user=self.user)
+                self._runtime = Runtime.from_environ(self.environ, user=self.user, **self.runtime_options)
             return self._runtime
 
     def close(self) -> None:

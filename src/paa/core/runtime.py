@@ -3,6 +3,10 @@
 Every interface (CLI, chat REPL, TUI, daemon) builds one Runtime from an explicit Environment; nothing below it
 reads `os.environ`. The Runtime owns the engine (opened on first use), knows who is acting, gives each piece of
 work a short transaction, and owns the services made on first use (e.g. memory search); `close()` ends them all.
+
+Two clocks: `clock` (PAA_NOW may fix it) places habit days and reminders; `security_clock` is the system clock,
+always, and decides everything an attacker could gain by moving time: the login slowdown, session and token
+lifetimes, key rotation. Only trusted code (a test) gives another one, through the constructor.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from sqlmodel import Session
 
 from paa.clock import Clock, FixedClock, SystemClock
 from paa.config import LoadedSettings, Paths, Settings, load_settings, resolve_paths
-from paa.core.accounts.users import effective_preferences, normalised_name, resolve_acting, selected_name, system_acting
+from paa.core.accounts.users import (
+    effective_preferences,
+    normalised_name,
+    recheck_acting,
+    resolve_acting,
+    selected_name,
+    system_acting,
+)
 from paa.core.context import Acting, Context
 from paa.core.services import Services
 from paa.core.storage import database_url, open_engine
@@ -30,6 +41,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from paa.core.accounts.auth import AuthContext
+    from paa.core.accounts.passwords import HashParams
 
 S = TypeVar("S")
 PAA_NOW_YEARS = (1970, 9000)  # the years PAA_NOW may fix the clock in
@@ -86,8 +98,18 @@ class Runtime:
     Use it as a context manager, or call `close()`: that stops its services and disposes of the engine.
     """
 
-    def __init__(self, environment: Environment, *, acting: Acting | None = None) -> None:
+    def __init__(
+        self,
+        environment: Environment,
+        *,
+        acting: Acting | None = None,
+        security_clock: Clock | None = None,
+        hash_params: HashParams | None = None,
+    ) -> None:
+        """`security_clock` and `hash_params` are for tests only: a fixed clock for lifetimes, cheap hashing."""
         self.environment = environment
+        self.security_clock: Clock = security_clock or SystemClock()  # never from the environment
+        self.hash_params = hash_params  # None: the defaults, or PAA_ARGON2 when it asks for more
         self.services = Services()
         self._engine: Engine | None = None
         self._acting = acting
@@ -96,9 +118,16 @@ class Runtime:
 
     @classmethod
     def from_environ(
-        cls, environ: Mapping[str, str], *, user: str | None = None, clock: Clock | None = None
+        cls,
+        environ: Mapping[str, str],
+        *,
+        user: str | None = None,
+        clock: Clock | None = None,
+        security_clock: Clock | None = None,
+        hash_params: HashParams | None = None,
     ) -> Runtime:
-        return cls(Environment.from_environ(environ, user=user, clock=clock))
+        environment = Environment.from_environ(environ, user=user, clock=clock)
+        return cls(environment, security_clock=security_clock, hash_params=hash_params)
 
     @property
     def paths(self) -> Paths:
@@ -128,7 +157,7 @@ class Runtime:
         """Who this runtime acts as: resolved on first use (see `resolve_acting`), then kept."""
         with self._lock:
             if self._acting is None:
-                self._acting = resolve_acting(self.engine, self.paths, self.loaded, self.clock, self.environment.user)
+                self._acting = self._resolve()
             return self._acting
 
     def acting_as(self, user_id: int) -> Acting:
@@ -137,10 +166,16 @@ class Runtime:
 
     @contextmanager
     def context(self, *, write: bool = False, acting: Acting | None = None) -> Iterator[Context]:
-        """A short transaction as the acting user (or `acting`); with `write`, committed at the end (all or nothing)."""
+        """A short transaction as the acting user (or `acting`); with `write`, committed at the end (all or nothing).
+
+        A write checks again, inside its transaction, that the acting user's session still holds (not logged out,
+        revoked, expired or disabled since this runtime resolved it): a long-running REPL or TUI stops writing then.
+        """
         who = acting or self.acting()
         bind = writer(self.engine) if write else self.engine
         with Session(bind, expire_on_commit=False) as session:
+            if write:
+                self._recheck(session, who)
             ctx = self._context_for(session, who)
             if write:
                 self._touch_session(ctx)
@@ -164,7 +199,10 @@ class Runtime:
             problem = exc
         bind = writer(self.engine) if write else self.engine
         with Session(bind, expire_on_commit=False) as session:
-            yield AuthContext(session, self.clock, self.paths, self.loaded, self.environ, acting, problem)
+            yield AuthContext(
+                session, self.clock, self.paths, self.loaded, self.environ, acting, problem,
+                security_clock=self.security_clock, hash_params=self.hash_params,
+            )  # fmt: skip
             if write:
                 session.commit()
         if write and not self._pinned:
@@ -207,7 +245,19 @@ class Runtime:
         self.close()
 
     def _resolve(self) -> Acting:
-        return resolve_acting(self.engine, self.paths, self.loaded, self.clock, self.environment.user)
+        return resolve_acting(
+            self.engine, self.paths, self.loaded, self.clock, self.environment.user, security_clock=self.security_clock
+        )
+
+    def _recheck(self, session: Session, acting: Acting) -> None:
+        """Refuse a write whose session ended after it was resolved; then forget it, so the next use resolves again."""
+        try:
+            recheck_acting(session, acting, self.security_clock.now())
+        except AuthError:
+            with self._lock:
+                if self._acting is acting and not self._pinned:
+                    self._acting = None
+            raise
 
     def _context_for(self, session: Session, acting: Acting) -> Context:
         """A Context on an open session; guarded (`paa.core.accounts.rbac.guard`) when accounts exist."""
@@ -224,7 +274,7 @@ class Runtime:
         acting = ctx.acting
         if acting is None or acting.session_id is None:
             return
-        now = ctx.now()
+        now = self.security_clock.now()
         if acting.session_last_used is not None and now - acting.session_last_used < SESSION_TOUCH_EVERY:
             return
         from sqlalchemy import update

@@ -43,7 +43,7 @@ def set_active(actx: AuthContext, username: str, active: bool) -> UserView:
             raise PermissionDenied("you cannot disable your own account", hint="ask another admin")
         if user.role == "admin" and _keeps_admins(actx.session, user) is False:
             raise PermissionDenied(f"{user.username} is the last admin", hint="make someone else an admin first")
-        revoke_all_sessions(actx.session, user.id, actx.now())
+        revoke_all_sessions(actx.session, user.id, actx.secure_now())
     user.is_active = active
     actx.session.add(user)
     actx.session.flush()

@@ -10,12 +10,12 @@ tokens are random and stored as their SHA-256; nothing here ever returns or rais
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
-from paa.clock import Clock
+from paa.clock import Clock, SystemClock
 from paa.config import LoadedSettings, Paths
 from paa.core.accounts import rbac
 from paa.core.accounts.passwords import (
@@ -47,13 +47,20 @@ class AuthContext:
     environ: Mapping[str, str]
     acting: Acting | None
     problem: PaaError | None  # why nobody can be acted as, when `acting` is None
+    security_clock: Clock = field(default_factory=SystemClock)  # the system clock; a test may fix it, PAA_NOW never
+    hash_params: HashParams | None = None  # a test's cheap hashing; None reads PAA_ARGON2 (never below the defaults)
 
     def now(self) -> datetime:
+        """The interface's clock (PAA_NOW may fix it): for dates shown, never for a security decision."""
         return self.clock.now()
+
+    def secure_now(self) -> datetime:
+        """The real time, for the login slowdown, session and token lifetimes and key rotation."""
+        return self.security_clock.now()
 
     @property
     def params(self) -> HashParams:
-        return params_from(self.environ)
+        return self.hash_params if self.hash_params is not None else params_from(self.environ)
 
     def actor(self) -> Acting:
         """Who is acting, or the reason nobody is (not logged in, session expired, ...)."""

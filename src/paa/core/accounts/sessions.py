@@ -1,7 +1,8 @@
 """Sessions: logging in with a password, starting, listing and ending sessions, and who is acting.
 
-Session tokens are random and stored as their SHA-256; failed logins are slowed down per account and per source
-(`paa.core.accounts.throttle`); nothing here returns or raises with a secret in it.
+Session tokens are random and stored as their SHA-256; failed logins are slowed down per (name, source) and per
+source (`paa.core.accounts.throttle`); nothing here returns or raises with a secret in it. Lifetimes and the
+slowdown use the real clock (`AuthContext.secure_now`), so PAA_NOW cannot stretch a session or skip a wait.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from paa.core.accounts import rules
 from paa.core.accounts.auth import LABEL_MAX, PASSWORD_KIND, REFRESH_KIND, AuthContext, require_admin
 from paa.core.accounts.lookups import active_credential, user_named
 from paa.core.accounts.passwords import dummy_hash, hash_password, needs_rehash, verify_password
-from paa.core.accounts.throttle import account_key, check_allowed, record_failure, record_success, source_key
+from paa.core.accounts.throttle import check_allowed, login_keys, pair_key, record_failure, record_success
 from paa.core.accounts.users import SESSION_KIND, token_digest
 from paa.core.accounts.views import SessionView, WhoAmI, session_view, user_view
+from paa.core.ids import get_row
 from paa.db.models import User, UserAuth
 from paa.errors import AuthError, InvalidInput, NotFound, PermissionDenied
 
@@ -51,7 +53,7 @@ def _label(label: str | None) -> str | None:
 def start_session(actx: AuthContext, user: User, *, label: str | None, outcome: str = "logged_in") -> Login:
     """A new CLI session for a user: a random token, stored as its SHA-256, valid for 30 days."""
     assert user.id is not None
-    now = actx.now()
+    now = actx.secure_now()
     token = SESSION_PREFIX + secrets.token_urlsafe(32)
     row = UserAuth(
         user_id=user.id, kind=SESSION_KIND, secret_hash=token_digest(token), label=_label(label),
@@ -69,7 +71,7 @@ def end_session(actx: AuthContext, token: str) -> bool:
     row = next((found for found in rows if found.kind == SESSION_KIND), None)
     if row is None or row.revoked_at is not None:
         return False
-    row.revoked_at = actx.now()
+    row.revoked_at = actx.secure_now()
     actx.session.add(row)
     actx.session.flush()
     return True
@@ -84,7 +86,7 @@ def list_sessions(actx: AuthContext, *, every_user: bool = False, include_ended:
     query = query.where(col(UserAuth.kind).in_((SESSION_KIND, REFRESH_KIND)))
     if not every_user:
         query = query.where(UserAuth.user_id == acting.user.id)
-    now = actx.now()
+    now = actx.secure_now()
     rows = actx.session.exec(query.order_by(col(UserAuth.created_at).desc(), col(UserAuth.id).desc())).all()
     views = []
     for row, username in rows:
@@ -98,7 +100,7 @@ def list_sessions(actx: AuthContext, *, every_user: bool = False, include_ended:
 def revoke_session(actx: AuthContext, session_id: int) -> SessionView:
     """End one session (or a refresh-token family) of the acting user; an admin may end anyone's."""
     acting = actx.actor()
-    row = actx.session.get(UserAuth, session_id)
+    row = get_row(actx.session, UserAuth, session_id)
     mine = row is not None and row.user_id == acting.user.id
     if row is not None and not mine:
         try:
@@ -107,7 +109,7 @@ def revoke_session(actx: AuthContext, session_id: int) -> SessionView:
             row = None  # another user's session is not something a member can even see
     if row is None or row.kind not in (SESSION_KIND, REFRESH_KIND):
         raise NotFound(f"no session with id {session_id}", hint="see `paa auth sessions`")
-    now = actx.now()
+    now = actx.secure_now()
     if row.kind == REFRESH_KIND and row.family:
         from paa.core.accounts.tokens import revoke_family
 
@@ -141,9 +143,9 @@ def authenticate(actx: AuthContext, username: str, password: str, *, source: str
 
     A failure is committed before AuthError is raised, so the slowdown holds even though the command fails.
     """
-    session, now, params = actx.session, actx.now(), actx.params
+    session, now, params = actx.session, actx.secure_now(), actx.params
     typed = str(username).strip().lower()[:200]
-    keys = [account_key(typed), source_key(source)]
+    keys = login_keys(typed, source)
     check_allowed(session, keys, now)
     user: User | None = None
     credential: UserAuth | None = None
@@ -163,7 +165,7 @@ def authenticate(actx: AuthContext, username: str, password: str, *, source: str
         raise AuthError(WRONG, hint=hint)
     if not user.is_active:
         raise AuthError(f"the account {user.username} is disabled", hint="ask an admin to enable it")
-    record_success(session, [account_key(typed)])
+    record_success(session, [pair_key(typed, source)])
     if needs_rehash(stored, params):
         credential.secret_hash = hash_password(secret, params)
         session.add(credential)
@@ -184,7 +186,7 @@ def api_login(actx: AuthContext, username: str, password: str, *, source: str, l
     from paa.core.accounts.tokens import issue_tokens
 
     user = authenticate(actx, username, password, source=source)
-    return issue_tokens(actx.session, user, actx.now(), label=_label(label))
+    return issue_tokens(actx.session, user, actx.secure_now(), label=_label(label))
 
 
 def whoami(actx: AuthContext) -> WhoAmI:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, exists, literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from paa.clock import Clock
+from paa.clock import Clock, SystemClock
 from paa.config import LoadedSettings, Paths, Settings, Source, validate_value
 from paa.core.context import Acting as Acting  # defined with the Context it describes; named here by habit
 from paa.core.context import Preferences
@@ -204,12 +204,21 @@ def check_session(credential: UserAuth, user: User, now: datetime, name: str | N
         raise AuthError(f"the account {who} is disabled", hint="ask an admin to enable it")
 
 
-def resolve_acting(engine: Engine, paths: Paths, loaded: LoadedSettings, clock: Clock, wanted: str | None) -> Acting:
+def resolve_acting(
+    engine: Engine,
+    paths: Paths,
+    loaded: LoadedSettings,
+    clock: Clock,
+    wanted: str | None,
+    *,
+    security_clock: Clock | None = None,
+) -> Acting:
     """The user this command acts as: `wanted` (PAA_USER, `paa --user`) or the CLI's session, else the local user.
 
     A user with a password (or an OAuth identity) must have a valid session; a user without one (the local
     profile) can be named freely. When accounts exist and nobody is logged in, this raises AuthError rather than
-    guessing.
+    guessing. A session's expiry is judged by `security_clock` (the system clock unless a test gives one), never
+    by `clock`, which PAA_NOW may move.
     """
     from paa.core.accounts.tokenfile import read_tokens
 
@@ -227,7 +236,7 @@ def resolve_acting(engine: Engine, paths: Paths, loaded: LoadedSettings, clock: 
             credential, user = found
             if user.username != name:
                 raise AuthError(f"the stored session for {name} belongs to someone else", hint="paa auth login")
-            check_session(credential, user, clock.now(), name)
+            check_session(credential, user, (security_clock or SystemClock()).now(), name)
             return Acting(user, "session", True, True, credential.id, credential.last_used_at)
         if wanted is not None:
             profile = _profile(session, wanted)
@@ -251,6 +260,38 @@ def resolve_acting(engine: Engine, paths: Paths, loaded: LoadedSettings, clock: 
         hint = "log in with `paa auth login`" + ("" if protected else ", or use the shared profile: paa --user local")
         raise AuthError("paa has accounts and nobody is logged in", hint=hint)
     return Acting(user, "local", False, False)
+
+
+def recheck_acting(session: Session, acting: Acting, now: datetime) -> None:
+    """Refuse (AuthError) when who is acting no longer may: one query on a primary key, made by every write.
+
+    A session must still be open, unexpired and its account enabled; a profile acted as without a password must
+    still have none (and be enabled). The local user and trusted code are not checked.
+    """
+    if acting.session_id is not None:
+        row = session.exec(
+            select(UserAuth, User)
+            .join(User, col(User.id) == col(UserAuth.user_id))
+            .where(UserAuth.id == acting.session_id)
+        ).first()
+        if row is None:
+            who = acting.user.username
+            raise AuthError(f"your session as {who} was ended (logged out or revoked)", hint=f"paa auth login {who}")
+        check_session(*row, now, acting.user.username)
+        return
+    if acting.via != "profile":
+        return
+    protecting = col(UserAuth.kind).in_(PROTECTING_KINDS) & col(UserAuth.revoked_at).is_(None)
+    protected = exists().where(col(UserAuth.user_id) == col(User.id), protecting)
+    found = session.exec(select(User, protected).where(User.id == acting.user.id)).first()
+    name = acting.user.username
+    if found is None:
+        raise AuthError(f"the account {name} no longer exists", hint="see `paa auth whoami`")
+    user, is_protected = found
+    if is_protected:
+        raise AuthError(f"{name} has a password now: log in first", hint=f"paa --user {name} auth login")
+    if not user.is_active:
+        raise AuthError(f"the account {name} is disabled", hint="ask an admin to enable it")
 
 
 def system_acting(engine: Engine, user_id: int) -> Acting:
