@@ -63,6 +63,18 @@ def parse_theme(value: str) -> str:
     return name
 
 
+def secret(default: Any = None) -> Any:
+    """A field holding a secret (a token, a password, a URL with credentials): never echoed, shown masked unless an
+    admin asks (`is_secret`)."""
+    return Field(default=default, json_schema_extra={"secret": True})
+
+
+def is_secret(field: str) -> bool:
+    """Whether a Settings field was declared with `secret()`."""
+    extra = Settings.model_fields[field].json_schema_extra
+    return isinstance(extra, dict) and extra.get("secret") is True
+
+
 class Settings(BaseModel):
     """Every setting paa knows; each field's docstring is its documentation."""
 
@@ -70,7 +82,7 @@ class Settings(BaseModel):
     # support parses this source on every start, which costs more than the rest of the config.
     model_config = ConfigDict(extra="forbid")
 
-    database_url: str | None = None
+    database_url: str | None = secret()
     """SQLAlchemy URL of the database; unset means the SQLite file in the data folder."""
 
     color: Literal["auto", "always", "never"] = "auto"
@@ -91,10 +103,10 @@ class Settings(BaseModel):
     notify_channels: str = "desktop"
     """Where reminders go, a comma list of: desktop, ntfy, webhook, email, log."""
 
-    ntfy_url: str | None = None
+    ntfy_url: str | None = secret()
     """ntfy topic URL for the ntfy channel, e.g. https://ntfy.sh/my-topic; a token comes from PAA_NTFY_TOKEN."""
 
-    webhook_url: str | None = None
+    webhook_url: str | None = secret()
     """URL the webhook channel POSTs each reminder to, as JSON."""
 
     smtp_host: str | None = None
@@ -151,7 +163,7 @@ class Settings(BaseModel):
     oauth_google_client_id: str | None = None
     """Client ID of the Google OAuth client (TVs and Limited Input devices) of `paa auth login --google`."""
 
-    oauth_google_client_secret: str | None = None
+    oauth_google_client_secret: str | None = secret()
     """Secret of that Google client; Google asks for it, though for such clients it is not confidential."""
 
     @field_validator("timezone")
@@ -382,8 +394,9 @@ def write_config_value(paths: Paths, field: str, value: Any | None) -> None:
         table.pop(name, None)
     else:
         table[name] = value
-    from paa.files import write_private_text
+    from paa.files import make_private_folder, write_private_text
 
+    make_private_folder(path.parent)  # it may hold webhook tokens and database.url: 0700, and the file 0600
     write_private_text(path, tomlkit.dumps(document))
 
 

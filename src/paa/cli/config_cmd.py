@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -23,13 +24,24 @@ def create() -> typer.Typer:
     return app
 
 
-def show(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Show every setting, its value and where the value comes from."""
+def show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    show_secrets: Annotated[
+        bool, typer.Option("--show-secrets", help="Show secret values (URLs with tokens, passwords): admins only.")
+    ] = False,
+) -> None:
+    """Show every setting, its value and where the value comes from (secrets masked)."""
     from paa.cli import runtime
     from paa.core.configuration import current_settings
 
-    with runtime.current().context() as ctx:
-        views = current_settings(ctx)
+    command = runtime.current()
+    if show_secrets:
+        from paa.core.accounts.auth import require_install_admin
+
+        with command.auth() as actx:
+            require_install_admin(actx)
+    with command.context() as ctx:
+        views = current_settings(ctx, reveal=show_secrets)
     if as_json:
         emit_json([view.to_json() for view in views])
         return
@@ -47,27 +59,41 @@ def show(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = 
 
 
 def get(key: KeyArg, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Print one setting's value.
+    """Print one setting's value (a secret's in full to an admin only).
 
     Example:
 
       paa config get timezone
     """
     from paa.cli import runtime
-    from paa.config import field_for_key, key_for_field
-    from paa.core.configuration import current_settings
+    from paa.config import field_for_key, is_secret, key_for_field
+    from paa.core.configuration import current_settings, may_read_secrets
 
-    wanted = key_for_field(field_for_key(key))
-    with runtime.current().context() as ctx:
-        view = next(v for v in current_settings(ctx) if v.key == wanted)
+    field = field_for_key(key)
+    wanted = key_for_field(field)
+    command = runtime.current()
+    reveal = False
+    if is_secret(field):
+        with command.auth() as actx:
+            reveal = may_read_secrets(actx)
+    with command.context() as ctx:
+        view = next(v for v in current_settings(ctx, reveal=reveal) if v.key == wanted)
     if as_json:
         emit_json(view.to_json())
     else:
         typer.echo("" if view.value is None else str(view.value))
 
 
-def set_(key: KeyArg, value: Annotated[str, typer.Argument(help="New value.", show_default=False)]) -> None:
-    """Change a setting.
+def set_(
+    key: KeyArg,
+    value: Annotated[
+        str | None,
+        typer.Argument(
+            help="New value; - reads it from stdin; left out on a terminal, it is asked for.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Change a setting; a secret is never printed back.
 
     Examples:
 
@@ -75,12 +101,14 @@ def set_(key: KeyArg, value: Annotated[str, typer.Argument(help="New value.", sh
 
       paa config set day_start_hour 4
 
-      paa config set checkin.time 21:30
+      paa config set webhook.url -   (the URL from stdin, out of sight of ps)
     """
-    from paa.config import SCOPES, field_for_key, key_for_field, load_settings
+    from paa.config import SCOPES, field_for_key, is_secret, key_for_field, load_settings
     from paa.core.configuration import overriding_env, set_install_setting, set_user_setting
 
     field = field_for_key(key)
+    secret = is_secret(field)
+    value = _value_for(key_for_field(field), value, secret=secret)
     if SCOPES[field] == "install":
         from paa.cli import runtime
         from paa.core.accounts.auth import require_install_admin
@@ -99,10 +127,40 @@ def set_(key: KeyArg, value: Annotated[str, typer.Argument(help="New value.", sh
             stored = set_user_setting(ctx, field, value)
             loaded = ctx.loaded
         where = "your preferences"
-    say(f"{key_for_field(field)} = {stored} (saved in {where})")
+    if secret:
+        say(f"{key_for_field(field)} is set (saved in {where}; a secret, so not shown).")
+    else:
+        say(f"{key_for_field(field)} = {stored} (saved in {where})")
     env = overriding_env(loaded, field)
     if env:
         say(f"[yellow]note:[/] {env} is set in the environment and takes precedence.")
+
+
+def _value_for(key: str, given: str | None, *, secret: bool) -> str:
+    """The value to set: as given, from stdin for `-`, or asked for on a terminal (hidden for a secret)."""
+    if given == "-":
+        return sys.stdin.read().rstrip("\r\n")
+    if given is not None:
+        if secret:
+            sys.stderr.write(
+                f"paa: note: a secret on the command line can be read by others in `ps` and stays in your shell's "
+                f"history; next time: `paa config set {key} -` (from stdin), or leave the value out to be asked\n"
+            )
+        return given
+    if not sys.stdin.isatty():
+        from paa.errors import InvalidInput
+
+        raise InvalidInput(f"no value for {key}", hint=f"give it, or `-` to read it from stdin: paa config set {key} -")
+    if not secret:
+        return str(typer.prompt(key))
+    import getpass
+
+    first = getpass.getpass(f"{key} (input hidden): ")
+    if getpass.getpass(f"{key} again: ") != first:
+        from paa.errors import InvalidInput
+
+        raise InvalidInput(f"the two {key} values differ", hint="run the command again")
+    return first
 
 
 def unset(key: KeyArg) -> None:

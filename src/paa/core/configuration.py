@@ -16,22 +16,27 @@ from paa.config import (
     Source,
     env_name,
     field_for_key,
+    is_secret,
     setting_docs,
     validate_value,
     write_config_value,
 )
+from paa.core.accounts.auth import AuthContext, require_install_admin
 from paa.core.accounts.users import resolve_preference, set_preference, stored_preferences
 from paa.core.context import Context
 from paa.db.models import UserPreference
+from paa.errors import PaaError
+from paa.redact import mask_secret
 
 
 @dataclass(frozen=True)
 class SettingView:
     key: str
-    value: Any
+    value: Any  # a secret's is masked unless it was asked for (see `settings_view`)
     source: Source
     scope: Scope
     description: str
+    secret: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,8 +52,10 @@ def describe(field: str) -> str:
     return setting_docs().get(field, "")
 
 
-def settings_view(loaded: LoadedSettings, stored: dict[str, Any] | None = None) -> list[SettingView]:
-    """Every setting with its effective value and where it came from."""
+def settings_view(
+    loaded: LoadedSettings, stored: dict[str, Any] | None = None, *, reveal: bool = False
+) -> list[SettingView]:
+    """Every setting with its effective value and where it came from; secrets masked unless `reveal`."""
     views = []
     for key, field in KEYS.items():
         scope = SCOPES[field]
@@ -56,12 +63,25 @@ def settings_view(loaded: LoadedSettings, stored: dict[str, Any] | None = None) 
             value, source = resolve_preference(field, loaded, stored)
         else:
             value, source = getattr(loaded.settings, field), loaded.sources[field]
-        views.append(SettingView(key, value, source, scope, describe(field)))
+        secret = is_secret(field)
+        if secret and value is not None and not reveal:
+            value = mask_secret(str(value))
+        views.append(SettingView(key, value, source, scope, describe(field), secret))
     return views
 
 
-def current_settings(ctx: Context) -> list[SettingView]:
-    return settings_view(ctx.loaded, stored_preferences(ctx.session, ctx.user_id))
+def current_settings(ctx: Context, *, reveal: bool = False) -> list[SettingView]:
+    return settings_view(ctx.loaded, stored_preferences(ctx.session, ctx.user_id), reveal=reveal)
+
+
+def may_read_secrets(actx: AuthContext) -> bool:
+    """Whether the acting person may read install-wide secrets: an admin, or anyone on an install without accounts
+    (whoever uses it can read config.toml anyway)."""
+    try:
+        require_install_admin(actx)
+    except PaaError:
+        return False
+    return True
 
 
 def set_install_setting(paths: Paths, field: str, raw: Any) -> Any:
@@ -94,6 +114,7 @@ __all__ = [
     "SettingView",
     "current_settings",
     "field_for_key",
+    "may_read_secrets",
     "overriding_env",
     "set_install_setting",
     "set_user_setting",
