@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from paa.ai import embeddings
 from paa.clock import Clock
 from paa.core.context import Context
+from paa.core.ids import get_row
 from paa.core.runtime import Runtime
 from paa.db.engine import WRITE_OPTION, writer
 from paa.db.models import DailyCheckin, Memory, Message
@@ -110,7 +111,7 @@ def remember(ctx: Context, content: str, *, kind: str = "fact", source_id: int |
 
 
 def get_memory(ctx: Context, memory_id: int) -> Memory:
-    row = ctx.session.get(Memory, memory_id)
+    row = get_row(ctx.session, Memory, memory_id)
     if row is None or row.user_id != ctx.user_id:
         raise NotFound(f"no memory with id {memory_id}", hint="paa memory list shows the ids")
     return row

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 
 from paa.core.context import Context
+from paa.core.ids import get_row
 from paa.db.models import AnalyticsEvent, Conversation, Memory, Message
 from paa.errors import InvalidInput, NotFound
 
@@ -128,7 +129,7 @@ def create_conversation(ctx: Context, first_text: str) -> Conversation:
 
 
 def get_conversation(ctx: Context, conversation_id: int) -> Conversation:
-    row = ctx.session.get(Conversation, conversation_id)
+    row = get_row(ctx.session, Conversation, conversation_id)
     if row is None or row.user_id != ctx.user_id:
         raise NotFound(f"no conversation with id {conversation_id}", hint="see `paa chat history`")
     return row

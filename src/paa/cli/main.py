@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     # paa uses no pydantic plugins; skipping their entry-point scan saves ~20 ms per command.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
+        _check_encoding(args)
         if _opens_tui(args):
             from paa.tui import launch
 
@@ -80,6 +81,24 @@ def main(argv: list[str] | None = None) -> int:
             return int(storage.exit_code)
         print_error(f"unexpected {type(exc).__name__}: {error_text(exc)}", "run again with PAA_DEBUG=1 and report it")
         return int(ExitCode.INTERNAL)
+
+
+def _check_encoding(args: list[str]) -> None:
+    """Refuse an argument that is not UTF-8: Python keeps its bad bytes as lone surrogates, which nothing can store."""
+    from paa.errors import InvalidInput
+
+    for position, arg in enumerate(args, start=1):
+        if any("\ud800" <= char <= "\udfff" for char in arg):
+            try:
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # each bad byte: �
+            except UnicodeEncodeError:
+                shown = arg.encode("utf-8", "replace").decode("utf-8")
+            if len(shown) > 40:
+                shown = shown[:40] + "…"
+            raise InvalidInput(
+                f"argument {position} ({shown!r}) is not valid UTF-8 text",
+                hint="paa reads its arguments as UTF-8: check the encoding of your terminal or script",
+            )
 
 
 def _run_command(args: list[str]) -> int:

@@ -16,6 +16,7 @@ from paa.db.models import Habit, HabitLog
 from paa.errors import InvalidInput, NotFound
 
 Outcome = Literal["created", "updated", "unchanged"]
+NOTE_MAX = 2000  # characters in a day's note, all the notes of that day joined
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class LogResult:
     outcome: Outcome
     previous_status: str | None
     previous_value: float | None
+    note_cut: int = 0  # characters of the note given that did not fit in the day's note (NOTE_MAX) and were left out
 
 
 def _habit_id(habit: Habit) -> int:
@@ -39,12 +41,24 @@ def _get_log(ctx: Context, habit: Habit, day: date) -> HabitLog | None:
     ).first()
 
 
-def _join_notes(old: str | None, new: str | None) -> str | None:
+def _join_notes(old: str | None, new: str | None) -> tuple[str | None, int]:
+    """The day's note with `new` added, and how many of its characters did not fit.
+
+    The log itself (its value, done or skipped) is never refused for a long note: what does not fit in NOTE_MAX is
+    cut, marked with an ellipsis.
+    """
     if not new:
-        return old
+        return old, 0
     if not old or old == new:
-        return new
-    return validate.clean_text(f"{old}; {new}", "note", 2000, multiline=True)
+        return new, 0
+    joined = f"{old}; {new}"
+    if len(joined) <= NOTE_MAX:
+        return joined, 0
+    room = NOTE_MAX - len(old) - len("; ") - len("…")
+    if room <= 0:
+        return old, len(new)
+    kept = new[:room].rstrip()
+    return f"{old}; {kept}…", len(new) - len(kept)
 
 
 def log_habit(
@@ -58,7 +72,7 @@ def log_habit(
 ) -> LogResult:
     """Mark a habit done on a day. A measurable value adds to the day's total unless `replace`."""
     owned(ctx, habit)
-    note = validate.optional_text(note, "note", 2000, multiline=True)
+    note = validate.optional_text(note, "note", NOTE_MAX, multiline=True)
     if habit.kind == "measurable":
         if value is None:
             raise InvalidInput(
@@ -85,17 +99,17 @@ def log_habit(
         base = 0.0 if replace or row.status != "done" else row.value or 0.0
         row.value = validate.amount(base + (value or 0.0), "the day's total")
     row.status = "done"
-    row.note = _join_notes(row.note, note)
+    row.note, note_cut = _join_notes(row.note, note)
     row.updated_at = now
     ctx.session.add(row)
     ctx.session.flush()
-    return LogResult(row, "updated", previous_status, previous_value)
+    return LogResult(row, "updated", previous_status, previous_value, note_cut)
 
 
 def skip_habit(ctx: Context, habit: Habit, day: date, *, note: str | None = None) -> LogResult:
     """Mark a day as deliberately skipped: it neither counts nor breaks a streak."""
     owned(ctx, habit)
-    note = validate.optional_text(note, "note", 2000, multiline=True)
+    note = validate.optional_text(note, "note", NOTE_MAX, multiline=True)
     row = _get_log(ctx, habit, day)
     now = ctx.now()
     if row is None:
@@ -110,11 +124,11 @@ def skip_habit(ctx: Context, habit: Habit, day: date, *, note: str | None = None
     if row.status == "skipped" and not note:
         return LogResult(row, "unchanged", previous_status, previous_value)
     row.status, row.value = "skipped", None
-    row.note = _join_notes(row.note, note)
+    row.note, note_cut = _join_notes(row.note, note)
     row.updated_at = now
     ctx.session.add(row)
     ctx.session.flush()
-    return LogResult(row, "updated", previous_status, previous_value)
+    return LogResult(row, "updated", previous_status, previous_value, note_cut)
 
 
 def unlog_habit(ctx: Context, habit: Habit, day: date) -> HabitLog:

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from paa.core import validate
 from paa.core.context import Context
 from paa.core.habits.schedule import SHORT_DAYS
+from paa.core.ids import parse_id
 from paa.core.reminders.outbox import NotificationView, notification_history
 from paa.core.reminders.rules import (
     CHECKIN_REF,
@@ -100,8 +101,8 @@ def _when_choice(given: list[str]) -> str:
 
 def remove_reminder(ctx: Context, ref: str) -> ReminderView:
     """Delete a custom reminder by id; its notification history stays."""
-    text = ref.strip().lstrip("#")
-    row = ctx.session.get(Reminder, int(text)) if text.isascii() and text.isdigit() else None
+    number = parse_id(ref)
+    row = ctx.session.get(Reminder, number) if number is not None else None
     if row is None or row.user_id != ctx.user_id:
         raise NotFound(f"no reminder with id {validate.quoted(ref)}", hint="see `paa remind list` for ids")
     view = _view(ctx, row)
