@@ -2,12 +2,14 @@
 
 - Access tokens are JWTs signed with HS256 (the only algorithm accepted: `alg: none` or any other is refused
   before the signature is looked at). `iss`, `aud`, `sub`, `iat`, `exp`, `jti` and `sid` are required; `iss`
-  and `aud` are checked by PyJWT, and the times against paa's clock (so a fixed clock tests them exactly).
+  and `aud` are checked by PyJWT; `iat` and `exp` must be JSON numbers (not strings, not booleans) and are
+  checked against the real clock (`AuthContext.secure_now`; PAA_NOW never moves it; a test may fix it).
 - Signing keys live in the `signing_keys` table, named by the `kid` header. `rotate_signing_key` makes a new one;
   the old one still verifies for a grace period (`valid_until`), then tokens signed with it are refused.
 - Refresh tokens are random, stored as their SHA-256 with a `family` per login. Each use spends the token and
   gives a new one in the same family; presenting a spent token again means it was stolen or replayed, so the
   whole family is revoked, and the access tokens of that login stop working too (their `sid` is the family).
+  That revocation is committed before the refusal is raised, so it holds although the request fails.
 
 PyJWT is imported only here, inside the functions that sign or verify.
 """
@@ -15,6 +17,7 @@ PyJWT is imported only here, inside the functions that sign or verify.
 from __future__ import annotations
 
 import base64
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -165,9 +168,13 @@ def verify_access_token(session: Session, token: str, now: datetime) -> Claims:
         raise _refuse("its signature does not match") from None
     except jwt.PyJWTError:
         raise _refuse("it is malformed") from None
+    if not (_numeric_date(claims["iat"]) and _numeric_date(claims["exp"])):
+        raise _refuse("a time claim is not a number")
+    if not (isinstance(claims["sub"], str) and claims["sub"].isascii() and claims["sub"].isdigit()):
+        raise _refuse("a claim has the wrong type")  # paa writes `sub` as a user id in a string
     try:
-        issued = datetime.fromtimestamp(int(claims["iat"]), tz=now.tzinfo)
-        expires = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
+        issued = datetime.fromtimestamp(claims["iat"], tz=now.tzinfo)
+        expires = datetime.fromtimestamp(claims["exp"], tz=now.tzinfo)
         user_id = int(claims["sub"])
     except (TypeError, ValueError, OverflowError, OSError):
         raise _refuse("a claim has the wrong type") from None
@@ -182,6 +189,11 @@ def verify_access_token(session: Session, token: str, now: datetime) -> Claims:
     if not _family_alive(session, family, user_id):
         raise _refuse("its login was revoked")
     return Claims(user_id, user.role, family, issued, expires, str(claims["jti"]))
+
+
+def _numeric_date(value: object) -> bool:
+    """Whether a time claim is a JSON number (RFC 7519's NumericDate): `int("9999999999")` and `int(True)` pass too."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _family_alive(session: Session, family: str, user_id: int) -> bool:
@@ -232,7 +244,8 @@ def revoke_family(session: Session, family: str, now: datetime) -> int:
 def refresh_tokens(session: Session, refresh_token: str, now: datetime) -> TokenPair:
     """Spend a refresh token for a new pair. A spent token presented again revokes its whole family.
 
-    The caller commits even when this raises, so a detected reuse stays revoked.
+    The revocation is committed here before AuthError is raised: the caller's transaction ends with the error, and
+    a rolled-back revocation would leave the thief's tokens working.
     """
     rows = session.exec(select(UserAuth).where(UserAuth.secret_hash == token_digest(refresh_token))).all()
     row = next((found for found in rows if found.kind == REFRESH_KIND), None)
@@ -240,7 +253,7 @@ def refresh_tokens(session: Session, refresh_token: str, now: datetime) -> Token
         raise AuthError("the refresh token is not valid", hint="log in again")
     if row.revoked_at is not None:
         revoke_family(session, row.family, now)
-        session.flush()
+        session.commit()
         raise AuthError(
             "this refresh token was already used: every token of that login is now revoked",
             hint="log in again; if you did not reuse it, someone else may have it",
