@@ -61,3 +61,48 @@ def test_a_missing_argument_is_named_as_help_names_it(cli) -> None:
     result = cli("habit", "add")
     assert result.code == 2
     assert result.err.splitlines()[0] == "paa: error: Missing argument 'NAME'."
+
+
+# ---- output a script reads ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def narrow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COLUMNS says 40: a terminal that narrow would wrap, a pipe must not."""
+    from paa.cli.output import console
+
+    monkeypatch.setenv("COLUMNS", "40")
+    console.cache_clear()
+
+
+def test_config_show_in_a_pipe_keeps_each_setting_on_one_line(cli, narrow) -> None:
+    result = cli("config", "show")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    color = next(line for line in lines if line.startswith("color "))
+    assert "Colour in human output: auto (only on a terminal, never with NO_COLOR), always or never." in color
+    assert all(line.split()[0] in {"Setting"} | _setting_keys() for line in lines if line.strip())
+
+
+def _setting_keys() -> set[str]:
+    from paa.config import KEYS
+
+    return set(KEYS)
+
+
+def test_doctor_in_a_pipe_never_breaks_a_path(cli, narrow, paa_home) -> None:
+    result = cli("doctor")
+    paths = next(line for line in result.out.splitlines() if "paths:" in line)
+    assert f"cache {paa_home / 'cache'}; logs {paa_home / 'logs'}" in paths
+    assert all(line[:1] in "•✓!✗ " for line in result.out.splitlines() if line)  # no continuation lines
+
+
+def test_a_terminal_still_wraps_at_its_width(monkeypatch: pytest.MonkeyPatch, narrow) -> None:
+    import sys
+
+    from paa.cli.output import console
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    console.cache_clear()
+    assert console().width == 40
+    console.cache_clear()
