@@ -127,7 +127,11 @@ def test_run_due_sends_once_and_history_shows_it(cli, monkeypatch: pytest.Monkey
 
 
 def test_config_takes_notification_settings(cli, paa_home: Path) -> None:
-    assert cli("config", "set", "notify.channels", "Desktop, ntfy").code == 0
+    chosen = cli("config", "set", "notify.channels", "Desktop, ntfy")
+    assert chosen.code == 0 and chosen.err.splitlines() == [
+        "paa: warning: the ntfy channel is on but ntfy.url is not set: reminders on it will fail until it is set",
+        "hint: paa config set ntfy.url https://ntfy.sh/your-topic (or take ntfy off notify.channels)",
+    ]
     assert cli("config", "get", "notify.channels").out.strip() == "desktop,ntfy"
     assert cli("config", "set", "reminders.grace_minutes", "15").code == 0
     bad = cli("config", "set", "notify.channels", "pigeon")
@@ -135,6 +139,21 @@ def test_config_takes_notification_settings(cli, paa_home: Path) -> None:
     assert cli("config", "set", "webhook.url", "ftp://example.org").code == ExitCode.CONFIG
     text = (paa_home / "config.toml").read_text()
     assert 'channels = "desktop,ntfy"' in text and "grace_minutes = 15" in text and "password" not in text
+
+
+def test_doctor_flags_a_channel_without_its_url_until_it_is_set(cli) -> None:
+    assert cli("config", "set", "notify.channels", "desktop,ntfy").code == 0
+    flagged = cli("doctor")
+    assert flagged.code == ExitCode.CONFIG
+    assert "✗ channel ntfy: the ntfy channel is on but ntfy.url is not set" in flagged.out
+    assert "paa config set ntfy.url https://ntfy.sh/your-topic" in flagged.out
+    checks = {check["name"]: check for check in json.loads(cli("doctor", "--json").out)}
+    assert checks["channel ntfy"]["status"] == "error" and checks["channel ntfy"]["advice"].startswith("paa config")
+    fixed = cli("config", "set", "ntfy.url", "https://ntfy.sh/my-topic")
+    assert fixed.code == 0 and "warning" not in fixed.err
+    assert cli("doctor").code == 0
+    unset = cli("config", "unset", "ntfy.url")
+    assert unset.code == 0 and "ntfy.url is not set" in unset.err
 
 
 def test_status_and_logs_when_not_running(cli) -> None:

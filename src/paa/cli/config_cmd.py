@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paa.cli.output import emit_json, say
+
+if TYPE_CHECKING:
+    from paa.config import LoadedSettings
 
 KeyArg = Annotated[str, typer.Argument(help="Setting name, e.g. timezone or checkin.time.", show_default=False)]
 
@@ -134,6 +137,7 @@ def set_(
     env = overriding_env(loaded, field)
     if env:
         say(f"[yellow]note:[/] {env} is set in the environment and takes precedence.")
+    _warn_about_channels(loaded, field)
 
 
 def _value_for(key: str, given: str | None, *, secret: bool) -> str:
@@ -163,9 +167,18 @@ def _value_for(key: str, given: str | None, *, secret: bool) -> str:
     return first
 
 
+def _warn_about_channels(loaded: LoadedSettings, field: str) -> None:
+    """Say on stderr which chosen notification channel the change leaves unable to deliver, and how to fix it."""
+    from paa.core.configuration import channel_warnings
+
+    for problem in channel_warnings(loaded, field):
+        sys.stderr.write(f"paa: warning: {problem.message}: reminders on it will fail until it is set\n")
+        sys.stderr.write(f"hint: {problem.hint}\n")
+
+
 def unset(key: KeyArg) -> None:
     """Remove a stored setting so that its default applies again."""
-    from paa.config import SCOPES, field_for_key, key_for_field, write_config_value
+    from paa.config import SCOPES, field_for_key, key_for_field, load_settings, write_config_value
 
     field = field_for_key(key)
     if SCOPES[field] == "install":
@@ -176,6 +189,7 @@ def unset(key: KeyArg) -> None:
         with command.auth() as actx:
             require_install_admin(actx)
         write_config_value(command.paths, field, None)
+        _warn_about_channels(load_settings(command.paths, command.environ), field)
     else:
         from paa.cli import runtime
         from paa.core.configuration import unset_user_setting

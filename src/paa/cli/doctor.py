@@ -28,5 +28,8 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
             out.print(f"{MARKS[check.status]} [bold]{check.name}[/]: {escape(check.detail)}")
             if check.advice:
                 out.print(f"    [dim]→ {escape(check.advice)}[/]")
-    if any(check.status == "error" for check in checks):
-        raise typer.Exit(int(ExitCode.STORAGE if problem is None else ExitCode.CONFIG))
+    failing = [check for check in checks if check.status == "error"]
+    if failing:
+        # the database's failure is a storage error; the settings' and a channel's are configuration errors
+        storage = problem is None and any(check.name == "database" for check in failing)
+        raise typer.Exit(int(ExitCode.STORAGE if storage else ExitCode.CONFIG))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
@@ -27,6 +27,9 @@ from paa.core.context import Context
 from paa.db.models import UserPreference
 from paa.errors import PaaError
 from paa.redact import mask_secret
+
+if TYPE_CHECKING:
+    from paa.core.reminders.channels import ChannelProblem
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,13 @@ def unset_user_setting(ctx: Context, field: str) -> None:
         ctx.session.delete(row)
 
 
+def channel_warnings(loaded: LoadedSettings, field: str) -> list[ChannelProblem]:
+    """After `field` changed: the chosen notification channels left without a setting they need (none for others)."""
+    from paa.core.reminders.channels import CHANNEL_SETTINGS, channel_problems
+
+    return channel_problems(loaded.settings) if field in CHANNEL_SETTINGS else []
+
+
 def overriding_env(loaded: LoadedSettings, field: str) -> str | None:
     """Name of the environment variable that overrides this setting right now, if any."""
     return env_name(field) if field in loaded.env_values else None
@@ -112,6 +122,7 @@ def overriding_env(loaded: LoadedSettings, field: str) -> str | None:
 
 __all__ = [
     "SettingView",
+    "channel_warnings",
     "current_settings",
     "field_for_key",
     "may_read_secrets",

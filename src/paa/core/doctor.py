@@ -44,6 +44,7 @@ def run_checks(runtime: Runtime, embeddings: Check) -> list[Check]:
     checks.append(_api_key_check(paths, runtime.environ))
     checks.append(embeddings)
     checks.append(_notifications_check(runtime.environ))
+    checks.extend(_channel_checks(runtime))
     return checks
 
 
@@ -130,6 +131,16 @@ def _notifications_check(environ: Mapping[str, str]) -> Check:
         "notifications", "warn", "no desktop session found: desktop reminders go to the log",
         "paa config set notify.channels ntfy (or webhook, email) and set its URL; see docs/reminders.md",
     )  # fmt: skip
+
+
+def _channel_checks(runtime: Runtime) -> list[Check]:
+    """A ✗ for each channel on `notify.channels` that lacks a setting it needs: every reminder on it would fail."""
+    from paa.core.reminders.channels import channel_problems
+
+    return [
+        Check(f"channel {problem.channel}", "error", problem.message, problem.hint)
+        for problem in channel_problems(runtime.loaded.settings)
+    ]
 
 
 def settings_problem(environ: Mapping[str, str]) -> Check | None:

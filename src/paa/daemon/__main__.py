@@ -115,11 +115,11 @@ def _run_due(*, as_json: bool, env_file: Path | None = None) -> int:
         sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(report.summary() + "\n")
-        for event in report.events:
-            sys.stdout.write(f"  {event.due_at.isoformat()}  {event.type}  {event.title}\n")
+        for line in report.event_lines():
+            sys.stdout.write(f"  {line}\n")
         for error in report.errors:
             sys.stdout.write(f"  error: {error}\n")
-    return 0
+    return int(report.exit_code())  # not 0 when a reminder reached no channel, so cron says so
 
 
 def _service(command: str, kind_name: str, *, print_only: bool, switch: bool) -> int:

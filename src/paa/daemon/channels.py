@@ -26,6 +26,10 @@ class DeliveryError(Exception):
     credential in it (`paa.redact`)."""
 
 
+class LoggedInstead(str):
+    """A channel's note that it wrote the reminder to the log in its place: kept on the row, but not a delivery."""
+
+
 class Channel(Protocol):
     name: str
 
@@ -225,7 +229,7 @@ class DesktopChannel:
     def send(self, event: Event, notification_id: int) -> str | None:
         if self._notifier is None and not has_desktop_session(self.environ):
             LogChannel().send(event, notification_id)
-            return "no desktop session: written to the log instead"
+            return LoggedInstead("no desktop session: written to the log instead")
         with self._lock:
             try:
                 shown = self._sender()(event.title, event.body)
@@ -235,7 +239,7 @@ class DesktopChannel:
                 reason = "the notification service did not accept it"
         if not shown:
             LogChannel().send(event, notification_id)
-            return f"desktop notification failed ({reason}): written to the log instead"
+            return LoggedInstead(f"desktop notification failed ({reason}): written to the log instead")
         return None
 
 
@@ -260,14 +264,6 @@ def build_channels(
 
 def configuration_problems(settings: Settings) -> list[str]:
     """What keeps a chosen channel from working, said once at start so it shows in `paa daemon status`."""
-    problems = []
-    chosen = settings.notify_channels.split(",")
-    if "webhook" in chosen and not settings.webhook_url:
-        problems.append("the webhook channel is on but webhook.url is not set")
-    if "ntfy" in chosen and not settings.ntfy_url:
-        problems.append("the ntfy channel is on but ntfy.url is not set")
-    if "email" in chosen and not (
-        settings.smtp_host and settings.smtp_to and (settings.smtp_from or settings.smtp_user)
-    ):
-        problems.append("the email channel is on but smtp.host, smtp.to or smtp.from is not set")
-    return problems
+    from paa.core.reminders.channels import channel_problems
+
+    return [problem.message for problem in channel_problems(settings)]

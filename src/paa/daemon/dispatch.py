@@ -13,16 +13,18 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from paa.config import Settings
 from paa.core.events import Event, EventHub
+from paa.core.reminders.channels import channel_problems
 from paa.core.reminders.outbox import Claim, DeliveryResult, claim_due, next_retry_at, record_results, release_claims
 from paa.core.reminders.sources import SourceRows, Sources, load_sources, source_rows
 from paa.core.runtime import Runtime
-from paa.daemon.channels import Channel, DeliveryError, Notifier, build_channels
+from paa.daemon.channels import Channel, DeliveryError, LoggedInstead, Notifier, build_channels
 from paa.daemon.logs import about_user
+from paa.errors import ExitCode
 from paa.redact import redact
 
 LOG = logging.getLogger("paa.daemon")
@@ -65,11 +67,15 @@ class TickReport:
     errors: list[str] = field(default_factory=list)
     next_retry: datetime | None = None
     user_id: int | None = None  # whose reminders these were
+    logged: int = 0  # deliveries whose channel could not show them, written to the log instead: not sent
+    zone: tzinfo = UTC  # the user's zone, which times are shown in
+    unconfigured: list[str] = field(default_factory=list)  # chosen channels without a setting they need
 
     def to_json(self) -> dict[str, Any]:
         return {
             "now": self.now.isoformat(),
             "sent": self.sent,
+            "logged": self.logged,
             "failed": self.failed,
             "retried": self.retried,
             "missed": self.missed,
@@ -81,11 +87,31 @@ class TickReport:
         }
 
     def summary(self) -> str:
-        parts = [f"{self.sent} sent", f"{self.failed} failed"]
+        parts = [f"{self.sent} sent", *([f"{self.logged} only written to the log"] if self.logged else []),
+                 f"{self.failed} failed"]  # fmt: skip
         parts += [f"{n} {what}" for n, what in ((self.retried, "retried"), (self.missed, "missed"),
                                                 (self.suppressed, "already done"), (self.interrupted, "interrupted"))
                   if n]  # fmt: skip
         return f"{len(self.events)} reminder(s) due: " + ", ".join(parts)
+
+    def event_lines(self) -> list[str]:
+        """One line per reminder due: when, in the user's zone, what kind, and what it is about."""
+        labels = {"habit:reminder": "habit", "checkin:prompt": "check-in", "chat:notification": "reminder"}
+        lines = []
+        for event in self.events:
+            what = str(event.data.get("text") or event.title) if event.type == "chat:notification" else event.title
+            local = event.due_at.astimezone(self.zone)
+            lines.append(f"{local:%a %d %b %H:%M}  {labels.get(event.type, event.type)}  {what}")
+        return lines
+
+    def exit_code(self) -> ExitCode:
+        """For cron: OK when every delivery reached its channel; CONFIG when one failed and a chosen channel lacks a
+        setting; UNAVAILABLE when one failed otherwise, or reached only the log."""
+        if self.failed and self.unconfigured:
+            return ExitCode.CONFIG
+        if self.failed or self.logged:
+            return ExitCode.UNAVAILABLE
+        return ExitCode.OK
 
 
 class ChannelSink:
@@ -111,12 +137,13 @@ class ChannelSink:
             return DeliveryResult(notification_id, False, f"channel {channel_name} is no longer configured")
         try:
             note = channel.send(event, notification_id)
+            fallback = isinstance(note, LoggedInstead)
         except DeliveryError as exc:
             return DeliveryResult(notification_id, False, redact(str(exc)))
         except Exception as exc:  # a channel bug is recorded on the row like any failure
             LOG.exception("channel %s crashed", channel_name)
             return DeliveryResult(notification_id, False, redact(f"{type(exc).__name__}: {exc}"))
-        return DeliveryResult(notification_id, True, note=None if note is None else redact(note))
+        return DeliveryResult(notification_id, True, note=None if note is None else redact(note), fallback=fallback)
 
     def drain(self) -> list[DeliveryResult]:
         pending, self._pending = self._pending, []
@@ -167,8 +194,11 @@ class Dispatcher:
                 ctx, list(self.sink.channels), self.claimer, alive=claimer_alive, sources=self._sources[1]
             )
             next_retry = next_retry_at(ctx)
+            zone = ctx.prefs.zone
+            unconfigured = [problem.channel for problem in channel_problems(ctx.loaded.settings)]
         report = TickReport(claim.now, list(claim.events), missed=claim.missed, suppressed=claim.suppressed,
-                            interrupted=claim.interrupted, retried=len(claim.retries))  # fmt: skip
+                            interrupted=claim.interrupted, retried=len(claim.retries), zone=zone,
+                            unconfigured=unconfigured)  # fmt: skip
         for event in claim.events:
             LOG.info("due: %s #%d at %s -> %s", event.type, event.ref_id, event.due_at.isoformat(),
                      ", ".join(d.channel for d in event.deliveries))  # fmt: skip
@@ -184,8 +214,9 @@ class Dispatcher:
                 LOG.warning("delivery of notification %d failed: %s", result.notification_id, result.error)
             elif result.note:
                 LOG.info("notification %d: %s", result.notification_id, result.note)
-        report.sent = sum(r.ok for r in results)
-        report.failed = len(results) - report.sent
+        report.logged = sum(r.ok and r.fallback for r in results)
+        report.sent = sum(r.ok and not r.fallback for r in results)
+        report.failed = sum(not r.ok for r in results)
         report.next_retry = next_retry
         if results:
             with self.runtime.context(write=True) as ctx:

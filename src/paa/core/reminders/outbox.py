@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from paa.core import words
 from paa.core.context import Context
 from paa.core.events import KIND_TO_TYPE, Delivery, Event
 from paa.core.habits.logs import entries_by_habit
 from paa.core.habits.status import day_state
 from paa.core.reminders.rules import Occurrence, is_missed, merged, retry_delay, scan_window
-from paa.core.reminders.sources import Sources, load_sources
+from paa.core.reminders.sources import HabitInfo, Sources, load_sources
 from paa.db.models import DailyCheckin, Notification, ReminderCursor
 from paa.redact import redact
 
@@ -206,8 +207,7 @@ def _event(sources: Sources, occurrence: Occurrence, now: datetime) -> Event:
     data: dict[str, Any]
     if occurrence.kind == "habit":
         info = sources.habits[occurrence.ref_id]
-        command = f"paa habit log {shlex.quote(info.name)}"
-        body = f"Due today. Done? Log it with `{command}`, or in the TUI (`paa`)."
+        command, body = _habit_prompt(info)
         data = {"habit_id": occurrence.ref_id, "habit": info.name, "command": command}
     elif occurrence.kind == "checkin":
         body = "How was your day? Answer with `paa checkin`, or in the TUI (`paa`)."
@@ -221,6 +221,22 @@ def _event(sources: Sources, occurrence: Occurrence, now: datetime) -> Event:
         body += f" (This was due at {local:%H:%M}.)"
     return Event(KIND_TO_TYPE[occurrence.kind], occurrence.ref_id, occurrence.due_at, title, body, occurrence.day,
                  late, data)  # fmt: skip
+
+
+def _habit_prompt(info: HabitInfo) -> tuple[str, str]:
+    """The command that logs the habit, which works as printed (a measurable habit needs an amount: its target, or 1
+    under a limit), and the reminder's text around it."""
+    command = f"paa habit log {shlex.quote(info.name)}"
+    rule = info.rule
+    if not rule.measurable or rule.target is None:
+        return command, f"Due today. Done? Log it with `{command}`, or in the TUI (`paa`)."
+    if rule.limit:
+        command += " 1"
+        limit = words.amount(rule.target, info.unit)
+        return command, f"Today's limit: at most {limit}. Log each one with `{command}`, or in the TUI (`paa`)."
+    command += f" {words.number(rule.target)}"
+    goal = words.amount(rule.target, info.unit)
+    return command, f"Due today: {goal}. Log them with `{command}` (or the number you had), or in the TUI (`paa`)."
 
 
 def _row_values(ctx: Context, event: Event, channel: str, now: datetime, claimer: str, missed: bool) -> dict[str, Any]:
@@ -285,12 +301,16 @@ def _claim_retries(ctx: Context, now: datetime, claimer: str) -> list[Event]:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """How one claimed delivery went; `note` says something worth keeping about a success (e.g. a fallback)."""
+    """How one claimed delivery went; `note` says something worth keeping about a success (e.g. a fallback).
+
+    `fallback` marks a reminder its channel could not show that went to the log instead: recorded, not delivered.
+    """
 
     notification_id: int
     ok: bool
     error: str | None = None
     note: str | None = None
+    fallback: bool = False
 
 
 def record_results(ctx: Context, results: Iterable[DeliveryResult], claimer: str) -> None:
