@@ -8,6 +8,7 @@ drop them all.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 
@@ -170,3 +171,23 @@ def test_another_user_neither_sees_nor_unlinks_alices_identities(cli, stdin, git
     done = cli("--user", "carol", "auth", "identities", "unlink", "github")
     assert done.code == 4 and "no github identity" in done.err
     assert _linked("alice") == [f"github:{BOB_GITHUB_ID}"]
+
+
+class _Terminal(io.StringIO):
+    """Typed answers, on what looks like a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "left"), [("y\n", []), ("n\n", [f"github:{BOB_GITHUB_ID}"])])
+def test_on_a_terminal_logout_everywhere_asks_whether_to_unlink(
+    cli, stdin, github: FakeOAuth, monkeypatch: pytest.MonkeyPatch, answer: str, left: list[str]
+) -> None:
+    _alice_logged_in(cli, stdin)
+    _link_behind_alices_back()
+    monkeypatch.setattr("sys.stdin", _Terminal(answer))
+    done = cli("auth", "logout", "--everywhere")
+    assert done.code == 0, done.err
+    assert "Also unlink github from your account?" in done.out
+    assert _linked("alice") == left

@@ -276,11 +276,17 @@ def logout(
             "--drop-identities goes with --everywhere", hint="paa auth logout --everywhere --drop-identities"
         )
     linked: list[str] = []
+    has_password = True
     if everywhere:
+        from paa.core.accounts.sessions import whoami as core_whoami
+
         with runtime.current().auth() as actx:
             if actx.acting is not None and actx.acting.authenticated:
                 linked = [view.provider for view in _identities_of(actx)]
-    drop = _drop_wanted(drop_identities, linked)
+                has_password = core_whoami(actx).user.has_password
+    # an account without a password keeps its identities (its only way in) unless the flag insists, and core refuses
+    offered = linked if has_password or drop_identities else []
+    drop = _drop_wanted(drop_identities, offered)
     dropped: list[IdentityView] = []
     with runtime.current().auth(write=True) as actx:
         stored = read_tokens(actx.paths)
@@ -302,7 +308,7 @@ def logout(
         forget_token(actx.paths, name or "")
     extra = f" and {ended - 1} other session{'s' if ended != 2 else ''}" if everywhere and ended > 1 else ""
     say(f"Logged out {escape(name or '')}{extra}.")
-    line = _dropped_line(dropped, linked, drop_identities)
+    line = _dropped_line(dropped, offered, drop_identities)
     if line:
         say(line)
 
