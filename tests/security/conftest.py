@@ -1,7 +1,7 @@
 """The attack suite: each test reproduces an attack on paa and checks that it fails.
 
-Accounts are hashed cheaply here (PAA_ARGON2) and never reach the OS keyring; the attacker's tools are fakes on
-127.0.0.1 (tests/support/fake_oauth.py).
+Accounts are hashed cheaply (tests/conftest.py gives the Runtime cheap parameters) and never reach the OS keyring;
+the attacker's tools are fakes on 127.0.0.1 (tests/support/fake_oauth.py).
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.support.accounts import CHEAP_ARGON2
 from tests.support.fake_oauth import FakeOAuth, serve
 
 
 @pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAA_ARGON2", CHEAP_ARGON2)
+def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAA_KEYRING", "off")
 
 

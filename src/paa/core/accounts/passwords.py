@@ -1,8 +1,13 @@
 """Password hashing with argon2id; argon2 is imported only by the commands that check or set a password.
 
 The default cost is RFC 9106's second recommended option: 3 passes over 64 MiB with 4 lanes (about 0.4 s on a
-2-core laptop), deliberate for `paa auth login` and paid by no other command. `PAA_ARGON2` overrides it, e.g.
-`PAA_ARGON2="t=1,m=64,p=1"` in tests; a stored hash made with other parameters is re-hashed at the next login.
+2-core laptop), deliberate for `paa auth login` and paid by no other command. `PAA_ARGON2` may raise it, never
+lower it: whoever can set a variable must not be able to store hashes that are cheap to crack. A stored hash made
+with other parameters (a weaker one from an older paa, say) is re-hashed at the next login. Tests hash cheaply by
+giving the Runtime `hash_params` (trusted code), not through the environment.
+
+An unknown user name costs what a wrong password costs: one verification, against a dummy hash with the current
+parameters that is built without hashing anything, so the time taken does not tell which names exist.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ _NAMES = {"t": "time_cost", "time_cost": "time_cost", "m": "memory_cost", "memor
 
 
 def params_from(environ: Mapping[str, str]) -> HashParams:
-    """The hashing parameters: PAA_ARGON2 ("t=3,m=65536,p=4", any subset) over the defaults."""
+    """The hashing parameters: PAA_ARGON2 ("t=3,m=65536,p=4", any subset) over the defaults, never below them."""
     env = environ
     raw = env.get(ENV_VARIABLE, "").strip()
     if not raw:
@@ -48,6 +53,12 @@ def params_from(environ: Mapping[str, str]) -> HashParams:
             raise ConfigError(f"{ENV_VARIABLE}: cannot read {part.strip()[:40]!r}", hint='e.g. "t=3,m=65536,p=4"')
         values[field] = int(number)
     params = HashParams(**{**DEFAULT_PARAMS.__dict__, **values})
+    if params.time_cost < DEFAULT_PARAMS.time_cost or params.memory_cost < DEFAULT_PARAMS.memory_cost:
+        raise ConfigError(
+            f"{ENV_VARIABLE} can only raise the hashing cost: t must be at least {DEFAULT_PARAMS.time_cost} "
+            f"and m at least {DEFAULT_PARAMS.memory_cost} KiB",
+            hint=f"unset {ENV_VARIABLE} to use the default ({DEFAULT_PARAMS.describe()})",
+        )
     if not (1 <= params.time_cost <= 20 and 1 <= params.parallelism <= 64):
         raise ConfigError(f"{ENV_VARIABLE}: t must be 1-20 and p 1-64")
     if not (8 * params.parallelism <= params.memory_cost <= 4 * 1024 * 1024):
@@ -92,5 +103,17 @@ def needs_rehash(stored_hash: str, params: HashParams) -> bool:
 
 @cache
 def dummy_hash(params: HashParams) -> str:
-    """A hash to verify against when the account does not exist, so a wrong name costs as long as a wrong password."""
-    return hash_password("paa: no such account", params)
+    """A hash to verify against when the account does not exist, so a wrong name costs as long as a wrong password.
+
+    It is written out rather than computed: hashing it would make the first unknown name of a process cost twice
+    what a wrong password does. Its digest matches no password; verifying it takes a full verification.
+    """
+    salt = _b64(b"paa:no-such-user")  # 16 bytes, like a real salt
+    digest = _b64(bytes(32))
+    return f"$argon2id$v=19$m={params.memory_cost},t={params.time_cost},p={params.parallelism}${salt}${digest}"
+
+
+def _b64(raw: bytes) -> str:
+    import base64
+
+    return base64.b64encode(raw).decode("ascii").rstrip("=")
