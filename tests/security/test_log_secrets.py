@@ -15,6 +15,7 @@ import pytest
 
 from paa.config import resolve_paths
 from paa.daemon.files import DaemonFiles
+from paa.errors import ExitCode
 from tests.support.accounts import ALICE_PASSWORD, BOB_PASSWORD
 from tests.support.recorders import http_recorder
 
@@ -36,13 +37,13 @@ def _berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             handler.close()
 
 
-def _run_due(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], now: str) -> str:
-    """`python -m paa.daemon run-due` at `now`, in this process; what it printed."""
+def _run_due(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], now: str, code: int = 0) -> str:
+    """`python -m paa.daemon run-due` at `now`, in this process, ending with `code`; what it printed."""
     from paa.daemon.__main__ import main
 
     monkeypatch.setenv("PAA_NOW", now)
     capsys.readouterr()
-    assert main(["run-due"]) == 0
+    assert main(["run-due"]) == code
     return capsys.readouterr().out
 
 
@@ -67,7 +68,7 @@ def test_a_failing_webhook_leaves_no_credential_in_log_history_or_output(
         monkeypatch.setenv("PAA_NOTIFY_CHANNELS", "webhook")
         monkeypatch.setenv("PAA_WEBHOOK_URL", secret_url)
         _run_due(monkeypatch, capsys, BEFORE)
-        printed = _run_due(monkeypatch, capsys, DUE)
+        printed = _run_due(monkeypatch, capsys, DUE, code=ExitCode.UNAVAILABLE)  # a failed delivery is not 0
         assert len(hook.received) == 1  # the delivery was tried, with the real URL
     history = cli("remind", "list", "--history", "--json")
     logged = _log_text()
