@@ -44,6 +44,11 @@ RRF_K = 60  # reciprocal rank fusion: score = sum over the rankings of 1 / (RRF_
 MIN_SIMILARITY = 0.2  # a vector hit less similar than this (cosine) is not a match, only the nearest of strangers
 SEARCH_EMBED_BUDGET = 256  # `paa memory search` embeds at most this many waiting rows before it searches
 _WORD = re.compile(r"\w+")
+# What a search reads of its query, however long it is: 100 KB of words once ran 17 s and then failed with SQLite's
+# "Expression tree is too large". Every search (memory, chat messages, the assistant's tool) builds its terms here.
+QUERY_CHARS_MAX = 2000
+QUERY_TERMS_MAX = 32
+FTS_TERMS_MAX = 16  # of those, the words ranked by FTS5 (the most telling: stopwords go first)
 _STOPWORDS = frozenset(
     "a an and are as at be but by did do does for from had has have i i'm im in is it its me my of on or so "
     "that the their them then there these they this to was we were what when where which who why will with "
@@ -238,6 +243,7 @@ def sync_sources(ctx: Context) -> int:
 def search(ctx: Context, query: str, *, limit: int = 8, kinds: Sequence[str] | None = None) -> list[MemoryHit]:
     """The user's memories most relevant to `query`, best first: FTS5 and vector rankings fused by reciprocal rank."""
     if not query.strip() or limit <= 0:
+    query = search_text(query)
         return []
     kinds = [_check_kind(kind) for kind in kinds] if kinds else None
     depth = max(limit * 4, 32)
@@ -270,10 +276,25 @@ def _rows(ctx: Context, ids: list[int]) -> dict[int, Memory]:
 
 
 def fts_query(query: str) -> str | None:
+def search_text(query: str) -> str:
+    """The part of a query any search reads: its first QUERY_CHARS_MAX characters (cut at a space when one is near)."""
+    if len(query) <= QUERY_CHARS_MAX:
+        return query
+    cut = query[:QUERY_CHARS_MAX]
+    space = cut.rfind(" ", QUERY_CHARS_MAX - 100)
+    return cut[:space] if space > 0 else cut
+
+
+def query_words(query: str) -> list[str]:
+    """The distinct words (split at spaces, compared without case) of a query's searched text, at most 32."""
+    words = dict.fromkeys(word.casefold() for word in search_text(query).split())
+    return list(words)[:QUERY_TERMS_MAX]
+
+
     """An FTS5 expression for free text: each word quoted (no operator injection), any of them may match."""
-    words = list(dict.fromkeys(word.casefold() for word in _WORD.findall(query)))
+    words = list(dict.fromkeys(word.casefold() for word in _WORD.findall(search_text(query))))
     content = [word for word in words if word not in _STOPWORDS]
-    chosen = (content or words)[:16]
+    chosen = (content or words)[:FTS_TERMS_MAX]
     return " OR ".join(f'"{word}"' for word in chosen) or None
 
 

@@ -283,7 +283,9 @@ class SearchHit:
 
 def search_messages(ctx: Context, query: str, *, limit: int = 20) -> list[SearchHit]:
     """Messages holding every word of `query` (any case), newest first; then ones memory finds by meaning."""
-    words = [w for w in query.split() if w.strip()]
+    from paa.ai.memory import query_words
+
+    words = query_words(query)  # at most 32 distinct words of the first 2,000 characters (docs/memory.md)
     if not words:
         raise InvalidInput("nothing to search for", hint='e.g. paa chat search "knee pain"')
     if limit < 1:
