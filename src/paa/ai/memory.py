@@ -43,12 +43,12 @@ CONTENT_MAX = 2000  # a remembered fact; messages and check-ins are kept whole
 RRF_K = 60  # reciprocal rank fusion: score = sum over the rankings of 1 / (RRF_K + rank)
 MIN_SIMILARITY = 0.2  # a vector hit less similar than this (cosine) is not a match, only the nearest of strangers
 SEARCH_EMBED_BUDGET = 256  # `paa memory search` embeds at most this many waiting rows before it searches
-_WORD = re.compile(r"\w+")
 # What a search reads of its query, however long it is: 100 KB of words once ran 17 s and then failed with SQLite's
 # "Expression tree is too large". Every search (memory, chat messages, the assistant's tool) builds its terms here.
 QUERY_CHARS_MAX = 2000
 QUERY_TERMS_MAX = 32
 FTS_TERMS_MAX = 16  # of those, the words ranked by FTS5 (the most telling: stopwords go first)
+_WORD = re.compile(r"\w+")
 _STOPWORDS = frozenset(
     "a an and are as at be but by did do does for from had has have i i'm im in is it its me my of on or so "
     "that the their them then there these they this to was we were what when where which who why will with "
@@ -242,8 +242,8 @@ def sync_sources(ctx: Context) -> int:
 
 def search(ctx: Context, query: str, *, limit: int = 8, kinds: Sequence[str] | None = None) -> list[MemoryHit]:
     """The user's memories most relevant to `query`, best first: FTS5 and vector rankings fused by reciprocal rank."""
-    if not query.strip() or limit <= 0:
     query = search_text(query)
+    if not query.strip() or limit <= 0:
         return []
     kinds = [_check_kind(kind) for kind in kinds] if kinds else None
     depth = max(limit * 4, 32)
@@ -275,7 +275,6 @@ def _rows(ctx: Context, ids: list[int]) -> dict[int, Memory]:
     return {row.id or 0: row for row in ctx.session.exec(statement).all()}
 
 
-def fts_query(query: str) -> str | None:
 def search_text(query: str) -> str:
     """The part of a query any search reads: its first QUERY_CHARS_MAX characters (cut at a space when one is near)."""
     if len(query) <= QUERY_CHARS_MAX:
@@ -291,6 +290,7 @@ def query_words(query: str) -> list[str]:
     return list(words)[:QUERY_TERMS_MAX]
 
 
+def fts_query(query: str) -> str | None:
     """An FTS5 expression for free text: each word quoted (no operator injection), any of them may match."""
     words = list(dict.fromkeys(word.casefold() for word in _WORD.findall(search_text(query))))
     content = [word for word in words if word not in _STOPWORDS]
