@@ -106,3 +106,67 @@ def test_a_terminal_still_wraps_at_its_width(monkeypatch: pytest.MonkeyPatch, na
     console.cache_clear()
     assert console().width == 40
     console.cache_clear()
+
+
+# ---- words that agree with their numbers, and echoes of what was set ----------------------------------------
+
+
+def test_plural_and_units_agree_with_their_numbers() -> None:
+    from paa.core.words import amount, plural, unit_for
+
+    assert [plural(n, "day") for n in (0, 1, 2)] == ["0 days", "1 day", "2 days"]
+    assert plural(1, "reply", "replies") == "1 reply" and plural(3, "reply", "replies") == "3 replies"
+    assert [amount(1, u) for u in ("cups", "glasses", "km", "minutes", "inches", "calories", "kWh", "glass")] == [
+        "1 cup", "1 glass", "1 km", "1 minute", "1 inch", "1 calorie", "1 kWh", "1 glass",
+    ]  # fmt: skip
+    assert [amount(v, "cups") for v in (0, 2, 1.5)] == ["0 cups", "2 cups", "1.5 cups"]
+    assert amount(1.0, None) == "1" and unit_for(None, "cups") == "cups"
+
+
+@pytest.fixture
+def first_day(cli) -> None:
+    """A new user's first day: an at-most coffee habit with one cup logged, and a run."""
+    assert cli("habit", "add", "Coffee", "--unit", "cups", "--target", "2", "--at-most").code == 0
+    assert cli("habit", "add", "Run").code == 0
+    assert cli("habit", "log", "coffee", "1").code == 0
+    assert cli("habit", "log", "run").code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted", "unwanted"),
+    [
+        (("habit", "show", "coffee"), ["1 cup in all"], ["1 cups"]),
+        (("habit", "history", "coffee"), [" 1 cup "], ["1 cups"]),
+        (("analytics", "summary"), ["last 1 day (", "active 1/1 day ·"], ["1 days"]),
+        (("analytics", "habit", "run"), ["Streak       1 day (since", "best 1 day (", "(1 day, 0–100%)"], ["1 days"]),
+        (("analytics", "engagement"), ["(1 day)"], ["1 days"]),
+    ],
+    ids=["show", "history", "summary", "habit", "engagement"],
+)  # fmt: skip
+def test_first_day_reports_speak_in_the_singular(cli, first_day, args, wanted, unwanted) -> None:
+    result = cli(*args)
+    assert result.code == 0, result.err
+    for text in wanted:
+        assert text in result.out, result.out
+    for text in unwanted:
+        assert text not in result.out, result.out
+
+
+def test_the_assistant_says_streak_1_day(cli, first_day, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))  # nothing piped in
+    answer = cli("chat", "--offline", "how am I doing with running?")
+    assert "streak 1 day," in answer.out and "1 days" not in answer.out
+
+
+def test_add_echoes_the_target_and_edit_echoes_the_reminders(cli) -> None:
+    added = cli("habit", "add", "Coffee", "--unit", "cups", "--target", "2", "--at-most")
+    assert added.out == "Added Coffee (#1): every day, at most 2 cups a day.\n"
+    water = cli("habit", "add", "Water", "--unit", "glasses", "--target", "1")
+    assert water.out == "Added Water (#2): every day, 1 glass a day.\n"
+    edited = cli("habit", "edit", "water", "--remind", "09:00,15:00", "--target", "8")
+    assert edited.out == "Updated Water (#2): every day, 8 glasses a day, reminders at 09:00, 15:00.\n"
+    run = cli("habit", "add", "Run", "--days", "mon,wed", "--remind", "07:00")
+    assert run.out == "Added Run (#3): Mon, Wed, reminders at 07:00.\n"

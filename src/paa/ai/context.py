@@ -11,6 +11,7 @@ from typing import Any
 
 from paa.ai.recall import Hit
 from paa.core.context import Context
+from paa.core.words import plural
 from paa.db.models import Message
 
 SYSTEM_PROMPT = """\
@@ -97,7 +98,7 @@ def _habit_lines(ctx: Context) -> tuple[list[str], tuple[str, ...]]:
                 state += " (at most)"
         schedule = status.to_json()["schedule"]["text"]
         current = status.streaks.current
-        streak = f", streak {current.length} days" if current else ""
+        streak = f", streak {plural(current.length, 'day')}" if current else ""
         lines.append(f"- {habit.name} (#{habit.id}): {state}{streak}; {schedule}")
     archived = [h.name for h in habits if h.archived]
     if archived:

@@ -38,6 +38,7 @@ from paa.ai.tool_args import (
     read_arguments,
 )
 from paa.core.context import Context
+from paa.core.words import amount, plural
 from paa.errors import InvalidInput, PaaError, error_text
 
 Confirm = Callable[[str], bool]
@@ -158,7 +159,8 @@ def log_habit(ctx: Context, args: LogHabitArgs) -> dict[str, Any]:
     result = core_log(ctx, habit, day, value=value, note=args.note, replace=args.set_total)
     data = _log_json(habit, result.log, result.outcome)
     if habit.kind == "measurable":
-        progress = f"{_amount(result.log.value, None)} of {_amount(habit.target, habit.unit)}"
+        target = amount(habit.target, habit.unit) if habit.target is not None else ""
+        progress = f"{_amount(result.log.value, None)} of {target}"
         data["summary"] = f"Logged {habit.name} for {day.isoformat()}: {progress}."
     elif result.outcome == "unchanged":
         data["summary"] = f"{habit.name} was already done on {day.isoformat()}."
@@ -197,12 +199,9 @@ def unlog_habit(ctx: Context, args: HabitDayArgs) -> dict[str, Any]:
 
 
 def _habit_summary(habit: Any) -> str:
-    from paa.core.habits.overview import habit_json
+    from paa.core.habits.overview import definition_text
 
-    data = habit_json(habit)
-    measure = f", {_amount(habit.target, habit.unit)} a day" if habit.kind == "measurable" else ""
-    reminders = f", reminders at {', '.join(data['reminders'])}" if data["reminders"] else ""
-    return f"{habit.name} (#{habit.id}): {data['schedule']['text']}{measure}{reminders}"
+    return f"{habit.name} (#{habit.id}): {definition_text(habit)}"
 
 
 def create_habit(ctx: Context, args: CreateHabitArgs) -> dict[str, Any]:
@@ -273,7 +272,8 @@ def habit_analytics(ctx: Context, args: HabitAnalyticsArgs) -> dict[str, Any]:
         done += f" ({rate * 100:.0f}% completion)"
     current = stats.streaks.current.length if stats.streaks.current else 0
     data["summary"] = (
-        f"{stats.habit.name} over {period.label}: {done}, streak {current} days, strength {stats.strength * 100:.0f}%."
+        f"{stats.habit.name} over {period.label}: {done}, streak {plural(current, 'day')}, "
+        f"strength {stats.strength * 100:.0f}%."
     )
     return data
 

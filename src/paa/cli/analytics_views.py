@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from paa.cli.output import console, escape, say
 from paa.core.habits.schedule import SHORT_DAYS
 from paa.core.habits.status import STATE_MARKS
+from paa.core.words import plural, unit_for
 
 if TYPE_CHECKING:
     from paa.core.analytics.habit_stats import HabitStats
@@ -96,7 +97,7 @@ def _change(value: float) -> str:
 def _period_words(view_period: dict[str, object]) -> str:
     label = view_period["label"]
     span = f"{view_period['start']} – {view_period['end']}"
-    return f"all time ({span})" if label == "all" else f"last {view_period['days']} days ({span})"
+    return f"all time ({span})" if label == "all" else f"last {plural(int(str(view_period['days'])), 'day')} ({span})"
 
 
 def _facts(rows: list[tuple[str, str]]) -> None:
@@ -170,7 +171,7 @@ def _mood_line(mood: MoodReport) -> str:
 def _engagement_line(usage: Engagement) -> str:
     per_day = usage.messages_per_day
     return (
-        f"active {usage.active_days}/{len(usage.days)} days · check-in streak {usage.checkin_streak}d "
+        f"active {usage.active_days}/{plural(len(usage.days), 'day')} · check-in streak {usage.checkin_streak}d "
         f"(best {usage.checkin_best}d) · {number(per_day, 1)} chat messages a day"
     )
 
@@ -181,7 +182,7 @@ def render_habit(stats: HabitStats) -> None:
     head = f"[bold]{escape(ref.name)}[/] [dim]#{ref.id}[/] · {ref.schedule.describe()}"
     if ref.kind == "measurable":
         bound = "at most" if ref.target_type == "at_most" else "at least"
-        head += f" · {bound} {number(ref.target, 2)} {escape(ref.unit or '')}".rstrip()
+        head += f" · {bound} {number(ref.target, 2)} {escape(unit_for(ref.target, ref.unit or ''))}".rstrip()
     out.print(head)
     if stats.first_day > stats.as_of:
         out.print(f"It did not exist yet on {stats.as_of.isoformat()}: it counts from {stats.first_day.isoformat()}.")
@@ -189,9 +190,9 @@ def render_habit(stats: HabitStats) -> None:
     period = stats.period.to_json(stats.as_of, stats.first_day)
     out.print(f"[dim]as of {stats.as_of.isoformat()} · {_period_words(period)}[/]\n")
     current, best = stats.streaks.current, stats.streaks.best
-    streak = f"{current.length} days (since {current.start.isoformat()})" if current else "none running"
+    streak = f"{plural(current.length, 'day')} (since {current.start.isoformat()})" if current else "none running"
     if best:
-        streak += f" · best {best.length} days ({best.start.isoformat()} – {best.end.isoformat()})"
+        streak += f" · best {plural(best.length, 'day')} ({best.start.isoformat()} – {best.end.isoformat()})"
     rates = "  ".join(f"{key} {percent(value)}" for key, value in stats.completion.items() if key != "period")
     change = _change(stats.strength_change)
     rows = [
@@ -203,20 +204,20 @@ def render_habit(stats: HabitStats) -> None:
     ]
     measure = stats.measure
     if measure is not None:
-        unit = f" {escape(ref.unit)}" if ref.unit else ""
+        unit = f" {escape(unit_for(measure.total, ref.unit))}" if ref.unit else ""
         amounts = (
             f"total {number(measure.total)}{unit} · {number(measure.average_logged)} per logged day · "
             f"{number(measure.average_daily)} per day"
         )
         target = (
-            f"{measure.on_target} of {measure.due_days} days ({percent(measure.on_target_rate)}) · "
+            f"{measure.on_target} of {plural(measure.due_days, 'day')} ({percent(measure.on_target_rate)}) · "
             f"highest {number(measure.highest)} · lowest {number(measure.lowest)}"
         )
         rows += [("Amounts", amounts), ("On target", target)]
     _facts(rows)
     if stats.days:
         strengths = [p.strength for p in stats.days]
-        out.print(f"\n[bold]Strength[/] [dim]({len(strengths)} days, 0–100%)[/]")
+        out.print(f"\n[bold]Strength[/] [dim]({plural(len(strengths), 'day')}, 0–100%)[/]")
         out.print(f"  [green]{sparkline(strengths, 0.0, 1.0, _line_width() + 10)}[/]")
         out.print(f"  [dim]{percent(strengths[0])} on {stats.days[0].day.isoformat()} → {percent(strengths[-1])}[/]")
     out.print("\n[bold]Day of week[/]")
@@ -272,7 +273,7 @@ def render_mood(mood: MoodReport) -> None:
 def render_engagement(usage: Engagement) -> None:
     out = console()
     length = len(usage.days)
-    out.print(f"[bold]Engagement[/] {usage.start.isoformat()} – {usage.end.isoformat()} ({length} days)\n")
+    out.print(f"[bold]Engagement[/] {usage.start.isoformat()} – {usage.end.isoformat()} ({plural(length, 'day')})\n")
     width = _line_width()
     checkins = "".join("█" if d.checkin else "·" for d in usage.days)
     if len(checkins) > width:
@@ -284,7 +285,8 @@ def render_engagement(usage: Engagement) -> None:
         ("Habit logs", f"{usage.logs} · {sparkline([float(d.logs) for d in usage.days], 0.0, None, width)}"),
         (
             "Chat",
-            f"{usage.user_messages} messages from you ({usage.all_messages} in all) on {usage.chat_days} days · "
+            f"{plural(usage.user_messages, 'message')} from you ({usage.all_messages} in all) on "
+            f"{plural(usage.chat_days, 'day')} · "
             f"{number(usage.messages_per_day, 1)} a day",
         ),
         ("", sparkline([float(d.messages) for d in usage.days], 0.0, None, width)),
@@ -376,7 +378,7 @@ def _heat_facts(view: Heatmap) -> None:
         return
     rated = [c for c in cells if c.level is not None]
     full = sum(c.level == 4 for c in rated)
-    console().print(f"[dim]{full} of {len(rated)} days with most or all habits done (level █)[/]")
+    console().print(f"[dim]{full} of {plural(len(rated), 'day')} with most or all habits done (level █)[/]")
 
 
 def write_export(view: Export, kind: str, table: str, output: Path | None) -> None:

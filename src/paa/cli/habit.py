@@ -56,7 +56,7 @@ def add(
     from paa.cli import runtime
     from paa.core.habits.form import parse_habit_form
     from paa.core.habits.manage import add_habit
-    from paa.core.habits.overview import habit_json
+    from paa.core.habits.overview import definition_text, habit_json
 
     fields = parse_habit_form({
         "name": name, "unit": unit, "target": target, "at_most": at_most, "days": days, "times": times, "per": per,
@@ -64,13 +64,13 @@ def add(
     })  # fmt: skip
     with runtime.current().context(write=True) as ctx:
         habit = add_habit(ctx, fields)
-        data = habit_json(habit)
+        data, words = habit_json(habit), definition_text(habit)
     if as_json:
         emit_json(data)
     else:
         from paa.cli.habit_views import escape
 
-        say(f"Added [bold]{escape(habit.name)}[/] (#{habit.id}): {data['schedule']['text']}.")
+        say(f"Added [bold]{escape(habit.name)}[/] (#{habit.id}): {escape(words)}.")
 
 
 def list_(
@@ -246,7 +246,7 @@ def edit(
     from paa.cli import runtime
     from paa.core.habits.form import parse_habit_form
     from paa.core.habits.manage import edit_habit, resolve_habit
-    from paa.core.habits.overview import habit_json
+    from paa.core.habits.overview import definition_text, habit_json
 
     options = {
         "unit": unit, "target": target, "at_most": at_most, "days": days, "times": times, "per": per,
@@ -258,13 +258,13 @@ def edit(
     fields = parse_habit_form(given)
     with runtime.current().context(write=True) as ctx:
         found = edit_habit(ctx, resolve_habit(ctx, habit), fields)
-        data = habit_json(found)
+        data, words = habit_json(found), definition_text(found)
     if as_json:
         emit_json(data)
     else:
         from paa.cli.habit_views import escape
 
-        say(f"Updated [bold]{escape(found.name)}[/] (#{found.id}): {data['schedule']['text']}.")
+        say(f"Updated [bold]{escape(found.name)}[/] (#{found.id}): {escape(words)}.")
 
 
 def rename(habit: HabitArg, new_name: Annotated[str, typer.Argument(help="The new name.")]) -> None:

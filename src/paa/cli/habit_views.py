@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from paa.cli.output import console, emit_json, escape, say, table
 from paa.core.habits.schedule import SHORT_DAYS
 from paa.core.habits.status import KEPT, OPEN, STATE_MARKS
+from paa.core.words import amount, unit_for
 
 if TYPE_CHECKING:
     from paa.core.habits.logs import LogResult
@@ -40,7 +41,7 @@ def today_text(status: HabitStatus) -> str:
     glyph, style, word = STATE_STYLE[status.state]
     if habit.kind == "measurable" and status.state != "skipped":
         value = status.entry.value if status.entry and status.entry.value is not None else 0
-        word = f"{_number(value)}/{_number(habit.target)} {escape(habit.unit or '')}".rstrip()
+        word = f"{_number(value)}/{_number(habit.target)} {escape(unit_for(habit.target, habit.unit or ''))}".rstrip()
         if status.state in KEPT:
             word += " ✓"
     return f"[{style}]{glyph} {word}[/]"
@@ -103,7 +104,8 @@ def render_detail(found: HabitDetail, week_start: str) -> None:
     facts = [("Schedule", data["schedule"]["text"])]
     if habit.kind == "measurable":
         bound = "at most" if habit.target_type == "at_most" else "at least"
-        facts.append(("Target", f"{bound} {_number(habit.target)} {escape(habit.unit or '')}".rstrip()))
+        target = escape(amount(habit.target, habit.unit)) if habit.target is not None else ""
+        facts.append(("Target", f"{bound} {target}".rstrip()))
     if data["reminders"]:
         days = ", ".join(d.capitalize() for d in data["reminder_days"]) or "on due days"
         facts.append(("Reminders", f"{', '.join(data['reminders'])} ({days})"))
@@ -116,7 +118,7 @@ def render_detail(found: HabitDetail, week_start: str) -> None:
     facts.append(("Completion", rates))
     total = f"{found.total_done} done, {found.total_skipped} skipped"
     if found.total_value is not None:
-        total += f", {_number(found.total_value)} {escape(habit.unit or '')} in all"
+        total += f", {escape(amount(found.total_value, habit.unit))} in all"
     facts.append(("Totals", total))
     facts.append(("Last done", found.last_done.isoformat() if found.last_done else "never"))
     width = max(len(k) for k, _ in facts)
@@ -163,7 +165,7 @@ def render_history(habit: Habit, days: list[LoggedDay]) -> None:
     for logged in days:
         row = logged.log
         glyph, style, word = STATE_STYLE[logged.state]
-        value = f"{_number(row.value)} {escape(habit.unit or '')}".strip() if row.value is not None else ""
+        value = escape(amount(row.value, habit.unit)) if row.value is not None else ""
         state = f"[{style}]{glyph} {word}[/]"
         table.add_row(row.day.isoformat(), row.day.strftime("%a"), state, value, escape(row.note or ""))
     console().print(table)
@@ -184,7 +186,8 @@ def report_log(habit: Habit, result: LogResult, as_json: bool) -> None:
         say(f"Skipped {name} {day}. Your streak is safe.")
     elif habit.kind == "measurable":
         bound = "at most " if habit.target_type == "at_most" else ""
-        say(f"Logged {name} {day}: {_number(row.value)} of {bound}{_number(habit.target)} {escape(habit.unit or '')}.")
+        target = escape(amount(habit.target, habit.unit)) if habit.target is not None else ""
+        say(f"Logged {name} {day}: {_number(row.value)} of {bound}{target}.")
     else:
         say(f"Logged {name} {day}." + (" (It was skipped before.)" if result.previous_status == "skipped" else ""))
     if result.note_cut:

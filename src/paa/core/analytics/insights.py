@@ -10,6 +10,7 @@ from paa.core.analytics.habit_stats import HabitStats
 from paa.core.analytics.overall import TREND_DAYS, CompletionSeries, Engagement, MoodReport
 from paa.core.analytics.periods import Period
 from paa.core.habits.schedule import SHORT_DAYS
+from paa.core.words import plural
 
 WEEKDAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 MOOD_GAP = 0.3  # mood points between done and other days worth mentioning
@@ -185,7 +186,7 @@ def measure_insights(habits: Sequence[HabitStats]) -> list[Insight]:
     average = measure.average_logged
     tail = f", averaging {average:.1f}{unit} on logged days" if average is not None else ""
     text = (
-        f"{weakest.habit.name}: on target {measure.on_target} of {measure.due_days} days "
+        f"{weakest.habit.name}: on target {measure.on_target} of {plural(measure.due_days, 'day')} "
         f"({_pct(measure.on_target_rate)}){tail}."
     )
     numbers = {
@@ -202,7 +203,7 @@ def engagement_insights(usage: Engagement) -> list[Insight]:
     length = len(usage.days)
     if length:
         per_day = usage.messages_per_day or 0.0
-        text = f"Active on {usage.active_days} of {length} days; {per_day:.1f} chat messages a day."
+        text = f"Active on {usage.active_days} of {plural(length, 'day')}; {per_day:.1f} chat messages a day."
         found.append(
             Insight(
                 "engagement",

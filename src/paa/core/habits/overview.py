@@ -44,6 +44,20 @@ def habit_json(habit: Habit) -> dict[str, Any]:
     }
 
 
+def definition_text(habit: Habit) -> str:
+    """A habit's definition in words, for echoing what was added or changed: "every day, at most 2 cups a day,
+    reminders at 09:00, 18:00"."""
+    from paa.core.words import amount
+
+    parts = [str(schedule_of(habit).to_json()["text"])]
+    if habit.kind == "measurable" and habit.target is not None:
+        ceiling = "at most " if habit.target_type == "at_most" else ""
+        parts.append(f"{ceiling}{amount(habit.target, habit.unit)} a day")
+    if habit.reminder_times:
+        parts.append(f"reminders at {', '.join(habit.reminder_times.split(','))}")
+    return ", ".join(parts)
+
+
 def log_json(log: HabitLog) -> dict[str, Any]:
     return {"day": log.day.isoformat(), "status": log.status, "value": log.value, "note": log.note}
 
