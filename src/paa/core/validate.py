@@ -6,15 +6,12 @@ import math
 import re
 import unicodedata
 
+from paa import terminal_text
 from paa.errors import InvalidInput
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 NAMED_COLOURS = frozenset("red orange yellow green teal cyan blue purple magenta pink brown grey white".split())
 MAX_VALUE = 1_000_000_000.0
-# A tag sequence after a black flag spells a subdivision flag emoji (England, Scotland, Wales);
-# tag characters anywhere else stay refused, as they can hide text from a reader.
-_FLAG_TAGS = re.compile("\U0001f3f4([\U000e0020-\U000e007e]+\U000e007f)")
-_JOINERS = ("\u200d", "\u200c")  # zero-width joiner (emoji, Indic scripts) and non-joiner (Persian)
 
 
 def quoted(text: str, limit: int = 40) -> str:
@@ -22,9 +19,13 @@ def quoted(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-def _is_noncharacter(char: str) -> bool:
-    code = ord(char)
-    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+def strip_controls(text: str, *, multiline: bool = True) -> str:
+    """`text` without the characters clean_text refuses (newline and tab kept when `multiline`).
+
+    The cleaning variant of the one rule (paa.terminal_text), for stored text that must not be lost by a refusal:
+    a model's reply, pasted chat input, a remembered fact.
+    """
+    return terminal_text.clean(text, multiline=multiline)
 
 
 def clean_text(value: str, label: str, max_length: int, *, multiline: bool = False, field: str | None = None) -> str:
@@ -34,16 +35,8 @@ def clean_text(value: str, label: str, max_length: int, *, multiline: bool = Fal
         raise InvalidInput(f"{label} cannot be empty", field=field)
     if len(text) > max_length:
         raise InvalidInput(f"{label} is too long ({len(text)} characters; the limit is {max_length})", field=field)
-    allowed = "\n\t" if multiline else ""
-    flag_tags = {i for match in _FLAG_TAGS.finditer(text) for i in range(match.start(1), match.end(1))}
-    for index, char in enumerate(text):
-        category = unicodedata.category(char)
-        if char in allowed or char in _JOINERS or index in flag_tags:
-            continue
-        # Unassigned (Cn) code points pass unless they are noncharacters: newer emoji are
-        # unassigned in the Unicode database of an older Python.
-        if category in ("Cc", "Cf", "Cs", "Co") or (category == "Cn" and _is_noncharacter(char)):
-            raise InvalidInput(f"{label} contains a control or invisible character (U+{ord(char):04X})", field=field)
+    for index in terminal_text.hidden_positions(text, multiline=multiline):
+        raise InvalidInput(f"{label} contains a control or invisible character (U+{ord(text[index]):04X})", field=field)
     return text
 
 
