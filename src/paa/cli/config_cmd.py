@@ -152,9 +152,8 @@ def _value_for(key: str, given: str | None, *, secret: bool) -> str:
             )
         return given
     if not sys.stdin.isatty():
-        from paa.errors import InvalidInput
-
-        raise InvalidInput(f"no value for {key}", hint=f"give it, or `-` to read it from stdin: paa config set {key} -")
+        raise typer.BadParameter(f"give the value, or `-` to read it from stdin (paa config set {key} -)",
+                                 param_hint="VALUE")  # fmt: skip
     if not secret:
         return str(typer.prompt(key))
     import getpass
