@@ -323,3 +323,30 @@ def test_a_doubled_slash_sends_a_message_that_starts_with_a_slash(
 
     drive(app, scenario)
     assert fake_anthropic.message_requests[0].texts()[-1] == "/etc/hosts is broken"
+
+
+def test_quitting_after_a_chat_keeps_the_conversation_insight(
+    seeded, make_app, make_ctx, fake_anthropic: FakeAnthropic
+) -> None:
+    from paa.ai.store import INSIGHT_EVENT, conversation_events
+
+    fake_anthropic.push(reply("Sleep matters."))
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _open_chat(pilot)
+        await _say(pilot, "I slept badly and skipped my run")
+        await wait_for(pilot, lambda: _transcript(app) == "Sleep matters.", what="the reply")
+        await wait_for(pilot, lambda: "conversation #2" in screen_text(app), what="the open conversation")
+        await pilot.press("escape", "q")  # leave the message box, then quit
+
+    drive(app, scenario)
+    assert app.return_code in (None, 0)
+    # What `main` does once the app has stopped (the app is no longer active): this raised NoActiveAppError.
+    app.stop_workers()
+    app.finish()
+    with make_ctx() as ctx:
+        [(_event, payload)] = conversation_events(ctx, INSIGHT_EVENT, 2)
+    assert payload["source"] == "local"
+    assert "sleep" in payload["topics"]
+    assert payload["messages"] == 2

@@ -488,8 +488,9 @@ class ChatScreen(PaaScreen):
 
         session = self.session
         if session is not None and session.conversation_id is not None:
+            # The session's own contexts: the app has stopped, so self.app (and self.paa) is no longer there.
             with contextlib.suppress(PaaError):
-                record_insight(self.paa.store.contexts, session.conversation_id, None)
+                record_insight(session.contexts, session.conversation_id, None)
 
 
 def _who(model: str, online: bool) -> str:
