@@ -154,3 +154,26 @@ def test_the_fake_server_rejects_an_unanswered_tool_use(fake_anthropic: FakeAnth
     with pytest.raises(errors.RequestRefused) as caught:
         list(_provider(fake_anthropic).stream(_request(messages=broken)))
     assert "tool_result" in caught.value.message
+
+
+def test_ai_timeout_is_the_whole_wait_retries_included(fake_anthropic: FakeAnthropic) -> None:
+    from tests.support.fake_anthropic import Reply
+
+    provider = _provider(fake_anthropic, timeout=60.0)
+    client = provider.client()
+    assert client.max_retries == 2
+    # three tries and the SDK's pauses between them (0.5 s, then 1 s) fit in the 60 s of `ai.timeout`
+    assert client.timeout * 3 + 0.5 + 1.0 <= 60.0
+    assert client.timeout == pytest.approx(19.5)
+
+    fake_anthropic.push(Reply(hang=True, repeat=3))
+    hanging = _provider(fake_anthropic, timeout=1.2)
+    assert hanging.client().timeout * 3 <= 1.2
+    with pytest.raises(errors.TimedOut):
+        list(hanging.stream(_request()))
+    assert len(fake_anthropic.requests) == 3  # the first try and two retries, each within its share
+
+
+def test_no_retries_means_one_try_with_the_whole_timeout(fake_anthropic: FakeAnthropic) -> None:
+    client = _provider(fake_anthropic, timeout=30.0, max_retries=0).client()
+    assert (client.max_retries, client.timeout) == (0, 30.0)

@@ -24,6 +24,17 @@ from paa.ai.providers.base import CancelToken, Completion, Done, ProviderEvent, 
 from paa.errors import error_text
 
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 2  # the SDK's own default: a 429 or 529 is often gone a moment later
+
+
+RETRY_PAUSE = 0.5  # the SDK's first pause between tries; each later pause doubles, up to RETRY_PAUSE_MAX
+RETRY_PAUSE_MAX = 8.0
+
+
+def try_timeout(timeout: float, max_retries: int) -> float:
+    """Seconds each try may wait, so that every try and the SDK's pauses between them stay within `timeout`."""
+    pauses = sum(min(RETRY_PAUSE * 2**n, RETRY_PAUSE_MAX) for n in range(max_retries))
+    return max(timeout - pauses, timeout / 2) / (max_retries + 1)
 KEY_HINT = "store a valid key with `paa auth key set anthropic`, or set ANTHROPIC_API_KEY"
 
 
@@ -47,8 +58,8 @@ class ClaudeProvider:
         self.background_model = background_model
         self._api_key = api_key
         self._base_url = base_url
-        self._timeout = timeout
-        self._max_retries = max_retries
+        self._timeout = timeout  # the whole wait, retries included (`ai.timeout`)
+        self._max_retries = DEFAULT_RETRIES if max_retries is None else max_retries
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -64,11 +75,14 @@ class ClaudeProvider:
             if self._client is None:
                 import anthropic
 
-                options: dict[str, Any] = {"api_key": self._api_key, "timeout": self._timeout}
+                # The SDK waits its timeout on every try: split `ai.timeout` between them rather than multiply it.
+                options: dict[str, Any] = {
+                    "api_key": self._api_key,
+                    "timeout": try_timeout(self._timeout, self._max_retries),
+                    "max_retries": self._max_retries,
+                }
                 if self._base_url:
                     options["base_url"] = self._base_url
-                if self._max_retries is not None:
-                    options["max_retries"] = self._max_retries
                 client = anthropic.Anthropic(**options)
                 client.messages  # noqa: B018 - builds the resource (and imports it) now rather than mid-request
                 self._client = client
