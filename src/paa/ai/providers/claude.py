@@ -35,6 +35,8 @@ def try_timeout(timeout: float, max_retries: int) -> float:
     """Seconds each try may wait, so that every try and the SDK's pauses between them stay within `timeout`."""
     pauses = sum(min(RETRY_PAUSE * 2**n, RETRY_PAUSE_MAX) for n in range(max_retries))
     return max(timeout - pauses, timeout / 2) / (max_retries + 1)
+
+
 KEY_HINT = "store a valid key with `paa auth key set anthropic`, or set ANTHROPIC_API_KEY"
 
 
