@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
+from paa import terminal_text
 from paa.cli.output import confirm, emit_json, say
 
 if TYPE_CHECKING:
@@ -293,7 +294,8 @@ def _one_shot(
             return True
         if _stdin_is_terminal():
             return _ask_yes_no(question)
-        sys.stderr.write(f"paa: not confirmed (no terminal to ask): {question} Pass --yes to allow it.\n")
+        shown = terminal_text.clean(question)
+        sys.stderr.write(f"paa: not confirmed (no terminal to ask): {shown} Pass --yes to allow it.\n")
         return False
 
     rich = _stdout_is_terminal()
@@ -313,7 +315,7 @@ def _offline_note(rich: bool) -> None:
 
 def _ask_yes_no(question: str) -> bool:
     try:
-        answer = input(f"{question} [y/N] ")
+        answer = input(f"{terminal_text.clean(question)} [y/N] ")
     except (EOFError, KeyboardInterrupt):
         sys.stdout.write("\n")
         return False

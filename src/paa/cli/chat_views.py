@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from paa import terminal_text
 from paa.ai.slash import help_text, usage_lines
 from paa.cli.output import console, escape, say
 
@@ -30,6 +31,13 @@ SLASH_HELP = (
 )
 
 
+def _markdown(text: str) -> Any:
+    """The model's reply as Markdown; a link shows its address rather than hiding it behind its words."""
+    from rich.markdown import Markdown
+
+    return Markdown(text, hyperlinks=False)
+
+
 def _local(instant: Any) -> str:
     return instant.astimezone().strftime("%Y-%m-%d %H:%M")
 
@@ -52,23 +60,21 @@ class ReplyView:
 
     def _start_live(self) -> None:
         from rich.live import Live
-        from rich.markdown import Markdown
 
-        self._live = Live(Markdown(""), console=console(), refresh_per_second=12, vertical_overflow="visible")
+        self._live = Live(_markdown(""), console=console(), refresh_per_second=12, vertical_overflow="visible")
         self._live.start()
 
     def delta(self, text: str) -> None:
+        text = terminal_text.clean(text)  # the model's text never reaches the terminal with an escape sequence
         self.text += text
         if not self.rich:
             sys.stdout.write(text)
             sys.stdout.flush()
             self._wrote_plain = True
             return
-        from rich.markdown import Markdown
-
         if self._live is None:
             self._start_live()
-        self._live.update(Markdown(self.text))
+        self._live.update(_markdown(self.text))
 
     def pause(self) -> None:
         """Stop live rendering (before a question or a tool line); the next text starts a new block."""
@@ -89,7 +95,7 @@ class ReplyView:
         if self.rich:
             console().print(f"[{style}]{escape(message)}[/]")
         else:
-            sys.stderr.write(message + "\n")
+            sys.stderr.write(terminal_text.clean(message) + "\n")
             sys.stderr.flush()
 
     def handle(self, event: ChatEvent) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Literal
 
+from paa import terminal_text
 from paa.cli.output import console, emit_json, escape, say
 from paa.errors import Aborted, InvalidInput
 
@@ -32,13 +33,13 @@ OUTCOME_WORDS = {
 
 
 def _tell(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(terminal_text.clean(text) + "\n")
     sys.stderr.flush()
 
 
 def _ask(question: str) -> str:
     """Ask one question on stderr and read one line; end of input aborts (nothing is saved)."""
-    sys.stderr.write(question + " ")
+    sys.stderr.write(terminal_text.clean(question) + " ")
     sys.stderr.flush()
     try:
         line = sys.stdin.readline()

@@ -9,6 +9,7 @@ import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from paa import terminal_text
 from paa.errors import Aborted, PaaError
 
 if TYPE_CHECKING:
@@ -53,18 +54,21 @@ def _stdout_is_terminal() -> bool:
         return False
 
 
+# What json.dumps(ensure_ascii=False) leaves raw that a terminal acts on or hides: DEL, C1, line and paragraph
+# separators, and the format characters (bidi controls, zero-width and invisible ones).
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+
 def emit_json(data: Any) -> None:
     """Write JSON to stdout: the machine interface, never coloured."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-# Style tags paa writes itself ([bold], [/], [dim red], ...); user text is escaped as "\\[".
-_STYLE_TAG = re.compile(r"(?<!\\)\[/?[a-z #0-9]*\]")
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    # json escapes C0 controls but writes C1 controls and bidi overrides raw: escape those too (same JSON value).
+    sys.stdout.write(_UNSAFE_IN_JSON.sub(lambda found: f"\\u{ord(found.group()):04x}", text) + "\n")
 
 
 def plain(markup: str) -> str:
-    """Markup as plain text: paa's own style tags removed, escaped brackets restored."""
-    return _STYLE_TAG.sub("", markup).replace("\\[", "[")
+    """Markup as plain text, as rich would show it without styles (user text is put in with `escape`)."""
+    return terminal_text.plain(markup)
 
 
 def _colour_wanted() -> bool:
@@ -80,6 +84,7 @@ def say(message: str) -> None:
     Without colour the line is written directly: loading rich for one plain line would cost
     more than the rest of a quick command like `paa habit log`.
     """
+    message = terminal_text.clean(message)  # no escape sequence reaches the terminal, even from unescaped text
     if _colour_wanted():
         console().print(message)
     else:
@@ -101,6 +106,7 @@ def cell_width(text: str) -> int:
 def table(headers: list[str], rows: list[list[str]], *, right: frozenset[str] = frozenset()) -> None:
     """Print rows under headers (cells may hold markup). Rich draws it on a colour terminal; otherwise the
     columns are aligned as plain text, never wrapped, which keeps pipes and `grep` simple and paa quick."""
+    rows = [[terminal_text.clean(cell) for cell in row] for row in rows]
     if _colour_wanted():
         from rich.table import Table
 
@@ -125,9 +131,9 @@ def print_error(message: str, hint: str | None = None) -> None:
     """One error line on stderr, and the hint; the fields core refers to are named by their options."""
     from paa.cli.fields import as_flags
 
-    sys.stderr.write(f"paa: error: {as_flags(message)}\n")
+    sys.stderr.write(f"paa: error: {terminal_text.clean(as_flags(message))}\n")
     if hint:
-        sys.stderr.write(f"hint: {as_flags(hint)}\n")
+        sys.stderr.write(f"hint: {terminal_text.clean(as_flags(hint))}\n")
 
 
 def confirm(question: str, *, assume_yes: bool) -> None:
@@ -143,5 +149,5 @@ def confirm(question: str, *, assume_yes: bool) -> None:
 
 
 def escape(text: str) -> str:
-    """Escape rich markup in user text."""
-    return text.replace("[", r"\[")
+    """User, stored or model text as rich markup that shows it as written, without its control characters."""
+    return terminal_text.markup(text)
