@@ -216,6 +216,18 @@ class Settings(BaseModel):
             raise ValueError("must be an http:// or https:// URL")
         return value.strip()
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # The rule stored text follows (paa.terminal_text): an SMTP host or sender with ESC in it was kept and
+        # printed raw by `config show`. Defined last, so a field's own check speaks first.
+        if isinstance(value, str):
+            from paa.terminal_text import hidden_positions
+
+            for index in hidden_positions(value):
+                raise ValueError(f"must not contain a control or invisible character (U+{ord(value[index]):04X})")
+        return value
+
 
 @cache
 def setting_docs() -> dict[str, str]:

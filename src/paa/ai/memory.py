@@ -30,6 +30,7 @@ from paa.clock import Clock
 from paa.core.context import Context
 from paa.core.ids import get_row
 from paa.core.runtime import Runtime
+from paa.core.validate import strip_controls
 from paa.db.engine import WRITE_OPTION, writer
 from paa.db.models import DailyCheckin, Memory, Message
 from paa.errors import InvalidInput, NotFound
@@ -103,7 +104,7 @@ def _check_kind(kind: str) -> str:
 def remember(ctx: Context, content: str, *, kind: str = "fact", source_id: int | None = None) -> Memory:
     """Keep something for later; it is searchable by its words at once and by its meaning once embedded."""
     _check_kind(kind)
-    cleaned = " ".join(content.split())
+    cleaned = " ".join(strip_controls(content).split())  # the model's words are kept, its escape sequences not
     if not cleaned:
         raise InvalidInput("nothing to remember", hint='say what to keep, e.g. paa memory add "I am vegetarian"')
     if len(cleaned) > CONTENT_MAX:

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from paa.core.context import Context
 from paa.core.ids import get_row
+from paa.core.validate import strip_controls
 from paa.db.models import AnalyticsEvent, Conversation, Memory, Message
 from paa.errors import InvalidInput, NotFound
 
@@ -116,7 +117,7 @@ def _loads(raw: str | None) -> Any:
 
 
 def title_for(text: str) -> str:
-    line = " ".join(text.split())
+    line = " ".join(strip_controls(text).split())
     return line if len(line) <= TITLE_MAX else line[: TITLE_MAX - 1].rstrip() + "…"
 
 
@@ -147,14 +148,18 @@ def add_message(
     output_tokens: int | None = None,
     interrupted: bool = False,
 ) -> Message:
-    """Store one message and touch its conversation."""
+    """Store one message and touch its conversation.
+
+    Control characters are dropped rather than refused (validate.strip_controls): a model's reply or pasted text
+    is kept, without the escape sequences it carried.
+    """
     conversation = get_conversation(ctx, conversation_id)
     now = ctx.now()
     row = Message(
         user_id=ctx.user_id,
         conversation_id=conversation_id,
         role=role,
-        content=content,
+        content=strip_controls(content),
         tool_calls=None if tool_calls is None else json.dumps(tool_calls, ensure_ascii=False, default=str),
         model=model,
         input_tokens=input_tokens,
