@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     AUTH = 8
     FORBIDDEN = 9
     UNAVAILABLE = 10
+    NOT_CONFIRMED = 11
 
 
 class PaaError(Exception):
@@ -72,9 +73,15 @@ class ConfigError(PaaError):
 
 
 class Aborted(PaaError):
-    """The user declined a confirmation."""
+    """The person stopped the command before it changed anything (quit at a prompt; Ctrl-C is reported the same)."""
 
     exit_code = ExitCode.ABORTED
+
+
+class NotConfirmed(Aborted):
+    """A step that needs the person's yes did not get it: they answered no, or there was no terminal to ask."""
+
+    exit_code = ExitCode.NOT_CONFIRMED
 
 
 class AuthError(PaaError):

@@ -57,7 +57,7 @@ def test_set_list_and_remove_with_the_file(cli, monkeypatch, paa_home) -> None:
     listed = cli("auth", "key", "list", "--json")
     assert json.loads(listed.out) == [{"name": "anthropic", "where": "file", "detail": str(path)}]
     assert KEY not in cli("auth", "key", "list").out
-    assert cli("auth", "key", "remove", "anthropic").code == 130  # not confirmed without a terminal
+    assert cli("auth", "key", "remove", "anthropic").code == 11  # not confirmed without a terminal
     removed = cli("auth", "key", "remove", "anthropic", "--yes")
     assert removed.out.strip() == "Removed the anthropic key from file."
     assert json.loads(path.read_text()) == {}

@@ -226,7 +226,7 @@ def test_log_skip_unlog_refuse_bad_input(seeded, paa_home: Path) -> None:
         (("habit", "unlog", "run", "--date", "-3"), 4),  # nothing logged that day
         (("habit", "unlog", "run", "--date", "friday"), 4),
         (("habit", "unlog", "run", "--date", MB), 3),
-        (("habit", "delete", "run"), 130),  # no terminal to confirm
+        (("habit", "delete", "run"), 11),  # no terminal to confirm: NOT_CONFIRMED
         (("habit", "delete", "nosuch", "--yes"), 4),
         (("habit", "archive", ""), 3),
     ]

@@ -306,7 +306,7 @@ def test_search_finds_a_one_shot_chat_by_meaning_at_once(cli, two_conversations)
 
 def test_delete_asks_and_removes_everything(cli, two_conversations, make_ctx) -> None:
     refused = cli("chat", "delete", "1")
-    assert refused.code == 130 and "--yes" in refused.err
+    assert refused.code == 11 and "--yes" in refused.err
     assert cli("chat", "delete", "1", "--yes").out.strip() == "Deleted conversation #1 and 2 messages."
     with make_ctx() as ctx:
         assert [c.id for c in ctx.session.exec(select(Conversation)).all()] == [2]

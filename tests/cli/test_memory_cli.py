@@ -50,7 +50,7 @@ def test_add_list_search_forget(cli) -> None:
     assert cli("memory", "search", "Lisbon", "--kind", "message", "--json").out.strip() == "[]"
 
     refused = cli("memory", "forget", "1")  # no terminal: asks for --yes instead of guessing
-    assert refused.code == 130 and "--yes" in refused.err
+    assert refused.code == 11 and "--yes" in refused.err
     forgot = cli("memory", "forget", "1", "--yes")
     assert (forgot.code, forgot.out.strip()) == (0, "Forgot #1.")
     assert [row["id"] for row in json.loads(cli("memory", "list", "--json").out)] == [2]

@@ -4,10 +4,12 @@ agree with their numbers, echoes of what was set, and the exit code of a step th
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -170,3 +172,56 @@ def test_add_echoes_the_target_and_edit_echoes_the_reminders(cli) -> None:
     assert edited.out == "Updated Water (#2): every day, 8 glasses a day, reminders at 09:00, 15:00.\n"
     run = cli("habit", "add", "Run", "--days", "mon,wed", "--remind", "07:00")
     assert run.out == "Added Run (#3): Mon, Wed, reminders at 07:00.\n"
+
+
+# ---- a step that was not confirmed ----------------------------------------------------------------------------
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+
+
+@pytest.mark.parametrize(
+    ("setup", "args"),
+    [
+        (("habit", "add", "Run"), ("habit", "delete", "run")),
+        (("chat", "--offline", "hi"), ("chat", "delete", "1")),
+        (("memory", "add", "my knee hurts"), ("memory", "forget", "1")),
+        (("auth", "key", "set", "anthropic"), ("auth", "key", "remove", "anthropic")),
+    ],
+    ids=["habit delete", "chat delete", "memory forget", "auth key remove"],
+)  # fmt: skip
+def test_not_confirmed_without_a_terminal_has_its_own_documented_code(cli, monkeypatch, setup, args) -> None:
+    from paa.errors import ExitCode
+
+    _stdin(monkeypatch, "sk-ant-api03-" + "x" * 40 + "\n")  # the key `auth key set` reads; a pipe, not a terminal
+    assert cli(*setup).code == 0
+    _stdin(monkeypatch, "")
+    result = cli(*args)
+    assert result.code == ExitCode.NOT_CONFIRMED == 11
+    assert "(not confirmed)" in result.err and "--yes" in result.err
+    assert cli(*args, "--yes").code == 0
+    documented = (ROOT / "docs" / "exit-codes.md").read_text(encoding="utf-8")
+    assert "| 11 | `NOT_CONFIRMED` |" in documented
+
+
+def test_answering_no_is_not_confirmed_and_ctrl_c_stays_aborted(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import typer
+
+    assert cli("habit", "add", "Run").code == 0
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(typer, "confirm", lambda *args, **kwargs: False)
+    said_no = cli("habit", "delete", "run")
+    assert (said_no.code, said_no.err.splitlines()[0]) == (11, "paa: error: nothing was changed")
+
+    def ctrl_c(*args: object, **kwargs: object) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(typer, "confirm", ctrl_c)
+    assert cli("habit", "delete", "run").code == 130
+    assert cli("habit", "show", "run").code == 0  # still there

@@ -10,7 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from paa import terminal_text
-from paa.errors import Aborted, PaaError
+from paa.errors import NotConfirmed, PaaError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -137,15 +137,15 @@ def print_error(message: str, hint: str | None = None) -> None:
 
 
 def confirm(question: str, *, assume_yes: bool) -> None:
-    """Ask before a destructive step; raise Aborted on no, and refuse to guess without a terminal."""
+    """Ask before a destructive step; raise NotConfirmed on no, and refuse to guess without a terminal."""
     if assume_yes:
         return
     if not sys.stdin.isatty():
-        raise Aborted(f"{question} (not confirmed)", hint="run it in a terminal, or pass --yes")
+        raise NotConfirmed(f"{question} (not confirmed)", hint="run it in a terminal, or pass --yes")
     import typer
 
     if not typer.confirm(question, default=False):
-        raise Aborted("nothing was changed")
+        raise NotConfirmed("nothing was changed")
 
 
 def escape(text: str) -> str:
