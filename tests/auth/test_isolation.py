@@ -542,6 +542,7 @@ def _cases() -> list[Case]:
         ),
         Case("paa.core.reminders.custom.reminders_overview", lambda c, a: custom.reminders_overview(c, history=20)),
         Case("paa.core.reminders.upcoming.upcoming", lambda c, a: upcoming.upcoming(c, NOW, 3)),
+        Case("paa.core.reminders.upcoming.agenda", lambda c, a: upcoming.agenda(c, NOW, 3)),
         Case("paa.core.reminders.outbox.notification_history", lambda c, a: outbox.notification_history(c)),
         Case(
             "paa.core.reminders.outbox.claim_due",
