@@ -36,6 +36,8 @@ Examples:
 
   paa checkin --mood 4 --answer "Calm, productive" --answer "Shipped the report"
 
+  paa checkin --edit    # write it in $VISUAL or $EDITOR
+
   printf 'Long day\\n\\nSlept well\\n' | paa checkin --mood 3 --date yesterday
 """
 
@@ -84,9 +86,15 @@ def checkin(
     date: Annotated[str, typer.Option("--date", "-d", help="Backfill a past day. " + DATE_HELP)] = "today",
     append: Annotated[bool, typer.Option("--append", help="Add these answers to the day's check-in.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Replace the day's answers with these.")] = False,
+    in_editor: Annotated[
+        bool, typer.Option("--edit", help="Write the day's answers, mood and energy in $VISUAL or $EDITOR.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     if ctx.invoked_subcommand is not None:
+        return
+    if in_editor:
+        _edit_in_editor(date, mood, energy, answer, append or replace, as_json)
         return
     from paa.cli import checkin_views as views
     from paa.cli import runtime
@@ -155,6 +163,42 @@ def _read_by_model(day: Date, as_json: bool) -> None:
         from paa.cli.checkin_views import report_insight
 
         report_insight(insight)
+
+
+def _edit_in_editor(
+    date: str, mood: int | None, energy: int | None, answer: list[str] | None, mode_given: bool, as_json: bool
+) -> None:
+    """Open the day's check-in in the user's editor and save what they wrote, as a new check-in or an edit."""
+    from paa.ai import checkins
+    from paa.cli import runtime
+    from paa.cli.checkin_views import report_saved
+    from paa.cli.editor import edit_text
+    from paa.core.checkins.editfile import parse_edit_file, render_edit_file
+    from paa.core.checkins.entries import find_checkin, prompts_for
+    from paa.core.dates import parse_day
+    from paa.errors import InvalidInput
+
+    if mood is not None or energy is not None or answer or mode_given:
+        raise InvalidInput("--edit takes no other answers or ratings", hint="write them in the editor")
+    command = runtime.current()
+    with command.context() as context:
+        day = parse_day(date, context.today())
+        existing = find_checkin(context, day)
+        original = render_edit_file(day, prompts_for(context, existing), existing)
+    written = edit_text(original, command.environ, prefix="paa-checkin-")
+    edited = parse_edit_file(written)
+    if written == original or edited.empty:
+        why = "not changed" if written == original else "empty"
+        say(f"Nothing saved: the check-in for {day.isoformat()} was {why}.")
+        return
+    with command.context(write=True) as context:
+        if existing is None:
+            result = checkins.save(context, day, edited.answers, mood=edited.mood, energy=edited.energy)
+        else:
+            result = checkins.edit(context, day, mood=edited.mood, energy=edited.energy, answers=edited.answers)
+    report_saved(result, as_json)
+    if existing is None:
+        _read_by_model(day, as_json)
 
 
 def _edit_interactively(
