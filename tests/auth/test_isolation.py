@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,12 @@ OWNED_TABLES = (
 
 
 # ---- Alice's world, built once and copied for each test -----------------------------------------------------
+
+
+def _id(value: int | None) -> int:
+    """A stored row's id (rows read back from the database always have one)."""
+    assert value is not None
+    return value
 
 
 @dataclass
@@ -142,8 +149,8 @@ def _build(home: Path) -> Alpha:
         set_user_setting(ctx, "checkin_time", "06:17")
         ai_settings.store_setting(ctx, "assistant_tone", "alpha tone, terse")
         conversation = create_conversation(ctx, "alpha conversation")
-        first = add_message(ctx, conversation.id, "user", "alpha message: my knee hurts after running")
-        add_message(ctx, conversation.id, "assistant", "alpha reply: rest it", model="m", input_tokens=5,
+        first = add_message(ctx, _id(conversation.id), "user", "alpha message: my knee hurts after running")
+        add_message(ctx, _id(conversation.id), "assistant", "alpha reply: rest it", model="m", input_tokens=5,
                     output_tokens=7, tool_calls=[{"name": "log_habit", "input": {"habit": "Alpha Run"}}])  # fmt: skip
         record_event(ctx, USAGE_EVENT, {"conversation_id": conversation.id, "input_tokens": 5, "output_tokens": 7})
         memory.index_message(ctx, first)
@@ -164,9 +171,10 @@ def _build(home: Path) -> Alpha:
         ctx.session.add_all(rows)
         ctx.session.flush()
         ctx.session.execute(text("UPDATE memories SET embedded_at = '2026-11-26 11:00:00.000000'"))
-        alpha.run, alpha.water, alpha.archived = run.id, water.id, gone.id
-        alpha.conversation, alpha.message, alpha.fact, alpha.reminder = conversation.id, first.id, fact.id, reminder.id
-        alpha.sending, alpha.failed = rows[0].id, rows[1].id
+        alpha.run, alpha.water, alpha.archived = _id(run.id), _id(water.id), _id(gone.id)
+        alpha.conversation, alpha.message = _id(conversation.id), _id(first.id)
+        alpha.fact, alpha.reminder = _id(fact.id), _id(reminder.id)
+        alpha.sending, alpha.failed = _id(rows[0].id), _id(rows[1].id)
         alpha.extra["checkin"] = checkin.id
     with open_context(write=True, environ=_env(home, "bob"), clock=clock) as ctx:
         add_habit(ctx, HabitFields(name="Bravo Walk"))
@@ -272,7 +280,7 @@ def attempt(thunk: Callable[[], Any]) -> Any:
         return exc
 
 
-Call = Callable[[Context, Alpha], Any]
+Call = Callable[[Any, Alpha], Any]  # a Context, or a Contexts factory for a case with `contexts`
 
 
 @dataclass(frozen=True)
@@ -392,7 +400,7 @@ def _cases() -> list[Case]:
         Case(
             "paa.core.habits.manage.resolve_habit",
             lambda c, a: [
-                attempt(lambda r=ref: habits.resolve_habit(c, r)) for ref in (str(a.run), "water", "Run", "alp")
+                attempt(partial(habits.resolve_habit, c, ref)) for ref in (str(a.run), "water", "Run", "alp")
             ],
         ),
         # paa.core.habits.logs
@@ -798,12 +806,17 @@ def _cases() -> list[Case]:
         cases.append(
             Case(
                 f"paa.ai.tools.{name}",
-                lambda c, a, f=function, g=args, t=tool: f(c, t.read(g(a))),
+                _tool_call(function, args, tool),
                 write=name not in readers,
                 owner="sees" if name in readers else "changes",
             )
         )
     return cases
+
+
+def _tool_call(function: Callable[..., Any], args: Callable[[Alpha], dict[str, Any]], tool: Any) -> Call:
+    """Bob's call of one tool function, with its arguments read through the tool's declared model."""
+    return lambda c, a: function(c, tool.read(args(a)))
 
 
 def _provider() -> Any:
@@ -819,7 +832,8 @@ def _tool_runner(contexts: Any, alpha: Alpha) -> list[Any]:
     from paa.ai.tools import ToolRunner
 
     runner = ToolRunner(contexts, confirm=lambda _question: True)
-    calls = [("delete_habit", {"habit": str(alpha.run)}), ("forget", {"memory_id": alpha.fact}),
+    calls: list[tuple[str, dict[str, Any]]] = [("delete_habit", {"habit": str(alpha.run)}),
+             ("forget", {"memory_id": alpha.fact}),
              ("unlog_habit", {"habit": "water"}), ("list_habits", {"include_archived": True})]  # fmt: skip
     return [runner.run(f"call_{n}", name, args).data for n, (name, args) in enumerate(calls)]
 
