@@ -225,3 +225,28 @@ def test_answering_no_is_not_confirmed_and_ctrl_c_stays_aborted(cli, monkeypatch
     monkeypatch.setattr(typer, "confirm", ctrl_c)
     assert cli("habit", "delete", "run").code == 130
     assert cli("habit", "show", "run").code == 0  # still there
+
+
+# ---- the real executable ------------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_an_idle_pipe_does_not_hold_up_the_real_paa_chat(paa_home) -> None:
+    """`sleep 20 | paa chat "hi"`: the writer stays open and silent; paa answers and exits on its own."""
+    import subprocess
+
+    from tests.support.processes import child_env, paa_executable
+    from tests.support.waiting import GIVE_UP_SECONDS
+
+    with subprocess.Popen(
+        [paa_executable(), "chat", "--offline", "hi"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=child_env(),
+    ) as child:  # fmt: skip
+        assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+        try:
+            code = child.wait(timeout=GIVE_UP_SECONDS)  # stdin is never written to nor closed while it runs
+        finally:
+            child.stdin.close()
+        out, err = child.stdout.read(), child.stderr.read()  # a few lines: they fit in the pipes' buffers
+    assert code == 0, err
+    assert out.startswith("Hello! I'm running offline")
