@@ -29,7 +29,7 @@ def test_a_check_in_needs_a_mood_then_saves_and_reflects(seeded, make_app, make_
 
         await _checkin(pilot)
         assert "How was your day?" in screen_text(app) and "Any wins today?" in screen_text(app)
-        await pilot.press(*"Quiet but good", "enter", *"Fixed the bike", "ctrl+s")
+        await pilot.press("enter", *"Quiet but good", "enter", *"Fixed the bike", "ctrl+s")  # enter: the 1st answer
         await wait_for(pilot, lambda: "a check-in needs a mood from 1 to 5" in screen_text(app), what="the message")
         mood = app.screen.query_one("#mood", ScalePicker)
         assert app.focused is mood and _saved(make_ctx) is None
@@ -62,10 +62,14 @@ def test_with_a_model_the_follow_up_question_can_be_answered(
 
     async def scenario(pilot) -> None:
         await _checkin(pilot)
-        await pilot.press(*"Exhausting meetings", "enter", "enter", "2", "ctrl+s")
+        await pilot.press("enter", *"Exhausting meetings", "enter", "enter", "2", "ctrl+s")
         await wait_for(pilot, lambda: shown(app, "What would make tomorrow lighter?"), what="the follow-up")
         assert shown(app, "Noted: A hard day at work.")
-        await pilot.press(*"An earlier night", "enter")
+        await pilot.press("2")  # the question does not take the cursor: keys are still commands
+        await wait_for(pilot, lambda: app.current_mode == "chat", what="the chat")
+        await pilot.press("escape", "4")  # esc leaves the chat's message box
+        await wait_for(pilot, lambda: app.current_mode == "checkin", what="the check-in again")
+        await pilot.press("enter", *"An earlier night", "enter")  # enter goes to the question's answer
         await wait_for(pilot, lambda: shown(app, "Added to today's check-in."), what="the answer saved")
 
     drive(app, scenario)
@@ -109,5 +113,28 @@ def test_the_palette_logs_a_habit_by_name(seeded, make_app) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.current_mode == "dashboard" and dashboard_row(app, "Stretch")[0] == "●",
                        what="Stretch logged")  # fmt: skip
+
+    drive(app, scenario)
+
+
+def test_the_check_in_opens_with_keys_as_commands_and_enter_starts_typing(seeded, make_app) -> None:
+    from textual.widgets import Input
+
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _checkin(pilot)
+        assert not isinstance(app.focused, Input)  # no field has the cursor
+        assert shown(app, "Type")  # the key bar says what enter does
+        await pilot.press("2")  # as on every screen: the chat, not a "2" in the first answer
+        await wait_for(pilot, lambda: app.current_mode == "chat", what="the chat")
+        await pilot.press("escape", "4")
+        await wait_for(pilot, lambda: app.current_mode == "checkin", what="the check-in again")
+        assert app.screen.query_one("#answer-0", Input).value == ""
+        await pilot.press("enter", *"Calm")
+        assert app.focused is app.screen.query_one("#answer-0", Input)
+        assert app.focused.value == "Calm"
+        await pilot.press("escape", "2")  # esc leaves the field, and keys are commands again
+        await wait_for(pilot, lambda: app.current_mode == "chat", what="the chat")
 
     drive(app, scenario)

@@ -38,6 +38,7 @@ class CheckinScreen(PaaScreen):
         Binding("right_square_bracket", "step(1)", "Next day", tooltip="the day after (never past today)"),
         Binding("t", "today", "Today", tooltip="back to today's check-in"),
         Binding("d", "choose_day", "Day…", tooltip="type the day (yesterday, -3, friday, 2026-11-20), then enter"),
+        Binding("enter", "type", "Type", tooltip="type in the first answer (or the assistant's question when one waits)"),
         Binding("escape", "leave_field", "Leave the field", show=False, tooltip="leave a text field, so keys work"),
     ]
 
@@ -150,6 +151,14 @@ class CheckinScreen(PaaScreen):
     def action_choose_day(self) -> None:
         self.query_one("#checkin-day", Input).focus()  # its text is selected, so typing replaces it
 
+    def action_type(self) -> None:
+        """enter, when no field has the cursor: the assistant's waiting question, else the first answer."""
+        follow_up = self.query_one("#follow-up-answer", Input)
+        if follow_up.display:
+            follow_up.focus(scroll_visible=False)
+        elif self.prompts:
+            self.query_one("#answer-0", Input).focus()
+
     def action_leave_field(self) -> None:
         day = self.query_one("#checkin-day", Input)
         if day.has_focus and self.page is not None:  # what was typed there is dropped, with its refusal
@@ -208,8 +217,9 @@ class CheckinScreen(PaaScreen):
             if any(note.display for note in self.query("#checkin-result, #checkin-follow-up")):
                 self._scroll_end()  # the form may have grown (a follow-up answer): keep the note in view
         day_field = self.query_one("#checkin-day", Input)
-        if first and self.prompts and not self.busy and not day_field.has_focus:  # the palette may have sent us there
-            self.query_one("#answer-0", Input).focus()
+        if first and not day_field.has_focus:  # the palette may have sent us to the day field
+            # Keys are commands (1-5 switch screens, as everywhere) until enter or d puts the cursor in a field.
+            self.query_one("#checkin-form", VerticalScroll).focus()
 
     async def _fill(self, page: CheckinPage) -> None:
         """Put the day's stored answers, mood and energy in the form, or empty it for a day without a check-in."""
@@ -358,10 +368,8 @@ class CheckinScreen(PaaScreen):
         self.follow_up = message.follow_up
         self.follow_up_day = message.day
         self._note("checkin-follow-up", "\n".join(lines))
-        answer = self.query_one("#follow-up-answer", Input)
-        answer.display = bool(message.follow_up)
-        if message.follow_up:
-            answer.focus(scroll_visible=False)
+        # Not focused: it arrives while the person may be pressing keys; enter goes to it (action_type).
+        self.query_one("#follow-up-answer", Input).display = bool(message.follow_up)
         self._scroll_end()
 
     @on(Input.Submitted, "#follow-up-answer")
