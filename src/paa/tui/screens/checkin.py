@@ -38,7 +38,7 @@ class CheckinScreen(PaaScreen):
         Binding("right_square_bracket", "step(1)", "Next day", tooltip="the day after (never past today)"),
         Binding("t", "today", "Today", tooltip="back to today's check-in"),
         Binding("d", "choose_day", "Day…", tooltip="type the day (yesterday, -3, friday, 2026-11-20), then enter"),
-        Binding("enter", "type", "Type", tooltip="type in the first answer (or the assistant's question when one waits)"),
+        Binding("enter", "type", "Type", tooltip="type in the first answer (or the answer to a follow-up question)"),
         Binding("escape", "leave_field", "Leave the field", show=False, tooltip="leave a text field, so keys work"),
     ]
 
