@@ -23,7 +23,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in doc
 def create() -> typer.Typer:
     app = typer.Typer(help="Custom reminders, upcoming reminders, and sending what is due.", no_args_is_help=True)
     commands: list[tuple[str, Callable[..., None]]] = [
-        ("add", add), ("list", list_), ("remove", remove), ("upcoming", upcoming), ("run-due", run_due),
+        ("add", add), ("list", list_), ("edit", edit), ("snooze", snooze), ("done", done), ("remove", remove),
+        ("upcoming", upcoming), ("run-due", run_due),
     ]  # fmt: skip
     for name, function in commands:
         app.command(name)(function)
@@ -147,6 +148,81 @@ def remove(
     with runtime.current().context(write=True) as ctx:
         view = remove_reminder(ctx, reminder)
     say(f"Removed reminder #{view.id} {escape(view.text)!r}.")
+
+
+RefArg = Annotated[
+    str,
+    typer.Argument(help="Id of the reminder (see `paa remind list`), or habit:ID for a habit's.", show_default=False),
+]
+
+
+def edit(
+    reminder: Annotated[str, typer.Argument(help="Id of the reminder (see `paa remind list`).", show_default=False)],
+    text: Annotated[str | None, typer.Option("--text", help="New text.", show_default=False)] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Fire once at this time instead.", show_default=False)] = None,
+    in_: Annotated[str | None, typer.Option("--in", help="Fire once this long from now.", show_default=False)] = None,
+    cron: Annotated[str | None, typer.Option("--cron", help="Repeat on this cron schedule.")] = None,
+) -> None:
+    """Change a reminder's text or when it fires.
+
+    Examples:
+
+      paa remind edit 3 --text "Call mom and dad"
+
+      paa remind edit 3 --at "sunday 19:00"
+    """
+    from paa.cli import runtime
+    from paa.core.reminders.custom import edit_reminder
+
+    with runtime.current().context(write=True) as ctx:
+        view = edit_reminder(ctx, reminder, text=text, at=at, cron=cron, in_=in_)
+        zone = ctx.prefs.zone
+    how = f"cron {view.cron}" if view.cron else "once"
+    say(f"Changed reminder [bold]#{view.id}[/] {escape(view.text)!r} ({escape(how)}); next: {_when(view.next, zone)}.")
+
+
+def snooze(
+    reminder: RefArg,
+    for_: Annotated[str, typer.Option("--for", help="How long: 15m, 1h, 1h30m.")] = "15m",
+) -> None:
+    """Send a reminder's last notification again later, or move a one-off reminder's next firing.
+
+    Examples:
+
+      paa remind snooze 3
+
+      paa remind snooze habit:2 --for 1h
+    """
+    from paa.cli import runtime
+    from paa.core.reminders.custom import snooze_reminder
+
+    with runtime.current().context(write=True) as ctx:
+        action = snooze_reminder(ctx, reminder, for_)
+        zone = ctx.prefs.zone
+    say(f"Snoozed {escape(action.title)!r} until {_when(action.until, zone)}.")
+
+
+def done(reminder: RefArg) -> None:
+    """Mark a reminder done: a habit's logs the habit for today; a repeating one rests until tomorrow.
+
+    Examples:
+
+      paa remind done 3
+
+      paa remind done habit:2
+    """
+    from paa.cli import runtime
+    from paa.core.reminders.custom import done_reminder
+
+    with runtime.current().context(write=True) as ctx:
+        action = done_reminder(ctx, reminder)
+        zone = ctx.prefs.zone
+    said = {
+        "logged": f"Logged {escape(action.title)!r} for today.",
+        "removed": f"Done: removed the one-off reminder {escape(action.title)!r}.",
+        "done": f"Done for today: {escape(action.title)!r}; next: {_when(action.until, zone)}.",
+    }
+    say(said[action.action])
 
 
 def upcoming(

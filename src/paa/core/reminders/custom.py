@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -12,7 +12,13 @@ from paa.core import validate
 from paa.core.context import Context
 from paa.core.habits.schedule import SHORT_DAYS
 from paa.core.ids import parse_id
-from paa.core.reminders.outbox import NotificationView, notification_history
+from paa.core.reminders.outbox import (
+    NotificationView,
+    last_notification_due,
+    mark_done,
+    notification_history,
+    snooze_notification,
+)
 from paa.core.reminders.rules import (
     CHECKIN_REF,
     CronSpec,
@@ -99,12 +105,17 @@ def _when_choice(given: list[str]) -> str:
     return "give only one of `at`, `in` and `cron`"
 
 
-def remove_reminder(ctx: Context, ref: str) -> ReminderView:
-    """Delete a custom reminder by id; its notification history stays."""
-    number = parse_id(ref)
+def _owned_row(ctx: Context, ref: str) -> Reminder:
+    number = parse_id(ref.removeprefix("#"))
     row = ctx.session.get(Reminder, number) if number is not None else None
     if row is None or row.user_id != ctx.user_id:
         raise NotFound(f"no reminder with id {validate.quoted(ref)}", hint="see `paa remind list` for ids")
+    return row
+
+
+def remove_reminder(ctx: Context, ref: str) -> ReminderView:
+    """Delete a custom reminder by id; its notification history stays."""
+    row = _owned_row(ctx, ref)
     view = _view(ctx, row)
     ctx.session.delete(row)
     ctx.session.flush()
@@ -192,3 +203,147 @@ def _reminder_rows(ctx: Context, *, active_only: bool = False) -> list[Reminder]
     if active_only:
         query = query.where(col(Reminder.active).is_(True))
     return list(ctx.session.exec(query.order_by(col(Reminder.id))).all())
+
+
+# --- edit, snooze, done ----------------------------------------------------------------------------------------------
+
+SNOOZE_DEFAULT = "15m"
+SNOOZE_RECENT = timedelta(days=1)  # a notification this recent is the one a snooze means, before the next firing
+HABIT_REF = "habit:"
+
+
+def edit_reminder(
+    ctx: Context,
+    ref: str,
+    *,
+    text: str | None = None,
+    at: str | None = None,
+    cron: str | None = None,
+    in_: str | None = None,
+) -> ReminderView:
+    """Change a custom reminder's text and/or when it fires (`at` or `in` makes it one-off, `cron` repeating)."""
+    row = _owned_row(ctx, ref)
+    given = [name for name, value in (("at", at), ("in", in_), ("cron", cron)) if value is not None]
+    if text is None and not given:
+        raise InvalidInput("nothing to change", hint="give `text`, `at`, `in` or `cron`", field="text")
+    if len(given) > 1:
+        raise InvalidInput(_when_choice(given), hint=WHEN_CHOICE_HINT, field=given[-1])
+    now = ctx.now()
+    if text is not None:
+        row.text = validate.clean_text(text, "reminder text", 200)
+    if at is not None or in_ is not None:
+        moved = parse_when(at, now, ctx.prefs.zone, field="at") if at is not None else after_duration(in_ or "", now)
+        row.kind, row.at, row.cron = "once", moved, None
+    elif cron is not None:
+        spec = CronSpec.parse(cron)
+        if spec.next_after(ctx.prefs.zone, now) is None:
+            raise InvalidInput(f"the cron expression {validate.quoted(cron)} never fires", field="cron")
+        row.kind, row.at, row.cron = "cron", None, spec.text
+    row.updated_at = now
+    ctx.session.add(row)
+    ctx.session.flush()
+    return _view(ctx, row)
+
+
+@dataclass(frozen=True)
+class ReminderAction:
+    """What `snooze` or `done` did: to which reminder, and when it fires next (None: not again by this)."""
+
+    kind: str  # custom | habit
+    ref_id: int
+    title: str
+    action: str  # snoozed-notification | snoozed-next | done | removed | logged
+    until: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "ref_id": self.ref_id,
+            "title": self.title,
+            "action": self.action,
+            "until": self.until.isoformat() if self.until else None,
+        }
+
+
+def _target(ctx: Context, ref: str) -> tuple[str, int, str]:
+    """Read a reminder reference: a custom reminder's id, or `habit:ID` for a habit's reminder."""
+    if ref.casefold().startswith(HABIT_REF):
+        from paa.core.habits.manage import resolve_habit
+
+        habit = resolve_habit(ctx, ref[len(HABIT_REF) :])
+        assert habit.id is not None
+        return "habit", habit.id, habit.name
+    row = _owned_row(ctx, ref)
+    assert row.id is not None
+    return "custom", row.id, row.text
+
+
+def snooze_reminder(ctx: Context, ref: str, duration: str = SNOOZE_DEFAULT) -> ReminderAction:
+    """Send the reminder's last notification again after `duration`, or move a one-off's next firing by it.
+
+    The last notification counts when it was due in the past day; otherwise a one-off reminder still ahead moves.
+    """
+    kind, ref_id, title = _target(ctx, ref)
+    now = ctx.now()
+    until = after_duration(duration, now, field="for")
+    last = last_notification_due(ctx, kind, ref_id)
+    if last is not None and now - last <= SNOOZE_RECENT:
+        snooze_notification(ctx, kind, ref_id, last, until)
+        return ReminderAction(kind, ref_id, title, "snoozed-notification", until)
+    if kind == "custom":
+        row = _owned_row(ctx, ref)
+        if row.at is not None and row.at > now:
+            step = until - (now.replace(microsecond=0) + _rounding(now))  # the duration as after_duration read it
+            row.at, row.updated_at = row.at + step, now
+            ctx.session.add(row)
+            ctx.session.flush()
+            return ReminderAction(kind, ref_id, title, "snoozed-next", row.at)
+    raise InvalidInput(
+        f"nothing to snooze: {title!r} has not notified you in the past day",
+        hint="snooze works on the last notification, or on a one-off reminder still ahead; "
+        "`paa remind edit` changes a repeating one",
+        field="for",
+    )
+
+
+def _rounding(now: datetime) -> timedelta:
+    """The part of a second after_duration rounded up, taken back so a one-off moves by exactly the duration."""
+    return timedelta(seconds=1) if now.microsecond else timedelta(0)
+
+
+def done_reminder(ctx: Context, ref: str) -> ReminderAction:
+    """Mark a reminder done: a habit's is logged for today, a one-off removed, a repeating one quiet until tomorrow."""
+    kind, ref_id, title = _target(ctx, ref)
+    sources = load_sources(ctx)
+    if kind == "habit":
+        from paa.core.habits.logs import log_habit
+        from paa.core.habits.manage import resolve_habit
+
+        habit = resolve_habit(ctx, str(ref_id))
+        value = None
+        if habit.kind == "measurable":
+            value = 1.0 if habit.target is None or rule_is_limit(habit) else habit.target
+        log_habit(ctx, habit, ctx.today(), value=value)
+        mark_done(ctx, sources, kind, ref_id, title, title)
+        return ReminderAction(kind, ref_id, title, "logged")
+    row = _owned_row(ctx, ref)
+    mark_done(ctx, sources, kind, ref_id, "Reminder", title)
+    if row.kind == "once":
+        ctx.session.delete(row)
+        ctx.session.flush()
+        return ReminderAction(kind, ref_id, title, "removed")
+    return ReminderAction(kind, ref_id, title, "done", _next_after_today(ctx, row))
+
+
+def _next_after_today(ctx: Context, row: Reminder) -> datetime | None:
+    """When a repeating reminder marked done today fires next: its first firing on a later local day."""
+    zone = ctx.prefs.zone
+    tomorrow = datetime.combine(ctx.now().astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
+    return CronSpec.parse(row.cron).next_after(zone, tomorrow - timedelta(microseconds=1)) if row.cron else None
+
+
+def rule_is_limit(habit: Any) -> bool:
+    """Whether a measurable habit counts up to a limit (at most) rather than toward a target."""
+    from paa.core.habits.manage import rule_of
+
+    return bool(rule_of(habit).limit)

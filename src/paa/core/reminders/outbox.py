@@ -29,6 +29,9 @@ from paa.redact import redact
 
 LEASE = timedelta(minutes=10)  # a row still "sending" after this was left by a process that died
 LATE_AFTER = timedelta(minutes=1)
+REDELIVERED = ("failed", "snoozed")  # rows sent again at their next_attempt_at: a retry, or a snoozed reminder
+SNOOZABLE = ("sent", "failed", "missed")
+DONE_CHANNEL = "done"  # a custom reminder marked done for the day is a row on this pseudo-channel, never delivered
 INTERRUPTED = "delivery interrupted (the sending process ended); not retried, in case it was delivered"
 
 
@@ -177,6 +180,7 @@ def _not_suppressed(
         longest = max((info.rule.schedule.period_days for info in sources.habits.values()), default=1)
         since = min(habit_days) - timedelta(days=longest)
         entries = entries_by_habit(ctx, sorted({o.ref_id for o in found if o.kind == "habit"}), since)
+    done_customs = _done_marks(ctx, sources, {o.ref_id for o in found if o.kind == "custom"})
     done_checkins: set[date] = set()
     if checkin_days:
         rows = ctx.session.exec(
@@ -188,6 +192,8 @@ def _not_suppressed(
     keep = []
     for o in found:
         if o.kind == "checkin" and o.day in done_checkins:
+            continue
+        if o.kind == "custom" and (o.ref_id, local_day(sources, o.due_at)) in done_customs:
             continue
         if o.kind == "habit" and o.day is not None:
             info = sources.habits[o.ref_id]
@@ -208,14 +214,16 @@ def _event(sources: Sources, occurrence: Occurrence, now: datetime) -> Event:
     if occurrence.kind == "habit":
         info = sources.habits[occurrence.ref_id]
         command, body = _habit_prompt(info)
+        body += f" Later: `paa remind snooze habit:{occurrence.ref_id}`."
         data = {"habit_id": occurrence.ref_id, "habit": info.name, "command": command}
     elif occurrence.kind == "checkin":
         body = "How was your day? Answer with `paa checkin`, or in the TUI (`paa`)."
         data = {"command": "paa checkin"}
     else:
-        body = title
-        title = "Reminder"
-        data = {"reminder_id": occurrence.ref_id, "text": body}
+        text, title = title, "Reminder"
+        ref = occurrence.ref_id
+        body = f"{text}\n\nDone? `paa remind done {ref}`. Later: `paa remind snooze {ref}`."
+        data = {"reminder_id": ref, "text": text}
     if late:
         local = occurrence.due_at.astimezone(sources.where.zone)
         body += f" (This was due at {local:%H:%M}.)"
@@ -276,7 +284,7 @@ def _claim_retries(ctx: Context, now: datetime, claimer: str) -> list[Event]:
         select(Notification)
         .where(
             Notification.user_id == ctx.user_id,
-            Notification.status == "failed",
+            col(Notification.status).in_(REDELIVERED),
             col(Notification.next_attempt_at).is_not(None),
             col(Notification.next_attempt_at) <= now,
         )
@@ -346,7 +354,7 @@ def next_retry_at(ctx: Context) -> datetime | None:
         select(Notification.next_attempt_at)
         .where(
             Notification.user_id == ctx.user_id,
-            Notification.status == "failed",
+            col(Notification.status).in_(REDELIVERED),
             col(Notification.next_attempt_at).is_not(None),
         )
         .order_by(col(Notification.next_attempt_at))
@@ -366,3 +374,84 @@ def release_claims(ctx: Context, claimer: str) -> int:
         .values(status="failed", error=INTERRUPTED, next_attempt_at=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- what the user does about a notification: snooze it, or mark the reminder done -------------------------------
+
+
+def local_day(sources: Sources, instant: datetime) -> date:
+    """The user's local calendar day of an instant."""
+    return instant.astimezone(sources.where.zone).date()
+
+
+def last_notification_due(ctx: Context, kind: str, ref_id: int) -> datetime | None:
+    """When the latest delivered (or failed, or missed) notification of a reminder was due."""
+    return ctx.session.exec(
+        select(col(Notification.due_at))
+        .where(
+            Notification.user_id == ctx.user_id,
+            Notification.kind == kind,
+            Notification.ref_id == ref_id,
+            col(Notification.status).in_(SNOOZABLE),
+            Notification.channel != DONE_CHANNEL,
+        )
+        .order_by(col(Notification.due_at).desc())
+        .limit(1)
+    ).first()
+
+
+def snooze_notification(ctx: Context, kind: str, ref_id: int, due_at: datetime, until: datetime) -> int:
+    """Send a reminder's notification due at `due_at` again at `until`, on each of its channels; how many rows."""
+    rows = ctx.session.exec(
+        select(Notification).where(
+            Notification.user_id == ctx.user_id,
+            Notification.kind == kind,
+            Notification.ref_id == ref_id,
+            Notification.due_at == due_at,
+            Notification.channel != DONE_CHANNEL,
+        )
+    ).all()
+    for row in rows:
+        row.status, row.next_attempt_at, row.claimed_by, row.claimed_at = "snoozed", until, None, None
+        ctx.session.add(row)
+    ctx.session.flush()
+    return len(rows)
+
+
+def mark_done(ctx: Context, sources: Sources, kind: str, ref_id: int, title: str, body: str) -> None:
+    """Mark a reminder done for today: its snoozed notifications are not sent again, nor (custom) today's others."""
+    now = ctx.now()
+    waiting = ctx.session.exec(
+        select(Notification).where(
+            Notification.user_id == ctx.user_id,
+            Notification.kind == kind,
+            Notification.ref_id == ref_id,
+            Notification.status == "snoozed",
+        )
+    ).all()
+    for row in waiting:
+        row.status, row.next_attempt_at = "sent", None
+        ctx.session.add(row)
+    if kind == "custom" and (ref_id, local_day(sources, now)) not in _done_marks(ctx, sources, {ref_id}):
+        ctx.session.add(
+            Notification(
+                user_id=ctx.user_id, kind=kind, ref_id=ref_id, channel=DONE_CHANNEL, title=title[:200],
+                body=body[:2000], due_at=now, status="done", created_at=now, sent_at=now,
+            )
+        )  # fmt: skip
+    ctx.session.flush()
+
+
+def _done_marks(ctx: Context, sources: Sources, ref_ids: set[int]) -> set[tuple[int, date]]:
+    """The (custom reminder, local day) pairs the user marked done."""
+    if not ref_ids:
+        return set()
+    rows = ctx.session.exec(
+        select(Notification.ref_id, Notification.due_at).where(
+            Notification.user_id == ctx.user_id,
+            Notification.kind == "custom",
+            Notification.channel == DONE_CHANNEL,
+            col(Notification.ref_id).in_(sorted(ref_ids)),
+        )
+    ).all()
+    return {(ref, local_day(sources, due)) for ref, due in rows if ref is not None}
