@@ -568,3 +568,15 @@ def test_a_file_is_read_unless_a_shell_loop_is_part_way_through_it(cli, water, m
         assert looped.read() == b"second line for the loop\n"
     sent = [m.content for m in _messages(make_ctx) if m.role == "user"]
     assert sent == ["I ran\n\n```\nand I drank 2 glasses of water\nsecond line for the loop\n```", "and drank"]
+
+
+def test_show_gives_the_conversation_insight(cli, water, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(reply("Sleep first, then water."))
+    assert cli("chat", "I slept badly, should I drink more water?").code == 0  # its insight, by rules, on leaving
+    shown = json.loads(cli("chat", "show", "1", "--json").out)
+    assert shown["insight"] == {
+        "conversation_id": 1, "topics": ["sleep", "hydration", "drink water"], "intents": ["chat"], "source": "local",
+        "messages": 2,
+    }  # fmt: skip
+    human = cli("chat", "show", "1").out
+    assert "Topics: sleep, hydration, drink water · intents: chat (read by rules)" in human

@@ -114,6 +114,18 @@ def local_insight(ctx: Context, conversation_id: int) -> ConversationInsight:
     )
 
 
+def stored_insight(ctx: Context, conversation_id: int) -> ConversationInsight | None:
+    """The insight stored for a conversation (its latest reading), or None before one was recorded."""
+    found = conversation_events(ctx, INSIGHT_EVENT, conversation_id)
+    if not found:
+        return None
+    payload = found[-1][1]
+    return ConversationInsight(
+        conversation_id, [str(t) for t in payload.get("topics") or []], [str(i) for i in payload.get("intents") or []],
+        str(payload.get("source") or ""), int(payload.get("messages") or 0),
+    )  # fmt: skip
+
+
 def _clean_list(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []

@@ -366,6 +366,12 @@ def _warm_up(runtime: Runtime, provider: Provider) -> threading.Thread:
     return thread
 
 
+def _who_prompt(runtime: Runtime) -> str:
+    """The acting user's name before the prompt, once accounts exist: the person sees whom they write as."""
+    acting = runtime.acting()
+    return f"{acting.user.username} " if acting.accounts_exist else ""
+
+
 def _repl(
     runtime: Runtime, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None
 ) -> None:
@@ -385,6 +391,7 @@ def _repl(
     if not provider.online:
         _offline_note(rich)
     prompt = "› " if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "> "
+    prompt = _who_prompt(runtime) + prompt
     try:
         while True:
             try:
@@ -503,17 +510,22 @@ def history(
 
 def show(conversation: IdArg, as_json: JsonOpt = False) -> None:
     """Show a conversation's messages, with tool calls and token usage."""
+    from paa.ai.insights import stored_insight
     from paa.ai.store import conversation_detail
     from paa.cli import runtime
 
     with runtime.current().context() as ctx:
         found, messages = conversation_detail(ctx, conversation)
+        insight = stored_insight(ctx, conversation)
     if as_json:
-        emit_json({**found.to_json(), "messages": [m.to_json() for m in messages]})
+        emit_json({
+            **found.to_json(), "messages": [m.to_json() for m in messages],
+            "insight": insight.to_json() if insight else None,
+        })  # fmt: skip
         return
     from paa.cli.chat_views import render_conversation
 
-    render_conversation(found, messages)
+    render_conversation(found, messages, insight)
 
 
 def search(

@@ -12,6 +12,7 @@ from paa.cli.output import console, escape, say
 
 if TYPE_CHECKING:
     from paa.ai.chat import ChatEvent
+    from paa.ai.insights import ConversationInsight
     from paa.ai.store import ConversationView, MessageView, SearchHit
 
 SLASH_HELP = (
@@ -156,13 +157,20 @@ def _message_line(message: MessageView) -> str:
     return f"{who} [dim]{_local(message.created_at)}[/]{suffix}"
 
 
-def render_conversation(conversation: ConversationView, messages: list[MessageView]) -> None:
+def render_conversation(
+    conversation: ConversationView, messages: list[MessageView], insight: ConversationInsight | None = None
+) -> None:
     out = console()
     out.print(f"[bold]#{conversation.id} {escape(conversation.title or '(untitled)')}[/]")
     out.print(
         f"[dim]{_local(conversation.created_at)}, {conversation.messages} messages, "
         f"{conversation.input_tokens} tokens in / {conversation.output_tokens} out[/]"
     )
+    if insight is not None and (insight.topics or insight.intents):
+        topics = ", ".join(insight.topics) or "none"
+        intents = ", ".join(insight.intents) or "none"
+        reader = "rules" if insight.source == "local" else insight.source
+        out.print(f"[dim]Topics: {escape(topics)} · intents: {escape(intents)} (read by {escape(reader)})[/]")
     if conversation.summary:
         out.print(f"[dim]Summary of earlier turns: {escape(conversation.summary)}[/]")
     for message in messages:
