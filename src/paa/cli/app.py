@@ -34,7 +34,7 @@ def create_app(only: str | None = None) -> typer.Typer:
         name="paa",
         cls=_root_group_class(),
         help=HELP,
-        add_completion=False,
+        add_completion=True,  # --install-completion and --show-completion on the root only; no extra imports
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": HELP_OPTIONS},
     )
@@ -57,6 +57,14 @@ def _root_group_class() -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             _tidy_placeholders(self)
+
+        def get_params(self, ctx: Any) -> list[Any]:
+            # Typer adds --install-completion and --show-completion after the group is built: flags like the rest.
+            params = super().get_params(ctx)
+            for param in params:
+                if type(param) is typer.core.TyperOption:
+                    param.__class__ = _Option
+            return params
 
     return PaaGroup
 
