@@ -317,12 +317,12 @@ def done_reminder(ctx: Context, ref: str) -> ReminderAction:
     sources = load_sources(ctx)
     if kind == "habit":
         from paa.core.habits.logs import log_habit
-        from paa.core.habits.manage import resolve_habit
+        from paa.core.habits.manage import resolve_habit, rule_of
 
         habit = resolve_habit(ctx, str(ref_id))
         value = None
-        if habit.kind == "measurable":
-            value = 1.0 if habit.target is None or rule_is_limit(habit) else habit.target
+        if habit.kind == "measurable":  # as the reminder's own log command: the target, or 1 under a limit
+            value = 1.0 if habit.target is None or rule_of(habit).limit else habit.target
         log_habit(ctx, habit, ctx.today(), value=value)
         mark_done(ctx, sources, kind, ref_id, title, title)
         return ReminderAction(kind, ref_id, title, "logged")
@@ -340,10 +340,3 @@ def _next_after_today(ctx: Context, row: Reminder) -> datetime | None:
     zone = ctx.prefs.zone
     tomorrow = datetime.combine(ctx.now().astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
     return CronSpec.parse(row.cron).next_after(zone, tomorrow - timedelta(microseconds=1)) if row.cron else None
-
-
-def rule_is_limit(habit: Any) -> bool:
-    """Whether a measurable habit counts up to a limit (at most) rather than toward a target."""
-    from paa.core.habits.manage import rule_of
-
-    return bool(rule_of(habit).limit)
