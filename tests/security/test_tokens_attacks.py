@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import jwt
@@ -19,7 +20,7 @@ from tests.support.runtime import runtime_for
 
 
 @pytest.fixture
-def server() -> Runtime:
+def server() -> Iterator[Runtime]:
     """What one API worker holds: a runtime whose every request is one auth transaction (committed unless it fails)."""
     clock = FixedClock(FIXED_NOW)
     runtime = runtime_for(clock=clock, security_clock=clock)

@@ -7,14 +7,16 @@ for it. Nothing is opened for a command that never asks, so `paa config path` wo
 from __future__ import annotations
 
 import os
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     import typer
 
+    from paa.core.context import Acting
     from paa.core.runtime import Runtime
 
 _RUNNING: ContextVar[CommandRuntime | None] = ContextVar("paa_command_runtime", default=None)
@@ -39,6 +41,7 @@ class CommandRuntime:
                 from paa.core.runtime import Runtime
 
                 self._runtime = Runtime.from_environ(self.environ, user=self.user, **self.runtime_options)
+                self._runtime.on_first_write = _say_who_writes(self._runtime)
             return self._runtime
 
     def close(self) -> None:
@@ -46,6 +49,19 @@ class CommandRuntime:
             runtime, self._runtime = self._runtime, None
         if runtime is not None:
             runtime.close()
+
+
+def _say_who_writes(runtime: Runtime) -> Callable[[Acting], None]:
+    """Say on stderr whom a command writes as, when several accounts are logged in here (docs/accounts.md)."""
+
+    def announce(acting: Acting) -> None:
+        from paa.core.accounts.users import acting_marker
+
+        name = acting_marker(acting, runtime.paths)
+        if name is not None:
+            sys.stderr.write(f"paa: as {name} (several accounts are logged in here; paa --user NAME picks one)\n")
+
+    return announce
 
 
 def install(ctx: typer.Context, user: str | None) -> CommandRuntime:

@@ -110,6 +110,10 @@ class Runtime:
         self.environment = environment
         self.security_clock: Clock = security_clock or SystemClock()  # never from the environment
         self.hash_params = hash_params  # None: the defaults, or PAA_ARGON2 when it asks for more
+        # An interface's way to say whom its writes act as (the CLI: "as bob" when several accounts are logged in);
+        # called once, before the first write of this runtime.
+        self.on_first_write: Callable[[Acting], None] | None = None
+        self._announced = False
         self.services = Services()
         self._engine: Engine | None = None
         self._acting = acting
@@ -176,6 +180,7 @@ class Runtime:
         with Session(bind, expire_on_commit=False) as session:
             if write:
                 self._recheck(session, who)
+                self._announce(who)
             ctx = self._context_for(session, who)
             if write:
                 self._touch_session(ctx)
@@ -248,6 +253,12 @@ class Runtime:
         return resolve_acting(
             self.engine, self.paths, self.loaded, self.clock, self.environment.user, security_clock=self.security_clock
         )
+
+    def _announce(self, acting: Acting) -> None:
+        with self._lock:
+            announce, self._announced = (None if self._announced else self.on_first_write), True
+        if announce is not None:
+            announce(acting)
 
     def _recheck(self, session: Session, acting: Acting) -> None:
         """Refuse a write whose session ended after it was resolved; then forget it, so the next use resolves again."""

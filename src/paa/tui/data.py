@@ -142,6 +142,7 @@ class Dashboard:
     completion: list[DayRate]  # the last COMPLETION_DAYS days, oldest first; the last one is today so far
     upcoming: list[UpcomingItem]
     insights: list[str]
+    who: str | None = None  # the acting user's name, shown in the top bar once accounts exist
 
 
 def load_dashboard(ctx: Context) -> Dashboard:
@@ -167,6 +168,7 @@ def load_dashboard(ctx: Context) -> Dashboard:
     coming = [UpcomingItem(item.local, item.title, item.occurrence.kind) for item in upcoming(ctx, ctx.now(), 1)]
     checkin = find_checkin(ctx, today)
     return Dashboard(
+        who=ctx.user.username if ctx.acting is not None and ctx.acting.accounts_exist else None,
         day=today,
         now=ctx.now(),
         habits=habits,

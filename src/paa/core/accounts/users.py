@@ -294,6 +294,20 @@ def recheck_acting(session: Session, acting: Acting, now: datetime) -> None:
         raise AuthError(f"the account {name} is disabled", hint="ask an admin to enable it")
 
 
+def logged_in_names(paths: Paths) -> list[str]:
+    """The users with a session stored on this machine (in the data folder), by name."""
+    from paa.core.accounts.tokenfile import read_tokens
+
+    return sorted(read_tokens(paths).tokens)
+
+
+def acting_marker(acting: Acting, paths: Paths) -> str | None:
+    """The name to show beside what a command does when it could be someone else: several accounts logged in here."""
+    if acting.via != "session" or len(logged_in_names(paths)) < 2:
+        return None
+    return acting.user.username
+
+
 def system_acting(engine: Engine, user_id: int) -> Acting:
     """Act as a given user from trusted code (the reminder daemon serving every user); never from user input."""
     with Session(engine, expire_on_commit=False) as session:

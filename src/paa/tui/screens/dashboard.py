@@ -129,7 +129,8 @@ class DashboardScreen(PaaScreen):
         data = self.data
         if data is None:
             return
-        self.query_one(NavBar).set_note(data.day.strftime("%a %d %b %Y"))
+        day = data.day.strftime("%a %d %b %Y")
+        self.query_one(NavBar).set_note(f"{literal(data.who)} · {day}" if data.who else day)  # whoami, with accounts
         self._render_habits(data)
         self._render_checkin(data)
         self._render_mood(data)
