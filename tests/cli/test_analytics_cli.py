@@ -146,6 +146,30 @@ def test_engagement_json(cli, history) -> None:
     assert data["series"][0] == {"day": "2026-11-24", "logs": 1, "checkin": True, "messages": 2}
 
 
+
+def test_engagement_counts_what_the_conversations_were_about(cli, history, make_ctx) -> None:
+    from paa.db.models import AnalyticsEvent
+
+    def insight(conversation: int, day: int, topics: list[str], intents: list[str]) -> AnalyticsEvent:
+        payload = {"conversation_id": conversation, "topics": topics, "intents": intents, "source": "local",
+                   "messages": 2}  # fmt: skip
+        return AnalyticsEvent(user_id=ctx.user_id, kind="conversation_insight", payload=json.dumps(payload),
+                              created_at=datetime(2026, 11, day, 12, tzinfo=UTC))  # fmt: skip
+
+    with make_ctx(write=True) as ctx:
+        ctx.session.add(insight(901, 25, ["sleep", "running"], ["advice"]))
+        ctx.session.add(insight(902, 26, ["sleep"], ["log_habit", "advice"]))
+        ctx.session.add(insight(903, 10, ["work"], ["plan"]))  # before the period
+    data = _json(cli, "analytics", "engagement", "--period", "3d", "--json")
+    assert data["conversations"] == {
+        "conversations": 2,
+        "topics": [{"name": "sleep", "conversations": 2}, {"name": "running", "conversations": 1}],
+        "intents": [{"name": "advice", "conversations": 2}, {"name": "log_habit", "conversations": 1}],
+    }
+    human = cli("analytics", "engagement", "--period", "3d").out
+    assert "sleep (2), running (1)" in human and "advice (2), log_habit (1)" in human
+
+
 # --- pictures --------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,8 @@ from paa.cli.output import emit_json
 if TYPE_CHECKING:
     from datetime import date as Date
 
+    from paa.core.analytics.load import ConversationTopics
+    from paa.core.analytics.overall import Engagement
     from paa.core.analytics.periods import Period
     from paa.core.context import Context
 
@@ -104,10 +106,18 @@ def engagement(
     as_json: JsonOpt = False,
 ) -> None:
     """Show how much you used paa: active days, check-in streak, habit logs and chat messages."""
+    from paa.core.analytics.load import read_conversation_topics
     from paa.core.analytics.reports import engagement_report
 
-    found = _read(as_of, period, engagement_report)
-    _show(as_json, found.to_json, lambda views: views.render_engagement(found))
+    def compute(ctx: Context, day: Date, window: Period) -> tuple[Engagement, ConversationTopics]:
+        usage = engagement_report(ctx, day, window)
+        return usage, read_conversation_topics(ctx, usage.start, usage.end)
+
+    found, topics = _read(as_of, period, compute)
+    _show(
+        as_json, lambda: {**found.to_json(), "conversations": topics.to_json()},
+        lambda views: views.render_engagement(found, topics),
+    )  # fmt: skip
 
 
 def insights(

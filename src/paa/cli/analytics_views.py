@@ -18,6 +18,7 @@ from paa.core.words import plural, unit_for
 
 if TYPE_CHECKING:
     from paa.core.analytics.habit_stats import HabitStats
+    from paa.core.analytics.load import ConversationTopics
     from paa.core.analytics.overall import Engagement, MoodReport
     from paa.core.analytics.reports import Export, Heatmap, Overview
 
@@ -270,7 +271,7 @@ def render_mood(mood: MoodReport) -> None:
     out.print(table)
 
 
-def render_engagement(usage: Engagement) -> None:
+def render_engagement(usage: Engagement, topics: ConversationTopics | None = None) -> None:
     out = console()
     length = len(usage.days)
     out.print(f"[bold]Engagement[/] {usage.start.isoformat()} – {usage.end.isoformat()} ({plural(length, 'day')})\n")
@@ -291,6 +292,9 @@ def render_engagement(usage: Engagement) -> None:
         ),
         ("", sparkline([float(d.messages) for d in usage.days], 0.0, None, width)),
     ]
+    if topics is not None and topics.conversations:  # what the conversations were about (their insights)
+        rows.append(("Topics", escape(", ".join(f"{name} ({count})" for name, count in topics.topics) or "none")))
+        rows.append(("Intents", escape(", ".join(f"{name} ({count})" for name, count in topics.intents) or "none")))
     _facts(rows)
 
 

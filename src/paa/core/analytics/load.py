@@ -14,7 +14,7 @@ from paa.core.context import Context
 from paa.core.habits.manage import rule_of, schedule_of
 from paa.core.habits.schedule import Schedule
 from paa.core.habits.status import Entry, HabitRule
-from paa.db.models import DailyCheckin, Habit, HabitLog, Message
+from paa.db.models import AnalyticsEvent, DailyCheckin, Habit, HabitLog, Message
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,59 @@ def day_bounds(ctx: Context, start: date, end: date) -> tuple[datetime, datetime
     low = datetime.combine(start - timedelta(days=1), time(hour), tzinfo=zone)
     high = datetime.combine(end + timedelta(days=2), time(hour), tzinfo=zone)
     return low, high
+
+
+INSIGHT_KIND = "conversation_insight"  # the analytics event paa.ai.insights keeps, one per conversation
+TOPICS_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class ConversationTopics:
+    """What the conversations of a period were about: their insights' topics and intents, by conversation count."""
+
+    conversations: int  # conversations with an insight, placed on the day it was last read
+    topics: list[tuple[str, int]]
+    intents: list[tuple[str, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conversations": self.conversations,
+            "topics": [{"name": name, "conversations": count} for name, count in self.topics],
+            "intents": [{"name": name, "conversations": count} for name, count in self.intents],
+        }
+
+
+def read_conversation_topics(ctx: Context, start: date, end: date) -> ConversationTopics:
+    """The topics and intents of the conversations whose insight was last read from start to end (local days)."""
+    import json
+    from collections import Counter
+
+    low, high = day_bounds(ctx, start, end)
+    rows = ctx.session.exec(
+        select(col(AnalyticsEvent.created_at), col(AnalyticsEvent.payload)).where(
+            AnalyticsEvent.user_id == ctx.user_id,
+            AnalyticsEvent.kind == INSIGHT_KIND,
+            AnalyticsEvent.created_at >= low,
+            AnalyticsEvent.created_at < high,
+        )
+    ).all()
+    zone, hour = ctx.prefs.zone, ctx.prefs.day_start_hour
+    topics: Counter[str] = Counter()
+    intents: Counter[str] = Counter()
+    conversations = 0
+    for created_at, payload in rows:
+        if not start <= habit_day(created_at, zone, hour) <= end:
+            continue
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        conversations += 1
+        topics.update({str(t) for t in data.get("topics") or [] if isinstance(t, str)})
+        intents.update({str(i) for i in data.get("intents") or [] if isinstance(i, str)})
+    return ConversationTopics(conversations, topics.most_common(TOPICS_SHOWN), intents.most_common(TOPICS_SHOWN))
 
 
 def read_message_days(ctx: Context, start: date, end: date) -> dict[date, MessageDay]:
