@@ -48,3 +48,40 @@ def test_a_failing_model_keeps_the_saved_checkin(cli, fake_anthropic: FakeAnthro
     assert json.loads(result.out)["checkin"]["mood"] == 4
     with make_ctx() as ctx:
         assert ctx.session.exec(select(DailyCheckin)).one().sentiment_source == "vader"
+
+
+def test_the_follow_up_question_is_answered_with_chat_continue(
+    cli, fake_anthropic: FakeAnthropic, make_ctx, monkeypatch
+) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))  # a pipe with nothing in it
+    answer = {"sentiment_score": -0.3, "sentiment_label": "negative", "summary": "A tiring day.",
+              "follow_up": "What would make tomorrow lighter?"}  # fmt: skip
+    fake_anthropic.push(reply(json.dumps(answer), model="claude-haiku-5-5"))
+    result = cli("checkin", "--mood", "2", "--answer", "Long meetings")
+    assert result.code == 0, result.err
+    assert "paa chat --continue" in result.out
+    shown = json.loads(cli("chat", "show", "1", "--json").out)
+    assert [(m["role"], m["model"]) for m in shown["messages"]] == [("user", None), ("assistant", "claude-haiku-5-5")]
+    assert "Long meetings" in shown["messages"][0]["content"] and "Mood: 2/5" in shown["messages"][0]["content"]
+    assert shown["messages"][1]["content"] == "What would make tomorrow lighter?"
+
+    fake_anthropic.push(reply("An earlier night sounds right."))
+    answered = cli("chat", "--continue", "An earlier night")
+    assert answered.code == 0, answered.err
+    assert "An earlier night sounds right." in answered.out
+    sent = fake_anthropic.message_requests[-1].body["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]  # the question is in the model's history
+    assert sent[1]["content"][0]["text"] == "What would make tomorrow lighter?"
+    assert sent[2]["content"][0]["text"] == "An earlier night"
+
+
+def test_no_question_keeps_no_conversation(cli, fake_anthropic: FakeAnthropic) -> None:
+    answer = {"sentiment_score": 0.5, "sentiment_label": "positive", "summary": "A calm day.", "follow_up": None}
+    fake_anthropic.push(reply(json.dumps(answer), model="claude-haiku-5-5"))
+    result = cli("checkin", "--mood", "4", "--answer", "Calm")
+    assert result.code == 0, result.err
+    assert "paa chat --continue" not in result.out
+    assert json.loads(cli("chat", "history", "--json").out) == []

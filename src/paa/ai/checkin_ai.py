@@ -38,6 +38,7 @@ class CheckinInsight:
     summary: str | None
     follow_up: str | None
     memory_id: int | None
+    model: str | None = None  # the model that read it (not in the JSON: `sentiment.source` says it)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,4 +119,26 @@ def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> C
             memory = recall.remember(ctx, f"Check-in {day.isoformat()}: {summary}", kind="checkin",
                                      source_id=row.id if row else None)  # fmt: skip
             memory_id = memory.id
-    return CheckinInsight(day, sentiment, summary, follow_up, memory_id)
+    return CheckinInsight(day, sentiment, summary, follow_up, memory_id, done.model)
+
+
+def keep_follow_up(contexts: Contexts, insight: CheckinInsight | None) -> int | None:
+    """Keep a check-in's follow-up question as the assistant's turn of a new conversation, so `paa chat --continue`
+    answers it; returns the conversation's id (None without a question).
+
+    The person's turn before it is their check-in as the model read it: the API needs a conversation to start with
+    the person, and the assistant then knows what it asked about.
+    """
+    from paa.ai.store import add_message, create_conversation
+    from paa.core.checkins.entries import get_checkin
+
+    if insight is None or not insight.follow_up:
+        return None
+    with contexts(write=True) as ctx:
+        checkin = get_checkin(ctx, insight.day)
+        opening = f"My check-in for {insight.day.strftime('%A %d %B %Y')}:\n{_prompt(checkin)}"
+        conversation = create_conversation(ctx, f"Check-in {insight.day.isoformat()}")
+        assert conversation.id is not None
+        add_message(ctx, conversation.id, "user", opening)
+        add_message(ctx, conversation.id, "assistant", insight.follow_up, model=insight.model)
+        return conversation.id

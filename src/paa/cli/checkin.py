@@ -153,16 +153,19 @@ def _read_by_model(day: Date, as_json: bool) -> None:
     if get_secret(command.paths, "anthropic", command.environ) is None:
         return  # offline: the local sentiment stands, and nothing heavy is imported
     from paa.ai import settings as ai_settings
-    from paa.ai.checkin_ai import after_checkin
+    from paa.ai.checkin_ai import after_checkin, keep_follow_up
     from paa.ai.providers.select import choose
 
     with command.context() as ctx:
         provider = choose(command.paths, ai_settings.load(ctx), command.environ)
     insight = after_checkin(command.context, provider, day)
+    kept = keep_follow_up(command.context, insight)  # so that `paa chat --continue` can answer the question
     if not as_json:
         from paa.cli.checkin_views import report_insight
 
         report_insight(insight)
+        if kept is not None:
+            say("[dim]Answer it with `paa chat --continue`.[/]")
 
 
 def _edit_in_editor(
