@@ -26,7 +26,7 @@ def test_import_contracts_hold() -> None:
 @pytest.mark.e2e
 def test_package_import_has_no_side_effects(tmp_path: Path) -> None:
     """Importing paa and its CLI module writes nothing and opens no database."""
-    env = {"PAA_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    env = {"PAA_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}  # not into src/
     code = "import paa, paa.cli.main, paa.core.habits.manage, paa.config; print('ok')"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "ok", result.stderr
