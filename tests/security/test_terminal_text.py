@@ -184,6 +184,37 @@ def test_the_tui_shows_names_with_brackets_and_backslashes_as_written(cli, clock
     drive(app, scenario, size=(120, 40))
 
 
+def test_the_tui_chat_streams_the_models_reply_without_control_characters(
+    cli, clock, fake_anthropic: FakeAnthropic
+) -> None:
+    import os
+
+    from textual.widgets import Input
+
+    from paa.tui.app import create_app
+    from paa.tui.widgets.chat import AssistantMessage
+    from tests.support.tui import drive, screen_text, wait_for
+
+    fake_anthropic.push(reply(f"Sure{OSC52} thing{CLEAR} {BIDI}done", chunks=5))
+    assert cli("habit", "add", "Read").code == 0
+    app = create_app(environ=dict(os.environ), clock=clock, poll_seconds=0.1, animations=False)
+
+    def transcript() -> str:
+        return "\n".join(widget.source for widget in app.screen.query(AssistantMessage))
+
+    async def scenario(pilot) -> None:
+        await wait_for(pilot, lambda: pilot.app.ready_at, what="the dashboard's first paint")
+        await pilot.press("2")
+        await wait_for(pilot, lambda: "Claude (claude-" in screen_text(app), what="the chat screen")
+        app.screen.query_one("#prompt", Input).focus()
+        await pilot.press(*"hello", "enter")
+        await wait_for(pilot, lambda: "done" in transcript(), what="the reply")
+        assert transcript() == "Sure]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA== thing[2J done"
+        assert_inert(screen_text(app))
+
+    drive(app, scenario)
+
+
 # ---- the provider's user code --------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 
 from paa.ai.slash import Slash, help_text, message, parse, unknown
 from paa.errors import PaaError, error_text
+from paa.terminal_text import clean
 from paa.tui.data import ConversationItem, latest_conversation, load_conversation, load_conversations
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
@@ -377,7 +378,7 @@ class ChatScreen(PaaScreen):
                 self.reply = AssistantMessage()
                 await transcript.mount(self.reply)
                 self.reply_stream = AssistantMessage.get_stream(self.reply)
-            await self.reply_stream.write(event.text)
+            await self.reply_stream.write(clean(event.text))  # streamed model text, without escape sequences
         elif isinstance(event, ToolStarted):
             await self._stop_stream()
             asks = " [$warning](asks first)[/]" if event.destructive else ""

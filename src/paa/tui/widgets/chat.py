@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.widgets import Markdown, Static
 
+from paa.terminal_text import clean
 from paa.tui.markup import literal
 
 
@@ -22,7 +23,7 @@ class UserMessage(Static):
     """
 
     def __init__(self, text: str) -> None:
-        super().__init__(text, markup=False)
+        super().__init__(clean(text), markup=False)  # no escape sequence reaches the screen
 
 
 class AssistantMessage(Markdown):
@@ -37,6 +38,9 @@ class AssistantMessage(Markdown):
         margin-bottom: 0;
     }
     """
+
+    def __init__(self, markdown: str | None = None) -> None:
+        super().__init__(None if markdown is None else clean(markdown))  # the model's text, without control characters
 
 
 class ChatNote(Static):
