@@ -576,6 +576,45 @@ def _cases() -> list[Case]:
             write=True,
             owner="changes",
         ),
+        Case(
+            "paa.core.reminders.custom.edit_reminder",
+            lambda c, a: custom.edit_reminder(c, str(a.reminder), text="bravo took it"),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.reminders.custom.snooze_reminder",
+            lambda c, a: custom.snooze_reminder(c, f"habit:{a.run}", "15m"),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.reminders.custom.done_reminder",
+            lambda c, a: custom.done_reminder(c, str(a.reminder)),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.reminders.outbox.last_notification_due",
+            lambda c, a: outbox.last_notification_due(c, "habit", a.run),
+            check=lambda r: r is None,
+            owner_check=lambda r: r is not None,
+        ),
+        Case(
+            "paa.core.reminders.outbox.snooze_notification",
+            lambda c, a: outbox.snooze_notification(
+                c, "habit", a.run, NOW - timedelta(hours=1), NOW + timedelta(hours=1)
+            ),
+            write=True,
+            check=lambda r: r == 0,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.reminders.outbox.mark_done",
+            lambda c, a: outbox.mark_done(c, sources.load_sources(c), "custom", a.reminder, "bravo", "bravo"),
+            write=True,
+            owner="changes",
+        ),
         # paa.daemon.files: the daemon's status reads the acting user's notifications and reminders
         Case("paa.daemon.files.daemon_status", lambda c, a: daemon_files.daemon_status(c)),
         # paa.core.analytics.reports
