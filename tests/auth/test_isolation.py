@@ -118,7 +118,7 @@ def _env(home: Path, user: str | None = None) -> dict[str, str]:
 def _build(home: Path) -> Alpha:
     from paa.ai import memory
     from paa.ai import settings as ai_settings
-    from paa.ai.store import USAGE_EVENT, add_message, create_conversation, record_event
+    from paa.ai.store import INSIGHT_EVENT, USAGE_EVENT, add_message, create_conversation, record_event
     from paa.core.accounts.registration import register
     from paa.core.accounts.tokenfile import remember_token
     from paa.core.checkins.entries import Answer, add_prompt, save_checkin
@@ -153,6 +153,8 @@ def _build(home: Path) -> Alpha:
         add_message(ctx, _id(conversation.id), "assistant", "alpha reply: rest it", model="m", input_tokens=5,
                     output_tokens=7, tool_calls=[{"name": "log_habit", "input": {"habit": "Alpha Run"}}])  # fmt: skip
         record_event(ctx, USAGE_EVENT, {"conversation_id": conversation.id, "input_tokens": 5, "output_tokens": 7})
+        record_event(ctx, INSIGHT_EVENT, {"conversation_id": conversation.id, "topics": ["alpha knee"],
+                                          "intents": ["alpha rest"], "source": "local", "messages": 1})  # fmt: skip
         memory.index_message(ctx, first)
         fact = memory.remember(ctx, "alpha fact: allergic to peanuts")
         checkin = ctx.session.exec(select(DailyCheckin).where(DailyCheckin.day == TODAY)).one()
@@ -659,6 +661,12 @@ def _cases() -> list[Case]:
             owner_check=lambda r: r is not None,
         ),
         Case(
+            "paa.core.analytics.load.read_conversation_topics",
+            lambda c, a: load.read_conversation_topics(c, start, TODAY),
+            check=lambda r: r.conversations == 0 and not r.topics,
+            owner_check=lambda r: r.conversations == 1 and "alpha knee" in str(r.topics),
+        ),
+        Case(
             "paa.core.analytics.load.read_checkins",
             lambda c, a: load.read_checkins(c, start, TODAY),
             check=_empty,
@@ -789,6 +797,12 @@ def _cases() -> list[Case]:
             owner_check=lambda r: r.messages == 2,
         ),
         Case(
+            "paa.ai.insights.stored_insight",
+            lambda c, a: insights.stored_insight(c, a.conversation),
+            check=lambda r: r is None,
+            owner_check=lambda r: r is not None and "alpha knee" in r.topics,
+        ),
+        Case(
             "paa.ai.insights.record_insight",
             lambda f, a: insights.record_insight(f, a.conversation),
             contexts=True,
@@ -811,6 +825,14 @@ def _cases() -> list[Case]:
         Case(
             "paa.ai.checkin_ai.after_checkin",
             lambda f, a: checkin_ai.after_checkin(f, _provider(), TODAY),
+            contexts=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.checkin_ai.keep_follow_up",
+            lambda f, a: attempt(
+                partial(checkin_ai.keep_follow_up, f, checkin_ai.CheckinInsight(TODAY, None, None, "Why?", None))
+            ),
             contexts=True,
             owner="changes",
         ),
