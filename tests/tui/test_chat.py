@@ -193,6 +193,31 @@ def test_the_sidebar_lists_searches_and_continues_conversations(
     drive(app, scenario)
 
 
+def test_a_past_conversation_opens_with_its_stored_topics_and_intents(
+    seeded, make_app, make_ctx, fake_anthropic: FakeAnthropic
+) -> None:
+    from paa.ai.store import INSIGHT_EVENT, record_event
+
+    with make_ctx(write=True) as ctx:
+        payload = {"conversation_id": 1, "topics": ["running", "sleep"], "intents": ["review progress"],
+                   "source": "local", "messages": 4}  # fmt: skip
+        record_event(ctx, INSIGHT_EVENT, payload)
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        from textual.widgets import OptionList
+
+        await _open_chat(pilot)
+        listing = app.screen.query_one("#chat-list", OptionList)
+        await wait_for(pilot, lambda: listing.option_count == 1, what="the stored conversation")
+        listing.focus()
+        await pilot.press("enter")  # open it
+        await wait_for(pilot, lambda: "On Friday you said" in _transcript(app), what="the old messages")
+        assert "Topics: running, sleep · intents: review progress" in _notes(app)
+
+    drive(app, scenario)
+
+
 # ---- slash commands: answered in the transcript, never sent --------------------------------------------------
 
 

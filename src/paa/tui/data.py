@@ -508,6 +508,16 @@ def load_conversation(ctx: Context, conversation_id: int) -> tuple[ConversationV
     return conversation_detail(ctx, conversation_id)
 
 
+def insight_line(ctx: Context, conversation_id: int) -> str | None:
+    """A conversation's stored insight as one short line (its topics and intents), or None before one was kept."""
+    from paa.ai.insights import stored_insight
+
+    insight = stored_insight(ctx, conversation_id)
+    if insight is None or not (insight.topics or insight.intents):
+        return None
+    return f"Topics: {', '.join(insight.topics) or 'none'} · intents: {', '.join(insight.intents) or 'none'}"
+
+
 def latest_conversation(ctx: Context) -> int | None:
     from paa.ai.store import latest_conversation_id
 

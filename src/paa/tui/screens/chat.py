@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 from paa.ai.slash import Slash, help_text, message, parse, unknown
 from paa.errors import PaaError, error_text
 from paa.terminal_text import clean
-from paa.tui.data import ConversationItem, latest_conversation, load_conversation, load_conversations
+from paa.tui.data import ConversationItem, insight_line, latest_conversation, load_conversation, load_conversations
 from paa.tui.markup import literal
 from paa.tui.screens.base import PaaScreen
 from paa.tui.widgets.chat import AssistantMessage, ChatNote, UserMessage, tool_call_text, tool_result_text
@@ -92,11 +92,14 @@ class ChatScreen(PaaScreen):
     class Opened(Message):
         """A conversation was opened (or a new one started): its messages, to draw."""
 
-        def __init__(self, conversation_id: int | None, title: str, messages: list[Any]) -> None:
+        def __init__(
+            self, conversation_id: int | None, title: str, messages: list[Any], insight: str | None = None
+        ) -> None:
             super().__init__()
             self.conversation_id = conversation_id
             self.title = title
             self.messages = messages
+            self.insight = insight  # its stored topics and intents, as one line
 
     class Answered(Message):
         """A slash command's answer (worked out in a worker, since it reads or writes the database)."""
@@ -293,11 +296,12 @@ class ChatScreen(PaaScreen):
                 old.finish()
             with self.paa.store.read() as ctx:
                 view, messages = load_conversation(ctx, conversation_id)
+                insight = insight_line(ctx, conversation_id)
             self._ensure_session(conversation_id, replace=True)
         except PaaError as exc:
             self.app.call_from_thread(self.notify, exc.message, severity="warning")
             return
-        self.post_message(self.Opened(conversation_id, view.title or "(untitled)", messages))
+        self.post_message(self.Opened(conversation_id, view.title or "(untitled)", messages, insight))
 
     async def on_chat_screen_opened(self, message: Opened) -> None:
         await self._stop_stream()
@@ -306,6 +310,8 @@ class ChatScreen(PaaScreen):
         widgets: list[Any] = []
         if message.conversation_id is None:
             widgets.append(ChatNote(WELCOME))
+        if message.insight:
+            widgets.append(ChatNote(literal(message.insight), classes="-insight"))
         for row in message.messages:
             if row.role == "user":
                 widgets.append(UserMessage(row.content))
