@@ -257,6 +257,29 @@ def test_repl_checkin_then_the_model_notes_and_asks(cli, fake_anthropic: FakeAnt
     assert any("Long day, knee hurts" in hit["content"] for hit in hits)  # searchable, as after `paa checkin`
 
 
+@pytest.mark.parametrize("before", [[], ["hello"]], ids=["first-thing", "mid-conversation"])
+def test_repl_checkin_keeps_the_question_so_the_next_message_answers_it(
+    cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx, before: list[str]
+) -> None:
+    _terminal(monkeypatch, [*before, "/checkin", "yes, a walk instead", "/exit"])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Long day, knee hurts\n\n2\n3\n")))
+    noted = {"sentiment_score": -0.3, "sentiment_label": "negative", "summary": "A long day with a sore knee.",
+             "follow_up": "Do you want to rest from running tomorrow?"}  # fmt: skip
+    earlier = [reply("Hi.")] if before else []
+    fake_anthropic.push(*earlier, reply(json.dumps(noted)), reply("A walk it is."), insight())
+    result = cli("chat")
+    assert result.code == 0, result.err
+    assert "A walk it is." in result.out
+    chat = fake_anthropic.requests[len(earlier) + 1]
+    assert chat.texts("assistant") == [*(["Hi."] if before else []), "Do you want to rest from running tomorrow?"]
+    *said, opening, answer = chat.texts()
+    assert said == before
+    assert "Long day, knee hurts" in opening and answer == "yes, a walk instead"
+    stored = _messages(make_ctx)
+    assert len({m.conversation_id for m in stored}) == 1  # one conversation: the check-in's question is its turn
+    assert [m.role for m in stored] == ["user", "assistant"] * (len(before) + 2)
+
+
 def test_repl_checkin_prints_the_model_text_literally(cli, fake_anthropic: FakeAnthropic, monkeypatch) -> None:
     _terminal(monkeypatch, ["/checkin", "/exit"])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Fine\n\n4\n\n")))

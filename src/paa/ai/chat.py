@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paa.ai import settings as ai_settings
 from paa.ai.context import (
@@ -42,6 +42,9 @@ from paa.ai.store import (
 )
 from paa.ai.tools import Confirm, ToolResult, ToolRunner, deny
 from paa.errors import InvalidInput, PaaError
+
+if TYPE_CHECKING:
+    from paa.ai.checkin_ai import CheckinInsight
 
 MAX_ROUNDS = 8
 MESSAGE_MAX_CHARS = 200_000
@@ -123,6 +126,16 @@ class ChatSession:
     @property
     def conversation_id(self) -> int | None:
         return self._conversation_id
+
+    def keep_follow_up(self, insight: CheckinInsight | None) -> int | None:
+        """Keep a check-in's follow-up question as this conversation's last turn (starting one if none is open), so
+        the next message answers it; returns the conversation's id (None without a question)."""
+        from paa.ai.checkin_ai import keep_follow_up
+
+        kept = keep_follow_up(self.contexts, insight, self._conversation_id)
+        if kept is not None:
+            self._conversation_id = kept
+        return kept
 
     def new_conversation(self) -> int | None:
         """Start afresh; record the insight of the conversation left behind. Returns the old id."""

@@ -122,9 +122,11 @@ def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> C
     return CheckinInsight(day, sentiment, summary, follow_up, memory_id, done.model)
 
 
-def keep_follow_up(contexts: Contexts, insight: CheckinInsight | None) -> int | None:
-    """Keep a check-in's follow-up question as the assistant's turn of a new conversation, so `paa chat --continue`
-    answers it; returns the conversation's id (None without a question).
+def keep_follow_up(
+    contexts: Contexts, insight: CheckinInsight | None, conversation_id: int | None = None
+) -> int | None:
+    """Keep a check-in's follow-up question as the assistant's turn of a new conversation (or of `conversation_id`),
+    so `paa chat --continue` answers it; returns the conversation's id (None without a question).
 
     The person's turn before it is their check-in as the model read it: the API needs a conversation to start with
     the person, and the assistant then knows what it asked about.
@@ -137,8 +139,9 @@ def keep_follow_up(contexts: Contexts, insight: CheckinInsight | None) -> int | 
     with contexts(write=True) as ctx:
         checkin = get_checkin(ctx, insight.day)
         opening = f"My check-in for {insight.day.strftime('%A %d %B %Y')}:\n{_prompt(checkin)}"
-        conversation = create_conversation(ctx, f"Check-in {insight.day.isoformat()}")
-        assert conversation.id is not None
-        add_message(ctx, conversation.id, "user", opening)
-        add_message(ctx, conversation.id, "assistant", insight.follow_up, model=insight.model)
-        return conversation.id
+        if conversation_id is None:
+            conversation_id = create_conversation(ctx, f"Check-in {insight.day.isoformat()}").id
+        assert conversation_id is not None
+        add_message(ctx, conversation_id, "user", opening)
+        add_message(ctx, conversation_id, "assistant", insight.follow_up, model=insight.model)
+        return conversation_id

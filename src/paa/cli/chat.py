@@ -484,7 +484,9 @@ def _checkin(session: ChatSession, runtime: Runtime) -> None:
         result = checkins.save(ctx, day, answers, mood=mood, energy=energy, mode="append" if existing else "new")
     views.report_saved(result, False)
     if session.background is not None:
-        views.report_insight(after_checkin(runtime.context, session.background, day))
+        insight = after_checkin(runtime.context, session.background, day)
+        session.keep_follow_up(insight)  # the question becomes the chat's last turn: the next line answers it
+        views.report_insight(insight)
 
 
 # ---- looking back ----------------------------------------------------------------------------------------------
