@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
+from tests.support.account_fixtures import _no_keyring, stdin  # noqa: F401  (fixtures for every test here)
 from tests.support.fake_oauth import FakeOAuth, serve
-
-
-@pytest.fixture(autouse=True)
-def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAA_KEYRING", "off")
-
-
-@pytest.fixture
-def stdin(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """Feed the next command's stdin: `stdin("pw\\n")`."""
-
-    def feed(text: str) -> None:
-        monkeypatch.setattr("sys.stdin", io.StringIO(text))
-
-    return feed
-
-
-ALICE_PASSWORD = "correct horse battery staple"
-BOB_PASSWORD = "plum-violin-harbour-77"
 
 
 @pytest.fixture
