@@ -64,7 +64,7 @@ def test_a_repeating_reminder_is_snoozed_then_done_for_the_day(cli, at, run_due)
     at("12:16:05")
     assert run_due()["retried"] == 1  # the same notification, sent again
     history = _json(cli("remind", "list", "--history", "--json"))["history"]
-    assert [(n["status"], n["attempts"], n["due_at"]) for n in history] == [("sent", 2, "2026-11-26T12:00:00+00:00")]
+    assert [(n["status"], n["attempts"], n["due_at"]) for n in history] == [("logged", 2, "2026-11-26T12:00:00+00:00")]
 
     at("12:20:00")
     done = cli("remind", "done", str(stretch))
@@ -122,3 +122,15 @@ def test_edit_changes_text_and_time_and_says_what_is_wrong(cli, at) -> None:
     both = cli("remind", "edit", str(call), "--at", "19:00", "--cron", "0 9 * * *")
     assert both.code == ExitCode.INVALID_INPUT and "give either --at or --cron, not both" in both.err
     assert cli("remind", "edit", "999", "--text", "x").code == ExitCode.NOT_FOUND
+
+
+def test_history_says_logged_for_a_reminder_that_only_reached_the_log(cli, at, run_due) -> None:
+    at("11:00:00")
+    cli("remind", "add", "Water the plants", "--at", "11:30")
+    at("11:30:10")
+    assert run_due()["sent"] == 1  # the log is the channel the user chose: run-due counts it as reaching it
+    [row] = _json(cli("remind", "list", "--history", "--json"))["history"]
+    assert (row["channel"], row["status"]) == ("log", "logged")
+    shown = cli("remind", "list", "--history")
+    [line] = [line for line in shown.out.splitlines() if "Reminder" in line and " log " in line]
+    assert "logged" in line and "sent" not in line

@@ -69,7 +69,7 @@ def test_tick_publishes_events_and_delivers_on_every_channel(env, monkeypatch: p
     assert body["type"] == "habit:reminder" and body["title"] == "Drink water"
     assert body["due_at"] == "2026-11-26T08:00:00+00:00" and body["day"] == "2026-11-26"
     assert body["data"]["command"] == "paa habit log 'Drink water'" and body["channel"] == "webhook"
-    assert sorted((n.channel, n.status) for n in _history()) == [("log", "sent"), ("webhook", "sent")]
+    assert sorted((n.channel, n.status) for n in _history()) == [("log", "logged"), ("webhook", "sent")]
 
 
 def test_failed_webhook_is_retried_after_backoff_and_shows_in_history(env, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -67,6 +67,11 @@ def test_only_a_delivery_counts_as_sent(
     _call_mom_at_nine()
     report = _tick_at_nine(notifier=lambda title, body: shown)
     assert (report.sent, report.logged, report.failed, report.exit_code()) == (sent, logged, 0, code)
+    from paa.core.reminders.outbox import notification_history
+
+    with open_context() as ctx:
+        [row] = notification_history(ctx)
+    assert (row.channel, row.status) == ("desktop", "sent" if shown else "logged")  # the history says the same
 
 
 @pytest.fixture

@@ -128,7 +128,7 @@ def _render_history(rows: list[NotificationView], zone: tzinfo) -> None:
     table = Table(box=None, pad_edge=False, header_style="bold", title="Latest notifications", title_justify="left")
     for column in ("Due", "What", "Channel", "Status", "Tries", "Note"):
         table.add_column(column)
-    colours = {"sent": "green", "failed": "red", "missed": "yellow", "sending": "cyan"}
+    colours = {"sent": "green", "logged": "blue", "failed": "red", "missed": "yellow", "sending": "cyan"}
     for row in rows:
         status = f"[{colours.get(row.status, 'white')}]{row.status}[/]"
         note = row.error or ""

@@ -30,7 +30,8 @@ from paa.redact import redact
 LEASE = timedelta(minutes=10)  # a row still "sending" after this was left by a process that died
 LATE_AFTER = timedelta(minutes=1)
 REDELIVERED = ("failed", "snoozed")  # rows sent again at their next_attempt_at: a retry, or a snoozed reminder
-SNOOZABLE = ("sent", "failed", "missed")
+SNOOZABLE = ("sent", "logged", "failed", "missed")
+LOG_CHANNEL = "log"
 DONE_CHANNEL = "done"  # a custom reminder marked done for the day is a row on this pseudo-channel, never delivered
 INTERRUPTED = "delivery interrupted (the sending process ended); not retried, in case it was delivered"
 
@@ -339,7 +340,9 @@ def record_results(ctx: Context, results: Iterable[DeliveryResult], claimer: str
         if row is None or row.claimed_by != claimer:
             continue
         if result.ok:
-            row.status, row.sent_at, row.error, row.next_attempt_at = "sent", now, result.note, None
+            # a line in the log is what happened, whether the user chose the log or the desktop fell back to it
+            status = "logged" if result.fallback or row.channel == LOG_CHANNEL else "sent"
+            row.status, row.sent_at, row.error, row.next_attempt_at = status, now, result.note, None
         else:
             delay = retry_delay(row.attempts)
             row.status, row.error = "failed", (result.error or "failed")[:2000]

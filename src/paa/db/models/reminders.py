@@ -27,7 +27,8 @@ class Notification(SQLModel, table=True):
     title: str = Field(default="", max_length=200)
     body: str = Field(default="", max_length=2000)
     due_at: datetime = Field(sa_column=instant())
-    status: str = Field(default="pending", max_length=16)  # pending | sending | sent | failed | missed
+    # pending | sending | sent | logged | failed | missed | snoozed | done
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     error: str | None = None
     sent_at: datetime | None = Field(default=None, sa_column=instant(True))
