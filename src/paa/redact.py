@@ -10,6 +10,7 @@ import re
 from urllib.parse import SplitResult, urlsplit
 
 HIDDEN = "***"
+_FILE_SCHEMES = ("sqlite", "file")  # URLs naming a local file: their path is shown as is
 
 # Query parameters and key=value pairs whose value is a credential (`token`, `api_key`, `client_secret`, `sig`...).
 _SECRET_NAME = r"[A-Za-z0-9_.-]*(?:token|key|secret|password|passwd|pwd|auth|signature|sig|credential)[A-Za-z0-9_.-]*"
@@ -39,6 +40,11 @@ def redact_url(url: str) -> str:
     parts = _split(url)
     if parts is None:
         return url
+    if parts.scheme.partition("+")[0].lower() in _FILE_SCHEMES:
+        # A file's path is no secret (and urlunsplit would drop a slash of `sqlite:////abs/path`): only the query.
+        base, mark, rest = url.partition("?")
+        query = rest.partition("#")[0]
+        return base + mark + "&".join(_redact_pair(pair) for pair in query.split("&")) if mark else base
     host = parts.netloc.rpartition("@")[2]
     netloc = f"{HIDDEN}@{host}" if "@" in parts.netloc else host
     path = "/".join(HIDDEN if _TOKEN_SEGMENT_RE.match(segment) else segment for segment in parts.path.split("/"))

@@ -6,12 +6,13 @@ import platform
 import shutil
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from paa import __version__
 from paa.config import Paths, load_settings, resolve_paths
 from paa.errors import PaaError
+from paa.redact import redact, redact_url
 
 if TYPE_CHECKING:
     from paa.core.runtime import Runtime
@@ -45,7 +46,12 @@ def run_checks(runtime: Runtime, embeddings: Check) -> list[Check]:
     checks.append(embeddings)
     checks.append(_notifications_check(runtime.environ))
     checks.extend(_channel_checks(runtime))
-    return checks
+    return [_redacted(check) for check in checks]
+
+
+def _redacted(check: Check) -> Check:
+    """The check with every credential taken out of what it shows: a driver's error may quote a URL or a token."""
+    return replace(check, detail=redact(check.detail), advice=redact(check.advice) if check.advice else None)
 
 
 def _paths_text(paths: Paths) -> str:
@@ -82,7 +88,7 @@ def _database_checks(runtime: Runtime) -> list[Check]:
             raise
         failure = storage_failure(exc, "cannot use the database")
         return [Check("database", "error", failure.message, failure.hint)]
-    return [Check("database", "ok", f"{_redact(url)} at schema {revision} (latest {HEAD}{journal})"), timezone]
+    return [Check("database", "ok", f"{redact_url(url)} at schema {revision} (latest {HEAD}{journal})"), timezone]
 
 
 def _try_a_write(runtime: Runtime) -> None:
@@ -94,16 +100,6 @@ def _try_a_write(runtime: Runtime) -> None:
     with writer(runtime.engine).connect() as conn, conn.begin() as transaction:
         conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
         transaction.rollback()
-
-
-def _redact(url: str) -> str:
-    """Hide a password in a database URL."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}"
 
 
 def _api_key_check(paths: Paths, environ: Mapping[str, str]) -> Check:
@@ -148,5 +144,5 @@ def settings_problem(environ: Mapping[str, str]) -> Check | None:
     try:
         load_settings(resolve_paths(environ), environ)
     except PaaError as exc:
-        return Check("config", "error", exc.message, exc.hint)
+        return _redacted(Check("config", "error", exc.message, exc.hint))
     return None
