@@ -182,11 +182,19 @@ class Runtime:
                 self._recheck(session, who)
                 self._announce(who)
             ctx = self._context_for(session, who)
-            if write:
-                self._touch_session(ctx)
-            yield ctx
-            if write:
-                session.commit()
+            if not write:
+                yield ctx
+                return
+            self._touch_session(ctx)
+            from paa.core.changes import ChangeWatch
+
+            watch = ChangeWatch(session)
+            try:
+                yield ctx
+                watch.record(ctx.user_id, self.security_clock.now())
+            finally:
+                watch.close()
+            session.commit()
 
     @contextmanager
     def auth(self, *, write: bool = False) -> Iterator[AuthContext]:

@@ -4,5 +4,12 @@ Kept apart from the Alembic scripts so that opening a current database never imp
 a test checks that this list matches the scripts in migrations/versions.
 """
 
-REVISIONS: tuple[str, ...] = ("0001_initial", "0002_checkin_prompts", "0003_reminders", "0004_memory", "0005_auth")
+REVISIONS: tuple[str, ...] = (
+    "0001_initial",
+    "0002_checkin_prompts",
+    "0003_reminders",
+    "0004_memory",
+    "0005_auth",
+    "0006_events",
+)
 HEAD = REVISIONS[-1]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from paa.db.models.auth import LoginAttempt, SigningKey
     from paa.db.models.chat import AnalyticsEvent, Conversation, Memory, Message
     from paa.db.models.checkins import CheckinPrompt, DailyCheckin
+    from paa.db.models.events import ChangeEvent
     from paa.db.models.habits import Habit, HabitLog
     from paa.db.models.reminders import Notification, Reminder, ReminderCursor
     from paa.db.models.users import User, UserAuth, UserPreference
@@ -28,6 +29,7 @@ _MODULE_OF: dict[str, str] = {
     "HabitLog": "habits",
     "DailyCheckin": "checkins",
     "CheckinPrompt": "checkins",
+    "ChangeEvent": "events",
     "Conversation": "chat",
     "Message": "chat",
     "Memory": "chat",
@@ -38,6 +40,7 @@ _MODULE_OF: dict[str, str] = {
 }
 __all__ = [
     "AnalyticsEvent",
+    "ChangeEvent",
     "CheckinPrompt",
     "Conversation",
     "DailyCheckin",

@@ -61,3 +61,4 @@ class UserAuth(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_column=instant(True))
     revoked_at: datetime | None = Field(default=None, sa_column=instant(True))
     family: str | None = Field(default=None, max_length=64, index=True)
+    scopes: str | None = Field(default=None, max_length=100)  # an API token's scopes: "read" or "read,write"

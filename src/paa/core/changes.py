@@ -1,0 +1,136 @@
+"""The change feed: every write to a user's data leaves one row in `events`, whichever process made it.
+
+A connected client (the API's WebSocket, a browser tab) follows the feed to refresh what it shows; ETags are
+derived from the newest row. Recording is automatic: `Runtime.context(write=True)` watches what its session
+writes and adds one `data:changed` row naming the areas touched, in the same transaction, so a rolled-back
+write leaves no event and a committed one is never missed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import ORMExecuteState
+from sqlmodel import Session, col, delete
+
+from paa.db.models.events import ChangeEvent
+
+DATA_CHANGED = "data:changed"
+KEEP_FOR = timedelta(days=7)  # a client away longer reloads everything instead of resuming
+PRUNE_EVERY = 500  # rows; pruning rides on an insert now and then instead of a timer
+# What each table's rows are, to a client deciding what to refresh. Tables not named here (sign-in
+# attempts, notification bookkeeping, the feed itself) are not the user's data and raise no event.
+AREA_OF_TABLE: Mapping[str, str] = {
+    "habits": "habits",
+    "habit_logs": "habits",
+    "daily_checkins": "checkins",
+    "checkin_prompts": "checkins",
+    "conversations": "chat",
+    "messages": "chat",
+    "memories": "memory",
+    "reminders": "reminders",
+    "reminder_cursor": "reminders",
+    "users": "profile",
+    "user_preferences": "profile",
+}
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One row of the feed, as a client receives it."""
+
+    id: int
+    type: str
+    data: dict[str, Any]
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "data": self.data, "at": self.created_at.isoformat()}
+
+
+class ChangeWatch:
+    """Notes the areas a session writes to (ORM flushes and bulk UPDATE/DELETE statements alike)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.areas: set[str] = set()
+        event.listen(session, "after_flush", self._flushed)
+        event.listen(session, "do_orm_execute", self._executed)
+
+    def _note(self, table: str | None) -> None:
+        area = AREA_OF_TABLE.get(table or "")
+        if area is not None:
+            self.areas.add(area)
+
+    def _flushed(self, session: Session, _context: object) -> None:
+        for row in (*session.new, *session.dirty, *session.deleted):
+            table = getattr(row, "__table__", None)
+            self._note(getattr(table, "name", None))
+
+    def _executed(self, state: ORMExecuteState) -> None:
+        if state.is_update or state.is_delete:
+            self._note(getattr(getattr(state.statement, "table", None), "name", None))
+
+    def record(self, user_id: int, now: datetime) -> FeedEvent | None:
+        """Add the `data:changed` row for what was written (nothing written, no row); call before commit."""
+        self.session.flush()
+        if not self.areas:
+            return None
+        return publish(self.session, user_id, DATA_CHANGED, {"areas": sorted(self.areas)}, now)
+
+    def close(self) -> None:
+        event.remove(self.session, "after_flush", self._flushed)
+        event.remove(self.session, "do_orm_execute", self._executed)
+
+
+def publish(session: Session, user_id: int, type_: str, data: Mapping[str, Any], now: datetime) -> FeedEvent:
+    """Add one event to a user's feed, in the caller's transaction."""
+    text = json.dumps(dict(data), separators=(",", ":"), default=str)
+    row = ChangeEvent(user_id=user_id, type=type_, data=text[:4000], created_at=now)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    if row.id % PRUNE_EVERY == 0:
+        session.execute(delete(ChangeEvent).where(col(ChangeEvent.created_at) < now - KEEP_FOR))
+    return FeedEvent(row.id, row.type, dict(data), now)
+
+
+def latest_id(session: Session, user_id: int | None = None) -> int:
+    """The newest event id (of one user, or of everyone); 0 when there is none."""
+    query = select(func.max(ChangeEvent.id))
+    if user_id is not None:
+        query = query.where(col(ChangeEvent.user_id) == user_id)
+    return int(session.execute(query).scalar() or 0)
+
+
+def events_after(
+    session: Session, after_id: int, *, user_id: int | None = None, limit: int = 500
+) -> list[tuple[int, FeedEvent]]:
+    """Events newer than `after_id`, oldest first, as (user id, event): a client's resume, or a server's fan-out."""
+    query = select(ChangeEvent).where(col(ChangeEvent.id) > after_id).order_by(col(ChangeEvent.id)).limit(limit)
+    if user_id is not None:
+        query = query.where(col(ChangeEvent.user_id) == user_id)
+    found: list[tuple[int, FeedEvent]] = []
+    for row in session.scalars(query):
+        assert row.id is not None
+        found.append((row.user_id, FeedEvent(row.id, row.type, _data(row.data), row.created_at)))
+    return found
+
+
+def oldest_id(session: Session, user_id: int) -> int:
+    """The oldest event id still kept for a user (0 when none): a resume from before it has missed events."""
+    query = select(func.min(ChangeEvent.id)).where(col(ChangeEvent.user_id) == user_id)
+    return int(session.execute(query).scalar() or 0)
+
+
+def _data(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
