@@ -172,11 +172,11 @@ def render_history(habit: Habit, days: list[LoggedDay]) -> None:
 
 
 def report_log(habit: Habit, result: LogResult, as_json: bool) -> None:
-    from paa.core.habits.overview import log_json
+    from paa.core.habits.overview import log_result_json
 
     row = result.log
     if as_json:
-        emit_json({"habit": {"id": habit.id, "name": habit.name}, "outcome": result.outcome, "log": log_json(row)})
+        emit_json(log_result_json(habit, result))
         return
     name, day = escape(habit.name), _day_word(row.day)
     if result.outcome == "unchanged":

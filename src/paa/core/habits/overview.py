@@ -8,7 +8,7 @@ from typing import Any
 
 from paa.clock import habit_day
 from paa.core.context import Context
-from paa.core.habits.logs import entries_by_habit
+from paa.core.habits.logs import LogResult, entries_by_habit
 from paa.core.habits.manage import rule_of, schedule_of
 from paa.core.habits.schedule import SHORT_DAYS, bits_to_weekdays
 from paa.core.habits.status import (
@@ -60,6 +60,11 @@ def definition_text(habit: Habit) -> str:
 
 def log_json(log: HabitLog) -> dict[str, Any]:
     return {"day": log.day.isoformat(), "status": log.status, "value": log.value, "note": log.note}
+
+
+def log_result_json(habit: Habit, result: LogResult) -> dict[str, Any]:
+    """What a log or skip did, as `habit log --json` and `POST /habits/{id}/log` give it (docs/json.md)."""
+    return {"habit": {"id": habit.id, "name": habit.name}, "outcome": result.outcome, "log": log_json(result.log)}
 
 
 @dataclass(frozen=True)
