@@ -612,6 +612,19 @@ def _cases() -> list[Case]:
             owner="changes",
         ),
         Case(
+            "paa.core.reminders.outbox.waiting_snooze",
+            lambda c, a: outbox.waiting_snooze(c, "habit", a.run),
+            check=lambda r: r is None,
+            owner="none",
+        ),
+        Case(
+            "paa.core.reminders.outbox.snooze_next",
+            lambda c, a: outbox.snooze_next(c, "custom", a.reminder, timedelta(minutes=15)),
+            write=True,
+            check=lambda r: r is None,
+            owner="changes",
+        ),
+        Case(
             "paa.core.reminders.outbox.mark_done",
             lambda c, a: outbox.mark_done(c, sources.load_sources(c), "custom", a.reminder, "bravo", "bravo"),
             write=True,

@@ -49,8 +49,6 @@ def _json(result) -> Any:
 def test_a_repeating_reminder_is_snoozed_then_done_for_the_day(cli, at, run_due) -> None:
     at("11:50:00")
     stretch = _json(cli("remind", "add", "Stretch", "--cron", "0 * * * *", "--json"))["id"]
-    nothing = cli("remind", "snooze", str(stretch))
-    assert nothing.code == ExitCode.INVALID_INPUT and "nothing to snooze: 'Stretch'" in nothing.err
 
     at("12:00:30")
     [event] = run_due()["events"]
@@ -134,3 +132,47 @@ def test_history_says_logged_for_a_reminder_that_only_reached_the_log(cli, at, r
     shown = cli("remind", "list", "--history")
     [line] = [line for line in shown.out.splitlines() if "Reminder" in line and " log " in line]
     assert "logged" in line and "sent" not in line
+
+
+def test_a_repeating_reminder_that_has_not_fired_today_snoozes_its_next_firing(cli, at, run_due, monkeypatch) -> None:
+    at("11:50:00")
+    stretch = _json(cli("remind", "add", "Stretch", "--cron", "0 12 * * *", "--json"))["id"]
+    first = cli("remind", "snooze", str(stretch), "--for", "15m")  # it has never fired: its noon firing moves
+    assert first.code == 0 and first.out.strip() == "Snoozed 'Stretch' until Thu 26 Nov 2026 12:15."
+    at("11:55:00")
+    again = cli("remind", "snooze", str(stretch), "--for", "5m")  # snoozed again before it came: later still
+    assert again.code == 0 and again.out.strip() == "Snoozed 'Stretch' until Thu 26 Nov 2026 12:20."
+    at("12:00:30")
+    assert run_due()["events"] == []  # noon is taken by the snooze
+    at("12:20:05")
+    assert run_due()["retried"] == 1
+    history = _json(cli("remind", "list", "--history", "--json"))["history"]
+    assert [(n["status"], n["attempts"], n["due_at"]) for n in history] == [("logged", 1, "2026-11-26T12:00:00+00:00")]
+
+    # the next morning yesterday's notification is less than a day old, but the coming noon is the one meant
+    monkeypatch.setenv("PAA_NOW", "2026-11-27T11:00:00+00:00")
+    tomorrow = cli("remind", "snooze", str(stretch), "--for", "1h")
+    assert tomorrow.code == 0 and tomorrow.out.strip() == "Snoozed 'Stretch' until Fri 27 Nov 2026 13:00."
+    monkeypatch.setenv("PAA_NOW", "2026-11-27T12:00:30+00:00")
+    assert run_due()["events"] == [] and run_due()["retried"] == 0
+    monkeypatch.setenv("PAA_NOW", "2026-11-27T13:00:05+00:00")
+    assert run_due()["retried"] == 1
+
+
+def test_a_habit_reminder_snoozes_its_next_firing_and_a_past_one_off_says_why_not(cli, at, run_due) -> None:
+    at("08:00:00")
+    habit = _json(cli("habit", "add", "Run", "--remind", "12:30", "--json"))["id"]
+    ahead = cli("remind", "snooze", f"habit:{habit}", "--for", "30m")
+    assert ahead.code == 0 and ahead.out.strip() == "Snoozed 'Run' until Thu 26 Nov 2026 13:00."
+    assert cli("remind", "done", f"habit:{habit}").code == 0  # done today: the snoozed firing is not sent
+    at("13:00:05")
+    assert run_due()["retried"] == 0 and _json(cli("remind", "list", "--history", "--json"))["history"] == []
+    plain = _json(cli("habit", "add", "Read", "--json"))["id"]
+    none = cli("remind", "snooze", f"habit:{plain}")
+    assert none.code == ExitCode.INVALID_INPUT and "nothing to snooze: 'Read'" in none.err
+    assert "--remind" in none.err
+    at("08:00:00")
+    tea = _json(cli("remind", "add", "Tea", "--at", "09:00", "--json"))["id"]
+    at("10:00:00")  # its time passed with nothing sending reminders: there is no notification to send again
+    past = cli("remind", "snooze", str(tea))
+    assert past.code == ExitCode.INVALID_INPUT and "does not fire again" in past.err and "remind edit" in past.err

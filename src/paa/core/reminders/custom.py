@@ -17,7 +17,9 @@ from paa.core.reminders.outbox import (
     last_notification_due,
     mark_done,
     notification_history,
+    snooze_next,
     snooze_notification,
+    waiting_snooze,
 )
 from paa.core.reminders.rules import (
     CHECKIN_REF,
@@ -279,31 +281,53 @@ def _target(ctx: Context, ref: str) -> tuple[str, int, str]:
 
 
 def snooze_reminder(ctx: Context, ref: str, duration: str = SNOOZE_DEFAULT) -> ReminderAction:
-    """Send the reminder's last notification again after `duration`, or move a one-off's next firing by it.
-
-    The last notification counts when it was due in the past day; otherwise a one-off reminder still ahead moves.
-    """
+    """Send the reminder's notification later by `duration`: the one already waiting after a snooze, else the
+    nearer of its last notification (due in the past day) and its next firing (a one-off moves; a repeating
+    one's next firing is sent late, once)."""
     kind, ref_id, title = _target(ctx, ref)
     now = ctx.now()
     until = after_duration(duration, now, field="for")
+    step = until - (now.replace(microsecond=0) + _rounding(now))  # the duration as after_duration read it
+    waiting = waiting_snooze(ctx, kind, ref_id)
+    if waiting is not None:  # snoozed again before it came: later still, by the duration
+        due_at, send_at = waiting
+        later = max(send_at, now) + step
+        snooze_notification(ctx, kind, ref_id, due_at, later)
+        return ReminderAction(kind, ref_id, title, "snoozed-notification" if due_at <= now else "snoozed-next", later)
     last = last_notification_due(ctx, kind, ref_id)
-    if last is not None and now - last <= SNOOZE_RECENT:
+    upcoming = _next_firing(ctx, kind, ref_id)
+    # the nearer of the two is the one meant: at 12:05 the noon notification, the next morning the coming noon
+    if last is not None and now - last <= SNOOZE_RECENT and (upcoming is None or now - last <= upcoming - now):
         snooze_notification(ctx, kind, ref_id, last, until)
         return ReminderAction(kind, ref_id, title, "snoozed-notification", until)
     if kind == "custom":
         row = _owned_row(ctx, ref)
         if row.at is not None and row.at > now:
-            step = until - (now.replace(microsecond=0) + _rounding(now))  # the duration as after_duration read it
             row.at, row.updated_at = row.at + step, now
             ctx.session.add(row)
             ctx.session.flush()
             return ReminderAction(kind, ref_id, title, "snoozed-next", row.at)
+    sent_late = snooze_next(ctx, kind, ref_id, step)  # None for a one-off already past
+    if sent_late is not None:
+        return ReminderAction(kind, ref_id, title, "snoozed-next", sent_late)
+    hint = (
+        f"give it a reminder time with `paa habit edit {ref_id} --remind HH:MM`"
+        if kind == "habit"
+        else f"give it a new time with `paa remind edit {ref_id} --at ...`"
+    )
     raise InvalidInput(
-        f"nothing to snooze: {title!r} has not notified you in the past day",
-        hint="snooze works on the last notification, or on a one-off reminder still ahead; "
-        "`paa remind edit` changes a repeating one",
+        f"nothing to snooze: {title!r} has not notified you in the past day and does not fire again",
+        hint=hint,
         field="for",
     )
+
+
+def _next_firing(ctx: Context, kind: str, ref_id: int) -> datetime | None:
+    """When a reminder is next due, or None when it does not fire again."""
+    sources = load_sources(ctx)
+    rule = next((r for r in sources.rules if (r.kind, r.ref_id) == (kind, ref_id)), None)
+    found = next_occurrence(rule, sources.where, ctx.now()) if rule is not None else None
+    return found.due_at if found else None
 
 
 def _rounding(now: datetime) -> timedelta:

@@ -421,6 +421,52 @@ def snooze_notification(ctx: Context, kind: str, ref_id: int, due_at: datetime, 
     return len(rows)
 
 
+def waiting_snooze(ctx: Context, kind: str, ref_id: int) -> tuple[datetime, datetime] | None:
+    """A reminder's snoozed notification not sent yet: when it was due, and when it is to be sent."""
+    found = ctx.session.exec(
+        select(col(Notification.due_at), col(Notification.next_attempt_at))
+        .where(
+            Notification.user_id == ctx.user_id,
+            Notification.kind == kind,
+            Notification.ref_id == ref_id,
+            Notification.status == "snoozed",
+            col(Notification.next_attempt_at).is_not(None),
+        )
+        .order_by(col(Notification.next_attempt_at))
+        .limit(1)
+    ).first()
+    return None if found is None or found[1] is None else (found[0], found[1])
+
+
+def snooze_next(ctx: Context, kind: str, ref_id: int, step: timedelta) -> datetime | None:
+    """Send a repeating reminder's next firing `step` later than it is due; when it will be sent, or None when the
+    reminder does not fire again.
+
+    The firing's rows are written now, as `snoozed` on each chosen channel: the scan that reaches its due instant
+    finds them taken (the unique key), and the redelivery of snoozed rows sends them at the later time.
+    """
+    from paa.core.reminders.channels import chosen_channels
+    from paa.core.reminders.rules import next_occurrence
+
+    sources = load_sources(ctx)
+    now = ctx.now()
+    rule = next((r for r in sources.rules if (r.kind, r.ref_id) == (kind, ref_id)), None)
+    occurrence = next_occurrence(rule, sources.where, now) if rule is not None else None
+    if occurrence is None:
+        return None
+    event = _event(sources, occurrence, now)
+    values = [
+        {**_row_values(ctx, event, channel, now, "", missed=False), "status": "snoozed", "attempts": 0,
+         "claimed_by": None, "claimed_at": None}
+        for channel in chosen_channels(ctx.loaded.settings)
+    ]  # fmt: skip
+    if values:
+        _insert_rows(ctx, values)
+    until = occurrence.due_at + step
+    snooze_notification(ctx, kind, ref_id, occurrence.due_at, until)
+    return until
+
+
 def mark_done(ctx: Context, sources: Sources, kind: str, ref_id: int, title: str, body: str) -> None:
     """Mark a reminder done for today: its snoozed notifications are not sent again, nor (custom) today's others."""
     now = ctx.now()
@@ -432,9 +478,14 @@ def mark_done(ctx: Context, sources: Sources, kind: str, ref_id: int, title: str
             Notification.status == "snoozed",
         )
     ).all()
+    today = local_day(sources, now)
     for row in waiting:
-        row.status, row.next_attempt_at = "sent", None
-        ctx.session.add(row)
+        if row.due_at <= now:  # sent before the snooze: done, it is not sent again
+            row.status, row.next_attempt_at = "sent", None
+            ctx.session.add(row)
+        elif local_day(sources, row.due_at) == today:  # a later firing today, snoozed ahead: done for today too
+            ctx.session.delete(row)
+        # a snoozed firing on a later day stays: done is for today
     if kind == "custom" and (ref_id, local_day(sources, now)) not in _done_marks(ctx, sources, {ref_id}):
         ctx.session.add(
             Notification(
