@@ -105,8 +105,13 @@ class Runtime:
         acting: Acting | None = None,
         security_clock: Clock | None = None,
         hash_params: HashParams | None = None,
+        serves_callers: bool = False,
     ) -> None:
-        """`security_clock` and `hash_params` are for tests only: a fixed clock for lifetimes, cheap hashing."""
+        """`security_clock` and `hash_params` are for tests only: a fixed clock for lifetimes, cheap hashing.
+
+        `serves_callers`: a server's runtime, which acts only as the callers it proved (`acting=`), never as
+        whoever logged in on this machine.
+        """
         self.environment = environment
         self.security_clock: Clock = security_clock or SystemClock()  # never from the environment
         self.hash_params = hash_params  # None: the defaults, or PAA_ARGON2 when it asks for more
@@ -118,6 +123,7 @@ class Runtime:
         self._engine: Engine | None = None
         self._acting = acting
         self._pinned = acting is not None  # trusted code named the user: never resolved again
+        self.serves_callers = serves_callers
         self._lock = threading.RLock()
 
     @classmethod
@@ -129,9 +135,10 @@ class Runtime:
         clock: Clock | None = None,
         security_clock: Clock | None = None,
         hash_params: HashParams | None = None,
+        serves_callers: bool = False,
     ) -> Runtime:
         environment = Environment.from_environ(environ, user=user, clock=clock)
-        return cls(environment, security_clock=security_clock, hash_params=hash_params)
+        return cls(environment, security_clock=security_clock, hash_params=hash_params, serves_callers=serves_callers)
 
     @property
     def paths(self) -> Paths:
@@ -154,7 +161,7 @@ class Runtime:
         """The database engine, opened (and migrated when behind) on first use."""
         with self._lock:
             if self._engine is None:
-                self._engine = open_engine(self.paths, self.loaded)
+                self._engine = open_engine(self.paths, self.loaded, self.environ)
             return self._engine
 
     def acting(self) -> Acting:
@@ -197,19 +204,21 @@ class Runtime:
             session.commit()
 
     @contextmanager
-    def auth(self, *, write: bool = False) -> Iterator[AuthContext]:
+    def auth(self, *, write: bool = False, acting: Acting | None = None) -> Iterator[AuthContext]:
         """A transaction for account work; it opens even when nobody can be acted as yet (people log in then).
 
-        Who is acting is looked up afresh, and a write forgets it, since logging in or out changes it.
+        Who is acting is `acting` when an interface proved it (the API's bearer token), else looked up afresh;
+        a write forgets it, since logging in or out changes it.
         """
         from paa.core.accounts.auth import AuthContext
 
-        acting: Acting | None = None
         problem: PaaError | None = None
-        try:
-            acting = self._acting if self._pinned else self._resolve()
-        except (AuthError, NotFound) as exc:
-            problem = exc
+        given = acting is not None
+        if acting is None:
+            try:
+                acting = self._acting if self._pinned else self._resolve()
+            except (AuthError, NotFound) as exc:
+                problem = exc
         bind = writer(self.engine) if write else self.engine
         with Session(bind, expire_on_commit=False) as session:
             yield AuthContext(
@@ -218,7 +227,7 @@ class Runtime:
             )  # fmt: skip
             if write:
                 session.commit()
-        if write and not self._pinned:
+        if write and not self._pinned and not given:
             with self._lock:
                 self._acting = None
 
@@ -258,6 +267,8 @@ class Runtime:
         self.close()
 
     def _resolve(self) -> Acting:
+        if self.serves_callers:
+            raise AuthError("nobody is acting: a server acts only as the caller its request proves")
         return resolve_acting(
             self.engine, self.paths, self.loaded, self.clock, self.environment.user, security_clock=self.security_clock
         )

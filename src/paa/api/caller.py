@@ -1,0 +1,76 @@
+"""Who a request acts as, from its `Authorization: Bearer` header, and the contexts it may open.
+
+Tokens travel only in that header (never in a URL, where logs and browser history keep them). Every route
+gets a `Caller` and opens its transactions through it: reads need the `read` scope, writes `write`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from paa.core.accounts.auth import AuthContext
+from paa.core.accounts.bearer import Caller, caller_for
+from paa.core.context import Context
+from paa.core.runtime import Runtime
+from paa.errors import AuthError
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("this needs a bearer token", hint="send `Authorization: Bearer <token>`; log in for one")
+    return token.strip()
+
+
+def authenticate(runtime: Runtime, token: str) -> Caller:
+    """Check a bearer token on the real clock (never PAA_NOW: lifetimes are a security decision)."""
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        return caller_for(session, token, runtime.security_clock.now())
+
+
+@dataclass
+class Api:
+    """A request's runtime and caller: open contexts as the caller through it."""
+
+    runtime: Runtime
+    caller: Caller
+
+    @contextmanager
+    def read(self) -> Iterator[Context]:
+        self.caller.require("read")
+        with self.runtime.context(acting=self.caller.acting) as ctx:
+            yield ctx
+
+    @contextmanager
+    def write(self) -> Iterator[Context]:
+        self.caller.require("write")
+        with self.runtime.context(write=True, acting=self.caller.acting) as ctx:
+            yield ctx
+
+    @contextmanager
+    def auth(self, *, write: bool = False) -> Iterator[AuthContext]:
+        """An account transaction acting as the caller (profile, password, tokens)."""
+        with self.runtime.auth(write=write, acting=self.caller.acting) as actx:
+            yield actx
+
+
+def api(request: Request) -> Api:
+    caller = authenticate(runtime_of(request), bearer_token(request))
+    request.state.caller = caller  # the access log and the rate limiter key on it
+    return Api(runtime_of(request), caller)
+
+
+CallerApi = Annotated[Api, Depends(api)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]

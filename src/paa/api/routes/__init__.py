@@ -1,0 +1,1 @@
+"""One router per area of paa, each a thin layer over core."""

@@ -1,0 +1,199 @@
+"""`/habits`: the CLI's `paa habit` over HTTP, with the same rules (core) and the same JSON (docs/json.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from paa.api.caller import CallerApi
+
+router = APIRouter(prefix="/habits", tags=["habits"])
+
+DAY_DESCRIPTION = "Day: today, yesterday, -N, a weekday name or YYYY-MM-DD."
+
+
+class HabitForm(BaseModel):
+    """A habit's definition; on PATCH only the fields sent change (null clears what may be cleared)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200, examples=["Drink water"])
+    unit: str | None = Field(default=None, max_length=100, examples=["glasses"])
+    target: float | None = Field(default=None, examples=[8])
+    at_most: bool | None = Field(default=None, description="The target is a ceiling, not a floor.")
+    days: str | None = Field(default=None, max_length=100, examples=["mon,wed,fri"])
+    times: int | None = Field(default=None, examples=[3])
+    per: int | None = Field(default=None, examples=[7])
+    remind: str | None = Field(default=None, max_length=200, examples=["09:00,18:00"])
+    remind_days: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=100, examples=["health"])
+    color: str | None = Field(default=None, max_length=20, examples=["#22aa88"])
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class LogRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: float | None = Field(default=None, description="Amount, for a measurable habit.", examples=[3])
+    date: str = Field(default="today", max_length=40, description=DAY_DESCRIPTION)
+    note: str | None = Field(default=None, max_length=20_000)
+    set: bool = Field(default=False, description="Replace the day's amount instead of adding to it.")
+
+
+class SkipRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: str = Field(default="today", max_length=40, description=DAY_DESCRIPTION)
+    note: str | None = Field(default=None, max_length=20_000)
+
+
+@router.get("", summary="Habits with today's status, streak and schedule")
+def list_habits(
+    api: CallerApi,
+    all: bool = Query(False, description="Include archived habits."),
+    category: str | None = Query(None, max_length=100),
+) -> list[dict[str, Any]]:
+    from paa.core.habits.manage import list_habits as listed
+    from paa.core.habits.overview import statuses
+
+    with api.read() as ctx:
+        return [status.to_json() for status in statuses(ctx, listed(ctx, include_archived=all, category=category))]
+
+
+@router.post("", status_code=201, summary="Add a habit")
+def add_habit(body: HabitForm, api: CallerApi) -> dict[str, Any]:
+    from paa.core.habits.form import parse_habit_form
+    from paa.core.habits.manage import add_habit as add
+    from paa.core.habits.overview import habit_json
+
+    fields = parse_habit_form(body.model_dump(exclude_none=True))
+    with api.write() as ctx:
+        return habit_json(add(ctx, fields))
+
+
+@router.get("/today", summary="What is due today, done and left")
+def today(api: CallerApi) -> dict[str, Any]:
+    from paa.core.habits.manage import list_habits as listed
+    from paa.core.habits.overview import statuses
+
+    with api.read() as ctx:
+        found = statuses(ctx, listed(ctx))
+        return {"day": ctx.today().isoformat(), "habits": [status.to_json() for status in found]}
+
+
+@router.get("/{habit_id}", summary="A habit's details, recent weeks and key figures")
+def show(habit_id: int, api: CallerApi, weeks: int = Query(8, ge=1, le=52)) -> dict[str, Any]:
+    from paa.core.habits.overview import detail
+
+    with api.read() as ctx:
+        return detail(ctx, _habit(ctx, habit_id), weeks=weeks).to_json()
+
+
+@router.patch("/{habit_id}", summary="Change a habit")
+def edit(habit_id: int, body: HabitForm, api: CallerApi) -> dict[str, Any]:
+    from paa.core.habits.form import parse_habit_form
+    from paa.core.habits.manage import edit_habit
+    from paa.core.habits.overview import habit_json
+
+    fields = parse_habit_form(body.model_dump(exclude_unset=True))
+    with api.write() as ctx:
+        return habit_json(edit_habit(ctx, _habit(ctx, habit_id), fields))
+
+
+@router.delete("/{habit_id}", status_code=204, summary="Delete a habit and all its logs")
+def delete(habit_id: int, api: CallerApi) -> Response:
+    from paa.core.habits.manage import delete_habit
+
+    with api.write() as ctx:
+        delete_habit(ctx, _habit(ctx, habit_id))
+    return Response(status_code=204)
+
+
+@router.post("/{habit_id}/archive", summary="Archive a habit: hidden from lists and reminders, history kept")
+def archive(habit_id: int, api: CallerApi) -> dict[str, Any]:
+    return _set_archived(api, habit_id, True)
+
+
+@router.post("/{habit_id}/unarchive", summary="Bring an archived habit back")
+def unarchive(habit_id: int, api: CallerApi) -> dict[str, Any]:
+    return _set_archived(api, habit_id, False)
+
+
+@router.post("/{habit_id}/log", summary="Log a habit as done, with an amount when it is measurable")
+def log(habit_id: int, body: LogRequest, api: CallerApi) -> dict[str, Any]:
+    from paa.core.habits.logs import log_habit
+    from paa.core.habits.overview import log_result_json
+
+    with api.write() as ctx:
+        habit = _habit(ctx, habit_id)
+        result = log_habit(ctx, habit, _day(body.date, ctx), value=body.value, note=body.note, replace=body.set)
+        return log_result_json(habit, result)
+
+
+@router.post("/{habit_id}/skip", summary="Skip a habit for a day: it does not count, and does not break a streak")
+def skip(habit_id: int, body: SkipRequest, api: CallerApi) -> dict[str, Any]:
+    from paa.core.habits.logs import skip_habit
+    from paa.core.habits.overview import log_result_json
+
+    with api.write() as ctx:
+        habit = _habit(ctx, habit_id)
+        return log_result_json(habit, skip_habit(ctx, habit, _day(body.date, ctx), note=body.note))
+
+
+@router.delete("/{habit_id}/log", summary="Remove what was logged or skipped on a day")
+def unlog(
+    habit_id: int, api: CallerApi, date: str = Query("today", max_length=40, description=DAY_DESCRIPTION)
+) -> dict[str, Any]:
+    from paa.core.habits.logs import unlog_habit
+    from paa.core.habits.overview import log_json
+
+    with api.write() as ctx:
+        habit = _habit(ctx, habit_id)
+        removed = unlog_habit(ctx, habit, _day(date, ctx))
+        return {"habit": {"id": habit.id, "name": habit.name}, "removed": log_json(removed)}
+
+
+@router.get("/{habit_id}/history", summary="A habit's logged and skipped days, newest first")
+def history(
+    habit_id: int,
+    api: CallerApi,
+    from_: str | None = Query(None, alias="from", max_length=40, description="First day. " + DAY_DESCRIPTION),
+    to: str | None = Query(None, max_length=40, description="Last day. " + DAY_DESCRIPTION),
+) -> dict[str, Any]:
+    from paa.core.habits.logs import history as read_history
+    from paa.core.habits.overview import logged_days
+
+    with api.read() as ctx:
+        habit = _habit(ctx, habit_id)
+        start = _day(from_, ctx, field="from") if from_ else None
+        end = _day(to, ctx, field="to") if to else None
+        days = logged_days(ctx, habit, read_history(ctx, habit, start, end))
+        return {"habit": {"id": habit.id, "name": habit.name}, "logs": [day.to_json() for day in days]}
+
+
+def _habit(ctx: Any, habit_id: int) -> Any:
+    """The caller's habit with this id; another user's id is not found, exactly as a missing one."""
+    from paa.core.habits.manage import resolve_habit
+
+    return resolve_habit(ctx, str(habit_id))
+
+
+def _day(text: str, ctx: Any, *, field: str = "date") -> Any:
+    from paa.core.dates import parse_day
+    from paa.errors import InvalidInput
+
+    try:
+        return parse_day(text, ctx.today())
+    except InvalidInput as exc:
+        exc.field = exc.field or field
+        raise
+
+
+def _set_archived(api: Any, habit_id: int, archived: bool) -> dict[str, Any]:
+    from paa.core.habits.manage import set_archived
+    from paa.core.habits.overview import habit_json
+
+    with api.write() as ctx:
+        return habit_json(set_archived(ctx, _habit(ctx, habit_id), archived))
