@@ -176,3 +176,28 @@ def test_a_habit_reminder_snoozes_its_next_firing_and_a_past_one_off_says_why_no
     at("10:00:00")  # its time passed with nothing sending reminders: there is no notification to send again
     past = cli("remind", "snooze", str(tea))
     assert past.code == ExitCode.INVALID_INPUT and "does not fire again" in past.err and "remind edit" in past.err
+
+
+def test_edit_snooze_and_done_print_json(cli, at) -> None:
+    at("12:00:00")
+    review = _json(cli("remind", "add", "Review", "--cron", "0 17 * * *", "--json"))["id"]
+    edited = _json(cli("remind", "edit", str(review), "--text", "Review the week", "--json"))
+    assert (edited["id"], edited["text"], edited["kind"], edited["next"]) == (
+        review,
+        "Review the week",
+        "cron",
+        "2026-11-26T17:00:00+00:00",
+    )
+    snoozed = _json(cli("remind", "snooze", str(review), "--for", "30m", "--json"))
+    assert snoozed == {
+        "kind": "custom",
+        "ref_id": review,
+        "title": "Review the week",
+        "action": "snoozed-next",
+        "until": "2026-11-26T17:30:00+00:00",
+    }
+    done = _json(cli("remind", "done", str(review), "--json"))
+    assert (done["action"], done["until"]) == ("done", "2026-11-27T17:00:00+00:00")
+    habit = _json(cli("habit", "add", "Run", "--json"))["id"]
+    logged = _json(cli("remind", "done", f"habit:{habit}", "--json"))
+    assert logged == {"kind": "habit", "ref_id": habit, "title": "Run", "action": "logged", "until": None}

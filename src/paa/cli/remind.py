@@ -162,6 +162,7 @@ def edit(
     at: Annotated[str | None, typer.Option("--at", help="Fire once at this time instead.", show_default=False)] = None,
     in_: Annotated[str | None, typer.Option("--in", help="Fire once this long from now.", show_default=False)] = None,
     cron: Annotated[str | None, typer.Option("--cron", help="Repeat on this cron schedule.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Change a reminder's text or when it fires.
 
@@ -177,6 +178,9 @@ def edit(
     with runtime.current().context(write=True) as ctx:
         view = edit_reminder(ctx, reminder, text=text, at=at, cron=cron, in_=in_)
         zone = ctx.prefs.zone
+    if as_json:
+        emit_json(view.to_json())
+        return
     how = f"cron {view.cron}" if view.cron else "once"
     say(f"Changed reminder [bold]#{view.id}[/] {escape(view.text)!r} ({escape(how)}); next: {_when(view.next, zone)}.")
 
@@ -184,8 +188,9 @@ def edit(
 def snooze(
     reminder: RefArg,
     for_: Annotated[str, typer.Option("--for", help="How long: 15m, 1h, 1h30m.")] = "15m",
+    as_json: JsonOpt = False,
 ) -> None:
-    """Send a reminder's last notification again later, or move a one-off reminder's next firing.
+    """Snooze a reminder: its last notification comes again later, or its next firing comes later.
 
     Examples:
 
@@ -199,10 +204,13 @@ def snooze(
     with runtime.current().context(write=True) as ctx:
         action = snooze_reminder(ctx, reminder, for_)
         zone = ctx.prefs.zone
+    if as_json:
+        emit_json(action.to_json())
+        return
     say(f"Snoozed {escape(action.title)!r} until {_when(action.until, zone)}.")
 
 
-def done(reminder: RefArg) -> None:
+def done(reminder: RefArg, as_json: JsonOpt = False) -> None:
     """Mark a reminder done: a habit's logs the habit for today; a repeating one rests until tomorrow.
 
     Examples:
@@ -217,6 +225,9 @@ def done(reminder: RefArg) -> None:
     with runtime.current().context(write=True) as ctx:
         action = done_reminder(ctx, reminder)
         zone = ctx.prefs.zone
+    if as_json:
+        emit_json(action.to_json())
+        return
     said = {
         "logged": f"Logged {escape(action.title)!r} for today.",
         "removed": f"Done: removed the one-off reminder {escape(action.title)!r}.",
