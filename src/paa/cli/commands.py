@@ -17,4 +17,5 @@ COMMANDS: dict[str, str] = {
     "chat": "paa.cli.chat",
     "auth": "paa.cli.auth",
     "users": "paa.cli.users",
+    "serve": "paa.cli.serve",
 }

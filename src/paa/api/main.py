@@ -1,0 +1,59 @@
+"""The app as uvicorn's worker processes build it: `uvicorn --factory paa.api.main:app_factory`.
+
+With several workers uvicorn starts each one from an import string, so the options `paa serve` was given travel in
+the environment (`PAA_SERVE_OPTIONS`, JSON); each worker opens its own runtime (a server's: it acts only as the
+callers its requests prove) and closes it when the worker stops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from paa.api.app import ServerOptions, create_app
+
+OPTIONS_VARIABLE = "PAA_SERVE_OPTIONS"
+
+
+def options_to_environ(options: ServerOptions) -> str:
+    """The options as the text of PAA_SERVE_OPTIONS."""
+    return json.dumps({"cors_origins": list(options.cors_origins), "max_body_bytes": options.max_body_bytes,
+                       "workers": options.workers})  # fmt: skip
+
+
+def options_from_environ(environ: Mapping[str, str]) -> ServerOptions:
+    """The options `paa serve` passed down; the defaults when it passed none (uvicorn started by hand)."""
+    text = environ.get(OPTIONS_VARIABLE)
+    if not text:
+        return ServerOptions()
+    raw: dict[str, Any] = json.loads(text)
+    return ServerOptions(
+        cors_origins=tuple(str(origin) for origin in raw.get("cors_origins", ())),
+        max_body_bytes=int(raw.get("max_body_bytes", ServerOptions.max_body_bytes)),
+        workers=int(raw.get("workers", 1)),
+    )
+
+
+def app_factory() -> FastAPI:
+    """One worker's app on a runtime of its own, read from this process's environment."""
+    from paa.core.runtime import Runtime
+
+    runtime = Runtime.from_environ(os.environ, serves_callers=True)
+    app = create_app(runtime, options_from_environ(os.environ))
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            runtime.close()
+
+    app.router.lifespan_context = lifespan
+    return app

@@ -1,0 +1,169 @@
+"""`paa serve`: the REST API and WebSocket events over HTTP, on uvicorn (docs/api.md).
+
+fastapi and uvicorn are imported inside the command only: no other command loads them (tests/e2e/test_imports.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from paa.errors import ConfigError, InvalidInput
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+GRACEFUL_SECONDS = 30  # how long a stop waits for requests and streams in flight before cancelling them
+WS_MAX_BYTES = 1_000_000  # one WebSocket message from a client: chat text and small JSON, never files
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free one).")] = 8750,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes; more than one needs Redis.")] = 1,
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM), with --tls-key.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM), with --tls-cert.")] = None,
+    cors_origin: Annotated[
+        list[str] | None, typer.Option(help="A browser origin allowed to call the API (repeat for more).")
+    ] = None,
+) -> None:
+    """Serve the REST API and WebSocket events until Ctrl-C or SIGTERM.
+
+    Clients send a bearer token: from POST /api/v1/auth/login, or `paa auth token create`.
+
+    The API's reference is at /api/v1/docs while it runs.
+
+    Examples:
+
+      paa serve
+
+      paa serve --port 9000 --cors-origin https://paa.example.org
+
+      paa serve --host 0.0.0.0 --workers 2 --tls-cert cert.pem --tls-key key.pem
+    """
+    from paa.api.app import ServerOptions
+
+    _check_tls(tls_cert, tls_key)
+    environ = dict(os.environ)
+    if workers > 1 and not environ.get("PAA_REDIS_URL"):
+        raise ConfigError(
+            f"--workers {workers} needs Redis: several workers share rate limits and WebSocket events through it",
+            hint="set PAA_REDIS_URL=redis://host:6379/0, or run one worker",
+            field="workers",
+        )
+    scheme = "https" if tls_cert else "http"
+    if not tls_cert and not _is_loopback(host):
+        typer.echo(
+            f"paa: warning: serving on {host} without TLS: tokens and passwords cross the network in the clear "
+            "(give --tls-cert and --tls-key, or put a TLS proxy in front)",
+            err=True,
+        )
+    options = ServerOptions(cors_origins=tuple(cors_origin or ()), workers=workers)
+    _run(host, port, workers, options, scheme, tls_cert, tls_key)
+
+
+def _check_tls(cert: Path | None, key: Path | None) -> None:
+    if (cert is None) != (key is None):
+        given, missing = ("--tls-cert", "--tls-key") if cert is not None else ("--tls-key", "--tls-cert")
+        raise InvalidInput(f"{given} needs {missing} too", field=missing.removeprefix("--").replace("-", "_"))
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if path is not None and not path.is_file():
+            raise InvalidInput(f"{flag}: no such file: {path}", field=flag.removeprefix("--").replace("-", "_"))
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _url(scheme: str, host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}:{port}"
+
+
+class _Stopped:
+    """Notes the signal that stopped the server, so a graceful stop ends the command with exit code 0."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        self.signal = signum
+
+
+def _run(
+    host: str, port: int, workers: int, options: Any, scheme: str, tls_cert: Path | None, tls_key: Path | None
+) -> None:
+    import uvicorn
+
+    from paa.api.main import OPTIONS_VARIABLE, options_to_environ
+    from paa.cli import runtime as command_runtime
+    from paa.clock import SystemClock
+    from paa.core import serving
+    from paa.core.runtime import Runtime
+
+    settings: dict[str, Any] = {
+        "host": host, "port": port, "ssl_certfile": str(tls_cert) if tls_cert else None,
+        "ssl_keyfile": str(tls_key) if tls_key else None, "timeout_graceful_shutdown": GRACEFUL_SECONDS,
+        "ws_max_size": WS_MAX_BYTES, "proxy_headers": False, "server_header": False, "log_level": "warning",
+        "access_log": False,
+    }  # fmt: skip
+    environ = dict(command_runtime.environ())
+    stopped = _Stopped()
+    # uvicorn handles SIGINT and SIGTERM while it runs (stop accepting, finish what is in flight, close sockets) and
+    # raises the signal again when done: these handlers catch that, so a graceful stop is a clean exit.
+    previous = {sig: signal.signal(sig, stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    runtime: Runtime | None = None
+    try:
+        if workers == 1:
+            from paa.api.app import create_app
+
+            runtime = Runtime.from_environ(environ, serves_callers=True)
+            _ = runtime.engine  # open and migrate the database now, so a broken one fails before "serving at"
+            server = uvicorn.Server(uvicorn.Config(create_app(runtime, options), **settings))
+            config = server.config
+            config.load()
+            sockets = [config.bind_socket()]
+            bound_port = sockets[0].getsockname()[1]
+            url = _announce(scheme, host, bound_port, runtime.paths, serving, SystemClock())
+            try:
+                server.run(sockets=sockets)
+            finally:
+                serving.remove_marker(runtime.paths)
+        else:
+            os.environ[OPTIONS_VARIABLE] = options_to_environ(options)
+            paths = Runtime.from_environ(environ).paths
+            url = _announce(scheme, host, port, paths, serving, SystemClock())
+            try:
+                uvicorn.run("paa.api.main:app_factory", factory=True, workers=workers, **settings)
+            finally:
+                serving.remove_marker(paths)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if runtime is not None:
+            runtime.close()
+    typer.echo(f"paa: stopped serving {url}", err=True)
+
+
+def _announce(scheme: str, host: str, port: int, paths: Any, serving: Any, clock: Any) -> str:
+    """Say where the server listens (the one line a script waits for) and leave the marker the daemon reads."""
+    url = _url(scheme, host, port)
+    try:
+        serving.write_marker(paths, url, clock.now())
+    except OSError as exc:
+        typer.echo(f"paa: warning: cannot write {serving.marker_file(paths)}: {exc}", err=True)
+    sys.stdout.write(f"Serving paa at {url}/api/v1 (docs at {url}/api/v1/docs); Ctrl-C stops it.\n")
+    sys.stdout.flush()
+    return url
