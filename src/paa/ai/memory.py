@@ -22,7 +22,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, bindparam, event, text
+from sqlalchemy import Engine, String, bindparam, event, text, type_coerce
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from paa.ai import embeddings
@@ -291,24 +292,36 @@ def query_words(query: str) -> list[str]:
     return list(words)[:QUERY_TERMS_MAX]
 
 
-def fts_query(query: str) -> str | None:
-    """An FTS5 expression for free text: each word quoted (no operator injection), any of them may match."""
+def fts_words(query: str) -> list[str]:
+    """The words of a query that the word index is asked for: the most telling first (stopwords go), at most 16."""
     words = list(dict.fromkeys(word.casefold() for word in _WORD.findall(search_text(query))))
     content = [word for word in words if word not in _STOPWORDS]
-    chosen = (content or words)[:FTS_TERMS_MAX]
-    return " OR ".join(f'"{word}"' for word in chosen) or None
+    return (content or words)[:FTS_TERMS_MAX]
+
+
+def fts_query(query: str) -> str | None:
+    """An FTS5 expression for free text: each word quoted (no operator injection), any of them may match."""
+    return " OR ".join(f'"{word}"' for word in fts_words(query)) or None
 
 
 def _word_ranking(ctx: Context, query: str, depth: int, kinds: Sequence[str] | None) -> list[int]:
-    """Memory ids whose words match, best first (bm25); a LIKE scan where there is no FTS5 (PostgreSQL)."""
-    expression = fts_query(query)
-    if expression is None:
+    """Memory ids whose words match, best first: bm25 over the index of hashed words (SQLite); elsewhere a scan of
+    the user's memories, opened one by one (their text is sealed, so the database cannot compare it)."""
+    words = fts_words(query)
+    if not words:
         return []
     kind_filter = " AND m.kind IN :kinds" if kinds else ""
-    params: dict[str, Any] = {"q": expression, "user": ctx.user_id, "depth": depth}
-    if kinds:
-        params["kinds"] = list(kinds)
-    if ctx.session.get_bind().dialect.name == "sqlite":
+    bind = ctx.session.get_bind()
+    if bind.dialect.name == "sqlite":
+        from paa.db.blind import hashed_query
+        from paa.db.sealed import keys_of
+
+        expression = hashed_query(keys_of(bind.dialect, "memory search"), words)
+        if expression is None:
+            return []
+        params: dict[str, Any] = {"q": expression, "user": ctx.user_id, "depth": depth}
+        if kinds:
+            params["kinds"] = list(kinds)
         statement = text(
             "SELECT m.id FROM memories_fts JOIN memories AS m ON m.id = memories_fts.rowid "
             f"WHERE memories_fts MATCH :q AND m.user_id = :user{kind_filter} ORDER BY rank LIMIT :depth"
@@ -316,14 +329,17 @@ def _word_ranking(ctx: Context, query: str, depth: int, kinds: Sequence[str] | N
         if kinds:
             statement = statement.bindparams(bindparam("kinds", expanding=True))
         return [row[0] for row in ctx.session.execute(statement, params)]
-    words = [word.strip('"') for word in expression.split(" OR ")]
-    statement_like = select(Memory.id).where(Memory.user_id == ctx.user_id)
+    scan = select(Memory.id, Memory.content).where(Memory.user_id == ctx.user_id)
     if kinds:
-        statement_like = statement_like.where(col(Memory.kind).in_(list(kinds)))
-    from sqlalchemy import or_
-
-    statement_like = statement_like.where(or_(*[col(Memory.content).ilike(f"%{word}%") for word in words]))
-    return [memory_id for memory_id in ctx.session.exec(statement_like.limit(depth)).all() if memory_id is not None]
+        scan = scan.where(col(Memory.kind).in_(list(kinds)))
+    found: list[int] = []
+    for memory_id, content in ctx.session.exec(scan.order_by(col(Memory.id).desc())):
+        lowered = content.casefold()
+        if memory_id is not None and any(word in lowered for word in words):
+            found.append(memory_id)
+            if len(found) >= depth:
+                break
+    return found
 
 
 # ---- vectors ------------------------------------------------------------------------------------
@@ -545,26 +561,28 @@ def _embed_waiting(
         if stop is not None and stop.is_set():
             break
         size = batch if limit is None else min(batch, limit - done)
-        user_filter = " AND user_id = :user" if user_id is not None else ""
-        statement = text(
-            "SELECT id, user_id, kind, content FROM memories WHERE embedded_at IS NULL AND id > :after"
-            f"{user_filter} ORDER BY id LIMIT :size"
-        )
-        params = {"after": after_id, "user": user_id, "size": size}
+        # The text opened for the model, and as stored (sealed) for the check that it did not change meanwhile.
+        stored = type_coerce(Memory.content, String).label("stored")
+        statement = select_columns(
+            col(Memory.id), col(Memory.user_id), col(Memory.kind), col(Memory.content), stored
+        ).where(col(Memory.embedded_at).is_(None), col(Memory.id) > after_id)
+        if user_id is not None:
+            statement = statement.where(col(Memory.user_id) == user_id)
+        statement = statement.order_by(col(Memory.id)).limit(size)
         if mark_engine is None and session is not None:  # inside the caller's write transaction: see its rows
-            rows = list(session.execute(statement, params).all())
+            rows = list(session.execute(statement).all())
         else:
             with engine.connect() as conn:
-                rows = list(conn.execute(statement, params).all())
+                rows = list(conn.execute(statement).all())
         if not rows:
             break
         after_id = rows[-1][0]
         by_user: dict[int, list[tuple[int, str, str]]] = {}
-        for memory_id, owner, kind, content in rows:
+        for memory_id, owner, kind, content, _stored in rows:
             by_user.setdefault(owner, []).append((memory_id, kind, content))
         for owner, items in by_user.items():
             index.upsert(owner, items)
-        _mark_embedded([row[0] for row in rows], [row[3] for row in rows], clock.now(), mark_engine, session)
+        _mark_embedded([row[0] for row in rows], [row[4] for row in rows], clock.now(), mark_engine, session)
         done += len(rows)
     return done
 
@@ -572,7 +590,8 @@ def _embed_waiting(
 def _mark_embedded(
     ids: list[int], contents: list[str], now: datetime, engine: Engine | None, session: Session | None
 ) -> None:
-    # Only rows whose text is still what was embedded: an edit in between leaves the row waiting for another go.
+    # Only rows whose text is still what was embedded (compared as stored, sealed): an edit in between leaves the row
+    # waiting for another go.
     statement = text("UPDATE memories SET embedded_at = :now WHERE id = :id AND content = :content")
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # how the UTCDateTime column stores instants
     params = [{"now": stamp, "id": i, "content": c} for i, c in zip(ids, contents, strict=True)]

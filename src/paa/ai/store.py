@@ -299,11 +299,17 @@ def search_messages(ctx: Context, query: str, *, limit: int = 20) -> list[Search
         Conversation, col(Conversation.id) == col(Message.conversation_id)
     )
     statement = statement.where(Message.user_id == ctx.user_id, col(Message.role).in_(("user", "assistant")))
-    for word in words:
-        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(func.lower(Message.content).like(f"%{escaped}%", escape="\\"))
-    rows = ctx.session.exec(statement.order_by(col(Message.id).desc()).limit(limit)).all()
-    hits = [SearchHit(message_view(message), title, "text") for message, title in rows]
+    # Messages are sealed at rest, so the database cannot compare their text: they are opened here, newest first,
+    # until enough match (docs/performance.md measures the cost).
+    wanted = [word.casefold() for word in words]
+    hits: list[SearchHit] = []
+    newest_first = statement.order_by(col(Message.id).desc()).execution_options(yield_per=256)
+    for message, title in ctx.session.exec(newest_first):
+        lowered = message.content.casefold()
+        if all(word in lowered for word in wanted):
+            hits.append(SearchHit(message_view(message), title, "text"))
+            if len(hits) >= limit:
+                break
     if len(hits) < limit:
         hits.extend(_memory_hits(ctx, query, {hit.message.id for hit in hits}, limit - len(hits)))
     return hits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from sqlalchemy import Engine
 
@@ -16,17 +17,21 @@ def database_url(paths: Paths, loaded: LoadedSettings) -> str:
     return loaded.settings.database_url or sqlite_url(paths.database_file)
 
 
-def open_engine(paths: Paths, loaded: LoadedSettings) -> Engine:
+def open_engine(paths: Paths, loaded: LoadedSettings, environ: Mapping[str, str] | None = None) -> Engine:
     """Create the engine and make sure the schema is current (migrating when it is behind).
 
     An existing SQLite file's revision is read first, read-only: a database from a newer paa is refused before any
-    pragma or chmod could change it, and a damaged one is reported before anything else is tried.
+    pragma or chmod could change it, and a damaged one is reported before anything else is tried. The engine gets
+    the data key of sealed columns (`paa.core.encryption`), from the keyring named by `environ` or data.key; without
+    `environ` (tests opening an engine by hand) the keyring is not consulted.
     """
+    from paa.core.encryption import attach
     from paa.db.migrate import ensure_current
     from paa.db.revisions import HEAD
 
     url = database_url(paths, loaded)
     engine = create_db_engine(url)
+    attach(engine, paths, environ)
     try:
         stored = _stored_revision(engine)
         if engine.dialect.name == "sqlite":

@@ -11,5 +11,6 @@ REVISIONS: tuple[str, ...] = (
     "0004_memory",
     "0005_auth",
     "0006_events",
+    "0007_sealed",
 )
 HEAD = REVISIONS[-1]

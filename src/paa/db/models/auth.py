@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from paa.db.models.base import instant
+from paa.db.sealed import sealed
 
 
 class LoginAttempt(SQLModel, table=True):
@@ -29,7 +30,7 @@ class SigningKey(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kid: str = Field(max_length=64, unique=True)
     algorithm: str = Field(default="HS256", max_length=16)
-    secret: str = Field(max_length=256)  # base64url of the key bytes
+    secret: str = Field(sa_column=sealed("signing_keys", "secret"))  # base64url of the key bytes, sealed
     created_at: datetime = Field(sa_column=instant())
     retired_at: datetime | None = Field(default=None, sa_column=instant(True))
     valid_until: datetime | None = Field(default=None, sa_column=instant(True))

@@ -4,10 +4,12 @@
 # otherwise evaluate each string annotation again, a few milliseconds per table at every start.
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, event
 from sqlmodel import Field, SQLModel
 
+from paa.db.blind import index_changed_memory, index_new_memory
 from paa.db.models.base import instant
+from paa.db.sealed import sealed
 
 
 class Conversation(SQLModel, table=True):
@@ -15,8 +17,8 @@ class Conversation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
-    title: str | None = Field(default=None, max_length=200)
-    summary: str | None = None
+    title: str | None = Field(default=None, sa_column=sealed("conversations", "title", True))  # 200 characters at most
+    summary: str | None = Field(default=None, sa_column=sealed("conversations", "summary", True))
     created_at: datetime = Field(sa_column=instant())
     updated_at: datetime = Field(sa_column=instant())
 
@@ -28,8 +30,8 @@ class Message(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     conversation_id: int = Field(foreign_key="conversations.id", ondelete="CASCADE", index=True)
     role: str = Field(max_length=16)  # user | assistant | tool
-    content: str
-    tool_calls: str | None = None  # JSON
+    content: str = Field(sa_column=sealed("messages", "content"))
+    tool_calls: str | None = Field(default=None, sa_column=sealed("messages", "tool_calls", True))  # JSON
     model: str | None = Field(default=None, max_length=100)
     input_tokens: int | None = None
     output_tokens: int | None = None
@@ -40,7 +42,8 @@ class Message(SQLModel, table=True):
 class Memory(SQLModel, table=True):
     """Something paa can recall: a fact, or the text of a message or check-in; searched by words (FTS5) and meaning.
 
-    The FTS5 index `memories_fts` (migration 0004) follows this table through triggers; the vectors live in
+    The FTS5 index `memories_fts` (migration 0007: hashed words, see paa.db.blind) is written as rows are flushed
+    and loses a row through a trigger; the vectors live in
     chromadb, and `embedded_at` says when this row's vector was stored there (NULL: not yet, found by words only).
     """
 
@@ -53,11 +56,16 @@ class Memory(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     kind: str = Field(max_length=16)  # fact | message | checkin
-    content: str
+    content: str = Field(sa_column=sealed("memories", "content"))
     source_id: int | None = None
     derived: bool = False  # a copy of a message's or check-in's text, kept in step with it (not a remembered fact)
     created_at: datetime = Field(sa_column=instant())
     embedded_at: datetime | None = Field(default=None, sa_column=instant(True))
+
+
+# The word index holds keyed hashes of the words, which only paa can compute: rows are indexed as they are flushed.
+event.listen(Memory, "after_insert", index_new_memory)
+event.listen(Memory, "after_update", index_changed_memory)
 
 
 class AnalyticsEvent(SQLModel, table=True):

@@ -8,6 +8,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from paa.db.models.base import instant
+from paa.db.sealed import sealed
 
 
 class DailyCheckin(SQLModel, table=True):
@@ -19,11 +20,11 @@ class DailyCheckin(SQLModel, table=True):
     day: date
     mood: int | None = None
     energy: int | None = None
-    answers: str = "[]"  # JSON list of {"prompt", "answer"}
+    answers: str = Field(default="[]", sa_column=sealed("daily_checkins", "answers"))  # JSON: [{"prompt", "answer"}]
     sentiment_score: float | None = None
     sentiment_label: str | None = Field(default=None, max_length=16)
     sentiment_source: str | None = Field(default=None, max_length=32)  # "vader", or the model that refined it
-    reflection: str | None = None
+    reflection: str | None = Field(default=None, sa_column=sealed("daily_checkins", "reflection", True))
     created_at: datetime = Field(sa_column=instant())
     updated_at: datetime = Field(sa_column=instant())
 

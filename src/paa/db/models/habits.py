@@ -8,6 +8,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from paa.db.models.base import instant
+from paa.db.sealed import sealed
 
 
 class Habit(SQLModel, table=True):
@@ -52,6 +53,6 @@ class HabitLog(SQLModel, table=True):
     day: date
     status: str = Field(max_length=16)  # done | skipped
     value: float | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, sa_column=sealed("habit_logs", "note", True))  # at most 2000 characters
     created_at: datetime = Field(sa_column=instant())
     updated_at: datetime = Field(sa_column=instant())
