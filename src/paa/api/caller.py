@@ -61,7 +61,8 @@ class Api:
 
     @contextmanager
     def auth(self, *, write: bool = False) -> Iterator[AuthContext]:
-        """An account transaction acting as the caller (profile, password, tokens)."""
+        """An account transaction acting as the caller (profile, password, tokens); scopes checked as for data."""
+        self.caller.require("write" if write else "read")
         with self.runtime.auth(write=write, acting=self.caller.acting) as actx:
             yield actx
 

@@ -25,7 +25,7 @@ from paa.core.accounts.auth import AuthContext, require_install_admin
 from paa.core.accounts.users import resolve_preference, set_preference, stored_preferences
 from paa.core.context import Context
 from paa.db.models import UserPreference
-from paa.errors import PaaError
+from paa.errors import ConfigError, InvalidInput, PaaError
 from paa.redact import mask_secret
 
 if TYPE_CHECKING:
@@ -100,6 +100,30 @@ def set_user_setting(ctx: Context, field: str, raw: Any) -> Any:
     return value
 
 
+def user_setting(key: str, raw: Any) -> tuple[str, Any]:
+    """The per-user setting `key` names (`checkin.time` or `checkin_time`) and `raw` checked for it (None: unset).
+
+    Install-wide settings are not a person's to change here: they are the install's (`paa config set` by an admin).
+    Errors name `key` as their field, for a form or an API body.
+    """
+    try:
+        field = field_for_key(key)
+        if SCOPES[field] != "user":
+            raise InvalidInput(
+                f"{key} is an install-wide setting, not a personal preference",
+                hint="an admin changes it with `paa config set` where paa is installed",
+                field=key,
+            )
+        return field, None if raw is None else validate_value(field, raw)
+    except ConfigError as exc:
+        raise InvalidInput(exc.message, hint=exc.hint, field=key) from None
+
+
+def user_settings(views: list[SettingView]) -> list[SettingView]:
+    """The personal preferences among `views` (what each user sets for themselves)."""
+    return [view for view in views if view.scope == "user"]
+
+
 def unset_user_setting(ctx: Context, field: str) -> None:
     row = ctx.session.exec(
         select(UserPreference).where(UserPreference.user_id == ctx.user_id, UserPreference.key == field)
@@ -131,4 +155,6 @@ __all__ = [
     "set_user_setting",
     "settings_view",
     "unset_user_setting",
+    "user_setting",
+    "user_settings",
 ]

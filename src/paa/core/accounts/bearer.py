@@ -44,6 +44,12 @@ class Caller:
         if scope not in self.scopes:
             raise PermissionDenied(f"this token may not {scope}", hint="create a token with --scope read,write")
 
+    def require_login(self, what: str) -> None:
+        """Refuse `what` to an API token: a token is as strong as what made it, so only a login makes new ones
+        (a leaked read-only token must not mint a read,write one)."""
+        if not self.credential.startswith("login:"):
+            raise PermissionDenied(f"an API token cannot {what}", hint="log in with a password and use that login")
+
 
 @dataclass(frozen=True)
 class ApiTokenView:
@@ -71,6 +77,10 @@ class ApiTokenView:
 class NewApiToken:
     token: str = field(repr=False)
     view: ApiTokenView
+
+    def to_json(self) -> dict[str, Any]:
+        """The token's view and, this once, the token itself."""
+        return {**self.view.to_json(), "token": self.token}
 
 
 def parse_scopes(text: str) -> frozenset[str]:
