@@ -173,6 +173,39 @@ def test_email_goes_through_smtp() -> None:
     assert "Subject: paa: Reminder" in message and "To: me@example.org" in message
 
 
+def test_email_and_log_lines_show_the_due_time_in_the_users_zone(
+    env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _habit()  # 09:00 in Berlin, 08:00 UTC
+    clock = FixedClock(BERLIN_0700)
+    with smtp_recorder() as (port, messages):
+        settings = {
+            "PAA_NOTIFY_CHANNELS": "email,log",
+            "PAA_SMTP_HOST": "127.0.0.1",
+            "PAA_SMTP_PORT": str(port),
+            "PAA_SMTP_TO": "me@example.org",
+            "PAA_SMTP_FROM": "paa@example.org",
+            "PAA_SMTP_STARTTLS": "false",
+        }
+        for name, value in settings.items():
+            monkeypatch.setenv(name, value)
+        dispatcher = Dispatcher(runtime=runtime_for(clock=clock))
+        try:
+            dispatcher.tick()
+            clock.instant = datetime(2026, 11, 26, 8, 0, 1, tzinfo=UTC)
+            with caplog.at_level(logging.INFO, logger="paa"):
+                report = dispatcher.tick()
+        finally:
+            dispatcher.close()
+    assert (report.sent, report.failed) == (2, 0)
+    [message] = messages
+    assert "(due Thu 26 Nov 2026 09:00 CET; paa notification" in message and "+00:00" not in message
+    [line] = [r.getMessage() for r in caplog.records if r.name == "paa.reminders"]
+    assert line.startswith("habit:reminder [Thu 26 Nov 2026 09:00 CET #") and "08:00" not in line
+    [due] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("due:")]
+    assert "at Thu 26 Nov 2026 09:00 CET" in due
+
+
 def test_build_channels_follows_the_setting() -> None:
     settings = Settings(notify_channels="log, webhook,ntfy,email,desktop")
     assert list(build_channels(settings, {})) == ["log", "webhook", "ntfy", "email", "desktop"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Literal
 
 EventType = Literal["habit:reminder", "checkin:prompt", "chat:notification"]
@@ -42,10 +42,15 @@ class Event:
     late: bool = False  # sent after its due time (after a pause, or a retry)
     data: Mapping[str, Any] = field(default_factory=dict)
     deliveries: tuple[Delivery, ...] = ()
+    zone: tzinfo | None = None  # the user's zone, to show due_at as they read it; not in to_json (UTC there)
 
     @property
     def kind(self) -> str:
         return {value: key for key, value in KIND_TO_TYPE.items()}[self.type]
+
+    def local_due(self) -> str:
+        """When it was due, in the user's zone and naming it: "Thu 26 Nov 2026 21:00 CET"."""
+        return local_stamp(self.due_at, self.zone or UTC)
 
     def to_json(self) -> dict[str, Any]:
         """The event as pushed to clients (and POSTed by the webhook channel); documented in docs/reminders.md."""
@@ -59,6 +64,12 @@ class Event:
             "late": self.late,
             "data": dict(self.data),
         }
+
+
+def local_stamp(instant: datetime, zone: tzinfo) -> str:
+    """An instant as a person reads it: their local date and time, with the zone's name ("... 21:00 CET")."""
+    local = instant.astimezone(zone)
+    return f"{local:%a %d %b %Y %H:%M} {local.tzname() or local.strftime('%z')}"
 
 
 Handler = Callable[[Event], None]

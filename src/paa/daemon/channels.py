@@ -79,7 +79,7 @@ class LogChannel:
     name = "log"
 
     def send(self, event: Event, notification_id: int) -> str | None:
-        REMINDER_LOG.info("%s [%s #%d] %s: %s", event.type, event.due_at.isoformat(), notification_id, event.title,
+        REMINDER_LOG.info("%s [%s #%d] %s: %s", event.type, event.local_due(), notification_id, event.title,
                           event.body)  # fmt: skip
         return None
 
@@ -156,7 +156,7 @@ class EmailChannel:
         message = EmailMessage()
         message["Subject"] = f"paa: {event.title}"
         message["From"], message["To"] = sender, s.smtp_to
-        message.set_content(f"{event.body}\n\n(due {event.due_at.isoformat()}; paa notification {notification_id})")
+        message.set_content(f"{event.body}\n\n(due {event.local_due()}; paa notification {notification_id})")
         try:
             if s.smtp_port == 465:
                 client: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=SMTP_TIMEOUT,

@@ -200,12 +200,12 @@ class Dispatcher:
                             interrupted=claim.interrupted, retried=len(claim.retries), zone=zone,
                             unconfigured=unconfigured)  # fmt: skip
         for event in claim.events:
-            LOG.info("due: %s #%d at %s -> %s", event.type, event.ref_id, event.due_at.isoformat(),
+            LOG.info("due: %s #%d at %s -> %s", event.type, event.ref_id, event.local_due(),
                      ", ".join(d.channel for d in event.deliveries))  # fmt: skip
             for error in self.hub.publish(event):
                 report.errors.append(redact(f"subscriber failed on {event.type}: {error}"))
         for event in claim.retries:
-            LOG.info("retry: %s #%d due %s", event.type, event.ref_id, event.due_at.isoformat())
+            LOG.info("retry: %s #%d due %s", event.type, event.ref_id, event.local_due())
             self.sink(event)
         results = self.sink.drain()
         for result in results:

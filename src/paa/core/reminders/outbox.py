@@ -229,7 +229,7 @@ def _event(sources: Sources, occurrence: Occurrence, now: datetime) -> Event:
         local = occurrence.due_at.astimezone(sources.where.zone)
         body += f" (This was due at {local:%H:%M}.)"
     return Event(KIND_TO_TYPE[occurrence.kind], occurrence.ref_id, occurrence.due_at, title, body, occurrence.day,
-                 late, data)  # fmt: skip
+                 late, data, zone=sources.where.zone)  # fmt: skip
 
 
 def _habit_prompt(info: HabitInfo) -> tuple[str, str]:
@@ -303,8 +303,9 @@ def _claim_retries(ctx: Context, now: datetime, claimer: str) -> list[Event]:
         deliveries = tuple(Delivery(r.id, r.channel) for r in group if r.id is not None)
         data: dict[str, Any] = {"retry": True}
         events.append(
-            Event(KIND_TO_TYPE[kind], ref_id or 0, due_at, first.title, first.body, None, True, data, deliveries)
-        )
+            Event(KIND_TO_TYPE[kind], ref_id or 0, due_at, first.title, first.body, None, True, data, deliveries,
+                  zone=ctx.prefs.zone)
+        )  # fmt: skip
     return events
 
 
