@@ -351,6 +351,7 @@ def _empty(value: Any) -> bool:
 
 def _cases() -> list[Case]:
     from paa.ai import background, checkin_ai, insights, memory, recall, store, tools
+    from paa.ai import chat as ai_chat
     from paa.ai import checkins as ai_checkins
     from paa.ai import context as ai_context
     from paa.ai import reminders as ai_reminders
@@ -802,6 +803,13 @@ def _cases() -> list[Case]:
         Case(
             "paa.ai.context.build_turn_context",
             lambda c, a: ai_context.build_turn_context(c, "knee peanuts run water", tone="t", budget_tokens=4000).text,
+        ),
+        Case(
+            "paa.ai.chat.context_preview",
+            lambda c, a: [
+                attempt(partial(ai_chat.context_preview, c, "knee peanuts", a.conversation)),
+                ai_chat.context_preview(c, "knee peanuts run water"),
+            ],
         ),
         Case(
             "paa.ai.insights.local_insight",

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paa.ai.providers.base import ToolSpec
 from paa.ai.store import Contexts
@@ -41,6 +41,9 @@ from paa.core.context import Context
 from paa.core.words import amount, plural
 from paa.errors import InvalidInput, PaaError, error_text
 
+if TYPE_CHECKING:
+    from paa.core.habits.logs import LogResult
+
 Confirm = Callable[[str], bool]
 RESULT_MAX_CHARS = 12_000
 
@@ -48,6 +51,15 @@ RESULT_MAX_CHARS = 12_000
 def deny(_question: str) -> bool:
     """The confirmation of an interface that cannot ask: nothing destructive happens."""
     return False
+
+
+class AskLater:
+    """The confirmation of an interface that asks in a separate request (the HTTP API): a destructive call is not
+    run; the turn stops with a pending `Confirmation`, and `ChatSession.resume` runs or declines it when the
+    answer comes."""
+
+
+ASK_LATER = AskLater()
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,7 @@ def log_habit(ctx: Context, args: LogHabitArgs) -> dict[str, Any]:
         data["summary"] = f"{habit.name} was already done on {day.isoformat()}."
     else:
         data["summary"] = f"Logged {habit.name} as done for {day.isoformat()}."
-    return data
+    return _with_note_notice(data, result)
 
 
 def skip_habit(ctx: Context, args: SkipHabitArgs) -> dict[str, Any]:
@@ -177,6 +189,15 @@ def skip_habit(ctx: Context, args: SkipHabitArgs) -> dict[str, Any]:
     result = core_skip(ctx, habit, day, note=args.note)
     data = _log_json(habit, result.log, result.outcome)
     data["summary"] = f"Skipped {habit.name} for {day.isoformat()} (the streak is kept)."
+    return _with_note_notice(data, result)
+
+
+def _with_note_notice(data: dict[str, Any], result: LogResult) -> dict[str, Any]:
+    """Tell the model when the note it passed was shortened, so it can say so rather than claim it was kept."""
+    data["note_shortened"] = result.note_shortened
+    notice = result.note_notice()
+    if notice:
+        data["summary"] += f" {notice}"
     return data
 
 
@@ -487,7 +508,22 @@ class ToolRunner:
         tool = self.tools.get(name)
         return tool is not None and tool.destructive
 
-    def run(self, call_id: str, name: str, args: dict[str, Any]) -> ToolResult:
+    def question(self, name: str, args: Any) -> str | None:
+        """What the person must confirm before this call runs; None when it needs no confirmation, or when its
+        arguments or its question fail (`run` then reports that failure as the call's result)."""
+        tool = self.tools.get(name)
+        if tool is None or tool.question is None or not isinstance(args, dict):
+            return None
+        try:
+            arguments = tool.read(args)
+            with self.contexts() as ctx:
+                return tool.question(ctx, arguments)
+        except Exception:  # the same failure comes back from `run`, as the model's tool result
+            return None
+
+    def run(self, call_id: str, name: str, args: dict[str, Any], *, approved: bool | None = None) -> ToolResult:
+        """Run one call; a destructive one asks `confirm`, unless `approved` already holds the person's answer
+        (given in a later request, see ChatSession.resume)."""
         tool = self.tools.get(name)
         if tool is None:
             return self._error(call_id, name, f"unknown tool {name!r}", None)
@@ -498,7 +534,7 @@ class ToolRunner:
             if tool.question is not None:
                 with self.contexts() as ctx:
                     question = tool.question(ctx, arguments)
-                if not self.confirm(question):
+                if not (self.confirm(question) if approved is None else approved):
                     data = {"declined": True, "question": question, "summary": "The user said no; nothing changed."}
                     return ToolResult(call_id, name, False, data, "declined: nothing changed", declined=True)
             with self.contexts(write=tool.writes) as ctx:
