@@ -480,17 +480,22 @@ def rotate_keys(
         int, typer.Option("--grace", min=0, max=10080, help="Minutes tokens signed with the old key stay valid.")
     ] = 15,
 ) -> None:
-    """Make a new token signing key; the old one verifies tokens for a grace period, then is refused (admins)."""
+    """Make new token signing and data keys; the old signing key verifies for a grace period (admins)."""
     from datetime import timedelta
 
     from paa.cli import runtime
     from paa.core.accounts.auth import require_admin
     from paa.core.accounts.tokens import rotate_signing_key
+    from paa.core.encryption import finish_rotation, rotate_data_key
 
-    with runtime.current().auth(write=True) as actx:
+    command = runtime.current()
+    with command.auth(write=True) as actx:
         require_admin(actx)
         key = rotate_signing_key(actx.session, actx.secure_now(), grace=timedelta(minutes=grace))
+        data = rotate_data_key(actx.session, command.paths, command.environ)  # every value sealed again, all or none
+    finish_rotation(command.engine, command.paths, command.environ)  # committed: the old data key can go
     say(f"New signing key {key.kid}. Tokens signed with the previous key are accepted for {grace} more minutes.")
+    say(f"New data key {data.current}: {data.values} stored values sealed again; the previous data key is deleted.")
 
 
 def key_set(name: NameArg) -> None:
