@@ -248,3 +248,24 @@ def test_migration_0007_seals_an_older_database(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert stat.S_IMODE(key_file(paths).stat().st_mode) == 0o600
+
+
+def test_rotate_keys_command_rotates_the_data_key_too(filled: dict[str, str], cli, stdin) -> None:
+    from sqlmodel import Session, select
+
+    from paa.db.models import HabitLog
+    from tests.support.accounts import ALICE_PASSWORD
+
+    stdin(ALICE_PASSWORD + "\n")
+    assert cli("auth", "register", "alice", "--password-stdin").code == 0
+    paths = resolve_paths(os.environ)
+    old = key_status(paths, {"PAA_KEYRING": "off"}).current
+    done = cli("auth", "rotate-keys")
+    assert done.code == 0, done.err
+    new = key_status(paths, {"PAA_KEYRING": "off"}).current
+    assert new != old and f"New data key {new}" in done.out
+    assert list(json.loads(key_file(paths).read_text())["keys"]) == [new]  # the old key id is gone
+    with sqlite3.connect(_database()) as raw:
+        assert key_id_of(raw.execute("SELECT note FROM habit_logs").fetchone()[0]) == new
+    with runtime_for() as runtime, Session(runtime.engine) as session:
+        assert session.exec(select(HabitLog)).one().note == NOTE
