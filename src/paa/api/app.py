@@ -41,4 +41,7 @@ def create_app(runtime: Runtime, options: ServerOptions | None = None) -> FastAP
     app.include_router(health.router)
     for module in (auth, habits, users):
         app.include_router(module.router, prefix=PREFIX)
+    from paa.api import events_ws
+
+    app.include_router(events_ws.router, prefix=PREFIX)
     return app
