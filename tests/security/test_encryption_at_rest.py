@@ -269,3 +269,16 @@ def test_rotate_keys_command_rotates_the_data_key_too(filled: dict[str, str], cl
         assert key_id_of(raw.execute("SELECT note FROM habit_logs").fetchone()[0]) == new
     with runtime_for() as runtime, Session(runtime.engine) as session:
         assert session.exec(select(HabitLog)).one().note == NOTE
+
+
+def test_doctor_says_encryption_is_on_and_where_the_key_is(filled: dict[str, str], cli) -> None:
+    done = cli("doctor", "--json")
+    found = [check for check in json.loads(done.out) if check["name"] == "encryption"]
+    assert found and found[0]["status"] == "ok"
+    assert "AES-256-GCM" in found[0]["detail"] and str(key_file(resolve_paths(os.environ))) in found[0]["detail"]
+    stored = json.loads(key_file(resolve_paths(os.environ)).read_text())
+    assert stored["keys"][stored["current"]] not in done.out  # where the key is, never the key
+    key_file(resolve_paths(os.environ)).unlink()
+    lost = [check for check in json.loads(cli("doctor", "--json").out) if check["name"] == "encryption"]
+    assert lost[0]["status"] == "error" and "data key is missing" in lost[0]["detail"]
+    assert "restore data.key" in lost[0]["advice"]

@@ -42,6 +42,7 @@ def run_checks(runtime: Runtime, embeddings: Check) -> list[Check]:
     paths = runtime.paths
     checks.append(Check("paths", "info", _paths_text(paths)))
     checks.extend(_database_checks(runtime))
+    checks.append(_encryption_check(runtime))
     checks.append(_api_key_check(paths, runtime.environ))
     checks.append(embeddings)
     checks.append(_notifications_check(runtime.environ))
@@ -100,6 +101,21 @@ def _try_a_write(runtime: Runtime) -> None:
     with writer(runtime.engine).connect() as conn, conn.begin() as transaction:
         conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
         transaction.rollback()
+
+
+def _encryption_check(runtime: Runtime) -> Check:
+    """Whether sensitive text is sealed at rest and where the data key lives (never the key itself)."""
+    from paa.core.encryption import key_status
+
+    backup = "back it up with the database: a copy of the database is unreadable without it (docs/security.md)"
+    try:
+        status = key_status(runtime.paths, runtime.environ, runtime.engine)
+    except PaaError as exc:
+        return Check("encryption", "error", exc.message, exc.hint)
+    if status.where is None:
+        return Check("encryption", "info", f"on (AES-256-GCM); {status.detail}")
+    where = "the OS keyring" if status.where == "keyring" else "a file readable only by you"
+    return Check("encryption", "ok", f"on (AES-256-GCM), data key {status.current} in {where}: {status.detail}", backup)
 
 
 def _api_key_check(paths: Paths, environ: Mapping[str, str]) -> Check:

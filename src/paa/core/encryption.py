@@ -203,9 +203,14 @@ def _provider(engine: Engine) -> DataKeys:
     return provider
 
 
-def key_status(paths: Paths, environ: Mapping[str, str] | None) -> KeyStatus:
-    """Where the data key lives (for `paa doctor`); raises KeyMissing or StorageError when it cannot be read."""
+def key_status(paths: Paths, environ: Mapping[str, str] | None, engine: Engine | None = None) -> KeyStatus:
+    """Where the data key lives (for `paa doctor`); raises KeyMissing or StorageError when it cannot be read.
+
+    With `engine`, a database holding sealed values but no key stored is reported as the missing key it is.
+    """
     found = _read(paths, environ)
+    if found is None and _holds_sealed_values(engine):
+        raise KeyMissing(f"the data key is missing: {key_file(paths)} does not exist", hint=_RESTORE)
     if found is None:
         return KeyStatus(None, f"no data key yet; one is made in {key_file(paths)} or the OS keyring", None, 0)
     keyset, where, detail = found
