@@ -25,7 +25,7 @@ class ServerOptions:
 def create_app(runtime: Runtime, options: ServerOptions | None = None) -> FastAPI:
     """The app serving `runtime`'s database; the caller owns the runtime and closes it after the server stops."""
     from paa import __version__
-    from paa.api.routes import auth, habits, health, users
+    from paa.api.routes import auth, chat, habits, health, users
 
     app = FastAPI(
         title="paa",
@@ -39,7 +39,7 @@ def create_app(runtime: Runtime, options: ServerOptions | None = None) -> FastAP
     app.state.options = options or ServerOptions()
     problems.install(app)
     app.include_router(health.router)
-    for module in (auth, habits, users):
+    for module in (auth, habits, users, chat):
         app.include_router(module.router, prefix=PREFIX)
     from paa.api import events_ws
 

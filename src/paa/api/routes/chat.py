@@ -1,0 +1,128 @@
+"""`/chat`: the CLI's `paa chat` over HTTP. A message is answered as Server-Sent Events (`Accept:
+text/event-stream`) or as one JSON answer, by the same turn (paa.api.chat_stream) the WebSocket streams. A tool that
+deletes or removes data is never run silently: the answer carries a `confirmation`, and the client answers it with
+`POST /chat/confirm/{id}`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from paa.ai.chat import MESSAGE_MAX_CHARS
+from paa.api import chat_stream
+from paa.api.caller import CallerApi
+from paa.errors import PaaError
+
+router = APIRouter(prefix="/chat", tags=["chat"])
+
+SSE = "text/event-stream"
+STREAM_DOC = (
+    "With `Accept: text/event-stream`, Server-Sent Events: `delta` {text}, `notice` {text}, `tool` (started, then "
+    "finished with ok and summary), `confirm` (a destructive tool waits: answer with POST /chat/confirm/{id}), then "
+    "`done` {conversation_id, message_id, message_ids, usage, model, confirmation} or `error` (a problem document). "
+    "Otherwise one JSON answer: reply, conversation_id, tool_calls, confirmation (null when nothing waits)."
+)
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {SSE: {"schema": {"type": "string"}}}, "description": STREAM_DOC},
+    404: {"description": "No such conversation (or confirmation) of yours."},
+    503: {"description": "No Anthropic API key is configured on the server, or the model is unavailable."},
+}
+
+
+class MessageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=MESSAGE_MAX_CHARS, examples=["I ran 5 km and drank 2 glasses"])
+    conversation_id: int | None = Field(default=None, ge=1, description="Continue this conversation; none: a new one.")
+
+
+class ConfirmRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool = Field(description="true runs the tool; false declines it (nothing changes).")
+
+
+@router.post(
+    "/message", summary="Send a message; the reply streams (SSE) or comes as one JSON answer", responses=ANSWERS
+)
+def message(body: MessageRequest, request: Request, api: CallerApi) -> Response:
+    try:
+        events = chat_stream.stream_reply(api.runtime, api.caller, body.message, body.conversation_id)
+    except PaaError as exc:
+        return chat_stream.problem_for(exc)
+    return _answer(request, events)
+
+
+@router.post(
+    "/confirm/{confirmation_id}",
+    summary="Answer a pending confirmation; the reply goes on (SSE or JSON, as for a message)",
+    responses=ANSWERS,
+)
+def confirm(
+    body: ConfirmRequest,
+    request: Request,
+    api: CallerApi,
+    confirmation_id: str = Path(min_length=1, max_length=100),
+) -> Response:
+    try:
+        events = chat_stream.stream_confirmation(api.runtime, api.caller, confirmation_id, body.approve)
+    except PaaError as exc:
+        return chat_stream.problem_for(exc)
+    return _answer(request, events)
+
+
+@router.get("/history", summary="Recent conversations, or one conversation's messages")
+def history(
+    api: CallerApi,
+    conversation_id: int | None = Query(None, ge=1, description="Show this conversation's messages."),
+    limit: int = Query(20, ge=1, le=1000, description="How many conversations."),
+) -> Any:
+    from paa.ai.insights import stored_insight
+    from paa.ai.store import conversation_detail, list_conversations
+
+    with api.read() as ctx:
+        if conversation_id is None:
+            return [item.to_json() for item in list_conversations(ctx, limit)]
+        found, messages = conversation_detail(ctx, conversation_id)
+        insight = stored_insight(ctx, conversation_id)
+        return {
+            **found.to_json(),
+            "messages": [m.to_json() for m in messages],
+            "insight": insight.to_json() if insight else None,
+        }
+
+
+@router.get("/context", summary="What the model would be told now: system prompt, context, tools, history")
+def context(
+    api: CallerApi,
+    message: str = Query("", max_length=2000, description="A message to find relevant memories for."),
+    conversation_id: int | None = Query(None, ge=1, description="The conversation the message would continue."),
+) -> dict[str, Any]:
+    from paa.ai.chat import context_preview
+
+    with api.read() as ctx:
+        return context_preview(ctx, message, conversation_id)
+
+
+# ---- answers -------------------------------------------------------------------------------------------------
+
+
+def _answer(request: Request, events: Iterator[dict[str, Any]]) -> Response:
+    if SSE in request.headers.get("accept", ""):
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy may hold the stream back
+        return StreamingResponse(_sse(events), media_type=SSE, headers=headers)
+    try:
+        return JSONResponse(chat_stream.collect(events))
+    except chat_stream.StreamFailed as failed:
+        return chat_stream.response_for(failed.problem)
+
+
+def _sse(events: Iterator[dict[str, Any]]) -> Iterator[str]:
+    for event in events:
+        data = json.dumps(event["data"], ensure_ascii=False)
+        yield f"event: {event['event']}\ndata: {data}\n\n"
