@@ -29,7 +29,7 @@ def _quoted(value: Any, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-CHANNELS = ("desktop", "ntfy", "webhook", "email", "log")
+CHANNELS = ("desktop", "ntfy", "webhook", "email", "log", "app")
 
 
 def parse_channels(value: str) -> str:
@@ -101,7 +101,8 @@ class Settings(BaseModel):
     """Local time (HH:MM) of the daily check-in prompt."""
 
     notify_channels: str = "desktop"
-    """Where reminders go, a comma list of: desktop, ntfy, webhook, email, log."""
+    """Where reminders go, a comma list of: desktop, ntfy, webhook, email, log, app (the clients of `paa serve`; on
+    without naming it while a `paa serve` runs on this machine)."""
 
     ntfy_url: str | None = secret()
     """ntfy topic URL for the ntfy channel, e.g. https://ntfy.sh/my-topic; a token comes from PAA_NTFY_TOKEN."""

@@ -174,6 +174,28 @@ class EmailChannel:
         return None
 
 
+FeedPublisher = Callable[[Event, int], None]  # (event, notification id): adds it to the user's change feed
+
+
+class AppChannel:
+    """Puts the reminder into the user's change feed, where `paa serve` pushes it to every connected client (and a
+    client that was offline gets it when it resumes); on by default while a server runs on this machine."""
+
+    name = "app"
+
+    def __init__(self, publish: FeedPublisher | None) -> None:
+        self.publish = publish
+
+    def send(self, event: Event, notification_id: int) -> str | None:
+        if self.publish is None:
+            raise DeliveryError("the app channel has no database to publish to here")
+        try:
+            self.publish(event, notification_id)
+        except Exception as exc:  # the database failed: recorded on the row and retried like any delivery
+            raise DeliveryError(f"cannot add the reminder to the change feed: {redact(str(exc))}") from None
+        return None
+
+
 Notifier = Callable[[str, str], bool]  # (title, body) -> shown?
 
 
@@ -244,9 +266,13 @@ class DesktopChannel:
 
 
 def build_channels(
-    settings: Settings, environ: Mapping[str, str], notifier: Notifier | None = None
+    settings: Settings,
+    environ: Mapping[str, str],
+    notifier: Notifier | None = None,
+    feed: FeedPublisher | None = None,
 ) -> dict[str, Channel]:
-    """The channels `notify.channels` names, configured from the settings and the environment."""
+    """The channels `notify.channels` names, configured from the settings and the environment; `feed` publishes
+    the app channel's reminders."""
     made: dict[str, Channel] = {}
     for name in settings.notify_channels.split(","):
         if name == "desktop":
@@ -259,6 +285,8 @@ def build_channels(
             made[name] = EmailChannel(settings, environ.get("PAA_SMTP_PASSWORD") or None)
         elif name == "log":
             made[name] = LogChannel()
+        elif name == "app":
+            made[name] = AppChannel(feed)
     return made
 
 

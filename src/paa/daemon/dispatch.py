@@ -17,12 +17,14 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from paa.config import Settings
+from paa.core.changes import publish
 from paa.core.events import Event, EventHub
 from paa.core.reminders.channels import channel_problems
 from paa.core.reminders.outbox import Claim, DeliveryResult, claim_due, next_retry_at, record_results, release_claims
 from paa.core.reminders.sources import SourceRows, Sources, load_sources, source_rows
 from paa.core.runtime import Runtime
-from paa.daemon.channels import Channel, DeliveryError, LoggedInstead, Notifier, build_channels
+from paa.core.serving import server_in_use
+from paa.daemon.channels import AppChannel, Channel, DeliveryError, LoggedInstead, Notifier, build_channels
 from paa.daemon.logs import about_user
 from paa.errors import ExitCode
 from paa.redact import redact
@@ -171,7 +173,7 @@ class Dispatcher:
         self.claimer = this_claimer()
         self.sink = ChannelSink()
         self.hub.subscribe(self.sink)
-        self._factory = channel_factory or (lambda settings, env: build_channels(settings, env, notifier))
+        self._factory = channel_factory or (lambda settings, env: build_channels(settings, env, notifier, self.to_feed))
         self._lock = threading.Lock()
         self._sources: tuple[SourceRows, Sources] | None = None  # rebuilt only when the rows change
 
@@ -186,7 +188,7 @@ class Dispatcher:
 
     def _tick(self) -> TickReport:
         with self.runtime.context(write=True) as ctx:
-            self.sink.channels = self._factory(ctx.loaded.settings, self.runtime.environ)
+            self.sink.channels = self._channels(ctx.loaded.settings)
             rows = source_rows(ctx)
             if self._sources is None or self._sources[0] != rows:
                 self._sources = (rows, load_sources(ctx, rows))
@@ -225,6 +227,22 @@ class Dispatcher:
         if claim.missed:
             LOG.warning("%d reminder(s) were found after their grace period and marked missed", claim.missed)
         return report
+
+    def _channels(self, settings: Settings) -> dict[str, Channel]:
+        """The chosen channels, plus the app channel while a `paa serve` runs here (its clients get every reminder
+        without anyone naming `app` in notify.channels)."""
+        channels = self._factory(settings, self.runtime.environ)
+        if "app" not in channels and server_in_use(self.runtime.paths):
+            channels["app"] = AppChannel(self.to_feed)
+        return channels
+
+    def to_feed(self, event: Event, notification_id: int) -> None:
+        """The app channel's delivery: the reminder as an event of its type in the user's change feed, which the
+        server's WebSocket pushes to the user's clients (docs/api.md)."""
+        data = {key: value for key, value in event.to_json().items() if key != "type"}
+        with self.runtime.context(write=True) as ctx:
+            publish(ctx.session, ctx.user_id, event.type, {**data, "notification_id": notification_id},
+                    self.runtime.security_clock.now())  # fmt: skip
 
     def close(self) -> None:
         """Finish deliveries in flight and close any claim this process still holds."""
