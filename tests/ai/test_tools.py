@@ -85,6 +85,17 @@ def test_measured_values_add_up_unless_set(habits, contexts) -> None:
     assert _run(contexts, "log_habit", {"habit": "water", "value": 4, "set_total": True}).data["value"] == 4
 
 
+def test_the_model_is_told_when_its_note_was_shortened(habits, contexts) -> None:
+    first = _run(contexts, "log_habit", {"habit": "water", "value": 3, "note": "a" * 1500})
+    assert first.ok and first.data["note_shortened"] is False
+    second = _run(contexts, "log_habit", {"habit": "water", "value": 2, "note": "b" * 1000})
+    assert second.ok and second.data["note_shortened"] is True
+    told = json.loads(second.content())["summary"]
+    assert "at most 2000 characters" in told and "did not fit" in told
+    skipped = _run(contexts, "skip_habit", {"habit": "run", "note": "c" * 10})
+    assert skipped.data["note_shortened"] is False and "did not fit" not in skipped.data["summary"]
+
+
 @pytest.mark.parametrize(
     ("name", "args", "message"),
     [

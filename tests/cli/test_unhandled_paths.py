@@ -145,8 +145,11 @@ def test_a_second_long_note_on_a_day_keeps_the_value_and_the_note_within_its_lim
     full = cli("habit", "skip", "Water", "--note", "one more")
     assert full.code == ExitCode.OK, full.err
     assert "8 characters of this note did not fit" in full.out
+    assert len([line for line in full.out.splitlines() if "did not fit" in line]) == 1  # one line, said once
     [log] = json.loads(cli("habit", "history", "Water", "--json").out)["logs"]
     assert log["status"] == "skipped" and len(log["note"]) == NOTE_MAX
+    again = json.loads(cli("habit", "log", "Water", "1", "--note", "and more", "--json").out)
+    assert again["note_shortened"] is True and len(again["log"]["note"]) == NOTE_MAX  # said in JSON too
 
 
 def test_a_note_that_fits_is_joined_whole(cli) -> None:
@@ -156,5 +159,7 @@ def test_a_note_that_fits_is_joined_whole(cli) -> None:
     assert cli("habit", "log", "Run", "--note", "5 km").code == 0
     result = cli("habit", "log", "Run", "--note", "easy")
     assert "did not fit" not in result.out
+    kept = json.loads(cli("habit", "log", "Run", "--note", "windy", "--json").out)
+    assert kept["note_shortened"] is False and kept["log"]["note"] == "5 km; easy; windy"
     [log] = json.loads(cli("habit", "history", "Run", "--json").out)["logs"]
-    assert log["note"] == "5 km; easy"
+    assert log["note"] == "5 km; easy; windy"

@@ -190,11 +190,9 @@ def report_log(habit: Habit, result: LogResult, as_json: bool) -> None:
         say(f"Logged {name} {day}: {_number(row.value)} of {bound}{target}.")
     else:
         say(f"Logged {name} {day}." + (" (It was skipped before.)" if result.previous_status == "skipped" else ""))
-    if result.note_cut:
-        from paa.core.habits.logs import NOTE_MAX
-
-        characters = f"{result.note_cut} character{'s' if result.note_cut != 1 else ''}"
-        say(f"The day's note holds at most {NOTE_MAX} characters: {characters} of this note did not fit, left out.")
+    notice = result.note_notice()
+    if notice:
+        say(notice)
 
 
 def _day_word(day: date) -> str:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from sqlmodel import col, select
 
-from paa.core import validate
+from paa.core import validate, words
 from paa.core.context import Context
 from paa.core.habits.manage import owned
 from paa.core.habits.status import Entry
@@ -28,6 +28,18 @@ class LogResult:
     previous_status: str | None
     previous_value: float | None
     note_cut: int = 0  # characters of the note given that did not fit in the day's note (NOTE_MAX) and were left out
+
+    @property
+    def note_shortened(self) -> bool:
+        """Whether part of the note given was left out, to fit the day's note."""
+        return self.note_cut > 0
+
+    def note_notice(self) -> str | None:
+        """The one line every interface (and the assistant's tool result) gives when the note was shortened."""
+        if not self.note_cut:
+            return None
+        left_out = words.plural(self.note_cut, "character")
+        return f"The day's note holds at most {NOTE_MAX} characters: {left_out} of this note did not fit, left out."
 
 
 def _habit_id(habit: Habit) -> int:

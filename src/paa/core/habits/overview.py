@@ -64,7 +64,12 @@ def log_json(log: HabitLog) -> dict[str, Any]:
 
 def log_result_json(habit: Habit, result: LogResult) -> dict[str, Any]:
     """What a log or skip did, as `habit log --json` and `POST /habits/{id}/log` give it (docs/json.md)."""
-    return {"habit": {"id": habit.id, "name": habit.name}, "outcome": result.outcome, "log": log_json(result.log)}
+    return {
+        "habit": {"id": habit.id, "name": habit.name},
+        "outcome": result.outcome,
+        "log": log_json(result.log),
+        "note_shortened": result.note_shortened,
+    }
 
 
 @dataclass(frozen=True)
