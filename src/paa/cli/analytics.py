@@ -107,17 +107,14 @@ def engagement(
 ) -> None:
     """Show how much you used paa: active days, check-in streak, habit logs and chat messages."""
     from paa.core.analytics.load import read_conversation_topics
-    from paa.core.analytics.reports import engagement_report
+    from paa.core.analytics.reports import engagement_json, engagement_report
 
     def compute(ctx: Context, day: Date, window: Period) -> tuple[Engagement, ConversationTopics]:
         usage = engagement_report(ctx, day, window)
         return usage, read_conversation_topics(ctx, usage.start, usage.end)
 
     found, topics = _read(as_of, period, compute)
-    _show(
-        as_json, lambda: {**found.to_json(), "conversations": topics.to_json()},
-        lambda views: views.render_engagement(found, topics),
-    )  # fmt: skip
+    _show(as_json, lambda: engagement_json(found, topics), lambda views: views.render_engagement(found, topics))
 
 
 def insights(
@@ -129,15 +126,7 @@ def insights(
     from paa.core.analytics.reports import overview
 
     found = _read(as_of, period, overview)
-
-    def data() -> dict[str, Any]:
-        return {
-            "as_of": found.as_of.isoformat(),
-            "period": found.period_json(),
-            "insights": [item.to_json() for item in found.insights],
-        }
-
-    _show(as_json, data, lambda views: views.render_insights(found))
+    _show(as_json, found.insights_json, lambda views: views.render_insights(found))
 
 
 def heatmap(

@@ -10,6 +10,7 @@ from typing import Any
 from paa.core.analytics.habit_stats import HabitStats, habit_stats
 from paa.core.analytics.insights import Insight, insights
 from paa.core.analytics.load import (
+    ConversationTopics,
     HabitRef,
     habit_ref,
     read_checkin_days,
@@ -96,6 +97,19 @@ class Overview:
             "engagement": {key: value for key, value in usage.items() if key != "series"},
             "insights": [item.to_json() for item in self.insights],
         }
+
+    def insights_json(self) -> dict[str, Any]:
+        """The insights alone, with the window they were drawn from (`paa analytics insights --json`)."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "period": self.period_json(),
+            "insights": [item.to_json() for item in self.insights],
+        }
+
+
+def engagement_json(usage: Engagement, topics: ConversationTopics) -> dict[str, Any]:
+    """Engagement with the topics and intents of the period's conversations (`paa analytics engagement --json`)."""
+    return {**usage.to_json(), "conversations": topics.to_json()}
 
 
 def habit_headline(stats: HabitStats) -> dict[str, Any]:

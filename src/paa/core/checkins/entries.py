@@ -386,16 +386,21 @@ def get_checkin(ctx: Context, day: date) -> Checkin:
     return found
 
 
-def list_checkins(ctx: Context, start: date | None = None, end: date | None = None) -> CheckinHistory:
-    """The check-ins from `start` to `end` (both included, either may be open), newest first."""
+def list_checkins(
+    ctx: Context, start: date | None = None, end: date | None = None, *, limit: int | None = None
+) -> CheckinHistory:
+    """The check-ins from `start` to `end` (both included, either may be open), newest first; at most `limit`."""
     if start and end and start > end:
         raise InvalidInput(f"`from` {start.isoformat()} is after `to` {end.isoformat()}", field="from")
+    if limit is not None and limit < 1:
+        raise InvalidInput("`limit` must be at least 1", field="limit")
     query = select(DailyCheckin).where(DailyCheckin.user_id == ctx.user_id)
     if start:
         query = query.where(DailyCheckin.day >= start)
     if end:
         query = query.where(DailyCheckin.day <= end)
-    rows = ctx.session.exec(query.order_by(col(DailyCheckin.day).desc())).all()
+    query = query.order_by(col(DailyCheckin.day).desc())
+    rows = ctx.session.exec(query if limit is None else query.limit(limit)).all()
     return CheckinHistory(start, end, [_view(row) for row in rows])
 
 

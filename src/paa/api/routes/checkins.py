@@ -1,0 +1,120 @@
+"""`/checkins`: the CLI's `paa checkin` over HTTP: one check-in a day, with its answers, mood and energy.
+
+The rules are core's (one per day; `new` refuses a day already checked in, `append` adds answers, `replace` swaps
+them; an edit changes only what it is given), and so is the JSON (docs/json.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from paa.api.caller import CallerApi
+
+router = APIRouter(prefix="/checkins", tags=["checkins"])
+
+DAY_DESCRIPTION = "Day: today, yesterday, -N, a weekday name or YYYY-MM-DD."
+ANSWERS_DESCRIPTION = "Answers in the order of your prompts (GET /checkins/prompts); null skips a prompt."
+
+
+class CheckinRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mood: int | None = Field(
+        default=None, ge=1, le=5, description="1 (low) to 5 (great); a new check-in needs one.", examples=[4]
+    )
+    energy: int | None = Field(default=None, ge=1, le=5, description="1 (drained) to 5 (full).", examples=[3])
+    answers: list[str | None] = Field(
+        max_length=50, description=ANSWERS_DESCRIPTION, examples=[["Calm, productive", "Shipped the report"]]
+    )
+    date: str = Field(default="today", max_length=40, description="Backfill a past day. " + DAY_DESCRIPTION)
+    mode: Literal["new", "append", "replace"] = Field(
+        default="new", description="For a day already checked in: append adds these answers, replace swaps them."
+    )
+
+
+class CheckinEdit(BaseModel):
+    """Only the fields sent change; `energy: null` clears the energy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mood: int | None = Field(default=None, ge=1, le=5, examples=[3])
+    energy: int | None = Field(default=None, ge=1, le=5, examples=[2])
+    answers: list[str | None] | None = Field(
+        default=None, max_length=50, description="Replace all answers, in the order GET /checkins/{day} lists them."
+    )
+
+
+@router.post("/daily", status_code=201, summary="Check in for the day: answers, mood and energy, and a reflection")
+def check_in(body: CheckinRequest, api: CallerApi) -> dict[str, Any]:
+    from paa.ai import checkins
+    from paa.core.checkins.entries import list_prompts, pair_answers
+
+    with api.write() as ctx:
+        day = _day(body.date, ctx)
+        answers = pair_answers([prompt.text for prompt in list_prompts(ctx)], body.answers)
+        result = checkins.save(ctx, day, answers, mood=body.mood, energy=body.energy, mode=body.mode)
+        return result.to_json()
+
+
+@router.get("/history", summary="Check-ins, newest first, with mood, energy and sentiment")
+def history(
+    api: CallerApi,
+    from_: str | None = Query(None, alias="from", max_length=40, description="First day. " + DAY_DESCRIPTION),
+    to: str | None = Query(None, max_length=40, description="Last day. " + DAY_DESCRIPTION),
+    limit: int | None = Query(None, ge=1, le=10_000, description="At most this many (the newest)."),
+) -> dict[str, Any]:
+    from paa.core.checkins.entries import list_checkins
+
+    with api.read() as ctx:
+        start = _day(from_, ctx, field="from") if from_ else None
+        end = _day(to, ctx, field="to") if to else None
+        return list_checkins(ctx, start, end, limit=limit).to_json()
+
+
+@router.get("/prompts", summary="The prompts a check-in asks, in order")
+def prompts(api: CallerApi) -> list[dict[str, Any]]:
+    from paa.core.checkins.entries import list_prompts
+
+    with api.read() as ctx:
+        return [prompt.to_json() for prompt in list_prompts(ctx)]
+
+
+@router.get("/{day}", summary="One day's check-in: answers, mood, energy, sentiment and reflection")
+def show(day: str, api: CallerApi) -> dict[str, Any]:
+    from paa.core.checkins.entries import get_checkin
+
+    with api.read() as ctx:
+        return get_checkin(ctx, _day(day, ctx, field="day")).to_json()
+
+
+@router.patch("/{day}", summary="Change a day's check-in")
+def edit(day: str, body: CheckinEdit, api: CallerApi) -> dict[str, Any]:
+    from paa.ai import checkins
+    from paa.core.checkins.entries import UNSET, get_checkin, pair_answers, prompts_for
+
+    given = body.model_dump(exclude_unset=True)
+    with api.write() as ctx:
+        when = _day(day, ctx, field="day")
+        answers = given.get("answers")
+        if answers is not None:
+            answers = pair_answers(prompts_for(ctx, get_checkin(ctx, when)), answers)
+        result = checkins.edit(
+            ctx, when,
+            mood=given.get("mood", UNSET), energy=given.get("energy", UNSET),
+            answers=UNSET if "answers" not in given else answers if answers is not None else [],
+        )  # fmt: skip
+        return result.to_json()
+
+
+def _day(text: str, ctx: Any, *, field: str = "date") -> Any:
+    from paa.core.dates import parse_day
+    from paa.errors import InvalidInput
+
+    try:
+        return parse_day(text, ctx.today())
+    except InvalidInput as exc:
+        exc.field = exc.field or field
+        raise

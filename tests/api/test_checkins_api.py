@@ -1,0 +1,95 @@
+"""`/api/v1/checkins` over the real app: one check-in a day, with the CLI's rules and JSON."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Account
+
+
+def test_check_in_then_read_it_back(alice: Account) -> None:
+    prompts = alice.get("/api/v1/checkins/prompts").json()
+    assert [p["position"] for p in prompts] == [1, 2]
+
+    saved = alice.post("/api/v1/checkins/daily", json={"mood": 4, "energy": 3, "answers": ["Calm", "Shipped it"]})
+    assert saved.status_code == 201, saved.text
+    body = saved.json()
+    assert body["outcome"] == "created"
+    assert (body["checkin"]["day"], body["checkin"]["mood"], body["checkin"]["energy"]) == ("2026-11-26", 4, 3)
+    assert [a["answer"] for a in body["checkin"]["answers"]] == ["Calm", "Shipped it"]
+    assert body["reflection"]["text"]
+
+    shown = alice.get("/api/v1/checkins/today").json()
+    assert shown == alice.get("/api/v1/checkins/2026-11-26").json()
+    assert shown["mood"] == 4
+
+
+def test_one_check_in_a_day_append_and_replace(alice: Account) -> None:
+    alice.post("/api/v1/checkins/daily", json={"mood": 3, "answers": ["First"]})
+    again = alice.post("/api/v1/checkins/daily", json={"mood": 5, "answers": ["Second"]})
+    assert again.status_code == 409
+    assert alice.get("/api/v1/checkins/today").json()["mood"] == 3
+
+    appended = alice.post("/api/v1/checkins/daily", json={"answers": ["More"], "mode": "append"}).json()
+    assert appended["outcome"] == "appended"
+    assert [a["answer"] for a in appended["checkin"]["answers"]] == ["First", "More"]
+    assert appended["checkin"]["mood"] == 3
+
+    replaced = alice.post("/api/v1/checkins/daily", json={"answers": [None, "Only"], "mode": "replace", "mood": 2})
+    assert replaced.json()["outcome"] == "replaced"
+    assert [a["answer"] for a in replaced.json()["checkin"]["answers"]] == ["Only"]
+    assert replaced.json()["checkin"]["mood"] == 2
+
+
+def test_a_new_check_in_needs_a_mood_and_answers(alice: Account) -> None:
+    for body, field in (
+        ({"answers": ["Fine"]}, "mood"),
+        ({"mood": 9, "answers": ["Fine"]}, "mood"),
+        ({"mood": 3, "answers": ["Fine"], "date": "tomorrow"}, "date"),
+        ({"mood": 3, "answers": ["Fine"], "date": "someday"}, "date"),
+    ):
+        answer = alice.post("/api/v1/checkins/daily", json=body)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["field"] == field, answer.json()
+    assert alice.post("/api/v1/checkins/daily", json={"mood": 3, "answers": [None, None]}).status_code == 422
+    too_many = alice.post("/api/v1/checkins/daily", json={"mood": 3, "answers": ["a", "b", "c"]})
+    assert too_many.status_code == 422
+    assert alice.get("/api/v1/checkins/history").json()["count"] == 0
+
+
+def test_edit_changes_only_what_is_sent(alice: Account) -> None:
+    alice.post("/api/v1/checkins/daily", json={"mood": 3, "energy": 4, "answers": ["Fine"], "date": "yesterday"})
+    edited = alice.patch("/api/v1/checkins/yesterday", json={"mood": 5})
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["outcome"], edited.json()["checkin"]["mood"]) == ("edited", 5)
+    assert edited.json()["checkin"]["energy"] == 4
+
+    cleared = alice.patch("/api/v1/checkins/2026-11-25", json={"energy": None, "answers": ["Better"]}).json()
+    assert cleared["checkin"]["energy"] is None
+    assert [a["answer"] for a in cleared["checkin"]["answers"]] == ["Better"]
+    assert alice.patch("/api/v1/checkins/2026-11-25", json={}).status_code == 422
+    assert alice.patch("/api/v1/checkins/2026-11-25", json={"mood": None}).status_code == 422
+    assert alice.patch("/api/v1/checkins/today", json={"mood": 2}).status_code == 404
+
+
+def test_history_range_and_limit(alice: Account) -> None:
+    for day, mood in (("2026-11-20", 2), ("2026-11-22", 4), ("2026-11-24", 5)):
+        assert alice.post("/api/v1/checkins/daily", json={"mood": mood, "answers": ["x"], "date": day}).is_success
+    everything = alice.get("/api/v1/checkins/history").json()
+    assert [c["day"] for c in everything["checkins"]] == ["2026-11-24", "2026-11-22", "2026-11-20"]
+    ranged = alice.get("/api/v1/checkins/history", params={"from": "2026-11-21", "to": "2026-11-23"}).json()
+    assert ([c["day"] for c in ranged["checkins"]], ranged["from"], ranged["to"]) == (
+        ["2026-11-22"], "2026-11-21", "2026-11-23",
+    )  # fmt: skip
+    newest = alice.get("/api/v1/checkins/history", params={"limit": 2}).json()
+    assert [c["day"] for c in newest["checkins"]] == ["2026-11-24", "2026-11-22"]
+    backwards = alice.get("/api/v1/checkins/history", params={"from": "2026-11-23", "to": "2026-11-21"})
+    assert (backwards.status_code, backwards.json()["field"]) == (422, "from")
+
+
+def test_another_users_check_in_is_not_found(alice: Account, bob: Account) -> None:
+    alice.post("/api/v1/checkins/daily", json={"mood": 4, "answers": ["Mine"]})
+    assert bob.get("/api/v1/checkins/today").status_code == 404
+    assert bob.patch("/api/v1/checkins/today", json={"mood": 1}).status_code == 404
+    assert bob.get("/api/v1/checkins/history").json()["count"] == 0
+    bobs = bob.post("/api/v1/checkins/daily", json={"mood": 2, "answers": ["His"]})
+    assert bobs.json()["outcome"] == "created"
+    assert alice.get("/api/v1/checkins/today").json()["mood"] == 4
