@@ -63,6 +63,24 @@ def parse_theme(value: str) -> str:
     return name
 
 
+def parse_origins(value: Any) -> Any:
+    """Normalise web origins, a comma list or a TOML list ("https://a.example, http://localhost:8080")."""
+    if isinstance(value, list | tuple):
+        value = ",".join(str(item) for item in value)
+    if not isinstance(value, str):
+        return value
+    origins = []
+    for part in value.replace(" ", ",").split(","):
+        origin = part.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        scheme, sep, host = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not host or any(char in host for char in "/?#@*"):
+            raise ValueError("each origin must be scheme://host[:port], e.g. https://paa.example.org")
+        origins.append(origin)
+    return ",".join(dict.fromkeys(origins))
+
+
 def secret(default: Any = None) -> Any:
     """A field holding a secret (a token, a password, a URL with credentials): never echoed, shown masked unless an
     admin asks (`is_secret`)."""
@@ -166,6 +184,24 @@ class Settings(BaseModel):
 
     oauth_google_client_secret: str | None = secret()
     """Secret of that Google client; Google asks for it, though for such clients it is not confidential."""
+
+    server_cors_origins: str | None = None
+    """Web origins whose pages may call `paa serve` from a browser, a comma list (e.g. https://paa.example.org);
+    none by default."""
+
+    server_rate_per_minute: int = Field(default=120, ge=1, le=1_000_000)
+    """Requests per minute each API caller may make on average (per user; per address before logging in)."""
+
+    server_rate_burst: int = Field(default=60, ge=1, le=1_000_000)
+    """Requests an API caller may make at once before the per-minute rate applies."""
+
+    server_max_body_bytes: int = Field(default=1_000_000, ge=1024, le=1_000_000_000)
+    """Largest request body `paa serve` accepts, in bytes; a larger one is refused with 413."""
+
+    @field_validator("server_cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        return parse_origins(value)
 
     @field_validator("timezone")
     @classmethod
@@ -282,6 +318,10 @@ KEYS: dict[str, str] = {
     "oauth.github.client_id": "oauth_github_client_id",
     "oauth.google.client_id": "oauth_google_client_id",
     "oauth.google.client_secret": "oauth_google_client_secret",
+    "server.cors_origins": "server_cors_origins",
+    "server.rate_per_minute": "server_rate_per_minute",
+    "server.rate_burst": "server_rate_burst",
+    "server.max_body_bytes": "server_max_body_bytes",
 }
 SCOPES: dict[str, Scope] = {
     "database_url": "install",
@@ -312,6 +352,10 @@ SCOPES: dict[str, Scope] = {
     "oauth_github_client_id": "install",
     "oauth_google_client_id": "install",
     "oauth_google_client_secret": "install",
+    "server_cors_origins": "install",
+    "server_rate_per_minute": "install",
+    "server_rate_burst": "install",
+    "server_max_body_bytes": "install",
 }
 ENV_ALIASES: dict[str, str] = {"database_url": "PAA_DB_URL", "assistant_tone": "PAA_AI_TONE"}
 _FIELD_TO_KEY = {field: key for key, field in KEYS.items()}

@@ -90,6 +90,15 @@ class AuthError(PaaError):
     exit_code = ExitCode.AUTH
 
 
+class TooManyAttempts(AuthError):
+    """A login refused for now after repeated failures; `retry_after` is how many seconds to wait (an API's
+    Retry-After). The same kind as AuthError to the CLI: same exit code, message and hint."""
+
+    def __init__(self, message: str, hint: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+
+
 class PermissionDenied(PaaError):
     """The acting user is known but may not do this (another user's data, or an admin-only command)."""
 

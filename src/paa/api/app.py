@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
 from paa.api import problems
 from paa.core.runtime import Runtime
+
+if TYPE_CHECKING:
+    from paa.api.limits import BucketStore
+    from paa.config import Settings
 
 PREFIX = "/api/v1"
 
@@ -19,7 +25,25 @@ class ServerOptions:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_000_000
     workers: int = 1
+    rate_per_minute: int = 120  # each caller's token bucket: refilled at this rate, holding `rate_burst`
+    rate_burst: int = 60
+    rate_store: BucketStore | None = None  # where the buckets live (None: this process's memory)
+    rate_clock: Callable[[], float] | None = None  # seconds, monotonic (None: time.monotonic; tests give their own)
     extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **given: Any) -> ServerOptions:
+        """The `server.*` settings, with what `given` (the command's flags) says on top; flags' origins add to the
+        configured ones."""
+        configured = tuple(origin for origin in (settings.server_cors_origins or "").split(",") if origin)
+        origins = tuple(dict.fromkeys((*configured, *given.pop("cors_origins", ()))))
+        return cls(
+            cors_origins=origins,
+            max_body_bytes=settings.server_max_body_bytes,
+            rate_per_minute=settings.server_rate_per_minute,
+            rate_burst=settings.server_rate_burst,
+            **given,
+        )
 
 
 def create_app(runtime: Runtime, options: ServerOptions | None = None) -> FastAPI:
@@ -36,8 +60,12 @@ def create_app(runtime: Runtime, options: ServerOptions | None = None) -> FastAP
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.options = options or ServerOptions()
+    app.state.options = options = options or ServerOptions.from_settings(runtime.loaded.settings)
     problems.install(app)
+    from paa.api import access_log, caching, cors, limits, metrics, security_headers
+
+    for layer in (caching, limits, cors, metrics, access_log, security_headers):  # innermost first
+        layer.install(app, options)
     app.include_router(health.router)
     for module in (auth, habits, users, chat, checkins, analytics, reminders, memory):
         app.include_router(module.router, prefix=PREFIX)

@@ -68,7 +68,9 @@ class Api:
 
 
 def api(request: Request) -> Api:
-    caller = authenticate(runtime_of(request), bearer_token(request))
+    token = bearer_token(request)
+    # The rate limiter proved this request's token already (paa.api.limits.identify); else prove it now.
+    caller = getattr(request.state, "caller", None) or authenticate(runtime_of(request), token)
     request.state.caller = caller  # the access log and the rate limiter key on it
     return Api(runtime_of(request), caller)
 

@@ -24,6 +24,7 @@ from paa.errors import (
     PaaError,
     PermissionDenied,
     StorageError,
+    TooManyAttempts,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -31,6 +32,7 @@ log = logging.getLogger("paa.api")
 
 # (status, problem slug) per error kind; the first match in this order wins (NotConfirmed before its base).
 STATUS_OF: tuple[tuple[type[PaaError], int, str], ...] = (
+    (TooManyAttempts, 429, "too-many-requests"),
     (InvalidInput, 422, "invalid-input"),
     (NotFound, 404, "not-found"),
     (Conflict, 409, "conflict"),
@@ -73,6 +75,8 @@ def from_error(exc: PaaError) -> JSONResponse:
     # Core names fields in backticks (`target`): the API's field names are core's, so the text stands as it is.
     detail, hint = exc.message, exc.hint
     headers = {"WWW-Authenticate": 'Bearer realm="paa"'} if status == 401 else None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     errors = [{"loc": ["body", exc.field], "msg": detail, "type": slug}] if exc.field else None
     return problem(status, slug, detail, headers=headers, hint=hint, field=exc.field, errors=errors)
 

@@ -19,7 +19,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from paa.db.models import LoginAttempt
-from paa.errors import AuthError
+from paa.errors import TooManyAttempts
 
 FREE_FAILURES = 3  # failures allowed for a (name, source) pair before the first wait
 FREE_SOURCE_FAILURES = 10  # failures allowed from one source, over every name, before it waits
@@ -59,11 +59,15 @@ def _rows(session: Session, keys: Sequence[str]) -> list[LoginAttempt]:
 
 
 def check_allowed(session: Session, keys: Sequence[str], now: datetime) -> None:
-    """Raise AuthError saying how long to wait when any of the keys is blocked now."""
+    """Raise TooManyAttempts (an AuthError) saying how long to wait when any of the keys is blocked now."""
     blocked = [row.blocked_until for row in _rows(session, keys) if row.blocked_until and row.blocked_until > now]
     if blocked:
         seconds = max(1, int((max(blocked) - now).total_seconds() + 0.999))
-        raise AuthError("too many failed logins", hint=f"wait {seconds} s and try again; each failure doubles the wait")
+        raise TooManyAttempts(
+            "too many failed logins",
+            hint=f"wait {seconds} s and try again; each failure doubles the wait",
+            retry_after=seconds,
+        )
 
 
 def record_failure(session: Session, keys: Sequence[str], now: datetime) -> timedelta:

@@ -1,0 +1,70 @@
+"""The access log: one JSON line per request on the `paa.api.access` logger.
+
+A line holds the method, the route template (the path only when no route matched, with token-like segments
+masked), the status, the duration, the user the token proved and the client's address. Never a header, a query
+string or a body, where tokens travel; the line goes through `paa.redact` as well, should anything slip in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from paa.api.limits import client_address
+from paa.api.metrics import UNMATCHED, route_template
+from paa.redact import redact, redact_url
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+log = logging.getLogger("paa.api.access")
+
+
+def access_line(scope: Scope, status: int, seconds: float) -> str:
+    """The log line of one answered request."""
+    route = route_template(scope)
+    caller = scope.get("state", {}).get("caller")
+    entry: dict[str, Any] = {
+        "method": scope.get("method", "WEBSOCKET" if scope["type"] == "websocket" else ""),
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "user_id": getattr(caller, "user_id", None),
+        "client": client_address(scope),
+    }
+    if route == UNMATCHED:
+        entry["path"] = redact_url("http://paa" + str(scope.get("path", ""))).removeprefix("http://paa")[:300]
+    return redact(json.dumps(entry, separators=(",", ":")))
+
+
+class AccessLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def noted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noted)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info(access_line(scope, status, time.perf_counter() - started))
+
+
+def install(app: FastAPI, options: Any) -> None:
+    app.add_middleware(AccessLog)

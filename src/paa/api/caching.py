@@ -1,0 +1,112 @@
+"""ETags on reads: a GET answered before gets 304 while nothing the answer depends on has changed.
+
+An answer depends on who asks, what they asked (path and query), the day it is for them (their zone and day-start
+hour) and their data. Every committed write to a user's data, from any process (the CLI, the daemon, another
+worker), adds a row to the change feed, so the newest feed id of the user stands for "their data": the tag is a
+hash of those four and the server's version, read before the route runs (a write landing meanwhile gives the next
+request a new tag; an old answer is never kept under a new one). Account routes (logins, tokens, profile kept by
+the account layer) leave no feed rows, so they are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from paa.api.limits import identify
+from paa.core.accounts.bearer import Caller
+from paa.errors import PaaError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from paa.core.runtime import Runtime
+
+API = "/api/v1"  # paa.api.app.PREFIX (not imported: app.py imports this module)
+ACCOUNT_PATHS = (f"{API}/auth", f"{API}/users")  # kept by the account layer, which leaves no feed rows
+REVALIDATE = "private, no-cache"  # keep it, but ask every time (the 304 is cheap); never shared with another user
+
+
+def etag_for(runtime: Runtime, caller: Caller, target: str) -> str | None:
+    """The tag of `target` (path and query) as `caller` would see it now; None when it cannot be worked out."""
+    from paa import __version__
+    from paa.core.changes import latest_id
+
+    try:
+        with runtime.context(acting=caller.acting) as ctx:
+            parts = (
+                __version__,
+                str(ctx.user_id),
+                target,
+                ctx.today().isoformat(),
+                str(latest_id(ctx.session, ctx.user_id)),
+            )
+    except PaaError:
+        return None  # the route will answer the problem itself
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return f'W/"{digest}"'
+
+
+def matches(if_none_match: str, tag: str) -> bool:
+    """Whether an If-None-Match header names `tag` (weak comparison, as RFC 9110 asks for it)."""
+    wanted = tag.removeprefix("W/")
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == wanted:
+            return True
+    return False
+
+
+class ETags:
+    def __init__(self, app: ASGIApp, *, prefix: str, uncached: tuple[str, ...]) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.uncached = uncached
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if scope["type"] != "http":
+            return False
+        path: str = scope["path"]
+        return (
+            scope["method"] in ("GET", "HEAD")
+            and path.startswith(self.prefix + "/")
+            and not path.startswith(self.uncached)
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        caller = await identify(scope) if self._cacheable(scope) else None
+        if caller is None or "read" not in caller.scopes:
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = scope["path"] + (f"?{query}" if query else "")
+        tag = await run_in_threadpool(etag_for, scope["app"].state.runtime, caller, target)
+        if tag is None:
+            await self.app(scope, receive, send)
+            return
+        headers: dict[str, Any] = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", ())
+        }
+        if matches(headers.get("if-none-match", ""), tag):
+            await Response(status_code=304, headers={"ETag": tag, "Cache-Control": REVALIDATE})(scope, receive, send)
+            return
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                answer = MutableHeaders(scope=message)
+                if "etag" not in answer and not answer.get("content-type", "").startswith("text/event-stream"):
+                    answer["ETag"] = tag
+                    answer["Cache-Control"] = REVALIDATE
+            await send(message)
+
+        await self.app(scope, receive, tagged)
+
+
+def install(app: FastAPI, options: Any) -> None:
+    """Add the ETag layer; `options` are the app's ServerOptions (none of them concern it)."""
+    app.add_middleware(ETags, prefix=API, uncached=ACCOUNT_PATHS)

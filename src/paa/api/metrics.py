@@ -1,0 +1,142 @@
+"""Prometheus metrics at `/metrics`: requests and their latency by route template and status, open WebSocket
+connections, and reminder deliveries.
+
+Routes are labelled by their template (`/api/v1/habits/{habit_id}`), never the path a client typed, so the label
+set stays small and holds no ids. Each app has its own registry (tests build many apps in one process). Reminder
+deliveries are counted from the outbox table at each scrape, so what the daemon or `paa remind run-due` sent in
+another process is counted too. With several workers each one answers with its own request figures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from paa.core.runtime import Runtime
+
+UNMATCHED = "<unmatched>"  # a path no route has: one label for all of them
+router = APIRouter(tags=["operations"])
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered (`/api/v1/habits/{habit_id}`), or UNMATCHED."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED
+
+
+class _Deliveries(Collector):
+    """Reminder deliveries per channel, read from the database at each scrape."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        from sqlmodel import Session
+
+        from paa.core.reminders.stats import delivered_by_channel
+
+        family = CounterMetricFamily(
+            "paa_reminder_deliveries", "Reminder deliveries that reached their channel", labels=["channel"]
+        )
+        try:
+            with Session(self.runtime.engine) as session:
+                counts = delivered_by_channel(session)
+        except Exception:  # a scrape must answer even while the database does not; /readyz reports that
+            counts = {}
+        for channel, count in sorted(counts.items()):
+            family.add_metric([channel], count)
+        yield family
+
+    def describe(self) -> list[Any]:
+        return []  # no scrape at registration: the database is read only when asked
+
+
+class Metrics:
+    """One app's registry and instruments."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.registry = CollectorRegistry()
+        labels = ("method", "route", "status")
+        self.requests = Counter("paa_http_requests", "HTTP requests answered", labels, registry=self.registry)
+        self.latency = Histogram(
+            "paa_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its answer",
+            labels,
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+        )
+        self.websockets = Gauge("paa_websocket_connections", "WebSocket connections open now", registry=self.registry)
+        self.registry.register(_Deliveries(runtime))
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route, str(status)).observe(seconds)
+
+
+def metrics_of(app: Any) -> Metrics | None:
+    """The app's metrics (None when it was built without them)."""
+    found = getattr(app.state, "metrics", None)
+    return found if isinstance(found, Metrics) else None
+
+
+@contextmanager
+def websocket_connection(app: Any) -> Iterator[None]:
+    """Count one open WebSocket for as long as the block runs: `with websocket_connection(websocket.app): ...`
+    around an accepted connection's life."""
+    metrics = metrics_of(app)
+    if metrics is not None:
+        metrics.websockets.inc()
+    try:
+        yield
+    finally:
+        if metrics is not None:
+            metrics.websockets.dec()
+
+
+class RequestMetrics:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets when the app raises before answering
+
+        async def noted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noted)
+        finally:
+            self.metrics.observe(scope["method"], route_template(scope), status, time.perf_counter() - started)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics_endpoint(request: Request) -> Response:
+    metrics = metrics_of(request.app)
+    body = generate_latest(metrics.registry) if metrics is not None else b""
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def install(app: FastAPI, options: Any) -> None:
+    app.state.metrics = metrics = Metrics(app.state.runtime)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.include_router(router)
