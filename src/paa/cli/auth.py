@@ -12,7 +12,7 @@ from paa.cli.output import confirm, emit_json, escape, say
 if TYPE_CHECKING:
     from paa.core.accounts.auth import AuthContext
     from paa.core.accounts.identities import IdentityView
-    from paa.core.accounts.oauth import Http
+    from paa.core.accounts.oauth import Http, Identity
     from paa.core.accounts.sessions import Login
     from paa.core.accounts.views import SessionView
 
@@ -203,27 +203,34 @@ def provider_http() -> Http:
     return https_transport
 
 
-def _device_login(provider_name: str, password_stdin: bool) -> None:
+def _approved_identity(provider_name: str) -> tuple[Identity, str]:
+    """Run the device flow: the identity the provider vouches for once the person approves the code, and its title."""
     from paa.cli import runtime
     from paa.core.accounts import oauth
-    from paa.core.accounts.identities import link_target, sign_in_with_identity
 
-    command = runtime.current()
     http = provider_http()
-    provider = oauth.provider_for(provider_name, command.loaded.settings)
+    provider = oauth.provider_for(provider_name, runtime.current().loaded.settings)
     device = oauth.start_device_flow(provider, http=http)
     shown = device.verification_uri_complete or device.verification_uri
     say(f"Open {escape(shown)} and enter the code [bold]{escape(device.user_code)}[/bold].")
     say(f"Waiting for you to approve paa on {provider.title} (the code works for {device.expires_in // 60} min)...")
     access_token = oauth.wait_for_token(provider, device, http=http)
-    identity = oauth.fetch_identity(provider, access_token, http=http)
+    return oauth.fetch_identity(provider, access_token, http=http), provider.title
+
+
+def _device_login(provider_name: str, password_stdin: bool) -> None:
+    from paa.cli import runtime
+    from paa.core.accounts.identities import link_target, sign_in_with_identity
+
+    command = runtime.current()
+    identity, title = _approved_identity(provider_name)
     password = None
     with command.auth() as actx:
         target = link_target(actx, identity.provider, identity.subject)
         target_name = target.username if target is not None else None
     if target_name is not None:
         who = escape(identity.login or identity.email or identity.subject)
-        say(f"The {provider.title} identity {who} is linked to no account; linking it to {escape(target_name)}.")
+        say(f"The {title} identity {who} is linked to no account; linking it to {escape(target_name)}.")
         if password_stdin or sys.stdin.isatty():  # without either, core refuses and says how
             password = _Passwords(password_stdin).ask(f"{target_name}'s password, to link it (input hidden)")
     with command.auth(write=True) as actx:
@@ -233,9 +240,9 @@ def _device_login(provider_name: str, password_stdin: bool) -> None:
         )  # fmt: skip
         _store(actx, done)
     what = {
-        "linked": f"Linked your {provider.title} identity to {done.user.username} and logged in.",
-        "created": f"Created the account {done.user.username} for your {provider.title} identity and logged in.",
-    }.get(done.outcome, f"Logged in as {done.user.username} with {provider.title}.")
+        "linked": f"Linked your {title} identity to {done.user.username} and logged in.",
+        "created": f"Created the account {done.user.username} for your {title} identity and logged in.",
+    }.get(done.outcome, f"Logged in as {done.user.username} with {title}.")
     say(escape(what) + _role_note(done))
 
 
@@ -335,30 +342,55 @@ def whoami(as_json: JsonOpt = False) -> None:
         say(f"  linked: {', '.join(user.identities)}")
 
 
-def passwd(password_stdin: StdinOpt = False, drop_identities: DropOpt = None) -> None:
-    """Change your password (or give the local profile one); your other sessions end.
+def passwd(
+    password_stdin: StdinOpt = False,
+    drop_identities: DropOpt = None,
+    github: Annotated[
+        bool, typer.Option("--github", help="No password yet: prove it is you with your linked GitHub account.")
+    ] = False,
+    google: Annotated[
+        bool, typer.Option("--google", help="No password yet: prove it is you with your linked Google account.")
+    ] = False,
+) -> None:
+    """Change your password (or set the first one); your other sessions end.
+
+    No password yet (made by GitHub/Google sign-in)? --github or --google: approve a code with the linked account.
 
     Examples:
 
       paa auth passwd
 
+      paa auth passwd --github
+
       printf '%s\\n' "$OLD" "$NEW" "$NEW" | paa auth passwd --password-stdin --drop-identities
     """
     from paa.cli import runtime
     from paa.core.accounts.identities import drop_identities as core_drop
-    from paa.core.accounts.registration import change_password
+    from paa.core.accounts.registration import change_password, first_password_refusal
     from paa.core.accounts.sessions import whoami
     from paa.db.models import User
+    from paa.errors import InvalidInput
 
+    if github and google:
+        raise InvalidInput("choose one of --github and --google")
     reader = _Passwords(password_stdin)
     with runtime.current().auth() as actx:
         me = whoami(actx).user
+    proof: tuple[str, str] | None = None
+    if github or google:
+        if me.has_password:
+            raise InvalidInput(f"{me.username} has a password: --github and --google are for setting the first one",
+                               hint="paa auth passwd (it asks for the current password)")  # fmt: skip
+        identity, _title = _approved_identity("github" if github else "google")
+        proof = (identity.provider, identity.subject)
+    elif not me.has_password and me.identities:
+        raise first_password_refusal(me.username, me.identities)  # before asking for a password it would refuse
     current = reader.ask("Current password (input hidden)") if me.has_password else None
     new = reader.ask("New password (input hidden)", twice=True)
     drop = _drop_wanted(drop_identities, me.identities)
     dropped: list[IdentityView] = []
     with runtime.current().auth(write=True) as actx:
-        done = change_password(actx, current, new, source=_source(), label=_label())
+        done = change_password(actx, current, new, source=_source(), label=_label(), identity=proof)
         if drop:
             user = actx.session.get(User, me.id)
             dropped = core_drop(actx, user) if user is not None else []
@@ -366,6 +398,8 @@ def passwd(password_stdin: StdinOpt = False, drop_identities: DropOpt = None) ->
             _store(actx, done)
     if done is not None:
         say(f"{escape(done.user.username)} now has a password, and is logged in.{_role_note(done)}")
+    elif not me.has_password:
+        say("Password set: you can log in with it too. Your other sessions have ended.")
     else:
         say("Password changed. Your other sessions have ended.")
     line = _dropped_line(dropped, me.identities, drop_identities)

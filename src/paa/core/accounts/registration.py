@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from paa.core.accounts import rules
-from paa.core.accounts.auth import PASSWORD_KIND, AuthContext
+from paa.core.accounts.auth import OAUTH_KIND, PASSWORD_KIND, AuthContext
 from paa.core.accounts.lookups import active_credential, first_role, is_protected, user_named
 from paa.core.accounts.passwords import hash_password
 from paa.core.accounts.sessions import Login, authenticate, revoke_all_sessions, start_session
@@ -27,6 +27,14 @@ def register(
     label: str | None = "cli",
 ) -> Login:
     """Create an account with a password and log it in; the first account that can log in becomes admin."""
+    user = create_account(actx, username, password, email=email, display_name=display_name)
+    return start_session(actx, user, label=label, outcome="registered")
+
+
+def create_account(
+    actx: AuthContext, username: str, password: str, *, email: str | None = None, display_name: str | None = None
+) -> User:
+    """A new account with a password (for `register`, or an API client that then gets tokens instead of a session)."""
     name = rules.new_username(username)
     address = rules.email(email)
     shown = rules.display_name(display_name)
@@ -49,16 +57,35 @@ def register(
         session.add(UserPreference(user_id=user.id, key=key, value=json.dumps(value), updated_at=now))
     hashed = hash_password(secret, actx.params)
     session.add(UserAuth(user_id=user.id, kind=PASSWORD_KIND, secret_hash=hashed, created_at=now))
-    return start_session(actx, user, label=label, outcome="registered")
+    return user
+
+
+def first_password_refusal(username: str, providers: tuple[str, ...] | list[str]) -> AuthError:
+    """Why an account that signs in only through GitHub/Google cannot get a password from an open session alone."""
+    flags = " or ".join(f"--{name}" for name in sorted(set(providers))) or "--github"
+    return AuthError(
+        f"{username} has no password yet: setting its first one takes proof through a linked identity, "
+        "not only an open session",
+        hint=f"paa auth passwd {flags}, and approve the code with the account linked to {username}",
+    )
 
 
 def change_password(
-    actx: AuthContext, current: str | None, new: str, *, source: str, label: str | None = "cli"
+    actx: AuthContext,
+    current: str | None,
+    new: str,
+    *,
+    source: str,
+    label: str | None = "cli",
+    identity: tuple[str, str] | None = None,
 ) -> Login | None:
     """Set the acting user's password (checking the current one first); end their other sessions.
 
-    The local profile without a password gets one here and becomes an account (admin if it is the first); then
-    a session is started and returned, because from now on it must log in.
+    An account that signs in only through GitHub/Google gets its first password only with `identity`, the
+    (provider, user id) the provider has just vouched for, linked to that account: a session left open is no proof,
+    and a password set by whoever sits at it would outlive every logout. The local profile without a password gets
+    one here and becomes an account (admin if it is the first); then a session is started and returned, because
+    from now on it must log in.
     """
     acting = actx.actor()
     session, now = actx.session, actx.now()
@@ -74,6 +101,8 @@ def change_password(
         if current is None:
             raise InvalidInput("give your current password too")
         authenticate(actx, user.username, current, source=source)
+    elif protected:
+        _prove_identity(actx, user, identity)
     secret = rules.check_new_password(new, user_name=user.username, email_address=user.email)
     hashed = hash_password(secret, actx.params)
     if credential is None:
@@ -89,3 +118,24 @@ def change_password(
     if acting.session_id is None:
         return start_session(actx, user, label=label)
     return None
+
+
+def _prove_identity(actx: AuthContext, user: User, identity: tuple[str, str] | None) -> None:
+    """Refuse unless `identity` is one of the account's linked identities (marking it used)."""
+    assert user.id is not None
+    linked = actx.session.exec(
+        select(UserAuth).where(
+            UserAuth.user_id == user.id, UserAuth.kind == OAUTH_KIND, col(UserAuth.revoked_at).is_(None)
+        )
+    ).all()
+    if identity is None:
+        raise first_password_refusal(user.username, [row.provider or "" for row in linked if row.provider])
+    provider, subject = identity
+    row = next((row for row in linked if (row.provider, row.subject) == (provider, str(subject))), None)
+    if row is None:
+        raise AuthError(
+            f"that {provider} identity is not linked to {user.username}",
+            hint=f"approve the code with the {provider} account linked to {user.username} (see `paa auth identities`)",
+        )
+    row.last_used_at = actx.now()
+    actx.session.add(row)
