@@ -1,0 +1,139 @@
+"""A real `paa serve` process and a real WebSocket client: a `paa habit log` in another process and the daemon's
+reminder reach the client; SIGTERM stops the server cleanly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from tests.support.clock import FIXED_NOW
+from tests.support.processes import child_env, paa_executable
+from tests.support.waiting import GIVE_UP_SECONDS, wait_until
+
+PASSWORD = "correct horse battery staple"
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    url: str
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def describe(self) -> str:
+        return f"paa serve exited with {self.process.returncode}" if self.process.poll() is not None else "running"
+
+
+@pytest.fixture
+def server(paa_home: Path) -> Iterator[Server]:
+    port = free_port()
+    process = subprocess.Popen(
+        [paa_executable(), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
+    )  # fmt: skip
+    running = Server(process, f"http://127.0.0.1:{port}")
+    try:
+        wait_until(lambda: running.healthy() or process.poll() is not None, what="/healthz", describe=running.describe)
+        assert process.poll() is None, process.communicate()[1]
+        yield running
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=GIVE_UP_SECONDS)
+
+
+def receive_until(client: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The first message that `wanted` accepts (answering pings on the way); fails after the give-up time."""
+    seen: list[dict[str, Any]] = []
+
+    def next_wanted() -> dict[str, Any] | None:
+        message = json.loads(client.recv(timeout=GIVE_UP_SECONDS))
+        seen.append(message)
+        if message["type"] == "ping":
+            client.send(json.dumps({"type": "pong"}))
+        return message if wanted(message) else None
+
+    return wait_until(next_wanted, what="a WebSocket message", describe=lambda: f"seen: {seen}")
+
+
+def test_a_terminal_log_and_the_daemons_reminder_reach_a_websocket_client(
+    server: Server, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    registered = httpx.post(f"{server.url}/api/v1/auth/register", json={"username": "alice", "password": PASSWORD})
+    assert registered.status_code == 201, registered.text
+    token = registered.json()["access_token"]
+    login = run_paa("auth", "login", "alice", "--password-stdin", input=PASSWORD + "\n")
+    assert login.returncode == 0, login.stderr
+    for habit in (["Drink water"], ["Stretch", "--remind", "18:00"]):
+        added = run_paa("habit", "add", *habit)
+        assert added.returncode == 0, added.stderr
+
+    with connect(server.url.replace("http", "ws", 1) + "/api/v1/ws") as client:
+        client.send(json.dumps({"type": "auth", "token": token}))
+        ready = json.loads(client.recv(timeout=GIVE_UP_SECONDS))
+        assert ready["type"] == "ready"
+
+        logged = run_paa("habit", "log", "Drink water")
+        assert logged.returncode == 0, logged.stderr
+        changed = receive_until(client, lambda message: message["type"] == "data:changed")
+        assert changed["data"] == {"areas": ["habits"]} and changed["id"] > ready["last_event_id"]
+
+        # The daemon's one-shot pass at the reminder's time; the running server turns the app channel on by itself.
+        at_six = (FIXED_NOW + timedelta(hours=6, seconds=30)).isoformat()
+        due = run_paa("remind", "run-due", "--json", env={"PAA_NOW": at_six, "PAA_NOTIFY_CHANNELS": "log"})
+        report = json.loads(due.stdout)
+        assert (len(report["events"]), report["sent"]) == (1, 2), due.stdout + due.stderr  # on the log and the app
+        reminder = receive_until(client, lambda message: message["type"] == "habit:reminder")
+    assert reminder["data"]["title"] == "Stretch"
+    assert reminder["data"]["due_at"] == "2026-11-26T18:00:00+00:00"
+    assert reminder["id"] > changed["id"]
+
+
+def test_sigterm_stops_the_server_gracefully(server: Server, paa_home: Path) -> None:
+    registered = httpx.post(f"{server.url}/api/v1/auth/register", json={"username": "alice", "password": PASSWORD})
+    marker = paa_home / "server.json"
+    assert json.loads(marker.read_text(encoding="utf-8"))["url"] == server.url
+    with connect(server.url.replace("http", "ws", 1) + "/api/v1/ws") as client:
+        client.send(json.dumps({"type": "auth", "token": registered.json()["access_token"]}))
+        assert json.loads(client.recv(timeout=GIVE_UP_SECONDS))["type"] == "ready"
+        server.process.send_signal(signal.SIGTERM)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                client.recv(timeout=GIVE_UP_SECONDS)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012  # "service restart": reconnect later
+    out, err = server.process.communicate(timeout=GIVE_UP_SECONDS)
+    assert server.process.returncode == 0, err
+    assert f"Serving paa at {server.url}/api/v1" in out
+    assert f"stopped serving {server.url}" in err
+    assert not marker.exists()
+
+
+def test_several_workers_without_redis_are_refused(run_paa: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    done = run_paa("serve", "--workers", "2", "--port", str(free_port()))
+    assert done.returncode == 7  # a configuration error
+    assert done.stderr.splitlines()[0] == (
+        "paa: error: --workers 2 needs Redis: several workers share rate limits and WebSocket events through it"
+    )
