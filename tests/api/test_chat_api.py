@@ -4,6 +4,7 @@ streamed and JSON answers, tools that change data, the confirmation rule, isolat
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -12,10 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paa.api.app import create_app
+from paa.api.caller import authenticate
+from paa.api.chat_stream import stream_reply
 from paa.clock import FixedClock
 from tests.api.conftest import Account, register
 from tests.support.fake_anthropic import FakeAnthropic, mid_stream_error, reply
 from tests.support.runtime import runtime_for
+from tests.support.waiting import wait_until
 
 SSE = {"Accept": "text/event-stream"}
 
@@ -215,6 +219,32 @@ def test_a_model_failure_mid_stream_is_an_error_event(alice: Account, fake_anthr
     name, problem = events[-1]
     assert name == "error"
     assert problem["status"] == 503 and problem["type"] == "/problems/model-unavailable"
+
+
+def test_a_client_leaving_mid_reply_keeps_what_arrived(
+    http: TestClient, alice: Account, fake_anthropic: FakeAnthropic
+) -> None:
+    """The WebSocket's way in (stream_reply): dropping the stream stops the model and stores the reply so far as
+    interrupted, as Ctrl-C does in the CLI."""
+    gate = threading.Event()  # the fake holds the rest of the reply back until the test has left
+    scripted = reply("One two three four five six", chunks=6)
+    scripted.pace = gate
+    fake_anthropic.push(scripted)
+    runtime = http.app.state.runtime
+    events = stream_reply(runtime, authenticate(runtime, alice.tokens["access_token"]), "count for me")
+    assert next(events) == {"event": "delta", "data": {"text": "One t"}}
+    events.close()  # type: ignore[attr-defined]
+    try:
+
+        def stored() -> list[dict[str, Any]]:
+            listed = alice.get("/api/v1/chat/history").json()
+            shown = alice.get("/api/v1/chat/history", params={"conversation_id": listed[0]["id"]}).json()
+            return [m for m in shown["messages"] if m["role"] == "assistant"]
+
+        replies = wait_until(stored, what="the interrupted reply to be stored")
+        assert [(m["content"], m["interrupted"]) for m in replies] == [("One t", True)]
+    finally:
+        gate.set()
 
 
 def test_without_an_api_key_the_chat_is_503(clock: FixedClock) -> None:

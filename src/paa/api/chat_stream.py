@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -60,7 +61,8 @@ def stream_reply(
 ) -> Iterator[Event]:
     """The caller's message, answered as events (see the module's docstring); a new conversation without an id."""
     session = _session(runtime, caller, conversation_id)
-    return _started(session, session.send(message, cancel))
+    cancel = cancel or CancelToken()
+    return _started(session, session.send(message, cancel), cancel)
 
 
 def stream_confirmation(
@@ -69,7 +71,8 @@ def stream_confirmation(
     """The person's answer to a `confirm` event: the tool runs (or is declined) and the reply goes on, as events.
     Another user's id, an expired one or one answered already raises NotFound."""
     session = _session(runtime, caller, None)
-    return _started(session, session.resume(confirmation_id, approve, cancel))
+    cancel = cancel or CancelToken()
+    return _started(session, session.resume(confirmation_id, approve, cancel), cancel)
 
 
 def collect(events: Iterator[Event]) -> dict[str, Any]:
@@ -169,21 +172,25 @@ def _session(runtime: Runtime, caller: Caller, conversation_id: int | None) -> C
     return ChatSession(contexts, provider, conversation_id=conversation_id, confirm=ASK_LATER)
 
 
-def _started(session: ChatSession, turn: Iterator[ChatEvent]) -> Iterator[Event]:
+def _started(session: ChatSession, turn: Iterator[ChatEvent], cancel: CancelToken) -> Iterator[Event]:
     """Run the turn to its first event now (so early failures raise), then stream the rest."""
     try:
         first: ChatEvent | None = next(turn)
     except StopIteration:
         first = None
-    return _relay(session, first, turn)
+    return _relay(session, first, turn, cancel)
 
 
-def _relay(session: ChatSession, first: ChatEvent | None, turn: Iterator[ChatEvent]) -> Iterator[Event]:
+def _relay(
+    session: ChatSession, first: ChatEvent | None, turn: Iterator[ChatEvent], cancel: CancelToken
+) -> Iterator[Event]:
+    finished = False
     try:
         pending = [first] if first is not None else []
         while True:
             event = pending.pop() if pending else next(turn, None)
             if event is None:
+                finished = True
                 return
             if isinstance(event, ReplyDone):
                 _record_insight(session, event.conversation_id)
@@ -191,15 +198,30 @@ def _relay(session: ChatSession, first: ChatEvent | None, turn: Iterator[ChatEve
             if shown is not None:
                 yield shown
     except PaaError as exc:
+        finished = True
         yield {"event": "error", "data": problem_document(exc)}
     except Exception:  # the client hears that the turn failed; the log keeps why
+        finished = True
         log.exception("the chat stream failed")
         yield {"event": "error", "data": json.loads(bytes(_internal().body))}
     finally:
-        close = getattr(turn, "close", None)  # stops the provider's stream when the client went away
-        if close is not None:
-            with contextlib.suppress(Exception):
-                close()
+        if not finished:
+            _stop(turn, cancel)
+
+
+def _stop(turn: Iterator[ChatEvent], cancel: CancelToken) -> None:
+    """The client went away mid-reply: stop the model's stream, as Ctrl-C does in the CLI, and let the turn store
+    what arrived (marked interrupted) in a thread of its own, never in whichever thread dropped the stream."""
+    cancel.cancel()
+
+    def drain() -> None:
+        try:
+            for _event in turn:
+                pass
+        except Exception:  # an interrupted turn that fails while ending has nobody left to tell
+            log.debug("an interrupted chat turn failed while ending", exc_info=True)
+
+    threading.Thread(target=drain, name="paa-chat-interrupted", daemon=True).start()
 
 
 def _internal() -> JSONResponse:
