@@ -7,6 +7,7 @@ import json
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,15 +69,18 @@ def server(paa_home: Path) -> Iterator[Server]:
 def receive_until(client: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     """The first message that `wanted` accepts (answering pings on the way); fails after the give-up time."""
     seen: list[dict[str, Any]] = []
-
-    def next_wanted() -> dict[str, Any] | None:
-        message = json.loads(client.recv(timeout=GIVE_UP_SECONDS))
+    deadline = time.monotonic() + GIVE_UP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            message = json.loads(client.recv(timeout=max(deadline - time.monotonic(), 0.01)))
+        except TimeoutError:
+            break
         seen.append(message)
         if message["type"] == "ping":
             client.send(json.dumps({"type": "pong"}))
-        return message if wanted(message) else None
-
-    return wait_until(next_wanted, what="a WebSocket message", describe=lambda: f"seen: {seen}")
+        if wanted(message):
+            return message
+    raise AssertionError(f"gave up after {GIVE_UP_SECONDS:g} s waiting for a WebSocket message; seen: {seen}")
 
 
 def test_a_terminal_log_and_the_daemons_reminder_reach_a_websocket_client(
