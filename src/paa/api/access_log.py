@@ -1,8 +1,8 @@
 """The access log: one JSON line per request on the `paa.api.access` logger.
 
-A line holds the method, the route template (the path only when no route matched, with token-like segments
-masked), the status, the duration, the user the token proved and the client's address. Never a header, a query
-string or a body, where tokens travel; the line goes through `paa.redact` as well, should anything slip in.
+A line holds the method, the route template (`<unmatched>` when no route matched), the status, the duration, the
+user the token proved and the client's address. Never a path as typed, a header, a query string or a body, where
+tokens travel (a client may put one anywhere); the line goes through `paa.redact` as well, should anything slip in.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paa.api.limits import client_address
-from paa.api.metrics import UNMATCHED, route_template
-from paa.redact import redact, redact_url
+from paa.api.metrics import route_template
+from paa.redact import redact
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -37,8 +37,6 @@ def access_line(scope: Scope, status: int, seconds: float) -> str:
         "user_id": getattr(caller, "user_id", None),
         "client": client_address(scope),
     }
-    if route == UNMATCHED:
-        entry["path"] = redact_url("http://paa" + str(scope.get("path", ""))).removeprefix("http://paa")[:300]
     return redact(json.dumps(entry, separators=(",", ":")))
 
 

@@ -32,8 +32,17 @@ router = APIRouter(tags=["operations"])
 def route_template(scope: Scope) -> str:
     """The template of the route that answered (`/api/v1/habits/{habit_id}`), or UNMATCHED."""
     route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    template = getattr(route, "path_format", None)
+    if not isinstance(template, str):
+        return UNMATCHED
+    # The route may know only its path inside its router (`/habits/{habit_id}`): what the client's path has
+    # before that route's own part is the prefixes it was included under.
+    try:
+        own = str(route.url_path_for(route.name, **scope.get("path_params", {})))  # type: ignore[union-attr]
+    except Exception:  # a route that cannot be rendered back: its own template is still a fine label
+        return template
+    path: str = scope.get("path", "")
+    return path.removesuffix(own) + template if path.endswith(own) else template
 
 
 class _Deliveries(Collector):
