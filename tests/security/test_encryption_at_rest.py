@@ -282,3 +282,16 @@ def test_doctor_says_encryption_is_on_and_where_the_key_is(filled: dict[str, str
     lost = [check for check in json.loads(cli("doctor", "--json").out) if check["name"] == "encryption"]
     assert lost[0]["status"] == "error" and "data key is missing" in lost[0]["detail"]
     assert "restore data.key" in lost[0]["advice"]
+
+
+def test_without_fts5_memory_search_opens_the_sealed_text_itself(filled: dict[str, str], make_ctx, monkeypatch) -> None:
+    """The path PostgreSQL takes (no FTS5 there, and the database cannot compare sealed text): same answers."""
+    with make_ctx() as ctx:
+        fast = [hit.content for hit in memory.search(ctx, "penicillin")]
+        dialect = type(ctx.session.connection().dialect)
+    monkeypatch.setattr(dialect, "name", "postgresql")
+    with make_ctx() as ctx:
+        assert ctx.session.connection().dialect.name == "postgresql"
+        assert [hit.content for hit in memory.search(ctx, "penicillin")] == fast == [FACT]
+        assert {hit.kind for hit in memory.search(ctx, "biopsy", kinds=["checkin"])} == {"checkin"}
+        assert memory.search(ctx, "peanuts") == []

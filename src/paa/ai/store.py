@@ -295,21 +295,27 @@ def search_messages(ctx: Context, query: str, *, limit: int = 20) -> list[Search
         raise InvalidInput("nothing to search for", hint='e.g. paa chat search "knee pain"')
     if limit < 1:
         raise InvalidInput("`limit` must be at least 1", field="limit")
-    statement = select(Message, Conversation.title).join(
-        Conversation, col(Conversation.id) == col(Message.conversation_id)
+    # Messages are sealed at rest, so the database cannot compare their text: only their text is read and opened
+    # here, newest first, until enough match; then the matching rows are loaded (docs/performance.md: the cost).
+    scan = select(Message.id, Message.content).where(
+        Message.user_id == ctx.user_id, col(Message.role).in_(("user", "assistant"))
     )
-    statement = statement.where(Message.user_id == ctx.user_id, col(Message.role).in_(("user", "assistant")))
-    # Messages are sealed at rest, so the database cannot compare their text: they are opened here, newest first,
-    # until enough match (docs/performance.md measures the cost).
     wanted = [word.casefold() for word in words]
-    hits: list[SearchHit] = []
-    newest_first = statement.order_by(col(Message.id).desc()).execution_options(yield_per=256)
-    for message, title in ctx.session.exec(newest_first):
-        lowered = message.content.casefold()
-        if all(word in lowered for word in wanted):
-            hits.append(SearchHit(message_view(message), title, "text"))
-            if len(hits) >= limit:
+    found: list[int] = []
+    for message_id, content in ctx.session.exec(scan.order_by(col(Message.id).desc()).execution_options(yield_per=512)):
+        lowered = content.casefold()
+        if message_id is not None and all(word in lowered for word in wanted):
+            found.append(message_id)
+            if len(found) >= limit:
                 break
+    hits: list[SearchHit] = []
+    if found:
+        statement = select(Message, Conversation.title).join(
+            Conversation, col(Conversation.id) == col(Message.conversation_id)
+        )
+        rows = ctx.session.exec(statement.where(Message.user_id == ctx.user_id, col(Message.id).in_(found))).all()
+        by_id = {message.id: (message, title) for message, title in rows}
+        hits = [SearchHit(message_view(by_id[i][0]), by_id[i][1], "text") for i in found if i in by_id]
     if len(hits) < limit:
         hits.extend(_memory_hits(ctx, query, {hit.message.id for hit in hits}, limit - len(hits)))
     return hits
