@@ -210,3 +210,13 @@ def test_a_socket_cannot_switch_to_another_user(http: TestClient, alice: Account
         with pytest.raises(WebSocketDisconnect) as closed:
             socket.receive_json()
     assert closed.value.code == 4401
+
+
+def test_a_chat_message_without_a_model_key_ends_in_a_503_problem(http: TestClient, alice: Account) -> None:
+    with http.websocket_connect(WS) as socket:
+        socket.send_json(hello(alice))
+        socket.receive_json()
+        socket.send_json({"type": "chat:message", "text": "hello"})
+        answer = socket.receive_json()
+    assert (answer["type"], answer["event"]) == ("chat:response", "error")
+    assert answer["data"]["status"] == 503

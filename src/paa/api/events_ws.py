@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +101,7 @@ class Socket:
         self.token = ""
         self.caller: Caller | None = None
         self.heard = True  # anything received since the last ping
+        self.chat = ChatTurns(self)
 
     async def run(self) -> None:
         hello = await self._first_message()
@@ -109,6 +113,7 @@ class Socket:
             await self._catch_up(connection, hello.get("last_event_id"))
             await self._serve(connection)
         finally:
+            self.chat.stop()
             await self.hub.detach(connection)
 
     async def _first_message(self) -> dict[str, Any]:
@@ -228,9 +233,9 @@ class Socket:
                 await self._reauthenticate(connection, message)
             elif kind in ECHOED:
                 self._echo(connection, kind, message)
-            elif kind == "chat:message":
-                connection.offer(_error("unsupported", "chat over this socket is not available yet: use "
-                                        "POST /api/v1/chat/message", field="type"))  # fmt: skip
+            elif kind in ("chat:message", "chat:confirm"):
+                # a task of its own: the reader goes on reading (pongs) while the model starts its reply
+                self.chat.begin(connection, kind, message)
             else:
                 connection.offer(_error("invalid", f"unknown message type {str(kind)[:40]!r}", field="type"))
 
@@ -268,6 +273,109 @@ class Socket:
         self.hub.echo(connection, {"type": kind, "data": shown})
 
 
+class ChatTurns:
+    """`chat:message` and `chat:confirm` on a socket: one turn at a time, streamed as `chat:response` messages.
+
+    Each `paa.api.chat_stream` event becomes `{"type": "chat:response", "request_id", "event", "data"}`: `delta`s,
+    `tool`, `notice`, `confirm`, then `done` or `error` (a problem document) last. The turn runs in a thread of its
+    own (model and database calls block); a socket that ends mid-reply stops the model, and the reply so far is
+    stored as interrupted, as Ctrl-C does in the CLI.
+    """
+
+    def __init__(self, socket: Socket) -> None:
+        self.socket = socket
+        self.running: threading.Event | None = None  # set to stop the turn in progress
+        self.cancel: Any = None
+        self.tasks: set[asyncio.Task[None]] = set()  # starts in progress, referenced until done
+
+    def begin(self, connection: Connection, kind: str, message: dict[str, Any]) -> None:
+        task = asyncio.create_task(self.start(connection, kind, message))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def start(self, connection: Connection, kind: str, message: dict[str, Any]) -> None:
+        from paa.ai.chat import MESSAGE_MAX_CHARS
+        from paa.ai.providers.base import CancelToken
+        from paa.api import chat_stream
+
+        request_id = message.get("request_id")
+        if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 100):
+            connection.offer(_error("invalid", "`request_id` is text of up to 100 characters", field="request_id"))
+            return
+        if self.running is not None:
+            connection.offer(_error("busy", "a reply is still streaming on this socket: wait for its done",
+                                    field="type", request_id=request_id))  # fmt: skip
+            return
+        runtime, caller = self.socket.runtime, self.socket.caller
+        assert caller is not None
+        cancel = CancelToken()
+        start: Callable[[], Iterator[dict[str, Any]]]
+        if kind == "chat:message":
+            text, conversation = message.get("text"), message.get("conversation_id")
+            if not isinstance(text, str) or not text.strip() or len(text) > MESSAGE_MAX_CHARS:
+                connection.offer(_error("invalid", f"`text` is the message, 1 to {MESSAGE_MAX_CHARS} characters",
+                                        field="text", request_id=request_id))  # fmt: skip
+                return
+            if conversation is not None and (type(conversation) is not int or conversation < 1):
+                connection.offer(_error("invalid", "`conversation_id` is a conversation's number",
+                                        field="conversation_id", request_id=request_id))  # fmt: skip
+                return
+
+            def start() -> Iterator[dict[str, Any]]:
+                return chat_stream.stream_reply(runtime, caller, text, conversation, cancel=cancel)
+        else:
+            confirmation, approve = message.get("id"), message.get("approve")
+            if not isinstance(confirmation, str) or not isinstance(approve, bool):
+                connection.offer(_error("invalid", "`id` is the confirmation's id and `approve` true or false",
+                                        field="approve", request_id=request_id))  # fmt: skip
+                return
+
+            def start() -> Iterator[dict[str, Any]]:
+                return chat_stream.stream_confirmation(runtime, caller, confirmation, approve, cancel=cancel)
+
+        stop = self.running = threading.Event()
+        self.cancel = cancel
+        try:
+            events = await asyncio.to_thread(start)
+        except PaaError as exc:
+            self.running = None
+            self._send(connection, request_id, {"event": "error", "data": chat_stream.problem_document(exc)})
+            return
+        loop = asyncio.get_running_loop()
+
+        def pump() -> None:
+            try:
+                for event in events:
+                    if stop.is_set():
+                        break
+                    self._from_thread(loop, functools.partial(self._send, connection, request_id, event))
+            finally:
+                close = getattr(events, "close", None)
+                if close is not None:
+                    close()  # early: the turn stops its model stream and stores what arrived, marked interrupted
+                self._from_thread(loop, functools.partial(self._ended, stop))
+
+        threading.Thread(target=pump, name="paa-ws-chat", daemon=True).start()
+
+    def _send(self, connection: Connection, request_id: str | None, event: dict[str, Any]) -> None:
+        connection.offer({"type": "chat:response", "request_id": request_id, **event})
+
+    def _ended(self, stop: threading.Event) -> None:
+        if self.running is stop:
+            self.running, self.cancel = None, None
+
+    @staticmethod
+    def _from_thread(loop: asyncio.AbstractEventLoop, call: Callable[[], None]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has ended: the socket is gone, nobody to tell
+            loop.call_soon_threadsafe(call)
+
+    def stop(self) -> None:
+        """The socket ended: stop the turn in progress, if any."""
+        if self.running is not None:
+            self.running.set()
+            self.cancel.cancel()
+
+
 def _parse(text: str) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
@@ -278,5 +386,6 @@ def _parse(text: str) -> dict[str, Any] | None:
     return value
 
 
-def _error(slug: str, detail: str, *, field: str | None = None) -> dict[str, Any]:
-    return {"type": "error", "error": slug, "detail": detail, **({"field": field} if field else {})}
+def _error(slug: str, detail: str, *, field: str | None = None, request_id: str | None = None) -> dict[str, Any]:
+    extra = {**({"field": field} if field else {}), **({"request_id": request_id} if request_id else {})}
+    return {"type": "error", "error": slug, "detail": detail, **extra}

@@ -1,0 +1,66 @@
+"""A chat over `/api/v1/ws` against the fake Anthropic server: `chat:message` streams `chat:response` events (deltas,
+then done), one turn at a time per socket, and the reply is stored like the CLI's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
+
+from paa.api.app import create_app
+from paa.api.events_ws import WsTiming
+from paa.clock import FixedClock
+from tests.api.conftest import Account
+from tests.support.fake_anthropic import FakeAnthropic, reply
+from tests.support.runtime import runtime_for
+
+WS = "/api/v1/ws"
+
+
+@pytest.fixture
+def http(clock: FixedClock, fake_anthropic: FakeAnthropic) -> Iterator[TestClient]:
+    """The app on a server runtime whose environment points the SDK at the fake server (set before it is built)."""
+    with runtime_for(clock=clock, serves_callers=True) as runtime, TestClient(create_app(runtime)) as client:
+        client.app.state.ws_timing = WsTiming(ping_seconds=3600, poll_seconds=0.01)  # type: ignore[attr-defined]
+        yield client
+
+
+def chat_responses(socket: WebSocketTestSession) -> list[dict[str, Any]]:
+    """The `chat:response` messages up to the turn's last (done or error); feed events in between are skipped."""
+    found: list[dict[str, Any]] = []
+    while not found or found[-1]["event"] not in ("done", "error"):
+        message = socket.receive_json()
+        if message["type"] == "chat:response":
+            found.append(message)
+    return found
+
+
+def test_a_chat_message_streams_deltas_then_done(
+    http: TestClient, alice: Account, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.push(reply("Hello Alice, nice to see you again.", chunks=3))
+    with http.websocket_connect(WS) as socket:
+        socket.send_json({"type": "auth", "token": alice.tokens["access_token"]})
+        assert socket.receive_json()["type"] == "ready"
+        socket.send_json({"type": "chat:message", "text": "hello", "request_id": "r1"})
+        responses = chat_responses(socket)
+    assert [message["event"] for message in responses] == ["delta", "delta", "delta", "done"]
+    assert {message["request_id"] for message in responses} == {"r1"}
+    text = "".join(message["data"]["text"] for message in responses if message["event"] == "delta")
+    assert text == "Hello Alice, nice to see you again."
+    done = responses[-1]["data"]
+    history = alice.get("/api/v1/chat/history", params={"conversation_id": done["conversation_id"]})
+    assert history.status_code == 200, history.text
+    assert "Hello Alice, nice to see you again." in history.text
+
+
+def test_a_chat_message_without_text_is_an_error_naming_the_field(http: TestClient, alice: Account) -> None:
+    with http.websocket_connect(WS) as socket:
+        socket.send_json({"type": "auth", "token": alice.tokens["access_token"]})
+        socket.receive_json()
+        socket.send_json({"type": "chat:message", "text": "   ", "request_id": "r2"})
+        error = socket.receive_json()
+    assert (error["type"], error["field"], error["request_id"]) == ("error", "text", "r2")
