@@ -129,6 +129,48 @@ def test_a_destructive_tool_asks_first(
         assert sent["declined"] is True
 
 
+def test_asked_later_a_round_waits_at_each_destructive_call_and_goes_on_when_answered(
+    habits, contexts, claude, fake_anthropic: FakeAnthropic, make_ctx
+) -> None:
+    from paa.ai.chat import ConfirmationNeeded
+    from paa.ai.tools import ASK_LATER
+    from paa.errors import NotFound
+
+    calls = [("delete_habit", {"habit": "Run"}), ("log_habit", {"habit": "water", "value": 2}),
+             ("unlog_habit", {"habit": "water"})]  # fmt: skip
+    fake_anthropic.push(reply("Let me see.", tools=calls))
+    events = list(ChatSession(contexts, claude, confirm=ASK_LATER).send("delete Run, log 2 water, then undo it"))
+    held = [e.confirmation for e in events if isinstance(e, ConfirmationNeeded)]
+    question = "Delete the habit Run (#2) and its 0 logs for good?"
+    assert [(c.tool, c.question) for c in held] == [("delete_habit", question)]
+    assert not any(isinstance(e, ToolStarted) for e in events)  # nothing ran
+    done = events[-1]
+    assert isinstance(done, ReplyDone) and done.confirmation == held[0] and done.text == "Let me see."
+
+    # yes: the delete runs, then the log; the unlog waits in its turn
+    events = list(ChatSession(contexts, claude, confirm=ASK_LATER).resume(held[0].id, True))
+    assert [e.result.name for e in events if isinstance(e, ToolFinished)] == ["delete_habit", "log_habit"]
+    second = events[-1]
+    assert isinstance(second, ReplyDone) and second.confirmation is not None
+    assert second.confirmation.tool == "unlog_habit"
+    with pytest.raises(NotFound):  # the first answer counted once
+        list(ChatSession(contexts, claude, confirm=ASK_LATER).resume(held[0].id, True))
+
+    # no: the unlog is declined, and the model hears all three results in order
+    fake_anthropic.push(reply("Deleted Run and logged 2 glasses; the log stays."))
+    events = list(ChatSession(contexts, claude, confirm=ASK_LATER).resume(second.confirmation.id, False))
+    finished = [e.result for e in events if isinstance(e, ToolFinished)]
+    assert [(r.name, r.declined) for r in finished] == [("unlog_habit", True)]
+    assert isinstance(events[-1], ReplyDone) and events[-1].text == "Deleted Run and logged 2 glasses; the log stays."
+    requests = fake_anthropic.wait_for_requests(2)
+    results = requests[1].body["messages"][-1]["content"]
+    assert [block["tool_use_id"] for block in results] == [c["id"] for c in requests[1].body["messages"][-2]["content"]
+                                                          if c["type"] == "tool_use"]  # fmt: skip
+    with make_ctx() as ctx:
+        assert [h.name for h in ctx.session.exec(select(Habit)).all()] == ["Drink water"]
+        assert [log.value for log in ctx.session.exec(select(HabitLog)).all()] == [2]
+
+
 def test_a_tool_error_goes_back_to_the_model_as_a_result(
     habits, contexts, claude, fake_anthropic: FakeAnthropic
 ) -> None:
