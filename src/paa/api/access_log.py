@@ -40,6 +40,20 @@ def access_line(scope: Scope, status: int, seconds: float) -> str:
     return redact(json.dumps(entry, separators=(",", ":")))
 
 
+def to_stderr() -> None:
+    """Write the access log's lines, as they are, on stderr (`paa serve`; tests read the logger instead)."""
+    import sys
+
+    if any(getattr(handler, "paa_access", False) for handler in log.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.paa_access = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # one line per request, not a second copy through the root logger
+
+
 class AccessLog:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

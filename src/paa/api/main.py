@@ -23,7 +23,8 @@ OPTIONS_VARIABLE = "PAA_SERVE_OPTIONS"
 def options_to_environ(options: ServerOptions) -> str:
     """The options as the text of PAA_SERVE_OPTIONS."""
     return json.dumps({"cors_origins": list(options.cors_origins), "max_body_bytes": options.max_body_bytes,
-                       "workers": options.workers})  # fmt: skip
+                       "workers": options.workers, "rate_per_minute": options.rate_per_minute,
+                       "rate_burst": options.rate_burst})  # fmt: skip
 
 
 def options_from_environ(environ: Mapping[str, str]) -> ServerOptions:
@@ -36,13 +37,17 @@ def options_from_environ(environ: Mapping[str, str]) -> ServerOptions:
         cors_origins=tuple(str(origin) for origin in raw.get("cors_origins", ())),
         max_body_bytes=int(raw.get("max_body_bytes", ServerOptions.max_body_bytes)),
         workers=int(raw.get("workers", 1)),
+        rate_per_minute=int(raw.get("rate_per_minute", ServerOptions.rate_per_minute)),
+        rate_burst=int(raw.get("rate_burst", ServerOptions.rate_burst)),
     )
 
 
 def app_factory() -> FastAPI:
     """One worker's app on a runtime of its own, read from this process's environment."""
+    from paa.api import access_log
     from paa.core.runtime import Runtime
 
+    access_log.to_stderr()
     runtime = Runtime.from_environ(os.environ, serves_callers=True)
     app = create_app(runtime, options_from_environ(os.environ))
     inner = app.router.lifespan_context

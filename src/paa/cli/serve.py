@@ -65,7 +65,10 @@ def serve(
             "(give --tls-cert and --tls-key, or put a TLS proxy in front)",
             err=True,
         )
-    options = ServerOptions(cors_origins=tuple(cors_origin or ()), workers=workers)
+    from paa.cli import runtime as command_runtime
+
+    settings = command_runtime.current().loaded.settings  # server.* (rate limits, body size, origins)
+    options = ServerOptions.from_settings(settings, cors_origins=tuple(cors_origin or ()), workers=workers)
     _run(host, port, workers, options, scheme, tls_cert, tls_key)
 
 
@@ -124,6 +127,9 @@ def _run(
     # uvicorn handles SIGINT and SIGTERM while it runs (stop accepting, finish what is in flight, close sockets) and
     # raises the signal again when done: these handlers catch that, so a graceful stop is a clean exit.
     previous = {sig: signal.signal(sig, stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    from paa.api import access_log
+
+    access_log.to_stderr()  # paa's own access log (uvicorn's is off: it would print query strings)
     runtime: Runtime | None = None
     try:
         if workers == 1:
