@@ -15,6 +15,7 @@ from paa.api.events_ws import WsTiming
 from paa.core.changes import latest_id
 from paa.db.models.events import ChangeEvent
 from tests.api.conftest import Account
+from tests.support.waiting import wait_until
 
 WS = "/api/v1/ws"
 
@@ -220,3 +221,15 @@ def test_a_chat_message_without_a_model_key_ends_in_a_503_problem(http: TestClie
         answer = socket.receive_json()
     assert (answer["type"], answer["event"]) == ("chat:response", "error")
     assert answer["data"]["status"] == 503
+
+
+def test_open_sockets_are_counted_in_the_metrics(http: TestClient, alice: Account) -> None:
+    def count() -> str:
+        line = next(line for line in http.get("/metrics").text.splitlines() if line.startswith("paa_websocket_conn"))
+        return line.split()[-1]
+
+    with http.websocket_connect(WS) as socket:
+        socket.send_json(hello(alice))
+        socket.receive_json()
+        assert count() == "1.0"
+    wait_until(lambda: count() == "0.0", what="the closed socket to be uncounted", describe=count)

@@ -78,16 +78,19 @@ def hub_of(app: FastAPI) -> Hub:
 @router.websocket("/ws", name="events")
 async def events_socket(websocket: WebSocket) -> None:
     """Live events for one user; see the module's docstring."""
+    from paa.api.metrics import websocket_connection
+
     app: FastAPI = websocket.app
     await websocket.accept()
     socket = Socket(websocket, app.state.runtime, hub_of(app), timing_of(app))
-    try:
-        await socket.run()
-    except Closing as closing:
-        with contextlib.suppress(Exception):  # the client may be gone already
-            await websocket.close(closing.code, closing.reason)
-    except WebSocketDisconnect:
-        pass
+    with websocket_connection(app):
+        try:
+            await socket.run()
+        except Closing as closing:
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await websocket.close(closing.code, closing.reason)
+        except WebSocketDisconnect:
+            pass
 
 
 class Socket:
