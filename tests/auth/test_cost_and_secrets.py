@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -111,11 +112,15 @@ def test_the_local_user_is_one_indexed_lookup(make_ctx, paa_home: Path) -> None:
 
 
 def _secrets_of(home: Path) -> list[str]:
-    """Everything secret about this install: the API key, the password, the session token and the stored hashes."""
+    """Everything secret about this install: the API key, the password, the session token, the stored hashes and
+    the data key (doctor says where it is, never what it is)."""
     found = [API_KEY, ALICE_PASSWORD, *read_tokens(resolve_paths(os.environ)).tokens.values()]
     with sqlite3.connect(home / "paa.db") as conn:
         found += [row[0] for row in conn.execute("SELECT secret_hash FROM user_auth WHERE secret_hash IS NOT NULL")]
         found += [row[0] for row in conn.execute("SELECT secret FROM signing_keys")]
+    data_key = home / "data.key"
+    if data_key.exists():
+        found += list(json.loads(data_key.read_text()).get("keys", {}).values())
     return found
 
 
