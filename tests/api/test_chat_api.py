@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from paa.api.app import create_app
 from paa.api.caller import authenticate
 from paa.api.chat_stream import stream_reply
+from paa.api.routes.chat import ChatAnswer
 from paa.clock import FixedClock
 from tests.api.conftest import Account, register
 from tests.support.fake_anthropic import FakeAnthropic, mid_stream_error, reply
@@ -96,8 +97,11 @@ def test_a_json_answer_where_a_tool_logs_a_habit(alice: Account, fake_anthropic:
     answer = alice.post("/api/v1/chat/message", json={"message": "I went for a run"})
     assert answer.status_code == 200, answer.text
     body = answer.json()
+    ChatAnswer.model_validate(body)  # the shape the OpenAPI document promises
     assert body["reply"] == "Logging it.\n\nRun is done today."
-    assert [(call["name"], call["ok"], call["declined"]) for call in body["tool_calls"]] == [("log_habit", True, False)]
+    assert [(call["name"], call["input"], call["ok"], call["declined"]) for call in body["tool_calls"]] == [
+        ("log_habit", {"habit": "Run"}, True, False)
+    ]
     assert "Logged Run" in body["tool_calls"][0]["summary"]
     assert body["confirmation"] is None
     assert len(body["message_ids"]) == 4  # the message, the first reply, the tool's result, the last reply
@@ -135,6 +139,7 @@ def test_a_destructive_tool_waits_for_confirmation_then_runs(
     answer = alice.post(url, json={"approve": True})
     assert answer.status_code == 200, answer.text
     body = answer.json()
+    ChatAnswer.model_validate(body)
     assert body["reply"] == "Deleted Run."
     assert [(c["name"], c["ok"]) for c in body["tool_calls"]] == [("delete_habit", True)]
     assert habit_named(alice, "Run") is None
@@ -148,11 +153,12 @@ def test_a_destructive_tool_waits_for_confirmation_then_runs(
 def test_a_refused_confirmation_changes_nothing(alice: Account, fake_anthropic: FakeAnthropic) -> None:
     alice.post("/api/v1/habits", json={"name": "Run"})
     fake_anthropic.push(reply("", tools=[("delete_habit", {"habit": "Run"})]))
-    waiting = alice.post("/api/v1/chat/message", json={"message": "delete Run"}).json()["confirmation"]
-    assert waiting is not None
+    first = alice.post("/api/v1/chat/message", json={"message": "delete Run"}).json()
+    waiting = ChatAnswer.model_validate(first).confirmation
+    assert waiting is not None and waiting.tool == "delete_habit" and first["tool_calls"] == []
 
     fake_anthropic.push(reply("All right, I kept it."))
-    events = events_of(alice, f"/api/v1/chat/confirm/{waiting['id']}", {"approve": False})
+    events = events_of(alice, f"/api/v1/chat/confirm/{waiting.id}", {"approve": False})
     tools = [data for name, data in events if name == "tool"]
     assert [(t["state"], t["name"]) for t in tools] == [("started", "delete_habit"), ("finished", "delete_habit")]
     assert tools[1]["declined"] is True and tools[1]["ok"] is False

@@ -80,14 +80,18 @@ def collect(events: Iterator[Event]) -> dict[str, Any]:
     turn failed part way; what arrived is stored) is raised as `StreamFailed`."""
     rounds: list[list[str]] = [[]]
     tools: list[dict[str, Any]] = []
+    inputs: dict[str, Any] = {}
     notices: list[str] = []
     done: dict[str, Any] = {}
     for event in events:
         kind, data = event["event"], event["data"]
         if kind == "delta":
             rounds[-1].append(data["text"])
+        elif kind == "tool" and data["state"] == "started":
+            inputs[data["call_id"]] = data["input"]
         elif kind == "tool" and data["state"] == "finished":
-            tools.append({key: value for key, value in data.items() if key != "state"})
+            finished = {key: value for key, value in data.items() if key != "state"}
+            tools.append({**finished, "input": inputs.get(data["call_id"], {})})
             rounds.append([])  # the model's next words are a new paragraph after a tool ran
         elif kind == "notice":
             notices.append(data["text"])

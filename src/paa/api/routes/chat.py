@@ -34,6 +34,49 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
+class TokenUsage(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+
+
+class PendingConfirmation(BaseModel):
+    """A tool that changes or deletes data, waiting for `POST /chat/confirm/{id}`."""
+
+    id: str = Field(description="Opaque; yours only; answered once; expires at `expires_at`.")
+    conversation_id: int
+    tool: str = Field(examples=["delete_habit"])
+    input: dict[str, Any] = Field(examples=[{"habit": "Run"}])
+    question: str = Field(examples=["Delete the habit Run (#2) and its 12 logs for good?"])
+    expires_at: str
+
+
+class ToolCallDone(BaseModel):
+    call_id: str
+    name: str = Field(examples=["log_habit"])
+    input: dict[str, Any]
+    ok: bool
+    summary: str = Field(examples=["Logged Run as done for 2026-11-26."])
+    declined: bool
+
+
+class ChatAnswer(BaseModel):
+    """The JSON answer (without `Accept: text/event-stream`)."""
+
+    conversation_id: int | None
+    reply: str = Field(description="The reply's text; the rounds around tool calls are separate paragraphs.")
+    message_id: int | None = Field(description="The last stored reply.")
+    message_ids: list[int] = Field(description="Every message this turn stored, in order.")
+    tool_calls: list[ToolCallDone]
+    confirmation: PendingConfirmation | None
+    notices: list[str]
+    usage: TokenUsage | None
+    model: str | None
+    interrupted: bool
+    follow_up: str | None
+
+
 class MessageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -48,7 +91,10 @@ class ConfirmRequest(BaseModel):
 
 
 @router.post(
-    "/message", summary="Send a message; the reply streams (SSE) or comes as one JSON answer", responses=ANSWERS
+    "/message",
+    summary="Send a message; the reply streams (SSE) or comes as one JSON answer",
+    responses=ANSWERS,
+    response_model=ChatAnswer,
 )
 def message(body: MessageRequest, request: Request, api: CallerApi) -> Response:
     try:
@@ -62,6 +108,7 @@ def message(body: MessageRequest, request: Request, api: CallerApi) -> Response:
     "/confirm/{confirmation_id}",
     summary="Answer a pending confirmation; the reply goes on (SSE or JSON, as for a message)",
     responses=ANSWERS,
+    response_model=ChatAnswer,
 )
 def confirm(
     body: ConfirmRequest,
