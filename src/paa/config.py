@@ -87,6 +87,11 @@ def secret(default: Any = None) -> Any:
     return Field(default=default, json_schema_extra={"secret": True})
 
 
+# Secret settings kept in the secret store (paa.core.accounts.secrets) rather than config.toml, under these names:
+# they are write-only (never shown, not even to an admin) and never taken on the command line.
+IN_SECRET_STORE: dict[str, str] = {"smtp_password": "smtp.password"}
+
+
 def is_secret(field: str) -> bool:
     """Whether a Settings field was declared with `secret()`."""
     extra = Settings.model_fields[field].json_schema_extra
@@ -135,7 +140,11 @@ class Settings(BaseModel):
     """SMTP port (587 with STARTTLS, 465 for TLS from the start, 25 for neither)."""
 
     smtp_user: str | None = None
-    """SMTP login name; the password is read from the PAA_SMTP_PASSWORD environment variable, never stored."""
+    """SMTP login name of the email channel; its password is smtp.password."""
+
+    smtp_password: str | None = secret()
+    """SMTP password: `paa config set smtp.password` keeps it in the OS keyring (else secrets.json, 0600), never in
+    config.toml, and takes it from stdin or a hidden prompt only; it is never shown. PAA_SMTP_PASSWORD wins."""
 
     smtp_from: str | None = None
     """Sender address of reminder emails (default: smtp.user)."""
@@ -302,6 +311,7 @@ KEYS: dict[str, str] = {
     "smtp.host": "smtp_host",
     "smtp.port": "smtp_port",
     "smtp.user": "smtp_user",
+    "smtp.password": "smtp_password",
     "smtp.from": "smtp_from",
     "smtp.to": "smtp_to",
     "smtp.starttls": "smtp_starttls",
@@ -336,6 +346,7 @@ SCOPES: dict[str, Scope] = {
     "smtp_host": "install",
     "smtp_port": "install",
     "smtp_user": "install",
+    "smtp_password": "install",
     "smtp_from": "install",
     "smtp_to": "install",
     "smtp_starttls": "install",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socketserver
 import threading
@@ -71,8 +72,11 @@ def http_recorder() -> Iterator[Recorder]:
 
 
 @contextmanager
-def smtp_recorder() -> Iterator[tuple[int, list[str]]]:
-    """A minimal SMTP server on 127.0.0.1 (no TLS, no auth) that records each message's data."""
+def smtp_recorder(logins: list[tuple[str, str]] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """A minimal SMTP server on 127.0.0.1 (no TLS) that records each message's data.
+
+    Given `logins`, it offers AUTH PLAIN and records each (user, password) it is sent; otherwise it has no auth.
+    """
     messages: list[str] = []
 
     class Handler(socketserver.StreamRequestHandler):
@@ -87,7 +91,12 @@ def smtp_recorder() -> Iterator[tuple[int, list[str]]]:
                     return
                 verb = line.split(" ")[0].upper()
                 if verb in ("EHLO", "HELO"):
-                    self.reply("250 localhost")
+                    self.reply("250-localhost\r\n250 AUTH PLAIN" if logins is not None and verb == "EHLO" else
+                               "250 localhost")  # fmt: skip
+                elif verb == "AUTH" and logins is not None:
+                    _authzid, user, password = base64.b64decode(line.split(" ")[2]).decode().split("\0")
+                    logins.append((user, password))
+                    self.reply("235 2.7.0 accepted")
                 elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
                     self.reply("250 OK")
                 elif verb == "DATA":

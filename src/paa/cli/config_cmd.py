@@ -35,7 +35,7 @@ def show(
 ) -> None:
     """Show every setting, its value and where the value comes from (secrets masked)."""
     from paa.cli import runtime
-    from paa.core.configuration import current_settings
+    from paa.core.configuration import current_settings, kept_secrets
 
     command = runtime.current()
     if show_secrets:
@@ -43,8 +43,9 @@ def show(
 
         with command.auth() as actx:
             require_install_admin(actx)
+    kept = kept_secrets(command.paths, command.environ)
     with command.context() as ctx:
-        views = current_settings(ctx, reveal=show_secrets)
+        views = current_settings(ctx, reveal=show_secrets, kept=kept)
     if as_json:
         emit_json([view.to_json() for view in views])
         return
@@ -62,15 +63,15 @@ def show(
 
 
 def get(key: KeyArg, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Print one setting's value (a secret's in full to an admin only).
+    """Print one setting's value (a secret's in full to an admin only; a password to nobody).
 
     Example:
 
       paa config get timezone
     """
     from paa.cli import runtime
-    from paa.config import field_for_key, is_secret, key_for_field
-    from paa.core.configuration import current_settings, may_read_secrets
+    from paa.config import IN_SECRET_STORE, field_for_key, is_secret, key_for_field
+    from paa.core.configuration import current_settings, kept_secrets, may_read_secrets
 
     field = field_for_key(key)
     wanted = key_for_field(field)
@@ -79,8 +80,9 @@ def get(key: KeyArg, as_json: Annotated[bool, typer.Option("--json", help="Print
     if is_secret(field):
         with command.auth() as actx:
             reveal = may_read_secrets(actx)
+    kept = kept_secrets(command.paths, command.environ) if field in IN_SECRET_STORE else set()
     with command.context() as ctx:
-        view = next(v for v in current_settings(ctx, reveal=reveal) if v.key == wanted)
+        view = next(v for v in current_settings(ctx, reveal=reveal, kept=kept) if v.key == wanted)
     if as_json:
         emit_json(view.to_json())
     else:
@@ -106,11 +108,18 @@ def set_(
 
       paa config set webhook.url -   (the URL from stdin, out of sight of ps)
     """
-    from paa.config import SCOPES, field_for_key, is_secret, key_for_field, load_settings
+    from paa.config import IN_SECRET_STORE, SCOPES, field_for_key, is_secret, key_for_field, load_settings
     from paa.core.configuration import overriding_env, set_install_setting, set_user_setting
 
     field = field_for_key(key)
     secret = is_secret(field)
+    if field in IN_SECRET_STORE and value not in (None, "-"):
+        from paa.errors import InvalidInput
+
+        name = key_for_field(field)
+        raise InvalidInput(f"{name} is never taken on the command line, where others see it in `ps` and it stays "
+                           "in your shell's history", hint=f"paa config set {name} - (from stdin), or leave the "
+                           "value out to be asked", field=name)  # fmt: skip
     value = _value_for(key_for_field(field), value, secret=secret)
     if SCOPES[field] == "install":
         from paa.cli import runtime
@@ -120,9 +129,14 @@ def set_(
         with command.auth() as actx:
             require_install_admin(actx)
         paths = command.paths
-        stored = set_install_setting(paths, field, value)
+        stored = set_install_setting(paths, field, value, command.environ)
         loaded = load_settings(paths, command.environ)
         where = str(paths.config_file)
+        if field in IN_SECRET_STORE:
+            from paa.core.accounts.secrets import stored_secret
+
+            found = stored_secret(paths, IN_SECRET_STORE[field], command.environ)
+            where = found[1].detail if found else "the secret store"
     else:
         from paa.cli import runtime
 
@@ -177,17 +191,18 @@ def _warn_about_channels(loaded: LoadedSettings, field: str) -> None:
 
 def unset(key: KeyArg) -> None:
     """Remove a stored setting so that its default applies again."""
-    from paa.config import SCOPES, field_for_key, key_for_field, load_settings, write_config_value
+    from paa.config import SCOPES, field_for_key, key_for_field, load_settings
 
     field = field_for_key(key)
     if SCOPES[field] == "install":
         from paa.cli import runtime
         from paa.core.accounts.auth import require_install_admin
+        from paa.core.configuration import unset_install_setting
 
         command = runtime.current()
         with command.auth() as actx:
             require_install_admin(actx)
-        write_config_value(command.paths, field, None)
+        unset_install_setting(command.paths, field, command.environ)
         _warn_about_channels(load_settings(command.paths, command.environ), field)
     else:
         from paa.cli import runtime

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
 from paa.config import (
+    IN_SECRET_STORE,
     KEYS,
     SCOPES,
     LoadedSettings,
@@ -17,6 +19,7 @@ from paa.config import (
     env_name,
     field_for_key,
     is_secret,
+    read_config_file,
     setting_docs,
     validate_value,
     write_config_value,
@@ -26,7 +29,7 @@ from paa.core.accounts.users import resolve_preference, set_preference, stored_p
 from paa.core.context import Context
 from paa.db.models import UserPreference
 from paa.errors import ConfigError, InvalidInput, PaaError
-from paa.redact import mask_secret
+from paa.redact import HIDDEN, mask_secret
 
 if TYPE_CHECKING:
     from paa.core.reminders.channels import ChannelProblem
@@ -56,9 +59,16 @@ def describe(field: str) -> str:
 
 
 def settings_view(
-    loaded: LoadedSettings, stored: dict[str, Any] | None = None, *, reveal: bool = False
+    loaded: LoadedSettings,
+    stored: dict[str, Any] | None = None,
+    *,
+    reveal: bool = False,
+    kept: Collection[str] = (),
 ) -> list[SettingView]:
-    """Every setting with its effective value and where it came from; secrets masked unless `reveal`."""
+    """Every setting with its effective value and where it came from; secrets masked unless `reveal`.
+
+    `kept` names the fields the secret store holds (`kept_secrets`); those are never shown, revealed or not.
+    """
     views = []
     for key, field in KEYS.items():
         scope = SCOPES[field]
@@ -67,14 +77,26 @@ def settings_view(
         else:
             value, source = getattr(loaded.settings, field), loaded.sources[field]
         secret = is_secret(field)
-        if secret and value is not None and not reveal:
+        if field in IN_SECRET_STORE:  # write-only: whether it is set, and where from
+            if field in kept and source != "env":
+                value, source = HIDDEN, "stored"
+            elif value is not None:
+                value = HIDDEN
+        elif secret and value is not None and not reveal:
             value = mask_secret(str(value))
         views.append(SettingView(key, value, source, scope, describe(field), secret))
     return views
 
 
-def current_settings(ctx: Context, *, reveal: bool = False) -> list[SettingView]:
-    return settings_view(ctx.loaded, stored_preferences(ctx.session, ctx.user_id), reveal=reveal)
+def current_settings(ctx: Context, *, reveal: bool = False, kept: Collection[str] = ()) -> list[SettingView]:
+    return settings_view(ctx.loaded, stored_preferences(ctx.session, ctx.user_id), reveal=reveal, kept=kept)
+
+
+def kept_secrets(paths: Paths, environ: Mapping[str, str]) -> set[str]:
+    """The secret settings (`smtp.password`) the secret store holds a value for; never the values."""
+    from paa.core.accounts.secrets import stored_secret
+
+    return {field for field, name in IN_SECRET_STORE.items() if stored_secret(paths, name, environ) is not None}
 
 
 def may_read_secrets(actx: AuthContext) -> bool:
@@ -87,11 +109,34 @@ def may_read_secrets(actx: AuthContext) -> bool:
     return True
 
 
-def set_install_setting(paths: Paths, field: str, raw: Any) -> Any:
-    """Validate and store an install-wide setting in config.toml; return the stored value."""
+def set_install_setting(paths: Paths, field: str, raw: Any, environ: Mapping[str, str] | None = None) -> Any:
+    """Validate and store an install-wide setting in config.toml (a secret-store one in the keyring, else
+    secrets.json: `environ` then says whether a keyring may be used); return the stored value."""
     value = validate_value(field, raw)
+    if field in IN_SECRET_STORE:
+        from paa.core.accounts.secrets import set_secret
+
+        set_secret(paths, IN_SECRET_STORE[field], value, environ or {})
+        _drop_from_config(paths, field)  # a copy written there by hand would linger in plain text
+        return value
     write_config_value(paths, field, value)
     return value
+
+
+def _drop_from_config(paths: Paths, field: str) -> None:
+    if field in read_config_file(paths.config_file):
+        write_config_value(paths, field, None)
+
+
+def unset_install_setting(paths: Paths, field: str, environ: Mapping[str, str] | None = None) -> None:
+    """Remove an install-wide setting from config.toml, and a secret-store one from the store too."""
+    if field in IN_SECRET_STORE:
+        from paa.core.accounts.secrets import delete_secret
+
+        delete_secret(paths, IN_SECRET_STORE[field], environ or {})
+        _drop_from_config(paths, field)
+        return
+    write_config_value(paths, field, None)
 
 
 def set_user_setting(ctx: Context, field: str, raw: Any) -> Any:
@@ -149,11 +194,13 @@ __all__ = [
     "channel_warnings",
     "current_settings",
     "field_for_key",
+    "kept_secrets",
     "may_read_secrets",
     "overriding_env",
     "set_install_setting",
     "set_user_setting",
     "settings_view",
+    "unset_install_setting",
     "unset_user_setting",
     "user_setting",
     "user_settings",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import ClassVar, Protocol
 
-from paa.config import Settings
+from paa.config import Paths, Settings
 from paa.core.events import Event
 from paa.redact import redact, redact_url
 
@@ -136,13 +136,18 @@ class NtfyChannel:
 
 
 class EmailChannel:
-    """Sends the reminder as an email over SMTP; the password comes from PAA_SMTP_PASSWORD."""
+    """Sends the reminder as an email over SMTP; the password is given, or read when a reminder goes out (from
+    PAA_SMTP_PASSWORD or the secret store: `paa.core.accounts.secrets.smtp_password`)."""
 
     name = "email"
 
-    def __init__(self, settings: Settings, password: str | None) -> None:
+    def __init__(self, settings: Settings, password: str | Callable[[], str | None] | None) -> None:
         self.settings = settings
-        self.password = password
+        self._password = password
+
+    @property
+    def password(self) -> str | None:
+        return self._password() if callable(self._password) else self._password
 
     def send(self, event: Event, notification_id: int) -> str | None:
         import smtplib
@@ -166,8 +171,9 @@ class EmailChannel:
             with client:
                 if s.smtp_port != 465 and s.smtp_starttls:
                     client.starttls(context=ssl.create_default_context())
-                if s.smtp_user and self.password:
-                    client.login(s.smtp_user, self.password)
+                password = self.password if s.smtp_user else None  # the keyring is asked only when needed
+                if s.smtp_user and password:
+                    client.login(s.smtp_user, password)
                 client.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"email via {s.smtp_host}:{s.smtp_port} failed: {redact(str(exc))}") from None
@@ -270,9 +276,11 @@ def build_channels(
     environ: Mapping[str, str],
     notifier: Notifier | None = None,
     feed: FeedPublisher | None = None,
+    *,
+    paths: Paths | None = None,
 ) -> dict[str, Channel]:
     """The channels `notify.channels` names, configured from the settings and the environment; `feed` publishes
-    the app channel's reminders."""
+    the app channel's reminders; `paths` locates the secret store the SMTP password may be kept in."""
     made: dict[str, Channel] = {}
     for name in settings.notify_channels.split(","):
         if name == "desktop":
@@ -282,12 +290,27 @@ def build_channels(
         elif name == "webhook":
             made[name] = WebhookChannel(settings.webhook_url)
         elif name == "email":
-            made[name] = EmailChannel(settings, environ.get("PAA_SMTP_PASSWORD") or None)
+            made[name] = EmailChannel(settings, _smtp_password(settings, environ, paths))
         elif name == "log":
             made[name] = LogChannel()
         elif name == "app":
             made[name] = AppChannel(feed)
     return made
+
+
+def _smtp_password(
+    settings: Settings, environ: Mapping[str, str], paths: Paths | None
+) -> Callable[[], str | None] | str | None:
+    """The SMTP password, or how to read it when a reminder goes out (not at every tick: it may be in the keyring)."""
+    if paths is None:
+        return environ.get("PAA_SMTP_PASSWORD") or settings.smtp_password or None
+
+    def read() -> str | None:
+        from paa.core.accounts.secrets import smtp_password
+
+        return smtp_password(paths, settings, environ)
+
+    return read
 
 
 def configuration_problems(settings: Settings) -> list[str]:

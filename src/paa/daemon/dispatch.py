@@ -173,7 +173,9 @@ class Dispatcher:
         self.claimer = this_claimer()
         self.sink = ChannelSink()
         self.hub.subscribe(self.sink)
-        self._factory = channel_factory or (lambda settings, env: build_channels(settings, env, notifier, self.to_feed))
+        self._factory = channel_factory or (
+            lambda settings, env: build_channels(settings, env, notifier, self.to_feed, paths=runtime.paths)
+        )
         self._lock = threading.Lock()
         self._sources: tuple[SourceRows, Sources] | None = None  # rebuilt only when the rows change
 

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from paa.config import Paths
+from paa.config import Paths, Settings
 from paa.errors import InvalidInput, StorageError
 from paa.files import write_private_json
 
 SERVICE = "paa"
 FILE_NAME = "secrets.json"
-KNOWN = ("anthropic",)
+KNOWN = ("anthropic",)  # API keys (`paa auth key`)
+SETTINGS = ("smtp.password",)  # secret settings kept here rather than in config.toml (`paa config set`)
 MAX_LENGTH = 4096
 Where = Literal["env", "keyring", "file"]
-ENV_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY"}
+ENV_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "smtp.password": "PAA_SMTP_PASSWORD"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,18 @@ def check_name(name: str) -> str:
     return key
 
 
-def _check_value(value: str) -> str:
+def _stored_name(name: str) -> str:
+    """An API key's canonical name, or a secret setting's (`smtp.password`) as is."""
+    return name if name in SETTINGS else check_name(name)
+
+
+def _check_value(key: str, value: str) -> str:
+    if key in SETTINGS:  # a password: kept as typed (spaces too), but one line of printable text
+        if not value:
+            raise InvalidInput(f"{key} is empty", field=key)
+        if len(value) > MAX_LENGTH or not value.isprintable():
+            raise InvalidInput(f"{key} must be one line of printable text, at most {MAX_LENGTH} characters", field=key)
+        return value
     text = value.strip()
     if not text:
         raise InvalidInput("the key is empty")
@@ -112,7 +124,8 @@ def _write_file(paths: Paths, data: dict[str, str]) -> None:
 def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str]) -> SecretInfo:
     """Store a secret (keyring first, else the file) and return where it went."""
     env = environ
-    key, text = check_name(name), _check_value(value)
+    key = _stored_name(name)
+    text = _check_value(key, value)
     backend = keyring_backend(env)
     if backend is not None:
         try:
@@ -134,7 +147,7 @@ def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str]) 
 def stored_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> tuple[str, SecretInfo] | None:
     """The stored value of a secret and where it came from (keyring, then file), ignoring the environment."""
     env = environ
-    key = check_name(name)
+    key = _stored_name(name)
     backend = keyring_backend(env)
     if backend is not None:
         try:
@@ -152,7 +165,7 @@ def stored_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> tuple[
 def get_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> tuple[str, SecretInfo] | None:
     """A secret for use: its environment variable (e.g. ANTHROPIC_API_KEY) wins over a stored one."""
     env = environ
-    key = check_name(name)
+    key = _stored_name(name)
     variable = ENV_VARIABLES.get(key)
     if variable and env.get(variable, "").strip():
         return env[variable].strip(), SecretInfo(key, "env", variable)
@@ -162,7 +175,7 @@ def get_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> tuple[str
 def delete_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> list[SecretInfo]:
     """Remove a stored secret from the keyring and the file; return where it was removed from."""
     env = environ
-    key = check_name(name)
+    key = _stored_name(name)
     removed: list[SecretInfo] = []
     backend = keyring_backend(env)
     if backend is not None:
@@ -192,3 +205,14 @@ def list_secrets(paths: Paths, environ: Mapping[str, str]) -> list[SecretInfo]:
         if stored is not None:
             found.append(stored[1])
     return found
+
+
+def smtp_password(paths: Paths, settings: Settings, environ: Mapping[str, str]) -> str | None:
+    """The email channel's SMTP password: PAA_SMTP_PASSWORD, else the stored smtp.password, else config.toml's."""
+    given = environ.get(ENV_VARIABLES["smtp.password"])  # as typed: a password may end in a space
+    if given:
+        return given
+    found = stored_secret(paths, "smtp.password", environ)
+    if found is not None:
+        return found[0]
+    return settings.smtp_password or None
