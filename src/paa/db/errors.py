@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError, StatementError
 
 from paa.errors import StorageError
 
@@ -52,6 +52,9 @@ def storage_failure(exc: BaseException, doing: str = "database error") -> Storag
 
 def as_storage_error(exc: BaseException) -> StorageError | None:
     """The StorageError for a failing database or a file paa cannot use (PAA_HOME naming a file, say); else None."""
+    original = getattr(exc, "orig", None)
+    if isinstance(exc, StatementError) and isinstance(original, StorageError):
+        return original  # raised while a value was written (a sealed column without its key): SQLAlchemy wrapped it
     if is_storage_failure(exc):
         return storage_failure(exc)
     if isinstance(exc, OSError) and exc.filename:
