@@ -296,3 +296,39 @@ def test_without_fts5_memory_search_opens_the_sealed_text_itself(filled: dict[st
         assert [hit.content for hit in memory.search(ctx, "penicillin")] == fast == [FACT]
         assert {hit.kind for hit in memory.search(ctx, "biopsy", kinds=["checkin"])} == {"checkin"}
         assert memory.search(ctx, "peanuts") == []
+
+
+class _FakeKeyring:
+    """An OS keyring standing in for the real one (tests never touch the machine's keyring)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, name: str) -> str | None:
+        return self.entries.get((service, name))
+
+    def set_password(self, service: str, name: str, value: str) -> None:
+        self.entries[(service, name)] = value
+
+
+def test_with_a_keyring_the_key_lives_there_and_data_key_only_names_it(tmp_path: Path, monkeypatch) -> None:
+    from paa.core import encryption
+
+    keyring = _FakeKeyring()
+    monkeypatch.setattr(encryption, "_keyring", lambda environ: keyring if environ is not None else None)
+    paths = resolve_paths({"PAA_HOME": str(tmp_path / "home")})
+    made = encryption.load_keys(paths, {})
+    stored = json.loads(key_file(paths).read_text())
+    assert stored["where"] == "keyring" and "keys" not in stored  # no key material in the file
+    assert [json.loads(value)["current"] for value in keyring.entries.values()] == [made.current]
+    assert stat.S_IMODE(key_file(paths).stat().st_mode) == 0o600
+    assert encryption.load_keys(paths, {}).keys == made.keys  # read back from the keyring
+    status = key_status(paths, {})
+    assert status.where == "keyring" and stored["entry"] in status.detail
+    # The keyring cannot be reached today: a clear error, and never a new key in the file instead.
+    with pytest.raises(KeyMissing, match=r"in the OS keyring .* which cannot be reached now"):
+        encryption.load_keys(paths, None)
+    keyring.entries.clear()
+    with pytest.raises(KeyMissing, match="has no entry paa/data-keys-"):
+        encryption.load_keys(paths, {})
+    assert json.loads(key_file(paths).read_text()) == stored
