@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.support.clock import FIXED_NOW
+from tests.support.fake_anthropic import FakeAnthropic, reply
 from tests.support.processes import child_env, paa_executable
 from tests.support.waiting import GIVE_UP_SECONDS, wait_until
 
@@ -48,8 +50,9 @@ class Server:
         return f"paa serve exited with {self.process.returncode}" if self.process.poll() is not None else "running"
 
 
-@pytest.fixture
-def server(paa_home: Path) -> Iterator[Server]:
+@contextmanager
+def serving() -> Iterator[Server]:
+    """A `paa serve` on a free port of 127.0.0.1, with the test's environment, up once /healthz answers."""
     port = free_port()
     process = subprocess.Popen(
         [paa_executable(), "serve", "--port", str(port)],
@@ -64,6 +67,23 @@ def server(paa_home: Path) -> Iterator[Server]:
         if process.poll() is None:
             process.kill()
         process.communicate(timeout=GIVE_UP_SECONDS)
+
+
+@pytest.fixture
+def server(paa_home: Path) -> Iterator[Server]:
+    with serving() as running:
+        yield running
+
+
+def register(server: Server, username: str = "alice") -> str:
+    """A new account's access token."""
+    registered = httpx.post(f"{server.url}/api/v1/auth/register", json={"username": username, "password": PASSWORD})
+    assert registered.status_code == 201, registered.text
+    return str(registered.json()["access_token"])
+
+
+def ws_url(server: Server) -> str:
+    return server.url.replace("http", "ws", 1) + "/api/v1/ws"
 
 
 def receive_until(client: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
@@ -86,16 +106,14 @@ def receive_until(client: ClientConnection, wanted: Callable[[dict[str, Any]], b
 def test_a_terminal_log_and_the_daemons_reminder_reach_a_websocket_client(
     server: Server, run_paa: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
-    registered = httpx.post(f"{server.url}/api/v1/auth/register", json={"username": "alice", "password": PASSWORD})
-    assert registered.status_code == 201, registered.text
-    token = registered.json()["access_token"]
+    token = register(server)
     login = run_paa("auth", "login", "alice", "--password-stdin", input=PASSWORD + "\n")
     assert login.returncode == 0, login.stderr
     for habit in (["Drink water"], ["Stretch", "--remind", "18:00"]):
         added = run_paa("habit", "add", *habit)
         assert added.returncode == 0, added.stderr
 
-    with connect(server.url.replace("http", "ws", 1) + "/api/v1/ws") as client:
+    with connect(ws_url(server)) as client:
         client.send(json.dumps({"type": "auth", "token": token}))
         ready = json.loads(client.recv(timeout=GIVE_UP_SECONDS))
         assert ready["type"] == "ready"
@@ -117,11 +135,11 @@ def test_a_terminal_log_and_the_daemons_reminder_reach_a_websocket_client(
 
 
 def test_sigterm_stops_the_server_gracefully(server: Server, paa_home: Path) -> None:
-    registered = httpx.post(f"{server.url}/api/v1/auth/register", json={"username": "alice", "password": PASSWORD})
+    token = register(server)
     marker = paa_home / "server.json"
     assert json.loads(marker.read_text(encoding="utf-8"))["url"] == server.url
-    with connect(server.url.replace("http", "ws", 1) + "/api/v1/ws") as client:
-        client.send(json.dumps({"type": "auth", "token": registered.json()["access_token"]}))
+    with connect(ws_url(server)) as client:
+        client.send(json.dumps({"type": "auth", "token": token}))
         assert json.loads(client.recv(timeout=GIVE_UP_SECONDS))["type"] == "ready"
         server.process.send_signal(signal.SIGTERM)
         with pytest.raises(ConnectionClosed) as closed:
@@ -141,3 +159,19 @@ def test_several_workers_without_redis_are_refused(run_paa: Callable[..., subpro
     assert done.stderr.splitlines()[0] == (
         "paa: error: --workers 2 needs Redis: several workers share rate limits and WebSocket events through it"
     )
+
+
+def test_a_chat_streams_over_the_websocket(paa_home: Path, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(reply("Well done on the run, Alice.", chunks=3))
+    with serving() as server:  # its environment names the fake model's address and key
+        token = register(server)
+        with connect(ws_url(server)) as client:
+            client.send(json.dumps({"type": "auth", "token": token}))
+            assert json.loads(client.recv(timeout=GIVE_UP_SECONDS))["type"] == "ready"
+            client.send(json.dumps({"type": "chat:message", "text": "I ran 5 km", "request_id": "r1"}))
+            responses = [receive_until(client, lambda message: message["type"] == "chat:response")]
+            while responses[-1]["event"] not in ("done", "error"):
+                responses.append(receive_until(client, lambda message: message["type"] == "chat:response"))
+    assert [message["event"] for message in responses] == ["delta", "delta", "delta", "done"], responses
+    assert "".join(message["data"]["text"] for message in responses[:-1]) == "Well done on the run, Alice."
+    assert fake_anthropic.message_requests[-1].body["messages"][-1]["content"][0]["text"] == "I ran 5 km"
