@@ -1,4 +1,4 @@
-"""`/api/v1/ws`: the WebSocket of live events (protocol in docs/api.md, "WebSocket events").
+"""`/api/v1/ws`: the WebSocket of live events (the protocol is in docs/server.md, "WebSocket events").
 
 A socket starts unauthenticated: its first message must be `{"type": "auth", "token": ...}` (an access token or an
 API token) within AUTH_SECONDS, so no token ever sits in a URL. The server answers `{"type": "ready",
