@@ -51,6 +51,9 @@ def create() -> typer.Typer:
     key.command("list")(key_list)
     key.command("remove")(key_remove)
     app.add_typer(key, name="key")
+    from paa.cli import auth_tokens
+
+    app.add_typer(auth_tokens.create(), name="token")
     return app
 
 
