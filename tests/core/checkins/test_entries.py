@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
 from paa.core.checkins.entries import (
     ANSWER_MAX_CHARS,
@@ -37,7 +38,7 @@ from paa.core.checkins.sentiment import Sentiment
 from paa.core.context import Context
 from paa.core.habits.logs import log_habit
 from paa.core.habits.manage import HabitFields, add_habit
-from paa.db.models import User
+from paa.db.models import DailyCheckin, User
 from paa.errors import Conflict, InvalidInput, NotFound
 
 TODAY = date(2026, 11, 26)  # the fixed clock's day (a Thursday)
@@ -198,14 +199,17 @@ def test_a_new_checkin_is_stored_as_analytics_reads_it(make_ctx) -> None:
         assert result.outcome == "created"
     with make_ctx() as ctx:
         row = stored_row(ctx, TODAY)
+        stored = ctx.session.exec(select(DailyCheckin).where(DailyCheckin.day == TODAY)).one()
     assert row is not None
     assert (row["mood"], row["energy"], row["sentiment_label"], row["sentiment_source"]) == (4, 3, "positive", "vader")
-    assert json.loads(str(row["answers"])) == [
+    assert 0.05 <= float(row["sentiment_score"]) <= 1  # type: ignore[arg-type]
+    # The answers and the reflection are sealed at rest (analytics never reads them); paa reads them back.
+    assert str(row["answers"]).startswith("enc:v1:") and str(row["reflection"]).startswith("enc:v1:")
+    assert json.loads(stored.answers) == [
         {"prompt": "How was your day?", "answer": "Wonderful, I loved it"},
         {"prompt": "Any wins today?", "answer": "Ran 5 km"},
     ]
-    assert 0.05 <= float(row["sentiment_score"]) <= 1  # type: ignore[arg-type]
-    assert row["reflection"] == result.reflection.text
+    assert stored.reflection == result.reflection.text
 
 
 def test_checkin_json_schema(make_ctx) -> None:
