@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import Account
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from paa.api.app import create_app
+from paa.clock import FixedClock
+from tests.api.conftest import Account, register
+from tests.support.fake_anthropic import FakeAnthropic, reply
+from tests.support.runtime import runtime_for
 
 
 def test_check_in_then_read_it_back(alice: Account) -> None:
@@ -93,3 +103,39 @@ def test_another_users_check_in_is_not_found(alice: Account, bob: Account) -> No
     bobs = bob.post("/api/v1/checkins/daily", json={"mood": 2, "answers": ["His"]})
     assert bobs.json()["outcome"] == "created"
     assert alice.get("/api/v1/checkins/today").json()["mood"] == 4
+
+
+@pytest.fixture
+def with_model(clock: FixedClock, fake_anthropic: FakeAnthropic) -> Iterator[Account]:
+    """Alice on an app whose server has an Anthropic key (the fake server's, set before the runtime is built)."""
+    with runtime_for(clock=clock, serves_callers=True) as runtime, TestClient(create_app(runtime)) as client:
+        yield register(client, "alice")
+
+
+def test_the_model_reads_the_check_in_after_it_is_saved(with_model: Account, fake_anthropic: FakeAnthropic) -> None:
+    alice = with_model
+    answer = {
+        "sentiment_score": -0.3, "sentiment_label": "negative",
+        "summary": "A tiring day at work; the run helped a little.",
+        "follow_up": "What would make tomorrow lighter?",
+    }  # fmt: skip
+    fake_anthropic.push(reply(json.dumps(answer), model="claude-haiku-5-5"))
+    saved = alice.post("/api/v1/checkins/daily", json={"mood": 2, "answers": ["Long meetings, then a short run"]})
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["checkin"]["sentiment"]["source"] == "vader"  # the answer does not wait for the model
+    assert "Long meetings" in fake_anthropic.requests[0].body["messages"][0]["content"]
+
+    read = alice.get("/api/v1/checkins/today").json()
+    assert (read["sentiment"]["label"], read["sentiment"]["source"]) == ("negative", "claude-haiku-5-5")
+    memories = alice.get("/api/v1/memory", params={"kind": "checkin"}).json()
+    assert any("tiring day" in memory["content"] for memory in memories)
+    conversations = alice.get("/api/v1/chat/history").json()
+    assert len(conversations) == 1
+
+
+def test_a_failing_model_keeps_the_check_in(with_model: Account, fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.push(reply("not json at all"))
+    saved = with_model.post("/api/v1/checkins/daily", json={"mood": 4, "answers": ["Good day"]})
+    assert saved.status_code == 201, saved.text
+    assert len(fake_anthropic.requests) == 1
+    assert with_model.get("/api/v1/checkins/today").json()["sentiment"]["source"] == "vader"

@@ -6,13 +6,18 @@ them; an edit changes only what it is given), and so is the JSON (docs/json.md).
 
 from __future__ import annotations
 
+import logging
+from contextlib import AbstractContextManager
+from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from paa.api.caller import CallerApi
+from paa.api.caller import Api, CallerApi
+from paa.core.context import Context
 
+log = logging.getLogger("paa.api.checkins")
 router = APIRouter(prefix="/checkins", tags=["checkins"])
 
 DAY_DESCRIPTION = "Day: today, yesterday, -N, a weekday name or YYYY-MM-DD."
@@ -47,8 +52,15 @@ class CheckinEdit(BaseModel):
     )
 
 
-@router.post("/daily", status_code=201, summary="Check in for the day: answers, mood and energy, and a reflection")
-def check_in(body: CheckinRequest, api: CallerApi) -> dict[str, Any]:
+@router.post(
+    "/daily",
+    status_code=201,
+    summary="Check in for the day: answers, mood and energy, and a reflection",
+    description="With an Anthropic API key on the server, the model then reads the check-in, as after `paa checkin`: "
+    "it refines the sentiment, keeps a summary as a memory and, for today's, may ask a follow-up question, kept as a "
+    "conversation (GET /chat/history). That happens after the answer is sent; a change event tells open clients.",
+)
+def check_in(body: CheckinRequest, api: CallerApi, after: BackgroundTasks) -> dict[str, Any]:
     from paa.ai import checkins
     from paa.core.checkins.entries import list_prompts, pair_answers
 
@@ -56,7 +68,31 @@ def check_in(body: CheckinRequest, api: CallerApi) -> dict[str, Any]:
         day = _day(body.date, ctx)
         answers = pair_answers([prompt.text for prompt in list_prompts(ctx)], body.answers)
         result = checkins.save(ctx, day, answers, mood=body.mood, energy=body.energy, mode=body.mode)
-        return result.to_json()
+    after.add_task(_read_by_model, api, day)
+    return result.to_json()
+
+
+def _read_by_model(api: Api, day: date) -> None:
+    """What `paa checkin` does once the check-in is saved, when there is a key: the model reads it (a slow or failing
+    model never costs the answers: they are committed already)."""
+    from paa.ai import settings
+    from paa.ai.checkin_ai import after_checkin, keep_follow_up
+    from paa.ai.providers.select import choose
+    from paa.core.accounts.secrets import get_secret
+
+    runtime = api.runtime
+    if get_secret(runtime.paths, "anthropic", runtime.environ) is None:
+        return  # offline: the local sentiment stands
+
+    def contexts(*, write: bool = False) -> AbstractContextManager[Context]:
+        return runtime.context(write=write, acting=api.caller.acting)
+
+    try:
+        with contexts() as ctx:
+            provider = choose(runtime.paths, settings.load(ctx), runtime.environ)
+        keep_follow_up(contexts, after_checkin(contexts, provider, day))
+    except Exception:  # the answer was sent already: the log is where a failure can go
+        log.exception("reading the check-in of %s with the model failed", day.isoformat())
 
 
 @router.get("/history", summary="Check-ins, newest first, with mood, energy and sentiment")
