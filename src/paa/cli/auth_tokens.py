@@ -44,7 +44,7 @@ def create_token(
     with runtime.current().auth(write=True) as actx:
         made = create_api_token(actx, name, scopes, days=days)
     if as_json:
-        emit_json({**made.view.to_json(), "token": made.token})
+        emit_json(made.to_json())
         return
     # The token alone on stdout (for $(...)); the words about it on stderr.
     typer.echo(made.token)
