@@ -157,7 +157,7 @@ def test_several_workers_without_redis_are_refused(run_paa: Callable[..., subpro
     done = run_paa("serve", "--workers", "2", "--port", str(free_port()))
     assert done.returncode == 7  # a configuration error
     assert done.stderr.splitlines()[0] == (
-        "paa: error: --workers 2 needs Redis: several workers share rate limits and WebSocket events through it"
+        "paa: error: --workers 2 needs Redis: several workers share their rate limits and presence through it"
     )
 
 

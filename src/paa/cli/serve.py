@@ -54,7 +54,7 @@ def serve(
     environ = dict(os.environ)
     if workers > 1 and not environ.get("PAA_REDIS_URL"):
         raise ConfigError(
-            f"--workers {workers} needs Redis: several workers share rate limits and WebSocket events through it",
+            f"--workers {workers} needs Redis: several workers share their rate limits and presence through it",
             hint="set PAA_REDIS_URL=redis://host:6379/0, or run one worker",
             field="workers",
         )
