@@ -67,9 +67,10 @@ def create_app(runtime: Runtime, options: ServerOptions | None = None) -> FastAP
     for layer in (caching, limits, cors, metrics, access_log, security_headers):  # innermost first
         layer.install(app, options)
     app.include_router(health.router)
-    for module in (auth, habits, users, chat, checkins, analytics, reminders, memory):
+    for module in (auth, habits, users, checkins, analytics, reminders, memory, chat):
         app.include_router(module.router, prefix=PREFIX)
     from paa.api import events_ws
 
     app.include_router(events_ws.router, prefix=PREFIX)
+    problems.document(app, PREFIX)  # last: it reads every route
     return app

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 from sqlmodel import Session
 
 from paa.core.accounts.auth import AuthContext
@@ -67,7 +68,13 @@ class Api:
             yield actx
 
 
-def api(request: Request) -> Api:
+# Only so that the OpenAPI schema states which routes need a bearer token; `bearer_token` reads the header itself.
+BEARER = HTTPBearer(
+    auto_error=False, scheme_name="bearer", description="An access token from /auth/login, or an API token."
+)
+
+
+def api(request: Request, _declared: Annotated[object, Depends(BEARER)] = None) -> Api:
     token = bearer_token(request)
     # The rate limiter proved this request's token already (paa.api.limits.identify); else prove it now.
     caller = getattr(request.state, "caller", None) or authenticate(runtime_of(request), token)

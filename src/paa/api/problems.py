@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -116,3 +117,93 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_anything)
+
+
+# --- the problems in the OpenAPI schema ---------------------------------------------------------
+
+
+class ProblemError(BaseModel):
+    loc: list[str] = Field(examples=[["body", "target"]])
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, as every error of the API is answered."""
+
+    model_config = ConfigDict(extra="allow")  # a problem may carry members of its own (RFC 9457 3.2)
+
+    type: str = Field(examples=["/problems/not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["no habit matches '42'"])
+    hint: str | None = None
+    field: str | None = Field(default=None, description="The request field the error is about (422).")
+    errors: list[ProblemError] | None = Field(default=None, description="Each invalid field, with where it is.")
+
+
+# What each status means on any route that can answer it; a route's own description of a code wins.
+MEANINGS = {
+    400: "The request is malformed (e.g. a Content-Length that is not a number).",
+    401: "No bearer token, or one that is expired, revoked or not paa's.",
+    403: "The token lacks the scope this needs (`read` or `write`), or the caller's role does not allow it.",
+    404: "No such item of yours: another user's id is answered exactly like a missing one.",
+    409: "It conflicts with what exists, or a confirmation is required first.",
+    413: "The request body is larger than the server's limit.",
+    422: "A value is invalid; `field` and `errors[].loc` name it.",
+    429: "Too many requests from this caller (or, before login, this address); `Retry-After` says when to retry.",
+    503: "The database is unavailable.",
+}
+_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def _errors_of(path: str, method: str, operation: dict[str, Any], prefix: str) -> set[int]:
+    """The problem statuses an operation can answer: what authentication, its parameters and body, and the
+    middleware around every API route (rate limit, body size, storage) can give."""
+    parameters = operation.get("parameters", [])
+    has_body = "requestBody" in operation
+    if not path.startswith(prefix):
+        return {503} if path == "/readyz" else set()  # operations: only readiness depends on the database
+    codes = {429, 503}
+    if operation.get("security"):
+        codes |= {401, 403}
+    if path.startswith(f"{prefix}/auth/"):
+        codes |= {401, 409}  # a wrong password, a spent refresh token; a user name that is taken
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        codes.add(404)
+    if has_body:
+        codes |= {400, 413}
+    if has_body or parameters:
+        codes.add(422)
+    if method != "get":
+        codes.add(409)
+    return codes
+
+
+def document(app: FastAPI, prefix: str) -> None:
+    """State in `app`'s OpenAPI schema the problem documents each operation can answer (application/problem+json),
+    in place of FastAPI's own validation error, which paa never sends."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()  # FastAPI's cached schema, built again when routes were added since
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "Problem" in schemas:
+            return schema
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                answers = operation.setdefault("responses", {})
+                declared = {int(code) for code in answers if code[0] in "45"}  # a route's own, e.g. chat's 404
+                for code in sorted(_errors_of(path, method, operation, prefix) | declared):
+                    answer = answers.setdefault(str(code), {})
+                    if answer.get("description") in (None, "Validation Error"):
+                        answer["description"] = MEANINGS.get(code, TITLES.get(code, "Error"))
+                    answer["content"] = {PROBLEM_JSON: {"schema": _REF}}
+        defined = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(defined.pop("$defs", {}))
+        schemas["Problem"] = defined
+        for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's 422, which paa never sends
+            schemas.pop(unused, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to amend the schema

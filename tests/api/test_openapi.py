@@ -1,0 +1,95 @@
+"""The OpenAPI schema is served, browsable, and says for every route what it is and which problems it answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from paa.api.app import PREFIX
+from paa.api.problems import PROBLEM_JSON
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@pytest.fixture
+def schema(http: TestClient) -> dict[str, Any]:
+    answer = http.get(f"{PREFIX}/openapi.json")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def test_the_schema_is_served_without_a_token_and_names_paa(schema: dict[str, Any]) -> None:
+    assert schema["info"]["title"] == "paa"
+    assert schema["openapi"].startswith("3.")
+    assert f"{PREFIX}/habits" in schema["paths"]
+
+
+def test_the_interactive_docs_are_served_and_read_the_schema(http: TestClient) -> None:
+    answer = http.get(f"{PREFIX}/docs")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/html")
+    assert f"{PREFIX}/openapi.json" in answer.text
+
+
+def test_every_route_has_a_summary_and_a_tag(schema: dict[str, Any]) -> None:
+    missing = [
+        f"{method.upper()} {path}"
+        for path, method, operation in _operations(schema)
+        if not operation.get("summary") or not operation.get("tags")
+    ]
+    assert missing == [], f"routes without a summary or a tag: {missing}"
+
+
+def test_every_api_route_documents_its_problems_as_problem_json(schema: dict[str, Any]) -> None:
+    wrong = []
+    for path, method, operation in _operations(schema):
+        if not path.startswith(PREFIX):
+            continue
+        answers = operation["responses"]
+        expected = {"429"}
+        if operation.get("security"):
+            expected.add("401")
+        if any(parameter["in"] == "path" for parameter in operation.get("parameters", [])):
+            expected.add("404")
+        if operation.get("parameters") or "requestBody" in operation:
+            expected.add("422")
+        for code in sorted(expected):
+            content = answers.get(code, {}).get("content", {})
+            if content.get(PROBLEM_JSON, {}).get("schema") != {"$ref": "#/components/schemas/Problem"}:
+                wrong.append(f"{method.upper()} {path} {code}")
+        errors = [code for code in answers if code[0] in "45"]
+        assert all(set(answers[code]["content"]) == {PROBLEM_JSON} for code in errors), (method, path)
+    assert wrong == [], f"problem responses not documented as problem+json: {wrong}"
+    assert "HTTPValidationError" not in schema["components"]["schemas"]  # FastAPI's 422 is never sent
+
+
+def test_routes_that_need_a_token_say_so(schema: dict[str, Any]) -> None:
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    secured = {f"{method.upper()} {path}" for path, method, op in _operations(schema) if op.get("security")}
+    assert f"GET {PREFIX}/habits" in secured
+    assert f"POST {PREFIX}/auth/login" not in secured
+    assert "GET /healthz" not in secured
+
+
+def test_a_real_problem_matches_the_documented_shape(schema: dict[str, Any], alice: Any) -> None:
+    answer = alice.post(f"{PREFIX}/habits", json={"name": "Read", "target": "lots"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == PROBLEM_JSON
+    body = answer.json()
+    problem = schema["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) <= set(body)
+    assert body["errors"][0]["loc"] == ["body", "target"]
+    assert alice.get(f"{PREFIX}/habits/999").json()["type"] == "/problems/not-found"
