@@ -64,3 +64,30 @@ def test_a_chat_message_without_text_is_an_error_naming_the_field(http: TestClie
         socket.send_json({"type": "chat:message", "text": "   ", "request_id": "r2"})
         error = socket.receive_json()
     assert (error["type"], error["field"], error["request_id"]) == ("error", "text", "r2")
+
+
+def test_a_destructive_tool_waits_for_chat_confirm_on_the_socket(
+    http: TestClient, alice: Account, fake_anthropic: FakeAnthropic
+) -> None:
+    assert alice.post("/api/v1/habits", json={"name": "Run"}).status_code == 201
+    fake_anthropic.push(reply("I can do that.", tools=[("delete_habit", {"habit": "Run"})]))
+    with http.websocket_connect(WS) as socket:
+        socket.send_json({"type": "auth", "token": alice.tokens["access_token"]})
+        socket.receive_json()
+        socket.send_json({"type": "chat:message", "text": "delete my Run habit", "request_id": "ask"})
+        asked = chat_responses(socket)
+        waiting = next(message["data"] for message in asked if message["event"] == "confirm")
+        assert waiting["tool"] == "delete_habit"
+        assert [item["name"] for item in alice.get("/api/v1/habits").json()] == ["Run"]  # nothing ran yet
+
+        fake_anthropic.push(reply("Deleted Run."))
+        socket.send_json({"type": "chat:confirm", "id": waiting["id"], "approve": True, "request_id": "yes"})
+        answered = chat_responses(socket)
+    tools = [message["data"] for message in answered if message["event"] == "tool"]
+    assert [(tool["state"], tool["name"]) for tool in tools] == [
+        ("started", "delete_habit"),
+        ("finished", "delete_habit"),
+    ]
+    assert tools[-1]["ok"] is True
+    assert {message["request_id"] for message in answered} == {"yes"}
+    assert alice.get("/api/v1/habits").json() == []
