@@ -3,6 +3,7 @@ non-loopback address without TLS. The serving itself runs in tests/e2e/test_serv
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,23 @@ def test_loopback_is_served_without_a_warning(cli: Callable[..., Any], started: 
     assert done.code == 0, done.err
     assert "warning" not in done.err
     assert started[0][0] == host
+
+
+def test_a_busy_port_is_a_one_line_error(cli: Callable[..., Any]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = cli("serve", "--port", str(port))
+    assert done.code == ExitCode.INVALID_INPUT
+    assert done.err.splitlines()[0] == f"paa: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert "Serving" not in done.out
+
+
+def test_a_certificate_that_is_not_one_is_a_one_line_error(cli: Callable[..., Any], tmp_path: Path) -> None:
+    for name in ("cert.pem", "key.pem"):
+        (tmp_path / name).write_text("not PEM\n", encoding="utf-8")
+    done = cli("serve", "--port", "0", "--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem"))
+    assert done.code == ExitCode.INVALID_INPUT
+    assert done.err.startswith("paa: error: --tls-cert and --tls-key are not a PEM certificate and its key")
+    assert "Traceback" not in done.err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -79,6 +80,14 @@ def _check_tls(cert: Path | None, key: Path | None) -> None:
     for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
         if path is not None and not path.is_file():
             raise InvalidInput(f"{flag}: no such file: {path}", field=flag.removeprefix("--").replace("-", "_"))
+    if cert is not None and key is not None:
+        import ssl
+
+        try:  # as uvicorn will load them: a wrong file is a one-line error now, not a traceback later
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+        except (ssl.SSLError, OSError) as exc:
+            detail = f"--tls-cert and --tls-key are not a PEM certificate and its key ({exc})"
+            raise InvalidInput(detail, field="tls_cert") from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -122,6 +131,7 @@ def _run(
         "ws_max_size": WS_MAX_BYTES, "proxy_headers": False, "server_header": False, "log_level": "warning",
         "access_log": False,
     }  # fmt: skip
+    _probe(host, port)
     environ = dict(command_runtime.environ())
     stopped = _Stopped()
     # uvicorn handles SIGINT and SIGTERM while it runs (stop accepting, finish what is in flight, close sockets) and
@@ -161,6 +171,21 @@ def _run(
         if runtime is not None:
             runtime.close()
     typer.echo(f"paa: stopped serving {url}", err=True)
+
+
+def _probe(host: str, port: int) -> None:
+    """Fail with one line when the address cannot be listened on (uvicorn would log and exit on its own)."""
+    try:
+        found = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _name, address = found[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InvalidInput(f"cannot listen on {_url('http', host, port).removeprefix('http://')}: {reason}",
+                           hint="choose another --port (or --host), or stop what listens there",
+                           field="port") from None  # fmt: skip
 
 
 def _announce(scheme: str, host: str, port: int, paths: Any, serving: Any, clock: Any) -> str:
