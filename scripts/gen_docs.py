@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERATED = ("docs/cli.md", "docs/configuration.md", "docs/json.md")
+GENERATED = ("docs/cli.md", "docs/configuration.md", "docs/json.md", "docs/api.md")
 REGENERATE = "python scripts/gen_docs.py"
 HELP_WIDTH = 100
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -304,6 +304,208 @@ def json_example(
 
 def _quote(arg: str) -> str:
     return f'"{arg}"' if " " in arg or not arg else arg
+
+
+# --- the HTTP API reference ---------------------------------------------------------------------
+
+# The requests behind docs/api.md's examples, in order, on a fresh database at SAMPLE_NOW: (method, path template,
+# path values, query, JSON body). The first request of each route is its example; every route needs one.
+API_PATH_VALUES = {"habit_id": 1, "day": "2026-11-26", "reminder_id": 1, "ref": "1", "token_id": 5, "memory_id": 2}
+API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, dict[str, Any] | None], ...] = (
+    ("POST", "/auth/register", {}, None, {"username": "ann", "password": SAMPLE_PASSWORD, "display_name": "Ann"}),
+    ("POST", "/auth/login", {}, None, {"username": "ann", "password": SAMPLE_PASSWORD}),
+    ("POST", "/auth/refresh", {}, None, {"refresh_token": "<refresh token>"}),
+    ("GET", "/auth/whoami", {}, None, None),
+    ("PATCH", "/users/me/preferences", {}, None, {"timezone": "Europe/Berlin"}),
+    ("POST", "/habits", {}, None, {"name": "Drink water", "unit": "glasses", "target": 8, "remind": "09:00,15:00"}),
+    ("POST", "/habits", {}, None, {"name": "Run", "days": "mon,wed,fri", "category": "health"}),
+    ("POST", "/habits/{habit_id}/log", {}, None, {"value": 5}),
+    ("POST", "/habits/{habit_id}/log", {}, None, {"value": 8, "date": "yesterday"}),
+    ("POST", "/habits/{habit_id}/skip", {"habit_id": 2}, None, {"date": "monday", "note": "sore knee"}),
+    ("POST", "/habits/{habit_id}/log", {"habit_id": 2}, None, {"date": "wednesday", "note": "5 km, easy"}),
+    ("GET", "/habits", {}, None, None),
+    ("GET", "/habits/today", {}, None, None),
+    ("GET", "/habits/{habit_id}", {}, {"weeks": 2}, None),
+    ("GET", "/habits/{habit_id}/history", {}, {"from": "-7"}, None),
+    ("PATCH", "/habits/{habit_id}", {}, None, {"target": 9}),
+    ("DELETE", "/habits/{habit_id}/log", {}, {"date": "yesterday"}, None),
+    ("POST", "/habits/{habit_id}/archive", {"habit_id": 2}, None, None),
+    ("POST", "/habits/{habit_id}/unarchive", {"habit_id": 2}, None, None),
+    ("GET", "/users/me", {}, None, None),
+    ("PATCH", "/users/me", {}, None, {"email": "ann@example.org"}),
+    ("GET", "/users/me/preferences", {}, None, None),
+    ("POST", "/auth/tokens", {}, None, {"name": "phone", "scope": "read,write"}),
+    ("GET", "/auth/tokens", {}, None, None),
+    ("DELETE", "/auth/tokens/{token_id}", {}, None, None),
+    ("GET", "/checkins/prompts", {}, None, None),
+    ("POST", "/checkins/daily", {}, None, {"mood": 4, "energy": 3, "answers": ["Calm, productive", "Ran 5 km"]}),
+    ("GET", "/checkins/{day}", {}, None, None),
+    ("PATCH", "/checkins/{day}", {}, None, {"energy": 4}),
+    ("GET", "/checkins/history", {}, None, None),
+    ("GET", "/analytics/habits/summary", {}, {"period": "7d"}, None),
+    ("GET", "/analytics/habits/{habit_id}", {}, {"period": "7d"}, None),
+    ("GET", "/analytics/mood", {}, {"period": "7d"}, None),
+    ("GET", "/analytics/engagement", {}, {"period": "7d"}, None),
+    ("GET", "/analytics/insights", {}, {"period": "7d"}, None),
+    ("POST", "/reminders", {}, None, {"text": "Call mom", "at": "sunday 18:00"}),
+    ("POST", "/reminders", {}, None, {"text": "Weekly review", "cron": "0 17 * * FRI"}),
+    ("GET", "/reminders", {}, None, None),
+    ("GET", "/reminders/upcoming", {}, {"days": 3}, None),
+    ("PATCH", "/reminders/{reminder_id}", {}, None, {"at": "sunday 17:30"}),
+    ("POST", "/reminders/{ref}/snooze", {"ref": "2"}, None, {}),
+    ("POST", "/reminders/{ref}/done", {"ref": "2"}, None, None),
+    ("GET", "/reminders/history", {}, None, None),
+    ("DELETE", "/reminders/{reminder_id}", {}, None, None),
+    ("POST", "/memory", {}, None, {"text": "I'm training for a half marathon in March"}),
+    ("POST", "/memory", {}, None, {"text": "My knee gets sore after long runs"}),
+    ("GET", "/memory", {}, None, None),
+    ("GET", "/memory/search", {}, {"q": "marathon"}, None),
+    ("DELETE", "/memory/{memory_id}", {}, None, None),
+    ("POST", "/chat/message", {}, None, {"message": "I drank 2 glasses of water"}),
+    ("POST", "/chat/confirm/{confirmation_id}", {"confirmation_id": "c0ffee"}, None, {"approve": True}),
+    ("GET", "/chat/history", {}, None, None),
+    ("GET", "/chat/context", {}, {"message": "how am I doing?"}, None),
+    ("DELETE", "/habits/{habit_id}", {"habit_id": 2}, None, None),
+    ("GET", "/readyz", {}, None, None),
+    ("GET", "/healthz", {}, None, None),
+    ("GET", "/metrics", {}, None, None),
+    ("POST", "/auth/logout", {}, None, None),
+)
+# What differs between runs (fresh tokens, secrets) is shown as a placeholder.
+API_SECRETS = {"access_token": "<access token>", "refresh_token": "<refresh token>", "token": "<api token>"}
+API_LIST_ITEMS = 3  # lists in the examples are cut to this many items, texts to API_TEXT_CHARS
+API_TEXT_CHARS = 240
+
+
+def _scrub(value: Any) -> Any:
+    """An example's JSON with secrets replaced, long lists cut and long texts shortened (the docs say so)."""
+    if isinstance(value, dict):
+        return {k: API_SECRETS[k] if k in API_SECRETS and v else _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item) for item in value[:API_LIST_ITEMS]]
+    if isinstance(value, str) and len(value) > API_TEXT_CHARS:
+        return value[: API_TEXT_CHARS - 1] + "…"
+    return value
+
+
+@cache
+def _api_recording() -> tuple[dict[str, Any], dict[tuple[str, str], tuple[str, Any, int, Any]]]:
+    """Run API_STEPS through the real app on a fresh database; return its OpenAPI schema and, per route (method,
+    path template), the first request (path with query, body) and its answer (status, JSON or None)."""
+    from datetime import datetime
+    from urllib.parse import urlencode
+
+    from fastapi.testclient import TestClient
+
+    from paa.api.app import PREFIX, ServerOptions, create_app
+    from paa.clock import FixedClock
+    from paa.core.runtime import Runtime
+
+    home = _scratch_dir("api") / "home"
+    recorded: dict[tuple[str, str], tuple[str, Any, int, Any]] = {}
+    options = ServerOptions(rate_burst=10_000)  # the sample sends more requests at once than a client would
+    with _environment({"PAA_HOME": str(home), "PAA_NOW": SAMPLE_NOW}), _sample_machine(SAMPLE_NOW):
+        clock = FixedClock(datetime.fromisoformat(SAMPLE_NOW))
+        with (
+            Runtime.from_environ(os.environ, serves_callers=True, security_clock=clock) as runtime,
+            TestClient(create_app(runtime, options)) as client,
+        ):
+            schema = client.get(f"{PREFIX}/openapi.json").json()
+            tokens: dict[str, str] = {}
+            for method, template, values, query, body in API_STEPS:
+                full = template if template in ("/healthz", "/readyz", "/metrics") else PREFIX + template
+                path = full.format(**{**API_PATH_VALUES, **values})
+                sent = body
+                if template == "/auth/refresh":
+                    sent = {"refresh_token": tokens["refresh_token"]}
+                headers = {"Authorization": f"Bearer {tokens['access_token']}"} if tokens else {}
+                answer = client.request(method, path, params=query, json=sent, headers=headers)
+                # The sample server has no Anthropic key: the chat's example is its honest 503, the rest must work.
+                if answer.status_code >= 500 and not template.startswith("/chat/"):
+                    raise RuntimeError(f"{method} {path} failed in the API sample: {answer.status_code} {answer.text}")
+                kind = answer.headers.get("content-type", "")
+                data = answer.json() if "json" in kind else kind or None  # text (metrics) is shown by its type
+                if isinstance(data, dict) and "access_token" in data:
+                    tokens = {"access_token": data["access_token"], "refresh_token": data["refresh_token"]}
+                shown = path + (f"?{urlencode(query)}" if query else "")
+                recorded.setdefault((method.lower(), full), (shown, body, answer.status_code, data))
+    return schema, recorded
+
+
+def _example_blocks(method: str, operation: dict[str, Any], example: tuple[str, Any, int, Any]) -> str:
+    from http import HTTPStatus
+
+    shown, body, status, data = example
+    lines = [f"{method.upper()} {shown}"]
+    if operation.get("security"):
+        lines.append("Authorization: Bearer <access token>")
+    if body is not None:
+        lines += ["Content-Type: application/json", "", json.dumps(body, ensure_ascii=False)]
+    reason = HTTPStatus(status).phrase
+    answer = f"```http\n{chr(10).join(lines)}\n```\n\n`{status} {reason}`"
+    if isinstance(data, str):
+        answer += f", `{data}`"
+    elif data is not None:
+        answer += f"\n\n```json\n{json.dumps(_scrub(data), indent=2, ensure_ascii=False)}\n```"
+    return answer + "\n"
+
+
+def _parameters(operation: dict[str, Any]) -> str:
+    rows = []
+    for parameter in operation.get("parameters", []):
+        kind = parameter["schema"].get("type") or "/".join(
+            option.get("type", "?") for option in parameter["schema"].get("anyOf", []) if option.get("type") != "null"
+        )
+        required = "required" if parameter.get("required") else "optional"
+        about = (parameter.get("description") or "").replace("|", "\\|")
+        rows.append(f"| `{parameter['name']}` | {parameter['in']} | {kind}, {required} | {about} |")
+    if not rows:
+        return ""
+    return "| Parameter | In | Type | Meaning |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+
+
+def _body(operation: dict[str, Any], schemas: dict[str, Any]) -> str:
+    content = operation.get("requestBody", {}).get("content", {})
+    ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+    model = schemas.get(ref.rsplit("/", 1)[-1], {})
+    if not model.get("properties"):
+        return ""
+    required = set(model.get("required", []))
+    fields = ", ".join(f"`{name}`" + ("" if name in required else "?") for name in model["properties"])
+    return f"Body (`{ref.rsplit('/', 1)[-1]}`, `?` optional): {fields}.\n\n"
+
+
+def api_reference() -> str:
+    """Markdown for docs/api.md: every route of the OpenAPI schema by tag, with its parameters, errors, and a real
+    request and answer recorded from the app on a sample database."""
+    schema, recorded = _api_recording()
+    by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            by_tag.setdefault(operation["tags"][0], []).append((path, method, operation))
+    contents, sections = [], []
+    for tag, operations in by_tag.items():
+        contents.append(f"- [{tag}](#{_anchor(tag)})")
+        sections.append(f"## {tag}\n")
+        for path, method, operation in operations:
+            title = f"{method.upper()} {path}"
+            contents.append(f"  - [`{title}`](#{_anchor(title)}): {operation['summary']}")
+            example = recorded.get((method, path))
+            if example is None:
+                raise RuntimeError(f"{title} has no example: add a request for it to API_STEPS in {__file__}")
+            needs = "a bearer token" if operation.get("security") else "no token"
+            errors = ", ".join(sorted(code for code in operation["responses"] if code[0] in "45"))
+            parts = [
+                f"### `{title}`\n",
+                f"{operation['summary']}. Needs {needs}.\n",
+                (operation.get("description", "").strip() + "\n") if operation.get("description") else "",
+                _parameters(operation),
+                _body(operation, schema["components"]["schemas"]),
+                f"Problems (application/problem+json): {errors or 'none'}.\n" + "\n",
+                _example_blocks(method, operation, example),
+            ]
+            sections.append("\n".join(part.rstrip("\n") + "\n" for part in parts if part))
+    return "\n".join(contents) + "\n\n" + "\n".join(sections)
 
 
 # --- entry point --------------------------------------------------------------------------------

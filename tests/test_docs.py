@@ -19,7 +19,7 @@ from tests.support.doc_schemas import SchemaChecker, json_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-GENERATED = ("docs/cli.md", "docs/configuration.md", "docs/json.md")
+GENERATED = ("docs/cli.md", "docs/configuration.md", "docs/json.md", "docs/api.md")
 REGENERATE = "python scripts/gen_docs.py"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Read commands whose --json output is part of paa's contract from the start.
