@@ -34,20 +34,18 @@ REVALIDATE = "private, no-cache"  # keep it, but ask every time (the 304 is chea
 
 def etag_for(runtime: Runtime, caller: Caller, target: str) -> str | None:
     """The tag of `target` (path and query) as `caller` would see it now; None when it cannot be worked out."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
+
     from paa import __version__
-    from paa.core.changes import latest_id
+    from paa.core.freshness import data_version
 
     try:
-        with runtime.context(acting=caller.acting) as ctx:
-            parts = (
-                __version__,
-                str(ctx.user_id),
-                target,
-                ctx.today().isoformat(),
-                str(latest_id(ctx.session, ctx.user_id)),
-            )
-    except PaaError:
+        with Session(runtime.engine) as session:
+            latest, today = data_version(session, caller.acting.user, runtime.loaded, runtime.clock)
+    except (PaaError, SQLAlchemyError):
         return None  # the route will answer the problem itself
+    parts = (__version__, str(caller.user_id), target, today.isoformat(), str(latest))
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return f'W/"{digest}"'
 
