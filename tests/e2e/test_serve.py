@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -39,10 +40,11 @@ def free_port() -> int:
 class Server:
     process: subprocess.Popen[str]
     url: str
+    verify: ssl.SSLContext | bool = True
 
     def healthy(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200
+            return httpx.get(f"{self.url}/healthz", timeout=5, verify=self.verify).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -51,14 +53,14 @@ class Server:
 
 
 @contextmanager
-def serving() -> Iterator[Server]:
+def serving(*flags: str, scheme: str = "http", verify: ssl.SSLContext | bool = True) -> Iterator[Server]:
     """A `paa serve` on a free port of 127.0.0.1, with the test's environment, up once /healthz answers."""
     port = free_port()
     process = subprocess.Popen(
-        [paa_executable(), "serve", "--port", str(port)],
+        [paa_executable(), "serve", "--port", str(port), *flags],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
     )  # fmt: skip
-    running = Server(process, f"http://127.0.0.1:{port}")
+    running = Server(process, f"{scheme}://127.0.0.1:{port}", verify)
     try:
         wait_until(lambda: running.healthy() or process.poll() is not None, what="/healthz", describe=running.describe)
         assert process.poll() is None, process.communicate()[1]
@@ -75,15 +77,16 @@ def server(paa_home: Path) -> Iterator[Server]:
         yield running
 
 
-def register(server: Server, username: str = "alice") -> str:
+def register(server: Server, username: str = "alice", verify: ssl.SSLContext | bool = True) -> str:
     """A new account's access token."""
-    registered = httpx.post(f"{server.url}/api/v1/auth/register", json={"username": username, "password": PASSWORD})
+    body = {"username": username, "password": PASSWORD}
+    registered = httpx.post(f"{server.url}/api/v1/auth/register", json=body, verify=verify)
     assert registered.status_code == 201, registered.text
     return str(registered.json()["access_token"])
 
 
 def ws_url(server: Server) -> str:
-    return server.url.replace("http", "ws", 1) + "/api/v1/ws"
+    return server.url.replace("http", "ws", 1) + "/api/v1/ws"  # https: wss
 
 
 def receive_until(client: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
@@ -175,3 +178,45 @@ def test_a_chat_streams_over_the_websocket(paa_home: Path, fake_anthropic: FakeA
     assert [message["event"] for message in responses] == ["delta", "delta", "delta", "done"], responses
     assert "".join(message["data"]["text"] for message in responses[:-1]) == "Well done on the run, Alice."
     assert fake_anthropic.message_requests[-1].body["messages"][-1]["content"][0]["text"] == "I ran 5 km"
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made here (cryptography is one of paa's dependencies)."""
+    import ipaddress
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    return cert_file, key_file
+
+
+def test_with_a_certificate_it_serves_https_and_wss(paa_home: Path, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    trusted = ssl.create_default_context(cafile=str(cert))
+    with serving("--tls-cert", str(cert), "--tls-key", str(key), scheme="https", verify=trusted) as server:
+        token = register(server, verify=trusted)
+        with connect(ws_url(server), ssl=trusted) as client:
+            client.send(json.dumps({"type": "auth", "token": token}))
+            assert json.loads(client.recv(timeout=GIVE_UP_SECONDS))["type"] == "ready"
+        server.process.send_signal(signal.SIGTERM)
+        out, err = server.process.communicate(timeout=GIVE_UP_SECONDS)
+    assert f"Serving paa at {server.url}/api/v1" in out and server.url.startswith("https://")
+    assert "warning" not in err
