@@ -73,8 +73,9 @@ def test_upcoming(alice: Account) -> None:
     assert "Call mom" not in [item["title"] for item in today]
     later = alice.get("/api/v1/reminders/upcoming", params={"days": 2}).json()
     assert "Call mom" in [item["title"] for item in later]
-    wrong = alice.get("/api/v1/reminders/upcoming", params={"from": "whenever"})
-    assert (wrong.status_code, wrong.json()["field"]) == (422, "from")
+    for start in ("whenever", "9999-12-31T23:59"):  # the last one's days would run past the last date there is
+        wrong = alice.get("/api/v1/reminders/upcoming", params={"from": start})
+        assert (wrong.status_code, wrong.json()["field"]) == (422, "from")
 
 
 def _notify(http: TestClient, account: Account, title: str) -> None:

@@ -116,5 +116,6 @@ def test_an_api_token_cannot_make_tokens(http: TestClient, alice: Account) -> No
 def test_another_users_token_is_not_found(alice: Account, bob: Account) -> None:
     token = alice.post("/api/v1/auth/tokens", json={"name": "phone"}).json()
     assert bob.delete(f"/api/v1/auth/tokens/{token['id']}").status_code == 404
+    assert bob.delete(f"/api/v1/auth/tokens/{2**70}").status_code == 404  # no row can have it: not a 500
     assert bob.get("/api/v1/auth/tokens").json() == []
     assert alice.get("/api/v1/auth/tokens").json()[0]["revoked_at"] is None

@@ -18,6 +18,7 @@ from paa.core import validate
 from paa.core.accounts.auth import AuthContext
 from paa.core.accounts.users import accounts_exist, token_digest
 from paa.core.context import Acting
+from paa.core.ids import get_row
 from paa.db.models import User, UserAuth
 from paa.errors import AuthError, InvalidInput, NotFound, PermissionDenied
 
@@ -130,7 +131,7 @@ def list_api_tokens(actx: AuthContext, *, include_revoked: bool = False) -> list
 def revoke_api_token(actx: AuthContext, token_id: int) -> ApiTokenView:
     """Revoke one of the acting user's API tokens; another user's id is not found, as in every other lookup."""
     acting = actx.actor()
-    row = actx.session.get(UserAuth, token_id)
+    row = get_row(actx.session, UserAuth, token_id)
     if row is None or row.kind != API_TOKEN_KIND or row.user_id != acting.user.id:
         raise NotFound(f"no API token with id {token_id}", hint="see `paa auth token list`")
     if row.revoked_at is None:

@@ -38,9 +38,12 @@ class Upcoming:
         }
 
 
-def _check_days(days: int) -> None:
+def _check_days(days: int, start: datetime | None = None) -> None:
     if not 1 <= days <= MAX_UPCOMING_DAYS:
         raise InvalidInput(f"`days` must be between 1 and {MAX_UPCOMING_DAYS} (got {days})", field="days")
+    # the window's end must be a date Python can hold (a start in the year 9999 cannot look days ahead)
+    if start is not None and start.date() > date.max - timedelta(days=days + 2):
+        raise InvalidInput(f"{start.date().isoformat()} is too far ahead to look {days} days on from", field="from")
 
 
 def _between(ctx: Context, start: datetime, until: datetime) -> list[Upcoming]:
@@ -52,7 +55,7 @@ def _between(ctx: Context, start: datetime, until: datetime) -> list[Upcoming]:
 
 def upcoming(ctx: Context, start: datetime, days: int) -> list[Upcoming]:
     """Every reminder due from `start` (included) for `days` times 24 hours: what is next, whatever the hour."""
-    _check_days(days)
+    _check_days(days, start)
     return _between(ctx, start, start + timedelta(days=days))
 
 
@@ -75,6 +78,6 @@ def day_window(start: datetime, days: int, zone: ZoneInfo) -> tuple[datetime, da
 def agenda(ctx: Context, start: datetime, days: int) -> Agenda:
     """Every reminder due on `days` whole days in the user's zone: start's own day (from `start`) and the next
     `days - 1`, so the last day is never cut at the current time."""
-    _check_days(days)
+    _check_days(days, start)
     start, until, last_day = day_window(start, days, ctx.prefs.zone)
     return Agenda(start, until, last_day, _between(ctx, start, until))
