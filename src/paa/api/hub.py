@@ -43,7 +43,12 @@ class FeedSource(Protocol):
 
 
 class FeedPoller:
-    """A FeedSource that reads the feed table: new rows since the last one seen, every `interval` seconds."""
+    """A FeedSource that reads the feed table: new rows since the last one seen, every `interval` seconds.
+
+    It relies on ids becoming visible in order, which SQLite gives (one writer at a time). On PostgreSQL two
+    transactions may commit their ids out of order, and a row committed just behind a newer one would be passed
+    over: the Redis transport planned for several workers (issue #17) is the place to close that gap.
+    """
 
     def __init__(self, runtime: Runtime, interval: float = POLL_SECONDS) -> None:
         self.runtime = runtime
