@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from paa.api.app import create_app
+from paa.api.app import ServerOptions, create_app
 from paa.clock import FixedClock
 from tests.support.runtime import runtime_for
 
@@ -45,7 +45,9 @@ class Account:
 @pytest.fixture
 def http(clock: FixedClock) -> Iterator[TestClient]:
     """A client of the app, on a server runtime (it acts only as the callers it proves)."""
-    with runtime_for(clock=clock, serves_callers=True) as runtime, TestClient(create_app(runtime)) as client:
+    # Rate limits off (tests/api/test_limits.py tests them): a test may send far more than a person would.
+    options = ServerOptions(rate_per_minute=1_000_000, rate_burst=1_000_000)
+    with runtime_for(clock=clock, serves_callers=True) as runtime, TestClient(create_app(runtime, options)) as client:
         yield client
 
 
