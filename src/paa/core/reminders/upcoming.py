@@ -43,7 +43,10 @@ def _check_days(days: int, start: datetime | None = None) -> None:
         raise InvalidInput(f"`days` must be between 1 and {MAX_UPCOMING_DAYS} (got {days})", field="days")
     # the window's end must be a date Python can hold (a start in the year 9999 cannot look days ahead)
     if start is not None and start.date() > date.max - timedelta(days=days + 2):
-        raise InvalidInput(f"{start.date().isoformat()} is too far ahead to look {days} days on from", field="from")
+        span = f"{days} day{'s' if days != 1 else ''}"
+        raise InvalidInput(
+            f"{start.date().isoformat()} is too near the last date there is to look {span} on", field="from"
+        )
 
 
 def _between(ctx: Context, start: datetime, until: datetime) -> list[Upcoming]:
