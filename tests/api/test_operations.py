@@ -53,6 +53,14 @@ def test_requests_are_counted_by_route_template_and_status(http: TestClient, ali
     assert "999999" not in text and "such" not in text  # ids and stray paths never become labels
 
 
+def test_a_304_is_counted_under_its_route(http: TestClient, alice: Account) -> None:
+    tag = alice.get("/api/v1/habits").headers["etag"]
+    assert alice.get("/api/v1/habits", headers={"If-None-Match": tag}).status_code == 304
+    text = scrape(http)
+    assert sample(text, "paa_http_requests_total", method="GET", route="/api/v1/habits", status="304") == 1
+    assert sample(text, "paa_http_requests_total", method="GET", route="<unmatched>", status="304") is None
+
+
 def test_websocket_connections_are_a_gauge(http: TestClient) -> None:
     assert sample(scrape(http), "paa_websocket_connections") == 0
     with websocket_connection(http.app), websocket_connection(http.app):

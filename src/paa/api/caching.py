@@ -5,7 +5,8 @@ hour) and their data. Every committed write to a user's data, from any process (
 worker), adds a row to the change feed, so the newest feed id of the user stands for "their data": the tag is a
 hash of those four and the server's version, read before the route runs (a write landing meanwhile gives the next
 request a new tag; an old answer is never kept under a new one). Account routes (logins, tokens, profile kept by
-the account layer) leave no feed rows, so they are never cached.
+the account layer) leave no feed rows, so they are never cached. A fresh copy still runs the route (so metrics and
+the access log name it); only its body is dropped for the 304.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders
-from starlette.responses import Response
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paa.api.limits import identify
@@ -87,19 +87,29 @@ class ETags:
         if tag is None:
             await self.app(scope, receive, send)
             return
-        headers: dict[str, Any] = {
-            name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", ())
-        }
-        if matches(headers.get("if-none-match", ""), tag):
-            await Response(status_code=304, headers={"ETag": tag, "Cache-Control": REVALIDATE})(scope, receive, send)
-            return
+        fresh = matches(Headers(scope=scope).get("if-none-match", ""), tag)
+        # The route runs even when the client's copy is fresh: it is routed then, so the metrics and the access
+        # log name its template; only its body is dropped for the 304.
+        not_modified = False
 
         async def tagged(message: Message) -> None:
+            nonlocal not_modified
             if message["type"] == "http.response.start" and message["status"] == 200:
                 answer = MutableHeaders(scope=message)
-                if "etag" not in answer and not answer.get("content-type", "").startswith("text/event-stream"):
-                    answer["ETag"] = tag
-                    answer["Cache-Control"] = REVALIDATE
+                if "etag" in answer or answer.get("content-type", "").startswith("text/event-stream"):
+                    await send(message)
+                    return
+                answer["ETag"] = tag
+                answer["Cache-Control"] = REVALIDATE
+                if fresh:
+                    not_modified = True
+                    del answer["content-length"]
+                    del answer["content-type"]
+                    message["status"] = 304
+            elif message["type"] == "http.response.body" and not_modified:
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
         await self.app(scope, receive, tagged)
