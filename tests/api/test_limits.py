@@ -54,6 +54,7 @@ def test_a_caller_past_the_burst_gets_429_with_retry_after_until_the_bucket_refi
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.headers["retry-after"] == "1"  # one token a second at 60 a minute
         assert refused.json()["type"] == "/problems/too-many-requests"
+        assert 'route="<rate-limited>",status="429"} 1.0' in http.get("/metrics").text
         ticks.seconds += 0.5
         assert alice.get("/api/v1/habits").status_code == 429  # half a token is not a request
         ticks.seconds += 0.5

@@ -15,6 +15,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from paa.api.metrics import ANSWERED_BY
 from paa.api.problems import problem
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Cors:
             return
         allowed = origin.lower().rstrip("/") in self.origins
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            scope[ANSWERED_BY] = "<cors-preflight>"
             await self._preflight(scope, receive, send, origin, allowed, headers)
             return
         if not allowed:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from paa.api.metrics import ANSWERED_BY
 from paa.api.problems import problem
 from paa.core.accounts.bearer import Caller
 from paa.errors import PaaError
@@ -130,6 +131,7 @@ class RateLimit:
         key = f"user:{caller.user_id}" if caller is not None else f"address:{client_address(scope)}"
         wait = self.store.take(key, self.clock(), self.rate, self.burst)
         if wait > 0:
+            scope[ANSWERED_BY] = "<rate-limited>"
             seconds = max(1, math.ceil(wait))
             answer = problem(
                 429,
@@ -167,6 +169,7 @@ class BodyLimit:
                 await problem(400, "bad-request", "Content-Length is not a number")(scope, receive, send)
                 return
             if int(declared) > self.max_bytes:
+                scope[ANSWERED_BY] = "<too-large>"
                 await self._refusal()(scope, receive, send)
                 return
         received = 0

@@ -26,15 +26,17 @@ if TYPE_CHECKING:
     from paa.core.runtime import Runtime
 
 UNMATCHED = "<unmatched>"  # a path no route has: one label for all of them
+ANSWERED_BY = "paa.answered_by"  # the label of a request a layer answered before routing ("<rate-limited>", ...)
 router = APIRouter(tags=["operations"])
 
 
 def route_template(scope: Scope) -> str:
-    """The template of the route that answered (`/api/v1/habits/{habit_id}`), or UNMATCHED."""
+    """The template of the route that answered (`/api/v1/habits/{habit_id}`), the layer that answered before any
+    route did (`<rate-limited>`, `<too-large>`, `<cors-preflight>`), or UNMATCHED."""
     route = scope.get("route")
     template = getattr(route, "path_format", None)
     if not isinstance(template, str):
-        return UNMATCHED
+        return str(scope.get(ANSWERED_BY, UNMATCHED))
     # The route may know only its path inside its router (`/habits/{habit_id}`): what the client's path has
     # before that route's own part is the prefixes it was included under.
     try:
