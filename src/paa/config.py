@@ -292,7 +292,8 @@ def setting_docs() -> dict[str, str]:
             and isinstance(following.value, ast.Constant)
             and isinstance(following.value.value, str)
         ):
-            docs[node.target.id] = inspect.cleandoc(following.value.value)
+            # one line: a docstring wrapped at the source's width is one sentence or two, shown as such
+            docs[node.target.id] = " ".join(inspect.cleandoc(following.value.value).split())
     return docs
 
 
