@@ -332,6 +332,46 @@ def test_background_indexer_embeds_what_is_written(make_ctx, clock) -> None:
     assert _pending(make_ctx) == 1
 
 
+@needs_vectors
+def test_memory_opened_by_two_runtimes_at_once_then_closed_and_opened_again_still_searches(make_ctx, clock) -> None:
+    """As a REPL's warm-up thread, still opening memory when its runtime closed, beside the next command's runtime:
+    chromadb shares one System per folder, made without a lock, so a clash once stopped the one in use."""
+    import threading
+
+    from tests.support.runtime import runtime_for
+
+    [fact] = _remember(make_ctx, "I'm training for a half marathon in March")
+    first, second = runtime_for(clock=clock), runtime_for(clock=clock)
+    for runtime in (first, second):  # load the models first, so the threads meet where chromadb opens
+        assert memory.MemoryService.of(runtime).vector_index() is not None
+    meet = threading.Barrier(2, timeout=GIVE_UP_SECONDS)
+    failures: list[BaseException] = []
+
+    def open_memory(runtime) -> None:
+        try:
+            with runtime.context() as ctx:
+                index = memory.MemoryService.of(ctx).vector_index()
+                assert index is not None
+                meet.wait()
+                index.collection(ctx.user_id, create=True)
+        except BaseException as exc:  # reported by the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_memory, args=(runtime,)) for runtime in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(GIVE_UP_SECONDS)
+    assert failures == []
+    service = memory.MemoryService.of(first)
+    first.close()
+    assert service.closed and service.vector_index() is None  # a closed runtime's late thread opens nothing
+    with second.context() as ctx:
+        assert memory.embed_pending(ctx) == 1
+    second.close()
+    assert _ids(make_ctx, "what race am I preparing for") == [fact]  # a third runtime, after both closed
+
+
 def _pending(make_ctx) -> int:
     with make_ctx() as ctx:
         return memory.memory_status(ctx).pending

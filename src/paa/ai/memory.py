@@ -432,14 +432,26 @@ class VectorIndex:
             collection.delete(ids=[str(memory_id) for memory_id in memory_ids])
 
 
+# chromadb keeps one System per folder in a process-wide cache and makes it without a lock: two threads opening a
+# client on one folder at once (a closed runtime's late warm-up beside the next runtime) could both build one, and
+# the loser's cleanup stopped the System the winner was using ("'RustBindingsAPI' object has no attribute
+# 'bindings'", or a KeyError on the folder). The cache is the process's, so this lock is too.
+_CHROMA_OPEN_LOCK = threading.Lock()
+
+
 def _chroma_client(folder: str) -> ClientAPI:
-    """A persistent chromadb client on a folder (chromadb shares one system per folder, always with these settings)."""
+    """A persistent chromadb client on a folder (chromadb shares one system per folder, always with these settings).
+
+    Clients are never closed: closing the last one stops the shared System, which a thread of another runtime may
+    still be using; the System lives as long as the process, as chromadb caches it.
+    """
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings
 
     Path(folder).mkdir(parents=True, exist_ok=True, mode=0o700)
-    return chromadb.PersistentClient(path=folder, settings=Settings(anonymized_telemetry=False, allow_reset=False))
+    with _CHROMA_OPEN_LOCK:
+        return chromadb.PersistentClient(path=folder, settings=Settings(anonymized_telemetry=False, allow_reset=False))
 
 
 @contextmanager
@@ -664,7 +676,7 @@ class MemoryService:
     """Memory search's live parts for one runtime: the vector index (chromadb client and model) and the indexer.
 
     Made on first use (`MemoryService.of(ctx)`), kept in the runtime's services and closed with it, so two runtimes
-    in one process share nothing.
+    in one process share nothing of paa's (chromadb shares its System per folder: see `_chroma_client`).
     """
 
     def __init__(self, data_dir: Path) -> None:
@@ -672,6 +684,7 @@ class MemoryService:
         self._index: VectorIndex | None = None
         self._indexer: BackgroundIndexer | None = None
         self._lock = threading.Lock()
+        self.closed = False
 
     @classmethod
     def of(cls, owner: Context | Runtime) -> MemoryService:
@@ -682,6 +695,8 @@ class MemoryService:
     def vector_index(self) -> VectorIndex | None:
         """The vector index of the data folder, or None when chromadb or the local model is not installed."""
         with self._lock:
+            if self.closed:  # a thread that outlived its runtime (a late warm-up) opens nothing more
+                return None
             if self._index is None:
                 embedder_status = embeddings.status(self.data_dir)
                 if not embedder_status.available or embedder_status.model_dir is None:
@@ -699,6 +714,8 @@ class MemoryService:
         if index is None:
             return None
         with self._lock:
+            if self.closed:  # nobody would stop it
+                return None
             if self._indexer is None or not self._indexer.is_alive():
                 self._indexer = BackgroundIndexer(index, engine, clock, interval=interval).start()
             return self._indexer
@@ -710,8 +727,9 @@ class MemoryService:
             event.listen(session, "after_commit", lambda _s: indexer.notify(), once=True)
 
     def close(self) -> None:
-        """Stop the indexer and let go of the chromadb client."""
+        """Stop the indexer and let go of the chromadb client; the service opens nothing after this."""
         with self._lock:
+            self.closed = True
             indexer, self._indexer = self._indexer, None
             self._index = None
         if indexer is not None:
