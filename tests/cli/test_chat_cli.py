@@ -228,6 +228,66 @@ def test_repl_ctrl_c_stops_the_reply_and_the_repl_goes_on(
     assert 0 < len(last.content) < len("Once upon a time there was a very long story indeed.")
 
 
+def _send_ctrl_c() -> None:
+    """Ctrl-C as the terminal sends it: SIGINT to this process, handled by the main thread at once."""
+    import signal
+
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_repl_a_real_sigint_while_the_reply_is_drawn_stops_only_the_reply(
+    cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx
+) -> None:
+    import signal
+
+    from paa.cli import chat_views
+
+    _terminal(monkeypatch, ["tell me a long story", "and another", "/exit"])
+    real = chat_views.ReplyView.delta
+    calls = {"n": 0}
+
+    def delta_then_sigint(self, text: str) -> None:
+        real(self, text)
+        calls["n"] += 1
+        if calls["n"] == 2:  # the signal lands while the reply is being drawn
+            _send_ctrl_c()
+
+    monkeypatch.setattr(chat_views.ReplyView, "delta", delta_then_sigint)
+    story = "Once upon a time there was a very long story indeed."
+    fake_anthropic.push(reply(story, chunks=8), reply("Here is another."), insight())
+    result = cli("chat")
+    assert result.code == 0, result.err
+    assert "(interrupted: the reply so far is kept)" in result.err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back after each turn
+    first_reply = next(m for m in _messages(make_ctx) if m.role == "assistant")
+    assert first_reply.interrupted and 0 < len(first_reply.content) < len(story)
+    assert "Here is another." in result.out  # the REPL went on to the next message
+
+
+def test_repl_a_sigint_as_the_turn_ends_does_not_end_the_repl(
+    cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx
+) -> None:
+    """Ctrl-C while the finished reply is put away (outside the stream) used to escape the turn and end paa."""
+    from paa.cli import chat_views
+
+    _terminal(monkeypatch, ["hello", "again", "/exit"])
+    real = chat_views.ReplyView.close
+    calls = {"n": 0}
+
+    def close_with_sigint(self) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            _send_ctrl_c()
+        real(self)
+
+    monkeypatch.setattr(chat_views.ReplyView, "close", close_with_sigint)
+    fake_anthropic.push(reply("Hi."), reply("Hi again."), insight())
+    result = cli("chat")
+    assert result.code == 0, result.err
+    assert "Hi again." in result.out
+    assert [m.content for m in _messages(make_ctx) if m.role == "assistant"] == ["Hi.", "Hi again."]
+
+
 def test_repl_errors_do_not_end_it(cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx) -> None:
     _terminal(monkeypatch, ["first", "second", "/exit"])
     fake_anthropic.push(error(529, "overloaded_error", repeat=3), reply("Got both."), insight())
@@ -372,6 +432,7 @@ def test_ctrl_c_in_a_real_terminal_stops_the_reply_only(fake_anthropic: FakeAnth
         screen.wait_for("interrupted")
         screen.wait_for("› ")
         os.write(fd, b"/exit\r")
+        screen.wait_for_end()  # not a bare waitpid: a paa that hangs fails the test instead of stalling it
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0, screen.text
     finally:
@@ -400,8 +461,32 @@ class _Screen:
     def text(self) -> str:
         return self.raw.decode("utf-8", "replace")
 
-    def wait_for(self, needle: str) -> None:
+    def _read(self, timeout: float) -> bytes | None:
+        """What arrives within `timeout` seconds (b"" if nothing), or None once the terminal has closed."""
         import select as select_module
+
+        ready, _, _ = select_module.select([self.fd], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            chunk = os.read(self.fd, 4096)
+        except OSError:  # EIO: the child has gone and the terminal closed
+            return None
+        return chunk or None
+
+    def wait_for_end(self) -> None:
+        """Read until the program closes the terminal (it exited)."""
+
+        def ended() -> bool:
+            chunk = self._read(0.1)
+            if chunk is None:
+                return True
+            self.raw += chunk
+            return False
+
+        wait_until(ended, interval=0, what="paa to leave", describe=lambda: f"the screen:\n{self.text[-2000:]}")
+
+    def wait_for(self, needle: str) -> None:
 
         wanted = needle.encode()
 
@@ -409,15 +494,10 @@ class _Screen:
             """Where `needle` starts (plus one, so 0 means not yet), reading what arrives within 0.1 s."""
             if (at := self.raw.find(wanted, self.cursor)) >= 0:
                 return at + 1
-            ready, _, _ = select_module.select([self.fd], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 4096)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    raise AssertionError(f"the terminal closed before {needle!r}:\n{self.text[-2000:]}")
-                self.raw += chunk
+            chunk = self._read(0.1)
+            if chunk is None:
+                raise AssertionError(f"the terminal closed before {needle!r}:\n{self.text[-2000:]}")
+            self.raw += chunk
             return 0
 
         at = wait_until(found, interval=0, what=repr(needle), describe=lambda: f"the screen:\n{self.text[-2000:]}")

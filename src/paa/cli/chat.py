@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import sys
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -17,7 +19,7 @@ from paa.cli.output import confirm, emit_json, say
 
 if TYPE_CHECKING:
     from paa.ai.chat import ChatSession
-    from paa.ai.providers.base import Provider
+    from paa.ai.providers.base import CancelToken, Provider
     from paa.ai.slash import Slash
     from paa.core.runtime import Runtime
 
@@ -263,24 +265,65 @@ def _session(
 
 
 def _run_turn(session: ChatSession, text: str, *, rich: bool) -> None:
-    """Send one message and render its events; Ctrl-C stops the reply and keeps what arrived."""
+    """Send one message and render its events; Ctrl-C at any moment of the turn stops the reply and keeps what came."""
     from paa.ai.providers.base import CancelToken
     from paa.cli.chat_views import ReplyView
 
     cancel = CancelToken()
     view = ReplyView(rich=rich, tool_lines=session.provider.online)  # offline, the reply itself says what was done
-    events = session.send(text, cancel)
+    with _ctrl_c_cancels(cancel):
+        events = session.send(text, cancel)
+        try:
+            while True:
+                try:
+                    event = next(events)
+                    view.handle(event)
+                except StopIteration:
+                    break
+                except KeyboardInterrupt:  # no handler could be installed (not the main thread): the same, late
+                    cancel.cancel()
+        finally:
+            view.close()
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
+    """During a turn, Ctrl-C cancels the turn's token instead of raising KeyboardInterrupt wherever the main thread is.
+
+    A KeyboardInterrupt raised at a random point (inside the live Markdown display while it draws, inside the stream
+    as it closes, in an import) could leave the display, the turn or the interpreter half done: one that lands in
+    importlib's bookkeeping leaves the import lock taken, and the REPL hangs at its next import. Under load the
+    signal lands anywhere. The handler only flags the token and closes the stream, then the loop ends the turn as
+    usual; a request still on its way is closed as soon as its answer begins. The previous handler is back after
+    the turn.
+    """
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        cancel.cancel()
+
     try:
-        while True:
-            try:
-                event = next(events)
-                view.handle(event)
-            except StopIteration:
-                break
-            except KeyboardInterrupt:
-                cancel.cancel()
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread (paa embedded in a program): the loop catches KeyboardInterrupt
+        yield
+        return
+    try:
+        yield
     finally:
-        view.close()
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def _ctrl_c_raises() -> Iterator[None]:
+    """Python's own Ctrl-C (KeyboardInterrupt) for a while, e.g. at a question asked inside a turn."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread: the handler was never changed
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def _one_shot(
@@ -315,7 +358,8 @@ def _offline_note(rich: bool) -> None:
 
 def _ask_yes_no(question: str) -> bool:
     try:
-        answer = input(f"{terminal_text.clean(question)} [y/N] ")
+        with _ctrl_c_raises():  # asked during a turn: Ctrl-C answers no, as at any prompt
+            answer = input(f"{terminal_text.clean(question)} [y/N] ")
     except (EOFError, KeyboardInterrupt):
         sys.stdout.write("\n")
         return False
@@ -350,14 +394,24 @@ def _save_history(readline: Any, path: str) -> None:
 
 
 def _warm_up(runtime: Runtime, provider: Provider) -> threading.Thread:
-    """Import the SDK and load memory search while the person types; then keep new memories embedded."""
+    """Import the SDK and load memory search while the person types; then keep new memories embedded.
+
+    The thread may outlive the REPL (the person leaves at once): it then opens nothing, since a context opened on
+    the closed runtime would make it new services that nobody closes.
+    """
     from paa.ai import recall
+    from paa.ai.memory import MemoryService
+
+    service = MemoryService.of(runtime)
 
     def work() -> None:
         try:
             provider.warm_up()
+            if service.closed:
+                return
             with runtime.context() as ctx:
-                recall.warm_up(ctx, keep_indexing=True)
+                if ctx.services.peek(MemoryService) is service:  # not a runtime reopened after the REPL closed it
+                    recall.warm_up(ctx, keep_indexing=True)
         except Exception:  # a failure shows up, clearly, on the first real message instead
             pass
 
@@ -372,9 +426,7 @@ def _who_prompt(runtime: Runtime) -> str:
     return f"{acting.user.username} " if acting.accounts_exist else ""
 
 
-def _repl(
-    runtime: Runtime, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None
-) -> None:
+def _repl(runtime: Runtime, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None) -> None:
     from paa.ai.slash import is_leave_word, parse
     from paa.ai.slash import message as slash_message
     from paa.cli.output import print_error
@@ -418,6 +470,8 @@ def _repl(
                 _run_turn(session, slash_message(text), rich=rich)
             except PaaError as exc:
                 print_error(exc.message, exc.hint)
+            except KeyboardInterrupt:  # a Ctrl-C just before the turn took Ctrl-C over: the REPL goes on
+                sys.stdout.write("\n")
     finally:
         with contextlib.suppress(Exception):  # leaving must not fail because an insight could not be stored
             session.finish()

@@ -7,7 +7,6 @@ Messages use the Anthropic content-block shape as paa's common format: `{"role":
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -100,36 +99,43 @@ class Request:
 
 
 class CancelToken:
-    """Set when the person stops a reply; a provider registers how to close its stream at once."""
+    """Set when the person stops a reply; a provider registers how to close its stream at once.
+
+    `cancel()` may run inside a signal handler (the CLI's Ctrl-C), on top of whatever frame the main thread was in,
+    even this token's own `on_cancel`. So it takes no lock (a lock held by the interrupted frame would never be
+    released) and changes state only by steps the interpreter makes atomic: a flag assignment and list
+    append/pop/remove. Each closer runs once, and a closer registered during or after `cancel()` still runs.
+    """
 
     def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
+        self._cancelled = False
         self._closers: list[Callable[[], None]] = []
 
     @property
     def cancelled(self) -> bool:
-        return self._event.is_set()
+        return self._cancelled
 
     def on_cancel(self, closer: Callable[[], None]) -> Callable[[], None]:
         """Run `closer` when cancelled (now, if already); returns a function that unregisters it."""
-        with self._lock:
-            if not self._event.is_set():
-                self._closers.append(closer)
-                return lambda: self._forget(closer)
-        closer()
-        return lambda: None
+        self._closers.append(closer)
+        if self._cancelled:  # cancelled before or while it was added: `cancel()` may have missed it
+            self._run_closers()
+        return lambda: self._forget(closer)
 
     def _forget(self, closer: Callable[[], None]) -> None:
-        with self._lock:
-            if closer in self._closers:
-                self._closers.remove(closer)
+        with contextlib.suppress(ValueError):  # already run, or forgotten
+            self._closers.remove(closer)
 
     def cancel(self) -> None:
-        with self._lock:
-            self._event.set()
-            closers, self._closers = self._closers, []
-        for closer in closers:
+        self._cancelled = True
+        self._run_closers()
+
+    def _run_closers(self) -> None:
+        while True:
+            try:
+                closer = self._closers.pop()  # atomic: two callers never run the same closer
+            except IndexError:
+                return
             with contextlib.suppress(Exception):  # closing a stream that already ended is fine
                 closer()
 

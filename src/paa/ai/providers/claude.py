@@ -112,6 +112,10 @@ class ClaudeProvider:
         """Stream one call; raise a ProviderError kind on failure, or end with Done("interrupted") when cancelled."""
         client = self.client()
         params = self._params(request)
+        if cancel is not None and cancel.cancelled:  # stopped before the request left: send nothing
+            yield Usage()
+            yield Done("interrupted", params["model"])
+            return
         try:
             stream = client.messages.stream(**params).__enter__()  # sends the request, with the SDK's retries
         except Exception as exc:
