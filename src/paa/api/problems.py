@@ -169,8 +169,8 @@ def _errors_of(path: str, method: str, operation: dict[str, Any], prefix: str) -
         codes |= {401, 403}
     if path.startswith(f"{prefix}/auth/"):
         codes |= {401, 409}  # a wrong password, a spent refresh token; a user name that is taken
-    if any(parameter.get("in") == "path" for parameter in parameters):
-        codes.add(404)
+    if any(parameter.get("in") == "path" or parameter["name"].endswith("_id") for parameter in parameters):
+        codes.add(404)  # a path item, or a query naming one (`conversation_id`), may not exist or not be yours
     if has_body:
         codes |= {400, 413}
     if has_body or parameters:
