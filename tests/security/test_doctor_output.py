@@ -43,3 +43,10 @@ def test_every_line_doctor_shows_is_redacted() -> None:
     shown = _redacted(check)
     assert "pw@" not in shown.detail and TOKEN not in (shown.advice or "")
     assert shown.name == check.name and shown.status == check.status
+
+
+def test_redaction_leaves_a_clean_setup_as_written(cli) -> None:
+    """Every line is redacted, so doctor's own words must not read like credentials (`key: value`, `KEY=...`)."""
+    shown = cli("doctor")
+    assert "***" not in shown.out + shown.err, shown.out
+    assert "no Anthropic API key, so chat runs offline" in shown.out

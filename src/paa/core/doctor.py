@@ -130,8 +130,8 @@ def _api_key_check(paths: Paths, environ: Mapping[str, str]) -> Check:
         where = "; ".join(f"{info.where}: {info.detail}" for info in found)
         return Check("api key", "ok", f"Anthropic key set ({where}); chat uses Claude")
     return Check(
-        "api key", "warn", "no Anthropic API key: chat will run offline",
-        "paa auth key set anthropic (or export ANTHROPIC_API_KEY=...) to talk to Claude",
+        "api key", "warn", "no Anthropic API key, so chat runs offline",
+        "paa auth key set anthropic (or set ANTHROPIC_API_KEY in the environment) to talk to Claude",
     )  # fmt: skip
 
 
