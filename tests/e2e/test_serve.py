@@ -220,3 +220,13 @@ def test_with_a_certificate_it_serves_https_and_wss(paa_home: Path, tmp_path: Pa
         out, err = server.process.communicate(timeout=GIVE_UP_SECONDS)
     assert f"Serving paa at {server.url}/api/v1" in out and server.url.startswith("https://")
     assert "warning" not in err
+
+
+def test_an_environment_file_names_the_database(paa_home: Path, tmp_path: Path) -> None:
+    """As the launchd agent of `paa daemon install --with-server` runs it: the secrets come from --env-file."""
+    elsewhere = tmp_path / "elsewhere.db"
+    env_file = tmp_path / "daemon.env"
+    env_file.write_text(f"PAA_DB_URL='sqlite:///{elsewhere}'\n", encoding="utf-8")
+    with serving("--env-file", str(env_file)) as server:
+        register(server)
+    assert elsewhere.is_file() and not list(paa_home.rglob("paa.db"))

@@ -146,3 +146,28 @@ def test_the_daemon_reads_its_environment_file(monkeypatch: pytest.MonkeyPatch, 
     merged = environ_with({"PAA_HOME": "/x", "PAA_SMTP_PASSWORD": "old"}, env_file)
 
     assert merged["PAA_DB_URL"] == DB_URL and merged["PAA_SMTP_PASSWORD"] == "hunter2" and merged["PAA_HOME"] == "/x"
+
+
+@pytest.mark.parametrize("kind", ["systemd", "launchd"])
+def test_the_server_service_holds_no_secret(
+    kind: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`install --with-server`: the database and Redis passwords only in the 0600 environment file, never a unit."""
+    from paa.daemon.__main__ import main
+
+    redis_password = "r3dis-Sup3rSecret"
+    monkeypatch.setenv("PAA_DB_URL", DB_URL)
+    monkeypatch.setenv("PAA_REDIS_URL", f"redis://:{redis_password}@cache.example.org:6379/0")
+    assert main(["install", "--kind", kind, "--with-server"]) == 0
+    written = [Path(line.removeprefix("wrote ")) for line in capsys.readouterr().out.splitlines()
+               if line.startswith("wrote ") and not line.endswith(".env")]  # fmt: skip
+    env_file = resolve_paths(os.environ).config_dir / "daemon.env"
+
+    assert len(written) == 2 and any("server" in path.name for path in written)
+    for unit in written:
+        text = unit.read_text(encoding="utf-8")
+        assert DB_PASSWORD not in text and redis_password not in text
+        assert str(env_file) in text and _mode(unit) == 0o600
+    secrets = env_file.read_text(encoding="utf-8")
+    assert DB_PASSWORD in secrets and redis_password in secrets
+    assert _mode(env_file) == 0o600 and _mode(env_file.parent) == 0o700

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from paa.daemon.files import DaemonFiles, DaemonStatus, LogReader
 
 KindOpt = Annotated[str, typer.Option("--kind", help="auto, systemd, launchd or cron.")]
+WithServerOpt = Annotated[
+    bool, typer.Option("--with-server", help="Also `paa serve` as a service beside it (systemd or launchd, not cron).")
+]
 
 
 def create() -> typer.Typer:
@@ -226,21 +229,32 @@ def install(
     kind: KindOpt = "auto",
     print_only: Annotated[bool, typer.Option("--print", help="Print the unit (or cron line); write nothing.")] = False,
     enable: Annotated[bool, typer.Option("--enable", help="Also run systemctl/launchctl to start it now.")] = False,
+    with_server: WithServerOpt = False,
 ) -> None:
     """Install the daemon as a user service: a systemd unit, a launchd agent, or print a cron line.
+
+    Secrets (PAA_DB_URL, PAA_REDIS_URL) go to a 0600 environment file the services read, never into the unit.
 
     Examples:
 
       paa daemon install --enable
 
+      paa daemon install --with-server --enable
+
       paa daemon install --kind cron
     """
-    _service("install", "--kind", kind, *(["--print"] if print_only else []), *(["--enable"] if enable else []))
+    _service(
+        "install", "--kind", kind, *(["--print"] if print_only else []), *(["--enable"] if enable else []),
+        *(["--with-server"] if with_server else []),
+    )  # fmt: skip
 
 
 def uninstall(
     kind: KindOpt = "auto",
     disable: Annotated[bool, typer.Option("--disable", help="Also run systemctl/launchctl to stop it.")] = False,
+    with_server: Annotated[bool, typer.Option("--with-server", help="Also remove the server's service file.")] = False,
 ) -> None:
     """Remove the daemon's service file."""
-    _service("uninstall", "--kind", kind, *(["--disable"] if disable else []))
+    _service(
+        "uninstall", "--kind", kind, *(["--disable"] if disable else []), *(["--with-server"] if with_server else [])
+    )

@@ -88,6 +88,14 @@ def environ() -> Mapping[str, str]:
     return _holder().environ
 
 
+def add_environ(values: Mapping[str, str]) -> None:
+    """Add to the environment this command line reads (an environment file's values), before its runtime is built."""
+    holder = _holder()
+    if holder._runtime is not None:
+        raise RuntimeError("the runtime is already built from the environment: add to it before current()")
+    holder.environ.update(values)
+
+
 def current() -> Runtime:
     """The runtime of the running command."""
     return _holder().get()

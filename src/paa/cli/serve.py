@@ -34,6 +34,9 @@ def serve(
     cors_origin: Annotated[
         list[str] | None, typer.Option(help="A browser origin allowed to call the API (repeat for more).")
     ] = None,
+    env_file: Annotated[
+        Path | None, typer.Option(help="Read KEY=value lines (secrets such as PAA_DB_URL) from it; they win.")
+    ] = None,
 ) -> None:
     """Serve the REST API and WebSocket events until Ctrl-C or SIGTERM.
 
@@ -51,8 +54,12 @@ def serve(
     """
     from paa.api.app import ServerOptions
 
+    if env_file is not None:
+        _read_env_file(env_file)
     _check_tls(tls_cert, tls_key)
-    environ = dict(os.environ)
+    from paa.cli import runtime as command_runtime
+
+    environ = dict(command_runtime.environ())  # os.environ and the environment file
     if workers > 1 and not environ.get("PAA_REDIS_URL"):
         raise ConfigError(
             f"--workers {workers} needs Redis: several workers share their rate limits and presence through it",
@@ -66,11 +73,22 @@ def serve(
             "(give --tls-cert and --tls-key, or put a TLS proxy in front)",
             err=True,
         )
-    from paa.cli import runtime as command_runtime
-
     settings = command_runtime.current().loaded.settings  # server.* (rate limits, body size, origins)
     options = ServerOptions.from_settings(settings, cors_origins=tuple(cors_origin or ()), workers=workers)
     _run(host, port, workers, options, scheme, tls_cert, tls_key)
+
+
+def _read_env_file(path: Path) -> None:
+    """Take the environment file's values (a service's secrets: launchd has no EnvironmentFile=) as this command's
+    environment; a missing file adds nothing, as systemd's `EnvironmentFile=-` does."""
+    from paa.cli import runtime as command_runtime
+    from paa.daemon.service import read_env_file
+
+    try:
+        values = read_env_file(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read the environment file {path}: {exc}", field="env_file") from None
+    command_runtime.add_environ(values)
 
 
 def _check_tls(cert: Path | None, key: Path | None) -> None:
@@ -158,6 +176,7 @@ def _run(
             finally:
                 serving.remove_marker(runtime.paths)
         else:
+            os.environ.update(environ)  # uvicorn's workers build their runtime from os.environ: the env file's too
             os.environ[OPTIONS_VARIABLE] = options_to_environ(options)
             paths = Runtime.from_environ(environ).paths
             url = _announce(scheme, host, port, paths, serving, SystemClock())
@@ -169,6 +188,10 @@ def _run(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if runtime is not None:
+            from paa.api.events_ws import finish_chat_turns
+            from paa.api.main import CHAT_GRACE_SECONDS
+
+            finish_chat_turns(CHAT_GRACE_SECONDS)  # a reply cut by the stop is stored before the database closes
             runtime.close()
     typer.echo(f"paa: stopped serving {url}", err=True)
 

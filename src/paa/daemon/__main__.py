@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--print", dest="print_only", action="store_true", help="Print the file; change nothing.")
         flag = "--enable" if name == "install" else "--disable"
         sub.add_argument(flag, dest="switch", action="store_true", help="Also run systemctl/launchctl.")
+        sub.add_argument("--with-server", action="store_true", help=f"{name.capitalize()} `paa serve` beside it too.")
     return parser
 
 
@@ -48,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             return Daemon(_runtime(args.env_file)).run(to_stderr=args.log_stderr or sys.stderr.isatty())
         if args.command == "run-due":
             return _run_due(as_json=args.json, env_file=args.env_file)
-        return _service(args.command, args.kind, print_only=args.print_only, switch=args.switch)
+        return _service(
+            args.command, args.kind, print_only=args.print_only, switch=args.switch, with_server=args.with_server
+        )
     except PaaError as exc:
         return _report(exc)
     except KeyboardInterrupt:
@@ -122,31 +126,50 @@ def _run_due(*, as_json: bool, env_file: Path | None = None) -> int:
     return int(report.exit_code())  # not 0 when a reminder reached no channel, so cron says so
 
 
-def _service(command: str, kind_name: str, *, print_only: bool, switch: bool) -> int:
+def _service(command: str, kind_name: str, *, print_only: bool, switch: bool, with_server: bool = False) -> int:
     from paa.config import resolve_paths
     from paa.daemon import service
 
     environ = dict(os.environ)
     kind = service.detect_kind(environ) if kind_name == "auto" else kind_name
-    plan = service.plan(kind, resolve_paths(environ), environ)  # type: ignore[arg-type]
+    paths = resolve_paths(environ)
+    plan = service.plan(kind, paths, environ)  # type: ignore[arg-type]
+    plans = [plan]
+    if with_server and (command == "install" or kind != "cron"):
+        server = service.server_plan(kind, paths, environ)  # type: ignore[arg-type]  # refuses cron first
+        # Both read the one environment file: write it once, with what either needs.
+        plan = replace(plan, secrets={**plan.secrets, **server.secrets})
+        plans = [plan, replace(server, secrets={})]
+    secrets = list(plan.secrets)
     if print_only:
-        sys.stdout.write(plan.text)
-        if plan.secrets:
-            sys.stderr.write(f"note: {', '.join(plan.secrets)} is read from {plan.env_file} (install writes it)\n")
+        for each in plans:
+            if len(plans) > 1:  # several files: say which is which, as `head` does
+                sys.stdout.write(f"==> {each.path} <==\n")
+            sys.stdout.write(each.text)
+        if secrets:
+            sys.stderr.write(f"note: {', '.join(secrets)} is read from {plan.env_file} (install writes it)\n")
         return 0
     if plan.path is None:
+        if command == "uninstall":
+            if with_server:
+                sys.stderr.write("note: cron runs no server, so there is none to remove\n")
+            sys.stdout.write(plan.text)
+            sys.stdout.write("# remove this line with `crontab -e`\n")
+            return 0
         for step in service.install(plan, enable=False):  # only the environment file: cron takes a line
             sys.stderr.write(step + "\n")
         sys.stdout.write(plan.text)
         sys.stdout.write("# add this line with `crontab -e`: it sends what is due every minute\n")
         return 0
-    if command == "install":
-        done = service.install(plan, enable=switch)
-        steps = [" ".join(step) for step in plan.enable]
-        tail = "" if switch else "\nto start it now and at every login, run:\n  " + "\n  ".join(steps)
-    else:
-        done = service.uninstall(plan, disable=switch)
-        tail = ""
+    done: list[str] = []
+    steps: list[str] = []
+    for each in plans:
+        if command == "install":
+            done += service.install(each, enable=switch)
+            steps += [" ".join(step) for step in each.enable if " ".join(step) not in steps]
+        else:
+            done += service.uninstall(each, disable=switch)
+    tail = "\nto start it now and at every login, run:\n  " + "\n  ".join(steps) if steps and not switch else ""
     sys.stdout.write("\n".join(done or ["nothing to remove"]) + tail + "\n")
     return 0
 

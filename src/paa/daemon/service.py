@@ -1,7 +1,8 @@
-"""Installing the daemon as a service: a systemd user unit, a launchd agent, or a cron line.
+"""Installing the daemon as a service: a systemd user unit, a launchd agent, or a cron line; with `--with-server`,
+`paa serve` beside it (a systemd unit or a launchd agent: a server is not a cron job).
 
 Secrets never go in the unit, plist or cron line (other users can often read those, and `ps` shows a cron line's
-variables): the database URL goes into `daemon.env` in the config folder, 0600, which the service reads.
+variables): the database and Redis URLs go into `daemon.env` in the config folder, 0600, which both services read.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ UNIT_NAME = "paa-daemon.service"
 AGENT_LABEL = "dev.paa.daemon"
 PASSED_ON = ("PAA_HOME",)  # where the data is: the service must see what this shell sees
 SECRET_ENV = ("PAA_DB_URL",)  # where the data is too, but it may hold a password: written to the environment file
+SERVER_SECRET_ENV = ("PAA_DB_URL", "PAA_REDIS_URL")  # the server's shared state may sit behind a password too
 ENV_FILE_NAME = "daemon.env"
+SERVER_UNIT_NAME = "paa-server.service"
+SERVER_AGENT_LABEL = "dev.paa.server"
+# systemd's stop timeout: above `paa serve`'s own grace period (paa.cli.serve.GRACEFUL_SECONDS, 30 s) for requests
+# and streams in flight, so a stop finishes them instead of killing them.
+SERVER_STOP_SECONDS = 45
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,10 @@ def _command(*args: str) -> list[str]:
     return [sys.executable, "-m", "paa.daemon", *args]
 
 
+def _server_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "paa", "serve", *args]
+
+
 def env_file(paths: Paths) -> Path:
     return paths.config_dir / ENV_FILE_NAME
 
@@ -64,8 +75,8 @@ def _passed_env(environ: Mapping[str, str]) -> dict[str, str]:
     return {name: environ[name] for name in PASSED_ON if environ.get(name)}
 
 
-def _secret_env(environ: Mapping[str, str]) -> dict[str, str]:
-    return {name: environ[name] for name in SECRET_ENV if environ.get(name)}
+def _secret_env(environ: Mapping[str, str], names: tuple[str, ...] = SECRET_ENV) -> dict[str, str]:
+    return {name: environ[name] for name in names if environ.get(name)}
 
 
 def _home(environ: Mapping[str, str]) -> Path:
@@ -94,16 +105,20 @@ def systemd_unit(paths: Paths, environ: Mapping[str, str]) -> str:
 
 def launchd_plist(paths: Paths, environ: Mapping[str, str]) -> str:
     run = _command("run", "--env-file", str(env_file(paths)))
+    return _plist(AGENT_LABEL, run, paths.log_dir / "daemon.stderr.log", environ)
+
+
+def _plist(label: str, run: list[str], log_path: Path, environ: Mapping[str, str]) -> str:
     arguments = "".join(f"    <string>{escape(arg)}</string>\n" for arg in run)
     env = "".join(
         f"    <key>{escape(k)}</key>\n    <string>{escape(v)}</string>\n" for k, v in _passed_env(environ).items()
     )
-    log = escape(str(paths.log_dir / "daemon.stderr.log"))
+    log = escape(str(log_path))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n'
         '<plist version="1.0">\n<dict>\n'
-        f"  <key>Label</key>\n  <string>{AGENT_LABEL}</string>\n"
+        f"  <key>Label</key>\n  <string>{label}</string>\n"
         f"  <key>ProgramArguments</key>\n  <array>\n{arguments}  </array>\n"
         f"  <key>EnvironmentVariables</key>\n  <dict>\n{env}  </dict>\n"
         "  <key>Umask</key>\n  <integer>63</integer>\n"  # 0077: what it writes is its owner's only
@@ -112,6 +127,35 @@ def launchd_plist(paths: Paths, environ: Mapping[str, str]) -> str:
         f"  <key>StandardErrorPath</key>\n  <string>{log}</string>\n"
         "</dict>\n</plist>\n"
     )
+
+
+def server_systemd_unit(paths: Paths, environ: Mapping[str, str]) -> str:
+    """`paa serve` as a systemd user unit: secrets from the environment file, a stop that lets streams finish."""
+    env_lines = "".join(f'Environment="{k}={v}"\n' for k, v in _passed_env(environ).items())
+    return (
+        "[Unit]\n"
+        "Description=paa server (REST API and WebSocket events: paa serve)\n"
+        "After=network-online.target\n\n"
+        "[Service]\n"
+        "Type=simple\n"
+        "UMask=0077\n"
+        f"ExecStart={shlex.join(_server_command())}\n"
+        f"{env_lines}"
+        "# Secrets (PAA_DB_URL, PAA_REDIS_URL) go in this file (KEY=value lines, mode 600):\n"
+        f"EnvironmentFile=-{env_file(paths)}\n"
+        "KillSignal=SIGTERM\n"
+        f"TimeoutStopSec={SERVER_STOP_SECONDS}\n"
+        "Restart=on-failure\n"
+        "RestartSec=5\n\n"
+        "[Install]\n"
+        "WantedBy=default.target\n"
+    )
+
+
+def server_launchd_plist(paths: Paths, environ: Mapping[str, str]) -> str:
+    """`paa serve` as a launchd agent; launchd has no environment file, so `paa serve --env-file` reads it."""
+    run = _server_command("--env-file", str(env_file(paths)))
+    return _plist(SERVER_AGENT_LABEL, run, paths.log_dir / "server.stderr.log", environ)
 
 
 def cron_line(paths: Paths, environ: Mapping[str, str]) -> str:
@@ -143,6 +187,36 @@ def plan(kind: Kind, paths: Paths, environ: Mapping[str, str]) -> ServicePlan:
     if kind == "cron":
         return ServicePlan(kind, None, cron_line(paths, environ) + "\n", enable=[], disable=[],
                            env_file=env_file(paths), secrets=_secret_env(environ))  # fmt: skip
+    raise InvalidInput(f"unknown service kind {kind!r}", hint=f"choose from {', '.join(KINDS)}")
+
+
+def server_plan(kind: Kind, paths: Paths, environ: Mapping[str, str]) -> ServicePlan:
+    """The service file that runs `paa serve`; refused for cron, which starts jobs, not servers."""
+    secrets = _secret_env(environ, SERVER_SECRET_ENV)
+    if kind == "systemd":
+        base = Path(environ.get("XDG_CONFIG_HOME") or _home(environ) / ".config")
+        path = base / "systemd" / "user" / SERVER_UNIT_NAME
+        user = ["systemctl", "--user"]
+        return ServicePlan(
+            kind, path, server_systemd_unit(paths, environ),
+            enable=[[*user, "daemon-reload"], [*user, "enable", "--now", SERVER_UNIT_NAME]],
+            disable=[[*user, "disable", "--now", SERVER_UNIT_NAME], [*user, "daemon-reload"]],
+            env_file=env_file(paths), secrets=secrets,
+        )  # fmt: skip
+    if kind == "launchd":
+        path = _home(environ) / "Library" / "LaunchAgents" / f"{SERVER_AGENT_LABEL}.plist"
+        return ServicePlan(
+            kind, path, server_launchd_plist(paths, environ),
+            enable=[["launchctl", "load", "-w", str(path)]],
+            disable=[["launchctl", "unload", "-w", str(path)]],
+            env_file=env_file(paths), secrets=secrets,
+        )  # fmt: skip
+    if kind == "cron":
+        raise InvalidInput(
+            "a server is not a cron job: cron starts commands that end, and paa serve runs until stopped",
+            hint="use --kind systemd or --kind launchd, or run `paa serve` under a supervisor of your own",
+            field="kind",
+        )
     raise InvalidInput(f"unknown service kind {kind!r}", hint=f"choose from {', '.join(KINDS)}")
 
 
