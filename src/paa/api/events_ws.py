@@ -20,6 +20,7 @@ import contextlib
 import functools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ router = APIRouter(tags=["events"])
 BACKLOG_LIMIT = 5000  # events a resume sends; a client further behind than this reloads instead (resync)
 PRESENCE_MAX = 40  # characters of a presence status
 ECHOED = ("chat:typing", "presence:update")
+PUMP_THREAD = "paa-ws-chat"
 
 
 @dataclass(frozen=True)
@@ -358,7 +360,7 @@ class ChatTurns:
                     close()  # early: the turn stops its model stream and stores what arrived, marked interrupted
                 self._from_thread(loop, functools.partial(self._ended, stop))
 
-        threading.Thread(target=pump, name="paa-ws-chat", daemon=True).start()
+        threading.Thread(target=pump, name=PUMP_THREAD, daemon=True).start()
 
     def _send(self, connection: Connection, request_id: str | None, event: dict[str, Any]) -> None:
         connection.offer({"type": "chat:response", "request_id": request_id, **event})
@@ -377,6 +379,16 @@ class ChatTurns:
         if self.running is not None:
             self.running.set()
             self.cancel.cancel()
+
+
+def finish_chat_turns(timeout: float) -> None:
+    """Give the chat turns stopped by closing sockets up to `timeout` seconds to store what arrived (marked
+    interrupted): a stopping server calls it before it closes its runtime. The threads are found by name: this
+    module's pumps, then the turns they stopped (`paa.api.chat_stream` drains those in threads of their own)."""
+    deadline = time.monotonic() + timeout
+    for prefix in (PUMP_THREAD, "paa-chat-interrupted"):
+        for thread in [found for found in threading.enumerate() if found.name.startswith(prefix)]:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _parse(text: str) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from paa.api.app import ServerOptions, create_app
 
 OPTIONS_VARIABLE = "PAA_SERVE_OPTIONS"
+CHAT_GRACE_SECONDS = 10.0  # for chat turns on closed sockets to store what arrived
 
 
 def options_to_environ(options: ServerOptions) -> str:
@@ -58,6 +59,9 @@ def app_factory() -> FastAPI:
             async with inner(application) as state:
                 yield state
         finally:
+            from paa.api.events_ws import finish_chat_turns
+
+            finish_chat_turns(CHAT_GRACE_SECONDS)  # a reply cut by the stop is stored before the database closes
             runtime.close()
 
     app.router.lifespan_context = lifespan
