@@ -64,6 +64,7 @@ ACCOUNT_STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("2026-11-20T10:00:00+00:00", ("auth", "register", "bob", "--password-stdin"), "purple elephant umbrella 7\n" * 2),
     ("2026-11-25T07:45:00+00:00", ("auth", "login", "ann", "--password-stdin"), f"{SAMPLE_PASSWORD}\n"),
     ("2026-11-26T07:30:00+00:00", ("habit", "add", "Stretch"), ""),
+    ("2026-11-26T07:40:00+00:00", ("auth", "token", "create", "--name", "phone", "--scope", "read,write"), ""),
 )
 SAMPLES: dict[str, tuple[tuple[str, tuple[str, ...], str], ...]] = {
     "main": tuple((now, args, "") for now, args in SAMPLE_STEPS),
@@ -273,7 +274,11 @@ def _sample_home(sample: str = "main") -> Path:
 
 
 def json_example(
-    *args: str, sample: str = "main", env: Mapping[str, str] | None = None, needs_embedder: bool = False
+    *args: str,
+    sample: str = "main",
+    env: Mapping[str, str] | None = None,
+    needs_embedder: bool = False,
+    hide: Mapping[str, str] | None = None,
 ) -> str:
     """Run `paa args` on a copy of a sample database and return its JSON output as a markdown block.
 
@@ -298,6 +303,8 @@ def json_example(
     if code != 0:
         raise RuntimeError(f"`paa {' '.join(args)}` failed ({code}): {err.strip()}")
     json.loads(out)  # it must be JSON and nothing else
+    for pattern, shown_as in (hide or {}).items():  # a secret made afresh on every run (an API token)
+        out = re.sub(pattern, shown_as, out)
     shown = " ".join([*(f"{name}={_quote(value)}" for name, value in (env or {}).items()), "paa", *map(_quote, args)])
     return f"```console\n$ {shown}\n```\n\n```json\n{out.strip()}\n```\n"
 
