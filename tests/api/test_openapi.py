@@ -93,3 +93,42 @@ def test_a_real_problem_matches_the_documented_shape(schema: dict[str, Any], ali
     assert set(problem["required"]) <= set(body)
     assert body["errors"][0]["loc"] == ["body", "target"]
     assert alice.get(f"{PREFIX}/habits/999").json()["type"] == "/problems/not-found"
+
+
+def test_the_habit_routes_answer_the_documented_shapes(alice: Any) -> None:
+    """Each habit route's real answer holds to the schema it documents (json.md's objects), with data in it."""
+    from pydantic import TypeAdapter
+
+    from paa.api import schemas
+
+    def holds(model: Any, answer: Any) -> None:
+        assert answer.status_code < 300, answer.text
+        TypeAdapter(model).validate_json(answer.content)
+
+    holds(schemas.Habit, alice.post(f"{PREFIX}/habits", json={"name": "Water", "unit": "glasses", "target": 8}))
+    holds(schemas.Habit, alice.post(f"{PREFIX}/habits", json={"name": "Run", "days": "mon,wed,fri", "remind": "07:00"}))
+    holds(schemas.LogResult, alice.post(f"{PREFIX}/habits/1/log", json={"value": 3, "note": "morning"}))
+    holds(schemas.LogResult, alice.post(f"{PREFIX}/habits/2/skip", json={"date": "monday"}))
+    holds(list[schemas.HabitStatus], alice.get(f"{PREFIX}/habits"))
+    holds(schemas.HabitsToday, alice.get(f"{PREFIX}/habits/today"))
+    holds(schemas.HabitDetail, alice.get(f"{PREFIX}/habits/1"))
+    holds(schemas.HabitHistory, alice.get(f"{PREFIX}/habits/1/history"))
+    holds(schemas.Habit, alice.patch(f"{PREFIX}/habits/1", json={"target": 9}))
+    holds(schemas.Habit, alice.post(f"{PREFIX}/habits/2/archive"))
+    holds(schemas.Habit, alice.post(f"{PREFIX}/habits/2/unarchive"))
+    holds(schemas.Unlogged, alice.delete(f"{PREFIX}/habits/1/log"))
+
+
+def test_a_documented_shape_refuses_an_answer_missing_a_field() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from paa.api import schemas
+
+    with pytest.raises(ValidationError, match="note_shortened"):
+        TypeAdapter(schemas.LogResult).validate_python(
+            {
+                "habit": {"id": 1, "name": "Run"},
+                "outcome": "created",
+                "log": {"day": "2026-11-26", "status": "done", "value": None, "note": None},
+            }
+        )

@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from paa.api import schemas
 from paa.api.caller import CallerApi
+from paa.api.schemas import documented
 
 router = APIRouter(prefix="/habits", tags=["habits"])
 
@@ -49,7 +51,7 @@ class SkipRequest(BaseModel):
     note: str | None = Field(default=None, max_length=20_000)
 
 
-@router.get("", summary="Habits with today's status, streak and schedule")
+@router.get("", summary="Habits with today's status, streak and schedule", **documented(list[schemas.HabitStatus]))
 def list_habits(
     api: CallerApi,
     all: bool = Query(False, description="Include archived habits."),
@@ -62,7 +64,7 @@ def list_habits(
         return [status.to_json() for status in statuses(ctx, listed(ctx, include_archived=all, category=category))]
 
 
-@router.post("", status_code=201, summary="Add a habit")
+@router.post("", status_code=201, summary="Add a habit", **documented(schemas.Habit, 201))
 def add_habit(body: HabitForm, api: CallerApi) -> dict[str, Any]:
     from paa.core.habits.form import parse_habit_form
     from paa.core.habits.manage import add_habit as add
@@ -73,7 +75,7 @@ def add_habit(body: HabitForm, api: CallerApi) -> dict[str, Any]:
         return habit_json(add(ctx, fields))
 
 
-@router.get("/today", summary="What is due today, done and left")
+@router.get("/today", summary="What is due today, done and left", **documented(schemas.HabitsToday))
 def today(api: CallerApi) -> dict[str, Any]:
     from paa.core.habits.manage import list_habits as listed
     from paa.core.habits.overview import statuses
@@ -83,7 +85,7 @@ def today(api: CallerApi) -> dict[str, Any]:
         return {"day": ctx.today().isoformat(), "habits": [status.to_json() for status in found]}
 
 
-@router.get("/{habit_id}", summary="A habit's details, recent weeks and key figures")
+@router.get("/{habit_id}", summary="A habit's details, recent weeks and key figures", **documented(schemas.HabitDetail))
 def show(habit_id: int, api: CallerApi, weeks: int = Query(8, ge=1, le=52)) -> dict[str, Any]:
     from paa.core.habits.overview import detail
 
@@ -91,7 +93,7 @@ def show(habit_id: int, api: CallerApi, weeks: int = Query(8, ge=1, le=52)) -> d
         return detail(ctx, _habit(ctx, habit_id), weeks=weeks).to_json()
 
 
-@router.patch("/{habit_id}", summary="Change a habit")
+@router.patch("/{habit_id}", summary="Change a habit", **documented(schemas.Habit))
 def edit(habit_id: int, body: HabitForm, api: CallerApi) -> dict[str, Any]:
     from paa.core.habits.form import parse_habit_form
     from paa.core.habits.manage import edit_habit
@@ -111,17 +113,25 @@ def delete(habit_id: int, api: CallerApi) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{habit_id}/archive", summary="Archive a habit: hidden from lists and reminders, history kept")
+@router.post(
+    "/{habit_id}/archive",
+    summary="Archive a habit: hidden from lists and reminders, history kept",
+    **documented(schemas.Habit),
+)
 def archive(habit_id: int, api: CallerApi) -> dict[str, Any]:
     return _set_archived(api, habit_id, True)
 
 
-@router.post("/{habit_id}/unarchive", summary="Bring an archived habit back")
+@router.post("/{habit_id}/unarchive", summary="Bring an archived habit back", **documented(schemas.Habit))
 def unarchive(habit_id: int, api: CallerApi) -> dict[str, Any]:
     return _set_archived(api, habit_id, False)
 
 
-@router.post("/{habit_id}/log", summary="Log a habit as done, with an amount when it is measurable")
+@router.post(
+    "/{habit_id}/log",
+    summary="Log a habit as done, with an amount when it is measurable",
+    **documented(schemas.LogResult),
+)
 def log(habit_id: int, body: LogRequest, api: CallerApi) -> dict[str, Any]:
     from paa.core.habits.logs import log_habit
     from paa.core.habits.overview import log_result_json
@@ -132,7 +142,11 @@ def log(habit_id: int, body: LogRequest, api: CallerApi) -> dict[str, Any]:
         return log_result_json(habit, result)
 
 
-@router.post("/{habit_id}/skip", summary="Skip a habit for a day: it does not count, and does not break a streak")
+@router.post(
+    "/{habit_id}/skip",
+    summary="Skip a habit for a day: it does not count, and does not break a streak",
+    **documented(schemas.LogResult),
+)
 def skip(habit_id: int, body: SkipRequest, api: CallerApi) -> dict[str, Any]:
     from paa.core.habits.logs import skip_habit
     from paa.core.habits.overview import log_result_json
@@ -142,7 +156,7 @@ def skip(habit_id: int, body: SkipRequest, api: CallerApi) -> dict[str, Any]:
         return log_result_json(habit, skip_habit(ctx, habit, _day(body.date, ctx), note=body.note))
 
 
-@router.delete("/{habit_id}/log", summary="Remove what was logged or skipped on a day")
+@router.delete("/{habit_id}/log", summary="Remove what was logged or skipped on a day", **documented(schemas.Unlogged))
 def unlog(
     habit_id: int, api: CallerApi, date: str = Query("today", max_length=40, description=DAY_DESCRIPTION)
 ) -> dict[str, Any]:
@@ -155,7 +169,11 @@ def unlog(
         return {"habit": {"id": habit.id, "name": habit.name}, "removed": log_json(removed)}
 
 
-@router.get("/{habit_id}/history", summary="A habit's logged and skipped days, newest first")
+@router.get(
+    "/{habit_id}/history",
+    summary="A habit's logged and skipped days, newest first",
+    **documented(schemas.HabitHistory),
+)
 def history(
     habit_id: int,
     api: CallerApi,

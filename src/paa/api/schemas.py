@@ -1,0 +1,138 @@
+"""The shapes of docs/json.md's objects as OpenAPI schemas, for the routes that answer them.
+
+They document answers; they do not build them (core's `to_json` does, for the CLI and the API alike), so a route
+names one in `responses` and keeps `response_model=None`: no second serialisation on every request. The fuzzing
+test (tests/api/test_fuzz_openapi.py) holds every real answer to them. Every documented field is required; fields
+added later (json.md's stability rule) are allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DayState = Literal["done", "partial", "over", "within", "skipped", "due", "missed", "not_due"]
+
+
+class Schedule(BaseModel):
+    type: Literal["daily", "weekdays", "x_per_y"]
+    weekdays: list[Weekday]
+    times: int
+    period_days: int
+    text: str = Field(description="The schedule in words, for people, not for parsing.")
+
+
+class Habit(BaseModel):
+    """A habit's definition (json.md: Habit)."""
+
+    id: int
+    name: str
+    description: str | None
+    category: str | None
+    color: str | None
+    kind: Literal["boolean", "measurable"]
+    unit: str | None
+    target: float | None
+    target_type: Literal["at_least", "at_most"] | None
+    schedule: Schedule
+    reminders: list[str] = Field(description="Reminder times (HH:MM), sorted.")
+    reminder_days: list[Weekday]
+    archived: bool
+    created_at: datetime
+
+
+class HabitToday(BaseModel):
+    day: date
+    state: DayState
+    value: float | None
+
+
+class Streak(BaseModel):
+    current: int
+    current_start: date | None
+    best: int
+
+
+class HabitStatus(Habit):
+    """A habit as of today (json.md: HabitStatus)."""
+
+    today: HabitToday
+    streak: Streak
+
+
+class RecentDay(BaseModel):
+    day: date
+    state: DayState
+
+
+class Completion(BaseModel):
+    last_7d: float | None = Field(alias="7d")
+    last_30d: float | None = Field(alias="30d")
+    last_90d: float | None = Field(alias="90d")
+    all: float | None
+
+
+class HabitStats(BaseModel):
+    total_done: int
+    total_skipped: int
+    total_value: float | None
+    last_done: date | None
+    completion: Completion
+    first_day: date
+
+
+class HabitDetail(HabitStatus):
+    """What `paa habit show` knows about a habit (json.md: HabitDetail)."""
+
+    recent: list[RecentDay]
+    stats: HabitStats
+
+
+class HabitRef(BaseModel):
+    id: int
+    name: str
+
+
+class Log(BaseModel):
+    """What was recorded for a habit on one day (json.md: Log)."""
+
+    day: date
+    status: Literal["done", "skipped"]
+    value: float | None
+    note: str | None
+
+
+class LoggedDay(Log):
+    state: DayState
+
+
+class HabitsToday(BaseModel):
+    day: date
+    habits: list[HabitStatus]
+
+
+class HabitHistory(BaseModel):
+    habit: HabitRef
+    logs: list[LoggedDay]
+
+
+class LogResult(BaseModel):
+    """What logging or skipping did (json.md: `paa habit log --json`)."""
+
+    habit: HabitRef
+    outcome: Literal["created", "updated", "unchanged"]
+    log: Log
+    note_shortened: bool
+
+
+class Unlogged(BaseModel):
+    habit: HabitRef
+    removed: Log = Field(description="What was removed (nothing recorded that day is a 404).")
+
+
+def documented(model: Any, status: int = 200) -> dict[str, Any]:
+    """A route decorator's arguments documenting its `status` answer as `model`, without checking answers with it."""
+    return {"response_model": None, "responses": {status: {"model": model, "description": "Successful Response"}}}
