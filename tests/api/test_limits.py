@@ -153,3 +153,17 @@ def alice_small(clock: FixedClock) -> Iterator[Account]:
     """Alice on a server that accepts bodies of at most 2 KiB."""
     with serving(clock, max_body_bytes=2048) as http:
         yield register(http, "alice")
+
+
+def test_the_limits_come_from_the_settings_and_reach_every_worker() -> None:
+    from paa.api.main import OPTIONS_VARIABLE, options_from_environ, options_to_environ
+    from paa.config import Settings
+
+    settings = Settings(server_rate_per_minute=30, server_rate_burst=5, server_max_body_bytes=4096,
+                        server_cors_origins="https://a.example")  # fmt: skip
+    options = ServerOptions.from_settings(settings, cors_origins=("https://b.example",), workers=2)
+    assert (options.rate_per_minute, options.rate_burst, options.max_body_bytes) == (30, 5, 4096)
+    assert options.cors_origins == ("https://a.example", "https://b.example")  # --cors-origin adds to the setting
+    passed = options_from_environ({OPTIONS_VARIABLE: options_to_environ(options)})
+    assert (passed.rate_per_minute, passed.rate_burst, passed.max_body_bytes, passed.workers) == (30, 5, 4096, 2)
+    assert passed.cors_origins == options.cors_origins
