@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -12,7 +13,9 @@ from tests.support.processes import parse_importtime, run_with_importtime
 
 pytestmark = pytest.mark.e2e
 
-HEAVY = ("anthropic", "chromadb", "textual", "apscheduler", "fastapi", "alembic", "numpy", "pandas")
+# The server's stack (the `server` extra) counts too: only `paa serve` may load it (issue #15).
+SERVER = ("fastapi", "starlette", "uvicorn", "websockets", "prometheus_client")
+HEAVY = ("anthropic", "chromadb", "textual", "apscheduler", "alembic", "numpy", "pandas", *SERVER)
 
 
 @pytest.fixture
@@ -47,3 +50,14 @@ def test_the_first_run_on_a_new_database_may_import_alembic() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "alembic" in imported
     assert sorted(imported.intersection(set(HEAVY) - {"alembic"})) == []
+
+
+def test_paa_serve_loads_the_server_stack() -> None:
+    """`paa serve` is the one command that loads it, which shows the check above can see it (here it stops at a
+    busy port, after loading the app and uvicorn)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done, imported = run_with_importtime("serve", "--port", str(taken.getsockname()[1]))
+    assert done.returncode == 3, done.stderr[-2000:]  # cannot listen there
+    assert {"fastapi", "starlette", "uvicorn"} <= imported
