@@ -104,10 +104,10 @@ def test_health_checks_and_metrics_are_never_limited(clock: FixedClock, ticks: T
 def test_memory_buckets_forget_full_buckets_to_stay_bounded() -> None:
     buckets = MemoryBuckets(max_keys=4)
     for number in range(4):
-        assert buckets.take(f"address:{number}", 0.0, 1.0, 2) == 0.0
-    assert buckets.take("address:new", 10.0, 1.0, 2) == 0.0  # the four old ones are full again: forgotten
-    assert buckets.take("address:new", 10.0, 1.0, 2) == 0.0
-    assert buckets.take("address:new", 10.0, 1.0, 2) == 1.0
+        assert buckets.take_now(f"address:{number}", 0.0, 1.0, 2) == 0.0
+    assert buckets.take_now("address:new", 10.0, 1.0, 2) == 0.0  # the four old ones are full again: forgotten
+    assert buckets.take_now("address:new", 10.0, 1.0, 2) == 0.0
+    assert buckets.take_now("address:new", 10.0, 1.0, 2) == 1.0
     assert len(buckets._buckets) == 1
 
 
@@ -167,3 +167,24 @@ def test_the_limits_come_from_the_settings_and_reach_every_worker() -> None:
     passed = options_from_environ({OPTIONS_VARIABLE: options_to_environ(options)})
     assert (passed.rate_per_minute, passed.rate_burst, passed.max_body_bytes, passed.workers) == (30, 5, 4096, 2)
     assert passed.cors_origins == options.cors_origins
+
+
+class RefusingStore:
+    """A shared store's stand-in: records the keys asked for and refuses after the first of each."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    async def take(self, key: str, now: float, rate: float, burst: int) -> float:
+        self.keys.append(key)
+        return 0.0 if self.keys.count(key) == 1 else 2.5
+
+
+def test_the_buckets_may_live_in_another_store(clock: FixedClock) -> None:
+    store = RefusingStore()
+    with serving(clock, rate_store=store) as http:
+        alice = register(http, "alice")
+        assert alice.get("/api/v1/habits").status_code == 200
+        refused = alice.get("/api/v1/habits")
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "3"
+    assert store.keys == ["address:testclient", f"user:{alice.user_id}", f"user:{alice.user_id}"]

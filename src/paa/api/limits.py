@@ -30,9 +30,10 @@ UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class BucketStore(Protocol):
-    """Where token buckets are kept; `take` must be atomic per key (a shared store does it server-side)."""
+    """Where token buckets are kept; `take` must be atomic per key (a shared store does it server-side, and awaits
+    it without blocking the event loop)."""
 
-    def take(self, key: str, now: float, rate: float, burst: int) -> float:
+    async def take(self, key: str, now: float, rate: float, burst: int) -> float:
         """Spend one token of `key`'s bucket (refilled at `rate` per second up to `burst`); return 0 when one was
         there, else the seconds until one will be (nothing is spent then)."""
         ...
@@ -52,7 +53,11 @@ class MemoryBuckets:
         self._lock = threading.Lock()
         self._max_keys = max_keys
 
-    def take(self, key: str, now: float, rate: float, burst: int) -> float:
+    async def take(self, key: str, now: float, rate: float, burst: int) -> float:
+        return self.take_now(key, now, rate, burst)
+
+    def take_now(self, key: str, now: float, rate: float, burst: int) -> float:
+        """`take`, for callers outside an event loop."""
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
@@ -128,7 +133,7 @@ class RateLimit:
             return
         caller = await identify(scope)
         key = f"user:{caller.user_id}" if caller is not None else f"address:{client_address(scope)}"
-        wait = self.store.take(key, self.clock(), self.rate, self.burst)
+        wait = await self.store.take(key, self.clock(), self.rate, self.burst)
         if wait > 0:
             scope[ANSWERED_BY] = "<rate-limited>"
             seconds = max(1, math.ceil(wait))
