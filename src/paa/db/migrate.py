@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from paa.db.engine import BUSY_TIMEOUT_MS
@@ -25,10 +25,12 @@ def current_revision(engine: Engine) -> str | None:
     """Return the stored revision, or None for a database paa has never set up."""
     with engine.connect() as conn:
         try:
+            # Asked of the database's catalogue, not by catching "no such table": the wording, and whether a
+            # failed statement spoils the transaction (PostgreSQL), differ between engines.
+            if not inspect(conn).has_table("alembic_version"):
+                return None
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
         except OperationalError as exc:
-            if "no such table" in str(exc):
-                return None
             raise StorageError(f"cannot read the database: {exc.orig}") from None
     return row[0] if row else None
 

@@ -58,13 +58,13 @@ def upgrade() -> None:
     # What was said and written before this version becomes searchable too.
     op.execute(
         "INSERT INTO memories (user_id, kind, content, source_id, derived, created_at) "
-        "SELECT user_id, 'message', content, id, 1, created_at FROM messages "
+        "SELECT user_id, 'message', content, id, TRUE, created_at FROM messages "
         "WHERE role IN ('user', 'assistant') AND trim(content) != '' ORDER BY id"
     )
     rows = bind.execute(sa.text("SELECT id, user_id, day, answers, created_at FROM daily_checkins ORDER BY id"))
     insert = sa.text(
         "INSERT INTO memories (user_id, kind, content, source_id, derived, created_at) "
-        "VALUES (:user_id, 'checkin', :content, :id, 1, :created_at)"
+        "VALUES (:user_id, 'checkin', :content, :id, TRUE, :created_at)"
     )
     for checkin_id, user_id, day, answers, created_at in rows.fetchall():
         content = _checkin_text(str(day), answers)
@@ -79,7 +79,7 @@ def downgrade() -> None:
         for trigger in ("memories_fts_insert", "memories_fts_delete", "memories_fts_update"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS memories_fts")
-    op.execute("DELETE FROM memories WHERE derived = 1")
+    op.execute("DELETE FROM memories WHERE derived = TRUE")
     with op.batch_alter_table("memories", schema=None) as batch_op:
         batch_op.drop_index("ix_memories_embedded_at")
         batch_op.drop_index("ix_memories_source")
