@@ -3,6 +3,7 @@ then done), one turn at a time per socket, and the reply is stored like the CLI'
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from paa.clock import FixedClock
 from tests.api.conftest import Account
 from tests.support.fake_anthropic import FakeAnthropic, reply
 from tests.support.runtime import runtime_for
+from tests.support.waiting import wait_until
 
 WS = "/api/v1/ws"
 
@@ -91,3 +93,37 @@ def test_a_destructive_tool_waits_for_chat_confirm_on_the_socket(
     assert tools[-1]["ok"] is True
     assert {message["request_id"] for message in answered} == {"yes"}
     assert alice.get("/api/v1/habits").json() == []
+
+
+def test_a_socket_closed_mid_reply_stops_the_model_and_keeps_what_arrived(
+    http: TestClient, alice: Account, fake_anthropic: FakeAnthropic
+) -> None:
+    gate = threading.Event()  # the fake holds the rest of the reply back until the socket has gone
+    scripted = reply("One two three four five six", chunks=6)
+    scripted.pace = gate
+    fake_anthropic.push(scripted)
+    try:
+        with http.websocket_connect(WS) as socket:
+            socket.send_json({"type": "auth", "token": alice.tokens["access_token"]})
+            socket.receive_json()
+            socket.send_json({"type": "chat:message", "text": "count for me"})
+            first = socket.receive_json()
+            while first["type"] != "chat:response":  # the stored question's data:changed may come first
+                first = socket.receive_json()
+            assert (first["event"], first["data"]) == ("delta", {"text": "One t"})
+
+        def stored() -> list[dict[str, Any]]:
+            listed = alice.get("/api/v1/chat/history")
+            if listed.status_code != 200 or not listed.json():  # not stored yet, or asked too often (429)
+                return []
+            shown = alice.get("/api/v1/chat/history", params={"conversation_id": listed.json()[0]["id"]})
+            seen.append(shown.text)
+            if shown.status_code != 200:
+                return []
+            return [message for message in shown.json()["messages"] if message["role"] == "assistant"]
+
+        seen: list[str] = []
+        replies = wait_until(stored, interval=0.5, what="the interrupted reply to be stored", describe=lambda: seen[-1])
+        assert [(message["content"], message["interrupted"]) for message in replies] == [("One t", True)]
+    finally:
+        gate.set()
