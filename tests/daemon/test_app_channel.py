@@ -87,3 +87,28 @@ def test_a_server_that_is_gone_leaves_the_app_channel_off(monkeypatch: pytest.Mo
     assert not server_in_use(paths)
     assert _tick_at_nine() == [("log", "logged")]
     assert _reminders_in_feed(user_id) == []
+
+
+def test_a_custom_reminder_and_the_check_in_prompt_reach_the_feed_as_their_own_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The seed's server events besides habit:reminder: chat:notification (a reminder of your own) and
+    checkin:prompt (the daily check-in time, 21:00 by default) go into the feed the WebSocket follows."""
+    from paa.core.reminders.custom import add_reminder
+
+    monkeypatch.setenv("PAA_NOTIFY_CHANNELS", "app")
+    with open_context(write=True, clock=FixedClock(BERLIN_0700)) as ctx:
+        add_reminder(ctx, "Call mom", at="2026-11-26T08:30")
+        user_id = ctx.user_id
+    clock = FixedClock(BERLIN_0700)
+    with runtime_for(clock=clock) as runtime:
+        dispatcher = Dispatcher(runtime=runtime)
+        dispatcher.tick()
+        for instant in (datetime(2026, 11, 26, 7, 30, 2, tzinfo=UTC), datetime(2026, 11, 26, 20, 0, 2, tzinfo=UTC)):
+            clock.instant = instant
+            dispatcher.tick()
+        dispatcher.close()
+    reminder, prompt = _reminders_in_feed(user_id)
+    assert reminder.type == "chat:notification" and reminder.data["data"]["text"] == "Call mom", reminder.data
+    assert reminder.data["due_at"] == "2026-11-26T07:30:00+00:00"
+    assert prompt.type == "checkin:prompt" and prompt.data["due_at"] == "2026-11-26T20:00:00+00:00", prompt.data
