@@ -377,7 +377,12 @@ API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, dict[str
     ("GET", "/healthz", {}, None, None),
     ("GET", "/metrics", {}, None, None),
     ("POST", "/auth/logout", {}, None, None),
+    # The browser app's login (its cookie stays in the test client between these three).
+    ("POST", "/auth/browser/login", {}, None, {"username": "ann", "password": SAMPLE_PASSWORD}),
+    ("POST", "/auth/browser/refresh", {}, None, None),
+    ("POST", "/auth/browser/logout", {}, None, None),
 )
+BROWSER_AUTH = "/auth/browser/"  # these routes want the header that shows a request is not cross-site
 # What differs between runs (fresh tokens, secrets) is shown as a placeholder.
 API_SECRETS = {"access_token": "<access token>", "refresh_token": "<refresh token>", "token": "<api token>"}
 API_LIST_ITEMS = 3  # lists in the examples are cut to this many items, texts to API_TEXT_CHARS
@@ -426,13 +431,15 @@ def _api_recording() -> tuple[dict[str, Any], dict[tuple[str, str], tuple[str, A
                 if template == "/auth/refresh":
                     sent = {"refresh_token": tokens["refresh_token"]}
                 headers = {"Authorization": f"Bearer {tokens['access_token']}"} if tokens else {}
+                if template.startswith(BROWSER_AUTH):
+                    headers = {"X-PAA-CSRF": "1"}
                 answer = client.request(method, path, params=query, json=sent, headers=headers)
                 # The sample server has no Anthropic key: the chat's example is its honest 503, the rest must work.
                 if answer.status_code >= 500 and not template.startswith("/chat/"):
                     raise RuntimeError(f"{method} {path} failed in the API sample: {answer.status_code} {answer.text}")
                 kind = answer.headers.get("content-type", "")
                 data = answer.json() if "json" in kind else kind or None  # text (metrics) is shown by its type
-                if isinstance(data, dict) and "access_token" in data:
+                if isinstance(data, dict) and "refresh_token" in data:
                     tokens = {"access_token": data["access_token"], "refresh_token": data["refresh_token"]}
                 shown = path + (f"?{urlencode(query)}" if query else "")
                 recorded.setdefault((method.lower(), full), (shown, body, answer.status_code, data))
@@ -446,6 +453,8 @@ def _example_blocks(method: str, operation: dict[str, Any], example: tuple[str, 
     lines = [f"{method.upper()} {shown}"]
     if operation.get("security"):
         lines.append("Authorization: Bearer <access token>")
+    if BROWSER_AUTH in shown:
+        lines.append("X-PAA-CSRF: 1")
     if body is not None:
         lines += ["Content-Type: application/json", "", json.dumps(body, ensure_ascii=False)]
     reason = HTTPStatus(status).phrase

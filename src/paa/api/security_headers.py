@@ -3,6 +3,10 @@ answers (unless caching.py allowed a revalidated one), and HSTS when the server 
 
 A header the route or an inner layer already set wins: the ETag layer's `Cache-Control: private, no-cache`,
 an HTML page's own Content-Security-Policy.
+
+The browser app's page (`GET /`, paa.api.web) gets APP_POLICY: it may load scripts, styles and images from this
+server only, and connect (fetch, WebSocket) only to it; nothing inline runs, nothing frames it. Every other answer
+keeps the policy it had: DATA_POLICY for anything but HTML, and the API docs' HTML its own.
 """
 
 from __future__ import annotations
@@ -24,7 +28,17 @@ ALWAYS = (
 )
 # JSON loads nothing, runs nothing and may not be framed. HTML (the interactive API docs) is left to set its own.
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+APP_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 HSTS = "max-age=31536000"
+
+
+def _app_page(scope: Scope) -> bool:
+    """Whether this is one of the browser app's pages (everything outside the API's own prefix)."""
+    path = str(scope.get("path", ""))
+    return not path.startswith("/api/")
 
 
 class SecurityHeaders:
@@ -44,6 +58,8 @@ class SecurityHeaders:
                     headers.setdefault(name, value)
                 if not headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault("Content-Security-Policy", DATA_POLICY)
+                elif _app_page(scope):
+                    headers.setdefault("Content-Security-Policy", APP_POLICY)
                 if tls:
                     headers.setdefault("Strict-Transport-Security", HSTS)
             await send(message)

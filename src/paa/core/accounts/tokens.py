@@ -241,6 +241,14 @@ def revoke_family(session: Session, family: str, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def end_refresh_login(session: Session, refresh_token: str, now: datetime) -> int:
+    """End the login a refresh token belongs to, spent or not (a browser's logout holds only that token, in a cookie):
+    its whole family is revoked, so its access tokens stop working too. An unknown token ends nothing (0)."""
+    rows = session.exec(select(UserAuth).where(UserAuth.secret_hash == token_digest(refresh_token))).all()
+    row = next((found for found in rows if found.kind == REFRESH_KIND and found.family), None)
+    return 0 if row is None or row.family is None else revoke_family(session, row.family, now)
+
+
 def refresh_tokens(session: Session, refresh_token: str, now: datetime) -> TokenPair:
     """Spend a refresh token for a new pair. A spent token presented again revokes its whole family.
 

@@ -1,0 +1,39 @@
+"""The browser app (paa.web) on the API's server: `GET /` is its page, `/app/...` its scripts and styles.
+
+Both stay out of the OpenAPI schema (they are files, not API). The security-headers layer gives the page its own
+Content-Security-Policy (scripts, styles and connections to this server only); see security_headers.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from paa.web import ASSETS, INDEX
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+ASSET_PREFIX = "/app"
+# Assets hold no personal data: a browser may keep them, but asks each time whether they changed (ETag, 304), so an
+# upgraded paa is never run with an old script.
+ASSET_CACHING = "no-cache"
+
+
+class Assets(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        answer = await super().get_response(path, scope)
+        answer.headers.setdefault("Cache-Control", ASSET_CACHING)
+        return answer
+
+
+def install(app: FastAPI, options: Any) -> None:
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        # The page itself holds no data (it fetches it), but no-cache keeps it current across upgrades.
+        return FileResponse(INDEX, media_type="text/html; charset=utf-8", headers={"Cache-Control": ASSET_CACHING})
+
+    app.mount(ASSET_PREFIX, Assets(directory=ASSETS), name="web")

@@ -1,0 +1,124 @@
+// Chat: the reply streams in as Server-Sent Events; a tool that changes or deletes data waits for the user's yes.
+
+import { ApiError, request } from "./api.js";
+import { field, h, show } from "./dom.js";
+
+// Read an SSE body as {event, data} pairs (EventSource cannot POST or send the Authorization header).
+async function* events(response) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+      }
+      if (data.length) yield { event: name, data: JSON.parse(data.join("\n")) };
+    }
+  }
+}
+
+export class ChatPage {
+  constructor(main) {
+    this.main = main;
+    this.conversation = null;
+    this.log = h("ol", { class: "chat-log", "aria-label": "Conversation", "aria-live": "polite" });
+    this.status = h("p", { class: "status", role: "status" });
+    this.input = h("textarea", { rows: 2, required: true, maxlength: 20000 });
+    this.send = h("button", { type: "submit", class: "primary" }, "Send");
+  }
+
+  async enter() {
+    document.title = "Chat · paa";
+    const form = h("form", { class: "chat-form" }, field("Message", this.input), this.send);
+    form.addEventListener("submit", (submitted) => {
+      submitted.preventDefault();
+      const text = this.input.value.trim();
+      if (!text) return;
+      this.input.value = "";
+      this.say(text);
+    });
+    this.input.addEventListener("keydown", (key) => {
+      if (key.key === "Enter" && !key.shiftKey) {
+        key.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    const fresh = h("button", { type: "button", onclick: () => { this.conversation = null; show(this.log); } },
+      "New conversation");
+    show(this.main, h("div", { class: "head" }, h("h1", {}, "Chat"), fresh), this.log, this.status, form);
+    this.input.focus();
+  }
+
+  bubble(role, text) {
+    const body = h("div", { class: "text" }, text);
+    this.log.append(h("li", { class: `message ${role}` }, h("span", { class: "who" }, role === "user" ? "You" : "paa"),
+      body));
+    body.scrollIntoView({ block: "end" });
+    return body;
+  }
+
+  async say(text) {
+    this.bubble("user", text);
+    const body = { message: text };
+    if (this.conversation) body.conversation_id = this.conversation;
+    await this.stream("/chat/message", body);
+  }
+
+  async stream(path, body) {
+    this.send.disabled = true;
+    this.status.textContent = "paa is answering…";
+    let reply = null;
+    try {
+      const response = await request("POST", path, body, { accept: "text/event-stream" });
+      for await (const { event, data } of events(response)) {
+        if (event === "delta") {
+          reply ||= this.bubble("assistant", "");
+          reply.append(data.text);
+        } else if (event === "notice") {
+          this.bubble("notice", data.text);
+        } else if (event === "tool" && data.state === "finished") {
+          this.bubble("tool", `${data.ok ? "✓" : "✗"} ${data.summary}`);
+          reply = null;
+        } else if (event === "confirm") {
+          this.conversation = data.conversation_id;
+          this.ask(data);
+        } else if (event === "done") {
+          this.conversation = data.conversation_id ?? this.conversation;
+        } else if (event === "error") {
+          this.bubble("notice", data.detail || "The answer failed.");
+        }
+      }
+      this.status.textContent = "";
+    } catch (error) {
+      this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
+    } finally {
+      this.send.disabled = false;
+    }
+  }
+
+  // A destructive tool: nothing happens until the user answers; the answer goes on with the same stream.
+  ask(confirmation) {
+    const yes = h("button", { type: "button", class: "danger" }, "Yes, do it");
+    const no = h("button", { type: "button" }, "No");
+    const box = h("li", { class: "message confirm", role: "group", "aria-label": "Confirm" },
+      h("p", {}, confirmation.question), h("div", { class: "actions" }, yes, no));
+    const answer = (approve) => {
+      yes.disabled = no.disabled = true;
+      box.append(h("p", { class: "hint" }, approve ? "You said yes." : "You said no."));
+      this.stream(`/chat/confirm/${encodeURIComponent(confirmation.id)}`, { approve });
+    };
+    yes.addEventListener("click", () => answer(true));
+    no.addEventListener("click", () => answer(false));
+    this.log.append(box);
+    yes.focus();
+  }
+}

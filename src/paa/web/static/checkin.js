@@ -1,0 +1,94 @@
+// The day's check-in: mood, energy and an answer per prompt; today's, once saved, with its reflection.
+
+import { ApiError, get, json } from "./api.js";
+import { field, h, show } from "./dom.js";
+
+const MOODS = ["1 low", "2", "3", "4", "5 great"];
+const ENERGIES = ["1 drained", "2", "3", "4", "5 full"];
+
+function scale(name, legend, words, required) {
+  return h("fieldset", { class: "scale" }, h("legend", {}, legend),
+    words.map((word, index) => h("label", {},
+      h("input", { type: "radio", name, value: String(index + 1), required: required && index === 0 }), word)));
+}
+
+function picked(form, name) {
+  const chosen = form.querySelector(`input[name="${name}"]:checked`);
+  return chosen ? Number(chosen.value) : null;
+}
+
+export class CheckinPage {
+  constructor(main) {
+    this.main = main;
+    this.status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+    this.saved = h("section", { class: "card", "aria-label": "Today's check-in" });
+    this.form = null;
+  }
+
+  async enter() {
+    document.title = "Check-in · paa";
+    show(this.main, h("h1", {}, "Check-in"), this.status, this.saved);
+    try {
+      const [prompts, today] = await Promise.all([get("/checkins/prompts"), this.today()]);
+      this.prompts = prompts;
+      this.render(today);
+    } catch (error) {
+      this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
+    }
+  }
+
+  async today() {
+    try {
+      return await get("/checkins/today");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  onEvent(event) {
+    const areas = event.data?.areas || [];
+    if (this.prompts && areas.includes("checkins") && !this.form?.contains(document.activeElement)) {
+      this.today().then((today) => this.render(today)).catch(() => {});
+    }
+  }
+
+  render(today) {
+    const answers = this.prompts.map((prompt) => h("textarea", { name: `answer-${prompt.position}`, rows: 3 }));
+    const form = h("form", { class: "card", "aria-label": today ? "Add to today's check-in" : "Check in" },
+      today ? null : scale("mood", "Mood", MOODS, true),
+      today ? null : scale("energy", "Energy (optional)", ENERGIES, false),
+      this.prompts.map((prompt, index) => field(prompt.text, answers[index])),
+      h("button", { type: "submit", class: "primary" }, today ? "Add answers" : "Check in"));
+    form.addEventListener("submit", async (submitted) => {
+      submitted.preventDefault();
+      const body = { answers: answers.map((area) => area.value.trim() || null) };
+      if (today) body.mode = "append";
+      else Object.assign(body, { mood: picked(form, "mood"), energy: picked(form, "energy") });
+      try {
+        const result = await json("POST", "/checkins/daily", body);
+        this.status.textContent = today ? "Added to today's check-in." : "Checked in. Thank you.";
+        this.render(result.checkin);
+      } catch (error) {
+        this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
+      }
+    });
+    this.form = form;
+    if (today) this.showSaved(today);
+    else this.saved.hidden = true;
+    this.main.append(form);
+    for (const old of [...this.main.querySelectorAll("form")].slice(0, -1)) old.remove();
+  }
+
+  showSaved(checkin) {
+    this.saved.hidden = false;
+    show(this.saved,
+      h("h2", {}, `Checked in for ${checkin.day}`),
+      h("p", {}, `Mood ${checkin.mood}/5`, checkin.energy ? ` · energy ${checkin.energy}/5` : "",
+        checkin.sentiment ? ` · ${checkin.sentiment.label}` : ""),
+      h("dl", {}, checkin.answers.flatMap((pair) => [h("dt", {}, pair.prompt), h("dd", {}, pair.answer)])),
+      checkin.reflection ? h("p", { class: "reflection" }, checkin.reflection) : null,
+      h("p", { class: "hint" }, "With a model configured, paa's follow-up question appears in ",
+        h("a", { href: "#/chat" }, "Chat"), "."));
+  }
+}

@@ -1,0 +1,134 @@
+// Today: each habit with its state, progress and streak; one tap logs, an amount adds, skip and undo.
+
+import { ApiError, get, json } from "./api.js";
+import { h, show } from "./dom.js";
+
+const KEPT = new Set(["done", "within", "over"]);
+const STATE_WORDS = {
+  done: "done", partial: "partly done", over: "over the limit", within: "within the limit", skipped: "skipped",
+  due: "to do", not_due: "not due today", missed: "missed",
+};
+
+function amountText(habit) {
+  const value = habit.today.value ?? 0;
+  const unit = habit.unit ? ` ${habit.unit}` : "";
+  if (habit.target === null) return `${value}${unit}`;
+  return `${value} of ${habit.target}${unit}${habit.target_type === "at_most" ? " at most" : ""}`;
+}
+
+function loggedToday(habit) {
+  return habit.today.value !== null || habit.today.state === "skipped" || habit.today.state === "done";
+}
+
+export class TodayPage {
+  constructor(main) {
+    this.main = main;
+    this.status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+    this.list = h("div", { class: "habits" });
+    this.summary = h("div", { class: "summary" });
+    this.reloading = null;
+  }
+
+  async enter() {
+    document.title = "Today · paa";
+    show(this.main, h("h1", {}, "Today"), this.summary, this.status, this.list);
+    await this.reload();
+  }
+
+  onEvent(event) {
+    const areas = event.data?.areas || [];
+    if (event.type === "ready" || event.type === "resync" || areas.includes("habits")) this.reload();
+  }
+
+  // One reload at a time; a change arriving meanwhile asks for one more after it.
+  reload() {
+    if (this.reloading) {
+      this.again = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      try {
+        do {
+          this.again = false;
+          this.render(await get("/habits/today"));
+        } while (this.again);
+      } catch (error) {
+        this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
+      } finally {
+        this.reloading = null;
+      }
+    })();
+    return this.reloading;
+  }
+
+  render(today) {
+    const due = today.habits.filter((habit) => habit.today.state !== "not_due");
+    const rest = today.habits.filter((habit) => habit.today.state === "not_due");
+    const counted = due.filter((habit) => habit.today.state !== "skipped");
+    const kept = counted.filter((habit) => KEPT.has(habit.today.state)).length;
+    const meter = h("progress", { max: Math.max(counted.length, 1), value: kept, "aria-label": "Habits done today" });
+    show(this.summary, h("p", {}, `${kept} of ${counted.length} due habits done · ${today.day}`), meter);
+    if (!today.habits.length) {
+      show(this.list, h("p", {}, "No habits yet. Add one in a terminal: ", h("code", {}, "paa habit add \"Drink water\"")));
+      return;
+    }
+    show(this.list,
+      due.map((habit) => this.card(habit)),
+      rest.length ? h("h2", { class: "aside" }, "Not due today") : null,
+      rest.map((habit) => this.card(habit)));
+  }
+
+  card(habit) {
+    const state = habit.today.state;
+    const title = h("h2", { id: `habit-${habit.id}-name` }, habit.name);
+    const facts = [habit.schedule.text, STATE_WORDS[state] || state];
+    if (habit.streak.current) facts.push(`streak ${habit.streak.current} (best ${habit.streak.best})`);
+    const actions = h("div", { class: "actions" });
+    const card = h("article", { class: `habit state-${state}`, "data-habit": habit.name, "aria-labelledby": title.id },
+      h("div", { class: "head" }, title, h("span", { class: "state" }, STATE_WORDS[state] || state)),
+      h("p", { class: "facts" }, facts.join(" · ")), actions);
+    if (habit.kind === "measurable") {
+      card.insertBefore(h("div", { class: "amount" },
+        h("meter", { min: 0, max: habit.target || Math.max(habit.today.value || 0, 1), value: habit.today.value || 0,
+          "aria-label": `${habit.name}: ${amountText(habit)}` }),
+        h("span", {}, amountText(habit))), actions);
+      const amount = h("input", { type: "number", step: "any", min: "0", inputmode: "decimal", value: "1",
+        "aria-label": `Amount of ${habit.name}${habit.unit ? ` in ${habit.unit}` : ""}` });
+      const add = h("button", { type: "submit", "aria-label": `Add to ${habit.name}` }, "Add");
+      const form = h("form", { class: "inline" }, amount, add);
+      form.addEventListener("submit", (submitted) => {
+        submitted.preventDefault();
+        const value = Number(amount.value);
+        if (!Number.isFinite(value) || amount.value === "") {
+          this.status.textContent = "Give the amount as a number.";
+          return;
+        }
+        this.act(`Added ${value} to ${habit.name}.`, "POST", `/habits/${habit.id}/log`, { value });
+      });
+      actions.append(form);
+    } else if (state !== "done") {
+      actions.append(h("button", { type: "button", class: "primary", "aria-label": `Done: ${habit.name}`,
+        onclick: () => this.act(`Logged ${habit.name}.`, "POST", `/habits/${habit.id}/log`, {}) }, "Done"));
+    }
+    if (state !== "skipped") {
+      actions.append(h("button", { type: "button", "aria-label": `Skip ${habit.name}`,
+        onclick: () => this.act(`Skipped ${habit.name} today.`, "POST", `/habits/${habit.id}/skip`, {}) }, "Skip"));
+    }
+    if (loggedToday(habit)) {
+      actions.append(h("button", { type: "button", "aria-label": `Undo ${habit.name}`,
+        onclick: () => this.act(`Undid today's ${habit.name}.`, "DELETE", `/habits/${habit.id}/log?date=today`) },
+      "Undo"));
+    }
+    return card;
+  }
+
+  async act(done, method, path, body) {
+    try {
+      await json(method, path, body);
+      this.status.textContent = done;
+    } catch (error) {
+      this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
+    }
+    await this.reload();
+  }
+}

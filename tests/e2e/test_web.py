@@ -1,0 +1,155 @@
+"""The browser app in a real headless Chromium (Debian's, driven by Playwright) against a real `paa serve`: sign in,
+log a habit by tapping it, see a `paa habit log` from a terminal appear without a reload, check in."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.test_serve import PASSWORD, Server, register, serving
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+STEP_MS = 10_000  # the longest any one thing may take to appear on the page
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def server(paa_home: Path) -> Iterator[Server]:
+    with serving() as running:
+        yield running
+
+
+@pytest.fixture
+def page(chromium: Any, server: Server) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 360, "height": 740})  # a phone
+    context.set_default_timeout(STEP_MS)
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("console", lambda message: problems.append(message.text) if _problem(message) else None)
+    opened.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        yield opened
+    finally:
+        context.close()
+    # A script error or a CSP refusal shows up here: the app must run clean under its own policy.
+    assert problems == [], problems
+
+
+def _problem(message: Any) -> bool:
+    """A console error other than the browser's note on an HTTP error answer (the app handles those itself: a
+    first visit's 401 from /auth/browser/refresh means "sign in")."""
+    return bool(message.type == "error" and not message.text.startswith("Failed to load resource"))
+
+
+@pytest.fixture
+def alice(server: Server, run_paa: Callable[..., subprocess.CompletedProcess[str]]) -> str:
+    """Alice's account, logged in for the terminal too, with two habits."""
+    register(server)
+    login = run_paa("auth", "login", "alice", "--password-stdin", input=PASSWORD + "\n")
+    assert login.returncode == 0, login.stderr
+    for habit in (["Stretch"], ["Drink water", "--target", "8", "--unit", "glasses"]):
+        added = run_paa("habit", "add", *habit)
+        assert added.returncode == 0, added.stderr
+    return "alice"
+
+
+def sign_in(page: Any, server: Server) -> None:
+    page.goto(server.url + "/")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Today").wait_for()
+
+
+def today_state(run_paa: Callable[..., subprocess.CompletedProcess[str]], name: str) -> dict[str, Any]:
+    shown = run_paa("habit", "today", "--json")
+    assert shown.returncode == 0, shown.stderr
+    return next(habit["today"] for habit in json.loads(shown.stdout)["habits"] if habit["name"] == name)
+
+
+def test_sign_in_log_by_tap_and_see_a_terminal_log_live(
+    page: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    from playwright.sync_api import expect
+
+    answer = httpx.get(server.url + "/")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    sign_in(page, server)
+    stretch = page.locator('article[data-habit="Stretch"]')
+    stretch.get_by_role("button", name="Done: Stretch").click()
+    expect(stretch.locator(".state")).to_have_text("done")
+    assert today_state(run_paa, "Stretch")["state"] == "done"  # a real log, as the terminal sees it
+
+    # The session: the access token only in memory, the refresh token in a cookie no script can read.
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert "paa_refresh" not in page.evaluate("document.cookie")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "paa_refresh")
+    assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict")
+
+    page.evaluate("window.notReloaded = true")
+    expect(page.locator("#live")).to_have_text("live")
+    logged = run_paa("habit", "log", "Drink water", "3")
+    assert logged.returncode == 0, logged.stderr
+    water = page.locator('article[data-habit="Drink water"]')
+    expect(water).to_contain_text("3 of 8 glasses")
+    assert page.evaluate("window.notReloaded") is True  # it came over the WebSocket, not a reload
+
+    # An amount typed in the page, then undone.
+    water.get_by_label("Amount of Drink water in glasses").fill("2")
+    water.get_by_role("button", name="Add to Drink water").click()
+    expect(water).to_contain_text("5 of 8 glasses")
+    water.get_by_role("button", name="Undo Drink water").click()
+    expect(water).to_contain_text("0 of 8 glasses")
+    assert today_state(run_paa, "Drink water")["value"] is None
+
+    # A reload keeps the sign-in (the cookie); signing out ends it.
+    page.reload()
+    page.get_by_role("heading", name="Today").wait_for()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+    assert not any(c["name"] == "paa_refresh" for c in page.context.cookies())
+
+
+def test_check_in(
+    page: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, server)
+    page.get_by_role("link", name="Check-in").click()
+    page.get_by_role("heading", name="Check-in").wait_for()
+    page.get_by_role("group", name="Mood").get_by_label("4").check()
+    page.get_by_label("How was your day?").fill("Calm, a long walk")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("region", name="Today's check-in")).to_contain_text("Calm, a long walk")
+    shown = run_paa("checkin", "show", "--json")
+    assert shown.returncode == 0, shown.stderr
+    saved = json.loads(shown.stdout)
+    assert (saved["mood"], saved["answers"][0]["answer"]) == (4, "Calm, a long walk")
