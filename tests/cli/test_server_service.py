@@ -143,3 +143,26 @@ def test_serve_takes_its_secrets_from_the_env_file(
     assert seen[0]["PAA_REDIS_URL"] == REDIS_URL and seen[0]["PAA_DB_URL"] == f"sqlite:///{database}"
     missing = cli("serve", "--env-file", str(tmp_path / "none.env"))  # as EnvironmentFile=-: nothing added
     assert missing.code == 0 and len(seen) == 2 and "PAA_REDIS_URL" not in seen[1]
+
+
+def test_without_the_server_extra_nothing_is_installed(
+    xdg: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A unit whose `paa serve` could never start is refused: the extra is named instead."""
+    monkeypatch.setitem(sys.modules, "fastapi", None)  # as if `paa[server]` were not installed
+    code, out, err = _daemon(capsys, "install", "--kind", "systemd", "--with-server")
+    assert code == ExitCode.CONFIG
+    assert err.splitlines()[0] == "paa: error: paa serve needs the server extra, and fastapi is not installed"
+    assert "pip install 'paa[server]'" in err
+    assert out == "" and not (xdg / "systemd").exists()
+    assert _daemon(capsys, "uninstall", "--kind", "systemd", "--with-server")[0] == 0  # removing needs no extra
+
+
+def test_serve_without_the_server_extra_is_a_one_line_error(
+    cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    done = cli("serve")
+    assert done.code == ExitCode.CONFIG
+    assert done.err.splitlines()[0] == "paa: error: paa serve needs the server extra, and uvicorn is not installed"
+    assert "Traceback" not in done.err

@@ -52,6 +52,9 @@ def serve(
 
       paa serve --host 0.0.0.0 --workers 2 --tls-cert cert.pem --tls-key key.pem
     """
+    from paa.daemon.service import require_server_extra
+
+    require_server_extra()  # a one-line error, not an ImportError, without `paa[server]`
     from paa.api.app import ServerOptions
 
     if env_file is not None:

@@ -137,6 +137,8 @@ def _service(command: str, kind_name: str, *, print_only: bool, switch: bool, wi
     plans = [plan]
     if with_server and (command == "install" or kind != "cron"):
         server = service.server_plan(kind, paths, environ)  # type: ignore[arg-type]  # refuses cron first
+        if command == "install":
+            service.require_server_extra()  # a unit that could never start would restart forever
         # Both read the one environment file: write it once, with what either needs.
         plan = replace(plan, secrets={**plan.secrets, **server.secrets})
         plans = [plan, replace(server, secrets={})]

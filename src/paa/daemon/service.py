@@ -7,6 +7,7 @@ variables): the database and Redis URLs go into `daemon.env` in the config folde
 
 from __future__ import annotations
 
+import importlib.util
 import platform
 import shlex
 import shutil
@@ -19,7 +20,7 @@ from typing import Literal
 from xml.sax.saxutils import escape
 
 from paa.config import Paths
-from paa.errors import InvalidInput, PaaError
+from paa.errors import ConfigError, InvalidInput, PaaError
 from paa.files import make_private_folder, write_private_text
 
 Kind = Literal["systemd", "launchd", "cron"]
@@ -48,6 +49,20 @@ class ServicePlan:
     disable: list[list[str]]
     env_file: Path  # KEY=value lines (0600) the service reads: secrets paa passes on, and the person's own
     secrets: dict[str, str]  # what `install` writes into env_file
+
+
+SERVER_PACKAGES = ("fastapi", "uvicorn")  # the `server` extra: what `paa serve` cannot start without
+
+
+def require_server_extra() -> None:
+    """Refuse when the `server` extra is not installed, before serving or installing a unit that would fail at every
+    start."""
+    missing = [name for name in SERVER_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            f"paa serve needs the server extra, and {', '.join(missing)} is not installed",
+            hint="pip install 'paa[server]' (or pipx inject paa fastapi uvicorn websockets prometheus-client)",
+        )
 
 
 def detect_kind(environ: Mapping[str, str]) -> Kind:
