@@ -110,6 +110,11 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, slug, str(exc.detail), headers=dict(exc.headers or {}) or None)
 
     async def on_anything(request: Request, exc: Exception) -> JSONResponse:
+        from paa.db.errors import as_storage_error
+
+        storage = as_storage_error(exc)  # a locked or missing database, a sealed column without its data key
+        if storage is not None:
+            return from_error(storage)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal", "something went wrong inside paa; the server log has the details")
 
