@@ -1,6 +1,6 @@
 """HTTP API benchmark: a real `paa serve` (uvicorn, SQLite) beside a bare FastAPI app on the same uvicorn settings.
 
-    python bench/api.py [--clients 16] [--reads 2000] [--writes 800] [--events 40]
+    python bench/api.py [--clients 16] [--reads 2000] [--writes 800] [--events 40] [--profile reads.txt]
 
 In one run, in a temporary PAA_HOME:
 - `GET /api/v1/habits` against paa, and against a bare FastAPI endpoint (a sync route, like paa's) that returns the
@@ -11,7 +11,8 @@ In one run, in a temporary PAA_HOME:
 - A WebSocket client connected to paa, and `--events` core writes in another process (what `paa habit log` does,
   as the CLI's logged-in user): the latency from each write's commit to its `data:changed` event at the client,
   p50 and p95 (goal < 1 s).
-The rate limits are raised for the run (PAA_SERVER_RATE_*): they would turn the load into 429s.
+The rate limits are raised for the run (PAA_SERVER_RATE_*): they would turn the load into 429s. With `--profile`,
+py-spy (pip install py-spy) samples the paa server during its reads and writes collapsed stacks to the file.
 """
 
 from __future__ import annotations
@@ -178,6 +179,9 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument("--writes", type=int, default=800)
     parser.add_argument("--events", type=int, default=40)
+    parser.add_argument(
+        "--profile", type=Path, help="record paa serve's reads with py-spy into this file (collapsed stacks)"
+    )
     parser.add_argument("--bare-server", nargs=2, metavar=("PORT", "PAYLOAD"), help=argparse.SUPPRESS)
     parser.add_argument("--event-writer", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -231,7 +235,15 @@ def main() -> int:
             warm = asyncio.run(load(f"{paa_url}/api/v1/habits", "GET", 100, args.clients, headers))  # noqa: F841
             asyncio.run(load(f"{bare_url}/api/v1/habits", "GET", 100, args.clients, {}))
             bare_read = asyncio.run(load(f"{bare_url}/api/v1/habits", "GET", args.reads, args.clients, {}))
+            spy = None
+            if args.profile:  # py-spy samples the server's every thread while the reads run
+                spy = subprocess.Popen(["py-spy", "record", "--pid", str(paa.pid), "--format", "raw", "--threads",
+                                        "--output", str(args.profile), "--nonblocking"])  # fmt: skip
+                time.sleep(1)
             paa_read = asyncio.run(load(f"{paa_url}/api/v1/habits", "GET", args.reads, args.clients, headers))
+            if spy is not None:
+                spy.send_signal(2)  # SIGINT: py-spy writes what it sampled and exits
+                spy.wait(timeout=60)
             write = asyncio.run(load(f"{paa_url}/api/v1/habits/3/log", "POST", args.writes, args.clients, headers,
                                      {"value": 1}))  # fmt: skip
             history = httpx.get(f"{paa_url}/api/v1/habits/3/history", headers=headers).json()

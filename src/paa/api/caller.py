@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPBearer
 from sqlmodel import Session
 
@@ -74,10 +75,14 @@ BEARER = HTTPBearer(
 )
 
 
-def api(request: Request, _declared: Annotated[object, Depends(BEARER)] = None) -> Api:
+async def api(request: Request, _declared: Annotated[object, Depends(BEARER)] = None) -> Api:
+    # async: the rate limiter has almost always proved the token already (paa.api.limits.identify), and a sync
+    # dependency would cost every request a trip through the thread pool for nothing; the database is read in
+    # the pool only when it did not.
     token = bearer_token(request)
-    # The rate limiter proved this request's token already (paa.api.limits.identify); else prove it now.
-    caller = getattr(request.state, "caller", None) or authenticate(runtime_of(request), token)
+    caller: Caller | None = getattr(request.state, "caller", None)
+    if caller is None:
+        caller = await run_in_threadpool(authenticate, runtime_of(request), token)
     request.state.caller = caller  # the access log and the rate limiter key on it
     return Api(runtime_of(request), caller)
 

@@ -13,6 +13,7 @@ from paa.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "paa_write"
+SQLITE_POOL_SIZE = 40  # anyio's thread pool, where the server's routes run: 40 threads
 
 
 def sqlite_url(path: Path) -> str:
@@ -28,7 +29,13 @@ def create_db_engine(url: str) -> Engine:
     try:
         if not sqlite:
             return create_engine(url, pool_pre_ping=True)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            # Keep as many connections as a server's thread pool runs requests at once: past the default 5, each
+            # busy request opened a new connection (and ran the pragmas) and closed it after (bench/api.py).
+            pool_size=SQLITE_POOL_SIZE,
+        )
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise _url_problem(url, exc) from None
     event.listen(engine, "connect", _on_sqlite_connect)
