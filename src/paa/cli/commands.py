@@ -18,4 +18,5 @@ COMMANDS: dict[str, str] = {
     "auth": "paa.cli.auth",
     "users": "paa.cli.users",
     "serve": "paa.cli.serve",
+    "warm": "paa.cli.warm",
 }

@@ -1,15 +1,14 @@
 """The `paa` entry point: runs a command (or opens the TUI) and turns every failure into one clear line.
 
-Typer is imported only when a command runs: `paa tui`, and bare `paa` at a terminal, go straight to the TUI.
+Typer is imported only when a command runs: `paa tui`, and bare `paa` at a terminal, go straight to the TUI. `run`
+first offers the command line to a warm server (`paa.cli.warm_client`), so this module imports nothing at the top
+beyond what Python itself has loaded.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-
-from paa.cli.commands import COMMANDS
-from paa.errors import ExitCode, PaaError, error_text
 
 
 def _opens_tui(argv: list[str]) -> bool:
@@ -25,6 +24,8 @@ def _opens_tui(argv: list[str]) -> bool:
 
 def _command_named(argv: list[str]) -> str | None:
     """The top-level command a command line runs, when it is a known one."""
+    from paa.cli.commands import COMMANDS
+
     takes_value = ("--user",)  # root options followed by a value, which is not a command
     skip = False
     for arg in argv:
@@ -41,14 +42,25 @@ def _command_named(argv: list[str]) -> str | None:
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Run paa and exit with its documented exit code."""
-    sys.exit(main(argv))
+    """Run paa and exit with its documented exit code: through a warm server when one runs, else in this process."""
+    from paa.cli.warm_client import run_warm
+
+    args = sys.argv[1:] if argv is None else argv
+    warm = run_warm(args)
+    sys.exit(main(args) if warm is None else warm)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from paa.cli.output import print_error
-
+    """Run one command line in this process (the cold path, and what a warm server's worker runs); its exit code."""
     args = sys.argv[1:] if argv is None else argv
+    if args in (["--version"], ["-V"]):
+        from paa import __version__
+
+        sys.stdout.write(f"paa {__version__}\n")  # without building the command tree
+        return 0
+    from paa.cli.output import print_error
+    from paa.errors import ExitCode, PaaError, error_text
+
     # paa uses no pydantic plugins; skipping their entry-point scan saves ~20 ms per command.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:

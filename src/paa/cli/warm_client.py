@@ -1,0 +1,236 @@
+"""The warm path's client: hand this command line to a running warm server, or say it cannot (docs/performance.md).
+
+It runs before anything else in `paa`, so it imports only what Python has already loaded (os, sys, socket, struct,
+array): the whole point is to answer before SQLAlchemy could even be imported. It passes the server its stdin, stdout
+and stderr (as file descriptors), the arguments, the environment, the working directory and the umask; a worker forked
+from the server runs the normal `paa.cli.main.main` with them and sends back the exit code. Whenever the server is
+absent, from another version of paa, slow to answer or broken before the command starts, `forward` returns None and
+paa runs the command itself (the cold path), saying nothing. The server's side is `paa.cli.warm_server`.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import signal
+import socket
+import struct
+import sys
+from collections.abc import Mapping
+
+PROTOCOL = b"paa-warm-1"
+HEADER = struct.Struct("!I")  # the length of the request that follows
+CODE = struct.Struct("!i")
+
+# Replies: a worker took the command (its pid follows), exit code, killed by a signal, fall back to the cold path,
+# the server is another version (fall back; it quits), status text (its length follows), stopped.
+PID, EXIT, KILLED, FALL_BACK, STALE, INFO, STOPPED = b"P", b"X", b"K", b"F", b"S", b"I", b"D"
+GO = b"G"  # the client still waits: run it (a client that gave up never sends it, so nothing runs twice)
+
+# How long a client waits for a worker to take its command before running it itself; PAA_WARM_TIMEOUT overrides.
+DEFAULT_TIMEOUT = 0.5
+# Kept in step with paa.errors.ExitCode.INTERNAL (tests/cli/test_warm.py checks it), not imported: see the docstring.
+INTERNAL_EXIT = 1
+
+# Commands that stay on the cold path: they need the controlling terminal (the TUI, password prompts read /dev/tty),
+# run for long or start servers of their own.
+COLD_COMMANDS = frozenset({"tui", "serve", "daemon", "warm", "auth", "users"})
+
+# What a server reads from its environment before it forks a worker (Python's start-up, the locale, Typer's import
+# time flags): a client whose values differ is another server's, so these are part of the socket's name.
+_KEY_NAMES = ("PAA_HOME", "TERMINAL_WIDTH", "FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "LANG", "LANGUAGE")
+_KEY_PREFIXES = ("PYTHON", "LC_", "TYPER_", "_TYPER_")
+
+
+def run_warm(args: list[str]) -> int | None:
+    """The exit code of `args` run by a warm server, or None when paa should run it itself."""
+    if os.environ.get("PAA_NO_SERVER", "") not in ("", "0") or not _served(args):
+        return None
+    path = socket_path(os.environ, create=False)
+    if path is None:
+        return None
+    try:
+        timeout = float(os.environ.get("PAA_WARM_TIMEOUT") or DEFAULT_TIMEOUT)
+    except ValueError:
+        timeout = DEFAULT_TIMEOUT
+    conn = _connect(path, timeout)
+    if conn is None:
+        return None
+    with conn:
+        return _run(conn, args, timeout)
+
+
+def _served(args: list[str]) -> bool:
+    """Whether the warm path runs this command line (bare `paa` may open the TUI; COLD_COMMANDS explains the rest)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--user":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg not in COLD_COMMANDS
+        elif arg in ("-V", "--version"):
+            return False  # answered without the command tree anyway
+    return False
+
+
+def _connect(path: str, timeout: float) -> socket.socket | None:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(timeout)
+    try:
+        conn.connect(path)
+    except OSError:  # no server (a stale socket file refuses at once), or not ours
+        conn.close()
+        return None
+    return conn
+
+
+def _run(conn: socket.socket, args: list[str], timeout: float) -> int | None:
+    try:
+        send_request(conn, b"run", args, fds=[0, 1, 2])
+        reply = _read_exact(conn, 1)
+        if reply != PID:
+            return None  # stale, fall back, or nothing: the command has not started
+        worker = CODE.unpack(_read_exact(conn, CODE.size))[0]
+        conn.sendall(GO)
+    except OSError:  # a timeout, a closed or a hung server: nothing ran
+        return None
+    # From here the worker runs the command: never run it again, whatever happens.
+    conn.settimeout(None)
+    forwarded = _forward_signals(worker)
+    try:
+        kind = _read_exact(conn, 1)
+        value = CODE.unpack(_read_exact(conn, CODE.size))[0]
+    except OSError:
+        kind, value = b"", 0
+    finally:
+        for number, previous in forwarded.items():
+            signal.signal(number, previous)
+    if kind == EXIT:
+        return value
+    if kind == KILLED:
+        # Die of the same signal, as the command's own process would have.
+        signal.signal(value, signal.SIG_DFL)
+        os.kill(os.getpid(), value)
+        return 128 + value
+    os.write(2, b"paa: error: the warm server stopped in the middle of the command\n")
+    os.write(2, b"  hint: check whether it did its work, then run it again (PAA_NO_SERVER=1 skips the warm server)\n")
+    return INTERNAL_EXIT
+
+
+def _forward_signals(worker: int) -> dict[int, signal._HANDLER]:
+    """Pass Ctrl-C, termination and terminal resizes on to the worker; the previous handlers, to put back."""
+
+    def forward(number: int, _frame: object) -> None:
+        try:  # noqa: SIM105 (contextlib is one import more than this module needs)
+            os.kill(worker, number)
+        except OSError:
+            pass  # it has just finished
+
+    previous: dict[int, signal._HANDLER] = {}
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH):
+        previous[number] = signal.signal(number, forward)
+    return previous
+
+
+def send_request(conn: socket.socket, op: bytes, args: list[str], fds: list[int] | None = None) -> None:
+    """Send one request: the operation, this paa's code stamp, where and how the command runs, and `fds`."""
+    umask = os.umask(0o077)
+    os.umask(umask)
+    fields = [PROTOCOL, op, code_stamp().encode(), os.fsencode(os.getcwd()), str(umask).encode()]
+    fields += [os.fsencode(sys.argv[0] if sys.argv else "paa"), str(len(args)).encode()]
+    fields += [os.fsencode(arg) for arg in args]
+    fields += [os.fsencode(key) + b"=" + os.fsencode(value) for key, value in os.environ.items()]
+    payload = b"\0".join(fields)
+    message = HEADER.pack(len(payload)) + payload
+    if fds:
+        ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
+        sent = conn.sendmsg([message], ancillary)  # the descriptors travel with the first bytes
+        conn.sendall(message[sent:])
+    else:
+        conn.sendall(message)
+
+
+def _read_exact(conn: socket.socket, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = conn.recv(size)
+        if not chunk:
+            raise ConnectionResetError("the warm server closed the connection")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def runtime_dir(environ: Mapping[str, str], *, create: bool) -> str | None:
+    """The private folder of this user's warm sockets, or None when it is missing or anyone else could enter it.
+
+    $XDG_RUNTIME_DIR/paa (a per-user folder the login creates), else paa-<uid> in $TMPDIR or /tmp.
+    """
+    base = environ.get("XDG_RUNTIME_DIR") or ""
+    folder = os.path.join(base, "paa") if base else os.path.join(environ.get("TMPDIR") or "/tmp", f"paa-{os.getuid()}")
+    if create:
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return None
+    try:
+        status = os.lstat(folder)
+    except OSError:
+        return None
+    private = status.st_mode & 0o077 == 0 and (status.st_mode & 0o170000) == 0o040000
+    return folder if private and status.st_uid == os.getuid() else None
+
+
+def socket_path(environ: Mapping[str, str], *, create: bool = False) -> str | None:
+    """The socket of the warm server for this user, this interpreter and these start-up settings (see _KEY_NAMES)."""
+    folder = runtime_dir(environ, create=create)
+    if folder is None:
+        return None
+    parts = [sys.executable, sys.version]
+    parts += [f"{key}={environ[key]}" for key in sorted(environ) if key in _KEY_NAMES or key.startswith(_KEY_PREFIXES)]
+    return os.path.join(folder, f"warm-{_digest(chr(0).join(parts))}.sock")
+
+
+def code_stamp() -> str:
+    """What changes when paa's code or the installed packages change: the count, sizes and mtimes of paa's source
+    files (summed: any edit moves the sum), and the mtimes of the site-packages folders (an install changes them)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    totals = [0, 0, 0]  # files, bytes, nanoseconds
+    _stamp_tree(package, totals)
+    seen = [package, *map(str, totals)]
+    for entry in sys.path:
+        if entry.endswith("-packages"):
+            try:  # noqa: SIM105 (as above)
+                seen.append(f"{entry}:{os.stat(entry).st_mtime_ns}")
+            except OSError:
+                pass
+    return _digest("\0".join(seen))
+
+
+def _stamp_tree(folder: str, totals: list[int]) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name == "__pycache__":
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            _stamp_tree(entry.path, totals)
+        elif entry.name.endswith(".py"):
+            status = entry.stat()
+            totals[0] += 1
+            totals[1] += status.st_size
+            totals[2] += status.st_mtime_ns
+
+
+def _digest(text: str) -> str:
+    """A 64-bit FNV-1a hash as 16 hex digits: enough to tell versions apart, and no hashlib to import."""
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{value:016x}"

@@ -1,0 +1,405 @@
+"""The warm server: a process that has already imported paa's command code and forks a worker per command line.
+
+Started by `paa warm start` as `python -m paa.cli.warm_server SOCKET IDLE_SECONDS`, detached. One thread only (a fork
+copies just the calling thread, so a server with others could hand a worker a lock held forever), and no database is
+opened before a fork: each worker opens its own, as a cold `paa` would. A worker installs the client's descriptors as
+0, 1 and 2, its environment (os.environ replaced whole), working directory and umask, then runs `paa.cli.main.main`,
+the function the cold path runs, and reports the exit code. The server quits when idle for IDLE_SECONDS, when paa's
+code or the installed packages change (`warm_client.code_stamp`), when its socket file is removed or replaced, and on
+SIGTERM or a `stop` request.
+"""
+
+from __future__ import annotations
+
+import array
+import atexit
+import contextlib
+import io
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from paa.cli import warm_client as proto
+
+STAMP_EVERY = 5.0  # seconds between looks at the installed code while idle
+REQUEST_LIMIT = 64 * 1024 * 1024  # a bigger request is not a command line
+HANDSHAKE_SECONDS = 10.0  # a worker waits this long for its client's request and its go-ahead
+PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+@dataclass
+class Request:
+    """One client's request, as `warm_client.send_request` wrote it."""
+
+    op: str
+    stamp: str
+    cwd: bytes
+    umask: int
+    argv0: str
+    args: list[str]
+    environ: dict[bytes, bytes]
+    fds: list[int] = field(default_factory=list)
+
+
+def preload() -> list[str]:
+    """Import what the everyday commands use (never a database connection); the modules, for `paa warm status`."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # as paa.cli.main does, before pydantic loads
+    import importlib
+
+    from paa.cli.commands import COMMANDS
+
+    names = ["paa.cli.main", "paa.cli.app", "paa.cli.output", "paa.cli.runtime", "paa.core.runtime", "paa.db.models"]
+    names += ["sqlalchemy.dialects.sqlite.pysqlite", "sqlmodel", "paa.errors", "typer.rich_utils"]
+    # The command groups whose modules stay light at import (the TUI, the daemon and the server load big libraries
+    # when they run, and they run on the cold path anyway: warm_client.COLD_COMMANDS).
+    names += [module for name, module in COMMANDS.items() if name not in proto.COLD_COMMANDS]
+    names += _modules_under("paa.core") + _modules_under("paa.db", skip=("paa.db.migrations",))
+    loaded = []
+    for name in names:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+            loaded.append(name)
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()  # the ORM's class set-up, done once here rather than in every worker
+    return loaded
+
+
+def _modules_under(package: str, skip: tuple[str, ...] = ()) -> list[str]:
+    import importlib
+    import pkgutil
+
+    root = importlib.import_module(package)
+    found = []
+    for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        if not info.name.startswith(skip):
+            found.append(info.name)
+    return found
+
+
+class Server:
+    """The listening socket and its workers."""
+
+    def __init__(self, path: str, idle_seconds: float) -> None:
+        self.path = path
+        self.idle_seconds = idle_seconds
+        self.stamp = proto.code_stamp()
+        self.started = time.time()
+        self.workers: dict[int, socket.socket] = {}  # pid -> its client's connection, to report a death by signal
+        self.served = 0
+        self.stopping = False
+        self.modules: list[str] = []
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.identity: tuple[int, int] | None = None
+
+    def listen(self) -> None:
+        """Bind under a temporary name and rename into place, so a client never meets a socket not yet listening."""
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        previous = os.umask(0o077)
+        try:
+            self.listener.bind(temporary)
+        finally:
+            os.umask(previous)
+        self.listener.listen(64)
+        os.rename(temporary, self.path)
+        status = os.lstat(self.path)
+        self.identity = (status.st_dev, status.st_ino)
+
+    def serve_forever(self) -> int:
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        signal.set_wakeup_fd(wake_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so the wake-up pipe hears of it
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        selector = selectors.DefaultSelector()
+        selector.register(self.listener, selectors.EVENT_READ)
+        selector.register(wake_read, selectors.EVENT_READ)
+        last_active = last_stamp = time.monotonic()
+        self.pipes = (wake_read, wake_write)
+        try:
+            while not self.stopping:
+                for key, _ in selector.select(timeout=1.0):
+                    if key.fileobj is self.listener:
+                        self._accept()
+                        last_active = time.monotonic()
+                    else:
+                        with contextlib.suppress(BlockingIOError):
+                            os.read(wake_read, 512)
+                self._reap()
+                now = time.monotonic()
+                if self.workers:
+                    last_active = now
+                elif now - last_active >= self.idle_seconds:
+                    break
+                if now - last_stamp >= STAMP_EVERY:
+                    last_stamp = now
+                    if not self._still_current():
+                        break
+        finally:
+            self._close()
+        # Workers still running finish their commands; their clients hear from them directly.
+        return 0
+
+    def _stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def _still_current(self) -> bool:
+        """Whether the code is the one this server loaded and the socket file is still this server's."""
+        try:
+            status = os.lstat(self.path)
+        except OSError:
+            return False
+        return (status.st_dev, status.st_ino) == self.identity and proto.code_stamp() == self.stamp
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        try:
+            _pid, uid, _gid = PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size))
+        except OSError:
+            uid = -1
+        if uid != os.getuid():
+            conn.close()  # only this user's own processes: the folder's mode says so, and so does the kernel here
+            return
+        if threading.active_count() != 1:
+            conn.close()  # never fork beside another thread (the client runs the command itself)
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = self._worker(conn)
+            finally:
+                os._exit(code)
+        self.served += 1
+        self.workers[pid] = conn
+
+    def _reap(self) -> None:
+        while self.workers:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            conn = self.workers.pop(pid, None)
+            if conn is None:
+                continue
+            if os.WIFSIGNALED(status):
+                with contextlib.suppress(OSError):
+                    conn.sendall(proto.KILLED + proto.CODE.pack(os.WTERMSIG(status)))
+            conn.close()
+
+    def _close(self) -> None:
+        with contextlib.suppress(OSError):
+            status = os.lstat(self.path)
+            if (status.st_dev, status.st_ino) == self.identity:
+                os.unlink(self.path)
+        self.listener.close()
+        for conn in self.workers.values():
+            conn.close()
+
+    # --- in the worker ---------------------------------------------------------------------------------------------
+
+    def _worker(self, conn: socket.socket) -> int:
+        """Serve one connection in the forked child; the child's own exit status (the command's goes in the reply)."""
+        signal.set_wakeup_fd(-1)
+        for number in (signal.SIGCHLD, signal.SIGTERM):
+            signal.signal(number, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.listener.close()
+        for other in self.workers.values():
+            other.close()
+        for fd in self.pipes:
+            os.close(fd)
+        conn.settimeout(HANDSHAKE_SECONDS)
+        try:
+            request = read_request(conn)
+        except (OSError, ValueError):
+            return 0
+        if request.op == "ping":
+            conn.sendall(_with_length(proto.INFO, self.describe().encode()))
+            return 0
+        if request.stamp != self.stamp:
+            with contextlib.suppress(OSError):
+                conn.sendall(proto.STALE)
+            os.kill(os.getppid(), signal.SIGTERM)  # another version of paa is installed: this server must go
+            return 0
+        if request.op == "stop":
+            os.kill(os.getppid(), signal.SIGTERM)
+            conn.sendall(proto.STOPPED)
+            return 0
+        if request.op != "run" or len(request.fds) != 3 or not _take_over(request):
+            with contextlib.suppress(OSError):
+                conn.sendall(proto.FALL_BACK)
+            return 0
+        try:
+            conn.sendall(proto.PID + proto.CODE.pack(os.getpid()))
+            if proto._read_exact(conn, 1) != proto.GO:
+                return 0
+        except OSError:
+            return 0  # the client gave up waiting and runs the command itself
+        conn.settimeout(None)
+        code = _run_command(request)
+        with contextlib.suppress(OSError):
+            conn.sendall(proto.EXIT + proto.CODE.pack(code))
+        return 0
+
+    def describe(self) -> str:
+        """What `paa warm status` shows, as `key: value` lines."""
+        lines = {
+            "pid": os.getppid(),
+            "socket": self.path,
+            "started": int(self.started),
+            "served": self.served,
+            "idle_seconds": int(self.idle_seconds),
+            "rss_kib": _rss_kib(os.getppid()),
+            "modules": len(sys.modules),
+        }
+        return "".join(f"{key}: {value}\n" for key, value in lines.items())
+
+
+def _with_length(kind: bytes, payload: bytes) -> bytes:
+    return kind + proto.HEADER.pack(len(payload)) + payload
+
+
+def _rss_kib(pid: int) -> int:
+    """The resident memory of a process in KiB (Linux's /proc; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def read_request(conn: socket.socket) -> Request:
+    """Read one request and the descriptors sent with it (closed again if the request is not whole)."""
+    fds = array.array("i")
+    data, ancillary, _flags, _ = conn.recvmsg(proto.HEADER.size, socket.CMSG_SPACE(3 * fds.itemsize))
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    try:
+        if len(data) < proto.HEADER.size:
+            data += proto._read_exact(conn, proto.HEADER.size - len(data))
+        (size,) = proto.HEADER.unpack(data)
+        if size > REQUEST_LIMIT:
+            raise ValueError("request too large")
+        fields = proto._read_exact(conn, size).split(b"\0")
+        if fields[0] != proto.PROTOCOL:
+            raise ValueError("another protocol")
+        count = int(fields[6])
+        args = [os.fsdecode(arg) for arg in fields[7 : 7 + count]]
+        environ = dict(item.split(b"=", 1) for item in fields[7 + count :] if b"=" in item)
+        return Request(
+            op=fields[1].decode(), stamp=fields[2].decode(), cwd=fields[3], umask=int(fields[4]),
+            argv0=os.fsdecode(fields[5]), args=args, environ=environ, fds=list(fds),
+        )  # fmt: skip
+    except (OSError, ValueError, IndexError):
+        for fd in fds:
+            os.close(fd)
+        raise
+
+
+def _take_over(request: Request) -> bool:
+    """Become the client's process: its descriptors as 0, 1, 2, its environment, directory and umask."""
+    try:
+        os.chdir(request.cwd)
+    except OSError:
+        return False  # the client's folder is gone or closed to it: the cold path says what a cold run says
+    for target, fd in enumerate(request.fds):
+        os.dup2(fd, target)
+    for fd in request.fds:
+        if fd > 2:
+            os.close(fd)
+    os.umask(request.umask)
+    os.environ.clear()
+    for key, value in request.environ.items():
+        os.environb[key] = value
+    time.tzset()
+    sys.argv = [request.argv0, *request.args]
+    _fresh_stdio()
+    return True
+
+
+def _fresh_stdio() -> None:
+    """sys.stdin, stdout and stderr on the new 0, 1, 2, buffered as Python buffers them at start-up: a line at a time
+    on a terminal (always for stderr), in blocks otherwise; the encoding is the server's, started with the same locale
+    and PYTHON* variables as the client (they are part of the socket's name)."""
+    encoding = sys.stdout.encoding
+    sys.stdin = _text(0, "rb", encoding, sys.stdin.errors, line_buffering=False)
+    sys.stdout = _text(1, "wb", encoding, sys.stdout.errors, line_buffering=os.isatty(1))
+    sys.stderr = _text(2, "wb", encoding, sys.stderr.errors, line_buffering=True)
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr  # type: ignore[misc]
+
+
+def _text(fd: int, mode: str, encoding: str, errors: str | None, *, line_buffering: bool) -> io.TextIOWrapper:
+    binary = open(fd, mode, closefd=False)  # noqa: SIM115 (it lives as long as the process)
+    return io.TextIOWrapper(binary, encoding=encoding, errors=errors, newline="\n", line_buffering=line_buffering)
+
+
+def _run_command(request: Request) -> int:
+    """Run the command as `paa.cli.main.run` would, then end the way Python ends a process; its exit code."""
+    from paa.cli.main import main
+
+    try:
+        code: object = main(request.args)
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt:
+        code = 128 + signal.SIGINT
+    except BaseException:  # main() turns every error into a line; this is the interpreter's last word, as cold
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()  # wait for the command's non-daemon threads, as the interpreter does at exit
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr, flush=True)  # sys.exit("message") prints it and exits 1
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    path, idle_seconds = args[0], float(args[1])
+    # Started with -c, Python put the working folder first on the path; a worker's folder is its client's, and no
+    # module may come from there. The `paa` script's folder stands in its place, as for a cold run.
+    sys.path[:] = [os.path.dirname(sys.executable)] + [entry for entry in sys.path if entry not in ("", ".")]
+    server = Server(path, idle_seconds)
+    server.modules = preload()
+    server.listen()
+    os.write(1, f"ready {os.getpid()}\n".encode())  # `paa warm start` waits for this line
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1):
+            os.dup2(devnull, fd)
+    return server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
