@@ -98,7 +98,7 @@ def test_a_destructive_tool_waits_for_chat_confirm_on_the_socket(
 def test_a_socket_closed_mid_reply_stops_the_model_and_keeps_what_arrived(
     http: TestClient, alice: Account, fake_anthropic: FakeAnthropic
 ) -> None:
-    gate = threading.Event()  # the fake holds the rest of the reply back until the socket has gone
+    gate = threading.Event()  # the fake holds the rest of the reply back until the server has seen the socket go
     scripted = reply("One two three four five six", chunks=6)
     scripted.pace = gate
     fake_anthropic.push(scripted)
@@ -111,6 +111,13 @@ def test_a_socket_closed_mid_reply_stops_the_model_and_keeps_what_arrived(
             while first["type"] != "chat:response":  # the stored question's data:changed may come first
                 first = socket.receive_json()
             assert (first["event"], first["data"]) == ("delta", {"text": "One t"})
+
+        def sockets_open() -> str:
+            metrics = http.get("/metrics").text.splitlines()
+            return next(line for line in metrics if line.startswith("paa_websocket_conn")).split()[-1]
+
+        wait_until(lambda: sockets_open() == "0.0", what="the server to end the socket", describe=sockets_open)
+        gate.set()  # the model goes on, as a real one does; the turn stops at its next words
 
         def stored() -> list[dict[str, Any]]:
             listed = alice.get("/api/v1/chat/history")

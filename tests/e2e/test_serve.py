@@ -8,6 +8,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -230,3 +231,39 @@ def test_an_environment_file_names_the_database(paa_home: Path, tmp_path: Path) 
     with serving("--env-file", str(env_file)) as server:
         register(server)
     assert elsewhere.is_file() and not list(paa_home.rglob("paa.db"))
+
+
+def test_a_stop_mid_reply_stores_what_arrived(paa_home: Path, fake_anthropic: FakeAnthropic) -> None:
+    gate = threading.Event()  # the fake holds the rest of the reply back until the server is stopping
+    scripted = reply("One two three four five six", chunks=6)
+    scripted.pace = gate
+    fake_anthropic.push(scripted)
+    try:
+        with serving() as server:
+            token = register(server)
+            with connect(ws_url(server)) as client:
+                client.send(json.dumps({"type": "auth", "token": token}))
+                assert json.loads(client.recv(timeout=GIVE_UP_SECONDS))["type"] == "ready"
+                client.send(json.dumps({"type": "chat:message", "text": "count for me"}))
+                first = receive_until(client, lambda message: message["type"] == "chat:response")
+                assert first["data"] == {"text": "One t"}
+                server.process.send_signal(signal.SIGTERM)
+                with pytest.raises(ConnectionClosed):
+                    while True:
+                        client.recv(timeout=GIVE_UP_SECONDS)
+            gate.set()  # the model goes on streaming, as a real one does: the server stops reading it
+            _out, stopped_err = server.process.communicate(timeout=GIVE_UP_SECONDS)
+            assert server.process.returncode == 0, stopped_err
+        with serving() as again:  # the same data folder, read by a new server
+            headers = {"Authorization": f"Bearer {token}"}
+            [conversation] = httpx.get(f"{again.url}/api/v1/chat/history", headers=headers).json()
+            shown = httpx.get(f"{again.url}/api/v1/chat/history", params={"conversation_id": conversation["id"]},
+                              headers=headers).json()  # fmt: skip
+    finally:
+        gate.set()
+    # Stored either way: cut where the stop caught it (marked interrupted), or whole when the model's last words
+    # came in before the server had read the socket's end.
+    [stored] = [message for message in shown["messages"] if message["role"] == "assistant"]
+    whole = "One two three four five six"
+    assert stored["content"].startswith("One t") and whole.startswith(stored["content"]), stored
+    assert stored["interrupted"] is (stored["content"] != whole), stored
