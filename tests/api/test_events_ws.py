@@ -233,3 +233,17 @@ def test_open_sockets_are_counted_in_the_metrics(http: TestClient, alice: Accoun
         socket.receive_json()
         assert count() == "1.0"
     wait_until(lambda: count() == "0.0", what="the closed socket to be uncounted", describe=count)
+
+
+def test_a_client_sending_too_many_messages_is_closed_4429(http: TestClient, alice: Account) -> None:
+    http.app.state.ws_timing = WsTiming(ping_seconds=3600, messages_burst=5, messages_per_second=0.001)  # type: ignore[attr-defined]
+    with http.websocket_connect(WS) as socket:
+        socket.send_json(hello(alice))
+        socket.receive_json()
+        for _ in range(5):
+            socket.send_json({"type": "ping"})
+            assert socket.receive_json() == {"type": "pong"}
+        socket.send_json({"type": "ping"})  # the sixth, with the bucket empty
+        with pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_json()
+    assert closed.value.code == 4429

@@ -10,7 +10,7 @@ open sockets; a client sends a new `auth` message with a fresh token before its 
 
 Close codes: 4400 a malformed first message, 4401 no valid token (missing, wrong, expired, revoked, another
 user's), 4403 a token without the read scope, 4408 no answer to a ping, 4409 the client fell behind (reconnect
-with `last_event_id`: nothing is lost).
+with `last_event_id`: nothing is lost), 4429 the client sent too many messages.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ class WsTiming:
     auth_seconds: float = 10.0
     ping_seconds: float = 20.0
     poll_seconds: float = 0.2
+    messages_burst: int = 100  # messages a client may send at once...
+    messages_per_second: float = 20.0  # ...and on average: a typing indicator needs far fewer
 
 
 class Closing(Exception):
@@ -222,9 +224,18 @@ class Socket:
             connection.offer({"type": "ping"})
 
     async def _read(self, connection: Connection) -> None:
+        allowance, last = float(self.timing.messages_burst), time.monotonic()
         while True:
             text = await self.websocket.receive_text()
             self.heard = True
+            now = time.monotonic()  # a token bucket: each message (a re-auth is a database read) spends one
+            allowance = min(
+                float(self.timing.messages_burst), allowance + (now - last) * self.timing.messages_per_second
+            )
+            last = now
+            if allowance < 1:
+                raise Closing(4429, "too many messages: slow down, then reconnect with last_event_id")
+            allowance -= 1
             message = _parse(text)
             if message is None:
                 connection.offer(_error("invalid", "a message is a JSON object with a `type`"))
