@@ -113,6 +113,16 @@ def test_the_page_own_origin_passes(http: TestClient, alice: Account) -> None:
     assert answer.status_code == 200, answer.text
 
 
+def test_the_cookie_alone_reaches_no_data(http: TestClient, alice: Account) -> None:
+    browser_login(http)
+    assert COOKIE in http.cookies
+    for path in ("/api/v1/habits", "/api/v1/auth/whoami", "/api/v1/checkins/history"):
+        assert http.get(path).status_code == 401, (
+            path
+        )  # the cookie is sent (its path allows) or not: no bearer, no data
+    assert http.post("/api/v1/habits", json={"name": "planted"}).status_code == 401
+
+
 def test_a_wrong_password_sets_no_cookie(http: TestClient, alice: Account) -> None:
     answer = http.post(LOGIN, json={"username": "alice", "password": "wrong"}, headers=CSRF)
     assert answer.status_code == 401
