@@ -4,7 +4,8 @@
 
 In one run, in a temporary PAA_HOME:
 - `GET /api/v1/habits` against paa, and against a bare FastAPI endpoint (a sync route, like paa's) that returns the
-  very JSON paa answered, each with `--clients` concurrent clients (httpx, asyncio) for `--reads` requests:
+  very JSON paa answered, each with `--clients` concurrent clients (httpx, asyncio) for `--reads` requests, in
+  rounds taking turns (a change in the machine's load falls on both):
   requests per second, p50 and p95. The ratio paa/bare is the goal's figure (>= 0.5).
 - `POST /api/v1/habits/{id}/log` (value 1) with the same clients for `--writes` requests; afterwards the day's
   amount must equal the number of writes (nothing lost), else the script exits 1.
@@ -33,6 +34,7 @@ from typing import Any
 PASSWORD = "correct horse battery staple"
 FIXED_NOW = "2026-11-26T12:00:00+00:00"
 # What `paa serve` gives uvicorn (src/paa/cli/serve.py), for the bare app too.
+ROUNDS = 4  # reads alternate between the bare app and paa in this many rounds each
 UVICORN_SETTINGS: dict[str, Any] = {
     "proxy_headers": False, "server_header": False, "log_level": "warning", "access_log": False,
 }  # fmt: skip
@@ -130,8 +132,18 @@ async def load(url: str, method: str, total: int, clients: int, headers: dict[st
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     wall = time.perf_counter() - began
-    return {"rps": total / wall, "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
-            "failures": failures}  # fmt: skip
+    return summary(latencies, wall, failures)
+
+
+def summary(latencies: list[float], wall: float, failures: list[str]) -> dict:
+    return {"rps": len(latencies) / wall, "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
+            "failures": failures, "latencies": latencies, "wall": wall}  # fmt: skip
+
+
+def merged(rounds: list[dict]) -> dict:
+    """Several rounds as one: all their requests over the sum of their wall times."""
+    latencies = [latency for result in rounds for latency in result["latencies"]]
+    return summary(latencies, sum(result["wall"] for result in rounds), [f for r in rounds for f in r["failures"]])
 
 
 def percentile(values: list[float], p: int) -> float:
@@ -232,15 +244,21 @@ def main() -> int:
             assert httpx.get(f"{bare_url}/api/v1/habits").json() == listed.json()
 
             print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before the run", flush=True)
-            warm = asyncio.run(load(f"{paa_url}/api/v1/habits", "GET", 100, args.clients, headers))  # noqa: F841
-            asyncio.run(load(f"{bare_url}/api/v1/habits", "GET", 100, args.clients, {}))
-            bare_read = asyncio.run(load(f"{bare_url}/api/v1/habits", "GET", args.reads, args.clients, {}))
+            for url, sent in ((paa_url, headers), (bare_url, {})):  # warm both up
+                asyncio.run(load(f"{url}/api/v1/habits", "GET", 100, args.clients, sent))
             spy = None
             if args.profile:  # py-spy samples the server's every thread while the reads run
                 spy = subprocess.Popen(["py-spy", "record", "--pid", str(paa.pid), "--format", "raw", "--threads",
                                         "--output", str(args.profile), "--nonblocking"])  # fmt: skip
                 time.sleep(1)
-            paa_read = asyncio.run(load(f"{paa_url}/api/v1/habits", "GET", args.reads, args.clients, headers))
+            # Rounds in turn, so that a change in the machine's load falls on both sides alike.
+            bare_rounds, paa_rounds = [], []
+            for _ in range(ROUNDS):
+                bare_rounds.append(asyncio.run(load(f"{bare_url}/api/v1/habits", "GET", args.reads // ROUNDS,
+                                                    args.clients, {})))  # fmt: skip
+                paa_rounds.append(asyncio.run(load(f"{paa_url}/api/v1/habits", "GET", args.reads // ROUNDS,
+                                                   args.clients, headers)))  # fmt: skip
+            bare_read, paa_read = merged(bare_rounds), merged(paa_rounds)
             if spy is not None:
                 spy.send_signal(2)  # SIGINT: py-spy writes what it sampled and exits
                 spy.wait(timeout=60)

@@ -141,3 +141,69 @@ def test_command_runtime_is_only_for_command_code() -> None:
 
     with pytest.raises(RuntimeError, match="no paa command is running"):
         runtime.current()
+
+
+def test_a_processs_writers_take_turns_and_lose_nothing(tmp_path: Path) -> None:
+    """Writers in the threads of one process (a server's requests) queue for the write lock in turn rather than each
+    retrying the busy database: never two write transactions at once, every write kept, reads never queued."""
+    import threading
+
+    with Runtime.from_environ(_environ(tmp_path / "home"), clock=FixedClock(FIXED_NOW)) as runtime:
+        with runtime.context(write=True) as ctx:
+            add_habit(ctx, HabitFields(name="Water", unit="glasses", target=8))
+        inside, most, guard = 0, 0, threading.Lock()
+        start = threading.Barrier(8)
+
+        def write() -> None:
+            nonlocal inside, most
+            start.wait()
+            for _ in range(5):
+                with runtime.context(write=True) as ctx:
+                    with guard:
+                        inside += 1
+                        most = max(most, inside)
+                    log_habit(ctx, resolve_habit(ctx, "water"), ctx.today(), value=1)
+                    with runtime.context() as reading:  # a read inside a write is not queued behind it
+                        list_habits(reading)
+                    with guard:
+                        inside -= 1
+
+        threads = [threading.Thread(target=write) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with runtime.context() as ctx:
+            from paa.core.habits.logs import history
+
+            logged = history(ctx, resolve_habit(ctx, "water"), None, None)
+    assert most == 1
+    assert [log.value for log in logged] == [40]
+
+
+def test_a_write_holds_the_processs_writer_queue_and_a_read_does_not(tmp_path: Path) -> None:
+    import threading
+
+    def free_elsewhere(runtime: Runtime) -> bool:
+        """Whether another thread could join the queue now (SQLite's own lock is not involved in asking)."""
+        answer: list[bool] = []
+
+        def ask() -> None:
+            taken = runtime._writers.acquire(blocking=False)
+            if taken:
+                runtime._writers.release()
+            answer.append(taken)
+
+        thread = threading.Thread(target=ask)
+        thread.start()
+        thread.join()
+        return answer[0]
+
+    with Runtime.from_environ(_environ(tmp_path / "home"), clock=FixedClock(FIXED_NOW)) as runtime:
+        with runtime.context() as ctx:
+            list_habits(ctx)
+            assert free_elsewhere(runtime)
+        with runtime.context(write=True) as ctx:
+            add_habit(ctx, HabitFields(name="Water"))
+            assert not free_elsewhere(runtime)
+        assert free_elsewhere(runtime)
