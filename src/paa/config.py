@@ -182,6 +182,9 @@ class Settings(BaseModel):
     ai_timeout: float = Field(default=60.0, gt=0, le=3600)
     """Seconds to wait for the API before giving up."""
 
+    backup_keep: int = Field(default=7, ge=0, le=10_000)
+    """How many `paa backup` copies the backups folder keeps (the oldest go first); 0 keeps them all."""
+
     tui_theme: str = DEFAULT_THEME
     """Theme of the TUI, e.g. textual-dark, textual-light, nord, gruvbox; the TUI keeps your last choice here."""
 
@@ -325,6 +328,7 @@ KEYS: dict[str, str] = {
     "ai.history_tokens": "ai_history_tokens",
     "ai.max_tokens": "ai_max_tokens",
     "ai.timeout": "ai_timeout",
+    "backup.keep": "backup_keep",
     "tui.theme": "tui_theme",
     "oauth.github.client_id": "oauth_github_client_id",
     "oauth.google.client_id": "oauth_google_client_id",
@@ -360,6 +364,7 @@ SCOPES: dict[str, Scope] = {
     "ai_history_tokens": "user",
     "ai_max_tokens": "user",
     "ai_timeout": "user",
+    "backup_keep": "install",
     "tui_theme": "install",
     "oauth_github_client_id": "install",
     "oauth_google_client_id": "install",

@@ -46,7 +46,8 @@ def create_app(only: str | None = None) -> typer.Typer:
         if hasattr(module, "create"):
             app.add_typer(module.create(), name=name)
         else:
-            app.command(name)(getattr(module, name))
+            # a command named like a Python keyword (`import`) is the function with a trailing underscore
+            app.command(name)(getattr(module, name, None) or getattr(module, f"{name}_"))
     return app
 
 

@@ -19,4 +19,6 @@ COMMANDS: dict[str, str] = {
     "users": "paa.cli.users",
     "serve": "paa.cli.serve",
     "warm": "paa.cli.warm",
+    "backup": "paa.cli.backup",
+    "restore": "paa.cli.restore",
 }
