@@ -72,7 +72,7 @@ def _served(args: list[str]) -> bool:
             return arg not in COLD_COMMANDS
         elif arg in ("-V", "--version"):
             return False  # answered without the command tree anyway
-    return False
+    return "-h" in args or "--help" in args  # bare `paa` may open the TUI
 
 
 def _connect(path: str, timeout: float) -> socket.socket | None:
@@ -110,9 +110,15 @@ def _run(conn: socket.socket, args: list[str], timeout: float) -> int | None:
     if kind == EXIT:
         return value
     if kind == KILLED:
-        # Die of the same signal, as the command's own process would have.
-        signal.signal(value, signal.SIG_DFL)
-        os.kill(os.getpid(), value)
+        # Die of the same signal, as the command's own process would have (SIGKILL has no handler to reset).
+        try:  # noqa: SIM105 (contextlib is one import more than this module needs)
+            signal.signal(value, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+        try:  # noqa: SIM105 (as above)
+            os.kill(os.getpid(), value)
+        except (OSError, ValueError):
+            pass
         return 128 + value
     os.write(2, b"paa: error: the warm server stopped in the middle of the command\n")
     os.write(2, b"  hint: check whether it did its work, then run it again (PAA_NO_SERVER=1 skips the warm server)\n")

@@ -1,0 +1,365 @@
+"""The warm path: the same command lines give the same bytes and exit codes cold and warm, and nothing blocks.
+
+Every scenario runs twice on the same PAA_HOME path (emptied in between): once cold (PAA_NO_SERVER=1), once through a
+warm server started for the test; each step's exit code, stdout and stderr must be equal. The server's connection
+count shows the warm steps really went through it. If paa's source changes during a test (someone editing the
+checkout), the server quits as it must and the test is skipped rather than judged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from paa.cli import warm_client
+from paa.errors import ExitCode
+from tests.support.processes import child_env, paa_executable
+from tests.support.waiting import wait_until
+from tests.support.warm import WarmServer, code_changed_since, status, warm_folder
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Step:
+    args: list[str]
+    input: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None  # relative to the scenario's scratch folder
+
+
+SCENARIOS: dict[str, list[Step]] = {
+    "habits": [
+        Step(["habit", "add", "Water", "--unit", "glasses", "--target", "8", "--remind", "09:00"]),
+        Step(["habit", "add", "Run", "--days", "mon,wed,fri"]),
+        Step(["habit", "log", "water", "3"]),
+        Step(["habit", "log", "run", "--date", "yesterday"]),
+        Step(["habit", "list"]),
+        Step(["habit", "list", "--json"]),
+        Step(["habit", "today"]),
+        Step(["remind", "upcoming"]),
+        Step(["remind", "upcoming", "--json"]),
+    ],
+    "checkin-piped": [
+        Step(["checkin", "--mood", "4", "--json"], input="Sunny and calm\nA long walk\n"),
+        Step(["checkin", "--mood", "4"], input="again\n\n"),
+    ],
+    "failures": [
+        Step(["habit", "log", "nosuch"]),  # not found: 4
+        Step(["habit", "log"]),  # usage: 2
+        Step(["habit", "add", "esc\x1b[31m"]),  # invalid input: 3
+        Step(["no-such-command"]),
+        Step(["habit", "list", "--user", "nobody"]),
+        Step(["habit", "list"], env={"PAA_USER": "nobody"}),
+    ],
+    "colour-and-env": [
+        Step(["habit", "add", "Stretch"]),
+        Step(["habit", "today"], env={"PAA_COLOR": "always"}),
+        Step(["habit", "today"], env={"PAA_COLOR": "always", "NO_COLOR": "1"}),
+        Step(["habit", "list"], env={"COLUMNS": "60"}),
+        Step(["habit", "today"], env={"PAA_NOW": "2026-11-27T08:00:00+00:00", "PAA_TIMEZONE": "Asia/Tokyo"}),
+    ],
+    "help-and-version": [
+        Step(["--help"]),
+        Step(["habit", "--help"]),
+        Step(["habit"]),
+        Step(["--version"]),
+    ],
+    "working-folder": [
+        Step(["habit", "add", "Read", "--unit", "pages", "--target", "20"]),
+        Step(["habit", "log", "read", "12"]),
+        Step(["analytics", "export", "--format", "json", "-o", "out.json"], cwd="sub"),
+        Step(["analytics", "export", "-o", "../up.csv"], cwd="sub"),
+    ],
+}
+
+
+def _run(step: Step, scratch: Path, extra_env: dict[str, str]) -> tuple[int, bytes, bytes]:
+    cwd = scratch / (step.cwd or ".")
+    cwd.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [paa_executable(), *step.args], input=None if step.input is None else step.input.encode(),
+        capture_output=True, env=child_env({**extra_env, **step.env}), cwd=cwd, timeout=120,
+    )  # fmt: skip
+    return done.returncode, done.stdout, done.stderr
+
+
+def _files(scratch: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(scratch)): path.read_bytes() for path in sorted(scratch.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture
+def warm_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    with warm_folder(monkeypatch) as folder:
+        yield folder
+
+
+@pytest.fixture
+def stamp() -> str:
+    return warm_client.code_stamp()
+
+
+def _skip_if_code_changed(stamp: str) -> None:
+    if code_changed_since(stamp):
+        pytest.skip("paa's source changed during the test: the warm server quit, as it must")
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_cold_and_warm_give_the_same_bytes(name: str, warm_env: Path, paa_home: Path, tmp_path: Path, stamp: str):
+    steps = SCENARIOS[name]
+    scratch = tmp_path / "scratch"
+    cold = [_run(step, scratch, {"PAA_NO_SERVER": "1"}) for step in steps]
+    cold_files = _files(scratch)
+    shutil.rmtree(paa_home, ignore_errors=True)
+    shutil.rmtree(scratch)
+
+    server = WarmServer.start()
+    try:
+        before = server.served()
+        warm = [_run(step, scratch, {}) for step in steps]
+        after = server.served()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    for step, cold_run, warm_run in zip(steps, cold, warm, strict=True):
+        assert warm_run == cold_run, step.args
+    assert _files(scratch) == cold_files
+    served_warm = sum(1 for step in steps if warm_client._served(step.args))  # all but --version
+    assert after - before == served_warm + 1  # + the status request that counted `before`
+    assert any(code != 0 for code, _, _ in cold) or name != "failures"
+
+
+def test_version_answers_without_the_command_tree() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", paa_executable(), "--version"], capture_output=True, text=True,
+        env=child_env(), timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout == "paa 0.1.0\n"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time")}
+    assert "paa.cli.app" not in imported and "typer" not in imported and "paa.errors" not in imported
+
+
+def test_no_server_stale_socket_or_hung_server_runs_cold(warm_env: Path, paa_home: Path) -> None:
+    path = warm_client.socket_path(child_env(), create=True)
+    assert path is not None
+    listed = [paa_executable(), "habit", "list", "--json"]
+
+    no_server = subprocess.run(listed, capture_output=True, text=True, env=child_env(), timeout=120)
+    assert (no_server.returncode, no_server.stdout) == (0, "[]\n")
+
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(path)
+    stale.close()  # the file stays: a server that died without removing it
+    refused = subprocess.run(listed, capture_output=True, text=True, env=child_env(), timeout=120)
+    assert (refused.returncode, refused.stdout, refused.stderr) == (0, "[]\n", "")
+
+    os.unlink(path)
+    hung = socket.socket(socket.AF_UNIX)
+    hung.bind(path)
+    hung.listen(8)  # accepts connections into its backlog and never answers
+    try:
+        waited = subprocess.run(
+            listed, capture_output=True, text=True, env=child_env({"PAA_WARM_TIMEOUT": "0.2"}), timeout=120
+        )
+    finally:
+        hung.close()
+    assert (waited.returncode, waited.stdout, waited.stderr) == (0, "[]\n", "")
+
+
+def test_a_server_of_another_version_is_not_used_and_quits(warm_env: Path, stamp: str, monkeypatch) -> None:
+    server = WarmServer.start()
+    try:
+        monkeypatch.setattr(warm_client, "code_stamp", lambda: "0" * 16)  # what a client of another paa sends
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.settimeout(60)
+            conn.connect(server.socket)
+            warm_client.send_request(conn, b"run", ["habit", "list"], fds=[0, 1, 2])
+            assert conn.recv(1) == warm_client.STALE
+        wait_until(lambda: not server.alive(), what="the stale server to quit")
+        assert not os.path.exists(server.socket)
+    finally:
+        server.stop()
+
+
+def _blocked_checkin(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`paa checkin` waiting for its first answer on a pipe that stays open."""
+    return subprocess.Popen(
+        [paa_executable(), "checkin", "--mood", "4"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+
+
+def test_kill_9_of_the_server_mid_command(warm_env: Path, paa_home: Path, stamp: str) -> None:
+    server = WarmServer.start()
+    try:
+        # The server alone killed: the worker finishes the command and its client hears from it.
+        client = _blocked_checkin(server.env)
+        worker = wait_until(lambda: server.workers(), what="a worker")[0]
+        os.kill(server.pid, signal.SIGKILL)
+        out, err = client.communicate(b"Fine\nA walk\n", timeout=120)
+        assert client.returncode == 0, err
+        _skip_if_code_changed(stamp)
+        assert out.startswith(b"Checked in for 2026-11-26: mood 4/5, 2 answers"), out
+        assert worker not in server.workers()
+
+        # The next command finds a socket nobody answers on, and runs cold.
+        shown = subprocess.run(
+            [paa_executable(), "habit", "list", "--json"], capture_output=True, text=True, env=server.env, timeout=120
+        )
+        assert (shown.returncode, shown.stdout, shown.stderr) == (0, "[]\n", "")
+    finally:
+        server.stop()
+
+
+def test_kill_9_of_server_and_worker_mid_command_is_an_error_not_a_hang(warm_env: Path, stamp: str) -> None:
+    server = WarmServer.start()
+    try:
+        client = _blocked_checkin(server.env)
+        wait_until(lambda: server.workers(), what="a worker")
+        os.killpg(server.pid, signal.SIGKILL)  # the server's whole session: it and its worker
+        _, err = client.communicate(timeout=120)
+        _skip_if_code_changed(stamp)
+        assert client.returncode == ExitCode.INTERNAL
+        assert err.decode().startswith("paa: error: the warm server stopped in the middle of the command"), err
+        again = subprocess.run(
+            [paa_executable(), "habit", "list", "--json"], capture_output=True, text=True, env=server.env, timeout=120
+        )
+        assert (again.returncode, again.stdout, again.stderr) == (0, "[]\n", "")
+    finally:
+        server.stop()
+
+
+def test_kill_9_of_the_worker_kills_the_client_alike(warm_env: Path, stamp: str) -> None:
+    """A cold process killed with SIGKILL dies of it; so does the client of a worker killed with it."""
+    server = WarmServer.start()
+    try:
+        client = _blocked_checkin(server.env)
+        worker = wait_until(lambda: server.workers(), what="a worker")[0]
+        os.kill(worker, signal.SIGKILL)
+        client.communicate(timeout=120)
+        _skip_if_code_changed(stamp)
+        assert client.returncode == -signal.SIGKILL
+        assert server.alive()
+    finally:
+        server.stop()
+
+
+def test_the_server_refuses_another_user(warm_env: Path, stamp: str) -> None:
+    """Even with the folder and socket opened up, a process of another uid is turned away (peer credentials)."""
+    if os.getuid() != 0:
+        pytest.skip("needs root to act as another user")
+    server = WarmServer.start()
+    try:
+        Path(server.socket).parent.chmod(0o711)
+        warm_env.chmod(0o711)
+        os.chmod(server.socket, 0o777)
+        code = (
+            "import os, socket, sys\n"
+            "from paa.cli import warm_client as w\n"
+            "os.setgid(65534); os.setuid(65534)\n"
+            "c = socket.socket(socket.AF_UNIX); c.settimeout(60); c.connect(sys.argv[1])\n"
+            "try:\n    w.send_request(c, b'run', ['habit', 'list'], fds=[0, 1, 2]); print(repr(c.recv(1)))\n"
+            "except OSError as e:\n    print('closed', type(e).__name__)\n"
+        )
+        env = {**server.env, "HOME": "/", "PYTHONPATH": os.pathsep.join(sys.path)}
+        done = subprocess.run(
+            [sys.executable, "-c", code, server.socket], capture_output=True, text=True, env=env, cwd="/", timeout=120
+        )
+        assert done.stdout.strip() in ("b''", "closed BrokenPipeError", "closed ConnectionResetError"), done.stderr
+        _skip_if_code_changed(stamp)
+        assert server.alive() and not server.workers()
+    finally:
+        server.stop()
+
+
+def test_idle_server_quits(warm_env: Path) -> None:
+    path = warm_client.socket_path(child_env(), create=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from paa.cli.warm_server import main; main()", str(path), "0.5"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env(), cwd="/",
+    )  # fmt: skip
+    try:
+        assert server.wait(timeout=120) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=30)
+    assert not os.path.exists(str(path))
+
+
+def test_ctrl_c_reaches_a_warm_command_on_a_terminal(warm_env: Path, stamp: str) -> None:
+    pty = pytest.importorskip("pty")
+    cold = _interrupted_on_a_terminal(pty, {"PAA_NO_SERVER": "1"})
+    server = WarmServer.start()
+    try:
+        before = server.served()
+        warm = _interrupted_on_a_terminal(pty, {})
+        after = server.served()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert cold[0] == ExitCode.ABORTED and "How was your day?" in cold[1]
+    assert warm == cold
+    assert after - before == 2
+
+
+def _interrupted_on_a_terminal(pty, extra: dict[str, str]) -> tuple[int, str]:
+    """Run `paa checkin` on a new terminal, press Ctrl-C at its first question; its exit code and what it showed."""
+    env = child_env(extra)
+    pid, leader = pty.fork()
+    if pid == 0:  # the child: a session of its own with the terminal as its controlling one
+        try:
+            os.execve(paa_executable(), [paa_executable(), "checkin", "--mood", "4"], env)
+        finally:
+            os._exit(127)
+    shown = b""
+    deadline = time.monotonic() + 120
+    try:
+        while QUESTION not in shown and time.monotonic() < deadline:
+            shown += _read_some(leader) or b""
+        os.write(leader, b"\x03")
+        while time.monotonic() < deadline:
+            chunk = _read_some(leader)
+            if chunk is None:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+    _, status_code = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status_code), shown.decode(errors="replace")
+
+
+QUESTION = b"?"  # the check-in's first question ends with one
+
+
+def _read_some(fd: int) -> bytes | None:
+    """What the terminal shows within 0.1 s (b"" if nothing), or None once the program has closed it."""
+    import select
+
+    ready, _, _ = select.select([fd], [], [], 0.1)
+    if not ready:
+        return b""
+    try:
+        return os.read(fd, 4096) or None
+    except OSError:  # EIO: the program ended
+        return None
+
+
+def test_status_says_disabled_and_stop_without_server(warm_env: Path) -> None:
+    env = child_env({"PAA_NO_SERVER": "1"})
+    info = status(env)
+    assert info["running"] is False and info["disabled"] is True
+    stopped = subprocess.run([paa_executable(), "warm", "stop"], capture_output=True, text=True, env=env, timeout=120)
+    assert (stopped.returncode, stopped.stdout) == (0, "No warm server is running.\n")

@@ -1,0 +1,120 @@
+"""A warm server for a test: started with the real `paa warm start` in the test's own runtime folder, always stopped.
+
+`warm_folder` makes a short private folder (a Unix socket's path is limited to ~100 bytes, more than pytest's
+tmp_path leaves) and points XDG_RUNTIME_DIR at it; `WarmServer.start` runs `paa warm start`; `stop` asks it to stop
+and kills it (and its workers) if it has not gone within a bounded wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from paa.cli import warm_client
+from tests.support.processes import child_env, paa_executable
+from tests.support.waiting import wait_until
+
+STOP_SECONDS = 30.0
+
+
+@contextlib.contextmanager
+def warm_folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh 0700 folder as XDG_RUNTIME_DIR (paa's sockets go in its `paa` folder), removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="paaw-", dir="/tmp"))
+    folder.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    monkeypatch.setenv("PAA_WARM_TIMEOUT", "30")  # a loaded machine is no reason to fall back in a test
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class WarmServer:
+    """A warm server started for one test, for the environment `env`."""
+
+    pid: int
+    socket: str
+    env: dict[str, str]
+
+    @classmethod
+    def start(cls, extra: Mapping[str, str] | None = None, idle: int = 120) -> WarmServer:
+        env = child_env(extra)
+        done = subprocess.run(
+            [paa_executable(), "warm", "start", "--idle", str(idle)], capture_output=True, text=True, env=env,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        info = status(env)
+        assert info["running"], (done.stdout, done.stderr)
+        return cls(pid=int(info["pid"]), socket=str(info["socket"]), env=env)
+
+    def served(self) -> int:
+        """How many connections the server has forked a worker for (run requests and status requests alike)."""
+        info = status(self.env)
+        return int(info["served"]) if info["running"] else -1
+
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except OSError:
+            return False
+        return _state(self.pid) not in ("Z", "")
+
+    def workers(self) -> list[int]:
+        """The server's worker processes now (Linux: read from /proc)."""
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and _parent(int(entry)) == self.pid:
+                found.append(int(entry))
+        return found
+
+    def stop(self) -> None:
+        """Stop it, by asking and then by SIGKILL to its process group; wait (bounded) until it is gone."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            subprocess.run([paa_executable(), "warm", "stop"], capture_output=True, env=self.env, timeout=STOP_SECONDS)
+        with contextlib.suppress(OSError):
+            os.killpg(self.pid, signal.SIGKILL)  # it leads its own session: this takes its workers too
+        wait_until(lambda: not self.alive(), timeout=STOP_SECONDS, what=f"warm server {self.pid} to exit")
+
+
+def status(env: Mapping[str, str]) -> dict[str, object]:
+    done = subprocess.run(
+        [paa_executable(), "warm", "status", "--json"], capture_output=True, text=True, env=dict(env), timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def code_changed_since(stamp: str) -> bool:
+    """Whether paa's source changed during the test (someone editing the checkout): the server quits, as it must."""
+    return warm_client.code_stamp() != stamp
+
+
+def _stat_fields(pid: int) -> list[str]:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return text.rsplit(")", 1)[-1].split()
+
+
+def _state(pid: int) -> str:
+    fields = _stat_fields(pid)
+    return fields[0] if fields else ""
+
+
+def _parent(pid: int) -> int:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if len(fields) > 1 else -1
