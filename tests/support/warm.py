@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,7 +90,7 @@ class WarmServer:
         wait_until(lambda: not self.alive(), timeout=STOP_SECONDS, what=f"warm server {self.pid} to exit")
 
 
-def status(env: Mapping[str, str]) -> dict[str, object]:
+def status(env: Mapping[str, str]) -> dict[str, Any]:
     done = subprocess.run(
         [paa_executable(), "warm", "status", "--json"], capture_output=True, text=True, env=dict(env), timeout=60
     )
