@@ -335,12 +335,17 @@ API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, dict[str
     ("GET", "/habits/{habit_id}", {}, {"weeks": 2}, None),
     ("GET", "/habits/{habit_id}/history", {}, {"from": "-7"}, None),
     ("PATCH", "/habits/{habit_id}", {}, None, {"target": 9}),
+    ("PUT", "/habits/{habit_id}", {}, None, {"target": 9}),
     ("DELETE", "/habits/{habit_id}/log", {}, {"date": "yesterday"}, None),
     ("POST", "/habits/{habit_id}/archive", {"habit_id": 2}, None, None),
     ("POST", "/habits/{habit_id}/unarchive", {"habit_id": 2}, None, None),
     ("GET", "/users/me", {}, None, None),
     ("PATCH", "/users/me", {}, None, {"email": "ann@example.org"}),
     ("GET", "/users/me/preferences", {}, None, None),
+    ("GET", "/users/profile", {}, None, None),
+    ("PUT", "/users/profile", {}, None, {"email": "ann@example.org"}),
+    ("GET", "/users/preferences", {}, None, None),
+    ("PUT", "/users/preferences", {}, None, {"timezone": "Europe/Berlin"}),
     ("POST", "/auth/tokens", {}, None, {"name": "phone", "scope": "read,write"}),
     ("GET", "/auth/tokens", {}, None, None),
     ("DELETE", "/auth/tokens/{token_id}", {}, None, None),
@@ -534,7 +539,26 @@ def main(argv: list[str] | None = None) -> int:
     check = "--check" in (argv if argv is not None else sys.argv[1:])
     files = [str(ROOT / name) for name in GENERATED]
     options = ["--check", "--diff", f"--check-fail-msg=regenerate with: {REGENERATE}"] if check else ["-r"]
-    return Cog().main(["cog", *options, *files])
+    stale = export_schema(check)
+    return Cog().main(["cog", *options, *files]) or stale
+
+
+def export_schema(check: bool) -> int:
+    """Write docs/export-schema.json, the JSON Schema of `paa export` (or with `check`, return 1 when it is stale)."""
+    import json
+
+    from paa.core.dataio.schema import export_json_schema
+
+    path = ROOT / "docs" / "export-schema.json"
+    text = json.dumps(export_json_schema(), indent=2) + "\n"
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            print(f"docs/export-schema.json is stale; regenerate with: {REGENERATE}")
+            return 1
+        return 0
+    path.write_text(text, encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":

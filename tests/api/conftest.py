@@ -38,6 +38,9 @@ class Account:
     def patch(self, url: str, **kwargs: Any) -> Any:
         return self.http.patch(url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
 
+    def put(self, url: str, **kwargs: Any) -> Any:
+        return self.http.put(url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
     def delete(self, url: str, **kwargs: Any) -> Any:
         return self.http.delete(url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
 

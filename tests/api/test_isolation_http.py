@@ -115,6 +115,7 @@ def _h(w: World, tail: str = "") -> str:
 CASES: dict[tuple[str, str], list[Build]] = {
     ("GET", H): [lambda w: Call("GET", _h(w))],
     ("PATCH", H): [lambda w: Call("PATCH", _h(w), {"name": "bravo mine"})],
+    ("PUT", H): [lambda w: Call("PUT", _h(w), {"name": "bravo mine"})],
     ("DELETE", H): [lambda w: Call("DELETE", _h(w))],
     ("POST", H + "/archive"): [lambda w: Call("POST", _h(w, "/archive"))],
     ("POST", H + "/unarchive"): [lambda w: Call("POST", _h(w, "/unarchive"))],
@@ -176,6 +177,10 @@ ACTS_ON_THE_CALLER: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/users/me"): "the caller",
     ("GET", "/api/v1/users/me/preferences"): "the caller",
     ("PATCH", "/api/v1/users/me/preferences"): "the caller",
+    ("GET", "/api/v1/users/profile"): "the caller (the seed's path for /users/me)",
+    ("PUT", "/api/v1/users/profile"): "the caller (the seed's path for /users/me)",
+    ("GET", "/api/v1/users/preferences"): "the caller (the seed's path for /users/me/preferences)",
+    ("PUT", "/api/v1/users/preferences"): "the caller (the seed's path for /users/me/preferences)",
     ("GET", "/api/v1/habits"): "the caller's habits",
     ("POST", "/api/v1/habits"): "adds to the caller's habits",
     ("GET", "/api/v1/habits/today"): "the caller's habits",

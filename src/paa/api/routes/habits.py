@@ -94,6 +94,11 @@ def show(habit_id: int, api: CallerApi, weeks: int = Query(8, ge=1, le=52)) -> d
 
 
 @router.patch("/{habit_id}", summary="Change a habit", **documented(schemas.Habit))
+@router.put(
+    "/{habit_id}",
+    summary="Change a habit (the seed's verb: as PATCH, only the fields sent change)",
+    **documented(schemas.Habit),
+)
 def edit(habit_id: int, body: HabitForm, api: CallerApi) -> dict[str, Any]:
     from paa.core.habits.form import parse_habit_form
     from paa.core.habits.manage import edit_habit

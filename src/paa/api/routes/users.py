@@ -11,6 +11,10 @@ from paa.api.caller import CallerApi
 
 router = APIRouter(tags=["users"])
 
+# The seed's paths and verbs (GET/PUT /users/profile and /users/preferences) answer as /users/me's: a client written
+# to the seed works. PUT changes only the fields sent, as PATCH does: a preference left out keeps its value.
+SEED_PATH = "The seed's path for the route under /users/me; PUT changes only what is sent, as PATCH does."
+
 PREFERENCES_EXAMPLE = {
     "timezone": "Europe/Berlin",
     "day_start_hour": 4,
@@ -37,6 +41,7 @@ class TokenRequest(BaseModel):
 
 
 @router.get("/users/me", summary="Your profile: user name, display name, email, role, how you log in")
+@router.get("/users/profile", summary="Your profile (as GET /users/me)", description=SEED_PATH)
 def profile(api: CallerApi) -> dict[str, Any]:
     from paa.core.accounts.profile import my_profile
 
@@ -45,6 +50,8 @@ def profile(api: CallerApi) -> dict[str, Any]:
 
 
 @router.patch("/users/me", summary="Change your display name or email address")
+@router.put("/users/profile", summary="Change your display name or email address (as PATCH /users/me)",
+            description=SEED_PATH)  # fmt: skip
 def edit_profile(body: ProfileForm, api: CallerApi) -> dict[str, Any]:
     from paa.core.accounts.profile import update_profile
 
@@ -53,6 +60,7 @@ def edit_profile(body: ProfileForm, api: CallerApi) -> dict[str, Any]:
 
 
 @router.get("/users/me/preferences", summary="Your preferences: time zone, day start, week start, check-in time...")
+@router.get("/users/preferences", summary="Your preferences (as GET /users/me/preferences)", description=SEED_PATH)
 def preferences(api: CallerApi) -> list[dict[str, Any]]:
     from paa.core.configuration import current_settings, user_settings
 
@@ -61,6 +69,8 @@ def preferences(api: CallerApi) -> list[dict[str, Any]]:
 
 
 @router.patch("/users/me/preferences", summary="Change preferences; null puts one back to its default")
+@router.put("/users/preferences", summary="Change preferences (as PATCH /users/me/preferences)",
+            description=SEED_PATH)  # fmt: skip
 def edit_preferences(
     api: CallerApi,
     body: dict[str, Any] = Body(
