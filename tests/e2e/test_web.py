@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import httpx
 import pytest
 
 from tests.e2e.test_serve import PASSWORD, Server, register, serving
+from tests.support.fake_anthropic import FakeAnthropic, reply
+from tests.support.waiting import GIVE_UP_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +35,7 @@ def chromium() -> Iterator[Any]:
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     playwright_api = pytest.importorskip("playwright.sync_api")
+    playwright_api.expect.set_options(timeout=STEP_MS)
     with playwright_api.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
@@ -46,20 +50,27 @@ def server(paa_home: Path) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture
-def page(chromium: Any, server: Server) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 360, "height": 740})  # a phone
+@contextmanager
+def opened_page(chromium: Any, width: int = 360, height: int = 740) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and its page, at a phone's size unless told."""
+    context = chromium.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(STEP_MS)
-    opened = context.new_page()
+    page = context.new_page()
     problems: list[str] = []
-    opened.on("console", lambda message: problems.append(message.text) if _problem(message) else None)
-    opened.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if _problem(message) else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
     try:
-        yield opened
+        yield page
     finally:
         context.close()
     # A script error or a CSP refusal shows up here: the app must run clean under its own policy.
     assert problems == [], problems
+
+
+@pytest.fixture
+def page(chromium: Any, server: Server) -> Iterator[Any]:
+    with opened_page(chromium) as opened:
+        yield opened
 
 
 def _problem(message: Any) -> bool:
@@ -153,3 +164,36 @@ def test_check_in(
     assert shown.returncode == 0, shown.stderr
     saved = json.loads(shown.stdout)
     assert (saved["mood"], saved["answers"][0]["answer"]) == (4, "Calm, a long walk")
+
+
+def test_chat_streams_and_a_destructive_tool_waits_for_yes(
+    paa_home: Path,
+    fake_anthropic: FakeAnthropic,
+    chromium: Any,
+    run_paa: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    from playwright.sync_api import expect
+
+    fake_anthropic.push(
+        reply("Shall I delete Stretch and its logs?", chunks=3, tools=[("delete_habit", {"habit": "Stretch"})]),
+        reply("Deleted Stretch."),
+    )
+    with serving() as server, opened_page(chromium, width=1280, height=800) as page:  # a desktop
+        register(server)
+        login = run_paa("auth", "login", "alice", "--password-stdin", input=PASSWORD + "\n")
+        assert login.returncode == 0, login.stderr
+        assert run_paa("habit", "add", "Stretch").returncode == 0
+        sign_in(page, server)
+        page.get_by_role("link", name="Chat").click()
+        page.get_by_label("Message").fill("delete my stretch habit")
+        page.keyboard.press("Enter")
+        log = page.get_by_role("list", name="Conversation")
+        # The server's first chat turn opens the memory index and warms up: it may take a while on a busy machine.
+        expect(log).to_contain_text("Shall I delete Stretch and its logs?", timeout=GIVE_UP_SECONDS * 1000)
+        confirm = page.get_by_role("group", name="Confirm")
+        expect(confirm).to_contain_text("Stretch")
+        assert "Stretch" in run_paa("habit", "list").stdout  # nothing happens before the yes
+        confirm.get_by_role("button", name="Yes, do it").click()
+        expect(log).to_contain_text("Deleted Stretch.")
+        listed = run_paa("habit", "list", "--json")
+        assert listed.returncode == 0 and json.loads(listed.stdout) == [], listed.stdout
