@@ -171,3 +171,18 @@ def test_the_server_service_holds_no_secret(
     secrets = env_file.read_text(encoding="utf-8")
     assert DB_PASSWORD in secrets and redis_password in secrets
     assert _mode(env_file) == 0o600 and _mode(env_file.parent) == 0o700
+
+
+def test_the_launchd_agents_log_folder_is_made_private_before_they_start(capsys: pytest.CaptureFixture[str]) -> None:
+    """launchd opens StandardErrorPath itself and makes no folder: install makes the log folder (0700) first."""
+    from paa.daemon.__main__ import main
+
+    log_dir = resolve_paths(os.environ).log_dir
+    assert not log_dir.exists()
+    assert main(["install", "--kind", "launchd", "--with-server"]) == 0
+    plists = [Path(line.removeprefix("wrote ")) for line in capsys.readouterr().out.splitlines()
+              if line.startswith("wrote ") and line.endswith(".plist")]  # fmt: skip
+    assert len(plists) == 2
+    for plist in plists:
+        assert f"<string>{log_dir}/" in plist.read_text(encoding="utf-8")
+    assert _mode(log_dir) == 0o700

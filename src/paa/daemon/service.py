@@ -49,6 +49,9 @@ class ServicePlan:
     disable: list[list[str]]
     env_file: Path  # KEY=value lines (0600) the service reads: secrets paa passes on, and the person's own
     secrets: dict[str, str]  # what `install` writes into env_file
+    # Folders that must exist before the service starts: launchd opens StandardErrorPath itself and does not make
+    # its folder, so a missing log folder would stop the agent before paa could make it.
+    folders: tuple[Path, ...] = ()
 
 
 SERVER_PACKAGES = ("fastapi", "uvicorn")  # the `server` extra: what `paa serve` cannot start without
@@ -197,7 +200,7 @@ def plan(kind: Kind, paths: Paths, environ: Mapping[str, str]) -> ServicePlan:
             kind, path, launchd_plist(paths, environ),
             enable=[["launchctl", "load", "-w", str(path)]],
             disable=[["launchctl", "unload", "-w", str(path)]],
-            env_file=env_file(paths), secrets=_secret_env(environ),
+            env_file=env_file(paths), secrets=_secret_env(environ), folders=(paths.log_dir,),
         )  # fmt: skip
     if kind == "cron":
         return ServicePlan(kind, None, cron_line(paths, environ) + "\n", enable=[], disable=[],
@@ -224,7 +227,7 @@ def server_plan(kind: Kind, paths: Paths, environ: Mapping[str, str]) -> Service
             kind, path, server_launchd_plist(paths, environ),
             enable=[["launchctl", "load", "-w", str(path)]],
             disable=[["launchctl", "unload", "-w", str(path)]],
-            env_file=env_file(paths), secrets=secrets,
+            env_file=env_file(paths), secrets=secrets, folders=(paths.log_dir,),
         )  # fmt: skip
     if kind == "cron":
         raise InvalidInput(
@@ -242,6 +245,8 @@ def install(service: ServicePlan, *, enable: bool) -> list[str]:
     if service.secrets:
         write_env_file(service.env_file, service.secrets)
         done.append(f"wrote {', '.join(service.secrets)} to {service.env_file}")
+    for folder in service.folders:
+        make_private_folder(folder)
     if service.path is not None:
         write_private_text(service.path, service.text)
         done.append(f"wrote {service.path}")
