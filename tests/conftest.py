@@ -129,9 +129,25 @@ def cli(
 
 
 @pytest.fixture
-def run_paa(paa_home: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
-    """Run the real `paa` executable in a subprocess with the test's PAA_HOME."""
+def run_paa(
+    paa_home: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """Run the real `paa` executable in a subprocess with the test's PAA_HOME.
+
+    Cold by default; `@both_paths` (tests/support/warm.py) runs the test a second time through a warm server
+    started for it in its own folder, stopped afterwards, which must have served the commands.
+    """
     exe = paa_executable()
+    if getattr(request, "param", "cold") == "warm":
+        from tests.support.warm import serving
+
+        yield from serving(monkeypatch, _run_paa(exe))
+        return
+    yield _run_paa(exe)
+
+
+def _run_paa(exe: str) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`run(*args, env=..., input=..., timeout=...)`: the executable in a subprocess, output captured as text."""
 
     def run(
         *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = GIVE_UP_SECONDS
@@ -140,7 +156,7 @@ def run_paa(paa_home: Path) -> Iterator[Callable[..., subprocess.CompletedProces
             [exe, *args], capture_output=True, text=True, env=child_env(env), input=input, timeout=timeout
         )
 
-    yield run
+    return run
 
 
 @pytest.fixture

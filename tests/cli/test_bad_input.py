@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.warm import both_paths
+
 MB = "a" * 1_000_000
 # The longest single argument Linux passes to a program (MAX_ARG_STRLEN is 32 pages, with the NUL).
 LONGEST_ARG = 128 * 1024 - 1
@@ -440,6 +442,7 @@ def test_a_decomposed_reference_finds_the_composed_name(cli) -> None:
 # --- the real executable -----------------------------------------------------------------------
 
 
+@both_paths
 def test_executable_refuses_the_longest_argument_and_a_megabyte_command_line(run_paa, paa_home: Path) -> None:
     added = run_paa("habit", "add", SQL_NAMES[0])
     assert added.returncode == 0, added.stderr
@@ -466,6 +469,7 @@ def test_executable_refuses_the_longest_argument_and_a_megabyte_command_line(run
     assert stored(paa_home) == before
 
 
+@both_paths
 def test_executable_keeps_unicode_and_control_characters_out(run_paa, paa_home: Path) -> None:
     name = UNICODE_NAMES[0]
     assert run_paa("habit", "add", name).returncode == 0

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.clock import FIXED_NOW
 from tests.support.processes import paa_executable
+from tests.support.warm import both_paths
 
 pytestmark = pytest.mark.usefixtures("migrated_home")  # a ready database (tests/conftest.py)
 
@@ -297,6 +298,7 @@ def test_every_checkin_command_has_help(cli) -> None:
 
 
 @pytest.mark.e2e
+@both_paths
 def test_installed_paa_reads_answers_from_a_pipe(run_paa) -> None:
     done = run_paa("checkin", "--mood", "4", "--json", input="Sunny and calm\nA long walk\n")
     assert done.returncode == 0, done.stderr

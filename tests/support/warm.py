@@ -14,7 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,3 +119,24 @@ def _state(pid: int) -> str:
 def _parent(pid: int) -> int:
     fields = _stat_fields(pid)
     return int(fields[1]) if len(fields) > 1 else -1
+
+
+# Runs a test that uses `run_paa` twice: cold, then with a warm server serving its commands (tests/conftest.py).
+both_paths = pytest.mark.parametrize("run_paa", ["cold", "warm"], indirect=True)
+
+
+def serving(
+    monkeypatch: pytest.MonkeyPatch, run: Callable[..., subprocess.CompletedProcess[str]]
+) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """`run_paa` through a warm server for the test: started in its own folder, checked to have served, stopped."""
+    stamp = warm_client.code_stamp()
+    with warm_folder(monkeypatch):
+        server = WarmServer.start()
+        try:
+            before = server.served()
+            yield run
+            after = server.served()
+        finally:
+            server.stop()
+    if not code_changed_since(stamp):  # else the server quit mid-test, as it must, and the rest ran cold
+        assert after > before + 1, "the warm server served none of the test's commands"
