@@ -13,7 +13,8 @@ In one run, in a temporary PAA_HOME:
   as the CLI's logged-in user): the latency from each write's commit to its `data:changed` event at the client,
   p50 and p95 (goal < 1 s).
 The rate limits are raised for the run (PAA_SERVER_RATE_*): they would turn the load into 429s. With `--profile`,
-py-spy (pip install py-spy) samples the paa server during its reads and writes collapsed stacks to the file.
+py-spy (pip install py-spy) samples the paa server during its reads and writes collapsed stacks to the file (the
+sampling slows the server: take the figures from a run without it).
 """
 
 from __future__ import annotations
@@ -249,7 +250,8 @@ def main() -> int:
             spy = None
             if args.profile:  # py-spy samples the server's every thread while the reads run
                 spy = subprocess.Popen(["py-spy", "record", "--pid", str(paa.pid), "--format", "raw", "--threads",
-                                        "--output", str(args.profile), "--nonblocking"])  # fmt: skip
+                                        "--output", str(args.profile), "--nonblocking"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
                 time.sleep(1)
             # Rounds in turn, so that a change in the machine's load falls on both sides alike.
             bare_rounds, paa_rounds = [], []
