@@ -8,6 +8,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_serve import PASSWORD, Server, register, serving
+from tests.support.clock import FIXED_NOW
 from tests.support.fake_anthropic import FakeAnthropic, reply
 from tests.support.waiting import GIVE_UP_SECONDS
 
@@ -197,3 +199,20 @@ def test_chat_streams_and_a_destructive_tool_waits_for_yes(
         expect(log).to_contain_text("Deleted Stretch.")
         listed = run_paa("habit", "list", "--json")
         assert listed.returncode == 0 and json.loads(listed.stdout) == [], listed.stdout
+
+
+def test_a_reminder_appears_as_a_notification(
+    page: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    from playwright.sync_api import expect
+
+    assert run_paa("habit", "edit", "Stretch", "--remind", "18:00").returncode == 0
+    sign_in(page, server)
+    expect(page.locator("#live")).to_have_text("live")
+    at_six = (FIXED_NOW + timedelta(hours=6, seconds=30)).isoformat()  # the daemon's one-shot pass at 18:00
+    due = run_paa("remind", "run-due", "--json", env={"PAA_NOW": at_six, "PAA_NOTIFY_CHANNELS": "log"})
+    assert due.returncode == 0, due.stderr
+    notice = page.get_by_role("alert").filter(has_text="Stretch")
+    expect(notice).to_be_visible()
+    notice.get_by_role("button", name="Dismiss").click()
+    expect(notice).to_have_count(0)
