@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
+from sqlalchemy.engine import URL
 
 from paa.clock import FixedClock
 from paa.core.context import Context
+from tests.support import engines
 from tests.support.clock import FIXED_NOW
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.processes import child_env, paa_executable
@@ -220,10 +222,18 @@ def pytest_configure_node(node: object) -> None:
     node.workerinput["paa_fast_lane"] = _fast_lane(node.config)  # type: ignore[attr-defined]
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     if _fast_lane(config):
-        return 'paa: the fast lane (no processes); -m e2e runs the end-to-end lane, -m "e2e or not e2e" both'
-    return "paa: the lanes as selected"
+        lines = ['paa: the fast lane (no processes); -m e2e runs the end-to-end lane, -m "e2e or not e2e" both']
+    else:
+        lines = ["paa: the lanes as selected"]
+    if engines.pg_url() is not None:
+        lines.append(f"paa: storage tests on SQLite and on PostgreSQL ({engines.PG_URL_ENV})")
+    elif engines.required_in_ci():
+        lines.append(f"paa: {engines.MISSING_IN_CI}")
+    else:
+        lines.append(f"paa: {engines.DESELECTED_WHY}")
+    return lines
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -236,6 +246,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if len(kept) < len(items):
             config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("e2e")])
             items[:] = kept
+    if engines.pg_url() is None and not engines.required_in_ci():  # locally: left out, as the header says
+        on_pg = [item for item in items if _engine_of(item) == "postgresql"]
+        if on_pg:
+            config.hook.pytest_deselected(items=on_pg)
+            items[:] = [item for item in items if _engine_of(item) != "postgresql"]
 
 
 @pytest.fixture(autouse=True)
@@ -271,6 +286,50 @@ def _processes_only_in_the_e2e_lane(request: pytest.FixtureRequest, monkeypatch:
     yield
     if started:  # also when the code under test swallowed the error (a preload thread, say)
         pytest.fail("started a process outside the e2e lane: " + "; ".join(started), pytrace=False)
+
+
+# --- the storage tests on both engines (tests/support/engines.py) --------------------------------------------------
+
+
+def _engine_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("db_engine") if callspec is not None else None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each storage test on both engines, except those marked sqlite_only (they read the SQLite file)."""
+    if "db_engine" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    where = metafunc.definition.path.relative_to(ROOT / "tests").as_posix()
+    if where.startswith(engines.STORAGE_TESTS):
+        metafunc.parametrize("db_engine", engines.ENGINES, indirect=True, ids=["sqlite", "pg"])
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[list[URL]]:
+    """This worker's PostgreSQL database (in a list: a test that migrated it away from HEAD gets a new one)."""
+    made = [engines.migrated_database()]
+    yield made
+    engines.drop_database(made[0])
+
+
+@pytest.fixture(autouse=True)
+def db_engine(request: pytest.FixtureRequest, paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The engine this test's paa uses: SQLite in PAA_HOME, or (a storage test's `pg` variant) this worker's
+    PostgreSQL database, emptied, named by PAA_DB_URL."""
+    name: str = getattr(request, "param", "sqlite")
+    if name != "postgresql":
+        yield name
+        return
+    if engines.pg_url() is None:
+        pytest.fail(engines.MISSING_IN_CI, pytrace=False)
+    database = request.getfixturevalue("pg_database")
+    if not engines.empty(database[0]):
+        engines.drop_database(database[0])
+        database[0] = engines.migrated_database()
+        engines.empty(database[0])
+    monkeypatch.setenv("PAA_DB_URL", engines.as_setting(database[0]))
+    yield name
 
 
 # --- Hypothesis: no database in the checkout, the same examples on every CI run -----------------------------------

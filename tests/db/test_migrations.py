@@ -14,6 +14,9 @@ from paa.db.migrate import MIGRATIONS_DIR, current_revision, ensure_current, upg
 from paa.db.revisions import HEAD, REVISIONS
 from paa.errors import StorageError
 
+# Fills SQLite files at each revision; test_migrations_engines.py runs the revisions on both engines.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def engine(tmp_path: Path):

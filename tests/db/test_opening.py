@@ -57,6 +57,7 @@ def _newer_database(folder: Path, *, wal: bool) -> Path:
     return folder / "paa.db"
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 @pytest.mark.parametrize("wal", [True, False], ids=["wal-with-frames", "rollback-journal"])
 def test_a_database_from_a_newer_paa_is_refused_and_not_touched(cli, paa_home: Path, wal: bool) -> None:
     database = _newer_database(paa_home, wal=wal)
@@ -73,6 +74,7 @@ def test_a_database_from_a_newer_paa_is_refused_and_not_touched(cli, paa_home: P
     assert not (paa_home / "backups").exists()
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_damaged_database_is_a_storage_error_with_the_damage_hint(cli, paa_home: Path) -> None:
     paa_home.mkdir()
     _database_file(paa_home).write_bytes(b"this is not SQLite at all" * 200)
@@ -85,6 +87,7 @@ def test_a_damaged_database_is_a_storage_error_with_the_damage_hint(cli, paa_hom
     assert "unexpected" not in result.err
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_truncated_database_is_a_storage_error(cli, paa_home: Path) -> None:
     assert cli("habit", "add", "Run").code == 0
     database = _database_file(paa_home)
@@ -98,6 +101,7 @@ def test_a_truncated_database_is_a_storage_error(cli, paa_home: Path) -> None:
     assert "malformed" in result.err and "damaged" in result.err
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_doctor_reports_a_damaged_database_as_a_failed_check(cli, paa_home: Path) -> None:
     paa_home.mkdir()
     _database_file(paa_home).write_bytes(b"\x00garbage" * 1000)
@@ -116,6 +120,7 @@ def _read_only_url(database: Path) -> str:
     return f"sqlite:///file:{database}?mode=ro&uri=true"
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_doctor_fails_a_read_only_database(cli, paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli("habit", "add", "Run").code == 0
     monkeypatch.setenv("PAA_DB_URL", _read_only_url(_database_file(paa_home)))
@@ -128,6 +133,7 @@ def test_doctor_fails_a_read_only_database(cli, paa_home: Path, monkeypatch: pyt
     assert "read-only" in database["advice"] and LOCK_HINT not in database["advice"]
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_write_to_a_read_only_database_gets_the_read_only_hint(
     cli, paa_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +147,7 @@ def test_a_write_to_a_read_only_database_gets_the_read_only_hint(
     assert LOCK_HINT not in result.err
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_full_disk_gets_its_own_hint(tmp_path: Path) -> None:
     with closing(sqlite3.connect(tmp_path / "small.db")) as raw:
         raw.execute("CREATE TABLE t (x TEXT)")
@@ -156,11 +163,13 @@ def test_a_full_disk_gets_its_own_hint(tmp_path: Path) -> None:
     assert "disk is full" in (failure.hint or "") and LOCK_HINT not in (failure.hint or "")
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_locked_database_keeps_the_lock_hint() -> None:
     failure = storage_failure(sqlite3.OperationalError("database is locked"))
     assert LOCK_HINT in (failure.hint or "")
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_bug_in_a_query_is_not_a_storage_failure(tmp_path: Path) -> None:
     with closing(sqlite3.connect(tmp_path / "x.db")) as raw:
         raw.execute("CREATE TABLE t (x INTEGER UNIQUE)")
@@ -170,22 +179,23 @@ def test_a_bug_in_a_query_is_not_a_storage_failure(tmp_path: Path) -> None:
     assert not is_storage_failure(duplicate.value)
 
 
+@pytest.mark.sqlite_only  # sets PAA_DB_URL itself
 @pytest.mark.parametrize(
     ("url", "words"),
     [
         ("notaurl", "cannot be read as a URL"),
-        ("postgresql+psycopg://paa:secret@localhost/paa", "not installed"),
+        ("mysql+mysqldb://paa:secret@localhost/paa", "not installed"),
         ("nosuchdatabase://paa@localhost/paa", "does not know"),
     ],
 )
 def test_a_bad_database_url_is_a_config_error(cli, monkeypatch: pytest.MonkeyPatch, url: str, words: str) -> None:
-    if "psycopg" in url:
+    if "mysqldb" in url:
         try:
-            import psycopg  # noqa: F401
+            import MySQLdb  # type: ignore[import-not-found]  # noqa: F401
         except ImportError:
             pass
         else:
-            pytest.skip("psycopg is installed here")
+            pytest.skip("MySQLdb is installed here")
     monkeypatch.setenv("PAA_DB_URL", url)
 
     result = cli("habit", "list")
@@ -195,6 +205,7 @@ def test_a_bad_database_url_is_a_config_error(cli, monkeypatch: pytest.MonkeyPat
     assert "secret" not in result.err and "unexpected" not in result.err
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_a_migration_retried_within_the_same_second_gets_a_new_backup_name(tmp_path: Path) -> None:
     engine = create_db_engine(sqlite_url(tmp_path / "paa.db"))
     upgrade(engine, "0004_memory")

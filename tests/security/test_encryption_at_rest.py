@@ -286,13 +286,14 @@ def test_doctor_says_encryption_is_on_and_where_the_key_is(filled: dict[str, str
 
 
 def test_without_fts5_memory_search_opens_the_sealed_text_itself(filled: dict[str, str], make_ctx, monkeypatch) -> None:
-    """The path PostgreSQL takes (no FTS5 there, and the database cannot compare sealed text): same answers."""
+    """The path an engine without a word index takes (PostgreSQL has its own since 0008, tests/db/test_word_index.py;
+    the database cannot compare sealed text): same answers."""
     with make_ctx() as ctx:
         fast = [hit.content for hit in memory.search(ctx, "penicillin")]
         dialect = type(ctx.session.connection().dialect)
-    monkeypatch.setattr(dialect, "name", "postgresql")
+    monkeypatch.setattr(dialect, "name", "mysql")
     with make_ctx() as ctx:
-        assert ctx.session.connection().dialect.name == "postgresql"
+        assert ctx.session.connection().dialect.name == "mysql"
         assert [hit.content for hit in memory.search(ctx, "penicillin")] == fast == [FACT]
         assert {hit.kind for hit in memory.search(ctx, "biopsy", kinds=["checkin"])} == {"checkin"}
         assert memory.search(ctx, "peanuts") == []

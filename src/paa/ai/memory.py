@@ -305,27 +305,41 @@ def fts_query(query: str) -> str | None:
 
 
 def _word_ranking(ctx: Context, query: str, depth: int, kinds: Sequence[str] | None) -> list[int]:
-    """Memory ids whose words match, best first: bm25 over the index of hashed words (SQLite); elsewhere a scan of
-    the user's memories, opened one by one (their text is sealed, so the database cannot compare it)."""
+    """Memory ids whose words match, best first: over the index of hashed words, ranked by bm25 (SQLite's FTS5) or
+    ts_rank (PostgreSQL's tsvector); elsewhere a scan of the user's memories, opened one by one (their text is
+    sealed, so the database cannot compare it)."""
     words = fts_words(query)
     if not words:
         return []
     kind_filter = " AND m.kind IN :kinds" if kinds else ""
     bind = ctx.session.get_bind()
-    if bind.dialect.name == "sqlite":
-        from paa.db.blind import hashed_query
+    if bind.dialect.name in ("sqlite", "postgresql"):
+        from paa.db import blind
         from paa.db.sealed import keys_of
 
-        expression = hashed_query(keys_of(bind.dialect, "memory search"), words)
+        keyset = keys_of(bind.dialect, "memory search")
+        if bind.dialect.name == "sqlite":
+            expression = blind.hashed_query(keyset, words)
+            sql = (
+                "SELECT m.id FROM memories_fts JOIN memories AS m ON m.id = memories_fts.rowid "
+                f"WHERE memories_fts MATCH :q AND m.user_id = :user{kind_filter} ORDER BY rank LIMIT :depth"
+            )
+        else:
+            expression = blind.pg_hashed_query(keyset, words)
+            # Normalisation 1 divides by 1 + log(length): a short memory naming the word beats a long one that
+            # mentions it once, as bm25 has it; the newer memory first on a tie.
+            sql = (
+                "SELECT m.id FROM memories_fts AS f JOIN memories AS m ON m.id = f.memory_id, "
+                "to_tsquery('simple', :q) AS q "
+                f"WHERE f.terms @@ q AND m.user_id = :user{kind_filter} "
+                "ORDER BY ts_rank(f.terms, q, 1) DESC, m.id DESC LIMIT :depth"
+            )
         if expression is None:
             return []
         params: dict[str, Any] = {"q": expression, "user": ctx.user_id, "depth": depth}
         if kinds:
             params["kinds"] = list(kinds)
-        statement = text(
-            "SELECT m.id FROM memories_fts JOIN memories AS m ON m.id = memories_fts.rowid "
-            f"WHERE memories_fts MATCH :q AND m.user_id = :user{kind_filter} ORDER BY rank LIMIT :depth"
-        )
+        statement = text(sql)
         if kinds:
             statement = statement.bindparams(bindparam("kinds", expanding=True))
         return [row[0] for row in ctx.session.execute(statement, params)]

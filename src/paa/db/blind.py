@@ -5,6 +5,11 @@ itself does the cutting, in a private in-memory database), and each term is stor
 HMAC-SHA256 under a key derived from the current data key. A query's words go through the same steps, so FTS5 still
 matches words and stems and still ranks by bm25; what it cannot do any more is prefix or phrase search, and the
 index still shows which memories share a word and how often (never the word). See docs/security.md.
+
+On PostgreSQL the same hashed terms go into a `tsvector` column with a GIN index (migration 0008), matched with a
+`tsquery` of the hashed query words and ranked by `ts_rank` (term frequency, normalised by the memory's length: as
+close to FTS5's bm25 as PostgreSQL's own ranking comes). The cutting is SQLite's on both engines, so a word and
+its stem match alike whichever engine stores them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,13 @@ CREATE_DELETE_TRIGGER = (
     "CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN "
     "DELETE FROM memories_fts WHERE rowid = old.id; END"
 )
+# PostgreSQL's index (migration 0008): one row per memory, gone with it (the foreign key cascades).
+PG_CREATE_INDEX = (
+    "CREATE TABLE memories_fts (memory_id INTEGER PRIMARY KEY REFERENCES memories (id) ON DELETE CASCADE, "
+    "terms TSVECTOR NOT NULL)",
+    "CREATE INDEX ix_memories_fts_terms ON memories_fts USING GIN (terms)",
+)
+INDEXED_DIALECTS = ("sqlite", "postgresql")
 _local = threading.local()  # one private tokenizer database per thread (sqlite3 connections stay in their thread)
 
 
@@ -63,24 +75,40 @@ def hashed_text(keyset: KeySet, text: str) -> str:
     return " ".join(hashed(key, term) for term in terms(text))
 
 
-def hashed_query(keyset: KeySet, words: list[str]) -> str | None:
-    """An FTS5 expression matching any of `words` (each cut and hashed like the stored text)."""
+def hashed_terms(keyset: KeySet, words: list[str]) -> list[str]:
+    """The distinct hashed terms of query words (each cut and hashed like the stored text), in order."""
     key = index_key(keyset)
-    found = dict.fromkeys(hashed(key, term) for word in words for term in terms(word))
-    return " OR ".join(f'"{term}"' for term in found) or None
+    return list(dict.fromkeys(hashed(key, term) for word in words for term in terms(word)))
+
+
+def hashed_query(keyset: KeySet, words: list[str]) -> str | None:
+    """An FTS5 expression matching any of `words`."""
+    return " OR ".join(f'"{term}"' for term in hashed_terms(keyset, words)) or None
+
+
+def pg_hashed_query(keyset: KeySet, words: list[str]) -> str | None:
+    """A PostgreSQL tsquery (for `to_tsquery('simple', ...)`) matching any of `words`; hashes are plain [0-9a-z]."""
+    return " | ".join(hashed_terms(keyset, words)) or None
 
 
 def write_entry(connection: Any, keyset: KeySet, memory_id: int, text: str) -> None:
-    """Index (or index again) one memory on a SQLite connection."""
+    """Index (or index again) one memory, on a SQLite or a PostgreSQL connection."""
+    terms_text = hashed_text(keyset, text)
+    if connection.dialect.name == "postgresql":
+        # 'simple' keeps each hash as it is (no stemming, no stop words): the words were cut before hashing.
+        connection.exec_driver_sql(
+            "INSERT INTO memories_fts (memory_id, terms) VALUES (%(id)s, to_tsvector('simple', %(terms)s)) "
+            "ON CONFLICT (memory_id) DO UPDATE SET terms = excluded.terms",
+            {"id": memory_id, "terms": terms_text},
+        )
+        return
     connection.exec_driver_sql("DELETE FROM memories_fts WHERE rowid = ?", (memory_id,))
-    connection.exec_driver_sql(
-        "INSERT INTO memories_fts(rowid, terms) VALUES (?, ?)", (memory_id, hashed_text(keyset, text))
-    )
+    connection.exec_driver_sql("INSERT INTO memories_fts(rowid, terms) VALUES (?, ?)", (memory_id, terms_text))
 
 
 def index_new_memory(_mapper: Any, connection: Any, target: Any) -> None:
     """Index a memory just inserted (a mapper event on Memory, in the transaction that adds it)."""
-    if connection.dialect.name == "sqlite":  # no FTS5 elsewhere: memory search reads the sealed text itself there
+    if connection.dialect.name in INDEXED_DIALECTS:  # elsewhere memory search reads the sealed text itself
         write_entry(connection, keys_of(connection.dialect, "memories.content"), target.id, target.content)
 
 
@@ -88,7 +116,7 @@ def index_changed_memory(_mapper: Any, connection: Any, target: Any) -> None:
     """Index a memory again when its text changed (a mapper event on Memory)."""
     from sqlalchemy import inspect
 
-    if connection.dialect.name == "sqlite" and inspect(target).attrs.content.history.has_changes():
+    if connection.dialect.name in INDEXED_DIALECTS and inspect(target).attrs.content.history.has_changes():
         write_entry(connection, keys_of(connection.dialect, "memories.content"), target.id, target.content)
 
 

@@ -12,5 +12,6 @@ REVISIONS: tuple[str, ...] = (
     "0005_auth",
     "0006_events",
     "0007_sealed",
+    "0008_pg_words",
 )
 HEAD = REVISIONS[-1]
