@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -44,13 +45,35 @@ def test_the_interactive_docs_are_served_and_read_the_schema(http: TestClient) -
     assert f"{PREFIX}/openapi.json" in answer.text
 
 
+def _named_by_fastapi(path: str, method: str, operation: dict[str, Any]) -> bool:
+    """Whether the summary is the one FastAPI makes up from the function's name when a route gives none."""
+    suffix = re.sub(r"\W", "_", path) + "_" + method
+    operation_id: str = operation.get("operationId", "")
+    function = operation_id.removesuffix(suffix) if operation_id.endswith(suffix) else None
+    return function is not None and operation.get("summary") == function.replace("_", " ").title()
+
+
 def test_every_route_has_a_summary_and_a_tag(schema: dict[str, Any]) -> None:
     missing = [
         f"{method.upper()} {path}"
         for path, method, operation in _operations(schema)
-        if not operation.get("summary") or not operation.get("tags")
+        if not operation.get("summary") or not operation.get("tags") or _named_by_fastapi(path, method, operation)
     ]
-    assert missing == [], f"routes without a summary or a tag: {missing}"
+    assert missing == [], f"routes without a summary of their own or a tag: {missing}"
+
+
+def test_a_route_without_a_summary_of_its_own_is_noticed() -> None:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/things/{thing_id}")
+    def show_thing(thing_id: int) -> dict[str, int]:
+        return {"id": thing_id}
+
+    operation = app.openapi()["paths"]["/things/{thing_id}"]["get"]
+    assert _named_by_fastapi("/things/{thing_id}", "get", operation)
+    assert not operation.get("tags")
 
 
 def test_every_api_route_documents_its_problems_as_problem_json(schema: dict[str, Any]) -> None:
