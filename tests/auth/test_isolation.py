@@ -349,6 +349,18 @@ def _empty(value: Any) -> bool:
     return not value
 
 
+def _bravo_export() -> str:
+    """A paa export with a check-in on a day Alice has one: Bob's import must look at his own days only."""
+    import json
+
+    stamp = NOW.isoformat()
+    habit = {"name": "Bravo Swim", "created_at": stamp, "updated_at": stamp,
+             "logs": [{"day": TODAY.isoformat(), "status": "done", "created_at": stamp, "updated_at": stamp}]}
+    checkin = {"day": TODAY.isoformat(), "mood": 2, "created_at": stamp, "updated_at": stamp}
+    return json.dumps({"format": "paa-export", "version": 1, "paa_version": "test", "exported_at": stamp,
+                       "user": {"username": "bravo", "created_at": stamp}, "habits": [habit], "checkins": [checkin]})
+
+
 def _cases() -> list[Case]:
     from paa.ai import background, checkin_ai, insights, memory, recall, store, tools
     from paa.ai import chat as ai_chat
@@ -360,6 +372,8 @@ def _cases() -> list[Case]:
     from paa.core.analytics import load, reports
     from paa.core.checkins import entries as checkins
     from paa.core.checkins.entries import Answer
+    from paa.core.dataio import export as data_export
+    from paa.core.dataio import importing as data_import
     from paa.core.habits import logs, overview
     from paa.core.habits import manage as habits
     from paa.core.habits.manage import HabitFields
@@ -655,6 +669,18 @@ def _cases() -> list[Case]:
             owner_check=lambda r: any(cell.rate for cell in r.cells),
         ),
         Case("paa.core.analytics.reports.export", lambda c, a: reports.export(c, TODAY, _period())),
+        # paa.core.dataio: an export holds the acting user's rows only; an import lands in the acting account only
+        Case(
+            "paa.core.dataio.export.export_user",
+            lambda c, a: data_export.document_json(data_export.export_user(c, paa_version="test")),
+        ),
+        Case(
+            "paa.core.dataio.importing.import_document",
+            lambda c, a: data_import.import_document(c, data_import.read_document(_bravo_export())).to_json(),
+            write=True,
+            check=lambda r: r["added"]["checkins"] == 1 and r["added"]["logs"] == 1,
+            owner="changes",
+        ),
         # paa.core.analytics.load
         Case(
             "paa.core.analytics.load.read_entries",

@@ -21,4 +21,6 @@ COMMANDS: dict[str, str] = {
     "warm": "paa.cli.warm",
     "backup": "paa.cli.backup",
     "restore": "paa.cli.restore",
+    "export": "paa.cli.export_cmd",
+    "import": "paa.cli.import_cmd",
 }
