@@ -363,3 +363,16 @@ def test_status_says_disabled_and_stop_without_server(warm_env: Path) -> None:
     assert info["running"] is False and info["disabled"] is True
     stopped = subprocess.run([paa_executable(), "warm", "stop"], capture_output=True, text=True, env=env, timeout=120)
     assert (stopped.returncode, stopped.stdout) == (0, "No warm server is running.\n")
+
+
+def test_the_server_preloads_no_heavy_library_and_runs_one_thread() -> None:
+    """What it holds in memory stays bounded: the big libraries load in the workers that need them, never before a
+    fork, and a fork beside another thread could hand a worker a lock held forever."""
+    code = (
+        "import sys, threading; from paa.cli.warm_server import preload; preload()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in sys.argv[1:]), threading.active_count())"
+    )
+    heavy = ["anthropic", "chromadb", "textual", "apscheduler", "alembic", "numpy", "fastapi", "uvicorn", "httpx"]
+    command = [sys.executable, "-c", code, *heavy]
+    done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=120)
+    assert done.stdout.split() == ["[]", "1"], done.stderr

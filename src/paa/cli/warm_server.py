@@ -56,10 +56,12 @@ def preload() -> list[str]:
 
     names = ["paa.cli.main", "paa.cli.app", "paa.cli.output", "paa.cli.runtime", "paa.core.runtime", "paa.db.models"]
     names += ["sqlalchemy.dialects.sqlite.pysqlite", "sqlmodel", "paa.errors", "typer.rich_utils"]
-    # The command groups whose modules stay light at import (the TUI, the daemon and the server load big libraries
-    # when they run, and they run on the cold path anyway: warm_client.COLD_COMMANDS).
-    names += [module for name, module in COMMANDS.items() if name not in proto.COLD_COMMANDS]
+    # Every command module and its views: they import big libraries (textual, uvicorn, anthropic) only as they run.
+    names += list(COMMANDS.values()) + _modules_under("paa.cli")
     names += _modules_under("paa.core") + _modules_under("paa.db", skip=("paa.db.migrations",))
+    names += _modules_under("paa.ai")  # they load anthropic and chromadb only when a chat or a vector search runs
+    # What a check-in loads as it saves (the local sentiment analyser, the API key lookup, sealed columns).
+    names += ["vaderSentiment.vaderSentiment", "keyring", "cryptography.hazmat.primitives.ciphers.aead"]
     loaded = []
     for name in names:
         with contextlib.suppress(ImportError):
