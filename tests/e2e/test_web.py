@@ -98,7 +98,7 @@ def sign_in(page: Any, server: Server) -> None:
     page.get_by_label("User name").fill("alice")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Today").wait_for()
+    page.get_by_role("heading", name="Today", exact=True).wait_for()
 
 
 def today_state(run_paa: Callable[..., subprocess.CompletedProcess[str]], name: str) -> dict[str, Any]:
@@ -116,8 +116,10 @@ def test_sign_in_log_by_tap_and_see_a_terminal_log_live(
     assert "script-src 'self'" in answer.headers["content-security-policy"]
     sign_in(page, server)
     stretch = page.locator('article[data-habit="Stretch"]')
-    stretch.get_by_role("button", name="Done: Stretch").click()
+    stretch.get_by_role("button", name="Done: Stretch").focus()
+    page.keyboard.press("Enter")  # the keyboard works where a tap does
     expect(stretch.locator(".state")).to_have_text("done")
+    expect(stretch.get_by_role("button", name="Undo Stretch")).to_be_focused()  # the focus stays on the habit
     assert today_state(run_paa, "Stretch")["state"] == "done"  # a real log, as the terminal sees it
 
     # The session: the access token only in memory, the refresh token in a cookie no script can read.
@@ -144,7 +146,7 @@ def test_sign_in_log_by_tap_and_see_a_terminal_log_live(
 
     # A reload keeps the sign-in (the cookie); signing out ends it.
     page.reload()
-    page.get_by_role("heading", name="Today").wait_for()
+    page.get_by_role("heading", name="Today", exact=True).wait_for()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in").wait_for()
     assert not any(c["name"] == "paa_refresh" for c in page.context.cookies())
@@ -160,6 +162,11 @@ def test_check_in(
     page.get_by_role("heading", name="Check-in").wait_for()
     page.get_by_role("group", name="Mood").get_by_label("4").check()
     page.get_by_label("How was your day?").fill("Calm, a long walk")
+    unlabelled = page.evaluate(
+        """[...document.querySelectorAll('input, textarea, select')]
+             .filter((el) => !el.labels.length && !el.getAttribute('aria-label')).map((el) => el.outerHTML)"""
+    )
+    assert unlabelled == []  # every control has a label a screen reader reads
     page.get_by_role("button", name="Check in").click()
     expect(page.get_by_role("region", name="Today's check-in")).to_contain_text("Calm, a long walk")
     shown = run_paa("checkin", "show", "--json")

@@ -1,4 +1,4 @@
-// Building elements without innerHTML: every text a user or the model wrote goes in as text, never as markup.
+// Building elements node by node, never from HTML strings: every text a user or the model wrote goes in as text.
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);

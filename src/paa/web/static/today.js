@@ -61,7 +61,25 @@ export class TodayPage {
     return this.reloading;
   }
 
+  // A live update redraws the list: the control that had the focus (and an amount being typed) is kept, so a
+  // change from elsewhere never throws a keyboard or screen-reader user back to the top.
   render(today) {
+    const focused = document.activeElement?.dataset?.focusKey;
+    const typed = focused ? document.activeElement.value : undefined;
+    this.draw(today);
+    if (!focused) return;
+    // The same control, or (when it went away, as Done does once done) the habit's Undo, Skip or Done.
+    const id = focused.split(":")[0];
+    const again = [focused, `${id}:undo`, `${id}:skip`, `${id}:done`]
+      .map((key) => this.list.querySelector(`[data-focus-key="${CSS.escape(key)}"]`))
+      .find(Boolean);
+    if (again) {
+      if (again.dataset.focusKey === focused && again.tagName === "INPUT") again.value = typed;
+      again.focus();
+    }
+  }
+
+  draw(today) {
     const due = today.habits.filter((habit) => habit.today.state !== "not_due");
     const rest = today.habits.filter((habit) => habit.today.state === "not_due");
     const counted = due.filter((habit) => habit.today.state !== "skipped");
@@ -92,9 +110,9 @@ export class TodayPage {
         h("meter", { min: 0, max: habit.target || Math.max(habit.today.value || 0, 1), value: habit.today.value || 0,
           "aria-label": `${habit.name}: ${amountText(habit)}` }),
         h("span", {}, amountText(habit))), actions);
-      const amount = h("input", { type: "number", step: "any", min: "0", inputmode: "decimal", value: "1",
+      const amount = h("input", { type: "number", "data-focus-key": `${habit.id}:amount`, step: "any", min: "0", inputmode: "decimal", value: "1",
         "aria-label": `Amount of ${habit.name}${habit.unit ? ` in ${habit.unit}` : ""}` });
-      const add = h("button", { type: "submit", "aria-label": `Add to ${habit.name}` }, "Add");
+      const add = h("button", { type: "submit", "data-focus-key": `${habit.id}:add`, "aria-label": `Add to ${habit.name}` }, "Add");
       const form = h("form", { class: "inline" }, amount, add);
       form.addEventListener("submit", (submitted) => {
         submitted.preventDefault();
@@ -107,15 +125,16 @@ export class TodayPage {
       });
       actions.append(form);
     } else if (state !== "done") {
-      actions.append(h("button", { type: "button", class: "primary", "aria-label": `Done: ${habit.name}`,
+      actions.append(h("button", { type: "button", class: "primary", "data-focus-key": `${habit.id}:done`,
+        "aria-label": `Done: ${habit.name}`,
         onclick: () => this.act(`Logged ${habit.name}.`, "POST", `/habits/${habit.id}/log`, {}) }, "Done"));
     }
     if (state !== "skipped") {
-      actions.append(h("button", { type: "button", "aria-label": `Skip ${habit.name}`,
+      actions.append(h("button", { type: "button", "data-focus-key": `${habit.id}:skip`, "aria-label": `Skip ${habit.name}`,
         onclick: () => this.act(`Skipped ${habit.name} today.`, "POST", `/habits/${habit.id}/skip`, {}) }, "Skip"));
     }
     if (loggedToday(habit)) {
-      actions.append(h("button", { type: "button", "aria-label": `Undo ${habit.name}`,
+      actions.append(h("button", { type: "button", "data-focus-key": `${habit.id}:undo`, "aria-label": `Undo ${habit.name}`,
         onclick: () => this.act(`Undid today's ${habit.name}.`, "DELETE", `/habits/${habit.id}/log?date=today`) },
       "Undo"));
     }
