@@ -1,53 +1,59 @@
-"""`paa import`: bring data into your account: paa's own export (more formats to come)."""
+"""`paa import`: bring data into your account: a paa export, Loop Habit Tracker's CSV export, a simple CSV log."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paa.cli.output import emit_json, say, table
 from paa.errors import InvalidInput, NotFound
 
+if TYPE_CHECKING:
+    from paa.core.context import Context
+    from paa.core.dataio.schema import Export
+
 
 def import_(
-    file: Annotated[Path, typer.Argument(help="The file to import: a paa export (JSON).", show_default=False)],
+    source: Annotated[
+        str,
+        typer.Argument(help="The file (a paa export), or its kind: loop or csv, then the file.", show_default=False),
+    ],
+    file: Annotated[Path | None, typer.Argument(help="The file, after loop or csv.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and say what would be added.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/json.md).")] = False,
 ) -> None:
-    """Import a paa export (paa export's JSON) into your account.
+    """Import into your account: a paa export, Loop Habit Tracker's CSV export, or a date,habit,value CSV.
 
     Importing the same file twice adds nothing: records already here are left as they are.
 
-    It all goes in one transaction: a problem adds nothing, and says which record it is.
+    It all goes in one transaction: a problem adds nothing, and says which record or line it is.
 
     Examples:
 
       paa import paa-export.json --dry-run
 
-      paa --user alice import alice.json --json
+      paa import loop "Loop Habits CSV 2026-12-06.zip"
+
+      paa import csv runs.csv --json
     """
     from paa.cli import runtime
-    from paa.core.dataio.importing import import_document, read_document
+    from paa.core.dataio.importing import import_document
 
-    path = file.expanduser()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"no file {file}", field="file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {file}: {exc}", field="file") from None
-    document = read_document(text, source=str(file))
+    kind, path = ("paa", Path(source)) if file is None else (source.strip().lower(), file)
+    if kind not in ("paa", "loop", "csv"):
+        raise InvalidInput(
+            f"unknown kind of import {source!r}", hint="paa import FILE, paa import loop FILE or paa import csv FILE"
+        )
+    path = path.expanduser()
     current = runtime.current()
-    if dry_run:
-        with current.context() as ctx:
-            summary = import_document(ctx, document, dry_run=True)
-    else:
-        from paa.ai.memory import sync_sources
+    with current.context(write=not dry_run) as ctx:
+        document = _read(kind, path, ctx)
+        summary = import_document(ctx, document, dry_run=dry_run)
+        if not dry_run:
+            from paa.ai.memory import sync_sources
 
-        with current.context(write=True) as ctx:
-            summary = import_document(ctx, document)
             sync_sources(ctx)  # imported messages and check-ins become searchable too
     if as_json:
         emit_json(summary.to_json())
@@ -63,4 +69,24 @@ def import_(
     if dry_run:
         say(f"Nothing was changed (--dry-run); importing would add {total} record(s).")
     else:
-        say(f"Imported {total} record(s) from {file}.")
+        say(f"Imported {total} record(s) from {path}.")
+
+
+def _read(kind: str, path: Path, ctx: Context) -> Export:
+    """The file as a paa export document (Loop's and plain CSV files are converted)."""
+    from paa.core.dataio.importing import read_document
+    from paa.core.dataio.loop import read_loop, read_simple_csv
+    from paa.core.habits.manage import list_habits
+
+    if kind == "loop":
+        return read_loop(path, ctx.now())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"no file {path}", field="file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}", field="file") from None
+    if kind == "csv":
+        kinds = {habit.name_key: habit.kind for habit in list_habits(ctx, include_archived=True)}
+        return read_simple_csv(text, str(path), ctx.now(), kinds)
+    return read_document(text, source=str(path))

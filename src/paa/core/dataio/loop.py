@@ -1,0 +1,254 @@
+"""Reading Loop Habit Tracker's CSV export, and a plain `date,habit,value` log, as paa export documents.
+
+Both become a `schema.Export` that `importing.import_document` then imports, so they share its checks, natural keys
+(importing twice adds nothing), dry run and single transaction. Errors name the file and line.
+
+Loop's "Export as CSV" is a zip (or the folder it unpacks to) holding `Habits.csv` and, per habit, a folder
+`NNN Name/` (NNN its position) with `Checkmarks.csv` (`Date,Value,Notes`) and `Scores.csv`. paa reads Habits.csv
+and each Checkmarks.csv; scores are computed again by paa, the same way Loop computes them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from paa.core.dataio import schema
+from paa.errors import InvalidInput, NotFound
+
+_POSITION = re.compile(r"^(\d{3})\b")
+# What a Checkmarks.csv value means: Loop writes names, older versions wrote numbers.
+_DONE = {"YES_MANUAL", "2"}
+_SKIPPED = {"SKIP", "3", "-3"}
+_NOTHING = {"YES_AUTO", "NO", "UNKNOWN", "1", "0", "-1", ""}  # computed or empty days: no log in paa
+
+
+@dataclass(frozen=True)
+class _Files:
+    """The text files of an export, by their path inside it ("Habits.csv", "001 Run/Checkmarks.csv")."""
+
+    texts: dict[str, str]
+    name: str
+
+    def get(self, path: str) -> str | None:
+        return self.texts.get(path)
+
+
+def _read_files(path: Path) -> _Files:
+    if not path.exists():
+        raise NotFound(f"no file or folder {path}", field="file")
+    texts: dict[str, str] = {}
+    try:
+        if path.is_dir():
+            for item in path.rglob("*.csv"):
+                texts[item.relative_to(path).as_posix()] = item.read_text(encoding="utf-8-sig")
+        else:
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    if member.lower().endswith(".csv"):
+                        texts[member] = archive.read(member).decode("utf-8-sig")
+    except zipfile.BadZipFile:
+        raise InvalidInput(f"{path} is neither a zip file nor a folder", field="file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}", field="file") from None
+    # A zip made by hand may hold the files one folder down ("Loop Habits CSV 2026-12-06/Habits.csv").
+    prefixes = [name[: -len("Habits.csv")] for name in texts if name.endswith("Habits.csv")]
+    if not prefixes:
+        raise InvalidInput(f"{path} holds no Habits.csv: it is not a Loop Habit Tracker CSV export", field="file")
+    prefix = min(prefixes, key=len)
+    return _Files({name[len(prefix) :]: text for name, text in texts.items() if name.startswith(prefix)}, str(path))
+
+
+def _rows(text: str, where: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each data row with its line number (the header is line 1), keys as written in the header."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None:
+        return
+    for row in reader:
+        if None in row:
+            raise InvalidInput(f"{where} line {reader.line_num}: more values than the header names", field="file")
+        yield reader.line_num, {key.strip(): (value or "").strip() for key, value in row.items() if key}
+
+
+def _number(text: str, where: str, label: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInput(f"{where}: {label} {text!r} is not a number", field="file") from None
+    if not math.isfinite(value):
+        raise InvalidInput(f"{where}: {label} {text!r} is not a number", field="file")
+    return value
+
+
+def _day(text: str, where: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{where}: {text!r} is not a date (YYYY-MM-DD)", field="file") from None
+
+
+def read_loop(path: Path, now: datetime) -> schema.Export:
+    """Loop's CSV export as a paa export document (habits and their logs; stamped `now`)."""
+    from paa import __version__
+
+    files = _read_files(path)
+    habits_text = files.get("Habits.csv") or ""
+    folders = {
+        match[1]: name.rsplit("/", 1)[0]
+        for name in files.texts
+        if name.endswith("/Checkmarks.csv") and (match := _POSITION.match(name))
+    }
+    habits: list[dict[str, Any]] = []
+    for line, row in _rows(habits_text, "Habits.csv"):
+        where = f"Habits.csv line {line}"
+        name = row.get("Name", "")
+        if not name:
+            raise InvalidInput(f"{where}: the habit has no name", field="file")
+        position = row.get("Position", "")
+        numerical = row.get("Type", "YES_NO").upper() == "NUMERICAL"
+        numerator = row.get("FrequencyNumerator") or row.get("NumRepetitions") or "1"
+        denominator = row.get("FrequencyDenominator") or row.get("Interval") or "1"
+        times, period = int(_number(numerator, where, "frequency")), int(_number(denominator, where, "frequency"))
+        if times < 1 or period < 1 or times > period:
+            raise InvalidInput(f"{where}: the frequency {times}/{period} is not one paa can keep", field="file")
+        description = " / ".join(part for part in (row.get("Question", ""), row.get("Description", "")) if part)
+        habit: dict[str, Any] = {
+            "name": name,
+            "description": description[:2000] or None,
+            "color": (row.get("Color") or "").lower() or None,
+            "kind": "measurable" if numerical else "boolean",
+            "schedule": {"type": "daily"} if times == period == 1 else
+                        {"type": "x_per_y", "times": times, "period_days": period},
+            "archived": row.get("Archived?", "false").lower() == "true",
+            "position": len(habits) + 1,
+            "created_at": now.isoformat(),
+            "updated_at": now.isoformat(),
+        }  # fmt: skip
+        if numerical:
+            habit["unit"] = row.get("Unit") or None
+            habit["target"] = _number(row.get("Target Value") or "0", where, "target")
+            habit["target_type"] = "at_most" if row.get("Target Type", "").upper() == "AT_MOST" else "at_least"
+        folder = folders.get(position[-3:].zfill(3)) if position else None
+        if folder is not None:
+            habit["logs"] = _loop_logs(files, folder, numerical, now)
+        habits.append(habit)
+    if not habits:
+        raise InvalidInput(f"{files.name}: Habits.csv lists no habits", field="file")
+    return _document(habits, now, __version__)
+
+
+def _loop_logs(files: _Files, folder: str, numerical: bool, now: datetime) -> list[dict[str, Any]]:
+    where_file = f"{folder}/Checkmarks.csv"
+    logs = []
+    for line, row in _rows(files.get(where_file) or "", where_file):
+        where = f"{where_file} line {line}"
+        value = row.get("Value", "").upper()
+        note = row.get("Notes") or None
+        entry: dict[str, Any] = {"day": _day(row.get("Date", ""), where).isoformat(), "note": note,
+                                 "created_at": now.isoformat(), "updated_at": now.isoformat()}  # fmt: skip
+        if value in _SKIPPED:
+            entry["status"] = "skipped"
+        elif numerical and value not in _NOTHING:
+            amount = _number(value, where, "value") / 1000  # Loop keeps amounts in thousandths
+            if amount <= 0:
+                continue
+            entry.update(status="done", value=amount)
+        elif not numerical and value in _DONE:
+            entry["status"] = "done"
+        elif value in _NOTHING or value in _DONE:
+            continue
+        else:
+            raise InvalidInput(f"{where}: unknown value {row.get('Value')!r}", field="file")
+        logs.append(entry)
+    return logs
+
+
+def _document(habits: list[dict[str, Any]], now: datetime, version: str) -> schema.Export:
+    from pydantic import ValidationError
+
+    data = {
+        "format": schema.FORMAT, "version": schema.VERSION, "paa_version": version, "exported_at": now.isoformat(),
+        "user": {"username": "imported", "created_at": now.isoformat()}, "habits": habits,
+    }  # fmt: skip
+    try:
+        return schema.Export.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(f"cannot import {where}: {first['msg']}", field="file") from None
+
+
+CSV_HEADER = ("date", "habit", "value")
+
+
+def read_simple_csv(text: str, source: str, now: datetime, kinds: dict[str, str]) -> schema.Export:
+    """A `date,habit,value[,note]` log as a paa export document.
+
+    `kinds` maps the casefolded names of the user's habits to their kind. A value is empty, `done`, `yes`, `x` or
+    `1` for done (on a habit that is not measurable), `skip` or `skipped`, or an amount for a measurable habit. A
+    habit not there yet is made as a yes/no habit; one that needs amounts must be added first.
+    """
+    from paa import __version__
+
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if header[:3] != list(CSV_HEADER) or not set(header[3:]) <= {"note"}:
+        raise InvalidInput(
+            f"{source} line 1: the header must be date,habit,value (and optionally note), not {','.join(header)!r}",
+            field="file",
+        )
+    reader.fieldnames = header
+    habits: dict[str, dict[str, Any]] = {}
+    for row in reader:
+        where = f"{source} line {reader.line_num}"
+        if None in row:
+            raise InvalidInput(f"{where}: more values than the header names", field="file")
+        day = _day((row.get("date") or "").strip(), where)
+        name = (row.get("habit") or "").strip()
+        if not name:
+            raise InvalidInput(f"{where}: no habit named", field="file")
+        key = name.casefold()
+        kind = kinds.get(key, "boolean")
+        raw = (row.get("value") or "").strip()
+        entry: dict[str, Any] = {"day": day.isoformat(), "note": (row.get("note") or "").strip() or None,
+                                 "created_at": now.isoformat(), "updated_at": now.isoformat()}  # fmt: skip
+        if raw.lower() in ("skip", "skipped"):
+            entry["status"] = "skipped"
+        elif kind == "measurable":
+            amount = _number(raw, where, "value")
+            if amount < 0:
+                raise InvalidInput(f"{where}: the value must be zero or more", field="file")
+            entry.update(status="done", value=amount)
+        elif raw.lower() in ("", "done", "yes", "y", "x", "1", "true"):
+            entry["status"] = "done"
+        elif key not in kinds:
+            raise InvalidInput(
+                f"{where}: {name!r} is not a habit yet and {raw!r} is an amount",
+                hint=f'add it first as a measurable habit: paa habit add "{name}" --unit UNIT --target N',
+                field="file",
+            )
+        else:
+            raise InvalidInput(f"{where}: {name!r} is a yes/no habit; {raw!r} is not done or skip", field="file")
+        stamp = now.isoformat()
+        target = 1.0 if kind == "measurable" else None  # an existing habit keeps its own; only the key matters here
+        made: dict[str, Any] = {
+            "name": name,
+            "kind": kind,
+            "target": target,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "logs": [],
+        }
+        habit = habits.setdefault(key, made)
+        if any(log["day"] == entry["day"] for log in habit["logs"]):
+            raise InvalidInput(f"{where}: {name!r} has another row for {day.isoformat()}", field="file")
+        habit["logs"].append(entry)
+    return _document(list(habits.values()), now, __version__)

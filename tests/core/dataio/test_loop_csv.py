@@ -1,0 +1,127 @@
+"""Importing Loop Habit Tracker's CSV export and a plain date,habit,value log (fixture files written for paa)."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from paa.clock import FixedClock
+from paa.core.dataio.export import document_json, export_user
+from paa.core.dataio.importing import import_document
+from paa.core.dataio.loop import read_loop, read_simple_csv
+from paa.core.habits.manage import HabitFields, add_habit
+from paa.errors import InvalidInput
+from tests.support.clock import FIXED_NOW
+from tests.support.runtime import open_context
+
+LOOP_EXPORT = Path(__file__).with_name("loop_export")
+
+
+def _zip(folder: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w") as archive:
+        for item in sorted(folder.rglob("*.csv")):
+            archive.write(item, item.relative_to(folder).as_posix())
+    return target
+
+
+def _habits() -> dict[str, dict]:
+    with open_context(clock=FixedClock(FIXED_NOW)) as ctx:
+        return {habit["name"]: habit for habit in document_json(export_user(ctx, paa_version="t"))["habits"]}
+
+
+def _import_loop(path: Path, *, dry_run: bool = False):
+    with open_context(write=True, clock=FixedClock(FIXED_NOW)) as ctx:
+        return import_document(ctx, read_loop(path, ctx.now()), dry_run=dry_run)
+
+
+def test_a_loop_export_becomes_habits_and_logs(tmp_path: Path) -> None:
+    summary = _import_loop(_zip(LOOP_EXPORT, tmp_path / "Loop Habits CSV 2026-11-26.zip"))
+    assert summary.added["habits"] == 3 and summary.added["logs"] == 6
+    habits = _habits()
+    meditate, run, old = habits["Meditate"], habits["Run"], habits["Old habit"]
+    assert meditate["kind"] == "boolean" and meditate["color"] == "#ff8f00"
+    assert meditate["description"] == "Did you meditate today? / Ten quiet minutes"
+    assert [(log["day"], log["status"], log["note"]) for log in meditate["logs"]] == [
+        ("2026-11-23", "done", "calm, 12 minutes"),
+        ("2026-11-25", "skipped", "travelling"),
+        ("2026-11-26", "done", None),
+    ]  # NO and UNKNOWN days are not logs
+    assert run["kind"] == "measurable" and run["unit"] == "km" and run["target"] == 5.0
+    assert run["schedule"] == {"type": "x_per_y", "weekdays": [], "times": 3, "period_days": 7}
+    assert [(log["day"], log["value"], log["note"]) for log in run["logs"]] == [
+        ("2026-11-23", 10.0, "long run"), ("2026-11-25", 5.2, "tempo"),
+    ]  # fmt: skip  # amounts are kept in thousandths by Loop
+    assert old["archived"] and len(old["logs"]) == 1
+
+
+def test_the_unpacked_folder_imports_the_same_and_twice_adds_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "unpacked"
+    shutil.copytree(LOOP_EXPORT, folder)
+    assert _import_loop(folder, dry_run=True).added["logs"] == 6
+    assert _habits() == {}
+    assert _import_loop(folder).added["logs"] == 6
+    again = _import_loop(_zip(LOOP_EXPORT, tmp_path / "again.zip"))
+    assert sum(again.added.values()) == 0 and again.existing["logs"] == 6
+
+
+def test_a_bad_loop_line_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    shutil.copytree(LOOP_EXPORT, folder)
+    checkmarks = folder / "002 Run" / "Checkmarks.csv"
+    checkmarks.write_text(checkmarks.read_text().replace("2026-11-24", "24.11.2026"))
+    with pytest.raises(InvalidInput, match=r"002 Run/Checkmarks\.csv line 4: '24\.11\.2026' is not a date"):
+        _import_loop(folder)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InvalidInput, match=r"no Habits\.csv"):
+        _import_loop(tmp_path / "empty")
+    assert _habits() == {}
+
+
+def _import_csv(text: str):
+    with open_context(write=True, clock=FixedClock(FIXED_NOW)) as ctx:
+        kinds = {"water": "measurable"} if "Water" in _names(ctx) else {}
+        return import_document(ctx, read_simple_csv(text, "log.csv", ctx.now(), kinds))
+
+
+def _names(ctx) -> set[str]:
+    from paa.core.habits.manage import list_habits
+
+    return {habit.name for habit in list_habits(ctx, include_archived=True)}
+
+
+def test_a_simple_csv_log(make_ctx) -> None:
+    with make_ctx(write=True) as ctx:
+        add_habit(ctx, HabitFields(name="Water", unit="glasses", target=8))
+    text = (
+        "date,habit,value,note\n2026-11-24,Read,,a chapter\n2026-11-25,read,done,\n2026-11-25,Water,6,\n"
+        "2026-11-26,Read,skip,\n"
+    )
+    summary = _import_csv(text)
+    assert summary.added["habits"] == 1 and summary.existing["habits"] == 1 and summary.added["logs"] == 4
+    habits = _habits()
+    assert [(log["status"], log["note"]) for log in habits["Read"]["logs"]] == [
+        ("done", "a chapter"), ("done", None), ("skipped", None),
+    ]  # fmt: skip
+    assert habits["Water"]["logs"][0]["value"] == 6.0
+    assert sum(_import_csv(text).added.values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("day,habit,value\n", "line 1: the header must be date,habit,value"),
+        ("date,habit,value\n2026-11-26,Read,yes\n2026-13-01,Read,\n", r"log.csv line 3: '2026-13-01' is not a date"),
+        ("date,habit,value\n2026-11-26,Run,5\n", r"line 2: 'Run' is not a habit yet and '5' is an amount"),
+        ("date,habit,value\n2026-11-26,Water,lots\n", r"line 2: value 'lots' is not a number"),
+        ("date,habit,value\n2026-11-26,Read,\n2026-11-26,read,\n", "line 3: 'read' has another row for 2026-11-26"),
+    ],
+)
+def test_a_bad_csv_line_is_named(make_ctx, text: str, problem: str) -> None:
+    with make_ctx(write=True) as ctx:
+        add_habit(ctx, HabitFields(name="Water", unit="glasses", target=8))
+    with pytest.raises(InvalidInput, match=problem):
+        _import_csv(text)
+    assert set(_habits()) == {"Water"}
