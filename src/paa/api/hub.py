@@ -45,9 +45,9 @@ class FeedSource(Protocol):
 class FeedPoller:
     """A FeedSource that reads the feed table: new rows since the last one seen, every `interval` seconds.
 
-    It relies on ids becoming visible in order, which SQLite gives (one writer at a time). On PostgreSQL two
-    transactions may commit their ids out of order, and a row committed just behind a newer one would be passed
-    over: the Redis transport planned for several workers (issue #17) is the place to close that gap.
+    It relies on ids becoming visible in order: SQLite gives that (one writer at a time), and on PostgreSQL
+    `paa.core.changes.publish` orders the commits of the transactions that add events (an advisory lock), so a
+    row is never committed behind a newer one that was already read.
     """
 
     def __init__(self, runtime: Runtime, interval: float = POLL_SECONDS) -> None:

@@ -4,6 +4,13 @@ A connected client (the API's WebSocket, a browser tab) follows the feed to refr
 derived from the newest row. Recording is automatic: `Runtime.context(write=True)` watches what its session
 writes and adds one `data:changed` row naming the areas touched, in the same transaction, so a rolled-back
 write leaves no event and a committed one is never missed.
+
+Readers follow the feed by id (`events_after(last seen)`), which needs ids to become visible in the order they
+were given. SQLite gives that (one writer at a time). On PostgreSQL two transactions take ids from a sequence
+and may commit in the other order, so a reader could see id 11 before 10 commits and pass 10 over for good.
+There, `publish` first takes a transaction-scoped advisory lock, held until commit: transactions that add events
+commit one after another from that point, so an id is given only once every smaller one is committed (or rolled
+back) and visible. The lock covers just the end of a write (the event is its last statement), not the whole write.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from paa.db.models.events import ChangeEvent
 DATA_CHANGED = "data:changed"
 KEEP_FOR = timedelta(days=7)  # a client away longer reloads everything instead of resuming
 PRUNE_EVERY = 500  # rows; pruning rides on an insert now and then instead of a timer
+FEED_LOCK = 0x70_61_61_66  # the advisory lock key that orders the feed's commits on PostgreSQL ("paaf")
 # What each table's rows are, to a client deciding what to refresh. Tables not named here (sign-in
 # attempts, notification bookkeeping, the feed itself) are not the user's data and raise no event.
 AREA_OF_TABLE: Mapping[str, str] = {
@@ -91,6 +99,8 @@ class ChangeWatch:
 def publish(session: Session, user_id: int, type_: str, data: Mapping[str, Any], now: datetime) -> FeedEvent:
     """Add one event to a user's feed, in the caller's transaction."""
     text = json.dumps(dict(data), separators=(",", ":"), default=str)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK)))  # ids commit in order: see the module's note
     row = ChangeEvent(user_id=user_id, type=type_, data=text[:4000], created_at=now)
     session.add(row)
     session.flush()
