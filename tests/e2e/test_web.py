@@ -152,11 +152,18 @@ def test_sign_in_log_by_tap_and_see_a_terminal_log_live(
     assert not any(c["name"] == "paa_refresh" for c in page.context.cookies())
 
 
-def test_check_in(
-    page: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+def test_check_in_and_answer_the_follow_up(
+    fake_anthropic: FakeAnthropic,  # first: the server started for the page reads its address
+    page: Any,
+    server: Server,
+    alice: str,
+    run_paa: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     from playwright.sync_api import expect
 
+    reading = {"sentiment_score": 0.5, "sentiment_label": "positive", "summary": "A calm day with a long walk.",
+               "follow_up": "What made the walk feel good?"}  # fmt: skip
+    fake_anthropic.push(reply(json.dumps(reading)), reply("Glad to hear it."))
     sign_in(page, server)
     page.get_by_role("link", name="Check-in").click()
     page.get_by_role("heading", name="Check-in").wait_for()
@@ -168,11 +175,23 @@ def test_check_in(
     )
     assert unlabelled == []  # every control has a label a screen reader reads
     page.get_by_role("button", name="Check in").click()
-    expect(page.get_by_role("region", name="Today's check-in")).to_contain_text("Calm, a long walk")
+    saved = page.get_by_role("region", name="Today's check-in")
+    expect(saved).to_contain_text("Calm, a long walk")
     shown = run_paa("checkin", "show", "--json")
     assert shown.returncode == 0, shown.stderr
-    saved = json.loads(shown.stdout)
-    assert (saved["mood"], saved["answers"][0]["answer"]) == (4, "Calm, a long walk")
+    checkin = json.loads(shown.stdout)
+    assert (checkin["mood"], checkin["answers"][0]["answer"]) == (4, "Calm, a long walk")
+
+    # The model reads the check-in after the answer; its question arrives live, and the chat answers it.
+    expect(saved).to_contain_text("What made the walk feel good?", timeout=GIVE_UP_SECONDS * 1000)
+    saved.get_by_role("link", name="Answer in Chat").click()
+    log = page.get_by_role("list", name="Conversation")
+    expect(log).to_contain_text("What made the walk feel good?")
+    page.get_by_label("Message").fill("The quiet")
+    page.keyboard.press("Enter")
+    expect(log).to_contain_text("Glad to hear it.", timeout=GIVE_UP_SECONDS * 1000)
+    sent = fake_anthropic.message_requests[-1].body["messages"]
+    assert sent[-2]["role"] == "assistant" and "What made the walk feel good?" in json.dumps(sent[-2])
 
 
 def test_chat_streams_and_a_destructive_tool_waits_for_yes(

@@ -65,13 +65,15 @@ function signInPage(message) {
 
 async function route() {
   if (!signedIn) return;
-  const hash = PAGES[location.hash] ? location.hash : "#/today";
+  // "#/chat/12" is the chat page on conversation 12.
+  const [, name, detail] = location.hash.match(/^(#\/[a-z]+)(?:\/(\d+))?$/) || [];
+  const hash = PAGES[name] ? name : "#/today";
   for (const link of nav.querySelectorAll("a")) {
     if (link.getAttribute("href") === hash) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
   page?.leave?.();
-  page = new PAGES[hash](main);
+  page = new PAGES[hash](main, detail ? Number(detail) : null);
   await page.enter();
 }
 

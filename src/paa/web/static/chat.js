@@ -1,6 +1,6 @@
 // Chat: the reply streams in as Server-Sent Events; a tool that changes or deletes data waits for the user's yes.
 
-import { ApiError, request } from "./api.js";
+import { ApiError, get, request } from "./api.js";
 import { field, h, show } from "./dom.js";
 
 // Read an SSE body as {event, data} pairs (EventSource cannot POST or send the Authorization header).
@@ -27,9 +27,9 @@ async function* events(response) {
 }
 
 export class ChatPage {
-  constructor(main) {
+  constructor(main, conversation) {
     this.main = main;
-    this.conversation = null;
+    this.conversation = conversation || null;
     this.log = h("ol", { class: "chat-log", "aria-label": "Conversation", "aria-live": "polite" });
     this.status = h("p", { class: "status", role: "status" });
     this.input = h("textarea", { rows: 2, required: true, maxlength: 20000 });
@@ -52,10 +52,29 @@ export class ChatPage {
         form.requestSubmit();
       }
     });
-    const fresh = h("button", { type: "button", onclick: () => { this.conversation = null; show(this.log); } },
-      "New conversation");
+    const fresh = h("button", { type: "button", onclick: () => {
+      this.conversation = null;
+      show(this.log);
+      if (location.hash !== "#/chat") history.replaceState(null, "", "#/chat");
+    } }, "New conversation");
     show(this.main, h("div", { class: "head" }, h("h1", {}, "Chat"), fresh), this.log, this.status, form);
+    if (this.conversation) await this.load();
     this.input.focus();
+  }
+
+  // An earlier conversation (a check-in's follow-up, say): its words, without the tool rounds.
+  async load() {
+    try {
+      const conversation = await get(`/chat/history?conversation_id=${this.conversation}`);
+      for (const message of conversation.messages) {
+        if (message.content && (message.role === "user" || message.role === "assistant")) {
+          this.bubble(message.role, message.content);
+        }
+      }
+    } catch (error) {
+      this.conversation = null;
+      this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
+    }
   }
 
   bubble(role, text) {

@@ -22,6 +22,7 @@ export class CheckinPage {
     this.main = main;
     this.status = h("p", { class: "status", role: "status", "aria-live": "polite" });
     this.saved = h("section", { class: "card", "aria-label": "Today's check-in" });
+    this.asked = h("div", { class: "asked", "aria-live": "polite" });
     this.form = null;
   }
 
@@ -48,9 +49,21 @@ export class CheckinPage {
 
   onEvent(event) {
     const areas = event.data?.areas || [];
-    if (this.prompts && areas.includes("checkins") && !this.form?.contains(document.activeElement)) {
+    if (!this.prompts || this.form?.contains(document.activeElement)) return;
+    if (areas.includes("checkins") || (areas.includes("chat") && this.checkin)) {
       this.today().then((today) => this.render(today)).catch(() => {});
     }
+  }
+
+  // The model's follow-up question on a check-in is kept as a conversation titled "Check-in <day>"
+  // (paa.ai.checkin_ai.keep_follow_up); it arrives a little after the check-in is saved.
+  async followUp(day) {
+    const conversations = await get("/chat/history?limit=20");
+    const found = conversations.find((conversation) => conversation.title === `Check-in ${day}`);
+    if (!found) return null;
+    const conversation = await get(`/chat/history?conversation_id=${found.id}`);
+    const asked = conversation.messages.filter((message) => message.role === "assistant" && message.content).pop();
+    return asked ? { id: found.id, question: asked.content } : null;
   }
 
   render(today) {
@@ -74,6 +87,7 @@ export class CheckinPage {
       }
     });
     this.form = form;
+    this.checkin = today;
     if (today) this.showSaved(today);
     else this.saved.hidden = true;
     this.main.append(form);
@@ -88,7 +102,12 @@ export class CheckinPage {
         checkin.sentiment ? ` · ${checkin.sentiment.label}` : ""),
       h("dl", {}, checkin.answers.flatMap((pair) => [h("dt", {}, pair.prompt), h("dd", {}, pair.answer)])),
       checkin.reflection ? h("p", { class: "reflection" }, checkin.reflection) : null,
-      h("p", { class: "hint" }, "With a model configured, paa's follow-up question appears in ",
-        h("a", { href: "#/chat" }, "Chat"), "."));
+      this.asked);
+    this.followUp(checkin.day).then((found) => {
+      if (!found) return;
+      show(this.asked, h("h3", {}, "paa asks"), h("p", { class: "follow-up" }, found.question),
+        h("a", { href: `#/chat/${found.id}` }, "Answer in Chat"));
+      this.saved.append(this.asked);
+    }).catch(() => {});
   }
 }
