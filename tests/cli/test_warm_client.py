@@ -1,0 +1,230 @@
+"""The warm path's client in process: which socket, which commands, and what it does with each reply.
+
+A thread plays the server's side of the protocol with `warm_server.read_request` (no process is started here; the
+real server is tested in tests/e2e/test_warm.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from paa.cli import warm_client
+from paa.cli.warm_server import Request, read_request
+from paa.errors import ExitCode
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="paaw-", dir="/tmp"))  # short: a socket's path is limited
+    folder.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    yield folder
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_internal_exit_code_is_paas() -> None:
+    assert warm_client.INTERNAL_EXIT == ExitCode.INTERNAL
+
+
+@pytest.mark.parametrize(
+    ("args", "served"),
+    [
+        ([], False),  # may open the TUI
+        (["--user", "ann"], False),
+        (["--help"], True),
+        (["--version"], False),  # answered without the command tree anyway
+        (["habit", "list"], True),
+        (["--user", "ann", "habit", "log", "water"], True),
+        (["checkin", "--mood", "4"], True),
+        (["tui"], False),
+        (["serve"], False),
+        (["daemon", "run"], False),
+        (["warm", "status"], False),
+        (["auth", "login"], False),  # password prompts read the controlling terminal
+        (["users", "add", "bob"], False),
+    ],
+)
+def test_which_command_lines_go_warm(args: list[str], served: bool) -> None:
+    assert warm_client._served(args) is served
+
+
+def test_the_socket_folder_must_be_private(runtime: Path) -> None:
+    environ = {"XDG_RUNTIME_DIR": str(runtime)}
+    assert warm_client.runtime_dir(environ, create=False) is None  # not made yet
+    made = warm_client.runtime_dir(environ, create=True)
+    assert made == str(runtime / "paa")
+    assert (runtime / "paa").stat().st_mode & 0o777 == 0o700
+    (runtime / "paa").chmod(0o755)
+    assert warm_client.runtime_dir(environ, create=False) is None
+    assert warm_client.socket_path(environ) is None
+    (runtime / "paa").chmod(0o700)
+    assert warm_client.socket_path(environ) is not None
+
+
+def test_the_socket_is_per_home_and_start_up_settings(runtime: Path) -> None:
+    base = {"XDG_RUNTIME_DIR": str(runtime), "PAA_HOME": "/a"}
+    first = warm_client.socket_path(base, create=True)
+    assert first is not None and len(first) < 100
+    assert warm_client.socket_path({**base, "PAA_HOME": "/b"}) != first
+    assert warm_client.socket_path({**base, "FORCE_COLOR": "1"}) != first  # Typer reads it as it is imported
+    assert warm_client.socket_path({**base, "PYTHONUTF8": "1"}) != first  # the server's stdio encoding
+    # What the worker reads from the client's own environment does not need another server.
+    assert warm_client.socket_path({**base, "NO_COLOR": "1", "PAA_USER": "ann", "PAA_NOW": "x"}) == first
+
+
+def test_the_code_stamp_is_stable() -> None:
+    assert warm_client.code_stamp() == warm_client.code_stamp()
+
+
+def test_no_server_or_disabled_means_the_cold_path(fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert warm_client.run_warm(["habit", "list"]) is None  # no folder, no socket
+    seen = fake_server.serve_once(lambda conn, request: conn.sendall(warm_client.PID + warm_client.CODE.pack(1)))
+    monkeypatch.setenv("PAA_NO_SERVER", "1")
+    assert warm_client.run_warm(["habit", "list"]) is None
+    fake_server.finish()
+    assert seen.request is None  # never even asked
+
+
+Reply = Callable[[socket.socket, Request], None]
+
+
+@dataclass
+class Seen:
+    """What the fake server saw: the request, and what the client sent after the reply (GO, or b"" for none)."""
+
+    request: Request | None = None
+    after: bytes | None = None
+
+
+class FakeServer:
+    """This environment's socket, answered once by `reply` in a thread (the server's side of the protocol)."""
+
+    def __init__(self) -> None:
+        self.listener: socket.socket | None = None
+        self.thread: threading.Thread | None = None
+
+    def serve_once(self, reply: Reply) -> Seen:
+        path = warm_client.socket_path(os.environ, create=True)
+        assert path is not None
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(path)
+        self.listener.listen(1)
+        seen = Seen()
+        self.thread = threading.Thread(target=self._serve, args=(self.listener, reply, seen), daemon=True)
+        self.thread.start()
+        return seen
+
+    @staticmethod
+    def _serve(listener: socket.socket, reply: Reply, seen: Seen) -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:  # closed by `finish`
+            return
+        with conn:
+            conn.settimeout(60)
+            seen.request = read_request(conn)
+            for fd in seen.request.fds:
+                os.close(fd)
+            reply(conn, seen.request)
+            with contextlib.suppress(OSError):
+                seen.after = conn.recv(1)
+
+    def finish(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+        if self.thread is not None:
+            self.thread.join(timeout=60)
+            assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def fake_server(runtime: Path) -> Iterator[FakeServer]:
+    server = FakeServer()
+    yield server
+    server.finish()
+
+
+def test_the_request_carries_the_command_line_environment_and_folder(
+    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PAA_WARM_TIMEOUT", "30")
+    monkeypatch.setenv("ODD_VALUE", "a=b\tc")
+    monkeypatch.chdir(tmp_path)
+
+    def exit_with_7(conn: socket.socket, request: Request) -> None:
+        conn.sendall(warm_client.PID + warm_client.CODE.pack(os.getpid()))
+        assert conn.recv(1) == warm_client.GO
+        conn.sendall(warm_client.EXIT + warm_client.CODE.pack(7))
+
+    seen = fake_server.serve_once(exit_with_7)
+    args = ["habit", "log", "water", "--note", "naïve\udcff", ""]
+    assert warm_client.run_warm(args) == 7
+    fake_server.finish()
+    request = seen.request
+    assert request is not None
+    assert request.op == "run" and request.args == args
+    assert request.cwd == os.fsencode(str(tmp_path))
+    assert request.environ[b"ODD_VALUE"] == b"a=b\tc"
+    assert request.environ[b"PAA_HOME"] == os.fsencode(os.environ["PAA_HOME"])
+    assert len(request.fds) == 3
+    assert request.stamp == warm_client.code_stamp()
+
+
+def _refuse(first: bytes) -> Reply:
+    def reply(conn: socket.socket, request: Request) -> None:
+        conn.sendall(first)
+        conn.shutdown(socket.SHUT_WR)  # and nothing more, as a worker that refuses
+
+    return reply
+
+
+@pytest.mark.parametrize("first", [warm_client.STALE, warm_client.FALL_BACK, b""], ids=["stale", "fall-back", "eof"])
+def test_a_refusal_before_the_start_means_the_cold_path(fake_server: FakeServer, monkeypatch, first: bytes) -> None:
+    monkeypatch.setenv("PAA_WARM_TIMEOUT", "30")
+    seen = fake_server.serve_once(_refuse(first))
+    assert warm_client.run_warm(["habit", "list"]) is None
+    fake_server.finish()
+    assert seen.after == b""  # closed without a GO
+
+
+def test_a_silent_server_means_the_cold_path_and_no_go(fake_server: FakeServer, monkeypatch) -> None:
+    monkeypatch.setenv("PAA_WARM_TIMEOUT", "0.2")
+    late = threading.Event()
+
+    def answer_late(conn: socket.socket, request: Request) -> None:
+        late.wait(60)  # until the client has given up
+        with contextlib.suppress(OSError):  # it has closed the connection
+            conn.sendall(warm_client.PID + warm_client.CODE.pack(os.getpid()))
+
+    seen = fake_server.serve_once(answer_late)
+    assert warm_client.run_warm(["habit", "list"]) is None
+    late.set()
+    fake_server.finish()
+    assert seen.request is not None and seen.after != warm_client.GO  # the client gave up: nothing may run
+
+
+def test_a_server_lost_mid_command_is_reported(fake_server: FakeServer, monkeypatch, capfd) -> None:
+    monkeypatch.setenv("PAA_WARM_TIMEOUT", "30")
+
+    def vanish(conn: socket.socket, request: Request) -> None:
+        conn.sendall(warm_client.PID + warm_client.CODE.pack(os.getpid()))
+        assert conn.recv(1) == warm_client.GO
+        conn.shutdown(socket.SHUT_RDWR)
+
+    fake_server.serve_once(vanish)
+    assert warm_client.run_warm(["habit", "list"]) == ExitCode.INTERNAL
+    fake_server.finish()
+    err = capfd.readouterr().err
+    assert err.startswith("paa: error: the warm server stopped in the middle of the command\n")
