@@ -114,6 +114,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.listener: socket.socket | None = None
         self.thread: threading.Thread | None = None
+        self.closing = threading.Event()
 
     def serve_once(self, reply: Reply) -> Seen:
         path = warm_client.socket_path(os.environ, create=True)
@@ -126,12 +127,16 @@ class FakeServer:
         self.thread.start()
         return seen
 
-    @staticmethod
-    def _serve(listener: socket.socket, reply: Reply, seen: Seen) -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:  # closed by `finish`
-            return
+    def _serve(self, listener: socket.socket, reply: Reply, seen: Seen) -> None:
+        listener.settimeout(0.05)
+        while not self.closing.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            break
+        else:
+            return  # `finish` came first: nobody connected
         with conn:
             conn.settimeout(60)
             seen.request = read_request(conn)
@@ -142,11 +147,12 @@ class FakeServer:
                 seen.after = conn.recv(1)
 
     def finish(self) -> None:
-        if self.listener is not None:
-            self.listener.close()
+        self.closing.set()
         if self.thread is not None:
             self.thread.join(timeout=60)
             assert not self.thread.is_alive()
+        if self.listener is not None:
+            self.listener.close()
 
 
 @pytest.fixture
