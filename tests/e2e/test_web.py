@@ -242,3 +242,20 @@ def test_a_reminder_appears_as_a_notification(
     expect(notice).to_be_visible()
     notice.get_by_role("button", name="Dismiss").click()
     expect(notice).to_have_count(0)
+
+
+def test_analytics_shows_each_habit_and_follows_changes(
+    page: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    from playwright.sync_api import expect
+
+    assert run_paa("habit", "log", "Stretch", "--date", "yesterday").returncode == 0
+    sign_in(page, server)
+    page.get_by_role("link", name="Analytics").click()
+    habits = page.get_by_role("region", name="Habits")
+    expect(habits).to_contain_text("Stretch")
+    expect(page.get_by_role("img", name="Daily completion over")).to_be_visible()
+    page.get_by_label("Period").select_option("7d")
+    expect(habits.locator("li").filter(has_text="Stretch")).to_contain_text("streak 1")
+    assert run_paa("habit", "log", "Stretch").returncode == 0  # from a terminal: the page follows
+    expect(habits.locator("li").filter(has_text="Stretch")).to_contain_text("streak 2")

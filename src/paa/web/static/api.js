@@ -74,6 +74,14 @@ function refresh() {
   return refreshing;
 }
 
+// A new access token now (the WebSocket asks when the server refused its token: a tab that slept past its renewal).
+export function renew() {
+  return refresh().catch((error) => {
+    if (error instanceof ApiError && error.status === 401) setTokens(null); // the login ended: sign in again
+    throw error;
+  });
+}
+
 // On a page load: whether the cookie still holds a login.
 export async function resume() {
   try {

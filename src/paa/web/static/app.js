@@ -1,4 +1,5 @@
-// The browser app's entry: sign-in, the page router (#/today, #/checkin, #/chat), live events and notifications.
+// The browser app's entry: sign-in, the page router (#/today, #/checkin, #/chat, #/analytics), live events and
+// notifications.
 
 import { ApiError, get, onSession, resume, signIn, signOut } from "./api.js";
 import { field, h, show } from "./dom.js";
@@ -6,8 +7,9 @@ import { Live } from "./live.js";
 import { TodayPage } from "./today.js";
 import { CheckinPage } from "./checkin.js";
 import { ChatPage } from "./chat.js";
+import { AnalyticsPage } from "./analytics.js";
 
-const PAGES = { "#/today": TodayPage, "#/checkin": CheckinPage, "#/chat": ChatPage };
+const PAGES = { "#/today": TodayPage, "#/checkin": CheckinPage, "#/chat": ChatPage, "#/analytics": AnalyticsPage };
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const who = document.getElementById("who");

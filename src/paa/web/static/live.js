@@ -1,7 +1,7 @@
 // Live events over /api/v1/ws: the access token goes in the first message (never the URL); a lost socket reconnects
 // and resumes from the last event it saw, so nothing is missed. Protocol: docs/server.md, "WebSocket events".
 
-import { onSession, token } from "./api.js";
+import { onSession, renew, token } from "./api.js";
 
 const RETRY_MAX_SECONDS = 15;
 
@@ -47,13 +47,18 @@ export class Live {
       socket.send(JSON.stringify(hello));
     });
     socket.addEventListener("message", (message) => this.receive(socket, message.data));
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (closed) => {
       if (this.socket !== socket) return;
       this.socket = null;
       if (this.stopped) return;
       this.onState("offline: reconnecting");
-      this.timer = setTimeout(() => this.open(), this.retry * 1000);
-      this.retry = Math.min(this.retry * 2, RETRY_MAX_SECONDS);
+      // 4401: the token was refused (expired while the tab slept, say): get a fresh one before trying again.
+      const ready = closed.code === 4401 ? renew().catch(() => {}) : Promise.resolve();
+      ready.then(() => {
+        if (this.stopped) return;
+        this.timer = setTimeout(() => this.open(), this.retry * 1000);
+        this.retry = Math.min(this.retry * 2, RETRY_MAX_SECONDS);
+      });
     });
   }
 
