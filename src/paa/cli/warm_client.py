@@ -192,11 +192,11 @@ def runtime_dir(environ: Mapping[str, str], *, create: bool) -> str | None:
 
 
 def socket_path(environ: Mapping[str, str], *, create: bool = False) -> str | None:
-    """The socket of the warm server for this user, this interpreter and these start-up settings (see _KEY_NAMES)."""
+    """The socket of the warm server for this user, this Python environment and these start-up settings (_KEY_NAMES)."""
     folder = runtime_dir(environ, create=create)
     if folder is None:
         return None
-    parts = [sys.executable, sys.version]
+    parts = [sys.prefix, sys.version]  # the environment, not the name of the interpreter (python, python3)
     parts += [f"{key}={environ[key]}" for key in sorted(environ) if key in _KEY_NAMES or key.startswith(_KEY_PREFIXES)]
     return os.path.join(folder, f"warm-{_digest(chr(0).join(parts))}.sock")
 
