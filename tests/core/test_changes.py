@@ -77,7 +77,10 @@ def _waiting_on_a_lock(session: Session, db_engine: str) -> bool:
     if db_engine == "sqlite":
         return True  # its writer queues on the write lock the first transaction holds
     query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
-    return bool(session.execute(text(query)).scalar())
+    try:
+        return bool(session.execute(text(query)).scalar())
+    finally:
+        session.rollback()  # pg_stat_activity is read once per transaction: look afresh next time
 
 
 def test_an_event_never_becomes_visible_before_an_older_one_still_in_flight(make_ctx, db_engine: str) -> None:
@@ -113,7 +116,6 @@ def test_an_event_never_becomes_visible_before_an_older_one_still_in_flight(make
                 lambda: not thread.is_alive() or _waiting_on_a_lock(reader, db_engine),
                 what="the second writer to wait for the first (or to finish, which the next lines report)",
             )
-            reader.rollback()  # a fresh snapshot
             assert events_after(reader, start) == []  # nothing from the second while the first is in flight
             assert thread.is_alive()
             first.commit()
