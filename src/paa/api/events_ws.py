@@ -50,6 +50,7 @@ class WsTiming:
     auth_seconds: float = 10.0
     ping_seconds: float = 20.0
     poll_seconds: float = 0.2
+    safety_poll_seconds: float = 5.0  # with Redis: how often the feed is read with no announcement heard
     messages_burst: int = 100  # messages a client may send at once...
     messages_per_second: float = 20.0  # ...and on average: a typing indicator needs far fewer
 
@@ -74,7 +75,16 @@ def hub_of(app: FastAPI) -> Hub:
     if hub is None:
         runtime: Runtime = app.state.runtime
         poll = timing_of(app).poll_seconds
-        hub = app.state.hub = Hub(lambda: FeedPoller(runtime, poll))
+        redis_url = runtime.environ.get("PAA_REDIS_URL")
+        if redis_url:  # several workers: woken by Redis, presence relayed through it (paa.api.redis_bus)
+            from paa.api.redis_bus import RedisBus, RedisFeed
+
+            bus = RedisBus(redis_url)
+            safety = timing_of(app).safety_poll_seconds
+            shared = Hub(lambda: RedisFeed(runtime, bus, shared.receive_echo, safety), relay=bus.echo)
+            hub = app.state.hub = shared
+        else:
+            hub = app.state.hub = Hub(lambda: FeedPoller(runtime, poll))
     assert isinstance(hub, Hub)
     return hub
 

@@ -4,9 +4,11 @@ Every change to a user's data, from any process (a `paa habit log` in a terminal
 worker), is a row in the change feed (`paa.core.changes`). A `FeedSource` follows the feed and hands each new event
 to the hub, which queues it for each socket of that event's user. One source runs per process, and only while at
 least one socket is open. `FeedPoller` reads the database every POLL_SECONDS (one indexed query, whatever the
-number of sockets); a Redis pub/sub source can replace it behind the same `FeedSource` interface.
+number of sockets). With PAA_REDIS_URL, `paa.api.redis_bus.RedisFeed` replaces it behind the same interface: it
+reads the same feed when Redis announces a commit, so every worker wakes at once.
 
-Presence and typing are not data: they go from one socket to the user's other sockets in this process only.
+Presence and typing are not data: they go from one socket to the user's other sockets in this process, and through
+the hub's `relay` (Redis pub/sub) to the sockets other workers hold.
 """
 
 from __future__ import annotations
@@ -78,7 +80,11 @@ class FeedPoller:
                 self.last_seen = max(self.last_seen, event.id)
                 deliver(user_id, event)
             if len(found) < 500:  # a full page means more are waiting: read on at once
-                await asyncio.sleep(self.interval)
+                await self.pause()
+
+    async def pause(self) -> None:
+        """Wait before reading the feed again."""
+        await asyncio.sleep(self.interval)
 
 
 @dataclass(eq=False)
@@ -106,8 +112,11 @@ class Connection:
 class Hub:
     """The sockets of this process by user, and the one task that follows the feed while any is open."""
 
-    def __init__(self, make_source: Callable[[], FeedSource]) -> None:
+    def __init__(
+        self, make_source: Callable[[], FeedSource], relay: Callable[[int, dict[str, Any]], None] | None = None
+    ) -> None:
         self.make_source = make_source
+        self.relay = relay  # sends an echo to the other workers (Redis); None: this process is the only one
         self.connections: dict[int, set[Connection]] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -151,7 +160,14 @@ class Hub:
         others = [found for found in self.connections.get(sender.user_id, ()) if found is not sender]
         for other in others:
             other.offer(message)
+        if self.relay is not None:
+            self.relay(sender.user_id, message)
         return len(others)
+
+    def receive_echo(self, user_id: int, message: dict[str, Any]) -> None:
+        """An echo another worker relayed: to each of the user's sockets here."""
+        for connection in self.connections.get(user_id, ()):
+            connection.offer(message)
 
 
 def event_message(event: FeedEvent) -> dict[str, Any]:

@@ -209,8 +209,16 @@ class BodyLimit:
 def install(app: FastAPI, options: Any) -> None:
     """Add the body limit (inner) and the rate limit (outer) to `app`."""
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
-    store = options.rate_store or MemoryBuckets()
-    clock = options.rate_clock or time.monotonic
+    store = options.rate_store
+    clock = options.rate_clock
+    redis_url = app.state.runtime.environ.get("PAA_REDIS_URL")
+    if store is None and redis_url:  # several workers spend from the same buckets
+        from paa.api.redis_bus import RedisBuckets
+
+        store = RedisBuckets(redis_url, fallback=MemoryBuckets().take_now)
+        clock = clock or time.time  # a clock the workers share
+    store = store or MemoryBuckets()
+    clock = clock or time.monotonic
     app.add_middleware(
         RateLimit, per_minute=options.rate_per_minute, burst=options.rate_burst, store=store, clock=clock
     )

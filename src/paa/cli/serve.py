@@ -69,6 +69,8 @@ def serve(
             hint="set PAA_REDIS_URL=redis://host:6379/0, or run one worker",
             field="workers",
         )
+    if environ.get("PAA_REDIS_URL"):
+        _check_redis(environ["PAA_REDIS_URL"])
     scheme = "https" if tls_cert else "http"
     if not tls_cert and not _is_loopback(host):
         typer.echo(
@@ -92,6 +94,25 @@ def _read_env_file(path: Path) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read the environment file {path}: {exc}", field="env_file") from None
     command_runtime.add_environ(values)
+
+
+def _check_redis(url: str) -> None:
+    """A one-line error now, not a failure in every worker, when the redis extra or the server is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("redis") is None:
+        raise ConfigError("PAA_REDIS_URL is set but the redis package is not installed",
+                          hint="pip install 'paa[redis]'", field="PAA_REDIS_URL")  # fmt: skip
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, ValueError) as exc:
+        raise ConfigError(f"cannot reach Redis at PAA_REDIS_URL: {exc}", field="PAA_REDIS_URL") from None
 
 
 def _check_tls(cert: Path | None, key: Path | None) -> None:

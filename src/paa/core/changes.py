@@ -25,6 +25,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, delete
 
+from paa.core.feed_signal import ring_after_commit
 from paa.db.models.events import ChangeEvent
 
 DATA_CHANGED = "data:changed"
@@ -107,6 +108,7 @@ def publish(session: Session, user_id: int, type_: str, data: Mapping[str, Any],
     assert row.id is not None
     if row.id % PRUNE_EVERY == 0:
         session.execute(delete(ChangeEvent).where(col(ChangeEvent.created_at) < now - KEEP_FOR))
+    ring_after_commit(session, user_id, row.id)  # with PAA_REDIS_URL: wakes every API worker once committed
     return FeedEvent(row.id, row.type, dict(data), now)
 
 

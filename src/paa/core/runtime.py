@@ -165,6 +165,11 @@ class Runtime:
         with self._lock:
             if self._engine is None:
                 self._engine = open_engine(self.paths, self.loaded, self.environ)
+                redis_url = self.environ.get("PAA_REDIS_URL")
+                if redis_url:  # committed feed events are announced to the API workers (docs/scaling.md)
+                    from paa.core import feed_signal
+
+                    feed_signal.attach(self._engine, redis_url)
             return self._engine
 
     def acting(self) -> Acting:
@@ -274,6 +279,9 @@ class Runtime:
             if not self._pinned:
                 self._acting = None
         if engine is not None:
+            from paa.core import feed_signal
+
+            feed_signal.detach(engine)
             engine.dispose()
 
     def __enter__(self) -> Runtime:
