@@ -148,9 +148,7 @@ def caller_for(session: Session, token: str, now: datetime) -> Caller:
     from paa.core.accounts.tokens import verify_access_token
 
     claims = verify_access_token(session, token, now)
-    user = session.get(User, claims.user_id)
-    assert user is not None  # verify_access_token checked it
-    acting = Acting(user, "session", True, accounts_exist(session))
+    acting = Acting(claims.user, "session", True, accounts_exist(session))
     return Caller(acting, frozenset(SCOPES), f"login:{claims.session_family}")
 
 

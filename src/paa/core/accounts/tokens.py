@@ -52,6 +52,9 @@ class Claims:
     issued_at: datetime
     expires_at: datetime
     token_id: str
+    # The user row as the check read it: the session's identity map holds rows weakly, so asking for it again
+    # after this returns would read it again (a query on every request of the API).
+    user: User = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ def verify_access_token(session: Session, token: str, now: datetime) -> Claims:
         raise _refuse("its user is unknown or disabled")
     if not _family_alive(session, family, user_id):
         raise _refuse("its login was revoked")
-    return Claims(user_id, user.role, family, issued, expires, str(claims["jti"]))
+    return Claims(user_id, user.role, family, issued, expires, str(claims["jti"]), user)
 
 
 def _numeric_date(value: object) -> bool:
