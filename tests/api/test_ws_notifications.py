@@ -74,8 +74,8 @@ def test_a_reminder_and_the_check_in_prompt_reach_the_socket(http: TestClient, a
 
 
 def test_another_users_notifications_never_reach_a_socket(http: TestClient, alice_here: Account, bob: Account) -> None:
-    """Alice's reminder and check-in prompt fire while Bob's socket is open: the first thing it gets is Bob's own
-    change, made after them."""
+    """Alice's reminder and check-in prompt fire while Bob's socket is open: the daemon serves both of them, and
+    Bob's socket gets his own check-in prompt and his own change, never a word of Alice's."""
     alice = alice_here
     assert alice.post("/api/v1/reminders", json={"text": "Alice's secret", "at": "2026-11-26T13:00"}).status_code == 201
     clock = FixedClock(FIXED_NOW)
@@ -91,7 +91,10 @@ def test_another_users_notifications_never_reach_a_socket(http: TestClient, alic
                 sent += dispatcher.tick().sent
         finally:
             dispatcher.close()
-        assert sent == 2  # both went into Alice's feed
+        assert sent == 3  # Alice's reminder and prompt into her feed, Bob's prompt into his
         assert bob.post("/api/v1/habits", json={"name": "Bob's own"}).status_code == 201
-        first = socket.receive_json()
-    assert first["type"] == "data:changed" and first["data"] == {"areas": ["habits"]}
+        received = [socket.receive_json()]
+        while received[-1] != {**received[-1], "type": "data:changed", "data": {"areas": ["habits"]}}:
+            received.append(socket.receive_json())
+    assert [m["type"] for m in received if m["type"] != "data:changed"] == ["checkin:prompt"], received
+    assert "Alice" not in repr(received)

@@ -43,6 +43,7 @@ class Event:
     data: Mapping[str, Any] = field(default_factory=dict)
     deliveries: tuple[Delivery, ...] = ()
     zone: tzinfo | None = None  # the user's zone, to show due_at as they read it; not in to_json (UTC there)
+    user_id: int | None = None  # whose reminder it is: the app channel puts it in this user's feed alone
 
     @property
     def kind(self) -> str:

@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -18,15 +18,17 @@ from typing import Any
 
 from paa.config import Settings
 from paa.core.changes import publish
+from paa.core.context import Acting
 from paa.core.events import Event, EventHub
-from paa.core.reminders.channels import channel_problems
+from paa.core.reminders.channels import APP_CHANNEL, channel_problems, channels_for
 from paa.core.reminders.outbox import Claim, DeliveryResult, claim_due, next_retry_at, record_results, release_claims
+from paa.core.reminders.recipients import Recipient, reminder_recipients
 from paa.core.reminders.sources import SourceRows, Sources, load_sources, source_rows
 from paa.core.runtime import Runtime
 from paa.core.serving import server_in_use
 from paa.daemon.channels import AppChannel, Channel, DeliveryError, LoggedInstead, Notifier, build_channels
 from paa.daemon.logs import about_user
-from paa.errors import ExitCode
+from paa.errors import ExitCode, NotFound
 from paa.redact import redact
 
 LOG = logging.getLogger("paa.daemon")
@@ -72,6 +74,23 @@ class TickReport:
     logged: int = 0  # deliveries whose channel could not show them, written to the log instead: not sent
     zone: tzinfo = UTC  # the user's zone, which times are shown in
     unconfigured: list[str] = field(default_factory=list)  # chosen channels without a setting they need
+    parts: list[TickReport] = field(default_factory=list)  # one report per user served, when this one sums them
+
+    @classmethod
+    def of_users(cls, now: datetime, parts: list[TickReport]) -> TickReport:
+        """One report for a tick that served several users: the sums, and each user's own report in `parts`."""
+        if len(parts) == 1:
+            return parts[0]
+        total = cls(now, parts=parts, user_id=None)
+        for part in parts:
+            total.events += part.events
+            total.errors += part.errors
+            total.unconfigured += [name for name in part.unconfigured if name not in total.unconfigured]
+            for name in ("sent", "failed", "retried", "missed", "suppressed", "interrupted", "logged"):
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+        retries = [part.next_retry for part in parts if part.next_retry is not None]
+        total.next_retry = min(retries, default=None)
+        return total
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,7 +121,7 @@ class TickReport:
         lines = []
         for event in self.events:
             what = str(event.data.get("text") or event.title) if event.type == "chat:notification" else event.title
-            local = event.due_at.astimezone(self.zone)
+            local = event.due_at.astimezone(event.zone or self.zone)  # each user's own zone
             lines.append(f"{local:%a %d %b %H:%M}  {labels.get(event.type, event.type)}  {what}")
         return lines
 
@@ -177,29 +196,60 @@ class Dispatcher:
             lambda settings, env: build_channels(settings, env, notifier, self.to_feed, paths=runtime.paths)
         )
         self._lock = threading.Lock()
-        self._sources: tuple[SourceRows, Sources] | None = None  # rebuilt only when the rows change
+        # each user's reminder rows and the rules built from them, rebuilt only when the rows change
+        self._sources: dict[int, tuple[SourceRows, Sources]] = {}
+        self._served: set[int] = set()  # users this process has claimed for: their claims are released at close
 
-    def tick(self) -> TickReport:
+    def tick(self, users: Collection[int] | None = None) -> TickReport:
+        """Claim and deliver what is due for every user served (only `users`, when given), each acted as in turn."""
         with self._lock:
             self.runtime.reload()  # each tick sees the current config.toml and who is logged in, as a new run would
-            user_id = self.runtime.acting().user.id
-            with about_user(user_id):  # what the tick logs is about this user's reminders
-                report = self._tick()
-            report.user_id = user_id
-            return report
+            served = self.recipients()
+            if users is not None:
+                served = [(acting, owner) for acting, owner in served if acting.user.id in users]
+            others = any(not owner for _, owner in served)
+            self.sink.channels = self._channels(self.runtime.loaded.settings, with_app=others)
+            parts = []
+            for acting, owner in served:
+                user_id = acting.user.id
+                assert user_id is not None
+                with about_user(user_id):  # what the tick logs is about this user's reminders
+                    try:
+                        report = self._tick(acting, owner)
+                    except Exception as exc:
+                        if len(served) == 1:
+                            raise
+                        # one user's broken reminder must not keep the others' from being sent
+                        LOG.exception("tick for user %d failed", user_id)
+                        report = TickReport(self.runtime.clock.now(), errors=[redact(f"tick failed: {exc}")])
+                report.user_id = user_id
+                parts.append(report)
+            return TickReport.of_users(self.runtime.clock.now(), parts)
 
-    def _tick(self) -> TickReport:
-        with self.runtime.context(write=True) as ctx:
-            self.sink.channels = self._channels(ctx.loaded.settings)
+    def recipients(self) -> list[tuple[Acting, bool]]:
+        """Whom a tick serves, each with whether the install-wide channels carry their reminders: every enabled
+        account once accounts exist, else whoever this runtime acts as (the single-person install, as always)."""
+        from sqlmodel import Session
+
+        with Session(self.runtime.engine) as session:
+            found: list[Recipient] | None = reminder_recipients(session)
+        if found is None:
+            return [(self.runtime.acting(), True)]
+        return [(self.runtime.acting_as(r.user_id), r.owner) for r in found]
+
+    def _tick(self, acting: Acting, owner: bool) -> TickReport:
+        with self.runtime.context(write=True, acting=acting) as ctx:
+            user_id = ctx.user_id
+            self._served.add(user_id)
             rows = source_rows(ctx)
-            if self._sources is None or self._sources[0] != rows:
-                self._sources = (rows, load_sources(ctx, rows))
-            claim: Claim = claim_due(
-                ctx, list(self.sink.channels), self.claimer, alive=claimer_alive, sources=self._sources[1]
-            )
+            cached = self._sources.get(user_id)
+            if cached is None or cached[0] != rows:
+                cached = self._sources[user_id] = (rows, load_sources(ctx, rows))
+            channels = channels_for(list(self.sink.channels), owner=owner)
+            claim: Claim = claim_due(ctx, channels, self.claimer, alive=claimer_alive, sources=cached[1])
             next_retry = next_retry_at(ctx)
             zone = ctx.prefs.zone
-            unconfigured = [problem.channel for problem in channel_problems(ctx.loaded.settings)]
+            unconfigured = [problem.channel for problem in channel_problems(ctx.loaded.settings)] if owner else []
         report = TickReport(claim.now, list(claim.events), missed=claim.missed, suppressed=claim.suppressed,
                             interrupted=claim.interrupted, retried=len(claim.retries), zone=zone,
                             unconfigured=unconfigured)  # fmt: skip
@@ -223,33 +273,42 @@ class Dispatcher:
         report.failed = sum(not r.ok for r in results)
         report.next_retry = next_retry
         if results:
-            with self.runtime.context(write=True) as ctx:
+            with self.runtime.context(write=True, acting=acting) as ctx:
                 record_results(ctx, results, self.claimer)
                 report.next_retry = next_retry_at(ctx)
         if claim.missed:
             LOG.warning("%d reminder(s) were found after their grace period and marked missed", claim.missed)
         return report
 
-    def _channels(self, settings: Settings) -> dict[str, Channel]:
+    def _channels(self, settings: Settings, *, with_app: bool = False) -> dict[str, Channel]:
         """The chosen channels, plus the app channel while a `paa serve` runs here (its clients get every reminder
-        without anyone naming `app` in notify.channels)."""
+        without anyone naming `app` in notify.channels) or when a user other than the owner is served (`app` is
+        their only channel)."""
         channels = self._factory(settings, self.runtime.environ)
-        if "app" not in channels and server_in_use(self.runtime.paths):
-            channels["app"] = AppChannel(self.to_feed)
+        if APP_CHANNEL not in channels and (with_app or server_in_use(self.runtime.paths)):
+            channels[APP_CHANNEL] = AppChannel(self.to_feed)
         return channels
 
     def to_feed(self, event: Event, notification_id: int) -> None:
         """The app channel's delivery: the reminder as an event of its type in the user's change feed, which the
         server's WebSocket pushes to the user's clients (docs/api.md)."""
         data = {key: value for key, value in event.to_json().items() if key != "type"}
-        with self.runtime.context(write=True) as ctx:
+        acting = None if event.user_id is None else self.runtime.acting_as(event.user_id)  # the event's user alone
+        with self.runtime.context(write=True, acting=acting) as ctx:
             publish(ctx.session, ctx.user_id, event.type, {**data, "notification_id": notification_id},
                     self.runtime.security_clock.now())  # fmt: skip
 
     def close(self) -> None:
         """Finish deliveries in flight and close any claim this process still holds."""
         self.sink.close()
-        with self._lock, self.runtime.context(write=True) as ctx:
-            released = release_claims(ctx, self.claimer)
+        released = 0
+        with self._lock:
+            for user_id in sorted(self._served):
+                try:
+                    acting = self.runtime.acting_as(user_id)
+                except NotFound:  # the account was deleted, and its rows with it
+                    continue
+                with self.runtime.context(write=True, acting=acting) as ctx:
+                    released += release_claims(ctx, self.claimer)
         if released:
             LOG.warning("%d claimed notification(s) were left undelivered at shutdown", released)

@@ -9,10 +9,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from paa.core.context import Acting
 from paa.core.events import EventHub
 from paa.core.reminders.rules import Rule, Zone
 from paa.core.reminders.sources import SourceRows, load_sources, source_rows
@@ -39,6 +41,17 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     write_private_json(path, data)
 
 
+@dataclass(frozen=True)
+class _UserJobs:
+    """One served user's jobs and what they were built from, to tell when they need rebuilding."""
+
+    rows: SourceRows | None = None
+    rules: dict[str, Rule] = field(default_factory=dict)
+    where: Zone | None = None
+    fingerprint: str | None = None
+    prefix: str = ""  # how its job ids begin: "" on a single-person install, "u<id>:" once accounts exist
+
+
 class Daemon:
     """Runs until SIGTERM/SIGINT; SIGHUP (or any change to the database or config.toml) reloads the jobs."""
 
@@ -50,13 +63,13 @@ class Daemon:
         self.dispatcher = Dispatcher(self.hub, runtime=runtime, notifier=notifier)
         self.stopping = threading.Event()
         self._tick_wanted = threading.Event()
+        self._wanted_lock = threading.Lock()
+        self._wanted_users: set[int] | None = None  # whom the next tick is for; None: everyone
         self._reload_wanted = threading.Event()
         self._errors: deque[dict[str, Any]] = deque(maxlen=20)
-        self._rules: dict[str, Rule] = {}
+        self._rules: dict[str, Rule] = {}  # every user's jobs, by job id
         self._titles: dict[str, str] = {}
-        self._where: Zone | None = None
-        self._fingerprint: str | None = None
-        self._rows: SourceRows | None = None
+        self._users: dict[int, _UserJobs] = {}  # what each served user's jobs were built from
         self._problems: list[str] = []
         self._signature: tuple[Any, ...] | None = None
         self._watched: list[Path] | None = None
@@ -192,12 +205,48 @@ class Daemon:
     # --- jobs --------------------------------------------------------------------------------
 
     def reload(self, *, force: bool = False) -> None:
-        """Re-read the reminders; replace the jobs whose rule changed (all of them when the zone changed)."""
+        """Re-read every served user's reminders; replace the jobs whose rule changed (all of a user's when their
+        zone changed), and drop the jobs of users no longer served (a disabled account)."""
         self.runtime.reload()  # config.toml may have changed: that is one reason to reload
-        with self.runtime.context() as ctx:
+        served = self.dispatcher.recipients()
+        keyed = any(acting.accounts_exist for acting, _ in served)  # job ids name the user once accounts exist
+        problems = configuration_problems(self.runtime.loaded.settings)
+        for problem in problems:
+            if problem not in self._problems:
+                self._error(problem)
+                LOG.warning(problem)
+        self._problems = problems
+        wanted: dict[str, Rule] = {}
+        changed, rebuilt = 0, False
+        for acting, _ in served:
+            user_id = acting.user.id
+            assert user_id is not None
+            jobs, count = self._reload_user(acting, force=force, prefix=f"u{user_id}:" if keyed else "")
+            self._users[user_id] = jobs
+            wanted.update(jobs.rules)
+            changed += count or 0
+            rebuilt = rebuilt or count is not None
+        for job_id in set(self._rules) - set(wanted):
+            self.scheduler.remove_job(job_id)
+            self._titles.pop(job_id, None)
+        for user_id in set(self._users) - {acting.user.id for acting, _ in served}:
+            del self._users[user_id]
+        before, self._rules = self._rules, wanted
+        if rebuilt or force or set(before) != set(wanted):
+            LOG.info("loaded %d reminder job(s) for %d user(s), %d new or changed", len(wanted), len(served), changed)
+        if rebuilt:
+            self.request_tick()  # a new reminder may already be due, within its grace period
+
+    def _reload_user(self, acting: Acting, *, force: bool, prefix: str) -> tuple[_UserJobs, int | None]:
+        """One user's jobs: kept when their reminders did not change (None), else rebuilt: how many jobs were added
+        or replaced."""
+        user_id = acting.user.id
+        assert user_id is not None
+        old = self._users.get(user_id) or _UserJobs()
+        force = force or prefix != old.prefix  # accounts appeared: every job id now names its user
+        with self.runtime.context(acting=acting) as ctx:
             rows = source_rows(ctx)  # plain rows: comparing them is cheap, building the rules is not
-            sources = load_sources(ctx, rows) if force or rows != self._rows else None
-            settings = ctx.loaded.settings
+            sources = load_sources(ctx, rows) if force or rows != old.rows else None
             if self._watched is None:
                 bind: Any = ctx.session.get_bind()
                 database = bind.url.database
@@ -206,40 +255,35 @@ class Daemon:
                     [Path(database), Path(database + "-wal"), ctx.paths.config_file] if is_file and database else []
                 )
                 self._files_changed()
-        problems = configuration_problems(settings)
-        for problem in problems:
-            if problem not in self._problems:
-                self._error(problem)
-                LOG.warning(problem)
-        self._problems = problems
         if sources is None:
-            return
-        self._rows = rows
+            return old, None
         fingerprint = sources.fingerprint()
-        if not force and fingerprint == self._fingerprint:
-            return
+        if not force and fingerprint == old.fingerprint:
+            return _UserJobs(rows, old.rules, old.where, fingerprint, prefix), None
         from paa.daemon.triggers import ReminderTrigger
 
-        rules = {f"{rule.kind}:{rule.ref_id}": rule for rule in sources.rules}
-        for job_id in set(self._rules) - set(rules):
-            self.scheduler.remove_job(job_id)
+        rules = {f"{prefix}{rule.kind}:{rule.ref_id}": rule for rule in sources.rules}
         changed = 0
         for job_id, rule in rules.items():
-            if force or sources.where != self._where or self._rules.get(job_id) != rule:
+            if force or sources.where != old.where or old.rules.get(job_id) != rule:
                 title = sources.habits[rule.ref_id].name if rule.kind == "habit" else None
                 title = title or (sources.customs.get(rule.ref_id) if rule.kind == "custom" else "Daily check-in")
                 self._titles[job_id] = title or job_id
-                self.scheduler.add_job(self._fired, ReminderTrigger(rule, sources.where), id=job_id,
+                self.scheduler.add_job(self._fired, ReminderTrigger(rule, sources.where), args=(user_id,), id=job_id,
                                        name=self._titles[job_id], replace_existing=True)  # fmt: skip
                 changed += 1
-        self._rules, self._where, self._fingerprint = rules, sources.where, fingerprint
-        LOG.info("loaded %d reminder job(s), %d new or changed", len(rules), changed)
-        self.request_tick()  # a new reminder may already be due, within its grace period
+        return _UserJobs(rows, rules, sources.where, fingerprint, prefix), changed
 
-    def _fired(self) -> None:
-        self.request_tick()
+    def _fired(self, user_id: int | None = None) -> None:
+        self.request_tick(user_id)
 
-    def request_tick(self) -> None:
+    def request_tick(self, user_id: int | None = None) -> None:
+        """Ask for a tick: for the user whose job fired, or for every user (None: a reload, a clock jump, a retry)."""
+        with self._wanted_lock:
+            if user_id is None:
+                self._wanted_users = None
+            elif self._wanted_users is not None:
+                self._wanted_users.add(user_id)
         self._tick_wanted.set()
 
     def _work(self) -> None:
@@ -249,18 +293,28 @@ class Daemon:
             if self.stopping.is_set():
                 return
             self._tick_wanted.clear()
+            with self._wanted_lock:
+                users, self._wanted_users = self._wanted_users, set()
             try:
-                report = self.dispatcher.tick()
+                report = self.dispatcher.tick(users)
             except Exception as exc:
                 self._failed("tick failed", exc)
             else:
                 self.last_scan_at = report.now
                 if report.events or report.retried or report.missed or report.interrupted:
                     LOG.info(report.summary())
-                for error in report.errors:
-                    self._error(error, user_id=report.user_id)
-                self._schedule_retry(report.next_retry)
+                for part in report.parts or [report]:
+                    for error in part.errors:
+                        self._error(error, user_id=part.user_id)
+                # the retry job ticks every user: a user not ticked now keeps a retry it had scheduled
+                self._schedule_retry(report.next_retry if users is None else self._earlier_retry(report.next_retry))
             self._write_status(running=True)
+
+    def _earlier_retry(self, when: datetime | None) -> datetime | None:
+        """After a tick for some users only: the retry already scheduled stays unless this one comes sooner."""
+        job = self.scheduler.get_job("retry") if self.scheduler is not None else None
+        scheduled = getattr(job, "next_run_time", None) if job is not None else None
+        return min((t for t in (when, scheduled) if t is not None), default=None)
 
     def _schedule_retry(self, when: datetime | None) -> None:
         if self.scheduler is None or self.stopping.is_set():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paa.config import Settings
+from paa.core.context import Context
 
 # The settings each channel's delivery depends on; a change to one of them can leave a chosen channel without it.
 CHANNEL_SETTINGS = frozenset(
@@ -64,3 +65,25 @@ def channel_problems(settings: Settings) -> list[ChannelProblem]:
             )
         )
     return problems
+
+
+# --- whose reminders go where --------------------------------------------------------------------------------------
+
+APP_CHANNEL = "app"
+
+
+def channels_for(chosen: list[str], *, owner: bool) -> list[str]:
+    """The channels one user's reminders go on, out of the install's channels.
+
+    The channels config.toml sets (desktop, ntfy, webhook, email, log) are the machine's, so they carry only the
+    install owner's reminders; everyone else's go on the app channel alone, to their own clients (docs/reminders.md).
+    """
+    return list(chosen) if owner else [APP_CHANNEL]
+
+
+def user_channels(ctx: Context) -> list[str]:
+    """The chosen channels (notify.channels) the acting user's reminders go on; see `channels_for`."""
+    from paa.core.reminders.recipients import is_install_owner
+
+    chosen = chosen_channels(ctx.loaded.settings)
+    return channels_for(chosen, owner=is_install_owner(ctx.session, ctx.user_id))

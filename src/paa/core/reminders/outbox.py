@@ -144,7 +144,7 @@ def claim_due(
         for key, event in events.items():
             if key in claimed:
                 deliveries = sorted(claimed[key], key=lambda d: order.get(d.channel, 0))
-                claim.events.append(replace(event, deliveries=tuple(deliveries)))
+                claim.events.append(replace(event, deliveries=tuple(deliveries), user_id=ctx.user_id))
         if cursor is None:
             cursor = ReminderCursor(user_id=ctx.user_id, scanned_until=now)
         cursor.scanned_until = max(cursor.scanned_until, now)
@@ -304,7 +304,7 @@ def _claim_retries(ctx: Context, now: datetime, claimer: str) -> list[Event]:
         data: dict[str, Any] = {"retry": True}
         events.append(
             Event(KIND_TO_TYPE[kind], ref_id or 0, due_at, first.title, first.body, None, True, data, deliveries,
-                  zone=ctx.prefs.zone)
+                  zone=ctx.prefs.zone, user_id=ctx.user_id)
         )  # fmt: skip
     return events
 
@@ -446,7 +446,7 @@ def snooze_next(ctx: Context, kind: str, ref_id: int, step: timedelta) -> dateti
     The firing's rows are written now, as `snoozed` on each chosen channel: the scan that reaches its due instant
     finds them taken (the unique key), and the redelivery of snoozed rows sends them at the later time.
     """
-    from paa.core.reminders.channels import chosen_channels
+    from paa.core.reminders.channels import user_channels
     from paa.core.reminders.rules import next_occurrence
 
     sources = load_sources(ctx)
@@ -459,7 +459,7 @@ def snooze_next(ctx: Context, kind: str, ref_id: int, step: timedelta) -> dateti
     values = [
         {**_row_values(ctx, event, channel, now, "", missed=False), "status": "snoozed", "attempts": 0,
          "claimed_by": None, "claimed_at": None}
-        for channel in chosen_channels(ctx.loaded.settings)
+        for channel in user_channels(ctx)
     ]  # fmt: skip
     if values:
         _insert_rows(ctx, values)
