@@ -142,6 +142,24 @@ def test_the_habit_routes_answer_the_documented_shapes(alice: Any) -> None:
     holds(schemas.Unlogged, alice.delete(f"{PREFIX}/habits/1/log"))
 
 
+def test_the_checkin_routes_answer_the_documented_shapes(alice: Any) -> None:
+    from pydantic import TypeAdapter
+
+    from paa.api import schemas
+
+    def holds(model: Any, answer: Any) -> None:
+        assert answer.status_code < 300, answer.text
+        TypeAdapter(model).validate_json(answer.content)
+
+    assert alice.post(f"{PREFIX}/habits", json={"name": "Water", "unit": "glasses", "target": 8}).status_code == 201
+    body = {"mood": 4, "energy": 3, "answers": ["Calm, productive", "Shipped the report"]}
+    holds(schemas.CheckinResult, alice.post(f"{PREFIX}/checkins/daily", json=body))
+    holds(schemas.Checkin, alice.get(f"{PREFIX}/checkins/today"))
+    holds(schemas.CheckinResult, alice.patch(f"{PREFIX}/checkins/today", json={"energy": 2}))
+    holds(schemas.CheckinHistory, alice.get(f"{PREFIX}/checkins/history"))
+    holds(list[schemas.Prompt], alice.get(f"{PREFIX}/checkins/prompts"))
+
+
 def test_a_documented_shape_refuses_an_answer_missing_a_field() -> None:
     from pydantic import TypeAdapter, ValidationError
 

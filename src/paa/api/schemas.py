@@ -133,6 +133,76 @@ class Unlogged(BaseModel):
     removed: Log = Field(description="What was removed (nothing recorded that day is a 404).")
 
 
+class Answer(BaseModel):
+    prompt: str
+    answer: str
+
+
+class Sentiment(BaseModel):
+    score: float = Field(ge=-1, le=1)
+    label: Literal["positive", "negative", "neutral"]
+    source: str = Field(examples=["vader"])
+
+
+class Checkin(BaseModel):
+    """One day's check-in (json.md: Checkin)."""
+
+    day: date
+    mood: int | None = Field(ge=1, le=5)
+    energy: int | None = Field(ge=1, le=5)
+    answers: list[Answer]
+    sentiment: Sentiment | None
+    reflection: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReflectionWeek(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+    checkins: int
+    mood_average: float | None
+
+
+class OpenHabit(BaseModel):
+    id: int
+    name: str
+    state: Literal["due", "partial"]
+    value: float | None
+    target: float | None
+    unit: str | None
+
+
+class Reflection(BaseModel):
+    day: date
+    mood: int | None
+    week: ReflectionWeek
+    mood_vs_week: Literal["higher", "lower", "same"] | None
+    open_habits: list[OpenHabit] | None
+    text: str
+
+
+class CheckinResult(BaseModel):
+    """What saving or editing a check-in did (json.md: CheckinResult)."""
+
+    outcome: Literal["created", "appended", "replaced", "edited"]
+    checkin: Checkin
+    reflection: Reflection
+
+
+class CheckinHistory(BaseModel):
+    from_: date | None = Field(alias="from")
+    to: date | None
+    count: int
+    mood_average: float | None
+    checkins: list[Checkin]
+
+
+class Prompt(BaseModel):
+    position: int
+    text: str
+
+
 def documented(model: Any, status: int = 200) -> dict[str, Any]:
     """A route decorator's arguments documenting its `status` answer as `model`, without checking answers with it."""
     return {"response_model": None, "responses": {status: {"model": model, "description": "Successful Response"}}}

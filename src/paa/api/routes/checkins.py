@@ -14,7 +14,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from paa.api import schemas
 from paa.api.caller import Api, CallerApi
+from paa.api.schemas import documented
 from paa.core.context import Context
 
 log = logging.getLogger("paa.api.checkins")
@@ -59,6 +61,7 @@ class CheckinEdit(BaseModel):
     description="With an Anthropic API key on the server, the model then reads the check-in, as after `paa checkin`: "
     "it refines the sentiment, keeps a summary as a memory and, for today's, may ask a follow-up question, kept as a "
     "conversation (GET /chat/history). That happens after the answer is sent; a change event tells open clients.",
+    **documented(schemas.CheckinResult, 201),
 )
 def check_in(body: CheckinRequest, api: CallerApi, after: BackgroundTasks) -> dict[str, Any]:
     from paa.ai import checkins
@@ -95,7 +98,11 @@ def _read_by_model(api: Api, day: date) -> None:
         log.exception("reading the check-in of %s with the model failed", day.isoformat())
 
 
-@router.get("/history", summary="Check-ins, newest first, with mood, energy and sentiment")
+@router.get(
+    "/history",
+    summary="Check-ins, newest first, with mood, energy and sentiment",
+    **documented(schemas.CheckinHistory),
+)
 def history(
     api: CallerApi,
     from_: str | None = Query(None, alias="from", max_length=40, description="First day. " + DAY_DESCRIPTION),
@@ -110,7 +117,7 @@ def history(
         return list_checkins(ctx, start, end, limit=limit).to_json()
 
 
-@router.get("/prompts", summary="The prompts a check-in asks, in order")
+@router.get("/prompts", summary="The prompts a check-in asks, in order", **documented(list[schemas.Prompt]))
 def prompts(api: CallerApi) -> list[dict[str, Any]]:
     from paa.core.checkins.entries import list_prompts
 
@@ -118,7 +125,11 @@ def prompts(api: CallerApi) -> list[dict[str, Any]]:
         return [prompt.to_json() for prompt in list_prompts(ctx)]
 
 
-@router.get("/{day}", summary="One day's check-in: answers, mood, energy, sentiment and reflection")
+@router.get(
+    "/{day}",
+    summary="One day's check-in: answers, mood, energy, sentiment and reflection",
+    **documented(schemas.Checkin),
+)
 def show(day: str, api: CallerApi) -> dict[str, Any]:
     from paa.core.checkins.entries import get_checkin
 
@@ -126,7 +137,7 @@ def show(day: str, api: CallerApi) -> dict[str, Any]:
         return get_checkin(ctx, _day(day, ctx, field="day")).to_json()
 
 
-@router.patch("/{day}", summary="Change a day's check-in")
+@router.patch("/{day}", summary="Change a day's check-in", **documented(schemas.CheckinResult))
 def edit(day: str, body: CheckinEdit, api: CallerApi) -> dict[str, Any]:
     from paa.ai import checkins
     from paa.core.checkins.entries import UNSET, get_checkin, pair_answers, prompts_for
