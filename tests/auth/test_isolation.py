@@ -377,7 +377,7 @@ def _cases() -> list[Case]:
     from paa.core.habits import logs, overview
     from paa.core.habits import manage as habits
     from paa.core.habits.manage import HabitFields
-    from paa.core.reminders import custom, outbox, sources, upcoming
+    from paa.core.reminders import channels, custom, outbox, sources, upcoming
     from paa.daemon import files as daemon_files
 
     start = TODAY - timedelta(days=29)
@@ -569,6 +569,12 @@ def _cases() -> list[Case]:
         Case("paa.core.reminders.upcoming.upcoming", lambda c, a: upcoming.upcoming(c, NOW, 3)),
         Case("paa.core.reminders.upcoming.agenda", lambda c, a: upcoming.agenda(c, NOW, 3)),
         Case("paa.core.reminders.outbox.notification_history", lambda c, a: outbox.notification_history(c)),
+        Case(
+            "paa.core.reminders.channels.user_channels",
+            lambda c, a: channels.user_channels(c),
+            check=lambda found: found == ["app"],  # the install's channels are the owner's, never another user's
+            owner="none",
+        ),
         Case(
             "paa.core.reminders.outbox.claim_due",
             lambda c, a: outbox.claim_due(c, ["log"], "host:2"),
