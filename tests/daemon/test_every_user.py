@@ -165,3 +165,37 @@ def test_run_due_serves_every_account_with_nobody_logged_in(
     with runtime_for() as runtime:
         assert [channel for _, _, channel, _ in _rows(runtime, bob)] == ["app"]
         assert len(_rows(runtime, alice)) == 3
+
+
+def test_the_daemon_keeps_each_users_jobs_and_a_fired_job_ticks_its_user(two_users: tuple[int, int]) -> None:
+    """Jobs are per user (their ids name the user once accounts exist): a job that fires asks a tick for its own
+    user alone, and a disabled account's jobs go."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from paa.daemon.runner import Daemon
+
+    alice, bob = two_users
+    with runtime_for(clock=FixedClock(BEFORE)) as runtime:
+        daemon = Daemon(runtime)
+        daemon.scheduler = BackgroundScheduler(timezone=UTC)
+        daemon.scheduler.start(paused=True)
+        try:
+            daemon.reload(force=True)
+            jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
+            ours = [f"u{alice}:checkin:0", f"u{alice}:habit:1", f"u{bob}:checkin:0", f"u{bob}:habit:2"]
+            assert set(ours) <= set(jobs), sorted(jobs)
+            assert jobs[f"u{bob}:habit:2"].args == (bob,)
+            daemon._wanted_users = set()  # the tick the reload asked for was taken
+            jobs[f"u{bob}:habit:2"].func(*jobs[f"u{bob}:habit:2"].args)
+            assert daemon._wanted_users == {bob}  # the next tick serves Bob alone
+            with Session(runtime.engine) as session:
+                user = session.get(User, bob)
+                assert user is not None
+                user.is_active = False
+                session.add(user)
+                session.commit()
+            daemon.reload()
+            left = {job.id for job in daemon.scheduler.get_jobs()}
+            assert set(ours[:2]) <= left and not {job_id for job_id in left if job_id.startswith(f"u{bob}:")}
+        finally:
+            daemon.scheduler.shutdown(wait=False)
