@@ -260,3 +260,22 @@ def test_generated_histories_survive_export_and_import(tmp_path_factory, habits,
     assert exported["habits"] == wanted["habits"] and exported["checkins"] == wanted["checkins"]
     with open_context(write=True, environ=home, clock=FixedClock(FIXED_NOW)) as ctx:
         assert sum(import_document(ctx, document).added.values()) == 0  # idempotent
+
+
+def test_an_import_of_logs_alone_tells_the_change_feed(make_ctx, tmp_path: Path) -> None:
+    """Logs go in by plain INSERTs, which the session's change watch does not see; clients still hear of them."""
+    import sqlite3
+
+    _fill(make_ctx)
+    document = _export()
+    fresh = _fresh_home(tmp_path)
+    _import(document, fresh)
+    more = copy.deepcopy(document)
+    first_log = more["habits"][0]["logs"][0]
+    more["habits"][0]["logs"].insert(0, {**first_log, "day": "2026-01-05"})  # one new day on an existing habit
+    with sqlite3.connect(tmp_path / "fresh" / "paa.db") as conn:
+        before = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+    assert _import(more, fresh).added["logs"] == 1
+    with sqlite3.connect(tmp_path / "fresh" / "paa.db") as conn:
+        rows = conn.execute("SELECT data FROM events WHERE type = 'data:changed' AND id > ?", (before,)).fetchall()
+    assert [json.loads(data)["areas"] for (data,) in rows] == [["habits"]]

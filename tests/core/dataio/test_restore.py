@@ -160,3 +160,14 @@ def test_the_restore_waits_for_a_writer_and_keeps_its_write(backup_of_run: Path,
     with sqlite3.connect(outcome["kept"]) as conn:
         assert [row[0] for row in conn.execute("SELECT name FROM habits ORDER BY id")] == ["Run", "Tea late"]
     assert _habits(paa_home) == ["Run"]
+
+
+def test_change_feed_ids_never_go_back(backup_of_run: Path, paa_home: Path, make_ctx) -> None:
+    """A WebSocket client that saw the newest event must see the events after the restore as new ones."""
+    with sqlite3.connect(paa_home / "paa.db") as conn:
+        newest = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+    with runtime_for() as runtime, stage(runtime.engine, runtime.paths, runtime.environ, backup_of_run) as staged:
+        restore(runtime.engine, runtime.paths, staged, FIXED_NOW)
+    _add(make_ctx, "Walk")
+    with sqlite3.connect(paa_home / "paa.db") as conn:
+        assert conn.execute("SELECT max(id) FROM events").fetchone()[0] > newest

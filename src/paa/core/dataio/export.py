@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from paa.core.context import Context
@@ -104,16 +105,16 @@ def export_user(ctx: Context, *, paa_version: str) -> schema.Export:
     """Everything the acting user owns, as the version-1 export document; records in a stable order."""
     uid = ctx.user_id
     session = ctx.session
+    # Years of logs and thousands of messages: read as plain rows, and built without validating again what the
+    # database gives (loading them as ORM objects and checking each took most of the time).
     logs: dict[int, list[schema.Log]] = defaultdict(list)
-    for log in session.exec(select(HabitLog).where(HabitLog.user_id == uid).order_by(col(HabitLog.day))):
-        logs[log.habit_id].append(
-            schema.Log(
-                day=log.day,
-                status=log.status,  # type: ignore[arg-type]
-                value=log.value,
-                note=log.note,  # type: ignore[arg-type]
-                created_at=log.created_at,
-                updated_at=log.updated_at,
+    table = HabitLog.__table__  # type: ignore[attr-defined]
+    columns = (table.c.day, table.c.status, table.c.value, table.c.note, table.c.created_at, table.c.updated_at)
+    rows = session.execute(sa_select(table.c.habit_id, *columns).where(table.c.user_id == uid).order_by(table.c.day))
+    for habit_id, day, status, value, note, created_at, updated_at in rows:
+        logs[habit_id].append(
+            schema.Log.model_construct(
+                day=day, status=status, value=value, note=note, created_at=created_at, updated_at=updated_at
             )
         )
     habits = [
@@ -174,19 +175,26 @@ def export_user(ctx: Context, *, paa_version: str) -> schema.Export:
         )
     ]
     messages: dict[int, list[schema.Message]] = defaultdict(list)
-    for message in session.exec(
-        select(Message).where(Message.user_id == uid).order_by(col(Message.created_at), col(Message.id))
-    ):
-        messages[message.conversation_id].append(
-            schema.Message(
-                role=message.role,  # type: ignore[arg-type]
-                content=message.content,  # type: ignore[arg-type]
-                tool_calls=_json_value(message.tool_calls),
-                model=message.model,
-                input_tokens=message.input_tokens,
-                output_tokens=message.output_tokens,
-                interrupted=message.interrupted,
-                created_at=message.created_at,
+    table = Message.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa_select(
+            table.c.conversation_id, table.c.role, table.c.content, table.c.tool_calls, table.c.model,
+            table.c.input_tokens, table.c.output_tokens, table.c.interrupted, table.c.created_at,
+        )
+        .where(table.c.user_id == uid)
+        .order_by(table.c.created_at, table.c.id)
+    )  # fmt: skip
+    for conversation_id, role, content, tool_calls, model, tokens_in, tokens_out, interrupted, created_at in rows:
+        messages[conversation_id].append(
+            schema.Message.model_construct(
+                role=role,
+                content=content,
+                tool_calls=_json_value(tool_calls),
+                model=model,
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                interrupted=bool(interrupted),
+                created_at=created_at,
             )
         )
     conversations = [

@@ -53,6 +53,7 @@ class ImportSummary:
     added: Counter[str] = field(default_factory=Counter)
     existing: Counter[str] = field(default_factory=Counter)
     dry_run: bool = False
+    bulk_tables: set[str] = field(default_factory=set)  # written by plain INSERTs, which the change feed does not see
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -147,6 +148,11 @@ def import_document(ctx: Context, document: schema.Export, *, dry_run: bool = Fa
     _preferences(ctx, document, summary)
     if not dry_run:
         ctx.session.flush()
+        if summary.bulk_tables:
+            from paa.core.changes import AREA_OF_TABLE, DATA_CHANGED, publish
+
+            areas = sorted({AREA_OF_TABLE[table] for table in summary.bulk_tables})
+            publish(ctx.session, ctx.user_id, DATA_CHANGED, {"areas": areas}, ctx.now())
     return summary
 
 
@@ -155,6 +161,7 @@ def _habits(ctx: Context, document: schema.Export, summary: ImportSummary) -> No
     habits = {row.name_key: row for row in session.exec(select(Habit).where(Habit.user_id == uid))}
     logged = {(row.habit_id, row.day) for row in session.exec(select(HabitLog).where(HabitLog.user_id == uid))}
     new_days: dict[str, set[Any]] = {}
+    new_logs: list[dict[str, Any]] = []
     for item in document.habits:
         key = item.name.strip().casefold()
         row = habits.get(key)
@@ -201,18 +208,28 @@ def _habits(ctx: Context, document: schema.Export, summary: ImportSummary) -> No
             assert row.id is not None
             logged.add((row.id, log.day))
             if not summary.dry_run:
-                session.add(
-                    HabitLog(
-                        user_id=uid,
-                        habit_id=row.id,
-                        day=log.day,
-                        status=log.status,
-                        value=log.value,
-                        note=log.note,
-                        created_at=log.created_at,
-                        updated_at=log.updated_at,
-                    )
+                new_logs.append(
+                    {
+                        "user_id": uid,
+                        "habit_id": row.id,
+                        "day": log.day,
+                        "status": log.status,
+                        "value": log.value,
+                        "note": log.note,
+                        "created_at": log.created_at,
+                        "updated_at": log.updated_at,
+                    }
                 )
+    _insert(ctx, summary, HabitLog, new_logs)
+
+
+def _insert(ctx: Context, summary: ImportSummary, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in one statement (the ORM's one object at a time takes seconds for years of logs)."""
+    if rows:
+        from sqlalchemy import insert
+
+        ctx.session.connection().execute(insert(model.__table__), rows)  # executemany, without the ORM's bookkeeping
+        summary.bulk_tables.add(model.__tablename__)
 
 
 def _checkins(ctx: Context, document: schema.Export, summary: ImportSummary) -> None:
@@ -259,6 +276,7 @@ def _prompts(ctx: Context, document: schema.Export, summary: ImportSummary) -> N
 def _conversations(ctx: Context, document: schema.Export, summary: ImportSummary) -> None:
     session, uid = ctx.session, ctx.user_id
     started = set(session.exec(select(Conversation.created_at).where(Conversation.user_id == uid)))
+    new_messages: list[dict[str, Any]] = []
     for item in document.conversations:
         if item.created_at in started:
             summary.existing["conversations"] += 1
@@ -277,20 +295,21 @@ def _conversations(ctx: Context, document: schema.Export, summary: ImportSummary
         assert row.id is not None
         for message in item.messages:
             calls = None if message.tool_calls is None else json.dumps(message.tool_calls, ensure_ascii=False)
-            session.add(
-                Message(
-                    user_id=uid,
-                    conversation_id=row.id,
-                    role=message.role,
-                    content=message.content,
-                    tool_calls=calls,
-                    model=message.model,
-                    input_tokens=message.input_tokens,
-                    output_tokens=message.output_tokens,
-                    interrupted=message.interrupted,
-                    created_at=message.created_at,
-                )
+            new_messages.append(
+                {
+                    "user_id": uid,
+                    "conversation_id": row.id,
+                    "role": message.role,
+                    "content": message.content,
+                    "tool_calls": calls,
+                    "model": message.model,
+                    "input_tokens": message.input_tokens,
+                    "output_tokens": message.output_tokens,
+                    "interrupted": message.interrupted,
+                    "created_at": message.created_at,
+                }
             )
+    _insert(ctx, summary, Message, new_messages)
 
 
 def _memories(ctx: Context, document: schema.Export, summary: ImportSummary) -> None:

@@ -235,6 +235,9 @@ def restore(engine: Engine, paths: Paths, staged: Staged, now: datetime) -> Rest
 
 def _replace(conn: sqlite3.Connection) -> None:
     ordinary, virtual = _tables(conn)
+    # Ids handed out before stay used: a client that saw change-feed event 900 must not miss the next events because
+    # the backup's feed stopped at 800 (AUTOINCREMENT tables only go up).
+    sequences = dict(conn.execute("SELECT name, seq FROM main.sqlite_sequence").fetchall())
     for table in ordinary + virtual:  # the virtual tables last: a trigger on a table may clear them
         conn.execute(f'DELETE FROM main."{table}"')
     staged_tables = set(_tables(conn, "staged")[0]) | set(_tables(conn, "staged")[1])
@@ -246,3 +249,5 @@ def _replace(conn: sqlite3.Connection) -> None:
         if table in virtual:
             names = "rowid, " + names
         conn.execute(f'INSERT INTO main."{table}" ({names}) SELECT {names} FROM staged."{table}"')
+    for name, seq in sequences.items():
+        conn.execute("UPDATE main.sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", (seq, name))
