@@ -614,6 +614,32 @@ def test_a_pipe_with_data_is_added_to_the_prompt(cli, water, pipe_stdin: _Writer
     assert _first_prompt(make_ctx) == "I ran\n\n```\nand I drank 2 glasses of water\n```"
 
 
+def test_a_pipe_on_a_descriptor_past_1024_is_read_like_any_other(
+    cli, water, monkeypatch, make_ctx, request: pytest.FixtureRequest
+) -> None:
+    """A process that has opened many files (a test worker late in a run, paa inside a long-lived program) gets
+    its stdin pipe past 1024, where select() cannot look: the data must still be seen, not taken for an idle pipe."""
+    resource = pytest.importorskip("resource")
+    fcntl = pytest.importorskip("fcntl")
+    high = 1100
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft <= high:
+        if hard != resource.RLIM_INFINITY and hard <= high:
+            pytest.skip(f"this process may not open descriptor {high} (hard limit {hard})")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (high + 100, hard))
+        request.addfinalizer(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)))
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"and I drank 2 glasses of water\n")
+    os.close(write_end)
+    moved = fcntl.fcntl(read_end, fcntl.F_DUPFD, high)  # the lowest free descriptor from `high` up
+    os.close(read_end)
+    assert moved >= high
+    with os.fdopen(moved, "r", encoding="utf-8") as piped:
+        monkeypatch.setattr(sys, "stdin", piped)
+        assert cli("chat", "--offline", "I ran").code == 0
+    assert _first_prompt(make_ctx) == "I ran\n\n```\nand I drank 2 glasses of water\n```"
+
+
 def test_no_stdin_leaves_a_pipe_with_data_alone(cli, water, pipe_stdin: _Writer, make_ctx) -> None:
     pipe_stdin.send(b"rest of a script\n")
     assert cli("chat", "--offline", "--no-stdin", "I ran").code == 0

@@ -197,8 +197,21 @@ def _stdin_has_input() -> bool:
         return True
     if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
         return False
+    return _readable_now(descriptor)
+
+
+def _readable_now(descriptor: int) -> bool:
+    """Whether a pipe or socket can be read without waiting: it holds data, or its writer has gone (end of input)."""
     import select
 
+    if hasattr(select, "poll"):
+        # Not select(): it cannot watch a descriptor past FD_SETSIZE (1024) and raises instead, and a process that
+        # has opened many files (paa embedded in a long-lived program) can get its stdin up there.
+        poller = select.poll()
+        poller.register(descriptor, select.POLLIN)
+        with contextlib.suppress(OSError):
+            return any(events & (select.POLLIN | select.POLLHUP) for _, events in poller.poll(0))
+        return False
     try:
         readable, _, _ = select.select([descriptor], [], [], 0)
     except (OSError, ValueError):  # a pipe select cannot watch (Windows): leave it alone
