@@ -16,7 +16,7 @@ from paa.ai import embeddings
 from paa.db.models import Conversation, Message
 from tests.support.clock import FIXED_NOW
 from tests.support.fake_anthropic import FakeAnthropic, error, reply
-from tests.support.waiting import wait_until
+from tests.support.waiting import readable_within, wait_until
 
 
 def insight():
@@ -463,10 +463,7 @@ class _Screen:
 
     def _read(self, timeout: float) -> bytes | None:
         """What arrives within `timeout` seconds (b"" if nothing), or None once the terminal has closed."""
-        import select as select_module
-
-        ready, _, _ = select_module.select([self.fd], [], [], timeout)
-        if not ready:
+        if not readable_within(self.fd, timeout):
             return b""
         try:
             chunk = os.read(self.fd, 4096)

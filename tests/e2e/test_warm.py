@@ -24,7 +24,7 @@ import pytest
 from paa.cli import warm_client
 from paa.errors import ExitCode
 from tests.support.processes import child_env, paa_executable
-from tests.support.waiting import wait_until
+from tests.support.waiting import readable_within, wait_until
 from tests.support.warm import WarmServer, code_changed_since, status, warm_folder
 
 pytestmark = pytest.mark.e2e
@@ -346,10 +346,7 @@ QUESTION = b"?"  # the check-in's first question ends with one
 
 def _read_some(fd: int) -> bytes | None:
     """What the terminal shows within 0.1 s (b"" if nothing), or None once the program has closed it."""
-    import select
-
-    ready, _, _ = select.select([fd], [], [], 0.1)
-    if not ready:
+    if not readable_within(fd, 0.1):
         return b""
     try:
         return os.read(fd, 4096) or None

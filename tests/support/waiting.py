@@ -57,3 +57,17 @@ async def wait_until_async(
         if time.monotonic() > deadline:
             raise _failure(timeout, what, describe)
         await pause(interval)
+
+
+def readable_within(fd: int, timeout: float) -> bool:
+    """Whether `fd` (a pipe, a socket, a terminal's main side) can be read within `timeout` seconds without blocking:
+    it holds data, or its other end has closed (the read then says so).
+
+    poll, not select: select() cannot watch a descriptor past 1024 and raises, and a test worker late in a full run
+    holds that many (chromadb keeps every test folder's index open for the life of the process).
+    """
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0, round(timeout * 1000))))

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.support.processes import child_env, paa_executable
-from tests.support.waiting import GIVE_UP_SECONDS, wait_until
+from tests.support.waiting import GIVE_UP_SECONDS, readable_within, wait_until
 
 
 def test_bare_paa_without_a_terminal_prints_help_and_does_not_open_the_tui(cli, monkeypatch) -> None:
@@ -70,7 +70,6 @@ def _run_on_a_terminal(args: list[str], until: bytes, then: bytes | None) -> tup
     """
     import fcntl
     import pty
-    import select
     import struct
     import termios
 
@@ -86,7 +85,7 @@ def _run_on_a_terminal(args: list[str], until: bytes, then: bytes | None) -> tup
     def finished() -> bool:
         """Read what the terminal shows (waiting up to 0.1 s for it); true once the program has closed it."""
         nonlocal sent
-        ready, _, _ = select.select([main_fd], [], [], 0.1)
+        ready = readable_within(main_fd, 0.1)
         if ready:
             try:
                 chunk = os.read(main_fd, 65536)
