@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paa.cli.output import emit_json, say, table
+from paa.cli.output import console, emit_json, say, table
 from paa.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -48,7 +48,10 @@ def import_(
         )
     path = path.expanduser()
     current = runtime.current()
-    with current.context(write=not dry_run) as ctx:
+    from contextlib import nullcontext
+
+    working = nullcontext() if as_json else console().status(f"Reading {path.name}...")
+    with working, current.context(write=not dry_run) as ctx:  # years of history take seconds: show it is working
         document = _read(kind, path, ctx)
         summary = import_document(ctx, document, dry_run=dry_run)
         if not dry_run:
