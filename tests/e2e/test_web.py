@@ -259,3 +259,24 @@ def test_analytics_shows_each_habit_and_follows_changes(
     expect(habits.locator("li").filter(has_text="Stretch")).to_contain_text("streak 1")
     assert run_paa("habit", "log", "Stretch").returncode == 0  # from a terminal: the page follows
     expect(habits.locator("li").filter(has_text="Stretch")).to_contain_text("streak 2")
+
+
+def test_add_a_habit(
+    page: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, server)
+    page.get_by_text("Add a habit").click()
+    page.get_by_label("Name").fill("Read")
+    page.get_by_label("Unit (for an amount)").fill("pages")
+    page.get_by_label("Daily target").fill("20")
+    page.get_by_label("Reminders").fill("25:00")
+    page.get_by_role("button", name="Add habit").click()
+    expect(page.get_by_role("alert")).to_contain_text("25:00")  # core's one-line refusal, shown by the form
+    page.get_by_label("Reminders").fill("21:00")
+    page.get_by_role("button", name="Add habit").click()
+    expect(page.locator('article[data-habit="Read"]')).to_contain_text("0 of 20 pages")
+    listed = json.loads(run_paa("habit", "list", "--json").stdout)
+    read = next(habit for habit in listed if habit["name"] == "Read")
+    assert (read["unit"], read["target"], read["reminders"]) == ("pages", 20.0, ["21:00"])

@@ -1,7 +1,7 @@
 // Today: each habit with its state, progress and streak; one tap logs, an amount adds, skip and undo.
 
 import { ApiError, get, json } from "./api.js";
-import { h, show } from "./dom.js";
+import { field, h, show } from "./dom.js";
 
 const KEPT = new Set(["done", "within", "over"]);
 const STATE_WORDS = {
@@ -31,8 +31,45 @@ export class TodayPage {
 
   async enter() {
     document.title = "Today · paa";
-    show(this.main, h("h1", {}, "Today"), this.summary, this.status, this.list);
+    show(this.main, h("h1", {}, "Today"), this.summary, this.status, this.list, this.adder());
     await this.reload();
+  }
+
+  // A new habit: the fields `paa habit add` asks most; the rest (categories, colours, times per week) in a terminal.
+  adder() {
+    const name = h("input", { name: "name", required: true, maxlength: 200, autocomplete: "off" });
+    const unit = h("input", { name: "unit", maxlength: 100, autocomplete: "off" });
+    const target = h("input", { name: "target", type: "number", step: "any", min: "0", inputmode: "decimal" });
+    const days = h("input", { name: "days", maxlength: 100, autocomplete: "off" });
+    const remind = h("input", { name: "remind", maxlength: 200, autocomplete: "off" });
+    const error = h("p", { class: "error", role: "alert" });
+    const form = h("form", { class: "card" },
+      field("Name", name),
+      h("div", { class: "row" }, field("Unit (for an amount)", unit, "e.g. glasses"),
+        field("Daily target", target, "e.g. 8")),
+      field("Days", days, "empty: every day; or e.g. mon,wed,fri"),
+      field("Reminders", remind, "e.g. 09:00,18:00"),
+      error, h("button", { type: "submit" }, "Add habit"));
+    form.addEventListener("submit", async (submitted) => {
+      submitted.preventDefault();
+      error.textContent = "";
+      const body = { name: name.value.trim() };
+      for (const [key, input] of [["unit", unit], ["days", days], ["remind", remind]]) {
+        if (input.value.trim()) body[key] = input.value.trim();
+      }
+      if (target.value !== "") body.target = Number(target.value);
+      try {
+        await json("POST", "/habits", body);
+        form.reset();
+        details.open = false;
+        this.status.textContent = `Added ${body.name}.`;
+        await this.reload();
+      } catch (failure) {
+        error.textContent = failure instanceof ApiError ? failure.message : "The server cannot be reached.";
+      }
+    });
+    const details = h("details", { class: "add-habit" }, h("summary", {}, "Add a habit"), form);
+    return details;
   }
 
   onEvent(event) {
@@ -87,7 +124,7 @@ export class TodayPage {
     const meter = h("progress", { max: Math.max(counted.length, 1), value: kept, "aria-label": "Habits done today" });
     show(this.summary, h("p", {}, `${kept} of ${counted.length} due habits done · ${today.day}`), meter);
     if (!today.habits.length) {
-      show(this.list, h("p", {}, "No habits yet. Add one in a terminal: ", h("code", {}, "paa habit add \"Drink water\"")));
+      show(this.list, h("p", {}, "No habits yet: add one below."));
       return;
     }
     show(this.list,
