@@ -1,39 +1,78 @@
-"""Issue #15, operations: `paa serve --workers 2` runs two uvicorn worker processes built by
-`paa.api.main:app_factory`. A write through one reaches a WebSocket held by whichever worker took it (each worker
-follows the database's change feed), and SIGTERM stops the whole server cleanly. PAA_REDIS_URL only has to be set:
-nothing connects to it yet (sharing rate limits and presence through Redis is issue #17)."""
+"""Issues #15 and #17, operations: `paa serve --workers 2` with PAA_REDIS_URL runs two uvicorn worker processes
+built by `paa.api.main:app_factory`, acting as one server through Redis. A write through either worker, or a `paa`
+command in a terminal, is announced on Redis once committed, so a WebSocket held by any worker gets it at once
+(the workers' own poll of the change feed runs only every few seconds, as a safety net); SIGTERM stops the whole
+server cleanly. An unreachable Redis is a one-line error before anything serves."""
 
 from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.test_serve import receive_until, register, serving, ws_url
+from tests.e2e.test_serve import PASSWORD, free_port, register, serving, ws_url
+from tests.support.processes import child_env, paa_executable
+from tests.support.redis_server import redis_url  # noqa: F401  (the session's Redis)
 from tests.support.waiting import GIVE_UP_SECONDS
 
 pytestmark = pytest.mark.e2e
+ANNOUNCED_WITHIN = 1.0  # seconds; the safety-net poll comes every 5 s, so an event this soon was announced
 
 
-def test_two_workers_share_the_change_feed_and_stop_together(paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAA_REDIS_URL", "redis://127.0.0.1:9/0")  # the gate only: nothing listens there
+def _next_change(client: ClientConnection) -> dict[str, Any]:
+    """The next `data:changed` event, which must come within ANNOUNCED_WITHIN (answering pings on the way)."""
+    deadline = time.monotonic() + ANNOUNCED_WITHIN
+    seen: list[dict[str, Any]] = []
+    while True:
+        try:
+            message = json.loads(client.recv(timeout=max(deadline - time.monotonic(), 0.001)))
+        except TimeoutError:
+            raise AssertionError(f"no change event within {ANNOUNCED_WITHIN:g} s; seen: {seen}") from None
+        seen.append(message)
+        if message["type"] == "ping":
+            client.send(json.dumps({"type": "pong"}))
+        elif message["type"] == "data:changed":
+            return message
+
+
+def _paa(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([paa_executable(), *args], input=stdin, capture_output=True, text=True, env=child_env(),
+                          timeout=GIVE_UP_SECONDS, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_two_workers_act_as_one_server_through_redis(
+    paa_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    redis_url: str,  # noqa: F811
+) -> None:
+    monkeypatch.setenv("PAA_REDIS_URL", redis_url)  # the server's and the CLI's environment
     with serving("--workers", "2") as server:
         token = register(server)
         headers = {"Authorization": f"Bearer {token}"}
+        _paa("auth", "login", "alice", "--password-stdin", stdin=PASSWORD + "\n")
         with connect(ws_url(server)) as client:
             client.send(json.dumps({"type": "auth", "token": token}))
             ready = json.loads(client.recv(timeout=GIVE_UP_SECONDS))
             assert ready["type"] == "ready"
+            ids = []
             for name in ("Run", "Read", "Write", "Sleep"):  # a new connection each: either worker may take it
                 with httpx.Client(headers=headers) as fresh:
                     added = fresh.post(f"{server.url}/api/v1/habits", json={"name": name})
                 assert added.status_code == 201, added.text
-            ids = [receive_until(client, lambda message: message["type"] == "data:changed")["id"] for _ in range(4)]
-        assert ready["last_event_id"] < ids[0] < ids[1] < ids[2] < ids[3]  # every write, in order, none lost
+                ids.append(_next_change(client)["id"])
+            _paa("habit", "log", "Run")  # another process altogether: it announces its commit too
+            logged = _next_change(client)
+        assert ready["last_event_id"] < ids[0] < ids[1] < ids[2] < ids[3] < logged["id"]  # in order, none lost
+        assert logged["data"]["areas"] == ["habits"]  # a log is part of its habit
         listed = httpx.get(f"{server.url}/api/v1/habits", headers=headers)
         assert sorted(habit["name"] for habit in listed.json()) == ["Read", "Run", "Sleep", "Write"]
         server.process.send_signal(signal.SIGTERM)
@@ -41,3 +80,12 @@ def test_two_workers_share_the_change_feed_and_stop_together(paa_home: Path, mon
     assert server.process.returncode == 0, err
     assert f"Serving paa at {server.url}/api/v1" in out and f"stopped serving {server.url}" in err
     assert not (paa_home / "server.json").exists()
+
+
+def test_an_unreachable_redis_is_refused_before_serving(paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAA_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    command = [paa_executable(), "serve", "--workers", "2", "--port", str(free_port())]
+    done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=GIVE_UP_SECONDS)
+    assert done.returncode == 7, done.stderr  # a configuration error
+    assert done.stderr.startswith("paa: error: cannot reach Redis at PAA_REDIS_URL: ")
+    assert "Serving paa" not in done.stdout

@@ -69,8 +69,6 @@ def serve(
             hint="set PAA_REDIS_URL=redis://host:6379/0, or run one worker",
             field="workers",
         )
-    if environ.get("PAA_REDIS_URL"):
-        _check_redis(environ["PAA_REDIS_URL"])
     scheme = "https" if tls_cert else "http"
     if not tls_cert and not _is_loopback(host):
         typer.echo(
@@ -175,6 +173,8 @@ def _run(
     }  # fmt: skip
     _probe(host, port)
     environ = dict(command_runtime.environ())
+    if environ.get("PAA_REDIS_URL"):
+        _check_redis(environ["PAA_REDIS_URL"])
     stopped = _Stopped()
     # uvicorn handles SIGINT and SIGTERM while it runs (stop accepting, finish what is in flight, close sockets) and
     # raises the signal again when done: these handlers catch that, so a graceful stop is a clean exit.
