@@ -34,7 +34,7 @@ from paa.core.accounts.users import (
 from paa.core.context import Acting, Context
 from paa.core.services import Services
 from paa.core.storage import database_url, open_engine
-from paa.db.engine import writer
+from paa.db.engine import hold_user_writes, writer
 from paa.errors import AuthError, ConfigError, NotFound, PaaError
 
 if TYPE_CHECKING:
@@ -207,6 +207,7 @@ class Runtime:
         bind = writer(self.engine) if write else self.engine
         with self._queued() if write else nullcontext(), Session(bind, expire_on_commit=False) as session:
             if write:
+                hold_user_writes(session, who.user.id or 0)  # PostgreSQL: a user's writes in turn, as on SQLite
                 self._recheck(session, who)
                 self._announce(who)
             ctx = self._context_for(session, who)

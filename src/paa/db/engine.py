@@ -1,11 +1,17 @@
-"""The database engine: SQLite with WAL, a busy timeout and foreign keys; write transactions take the lock up front."""
+"""The database engine: SQLite with WAL, a busy timeout and foreign keys; write transactions take the lock up front.
+
+On PostgreSQL, transactions run side by side, and a read-then-write in core (adding 1 to today's log, numbering a
+new habit) could lose an update or fail on a unique key where SQLite's single writer made it safe. A write
+transaction there first takes an advisory lock on its user (`hold_user_writes`): one user's writes run one after
+another, as they do on SQLite, while different users' writes still run at once.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -13,6 +19,7 @@ from paa.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "paa_write"
+USER_WRITES_LOCK = 0x7061  # the first key of the two-key advisory lock on a user's writes (PostgreSQL)
 SQLITE_POOL_SIZE = 40  # anyio's thread pool, where the server's routes run: 40 threads
 
 
@@ -82,3 +89,13 @@ def _on_sqlite_begin(connection: Any) -> None:
 def writer(engine: Engine) -> Engine:
     """Return a view of the engine whose transactions take SQLite's write lock when they begin."""
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def hold_user_writes(session: Any, user_id: int) -> None:
+    """On PostgreSQL, wait for the user's other write transactions and hold off new ones until this one ends.
+
+    Called on a Session at the start of a write transaction; on SQLite (one writer at a time already) it does nothing.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        lock = text("SELECT pg_advisory_xact_lock(:space, :user)")
+        session.execute(lock, {"space": USER_WRITES_LOCK, "user": user_id})
