@@ -123,3 +123,11 @@ def test_a_failed_announcement_never_fails_the_write(make_ctx: Any, monkeypatch:
         add_habit(ctx, HabitFields(name="Run"))
     with make_ctx() as ctx:
         assert [habit.name for habit in list_habits(ctx)] == ["Run"]
+
+
+def test_without_redis_each_worker_still_limits_in_its_own_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAA_REDIS_URL", "redis://127.0.0.1:9/0")  # nothing listens there
+    options = ServerOptions(rate_per_minute=1, rate_burst=2, rate_clock=lambda: 1_000_000.0)
+    with runtime_for(serves_callers=True) as runtime, TestClient(create_app(runtime, options)) as client:
+        answers = [client.get("/api/v1/habits").status_code for _ in range(3)]
+    assert answers == [401, 401, 429]  # a looser limit while Redis is away, never none

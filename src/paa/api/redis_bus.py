@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import math
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -80,11 +81,13 @@ class RedisBuckets:
         self._script: Any = None
         self._fallback = fallback  # `take_now` of this worker's own buckets
         self._quiet_until = 0.0
+        self._lock = threading.Lock()
 
     def _take(self, key: str, now: float, rate: float, burst: int) -> float:
-        if self._script is None:
-            self._redis = _client(self.url)
-            self._script = self._redis.register_script(TAKE_SCRIPT)
+        with self._lock:
+            if self._script is None:
+                self._redis = _client(self.url)
+                self._script = self._redis.register_script(TAKE_SCRIPT)
         ttl = math.ceil(burst / rate) + 1  # by then the bucket is full again, which a missing key also means
         answer = self._script(keys=[KEY_PREFIX + key], args=[repr(now), repr(rate), burst, ttl])
         return float(answer)
@@ -113,12 +116,14 @@ class RedisBus:
         """Set `wake` on each bell and pass other workers' echoes to `on_echo`, reconnecting until cancelled."""
         import redis.asyncio
 
+        failing = False  # a Redis that stays down is logged once, not at every retry
         while True:
             client = redis.asyncio.Redis.from_url(self.url, socket_connect_timeout=TIMEOUT_SECONDS)
             self._client = client
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(FEED_CHANNEL, ECHO_CHANNEL)
+                    failing = False
                     wake.set()  # anything committed while not subscribed is read now
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
@@ -130,7 +135,9 @@ class RedisBus:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis restarted or unreachable: the safety-net poll goes on meanwhile
-                LOG.warning("paa: the Redis subscription failed (%s); retrying", exc)
+                if not failing:
+                    LOG.warning("paa: the Redis subscription failed (%s); retrying every %g s", exc, RECONNECT_SECONDS)
+                failing = True
             finally:
                 self._client = None
                 with contextlib.suppress(Exception):
