@@ -203,7 +203,7 @@ def test_chat_streams_and_a_destructive_tool_waits_for_yes(
     from playwright.sync_api import expect
 
     fake_anthropic.push(
-        reply("Shall I delete Stretch and its logs?", chunks=3, tools=[("delete_habit", {"habit": "Stretch"})]),
+        reply("Shall I delete **Stretch** and its logs?", chunks=3, tools=[("delete_habit", {"habit": "Stretch"})]),
         reply("Deleted Stretch."),
     )
     with serving() as server, opened_page(chromium, width=1280, height=800) as page:  # a desktop
@@ -218,6 +218,7 @@ def test_chat_streams_and_a_destructive_tool_waits_for_yes(
         log = page.get_by_role("list", name="Conversation")
         # The server's first chat turn opens the memory index and warms up: it may take a while on a busy machine.
         expect(log).to_contain_text("Shall I delete Stretch and its logs?", timeout=GIVE_UP_SECONDS * 1000)
+        expect(log.locator("strong")).to_have_text("Stretch")  # the reply's Markdown, drawn once it is complete
         confirm = page.get_by_role("group", name="Confirm")
         expect(confirm).to_contain_text("Stretch")
         assert "Stretch" in run_paa("habit", "list").stdout  # nothing happens before the yes

@@ -2,6 +2,7 @@
 
 import { ApiError, get, request } from "./api.js";
 import { field, h, show } from "./dom.js";
+import { markdown } from "./markdown.js";
 
 // Read an SSE body as {event, data} pairs (EventSource cannot POST or send the Authorization header).
 async function* events(response) {
@@ -68,7 +69,7 @@ export class ChatPage {
       const conversation = await get(`/chat/history?conversation_id=${this.conversation}`);
       for (const message of conversation.messages) {
         if (message.content && (message.role === "user" || message.role === "assistant")) {
-          this.bubble(message.role, message.content);
+          this.bubble(message.role, message.content, { formatted: message.role === "assistant" });
         }
       }
     } catch (error) {
@@ -77,8 +78,10 @@ export class ChatPage {
     }
   }
 
-  bubble(role, text) {
-    const body = h("div", { class: "text" }, text);
+  // The assistant's words as Markdown once complete; while a reply streams in it grows as plain text.
+  bubble(role, text, { formatted = false } = {}) {
+    const body = h("div", { class: "text" }, formatted ? markdown(text) : text);
+    if (formatted) body.classList.add("formatted");
     this.log.append(h("li", { class: `message ${role}` }, h("span", { class: "who" }, role === "user" ? "You" : "paa"),
       body));
     body.scrollIntoView({ block: "end" });
@@ -96,6 +99,13 @@ export class ChatPage {
     this.send.disabled = true;
     this.status.textContent = "paa is answering…";
     let reply = null;
+    const finish = () => {
+      if (reply) {
+        reply.replaceChildren(...markdown(reply.textContent));
+        reply.classList.add("formatted");
+      }
+      reply = null;
+    };
     try {
       const response = await request("POST", path, body, { accept: "text/event-stream" });
       for await (const { event, data } of events(response)) {
@@ -105,19 +115,23 @@ export class ChatPage {
         } else if (event === "notice") {
           this.bubble("notice", data.text);
         } else if (event === "tool" && data.state === "finished") {
+          finish();
           this.bubble("tool", `${data.ok ? "✓" : "✗"} ${data.summary}`);
-          reply = null;
         } else if (event === "confirm") {
+          finish();
           this.conversation = data.conversation_id;
           this.ask(data);
         } else if (event === "done") {
+          finish();
           this.conversation = data.conversation_id ?? this.conversation;
         } else if (event === "error") {
           this.bubble("notice", data.detail || "The answer failed.");
         }
       }
+      finish();
       this.status.textContent = "";
     } catch (error) {
+      finish();
       this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
     } finally {
       this.send.disabled = false;
