@@ -106,7 +106,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     database_url: str | None = secret()
-    """SQLAlchemy URL of the database; unset means the SQLite file in the data folder."""
+    """SQLAlchemy URL of the database; unset means the SQLite file in the data folder. PostgreSQL 15 or later:
+    postgresql+psycopg://user:password@host/paa, with paa[postgres] installed (docs/scaling.md)."""
 
     color: Literal["auto", "always", "never"] = "auto"
     """Colour in human output: auto (only on a terminal, never with NO_COLOR), always or never."""
@@ -184,6 +185,9 @@ class Settings(BaseModel):
 
     backup_keep: int = Field(default=7, ge=0, le=10_000)
     """How many `paa backup` copies the backups folder keeps (the oldest go first); 0 keeps them all."""
+
+    backup_daily: bool = True
+    """Whether the reminder daemon (`paa daemon`) takes a backup when the newest is a day old (SQLite only)."""
 
     tui_theme: str = DEFAULT_THEME
     """Theme of the TUI, e.g. textual-dark, textual-light, nord, gruvbox; the TUI keeps your last choice here."""
@@ -329,6 +333,7 @@ KEYS: dict[str, str] = {
     "ai.max_tokens": "ai_max_tokens",
     "ai.timeout": "ai_timeout",
     "backup.keep": "backup_keep",
+    "backup.daily": "backup_daily",
     "tui.theme": "tui_theme",
     "oauth.github.client_id": "oauth_github_client_id",
     "oauth.google.client_id": "oauth_google_client_id",
@@ -365,6 +370,7 @@ SCOPES: dict[str, Scope] = {
     "ai_max_tokens": "user",
     "ai_timeout": "user",
     "backup_keep": "install",
+    "backup_daily": "install",
     "tui_theme": "install",
     "oauth_github_client_id": "install",
     "oauth_google_client_id": "install",

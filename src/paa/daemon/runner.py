@@ -31,6 +31,7 @@ WATCH_INTERVAL = 1.0  # seconds between looks at the database file and the clock
 CLOCK_JUMP = 5.0  # a wall clock that moved this much more than the monotonic one: sleep or a time change
 REMOTE_DB_RELOAD = 10.0  # without a database file to watch, re-read the reminders this often
 LOAD_RETRY = 10.0  # after the reminders could not be loaded at all (a damaged database), try again this often
+BACKUP_CHECK = 600.0  # seconds between looks at whether the daily backup is due (a listing of backups/)
 LOG_BYTES = 1_000_000
 LOG_BACKUPS = 3
 
@@ -163,6 +164,7 @@ class Daemon:
         """Once a second: has the clock jumped (sleep, resume), or has the database or config.toml changed?"""
         last_wall, last_mono = time.time(), time.monotonic()
         last_remote = last_load = last_mono
+        last_backup = last_mono - BACKUP_CHECK  # the first look comes at once
         while not self.stopping.wait(WATCH_INTERVAL):
             wall, mono = time.time(), time.monotonic()
             if not self.loaded:
@@ -170,6 +172,9 @@ class Daemon:
                     last_load = mono
                     self._load()
                 continue
+            if mono - last_backup >= BACKUP_CHECK:
+                last_backup = mono
+                self.backup_if_due()
             if abs((wall - last_wall) - (mono - last_mono)) > CLOCK_JUMP:
                 LOG.info("the clock jumped by %.0f s (sleep or a time change): catching up", wall - last_wall)
                 self.scheduler.wakeup()
@@ -201,6 +206,26 @@ class Daemon:
             return False
         self._signature = current
         return True
+
+    # --- the daily backup ----------------------------------------------------------------------
+
+    def backup_if_due(self) -> Path | None:
+        """Take a backup when `backup.daily` is on and the newest is a day old; return it (None: not due, or failed)."""
+        from paa.core.dataio.backup import backup_database, backup_due
+
+        settings = self.runtime.loaded.settings
+        try:
+            if not settings.backup_daily or self.runtime.engine.dialect.name != "sqlite":
+                return None
+            now = self.runtime.clock.now()
+            if not backup_due(self.paths, now):
+                return None
+            result = backup_database(self.runtime.engine, self.paths, now, keep=settings.backup_keep)
+        except Exception as exc:
+            self._failed("the daily backup failed", exc)
+            return None
+        LOG.info("daily backup: %s (%d older removed by backup.keep)", result.backup.path.name, len(result.removed))
+        return result.backup.path
 
     # --- jobs --------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ BACKUP_PREFIX = "paa-backup-"  # the backups `backup.keep` prunes; other files i
 RESTORE_PREFIX = "paa-before-restore-"  # the copy a restore keeps of the database it replaces (never pruned)
 SEALED_PREFIX = "enc:v1:"
 _CHUNK = 1 << 20
+DAILY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,10 @@ def _destination(paths: Paths, now: datetime, target: Path | None, prefix: str) 
         return target
     folder = target if target is not None else paths.backup_dir
     if target is None:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot make the backups folder {folder}: {exc.strerror}") from None
     return reserve(folder, f"{prefix}{stamp}")
 
 
@@ -334,3 +338,9 @@ def prune(paths: Paths, keep: int) -> list[Path]:
                 path.unlink()
         removed.append(info.path)
     return removed
+
+
+def backup_due(paths: Paths, now: datetime, every: timedelta = DAILY) -> bool:
+    """Whether the newest `paa backup` copy in the backups folder is `every` old (or there is none)."""
+    taken = [info.created_at for info in list_backups(paths) if info.kind == "backup" and info.created_at]
+    return not taken or now - max(taken) >= every
