@@ -71,6 +71,7 @@ def _database_checks(runtime: Runtime) -> list[Check]:
         with runtime.context() as ctx:
             url = database_url(ctx.paths, ctx.loaded)
             revision = ctx.session.exec(text("SELECT version_num FROM alembic_version")).scalar_one()  # type: ignore[call-overload]
+            engine = _engine_name(ctx.session)
             journal = ""
             if url.startswith("sqlite"):
                 mode = ctx.session.exec(text("PRAGMA journal_mode")).scalar_one()  # type: ignore[call-overload]
@@ -89,7 +90,20 @@ def _database_checks(runtime: Runtime) -> list[Check]:
             raise
         failure = storage_failure(exc, "cannot use the database")
         return [Check("database", "error", failure.message, failure.hint)]
-    return [Check("database", "ok", f"{redact_url(url)} at schema {revision} (latest {HEAD}{journal})"), timezone]
+    detail = f"{engine} answers: {redact_url(url)} at schema {revision} (latest {HEAD}{journal})"
+    return [Check("database", "ok", detail), timezone]
+
+
+def _engine_name(session: Any) -> str:
+    """The engine in use and its version, as its server reports it ("SQLite 3.40.1", "PostgreSQL 15.18")."""
+    from sqlalchemy import text
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return f"SQLite {session.execute(text('SELECT sqlite_version()')).scalar_one()}"
+    if dialect == "postgresql":
+        return f"PostgreSQL {str(session.execute(text('SHOW server_version')).scalar_one()).split()[0]}"
+    return str(dialect)
 
 
 def _try_a_write(runtime: Runtime) -> None:
