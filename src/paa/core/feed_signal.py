@@ -89,8 +89,9 @@ def detach(engine: Engine) -> None:
 
 def ring_after_commit(session: Session, user_id: int, event_id: int) -> None:
     """Announce `event_id` once `session`'s transaction commits; nothing when its engine has no announcer."""
-    bind = session.get_bind()
-    announcer = _ANNOUNCERS.get(getattr(bind, "pool", None)) if _ANNOUNCERS else None
+    if not _ANNOUNCERS:  # no runtime in this process has PAA_REDIS_URL: the everyday path ends here
+        return
+    announcer = _ANNOUNCERS.get(getattr(session.get_bind(), "pool", None))
     if announcer is None:
         return
     pending: dict[int, int] | None = session.info.get(_PENDING)
