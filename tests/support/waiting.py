@@ -63,8 +63,8 @@ def readable_within(fd: int, timeout: float) -> bool:
     """Whether `fd` (a pipe, a socket, a terminal's main side) can be read within `timeout` seconds without blocking:
     it holds data, or its other end has closed (the read then says so).
 
-    poll, not select: select() cannot watch a descriptor past 1024 and raises, and a test worker late in a full run
-    holds that many (chromadb keeps every test folder's index open for the life of the process).
+    poll, not select: select() cannot watch a descriptor past 1024 and raises, and a worker late in a full run can
+    hold that many if anything leaks them (chromadb's per-folder Systems did: see `_chromadb_let_go` in conftest).
     """
     import select
 
