@@ -24,7 +24,7 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and say what would be added.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/json.md).")] = False,
 ) -> None:
-    """Import into your account: a paa export, Loop Habit Tracker's CSV export, or a date,habit,value CSV.
+    """Import into your account: a paa export, a Loop Habit Tracker export or backup, or a date,habit,value CSV.
 
     Importing the same file twice adds nothing: records already here are left as they are.
 
@@ -35,6 +35,8 @@ def import_(
       paa import paa-export.json --dry-run
 
       paa import loop "Loop Habits CSV 2026-12-06.zip"
+
+      paa import loop "Loop Habits Backup 2026-12-06.db"
 
       paa import csv runs.csv --json
     """

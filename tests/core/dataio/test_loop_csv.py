@@ -125,3 +125,63 @@ def test_a_bad_csv_line_is_named(make_ctx, text: str, problem: str) -> None:
     with pytest.raises(InvalidInput, match=problem):
         _import_csv(text)
     assert set(_habits()) == {"Water"}
+
+
+# Loop's database backup: the columns of its Habits and Repetitions tables (Loop's HabitRecord and EntryRecord).
+LOOP_SCHEMA = """
+create table Habits (id integer primary key autoincrement, archived integer, color integer, description text,
+    freq_den integer, freq_num integer, highlight integer, name text, position integer, reminder_hour integer,
+    reminder_min integer, reminder_days integer not null default 127, type integer not null default 0,
+    target_type integer not null default 0, target_value real not null default 0, unit text not null default '',
+    question text, uuid text);
+create table Repetitions (id integer primary key autoincrement, habit integer not null references habits(id),
+    timestamp integer not null, value integer not null, notes text);
+"""
+DAY_MS = 86_400_000
+NOV_23 = 1_795_392_000_000  # 2026-11-23T00:00:00Z in milliseconds, as Loop stores a day
+
+
+def _loop_db(path: Path) -> Path:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.executescript(LOOP_SCHEMA)
+        conn.execute("insert into Habits (id, archived, color, description, freq_den, freq_num, name, position,"
+                     " reminder_hour, reminder_min, type, question, uuid) values"
+                     " (1, 0, 8, '', 1, 1, 'Meditate', 0, 7, 30, 0, 'Did you meditate?', 'a')")  # fmt: skip
+        conn.execute("insert into Habits (id, archived, color, description, freq_den, freq_num, name, position, type,"
+                     " target_type, target_value, unit, question, uuid) values"
+                     " (2, 1, 3, 'Easy pace', 7, 3, 'Run', 1, 1, 0, 5.0, 'km', '', 'b')")  # fmt: skip
+        rows = [
+            (1, NOV_23, 2, "calm"), (1, NOV_23 + DAY_MS, 3, ""), (1, NOV_23 + 2 * DAY_MS, 0, ""),
+            (1, NOV_23 + 3 * DAY_MS, 2, None), (2, NOV_23, 10000, "long run"), (2, NOV_23 + DAY_MS, 0, ""),
+        ]  # fmt: skip
+        conn.executemany("insert into Repetitions (habit, timestamp, value, notes) values (?, ?, ?, ?)", rows)
+    return path
+
+
+def test_a_loop_database_backup(tmp_path: Path) -> None:
+    backup = _loop_db(tmp_path / "Loop Habits Backup 2026-11-26.db")
+    summary = _import_loop(backup)
+    assert summary.added["habits"] == 2 and summary.added["logs"] == 4
+    habits = _habits()
+    meditate, run = habits["Meditate"], habits["Run"]
+    assert meditate["reminders"]["times"] == ["07:30"] and meditate["description"] == "Did you meditate?"
+    assert [(log["day"], log["status"], log["note"]) for log in meditate["logs"]] == [
+        ("2026-11-23", "done", "calm"),
+        ("2026-11-24", "skipped", None),
+        ("2026-11-26", "done", None),
+    ]
+    assert run["archived"] and run["unit"] == "km" and run["target"] == 5.0 and run["schedule"]["times"] == 3
+    assert [(log["day"], log["value"]) for log in run["logs"]] == [("2026-11-23", 10.0)]
+    assert sum(_import_loop(backup).added.values()) == 0
+
+
+def test_an_sqlite_file_that_is_not_loops_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("create table notes (id integer)")
+    with pytest.raises(InvalidInput, match="not a Loop Habit Tracker backup"):
+        _import_loop(other)

@@ -5,7 +5,8 @@ Both become a `schema.Export` that `importing.import_document` then imports, so 
 
 Loop's "Export as CSV" is a zip (or the folder it unpacks to) holding `Habits.csv` and, per habit, a folder
 `NNN Name/` (NNN its position) with `Checkmarks.csv` (`Date,Value,Notes`) and `Scores.csv`. paa reads Habits.csv
-and each Checkmarks.csv; scores are computed again by paa, the same way Loop computes them.
+and each Checkmarks.csv; scores are computed again by paa, the same way Loop computes them. Loop's database backup
+(its "Export full backup", an SQLite file) is read from its Habits and Repetitions tables.
 """
 
 from __future__ import annotations
@@ -96,9 +97,11 @@ def _day(text: str, where: str) -> date:
 
 
 def read_loop(path: Path, now: datetime) -> schema.Export:
-    """Loop's CSV export as a paa export document (habits and their logs; stamped `now`)."""
+    """Loop's CSV export (a zip or its folder) or its database backup (`.db`) as a paa export document."""
     from paa import __version__
 
+    if path.is_file() and _is_sqlite(path):
+        return _read_loop_db(path, now, __version__)
     files = _read_files(path)
     habits_text = files.get("Habits.csv") or ""
     folders = {
@@ -184,6 +187,89 @@ def _document(habits: list[dict[str, Any]], now: datetime, version: str) -> sche
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(f"cannot import {where}: {first['msg']}", field="file") from None
+
+
+def _is_sqlite(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        return stream.read(16) == b"SQLite format 3\x00"
+
+
+def _read_loop_db(path: Path, now: datetime, version: str) -> schema.Export:
+    """Loop's database backup: its Habits table and every Repetitions row (a day's value and note)."""
+    import sqlite3
+    from contextlib import closing
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            conn.row_factory = sqlite3.Row
+            tables = {row[0].lower() for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"habits", "repetitions"} <= tables:
+                raise InvalidInput(f"{path} is an SQLite file but not a Loop Habit Tracker backup", field="file")
+            habit_rows = conn.execute("SELECT * FROM Habits ORDER BY position, id").fetchall()
+            repetitions = conn.execute("SELECT * FROM Repetitions ORDER BY habit, timestamp").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}", field="file") from None
+    by_habit: dict[int, list[sqlite3.Row]] = {}
+    for repetition in repetitions:
+        by_habit.setdefault(repetition["habit"], []).append(repetition)
+    stamp = now.isoformat()
+    habits: list[dict[str, Any]] = []
+    for row in habit_rows:
+        fields = row.keys()
+        where = f"{path.name}, habit {row['id']}"
+        numerical = "type" in fields and row["type"] == 1
+        times, period = int(row["freq_num"] or 1), int(row["freq_den"] or 1)
+        if times < 1 or period < 1 or times > period:
+            raise InvalidInput(f"{where}: the frequency {times}/{period} is not one paa can keep", field="file")
+        parts = [row[name] for name in ("question", "description") if name in fields and row[name]]
+        habit: dict[str, Any] = {
+            "name": (row["name"] or "").strip(),
+            "description": " / ".join(parts)[:2000] or None,
+            "kind": "measurable" if numerical else "boolean",
+            "schedule": {"type": "daily"} if times == period == 1 else
+                        {"type": "x_per_y", "times": times, "period_days": period},
+            "archived": bool(row["archived"]),
+            "position": len(habits) + 1,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }  # fmt: skip
+        if row["reminder_hour"] is not None and row["reminder_min"] is not None:
+            # The time only: Loop's weekday bits are not carried over (the reminder follows the habit's days).
+            habit["reminders"] = {"times": [f"{int(row['reminder_hour']):02d}:{int(row['reminder_min']):02d}"]}
+        if numerical:
+            habit["unit"] = (row["unit"] if "unit" in fields else None) or None
+            habit["target"] = float(row["target_value"] or 0)
+            habit["target_type"] = "at_most" if "target_type" in fields and row["target_type"] == 1 else "at_least"
+        habit["logs"] = _db_logs(by_habit.get(row["id"], []), numerical, stamp)
+        habits.append(habit)
+    if not habits:
+        raise InvalidInput(f"{path}: the Loop backup holds no habits", field="file")
+    return _document(habits, now, version)
+
+
+def _db_logs(rows: list[Any], numerical: bool, stamp: str) -> list[dict[str, Any]]:
+    """A habit's Repetitions as logs: the day from the timestamp (UTC midnight, in milliseconds), done or skipped."""
+    from datetime import UTC, timedelta
+
+    logs = []
+    for row in rows:
+        fields = row.keys()
+        value = row["value"] if "value" in fields else 2  # the oldest backups kept only the days done
+        day = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(row["timestamp"]))).date()
+        entry: dict[str, Any] = {"day": day.isoformat(), "note": (row["notes"] if "notes" in fields else None) or None,
+                                 "created_at": stamp, "updated_at": stamp}  # fmt: skip
+        if value in (3, -3):
+            entry["status"] = "skipped"
+        elif numerical and value > 0:
+            entry.update(status="done", value=value / 1000)
+        elif not numerical and value == 2:
+            entry["status"] = "done"
+        else:
+            continue  # computed, missed or unknown days are no log in paa
+        logs.append(entry)
+    return logs
 
 
 CSV_HEADER = ("date", "habit", "value")
