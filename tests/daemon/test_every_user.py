@@ -91,10 +91,9 @@ def test_one_tick_serves_every_account_in_its_own_zone_with_nobody_logged_in(
 ) -> None:
     alice, bob = two_users
     sent = _ticks(BERLIN_0900, NEW_YORK_0900, NEW_YORK_1000)()
-    assert sent == [0, 3, 1, 1]  # Alice: webhook, log, app; then Bob's habit, then Bob's check-in: app alone
+    assert sent == [0, 2, 1, 1]  # Alice: webhook and log; then Bob's habit, then Bob's check-in: app alone
     with runtime_for() as runtime:
         assert _rows(runtime, alice) == [
-            ("habit", "Alice's stretch", "app", "sent"),
             ("habit", "Alice's stretch", "log", "logged"),
             ("habit", "Alice's stretch", "webhook", "sent"),
         ]
@@ -102,7 +101,7 @@ def test_one_tick_serves_every_account_in_its_own_zone_with_nobody_logged_in(
             ("checkin", "Daily check-in", "app", "sent"),
             ("habit", "Bob's walk", "app", "sent"),
         ]
-        assert _feed(runtime, alice) == [("habit:reminder", "2026-11-26T08:00:00+00:00")]
+        assert _feed(runtime, alice) == []  # the owner's app channel is on only when named or a server runs here
         assert _feed(runtime, bob) == [
             ("habit:reminder", "2026-11-26T14:00:00+00:00"),  # 09:00 in New York
             ("checkin:prompt", "2026-11-26T15:00:00+00:00"),  # his own check-in time, 10:00
@@ -118,9 +117,9 @@ def test_one_ticks_due_reminders_are_each_users_own(
     alice, bob = two_users
     monkeypatch.setenv("PAA_REMINDER_GRACE_MINUTES", "600")  # Alice's, seven hours before, is late, not missed
     sent = _ticks(NEW_YORK_1000)()  # Alice's 09:00 Berlin and Bob's 09:00 and 10:00 New York, all in one tick
-    assert sent == [0, 5]
+    assert sent == [0, 4]
     with runtime_for() as runtime:
-        assert [kind for kind, _ in _feed(runtime, alice)] == ["habit:reminder"]
+        assert _feed(runtime, alice) == []
         assert sorted(kind for kind, _ in _feed(runtime, bob)) == ["checkin:prompt", "habit:reminder"]
         with Session(runtime.engine) as session:
             alices = repr([event.data for _, event in events_after(session, 0, user_id=alice)])
@@ -137,10 +136,10 @@ def test_a_disabled_account_gets_nothing(two_users: tuple[int, int], hook: Recor
         user.is_active = False
         session.add(user)
         session.commit()
-    assert _ticks(BERLIN_0900, NEW_YORK_1000)() == [0, 3, 0]
+    assert _ticks(BERLIN_0900, NEW_YORK_1000)() == [0, 2, 0]
     with runtime_for() as runtime:
         assert _rows(runtime, bob) == [] and _feed(runtime, bob) == []
-        assert len(_rows(runtime, alice)) == 3
+        assert len(_rows(runtime, alice)) == 2
 
 
 def test_run_due_serves_every_account_with_nobody_logged_in(
@@ -158,13 +157,13 @@ def test_run_due_serves_every_account_with_nobody_logged_in(
     assert main(["run-due"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines() == [
-        "2 reminder(s) due: 4 sent, 0 failed",
+        "2 reminder(s) due: 3 sent, 0 failed",
         "  Thu 26 Nov 09:00  habit  Alice's stretch",  # in Alice's zone
         "  Thu 26 Nov 09:00  habit  Bob's walk",  # in Bob's
     ]
     with runtime_for() as runtime:
         assert [channel for _, _, channel, _ in _rows(runtime, bob)] == ["app"]
-        assert len(_rows(runtime, alice)) == 3
+        assert [channel for _, _, channel, _ in _rows(runtime, alice)] == ["log", "webhook"]
 
 
 def test_the_daemon_keeps_each_users_jobs_and_a_fired_job_ticks_its_user(two_users: tuple[int, int]) -> None:

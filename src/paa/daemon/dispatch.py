@@ -198,17 +198,19 @@ class Dispatcher:
         self._lock = threading.Lock()
         # each user's reminder rows and the rules built from them, rebuilt only when the rows change
         self._sources: dict[int, tuple[SourceRows, Sources]] = {}
+        self._install_channels: list[str] = []  # the channels the install owner's reminders go on, this tick
         self._served: set[int] = set()  # users this process has claimed for: their claims are released at close
 
     def tick(self, users: Collection[int] | None = None) -> TickReport:
         """Claim and deliver what is due for every user served (only `users`, when given), each acted as in turn."""
         with self._lock:
             self.runtime.reload()  # each tick sees the current config.toml and who is logged in, as a new run would
-            served = self.recipients()
-            if users is not None:
-                served = [(acting, owner) for acting, owner in served if acting.user.id in users]
-            others = any(not owner for _, owner in served)
-            self.sink.channels = self._channels(self.runtime.loaded.settings, with_app=others)
+            served = self.recipients(users)
+            channels = self._channels(self.runtime.loaded.settings)
+            self._install_channels = list(channels)  # the owner's: the same whoever else this tick serves
+            if APP_CHANNEL not in channels and any(not owner for _, owner in served):
+                channels[APP_CHANNEL] = AppChannel(self.to_feed)  # everyone else's only channel
+            self.sink.channels = channels
             parts = []
             for acting, owner in served:
                 user_id = acting.user.id
@@ -226,16 +228,18 @@ class Dispatcher:
                 parts.append(report)
             return TickReport.of_users(self.runtime.clock.now(), parts)
 
-    def recipients(self) -> list[tuple[Acting, bool]]:
-        """Whom a tick serves, each with whether the install-wide channels carry their reminders: every enabled
-        account once accounts exist, else whoever this runtime acts as (the single-person install, as always)."""
+    def recipients(self, users: Collection[int] | None = None) -> list[tuple[Acting, bool]]:
+        """Whom a tick serves (of `users`, when given), each with whether the install-wide channels carry their
+        reminders: every enabled account once accounts exist, else whoever this runtime acts as (the single-person
+        install, as always)."""
         from sqlmodel import Session
 
         with Session(self.runtime.engine) as session:
             found: list[Recipient] | None = reminder_recipients(session)
         if found is None:
-            return [(self.runtime.acting(), True)]
-        return [(self.runtime.acting_as(r.user_id), r.owner) for r in found]
+            acting = self.runtime.acting()
+            return [(acting, True)] if users is None or acting.user.id in users else []
+        return [(self.runtime.acting_as(r.user_id), r.owner) for r in found if users is None or r.user_id in users]
 
     def _tick(self, acting: Acting, owner: bool) -> TickReport:
         with self.runtime.context(write=True, acting=acting) as ctx:
@@ -245,7 +249,7 @@ class Dispatcher:
             cached = self._sources.get(user_id)
             if cached is None or cached[0] != rows:
                 cached = self._sources[user_id] = (rows, load_sources(ctx, rows))
-            channels = channels_for(list(self.sink.channels), owner=owner)
+            channels = channels_for(self._install_channels, owner=owner)
             claim: Claim = claim_due(ctx, channels, self.claimer, alive=claimer_alive, sources=cached[1])
             next_retry = next_retry_at(ctx)
             zone = ctx.prefs.zone
@@ -280,12 +284,11 @@ class Dispatcher:
             LOG.warning("%d reminder(s) were found after their grace period and marked missed", claim.missed)
         return report
 
-    def _channels(self, settings: Settings, *, with_app: bool = False) -> dict[str, Channel]:
+    def _channels(self, settings: Settings) -> dict[str, Channel]:
         """The chosen channels, plus the app channel while a `paa serve` runs here (its clients get every reminder
-        without anyone naming `app` in notify.channels) or when a user other than the owner is served (`app` is
-        their only channel)."""
+        without anyone naming `app` in notify.channels)."""
         channels = self._factory(settings, self.runtime.environ)
-        if APP_CHANNEL not in channels and (with_app or server_in_use(self.runtime.paths)):
+        if APP_CHANNEL not in channels and server_in_use(self.runtime.paths):
             channels[APP_CHANNEL] = AppChannel(self.to_feed)
         return channels
 
