@@ -279,3 +279,14 @@ def test_an_import_of_logs_alone_tells_the_change_feed(make_ctx, tmp_path: Path)
     with sqlite3.connect(tmp_path / "fresh" / "paa.db") as conn:
         rows = conn.execute("SELECT data FROM events WHERE type = 'data:changed' AND id > ?", (before,)).fetchall()
     assert [json.loads(data)["areas"] for (data,) in rows] == [["habits"]]
+
+
+def test_a_real_export_is_valid_against_the_documented_schema(make_ctx) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    _fill(make_ctx)
+    documented = json.loads((ROOT / "docs" / "export-schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(documented).validate(_export())
+    broken = _export()
+    broken["habits"][0]["logs"][0]["status"] = "maybe"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(documented).validate(broken)
