@@ -281,3 +281,18 @@ def test_add_a_habit(
     listed = json.loads(run_paa("habit", "list", "--json").stdout)
     read = next(habit for habit in listed if habit["name"] == "Read")
     assert (read["unit"], read["target"], read["reminders"]) == ("pages", 20.0, ["21:00"])
+
+
+def test_two_tabs_loading_at_once_stay_signed_in(page: Any, server: Server, alice: str) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, server)
+    other = page.context.new_page()
+    # Both spend the refresh cookie as they load; taking turns (a Web Lock), neither looks like a replayed token.
+    page.evaluate("location.reload()")
+    other.goto(server.url + "/")
+    for tab in (page, other):
+        tab.get_by_role("heading", name="Today", exact=True).wait_for()
+    page.reload()  # the cookie both left behind still works
+    page.get_by_role("heading", name="Today", exact=True).wait_for()
+    expect(page.locator('article[data-habit="Stretch"]')).to_be_visible()
