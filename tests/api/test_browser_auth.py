@@ -108,9 +108,11 @@ def test_a_cross_site_login_is_refused_without_a_cookie(http: TestClient, alice:
     assert http.post(LOGIN, json=CREDENTIALS).status_code == 403  # nor without the header
 
 
-def test_the_page_own_origin_passes(http: TestClient, alice: Account) -> None:
-    answer = http.post(LOGIN, json=CREDENTIALS, headers={**CSRF, "Origin": "http://testserver"})
-    assert answer.status_code == 200, answer.text
+def test_the_page_own_origin_passes_behind_a_tls_proxy_too(http: TestClient, alice: Account) -> None:
+    for origin in ("http://testserver", "https://testserver"):  # a proxy ending TLS: the server hears http
+        answer = http.post(LOGIN, json=CREDENTIALS, headers={**CSRF, "Origin": origin})
+        assert answer.status_code == 200, answer.text
+    assert http.post(LOGIN, json=CREDENTIALS, headers={**CSRF, "Origin": "https://testserver.evil"}).status_code == 403
 
 
 def test_the_cookie_alone_reaches_no_data(http: TestClient, alice: Account) -> None:

@@ -52,14 +52,15 @@ def cross_site(request: Request) -> str | None:
     if request.headers.get("sec-fetch-site") == "cross-site":
         return "a page of another site sent this"
     origin = request.headers.get("origin")
-    if origin is not None and origin.rstrip("/") != own_origin(request):
+    if origin is not None and origin.rstrip("/").partition("://")[2].lower() != own_host(request):
         return f"a page of another origin ({origin}) sent this"
     return None
 
 
-def own_origin(request: Request) -> str:
-    host = request.headers.get("host") or (request.url.netloc)
-    return f"{request.url.scheme}://{host}"
+def own_host(request: Request) -> str:
+    """The host (and port) the request was sent to. The scheme is left out: behind a proxy that ends TLS the page's
+    origin is https while this server hears http, and a page of another site cannot have this host anyway."""
+    return (request.headers.get("host") or request.url.netloc).lower()
 
 
 def _refused(reason: str) -> JSONResponse:
