@@ -1,0 +1,101 @@
+// Analytics: the day-by-day completion as a bar chart (with the same figures as a table), each habit's strength,
+// completion and streak, mood and engagement, and paa's insights, for a chosen period.
+
+import { ApiError, get } from "./api.js";
+import { h, show } from "./dom.js";
+
+const PERIODS = [["7d", "7 days"], ["30d", "30 days"], ["90d", "90 days"], ["365d", "a year"]];
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
+  for (const child of children) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return el;
+}
+
+const percent = (rate) => (rate === null || rate === undefined ? "–" : `${Math.round(rate * 100)}%`);
+
+// One bar a day, its height the share of due habits done; a day with nothing due has no bar.
+function completionChart(days) {
+  const width = 600;
+  const height = 120;
+  const step = width / Math.max(days.length, 1);
+  const bars = days.map((day, index) => {
+    const rate = day.rate ?? 0;
+    const tall = Math.max(rate * height, day.rate === null ? 0 : 2);
+    return svg("rect", { class: "bar", x: index * step + step * 0.1, y: height - tall, width: step * 0.8,
+      height: tall }, svg("title", {}, `${day.day}: ${day.done} of ${day.due} done`));
+  });
+  return svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img",
+    "aria-label": `Daily completion over ${days.length} days` }, ...bars);
+}
+
+function completionTable(days) {
+  return h("details", {}, h("summary", {}, "The same as a table"),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Day"), h("th", { scope: "col" }, "Done"),
+      h("th", { scope: "col" }, "Due"), h("th", { scope: "col" }, "Rate"))),
+    h("tbody", {}, days.map((day) => h("tr", {}, h("th", { scope: "row" }, day.day), h("td", {}, day.done),
+      h("td", {}, day.due), h("td", {}, percent(day.rate)))))));
+}
+
+export class AnalyticsPage {
+  constructor(main) {
+    this.main = main;
+    this.period = "30d";
+    this.status = h("p", { class: "status", role: "status", "aria-live": "polite" });
+    this.body = h("div", {});
+  }
+
+  async enter() {
+    document.title = "Analytics · paa";
+    const choose = h("select", { id: "period", onchange: (changed) => {
+      this.period = changed.target.value;
+      this.reload();
+    } }, PERIODS.map(([value, label]) => h("option", { value, selected: value === this.period }, label)));
+    show(this.main, h("div", { class: "head" }, h("h1", {}, "Analytics"),
+      h("div", { class: "field inline-field" }, h("label", { for: "period" }, "Period"), choose)),
+    this.status, this.body);
+    await this.reload();
+  }
+
+  onEvent(event) {
+    const areas = event.data?.areas || [];
+    if (areas.includes("habits") || areas.includes("checkins")) this.reload();
+  }
+
+  async reload() {
+    try {
+      this.render(await get(`/analytics/habits/summary?period=${this.period}`));
+    } catch (error) {
+      this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
+    }
+  }
+
+  render(summary) {
+    const days = summary.completion.days;
+    const mood = summary.mood;
+    const engagement = summary.engagement;
+    show(this.body,
+      h("section", { class: "card", "aria-labelledby": "completion-title" },
+        h("h2", { id: "completion-title" }, `Completion: ${percent(summary.completion.average)} on average`),
+        days.length ? completionChart(days) : h("p", {}, "Nothing was due in this period."),
+        days.length ? completionTable(days) : null),
+      h("section", { class: "card", "aria-labelledby": "habits-title" },
+        h("h2", { id: "habits-title" }, "Habits"),
+        summary.habits.length ? h("ul", { class: "strengths" }, summary.habits.map((habit) => h("li", {},
+          h("span", { class: "name" }, habit.name),
+          h("meter", { min: 0, max: 1, value: habit.strength, "aria-label": `${habit.name}: strength` }),
+          h("span", { class: "facts" }, `strength ${percent(habit.strength)} · done ${percent(habit.completion.period)}` +
+            ` · streak ${habit.streak.current} (best ${habit.streak.best})`)))) : h("p", {}, "No habits yet.")),
+      h("section", { class: "card", "aria-labelledby": "mood-title" },
+        h("h2", { id: "mood-title" }, "Mood and engagement"),
+        h("p", {}, mood.checkins ? `Mood ${mood.mood.average ?? "–"}/5 on average over ${mood.checkins} check-ins` +
+          (mood.energy.average ? `, energy ${mood.energy.average}/5` : "") : "No check-ins in this period."),
+        h("p", {}, `Active on ${engagement.active_days} of ${engagement.days} days; ` +
+          `check-in streak ${engagement.checkin_streak} (best ${engagement.checkin_best}).`)),
+      summary.insights.length ? h("section", { class: "card", "aria-labelledby": "insights-title" },
+        h("h2", { id: "insights-title" }, "Insights"),
+        h("ul", {}, summary.insights.map((insight) => h("li", {}, insight.text)))) : null);
+  }
+}
