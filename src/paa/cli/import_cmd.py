@@ -21,10 +21,13 @@ def import_(
         typer.Argument(help="The file (a paa export), or its kind: loop or csv, then the file.", show_default=False),
     ],
     file: Annotated[Path | None, typer.Argument(help="The file, after loop or csv.", show_default=False)] = None,
+    into: Annotated[
+        str, typer.Option("--into", help="Where jrnl entries go: memories (facts) or checkins (answers).")
+    ] = "memories",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and say what would be added.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/json.md).")] = False,
 ) -> None:
-    """Import into your account: a paa export, a Loop Habit Tracker export or backup, or a date,habit,value CSV.
+    """Import into your account: a paa export, Loop Habit Tracker's export or backup, jrnl's JSON, or a CSV log.
 
     Importing the same file twice adds nothing: records already here are left as they are.
 
@@ -38,15 +41,17 @@ def import_(
 
       paa import loop "Loop Habits Backup 2026-12-06.db"
 
+      paa import jrnl journal.json --into checkins
+
       paa import csv runs.csv --json
     """
     from paa.cli import runtime
     from paa.core.dataio.importing import import_document
 
     kind, path = ("paa", Path(source)) if file is None else (source.strip().lower(), file)
-    if kind not in ("paa", "loop", "csv"):
+    if kind not in ("paa", "loop", "jrnl", "csv"):
         raise InvalidInput(
-            f"unknown kind of import {source!r}", hint="paa import FILE, paa import loop FILE or paa import csv FILE"
+            f"unknown kind of import {source!r}", hint="paa import FILE, or paa import loop|jrnl|csv FILE"
         )
     path = path.expanduser()
     current = runtime.current()
@@ -54,7 +59,7 @@ def import_(
 
     working = nullcontext() if as_json else console().status(f"Reading {path.name}...")
     with working, current.context(write=not dry_run) as ctx:  # years of history take seconds: show it is working
-        document = _read(kind, path, ctx)
+        document = _read(kind, path, ctx, into.strip().lower())
         summary = import_document(ctx, document, dry_run=dry_run)
         if not dry_run:
             from paa.ai.memory import sync_sources
@@ -77,10 +82,10 @@ def import_(
         say(f"Imported {total} record(s) from {path}.")
 
 
-def _read(kind: str, path: Path, ctx: Context) -> Export:
+def _read(kind: str, path: Path, ctx: Context, into: str) -> Export:
     """The file as a paa export document (Loop's and plain CSV files are converted)."""
     from paa.core.dataio.importing import read_document
-    from paa.core.dataio.loop import read_loop, read_simple_csv
+    from paa.core.dataio.loop import read_jrnl, read_loop, read_simple_csv
     from paa.core.habits.manage import list_habits
 
     if kind == "loop":
@@ -91,6 +96,8 @@ def _read(kind: str, path: Path, ctx: Context) -> Export:
         raise NotFound(f"no file {path}", field="file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read {path}: {exc}", field="file") from None
+    if kind == "jrnl":
+        return read_jrnl(text, str(path), ctx.now(), ctx.prefs.zone, into)
     if kind == "csv":
         kinds = {habit.name_key: habit.kind for habit in list_habits(ctx, include_archived=True)}
         return read_simple_csv(text, str(path), ctx.now(), kinds)

@@ -185,3 +185,60 @@ def test_an_sqlite_file_that_is_not_loops_is_refused(tmp_path: Path) -> None:
         conn.execute("create table notes (id integer)")
     with pytest.raises(InvalidInput, match="not a Loop Habit Tracker backup"):
         _import_loop(other)
+
+
+JRNL = {
+    "tags": {"@knee": 1},
+    "entries": [
+        {"title": "Long run today.", "body": "18 km, the @knee held up.", "date": "2026-11-22", "time": "19:05",
+         "tags": ["@knee"], "starred": False},
+        {"title": "Slept badly.", "body": "", "date": "2026-11-23", "time": "07:10", "tags": [], "starred": True},
+        {"title": "Evening.", "body": "Quiet day, read a lot.", "date": "2026-11-23", "time": "22:30", "tags": [],
+         "starred": False},
+    ],
+}  # fmt: skip
+
+
+def _import_jrnl(into: str, data: object = JRNL):
+    import json
+    from zoneinfo import ZoneInfo
+
+    from paa.core.dataio.loop import read_jrnl
+
+    with open_context(write=True, clock=FixedClock(FIXED_NOW)) as ctx:
+        document = read_jrnl(json.dumps(data), "journal.json", ctx.now(), ZoneInfo("Europe/Berlin"), into)
+        return import_document(ctx, document)
+
+
+def _everything() -> dict:
+    with open_context(clock=FixedClock(FIXED_NOW)) as ctx:
+        return document_json(export_user(ctx, paa_version="t"))
+
+
+def test_jrnl_entries_become_memories() -> None:
+    assert _import_jrnl("memories").added["memories"] == 3
+    memories = _everything()["memories"]
+    assert memories[0] == {"content": "Long run today.\n\n18 km, the @knee held up.",
+                           "created_at": "2026-11-22T18:05:00Z"}  # fmt: skip  # 19:05 in Berlin
+    assert memories[1]["content"] == "Slept badly."
+    assert sum(_import_jrnl("memories").added.values()) == 0
+
+
+def test_jrnl_days_become_checkins() -> None:
+    assert _import_jrnl("checkins").added["checkins"] == 2
+    checkins = _everything()["checkins"]
+    assert [c["day"] for c in checkins] == ["2026-11-22", "2026-11-23"]
+    assert checkins[1]["answers"] == [
+        {"prompt": "Slept badly.", "answer": "Slept badly."},
+        {"prompt": "Evening.", "answer": "Quiet day, read a lot."},
+    ]
+    assert sum(_import_jrnl("checkins").added.values()) == 0
+
+
+def test_a_bad_jrnl_entry_is_named() -> None:
+    broken = {"entries": [JRNL["entries"][0], {**JRNL["entries"][1], "date": "yesterday"}]}
+    with pytest.raises(InvalidInput, match=r"journal\.json, entry 1: 'yesterday' is not a date"):
+        _import_jrnl("memories", broken)
+    with pytest.raises(InvalidInput, match="not a jrnl export"):
+        _import_jrnl("memories", {"items": []})
+    assert _everything()["memories"] == []

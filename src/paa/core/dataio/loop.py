@@ -1,4 +1,5 @@
-"""Reading Loop Habit Tracker's CSV export, and a plain `date,habit,value` log, as paa export documents.
+"""Reading other programs' files as paa export documents: Loop Habit Tracker's CSV export and backup, jrnl's JSON
+export, and a plain `date,habit,value` log.
 
 Both become a `schema.Export` that `importing.import_document` then imports, so they share its checks, natural keys
 (importing twice adds nothing), dry run and single transaction. Errors name the file and line.
@@ -338,3 +339,54 @@ def read_simple_csv(text: str, source: str, now: datetime, kinds: dict[str, str]
             raise InvalidInput(f"{where}: {name!r} has another row for {day.isoformat()}", field="file")
         habit["logs"].append(entry)
     return _document(list(habits.values()), now, __version__)
+
+
+def read_jrnl(text: str, source: str, now: datetime, zone: Any, into: str) -> schema.Export:
+    """jrnl's JSON export (`jrnl --format json`) as a paa export document: each entry a remembered fact
+    (`into="memories"`), or each day's entries the answers of that day's check-in (`into="checkins"`).
+
+    An entry's date and time are read in `zone` (the user's), as jrnl wrote them.
+    """
+    import json
+    from datetime import UTC, time
+
+    from paa import __version__
+
+    if into not in ("memories", "checkins"):
+        raise InvalidInput(f"cannot import jrnl entries into {into!r}", hint="use --into memories or --into checkins")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{source} is not JSON: {exc}", field="file") from None
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise InvalidInput(
+            f'{source} is not a jrnl export (no "entries" list)', hint="write one with: jrnl --format json"
+        )
+    memories: list[dict[str, Any]] = []
+    days: dict[date, dict[str, Any]] = {}
+    for number, entry in enumerate(entries):
+        where = f"{source}, entry {number}"
+        if not isinstance(entry, dict):
+            raise InvalidInput(f"{where}: not an object", field="file")
+        day = _day(str(entry.get("date", "")), where)
+        try:
+            at = time.fromisoformat(str(entry.get("time") or "00:00"))
+        except ValueError:
+            raise InvalidInput(f"{where}: {entry.get('time')!r} is not a time (HH:MM)", field="file") from None
+        title = " ".join(str(entry.get("title") or "").split())
+        body = str(entry.get("body") or "").strip()
+        instant = datetime.combine(day, at, tzinfo=zone).astimezone(UTC).isoformat()
+        if into == "memories":
+            content = "\n\n".join(part for part in (title, body) if part)[:2000]
+            if content:
+                memories.append({"content": content, "created_at": instant})
+            continue
+        checkin = days.setdefault(day, {"day": day.isoformat(), "answers": [], "created_at": instant,
+                                        "updated_at": instant})  # fmt: skip
+        checkin["answers"].append({"prompt": title or "Journal", "answer": body or title})
+    document = _document([], now, __version__)
+    if into == "memories":
+        return document.model_copy(update={"memories": [schema.Memory.model_validate(m) for m in memories]})
+    checkins = [schema.Checkin.model_validate(value) for _, value in sorted(days.items())]
+    return document.model_copy(update={"checkins": checkins})
