@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,32 @@ def test_a_bad_jrnl_entry_is_named() -> None:
     with pytest.raises(InvalidInput, match="not a jrnl export"):
         _import_jrnl("memories", {"items": []})
     assert _everything()["memories"] == []
+
+
+def test_after_import_strength_is_what_loop_shows(tmp_path: Path) -> None:
+    """Loop's published figures (its YesNoScoreListTest: done 20 days, skipped 3 of them) come out of the import."""
+    from datetime import timedelta
+
+    from paa.core.analytics.strength import strength_on
+    from paa.core.habits.manage import resolve_habit, rule_of
+    from paa.core.habits.status import Entry
+
+    today = FIXED_NOW.date()
+    folder = tmp_path / "loop"
+    (folder / "001 Meditate").mkdir(parents=True)
+    (folder / "Habits.csv").write_text(
+        "Position,Name,Type,Question,Description,FrequencyNumerator,FrequencyDenominator,Color,Unit,Target Type,"
+        "Target Value,Archived?\n001,Meditate,YES_NO,,,1,1,#FF8F00,,,,false\n"
+    )
+    lines = ["Date,Value,Notes"]
+    for back in range(25):  # Loop writes the newest day first, a value for every day since the first
+        value = "SKIP" if back in (5, 10, 11) else "YES_MANUAL" if back < 20 else "NO"
+        lines.append(f"{(today - timedelta(days=back)).isoformat()},{value},")
+    (folder / "001 Meditate" / "Checkmarks.csv").write_text("\n".join(lines) + "\n")
+    _import_loop(folder)
+    logs = _habits()["Meditate"]["logs"]
+    entries = {date.fromisoformat(log["day"]): Entry(log["status"], log["value"]) for log in logs}
+    with open_context(clock=FixedClock(FIXED_NOW)) as ctx:
+        rule = rule_of(resolve_habit(ctx, "Meditate"))
+    assert strength_on(rule, entries, today) == pytest.approx(0.596033, abs=1e-6)  # Loop's score for today
+    assert strength_on(rule, entries, today - timedelta(days=5)) == pytest.approx(0.472617, abs=1e-6)
