@@ -1,8 +1,9 @@
 """Issues #15 and #17, operations: `paa serve --workers 2` with PAA_REDIS_URL runs two uvicorn worker processes
-built by `paa.api.main:app_factory`, acting as one server through Redis. A write through either worker, or a `paa`
-command in a terminal, is announced on Redis once committed, so a WebSocket held by any worker gets it at once
-(the workers' own poll of the change feed runs only every few seconds, as a safety net); SIGTERM stops the whole
-server cleanly. An unreachable Redis is a one-line error before anything serves."""
+built by `paa.api.main:app_factory`, acting as one server through Redis. A write through either worker (the test
+picks each one, by what its /metrics counts) or a `paa` command in a terminal is announced on Redis once committed,
+so a WebSocket held by one worker gets it at once (the workers' own poll of the change feed runs only every few
+seconds, as a safety net); SIGTERM stops the whole server cleanly. An unreachable Redis is a one-line error before
+anything serves."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.test_serve import PASSWORD, free_port, register, serving, ws_url
+from tests.e2e.test_serve import PASSWORD, Server, free_port, register, serving, ws_url
 from tests.support.processes import child_env, paa_executable
 from tests.support.redis_server import redis_url  # noqa: F401  (the session's Redis)
-from tests.support.waiting import GIVE_UP_SECONDS
+from tests.support.waiting import GIVE_UP_SECONDS, wait_until
 
 pytestmark = pytest.mark.e2e
 ANNOUNCED_WITHIN = 1.0  # seconds; the safety-net poll comes every 5 s, so an event this soon was announced
@@ -40,6 +41,23 @@ def _next_change(client: ClientConnection) -> dict[str, Any]:
             client.send(json.dumps({"type": "pong"}))
         elif message["type"] == "data:changed":
             return message
+
+
+def _connection_to(server: Server, headers: dict[str, str], *, holding_the_socket: bool) -> httpx.Client:
+    """A kept-alive HTTP connection to the worker that holds the test's one WebSocket, or to the other one: each
+    worker's /metrics counts only its own sockets, and later requests on the connection go to the same worker."""
+
+    def attempt() -> httpx.Client | None:
+        client = httpx.Client(headers=headers)
+        lines = client.get(f"{server.url}/metrics").text.splitlines()
+        count = next(float(line.split()[1]) for line in lines if line.startswith("paa_websocket_connections "))
+        if count == (1.0 if holding_the_socket else 0.0):
+            return client
+        client.close()
+        return None
+
+    which = "holding" if holding_the_socket else "not holding"
+    return wait_until(attempt, what=f"a connection to the worker {which} the WebSocket")
 
 
 def _paa(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -64,9 +82,12 @@ def test_two_workers_act_as_one_server_through_redis(
             ready = json.loads(client.recv(timeout=GIVE_UP_SECONDS))
             assert ready["type"] == "ready"
             ids = []
-            for name in ("Run", "Read", "Write", "Sleep"):  # a new connection each: either worker may take it
-                with httpx.Client(headers=headers) as fresh:
-                    added = fresh.post(f"{server.url}/api/v1/habits", json={"name": name})
+            for name, holding in (("Run", False), ("Read", True), ("Write", False), ("Sleep", True)):
+                worker = _connection_to(server, headers, holding_the_socket=holding)
+                try:
+                    added = worker.post(f"{server.url}/api/v1/habits", json={"name": name})
+                finally:
+                    worker.close()
                 assert added.status_code == 201, added.text
                 ids.append(_next_change(client)["id"])
             _paa("habit", "log", "Run")  # another process altogether: it announces its commit too
