@@ -60,6 +60,7 @@ def test_register_logs_in_and_the_first_account_is_admin(cli, stdin, paa_home: P
     assert os.environ.get("PAA_USER") is None  # --user lasts for one run only
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file
 def test_files_are_private(cli, stdin, paa_home: Path) -> None:
     _register(cli, stdin, "alice", ALICE_PASSWORD)
     stdin("sk-ant-test-key\n")
@@ -74,6 +75,7 @@ def test_files_are_private(cli, stdin, paa_home: Path) -> None:
     assert token.startswith("paa_s_") and token not in (paa_home / "paa.db").read_bytes().decode("latin-1")
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file
 def test_existing_files_with_wide_modes_are_narrowed(cli, paa_home: Path) -> None:
     assert cli("habit", "add", "Run").code == 0
     os.chmod(paa_home, 0o755)
@@ -246,6 +248,7 @@ def test_sessions_expire_after_30_days(cli, stdin, security_clock) -> None:
     assert cli("habit", "list").code == 0
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file
 def test_a_hash_with_old_parameters_is_replaced_at_login(cli, stdin, monkeypatch, paa_home: Path) -> None:
     import sqlite3
 

@@ -94,6 +94,7 @@ def _plan(home: Path, statement: str, parameters: object) -> str:
     return " | ".join(str(row[-1]) for row in rows)
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file
 def test_a_session_check_is_one_indexed_lookup(paa_home: Path) -> None:
     _alice()
     [(statement, parameters)] = _statements_of_resolving(dict(os.environ))
@@ -102,6 +103,7 @@ def test_a_session_check_is_one_indexed_lookup(paa_home: Path) -> None:
     assert "SCAN user_auth" not in plan and "SCAN users" not in plan, plan
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file
 def test_the_local_user_is_one_indexed_lookup(make_ctx, paa_home: Path) -> None:
     with make_ctx():
         pass  # the first run creates the local user
@@ -124,6 +126,7 @@ def _secrets_of(home: Path) -> list[str]:
     return found
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file
 @pytest.mark.parametrize(
     "args",
     [
@@ -165,6 +168,7 @@ def test_secrets_never_appear_in_errors_or_reprs(cli, stdin) -> None:
     assert pair.access_token not in repr(pair) and pair.refresh_token not in repr(pair)
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file
 def test_the_chat_context_holds_no_secret(paa_home: Path) -> None:
     from paa.ai.context import build_turn_context
 
@@ -188,6 +192,7 @@ def test_only_an_admin_sets_or_removes_api_keys_once_there_are_accounts(cli, std
     assert cli("--user", "alice", "auth", "key", "remove", "anthropic", "--yes").code == 0
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file
 def test_a_write_refreshes_the_session_last_used_at_most_hourly(paa_home: Path) -> None:
     from datetime import timedelta
 

@@ -28,7 +28,7 @@ ENGINES = ("sqlite", "postgresql")
 STORAGE_TESTS = (
     "db/",
     "core/",
-    "auth/test_tokens.py",
+    "auth/",
     "ai/test_memory.py",
     "security/test_search_limits.py",
     "e2e/test_concurrency.py",
