@@ -57,7 +57,9 @@ def _connection_to(server: Server, headers: dict[str, str], *, holding_the_socke
         return None
 
     which = "holding" if holding_the_socket else "not holding"
-    return wait_until(attempt, what=f"a connection to the worker {which} the WebSocket")
+    found = wait_until(attempt, what=f"a connection to the worker {which} the WebSocket")
+    assert found is not None  # wait_until returns only a true value
+    return found
 
 
 def _paa(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
