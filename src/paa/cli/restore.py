@@ -20,7 +20,7 @@ def restore(
 
     The backup is checked first (checksum, schema, data key); an older schema is migrated forward.
 
-    Other paa processes' writes wait while it runs. Stop the daemon and paa serve first.
+    Other paa processes' writes wait while it runs; the daemon, the TUI and browsers then see the restored data.
 
     Examples:
 

@@ -168,6 +168,13 @@ def test_change_feed_ids_never_go_back(backup_of_run: Path, paa_home: Path, make
         newest = conn.execute("SELECT max(id) FROM events").fetchone()[0]
     with runtime_for() as runtime, stage(runtime.engine, runtime.paths, runtime.environ, backup_of_run) as staged:
         restore(runtime.engine, runtime.paths, staged, FIXED_NOW)
+    with sqlite3.connect(paa_home / "paa.db") as conn:
+        announced = conn.execute("SELECT id, type, data FROM events WHERE id > ?", (newest,)).fetchall()
+    assert [(kind, "habits" in json.loads(data)["areas"]) for _, kind, data in announced] == [("data:changed", True)]
+    with make_ctx() as ctx:  # the feed reads the announcement like any other event
+        from paa.core.changes import events_after
+
+        assert [event.type for _, event in events_after(ctx.session, newest)] == ["data:changed"]
     _add(make_ctx, "Walk")
     with sqlite3.connect(paa_home / "paa.db") as conn:
         assert conn.execute("SELECT max(id) FROM events").fetchone()[0] > newest

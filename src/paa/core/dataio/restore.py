@@ -10,6 +10,7 @@ transaction. Readers see the old data or the new, never a mix.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -221,6 +222,7 @@ def restore(engine: Engine, paths: Paths, staged: Staged, now: datetime) -> Rest
             # Another process cannot commit while the lock is held, so this copy is the data as it is replaced.
             kept = backup_database(engine, paths, now, prefix=RESTORE_PREFIX).backup.path
             _replace(conn)
+            _announce(conn, now)
             problems = conn.execute("PRAGMA main.foreign_key_check").fetchall()
             if problems:
                 raise StorageError(f"the backup's rows do not fit together ({len(problems)} broken references)")
@@ -231,6 +233,20 @@ def restore(engine: Engine, paths: Paths, staged: Staged, now: datetime) -> Rest
             raise
         conn.execute("DETACH DATABASE staged")
     return RestoreResult(staged.plan, kept)
+
+
+def _announce(conn: sqlite3.Connection, now: datetime) -> None:
+    """Tell every user's open clients (the browser app, WebSockets) that all their data changed."""
+    from datetime import UTC
+
+    from paa.core.changes import AREA_OF_TABLE, DATA_CHANGED
+
+    data = json.dumps({"areas": sorted(set(AREA_OF_TABLE.values()))}, separators=(",", ":"))
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as the UTCDateTime column stores an instant
+    conn.execute(
+        "INSERT INTO main.events (user_id, type, data, created_at) SELECT id, ?, ?, ? FROM main.users ORDER BY id",
+        (DATA_CHANGED, data, stamp),
+    )
 
 
 def _replace(conn: sqlite3.Connection) -> None:
