@@ -1,8 +1,9 @@
 """Issues #15 and #17, operations: `paa serve --workers 2` with PAA_REDIS_URL runs two uvicorn worker processes
 built by `paa.api.main:app_factory`, acting as one server through Redis. A write through either worker (the test
 picks each one, by what its /metrics counts) or a `paa` command in a terminal is announced on Redis once committed,
-so a WebSocket held by one worker gets it at once (the workers' own poll of the change feed runs only every few
-seconds, as a safety net); SIGTERM stops the whole server cleanly. An unreachable Redis is a one-line error before
+so a WebSocket held by one worker gets it (that the announcement, not the workers' safety-net poll, delivers it is
+shown in process by tests/e2e/test_redis.py with the poll set to an hour; timing is bench/'s business, never a test's);
+SIGTERM stops the whole server cleanly. An unreachable Redis is a one-line error before
 anything serves."""
 
 from __future__ import annotations
@@ -24,18 +25,17 @@ from tests.support.redis_server import redis_url  # noqa: F401  (the session's R
 from tests.support.waiting import GIVE_UP_SECONDS, wait_until
 
 pytestmark = pytest.mark.e2e
-ANNOUNCED_WITHIN = 1.0  # seconds; the safety-net poll comes every 5 s, so an event this soon was announced
 
 
 def _next_change(client: ClientConnection) -> dict[str, Any]:
-    """The next `data:changed` event, which must come within ANNOUNCED_WITHIN (answering pings on the way)."""
-    deadline = time.monotonic() + ANNOUNCED_WITHIN
+    """The next `data:changed` event (answering pings on the way), within a bound no loaded machine reaches."""
+    deadline = time.monotonic() + GIVE_UP_SECONDS
     seen: list[dict[str, Any]] = []
     while True:
         try:
             message = json.loads(client.recv(timeout=max(deadline - time.monotonic(), 0.001)))
         except TimeoutError:
-            raise AssertionError(f"no change event within {ANNOUNCED_WITHIN:g} s; seen: {seen}") from None
+            raise AssertionError(f"no change event within {GIVE_UP_SECONDS:g} s; seen: {seen}") from None
         seen.append(message)
         if message["type"] == "ping":
             client.send(json.dumps({"type": "pong"}))
