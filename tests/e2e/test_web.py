@@ -296,3 +296,21 @@ def test_two_tabs_loading_at_once_stay_signed_in(page: Any, server: Server, alic
     page.reload()  # the cookie both left behind still works
     page.get_by_role("heading", name="Today", exact=True).wait_for()
     expect(page.locator('article[data-habit="Stretch"]')).to_be_visible()
+
+
+def test_the_app_is_installable(chromium: Any, server: Server, tmp_path: Path) -> None:
+    """Chromium finds nothing against installing it (its manifest and icons), asked in a profile of its own: a
+    Playwright context is incognito, where nothing installs."""
+    profile = chromium.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=LAUNCH_ARGS
+    )
+    try:
+        page = profile.new_page()
+        page.goto(server.url + "/")
+        page.get_by_role("button", name="Sign in").wait_for()
+        cdp = profile.new_cdp_session(page)
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["errors"] == [] and manifest["url"].endswith("/app/manifest.json")
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    finally:
+        profile.close()

@@ -3,6 +3,7 @@ built from strings, and no inline script or style the page's CSP would refuse.""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -52,7 +53,9 @@ def test_colours_meet_wcag_aa(scheme: str) -> None:
 
 
 def test_nothing_comes_from_another_host() -> None:
-    for name, text in {**SCRIPTS, "style.css": CSS, "index.html": INDEX.read_text(encoding="utf-8")}.items():
+    named_files = {"style.css": CSS, "index.html": INDEX.read_text(encoding="utf-8")}
+    named_files["manifest.json"] = (ASSETS / "manifest.json").read_text(encoding="utf-8")
+    for name, text in {**SCRIPTS, **named_files}.items():
         named = text.replace("http://127.0.0.1:8750/", "").replace(SVG_NAMESPACE, "")  # a name, not an address
         assert not re.search(r"(https?:)?//[\w.-]+\.\w+/", named), name
         assert "@import" not in text and "@font-face" not in text, name
@@ -70,3 +73,16 @@ def test_the_page_has_no_inline_script_or_style() -> None:
     assert "<style" not in page and " style=" not in page and not re.search(r"\son\w+=", page)
     for name, text in SCRIPTS.items():
         assert 'setAttribute("style"' not in text and "'style'" not in text, name
+
+
+def test_the_icons_are_what_the_script_draws() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("web_icons", ASSETS.parents[3] / "scripts" / "web_icons.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    manifest = json.loads((ASSETS / "manifest.json").read_text(encoding="utf-8"))
+    for icon in manifest["icons"]:
+        size = int(icon["sizes"].split("x")[0])
+        assert (ASSETS / icon["src"].removeprefix("/app/")).read_bytes() == script.png(size), icon["src"]
