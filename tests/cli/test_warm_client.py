@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from paa.cli import warm_client
-from paa.cli.warm_server import Request, read_request
+from paa.cli.warm_server import Request, _receive_go, read_request
 from paa.errors import ExitCode
 
 
@@ -171,7 +171,10 @@ def test_the_request_carries_the_command_line_environment_and_folder(
 
     def exit_with_7(conn: socket.socket, request: Request) -> None:
         conn.sendall(warm_client.PID + warm_client.CODE.pack(os.getpid()))
-        assert conn.recv(1) == warm_client.GO
+        go, fds = _receive_go(conn)
+        for fd in fds:
+            os.close(fd)
+        assert (go, len(fds)) == (warm_client.GO, 3)  # stdin, stdout and stderr come with GO
         conn.sendall(warm_client.EXIT + warm_client.CODE.pack(7))
 
     seen = fake_server.serve_once(exit_with_7)
@@ -184,7 +187,7 @@ def test_the_request_carries_the_command_line_environment_and_folder(
     assert request.cwd == os.fsencode(str(tmp_path))
     assert request.environ[b"ODD_VALUE"] == b"a=b\tc"
     assert request.environ[b"PAA_HOME"] == os.fsencode(os.environ["PAA_HOME"])
-    assert len(request.fds) == 3
+    assert request.fds == []  # none before a worker has answered
     assert request.stamp == warm_client.code_stamp()
 
 
@@ -226,7 +229,10 @@ def test_a_server_lost_mid_command_is_reported(fake_server: FakeServer, monkeypa
 
     def vanish(conn: socket.socket, request: Request) -> None:
         conn.sendall(warm_client.PID + warm_client.CODE.pack(os.getpid()))
-        assert conn.recv(1) == warm_client.GO
+        go, fds = _receive_go(conn)
+        for fd in fds:
+            os.close(fd)
+        assert go == warm_client.GO
         conn.shutdown(socket.SHUT_RDWR)
 
     fake_server.serve_once(vanish)
@@ -234,3 +240,17 @@ def test_a_server_lost_mid_command_is_reported(fake_server: FakeServer, monkeypa
     fake_server.finish()
     err = capfd.readouterr().err
     assert err.startswith("paa: error: the warm server stopped in the middle of the command\n")
+
+
+def test_a_worker_that_cannot_start_after_go_means_the_cold_path(fake_server: FakeServer, monkeypatch) -> None:
+    monkeypatch.setenv("PAA_WARM_TIMEOUT", "30")
+
+    def cannot_start(conn: socket.socket, request: Request) -> None:
+        conn.sendall(warm_client.PID + warm_client.CODE.pack(os.getpid()))
+        _, fds = _receive_go(conn)
+        for fd in fds:
+            os.close(fd)
+        conn.sendall(warm_client.FALL_BACK)  # e.g. the client's folder is gone
+
+    fake_server.serve_once(cannot_start)
+    assert warm_client.run_warm(["habit", "list"]) is None

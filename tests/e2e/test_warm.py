@@ -25,7 +25,7 @@ from paa.cli import warm_client
 from paa.errors import ExitCode
 from tests.support.processes import child_env, paa_executable
 from tests.support.waiting import readable_within, wait_until
-from tests.support.warm import WarmServer, code_changed_since, status, warm_folder
+from tests.support.warm import WarmServer, code_changed_since, warm_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -354,12 +354,25 @@ def _read_some(fd: int) -> bytes | None:
         return None
 
 
-def test_status_says_disabled_and_stop_without_server(warm_env: Path) -> None:
-    env = child_env({"PAA_NO_SERVER": "1"})
-    info = status(env)
-    assert info["running"] is False and info["disabled"] is True
-    stopped = subprocess.run([paa_executable(), "warm", "stop"], capture_output=True, text=True, env=env, timeout=120)
-    assert (stopped.returncode, stopped.stdout) == (0, "No warm server is running.\n")
+def test_status_and_stop_without_a_server(warm_env: Path) -> None:
+    env = child_env()
+    for command, said in [("status", "No warm server is running (start one with `paa warm start`).\n"),
+                          ("stop", "No warm server is running.\n")]:  # fmt: skip
+        done = subprocess.run([paa_executable(), "warm", command], capture_output=True, text=True, env=env, timeout=120)
+        assert (done.returncode, done.stdout, done.stderr) == (0, said, "")
+
+
+def test_status_says_what_runs(warm_env: Path) -> None:
+    server = WarmServer.start()
+    try:
+        env = {**server.env, "PAA_NO_SERVER": "1"}
+        command = [paa_executable(), "warm", "status"]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"running (pid {server.pid}), up ")
+    assert done.stdout.rstrip().endswith("; PAA_NO_SERVER is set, so commands skip it")
 
 
 def test_the_server_preloads_no_heavy_library_and_runs_one_thread() -> None:

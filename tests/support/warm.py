@@ -8,10 +8,10 @@ and kills it (and its workers) if it has not gone within a bounded wait.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -91,11 +91,23 @@ class WarmServer:
 
 
 def status(env: Mapping[str, str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [paa_executable(), "warm", "status", "--json"], capture_output=True, text=True, env=dict(env), timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return dict(json.loads(done.stdout))
+    """What the warm server of `env` says about itself (pid, socket, served...), asked over its socket as `paa warm
+    status` asks; {"running": False} when none answers."""
+    path = warm_client.socket_path(env)
+    if path is None:
+        return {"running": False}
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(60)
+        try:
+            conn.connect(path)
+            warm_client.send_request(conn, b"ping", [])
+            if warm_client._read_exact(conn, 1) != warm_client.INFO:
+                return {"running": False}
+            (size,) = warm_client.HEADER.unpack(warm_client._read_exact(conn, warm_client.HEADER.size))
+            text = warm_client._read_exact(conn, size).decode()
+        except OSError:
+            return {"running": False}
+    return {"running": True, **dict(line.split(": ", 1) for line in text.splitlines())}
 
 
 def code_changed_since(stamp: str) -> bool:

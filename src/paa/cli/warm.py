@@ -125,29 +125,19 @@ def stop() -> None:
     say(f"Stopped the warm server (pid {info.get('pid')}).")
 
 
-def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def status() -> None:
     """Show whether a warm server runs for this environment: its pid, memory and commands served."""
     from paa.cli import runtime
-    from paa.cli.output import emit_json
 
     path = _socket()
     info = _info(_ask(path, b"ping"))
-    disabled = runtime.environ().get("PAA_NO_SERVER", "") not in ("", "0")
-    if as_json:
-        data: dict[str, object] = {"running": info is not None, "socket": path, "disabled": disabled}
-        if info is not None:
-            data.update(
-                pid=int(info["pid"]), served=int(info["served"]), rss_kib=int(info["rss_kib"]),
-                idle_seconds=int(info["idle_seconds"]), uptime_seconds=max(0, int(time.time()) - int(info["started"])),
-            )  # fmt: skip
-        emit_json(data)
-        return
     if info is None:
         say("No warm server is running (start one with `paa warm start`).")
         return
+    disabled = runtime.environ().get("PAA_NO_SERVER", "") not in ("", "0")
     up = max(0, int(time.time()) - int(info["started"]))
     say(
-        f"running (pid {info['pid']}), up {up} s, {info['served']} command(s) served, "
+        f"running (pid {info['pid']}), up {up} s, {info['served']} connection(s) served, "
         f"{int(info['rss_kib']) // 1024} MiB resident, quits after {info['idle_seconds']} s idle"
         + ("; PAA_NO_SERVER is set, so commands skip it" if disabled else "")
     )

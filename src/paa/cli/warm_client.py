@@ -25,7 +25,7 @@ CODE = struct.Struct("!i")
 # Replies: a worker took the command (its pid follows), exit code, killed by a signal, fall back to the cold path,
 # the server is another version (fall back; it quits), status text (its length follows), stopped.
 PID, EXIT, KILLED, FALL_BACK, STALE, INFO, STOPPED = b"P", b"X", b"K", b"F", b"S", b"I", b"D"
-GO = b"G"  # the client still waits: run it (a client that gave up never sends it, so nothing runs twice)
+GO = b"G"  # the client still waits: run it, with its stdio attached (a client that gave up never sends it)
 
 # How long a client waits for a worker to take its command before running it itself; PAA_WARM_TIMEOUT overrides.
 DEFAULT_TIMEOUT = 0.5
@@ -88,25 +88,29 @@ def _connect(path: str, timeout: float) -> socket.socket | None:
 
 def _run(conn: socket.socket, args: list[str], timeout: float) -> int | None:
     try:
-        send_request(conn, b"run", args, fds=[0, 1, 2])
+        send_request(conn, b"run", args)
         reply = _read_exact(conn, 1)
         if reply != PID:
             return None  # stale, fall back, or nothing: the command has not started
         worker = CODE.unpack(_read_exact(conn, CODE.size))[0]
-        conn.sendall(GO)
+        # Only now, to a worker that answered in time, go our stdin, stdout and stderr: descriptors sent to a hung
+        # server would stay open in its queue, and a reader of our output would wait for their end for ever.
+        send_with_fds(conn, GO, [0, 1, 2])
     except OSError:  # a timeout, a closed or a hung server: nothing ran
         return None
-    # From here the worker runs the command: never run it again, whatever happens.
+    # From here the worker may run the command: never run it again, unless it says it could not start.
     conn.settimeout(None)
     forwarded = _forward_signals(worker)
     try:
         kind = _read_exact(conn, 1)
-        value = CODE.unpack(_read_exact(conn, CODE.size))[0]
+        value = 0 if kind == FALL_BACK else CODE.unpack(_read_exact(conn, CODE.size))[0]
     except OSError:
         kind, value = b"", 0
     finally:
         for number, previous in forwarded.items():
             signal.signal(number, previous)
+    if kind == FALL_BACK:
+        return None  # it could not become us (our folder is gone, say): nothing ran
     if kind == EXIT:
         return value
     if kind == KILLED:
@@ -141,7 +145,8 @@ def _forward_signals(worker: int) -> dict[int, signal._HANDLER]:
 
 
 def send_request(conn: socket.socket, op: bytes, args: list[str], fds: list[int] | None = None) -> None:
-    """Send one request: the operation, this paa's code stamp, where and how the command runs, and `fds`."""
+    """Send one request: the operation, this paa's code stamp, where and how the command runs (and `fds`, which the
+    server ignores: a `run` sends its descriptors with GO)."""
     umask = os.umask(0o077)
     os.umask(umask)
     fields = [PROTOCOL, op, code_stamp().encode(), os.fsencode(os.getcwd()), str(umask).encode()]
@@ -151,11 +156,17 @@ def send_request(conn: socket.socket, op: bytes, args: list[str], fds: list[int]
     payload = b"\0".join(fields)
     message = HEADER.pack(len(payload)) + payload
     if fds:
-        ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
-        sent = conn.sendmsg([message], ancillary)  # the descriptors travel with the first bytes
-        conn.sendall(message[sent:])
+        send_with_fds(conn, message, fds)
     else:
         conn.sendall(message)
+
+
+def send_with_fds(conn: socket.socket, message: bytes, fds: list[int]) -> None:
+    """Send `message` with the descriptors `fds` attached to its first bytes."""
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
+    sent = conn.sendmsg([message], ancillary)
+    if sent < len(message):  # (an empty send to a peer that has closed would fail for nothing)
+        conn.sendall(message[sent:])
 
 
 def _read_exact(conn: socket.socket, size: int) -> bytes:

@@ -244,16 +244,23 @@ class Server:
             os.kill(os.getppid(), signal.SIGTERM)
             conn.sendall(proto.STOPPED)
             return 0
-        if request.op != "run" or len(request.fds) != 3 or not _take_over(request):
+        for fd in request.fds:
+            os.close(fd)  # a run's descriptors come with GO
+        if request.op != "run":
             with contextlib.suppress(OSError):
                 conn.sendall(proto.FALL_BACK)
             return 0
         try:
             conn.sendall(proto.PID + proto.CODE.pack(os.getpid()))
-            if proto._read_exact(conn, 1) != proto.GO:
-                return 0
+            go, fds = _receive_go(conn)
         except OSError:
             return 0  # the client gave up waiting and runs the command itself
+        if go != proto.GO or len(fds) != 3 or not _take_over(request, fds):
+            for fd in fds:
+                os.close(fd)
+            with contextlib.suppress(OSError):
+                conn.sendall(proto.FALL_BACK)  # nothing ran: the client runs it
+            return 0
         conn.settimeout(None)
         code = _run_command(request)
         with contextlib.suppress(OSError):
@@ -319,17 +326,26 @@ def read_request(conn: socket.socket) -> Request:
         raise
 
 
-def _take_over(request: Request) -> bool:
+def _receive_go(conn: socket.socket) -> tuple[bytes, list[int]]:
+    """The client's GO and the three descriptors (stdin, stdout, stderr) attached to it."""
+    fds = array.array("i")
+    data, ancillary, _flags, _ = conn.recvmsg(1, socket.CMSG_SPACE(3 * fds.itemsize))
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    return data, list(fds)
+
+
+def _take_over(request: Request, fds: list[int]) -> bool:
     """Become the client's process: its descriptors as 0, 1, 2, its environment, directory and umask."""
     try:
         os.chdir(request.cwd)
     except OSError:
         return False  # the client's folder is gone or closed to it: the cold path says what a cold run says
-    for target, fd in enumerate(request.fds):
+    for target, fd in enumerate(fds):  # each received descriptor is a new number above 2: none overwrites another
         os.dup2(fd, target)
-    for fd in request.fds:
-        if fd > 2:
-            os.close(fd)
+    for fd in fds:
+        os.close(fd)
     os.umask(request.umask)
     os.environ.clear()
     for key, value in request.environ.items():
