@@ -171,3 +171,11 @@ def test_every_asset_the_page_names_is_served(http: TestClient) -> None:
     assert "/app/style.css" in named and "/app/today.js" in named
     for url in set(named):
         assert http.get(url).status_code == 200, url
+
+
+def test_the_apps_files_are_one_route_in_the_metrics(http: TestClient) -> None:
+    for path in ("/app/app.js", "/app/style.css", "/app/missing.js"):
+        http.get(path)
+    metrics = http.get("/metrics").text
+    assert 'paa_http_requests_total{method="GET",route="/app/{path}",status="200"} 2.0' in metrics
+    assert 'paa_http_requests_total{method="GET",route="/app/{path}",status="404"} 1.0' in metrics

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
+from paa.api.metrics import ANSWERED_BY
 from paa.web import ASSETS, INDEX
 
 if TYPE_CHECKING:
@@ -24,6 +25,11 @@ ASSET_CACHING = "no-cache"
 
 
 class Assets(StaticFiles):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A mount has no route template: name it, so /metrics and the access log count its files as one route.
+        scope[ANSWERED_BY] = ASSET_PREFIX + "/{path}"
+        await super().__call__(scope, receive, send)
+
     async def get_response(self, path: str, scope: Scope) -> Response:
         answer = await super().get_response(path, scope)
         answer.headers.setdefault("Cache-Control", ASSET_CACHING)
