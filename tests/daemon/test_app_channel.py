@@ -83,6 +83,7 @@ def test_a_server_that_is_gone_leaves_the_app_channel_off(monkeypatch: pytest.Mo
     paths = resolve_paths(os.environ)
     gone = {"url": "http://127.0.0.1:8750", "pid": NO_SUCH_PID, "host": socket.gethostname(),
             "started_at": BERLIN_0700.isoformat()}  # fmt: skip
+    marker_file(paths).parent.mkdir(parents=True, exist_ok=True)  # made by the SQLite file, not by PostgreSQL
     marker_file(paths).write_text(json.dumps(gone), encoding="utf-8")
     assert not server_in_use(paths)
     assert _tick_at_nine() == [("log", "logged")]

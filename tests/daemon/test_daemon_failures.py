@@ -34,6 +34,7 @@ def _one_line_error(err: str) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.sqlite_only  # a damaged SQLite file
 def test_run_due_on_a_junk_database_says_one_line_with_the_storage_code(
     paa_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -116,6 +117,7 @@ def _status(paa_home: Path) -> dict[str, object]:
         return {}
 
 
+@pytest.mark.sqlite_only  # a damaged SQLite file
 @pytest.mark.e2e
 def test_the_daemon_keeps_running_on_a_junk_database_and_recovers(paa_home: Path) -> None:
     database = _junk_database(paa_home)

@@ -29,6 +29,8 @@ STORAGE_TESTS = (
     "db/",
     "core/",
     "auth/",
+    "daemon/",
+    "api/",
     "ai/test_memory.py",
     "security/test_search_limits.py",
     "e2e/test_concurrency.py",
