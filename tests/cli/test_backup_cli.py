@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from paa.errors import ExitCode
+
+pytestmark = pytest.mark.sqlite_only  # backups of the SQLite file; PostgreSQL's are pg_dump's (docs/data.md)
 
 
 def test_backup_list_and_restore(cli, paa_home: Path, tmp_path: Path) -> None:

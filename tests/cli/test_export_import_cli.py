@@ -7,9 +7,12 @@ import stat
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from paa.errors import ExitCode
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_export_then_import_into_another_account(cli, paa_home: Path, tmp_path: Path, monkeypatch) -> None:
     assert cli("habit", "add", "Run").code == 0
     assert cli("habit", "log", "run", "--note", "easy").code == 0

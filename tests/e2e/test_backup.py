@@ -16,7 +16,10 @@ from paa.core.habits.manage import HabitFields, add_habit
 from tests.support.processes import child_env, paa_executable
 from tests.support.waiting import GIVE_UP_SECONDS, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.sqlite_only,
+]  # backups of the SQLite file; PostgreSQL's are pg_dump's (docs/data.md)
 
 WRITERS = 4
 FIRST_DAY = date(2026, 1, 1)  # each process logs its own habit on one new day after another

@@ -100,6 +100,7 @@ def test_the_export_holds_everything_raw(make_ctx) -> None:
     assert {"key": "checkin_time", "value": '"06:17"'} in document["preferences"]
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_export_import_export_gives_the_same_document(make_ctx, tmp_path: Path) -> None:
     _fill(make_ctx)
     first = _export()
@@ -109,6 +110,7 @@ def test_export_import_export_gives_the_same_document(make_ctx, tmp_path: Path) 
     assert _comparable(_export(fresh)) == _comparable(first)
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_importing_twice_adds_nothing(make_ctx, tmp_path: Path) -> None:
     _fill(make_ctx)
     document = _export()
@@ -120,6 +122,7 @@ def test_importing_twice_adds_nothing(make_ctx, tmp_path: Path) -> None:
     assert _comparable(_export(fresh)) == _comparable(document)
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_importing_into_an_account_with_data_merges_by_natural_keys(make_ctx, tmp_path: Path) -> None:
     _fill(make_ctx)
     document = _export()
@@ -134,6 +137,7 @@ def test_importing_into_an_account_with_data_merges_by_natural_keys(make_ctx, tm
     assert len(waters) == 1 and waters[0]["unit"] == "cups"  # what was here stays as it was
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_a_dry_run_counts_and_changes_nothing(make_ctx, tmp_path: Path) -> None:
     _fill(make_ctx)
     document = _export()
@@ -144,6 +148,7 @@ def test_a_dry_run_counts_and_changes_nothing(make_ctx, tmp_path: Path) -> None:
     assert _export(fresh)["habits"] == before["habits"] == []
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_a_bad_record_is_named_and_nothing_is_imported(make_ctx, tmp_path: Path) -> None:
     _fill(make_ctx)
     document = _export()
@@ -166,6 +171,7 @@ def test_a_bad_record_is_named_and_nothing_is_imported(make_ctx, tmp_path: Path)
     assert _export(_fresh_home(tmp_path))["habits"] == []
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_a_failure_part_way_leaves_nothing(make_ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fill(make_ctx)
     document = read_document(json.dumps(_export()))
@@ -248,6 +254,7 @@ def _document(habits: list[Any], checkins: list[Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(habits=st.lists(habit_history, max_size=4), checkins=st.lists(checkin_entry, max_size=10))
 def test_generated_histories_survive_export_and_import(tmp_path_factory, habits, checkins) -> None:
@@ -262,6 +269,7 @@ def test_generated_histories_survive_export_and_import(tmp_path_factory, habits,
         assert sum(import_document(ctx, document).added.values()) == 0  # idempotent
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_an_import_of_logs_alone_tells_the_change_feed(make_ctx, tmp_path: Path) -> None:
     """Logs go in by plain INSERTs, which the session's change watch does not see; clients still hear of them."""
     import sqlite3
