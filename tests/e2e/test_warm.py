@@ -8,6 +8,7 @@ checkout), the server quits as it must and the test is skipped rather than judge
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -373,6 +374,24 @@ def test_status_says_what_runs(warm_env: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"running (pid {server.pid}), up ")
     assert done.stdout.rstrip().endswith("; PAA_NO_SERVER is set, so commands skip it")
+
+
+def test_doctor_says_whether_the_warm_path_is_active(warm_env: Path, stamp: str) -> None:
+    def warm_line(extra: dict[str, str]) -> dict[str, str]:
+        command = [paa_executable(), "doctor", "--json"]
+        done = subprocess.run(command, capture_output=True, text=True, env=child_env(extra), timeout=120)
+        return next(check for check in json.loads(done.stdout) if check["name"] == "warm path")
+
+    assert warm_line({})["detail"] == "no warm server runs, so every command starts from scratch"
+    server = WarmServer.start()
+    try:
+        active = warm_line({})  # asked through the warm server itself
+        disabled = warm_line({"PAA_NO_SERVER": "1"})
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert active["status"] == "ok" and active["detail"].startswith(f"a warm server (pid {server.pid}, ")
+    assert disabled["detail"] == "off: PAA_NO_SERVER is set, so every command starts from scratch"
 
 
 def test_the_server_preloads_no_heavy_library_and_runs_one_thread() -> None:

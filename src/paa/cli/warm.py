@@ -13,11 +13,16 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paa.cli.output import say
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from paa.core.doctor import Check
 
 START_SECONDS = 60.0  # importing everything on a busy machine can take a while; never longer than this
 
@@ -141,3 +146,21 @@ def status() -> None:
         f"{int(info['rss_kib']) // 1024} MiB resident, quits after {info['idle_seconds']} s idle"
         + ("; PAA_NO_SERVER is set, so commands skip it" if disabled else "")
     )
+
+
+def doctor_check(environ: Mapping[str, str]) -> Check:
+    """The warm path's line in `paa doctor`: whether a warm server answers this environment's commands."""
+    from paa.cli.warm_client import socket_path
+    from paa.core.doctor import Check
+
+    if environ.get("PAA_NO_SERVER", "") not in ("", "0"):
+        return Check("warm path", "info", "off: PAA_NO_SERVER is set, so every command starts from scratch")
+    path = socket_path(environ, create=False)
+    info = _info(_ask(path, b"ping", timeout=2.0)) if path else None
+    if info is None:
+        return Check(
+            "warm path", "info", "no warm server runs, so every command starts from scratch",
+            "paa warm start keeps paa loaded in the background and answers commands several times faster",
+        )  # fmt: skip
+    memory = int(info.get("rss_kib", "0")) // 1024
+    return Check("warm path", "ok", f"a warm server (pid {info.get('pid')}, {memory} MiB) answers commands")
