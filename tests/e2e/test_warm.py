@@ -405,3 +405,48 @@ def test_the_server_preloads_no_heavy_library_and_runs_one_thread() -> None:
     command = [sys.executable, "-c", code, *heavy]
     done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=120)
     assert done.stdout.split() == ["[]", "1"], done.stderr
+
+
+def test_a_terminal_sees_the_same_colours_cold_and_warm(warm_env: Path, paa_home: Path, stamp: str) -> None:
+    pty = pytest.importorskip("pty")
+    added = subprocess.run([paa_executable(), "habit", "add", "Water", "--unit", "glasses", "--target", "8"],
+                           capture_output=True, env=child_env(), timeout=120)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    lines = [["habit", "today"], ["habit", "list"], ["habit", "log", "nosuch"]]
+    cold = [_on_a_terminal(pty, args, {"PAA_NO_SERVER": "1"}) for args in lines]
+    server = WarmServer.start()
+    try:
+        before = server.served()
+        warm = [_on_a_terminal(pty, args, {}) for args in lines]
+        after = server.served()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert warm == cold
+    assert b"\x1b[" in cold[0][1]  # a terminal gets colour
+    assert after - before == len(lines) + 1
+
+
+def _on_a_terminal(pty, args: list[str], extra: dict[str, str]) -> tuple[int, bytes]:
+    """Run paa on a new terminal (stdin, stdout and stderr all on it); its exit code and every byte it showed."""
+    env = child_env(extra)
+    pid, leader = pty.fork()
+    if pid == 0:
+        try:
+            os.execve(paa_executable(), [paa_executable(), *args], env)
+        finally:
+            os._exit(127)
+    shown = b""
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            chunk = _read_some(leader)
+            if chunk is None:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+    _, status_code = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status_code), shown
