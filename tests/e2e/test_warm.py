@@ -205,7 +205,7 @@ def test_kill_9_of_the_server_mid_command(warm_env: Path, paa_home: Path, stamp:
     try:
         # The server alone killed: the worker finishes the command and its client hears from it.
         client = _blocked_checkin(server.env)
-        worker = wait_until(lambda: server.workers(), what="a worker")[0]
+        worker = wait_until(lambda: server.worker_of(client.pid), what="the client's worker")
         os.kill(server.pid, signal.SIGKILL)
         out, err = client.communicate(b"Fine\nA walk\n", timeout=120)
         assert client.returncode == 0, err
@@ -226,7 +226,7 @@ def test_kill_9_of_server_and_worker_mid_command_is_an_error_not_a_hang(warm_env
     server = WarmServer.start()
     try:
         client = _blocked_checkin(server.env)
-        wait_until(lambda: server.workers(), what="a worker")
+        wait_until(lambda: server.worker_of(client.pid), what="the client's worker")
         os.killpg(server.pid, signal.SIGKILL)  # the server's whole session: it and its worker
         _, err = client.communicate(timeout=120)
         _skip_if_code_changed(stamp)
@@ -245,7 +245,8 @@ def test_kill_9_of_the_worker_kills_the_client_alike(warm_env: Path, stamp: str)
     server = WarmServer.start()
     try:
         client = _blocked_checkin(server.env)
-        worker = wait_until(lambda: server.workers(), what="a worker")[0]
+        worker = wait_until(lambda: server.worker_of(client.pid), what="the client's worker")
+        assert worker is not None
         os.kill(worker, signal.SIGKILL)
         client.communicate(timeout=120)
         _skip_if_code_changed(stamp)

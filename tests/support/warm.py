@@ -74,12 +74,25 @@ class WarmServer:
         return _state(self.pid) not in ("Z", "")
 
     def workers(self) -> list[int]:
-        """The server's worker processes now (Linux: read from /proc)."""
+        """The server's worker processes running now (Linux: read from /proc)."""
         found = []
         for entry in os.listdir("/proc"):
-            if entry.isdigit() and _parent(int(entry)) == self.pid:
-                found.append(int(entry))
+            if entry.isdigit() and _parent(int(entry)) == self.pid and _state(int(entry)) != "Z":
+                found.append(int(entry))  # (a zombie has finished: the server reaps it in a moment)
         return found
+
+    def worker_of(self, client: int) -> int | None:
+        """The worker running the command of the client process `client`: the one reading its stdin (a worker that
+        answered a status request may still be exiting beside it)."""
+        try:
+            stdin = os.readlink(f"/proc/{client}/fd/0")
+        except OSError:
+            return None
+        for worker in self.workers():
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{worker}/fd/0") == stdin:
+                    return worker
+        return None
 
     def stop(self) -> None:
         """Stop it, by asking and then by SIGKILL to its process group; wait (bounded) until it is gone."""
