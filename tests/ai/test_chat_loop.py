@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -136,8 +137,10 @@ def test_asked_later_a_round_waits_at_each_destructive_call_and_goes_on_when_ans
     from paa.ai.tools import ASK_LATER
     from paa.errors import NotFound
 
-    calls = [("delete_habit", {"habit": "Run"}), ("log_habit", {"habit": "water", "value": 2}),
-             ("unlog_habit", {"habit": "water"})]  # fmt: skip
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("delete_habit", {"habit": "Run"}), ("log_habit", {"habit": "water", "value": 2}),
+        ("unlog_habit", {"habit": "water"}),
+    ]  # fmt: skip
     fake_anthropic.push(reply("Let me see.", tools=calls))
     events = list(ChatSession(contexts, claude, confirm=ASK_LATER).send("delete Run, log 2 water, then undo it"))
     held = [e.confirmation for e in events if isinstance(e, ConfirmationNeeded)]

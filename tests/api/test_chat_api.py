@@ -236,7 +236,7 @@ def test_a_client_leaving_mid_reply_keeps_what_arrived(
     scripted = reply("One two three four five six", chunks=6)
     scripted.pace = gate
     fake_anthropic.push(scripted)
-    runtime = http.app.state.runtime
+    runtime = http.app.state.runtime  # type: ignore[attr-defined]
     events = stream_reply(runtime, authenticate(runtime, alice.tokens["access_token"]), "count for me")
     assert next(events) == {"event": "delta", "data": {"text": "One t"}}
     events.close()  # type: ignore[attr-defined]

@@ -221,7 +221,7 @@ def _instant(day: int, seconds: int = 0) -> datetime:
 
 def _document(habits: list[Any], checkins: list[Any]) -> dict[str, Any]:
     names: set[str] = set()
-    out_habits = []
+    out_habits: list[dict[str, Any]] = []
     for name, measurable, logs in habits:
         if name.casefold() in names:
             continue

@@ -6,6 +6,7 @@ import shutil
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,7 +189,7 @@ def test_an_sqlite_file_that_is_not_loops_is_refused(tmp_path: Path) -> None:
         _import_loop(other)
 
 
-JRNL = {
+JRNL: dict[str, Any] = {
     "tags": {"@knee": 1},
     "entries": [
         {"title": "Long run today.", "body": "18 km, the @knee held up.", "date": "2026-11-22", "time": "19:05",
