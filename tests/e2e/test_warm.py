@@ -451,3 +451,29 @@ def _on_a_terminal(pty, args: list[str], extra: dict[str, str]) -> tuple[int, by
             os.kill(pid, signal.SIGKILL)
     _, status_code = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status_code), shown
+
+
+def test_start_replaces_a_server_of_other_code(warm_env: Path, stamp: str) -> None:
+    path = warm_client.socket_path(child_env(), create=True)
+    code = (
+        "import paa.cli.warm_client as w; w.code_stamp = lambda: 'other'\n"  # a server of other code
+        "from paa.cli.warm_server import main; main()"
+    )
+    old = subprocess.Popen(
+        [sys.executable, "-c", code, str(path), "120"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        env=child_env(), cwd="/",
+    )  # fmt: skip
+    server = None
+    try:
+        assert old.stdout is not None and old.stdout.readline().startswith(b"ready")
+        server = WarmServer.start()  # `paa warm start`: not "already running"
+        assert server.pid != old.pid
+        assert old.wait(timeout=120) == 0
+        _skip_if_code_changed(stamp)
+        assert server.alive() and os.path.exists(str(path))
+    finally:
+        if old.poll() is None:
+            old.kill()
+            old.wait(timeout=30)
+        if server is not None:
+            server.stop()

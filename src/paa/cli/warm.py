@@ -84,13 +84,16 @@ def start(
     ] = 600,
 ) -> None:
     """Start the warm server for this environment (it quits when idle, or when paa is upgraded)."""
+    from paa.cli.warm_client import code_stamp
     from paa.errors import StorageError
 
     path = _socket()
     running = _info(_ask(path, b"ping"))
-    if running is not None:
+    if running is not None and running.get("stamp") == code_stamp():
         say(f"The warm server is already running (pid {running.get('pid')}).")
         return
+    if running is not None:
+        _ask(path, b"stop")  # it holds other code (paa was upgraded or edited): it goes, a new one comes
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # a socket nobody answers on: a server that died
     log = path.removesuffix(".sock") + ".log"

@@ -277,6 +277,7 @@ class Server:
             "idle_seconds": int(self.idle_seconds),
             "rss_kib": _rss_kib(os.getppid()),
             "modules": len(sys.modules),
+            "stamp": self.stamp,
         }
         return "".join(f"{key}: {value}\n" for key, value in lines.items())
 
