@@ -58,6 +58,10 @@ def isolated_env(home: Path) -> dict[str, str]:
     """This process's environment without any PAA_* setting, pointed at a temporary PAA_HOME."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PAA_", "ANTHROPIC_"))}
     env.update(PAA_HOME=str(home / "paa-home"), HOME=str(home), PAA_TIMEZONE="UTC", PAA_NOW=FIXED_NOW, NO_COLOR="1")
+    # Bytecode as an installed paa has it: compiled once (during the set-up and warm-up rounds) into a cache of the
+    # run's own, never into the checkout. With PYTHONDONTWRITEBYTECODE every run would compile paa again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
     return env
 
 
