@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paa.api.limits import client_address
-from paa.api.metrics import route_template
+from paa.api.metrics import route_template, timed
 from paa.redact import redact
 
 if TYPE_CHECKING:
@@ -62,20 +61,12 @@ class AccessLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        status = 500
 
-        async def noted(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, noted)
-        finally:
+        def answered(status: int, seconds: float) -> None:
             if log.isEnabledFor(logging.INFO):
-                log.info(access_line(scope, status, time.perf_counter() - started))
+                log.info(access_line(scope, status, seconds))
+
+        await timed(self.app, scope, receive, send, answered)
 
 
 def install(app: FastAPI, options: Any) -> None:

@@ -10,7 +10,7 @@ another process is counted too. With several workers each one answers with its o
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -125,19 +125,33 @@ class RequestMetrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        status = 500  # what the client gets when the app raises before answering
 
-        async def noted(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+        def answered(status: int, seconds: float) -> None:
+            self.metrics.observe(scope["method"], route_template(scope), status, seconds)
 
-        try:
-            await self.app(scope, receive, noted)
-        finally:
-            self.metrics.observe(scope["method"], route_template(scope), status, time.perf_counter() - started)
+        await timed(self.app, scope, receive, send, answered)
+
+
+async def timed(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, answered: Callable[[int, float], None]
+) -> None:
+    """Run a request through `app`, then tell `answered` its status and how long it took (metrics, the access log).
+
+    The status is 500 when the app raises before answering: what the client gets then.
+    """
+    started = time.perf_counter()
+    status = 500
+
+    async def noted(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, noted)
+    finally:
+        answered(status, time.perf_counter() - started)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
