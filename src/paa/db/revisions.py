@@ -13,5 +13,6 @@ REVISIONS: tuple[str, ...] = (
     "0006_events",
     "0007_sealed",
     "0008_pg_words",
+    "0009_imports",
 )
 HEAD = REVISIONS[-1]

@@ -156,6 +156,7 @@ class Sealed(TypeDecorator[str]):
 SEALED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("messages", "content"),
     ("messages", "tool_calls"),
+    ("messages", "speaker"),
     ("conversations", "title"),
     ("conversations", "summary"),
     ("memories", "content"),
@@ -171,12 +172,14 @@ def sealed(table: str, column: str, nullable: bool = False) -> Column:  # type: 
     return Column(column, Sealed(table, column), nullable=nullable)
 
 
-def seal_plain_values(connection: Any, keyset: KeySet) -> int:
-    """Seal every value still stored as plain text, on a connection (raw SQL: every user's rows); return how many."""
+def seal_plain_values(connection: Any, keyset: KeySet, columns: tuple[tuple[str, str], ...] = SEALED_COLUMNS) -> int:
+    """Seal every value still stored as plain text, on a connection (raw SQL: every user's rows); return how many.
+
+    A migration passes the columns that exist at its revision (a later one may add more)."""
     from sqlalchemy import text
 
     done = 0
-    for table, column in SEALED_COLUMNS:
+    for table, column in columns:
         rows = connection.execute(
             text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL AND {column} NOT LIKE 'enc:v1:%'")
         ).all()

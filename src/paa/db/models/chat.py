@@ -14,6 +14,8 @@ from paa.db.sealed import sealed
 
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversations"
+    # An imported conversation's key (a hash of where it came from and its id there): importing it again adds nothing.
+    __table_args__ = (Index("ux_conversations_import_key", "user_id", "import_key", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
@@ -21,22 +23,27 @@ class Conversation(SQLModel, table=True):
     summary: str | None = Field(default=None, sa_column=sealed("conversations", "summary", True))
     created_at: datetime = Field(sa_column=instant())
     updated_at: datetime = Field(sa_column=instant())
+    imported_from: str | None = Field(default=None, max_length=16)  # chatgpt | claude | llm | jsonl; None: said here
+    import_key: str | None = Field(default=None, max_length=64)
 
 
 class Message(SQLModel, table=True):
     __tablename__ = "messages"
+    __table_args__ = (Index("ux_messages_import_key", "user_id", "import_key", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     conversation_id: int = Field(foreign_key="conversations.id", ondelete="CASCADE", index=True)
-    role: str = Field(max_length=16)  # user | assistant | tool
+    role: str = Field(max_length=16)  # user | assistant | tool | other (another person, in an imported conversation)
     content: str = Field(sa_column=sealed("messages", "content"))
+    speaker: str | None = Field(default=None, sa_column=sealed("messages", "speaker", True))  # a name, when known
     tool_calls: str | None = Field(default=None, sa_column=sealed("messages", "tool_calls", True))  # JSON
     model: str | None = Field(default=None, max_length=100)
     input_tokens: int | None = None
     output_tokens: int | None = None
     interrupted: bool = False
     created_at: datetime = Field(sa_column=instant())
+    import_key: str | None = Field(default=None, max_length=64)  # see Conversation.import_key
 
 
 class Memory(SQLModel, table=True):

@@ -22,6 +22,18 @@ down_revision = "0006_events"
 branch_labels = None
 depends_on = None
 
+# The columns this revision seals (later revisions add more to paa.db.sealed.SEALED_COLUMNS, which do not exist yet).
+COLUMNS = (
+    ("messages", "content"),
+    ("messages", "tool_calls"),
+    ("conversations", "title"),
+    ("conversations", "summary"),
+    ("memories", "content"),
+    ("daily_checkins", "answers"),
+    ("daily_checkins", "reflection"),
+    ("habit_logs", "note"),
+    ("signing_keys", "secret"),
+)
 OLD_TRIGGERS = ("memories_fts_insert", "memories_fts_delete", "memories_fts_update")
 OLD_FTS_STATEMENTS = (
     "CREATE VIRTUAL TABLE memories_fts USING fts5("
@@ -62,7 +74,7 @@ def upgrade() -> None:
     provider = getattr(bind.dialect, DIALECT_ATTRIBUTE, None)
     if isinstance(provider, DataKeys) and _has_rows(bind):
         keyset = provider.keyset()
-        seal_plain_values(bind, keyset)
+        seal_plain_values(bind, keyset, COLUMNS)
         if sqlite:
             blind.rebuild(bind, keyset)
 
@@ -71,10 +83,8 @@ def downgrade() -> None:
     bind = op.get_bind()
     provider = getattr(bind.dialect, DIALECT_ATTRIBUTE, None)
     if isinstance(provider, DataKeys) and _has_rows(bind):  # back to plain text: the older paa cannot read sealed
-        from paa.db.sealed import SEALED_COLUMNS
-
         keyset = provider.keyset()
-        for table, column in SEALED_COLUMNS:
+        for table, column in COLUMNS:
             rows = bind.execute(sa.text(f"SELECT id, {column} FROM {table} WHERE {column} LIKE 'enc:v1:%'")).all()
             if rows:
                 bind.execute(
