@@ -54,7 +54,8 @@ TODAY = date(2026, 11, 26)
 MARK = "alpha"
 OWNED_TABLES = (
     "habits", "habit_logs", "conversations", "messages", "daily_checkins", "checkin_prompts", "analytics_events",
-    "notifications", "reminders", "reminder_cursors", "memories", "user_preferences",
+    "notifications", "reminders", "reminder_cursors", "memories", "user_preferences", "attachments",
+    "attachment_blobs",
 )  # fmt: skip
 
 
@@ -107,6 +108,11 @@ class Alpha:
     def checkin_row(self) -> DailyCheckin:
         return self._load(DailyCheckin, self.extra["checkin"])
 
+    def attachment_row(self) -> Any:
+        from paa.db.models import Attachment
+
+        return self._load(Attachment, self.extra["attachment"])
+
 
 def _env(home: Path, user: str | None = None) -> dict[str, str]:
     env = {"PAA_HOME": str(home), "PAA_TIMEZONE": "UTC", "PAA_KEYRING": "off"}
@@ -156,6 +162,14 @@ def _build(home: Path) -> Alpha:
         record_event(ctx, INSIGHT_EVENT, {"conversation_id": conversation.id, "topics": ["alpha knee"],
                                           "intents": ["alpha rest"], "source": "local", "messages": 1})  # fmt: skip
         memory.index_message(ctx, first)
+        from paa.ai.attachments import index_attachments
+        from paa.core import attachments as files
+
+        attached = files.store(ctx, files.classify("alpha notes.txt", b"alpha attachment: knee exercises"),
+                               message_id=_id(first.id))  # fmt: skip
+        index_attachments(ctx, [attached])
+        alpha.extra["attachment"] = attached.id
+        alpha.extra["upload"] = files.upload(ctx, files.classify("alpha upload.txt", b"alpha upload text")).id
         fact = memory.remember(ctx, "alpha fact: allergic to peanuts")
         checkin = ctx.session.exec(select(DailyCheckin).where(DailyCheckin.day == TODAY)).one()
         memory.index_checkin(ctx, checkin)
@@ -362,12 +376,14 @@ def _bravo_export() -> str:
 
 
 def _cases() -> list[Case]:
+    from paa.ai import attachments as ai_attachments
     from paa.ai import background, checkin_ai, insights, memory, recall, store, tools
     from paa.ai import chat as ai_chat
     from paa.ai import checkins as ai_checkins
     from paa.ai import context as ai_context
     from paa.ai import reminders as ai_reminders
     from paa.ai import settings as ai_settings
+    from paa.core import attachments as files
     from paa.core import configuration
     from paa.core.analytics import load, reports
     from paa.core.checkins import entries as checkins
@@ -778,6 +794,69 @@ def _cases() -> list[Case]:
             check=lambda r: r[0].calls == 0 and r[1].calls == 0,
             owner_check=lambda r: r[1].calls == 1,
         ),
+        Case(
+            "paa.ai.store.message_views",
+            lambda c, a: store.message_views(c, [a.message_row()]),
+            view=lambda r: [m.attachments for m in r],
+            check=lambda r: r[0].attachments == (),
+        ),
+        # paa.core.attachments and paa.ai.attachments
+        Case(
+            "paa.core.attachments.store",
+            lambda c, a: files.store(c, files.classify("bravo.txt", b"bravo"), message_id=a.message),
+            write=True,
+            owner="changes",
+        ),
+        Case(
+            "paa.core.attachments.upload",
+            lambda c, a: files.upload(c, files.classify("bravo.txt", b"bravo")),
+            write=True,
+            owner="changes",
+        ),
+        Case("paa.core.attachments.get_attachment", lambda c, a: files.get_attachment(c, a.extra["attachment"])),
+        Case("paa.core.attachments.pending_uploads", lambda c, a: files.pending_uploads(c, [a.extra["upload"]])),
+        Case(
+            "paa.core.attachments.claim_uploads",
+            lambda c, a: files.claim_uploads(c, [a.extra["upload"]], a.message),
+            write=True,
+            owner="changes",
+        ),
+        Case("paa.core.attachments.read_bytes", lambda c, a: files.read_bytes(c, a.attachment_row())),
+        Case(
+            "paa.core.attachments.attachments_of",
+            lambda c, a: files.attachments_of(c, [a.message]),
+            check=_empty,
+        ),
+        Case(
+            "paa.core.attachments.delete_attachments",
+            lambda c, a: files.delete_attachments(c, [a.extra["attachment"], a.extra["upload"]]),
+            write=True,
+            check=lambda r: r == 0,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.attachments.history_blocks",
+            lambda c, a: ai_attachments.history_blocks(c, [a.message_row()]),
+            check=_empty,
+        ),
+        Case(
+            "paa.ai.attachments.names_of",
+            lambda c, a: ai_attachments.names_of(c, a.message),
+            check=lambda r: r == (),
+        ),
+        Case(
+            "paa.ai.attachments.index_attachments",  # Alice's file is indexed already: Bob's call must add nothing
+            lambda c, a: ai_attachments.index_attachments(c, [a.attachment_row()]),
+            write=True,
+            check=lambda r: r == 0,
+            owner="none",
+        ),
+        Case(
+            "paa.ai.attachments.forget_attachments",
+            lambda c, a: ai_attachments.forget_attachments(c, [a.extra["attachment"]]),
+            write=True,
+            owner="changes",
+        ),
         # paa.ai.memory and paa.ai.recall
         Case("paa.ai.memory.remember", lambda c, a: memory.remember(c, "bravo fact"), write=True, owner="changes"),
         Case("paa.ai.memory.get_memory", lambda c, a: memory.get_memory(c, a.fact)),
@@ -807,7 +886,7 @@ def _cases() -> list[Case]:
             "paa.ai.memory.memory_status",
             lambda c, a: memory.memory_status(c),
             check=lambda r: r.total == 0,
-            owner_check=lambda r: r.total == 3,
+            owner_check=lambda r: r.total == 4,  # a message, a check-in, a fact, a page of a file
         ),
         Case("paa.ai.memory.embed_pending", lambda c, a: memory.embed_pending(c), write=True, owner="none"),
         Case("paa.ai.memory.reset_vectors", lambda c, a: memory.reset_vectors(c), write=True, owner="changes"),

@@ -219,6 +219,10 @@ def problems(body: dict[str, Any]) -> str | None:
         for block in content:
             if block.get("type") == "text" and not block.get("text"):
                 return f"messages.{number}: text content blocks must be non-empty"
+            if block.get("type") in ("image", "document"):
+                wrong = _media_problem(block)
+                if wrong:
+                    return f"messages.{number}: {wrong}"
         if message["role"] == "assistant":
             calls = [b["id"] for b in content if b.get("type") == "tool_use"]
             if calls:
@@ -241,6 +245,34 @@ def problems(body: dict[str, Any]) -> str | None:
             for block in content:
                 if block.get("type") == "tool_result" and block.get("tool_use_id") not in asked:
                     return f"messages.{number}: unexpected `tool_use_id` found in `tool_result` blocks"
+    return None
+
+
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+IMAGE_MAX_BASE64 = 5 * 1024 * 1024
+REQUEST_MAX_BYTES = 32 * 1024 * 1024
+
+
+def _media_problem(block: dict[str, Any]) -> str | None:
+    """What the real API would reject in an image or document block (base64 sources only: what paa sends)."""
+    import base64
+    import binascii
+
+    source = block.get("source") or {}
+    if source.get("type") != "base64":
+        return f"{block['type']}.source: only base64 sources are expected from paa"
+    media_type, data = source.get("media_type"), source.get("data")
+    wanted = IMAGE_TYPES if block["type"] == "image" else ("application/pdf",)
+    if media_type not in wanted:
+        return f"{block['type']}.source.media_type: Input should be {' or '.join(wanted)}"
+    if not isinstance(data, str) or not data:
+        return f"{block['type']}.source.data: Field required"
+    if block["type"] == "image" and len(data) > IMAGE_MAX_BASE64:
+        return "image exceeds 5 MB maximum"
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return f"{block['type']}.source.data: invalid base64 data"
     return None
 
 
@@ -345,6 +377,9 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if len(raw) > REQUEST_MAX_BYTES:
+            self._error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
+            return
         try:
             body = json.loads(raw or b"{}")
         except ValueError:

@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import col, select
 
 from paa.ai import settings as ai_settings
+from paa.ai.attachments import history_blocks, names_of
 from paa.ai.context import (
     SYSTEM_PROMPT,
     TurnContext,
@@ -60,6 +61,7 @@ from paa.errors import InvalidInput, NotFound, PaaError
 
 if TYPE_CHECKING:
     from paa.ai.checkin_ai import CheckinInsight
+    from paa.core.attachments import Draft
 
 MAX_ROUNDS = 8
 MESSAGE_MAX_CHARS = 200_000
@@ -205,21 +207,39 @@ class ChatSession:
 
     # ---- one turn ---------------------------------------------------------------------------------
 
-    def send(self, text: str, cancel: CancelToken | None = None) -> Iterator[ChatEvent]:
+    def send(
+        self,
+        text: str,
+        cancel: CancelToken | None = None,
+        *,
+        attachments: Sequence[Draft] = (),
+        uploads: Sequence[int] = (),
+    ) -> Iterator[ChatEvent]:
+        """One turn: the person's message (with files read by `paa.core.attachments`, or the ids of earlier uploads)
+        is stored, then the model answers. Files alone, without words, are a message too."""
+        from paa.core import attachments as files
+
         message = text.strip()
-        if not message:
+        if not message and not attachments and not uploads:
             raise InvalidInput("empty message")
         if len(message) > MESSAGE_MAX_CHARS:
             raise InvalidInput(f"the message is too long ({len(message)} characters; the limit is {MESSAGE_MAX_CHARS})")
+        if attachments or uploads:
+            with self.contexts() as ctx:  # before anything is stored: a refused file leaves no half-sent message
+                files.check_message(attachments, files.pending_uploads(ctx, list(uploads)))
         cancel = cancel or CancelToken()
         with self.contexts(write=True) as ctx:
             if self._conversation_id is None:
-                self._conversation_id = create_conversation(ctx, message).id
+                names = ", ".join(draft.name for draft in attachments)
+                self._conversation_id = create_conversation(ctx, message or names or "attachments").id
             assert self._conversation_id is not None
             set_aside = _decline_held(ctx, self._conversation_id)  # a new message instead of an answer: a no
             user_row = add_message(ctx, self._conversation_id, "user", message)
+            assert user_row.id is not None
+            for position, draft in enumerate(attachments):
+                files.store(ctx, draft, message_id=user_row.id, position=position)
+            files.claim_uploads(ctx, list(uploads), user_row.id, first_position=len(attachments))
             ai = ai_settings.load(ctx)
-        assert user_row.id is not None
         yield from self._turn(message, ai, cancel, [user_row.id], [*set_aside, user_row.id])
 
     def resume(self, confirmation_id: str, approve: bool, cancel: CancelToken | None = None) -> Iterator[ChatEvent]:
@@ -386,6 +406,8 @@ class ChatSession:
     def _after(self, message_ids: list[int | None], checkin_days: list[date]) -> str | None:
         """Index the turn's messages for memory; refine check-ins recorded in it. Returns a follow-up question."""
         from paa.ai import recall
+        from paa.ai.attachments import index_attachments
+        from paa.core.attachments import attachments_of
         from paa.db.models import Message
 
         with self.contexts(write=True) as ctx:
@@ -393,6 +415,8 @@ class ChatSession:
                 row = ctx.session.get(Message, message_id) if message_id else None
                 if row is not None and row.content.strip():
                     recall.index_message(ctx, row)
+            for rows in attachments_of(ctx, [i for i in message_ids if i]).values():
+                index_attachments(ctx, rows)
         follow_up = None
         if checkin_days and self.background is not None:
             from paa.ai.checkin_ai import after_checkin
@@ -420,14 +444,19 @@ class ChatSession:
                 exclude_sources={row.id for row in recent if row.id is not None}, summary=summary,
                 hits=turn.hits if turn is not None else None,
             )  # fmt: skip
+            # The files go to a model only; the offline rules are told their names, to say they cannot read them.
+            blocks = history_blocks(ctx, recent) if self.provider.online else {}
+            newest = next((row for row in reversed(recent) if row.role == "user"), None)
+            attached = names_of(ctx, newest.id) if newest is not None and newest.id is not None else ()
         request = Request(
             model=ai.model,
             system=SYSTEM_PROMPT,
             context=turn.text,
-            messages=to_api_messages(recent),
+            messages=to_api_messages(recent, blocks),
             tools=self.runner.specs(),
             max_tokens=ai.max_tokens,
             known_habits=turn.habit_names,
+            attachments=attached,
         )
         return request, turn, notices
 

@@ -4,7 +4,7 @@ conversation history in API form."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -212,16 +212,22 @@ def message_tokens(row: Message) -> int:
     return estimate_tokens(row.content) + (estimate_tokens(row.tool_calls) if row.tool_calls else 0) + 4
 
 
-def to_api_messages(rows: Sequence[Message]) -> list[dict[str, Any]]:
+def to_api_messages(
+    rows: Sequence[Message], attachments: Mapping[int, list[dict[str, Any]]] | None = None
+) -> list[dict[str, Any]]:
     """Stored messages as a valid Messages API history: alternating roles, each tool_use answered by its result.
 
     An interrupted reply keeps its text (marked) but not its unanswered tool calls; consecutive messages of one
-    role are merged, so a question that never got its answer is still sent with the next one.
+    role are merged, so a question that never got its answer is still sent with the next one. `attachments` holds
+    the content blocks of a person's files by message id (paa.ai.attachments): they go before the words.
     """
     raw: list[dict[str, Any]] = []
     for row in rows:
         if row.role == "user":
-            raw.append({"role": "user", "content": [{"type": "text", "text": row.content}]})
+            blocks = list((attachments or {}).get(row.id or 0, []))
+            if row.content.strip() or not blocks:
+                blocks.append({"type": "text", "text": row.content})
+            raw.append({"role": "user", "content": blocks})
         elif row.role == "assistant":
             blocks: list[dict[str, Any]] = []
             text = row.content + ("\n\n[reply interrupted]" if row.interrupted else "")

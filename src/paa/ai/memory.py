@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-KINDS = ("fact", "message", "checkin")
+KINDS = ("fact", "message", "checkin", "attachment")  # attachment: a page of a file (paa.ai.attachments)
 CONTENT_MAX = 2000  # a remembered fact; messages and check-ins are kept whole
 RRF_K = 60  # reciprocal rank fusion: score = sum over the rankings of 1 / (RRF_K + rank)
 MIN_SIMILARITY = 0.2  # a vector hit less similar than this (cosine) is not a match, only the nearest of strangers

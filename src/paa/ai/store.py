@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
+from paa.core.attachments import AttachmentView
 from paa.core.context import Context
 from paa.core.ids import get_row
 from paa.core.validate import strip_controls
@@ -46,6 +47,7 @@ class MessageView:
     output_tokens: int | None
     interrupted: bool
     created_at: datetime
+    attachments: tuple[AttachmentView, ...] = ()  # the person's files sent with it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,10 +61,11 @@ class MessageView:
             "output_tokens": self.output_tokens,
             "interrupted": self.interrupted,
             "created_at": self.created_at.isoformat(),
+            "attachments": [item.to_json() for item in self.attachments],
         }
 
 
-def message_view(row: Message) -> MessageView:
+def message_view(row: Message, attachments: Sequence[AttachmentView] = ()) -> MessageView:
     assert row.id is not None
     return MessageView(
         id=row.id,
@@ -75,7 +78,16 @@ def message_view(row: Message) -> MessageView:
         output_tokens=row.output_tokens,
         interrupted=bool(row.interrupted),
         created_at=row.created_at,
+        attachments=tuple(attachments),
     )
+
+
+def message_views(ctx: Context, rows: Sequence[Message]) -> list[MessageView]:
+    """Messages as shown, each with its attachments."""
+    from paa.core.attachments import attachments_of, view
+
+    found = attachments_of(ctx, [row.id for row in rows if row.id is not None])
+    return [message_view(row, [view(item) for item in found.get(row.id or 0, [])]) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -255,7 +267,7 @@ def conversation_detail(ctx: Context, conversation_id: int) -> tuple[Conversatio
         sum(m.input_tokens or 0 for m in messages),
         sum(m.output_tokens or 0 for m in messages),
     )
-    return _conversation_view(row, totals), [message_view(m) for m in messages]
+    return _conversation_view(row, totals), message_views(ctx, messages)
 
 
 def messages_of(
@@ -298,7 +310,7 @@ def search_messages(ctx: Context, query: str, *, limit: int = 20) -> list[Search
     # Messages are sealed at rest, so the database cannot compare their text: only their text is read and opened
     # here, newest first, until enough match; then the matching rows are loaded (docs/performance.md: the cost).
     scan = select(Message.id, Message.content).where(
-        Message.user_id == ctx.user_id, col(Message.role).in_(("user", "assistant"))
+        Message.user_id == ctx.user_id, col(Message.role).in_(("user", "assistant", "other"))
     )
     wanted = [word.casefold() for word in words]
     found: list[int] = []
@@ -338,7 +350,8 @@ def _memory_hits(ctx: Context, query: str, seen: set[int], limit: int) -> list[S
 
 
 def delete_conversation(ctx: Context, conversation_id: int) -> int:
-    """Delete a conversation, its messages, their memory entries and its events; return how many messages went."""
+    """Delete a conversation, its messages, their attachments, their memory entries and its events; return how many
+    messages went."""
     from paa.ai import recall
 
     row = get_conversation(ctx, conversation_id)
@@ -356,6 +369,14 @@ def delete_conversation(ctx: Context, conversation_id: int) -> int:
         for memory_id in memory_ids:
             if memory_id is not None:
                 recall.forget(ctx, memory_id)
+    if message_ids:
+        from paa.ai.attachments import forget_attachments
+        from paa.core.attachments import attachments_of, delete_attachments
+
+        found = attachments_of(ctx, [i for i in message_ids if i is not None])
+        attachment_ids = [item.id for items in found.values() for item in items if item.id is not None]
+        forget_attachments(ctx, attachment_ids)
+        delete_attachments(ctx, attachment_ids)  # and the stored files no other message of the user has
     for kind in (USAGE_EVENT, SUMMARY_EVENT, INSIGHT_EVENT):
         for event, _payload in conversation_events(ctx, kind, conversation_id):
             ctx.session.delete(event)

@@ -14,5 +14,6 @@ REVISIONS: tuple[str, ...] = (
     "0007_sealed",
     "0008_pg_words",
     "0009_imports",
+    "0010_attachments",
 )
 HEAD = REVISIONS[-1]

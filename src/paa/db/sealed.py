@@ -164,6 +164,8 @@ SEALED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("daily_checkins", "reflection"),
     ("habit_logs", "note"),
     ("signing_keys", "secret"),
+    ("attachments", "name"),
+    ("attachment_blobs", "blob_key"),
 )
 
 

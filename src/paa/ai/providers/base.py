@@ -86,7 +86,8 @@ class Request:
     """One model call: the stable system prompt (cached), the per-turn context, history, and tools.
 
     `known_habits` lets a provider without a model (offline) match words to habits; a model gets them in the
-    context text instead.
+    context text instead. `attachments` names the files of the person's newest message (their content blocks are in
+    `messages` for a model; the offline rules get only the names, to say plainly that they cannot read them).
     """
 
     model: str
@@ -96,6 +97,7 @@ class Request:
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int = 2048
     known_habits: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()
 
 
 class CancelToken:

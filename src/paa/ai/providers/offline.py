@@ -53,6 +53,12 @@ class OfflineProvider:
             yield from _say(text, "end_turn")
             return
         question = " ".join(b.get("text", "") for b in _blocks(last) if b.get("type") == "text")
+        if request.attachments:
+            yield TextDelta(cannot_read(request.attachments) + ("\n\n" if question.strip() else ""))
+            if not question.strip():
+                yield Usage()
+                yield Done("end_turn", MODEL)
+                return
         intents = parse(question, request.known_habits)
         calls = [intent for intent in intents if intent.tool]
         if calls:
@@ -67,6 +73,15 @@ class OfflineProvider:
 
     def complete(self, system: str, prompt: str, *, model: str | None = None, max_tokens: int = 400) -> Completion:
         raise NotImplementedError("the offline provider does no background work")
+
+
+def cannot_read(names: tuple[str, ...]) -> str:
+    """What the offline rules say of attached files: kept, but not read."""
+    listed = ", ".join(names)
+    return (
+        f"I can't read attached files offline ({listed}): reading images, PDFs and documents needs Claude "
+        "(`paa auth key set anthropic`). They are kept with your message, so you can ask again once a key is set."
+    )
 
 
 def _say(text: str, stop_reason: str) -> Iterator[ProviderEvent]:

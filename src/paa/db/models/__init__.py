@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from paa.db.models.attachments import Attachment, AttachmentBlob
     from paa.db.models.auth import LoginAttempt, SigningKey
     from paa.db.models.chat import AnalyticsEvent, Conversation, Memory, Message
     from paa.db.models.checkins import CheckinPrompt, DailyCheckin
@@ -31,6 +32,8 @@ _MODULE_OF: dict[str, str] = {
     "CheckinPrompt": "checkins",
     "ChangeEvent": "events",
     "Conversation": "chat",
+    "Attachment": "attachments",
+    "AttachmentBlob": "attachments",
     "Message": "chat",
     "Memory": "chat",
     "AnalyticsEvent": "chat",
@@ -40,6 +43,8 @@ _MODULE_OF: dict[str, str] = {
 }
 __all__ = [
     "AnalyticsEvent",
+    "Attachment",
+    "AttachmentBlob",
     "ChangeEvent",
     "CheckinPrompt",
     "Conversation",
