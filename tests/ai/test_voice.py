@@ -7,7 +7,6 @@ import importlib.util
 import io
 import stat
 import sys
-import types
 import wave
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 
 from paa.ai import voice
 from paa.errors import InvalidInput
-from tests.support.speech import heard_key_words, needs_model, spoken
+from tests.support.speech import fake_sounddevice, heard_key_words, needs_model, spoken
 
 
 def _wav(pcm: bytes, rate: int, *, channels: int = 1, width: int = 2) -> bytes:
@@ -113,45 +112,8 @@ def test_without_the_model_package_the_error_names_the_extra(monkeypatch: pytest
     assert missing.value.hint == voice.EXTRA_HINT
 
 
-class _PortAudioError(Exception):
-    pass
-
-
-def _fake_sounddevice(chunks: list[bytes] | None, rate: float = 44_100.0) -> types.ModuleType:
-    """A sounddevice stand-in: its input stream hands `chunks` to the callback on start, or there is no device."""
-    module = types.ModuleType("sounddevice")
-    module.PortAudioError = _PortAudioError  # type: ignore[attr-defined]
-    opened: list[dict[str, Any]] = []
-
-    def query_devices(kind: str) -> dict[str, Any]:
-        if chunks is None:
-            raise _PortAudioError("Error querying device -1")
-        return {"name": "test input", "default_samplerate": rate}
-
-    class RawInputStream:
-        def __init__(self, **options: Any) -> None:
-            opened.append(options)
-            self.callback = options["callback"]
-            self.closed = False
-
-        def start(self) -> None:
-            for chunk in chunks or []:
-                self.callback(chunk, len(chunk) // 2, None, None)
-
-        def stop(self) -> None:
-            pass
-
-        def close(self) -> None:
-            self.closed = True
-
-    module.query_devices = query_devices  # type: ignore[attr-defined]
-    module.RawInputStream = RawInputStream  # type: ignore[attr-defined]
-    module.opened = opened  # type: ignore[attr-defined]
-    return module
-
-
 def test_the_microphone_records_at_the_devices_rate(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = _fake_sounddevice([b"\x01\x00" * 100, b"\x02\x00" * 50])
+    fake = fake_sounddevice([b"\x01\x00" * 100, b"\x02\x00" * 50])
     monkeypatch.setitem(sys.modules, "sounddevice", fake)
     microphone = voice.Microphone()
     microphone.start()
@@ -162,7 +124,7 @@ def test_the_microphone_records_at_the_devices_rate(monkeypatch: pytest.MonkeyPa
 
 
 def test_no_input_device_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "sounddevice", _fake_sounddevice(None))
+    monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice(None))
     with pytest.raises(voice.VoiceUnavailable) as none:
         voice.Microphone().start()
     assert none.value.message == "no microphone to record from (Error querying device -1)"

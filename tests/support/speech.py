@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import types
 from functools import cache
 from typing import Any
 
@@ -79,3 +80,41 @@ def heard_key_words(text: str) -> bool:
     """Whether a transcript holds the key words of SENTENCE."""
     words = set(text.lower().split())
     return all(word in words for word in KEY_WORDS)
+
+
+class PortAudioError(Exception):
+    pass
+
+
+def fake_sounddevice(chunks: list[bytes] | None, rate: float = 44_100.0) -> types.ModuleType:
+    """A sounddevice stand-in (put it in sys.modules): its input stream hands `chunks` of 16-bit mono audio to the
+    callback when it starts; with None, there is no input device. `.opened` lists the streams' options."""
+    module = types.ModuleType("sounddevice")
+    module.PortAudioError = PortAudioError  # type: ignore[attr-defined]
+    opened: list[dict[str, Any]] = []
+
+    def query_devices(kind: str) -> dict[str, Any]:
+        if chunks is None:
+            raise PortAudioError("Error querying device -1")
+        return {"name": "test input", "default_samplerate": rate}
+
+    class RawInputStream:
+        def __init__(self, **options: Any) -> None:
+            opened.append(options)
+            self.callback = options["callback"]
+            self.closed = False
+
+        def start(self) -> None:
+            for chunk in chunks or []:
+                self.callback(chunk, len(chunk) // 2, None, None)
+
+        def stop(self) -> None:
+            pass
+
+        def close(self) -> None:
+            self.closed = True
+
+    module.query_devices = query_devices  # type: ignore[attr-defined]
+    module.RawInputStream = RawInputStream  # type: ignore[attr-defined]
+    module.opened = opened  # type: ignore[attr-defined]
+    return module

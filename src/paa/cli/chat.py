@@ -9,6 +9,7 @@ import stat
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -45,6 +46,8 @@ Examples:
   git log --since=yesterday | paa chat "summarise what I did"
 
   paa chat --continue
+
+  paa chat --voice
 """
 
 
@@ -118,6 +121,13 @@ def chat(
             show_default=False,
         ),
     ] = None,
+    voice: Annotated[
+        bool, typer.Option("--voice", help="Say the message: record until Enter, edit the transcript, send it.")
+    ] = False,
+    keep_audio: Annotated[
+        Path | None,
+        typer.Option("--keep-audio", help="With --voice, also save the recording to this WAV file.", dir_okay=False),
+    ] = None,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
@@ -130,7 +140,11 @@ def chat(
     prompt = " ".join(words).strip()
     if continue_ and resume is not None:
         raise InvalidInput("--continue and --resume cannot be used together")
-    if _reads_stdin(prompt_given=bool(prompt), forced=stdin):
+    if voice:
+        prompt = _spoken(prompt, keep_audio)
+    elif keep_audio is not None:
+        raise InvalidInput("--keep-audio goes with --voice", hint="paa chat --voice --keep-audio said.wav")
+    elif _reads_stdin(prompt_given=bool(prompt), forced=stdin):
         prompt = _with_stdin(prompt, _read_stdin())
     if not prompt and (stdin or not _stdin_is_terminal()):
         raise InvalidInput("nothing to ask", hint='give a prompt: paa chat "…", or pipe text in')
@@ -145,6 +159,19 @@ def chat(
         _one_shot(runtime, provider, prompt, conversation_id, yes=yes, model=model)
     else:
         _repl(runtime, provider, conversation_id, yes=yes, model=model)
+
+
+def _spoken(prompt: str, keep_audio: Path | None) -> str:
+    """The message said aloud (`--voice`), as the person edited its transcript."""
+    from paa.errors import InvalidInput
+
+    if prompt:
+        raise InvalidInput("--voice takes no typed prompt: the message is what you say")
+    if not _stdin_is_terminal():
+        raise InvalidInput("--voice needs a terminal: it records until you press Enter")
+    from paa.cli.chat_voice import dictate
+
+    return dictate(keep_audio)
 
 
 def _quietly(work: Any) -> None:
