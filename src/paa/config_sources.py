@@ -96,6 +96,62 @@ def raw_setting(key: str, field: str, environ: Mapping[str, str]) -> Any | None:
     return found[-1] if found else None
 
 
+# The variables that may hold a secret, each of which may instead name a file holding it: `PAA_DB_URL_FILE=/run/
+# secrets/db_url` reads the URL from that file, as container platforms hand over secrets (compose `secrets:`, a
+# Kubernetes Secret mounted as files), so no secret sits in the environment a `docker inspect` or `ps e` shows.
+SECRET_VARIABLES = (
+    "PAA_DATABASE_URL",
+    "PAA_DB_URL",
+    "PAA_REDIS_URL",
+    "PAA_NTFY_URL",
+    "PAA_NTFY_TOKEN",
+    "PAA_WEBHOOK_URL",
+    "PAA_SMTP_PASSWORD",
+    "PAA_OAUTH_GOOGLE_CLIENT_SECRET",
+    "ANTHROPIC_API_KEY",
+)
+FILE_SUFFIX = "_FILE"
+SECRET_FILE_MAX_BYTES = 64 * 1024  # a URL or a key; anything larger is the wrong file
+
+
+def read_secret_files(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with each secret variable taken from the file its `*_FILE` variable names.
+
+    The `*_FILE` variable is dropped once read, so reading the result again changes nothing. A file's trailing line
+    break is not part of the value (`echo secret > file` is how people write one). Setting both a variable and its
+    `*_FILE`, or naming a file that cannot be read or is empty, is a ConfigError naming the variable.
+    """
+    values = dict(environ)
+    for name in SECRET_VARIABLES:
+        file_variable = name + FILE_SUFFIX
+        location = values.pop(file_variable, "")
+        if location == "":
+            continue
+        if values.get(name, "") != "":
+            raise ConfigError(f"{name} and {file_variable} are both set", hint="set one of them", field=file_variable)
+        values[name] = _secret_from_file(file_variable, Path(location).expanduser())
+    return values
+
+
+def _secret_from_file(variable: str, path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(SECRET_FILE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror or exc}", field=variable) from None
+    if len(raw) > SECRET_FILE_MAX_BYTES:
+        raise ConfigError(f"{variable}: {path} is larger than a secret ({SECRET_FILE_MAX_BYTES} bytes)", field=variable)
+    try:
+        value = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{variable}: {path} is not UTF-8 text", field=variable) from None
+    if value.strip() == "":
+        raise ConfigError(f"{variable}: {path} is empty", hint="write the secret into it", field=variable)
+    if "\n" in value or "\r" in value:
+        raise ConfigError(f"{variable}: {path} holds more than one line", hint="one secret on one line", field=variable)
+    return value
+
+
 def names_setting(typed: str, key: str, field: str) -> bool:
     """Whether a key as a person typed it names this setting: `checkin.time`, `checkin_time`, `Checkin-Time`."""
     return typed.strip().lower().replace("-", "_") in (key, field, key.replace(".", "_"))

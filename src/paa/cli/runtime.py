@@ -84,8 +84,11 @@ def named_user() -> str | None:
 
 
 def environ() -> Mapping[str, str]:
-    """The environment this command line started with (`paa doctor` checks it before building the runtime)."""
-    return _holder().environ
+    """The environment this command line started with (`paa doctor` checks it before building the runtime), with the
+    secrets that `*_FILE` variables name read in (`paa serve` checks PAA_REDIS_URL before its workers start)."""
+    from paa.config_sources import read_secret_files
+
+    return read_secret_files(_holder().environ)
 
 
 def add_environ(values: Mapping[str, str]) -> None:

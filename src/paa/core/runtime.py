@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from paa.clock import Clock, FixedClock, SystemClock
 from paa.config import LoadedSettings, Paths, Settings, load_settings, resolve_paths
+from paa.config_sources import read_secret_files
 from paa.core.accounts.users import (
     effective_preferences,
     normalised_name,
@@ -80,8 +81,11 @@ class Environment:
     def from_environ(
         cls, environ: Mapping[str, str], *, user: str | None = None, clock: Clock | None = None
     ) -> Environment:
-        """Read paths, settings and clock from `environ` once; `user` (from `--user`) wins over PAA_USER."""
-        values: Mapping[str, str] = MappingProxyType(dict(environ))
+        """Read paths, settings and clock from `environ` once; `user` (from `--user`) wins over PAA_USER.
+
+        Secrets named by `*_FILE` variables (PAA_DB_URL_FILE, ...) are read here, so everything downstream sees
+        PAA_DB_URL itself (paa.config_sources.read_secret_files)."""
+        values: Mapping[str, str] = MappingProxyType(read_secret_files(environ))
         paths = resolve_paths(values)
         loaded = load_settings(paths, values)
         named = normalised_name(user) if user is not None else selected_name(values)
