@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -60,6 +61,22 @@ def message(text: str) -> str:
     """What a line that is not a command sends to the model: `//etc/hosts ...` sends `/etc/hosts ...`."""
     line = text.strip()
     return line[1:] if line.startswith("//") else line
+
+
+def attachment_paths(argument: str, *, split: bool = True) -> list[Path]:
+    """The files `/attach` names: paths split as a shell would (quotes keep spaces), `~` expanded; with `split`
+    False, `argument` is one path (`paa chat -a`, already split by the shell). InvalidInput for unbalanced quotes."""
+    import shlex
+
+    from paa.errors import InvalidInput
+
+    if not split:
+        return [Path(argument).expanduser()]
+    try:
+        words = shlex.split(argument)
+    except ValueError:
+        raise InvalidInput("unbalanced quotes in the file names", hint='/attach "my file.pdf"') from None
+    return [Path(word).expanduser() for word in words]
 
 
 def is_leave_word(text: str) -> bool:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from paa.ai.chat import ChatSession
     from paa.ai.providers.base import CancelToken, Provider
     from paa.ai.slash import Slash
+    from paa.core.attachments import Draft
     from paa.core.runtime import Runtime
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/chat.md).")]
@@ -33,7 +34,8 @@ PROMPT_META = "paa_chat_prompt"
 CHAT_HELP = """Talk with your assistant: a conversation in the terminal, or one answer and exit.
 
 With no prompt on a terminal it opens a conversation (/help lists its commands). With a prompt it answers \
-once. Text piped in is added to the prompt when it is already there (--stdin waits for it; docs/chat.md has the \
+once. Files attached with -a (images, PDFs, text and code) go with the message. \
+Text piped in is added to the prompt when it is already there (--stdin waits for it; docs/chat.md has the \
 rule). The assistant logs habits, answers from your analytics, sets reminders and remembers what you tell it. \
 Without an API key it runs offline and understands simple requests.
 
@@ -46,6 +48,8 @@ Examples:
   git log --since=yesterday | paa chat "summarise what I did"
 
   paa chat --continue
+
+  paa chat -a photo.jpg -a report.pdf "what stands out?"
 
   paa chat --voice
 """
@@ -128,6 +132,16 @@ def chat(
         Path | None,
         typer.Option("--keep-audio", help="With --voice, also save the recording to this WAV file.", dir_okay=False),
     ] = None,
+    attach: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attach",
+            "-a",
+            metavar="FILE",
+            help="Attach a file to the message: an image, a PDF, or a text or code file (repeat for more).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
@@ -146,7 +160,8 @@ def chat(
         raise InvalidInput("--keep-audio goes with --voice", hint="paa chat --voice --keep-audio said.wav")
     elif _reads_stdin(prompt_given=bool(prompt), forced=stdin):
         prompt = _with_stdin(prompt, _read_stdin())
-    if not prompt and (stdin or not _stdin_is_terminal()):
+    files = _attached(attach or [])
+    if not prompt and not files and (stdin or not _stdin_is_terminal()):
         raise InvalidInput("nothing to ask", hint='give a prompt: paa chat "…", or pipe text in')
     from paa.cli.runtime import current
 
@@ -155,10 +170,22 @@ def chat(
     if prompt and provider.online:  # import the SDK while the conversation and context are read
         threading.Thread(target=_quietly, args=(provider.warm_up,), name="paa-sdk-import", daemon=True).start()
     conversation_id = _conversation_to_open(runtime, continue_, resume)
-    if prompt:
-        _one_shot(runtime, provider, prompt, conversation_id, yes=yes, model=model)
+    if prompt or (files and not _stdin_is_terminal()):
+        _one_shot(runtime, provider, prompt, conversation_id, yes=yes, model=model, files=files)
     else:
-        _repl(runtime, provider, conversation_id, yes=yes, model=model)
+        _repl(runtime, provider, conversation_id, yes=yes, model=model, files=files)
+
+
+def _attached(paths: list[str]) -> list[Draft]:
+    """The files of `-a`, read and checked before anything is sent (a refused one stops the command)."""
+    if not paths:
+        return []
+    from paa.ai.slash import attachment_paths
+    from paa.core.attachments import check_message, read_file
+
+    drafts = [read_file(path) for given in paths for path in attachment_paths(given, split=False)]
+    check_message(drafts)
+    return drafts
 
 
 def _spoken(prompt: str, keep_audio: Path | None) -> str:
@@ -304,7 +331,7 @@ def _session(
     return session
 
 
-def _run_turn(session: ChatSession, text: str, *, rich: bool) -> None:
+def _run_turn(session: ChatSession, text: str, *, rich: bool, files: list[Draft] | None = None) -> None:
     """Send one message and render its events; Ctrl-C at any moment of the turn stops the reply and keeps what came."""
     from paa.ai.providers.base import CancelToken
     from paa.cli.chat_views import ReplyView
@@ -312,7 +339,7 @@ def _run_turn(session: ChatSession, text: str, *, rich: bool) -> None:
     cancel = CancelToken()
     view = ReplyView(rich=rich, tool_lines=session.provider.online)  # offline, the reply itself says what was done
     with _ctrl_c_cancels(cancel):
-        events = session.send(text, cancel)
+        events = session.send(text, cancel, attachments=files or ())
         try:
             while True:
                 try:
@@ -368,7 +395,7 @@ def _ctrl_c_raises() -> Iterator[None]:
 
 def _one_shot(
     runtime: Runtime, provider: Provider, prompt: str, conversation_id: int | None, *, yes: bool,
-    model: str | None,
+    model: str | None, files: list[Draft] | None = None,
 ) -> None:  # fmt: skip
     from paa.ai.insights import record_insight
 
@@ -383,7 +410,7 @@ def _one_shot(
 
     rich = _stdout_is_terminal()
     session = _session(runtime, provider, conversation_id, decide, model)
-    _run_turn(session, prompt, rich=rich)
+    _run_turn(session, prompt, rich=rich, files=files)
     if session.conversation_id is not None:
         record_insight(runtime.context, session.conversation_id, None)  # rules only: no second model call per answer
 
@@ -466,7 +493,10 @@ def _who_prompt(runtime: Runtime) -> str:
     return f"{acting.user.username} " if acting.accounts_exist else ""
 
 
-def _repl(runtime: Runtime, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None) -> None:
+def _repl(
+    runtime: Runtime, provider: Provider, conversation_id: int | None, *, yes: bool, model: str | None,
+    files: list[Draft] | None = None,
+) -> None:  # fmt: skip
     from paa.ai.slash import is_leave_word, parse
     from paa.ai.slash import message as slash_message
     from paa.cli.output import print_error
@@ -484,6 +514,9 @@ def _repl(runtime: Runtime, provider: Provider, conversation_id: int | None, *, 
         _offline_note(rich)
     prompt = "› " if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else "> "
     prompt = _who_prompt(runtime) + prompt
+    pending: list[Draft] = list(files or [])  # files for the next message (`-a`, /attach)
+    if pending:
+        _say_pending(pending)
     try:
         while True:
             try:
@@ -503,11 +536,15 @@ def _repl(runtime: Runtime, provider: Provider, conversation_id: int | None, *, 
                 break
             command = parse(text)
             if command is not None:
+                if command.name == "/attach":
+                    _attach(command.argument, pending)
+                    continue
                 if _slash(command, session, runtime) == "exit":
                     break
                 continue
             try:
-                _run_turn(session, slash_message(text), rich=rich)
+                _run_turn(session, slash_message(text), rich=rich, files=pending)
+                pending.clear()  # sent (a refused file raised before anything was stored, and stays listed)
             except PaaError as exc:
                 print_error(exc.message, exc.hint)
             except KeyboardInterrupt:  # a Ctrl-C just before the turn took Ctrl-C over: the REPL goes on
@@ -515,6 +552,43 @@ def _repl(runtime: Runtime, provider: Provider, conversation_id: int | None, *, 
     finally:
         with contextlib.suppress(Exception):  # leaving must not fail because an insight could not be stored
             session.finish()
+
+
+def _say_pending(pending: list[Draft]) -> None:
+    from rich.markup import escape
+
+    from paa.core.attachments import human_size
+
+    listed = ", ".join(f"{draft.name} ({draft.kind}, {human_size(draft.size)})" for draft in pending)
+    say(f"[dim](attached for your next message: {escape(listed)})[/]")
+
+
+def _attach(argument: str, pending: list[Draft]) -> None:
+    """`/attach PATH...`: read and check files for the next message; `/attach` alone lists them, `/attach clear`
+    drops them."""
+    from paa.ai.slash import attachment_paths
+    from paa.cli.output import print_error
+    from paa.core.attachments import check_message, read_file
+    from paa.errors import PaaError
+
+    if not argument:
+        if pending:
+            _say_pending(pending)
+        else:
+            say("[dim](nothing attached; /attach PATH adds a file to your next message)[/]")
+        return
+    if argument.lower() == "clear":
+        pending.clear()
+        say("[dim](attachments dropped)[/]")
+        return
+    try:
+        drafts = [read_file(path) for path in attachment_paths(argument)]
+        check_message([*pending, *drafts])
+    except PaaError as exc:
+        print_error(exc.message, exc.hint)
+        return
+    pending.extend(drafts)
+    _say_pending(pending)
 
 
 def _slash(parsed: Slash, session: ChatSession, runtime: Runtime) -> str | None:

@@ -23,6 +23,7 @@ SLASH_HELP = (
             ("/history", "recent conversations (`paa chat --resume ID` reopens one)"),
             ("/habits", "today's habits"),
             ("/checkin", "check in for today, then hear what the assistant makes of it"),
+            ("/attach [PATH]", "attach files to your next message (images, PDFs, text); alone: list them"),
             "/usage",
             "/model [NAME]",
             ("/exit", "leave (so do exit, quit and Ctrl-D)"),
@@ -182,6 +183,8 @@ def render_conversation(
             continue
         if message.content:
             out.print(escape(message.content))
+        for item in message.attachments:
+            out.print(f"[dim]+ attached {escape(item.describe())}[/]")
         if message.role == "assistant" and isinstance(message.tool_calls, list):
             for call in message.tool_calls:
                 out.print(f"[dim]→ {escape(str(call.get('name')))} {escape(str(call.get('input')))}[/]")
