@@ -14,8 +14,9 @@ from tests.support.processes import parse_importtime, run_with_importtime
 pytestmark = pytest.mark.e2e
 
 # The server's stack (the `server` extra) counts too: only `paa serve` may load it (issue #15).
-SERVER = ("fastapi", "starlette", "uvicorn", "websockets", "prometheus_client", "redis")  # redis: PAA_REDIS_URL only
-HEAVY = ("anthropic", "chromadb", "textual", "apscheduler", "alembic", "numpy", "pandas", *SERVER)
+# redis: PAA_REDIS_URL only; multipart: the API's uploads.
+SERVER = ("fastapi", "starlette", "uvicorn", "websockets", "prometheus_client", "redis", "multipart")
+HEAVY = ("anthropic", "chromadb", "textual", "apscheduler", "alembic", "numpy", "pandas", "pypdf", *SERVER)
 
 
 @pytest.fixture
