@@ -97,6 +97,8 @@ def test_fusion_ranks_a_memory_found_both_ways_first_and_scores_by_reciprocal_ra
     assert hits[0].to_json() == {
         "memory_id": hits[0].memory_id, "kind": "fact", "content": "I am allergic to peanuts",
         "score": round(expected, 6), "created_at": "2026-11-26T12:00:00+00:00", "source_id": None,
+        "message_id": None, "conversation_id": None, "conversation_title": None, "speaker": None, "role": None,
+        "time": "2026-11-26T12:00:00+00:00", "text": "I am allergic to peanuts",
     }  # fmt: skip
 
 

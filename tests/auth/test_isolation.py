@@ -375,12 +375,28 @@ def _bravo_export() -> str:
                        "user": {"username": "bravo", "created_at": stamp}, "habits": [habit], "checkins": [checkin]})
 
 
+def _bravo_history() -> Any:
+    """A file of one conversation, as read (the same for both callers: each gets a conversation of their own)."""
+    from paa.core.dataio.conversations import History, HistoryConversation, HistoryMessage
+
+    said = HistoryMessage("m1", "user", "Bravo", NOW - timedelta(days=400), "bravo imported message")
+    return History("jsonl", [HistoryConversation("bravo-trip", "bravo trip", [said])])
+
+
+def _hit_on(message_id: int) -> Any:
+    """A search hit naming a message by id (as a caller could make up)."""
+    from paa.ai.memory import MemoryHit
+
+    return MemoryHit(0, "message", "bravo hit", 1.0, NOW, message_id)
+
+
 def _cases() -> list[Case]:
     from paa.ai import attachments as ai_attachments
     from paa.ai import background, checkin_ai, insights, memory, recall, store, tools
     from paa.ai import chat as ai_chat
     from paa.ai import checkins as ai_checkins
     from paa.ai import context as ai_context
+    from paa.ai import history as ai_history
     from paa.ai import reminders as ai_reminders
     from paa.ai import settings as ai_settings
     from paa.core import attachments as files
@@ -895,6 +911,18 @@ def _cases() -> list[Case]:
         Case("paa.ai.recall.search", lambda c, a: recall.search(c, "peanuts knee running")),
         # recall.remember, forget, get_memory and index_* are paa.ai.memory's own functions, covered above.
         Case("paa.ai.recall.warm_up", lambda c, a: recall.warm_up(c), owner="none"),
+        Case(
+            "paa.ai.history.import_history",
+            lambda c, a: ai_history.import_history(c, _bravo_history()),
+            write=True,
+            check=lambda r: r.messages_added == 1 and r.conversations_existing == 0,
+            owner="changes",
+        ),
+        Case(
+            "paa.ai.history.with_sources",
+            lambda c, a: ai_history.with_sources(c, [_hit_on(a.message)]),
+            check=lambda r: r[0].conversation_id is None and r[0].text == "bravo hit",
+        ),
         # paa.ai.reminders, settings, context, insights
         Case(
             "paa.ai.reminders.add",

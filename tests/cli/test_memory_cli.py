@@ -44,7 +44,10 @@ def test_add_list_search_forget(cli) -> None:
     assert found.code == 0, found.err
     hits = json.loads(found.out)
     assert hits[0]["memory_id"] == 1 and hits[0]["kind"] == "fact" and hits[0]["score"] > 0
-    assert set(hits[0]) == {"memory_id", "kind", "content", "score", "created_at", "source_id"}
+    assert set(hits[0]) == {
+        "memory_id", "kind", "content", "score", "created_at", "source_id",
+        "message_id", "conversation_id", "conversation_title", "speaker", "role", "time", "text",
+    }  # fmt: skip
     assert all(row["embedded"] for row in json.loads(cli("memory", "list", "--json").out))
     assert "#2 2026-11-26 fact My sister Anna lives in Lisbon" in cli("memory", "search", "family").out
     assert cli("memory", "search", "Lisbon", "--kind", "message", "--json").out.strip() == "[]"

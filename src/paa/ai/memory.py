@@ -68,6 +68,14 @@ class MemoryHit:
     score: float
     created_at: datetime
     source_id: int | None
+    # Where it came from, filled by paa.ai.history.with_sources (for a message: its conversation, who said it, when).
+    message_id: int | None = None
+    conversation_id: int | None = None
+    conversation_title: str | None = None
+    speaker: str | None = None
+    role: str | None = None
+    time: datetime | None = None
+    text: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +85,13 @@ class MemoryHit:
             "score": round(self.score, 6),
             "created_at": self.created_at.isoformat(),
             "source_id": self.source_id,
+            "message_id": self.message_id,
+            "conversation_id": self.conversation_id,
+            "conversation_title": self.conversation_title,
+            "speaker": self.speaker,
+            "role": self.role,
+            "time": (self.time or self.created_at).isoformat(),
+            "text": self.content if self.text is None else self.text,
         }
 
 
@@ -161,7 +176,7 @@ def index_message(ctx: Context, message: Message) -> None:
         return  # never mirror another user's row into this user's memory
     if message.id is None:
         ctx.session.flush()
-    if message.role not in ("user", "assistant") or not message.content.strip():
+    if message.role not in ("user", "assistant", "other") or not message.content.strip():
         return
     _mirror(ctx, "message", message.id, message.content.strip(), message.created_at)
 
@@ -216,7 +231,7 @@ def sync_sources(ctx: Context) -> int:
     messages = ctx.session.exec(
         select(Message).where(
             Message.user_id == ctx.user_id,
-            col(Message.role).in_(("user", "assistant")),
+            col(Message.role).in_(("user", "assistant", "other")),
             ~select(Memory.id)
             .where(Memory.user_id == ctx.user_id, Memory.kind == "message", Memory.source_id == Message.id)
             .exists(),

@@ -100,6 +100,9 @@ def create() -> typer.Typer:
     app.callback(invoke_without_command=True)(chat)
     for name, function in (("history", history), ("show", show), ("search", search), ("delete", delete)):
         app.command(name)(function)
+    from paa.cli.history_cmd import import_history
+
+    app.command("import")(import_history)  # the same command as `paa memory import`
     return app
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from paa.cli.history_cmd import import_history
 from paa.cli.output import confirm, console, emit_json, escape, say
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/json.md).")]
@@ -17,6 +18,7 @@ def create() -> typer.Typer:
     app = typer.Typer(help="Search and manage what paa remembers: facts, messages, check-ins.", no_args_is_help=True)
     commands: list[tuple[str, Callable[..., None]]] = [
         ("list", list_), ("search", search), ("add", add), ("forget", forget), ("reindex", reindex),
+        ("import", import_history),
     ]  # fmt: skip
     for name, function in commands:
         app.command(name)(function)
@@ -60,6 +62,7 @@ def search(
 
       paa memory search coffee --kind checkin --json
     """
+    from paa.ai.history import with_sources
     from paa.ai.memory import SEARCH_EMBED_BUDGET, embed_pending
     from paa.ai.memory import search as find
     from paa.cli import runtime
@@ -67,6 +70,8 @@ def search(
     with runtime.current().context() as ctx:
         embed_pending(ctx, limit=SEARCH_EMBED_BUDGET)  # recent memories become findable by meaning too
         hits = find(ctx, query, limit=limit, kinds=kind)
+        if as_json:
+            hits = with_sources(ctx, hits)  # each hit's message, conversation, speaker and time
     if as_json:
         emit_json([hit.to_json() for hit in hits])
         return

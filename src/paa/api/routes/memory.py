@@ -40,12 +40,13 @@ def search(
     kind: list[str] | None = Query(None, description=KIND_DESCRIPTION + " Repeatable."),
     limit: int = Query(8, ge=1, le=100),
 ) -> list[dict[str, Any]]:
+    from paa.ai.history import with_sources
     from paa.ai.memory import SEARCH_EMBED_BUDGET, embed_pending
     from paa.ai.memory import search as find
 
     with api.read() as ctx:
         embed_pending(ctx, limit=SEARCH_EMBED_BUDGET)  # recent memories become findable by meaning too
-        return [hit.to_json() for hit in find(ctx, q, limit=limit, kinds=kind)]
+        return [hit.to_json() for hit in with_sources(ctx, find(ctx, q, limit=limit, kinds=kind))]
 
 
 @router.post("", status_code=201, summary="Remember a fact")

@@ -1,0 +1,208 @@
+"""Importing past conversations on a real SQLite database: kept times and speakers, sealed text, nothing twice,
+bad records skipped or the file refused whole, and every message a memory that search finds with its source."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from paa.ai import memory
+from paa.ai.history import import_history, with_sources
+from paa.core.dataio.conversations import read_history
+from paa.db.models import Conversation, Memory, Message
+from paa.errors import InvalidInput
+from tests.support.histories import chatgpt_export, claude_export, jsonl_lines, llm_logs_db, write_json, write_jsonl
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+
+
+def _import(make_ctx, path: Path, **options: object):
+    with make_ctx() as ctx:
+        history = read_history(path, ctx.prefs.zone)
+    with make_ctx(write=not options.get("dry_run", False)) as ctx:
+        return import_history(ctx, history, **options)  # type: ignore[arg-type]
+
+
+def _messages(make_ctx) -> list[tuple[str, str | None, str, str]]:
+    with make_ctx() as ctx:
+        rows = ctx.session.exec(select(Message).order_by(col(Message.id))).all()
+        return [(row.role, row.speaker, row.created_at.isoformat(), row.content) for row in rows]
+
+
+def test_jsonl_import_keeps_speakers_times_and_titles(make_ctx, tmp_path: Path) -> None:
+    summary = _import(make_ctx, write_jsonl(tmp_path / "h.jsonl", jsonl_lines()))
+    assert summary.to_json() == {
+        "format": "jsonl", "dry_run": False,
+        "conversations": {"added": 2, "existing": 0}, "messages": {"added": 4, "existing": 0},
+        "memories_added": 4, "skipped": [], "conversation_ids": [1, 2],
+    }  # fmt: skip
+    assert _messages(make_ctx) == [
+        ("user", "Ann", "2024-05-01T09:30:00+00:00", "Should we take the tram to Belém?"),
+        ("other", "Ben", "2024-05-01T09:31:00+00:00", "Yes, tram 15 from Praça da Figueira."),
+        ("assistant", "paa", "2024-05-01T09:32:00+00:00", "Tram 15 runs every ten minutes."),
+        ("user", "Ann", "2024-06-02T16:00:00+00:00", "My left knee hurts after running downhill."),
+    ]
+    with make_ctx() as ctx:
+        conversations = ctx.session.exec(select(Conversation).order_by(col(Conversation.id))).all()
+        assert [
+            (c.title, c.imported_from, c.created_at.isoformat(), c.updated_at.isoformat()) for c in conversations
+        ] == [
+            ("Planning Lisbon", "jsonl", "2024-05-01T09:30:00+00:00", "2024-05-01T09:32:00+00:00"),
+            (
+                "My left knee hurts after running downhill.",
+                "jsonl",
+                "2024-06-02T16:00:00+00:00",
+                "2024-06-02T16:00:00+00:00",
+            ),
+        ]  # fmt: skip  (no title in the file: the first thing the user said)
+        kept = ctx.session.exec(select(Memory).order_by(col(Memory.id))).all()
+        assert [(m.kind, m.source_id, m.created_at.isoformat()) for m in kept][1] == (
+            "message",
+            2,
+            "2024-05-01T09:31:00+00:00",
+        )  # fmt: skip  (another person's words are a memory too, dated when said)
+
+
+def test_imported_text_titles_and_speakers_are_sealed_at_rest(make_ctx, paa_home: Path, tmp_path: Path) -> None:
+    _import(make_ctx, write_jsonl(tmp_path / "h.jsonl", jsonl_lines()))
+    with sqlite3.connect(paa_home / "paa.db") as raw:
+        stored = raw.execute("SELECT content, speaker, import_key FROM messages").fetchall()
+        titles = [row[0] for row in raw.execute("SELECT title FROM conversations")]
+    assert all(content.startswith("enc:v1:") and speaker.startswith("enc:v1:") for content, speaker, _key in stored)
+    assert all(len(key) == 64 for _c, _s, key in stored)
+    assert all(title.startswith("enc:v1:") for title in titles)
+    assert (
+        b"Belem" not in (paa_home / "paa.db").read_bytes()
+        and "Belém".encode() not in (paa_home / "paa.db").read_bytes()
+    )
+
+
+def test_importing_again_adds_nothing_and_a_later_export_adds_only_what_is_new(make_ctx, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "h.jsonl", jsonl_lines())
+    _import(make_ctx, path)
+    again = _import(make_ctx, path)
+    assert (again.messages_added, again.messages_existing, again.conversations_existing) == (0, 4, 2)
+    assert again.memories_added == 0
+    later = [*jsonl_lines(), {"conversation_id": "trip", "speaker": "Ann", "role": "user",
+                              "time": "2024-05-01T09:40:00Z", "text": "Great, see you at the stop."}]  # fmt: skip
+    grown = _import(make_ctx, write_jsonl(tmp_path / "later.jsonl", later))
+    assert (grown.messages_added, grown.conversations_added, grown.conversation_ids) == (1, 0, [1])
+    with make_ctx() as ctx:
+        trip = ctx.session.get(Conversation, 1)
+        assert trip is not None and trip.updated_at.isoformat() == "2024-05-01T09:40:00+00:00"
+        assert len(ctx.session.exec(select(Message).where(Message.conversation_id == 1)).all()) == 4
+
+
+def test_stop_refuses_a_file_with_a_bad_record_and_adds_nothing(make_ctx, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "h.jsonl", jsonl_lines(), extra_lines=("oops\n",))
+    with pytest.raises(InvalidInput, match=r"line 5: not JSON .*; nothing was imported") as caught:
+        _import(make_ctx, path, on_error="stop")
+    assert caught.value.field == "file"
+    assert _messages(make_ctx) == []
+    skipped = _import(make_ctx, path, on_error="skip")
+    assert [problem.line for problem in skipped.skipped] == [5]
+    assert len(_messages(make_ctx)) == 4
+
+
+def test_a_failure_part_way_leaves_nothing_behind(make_ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One transaction: the second conversation fails to write, the first is not kept either."""
+    import paa.ai.history as history_module
+
+    real = history_module.index_message
+    calls = {"n": 0}
+
+    def failing(ctx, message):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("disk full")
+        real(ctx, message)
+
+    monkeypatch.setattr(history_module, "index_message", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _import(make_ctx, write_jsonl(tmp_path / "h.jsonl", jsonl_lines()))
+    assert _messages(make_ctx) == []
+    with make_ctx() as ctx:
+        assert ctx.session.exec(select(Conversation)).all() == []
+
+
+def test_dry_run_counts_and_writes_nothing(make_ctx, tmp_path: Path) -> None:
+    summary = _import(make_ctx, write_jsonl(tmp_path / "h.jsonl", jsonl_lines()), dry_run=True)
+    assert (summary.dry_run, summary.messages_added, summary.conversations_added) == (True, 4, 2)
+    assert _messages(make_ctx) == []
+
+
+def test_progress_is_reported_per_conversation(make_ctx, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    _import(
+        make_ctx,
+        write_jsonl(tmp_path / "h.jsonl", jsonl_lines()),
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(3, 4), (4, 4)]
+
+
+def test_chatgpt_claude_and_llm_files_import(make_ctx, tmp_path: Path) -> None:
+    assert _import(make_ctx, write_json(tmp_path / "chatgpt.json", chatgpt_export())).messages_added == 2
+    assert _import(make_ctx, write_json(tmp_path / "claude.json", claude_export())).messages_added == 2
+    llm = _import(make_ctx, llm_logs_db(tmp_path / "logs.db"))
+    assert (llm.messages_added, [p.where for p in llm.skipped]) == (6, ["responses row 4"])
+    with make_ctx() as ctx:
+        sources = ctx.session.exec(select(Conversation.imported_from).order_by(col(Conversation.id))).all()
+    assert sources == ["chatgpt", "claude", "llm", "llm"]
+    assert _import(make_ctx, write_json(tmp_path / "chatgpt.json", chatgpt_export())).messages_added == 0
+
+
+def test_search_finds_imported_messages_with_their_source(make_ctx, tmp_path: Path) -> None:
+    _import(make_ctx, write_jsonl(tmp_path / "h.jsonl", jsonl_lines()))
+    with make_ctx() as ctx:
+        hits = with_sources(ctx, memory.search(ctx, "Figueira tram"))
+        fact = memory.remember(ctx, "Ann prefers the window seat")
+        described = with_sources(ctx, memory.search(ctx, "window seat"))
+    found = {hit.text: hit for hit in hits}
+    ben = found["Yes, tram 15 from Praça da Figueira."]
+    assert ben.to_json() | {"score": 0} == {
+        "memory_id": 2, "kind": "message", "content": "Yes, tram 15 from Praça da Figueira.", "score": 0,
+        "created_at": "2024-05-01T09:31:00+00:00", "source_id": 2, "message_id": 2, "conversation_id": 1,
+        "conversation_title": "Planning Lisbon", "speaker": "Ben", "role": "other",
+        "time": "2024-05-01T09:31:00+00:00", "text": "Yes, tram 15 from Praça da Figueira.",
+    }  # fmt: skip
+    assert [(h.memory_id, h.message_id, h.conversation_id, h.text) for h in described] == [
+        (fact.id, None, None, "Ann prefers the window seat")
+    ]
+
+
+def test_search_json_on_the_cli_names_each_hits_conversation_and_speaker(cli, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "h.jsonl", jsonl_lines())
+    done = cli("memory", "import", str(path), "--json")
+    assert done.code == 0, done.err
+    assert json.loads(done.out)["messages"] == {"added": 4, "existing": 0}
+    again = cli("chat", "import", str(path))  # the same command under chat
+    assert again.code == 0 and "Imported 0 message(s) from" in again.out
+    found = cli("memory", "search", "knee downhill", "--json")
+    assert found.code == 0, found.err
+    first = json.loads(found.out)[0]
+    assert {key: first[key] for key in ("message_id", "conversation_id", "speaker", "role", "time", "text")} == {
+        "message_id": 4, "conversation_id": 2, "speaker": "Ann", "role": "user",
+        "time": "2024-06-02T16:00:00+00:00", "text": "My left knee hurts after running downhill.",
+    }  # fmt: skip
+
+
+def test_cli_reports_skipped_lines_and_refuses_with_stop(cli, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "h.jsonl", jsonl_lines(), extra_lines=("oops\n",))
+    refused = cli("memory", "import", str(path), "--on-error", "stop")
+    assert refused.code != 0 and refused.out == ""
+    assert refused.err.startswith("paa: error: line 5: not JSON") and "nothing was imported" in refused.err
+    done = cli("memory", "import", str(path))
+    assert done.code == 0
+    assert "skipped line 5: not JSON" in done.out
+    assert "Imported 4 message(s), 2 new conversation(s)" in done.out
+    bad_choice = cli("memory", "import", str(path), "--on-error", "maybe")
+    assert bad_choice.code != 0 and "unknown --on-error 'maybe'" in bad_choice.err
