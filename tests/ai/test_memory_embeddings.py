@@ -13,7 +13,7 @@ import pytest
 from paa.ai import embeddings
 
 AVAILABLE = embeddings.status(None).available
-needs_model = pytest.mark.skipif(not AVAILABLE, reason="chromadb or the local model is missing")
+needs_model = pytest.mark.skipif(not AVAILABLE, reason="the memory extra or the local model is missing")
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_status_without_a_model_says_why(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(importlib.util, "find_spec", without_model)
     status = embeddings.status(tmp_path)
     assert not status.available
-    if importlib.util.find_spec("chromadb") is not None:
+    if importlib.util.find_spec("tokenizers") is not None:
         assert status.detail == "no local all-MiniLM-L6-v2 model found: memory search uses words only"
     assert status.to_json()["model_dir"] is None
 
@@ -126,14 +126,14 @@ def test_doctor_names_the_same_embedder(cli, paa_home: Path, monkeypatch: pytest
     assert (check.status == "ok") == status.available
     assert check.detail.startswith(status.detail)
     if status.available:
-        assert check.detail.startswith(status.detail + "; vectors in chromadb ")
+        assert check.detail == f"{status.detail}; vectors in {data_dir / 'memory' / 'vectors.sqlite3'}"
     shown = {line["name"]: line for line in json.loads(cli("doctor", "--json").out)}
     assert shown["embeddings"] == check.to_json()  # `paa doctor` shows this very line
     folder = data_dir / "models" / embeddings.MODEL_NAME
     folder.mkdir(parents=True)
     for name in embeddings.MODEL_FILES:
         (folder / name).write_bytes(b"")
-    if importlib.util.find_spec("chromadb") is not None:
+    if importlib.util.find_spec("tokenizers") is not None:
         assert "from the data folder" in embeddings.doctor_check(data_dir).detail
         assert embeddings.status(data_dir).model_dir == folder
 
@@ -145,15 +145,15 @@ def test_doctor_says_what_to_install_when_there_is_no_embedder(tmp_path: Path, m
         return lambda name, *args: None if name in names else real_find_spec(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", without(embeddings.MODEL_PACKAGE))
-    if real_find_spec("chromadb") is not None and real_find_spec("tokenizers") is not None:
+    if real_find_spec("numpy") is not None and real_find_spec("tokenizers") is not None:
         no_model = embeddings.doctor_check(tmp_path)
         assert (no_model.status, no_model.detail) == ("warn", embeddings.status(tmp_path).detail)
         assert no_model.advice is not None and str(tmp_path / "models" / embeddings.MODEL_NAME) in no_model.advice
-    monkeypatch.setattr(importlib.util, "find_spec", without("chromadb", embeddings.MODEL_PACKAGE))
+    monkeypatch.setattr(importlib.util, "find_spec", without("numpy", embeddings.MODEL_PACKAGE))
     no_library = embeddings.doctor_check(tmp_path)
-    assert no_library.status == "warn" and no_library.detail.startswith("chromadb")
+    assert no_library.status == "warn" and no_library.detail.startswith("numpy")
     assert no_library.advice == "pip install 'paa[memory]' for search by meaning"
-    assert embeddings.status(tmp_path).missing[0] == "chromadb"
+    assert embeddings.status(tmp_path).missing[0] == "numpy"
 
 
 def test_safetensors_reader(tmp_path: Path) -> None:

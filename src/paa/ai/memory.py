@@ -1,32 +1,31 @@
-"""Memory: facts, messages and check-ins, found by words (SQLite FTS5) and by meaning (chromadb), fused by rank.
+"""Memory: facts, messages and check-ins, found by words (SQLite FTS5) and by meaning (vectors), fused by rank.
 
 Writing is cheap and never waits for a model: `remember`, `index_message` and `index_checkin` add a row in the
 caller's transaction, and triggers put its words in the FTS5 index at once. Its vector comes later, from
 `embed_pending` (run by `paa memory search` and `reindex`, by a `BackgroundIndexer` thread in a long-running
 process, or by the daemon), outside any write transaction. Until then the row is found by its words only.
-SQLite is the truth; chromadb is an index of it, one collection per user, and hits it holds for rows that are
-gone are dropped (and deleted). The live parts (the chromadb client, the model, the indexer thread) belong to a
-`MemoryService`, one per runtime, closed with it. See docs/memory.md.
+SQLite is the truth; the vector index (`paa.ai.vectors`) is an index of it, a set of vectors per user, and hits it
+holds for rows that are gone are dropped (and deleted). The live parts (the vector index, the model, the indexer
+thread) belong to a `MemoryService`, one per runtime, closed with it. See docs/memory.md.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine, String, bindparam, event, text, type_coerce
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from paa.ai import embeddings
+from paa.ai.vectors import VectorIndex, load_embedder
 from paa.clock import Clock
 from paa.core.context import Context
 from paa.core.ids import get_row
@@ -35,10 +34,6 @@ from paa.core.validate import strip_controls
 from paa.db.engine import WRITE_OPTION, writer
 from paa.db.models import DailyCheckin, Memory, Message
 from paa.errors import InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    from chromadb.api import ClientAPI
-    from chromadb.api.models.Collection import Collection
 
 KINDS = ("fact", "message", "checkin", "attachment")  # attachment: a page of a file (paa.ai.attachments)
 CONTENT_MAX = 2000  # a remembered fact; messages and check-ins are kept whole
@@ -68,14 +63,6 @@ class MemoryHit:
     score: float
     created_at: datetime
     source_id: int | None
-    # Where it came from, filled by paa.ai.history.with_sources (for a message: its conversation, who said it, when).
-    message_id: int | None = None
-    conversation_id: int | None = None
-    conversation_title: str | None = None
-    speaker: str | None = None
-    role: str | None = None
-    time: datetime | None = None
-    text: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,13 +72,6 @@ class MemoryHit:
             "score": round(self.score, 6),
             "created_at": self.created_at.isoformat(),
             "source_id": self.source_id,
-            "message_id": self.message_id,
-            "conversation_id": self.conversation_id,
-            "conversation_title": self.conversation_title,
-            "speaker": self.speaker,
-            "role": self.role,
-            "time": (self.time or self.created_at).isoformat(),
-            "text": self.content if self.text is None else self.text,
         }
 
 
@@ -176,7 +156,7 @@ def index_message(ctx: Context, message: Message) -> None:
         return  # never mirror another user's row into this user's memory
     if message.id is None:
         ctx.session.flush()
-    if message.role not in ("user", "assistant", "other") or not message.content.strip():
+    if message.role not in ("user", "assistant") or not message.content.strip():
         return
     _mirror(ctx, "message", message.id, message.content.strip(), message.created_at)
 
@@ -231,7 +211,7 @@ def sync_sources(ctx: Context) -> int:
     messages = ctx.session.exec(
         select(Message).where(
             Message.user_id == ctx.user_id,
-            col(Message.role).in_(("user", "assistant", "other")),
+            col(Message.role).in_(("user", "assistant")),
             ~select(Memory.id)
             .where(Memory.user_id == ctx.user_id, Memory.kind == "message", Memory.source_id == Message.id)
             .exists(),
@@ -374,125 +354,6 @@ def _word_ranking(ctx: Context, query: str, depth: int, kinds: Sequence[str] | N
 # ---- vectors ------------------------------------------------------------------------------------
 
 
-class VectorIndex:
-    """The chromadb side of memory: one collection of vectors per user under `<data dir>/memory`."""
-
-    def __init__(self, folder: Path, embedder: embeddings.MiniLMEmbedder) -> None:
-        self.folder = folder
-        self.embedder = embedder
-        self._client: ClientAPI | None = None
-        self._collections: dict[int, Collection] = {}
-        self._lock = threading.RLock()
-
-    @property
-    def client(self) -> ClientAPI:
-        if self._client is None:
-            self._client = _chroma_client(str(self.folder))
-        return self._client
-
-    def collection(self, user_id: int, *, create: bool) -> Collection | None:
-        """The user's collection; None when it does not exist yet or holds another embedder's vectors."""
-        with self._lock:
-            found = self._collections.get(user_id)
-            if found is not None:
-                return found
-            name = f"memories_u{user_id}"
-            if create:
-                found = self.client.get_or_create_collection(
-                    name,
-                    configuration={"hnsw": {"space": "cosine"}},
-                    metadata={"embedder": embeddings.EMBEDDER_ID},
-                    embedding_function=None,
-                )
-            else:
-                try:
-                    found = self.client.get_collection(name, embedding_function=None)
-                except Exception:  # chromadb raises NotFoundError (or ValueError in older releases)
-                    return None
-            if (found.metadata or {}).get("embedder") != embeddings.EMBEDDER_ID:
-                return None
-            self._collections[user_id] = found
-            return found
-
-    def reset(self, user_id: int) -> None:
-        """Drop the user's vectors (another embedder made them, or a full reindex was asked for)."""
-        with self._lock, _folder_lock(self.folder):
-            self._collections.pop(user_id, None)
-            with suppress(Exception):  # nothing to delete
-                self.client.delete_collection(f"memories_u{user_id}")
-
-    def ranking(self, user_id: int, query: str, depth: int) -> list[int]:
-        """Memory ids nearest in meaning to `query`, best first, similar enough to count."""
-        collection = self.collection(user_id, create=False)
-        if collection is None:
-            return []
-        count = collection.count()
-        if count == 0:
-            return []
-        vector = self.embedder.embed([query])
-        found = collection.query(query_embeddings=vector, n_results=min(depth, count), include=["distances"])
-        ids, distances = found["ids"][0], (found.get("distances") or [[]])[0]
-        return [int(memory_id) for memory_id, distance in zip(ids, distances, strict=False)
-                if 1.0 - distance >= MIN_SIMILARITY]  # fmt: skip
-
-    def upsert(self, user_id: int, rows: Sequence[tuple[int, str, str]]) -> None:
-        """Store vectors for (id, kind, content) rows; an id already there is replaced."""
-        if not rows:
-            return
-        vectors = self.embedder.embed([content for _id, _kind, content in rows])
-        with self._lock, _folder_lock(self.folder):
-            collection = self.collection(user_id, create=True)
-            if collection is None:  # another embedder's collection: start it again
-                self._collections.pop(user_id, None)
-                self.client.delete_collection(f"memories_u{user_id}")
-                collection = self.collection(user_id, create=True)
-                assert collection is not None
-            collection.upsert(
-                ids=[str(memory_id) for memory_id, _kind, _content in rows],
-                embeddings=vectors,
-                metadatas=[{"kind": kind} for _id, kind, _content in rows],
-            )
-
-    def delete(self, user_id: int, memory_ids: Sequence[int]) -> None:
-        collection = self.collection(user_id, create=False)
-        if collection is None or not memory_ids:
-            return
-        with self._lock, _folder_lock(self.folder):
-            collection.delete(ids=[str(memory_id) for memory_id in memory_ids])
-
-
-# chromadb keeps one System per folder in a process-wide cache and makes it without a lock: two threads opening a
-# client on one folder at once (a closed runtime's late warm-up beside the next runtime) could both build one, and
-# the loser's cleanup stopped the System the winner was using ("'RustBindingsAPI' object has no attribute
-# 'bindings'", or a KeyError on the folder). The cache is the process's, so this lock is too.
-_CHROMA_OPEN_LOCK = threading.Lock()
-
-
-def _chroma_client(folder: str) -> ClientAPI:
-    """A persistent chromadb client on a folder (chromadb shares one system per folder, always with these settings).
-
-    Clients are never closed: closing the last one stops the shared System, which a thread of another runtime may
-    still be using; the System lives as long as the process, as chromadb caches it.
-    """
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    import chromadb
-    from chromadb.config import Settings
-
-    Path(folder).mkdir(parents=True, exist_ok=True, mode=0o700)
-    with _CHROMA_OPEN_LOCK:
-        return chromadb.PersistentClient(path=folder, settings=Settings(anonymized_telemetry=False, allow_reset=False))
-
-
-@contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
-    """Hold an inter-process lock while writing to chromadb: its files are not safe for concurrent writers."""
-    from paa.files import file_lock
-
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with file_lock(folder / ".write.lock"):  # on Windows, where there is no flock, one writer is up to the user
-        yield
-
-
 def _delete_vectors_after_commit(session: Session, service: MemoryService, user_id: int, memory_ids: list[int]) -> None:
     """Delete vectors once the deletion of their rows is committed; a rollback leaves them (and the rows) alone."""
     pending: list[int] = session.info.setdefault("paa_forgotten_vectors", [])
@@ -563,12 +424,12 @@ def reset_vectors(ctx: Context) -> int:
 
 
 def warm_up(ctx: Context) -> bool:
-    """Load the model and open the user's collection now, so the first search is quick; False when unavailable."""
+    """Load the model and the user's vectors now, so the first search is quick; False when unavailable."""
     index = MemoryService.of(ctx).vector_index()
     if index is None:
         return False
     index.embedder.embed(["warm up"])
-    index.collection(ctx.user_id, create=False)
+    index.load(ctx.user_id)
     return True
 
 
@@ -596,6 +457,7 @@ def _embed_waiting(
     stop: threading.Event | None = None,
 ) -> int:
     """Read waiting rows, embed them with no transaction open, store the vectors, then mark the rows."""
+    _requeue_stale(index, engine, user_id=user_id, session=session, mark_engine=mark_engine)
     done = 0
     after_id = 0
     while limit is None or done < limit:
@@ -626,6 +488,36 @@ def _embed_waiting(
         _mark_embedded([row[0] for row in rows], [row[4] for row in rows], clock.now(), mark_engine, session)
         done += len(rows)
     return done
+
+
+def _requeue_stale(
+    index: VectorIndex, engine: Engine, *, user_id: int | None, session: Session | None, mark_engine: Engine | None
+) -> None:
+    """Mark as waiting the memories of users whose vectors another embedder made (or that are not in the index at
+    all, as after the move from chromadb): they are embedded again, never compared with the new ones."""
+    query = "SELECT DISTINCT user_id FROM memories WHERE embedded_at IS NOT NULL"
+    params: dict[str, Any] = {}
+    if user_id is not None:
+        if index.is_current(user_id):
+            return
+        query += " AND user_id = :user"
+        params["user"] = user_id
+    if mark_engine is None and session is not None:
+        owners = [row[0] for row in session.execute(text(query), params)]
+    else:
+        with engine.connect() as conn:
+            owners = [row[0] for row in conn.execute(text(query), params)]
+    for owner in owners:
+        if index.is_current(owner):
+            continue
+        # The rows first: a stop in between leaves them waiting, and `upsert` then drops the other embedder's set.
+        requeue = text("UPDATE memories SET embedded_at = NULL WHERE user_id = :user")
+        if mark_engine is not None:
+            with writer(mark_engine).begin() as conn:
+                conn.execute(requeue, {"user": owner})
+        elif session is not None:
+            session.execute(requeue, {"user": owner})
+        index.reset(owner)
 
 
 def _mark_embedded(
@@ -702,10 +594,10 @@ class BackgroundIndexer:
 
 
 class MemoryService:
-    """Memory search's live parts for one runtime: the vector index (chromadb client and model) and the indexer.
+    """Memory search's live parts for one runtime: the vector index (its file and the model) and the indexer.
 
     Made on first use (`MemoryService.of(ctx)`), kept in the runtime's services and closed with it, so two runtimes
-    in one process share nothing of paa's (chromadb shares its System per folder: see `_chroma_client`).
+    in one process share nothing but the loaded model (`embeddings.load_embedder`).
     """
 
     def __init__(self, data_dir: Path) -> None:
@@ -722,7 +614,7 @@ class MemoryService:
         return owner.services.get(cls, lambda: cls(data_dir))
 
     def vector_index(self) -> VectorIndex | None:
-        """The vector index of the data folder, or None when chromadb or the local model is not installed."""
+        """The vector index of the data folder, or None when numpy, tokenizers or the local model is missing."""
         with self._lock:
             if self.closed:  # a thread that outlived its runtime (a late warm-up) opens nothing more
                 return None
@@ -730,8 +622,9 @@ class MemoryService:
                 embedder_status = embeddings.status(self.data_dir)
                 if not embedder_status.available or embedder_status.model_dir is None:
                     return None
-                model = embeddings.load_embedder(embedder_status.model_dir)
-                self._index = VectorIndex(self.data_dir / "memory", model)
+                cache = self.data_dir / embeddings.CACHE_FOLDER
+                model = load_embedder(embedder_status.model_dir, cache)
+                self._index = VectorIndex(self.data_dir / "memory", model, min_similarity=MIN_SIMILARITY)
             return self._index
 
     def start_indexer(self, engine: Engine, clock: Clock, *, interval: float = 30.0) -> BackgroundIndexer | None:
@@ -756,13 +649,15 @@ class MemoryService:
             event.listen(session, "after_commit", lambda _s: indexer.notify(), once=True)
 
     def close(self) -> None:
-        """Stop the indexer and let go of the chromadb client; the service opens nothing after this."""
+        """Stop the indexer and close the vector index's file; the service opens nothing after this."""
         with self._lock:
             self.closed = True
             indexer, self._indexer = self._indexer, None
-            self._index = None
+            index, self._index = self._index, None
         if indexer is not None:
             indexer.stop()
+        if index is not None:
+            index.close()
 
 
 def start_indexer(ctx: Context, *, interval: float = 30.0) -> BackgroundIndexer | None:

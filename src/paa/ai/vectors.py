@@ -1,0 +1,239 @@
+"""The vector side of memory: each user's vectors in a SQLite file of their own kind, searched exactly with numpy.
+
+`<data dir>/memory/vectors.sqlite3` holds one row per memory (`vectors`: user, memory id, 384 float16 values) and
+one per user (`sets`: which embedder made that user's vectors, and a generation bumped by every write). A search
+loads the user's vectors once into a float32 matrix (cached in the process until the generation moves, so writes
+by another process are seen) and ranks them all by cosine with one matrix-vector product: exact, and a few
+milliseconds at 50,000 memories, with nothing heavier than numpy to import (chromadb's import took about 1 s of
+every one-shot search). SQLite's own locking serialises writers across processes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from paa.ai import embeddings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+FILE_NAME = "vectors.sqlite3"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS sets (user_id INTEGER PRIMARY KEY, embedder TEXT NOT NULL, "
+    "generation INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS vectors (user_id INTEGER NOT NULL, memory_id INTEGER NOT NULL, vector BLOB NOT NULL, "
+    "PRIMARY KEY (user_id, memory_id)) WITHOUT ROWID",
+)
+
+
+@cache
+def load_embedder(model_dir: Path, cache_dir: Path) -> Embedder:
+    """The embedder for these model files, loaded once per process: ONNX Runtime's when onnxruntime is installed (the
+    model it builds is kept in `cache_dir`), else numpy's, which is also the fallback when the ONNX one cannot be
+    built or loaded."""
+    if embeddings.backend() == "onnx int8":
+        from paa.ai.embeddings_onnx import OnnxMiniLMEmbedder
+
+        try:
+            return OnnxMiniLMEmbedder(model_dir, cache_dir)
+        except Exception:  # an onnxruntime too old for the graph, a cache folder not writable: numpy still works
+            pass
+    return embeddings.load_embedder(model_dir)
+
+
+class Embedder(Protocol):
+    """What the index needs of an embedder (`embeddings.MiniLMEmbedder`, `embeddings_onnx.OnnxMiniLMEmbedder`)."""
+
+    embedder_id: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass
+class _Loaded:
+    generation: int
+    ids: Any  # int64 memory ids, in the matrix's row order
+    matrix: Any  # float32, one unit vector per row
+
+
+class VectorIndex:
+    """One data folder's vectors, for every user; thread-safe (one connection, used under a lock)."""
+
+    def __init__(self, folder: Path, embedder: Embedder, *, min_similarity: float = 0.0) -> None:
+        self.folder = folder
+        self.embedder = embedder
+        self.min_similarity = min_similarity
+        self.path = folder / FILE_NAME
+        self._conn: sqlite3.Connection | None = None
+        self._loaded: dict[int, _Loaded] = {}
+        self._checked: set[int] = set()  # users whose set was found made by this embedder (see `is_current`)
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # ---- the file ------------------------------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            if self._closed:  # a thread that outlived its runtime: the file stays closed
+                raise RuntimeError("the vector index is closed")
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():  # private from the start: vectors hint at what memories mean
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # an index: a crash loses at most vectors made again later
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._loaded.clear()
+
+    def _set_of(self, conn: sqlite3.Connection, user_id: int) -> tuple[str, int] | None:
+        row = conn.execute("SELECT embedder, generation FROM sets WHERE user_id = ?", (user_id,)).fetchone()
+        return (str(row[0]), int(row[1])) if row else None
+
+    # ---- reading -------------------------------------------------------------------------------------------------
+
+    def is_current(self, user_id: int) -> bool:
+        """True when the user's vectors were made by this index's embedder (False: none yet, or another's)."""
+        if user_id in self._checked:
+            return True
+        with self._lock:
+            found = self._set_of(self._connection(), user_id)
+        current = found is not None and found[0] == self.embedder.embedder_id
+        if current:
+            self._checked.add(user_id)
+        return current
+
+    def count(self, user_id: int) -> int:
+        with self._lock:
+            row = self._connection().execute("SELECT count(*) FROM vectors WHERE user_id = ?", (user_id,)).fetchone()
+        return int(row[0])
+
+    def memory_ids(self, user_id: int) -> set[int]:
+        """The ids of the memories that have a vector."""
+        with self._lock:
+            rows = self._connection().execute("SELECT memory_id FROM vectors WHERE user_id = ?", (user_id,))
+            return {int(row[0]) for row in rows}
+
+    def load(self, user_id: int) -> _Loaded | None:
+        """The user's vectors as a matrix, read again only when another write happened; None when there are none
+        made by this embedder."""
+        import numpy as np
+
+        with self._lock:
+            conn = self._connection()
+            found = self._set_of(conn, user_id)
+            if found is None or found[0] != self.embedder.embedder_id:
+                self._loaded.pop(user_id, None)
+                return None
+            cached = self._loaded.get(user_id)
+            if cached is not None and cached.generation == found[1]:
+                return cached
+            with closing(conn.cursor()) as cursor:
+                cursor.execute("BEGIN")  # ids and vectors from one snapshot
+                try:
+                    rows = cursor.execute(
+                        "SELECT memory_id, vector FROM vectors WHERE user_id = ?", (user_id,)
+                    ).fetchall()
+                    generation = (self._set_of(conn, user_id) or found)[1]
+                finally:
+                    cursor.execute("COMMIT")
+            ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+            width = embeddings.DIMENSIONS
+            matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype="<f2").reshape(len(rows), width)
+            loaded = _Loaded(generation, ids, matrix.astype(np.float32))
+            self._loaded[user_id] = loaded
+            return loaded
+
+    def scored(self, user_id: int, query: str, depth: int) -> list[tuple[int, float]]:
+        """(memory id, cosine similarity) of the memories nearest in meaning to `query`, best first, similar enough
+        to count (at least `min_similarity`)."""
+        import numpy as np
+
+        loaded = self.load(user_id)
+        if loaded is None or len(loaded.ids) == 0 or depth <= 0:
+            return []
+        vector = self.embedder.embed([query])[0]
+        similarities = loaded.matrix @ vector
+        depth = min(depth, len(similarities))
+        top = np.argpartition(-similarities, depth - 1)[:depth]
+        top = top[np.argsort(-similarities[top], kind="stable")]
+        return [(int(loaded.ids[i]), float(similarities[i])) for i in top if similarities[i] >= self.min_similarity]
+
+    def ranking(self, user_id: int, query: str, depth: int) -> list[int]:
+        """Memory ids nearest in meaning to `query`, best first, similar enough to count."""
+        return [memory_id for memory_id, _similarity in self.scored(user_id, query, depth)]
+
+    # ---- writing -------------------------------------------------------------------------------------------------
+
+    def upsert(self, user_id: int, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Store vectors for (id, kind, content) rows; an id already there is replaced. A user's vectors made by
+        another embedder are dropped first: the two are never compared."""
+        if not rows:
+            return
+        import numpy as np
+
+        vectors = np.asarray(self.embedder.embed([content for _id, _kind, content in rows]), dtype="<f2")
+        values = [(user_id, memory_id, vectors[i].tobytes()) for i, (memory_id, _kind, _content) in enumerate(rows)]
+        with self._lock, self._write() as conn:
+            found = self._set_of(conn, user_id)
+            if found is None or found[0] != self.embedder.embedder_id:
+                conn.execute("DELETE FROM vectors WHERE user_id = ?", (user_id,))
+            conn.executemany("INSERT OR REPLACE INTO vectors (user_id, memory_id, vector) VALUES (?, ?, ?)", values)
+            self._bump(conn, user_id)
+
+    def delete(self, user_id: int, memory_ids: Iterable[int]) -> None:
+        ids = [(user_id, int(memory_id)) for memory_id in memory_ids]
+        if not ids:
+            return
+        with self._lock, self._write() as conn:
+            conn.executemany("DELETE FROM vectors WHERE user_id = ? AND memory_id = ?", ids)
+            if self._set_of(conn, user_id) is not None:
+                self._bump(conn, user_id, keep_embedder=True)
+
+    def reset(self, user_id: int) -> None:
+        """Drop the user's vectors; the set starts again, empty, as this embedder's."""
+        with self._lock, self._write() as conn:
+            conn.execute("DELETE FROM vectors WHERE user_id = ?", (user_id,))
+            self._bump(conn, user_id)
+
+    def _bump(self, conn: sqlite3.Connection, user_id: int, *, keep_embedder: bool = False) -> None:
+        embedder = "embedder" if keep_embedder else "excluded.embedder"
+        conn.execute(
+            "INSERT INTO sets (user_id, embedder, generation) VALUES (?, ?, 1) ON CONFLICT (user_id) DO UPDATE SET "
+            f"embedder = {embedder}, generation = sets.generation + 1",
+            (user_id, self.embedder.embedder_id),
+        )
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._connection())
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on an error): one writer at a time, across processes."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
