@@ -315,10 +315,26 @@ def _quote(arg: str) -> str:
 
 # --- the HTTP API reference ---------------------------------------------------------------------
 
+
+def _sample_recording() -> bytes:
+    """Half a second of silence as a 16 kHz mono WAV file: the voice route's sample (no speech synthesiser needed)."""
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(bytes(16_000))
+    return buffer.getvalue()
+
+
 # The requests behind docs/api.md's examples, in order, on a fresh database at SAMPLE_NOW: (method, path template,
-# path values, query, JSON body). The first request of each route is its example; every route needs one.
+# path values, query, body: JSON, or bytes sent as audio/wav). The first request of each route is its example; every
+# route needs one.
 API_PATH_VALUES = {"habit_id": 1, "day": "2026-11-26", "reminder_id": 1, "ref": "1", "token_id": 5, "memory_id": 2}
-API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, dict[str, Any] | None], ...] = (
+API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, dict[str, Any] | bytes | None], ...] = (
     ("POST", "/auth/register", {}, None, {"username": "ann", "password": SAMPLE_PASSWORD, "display_name": "Ann"}),
     ("POST", "/auth/login", {}, None, {"username": "ann", "password": SAMPLE_PASSWORD}),
     ("POST", "/auth/refresh", {}, None, {"refresh_token": "<refresh token>"}),
@@ -377,6 +393,7 @@ API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, dict[str
     ("POST", "/chat/confirm/{confirmation_id}", {"confirmation_id": "c0ffee"}, None, {"approve": True}),
     ("GET", "/chat/history", {}, None, None),
     ("GET", "/chat/context", {}, {"message": "how am I doing?"}, None),
+    ("POST", "/voice/transcribe", {}, None, _sample_recording()),
     ("DELETE", "/habits/{habit_id}", {"habit_id": 2}, None, None),
     ("GET", "/readyz", {}, None, None),
     ("GET", "/healthz", {}, None, None),
@@ -438,7 +455,11 @@ def _api_recording() -> tuple[dict[str, Any], dict[tuple[str, str], tuple[str, A
                 headers = {"Authorization": f"Bearer {tokens['access_token']}"} if tokens else {}
                 if template.startswith(BROWSER_AUTH):
                     headers = {"X-PAA-CSRF": "1"}
-                answer = client.request(method, path, params=query, json=sent, headers=headers)
+                if isinstance(sent, bytes):
+                    headers["Content-Type"] = "audio/wav"
+                    answer = client.request(method, path, params=query, content=sent, headers=headers)
+                else:
+                    answer = client.request(method, path, params=query, json=sent, headers=headers)
                 # The sample server has no Anthropic key: the chat's example is its honest 503, the rest must work.
                 if answer.status_code >= 500 and not template.startswith("/chat/"):
                     raise RuntimeError(f"{method} {path} failed in the API sample: {answer.status_code} {answer.text}")
@@ -460,7 +481,9 @@ def _example_blocks(method: str, operation: dict[str, Any], example: tuple[str, 
         lines.append("Authorization: Bearer <access token>")
     if BROWSER_AUTH in shown:
         lines.append("X-PAA-CSRF: 1")
-    if body is not None:
+    if isinstance(body, bytes):
+        lines += ["Content-Type: audio/wav", "", f"<a WAV recording, {len(body):,} bytes>"]
+    elif body is not None:
         lines += ["Content-Type: application/json", "", json.dumps(body, ensure_ascii=False)]
     reason = HTTPStatus(status).phrase
     answer = f"```http\n{chr(10).join(lines)}\n```\n\n`{status} {reason}`"
@@ -487,6 +510,8 @@ def _parameters(operation: dict[str, Any]) -> str:
 
 def _body(operation: dict[str, Any], schemas: dict[str, Any]) -> str:
     content = operation.get("requestBody", {}).get("content", {})
+    if "audio/wav" in content:
+        return f"Body (`audio/wav`): {operation['requestBody'].get('description', 'a WAV recording.')}\n\n"
     ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
     model = schemas.get(ref.rsplit("/", 1)[-1], {})
     if not model.get("properties"):

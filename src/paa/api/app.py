@@ -49,7 +49,7 @@ class ServerOptions:
 def create_app(runtime: Runtime, options: ServerOptions | None = None) -> FastAPI:
     """The app serving `runtime`'s database; the caller owns the runtime and closes it after the server stops."""
     from paa import __version__
-    from paa.api.routes import analytics, auth, browser, chat, checkins, habits, health, memory, reminders, users
+    from paa.api.routes import analytics, auth, browser, chat, checkins, habits, health, memory, reminders, users, voice
 
     app = FastAPI(
         title="paa",
@@ -67,7 +67,7 @@ def create_app(runtime: Runtime, options: ServerOptions | None = None) -> FastAP
     for layer in (caching, limits, cors, metrics, access_log, security_headers):  # innermost first
         layer.install(app, options)
     app.include_router(health.router)
-    for module in (auth, browser, habits, users, checkins, analytics, reminders, memory, chat):
+    for module in (auth, browser, habits, users, checkins, analytics, reminders, memory, chat, voice):
         app.include_router(module.router, prefix=PREFIX)
     from paa.api import events_ws
 
