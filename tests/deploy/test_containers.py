@@ -1,0 +1,466 @@
+"""paa's containers (Dockerfile, compose.yaml, deploy/k8s/) checked against their schemas and against paa itself:
+the routes the probes ask, the commands the containers run, the secrets they read. No container runtime needed.
+
+Each validator is also fed a broken variant, to show it would catch one."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import re
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paa.config_sources import SECRET_VARIABLES, read_secret_files
+from tests.deploy import checks
+from tests.deploy.checks import ROOT
+
+
+def _script(path: Path) -> Any:
+    """deploy/make_secrets.py, a script beside the manifests (not a package), loaded as a module."""
+    spec = importlib.util.spec_from_file_location("make_secrets", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_secrets = _script(ROOT / "deploy" / "make_secrets.py")
+
+HEALTH_ROUTES = {"/healthz", "/readyz"}
+URL_IN_SNIPPET = re.compile(r"http://127\.0\.0\.1:(\d+)(/[a-z]+)")
+
+
+def _health_routes() -> set[str]:
+    from paa.api.routes.health import router
+
+    return {route.path for route in router.routes}  # type: ignore[attr-defined]
+
+
+def test_the_probes_ask_routes_paa_serves() -> None:
+    assert _health_routes() == HEALTH_ROUTES
+
+
+# ---- compose.yaml --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    document = checks.load_yaml(checks.COMPOSE_FILE)
+    assert isinstance(document, dict)
+    return document
+
+
+def test_compose_file_follows_the_compose_specification(compose: dict[str, Any]) -> None:
+    assert checks.compose_problems(compose) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "words"),
+    [
+        (("services", "api", "helthcheck"), {"test": ["CMD", "true"]}, "helthcheck"),
+        (("services", "daemon", "depends_on", "postgres", "condition"), "service_ready", "service_ready"),
+        (("services", "api", "expose"), "8750", "not of type 'array'"),
+        (("secrets", "db_url"), {"file": "./secrets/db_url", "mode": 384}, "mode"),
+    ],
+    ids=["unknown-key", "unknown-condition", "wrong-type", "unknown-secret-field"],
+)
+def test_the_compose_validator_rejects_a_broken_file(
+    compose: dict[str, Any], path: tuple[str, ...], value: Any, words: str
+) -> None:
+    broken = copy.deepcopy(compose)
+    target = broken
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+
+    problems = checks.compose_problems(broken)
+
+    assert problems and any(words in problem for problem in problems), problems
+
+
+def _paa_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: service for name, service in compose["services"].items() if "paa" in str(service.get("image"))}
+
+
+def test_compose_runs_two_api_replicas_a_daemon_postgres_redis_and_a_tls_proxy(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["api"]["deploy"]["replicas"] == 2
+    assert set(_paa_services(compose)) == {"api", "daemon"}
+    assert {"postgres", "redis", "proxy"} <= set(services)
+    # The proxy reaches the replicas through the service name; its config file is in the repository.
+    caddyfile = ROOT / services["proxy"]["volumes"][0].split(":")[0]
+    assert caddyfile.is_file() and "name api" in caddyfile.read_text() and "port 8750" in caddyfile.read_text()
+
+
+def test_compose_containers_run_commands_paa_has(compose: dict[str, Any]) -> None:
+    for name, service in _paa_services(compose).items():
+        problem = checks.container_command_problem(service.get("entrypoint"), service.get("command"))
+        assert problem is None, f"{name}: {problem}"
+
+
+def test_compose_health_checks_ask_what_paa_answers(compose: dict[str, Any], paa_home: Path) -> None:
+    api = compose["services"]["api"]
+    port = api["command"][api["command"].index("--port") + 1]
+    found = URL_IN_SNIPPET.search(api["healthcheck"]["test"][-1])
+    assert found is not None and found.group(1) == port and found.group(2) == "/readyz"
+    daemon = compose["services"]["daemon"]
+    source = checks.probe_snippet(daemon["healthcheck"]["test"][1:])
+    assert source is not None
+    assert checks.run_snippet(source, {"PAA_HOME": str(paa_home)}) == 1  # no daemon runs for this data folder
+
+
+def test_compose_waits_for_healthy_dependencies(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        for needed, condition in service.get("depends_on", {}).items():
+            assert needed in services, f"{name} depends on {needed}, which is not a service"
+            if condition["condition"] == "service_healthy":
+                assert "healthcheck" in services[needed] or needed in _paa_services(compose), (name, needed)
+    assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["api"]["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_compose_hands_secrets_over_as_files_paa_reads(compose: dict[str, Any]) -> None:
+    declared = compose["secrets"]
+    made = make_secrets.compose_secrets()
+    assert {Path(secret["file"]).name for secret in declared.values()} == set(made)
+    for name, service in compose["services"].items():
+        environment = service.get("environment", {})
+        mounted = set(service.get("secrets", []))
+        assert mounted <= set(declared), name
+        for variable, value in environment.items():
+            assert variable not in SECRET_VARIABLES, f"{name} puts {variable} itself in the environment"
+            assert not re.search(r"://[^/\s]*:[^/\s]*@", str(value)), f"{name}: {variable} holds a password"
+            if variable.endswith("_FILE"):
+                assert value.startswith("/run/secrets/") and Path(value).name in mounted, (name, variable)
+                assert variable.removesuffix("_FILE") in SECRET_VARIABLES or variable.startswith("POSTGRES_")
+
+
+def test_compose_keeps_data_in_volumes(compose: dict[str, Any]) -> None:
+    volumes = set(compose["volumes"])
+    for name in ("api", "daemon"):
+        service = compose["services"][name]
+        assert f"paa-data:{service['environment']['PAA_HOME']}" in service["volumes"]
+    assert "postgres-data:/var/lib/postgresql/data" in compose["services"]["postgres"]["volumes"]
+    for service in compose["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if not source.startswith("."):
+                assert source in volumes, f"volume {source} is not declared"
+    assert compose["networks"]["backend"]["internal"] is True
+
+
+# ---- deploy/k8s ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kustomization() -> dict[str, Any]:
+    document = checks.load_yaml(checks.KUSTOMIZATION_DIR / "kustomization.yaml")
+    assert isinstance(document, dict)
+    return document
+
+
+@pytest.fixture(scope="module")
+def objects() -> list[tuple[str, dict[str, Any]]]:
+    return checks.kustomization_objects()
+
+
+def _objects_of(objects: list[tuple[str, dict[str, Any]]], kind: str) -> dict[str, dict[str, Any]]:
+    return {obj["metadata"]["name"]: obj for _file, obj in objects if obj["kind"] == kind}
+
+
+def test_every_manifest_is_a_valid_kubernetes_object(objects: list[tuple[str, dict[str, Any]]]) -> None:
+    kinds = {obj["kind"] for _file, obj in objects}
+    assert {"Deployment", "Service", "Ingress", "PodDisruptionBudget", "CronJob"} <= kinds
+    problems = {f"{file} {obj['kind']}": checks.kubernetes_problems(obj) for file, obj in objects}
+    assert {where: found for where, found in problems.items() if found} == {}
+
+
+def test_every_manifest_in_the_folder_is_in_the_kustomization(kustomization: dict[str, Any]) -> None:
+    listed = set(kustomization["resources"])
+    present = {path.name for path in checks.KUSTOMIZATION_DIR.glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == present
+
+
+def _api_deployment(objects: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    return copy.deepcopy(_objects_of(objects, "Deployment")["paa-api"])
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: d["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"].update(paht="/"), "paht"),
+        (lambda d: d["spec"].update(replicas="2"), "valid integer"),
+        (lambda d: d["spec"].pop("selector"), "Field required"),
+        (lambda d: d["spec"]["template"]["spec"]["securityContext"].update(runAsNonRoot="yes"), "valid boolean"),
+        (lambda d: d.update(kind="Deploymnet"), "unknown apiVersion and kind"),
+        (lambda d: d["metadata"].pop("name"), "metadata.name"),
+    ],
+    ids=["unknown-field", "wrong-type", "missing-required", "wrong-type-deep", "unknown-kind", "no-name"],
+)
+def test_the_kubernetes_validator_rejects_a_broken_manifest(
+    objects: list[tuple[str, dict[str, Any]]], change: Any, words: str
+) -> None:
+    broken = _api_deployment(objects)
+    change(broken)
+
+    problems = checks.kubernetes_problems(broken)
+
+    assert problems and any(words in problem for problem in problems), problems
+
+
+def test_the_kustomization_resolver_refuses_a_missing_resource(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - gone.yaml\n")
+
+    with pytest.raises(FileNotFoundError, match=r"gone\.yaml"):
+        checks.kustomization_objects(tmp_path)
+
+
+def _paa_containers(objects: list[tuple[str, dict[str, Any]]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, spec in checks.pod_specs(objects):
+        for container in spec["containers"]:
+            if container["image"] == checks.IMAGE:
+                yield name, container
+
+
+def test_kubernetes_containers_run_commands_paa_has(objects: list[tuple[str, dict[str, Any]]]) -> None:
+    names = []
+    for name, container in _paa_containers(objects):
+        names.append(name)
+        problem = checks.container_command_problem(container.get("command"), container.get("args"))
+        assert problem is None, f"{name}: {problem}"
+    assert sorted(names) == ["paa-api", "paa-daemon"]
+
+
+def test_the_command_checker_refuses_what_paa_would_refuse() -> None:
+    assert checks.container_command_problem(None, ["serve", "--hots", "0.0.0.0"]) is not None
+    assert checks.container_command_problem(None, ["serve", "--port", "http"]) is not None
+    assert checks.container_command_problem(None, ["serv"]) is not None
+    assert checks.container_command_problem(["python", "-m", "paa.daemon"], ["runn"]) is not None
+    assert checks.container_command_problem(["python", "-m", "paa.daemon"], ["run", "--log-stderr"]) is None
+    assert checks.container_command_problem(None, ["daemon", "run"]) is None
+
+
+def test_api_probes_ask_paa_health_routes_on_its_port(objects: list[tuple[str, dict[str, Any]]]) -> None:
+    api = dict(_paa_containers(objects))["paa-api"]
+    port = api["args"][api["args"].index("--port") + 1]
+    named = {entry["name"]: entry["containerPort"] for entry in api["ports"]}
+    assert named["http"] == int(port)
+    probes = {kind: api[kind]["httpGet"] for kind in ("startupProbe", "livenessProbe", "readinessProbe")}
+    assert {probe["path"] for probe in probes.values()} <= _health_routes()
+    assert probes["readinessProbe"]["path"] == "/readyz" and probes["livenessProbe"]["path"] == "/healthz"
+    assert all(probe["port"] in named or probe["port"] == int(port) for probe in probes.values())
+
+
+def test_the_daemon_probe_sees_whether_the_daemon_holds_its_lock(
+    objects: list[tuple[str, dict[str, Any]]], paa_home: Path
+) -> None:
+    from paa.config_sources import resolve_paths
+    from paa.daemon.files import DaemonFiles
+    from paa.daemon.lock import InstanceLock
+
+    daemon = dict(_paa_containers(objects))["paa-daemon"]
+    source = checks.probe_snippet(daemon["livenessProbe"]["exec"]["command"])
+    assert source is not None and daemon["readinessProbe"]["exec"]["command"][2] == source
+    environ = {"PAA_HOME": str(paa_home)}
+
+    assert checks.run_snippet(source, environ) == 1  # no daemon: not alive
+    paa_home.mkdir(parents=True, exist_ok=True)
+    lock = InstanceLock(DaemonFiles.of(resolve_paths(environ)).lock)
+    lock.acquire()
+    try:
+        assert checks.run_snippet(source, environ) == 0
+    finally:
+        lock.release()
+
+
+def test_workloads_run_as_non_root_without_privileges(objects: list[tuple[str, dict[str, Any]]]) -> None:
+    for name, spec in checks.pod_specs(objects):
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True and pod["runAsUser"] != 0, name
+        assert spec["automountServiceAccountToken"] is False, name
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False and context["capabilities"]["drop"] == ["ALL"], name
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert {"requests", "limits"} <= set(container["resources"]), name
+
+
+def test_the_service_ingress_and_budget_reach_the_api_pods(objects: list[tuple[str, dict[str, Any]]]) -> None:
+    labels = _objects_of(objects, "Deployment")["paa-api"]["spec"]["template"]["metadata"]["labels"]
+    service = _objects_of(objects, "Service")["paa-api"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    budget = _objects_of(objects, "PodDisruptionBudget")["paa-api"]
+    assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert budget["spec"]["minAvailable"] < _objects_of(objects, "Deployment")["paa-api"]["spec"]["replicas"]
+    ingress = _objects_of(objects, "Ingress")["paa"]
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == "paa-api"
+    assert backend["port"]["name"] in {port["name"] for port in service["spec"]["ports"]}
+    assert ingress["spec"]["tls"][0]["hosts"] == [ingress["spec"]["rules"][0]["host"]]
+
+
+def test_pods_read_secrets_the_generator_makes_through_files(
+    objects: list[tuple[str, dict[str, Any]]], kustomization: dict[str, Any]
+) -> None:
+    generator = kustomization["secretGenerator"][0]
+    keys = {entry.split("=", 1)[0]: entry.split("=", 1)[1] for entry in generator["files"]}
+    for source in keys.values():  # the real files are made by hand; their examples are committed
+        assert (checks.KUSTOMIZATION_DIR / f"{source}.example").is_file(), source
+    for name, spec in checks.pod_specs(objects):
+        secret_mounts: dict[str, set[str]] = {}
+        for volume in spec["volumes"]:
+            if "secret" in volume:
+                assert volume["secret"]["secretName"] == generator["name"], name
+                items = {item["key"] for item in volume["secret"]["items"]}
+                assert items <= set(keys), name
+                secret_mounts[volume["name"]] = {item["path"] for item in volume["secret"]["items"]}
+        for container in spec["containers"]:
+            mounts = {m["mountPath"]: m for m in container["volumeMounts"] if m["name"] in secret_mounts}
+            for entry in container.get("env", []):
+                assert entry["name"] not in SECRET_VARIABLES, f"{name} puts {entry['name']} in the environment"
+                if entry["name"].endswith("_FILE"):
+                    assert entry["name"].removesuffix("_FILE") in SECRET_VARIABLES
+                    folder, file = entry["value"].rsplit("/", 1)
+                    assert folder in mounts and file in secret_mounts[mounts[folder]["name"]], (name, entry)
+
+
+def test_the_backup_job_dumps_into_its_volume(objects: list[tuple[str, dict[str, Any]]]) -> None:
+    job = _objects_of(objects, "CronJob")["paa-backup"]
+    spec = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    claim = spec["volumes"][0]["persistentVolumeClaim"]["claimName"]
+    assert claim in _objects_of(objects, "PersistentVolumeClaim")
+    container = spec["containers"][0]
+    assert container["volumeMounts"][0]["mountPath"] == "/backups"
+    assert "pg_dump" in container["args"][0] and "/backups/" in container["args"][0]
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"
+
+
+# ---- deploy/make_secrets.py ----------------------------------------------------------------------------------------
+
+
+def test_compose_secrets_are_one_line_files_paa_reads(tmp_path: Path) -> None:
+    folder = tmp_path / "secrets"
+
+    assert make_secrets.main(["compose", "--dir", str(folder)]) == 0
+
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    names = {path.name for path in folder.iterdir()}
+    assert names == {"postgres_password", "db_url", "redis_password", "redis_url"}
+    values = read_secret_files(
+        {"PAA_DB_URL_FILE": str(folder / "db_url"), "PAA_REDIS_URL_FILE": str(folder / "redis_url")}
+    )
+    password = (folder / "postgres_password").read_text().strip()
+    assert values["PAA_DB_URL"] == f"postgresql+psycopg://paa:{password}@postgres:5432/paa"
+    assert values["PAA_REDIS_URL"].startswith("redis://:") and values["PAA_REDIS_URL"].endswith("@redis:6379/0")
+
+
+def test_existing_secrets_are_kept_unless_forced(tmp_path: Path) -> None:
+    folder = tmp_path / "secrets"
+    make_secrets.main(["compose", "--dir", str(folder)])
+    first = (folder / "db_url").read_text()
+
+    make_secrets.main(["compose", "--dir", str(folder)])
+    assert (folder / "db_url").read_text() == first
+    make_secrets.main(["compose", "--dir", str(folder), "--force"])
+    assert (folder / "db_url").read_text() != first
+
+
+def test_the_made_data_key_is_one_paa_uses(tmp_path: Path) -> None:
+    from paa.config_sources import Paths
+    from paa.core.encryption import key_status, load_keys
+
+    folder = tmp_path / "data"
+    make_secrets.main(["k8s", "--dir", str(folder)])
+    paths = Paths(folder, folder, folder / "cache", folder / "logs")
+
+    keys = load_keys(paths, None)
+    status = key_status(paths, None)
+
+    assert status.where == "file" and status.current == keys.current and len(keys.keys[keys.current]) == 32
+
+
+# ---- Dockerfile ----------------------------------------------------------------------------------------------------
+
+
+def test_the_dockerfile_builds_paa_as_promised() -> None:
+    assert checks.dockerfile_problems(checks.DOCKERFILE.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda text: text.replace("USER 10001:10001", "USER root"), "runs as root"),
+        (lambda text: text.replace("USER 10001:10001\n", ""), "runs as root"),
+        (lambda text: text.replace("COPY src ./src", "COPY source ./src"), "source does not exist"),
+        (lambda text: text.replace("COPY src ./src", "COPY tests ./tests"), "left out by .dockerignore"),
+        (lambda text: re.sub(r"HEALTHCHECK .*?\n(?=ENTRYPOINT)", "", text, flags=re.S), "no HEALTHCHECK"),
+        (lambda text: text.replace("PAA_KEYRING=off", "PAA_KEYRING=off PAA_DB_URL=postgresql://x"), "secret"),
+        (lambda text: text.replace("FROM python:3.11-slim-bookworm AS runtime", "FROM python AS runtime"), "tag"),
+        (lambda text: text + "RUN <<EOF\necho unterminated\n", "does not parse"),
+        (lambda text: text.replace("WORKDIR /var/lib/paa", "WORKDIRR /var/lib/paa"), "unknown instruction"),
+        (lambda text: text.replace("COPY src ./src", "COPY src"), "lacks its arguments"),
+    ],
+    ids=[
+        "root",
+        "no-user",
+        "missing-source",
+        "ignored-source",
+        "no-healthcheck",
+        "secret",
+        "untagged",
+        "unparsable",
+        "unknown-instruction",
+        "no-destination",
+    ],
+)
+def test_the_dockerfile_checker_rejects_a_broken_dockerfile(change: Any, words: str) -> None:
+    broken = change(checks.DOCKERFILE.read_text(encoding="utf-8"))
+
+    problems = checks.dockerfile_problems(broken)
+
+    assert problems and any(words in problem for problem in problems), problems
+
+
+def test_the_image_runs_what_compose_and_kubernetes_expect() -> None:
+    import dockerfile
+
+    commands = dockerfile.parse_string(checks.DOCKERFILE.read_text(encoding="utf-8"))
+    last = {command.cmd: command for command in commands}
+    assert last["ENTRYPOINT"].value == ("paa",)
+    assert checks.paa_command_problem(list(last["CMD"].value)) is None
+    environ = dict(zip(last["ENV"].value[::2], last["ENV"].value[1::2], strict=True))
+    assert last["VOLUME"].value == (environ["PAA_HOME"],)
+    assert last["EXPOSE"].value == ("8750",) and "--port" in last["CMD"].value
+    found = URL_IN_SNIPPET.search(last["HEALTHCHECK"].value[-1])
+    assert found is not None and found.group(2) in _health_routes() and found.group(1) == "8750"
+    assert last["USER"].value == ("10001:10001",)
+
+
+def test_the_build_context_leaves_out_everything_but_what_the_image_needs() -> None:
+    patterns = checks.dockerignore_patterns(checks.DOCKERIGNORE.read_text(encoding="utf-8"))
+    for kept in ("pyproject.toml", "README.md", "LICENSE", "src/paa/__init__.py"):
+        assert not checks.dockerignore_excludes(kept, patterns), kept
+    for left in ("secrets/db_url", ".venv/bin/python", "tests/conftest.py", ".git/config", "src/paa/__pycache__/x.pyc"):
+        assert checks.dockerignore_excludes(left, patterns), left
+
+
+def test_environment_names_in_the_deploy_files_are_real(compose: dict[str, Any]) -> None:
+    # A misspelt PAA_ variable is silently ignored by paa: every one used must be one paa reads.
+    from paa.config import ENV_ALIASES, KEYS, env_name
+
+    known = {env_name(field) for field in KEYS.values()} | set(ENV_ALIASES.values()) | set(SECRET_VARIABLES)
+    known |= {"PAA_HOME", "PAA_KEYRING", "PAA_NO_SERVER"} | {name + "_FILE" for name in SECRET_VARIABLES}
+    used = set(re.findall(r"\bPAA_[A-Z_]+\b", checks.DOCKERFILE.read_text(encoding="utf-8")))
+    for service in _paa_services(compose).values():
+        used |= set(service.get("environment", {}))
+    for path in checks.KUSTOMIZATION_DIR.glob("*.yaml"):
+        used |= set(re.findall(r"name: (PAA_[A-Z_]+)", path.read_text(encoding="utf-8")))
+    assert used and used <= known, used - known
+    assert os.environ.get("PAA_HOME")  # the test's own, not the image's
