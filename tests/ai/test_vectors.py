@@ -1,0 +1,100 @@
+"""The vector index on its own: a real SQLite file, two indexes on it as two processes would have, a small embedder
+that gives each word its own direction (so which vectors are near is known without the model)."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+np = pytest.importorskip("numpy")
+
+from paa.ai import embeddings  # noqa: E402
+from paa.ai.vectors import FILE_NAME, VectorIndex  # noqa: E402
+
+WORDS = ("tea", "coffee", "run", "piano", "budget")
+
+
+class WordEmbedder:
+    """A unit vector per text: one axis per known word it holds (texts with no known word get the last axis)."""
+
+    def __init__(self, embedder_id: str = "words-1") -> None:
+        self.embedder_id = embedder_id
+        self.calls = 0
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        self.calls += 1
+        out = np.zeros((len(texts), embeddings.DIMENSIONS), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for axis, word in enumerate(WORDS):
+                if word in text:
+                    out[row, axis] = 1.0
+            if not out[row].any():
+                out[row, -1] = 1.0
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Any:
+    made = VectorIndex(tmp_path / "memory", WordEmbedder(), min_similarity=0.2)
+    yield made
+    made.close()
+
+
+def test_nearest_first_with_their_similarity_and_strangers_left_out(index: VectorIndex) -> None:
+    index.upsert(1, [(10, "fact", "tea"), (11, "fact", "tea and coffee"), (12, "fact", "piano"), (13, "fact", "run")])
+    found = index.scored(1, "tea", 10)
+    assert [memory_id for memory_id, _ in found] == [10, 11]  # piano and run are not similar enough to count
+    assert found[0][1] == pytest.approx(1.0, abs=1e-3) and found[1][1] == pytest.approx(2**-0.5, abs=1e-3)
+    assert index.ranking(1, "tea", 1) == [10]
+    assert index.scored(2, "tea", 10) == []  # another user has no vectors: never another's
+
+
+def test_upsert_replaces_delete_and_reset_remove(index: VectorIndex) -> None:
+    index.upsert(1, [(10, "fact", "tea"), (11, "fact", "coffee")])
+    index.upsert(1, [(10, "fact", "piano")])
+    assert index.ranking(1, "tea", 10) == [] and index.ranking(1, "piano", 10) == [10]
+    index.delete(1, [10])
+    assert index.memory_ids(1) == {11} and index.count(1) == 1
+    index.reset(1)
+    assert index.memory_ids(1) == set() and index.is_current(1)
+
+
+def test_another_process_sees_writes_and_another_embedders_vectors_are_ignored(tmp_path: Path) -> None:
+    first = VectorIndex(tmp_path / "memory", WordEmbedder())
+    second = VectorIndex(tmp_path / "memory", WordEmbedder())
+    first.upsert(1, [(10, "fact", "tea")])
+    assert second.ranking(1, "tea", 5) == [10]
+    first.upsert(1, [(11, "fact", "tea and piano")])
+    assert second.ranking(1, "tea", 5) == [10, 11]  # its cached matrix is read again after the other's write
+    other = VectorIndex(tmp_path / "memory", WordEmbedder("another-model"))
+    assert not other.is_current(1) and other.ranking(1, "tea", 5) == []
+    other.upsert(1, [(12, "fact", "coffee")])  # that user's set is made again, by the new embedder alone
+    assert other.memory_ids(1) == {12}
+    assert first.ranking(1, "tea", 5) == []  # the first embedder's vectors are gone, the new ones not its kind
+    for made in (first, second, other):
+        made.close()
+
+
+def test_the_file_is_private_and_a_closed_index_opens_nothing(index: VectorIndex) -> None:
+    index.upsert(1, [(10, "fact", "tea")])
+    path = index.folder / FILE_NAME
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(index.folder.stat().st_mode) == 0o700
+    with sqlite3.connect(path) as conn:  # nothing but ids and numbers: no text of a memory is kept here
+        assert conn.execute("SELECT user_id, memory_id, length(vector) FROM vectors").fetchall() == [(1, 10, 768)]
+    index.close()
+    with pytest.raises(RuntimeError):
+        index.ranking(1, "tea", 5)
+
+
+def test_a_search_embeds_only_the_query(index: VectorIndex) -> None:
+    index.upsert(1, [(memory_id, "message", WORDS[memory_id % 5]) for memory_id in range(1, 201)])
+    embedder = index.embedder
+    assert isinstance(embedder, WordEmbedder)
+    before = embedder.calls
+    assert len(index.ranking(1, "budget", 100)) == 40
+    assert embedder.calls == before + 1
