@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -333,8 +334,18 @@ def _sample_recording() -> bytes:
 # The requests behind docs/api.md's examples, in order, on a fresh database at SAMPLE_NOW: (method, path template,
 # path values, query, body: JSON, or bytes sent as audio/wav). The first request of each route is its example; every
 # route needs one.
+@dataclass(frozen=True)
+class SampleFile:
+    """A file an API example uploads as multipart/form-data (field `file`)."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
 API_PATH_VALUES = {"habit_id": 1, "day": "2026-11-26", "reminder_id": 1, "ref": "1", "token_id": 5, "memory_id": 2}
-API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, dict[str, Any] | bytes | None], ...] = (
+Body = dict[str, Any] | bytes | SampleFile | None
+API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, Body], ...] = (
     ("POST", "/auth/register", {}, None, {"username": "ann", "password": SAMPLE_PASSWORD, "display_name": "Ann"}),
     ("POST", "/auth/login", {}, None, {"username": "ann", "password": SAMPLE_PASSWORD}),
     ("POST", "/auth/refresh", {}, None, {"refresh_token": "<refresh token>"}),
@@ -389,6 +400,8 @@ API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, dict[str
     ("GET", "/memory", {}, None, None),
     ("GET", "/memory/search", {}, {"q": "marathon"}, None),
     ("DELETE", "/memory/{memory_id}", {}, None, None),
+    ("POST", "/chat/attachments", {}, None, SampleFile("plan.md", "text/markdown", b"# Plan\n- 10 km on Saturday\n")),
+    ("GET", "/chat/attachments/{attachment_id}", {"attachment_id": 1}, None, None),
     ("POST", "/chat/message", {}, None, {"message": "I drank 2 glasses of water"}),
     ("POST", "/chat/confirm/{confirmation_id}", {"confirmation_id": "c0ffee"}, None, {"approve": True}),
     ("GET", "/chat/history", {}, None, None),
@@ -455,7 +468,10 @@ def _api_recording() -> tuple[dict[str, Any], dict[tuple[str, str], tuple[str, A
                 headers = {"Authorization": f"Bearer {tokens['access_token']}"} if tokens else {}
                 if template.startswith(BROWSER_AUTH):
                     headers = {"X-PAA-CSRF": "1"}
-                if isinstance(sent, bytes):
+                if isinstance(sent, SampleFile):
+                    upload = {"file": (sent.name, sent.data, sent.media_type)}
+                    answer = client.request(method, path, params=query, files=upload, headers=headers)
+                elif isinstance(sent, bytes):
                     headers["Content-Type"] = "audio/wav"
                     answer = client.request(method, path, params=query, content=sent, headers=headers)
                 else:
@@ -481,7 +497,10 @@ def _example_blocks(method: str, operation: dict[str, Any], example: tuple[str, 
         lines.append("Authorization: Bearer <access token>")
     if BROWSER_AUTH in shown:
         lines.append("X-PAA-CSRF: 1")
-    if isinstance(body, bytes):
+    if isinstance(body, SampleFile):
+        lines += ["Content-Type: multipart/form-data; boundary=<boundary>", "",
+                  f"<field file: {body.name}, {body.media_type}, {len(body.data):,} bytes>"]  # fmt: skip
+    elif isinstance(body, bytes):
         lines += ["Content-Type: audio/wav", "", f"<a WAV recording, {len(body):,} bytes>"]
     elif body is not None:
         lines += ["Content-Type: application/json", "", json.dumps(body, ensure_ascii=False)]

@@ -84,6 +84,8 @@ def world(http: TestClient, fake_anthropic: FakeAnthropic) -> World:
     fake_anthropic.push(reply("Shall I? alpha", tools=[("delete_habit", {"habit": "alpha run"})]))
     answer = _ok(alice.post("/api/v1/chat/message", json={"message": "alpha secret: delete my run"}))
     found.conversation, found.confirmation = answer["conversation_id"], answer["confirmation"]["id"]
+    upload = {"file": ("alpha notes.txt", b"alpha attachment text", "text/plain")}
+    found.extra["upload"] = _ok(alice.post("/api/v1/chat/attachments", files=upload))["id"]
     _ok(bob.post("/api/v1/habits", json={"name": "bravo walk"}))
     return found
 
@@ -155,6 +157,11 @@ CASES: dict[tuple[str, str], list[Build]] = {
         lambda w: Call(
             "POST", "/api/v1/chat/message", {"message": "and?", "conversation_id": w.conversation}, replies=1
         ),
+        lambda w: Call("POST", "/api/v1/chat/message", {"message": "read", "attachments": [w.extra["upload"]]},
+                       replies=1),  # fmt: skip
+    ],
+    ("GET", "/api/v1/chat/attachments/{attachment_id}"): [
+        lambda w: Call("GET", f"/api/v1/chat/attachments/{w.extra['upload']}"),
     ],
 }
 
@@ -173,6 +180,7 @@ ACTS_ON_THE_CALLER: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/auth/whoami"): "the caller",
     ("GET", "/api/v1/auth/tokens"): "the caller's tokens",
     ("POST", "/api/v1/auth/tokens"): "makes a token for the caller",
+    ("POST", "/api/v1/chat/attachments"): "stores an upload of the caller's",
     ("GET", "/api/v1/users/me"): "the caller",
     ("PATCH", "/api/v1/users/me"): "the caller",
     ("GET", "/api/v1/users/me/preferences"): "the caller",

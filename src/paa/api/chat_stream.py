@@ -24,7 +24,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -58,11 +58,13 @@ def stream_reply(
     conversation_id: int | None = None,
     *,
     cancel: CancelToken | None = None,
+    attachments: Sequence[int] = (),
 ) -> Iterator[Event]:
-    """The caller's message, answered as events (see the module's docstring); a new conversation without an id."""
+    """The caller's message, answered as events (see the module's docstring); a new conversation without an id.
+    `attachments` are ids of the caller's uploads (paa.core.attachments.upload), sent with the message."""
     session = _session(runtime, caller, conversation_id)
     cancel = cancel or CancelToken()
-    return _started(session, session.send(message, cancel), cancel)
+    return _started(session, session.send(message, cancel, uploads=attachments), cancel)
 
 
 def stream_confirmation(

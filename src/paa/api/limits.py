@@ -156,25 +156,27 @@ class BodyLimit:
     """Refuse a request body over `max_bytes` with 413: at once from Content-Length, or as soon as the streamed body
     passes it (a chunked upload has no length to check first)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}  # paths that take more (file uploads): path -> their limit
 
-    def _refusal(self) -> Any:
-        return problem(413, "request-too-large", f"the request body is larger than {self.max_bytes} bytes")
+    def _refusal(self, limit: int) -> Any:
+        return problem(413, "request-too-large", f"the request body is larger than {limit} bytes")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = max(self.max_bytes, self.larger.get(scope.get("path", ""), 0))
         declared = dict(scope.get("headers", ())).get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await problem(400, "bad-request", "Content-Length is not a number")(scope, receive, send)
                 return
-            if int(declared) > self.max_bytes:
+            if int(declared) > limit:
                 scope[ANSWERED_BY] = "<too-large>"
-                await self._refusal()(scope, receive, send)
+                await self._refusal(limit)(scope, receive, send)
                 return
         received = 0
         exceeded = False
@@ -185,7 +187,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     exceeded = True
                     raise _TooLarge
             return message
@@ -203,12 +205,16 @@ class BodyLimit:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await self._refusal()(scope, receive, send)
+            await self._refusal(limit)(scope, receive, send)
 
 
 def install(app: FastAPI, options: Any) -> None:
     """Add the body limit (inner) and the rate limit (outer) to `app`."""
-    app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)
+    from paa.core.attachments import READ_MAX_BYTES
+
+    # A file for the chat may be larger than a JSON body: its own limit (docs/chat.md), and room for the form.
+    uploads = {"/api/v1/chat/attachments": READ_MAX_BYTES + 64 * 1024}
+    app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes, larger=uploads)
     store = options.rate_store
     clock = options.rate_clock
     redis_url = app.state.runtime.environ.get("PAA_REDIS_URL")

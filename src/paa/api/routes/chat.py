@@ -9,14 +9,15 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from paa.ai.chat import MESSAGE_MAX_CHARS
 from paa.api import chat_stream
 from paa.api.caller import CallerApi
-from paa.errors import PaaError
+from paa.core.attachments import LIMITS, MESSAGE_MAX_FILES, READ_MAX_BYTES
+from paa.errors import InvalidInput, PaaError
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -80,8 +81,28 @@ class ChatAnswer(BaseModel):
 class MessageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(min_length=1, max_length=MESSAGE_MAX_CHARS, examples=["I ran 5 km and drank 2 glasses"])
+    message: str = Field(
+        max_length=MESSAGE_MAX_CHARS, examples=["I ran 5 km and drank 2 glasses"],
+        description="The words; may be empty when `attachments` are given.",
+    )  # fmt: skip
     conversation_id: int | None = Field(default=None, ge=1, description="Continue this conversation; none: a new one.")
+    attachments: list[int] = Field(
+        default_factory=list, max_length=MESSAGE_MAX_FILES,
+        description="Ids of your uploads (POST /chat/attachments) to send with the message; each goes with one.",
+    )  # fmt: skip
+
+
+class AttachmentAnswer(BaseModel):
+    """A stored file (docs/chat.md): `message_id` is null until a message takes it."""
+
+    id: int
+    message_id: int | None
+    name: str = Field(examples=["report.pdf"])
+    kind: str = Field(description="image, pdf or text", examples=["pdf"])
+    media_type: str = Field(examples=["application/pdf"])
+    size: int = Field(description="Bytes.")
+    pages: int | None = Field(description="A PDF's pages.")
+    created_at: str
 
 
 class ConfirmRequest(BaseModel):
@@ -98,7 +119,9 @@ class ConfirmRequest(BaseModel):
 )
 def message(body: MessageRequest, request: Request, api: CallerApi) -> Response:
     try:
-        events = chat_stream.stream_reply(api.runtime, api.caller, body.message, body.conversation_id)
+        events = chat_stream.stream_reply(
+            api.runtime, api.caller, body.message, body.conversation_id, attachments=body.attachments
+        )
     except PaaError as exc:
         return chat_stream.problem_for(exc)
     return _answer(request, events)
@@ -121,6 +144,57 @@ def confirm(
     except PaaError as exc:
         return chat_stream.problem_for(exc)
     return _answer(request, events)
+
+
+UPLOAD_DOC = (
+    "One file as `multipart/form-data` (field `file`): an image (JPEG, PNG, GIF, WebP), a PDF, or a text or code "
+    "file (UTF-8). Checked at once against the limits (" + LIMITS + "); then send its id in a message's "
+    "`attachments`. An upload no message takes is deleted after a day."
+)
+
+
+@router.post(
+    "/attachments",
+    summary="Upload a file for a message to come; answers its id",
+    description=UPLOAD_DOC,
+    status_code=201,
+    response_model=AttachmentAnswer,
+    responses={422: {"description": "Not a kind of file paa attaches, or over a limit (`field`: attachments)."}},
+)
+def upload(api: CallerApi, file: UploadFile = File(description="The file.")) -> Any:
+    from paa.core.attachments import classify
+    from paa.core.attachments import upload as keep
+
+    data = file.file.read(READ_MAX_BYTES + 1)
+    name = file.filename or "attachment"
+    if len(data) > READ_MAX_BYTES:
+        raise InvalidInput(f"cannot attach {name[:80]}: it is larger than any attachment may be ({LIMITS})",
+                           field="attachments")  # fmt: skip
+    draft = classify(name, data)
+    with api.write() as ctx:
+        return keep(ctx, draft).to_json()
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    summary="Download a file you attached (as an attachment, with its name)",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes."}},
+)
+def download(api: CallerApi, attachment_id: int = Path(ge=1)) -> Response:
+    from urllib.parse import quote
+
+    from paa.core.attachments import get_attachment, read_bytes
+
+    with api.read() as ctx:
+        row = get_attachment(ctx, attachment_id)
+        data = read_bytes(ctx, row)
+        name, media_type = row.name, row.media_type
+    if media_type == "text/plain":
+        media_type = "text/plain; charset=utf-8"
+    # Never shown inline: the browser saves it, so a file can never run as the app's page.
+    disposition = f"attachment; filename*=UTF-8''{quote(name)}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 @router.get("/history", summary="Recent conversations, or one conversation's messages")
