@@ -58,7 +58,7 @@ def ensure_current(engine: Engine, backup_dir: Path, lock_file: Path | None = No
     if revision == HEAD:
         return revision
     refuse_unknown(revision)
-    with _exclusive(lock_file):
+    with _exclusive(lock_file), _exclusive_on_server(engine):
         revision = current_revision(engine)  # another process may have upgraded meanwhile
         if revision == HEAD:
             return revision
@@ -113,6 +113,27 @@ def _new_private_file(folder: Path, stem: str) -> Path:
             continue
         return target
     raise StorageError(f"cannot name a backup in {folder}: {stem}.db and 998 more exist", hint="remove old backups")
+
+
+# PostgreSQL's advisory lock key for migrating (any fixed 64-bit number; these are the bytes of "paa:mig"): processes
+# that share a database but no data folder, such as the pods of a cluster, take it to migrate one at a time.
+MIGRATION_LOCK_KEY = 0x7061613A6D6967
+
+
+@contextmanager
+def _exclusive_on_server(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, hold the migration's advisory lock (on a connection of its own) while the caller migrates."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        conn.commit()  # a session lock outlives the transaction: do not sit idle in one while others migrate
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
 
 
 @contextmanager
