@@ -223,7 +223,7 @@ def test_doctor_names_the_same_embedder(cli, paa_home: Path, monkeypatch: pytest
     assert (check.status == "ok") == status.available
     assert check.detail.startswith(status.detail)
     if status.available:
-        assert check.detail == f"{status.detail}; vectors in {data_dir / 'memory' / 'vectors.sqlite3'}"
+        assert check.detail == f"{status.detail}; {embeddings.VECTORS_AT}"
     shown = {line["name"]: line for line in json.loads(cli("doctor", "--json").out)}
     assert shown["embeddings"] == check.to_json()  # `paa doctor` shows this very line
     folder = data_dir / "models" / embeddings.MODEL_NAME

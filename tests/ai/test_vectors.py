@@ -85,10 +85,23 @@ def test_the_file_is_private_and_a_closed_index_opens_nothing(index: VectorIndex
     path = index.folder / FILE_NAME
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(index.folder.stat().st_mode) == 0o700
     with sqlite3.connect(path) as conn:  # nothing but ids and numbers: no text of a memory is kept here
-        assert conn.execute("SELECT user_id, memory_id, length(vector) FROM vectors").fetchall() == [(1, 10, 768)]
+        assert conn.execute("SELECT user_id, memory_id, length(vector) FROM vectors").fetchall() == [(1, 10, 388)]
     index.close()
     with pytest.raises(RuntimeError):
         index.ranking(1, "tea", 5)
+
+
+def test_vectors_are_kept_in_eight_bits_with_a_scale_each() -> None:
+    from paa.ai.vectors import pack, unpack
+
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((50, embeddings.DIMENSIONS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[0] = 0.0  # a zero vector stays zero (no division by its scale)
+    back = unpack(pack(vectors).tobytes(), 50)
+    assert back.dtype == np.float32 and back.shape == vectors.shape
+    assert not back[0].any()
+    assert float(np.abs(back[1:] @ vectors[1:].T - vectors[1:] @ vectors[1:].T).max()) < 0.005
 
 
 def test_a_search_embeds_only_the_query(index: VectorIndex) -> None:

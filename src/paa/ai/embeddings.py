@@ -27,6 +27,7 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 # Stored with every user's vectors: vectors made by another model, or another way of running it, are not mixed in.
 EMBEDDER_ID = "all-MiniLM-L6-v2/numpy-1"
 CACHE_FOLDER = "models/cache"  # under the data folder: the ONNX model paa builds from the weights
+VECTORS_AT = "vectors in memory/vectors.sqlite3 of the data folder"  # where `paa.ai.vectors` keeps them
 DIMENSIONS = 384
 MAX_TOKENS = 256  # what sentence-transformers uses for this model
 BATCH = 32
@@ -99,7 +100,7 @@ def doctor_check(data_dir: Path) -> Check:
 
     found = status(data_dir)
     if found.available:
-        return Check("embeddings", "ok", f"{found.detail}; vectors in {data_dir / 'memory' / 'vectors.sqlite3'}")
+        return Check("embeddings", "ok", f"{found.detail}; {VECTORS_AT}")
     if found.missing:
         return Check("embeddings", "warn", found.detail, "pip install 'paa[memory]' for search by meaning")
     folder = data_dir / "models" / MODEL_NAME

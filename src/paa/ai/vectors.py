@@ -1,6 +1,7 @@
 """The vector side of memory: each user's vectors in a SQLite file of their own kind, searched exactly with numpy.
 
-`<data dir>/memory/vectors.sqlite3` holds one row per memory (`vectors`: user, memory id, 384 float16 values) and
+`<data dir>/memory/vectors.sqlite3` holds one row per memory (`vectors`: user, memory id, the vector as 384 int8
+values and their float32 scale: 388 bytes, a cosine within about 0.001 of the float one) and
 one per user (`sets`: which embedder made that user's vectors, and a generation bumped by every write). A search
 loads the user's vectors once into a float32 matrix (cached in the process until the generation moves, so writes
 by another process are seen) and ranks them all by cosine with one matrix-vector product: exact, and a few
@@ -155,9 +156,7 @@ class VectorIndex:
                 finally:
                     cursor.execute("COMMIT")
             ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-            width = embeddings.DIMENSIONS
-            matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype="<f2").reshape(len(rows), width)
-            loaded = _Loaded(generation, ids, matrix.astype(np.float32))
+            loaded = _Loaded(generation, ids, unpack(b"".join(row[1] for row in rows), len(rows)))
             self._loaded[user_id] = loaded
             return loaded
 
@@ -187,10 +186,9 @@ class VectorIndex:
         another embedder are dropped first: the two are never compared."""
         if not rows:
             return
-        import numpy as np
 
-        vectors = np.asarray(self.embedder.embed([content for _id, _kind, content in rows]), dtype="<f2")
-        values = [(user_id, memory_id, vectors[i].tobytes()) for i, (memory_id, _kind, _content) in enumerate(rows)]
+        packed = pack(self.embedder.embed([content for _id, _kind, content in rows]))
+        values = [(user_id, memory_id, packed[i].tobytes()) for i, (memory_id, _kind, _content) in enumerate(rows)]
         with self._lock, self._write() as conn:
             found = self._set_of(conn, user_id)
             if found is None or found[0] != self.embedder.embedder_id:
@@ -223,6 +221,25 @@ class VectorIndex:
 
     def _write(self) -> _Transaction:
         return _Transaction(self._connection())
+
+
+def pack(vectors: Any) -> Any:
+    """Vectors as rows of bytes: each one's scale (float32, little-endian) and its values as int8 (max -> 127)."""
+    import numpy as np
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    scales = np.maximum(np.abs(vectors).max(axis=1, keepdims=True), 1e-12) / 127.0
+    values = np.clip(np.rint(vectors / scales), -127, 127).astype(np.int8)
+    return np.concatenate([scales.astype("<f4").view(np.uint8), values.view(np.uint8)], axis=1)
+
+
+def unpack(data: bytes, count: int) -> Any:
+    """`pack`'s rows, concatenated, back as a float32 matrix (one vector a row)."""
+    import numpy as np
+
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(count, 4 + embeddings.DIMENSIONS)
+    scales = rows[:, :4].copy().view("<f4")
+    return rows[:, 4:].view(np.int8).astype(np.float32) * scales
 
 
 class _Transaction:
