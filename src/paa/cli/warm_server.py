@@ -59,7 +59,7 @@ def preload() -> list[str]:
     # Every command module and its views: they import big libraries (textual, uvicorn, anthropic) only as they run.
     names += list(COMMANDS.values()) + _modules_under("paa.cli")
     names += _modules_under("paa.core") + _modules_under("paa.db", skip=("paa.db.migrations",))
-    names += _modules_under("paa.ai")  # they load anthropic and chromadb only when a chat or a vector search runs
+    names += _modules_under("paa.ai")  # they load anthropic and numpy only when a chat or a vector search runs
     # What a check-in loads as it saves (the local sentiment analyser, the API key lookup, sealed columns).
     names += ["vaderSentiment.vaderSentiment", "keyring", "cryptography.hazmat.primitives.ciphers.aead"]
     loaded = []
