@@ -206,3 +206,30 @@ def test_cli_reports_skipped_lines_and_refuses_with_stop(cli, tmp_path: Path) ->
     assert "Imported 4 message(s), 2 new conversation(s)" in done.out
     bad_choice = cli("memory", "import", str(path), "--on-error", "maybe")
     assert bad_choice.code != 0 and "unknown --on-error 'maybe'" in bad_choice.err
+
+
+def test_chat_show_names_each_speaker_of_an_imported_conversation(cli, tmp_path: Path) -> None:
+    assert cli("memory", "import", str(write_jsonl(tmp_path / "h.jsonl", jsonl_lines()))).code == 0
+    shown = cli("chat", "show", "1")
+    assert shown.code == 0, shown.err
+    speakers = [line.split(" ")[0] for line in shown.out.splitlines() if line.startswith(("Ann ", "Ben ", "paa "))]
+    assert speakers == ["Ann", "Ben", "paa"]
+    data = json.loads(cli("chat", "show", "1", "--json").out)
+    assert [(m["role"], m["speaker"]) for m in data["messages"]] == [
+        ("user", "Ann"),
+        ("other", "Ben"),
+        ("assistant", "paa"),
+    ]
+
+
+def test_continuing_an_imported_conversation_sends_another_persons_words_on_the_users_side(make_ctx, tmp_path: Path):
+    from paa.ai.context import to_api_messages
+    from paa.ai.store import messages_of
+
+    _import(make_ctx, write_jsonl(tmp_path / "h.jsonl", jsonl_lines()))
+    with make_ctx() as ctx:
+        sent = to_api_messages(messages_of(ctx, 1))
+    assert [(m["role"], [block["text"] for block in m["content"]]) for m in sent] == [
+        ("user", ["Should we take the tram to Belém?", "[Ben] Yes, tram 15 from Praça da Figueira."]),
+        ("assistant", ["Tram 15 runs every ten minutes."]),
+    ]

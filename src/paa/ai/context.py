@@ -247,6 +247,9 @@ def to_api_messages(
                         )
             if blocks:
                 raw.append({"role": "assistant", "content": blocks})
+        elif row.role == "other":  # another person, in an imported conversation: on the user's side, named
+            text = f"[{row.speaker or 'Someone else'}] {row.content}"
+            raw.append({"role": "user", "content": [{"type": "text", "text": text}]})
         elif row.role == "tool":
             meta = _tool_calls(row) or {}
             if isinstance(meta, dict) and meta.get("tool_use_id"):

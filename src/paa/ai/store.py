@@ -48,6 +48,7 @@ class MessageView:
     interrupted: bool
     created_at: datetime
     attachments: tuple[AttachmentView, ...] = ()  # the person's files sent with it
+    speaker: str | None = None  # who said it, when known (an imported conversation's speakers)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +63,7 @@ class MessageView:
             "interrupted": self.interrupted,
             "created_at": self.created_at.isoformat(),
             "attachments": [item.to_json() for item in self.attachments],
+            "speaker": self.speaker,
         }
 
 
@@ -79,6 +81,7 @@ def message_view(row: Message, attachments: Sequence[AttachmentView] = ()) -> Me
         interrupted=bool(row.interrupted),
         created_at=row.created_at,
         attachments=tuple(attachments),
+        speaker=row.speaker,
     )
 
 

@@ -149,6 +149,10 @@ def render_conversations(found: list[ConversationView]) -> None:
 
 def _message_line(message: MessageView) -> str:
     who = {"user": "[bold]You[/]", "assistant": "[bold cyan]paa[/]", "tool": "[dim]tool[/]"}.get(message.role, "?")
+    if message.speaker and message.role != "tool":  # an imported conversation names who said each message
+        who = f"[bold{' cyan' if message.role == 'assistant' else ''}]{escape(message.speaker)}[/]"
+    elif message.role == "other":
+        who = "[bold]Someone else[/]"
     extra = []
     if message.role == "assistant" and (message.input_tokens or message.output_tokens):
         extra.append(f"{message.input_tokens or 0} in / {message.output_tokens or 0} out")
@@ -201,7 +205,8 @@ def render_search(query: str, hits: list[SearchHit]) -> None:
         if len(text) > 160:
             text = text[:159] + "…"
         where = f"#{message.conversation_id} {escape(hit.conversation_title or '')}"
-        out.print(f"[bold]{where}[/] [dim]{_local(message.created_at)} {message.role}[/]")
+        who = escape(message.speaker) if message.speaker else message.role
+        out.print(f"[bold]{where}[/] [dim]{_local(message.created_at)} {who}[/]")
         out.print(f"  {escape(text)}")
 
 

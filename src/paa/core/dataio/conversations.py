@@ -247,6 +247,8 @@ def _jsonl_message(line: str, zone: ZoneInfo, seen: Counter[tuple[str, ...]]) ->
     if not isinstance(conversation, str) or not conversation.strip():
         raise _Bad("no `conversation_id`")
     role = item.get("role")
+    if role is None:
+        raise _Bad(f"no `role` ({', '.join(ROLES)})")
     if role not in ROLES:
         raise _Bad(f"`role` must be one of {', '.join(ROLES)}, not {str(role)[:20]!r}")
     text = _text(item.get("text"))
