@@ -12,7 +12,7 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
 # The server extra (fastapi, uvicorn), PostgreSQL's driver and Redis' client; not the memory or voice extras (large,
-# and a server does without them: memory search falls back to full-text search).
+# and a server does without them: memory search goes by words).
 RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[server,postgres,redis]"
 
 # ---- runtime: a slim Python with only the installed wheels -----------------------------------------------------------
