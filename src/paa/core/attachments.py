@@ -392,15 +392,19 @@ def _blob(ctx: Context, data: bytes) -> AttachmentBlob:
     return row
 
 
-def store(ctx: Context, draft: Draft, *, message_id: int | None, position: int = 0) -> Attachment:
-    """Keep a checked file with one of the user's messages (None: an upload waiting for its message)."""
+def store(
+    ctx: Context, draft: Draft, *, message_id: int | None, position: int = 0, created_at: datetime | None = None
+) -> Attachment:
+    """Keep a checked file with one of the user's messages (None: an upload waiting for its message); `created_at`
+    for an imported one."""
     if message_id is not None:
         _own_message(ctx, message_id)
     blob = _blob(ctx, draft.data)
     assert blob.id is not None
     row = Attachment(
         user_id=ctx.user_id, blob_id=blob.id, message_id=message_id, position=position, name=draft.name,
-        kind=draft.kind, media_type=draft.media_type, size=draft.size, pages=draft.pages, created_at=ctx.now(),
+        kind=draft.kind, media_type=draft.media_type, size=draft.size, pages=draft.pages,
+        created_at=created_at or ctx.now(),
     )  # fmt: skip
     ctx.session.add(row)
     ctx.session.flush()

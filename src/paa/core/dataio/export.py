@@ -175,16 +175,17 @@ def export_user(ctx: Context, *, paa_version: str) -> schema.Export:
         )
     ]
     messages: dict[int, list[schema.Message]] = defaultdict(list)
+    files = _attachments(ctx)
     table = Message.__table__  # type: ignore[attr-defined]
     rows = session.execute(
         sa_select(
             table.c.conversation_id, table.c.role, table.c.content, table.c.tool_calls, table.c.model,
-            table.c.input_tokens, table.c.output_tokens, table.c.interrupted, table.c.created_at,
+            table.c.input_tokens, table.c.output_tokens, table.c.interrupted, table.c.created_at, table.c.id,
         )
         .where(table.c.user_id == uid)
         .order_by(table.c.created_at, table.c.id)
     )  # fmt: skip
-    for conversation_id, role, content, tool_calls, model, tokens_in, tokens_out, interrupted, created_at in rows:
+    for conversation_id, role, content, tool_calls, model, tokens_in, tokens_out, interrupted, created_at, mid in rows:
         messages[conversation_id].append(
             schema.Message.model_construct(
                 role=role,
@@ -195,6 +196,7 @@ def export_user(ctx: Context, *, paa_version: str) -> schema.Export:
                 output_tokens=tokens_out,
                 interrupted=bool(interrupted),
                 created_at=created_at,
+                attachments=files.get(mid, []),
             )
         )
     conversations = [
@@ -252,6 +254,29 @@ def export_user(ctx: Context, *, paa_version: str) -> schema.Export:
         memories=memories,
         reminders=reminders,
     )
+
+
+def _attachments(ctx: Context) -> dict[int, list[schema.Attachment]]:
+    """The files sent with the user's messages, by message id, with their bytes (decrypted) in base64."""
+    import base64
+
+    from paa.core.attachments import read_bytes
+    from paa.db.models import Attachment
+
+    found: dict[int, list[schema.Attachment]] = defaultdict(list)
+    for row in ctx.session.exec(
+        select(Attachment)
+        .where(Attachment.user_id == ctx.user_id, col(Attachment.message_id).is_not(None))
+        .order_by(col(Attachment.message_id), col(Attachment.position), col(Attachment.id))
+    ):
+        assert row.message_id is not None
+        found[row.message_id].append(
+            schema.Attachment.model_construct(
+                name=row.name, kind=row.kind, media_type=row.media_type, created_at=row.created_at,
+                data=base64.b64encode(read_bytes(ctx, row)).decode("ascii"),
+            )
+        )  # fmt: skip
+    return found
 
 
 def document_json(document: schema.Export) -> dict[str, Any]:

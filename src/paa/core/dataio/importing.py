@@ -295,21 +295,46 @@ def _conversations(ctx: Context, document: schema.Export, summary: ImportSummary
         assert row.id is not None
         for message in item.messages:
             calls = None if message.tool_calls is None else json.dumps(message.tool_calls, ensure_ascii=False)
-            new_messages.append(
-                {
-                    "user_id": uid,
-                    "conversation_id": row.id,
-                    "role": message.role,
-                    "content": message.content,
-                    "tool_calls": calls,
-                    "model": message.model,
-                    "input_tokens": message.input_tokens,
-                    "output_tokens": message.output_tokens,
-                    "interrupted": message.interrupted,
-                    "created_at": message.created_at,
-                }
-            )
+            values: dict[str, Any] = {
+                "user_id": uid,
+                "conversation_id": row.id,
+                "role": message.role,
+                "content": message.content,
+                "tool_calls": calls,
+                "model": message.model,
+                "input_tokens": message.input_tokens,
+                "output_tokens": message.output_tokens,
+                "interrupted": message.interrupted,
+                "created_at": message.created_at,
+            }
+            if not message.attachments:
+                new_messages.append(values)
+                continue
+            # A message with files needs its id: the ones before it go in first, so the order of ids stays the
+            # order of the conversation.
+            _insert(ctx, summary, Message, new_messages)
+            new_messages = []
+            stored = Message(**values)
+            session.add(stored)
+            session.flush()
+            assert stored.id is not None
+            _attach(ctx, stored.id, message.attachments)
     _insert(ctx, summary, Message, new_messages)
+
+
+def _attach(ctx: Context, message_id: int, attachments: list[schema.Attachment]) -> None:
+    """Store an imported message's files, checked as any attached file is (a changed file is refused)."""
+    import base64
+    import binascii
+
+    from paa.core.attachments import classify, store
+
+    for position, item in enumerate(attachments):
+        try:
+            data = base64.b64decode(item.data, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput(f"the file {item.name[:80]!r} of a message is not valid base64") from None
+        store(ctx, classify(item.name, data), message_id=message_id, position=position, created_at=item.created_at)
 
 
 def _memories(ctx: Context, document: schema.Export, summary: ImportSummary) -> None:

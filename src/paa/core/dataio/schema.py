@@ -101,6 +101,16 @@ class Prompt(Record):
     created_at: AwareDatetime
 
 
+class Attachment(Record):
+    """A file sent with a message, whole: its bytes in base64 (checked again as it is imported)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["image", "pdf", "text"]
+    media_type: str = Field(max_length=100)
+    data: str = Field(description="The file's bytes, base64-encoded.")
+    created_at: AwareDatetime
+
+
 class Message(Record):
     role: Literal["user", "assistant", "tool"]
     content: str
@@ -110,6 +120,7 @@ class Message(Record):
     output_tokens: int | None = None
     interrupted: bool = False
     created_at: AwareDatetime
+    attachments: list[Attachment] = Field(default_factory=list)
 
 
 class Conversation(Record):
