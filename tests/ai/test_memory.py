@@ -81,23 +81,43 @@ def test_a_new_memory_is_found_by_its_words_at_once_and_by_meaning_once_embedded
 
 
 @needs_vectors
-def test_fusion_ranks_a_memory_found_both_ways_first_and_scores_by_reciprocal_rank(make_ctx) -> None:
+def test_a_memory_found_both_ways_comes_first_with_its_relevance_and_the_parts_of_it(make_ctx) -> None:
     _remember(make_ctx, *FACTS, "Peanut butter sandwiches are my favourite lunch", "Anna visits in March")
     _embed(make_ctx)
     with make_ctx() as ctx:
         hits = memory.search(ctx, "peanuts allergy", limit=3)
-        words = memory._word_ranking(ctx, "peanuts allergy", 32, None)
+        words = memory._word_scores(ctx, ["peanuts", "allergy"], 32, None)
         index = memory.MemoryService.of(ctx).vector_index()
         assert index is not None
-        meaning = index.ranking(ctx.user_id, "peanuts allergy", 32)
-    assert hits[0].content == "I am allergic to peanuts"
-    expected = sum(1 / (memory.RRF_K + ranking.index(hits[0].memory_id) + 1) for ranking in (words, meaning))
-    assert hits[0].score == pytest.approx(expected)
+        meaning = dict(index.scored(ctx.user_id, "peanuts allergy", 32))
+        ranked = memory.search(ctx, "peanuts allergy", limit=3, strategy="rank")
+    top = hits[0]
+    assert top.content == "I am allergic to peanuts"
+    # "allergic" and "allergy" have different stems: the best word hit holds half the query's words.
+    assert top.words == ("peanuts",) and top.similarity == pytest.approx(meaning[top.memory_id])
+    assert top.word_score == words[0][1]
+    similarity = meaning[top.memory_id]
+    calibrated = min(1.0, (similarity - memory.MIN_SIMILARITY) / (memory.FULL_SIMILARITY - memory.MIN_SIMILARITY))
+    weights = memory.WORD_WEIGHT + memory.MEANING_WEIGHT
+    expected = (memory.WORD_WEIGHT * 0.5 + memory.MEANING_WEIGHT * calibrated) / weights
+    assert top.score == pytest.approx(expected)
+    assert top.relevance == round(100 * expected) and top.why() == "words: peanuts; by meaning"
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
-    assert hits[0].to_json() == {
-        "memory_id": hits[0].memory_id, "kind": "fact", "content": "I am allergic to peanuts",
-        "score": round(expected, 6), "created_at": "2026-11-26T12:00:00+00:00", "source_id": None,
+    assert all(hit.relevance >= memory.RELEVANCE_FLOOR for hit in hits)
+    assert top.to_json() == {
+        "memory_id": top.memory_id, "kind": "fact", "content": "I am allergic to peanuts",
+        "score": round(expected, 6), "relevance": top.relevance, "matched_words": ["peanuts"],
+        "word_score": round(words[0][1], 6), "similarity": round(meaning[top.memory_id], 6), "on_day": False,
+        "created_at": "2026-11-26T12:00:00+00:00", "source_id": None,
+        "message_id": None, "conversation_id": None, "conversation_title": None, "speaker": None, "role": None,
+        "time": "2026-11-26T12:00:00+00:00", "text": "I am allergic to peanuts",
     }  # fmt: skip
+    # The older equal-weight reciprocal-rank fusion, kept for measuring: 1/(60 + rank) summed over the two rankings.
+    word_ids = [memory_id for memory_id, _score in words]
+    meaning_ids = sorted(meaning, key=lambda i: -meaning[i])
+    assert ranked[0].memory_id == top.memory_id
+    expected_rank = sum(1 / (memory.RRF_K + ids.index(top.memory_id) + 1) for ids in (word_ids, meaning_ids))
+    assert ranked[0].score == pytest.approx(expected_rank)
 
 
 @needs_vectors

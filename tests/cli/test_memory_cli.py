@@ -45,11 +45,18 @@ def test_add_list_search_forget(cli) -> None:
     hits = json.loads(found.out)
     assert hits[0]["memory_id"] == 1 and hits[0]["kind"] == "fact" and hits[0]["score"] > 0
     assert set(hits[0]) == {
-        "memory_id", "kind", "content", "score", "created_at", "source_id",
-        "message_id", "conversation_id", "conversation_title", "speaker", "role", "time", "text",
+        "memory_id", "kind", "content", "score", "relevance", "matched_words", "word_score", "similarity", "on_day",
+        "created_at", "source_id", "message_id", "conversation_id", "conversation_title", "speaker", "role", "time",
+        "text",
     }  # fmt: skip
     assert all(row["embedded"] for row in json.loads(cli("memory", "list", "--json").out))
+    assert 0 < hits[0]["relevance"] <= 100 and hits[0]["matched_words"] == [] and hits[0]["similarity"] > 0
     assert "#2 2026-11-26 fact My sister Anna lives in Lisbon" in cli("memory", "search", "family").out
+    # People see a relevance out of 100 and why it matched: the words it shares with the query, or its meaning.
+    lisbon = cli("memory", "search", "who lives in Lisbon")
+    assert "My sister Anna lives in Lisbon (relevance " in lisbon.out and "; words: lives, lisbon" in lisbon.out
+    assert "(relevance " in (race := cli("memory", "search", "what race am I preparing for").out)
+    assert "by meaning)" in race
     assert cli("memory", "search", "Lisbon", "--kind", "message", "--json").out.strip() == "[]"
 
     refused = cli("memory", "forget", "1")  # no terminal: asks for --yes instead of guessing

@@ -15,12 +15,13 @@ import json
 import re
 import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, String, bindparam, event, text, type_coerce
+from sqlalchemy import Engine, String, bindparam, event, func, text, type_coerce
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -37,8 +38,18 @@ from paa.errors import InvalidInput, NotFound
 
 KINDS = ("fact", "message", "checkin", "attachment")  # attachment: a page of a file (paa.ai.attachments)
 CONTENT_MAX = 2000  # a remembered fact; messages and check-ins are kept whole
-RRF_K = 60  # reciprocal rank fusion: score = sum over the rankings of 1 / (RRF_K + rank)
+RRF_K = 60  # reciprocal rank fusion (the "rank" strategy): score = sum over the rankings of 1 / (RRF_K + rank)
 MIN_SIMILARITY = 0.2  # a vector hit less similar than this (cosine) is not a match, only the nearest of strangers
+FULL_SIMILARITY = 0.6  # as similar as MiniLM gets for a paraphrase: full marks for meaning
+STRONG_SIMILARITY = 0.5  # a hit found by its words is said to match "by meaning" too from this similarity on
+WORD_WEIGHT = 1.0  # the "blend" strategy's weights (measured with bench/recall.py)
+MEANING_WEIGHT = 1.3
+DAY_BONUS = 0.3  # a memory said on a day the query names
+OTHER_SPEAKER = 0.6  # a query names a speaker: what others said counts this much
+RELEVANCE_FLOOR = 5  # a hit less relevant than this (0-100) is not shown: "family" for "my sister ..." is 7
+STRATEGIES = ("blend", "rank", "words", "meaning")
+# Assistant replies that are not the person's memories: the offline rules' canned answers and tool confirmations.
+CANNED_MODELS = frozenset({"offline"})
 SEARCH_EMBED_BUDGET = 256  # `paa memory search` embeds at most this many waiting rows before it searches
 # What a search reads of its query, however long it is: 100 KB of words once ran 17 s and then failed with SQLite's
 # "Expression tree is too large". Every search (memory, chat messages, the assistant's tool) builds its terms here.
@@ -46,16 +57,28 @@ QUERY_CHARS_MAX = 2000
 QUERY_TERMS_MAX = 32
 FTS_TERMS_MAX = 16  # of those, the words ranked by FTS5 (the most telling: stopwords go first)
 _WORD = re.compile(r"\w+")
+# English function words, and the words a question about the past is made of ("what did she tell you about...")
+# that say nothing of its subject.
 _STOPWORDS = frozenset(
-    "a an and are as at be but by did do does for from had has have i i'm im in is it its me my of on or so "
-    "that the their them then there these they this to was we were what when where which who why will with "
-    "you your am been can could how m s t".split()
+    "a about above after again all also am an and any are as at be because been before being below between both "
+    "but by can could d did didn do does doesn doing don down during each else ever few for from further get gets "
+    "got had has have having he her here hers herself him himself his how i i'd i'll i'm i've if im in into is it "
+    "it's its itself just ll m may me might more most much must my myself no nor not now of off on once only or "
+    "other our ours ourselves out over own re s said same say says she should so some such t than that that's the "
+    "their theirs them themselves then there these they this those through to too under until up upon us ve very "
+    "was we were what whats when where which while who whom whose why will with would you your yours yourself "
+    "yourselves tell told talk talked talking mention mentioned remember happen happened thing things ".split()
 )
 
 
 @dataclass(frozen=True)
 class MemoryHit:
-    """A memory that matches a query; `score` is its fused reciprocal-rank score (higher is better)."""
+    """A memory that matches a query.
+
+    `score` is the fused score (higher is better), `relevance` the same as a whole number 0-100 for people; the
+    parts: `words` (the query's words found in its text), `word_score` (bm25 or ts_rank; None: not found by words),
+    `similarity` (cosine; None: not found by meaning), `on_day` (said on a day the query names).
+    """
 
     memory_id: int
     kind: str
@@ -63,6 +86,32 @@ class MemoryHit:
     score: float
     created_at: datetime
     source_id: int | None
+    # Where it came from, filled by paa.ai.history.with_sources (for a message: its conversation, who said it, when).
+    message_id: int | None = None
+    conversation_id: int | None = None
+    conversation_title: str | None = None
+    speaker: str | None = None
+    role: str | None = None
+    time: datetime | None = None
+    text: str | None = None
+    relevance: int = 0
+    words: tuple[str, ...] = ()
+    word_score: float | None = None
+    similarity: float | None = None
+    on_day: bool = False
+
+    def why(self) -> str:
+        """Why it matched, for people: the words it shares with the query, or "by meaning"."""
+        reasons = []
+        if self.words:
+            reasons.append("words: " + ", ".join(self.words))
+        elif self.word_score is not None:
+            reasons.append("words nearby")  # in the turns around it, or its speaker's name
+        if self.similarity is not None and (not self.words or self.similarity >= STRONG_SIMILARITY):
+            reasons.append("by meaning")
+        if self.on_day:
+            reasons.append("said that day")
+        return "; ".join(reasons) or "by meaning"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,8 +119,20 @@ class MemoryHit:
             "kind": self.kind,
             "content": self.content,
             "score": round(self.score, 6),
+            "relevance": self.relevance,
+            "matched_words": list(self.words),
+            "word_score": None if self.word_score is None else round(self.word_score, 6),
+            "similarity": None if self.similarity is None else round(self.similarity, 6),
+            "on_day": self.on_day,
             "created_at": self.created_at.isoformat(),
             "source_id": self.source_id,
+            "message_id": self.message_id,
+            "conversation_id": self.conversation_id,
+            "conversation_title": self.conversation_title,
+            "speaker": self.speaker,
+            "role": self.role,
+            "time": (self.time or self.created_at).isoformat(),
+            "text": self.content if self.text is None else self.text,
         }
 
 
@@ -151,14 +212,63 @@ def checkin_text(checkin: DailyCheckin) -> str:
 
 
 def index_message(ctx: Context, message: Message) -> None:
-    """Make a user's or assistant's message searchable (cheap: one row, no model call)."""
+    """Make a message searchable (cheap: one row and its words, no model call).
+
+    Said by the user, the assistant or another person (an imported conversation); tool messages and the assistant's
+    canned replies (`is_canned`) are not memories. Its words are indexed with its neighbours' in the conversation
+    and its speaker's name (paa.db.blind.FIELDS), and the turn before it gets this one as its next neighbour."""
     if message.user_id != ctx.user_id:
         return  # never mirror another user's row into this user's memory
     if message.id is None:
         ctx.session.flush()
-    if message.role not in ("user", "assistant") or not message.content.strip():
+    if message.role not in MESSAGE_ROLES or not message.content.strip() or is_canned(message):
         return
-    _mirror(ctx, "message", message.id, message.content.strip(), message.created_at)
+    row = _mirror(ctx, "message", message.id, message.content.strip(), message.created_at)
+    if row is None:
+        return
+    before, after = _neighbours(ctx, message)
+    _index_with_context(ctx, row, message, before, after)
+    if before is not None:
+        previous = _mirrored(ctx, "message", before.id)
+        if previous is not None:
+            earlier, _this = _neighbours(ctx, before)
+            _index_with_context(ctx, previous, before, earlier, message)
+
+
+MESSAGE_ROLES = ("user", "assistant", "other")
+
+
+def is_canned(message: Message) -> bool:
+    """An assistant reply made by rules, not a model (the offline answers, tool confirmations): not a memory."""
+    return message.role == "assistant" and (message.model or "") in CANNED_MODELS
+
+
+def _neighbours(ctx: Context, message: Message) -> tuple[Message | None, Message | None]:
+    """The turns just before and after a message in its conversation (tool messages and canned replies skipped)."""
+    base = select(Message).where(
+        Message.user_id == ctx.user_id,
+        Message.conversation_id == message.conversation_id,
+        col(Message.role).in_(MESSAGE_ROLES),
+        ~((col(Message.role) == "assistant") & func.coalesce(col(Message.model), "").in_(CANNED_MODELS)),
+    )
+    before = ctx.session.exec(base.where(col(Message.id) < message.id).order_by(col(Message.id).desc())).first()
+    after = ctx.session.exec(base.where(col(Message.id) > message.id).order_by(col(Message.id))).first()
+    return before, after
+
+
+def _index_with_context(
+    ctx: Context, row: Memory, message: Message, before: Message | None, after: Message | None
+) -> None:
+    from paa.db import blind
+    from paa.db.sealed import keys_of
+
+    connection = ctx.session.connection()
+    if connection.dialect.name not in blind.INDEXED_DIALECTS:
+        return
+    context = " ".join(turn.content for turn in (before, after) if turn is not None)
+    speaker = getattr(message, "speaker", None) or ""
+    keyset = keys_of(connection.dialect, "memories.content")
+    blind.write_entry(connection, keyset, row.id or 0, row.content, context, speaker)
 
 
 def index_checkin(ctx: Context, checkin: DailyCheckin) -> None:
@@ -179,30 +289,35 @@ def index_checkin_of(ctx: Context, day: date) -> None:
         index_checkin(ctx, row)
 
 
-def _mirror(ctx: Context, kind: str, source_id: int | None, content: str, created_at: datetime) -> None:
-    """Keep one derived memory per source row, with the source's current text."""
-    existing = ctx.session.exec(
+def _mirrored(ctx: Context, kind: str, source_id: int | None) -> Memory | None:
+    return ctx.session.exec(
         select(Memory).where(
             Memory.user_id == ctx.user_id, Memory.kind == kind, Memory.source_id == source_id, col(Memory.derived)
         )
     ).first()
+
+
+def _mirror(ctx: Context, kind: str, source_id: int | None, content: str, created_at: datetime) -> Memory | None:
+    """Keep one derived memory per source row, with the source's current text; return it (None: none is kept)."""
+    existing = _mirrored(ctx, kind, source_id)
     if not content:
         if existing is not None:
             forget(ctx, existing.id or 0)
-        return
+        return None
     if existing is None:
-        row = Memory(
+        existing = Memory(
             user_id=ctx.user_id, kind=kind, content=content, source_id=source_id, derived=True, created_at=created_at
         )
-        ctx.session.add(row)
+        ctx.session.add(existing)
     elif existing.content != content:
         existing.content = content
         existing.embedded_at = None  # its vector is upserted again under the same id
         ctx.session.add(existing)
     else:
-        return
+        return existing
     ctx.session.flush()
     _notify_indexer(ctx)
+    return existing
 
 
 def sync_sources(ctx: Context) -> int:
@@ -211,7 +326,8 @@ def sync_sources(ctx: Context) -> int:
     messages = ctx.session.exec(
         select(Message).where(
             Message.user_id == ctx.user_id,
-            col(Message.role).in_(("user", "assistant")),
+            col(Message.role).in_(MESSAGE_ROLES),
+            ~((col(Message.role) == "assistant") & func.coalesce(col(Message.model), "").in_(CANNED_MODELS)),
             ~select(Memory.id)
             .where(Memory.user_id == ctx.user_id, Memory.kind == "message", Memory.source_id == Message.id)
             .exists(),
@@ -237,34 +353,225 @@ def sync_sources(ctx: Context) -> int:
 # ---- searching ----------------------------------------------------------------------------------
 
 
-def search(ctx: Context, query: str, *, limit: int = 8, kinds: Sequence[str] | None = None) -> list[MemoryHit]:
-    """The user's memories most relevant to `query`, best first: FTS5 and vector rankings fused by reciprocal rank."""
+def search(
+    ctx: Context, query: str, *, limit: int = 8, kinds: Sequence[str] | None = None, strategy: str = "blend"
+) -> list[MemoryHit]:
+    """The user's memories most relevant to `query`, best first, none below the relevance floor.
+
+    `strategy` is for measuring (bench/recall.py): "blend" (the default) fuses the word and meaning scores, each
+    calibrated, plus a bonus for a day the query names; "rank" is the older equal-weight reciprocal-rank fusion;
+    "words" and "meaning" are one side alone. Only "blend" applies the relevance floor.
+    """
+    if strategy not in STRATEGIES:
+        raise InvalidInput(f"unknown search strategy {strategy[:20]!r}", hint=f"use one of: {', '.join(STRATEGIES)}")
     query = search_text(query)
     if not query.strip() or limit <= 0:
         return []
     kinds = [_check_kind(kind) for kind in kinds] if kinds else None
+    blend = strategy == "blend"
+    days, rest = query_days(query, ctx.today()) if blend else ([], query)
     depth = max(limit * 4, 32)
-    rankings = [_word_ranking(ctx, query, depth, kinds)]
-    index = MemoryService.of(ctx).vector_index()
+    words = fts_words(rest)
+    # A person the query names, who said some of the user's messages: their name counts as who said a memory, not
+    # as a word in it ("what did Gina bake" is not "Hey Gina!"), and it is left out of the meaning.
+    speakers = _named_speakers(ctx, query) if blend else []
+    word_hits = _word_scores(ctx, words, depth, kinds, speakers) if strategy != "meaning" else []
+    index = MemoryService.of(ctx).vector_index() if strategy != "words" else None
+    meant = _without(query, speakers) if speakers else query
+    vector_hits = index.scored(ctx.user_id, meant, depth * (3 if kinds else 1)) if index is not None else []
+    on_days = _said_on(ctx, days, kinds) if days else set()
+    candidates = {i for i, _s in word_hits} | {i for i, _s in vector_hits} | on_days
+    if not candidates:
+        return []
+    rows = _rows(ctx, list(candidates))
     if index is not None:
-        rankings.append(index.ranking(ctx.user_id, query, depth * (3 if kinds else 1)))
+        stale = [memory_id for memory_id, _similarity in vector_hits if memory_id not in rows]
+        if stale:
+            index.delete(ctx.user_id, stale)  # forgotten elsewhere before its vector could be deleted
+    plain = [word for word in words if word not in speakers]
+    matched = {i: _matched_words(rows[i].content, plain) for i, _s in word_hits if i in rows}
+    if strategy == "rank":
+        fused = _reciprocal_rank([[i for i, _s in word_hits], [i for i, _s in vector_hits]])
+    else:
+        best = matched.get(word_hits[0][0], ()) if word_hits else ()
+        coverage = len(best) / len(plain) if plain else 1.0
+        fused = _blend(word_hits, vector_hits, on_days, coverage, meaning=index is not None)
+    if speakers:
+        said = _said_by(ctx, speakers, list(fused))
+        fused = {i: score if i in said else score * OTHER_SPEAKER for i, score in fused.items()}
+    wanted = [row for row in rows.values() if kinds is None or row.kind in kinds]
+    ordered = sorted(wanted, key=lambda row: (-fused.get(row.id or 0, 0.0), -(row.id or 0)))
+    word_scores, similarities = dict(word_hits), dict(vector_hits)
+    hits = []
+    for row in ordered:
+        memory_id = row.id or 0
+        relevance = min(100, round(100 * fused.get(memory_id, 0.0))) if strategy != "rank" else 0
+        if strategy == "blend" and relevance < RELEVANCE_FLOOR:
+            break
+        hit = MemoryHit(
+            memory_id, row.kind, row.content, fused.get(memory_id, 0.0), row.created_at, row.source_id,
+            relevance=relevance, words=matched.get(memory_id, ()), word_score=word_scores.get(memory_id),
+            similarity=similarities.get(memory_id), on_day=memory_id in on_days,
+        )  # fmt: skip
+        hits.append(hit)
+        if len(hits) >= limit:
+            break
+    return hits
+
+
+def _without(query: str, names: list[str]) -> str:
+    """The query without the given names (and their possessive 's)."""
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in names) + r")(?:'s)?\b", re.IGNORECASE)
+    return " ".join(pattern.sub(" ", query).split())
+
+
+def _reciprocal_rank(rankings: list[list[int]]) -> dict[int, float]:
     fused: dict[int, float] = {}
     for ranking in rankings:
         for rank, memory_id in enumerate(ranking, start=1):
             fused[memory_id] = fused.get(memory_id, 0.0) + 1.0 / (RRF_K + rank)
-    if not fused:
+    return fused
+
+
+def _blend(
+    word_hits: list[tuple[int, float]],
+    vector_hits: list[tuple[int, float]],
+    on_days: set[int],
+    coverage: float,
+    *,
+    meaning: bool = True,
+) -> dict[int, float]:
+    """Each memory's relevance in 0..1: its word score and its similarity, each calibrated, weighed and summed.
+
+    bm25 has no fixed scale, so a word score counts relative to the best one of this query, times the share of the
+    query's words that best hit holds (`coverage`): a query the words match poorly leans on meaning. A cosine
+    similarity has a scale, so it counts as it is (MIN_SIMILARITY is nothing, FULL_SIMILARITY everything): a query
+    whose nearest meaning is far leans on words. A memory said on a day the query names gets DAY_BONUS. Without
+    the model (`meaning` False) words alone make the whole of it."""
+    fused: dict[int, float] = {}
+    best_words = word_hits[0][1] if word_hits else 1.0
+    for memory_id, score in word_hits:
+        fused[memory_id] = WORD_WEIGHT * coverage * score / best_words
+    for memory_id, similarity in vector_hits:
+        fused[memory_id] = fused.get(memory_id, 0.0) + MEANING_WEIGHT * _calibrated(similarity)
+    weights = WORD_WEIGHT + (MEANING_WEIGHT if meaning else 0.0)
+    for memory_id in list(fused):
+        fused[memory_id] /= weights
+    for memory_id in on_days:
+        fused[memory_id] = fused.get(memory_id, 0.0) + DAY_BONUS
+    return {memory_id: min(score, 1.0) for memory_id, score in fused.items()}
+
+
+def _calibrated(similarity: float) -> float:
+    return max(0.0, min(1.0, (similarity - MIN_SIMILARITY) / (FULL_SIMILARITY - MIN_SIMILARITY)))
+
+
+def _matched_words(content: str, words: list[str]) -> tuple[str, ...]:
+    """The query's words found in a memory's own text, compared as the index compares them (stems, no case)."""
+    from paa.db import blind
+
+    found = set(blind.terms(content))
+    return tuple(word for word in words if any(term in found for term in blind.terms(word)))
+
+
+_MONTH_NAMES = (
+    "january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul", "august aug",
+    "september sep sept", "october oct", "november nov", "december dec",
+)  # fmt: skip
+_MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()}
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_DATES = (  # (pattern, which groups are day, month, year)
+    (re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE), (1, 2, 3)),
+    (re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE), (2, 1, 3)),
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), (3, 2, 1)),
+)
+YEARS_BACK = 3  # a day named without its year: that day in each of the last few years
+
+
+def query_days(query: str, today: date) -> tuple[list[date], str]:
+    """The days a query names ("on 8 May 2023", "May 8", "2023-05-08", "yesterday") and the query without them.
+
+    A day without a year is that day in this year and the YEARS_BACK before it (not after today)."""
+    days: list[date] = []
+    rest = query
+    for pattern, (day_at, month_at, year_at) in _DATES:
+        for found in pattern.finditer(rest):
+            month_text = found.group(month_at)
+            month = _MONTHS.get(month_text.casefold().rstrip(".")) if not month_text.isdigit() else int(month_text)
+            day, year = int(found.group(day_at)), found.group(year_at)
+            years = [int(year)] if year else [today.year - back for back in range(YEARS_BACK + 1)]
+            for each in years:
+                with suppress(ValueError):
+                    named = date(each, month or 0, day)
+                    if year or named <= today:
+                        days.append(named)
+        rest = pattern.sub(" ", rest)
+    for word, offset in (("yesterday", 1), ("today", 0)):
+        if re.search(rf"\b{word}\b", rest, re.IGNORECASE):
+            days.append(date.fromordinal(today.toordinal() - offset))
+    return sorted(set(days)), rest
+
+
+def _said_on(ctx: Context, days: list[date], kinds: Sequence[str] | None) -> set[int]:
+    """The user's memories made on any of `days` (the user's days, in their time zone), at most a few hundred."""
+    from datetime import time, timedelta
+
+    zone = ctx.prefs.zone
+    found: set[int] = set()
+    for day in days[:8]:
+        start = datetime.combine(day, time(), zone).astimezone(UTC)
+        statement = select(Memory.id).where(
+            Memory.user_id == ctx.user_id,
+            col(Memory.created_at) >= start,
+            col(Memory.created_at) < start + timedelta(days=1),
+        )
+        if kinds:
+            statement = statement.where(col(Memory.kind).in_(list(kinds)))
+        found.update(memory_id for memory_id in ctx.session.exec(statement.limit(200)).all() if memory_id)
+    return found
+
+
+_NAME = re.compile(r"\b[A-Z][\w'-]+")
+
+
+def _named_speakers(ctx: Context, query: str) -> list[str]:
+    """The names in a query (capitalised words) that are the speaker of some of the user's messages."""
+    names = [word.casefold() for word in dict.fromkeys(_NAME.findall(query))]
+    names = [name.removesuffix("'s") for name in names if name not in _STOPWORDS][:4]
+    if not names:
         return []
-    rows = _rows(ctx, list(fused))
-    if index is not None:
-        stale = [memory_id for memory_id in rankings[-1] if memory_id not in rows]
-        if stale:
-            index.delete(ctx.user_id, stale)  # forgotten elsewhere before its vector could be deleted
-    wanted = [row for row in rows.values() if kinds is None or row.kind in kinds]
-    ordered = sorted(wanted, key=lambda row: (-fused[row.id or 0], -(row.id or 0)))
-    return [
-        MemoryHit(row.id or 0, row.kind, row.content, fused[row.id or 0], row.created_at, row.source_id)
-        for row in ordered[:limit]
-    ]
+    return [name for name in names if _said_by(ctx, [name], None, limit=1)]
+
+
+def _said_by(ctx: Context, speakers: list[str], ids: list[int] | None, *, limit: int = 1000) -> set[int]:
+    """Which memories (of `ids`, or any of the user's) were said by one of `speakers`, as the index has it."""
+    bind = ctx.session.get_bind()
+    if not speakers or bind.dialect.name not in ("sqlite", "postgresql") or ids == []:
+        return set()
+    from paa.db import blind
+    from paa.db.sealed import keys_of
+
+    keyset = keys_of(bind.dialect, "memory search")
+    among = " AND m.id IN :ids" if ids is not None else ""
+    if bind.dialect.name == "sqlite":
+        expression = blind.hashed_query(keyset, speakers, speakers)
+        sql = (
+            "SELECT m.id FROM memories_fts JOIN memories AS m ON m.id = memories_fts.rowid "
+            f"WHERE memories_fts MATCH :q AND m.user_id = :user{among} LIMIT :limit"
+        )
+    else:
+        expression = blind.pg_hashed_query(keyset, speakers, speakers)
+        sql = (
+            "SELECT m.id FROM memories_fts AS f JOIN memories AS m ON m.id = f.memory_id "
+            f"WHERE f.terms @@ to_tsquery('simple', :q) AND m.user_id = :user{among} LIMIT :limit"
+        )
+    statement = text(sql)
+    params: dict[str, Any] = {"q": expression, "user": ctx.user_id, "limit": limit}
+    if ids is not None:
+        statement = statement.bindparams(bindparam("ids", expanding=True))
+        params["ids"] = ids
+    return {row[0] for row in ctx.session.execute(statement, params)}
 
 
 def _rows(ctx: Context, ids: list[int]) -> dict[int, Memory]:
@@ -300,10 +607,17 @@ def fts_query(query: str) -> str | None:
 
 
 def _word_ranking(ctx: Context, query: str, depth: int, kinds: Sequence[str] | None) -> list[int]:
-    """Memory ids whose words match, best first: over the index of hashed words, ranked by bm25 (SQLite's FTS5) or
-    ts_rank (PostgreSQL's tsvector); elsewhere a scan of the user's memories, opened one by one (their text is
-    sealed, so the database cannot compare it)."""
-    words = fts_words(query)
+    """Memory ids whose words match, best first (see `_word_scores`)."""
+    return [memory_id for memory_id, _score in _word_scores(ctx, fts_words(query), depth, kinds)]
+
+
+def _word_scores(
+    ctx: Context, words: list[str], depth: int, kinds: Sequence[str] | None, speakers: list[str] | None = None
+) -> list[tuple[int, float]]:
+    """(memory id, score) of the memories whose words match, best first: over the index of hashed words, ranked by
+    bm25 (SQLite's FTS5) or ts_rank (PostgreSQL's tsvector), the memory's own words weighing more than its
+    neighbours' and its speaker's (paa.db.blind.FIELD_WEIGHTS); elsewhere a scan of the user's memories, opened
+    one by one (their text is sealed, so the database cannot compare it), scored by the words they contain."""
     if not words:
         return []
     kind_filter = " AND m.kind IN :kinds" if kinds else ""
@@ -314,20 +628,21 @@ def _word_ranking(ctx: Context, query: str, depth: int, kinds: Sequence[str] | N
 
         keyset = keys_of(bind.dialect, "memory search")
         if bind.dialect.name == "sqlite":
-            expression = blind.hashed_query(keyset, words)
+            expression = blind.hashed_query(keyset, words, speakers)
+            weights = ", ".join(str(weight) for weight in blind.FIELD_WEIGHTS)
             sql = (
-                "SELECT m.id FROM memories_fts JOIN memories AS m ON m.id = memories_fts.rowid "
-                f"WHERE memories_fts MATCH :q AND m.user_id = :user{kind_filter} ORDER BY rank LIMIT :depth"
+                f"SELECT m.id, -bm25(memories_fts, {weights}) AS score FROM memories_fts "
+                "JOIN memories AS m ON m.id = memories_fts.rowid "
+                f"WHERE memories_fts MATCH :q AND m.user_id = :user{kind_filter} ORDER BY score DESC LIMIT :depth"
             )
         else:
-            expression = blind.pg_hashed_query(keyset, words)
+            expression = blind.pg_hashed_query(keyset, words, speakers)
             # Normalisation 1 divides by 1 + log(length): a short memory naming the word beats a long one that
             # mentions it once, as bm25 has it; the newer memory first on a tie.
             sql = (
-                "SELECT m.id FROM memories_fts AS f JOIN memories AS m ON m.id = f.memory_id, "
-                "to_tsquery('simple', :q) AS q "
-                f"WHERE f.terms @@ q AND m.user_id = :user{kind_filter} "
-                "ORDER BY ts_rank(f.terms, q, 1) DESC, m.id DESC LIMIT :depth"
+                f"SELECT m.id, ts_rank('{blind.PG_RANK_WEIGHTS}', f.terms, q, 1) AS score "
+                "FROM memories_fts AS f JOIN memories AS m ON m.id = f.memory_id, to_tsquery('simple', :q) AS q "
+                f"WHERE f.terms @@ q AND m.user_id = :user{kind_filter} ORDER BY score DESC, m.id DESC LIMIT :depth"
             )
         if expression is None:
             return []
@@ -337,18 +652,19 @@ def _word_ranking(ctx: Context, query: str, depth: int, kinds: Sequence[str] | N
         statement = text(sql)
         if kinds:
             statement = statement.bindparams(bindparam("kinds", expanding=True))
-        return [row[0] for row in ctx.session.execute(statement, params)]
+        return [(row[0], float(row[1])) for row in ctx.session.execute(statement, params)]
     scan = select(Memory.id, Memory.content).where(Memory.user_id == ctx.user_id)
     if kinds:
         scan = scan.where(col(Memory.kind).in_(list(kinds)))
-    found: list[int] = []
+    found: list[tuple[int, float]] = []
     for memory_id, content in ctx.session.exec(scan.order_by(col(Memory.id).desc())):
         lowered = content.casefold()
-        if memory_id is not None and any(word in lowered for word in words):
-            found.append(memory_id)
+        matched = sum(word in lowered for word in words)
+        if memory_id is not None and matched:
+            found.append((memory_id, float(matched)))
             if len(found) >= depth:
                 break
-    return found
+    return sorted(found, key=lambda pair: -pair[1])
 
 
 # ---- vectors ------------------------------------------------------------------------------------

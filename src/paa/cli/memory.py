@@ -11,7 +11,7 @@ from paa.cli.history_cmd import import_history
 from paa.cli.output import confirm, console, emit_json, escape, say
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/json.md).")]
-KIND_HELP = "Only this kind: fact, message or checkin."
+KIND_HELP = "Only this kind: fact, message, checkin or attachment (the text of an attached file)."
 
 
 def create() -> typer.Typer:
@@ -54,7 +54,7 @@ def search(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="At most this many.")] = 8,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search memories by words and by meaning.
+    """Search memories by words and by meaning, best first, each with its relevance (0-100) and why it matched.
 
     Examples:
 
@@ -80,7 +80,7 @@ def search(
         return
     for hit in hits:
         say(f"[bold]#{hit.memory_id}[/] {hit.created_at.date().isoformat()} [cyan]{hit.kind}[/] "
-            f"{escape(_short(hit.content))} [dim]({hit.score:.4f})[/]")  # fmt: skip
+            f"{escape(_short(hit.content))} [dim](relevance {hit.relevance}; {escape(hit.why())})[/]")  # fmt: skip
 
 
 def add(text: Annotated[str, typer.Argument(help="What to remember.", show_default=False)]) -> None:

@@ -245,9 +245,7 @@ def rotate_data_key(session: Session, paths: Paths, environ: Mapping[str, str] |
             connection.execute(update, changed)
         values += len(changed)
     if connection.dialect.name in blind.INDEXED_DIALECTS:
-        connection.execute(text("DELETE FROM memories_fts"))
-        for memory_id, content in connection.execute(text("SELECT id, content FROM memories")).all():
-            blind.write_entry(connection, new, memory_id, unseal(new, content, "memories", "content"))
+        blind.rebuild(connection, new)  # with each message's neighbouring turns and speaker
     return Rotation(kid, tuple(sorted(k for k in old.keys if k != kid)), values)
 
 

@@ -81,29 +81,65 @@ def hashed_terms(keyset: KeySet, words: list[str]) -> list[str]:
     return list(dict.fromkeys(hashed(key, term) for word in words for term in terms(word)))
 
 
-def hashed_query(keyset: KeySet, words: list[str]) -> str | None:
-    """An FTS5 expression matching any of `words`."""
-    return " OR ".join(f'"{term}"' for term in hashed_terms(keyset, words)) or None
+def hashed_query(keyset: KeySet, words: list[str], speakers: list[str] | None = None) -> str | None:
+    """An FTS5 expression matching any of `words`; `speakers` (names among the words) match only who said it."""
+    names = set(hashed_terms(keyset, speakers or []))
+    found = [f'speaker : "{term}"' if term in names else f'"{term}"' for term in hashed_terms(keyset, words)]
+    return " OR ".join(found) or None
 
 
-def pg_hashed_query(keyset: KeySet, words: list[str]) -> str | None:
-    """A PostgreSQL tsquery (for `to_tsquery('simple', ...)`) matching any of `words`; hashes are plain [0-9a-z]."""
-    return " | ".join(hashed_terms(keyset, words)) or None
+def pg_hashed_query(keyset: KeySet, words: list[str], speakers: list[str] | None = None) -> str | None:
+    """A PostgreSQL tsquery (for `to_tsquery('simple', ...)`) matching any of `words` (`speakers` as weight B, the
+    speaker field, only); hashes are plain [0-9a-z]."""
+    names = set(hashed_terms(keyset, speakers or []))
+    return " | ".join(f"{term}:B" if term in names else term for term in hashed_terms(keyset, words)) or None
 
 
-def write_entry(connection: Any, keyset: KeySet, memory_id: int, text: str) -> None:
-    """Index (or index again) one memory, on a SQLite or a PostgreSQL connection."""
+# The index's fields (migration 0010): a memory's own words, the words of the turns around it in its conversation
+# (a message only: "how is the puppy?" before "he's great, we named him Max"), and who said it. Ranked with these
+# weights (bm25's per-column weights on SQLite; ts_rank's A, D and B weights on PostgreSQL): the memory's own words
+# count fully, its neighbours' much less, the speaker's name between.
+FIELDS = ("terms", "context", "speaker")
+FIELD_WEIGHTS = (1.0, 0.25, 0.5)
+CREATE_INDEX_FIELDS = "CREATE VIRTUAL TABLE memories_fts USING fts5(terms, context, speaker, tokenize='unicode61')"
+# ts_rank's weights are given as {D, C, B, A}: context is D, speaker B, the memory's words A (C is unused).
+PG_RANK_WEIGHTS = f"{{{FIELD_WEIGHTS[1]}, 0, {FIELD_WEIGHTS[2]}, {FIELD_WEIGHTS[0]}}}"
+
+
+def write_entry(
+    connection: Any,
+    keyset: KeySet,
+    memory_id: int,
+    text: str,
+    context: str = "",
+    speaker: str = "",
+    *,
+    fields: int = len(FIELDS),
+) -> None:
+    """Index (or index again) one memory, on a SQLite or a PostgreSQL connection.
+
+    `fields` is 1 for an index made before migration 0010 (its text only), which a migration may still write."""
     terms_text = hashed_text(keyset, text)
+    context_text = hashed_text(keyset, context) if context else ""
+    speaker_text = hashed_text(keyset, speaker) if speaker else ""
     if connection.dialect.name == "postgresql":
         # 'simple' keeps each hash as it is (no stemming, no stop words): the words were cut before hashing.
         connection.exec_driver_sql(
-            "INSERT INTO memories_fts (memory_id, terms) VALUES (%(id)s, to_tsvector('simple', %(terms)s)) "
+            "INSERT INTO memories_fts (memory_id, terms) VALUES (%(id)s, "
+            "setweight(to_tsvector('simple', %(terms)s), 'A') || setweight(to_tsvector('simple', %(context)s), 'D')"
+            " || setweight(to_tsvector('simple', %(speaker)s), 'B')) "
             "ON CONFLICT (memory_id) DO UPDATE SET terms = excluded.terms",
-            {"id": memory_id, "terms": terms_text},
+            {"id": memory_id, "terms": terms_text, "context": context_text, "speaker": speaker_text},
         )
         return
     connection.exec_driver_sql("DELETE FROM memories_fts WHERE rowid = ?", (memory_id,))
-    connection.exec_driver_sql("INSERT INTO memories_fts(rowid, terms) VALUES (?, ?)", (memory_id, terms_text))
+    if fields == 1:
+        connection.exec_driver_sql("INSERT INTO memories_fts(rowid, terms) VALUES (?, ?)", (memory_id, terms_text))
+        return
+    connection.exec_driver_sql(
+        "INSERT INTO memories_fts(rowid, terms, context, speaker) VALUES (?, ?, ?, ?)",
+        (memory_id, terms_text, context_text, speaker_text),
+    )
 
 
 def index_new_memory(_mapper: Any, connection: Any, target: Any) -> None:
@@ -120,12 +156,51 @@ def index_changed_memory(_mapper: Any, connection: Any, target: Any) -> None:
         write_entry(connection, keys_of(connection.dialect, "memories.content"), target.id, target.content)
 
 
+def _columns(connection: Any, table: str) -> set[str]:
+    if connection.dialect.name == "sqlite":
+        return {row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})").all()}
+    rows = connection.exec_driver_sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %(table)s", {"table": table}
+    ).all()
+    return {row[0] for row in rows}
+
+
+def message_neighbours(connection: Any, keyset: KeySet) -> dict[int, tuple[str, str]]:
+    """For each message that is a memory's source: (the text of the turns before and after it, its speaker).
+
+    Read in one pass over every conversation's messages (a migration's or a key rotation's rebuild)."""
+    from paa.db.sealed import unseal
+
+    has_speaker = "speaker" in _columns(connection, "messages")
+    speaker = "speaker" if has_speaker else "NULL"
+    rows = connection.exec_driver_sql(
+        f"SELECT id, conversation_id, content, {speaker} FROM messages "
+        "WHERE role IN ('user', 'assistant', 'other') ORDER BY conversation_id, id"
+    ).all()
+    found: dict[int, tuple[str, str]] = {}
+    for number, (message_id, conversation_id, _content, who) in enumerate(rows):
+        around = [
+            unseal(keyset, rows[other][2], "messages", "content")
+            for other in (number - 1, number + 1)
+            if 0 <= other < len(rows) and rows[other][1] == conversation_id
+        ]
+        name = unseal(keyset, who, "messages", "speaker") if who else ""
+        found[message_id] = (" ".join(around), name)
+    return found
+
+
 def rebuild(connection: Any, keyset: KeySet) -> int:
     """Index every memory again (after a migration or a key rotation); return how many were indexed."""
     from paa.db.sealed import unseal
 
+    fields = len(FIELDS)
+    if connection.dialect.name == "sqlite":
+        fields = len(_columns(connection, "memories_fts")) or 1
     connection.exec_driver_sql("DELETE FROM memories_fts")
-    rows = connection.exec_driver_sql("SELECT id, content FROM memories").all()
-    for memory_id, content in rows:
-        write_entry(connection, keyset, memory_id, unseal(keyset, content, "memories", "content"))
+    rows = connection.exec_driver_sql("SELECT id, content, kind, source_id FROM memories").all()
+    neighbours = message_neighbours(connection, keyset) if any(row[2] == "message" for row in rows) else {}
+    for memory_id, content, kind, source_id in rows:
+        context, speaker = neighbours.get(source_id, ("", "")) if kind == "message" else ("", "")
+        text = unseal(keyset, content, "memories", "content")
+        write_entry(connection, keyset, memory_id, text, context, speaker, fields=fields)
     return len(rows)

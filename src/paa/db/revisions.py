@@ -15,5 +15,6 @@ REVISIONS: tuple[str, ...] = (
     "0008_pg_words",
     "0009_imports",
     "0010_attachments",
+    "0011_recall",
 )
 HEAD = REVISIONS[-1]
