@@ -8,11 +8,14 @@ import sys
 
 import pytest
 
-from paa.ai import embeddings
+from paa.ai import embeddings, memory
 from tests.support.clock import FIXED_NOW
+from tests.support.fake_anthropic import FakeAnthropic, reply
 from tests.support.processes import paa_executable
 
-needs_vectors = pytest.mark.skipif(not embeddings.status(None).available, reason="the memory extra or the model is missing")
+needs_vectors = pytest.mark.skipif(
+    not embeddings.status(None).available, reason="the memory extra or the model is missing"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -124,3 +127,18 @@ def test_remembering_loads_no_model(make_ctx) -> None:
         assert done.returncode == 0, done.stderr[-2000:]
         assert {"numpy", "tokenizers"} <= imported  # the check above can see them
         assert "chromadb" not in imported  # searching reads the vector file with numpy alone (about 1 s less)
+
+
+def test_one_shots_leave_their_new_memories_to_the_next_search(cli, make_ctx, fake_anthropic: FakeAnthropic) -> None:
+    """`paa memory add` and a one-shot `paa chat` never wait for the model to embed what they wrote: the rows wait
+    for the next search, `reindex`, the daemon or a long-running process's indexer."""
+    fake_anthropic.push(reply("Good luck with the race in Lisbon."))
+    assert cli("memory", "add", "I'm training for a half marathon in March").code == 0
+    assert cli("chat", "--no-stdin", "I signed up for the Lisbon half marathon").code == 0
+    with make_ctx() as ctx:
+        status = memory.memory_status(ctx)
+    assert status.total >= 2 and status.pending == status.total
+    if status.embedder.available:
+        assert cli("memory", "search", "race").code == 0
+        with make_ctx() as ctx:
+            assert memory.memory_status(ctx).pending == 0
