@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
+import re
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -274,3 +275,69 @@ def run_snippet(source: str, environ: Mapping[str, str]) -> int:
         os.environ.clear()
         os.environ.update(previous)
     return 0
+
+
+# ---- the Grafana dashboard -----------------------------------------------------------------------------------------
+
+GRAFANA_DASHBOARD = ROOT / "deploy" / "grafana" / "paa.json"
+METRIC_NAME = re.compile(r"\bpaa_[a-z0-9_]+")
+# The series a Prometheus family of each type is scraped as.
+SERIES_SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_count", "_sum", "_created"),
+    "gaugehistogram": ("_bucket", "_gcount", "_gsum"),
+    "summary": ("", "_count", "_sum", "_created"),
+}
+
+
+def scraped_families(exposition: str) -> set[str]:
+    """The metric families an exposition declares (a counter's without `_total`)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {family.name for family in text_string_to_metric_families(exposition)}
+
+
+def scraped_series(exposition: str) -> set[str]:
+    """Every series name an exposition (the text of /metrics) declares, samples or not."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    names: set[str] = set()
+    for family in text_string_to_metric_families(exposition):
+        names.update(family.name + suffix for suffix in SERIES_SUFFIXES.get(family.type, ("",)))
+        names.update(sample.name for sample in family.samples)
+    return names
+
+
+def dashboard_problems(dashboard: Any, series: set[str]) -> list[str]:
+    """What is wrong with a Grafana dashboard of paa: panels without a place or a query, queries of a series paa does
+    not export, a data source other than the dashboard's variable."""
+    if not isinstance(dashboard, dict) or not isinstance(dashboard.get("panels"), list):
+        return ["not a dashboard: no panels"]
+    problems = []
+    variables = {variable.get("name") for variable in dashboard.get("templating", {}).get("list", [])}
+    if "datasource" not in variables:
+        problems.append("no datasource variable: the dashboard would name one Prometheus")
+    ids = [panel.get("id") for panel in dashboard["panels"]]
+    if len(ids) != len(set(ids)):
+        problems.append("two panels share an id")
+    for panel in dashboard["panels"]:
+        title = panel.get("title", "?")
+        if not {"h", "w", "x", "y"} <= set(panel.get("gridPos", {})):
+            problems.append(f"{title}: no gridPos")
+        if panel.get("type") == "row":
+            continue
+        targets = panel.get("targets") or []
+        if not targets:
+            problems.append(f"{title}: no query")
+        for target in targets:
+            expr = target.get("expr", "")
+            if target.get("datasource", {}).get("uid") != "${datasource}":
+                problems.append(f"{title}: a query not on the ${{datasource}} variable")
+            names = METRIC_NAME.findall(expr)
+            if not names:
+                problems.append(f"{title}: {expr!r} asks no paa series")
+            problems.extend(f"{title}: paa exports no series {name}" for name in names if name not in series)
+            if expr.count("(") != expr.count(")") or expr.count("{") != expr.count("}"):
+                problems.append(f"{title}: unbalanced brackets in {expr!r}")
+    return problems

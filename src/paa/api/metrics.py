@@ -1,5 +1,5 @@
 """Prometheus metrics at `/metrics`: requests and their latency by route template and status, open WebSocket
-connections, and reminder deliveries.
+connections, reminder deliveries, and the reminder daemons' queue, failures and lateness.
 
 Routes are labelled by their template (`/api/v1/habits/{habit_id}`), never the path a client typed, so the label
 set stays small and holds no ids. Each app has its own registry (tests build many apps in one process). Reminder
@@ -74,6 +74,61 @@ class _Deliveries(Collector):
         return []  # no scrape at registration: the database is read only when asked
 
 
+# Buckets of the reminder delivery lateness, in seconds: from "at once" to the hour a reminder may still be sent late.
+LATENESS_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+
+
+class _Outbox(Collector):
+    """The reminder daemons' state, read from the outbox at each scrape: every daemon and `paa remind run-due`
+    writes there, so one scrape of any API worker sees them all, and a daemon needs no port of its own."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily
+        from sqlmodel import Session
+
+        from paa.core.reminders.stats import LATENESS_WINDOW, outbox_figures
+
+        try:
+            with Session(self.runtime.engine) as session:
+                figures = outbox_figures(session, self.runtime.clock.now())
+        except Exception:  # a scrape must answer even while the database does not; /readyz reports that
+            return
+        yield GaugeMetricFamily(
+            "paa_reminder_queue_depth",
+            "Reminder deliveries under way, or due (again) now and not yet taken by a daemon",
+            value=figures.queue_depth,
+        )
+        yield GaugeMetricFamily(
+            "paa_reminder_oldest_waiting_seconds",
+            "How long the longest-waiting reminder delivery in the queue has waited",
+            value=figures.oldest_waiting_seconds,
+        )
+        failed = GaugeMetricFamily(
+            "paa_reminder_failed_deliveries",
+            "Reminder deliveries whose last attempt failed (waiting for a retry, or given up)",
+            labels=["channel"],
+        )
+        for channel, count in sorted(figures.failed_by_channel.items()):
+            failed.add_metric([channel], count)
+        yield failed
+        window = int(LATENESS_WINDOW.total_seconds())
+        buckets = [
+            (str(bound), sum(1 for late in figures.lateness_seconds if late <= bound)) for bound in LATENESS_BUCKETS
+        ]
+        yield GaugeHistogramMetricFamily(
+            "paa_reminder_delivery_lateness_seconds",
+            f"Seconds from a reminder's due time to its delivery, for the deliveries of the last {window} s",
+            buckets=[*buckets, ("+Inf", len(figures.lateness_seconds))],
+            gsum_value=sum(figures.lateness_seconds),
+        )
+
+    def describe(self) -> list[Any]:
+        return []  # no scrape at registration: the database is read only when asked
+
+
 class Metrics:
     """One app's registry and instruments."""
 
@@ -90,6 +145,7 @@ class Metrics:
         )
         self.websockets = Gauge("paa_websocket_connections", "WebSocket connections open now", registry=self.registry)
         self.registry.register(_Deliveries(runtime))
+        self.registry.register(_Outbox(runtime))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
