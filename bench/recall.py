@@ -8,6 +8,8 @@ the real local model; each question searches its own conversation through `paa.a
 method, how often an evidence turn is in the top 5 and the top 10, by kind of question, and the time per search.
 
     python bench/recall.py [--conversations 16] [--seed 18] [--home DIR]
+    python bench/recall.py --conversations 450 --one-user --questions 600 --methods blend,rank
+      (~50,000 memories of one user: recall and p95 at that size)
 
 With --home the filled data folder is kept and reused by the next run with the same seed and size (the vectors
 take a minute or two on 2 cores).
@@ -36,9 +38,9 @@ from tests.support.recall_dataset import Conversation, generate, store
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def load(home: Path, conversations: list[Conversation]) -> list[dict[int, int]]:
-    """Write each conversation as a user's chat through `index_message`, embed everything; return, per
-    conversation, its turns' memory ids (turn index -> memory id)."""
+def load(home: Path, conversations: list[Conversation], *, one_user: bool = False) -> list[dict[int, int]]:
+    """Write each conversation as a user's chat through `index_message` (with `one_user`, all of them as one
+    user's), embed everything; return, per conversation, its turns' memory ids (turn index -> memory id)."""
     os.environ["PAA_HOME"] = str(home)
     from sqlmodel import select
 
@@ -51,6 +53,9 @@ def load(home: Path, conversations: list[Conversation]) -> list[dict[int, int]]:
     with Runtime.from_environ(os.environ, clock=FixedClock(NOW)) as runtime:
         for number, conversation in enumerate(conversations):
             with runtime.context(write=True) as base:
+                if one_user:
+                    turn_ids.append(store(base, conversation))
+                    continue
                 user = User(username=f"reader{number}", display_name=conversation.people[0], created_at=NOW)
                 base.session.add(user)
                 base.session.flush()
@@ -84,7 +89,15 @@ def methods(memory_module: object) -> dict[str, Callable[..., list[int]]]:
     return found
 
 
-def evaluate(home: Path, conversations: list[Conversation], turn_ids: list[dict[int, int]]) -> dict[str, dict]:
+def evaluate(
+    home: Path,
+    conversations: list[Conversation],
+    turn_ids: list[dict[int, int]],
+    *,
+    one_user: bool = False,
+    only: tuple[str, ...] = (),
+    questions: int = 0,
+) -> dict[str, dict]:
     """Per method: hits in the top 5 and 10 overall and by category, and milliseconds per search."""
     os.environ["PAA_HOME"] = str(home)
     from sqlmodel import select
@@ -99,12 +112,20 @@ def evaluate(home: Path, conversations: list[Conversation], turn_ids: list[dict[
         memory.warm_up(base)
         users = {u.username: u for u in base.session.exec(select(User)).all()}
         for name, rank in methods(memory).items():
+            if only and name not in only:
+                continue
             top5: dict[str, list[bool]] = defaultdict(list)
             top10: dict[str, list[bool]] = defaultdict(list)
             times: list[float] = []
+            total = sum(len(conversation.questions) for conversation in conversations)
+            stride = max(1, total // questions) if questions else 1  # every stride-th question, in order
+            asked = 0
             for number, conversation in enumerate(conversations):
-                ctx = replace(base, user=users[f"reader{number}"])
+                ctx = base if one_user else replace(base, user=users[f"reader{number}"])
                 for question in conversation.questions:
+                    asked += 1
+                    if asked % stride:
+                        continue
                     wanted = {turn_ids[number][i] for i in question.evidence if i in turn_ids[number]}
                     began = time.perf_counter()
                     ranked = rank(ctx, question.text, 10)[:10]
@@ -139,6 +160,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--home", type=Path, help="keep (and reuse) the filled data folder here")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    parser.add_argument(
+        "--one-user",
+        action="store_true",
+        help="every conversation is one user's (a large memory: each question searches all of it)",
+    )
+    parser.add_argument("--questions", type=int, default=0, help="ask about this many of the questions (0: all)")
+    parser.add_argument("--methods", default="", help="only these methods, comma-separated (e.g. blend,rank)")
     options = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -148,18 +176,21 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="paa-bench-recall-"))
     try:
         home = options.home or root / "home"
-        marker = home / f".recall-{options.seed}-{options.conversations}.json"
+        marker = home / f".recall-{options.seed}-{options.conversations}{'-one' if options.one_user else ''}.json"
         if marker.exists():
             turn_ids = [{int(k): v for k, v in ids.items()} for ids in json.loads(marker.read_text())]
         else:
             shutil.rmtree(home, ignore_errors=True)
             home.mkdir(parents=True)
             began = time.perf_counter()
-            turn_ids = load(home, conversations)
+            turn_ids = load(home, conversations, one_user=options.one_user)
             marker.write_text(json.dumps(turn_ids))
             turns = sum(len(c.turns) for c in conversations)
             print(f"wrote and embedded {turns:,} turns in {time.perf_counter() - began:.0f} s", file=sys.stderr)
-        results = evaluate(home, conversations, turn_ids)
+        only = tuple(name for name in options.methods.split(",") if name)
+        results = evaluate(
+            home, conversations, turn_ids, one_user=options.one_user, only=only, questions=options.questions
+        )
         if options.json:
             print(json.dumps(results, indent=2))
         else:
