@@ -120,3 +120,16 @@ def test_a_command_with_an_unreadable_secret_file_says_so_in_one_line(
 
     assert result.code == ExitCode.CONFIG
     assert "PAA_DB_URL_FILE" in result.err and "Traceback" not in result.err
+
+
+def test_serve_takes_redis_from_its_file_before_starting_workers(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Several workers need Redis: named by PAA_REDIS_URL_FILE, it counts (here it does not answer, which is the next
+    # check), where without it `--workers 2` is refused for having no Redis at all.
+    monkeypatch.setenv("PAA_REDIS_URL_FILE", str(_secret(tmp_path, "redis_url", "redis://127.0.0.1:1/0\n")))
+
+    result = cli("serve", "--workers", "2", "--port", "0")
+
+    assert result.code == ExitCode.CONFIG, result.err
+    assert "cannot reach Redis at PAA_REDIS_URL" in result.err and "needs Redis" not in result.err
