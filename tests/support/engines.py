@@ -32,6 +32,7 @@ STORAGE_TESTS = (
     "daemon/",
     "api/",
     "ai/test_memory.py",
+    "ai/test_history_import.py",
     "security/test_search_limits.py",
     "e2e/test_concurrency.py",
 )
