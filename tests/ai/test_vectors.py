@@ -80,6 +80,25 @@ def test_another_process_sees_writes_and_another_embedders_vectors_are_ignored(t
         made.close()
 
 
+def test_its_own_writes_update_the_cached_vectors_as_a_fresh_read_would(tmp_path: Path) -> None:
+    writer = VectorIndex(tmp_path / "memory", WordEmbedder(), min_similarity=0.2)
+    writer.upsert(1, [(10, "fact", "tea"), (11, "fact", "coffee"), (12, "fact", "run")])
+    cached = writer.load(1)
+    writer.upsert(1, [(11, "fact", "piano"), (13, "fact", "budget")])
+    writer.delete(1, [12])
+    followed = writer.load(1)
+    assert followed is not cached  # not read again: brought up to date in place
+    fresh = VectorIndex(tmp_path / "memory", WordEmbedder()).load(1)
+    assert followed is not None and fresh is not None and followed.generation == fresh.generation
+    order = np.argsort(followed.ids)
+    assert followed.ids[order].tolist() == sorted(fresh.ids.tolist()) == [10, 11, 13]
+    assert np.array_equal(followed.matrix[order], fresh.matrix[np.argsort(fresh.ids)])
+    other = VectorIndex(tmp_path / "memory", WordEmbedder())
+    other.upsert(1, [(14, "fact", "tea")])  # a write by another process in between: read everything again
+    writer.upsert(1, [(15, "fact", "coffee")])
+    assert sorted(writer.ranking(1, "tea", 10)) == [10, 14]
+
+
 def test_the_file_is_private_and_a_closed_index_opens_nothing(index: VectorIndex) -> None:
     index.upsert(1, [(10, "fact", "tea")])
     path = index.folder / FILE_NAME

@@ -187,29 +187,62 @@ class VectorIndex:
         if not rows:
             return
 
+        import numpy as np
+
         packed = pack(self.embedder.embed([content for _id, _kind, content in rows]))
         values = [(user_id, memory_id, packed[i].tobytes()) for i, (memory_id, _kind, _content) in enumerate(rows)]
-        with self._lock, self._write() as conn:
-            found = self._set_of(conn, user_id)
-            if found is None or found[0] != self.embedder.embedder_id:
-                conn.execute("DELETE FROM vectors WHERE user_id = ?", (user_id,))
-            conn.executemany("INSERT OR REPLACE INTO vectors (user_id, memory_id, vector) VALUES (?, ?, ?)", values)
-            self._bump(conn, user_id)
+        with self._lock:
+            with self._write() as conn:
+                found = self._set_of(conn, user_id)
+                if found is None or found[0] != self.embedder.embedder_id:
+                    conn.execute("DELETE FROM vectors WHERE user_id = ?", (user_id,))
+                conn.executemany("INSERT OR REPLACE INTO vectors (user_id, memory_id, vector) VALUES (?, ?, ?)", values)
+                self._bump(conn, user_id)
+            ids = np.array([memory_id for memory_id, _kind, _content in rows], dtype=np.int64)
+            self._follow(user_id, found, ids, unpack(packed.tobytes(), len(rows)))
 
     def delete(self, user_id: int, memory_ids: Iterable[int]) -> None:
         ids = [(user_id, int(memory_id)) for memory_id in memory_ids]
         if not ids:
             return
-        with self._lock, self._write() as conn:
-            conn.executemany("DELETE FROM vectors WHERE user_id = ? AND memory_id = ?", ids)
-            if self._set_of(conn, user_id) is not None:
-                self._bump(conn, user_id, keep_embedder=True)
+        import numpy as np
+
+        with self._lock:
+            with self._write() as conn:
+                conn.executemany("DELETE FROM vectors WHERE user_id = ? AND memory_id = ?", ids)
+                found = self._set_of(conn, user_id)
+                if found is not None:
+                    self._bump(conn, user_id, keep_embedder=True)
+            self._follow(user_id, found, np.array([memory_id for _user, memory_id in ids], dtype=np.int64), None)
 
     def reset(self, user_id: int) -> None:
         """Drop the user's vectors; the set starts again, empty, as this embedder's."""
         with self._lock, self._write() as conn:
             conn.execute("DELETE FROM vectors WHERE user_id = ?", (user_id,))
             self._bump(conn, user_id)
+            self._loaded.pop(user_id, None)
+
+    def _follow(self, user_id: int, before: tuple[str, int] | None, ids: Any, matrix: Any | None) -> None:
+        """Apply this process's own write to its cached matrix (rows of `ids` replaced by `matrix`'s, or removed when
+        it is None) instead of reading every vector again: a chat whose indexer stores each new message would
+        otherwise read all 50,000 before the next search. Only when no other write came between the two."""
+        import numpy as np
+
+        cached = self._loaded.get(user_id)
+        if cached is None:
+            return
+        if before is None or before[0] != self.embedder.embedder_id or cached.generation != before[1]:
+            self._loaded.pop(user_id, None)  # the next search reads them all
+            return
+        keep = ~np.isin(cached.ids, ids)
+        if matrix is None:
+            self._loaded[user_id] = _Loaded(before[1] + 1, cached.ids[keep], cached.matrix[keep])
+        else:
+            self._loaded[user_id] = _Loaded(
+                before[1] + 1,
+                np.concatenate([cached.ids[keep], ids]),
+                np.concatenate([cached.matrix[keep], matrix]),
+            )
 
     def _bump(self, conn: sqlite3.Connection, user_id: int, *, keep_embedder: bool = False) -> None:
         embedder = "embedder" if keep_embedder else "excluded.embedder"
