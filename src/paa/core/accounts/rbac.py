@@ -16,6 +16,7 @@ and the isolation tests in tests/auth/test_isolation.py check every one of them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -86,18 +87,12 @@ def guard(session: Session, owner: Callable[[], int]) -> None:
     """Keep every ORM read and write of `session` within the rows of the user `owner()` returns."""
     from sqlalchemy import event
 
-    built: dict[int, tuple[Any, ...]] = {}
-
     def scope(state: Any) -> None:
         if not (state.is_select or state.is_update or state.is_delete):
             if state.is_insert:
                 _check_insert(state, owner())
             return
-        user_id = owner()
-        options = built.get(user_id)
-        if options is None:
-            options = built[user_id] = _criteria(user_id)
-        state.statement = state.statement.options(*options)
+        state.statement = state.statement.options(*_criteria(owner()))
 
     def check_flush(flushing: Session, _context: Any, _instances: Any) -> None:
         user_id = owner()
@@ -114,7 +109,11 @@ def is_guarded(session: Session) -> bool:
     return GUARD_KEY in session.info
 
 
+@lru_cache(maxsize=1024)
 def _criteria(user_id: int) -> tuple[Any, ...]:
+    """The options scoping a statement to `user_id`'s rows. Built once per user for the whole process, not per
+    session: building them was a sixth of an API read's route (bench/api.py); they are immutable, so sessions
+    in different threads share them."""
     from sqlalchemy.orm import with_loader_criteria
 
     return tuple(
