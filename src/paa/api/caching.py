@@ -3,48 +3,41 @@
 An answer depends on who asks, what they asked (path and query), the day it is for them (their zone and day-start
 hour) and their data. Every committed write to a user's data, from any process (the CLI, the daemon, another
 worker), adds a row to the change feed, so the newest feed id of the user stands for "their data": the tag is a
-hash of those four and the server's version, read before the route runs (a write landing meanwhile gives the next
-request a new tag; an old answer is never kept under a new one). Account routes (logins, tokens, profile kept by
-the account layer) leave no feed rows, so they are never cached. A fresh copy still runs the route (so metrics and
-the access log name it); only its body is dropped for the 304.
+hash of those four and the server's version. The route's own read transaction notes the feed id and the day
+(`paa.api.caller.Api.read`, before it reads any data), so the tag costs one indexed statement and no transaction
+of its own; a write landing meanwhile can only give newer data an older tag (the client asks again and gets a new
+one), never keep an old answer under a new tag. Account routes (logins, tokens, profile kept by the account
+layer) leave no feed rows, so they are never cached, nor is a route that reads nothing through `Api.read`. A fresh
+copy still runs the route (so metrics and the access log name it); only its body is dropped for the 304.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from paa.api.caller import DATA_VERSION, WANTS_VERSION
 from paa.api.limits import identify
 from paa.core.accounts.bearer import Caller
-from paa.errors import PaaError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from paa.core.runtime import Runtime
 
 API = "/api/v1"  # paa.api.app.PREFIX (not imported: app.py imports this module)
 ACCOUNT_PATHS = (f"{API}/auth", f"{API}/users")  # kept by the account layer, which leaves no feed rows
 REVALIDATE = "private, no-cache"  # keep it, but ask every time (the 304 is cheap); never shared with another user
 
 
-def etag_for(runtime: Runtime, caller: Caller, target: str) -> str | None:
-    """The tag of `target` (path and query) as `caller` would see it now; None when it cannot be worked out."""
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlmodel import Session
-
+def tag_for(caller: Caller, target: str, version: tuple[int, date]) -> str:
+    """The tag of `target` (path and query) as `caller` sees it at `version` (newest feed id, their habit day)."""
     from paa import __version__
-    from paa.core.freshness import data_version
 
-    try:
-        with Session(runtime.engine) as session:
-            latest, today = data_version(session, caller.acting.user, runtime.loaded, runtime.clock)
-    except (PaaError, SQLAlchemyError):
-        return None  # the route will answer the problem itself
+    latest, today = version
     parts = (__version__, str(caller.user_id), target, today.isoformat(), str(latest))
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return f'W/"{digest}"'
@@ -83,11 +76,8 @@ class ETags:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         target = scope["path"] + (f"?{query}" if query else "")
-        tag = await run_in_threadpool(etag_for, scope["app"].state.runtime, caller, target)
-        if tag is None:
-            await self.app(scope, receive, send)
-            return
-        fresh = matches(Headers(scope=scope).get("if-none-match", ""), tag)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state[WANTS_VERSION] = True
         # The route runs even when the client's copy is fresh: it is routed then, so the metrics and the access
         # log name its template; only its body is dropped for the 304.
         not_modified = False
@@ -96,9 +86,16 @@ class ETags:
             nonlocal not_modified
             if message["type"] == "http.response.start" and message["status"] == 200:
                 answer = MutableHeaders(scope=message)
-                if "etag" in answer or answer.get("content-type", "").startswith("text/event-stream"):
+                version = state.get(DATA_VERSION)
+                if (
+                    version is None
+                    or "etag" in answer
+                    or answer.get("content-type", "").startswith("text/event-stream")
+                ):
                     await send(message)
                     return
+                tag = tag_for(caller, target, version)
+                fresh = matches(Headers(scope=scope).get("if-none-match", ""), tag)
                 answer["ETag"] = tag
                 answer["Cache-Control"] = REVALIDATE
                 if fresh:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,7 +17,8 @@ from fastapi.security import HTTPBearer
 from sqlmodel import Session
 
 from paa.core.accounts.auth import AuthContext
-from paa.core.accounts.bearer import Caller, caller_for
+from paa.core.accounts.bearer import Caller, ProvenTokens
+from paa.core.changes import latest_id
 from paa.core.context import Context
 from paa.core.runtime import Runtime
 from paa.errors import AuthError
@@ -37,9 +38,17 @@ def bearer_token(request: Request) -> str:
 
 
 def authenticate(runtime: Runtime, token: str) -> Caller:
-    """Check a bearer token on the real clock (never PAA_NOW: lifetimes are a security decision)."""
+    """Check a bearer token on the real clock (never PAA_NOW: lifetimes are a security decision).
+
+    A token proved before is only checked for what can revoke it (`ProvenTokens`: one statement, and a revocation
+    from any process holds at the next request)."""
     with Session(runtime.engine, expire_on_commit=False) as session:
-        return caller_for(session, token, runtime.security_clock.now())
+        return runtime.service(ProvenTokens).caller(session, token, runtime.security_clock.now())
+
+
+# Request state keys: the ETag layer asks (WANTS_VERSION) for the data version a read answered from (DATA_VERSION).
+WANTS_VERSION = "paa.wants_version"
+DATA_VERSION = "paa.data_version"
 
 
 @dataclass
@@ -48,11 +57,18 @@ class Api:
 
     runtime: Runtime
     caller: Caller
+    state: dict[str, Any] | None = None  # the request's state (paa.api.caching reads the data version there)
 
     @contextmanager
     def read(self) -> Iterator[Context]:
         self.caller.require("read")
         with self.runtime.context(acting=self.caller.acting) as ctx:
+            state = self.state
+            if state is not None and state.get(WANTS_VERSION) and DATA_VERSION not in state:
+                # The ETag's ingredients (paa.core.freshness), read in the route's own transaction and before its
+                # data: a write landing in between can only pair newer data with an older tag (the client asks
+                # again next time), never older data with a newer tag. ctx.prefs were read in it too.
+                state[DATA_VERSION] = (latest_id(ctx.session.connection(), ctx.user_id), ctx.today())
             yield ctx
 
     @contextmanager
@@ -84,7 +100,7 @@ async def api(request: Request, _declared: Annotated[object, Depends(BEARER)] = 
     if caller is None:
         caller = await run_in_threadpool(authenticate, runtime_of(request), token)
     request.state.caller = caller  # the access log and the rate limiter key on it
-    return Api(runtime_of(request), caller)
+    return Api(runtime_of(request), caller, request.scope.setdefault("state", {}))
 
 
 CallerApi = Annotated[Api, Depends(api)]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, delete
 
@@ -112,8 +112,10 @@ def publish(session: Session, user_id: int, type_: str, data: Mapping[str, Any],
     return FeedEvent(row.id, row.type, dict(data), now)
 
 
-def latest_id(session: Session, user_id: int | None = None) -> int:
-    """The newest event id (of one user, or of everyone); 0 when there is none."""
+def latest_id(session: Session | Connection, user_id: int | None = None) -> int:
+    """The newest event id (of one user, or of everyone); 0 when there is none. On a session's connection it runs
+    as plain SQL, past the session guard's per-statement options (it names the user itself): the API asks on every
+    cached read."""
     query = select(func.max(ChangeEvent.id))
     if user_id is not None:
         query = query.where(col(ChangeEvent.user_id) == user_id)

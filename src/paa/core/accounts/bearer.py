@@ -8,18 +8,22 @@ scoped to `read` or `read,write`, revocable. Access tokens come from a login and
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import exists
+from sqlalchemy import select as core_select  # sqlmodel's select takes at most four columns
 from sqlmodel import Session, col, select
 
 from paa.core import validate
 from paa.core.accounts.auth import AuthContext
-from paa.core.accounts.users import accounts_exist, token_digest
+from paa.core.accounts.tokens import LEEWAY, REFRESH_KIND
+from paa.core.accounts.users import PROTECTING_KINDS, accounts_exist, token_digest
 from paa.core.context import Acting
 from paa.core.ids import get_row
-from paa.db.models import User, UserAuth
+from paa.db.models import SigningKey, User, UserAuth
 from paa.errors import AuthError, InvalidInput, NotFound, PermissionDenied
 
 API_TOKEN_KIND = "api_token"
@@ -143,16 +147,39 @@ def revoke_api_token(actx: AuthContext, token_id: int) -> ApiTokenView:
 
 def caller_for(session: Session, token: str, now: datetime) -> Caller:
     """The caller a bearer token proves, or AuthError saying why it is refused (never echoing the token)."""
+    return _prove(session, token, now)[0]
+
+
+@dataclass(frozen=True)
+class _Proof:
+    """What proving a token established for good: who, with which scopes, until when, through which credential."""
+
+    user_id: int
+    scopes: frozenset[str]
+    credential: str
+    expires_at: datetime | None
+    issued_at: datetime | None = None
+    family: str | None = None  # an access token's login
+    key_id: str | None = None  # the key that signed an access token
+    token_id: int | None = None  # an API token's row
+
+
+def _prove(session: Session, token: str, now: datetime) -> tuple[Caller, _Proof]:
     if token.startswith(API_TOKEN_PREFIX):
         return _api_token_caller(session, token, now)
     from paa.core.accounts.tokens import verify_access_token
 
     claims = verify_access_token(session, token, now)
     acting = Acting(claims.user, "session", True, accounts_exist(session))
-    return Caller(acting, frozenset(SCOPES), f"login:{claims.session_family}")
+    caller = Caller(acting, frozenset(SCOPES), f"login:{claims.session_family}")
+    proof = _Proof(
+        claims.user_id, caller.scopes, caller.credential, claims.expires_at, claims.issued_at,
+        family=claims.session_family, key_id=claims.key_id,
+    )  # fmt: skip
+    return caller, proof
 
 
-def _api_token_caller(session: Session, token: str, now: datetime) -> Caller:
+def _api_token_caller(session: Session, token: str, now: datetime) -> tuple[Caller, _Proof]:
     found = session.exec(
         select(UserAuth, User)
         .join(User, col(User.id) == col(UserAuth.user_id))
@@ -168,7 +195,102 @@ def _api_token_caller(session: Session, token: str, now: datetime) -> Caller:
     if not user.is_active:
         raise AuthError("the account is disabled", hint="ask an admin to enable it")
     scopes = frozenset((row.scopes or "read").split(","))
-    return Caller(Acting(user, "session", True, accounts_exist(session)), scopes, f"token:{row.id}")
+    caller = Caller(Acting(user, "session", True, accounts_exist(session)), scopes, f"token:{row.id}")
+    assert user.id is not None
+    return caller, _Proof(user.id, scopes, caller.credential, row.expires_at, token_id=row.id)
+
+
+class ProvenTokens:
+    """Bearer tokens this process has proved, so that using one again costs one statement instead of a full proof.
+
+    Kept, for good, is what a proof established and nothing can change: an access token's signature and claims
+    (no second decode, no signing key read and unsealed), or which API token a digest names. Read again on every
+    use, in one statement, is everything that can revoke a token: the user (deleted, disabled, or a changed row,
+    which the caller carries), the login's refresh family for an access token (logout, refresh-token reuse,
+    sessions revoked) or the API token's row (revoked), the signing key (dropped, or past its grace), and whether
+    accounts exist. So a revocation from any process (the CLI, another worker) is refused at the very next
+    request, as without the cache; expiry is checked on the clock each time. Anything that fails the repeat check
+    goes through the full proof again, which gives the refusal its reason. Only a token's SHA-256 is kept.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._proofs: dict[str, _Proof] = {}
+        self._lock = threading.Lock()
+        self._max_entries = max_entries
+
+    def caller(self, session: Session, token: str, now: datetime) -> Caller:
+        """The caller `token` proves now, or AuthError saying why it is refused."""
+        digest = token_digest(token)
+        with self._lock:
+            proof = self._proofs.get(digest)
+        if proof is not None:
+            caller = _recheck(session, proof, digest, now)
+            if caller is not None:
+                return caller
+            with self._lock:
+                self._proofs.pop(digest, None)
+        caller, proof = _prove(session, token, now)
+        with self._lock:
+            if len(self._proofs) >= self._max_entries:
+                self._forget_expired(now)
+            self._proofs[digest] = proof
+        return caller
+
+    def __len__(self) -> int:
+        return len(self._proofs)
+
+    def _forget_expired(self, now: datetime) -> None:
+        """Drop proofs of expired tokens; if that frees too little (many live tokens), start again empty: a
+        forgotten token is only proved in full once more."""
+        for digest, proof in list(self._proofs.items()):
+            if proof.expires_at is not None and proof.expires_at <= now - LEEWAY:
+                del self._proofs[digest]
+        if len(self._proofs) >= self._max_entries // 2:
+            self._proofs.clear()
+
+
+def _recheck(session: Session, proof: _Proof, digest: str, now: datetime) -> Caller | None:
+    """The caller a proved token stands for if nothing revoked it since, in one statement; None otherwise (the full
+    proof then says why)."""
+    skew = LEEWAY if proof.family is not None else timedelta(0)  # as the full proofs allow: access tokens only
+    if proof.expires_at is not None and proof.expires_at <= now - skew:
+        return None
+    if proof.issued_at is not None and proof.issued_at > now + LEEWAY:
+        return None
+    protecting = col(UserAuth.kind).in_(PROTECTING_KINDS) & col(UserAuth.revoked_at).is_(None)
+    accounts = exists(select(UserAuth.id).where(protecting))
+    if proof.token_id is not None:
+        token = session.exec(
+            select(User, UserAuth.revoked_at, accounts)
+            .join(UserAuth, col(UserAuth.user_id) == col(User.id))
+            .where(
+                UserAuth.id == proof.token_id,
+                UserAuth.secret_hash == digest,  # the very row proved, even were ids reused after a deletion
+                UserAuth.kind == API_TOKEN_KIND,
+                User.id == proof.user_id,
+            )
+        ).first()
+        if token is None or token[1] is not None:
+            return None
+        user, accounts_exist_now = token[0], bool(token[2])
+    else:
+        alive = exists(select(UserAuth.id)).where(
+            col(UserAuth.family) == proof.family,
+            col(UserAuth.user_id) == proof.user_id,
+            col(UserAuth.kind) == REFRESH_KIND,
+            col(UserAuth.revoked_at).is_(None),
+        )
+        key = select(SigningKey.valid_until).where(SigningKey.kid == proof.key_id)
+        known = exists(select(SigningKey.id).where(SigningKey.kid == proof.key_id))
+        login = session.execute(
+            core_select(User, alive, known, key.scalar_subquery(), accounts).where(col(User.id) == proof.user_id)
+        ).first()
+        if login is None or not login[1] or not login[2] or (login[3] is not None and login[3] <= now):
+            return None
+        user, accounts_exist_now = login[0], bool(login[4])
+    if not user.is_active:
+        return None
+    return Caller(Acting(user, "session", True, accounts_exist_now), proof.scopes, proof.credential)
 
 
 def touch_api_token(session: Session, token_id: int, now: datetime) -> None:
@@ -179,4 +301,12 @@ def touch_api_token(session: Session, token_id: int, now: datetime) -> None:
         session.add(row)
 
 
-__all__ = ["API_TOKEN_KIND", "Caller", "caller_for", "create_api_token", "list_api_tokens", "revoke_api_token"]
+__all__ = [
+    "API_TOKEN_KIND",
+    "Caller",
+    "ProvenTokens",
+    "caller_for",
+    "create_api_token",
+    "list_api_tokens",
+    "revoke_api_token",
+]

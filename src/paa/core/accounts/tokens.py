@@ -55,6 +55,7 @@ class Claims:
     # The user row as the check read it: the session's identity map holds rows weakly, so asking for it again
     # after this returns would read it again (a query on every request of the API).
     user: User = field(compare=False, repr=False)
+    key_id: str = ""  # the signing key's `kid`: a cached proof checks the key is still there and in its grace
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def verify_access_token(session: Session, token: str, now: datetime) -> Claims:
         raise _refuse("its user is unknown or disabled")
     if not _family_alive(session, family, user_id):
         raise _refuse("its login was revoked")
-    return Claims(user_id, user.role, family, issued, expires, str(claims["jti"]), user)
+    return Claims(user_id, user.role, family, issued, expires, str(claims["jti"]), user, key.kid)
 
 
 def _numeric_date(value: object) -> bool:
