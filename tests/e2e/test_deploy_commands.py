@@ -105,8 +105,8 @@ def test_the_api_and_daemon_containers_run_and_pass_their_probes(
         ready = api["readinessProbe"]["httpGet"]["path"]
         wait_until(lambda: _answers(base + ready) == 200 or server.poll() is not None, what=f"{ready} to answer")
         assert server.poll() is None, server.communicate()[1]
-        for probe in ("startupProbe", "livenessProbe"):
-            assert _answers(base + api[probe]["httpGet"]["path"]) == 200
+        for kind in ("startupProbe", "livenessProbe"):
+            assert _answers(base + api[kind]["httpGet"]["path"]) == 200
 
         daemon_env = _environment(daemon, home, secrets)
         holds_lock = daemon["livenessProbe"]["exec"]["command"]
