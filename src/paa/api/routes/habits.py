@@ -56,12 +56,13 @@ def list_habits(
     api: CallerApi,
     all: bool = Query(False, description="Include archived habits."),
     category: str | None = Query(None, max_length=100),
-) -> list[dict[str, Any]]:
+) -> Response:
     from paa.core.habits.manage import list_habits as listed
     from paa.core.habits.overview import statuses
 
     with api.read() as ctx:
-        return [status.to_json() for status in statuses(ctx, listed(ctx, include_archived=all, category=category))]
+        found = statuses(ctx, listed(ctx, include_archived=all, category=category))
+        return schemas.answer([status.to_json() for status in found])
 
 
 @router.post("", status_code=201, summary="Add a habit", **documented(schemas.Habit, 201))
