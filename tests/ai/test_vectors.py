@@ -104,7 +104,7 @@ def test_the_file_is_private_and_a_closed_index_opens_nothing(index: VectorIndex
     path = index.folder / FILE_NAME
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(index.folder.stat().st_mode) == 0o700
     with sqlite3.connect(path) as conn:  # nothing but ids and numbers: no text of a memory is kept here
-        assert conn.execute("SELECT user_id, memory_id, length(vector) FROM vectors").fetchall() == [(1, 10, 388)]
+        assert conn.execute("SELECT user_id, memory_id, length(vector) FROM vectors").fetchall() == [(1, 10, 384)]
     index.close()
     with pytest.raises(RuntimeError):
         index.ranking(1, "tea", 5)
@@ -117,10 +117,24 @@ def test_vectors_are_kept_in_eight_bits_with_a_scale_each() -> None:
     vectors = rng.standard_normal((50, embeddings.DIMENSIONS)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors[0] = 0.0  # a zero vector stays zero (no division by its scale)
-    back = unpack(pack(vectors).tobytes(), 50)
+    scales, values = pack(vectors)
+    back = unpack(values.tobytes(), scales)
     assert back.dtype == np.float32 and back.shape == vectors.shape
     assert not back[0].any()
     assert float(np.abs(back[1:] @ vectors[1:].T - vectors[1:] @ vectors[1:].T).max()) < 0.005
+
+
+def test_a_file_of_another_layout_is_emptied_and_its_users_embedded_again(tmp_path: Path) -> None:
+    folder = tmp_path / "memory"
+    folder.mkdir()
+    with sqlite3.connect(folder / FILE_NAME) as conn:  # as an earlier version of paa left it
+        conn.execute("CREATE TABLE sets (user_id INTEGER PRIMARY KEY, embedder TEXT, generation INTEGER)")
+        conn.execute("INSERT INTO sets VALUES (1, 'words-1', 3)")
+    index = VectorIndex(folder, WordEmbedder())
+    assert not index.is_current(1)  # so memory's next embed_pending marks the user's memories as waiting
+    index.upsert(1, [(10, "fact", "tea")])
+    assert index.ranking(1, "tea", 5) == [10]
+    index.close()
 
 
 def test_a_search_embeds_only_the_query(index: VectorIndex) -> None:

@@ -1,11 +1,11 @@
 """The vector side of memory: each user's vectors in a SQLite file of their own kind, searched exactly with numpy.
 
 `<data dir>/memory/vectors.sqlite3` holds one row per memory (`vectors`: user, memory id, the vector as 384 int8
-values and their float32 scale: 388 bytes, a cosine within about 0.001 of the float one) and
-one per user (`sets`: which embedder made that user's vectors, and a generation bumped by every write). A search
-loads the user's vectors once into a float32 matrix (cached in the process until the generation moves, so writes
-by another process are seen) and ranks them all by cosine with one matrix-vector product: exact, and a few
-milliseconds at 50,000 memories, with nothing heavier than numpy to import (chromadb's import took about 1 s of
+values and a float32 scale, a cosine within 0.005 of the float one) and one per user (`sets`: which embedder made
+that user's vectors, and a generation bumped by every write). A search loads the user's vectors once into a float32
+matrix (cached in the process until the generation moves, so writes by another process are seen; its own writes
+update it in place) and ranks them all by cosine with one matrix-vector product: exact, no approximate index, with
+nothing heavier than numpy to import (chromadb's import took about 1 s of
 every one-shot search). SQLite's own locking serialises writers across processes.
 """
 
@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 FILE_NAME = "vectors.sqlite3"
+SCHEMA_VERSION = 2  # PRAGMA user_version: a file of another version is an old cache, emptied and made again
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS sets (user_id INTEGER PRIMARY KEY, embedder TEXT NOT NULL, "
-    "generation INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS vectors (user_id INTEGER NOT NULL, memory_id INTEGER NOT NULL, vector BLOB NOT NULL, "
-    "PRIMARY KEY (user_id, memory_id)) WITHOUT ROWID",
+    "CREATE TABLE sets (user_id INTEGER PRIMARY KEY, embedder TEXT NOT NULL, generation INTEGER NOT NULL)",
+    "CREATE TABLE vectors (user_id INTEGER NOT NULL, memory_id INTEGER NOT NULL, scale REAL NOT NULL, "
+    "vector BLOB NOT NULL, PRIMARY KEY (user_id, memory_id)) WITHOUT ROWID",
 )
 
 
@@ -91,8 +91,15 @@ class VectorIndex:
             conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # an index: a crash loses at most vectors made again later
-            for statement in _SCHEMA:
-                conn.execute(statement)
+            if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                # Vectors are an index of the database: rows marked embedded without a vector here are made again.
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("DROP TABLE IF EXISTS vectors")
+                conn.execute("DROP TABLE IF EXISTS sets")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
             self._conn = conn
         return self._conn
 
@@ -150,13 +157,14 @@ class VectorIndex:
                 cursor.execute("BEGIN")  # ids and vectors from one snapshot
                 try:
                     rows = cursor.execute(
-                        "SELECT memory_id, vector FROM vectors WHERE user_id = ?", (user_id,)
+                        "SELECT memory_id, scale, vector FROM vectors WHERE user_id = ?", (user_id,)
                     ).fetchall()
                     generation = (self._set_of(conn, user_id) or found)[1]
                 finally:
                     cursor.execute("COMMIT")
             ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-            loaded = _Loaded(generation, ids, unpack(b"".join(row[1] for row in rows), len(rows)))
+            scales = np.fromiter((row[1] for row in rows), dtype=np.float32, count=len(rows))
+            loaded = _Loaded(generation, ids, unpack(b"".join(row[2] for row in rows), scales))
             self._loaded[user_id] = loaded
             return loaded
 
@@ -189,17 +197,21 @@ class VectorIndex:
 
         import numpy as np
 
-        packed = pack(self.embedder.embed([content for _id, _kind, content in rows]))
-        values = [(user_id, memory_id, packed[i].tobytes()) for i, (memory_id, _kind, _content) in enumerate(rows)]
+        scales, values8 = pack(self.embedder.embed([content for _id, _kind, content in rows]))
+        values = [
+            (user_id, memory_id, float(scales[i]), values8[i].tobytes())
+            for i, (memory_id, _kind, _content) in enumerate(rows)
+        ]
         with self._lock:
             with self._write() as conn:
                 found = self._set_of(conn, user_id)
                 if found is None or found[0] != self.embedder.embedder_id:
                     conn.execute("DELETE FROM vectors WHERE user_id = ?", (user_id,))
-                conn.executemany("INSERT OR REPLACE INTO vectors (user_id, memory_id, vector) VALUES (?, ?, ?)", values)
+                insert = "INSERT OR REPLACE INTO vectors (user_id, memory_id, scale, vector) VALUES (?, ?, ?, ?)"
+                conn.executemany(insert, values)
                 self._bump(conn, user_id)
             ids = np.array([memory_id for memory_id, _kind, _content in rows], dtype=np.int64)
-            self._follow(user_id, found, ids, unpack(packed.tobytes(), len(rows)))
+            self._follow(user_id, found, ids, unpack(values8.tobytes(), scales))
 
     def delete(self, user_id: int, memory_ids: Iterable[int]) -> None:
         ids = [(user_id, int(memory_id)) for memory_id in memory_ids]
@@ -256,23 +268,22 @@ class VectorIndex:
         return _Transaction(self._connection())
 
 
-def pack(vectors: Any) -> Any:
-    """Vectors as rows of bytes: each one's scale (float32, little-endian) and its values as int8 (max -> 127)."""
+def pack(vectors: Any) -> tuple[Any, Any]:
+    """Vectors as (scales, int8 values): each vector's largest value becomes 127, its scale the float32 step."""
     import numpy as np
 
     vectors = np.asarray(vectors, dtype=np.float32)
-    scales = np.maximum(np.abs(vectors).max(axis=1, keepdims=True), 1e-12) / 127.0
-    values = np.clip(np.rint(vectors / scales), -127, 127).astype(np.int8)
-    return np.concatenate([scales.astype("<f4").view(np.uint8), values.view(np.uint8)], axis=1)
+    scales = (np.maximum(np.abs(vectors).max(axis=1), 1e-12) / 127.0).astype(np.float32)
+    return scales, np.clip(np.rint(vectors / scales[:, None]), -127, 127).astype(np.int8)
 
 
-def unpack(data: bytes, count: int) -> Any:
-    """`pack`'s rows, concatenated, back as a float32 matrix (one vector a row)."""
+def unpack(data: bytes, scales: Any) -> Any:
+    """`pack`'s int8 rows, concatenated, back as a float32 matrix (one vector a row); one pass and one allocation."""
     import numpy as np
 
-    rows = np.frombuffer(data, dtype=np.uint8).reshape(count, 4 + embeddings.DIMENSIONS)
-    scales = rows[:, :4].copy().view("<f4")
-    return rows[:, 4:].view(np.int8).astype(np.float32) * scales
+    matrix = np.frombuffer(data, dtype=np.int8).reshape(len(scales), embeddings.DIMENSIONS).astype(np.float32)
+    matrix *= scales[:, None]
+    return matrix
 
 
 class _Transaction:
