@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Make the secret files paa's containers read (docs/deploy.md). Only Python's standard library: run it anywhere.
 
-    python3 deploy/make_secrets.py compose   # ./secrets: PostgreSQL's and Redis' passwords, and paa's URLs for them
+    python3 deploy/make_secrets.py compose   # ./secrets: the services' passwords, and paa's URLs for them
     python3 deploy/make_secrets.py k8s       # deploy/k8s/secrets/data.key: the data key every paa pod shares
 
 A file that exists already is kept (a password the database was made with must not change under it); `--force`
@@ -39,13 +39,14 @@ def new_data_key() -> str:
 
 
 def compose_secrets() -> dict[str, str]:
-    """compose.yaml's four secret files: each service's password, and the URLs paa connects with."""
+    """compose.yaml's secret files: each service's password, and the URLs paa connects with."""
     postgres, redis = new_password(), new_password()
     return {
         "postgres_password": postgres,
         "db_url": f"postgresql+psycopg://paa:{postgres}@postgres:5432/paa",
         "redis_password": redis,
         "redis_url": f"redis://:{redis}@redis:6379/0",
+        "grafana_admin_password": new_password(),  # the monitoring profile's Grafana
     }
 
 

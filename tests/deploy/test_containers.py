@@ -139,7 +139,8 @@ def test_compose_hands_secrets_over_as_files_paa_reads(compose: dict[str, Any]) 
             assert not re.search(r"://[^/\s]*:[^/\s]*@", str(value)), f"{name}: {variable} holds a password"
             if variable.endswith("_FILE"):
                 assert value.startswith("/run/secrets/") and Path(value).name in mounted, (name, variable)
-                assert variable.removesuffix("_FILE") in SECRET_VARIABLES or variable.startswith("POSTGRES_")
+                if name in _paa_services(compose):  # other images have their own *_FILE conventions
+                    assert variable.removesuffix("_FILE") in SECRET_VARIABLES, (name, variable)
 
 
 def test_compose_keeps_data_in_volumes(compose: dict[str, Any]) -> None:
@@ -148,12 +149,44 @@ def test_compose_keeps_data_in_volumes(compose: dict[str, Any]) -> None:
         service = compose["services"][name]
         assert f"paa-data:{service['environment']['PAA_HOME']}" in service["volumes"]
     assert "postgres-data:/var/lib/postgresql/data" in compose["services"]["postgres"]["volumes"]
+    made = {"./secrets", "./backups"}  # by deploy/make_secrets.py and the backup service, never committed
     for service in compose["services"].values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             if not source.startswith("."):
                 assert source in volumes, f"volume {source} is not declared"
+            elif not any(source == folder or source.startswith(folder + "/") for folder in made):
+                assert (ROOT / source).exists(), f"{source} is mounted but not in the repository"
     assert compose["networks"]["backend"]["internal"] is True
+
+
+def _mounted(service: dict[str, Any], target: str) -> Path:
+    """The repository path a service mounts at `target`."""
+    for volume in service["volumes"]:
+        source, mounted = volume.split(":")[:2]
+        if mounted == target:
+            return ROOT / source
+    raise AssertionError(f"nothing is mounted at {target}")
+
+
+def test_the_monitoring_profile_scrapes_every_api_replica_into_the_dashboard(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["prometheus"]["profiles"] == services["grafana"]["profiles"] == ["monitoring"]
+    config = checks.load_yaml(_mounted(services["prometheus"], "/etc/prometheus/prometheus.yml"))
+    api = services["api"]
+    (job,) = config["scrape_configs"]
+    (discovery,) = job["dns_sd_configs"]
+    port = api["command"][api["command"].index("--port") + 1]
+    assert discovery["names"] == ["api"] and str(discovery["port"]) == port
+    assert job.get("metrics_path", "/metrics") == "/metrics"
+    grafana = services["grafana"]
+    sources = checks.load_yaml(_mounted(grafana, "/etc/grafana/provisioning/datasources") / "prometheus.yml")
+    assert sources["datasources"][0]["url"] == "http://prometheus:9090" and "prometheus" in services
+    providers = checks.load_yaml(_mounted(grafana, "/etc/grafana/provisioning/dashboards") / "paa.yml")
+    folder = _mounted(grafana, providers["providers"][0]["options"]["path"])
+    assert (folder / checks.GRAFANA_DASHBOARD.name).samefile(checks.GRAFANA_DASHBOARD)
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana_admin_password"
+    assert grafana["ports"] == ["127.0.0.1:3000:3000"]  # this machine only
 
 
 # ---- deploy/k8s ----------------------------------------------------------------------------------------------------
@@ -352,7 +385,7 @@ def test_compose_secrets_are_one_line_files_paa_reads(tmp_path: Path) -> None:
 
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     names = {path.name for path in folder.iterdir()}
-    assert names == {"postgres_password", "db_url", "redis_password", "redis_url"}
+    assert names == {"postgres_password", "db_url", "redis_password", "redis_url", "grafana_admin_password"}
     values = read_secret_files(
         {"PAA_DB_URL_FILE": str(folder / "db_url"), "PAA_REDIS_URL_FILE": str(folder / "redis_url")}
     )
