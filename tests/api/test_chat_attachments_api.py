@@ -118,3 +118,25 @@ def test_another_users_upload_is_not_found(http: TestClient, alice: Account, fak
     assert answer.status_code == 404 and "alpha" not in answer.text
     assert fake_anthropic.message_requests == []
     assert alice.get(f"/api/v1/chat/attachments/{mine['id']}").content == b"alpha secret notes"
+
+
+def test_a_chat_message_on_the_websocket_takes_upload_ids(
+    http: TestClient, alice: Account, fake_anthropic: FakeAnthropic
+) -> None:
+    photo = _upload(alice, "photo.png", samples.png(), "image/png")
+    fake_anthropic.push(reply("A grey square."))
+    with http.websocket_connect("/api/v1/ws") as socket:
+        socket.send_json({"type": "auth", "token": alice.tokens["access_token"]})
+        assert socket.receive_json()["type"] == "ready"
+        socket.send_json({"type": "chat:message", "text": "", "attachments": ["x"], "request_id": "bad"})
+        error = socket.receive_json()
+        assert (error["type"], error["field"]) == ("error", "attachments")
+        socket.send_json({"type": "chat:message", "text": "", "attachments": [photo["id"]], "request_id": "r"})
+        events = []
+        while not events or events[-1]["event"] not in ("done", "error"):
+            message = socket.receive_json()
+            if message["type"] == "chat:response":
+                events.append(message)
+    assert events[-1]["event"] == "done", events[-1]
+    (request,) = fake_anthropic.wait_for_requests(1)
+    assert [block["type"] for block in request.body["messages"][0]["content"]] == ["image"]

@@ -338,7 +338,16 @@ class ChatTurns:
         start: Callable[[], Iterator[dict[str, Any]]]
         if kind == "chat:message":
             text, conversation = message.get("text"), message.get("conversation_id")
-            if not isinstance(text, str) or not text.strip() or len(text) > MESSAGE_MAX_CHARS:
+            attachments = message.get("attachments") or []  # ids of uploads (POST /chat/attachments)
+            if (
+                not isinstance(attachments, list)
+                or len(attachments) > 20
+                or any(type(item) is not int or item < 1 for item in attachments)
+            ):
+                connection.offer(_error("invalid", "`attachments` is a list of up to 20 upload ids",
+                                        field="attachments", request_id=request_id))  # fmt: skip
+                return
+            if not isinstance(text, str) or not (text.strip() or attachments) or len(text) > MESSAGE_MAX_CHARS:
                 connection.offer(_error("invalid", f"`text` is the message, 1 to {MESSAGE_MAX_CHARS} characters",
                                         field="text", request_id=request_id))  # fmt: skip
                 return
@@ -348,7 +357,9 @@ class ChatTurns:
                 return
 
             def start() -> Iterator[dict[str, Any]]:
-                return chat_stream.stream_reply(runtime, caller, text, conversation, cancel=cancel)
+                return chat_stream.stream_reply(
+                    runtime, caller, text, conversation, cancel=cancel, attachments=attachments
+                )
         else:
             confirmation, approve = message.get("id"), message.get("approve")
             if not isinstance(confirmation, str) or not isinstance(approve, bool):
