@@ -124,7 +124,7 @@ def time_searches(home: Path, queries: list[str]) -> dict[str, list[float]]:
     from paa.clock import FixedClock
     from paa.core.runtime import Runtime
 
-    found: dict[str, list[float]] = {"search": [], "embed": [], "fts": []}
+    found: dict[str, list[float]] = {"search": [], "embed": [], "fts": [], "vectors": []}
     with Runtime.from_environ(os.environ, clock=FixedClock(NOW)) as runtime, runtime.context() as ctx:
         memory.warm_up(ctx)
         memory.search(ctx, "warm up the caches", limit=8)
@@ -141,6 +141,9 @@ def time_searches(home: Path, queries: list[str]) -> dict[str, list[float]]:
                 began = time.perf_counter()
                 index.embedder.embed([query])
                 found["embed"].append((time.perf_counter() - began) * 1000)
+                began = time.perf_counter()
+                index.scored(ctx.user_id, query, 32)  # the query embedded again, then every vector compared
+                found["vectors"].append((time.perf_counter() - began) * 1000 - found["embed"][-1])
     return found
 
 
@@ -196,10 +199,11 @@ def main() -> int:
         else:
             print(f"reusing {full} ({marker.read_text()})")
         exe = Path(sys.executable).with_name("paa")
-        if options.one_shots_only:
-            one_shots(exe, full, options.cli_runs)
-            return 0
         _populate_in_child(floor, 500)
+        if options.one_shots_only:
+            one_shots(exe, floor, options.cli_runs, "500 memories")
+            one_shots(exe, full, options.cli_runs, f"{options.items:,} memories")
+            return 0
 
         measured = _child(["--_time", str(full), str(options.queries)])
         baseline = _child(["--_time", str(floor), str(options.queries)])
@@ -210,18 +214,20 @@ def main() -> int:
         if measured["embed"]:
             embed, fts = measured["embed"], measured["fts"]
             print(f"  of which query embedding p50 {_p(embed, 0.5):.1f} ms, "
-                  f"FTS5 ranking p50 {_p(fts, 0.5):.1f} ms / p95 {_p(fts, 0.95):.1f} ms")  # fmt: skip
+                  f"FTS5 ranking p50 {_p(fts, 0.5):.1f} ms / p95 {_p(fts, 0.95):.1f} ms, "
+                  f"comparing every vector p50 {_p(measured['vectors'], 0.5):.1f} ms / "
+                  f"p95 {_p(measured['vectors'], 0.95):.1f} ms")  # fmt: skip
         print(f"  floor: the same search over 500 memories p95 {floor_p95:.1f} ms; ratio {p95 / floor_p95:.2f}")
 
-        exe = Path(sys.executable).with_name("paa")
         if exe.exists() and options.cli_runs:
-            one_shots(exe, full, options.cli_runs)
+            one_shots(exe, floor, options.cli_runs, "500 memories")
+            one_shots(exe, full, options.cli_runs, f"{options.items:,} memories")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0
 
 
-def one_shots(exe: Path, home: Path, runs: int) -> None:
+def one_shots(exe: Path, home: Path, runs: int, what: str) -> None:
     """Time `paa memory search` in a new process against `paa habit list` (the floor, target 1.5x), taking turns so
     both meet the same load; the cold path (no warm server), as a first search in a new shell is."""
     import resource
@@ -246,7 +252,8 @@ def one_shots(exe: Path, home: Path, runs: int) -> None:
     wall = {name: statistics.median(values) for name, values in walls.items()}
     cpu = {name: statistics.median(values) for name, values in cpus.items()}
     ratio = wall["memory search"] / wall["habit list"]
-    print(f"one-shot commands, new process each time (median of {runs}, load average {os.getloadavg()[0]:.1f}):")
+    print(f"one-shot commands over {what}, a new process each time (median of {runs}, "
+          f"load average {os.getloadavg()[0]:.1f}):")  # fmt: skip
     print(f"  paa habit list (floor)  {wall['habit list']:.2f} s wall, {cpu['habit list']:.2f} s CPU")
     print(f"  paa memory search       {wall['memory search']:.2f} s wall, {cpu['memory search']:.2f} s CPU; ratio "
           f"{ratio:.2f} wall, {cpu['memory search'] / cpu['habit list']:.2f} CPU "
