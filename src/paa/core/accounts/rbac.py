@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from paa.db.models import (
     AnalyticsEvent,
+    Attachment,
+    AttachmentBlob,
     CheckinPrompt,
     Conversation,
     DailyCheckin,
@@ -45,15 +47,16 @@ ROLES: tuple[Role, ...] = ("admin", "member")
 # Every table whose rows belong to one user; a new user-owned table must be added here.
 OWNED: tuple[type[Any], ...] = (
     Habit, HabitLog, Conversation, Message, DailyCheckin, CheckinPrompt, AnalyticsEvent, Notification,
-    Reminder, ReminderCursor, Memory, UserPreference,
+    Reminder, ReminderCursor, Memory, UserPreference, Attachment, AttachmentBlob,
 )  # fmt: skip
 OWNED_TABLES = frozenset(model.__tablename__ for model in OWNED)
 # A row that points at another user-owned row must point at one of the same user.
 PARENTS: dict[type[Any], tuple[str, type[Any]]] = {
     HabitLog: ("habit_id", Habit),
     Message: ("conversation_id", Conversation),
+    Attachment: ("message_id", Message),  # its blob is found among the user's own (paa.core.attachments)
 }
-MEMORY_SOURCES: dict[str, type[Any]] = {"message": Message, "checkin": DailyCheckin}
+MEMORY_SOURCES: dict[str, type[Any]] = {"message": Message, "checkin": DailyCheckin, "attachment": Attachment}
 GUARD_KEY = "paa_guarded_user"
 
 
