@@ -117,21 +117,48 @@ def test_a_failure_part_way_leaves_nothing_behind(make_ctx, tmp_path: Path, monk
     """One transaction: the second conversation fails to write, the first is not kept either."""
     import paa.ai.history as history_module
 
-    real = history_module.index_message
+    real = history_module.index_messages
     calls = {"n": 0}
 
-    def failing(ctx, message):  # type: ignore[no-untyped-def]
+    def failing(ctx, messages):  # type: ignore[no-untyped-def]
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == 2:
             raise RuntimeError("disk full")
-        real(ctx, message)
+        return real(ctx, messages)
 
-    monkeypatch.setattr(history_module, "index_message", failing)
+    monkeypatch.setattr(history_module, "index_messages", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         _import(make_ctx, write_jsonl(tmp_path / "h.jsonl", jsonl_lines()))
     assert _messages(make_ctx) == []
     with make_ctx() as ctx:
         assert ctx.session.exec(select(Conversation)).all() == []
+
+
+def _word_index(paa_home: Path) -> dict[int, tuple[str, ...]]:
+    """The word index of every message's memory, by message id."""
+    with sqlite3.connect(paa_home / "paa.db") as raw:
+        rows = raw.execute(
+            "SELECT m.source_id, f.* FROM memories_fts AS f JOIN memories AS m ON m.id = f.rowid "
+            "WHERE m.kind = 'message'"
+        ).fetchall()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+@pytest.mark.sqlite_only  # reads the SQLite file's index
+def test_imported_messages_are_indexed_as_one_by_one_indexing_would(make_ctx, paa_home: Path, tmp_path: Path) -> None:
+    """index_messages (one pass, for imports) writes the same index entries as index_message on each message,
+    also when a later import adds to a conversation (its last turn gets the new one as its next neighbour)."""
+    items = jsonl_lines()
+    _import(make_ctx, write_jsonl(tmp_path / "first.jsonl", items[:2]))
+    _import(make_ctx, write_jsonl(tmp_path / "all.jsonl", items))
+    batched = _word_index(paa_home)
+    assert sorted(batched) == [1, 2, 3, 4]
+    with make_ctx(write=True) as ctx:
+        for row in ctx.session.exec(select(Memory)).all():
+            memory.forget(ctx, row.id or 0)
+        for message in ctx.session.exec(select(Message).order_by(col(Message.id))).all():
+            memory.index_message(ctx, message)
+    assert _word_index(paa_home) == batched
 
 
 def test_dry_run_counts_and_writes_nothing(make_ctx, tmp_path: Path) -> None:

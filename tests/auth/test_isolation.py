@@ -885,6 +885,13 @@ def _cases() -> list[Case]:
             owner="none",
         ),
         Case(
+            "paa.ai.memory.index_messages",
+            lambda c, a: memory.index_messages(c, [a.message_row()]),
+            write=True,
+            check=lambda r: r == 0,
+            owner="none",
+        ),
+        Case(
             "paa.ai.memory.index_checkin",
             lambda c, a: memory.index_checkin(c, a.checkin_row()),
             write=True,
