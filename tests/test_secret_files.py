@@ -133,3 +133,25 @@ def test_serve_takes_redis_from_its_file_before_starting_workers(
 
     assert result.code == ExitCode.CONFIG, result.err
     assert "cannot reach Redis at PAA_REDIS_URL" in result.err and "needs Redis" not in result.err
+
+
+def test_paths_and_doctor_work_with_a_secret_file_that_cannot_be_read(
+    cli, tmp_path: Path, paa_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAA_DB_URL_FILE", str(tmp_path / "missing"))
+
+    path = cli("config", "path")
+    doctor = cli("doctor")
+
+    assert path.code == 0 and path.out.strip() == str(paa_home / "config.toml")  # paths need no secret
+    assert "config" in doctor.out and "PAA_DB_URL_FILE: cannot read" in doctor.out  # reported as a check
+    assert "Traceback" not in doctor.err
+
+
+def test_serve_names_a_redis_file_it_cannot_read(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAA_REDIS_URL_FILE", str(tmp_path / "missing"))
+
+    result = cli("serve", "--workers", "2", "--port", "0")
+
+    assert result.code == ExitCode.CONFIG
+    assert "PAA_REDIS_URL_FILE: cannot read" in result.err and "needs Redis" not in result.err

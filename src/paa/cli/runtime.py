@@ -85,10 +85,18 @@ def named_user() -> str | None:
 
 def environ() -> Mapping[str, str]:
     """The environment this command line started with (`paa doctor` checks it before building the runtime), with the
-    secrets that `*_FILE` variables name read in (`paa serve` checks PAA_REDIS_URL before its workers start)."""
-    from paa.config_sources import read_secret_files
+    secrets that `*_FILE` variables name read in (`paa serve` checks PAA_REDIS_URL before its workers start).
 
-    return read_secret_files(_holder().environ)
+    When such a file cannot be read, the environment as it started: paths still resolve (`paa config path`), and
+    building the runtime, or `read_secret_files` again, reports the file."""
+    from paa.config_sources import read_secret_files
+    from paa.errors import ConfigError
+
+    holder = _holder()
+    try:
+        return read_secret_files(holder.environ)
+    except ConfigError:
+        return holder.environ
 
 
 def add_environ(values: Mapping[str, str]) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from paa.config_sources import read_secret_files
 from paa.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def serve(
     _check_tls(tls_cert, tls_key)
     from paa.cli import runtime as command_runtime
 
-    environ = dict(command_runtime.environ())  # os.environ and the environment file
+    environ = read_secret_files(command_runtime.environ())  # os.environ, the environment file, secrets from files
     if workers > 1 and not environ.get("PAA_REDIS_URL"):
         raise ConfigError(
             f"--workers {workers} needs Redis: several workers share their rate limits and presence through it",
@@ -172,7 +173,7 @@ def _run(
         "access_log": False,
     }  # fmt: skip
     _probe(host, port)
-    environ = dict(command_runtime.environ())
+    environ = read_secret_files(command_runtime.environ())
     if environ.get("PAA_REDIS_URL"):
         _check_redis(environ["PAA_REDIS_URL"])
     stopped = _Stopped()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from paa import __version__
 from paa.config import Paths, load_settings, resolve_paths
+from paa.config_sources import read_secret_files
 from paa.errors import PaaError
 from paa.redact import redact, redact_url
 
@@ -172,7 +173,8 @@ def _channel_checks(runtime: Runtime) -> list[Check]:
 def settings_problem(environ: Mapping[str, str]) -> Check | None:
     """A configuration error, reported as a check rather than raised."""
     try:
-        load_settings(resolve_paths(environ), environ)
+        values = read_secret_files(environ)  # a secret file (PAA_DB_URL_FILE, ...) that cannot be read is one too
+        load_settings(resolve_paths(values), values)
     except PaaError as exc:
         return _redacted(Check("config", "error", exc.message, exc.hint))
     return None
