@@ -174,7 +174,7 @@ def test_progress_is_reported_per_conversation(make_ctx, tmp_path: Path) -> None
         write_jsonl(tmp_path / "h.jsonl", jsonl_lines()),
         progress=lambda done, total: seen.append((done, total)),
     )
-    assert seen == [(3, 4), (4, 4)]
+    assert seen == [(0, 4), (3, 4), (4, 4)]
 
 
 def test_chatgpt_claude_and_llm_files_import(make_ctx, tmp_path: Path) -> None:

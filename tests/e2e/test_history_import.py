@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from tests.support.histories import claude_export, jsonl_lines, write_json, write_jsonl
 from tests.support.processes import child_env, paa_executable
+from tests.support.waiting import GIVE_UP_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +56,43 @@ def test_import_a_jsonl_file_and_a_claude_export_then_search_them(tmp_path: Path
     shown = _paa("chat", "show", str(hit["conversation_id"]), "--json")
     assert shown.returncode == 0, shown.stderr
     assert hit["message_id"] in [message["id"] for message in json.loads(shown.stdout)["messages"]]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_a_terminal_sees_a_progress_bar_and_the_output_stays_clean(tmp_path: Path) -> None:
+    """The bar goes to stderr when it is a terminal (and not with --json); stdout, here a pipe, gets the summary."""
+    import pty
+
+    items = [
+        {**item, "conversation_id": f"{item['conversation_id']}-{n}", "id": f"{n}-{index}"}
+        for n in range(200)
+        for index, item in enumerate(jsonl_lines())
+    ]
+    path = write_jsonl(tmp_path / "many.jsonl", items)
+    main_fd, child_fd = pty.openpty()
+    env = child_env({"HF_HUB_OFFLINE": "1", "TERM": "xterm-256color", "COLUMNS": "100"})
+    process = subprocess.Popen([paa_executable(), "memory", "import", str(path)], stdout=subprocess.PIPE,
+                               stderr=child_fd, stdin=subprocess.DEVNULL, env=env, text=True)  # fmt: skip
+    os.close(child_fd)
+    shown = bytearray()
+
+    def read_terminal() -> None:  # a full terminal buffer would block the child: read it as it writes
+        while True:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:  # the child closed it
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
+    try:
+        out, _err = process.communicate(timeout=GIVE_UP_SECONDS)
+        reader.join(GIVE_UP_SECONDS)
+    finally:
+        os.close(main_fd)
+    assert process.returncode == 0, shown.decode(errors="replace")[-2000:]
+    assert "Imported 800 message(s), 400 new conversation(s)" in out and "\x1b" not in out
+    assert b"Importing" in shown and b"messages" in shown

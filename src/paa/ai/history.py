@@ -85,6 +85,8 @@ def import_history(
     known_messages = _existing_message_keys(ctx, [row.id for row in existing.values() if row.id is not None])
     memories_before = 0 if dry_run else _memory_count(ctx)
     total, done = history.message_count, 0
+    if progress is not None:
+        progress(0, total)
     for item in history.conversations:
         key = conversation_keys[id(item)]
         row = existing.get(key)
