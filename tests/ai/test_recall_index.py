@@ -20,7 +20,9 @@ def _words_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(memory.MemoryService, "vector_index", lambda self: None)
 
 
-def _chat(make_ctx, *turns: tuple[str, str, str | None], model: str | None = None) -> list[int]:
+def _chat(
+    make_ctx, *turns: tuple[str, str, str | None], model: str | None = None, tool_calls: str | None = None
+) -> list[int]:
     """Store (role, text, speaker) turns as one conversation, a minute apart, indexed as chat does; message ids."""
     with make_ctx(write=True) as ctx:
         chat = Conversation(user_id=ctx.user_id, title="t", created_at=FIXED_NOW, updated_at=FIXED_NOW)
@@ -31,6 +33,7 @@ def _chat(make_ctx, *turns: tuple[str, str, str | None], model: str | None = Non
             row = Message(
                 user_id=ctx.user_id, conversation_id=chat.id or 0, role=role, content=content, speaker=speaker,
                 model=model if role == "assistant" else None, created_at=FIXED_NOW + timedelta(minutes=number),
+                tool_calls=tool_calls if role == "assistant" else None,
             )  # fmt: skip
             ctx.session.add(row)
             ctx.session.flush()
@@ -96,7 +99,9 @@ def test_query_days_reads_the_usual_ways_of_naming_a_day() -> None:
     assert memory.query_days("what did I do on 8 May 2023?", today) == ([date(2023, 5, 8)], "what did I do on  ?")
     assert memory.query_days("May 8th, 2023", today)[0] == [date(2023, 5, 8)]
     assert memory.query_days("on the 2023-05-08", today)[0] == [date(2023, 5, 8)]
-    assert memory.query_days("what happened yesterday", today)[0] == [date(2026, 11, 25)]
+    assert memory.query_days("what happened yesterday", today) == ([], "what happened yesterday")
+    assert memory.relative_days("what happened yesterday", today) == [date(2026, 11, 25)]
+    assert memory.relative_days("should I run today?", today) == [today]
     # Without a year: that day this year (not after today) and in the three years before.
     assert memory.query_days("on 3 Dec", today)[0] == [date(2023, 12, 3), date(2024, 12, 3), date(2025, 12, 3)]
     assert memory.query_days("may I ask about march", today)[0] == []  # month names alone are not days
@@ -111,11 +116,17 @@ def test_canned_replies_are_not_memories_and_sync_does_not_bring_them_back(make_
     _asked, answered = _chat(
         make_ctx, ("user", "What should I cook?", None), ("assistant", "Try a lentil curry.", None), model="claude-x"
     )
+    calls = '[{"id": "t1", "name": "log_habit", "input": {}}]'
+    _ran, status = _chat(make_ctx, ("user", "I ran 5 km", None), ("assistant", "Logging that now.", None),
+                         model="claude-x", tool_calls=calls)  # fmt: skip
+    _why, told = _chat(make_ctx, ("user", "Why do I rest?", None), ("assistant", "Rest days " * 20, None),
+                       model="claude-x", tool_calls=calls)  # fmt: skip
     with make_ctx(write=True) as ctx:
-        assert memory.sync_sources(ctx) == 0
+        assert memory.sync_sources(ctx) == 0  # nothing left to mirror, and the canned ones are not counted
         sources = {row.source_id for row in memory.list_memories(ctx, kind="message")}
-    assert canned not in sources and {question, answered} <= sources
-    assert _search(make_ctx, "offline") == []
+    assert canned not in sources and status not in sources
+    assert {question, answered, told} <= sources  # a long text beside tool calls is something said
+    assert _search(make_ctx, "offline") == [] and _search(make_ctx, "logging") == []
 
 
 def test_relevance_floor_hides_weak_hits_and_the_rank_strategy_is_kept_for_measuring(make_ctx) -> None:
@@ -157,13 +168,15 @@ def test_migration_0011_indexes_neighbours_and_speakers_and_forgets_canned_repli
             )
             for number, (role, content, model) in enumerate(
                 (("user", "How is the puppy?", None), ("assistant", "He is great, named him Biscuit", "claude-x"),
-                 ("assistant", "I can't answer that offline.", "offline")), start=1,
+                 ("assistant", "I can't answer that offline.", "offline"), ("assistant", "Logging it.", "claude-x")),
+                start=1,
             ):  # fmt: skip
                 conn.execute(
                     text("INSERT INTO messages (id, user_id, conversation_id, role, content, model, speaker,"
-                         " interrupted, created_at) VALUES (:id, 1, 1, :role, :content, :model, :speaker, 0, :t)"),
+                         " tool_calls, interrupted, created_at)"
+                         " VALUES (:id, 1, 1, :role, :content, :model, :speaker, :calls, 0, :t)"),
                     {"id": number, "role": role, "content": content, "model": model, "t": stamp,
-                     "speaker": "Ann" if role == "user" else None},
+                     "speaker": "Ann" if role == "user" else None, "calls": "[]" if number == 4 else None},
                 )  # fmt: skip
                 conn.execute(
                     text("INSERT INTO memories (user_id, kind, content, source_id, derived, created_at)"
@@ -177,7 +190,7 @@ def test_migration_0011_indexes_neighbours_and_speakers_and_forgets_canned_repli
             columns = [row[1] for row in conn.execute(text("PRAGMA table_info(memories_fts)"))]
             filled = conn.execute(text("SELECT count(*) FROM memories_fts WHERE context != ''")).scalar_one()
             spoken = conn.execute(text("SELECT count(*) FROM memories_fts WHERE speaker != ''")).scalar_one()
-        assert kept == [1, 2]  # the canned reply is forgotten
+        assert kept == [1, 2]  # the canned reply and the status line are forgotten
         assert columns == ["terms", "context", "speaker"] and filled == 2 and spoken == 1
     finally:
         engine.dispose()

@@ -50,6 +50,7 @@ RELEVANCE_FLOOR = 5  # a hit less relevant than this (0-100) is not shown: "fami
 STRATEGIES = ("blend", "rank", "words", "meaning")
 # Assistant replies that are not the person's memories: the offline rules' canned answers and tool confirmations.
 CANNED_MODELS = frozenset({"offline"})
+STATUS_CHARS_MAX = 160  # a model's text beside its tool calls up to this long is a status line, not a memory
 SEARCH_EMBED_BUDGET = 256  # `paa memory search` embeds at most this many waiting rows before it searches
 # What a search reads of its query, however long it is: 100 KB of words once ran 17 s and then failed with SQLite's
 # "Expression tree is too large". Every search (memory, chat messages, the assistant's tool) builds its terms here.
@@ -294,8 +295,13 @@ MESSAGE_ROLES = ("user", "assistant", "other")
 
 
 def is_canned(message: Message) -> bool:
-    """An assistant reply made by rules, not a model (the offline answers, tool confirmations): not a memory."""
-    return message.role == "assistant" and (message.model or "") in CANNED_MODELS
+    """An assistant reply that is not something said: made by rules, not a model (the offline answers and their
+    tool confirmations), or a model's short status line beside its tool calls ("Logging that now."). Not a memory."""
+    if message.role != "assistant":
+        return False
+    if (message.model or "") in CANNED_MODELS:
+        return True
+    return bool(message.tool_calls) and len(message.content.strip()) <= STATUS_CHARS_MAX
 
 
 def _neighbours(ctx: Context, message: Message) -> tuple[Message | None, Message | None]:
@@ -390,7 +396,7 @@ def sync_sources(ctx: Context) -> int:
     ).all()
     for message in messages:
         index_message(ctx, message)
-        changed += bool(message.content.strip())
+        changed += bool(message.content.strip()) and not is_canned(message)
     mirrored = {
         row.source_id: row.content
         for row in ctx.session.exec(
@@ -435,7 +441,11 @@ def search(
     meant = _without(query, speakers) if speakers else query
     vector_hits = index.scored(ctx.user_id, meant, depth * (3 if kinds else 1)) if index is not None else []
     on_days = _said_on(ctx, days, kinds) if days else set()
-    candidates = {i for i, _s in word_hits} | {i for i, _s in vector_hits} | on_days
+    found = {i for i, _s in word_hits} | {i for i, _s in vector_hits}
+    recent = relative_days(rest, ctx.today()) if blend else []
+    if recent:
+        on_days |= _said_on(ctx, recent, kinds) & found
+    candidates = found | on_days
     if not candidates:
         return []
     rows = _rows(ctx, list(candidates))
@@ -545,7 +555,7 @@ YEARS_BACK = 3  # a day named without its year: that day in each of the last few
 
 
 def query_days(query: str, today: date) -> tuple[list[date], str]:
-    """The days a query names ("on 8 May 2023", "May 8", "2023-05-08", "yesterday") and the query without them.
+    """The days a query names ("on 8 May 2023", "May 8", "2023-05-08") and the query without them.
 
     A day without a year is that day in this year and the YEARS_BACK before it (not after today)."""
     days: list[date] = []
@@ -562,10 +572,18 @@ def query_days(query: str, today: date) -> tuple[list[date], str]:
                     if year or named <= today:
                         days.append(named)
         rest = pattern.sub(" ", rest)
-    for word, offset in (("yesterday", 1), ("today", 0)):
-        if re.search(rf"\b{word}\b", rest, re.IGNORECASE):
-            days.append(date.fromordinal(today.toordinal() - offset))
     return sorted(set(days)), rest
+
+
+def relative_days(query: str, today: date) -> list[date]:
+    """The days a query names relative to today ("yesterday", "today"). Said in passing as often as asked about
+    ("should I run today?"), so they only favour memories found by words or meaning already."""
+    found = [
+        date.fromordinal(today.toordinal() - offset)
+        for word, offset in (("yesterday", 1), ("today", 0))
+        if re.search(rf"\b{word}\b", query, re.IGNORECASE)
+    ]
+    return sorted(found)
 
 
 def _said_on(ctx: Context, days: list[date], kinds: Sequence[str] | None) -> set[int]:
