@@ -2,7 +2,7 @@
 
 An image goes as an `image` block and a PDF as a `document` block (base64), a text file as a fenced `text` block,
 before the person's words. Every turn sends the history again, with the files of its messages: newest first while
-they fit the API's limits for one request (paa.core.attachments: 24 MiB, 100 PDF pages); an older file past them is
+they fit the API's limits for one request (paa.core.attachments: 22.5 MB, 100 PDF pages); an older file past them is
 named in a short note instead. Memory keeps the text of text files and PDFs, page by page, as memories of kind
 `attachment` (found by `paa memory search` and in the chat's context), deleted with their conversation.
 """

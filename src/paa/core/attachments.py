@@ -7,7 +7,8 @@
 
 A file is an image (JPEG, PNG, GIF, WebP), a PDF, or text (UTF-8: notes, code, CSV...). The limits are the
 Anthropic API's, stated in LIMITS: an image's size once base64-encoded (5 MB) and sides (8000 pixels), a request's size
-(32 MB once base64-encoded, so 24 MiB of files) and PDF pages (100). Anything else is refused before anything is sent.
+(32 MB: files up to 22.5 MB, 30 MB once base64-encoded, leave room for the conversation) and PDF
+pages (100). Anything else is refused before anything is sent.
 
 Storage: the bytes live in the database (table `attachment_blobs`), so a backup, a restore and deleting a user take
 them along in the same transaction as everything else. Each blob is encrypted with AES-256-GCM under a key of its own,
@@ -50,8 +51,9 @@ IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "im
 IMAGE_MAX_BYTES = 5 * 1024 * 1024 * 3 // 4
 IMAGE_MAX_SIDE = 8000
 PDF_MAX_PAGES = 100
-# A request may be 32 MB once base64-encoded: 24 MiB of files, for one PDF or for every file of a message together.
-REQUEST_MAX_BYTES = 32 * 1024 * 1024 * 3 // 4
+# A request may be 32 MB: files of 22.5 MB are 30 MB once base64-encoded, which leaves room for the conversation;
+# for one PDF, and for every file of a message (and of the history sent again) together.
+REQUEST_MAX_BYTES = 22_500_000
 PDF_MAX_BYTES = REQUEST_MAX_BYTES
 TEXT_MAX_CHARS = 200_000  # as a typed message (paa.ai.chat.MESSAGE_MAX_CHARS)
 TEXT_MAX_BYTES = 4 * TEXT_MAX_CHARS  # UTF-8 takes at most 4 bytes a character
@@ -60,11 +62,20 @@ NAME_MAX = 200
 READ_MAX_BYTES = max(IMAGE_MAX_BYTES, PDF_MAX_BYTES, TEXT_MAX_BYTES)
 UPLOAD_TTL = timedelta(days=1)  # an upload no message claimed is deleted after this
 
+
+def human_size(size: int) -> str:
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.0f} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
 SUPPORTED = "images (JPEG, PNG, GIF, WebP), PDFs, and text or code files (UTF-8)"
 LIMITS = (
     f"an image at most {IMAGE_MAX_BYTES / 2**20:.2f} MiB and {IMAGE_MAX_SIDE}×{IMAGE_MAX_SIDE} pixels, a PDF at most "
-    f"{PDF_MAX_PAGES} pages and {PDF_MAX_BYTES // 2**20} MiB, a text file at most {TEXT_MAX_CHARS:,} characters; "
-    f"at most {MESSAGE_MAX_FILES} files, {REQUEST_MAX_BYTES // 2**20} MiB and {PDF_MAX_PAGES} PDF pages in one message"
+    f"{PDF_MAX_PAGES} pages and {human_size(PDF_MAX_BYTES)}, a text file at most {TEXT_MAX_CHARS:,} characters; "
+    f"at most {MESSAGE_MAX_FILES} files, {human_size(REQUEST_MAX_BYTES)} and {PDF_MAX_PAGES} PDF pages in one message"
 )
 PDF_EXTRA_HINT = "PDFs need the pypdf package: pip install 'paa[attachments]'"
 
@@ -122,14 +133,6 @@ def view(row: Attachment) -> AttachmentView:
     return AttachmentView(
         row.id, row.message_id, row.name, row.kind, row.media_type, row.size, row.pages, row.created_at
     )
-
-
-def human_size(size: int) -> str:
-    if size < 1000:
-        return f"{size} B"
-    if size < 1_000_000:
-        return f"{size / 1000:.0f} KB"
-    return f"{size / 1_000_000:.1f} MB"
 
 
 # ---- reading and classifying ---------------------------------------------------------------------------------
@@ -259,8 +262,8 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 def _pdf(name: str, data: bytes) -> Draft:
     if len(data) > PDF_MAX_BYTES:
         raise _refuse(
-            name, f"the PDF is {human_size(len(data))}; the limit is {PDF_MAX_BYTES // 2**20} MiB "
-            "(the API's 32 MB request, once encoded)",
+            name, f"the PDF is {human_size(len(data))}; the limit is {human_size(PDF_MAX_BYTES)} "
+            "(with room left in the API's 32 MB request, once encoded)",
         )  # fmt: skip
     pages = pdf_pages(name, data)
     if pages > PDF_MAX_PAGES:
@@ -321,8 +324,9 @@ def check_message(drafts: Sequence[Draft], already: Iterable[AttachmentView] = (
     total = sum(d.size for d in drafts) + sum(f.size for f in files)
     if total > REQUEST_MAX_BYTES:
         raise InvalidInput(
-            f"the files of one message come to {human_size(total)}; the limit is {REQUEST_MAX_BYTES // 2**20} MiB "
-            "(the API's 32 MB request, once encoded)", hint="send them in separate messages", field=FIELD,
+            f"the files of one message come to {human_size(total)}; the limit is {human_size(REQUEST_MAX_BYTES)} "
+            "(with room left in the API's 32 MB request, once encoded)",
+            hint="send them in separate messages", field=FIELD,
         )  # fmt: skip
     pages = sum(d.pages or 0 for d in drafts) + sum(f.pages or 0 for f in files)
     if pages > PDF_MAX_PAGES:
