@@ -97,6 +97,12 @@ def event_writer(count: int, pause: float) -> None:
         time.sleep(pause)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time a process has used so far (Linux /proc), all its threads together."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     import httpx
 
@@ -249,17 +255,22 @@ def main() -> int:
                 asyncio.run(load(f"{url}/api/v1/habits", "GET", 100, args.clients, sent))
             spy = None
             if args.profile:  # py-spy samples the server's every thread while the reads run
-                spy = subprocess.Popen(["py-spy", "record", "--pid", str(paa.pid), "--format", "raw", "--threads",
+                spy = subprocess.Popen(["py-spy", "record", "--pid", str(paa.pid), "--format", "raw", "--threads", "--gil",
                                         "--output", str(args.profile), "--nonblocking"],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
                 time.sleep(1)
             # Rounds in turn, so that a change in the machine's load falls on both sides alike.
             bare_rounds, paa_rounds = [], []
+            bare_cpu = paa_cpu = 0.0  # each server's own CPU time over its reads: less at the mercy of the load
             for _ in range(ROUNDS):
+                before = cpu_seconds(bare.pid)
                 bare_rounds.append(asyncio.run(load(f"{bare_url}/api/v1/habits", "GET", args.reads // ROUNDS,
                                                     args.clients, {})))  # fmt: skip
+                bare_cpu += cpu_seconds(bare.pid) - before
+                before = cpu_seconds(paa.pid)
                 paa_rounds.append(asyncio.run(load(f"{paa_url}/api/v1/habits", "GET", args.reads // ROUNDS,
                                                    args.clients, headers)))  # fmt: skip
+                paa_cpu += cpu_seconds(paa.pid) - before
             bare_read, paa_read = merged(bare_rounds), merged(paa_rounds)
             if spy is not None:
                 spy.send_signal(2)  # SIGINT: py-spy writes what it sampled and exits
@@ -283,6 +294,9 @@ def main() -> int:
         print(f"{name:<38} {result['rps']:8.0f} req/s   p50 {result['p50'] * 1000:7.1f} ms   "
               f"p95 {result['p95'] * 1000:7.1f} ms   failures {len(result['failures'])}")  # fmt: skip
     print(f"read throughput paa/bare: {ratio:.2f} (goal >= 0.5)")
+    reads = len(paa_read["latencies"])
+    print(f"server CPU per read: bare {bare_cpu / reads * 1000:.2f} ms, paa {paa_cpu / reads * 1000:.2f} ms "
+          f"(bare/paa {bare_cpu / paa_cpu:.2f})")  # fmt: skip
     print(f"writes: {args.writes} sent, day's amount {amount:g} (goal: equal)")
     print(f"change event after a write in another process: p50 {percentile(delays, 50) * 1000:.0f} ms, "
           f"p95 {percentile(delays, 95) * 1000:.0f} ms over {len(delays)} writes (goal p95 < 1000 ms)")  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -117,3 +118,35 @@ def test_the_memory_of_proofs_stays_bounded(http: TestClient) -> None:
         later = now + tokens.ACCESS_TTL + tokens.LEEWAY + timedelta(seconds=1)
         with pytest.raises(AuthError, match="expired"):
             proofs.caller(session, accounts[-1].tokens["access_token"], later)
+
+
+def test_a_token_is_proved_in_the_thread_pool_and_then_checked_on_the_event_loop(http: TestClient) -> None:
+    import asyncio
+    import threading
+
+    from paa.api.caller import prove
+
+    runtime = http.app.state.runtime  # type: ignore[attr-defined]
+    token = register(http, "dave").tokens["access_token"]  # registered, never used: not proved yet
+    threads: list[int] = []
+
+    def note(*_args: object) -> None:
+        threads.append(threading.get_ident())
+
+    event.listen(runtime.engine, "before_cursor_execute", note)
+    try:
+        loop_thread = asyncio.run(_prove_and_tell(prove, runtime, token))
+        assert threads and loop_thread not in threads  # a first proof (several reads) goes to the thread pool
+        threads.clear()
+        loop_thread = asyncio.run(_prove_and_tell(prove, runtime, token))
+        assert set(threads) == {loop_thread}  # then one read of a local file: no trip to a thread and back
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", note)
+
+
+async def _prove_and_tell(prove: Any, runtime: Any, token: str) -> int:
+    """Prove `token` with `prove` and say which thread the event loop ran on."""
+    import threading
+
+    await prove(runtime, token)
+    return threading.get_ident()

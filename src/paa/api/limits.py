@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paa.api.metrics import ANSWERED_BY
@@ -104,11 +103,11 @@ async def identify(scope: Scope) -> Caller | None:
     token = _bearer(scope)
     if token is None:
         return None
-    from paa.api.caller import authenticate
+    from paa.api.caller import prove
 
     runtime = scope["app"].state.runtime
     try:
-        caller = await run_in_threadpool(authenticate, runtime, token)
+        caller = await prove(runtime, token)
     except Exception:  # refused, or the database failed: the route checks the token again and answers for it
         return None
     state["caller"] = caller

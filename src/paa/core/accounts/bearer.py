@@ -236,6 +236,12 @@ class ProvenTokens:
             self._proofs[digest] = proof
         return caller
 
+    def knows(self, token: str) -> bool:
+        """Whether `token` was proved before (its next use is then one indexed read)."""
+        digest = token_digest(token)
+        with self._lock:
+            return digest in self._proofs
+
     def __len__(self) -> int:
         return len(self._proofs)
 
