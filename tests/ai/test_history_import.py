@@ -275,3 +275,36 @@ def test_continuing_an_imported_conversation_sends_another_persons_words_on_the_
         ("user", ["Should we take the tram to Belém?", "[Ben] Yes, tram 15 from Praça da Figueira."]),
         ("assistant", ["Tram 15 runs every ten minutes."]),
     ]
+
+
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
+def test_imported_conversations_move_with_paa_export_keeping_speakers_and_keys(make_ctx, tmp_path: Path) -> None:
+    """Moved to another install with paa export/import, an imported conversation keeps its speakers, and importing
+    its file there again adds nothing."""
+    import os
+
+    from paa.clock import FixedClock
+    from paa.core.dataio.export import document_json, export_user
+    from paa.core.dataio.importing import import_document, read_document
+    from tests.support.clock import FIXED_NOW
+    from tests.support.runtime import open_context
+
+    path = write_jsonl(tmp_path / "h.jsonl", jsonl_lines())
+    _import(make_ctx, path)
+    with make_ctx() as ctx:
+        document = document_json(export_user(ctx, paa_version="test"))
+    trip = document["conversations"][0]
+    assert (trip["imported_from"], len(trip["import_key"])) == ("jsonl", 64)
+    assert [(m["role"], m["speaker"]) for m in trip["messages"]] == [
+        ("user", "Ann"),
+        ("other", "Ben"),
+        ("assistant", "paa"),
+    ]
+    fresh = {**os.environ, "PAA_HOME": str(tmp_path / "fresh")}
+    with open_context(write=True, environ=fresh, clock=FixedClock(FIXED_NOW)) as ctx:
+        assert import_document(ctx, read_document(json.dumps(document))).added["messages"] == 4
+    with open_context(environ=fresh, clock=FixedClock(FIXED_NOW)) as ctx:
+        again = read_history(path, ctx.prefs.zone)
+    with open_context(write=True, environ=fresh, clock=FixedClock(FIXED_NOW)) as ctx:
+        summary = import_history(ctx, again)
+    assert (summary.messages_added, summary.messages_existing) == (0, 4)

@@ -81,6 +81,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
         "output_tokens",
         "interrupted",
         "created_at",
+        "speaker",
     ),
     "memories.csv": ("content", "created_at"),
     "reminders.csv": ("text", "kind", "at", "cron", "active", "created_at", "updated_at"),
@@ -181,11 +182,15 @@ def export_user(ctx: Context, *, paa_version: str) -> schema.Export:
         sa_select(
             table.c.conversation_id, table.c.role, table.c.content, table.c.tool_calls, table.c.model,
             table.c.input_tokens, table.c.output_tokens, table.c.interrupted, table.c.created_at, table.c.id,
+            table.c.speaker, table.c.import_key,
         )
         .where(table.c.user_id == uid)
         .order_by(table.c.created_at, table.c.id)
     )  # fmt: skip
-    for conversation_id, role, content, tool_calls, model, tokens_in, tokens_out, interrupted, created_at, mid in rows:
+    for (
+        conversation_id, role, content, tool_calls, model, tokens_in, tokens_out, interrupted, created_at, mid,
+        speaker, import_key,
+    ) in rows:  # fmt: skip
         messages[conversation_id].append(
             schema.Message.model_construct(
                 role=role,
@@ -197,6 +202,8 @@ def export_user(ctx: Context, *, paa_version: str) -> schema.Export:
                 interrupted=bool(interrupted),
                 created_at=created_at,
                 attachments=files.get(mid, []),
+                speaker=speaker,
+                import_key=import_key,
             )
         )
     conversations = [
@@ -206,6 +213,8 @@ def export_user(ctx: Context, *, paa_version: str) -> schema.Export:
             created_at=row.created_at,
             updated_at=row.updated_at,
             messages=messages.get(row.id or 0, []),
+            imported_from=row.imported_from,
+            import_key=row.import_key,
         )
         for row in session.exec(
             select(Conversation)
@@ -357,6 +366,7 @@ def csv_tables(document: schema.Export) -> dict[str, list[list[str]]]:
                     message["output_tokens"],
                     message["interrupted"],
                     message["created_at"],
+                    message["speaker"],
                 ]
             )
     for memory in data["memories"]:

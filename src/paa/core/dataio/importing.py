@@ -276,6 +276,9 @@ def _prompts(ctx: Context, document: schema.Export, summary: ImportSummary) -> N
 def _conversations(ctx: Context, document: schema.Export, summary: ImportSummary) -> None:
     session, uid = ctx.session, ctx.user_id
     started = set(session.exec(select(Conversation.created_at).where(Conversation.user_id == uid)))
+    # Import keys are unique per user: one already here (the same file imported on both sides) is not given twice.
+    keys = {key for key in session.exec(select(Conversation.import_key).where(Conversation.user_id == uid)) if key}
+    message_keys = {key for key in session.exec(select(Message.import_key).where(Message.user_id == uid)) if key}
     new_messages: list[dict[str, Any]] = []
     for item in document.conversations:
         if item.created_at in started:
@@ -287,9 +290,12 @@ def _conversations(ctx: Context, document: schema.Export, summary: ImportSummary
         summary.added["messages"] += len(item.messages)
         if summary.dry_run:
             continue
+        key = None if item.import_key in keys else item.import_key
+        keys.add(key or "")
         row = Conversation(
-            user_id=uid, title=item.title, summary=item.summary, created_at=item.created_at, updated_at=item.updated_at
-        )
+            user_id=uid, title=item.title, summary=item.summary, created_at=item.created_at, updated_at=item.updated_at,
+            imported_from=item.imported_from, import_key=key,
+        )  # fmt: skip
         session.add(row)
         session.flush()
         assert row.id is not None
@@ -306,7 +312,10 @@ def _conversations(ctx: Context, document: schema.Export, summary: ImportSummary
                 "output_tokens": message.output_tokens,
                 "interrupted": message.interrupted,
                 "created_at": message.created_at,
+                "speaker": message.speaker,
+                "import_key": None if message.import_key in message_keys else message.import_key,
             }
+            message_keys.add(message.import_key or "")
             if not message.attachments:
                 new_messages.append(values)
                 continue

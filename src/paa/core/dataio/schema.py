@@ -112,8 +112,9 @@ class Attachment(Record):
 
 
 class Message(Record):
-    role: Literal["user", "assistant", "tool"]
+    role: Literal["user", "assistant", "tool", "other"]  # other: another person, in an imported conversation
     content: str
+    speaker: str | None = Field(default=None, max_length=100)  # who said it, when known (imported conversations)
     tool_calls: Any = None  # the tool calls of an assistant turn, as the model made them
     model: str | None = Field(default=None, max_length=100)
     input_tokens: int | None = None
@@ -121,6 +122,7 @@ class Message(Record):
     interrupted: bool = False
     created_at: AwareDatetime
     attachments: list[Attachment] = Field(default_factory=list)
+    import_key: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")  # see Conversation.import_key
 
 
 class Conversation(Record):
@@ -131,6 +133,10 @@ class Conversation(Record):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     messages: list[Message] = Field(default_factory=list)
+    # Brought in by `paa memory import`: from where, and the key that keeps a second import of its file from
+    # adding it again (a hash of the source's ids, never of the text).
+    imported_from: str | None = Field(default=None, pattern=r"^[a-z]{1,16}$")  # chatgpt, claude, llm or jsonl
+    import_key: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 class Memory(Record):
