@@ -261,3 +261,18 @@ def test_uploads_are_claimed_once_and_only_by_their_owner(
     assert [b["type"] for b in request.body["messages"][0]["content"]] == ["image", "text"]
     with pytest.raises(NotFound, match=f"no unsent attachment with id {uploaded.id}"):
         list(ChatSession(contexts, claude).send("again", uploads=[uploaded.id]))
+
+
+def test_a_failed_turn_keeps_the_files_and_memory_finds_them(
+    contexts, claude, fake_anthropic: FakeAnthropic, make_ctx
+) -> None:
+    from paa.ai import memory
+    from paa.ai.errors import ProviderError
+    from tests.support.fake_anthropic import error
+
+    fake_anthropic.push(error(400, "invalid_request_error", "no"))
+    with pytest.raises(ProviderError):
+        list(ChatSession(contexts, claude).send("my lease", attachments=[files.classify("lease.pdf", CONTRACT)]))
+    with make_ctx() as ctx:
+        hits = memory.search(ctx, "notice period", kinds=["attachment"])
+    assert [hit.content for hit in hits] == ["lease.pdf, page 2: The notice period is three calendar months."]

@@ -240,7 +240,13 @@ class ChatSession:
                 files.store(ctx, draft, message_id=user_row.id, position=position)
             files.claim_uploads(ctx, list(uploads), user_row.id, first_position=len(attachments))
             ai = ai_settings.load(ctx)
-        yield from self._turn(message, ai, cancel, [user_row.id], [*set_aside, user_row.id])
+        try:
+            yield from self._turn(message, ai, cancel, [user_row.id], [*set_aside, user_row.id])
+        except PaaError:
+            if attachments or uploads:  # the turn failed, the files are kept: memory still finds them
+                with self.contexts(write=True) as ctx:
+                    _index_files(ctx, [user_row.id])
+            raise
 
     def resume(self, confirmation_id: str, approve: bool, cancel: CancelToken | None = None) -> Iterator[ChatEvent]:
         """Answer a held confirmation: run the call (or decline it), then the rest of its round, then let the model
@@ -406,8 +412,6 @@ class ChatSession:
     def _after(self, message_ids: list[int | None], checkin_days: list[date]) -> str | None:
         """Index the turn's messages for memory; refine check-ins recorded in it. Returns a follow-up question."""
         from paa.ai import recall
-        from paa.ai.attachments import index_attachments
-        from paa.core.attachments import attachments_of
         from paa.db.models import Message
 
         with self.contexts(write=True) as ctx:
@@ -415,8 +419,7 @@ class ChatSession:
                 row = ctx.session.get(Message, message_id) if message_id else None
                 if row is not None and row.content.strip():
                     recall.index_message(ctx, row)
-            for rows in attachments_of(ctx, [i for i in message_ids if i]).values():
-                index_attachments(ctx, rows)
+            _index_files(ctx, [i for i in message_ids if i])
         follow_up = None
         if checkin_days and self.background is not None:
             from paa.ai.checkin_ai import after_checkin
@@ -500,6 +503,15 @@ class ChatSession:
                 usage_totals(ctx, self._conversation_id).to_json() if self._conversation_id is not None else None
             )
         return {"conversation": conversation, "session": self.session_usage.to_json()}
+
+
+def _index_files(ctx: Context, message_ids: list[int]) -> None:
+    """Keep the text of these messages' text files and PDFs in memory, page by page (paa.ai.attachments)."""
+    from paa.ai.attachments import index_attachments
+    from paa.core.attachments import attachments_of
+
+    for rows in attachments_of(ctx, message_ids).values():
+        index_attachments(ctx, rows)
 
 
 # ---- what the model is told ----------------------------------------------------------------------------------
