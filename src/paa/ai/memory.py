@@ -227,12 +227,11 @@ def index_message(ctx: Context, message: Message) -> None:
     row = _mirror(ctx, "message", message.id, message.content.strip(), message.created_at)
     if row is None:
         return
-    before, after = _neighbours(ctx, message)
+    earlier, before, after = _neighbours(ctx, message)
     _index_with_context(ctx, row, message, before, after)
     if before is not None:
         previous = _mirrored(ctx, "message", before.id)
         if previous is not None:
-            earlier, _this = _neighbours(ctx, before)
             _index_with_context(ctx, previous, before, earlier, message)
 
 
@@ -277,7 +276,7 @@ def index_messages(ctx: Context, messages: Sequence[Message]) -> int:
     ]
     ctx.session.add_all(rows)
     ctx.session.flush()
-    first_before, _first_after = _neighbours(ctx, kept[0])
+    first_earlier, first_before, _first_after = _neighbours(ctx, kept[0])
     for number, (row, message) in enumerate(zip(rows, kept, strict=True)):
         before = kept[number - 1] if number else first_before
         after = kept[number + 1] if number + 1 < len(kept) else None  # the newest ids of their conversation
@@ -285,8 +284,7 @@ def index_messages(ctx: Context, messages: Sequence[Message]) -> int:
     if first_before is not None:
         previous = _mirrored(ctx, "message", first_before.id)
         if previous is not None:
-            earlier, _this = _neighbours(ctx, first_before)
-            _index_with_context(ctx, previous, first_before, earlier, kept[0])
+            _index_with_context(ctx, previous, first_before, first_earlier, kept[0])
     _notify_indexer(ctx)
     return len(kept)
 
@@ -304,17 +302,19 @@ def is_canned(message: Message) -> bool:
     return bool(message.tool_calls) and len(message.content.strip()) <= STATUS_CHARS_MAX
 
 
-def _neighbours(ctx: Context, message: Message) -> tuple[Message | None, Message | None]:
-    """The turns just before and after a message in its conversation (tool messages and canned replies skipped)."""
+def _neighbours(ctx: Context, message: Message) -> tuple[Message | None, Message | None, Message | None]:
+    """The two turns before a message in its conversation (the earlier first) and the one after it (tool messages
+    and the offline rules' replies skipped). Each query reads only the rows it needs: every row read is unsealed."""
     base = select(Message).where(
         Message.user_id == ctx.user_id,
         Message.conversation_id == message.conversation_id,
         col(Message.role).in_(MESSAGE_ROLES),
         ~((col(Message.role) == "assistant") & func.coalesce(col(Message.model), "").in_(CANNED_MODELS)),
     )
-    before = ctx.session.exec(base.where(col(Message.id) < message.id).order_by(col(Message.id).desc())).first()
-    after = ctx.session.exec(base.where(col(Message.id) > message.id).order_by(col(Message.id))).first()
-    return before, after
+    found = ctx.session.exec(base.where(col(Message.id) < message.id).order_by(col(Message.id).desc()).limit(2))
+    before: list[Message | None] = [*found, None, None]
+    after = ctx.session.exec(base.where(col(Message.id) > message.id).order_by(col(Message.id)).limit(1)).first()
+    return before[1], before[0], after
 
 
 def _index_with_context(
@@ -352,9 +352,9 @@ def index_checkin_of(ctx: Context, day: date) -> None:
 
 def _mirrored(ctx: Context, kind: str, source_id: int | None) -> Memory | None:
     return ctx.session.exec(
-        select(Memory).where(
-            Memory.user_id == ctx.user_id, Memory.kind == kind, Memory.source_id == source_id, col(Memory.derived)
-        )
+        select(Memory)
+        .where(Memory.user_id == ctx.user_id, Memory.kind == kind, Memory.source_id == source_id, col(Memory.derived))
+        .limit(1)
     ).first()
 
 
