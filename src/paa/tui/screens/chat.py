@@ -315,6 +315,8 @@ class ChatScreen(PaaScreen):
         for row in message.messages:
             if row.role == "user":
                 widgets.append(UserMessage(row.content))
+            elif row.role == "other":  # another person, in an imported conversation
+                widgets.append(UserMessage(f"{row.speaker or 'Someone else'}: {row.content}"))
             elif row.role == "assistant":
                 if row.content.strip():
                     widgets.append(AssistantMessage(row.content))
