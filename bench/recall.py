@@ -53,8 +53,8 @@ def load(home: Path, conversations: list[Conversation], *, one_user: bool = Fals
     with Runtime.from_environ(os.environ, clock=FixedClock(NOW)) as runtime:
         for number, conversation in enumerate(conversations):
             with runtime.context(write=True) as base:
-                if one_user:
-                    turn_ids.append(store(base, conversation))
+                if one_user:  # a large memory, written as an import writes it (otherwise message by message, as chat)
+                    turn_ids.append(store(base, conversation, at_once=True))
                     continue
                 user = User(username=f"reader{number}", display_name=conversation.people[0], created_at=NOW)
                 base.session.add(user)

@@ -698,9 +698,10 @@ def _date_questions(rng: random.Random, conversation: Conversation) -> None:
         conversation.questions.append(Question(text, "date", turns))
 
 
-def store(ctx: Context, conversation: Conversation) -> dict[int, int]:
-    """Write a conversation as the context's user's chat, each message through `index_message` (as chat and import
-    do); return its turns' memory ids (turn index -> memory id)."""
+def store(ctx: Context, conversation: Conversation, *, at_once: bool = False) -> dict[int, int]:
+    """Write a conversation as the context's user's chat, each message through `index_message` as chat does (with
+    `at_once`, all of them through `index_messages`, as an import does); return its turns' memory ids (turn index
+    -> memory id)."""
     from sqlmodel import col, select
 
     from paa.ai import memory
@@ -719,12 +720,14 @@ def store(ctx: Context, conversation: Conversation) -> dict[int, int]:
             row.speaker = turn.speaker
         ctx.session.add(row)
         ctx.session.flush()
-        memory.index_message(ctx, row)
-        messages.append(row.id)
+        if not at_once:
+            memory.index_message(ctx, row)
+        messages.append(row)
+    if at_once:
+        memory.index_messages(ctx, messages)
+    ids = [message.id for message in messages]
     rows = ctx.session.exec(
-        select(Memory).where(
-            Memory.user_id == ctx.user_id, Memory.kind == "message", col(Memory.source_id).in_(messages)
-        )
+        select(Memory).where(Memory.user_id == ctx.user_id, Memory.kind == "message", col(Memory.source_id).in_(ids))
     ).all()
     by_source = {row.source_id: row.id or 0 for row in rows}
-    return {number: by_source[message] for number, message in enumerate(messages) if message in by_source}
+    return {number: by_source[message] for number, message in enumerate(ids) if message in by_source}
