@@ -172,18 +172,18 @@ def test_the_faster_embedder_is_chosen_and_numpy_is_the_fallback(tmp_path: Path,
     found = embeddings.find_model(None)
     assert found is not None
     if importlib.util.find_spec("onnxruntime") is not None:
-        vectors.load_embedder.cache_clear()
+        vectors.forget_embedders()
         assert vectors.load_embedder(found[1], tmp_path).embedder_id == embeddings_onnx.EMBEDDER_ID
 
     def broken(*_args: object) -> None:
         raise RuntimeError("this onnxruntime cannot run the graph")
 
     monkeypatch.setattr(embeddings_onnx, "OnnxMiniLMEmbedder", broken)
-    vectors.load_embedder.cache_clear()
+    vectors.forget_embedders()
     try:
         assert vectors.load_embedder(found[1], tmp_path).embedder_id == embeddings.EMBEDDER_ID
     finally:
-        vectors.load_embedder.cache_clear()
+        vectors.forget_embedders()
 
 
 def test_protobuf_varints_as_the_spec_writes_them() -> None:

@@ -236,10 +236,12 @@ def cached_model(model_dir: Path, cache_dir: Path) -> tuple[Path, str]:
         return path, output.read_text().strip()
     model, hidden = build_model(model_dir)
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    temporary.write_bytes(model)
-    output.write_text(hidden)
-    os.replace(temporary, path)  # whole or not at all: another process may be reading the cache
+    # Each file whole or not at all (written aside, then renamed): another process may be reading the cache, or
+    # building it at the same moment. The output's name first, so a model file found always has it.
+    for target, content in ((output, hidden.encode()), (path, model)):
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
+        temporary.write_bytes(content)
+        os.replace(temporary, target)
     for old in cache_dir.glob(f"{embeddings.MODEL_NAME}-int8-*"):  # earlier graphs, or other weights' models
         if old.name not in (path.name, output.name):
             with suppress(OSError):

@@ -17,7 +17,6 @@ import threading
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,11 +34,28 @@ _SCHEMA = (
 )
 
 
-@cache
+_EMBEDDERS: dict[tuple[Path, Path], Embedder] = {}
+_EMBEDDERS_LOCK = threading.Lock()  # two threads asking at once (a warm-up and a search) share one load
+
+
 def load_embedder(model_dir: Path, cache_dir: Path) -> Embedder:
     """The embedder for these model files, loaded once per process: ONNX Runtime's when onnxruntime is installed (the
     model it builds is kept in `cache_dir`), else numpy's, which is also the fallback when the ONNX one cannot be
     built or loaded."""
+    with _EMBEDDERS_LOCK:
+        found = _EMBEDDERS.get((model_dir, cache_dir))
+        if found is None:
+            found = _EMBEDDERS[(model_dir, cache_dir)] = _new_embedder(model_dir, cache_dir)
+        return found
+
+
+def forget_embedders() -> None:
+    """Let go of the loaded embedders (tests that load another kind)."""
+    with _EMBEDDERS_LOCK:
+        _EMBEDDERS.clear()
+
+
+def _new_embedder(model_dir: Path, cache_dir: Path) -> Embedder:
     if embeddings.backend() == "onnx int8":
         from paa.ai.embeddings_onnx import OnnxMiniLMEmbedder
 
