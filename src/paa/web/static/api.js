@@ -101,13 +101,15 @@ export async function signOut() {
   }
 }
 
-// One API call as the signed-in user; an expired access token is renewed once and the call sent again.
-export async function request(method, path, body, { accept } = {}) {
+// One API call as the signed-in user; an expired access token is renewed once and the call sent again. The body is
+// sent as JSON, or as it is (a Blob) when `contentType` names its type.
+export async function request(method, path, body, { accept, contentType } = {}) {
   const send = () => {
     const headers = { Authorization: `Bearer ${access}` };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
     if (accept) headers.Accept = accept;
-    return fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const sent = body === undefined || contentType ? body : JSON.stringify(body);
+    return fetch(`${BASE}${path}`, { method, headers, body: sent });
   };
   let response = await send();
   if (response.status === 401 && access) {

@@ -3,6 +3,7 @@
 import { ApiError, get, request } from "./api.js";
 import { field, h, show } from "./dom.js";
 import { markdown } from "./markdown.js";
+import { microphoneButton } from "./voice.js";
 
 // Read an SSE body as {event, data} pairs (EventSource cannot POST or send the Authorization header).
 async function* events(response) {
@@ -39,7 +40,14 @@ export class ChatPage {
 
   async enter() {
     document.title = "Chat · paa";
-    const form = h("form", { class: "chat-form" }, field("Message", this.input), this.send);
+    const mic = microphoneButton({
+      heard: (text) => {
+        this.input.value = this.input.value.trim() ? `${this.input.value.trim()} ${text}` : text;
+        this.input.focus();
+      },
+      tell: (text) => { this.status.textContent = text; },
+    });
+    const form = h("form", { class: "chat-form" }, field("Message", this.input), mic, this.send);
     form.addEventListener("submit", (submitted) => {
       submitted.preventDefault();
       const text = this.input.value.trim();
