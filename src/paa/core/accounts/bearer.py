@@ -11,9 +11,10 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlalchemy import select as core_select  # sqlmodel's select takes at most four columns
 from sqlmodel import Session, col, select
 
@@ -255,6 +256,46 @@ class ProvenTokens:
             self._proofs.clear()
 
 
+# The repeat checks are built once, with parameters: building the statement took as long as running it, and the
+# same statement object keeps its cache key (SQLAlchemy works it out once).
+@cache
+def _accounts_exist() -> Any:
+    protecting = col(UserAuth.kind).in_(PROTECTING_KINDS) & col(UserAuth.revoked_at).is_(None)
+    return exists(select(UserAuth.id).where(protecting))
+
+
+@cache
+def _api_token_check() -> Any:
+    """The user, the token's revocation time and whether accounts exist, for a token row and its digest."""
+    return (
+        core_select(User, col(UserAuth.revoked_at), _accounts_exist())
+        .join(UserAuth, col(UserAuth.user_id) == col(User.id))
+        .where(
+            col(UserAuth.id) == bindparam("token_id"),
+            col(UserAuth.secret_hash) == bindparam("digest"),  # the very row proved, were ids reused after a deletion
+            col(UserAuth.kind) == API_TOKEN_KIND,
+            col(User.id) == bindparam("user_id"),
+        )
+    )
+
+
+@cache
+def _login_check() -> Any:
+    """The user, whether the login is alive, whether the signing key is there and until when, whether accounts
+    exist."""
+    alive = exists(select(UserAuth.id)).where(
+        col(UserAuth.family) == bindparam("family"),
+        col(UserAuth.user_id) == bindparam("user_id"),
+        col(UserAuth.kind) == REFRESH_KIND,
+        col(UserAuth.revoked_at).is_(None),
+    )
+    key = select(SigningKey.valid_until).where(col(SigningKey.kid) == bindparam("kid"))
+    known = exists(select(SigningKey.id).where(col(SigningKey.kid) == bindparam("kid")))
+    return core_select(User, alive, known, key.scalar_subquery(), _accounts_exist()).where(
+        col(User.id) == bindparam("user_id")
+    )
+
+
 def _recheck(session: Session, proof: _Proof, digest: str, now: datetime) -> Caller | None:
     """The caller a proved token stands for if nothing revoked it since, in one statement; None otherwise (the full
     proof then says why)."""
@@ -263,34 +304,15 @@ def _recheck(session: Session, proof: _Proof, digest: str, now: datetime) -> Cal
         return None
     if proof.issued_at is not None and proof.issued_at > now + LEEWAY:
         return None
-    protecting = col(UserAuth.kind).in_(PROTECTING_KINDS) & col(UserAuth.revoked_at).is_(None)
-    accounts = exists(select(UserAuth.id).where(protecting))
     if proof.token_id is not None:
-        token = session.exec(
-            select(User, UserAuth.revoked_at, accounts)
-            .join(UserAuth, col(UserAuth.user_id) == col(User.id))
-            .where(
-                UserAuth.id == proof.token_id,
-                UserAuth.secret_hash == digest,  # the very row proved, even were ids reused after a deletion
-                UserAuth.kind == API_TOKEN_KIND,
-                User.id == proof.user_id,
-            )
-        ).first()
+        params = {"token_id": proof.token_id, "digest": digest, "user_id": proof.user_id}
+        token = session.execute(_api_token_check(), params).first()
         if token is None or token[1] is not None:
             return None
         user, accounts_exist_now = token[0], bool(token[2])
     else:
-        alive = exists(select(UserAuth.id)).where(
-            col(UserAuth.family) == proof.family,
-            col(UserAuth.user_id) == proof.user_id,
-            col(UserAuth.kind) == REFRESH_KIND,
-            col(UserAuth.revoked_at).is_(None),
-        )
-        key = select(SigningKey.valid_until).where(SigningKey.kid == proof.key_id)
-        known = exists(select(SigningKey.id).where(SigningKey.kid == proof.key_id))
-        login = session.execute(
-            core_select(User, alive, known, key.scalar_subquery(), accounts).where(col(User.id) == proof.user_id)
-        ).first()
+        params = {"family": proof.family, "user_id": proof.user_id, "kid": proof.key_id}
+        login = session.execute(_login_check(), params).first()
         if login is None or not login[1] or not login[2] or (login[3] is not None and login[3] <= now):
             return None
         user, accounts_exist_now = login[0], bool(login[4])

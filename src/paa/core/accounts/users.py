@@ -12,9 +12,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, exists, literal
+from sqlalchemy import Engine, bindparam, exists, literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -98,9 +99,15 @@ def initial_preferences(loaded: LoadedSettings) -> dict[str, Any]:
     return values
 
 
+@cache
+def _stored_preferences_query() -> Any:
+    # Built once: every context reads the preferences, and building the statement cost as much as running it.
+    return select(UserPreference.key, UserPreference.value).where(UserPreference.user_id == bindparam("user_id"))
+
+
 def stored_preferences(session: Session, user_id: int) -> dict[str, Any]:
     # The two columns, not the rows: every context reads them, and loading ORM rows cost five times as much.
-    rows = session.exec(select(UserPreference.key, UserPreference.value).where(UserPreference.user_id == user_id)).all()
+    rows = session.exec(_stored_preferences_query(), params={"user_id": user_id}).all()
     stored: dict[str, Any] = {}
     for key, value in rows:
         try:

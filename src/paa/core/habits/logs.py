@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from functools import cache
+from typing import Any, Literal
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from paa.core import validate, words
@@ -165,16 +167,23 @@ def history(ctx: Context, habit: Habit, start: date | None = None, end: date | N
     return list(ctx.session.exec(query.order_by(col(HabitLog.day).desc())).all())
 
 
+@cache
+def _entries_query(since: bool) -> Any:
+    # Built once per shape (parameters for the user, the habits and the first day): a habit list runs it on every
+    # request, and building it cost about as much as running it.
+    query = select(HabitLog.habit_id, HabitLog.day, HabitLog.status, HabitLog.value).where(  # type: ignore[call-overload]
+        col(HabitLog.user_id) == bindparam("user_id"),
+        col(HabitLog.habit_id).in_(bindparam("habit_ids", expanding=True)),
+    )
+    return query.where(col(HabitLog.day) >= bindparam("since")) if since else query
+
+
 def entries_by_habit(ctx: Context, habit_ids: list[int], since: date | None = None) -> dict[int, dict[date, Entry]]:
     """Each habit's entries by day, read in one query of plain columns (no ORM objects)."""
     result: dict[int, dict[date, Entry]] = {habit_id: {} for habit_id in habit_ids}
     if not habit_ids:
         return result
-    query = select(HabitLog.habit_id, HabitLog.day, HabitLog.status, HabitLog.value).where(  # type: ignore[call-overload]
-        HabitLog.user_id == ctx.user_id, col(HabitLog.habit_id).in_(habit_ids)
-    )
-    if since is not None:
-        query = query.where(HabitLog.day >= since)
-    for habit_id, day, status, value in ctx.session.exec(query).all():
+    params = {"user_id": ctx.user_id, "habit_ids": habit_ids, "since": since}
+    for habit_id, day, status, value in ctx.session.exec(_entries_query(since is not None), params=params).all():
         result[habit_id][day] = Entry(status, value)
     return result

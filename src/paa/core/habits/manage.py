@@ -6,9 +6,10 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import col, select
 
 from paa.core import validate
@@ -220,14 +221,22 @@ def delete_habit(ctx: Context, habit: Habit) -> int:
 
 def list_habits(ctx: Context, *, include_archived: bool = False, category: str | None = None) -> list[Habit]:
     """The user's habits in their order; archived ones only when asked."""
-    query = select(Habit).where(Habit.user_id == ctx.user_id)
-    if not include_archived:
-        query = query.where(col(Habit.archived).is_(False))
-    habits = list(ctx.session.exec(query.order_by(col(Habit.position), col(Habit.id))).all())
+    query = _habits_query(include_archived)
+    habits = list(ctx.session.exec(query, params={"user_id": ctx.user_id}).all())
     if category is not None:
         wanted = category.strip().casefold()
         habits = [h for h in habits if (h.category or "").casefold() == wanted]
     return habits
+
+
+@cache
+def _habits_query(include_archived: bool) -> Any:
+    # Built once per shape (with the user as a parameter): every habit list and lookup runs it, and building it cost
+    # about as much as running it.
+    query = select(Habit).where(col(Habit.user_id) == bindparam("user_id"))
+    if not include_archived:
+        query = query.where(col(Habit.archived).is_(False))
+    return query.order_by(col(Habit.position), col(Habit.id))
 
 
 def _words(name_key: str) -> list[str]:
