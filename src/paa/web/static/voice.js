@@ -6,6 +6,7 @@ import { ApiError, request } from "./api.js";
 import { h } from "./dom.js";
 
 const RATE = 16000; // what the server's model hears; smaller than the device's rate, so quicker to send
+const MOST_SECONDS = 30; // 16 kHz 16-bit audio: 30 s fit the server's default 1 MB body limit
 
 // Whether this browser can record here (getUserMedia needs HTTPS or localhost).
 export function canRecord() {
@@ -37,11 +38,13 @@ export function microphoneButton({ heard, tell }) {
     button.textContent = "Stop";
     button.setAttribute("aria-pressed", "true");
     button.classList.add("recording");
-    tell("Recording… press Stop when you are done.");
+    tell(`Recording… press Stop when you are done (at most ${MOST_SECONDS} seconds).`);
+    const ending = setTimeout(() => recording?.stop(), MOST_SECONDS * 1000);
     let audio;
     try {
       audio = await recording.done;
     } finally {
+      clearTimeout(ending);
       recording = null;
       button.textContent = "Speak";
       button.setAttribute("aria-pressed", "false");
