@@ -137,6 +137,32 @@ def test_a_file_of_another_layout_is_emptied_and_its_users_embedded_again(tmp_pa
     index.close()
 
 
+def test_a_new_process_reads_the_snapshot_while_nothing_was_written_since(tmp_path: Path) -> None:
+    folder = tmp_path / "memory"
+    first = VectorIndex(folder, WordEmbedder(), min_similarity=0.2)
+    first.upsert(1, [(10, "fact", "tea"), (11, "fact", "coffee")])
+    assert first.ranking(1, "tea", 5) == [10]  # read from the rows, and kept as a snapshot
+    snapshot = folder / "u1.snapshot"
+    assert stat.S_IMODE(snapshot.stat().st_mode) == 0o600
+    with sqlite3.connect(folder / FILE_NAME) as conn:  # rows changed behind the generation's back...
+        conn.execute("DELETE FROM vectors WHERE memory_id = 10")
+    second = VectorIndex(folder, WordEmbedder(), min_similarity=0.2)
+    assert second.ranking(1, "tea", 5) == [10]  # ...so this answer can only have come from the snapshot
+    first.upsert(1, [(12, "fact", "tea and piano")])  # a real write moves the generation: the rows are read
+    third = VectorIndex(folder, WordEmbedder(), min_similarity=0.2)
+    assert third.ranking(1, "tea", 5) == [12]
+    for made in (first, second, third):
+        made.close()
+    (folder / FILE_NAME).unlink()  # a new file counts its generations from 1 again: old snapshots are not its own
+    for leftover in folder.glob(FILE_NAME + "-*"):
+        leftover.unlink()
+    fresh = VectorIndex(folder, WordEmbedder(), min_similarity=0.2)
+    fresh.upsert(1, [(20, "fact", "budget")])
+    fresh.upsert(1, [(21, "fact", "budget")])  # generation 2, as the old file's snapshot
+    assert fresh.ranking(1, "tea", 5) == [] and sorted(fresh.ranking(1, "budget", 5)) == [20, 21]
+    fresh.close()
+
+
 def test_a_search_embeds_only_the_query(index: VectorIndex) -> None:
     index.upsert(1, [(memory_id, "message", WORDS[memory_id % 5]) for memory_id in range(1, 201)])
     embedder = index.embedder

@@ -12,10 +12,12 @@ every one-shot search). SQLite's own locking serialises writers across processes
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
+import struct
 import threading
 from collections.abc import Iterable, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,12 +28,17 @@ if TYPE_CHECKING:
     import numpy as np
 
 FILE_NAME = "vectors.sqlite3"
-SCHEMA_VERSION = 2  # PRAGMA user_version: a file of another version is an old cache, emptied and made again
+SCHEMA_VERSION = 3  # PRAGMA user_version: a file of another version is an old cache, emptied and made again
 _SCHEMA = (
     "CREATE TABLE sets (user_id INTEGER PRIMARY KEY, embedder TEXT NOT NULL, generation INTEGER NOT NULL)",
     "CREATE TABLE vectors (user_id INTEGER NOT NULL, memory_id INTEGER NOT NULL, scale REAL NOT NULL, "
     "vector BLOB NOT NULL, PRIMARY KEY (user_id, memory_id)) WITHOUT ROWID",
 )
+# A random mark of this file, so a snapshot taken from a file since deleted (its generations count from 1 again)
+# is never taken for one of the new file's. Version 2 was the same file without it.
+_META = "CREATE TABLE meta (epoch TEXT NOT NULL)"
+_SNAPSHOT = struct.Struct("<8s16sqq64s")  # magic, the file's epoch, generation, count, embedder id
+_MAGIC = b"paavec01"
 
 
 _EMBEDDERS: dict[tuple[Path, Path], Embedder] = {}
@@ -94,6 +101,7 @@ class VectorIndex:
         self._checked: set[int] = set()  # users whose set was found made by this embedder (see `is_current`)
         self._lock = threading.RLock()
         self._closed = False
+        self._epoch = b""
 
     # ---- the file ------------------------------------------------------------------------------------------------
 
@@ -107,15 +115,21 @@ class VectorIndex:
             conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # an index: a crash loses at most vectors made again later
-            if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                # Vectors are an index of the database: rows marked embedded without a vector here are made again.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
-                conn.execute("DROP TABLE IF EXISTS vectors")
-                conn.execute("DROP TABLE IF EXISTS sets")
-                for statement in _SCHEMA:
-                    conn.execute(statement)
+                if version != 2:
+                    # Vectors are an index of the database: rows marked embedded with no vector here are made again.
+                    conn.execute("DROP TABLE IF EXISTS vectors")
+                    conn.execute("DROP TABLE IF EXISTS sets")
+                    for statement in _SCHEMA:
+                        conn.execute(statement)
+                conn.execute("DROP TABLE IF EXISTS meta")
+                conn.execute(_META)
+                conn.execute("INSERT INTO meta (epoch) VALUES (?)", (secrets.token_hex(8),))
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
+            self._epoch = bytes.fromhex(conn.execute("SELECT epoch FROM meta").fetchone()[0])
             self._conn = conn
         return self._conn
 
@@ -169,20 +183,73 @@ class VectorIndex:
             cached = self._loaded.get(user_id)
             if cached is not None and cached.generation == found[1]:
                 return cached
-            with closing(conn.cursor()) as cursor:
-                cursor.execute("BEGIN")  # ids and vectors from one snapshot
-                try:
-                    rows = cursor.execute(
-                        "SELECT memory_id, scale, vector FROM vectors WHERE user_id = ?", (user_id,)
-                    ).fetchall()
-                    generation = (self._set_of(conn, user_id) or found)[1]
-                finally:
-                    cursor.execute("COMMIT")
-            ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-            scales = np.fromiter((row[1] for row in rows), dtype=np.float32, count=len(rows))
-            loaded = _Loaded(generation, ids, unpack(b"".join(row[2] for row in rows), scales))
+            snapshot = self._read_snapshot(user_id, found[1])
+            if snapshot is not None:
+                generation, (ids, scales, values) = found[1], snapshot
+            else:
+                with closing(conn.cursor()) as cursor:
+                    cursor.execute("BEGIN")  # ids and vectors from one state of the file
+                    try:
+                        rows = cursor.execute(
+                            "SELECT memory_id, scale, vector FROM vectors WHERE user_id = ?", (user_id,)
+                        ).fetchall()
+                        generation = (self._set_of(conn, user_id) or found)[1]
+                    finally:
+                        cursor.execute("COMMIT")
+                ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+                scales = np.fromiter((row[1] for row in rows), dtype=np.float32, count=len(rows))
+                values = b"".join(row[2] for row in rows)
+                self._write_snapshot(user_id, generation, ids, scales, values)
+            loaded = _Loaded(generation, ids, unpack(values, scales))
             self._loaded[user_id] = loaded
             return loaded
+
+    # ---- snapshots: what a new process reads instead of every row ---------------------------------------------
+
+    def _snapshot_path(self, user_id: int) -> Path:
+        return self.folder / f"u{user_id}.snapshot"
+
+    def _read_snapshot(self, user_id: int, generation: int) -> tuple[Any, Any, Any] | None:
+        """The user's ids, scales and int8 values as of `generation`, from the snapshot a process wrote after reading
+        them (one file read, against 50,000 rows from SQLite); None when there is none for this generation."""
+        import numpy as np
+
+        try:
+            with self._snapshot_path(user_id).open("rb") as handle:
+                head = handle.read(_SNAPSHOT.size)
+                if len(head) != _SNAPSHOT.size:
+                    return None
+                magic, epoch, taken, count, embedder = _SNAPSHOT.unpack(head)
+                wanted = (_MAGIC, self._epoch.ljust(16, b"\0"), generation, self.embedder.embedder_id.encode())
+                if (magic, epoch, taken, embedder.rstrip(b"\0")) != wanted:
+                    return None
+                body = handle.read()
+        except OSError:
+            return None
+        if len(body) != count * (12 + embeddings.DIMENSIONS):
+            return None
+        ids = np.frombuffer(body, dtype="<i8", count=count)
+        scales = np.frombuffer(body, dtype="<f4", count=count, offset=count * 8)
+        return ids, scales, memoryview(body)[count * 12 :]
+
+    def _write_snapshot(self, user_id: int, generation: int, ids: Any, scales: Any, values: bytes) -> None:
+        """Keep what was just read for the next process (written aside and renamed; a failure costs only speed)."""
+        path = self._snapshot_path(user_id)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        head = _SNAPSHOT.pack(
+            _MAGIC, self._epoch.ljust(16, b"\0"), generation, len(ids), self.embedder.embedder_id.encode()[:64]
+        )
+        try:
+            descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(head)
+                handle.write(ids.astype("<i8").tobytes())
+                handle.write(scales.astype("<f4").tobytes())
+                handle.write(values)
+            os.replace(temporary, path)
+        except OSError:
+            with suppress(OSError):
+                temporary.unlink()
 
     def scored(self, user_id: int, query: str, depth: int) -> list[tuple[int, float]]:
         """(memory id, cosine similarity) of the memories nearest in meaning to `query`, best first, similar enough
