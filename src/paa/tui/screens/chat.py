@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from paa.ai.chat import ChatSession
     from paa.ai.providers.base import CancelToken
+    from paa.ai.voice import Microphone
 
 WELCOME = (
     'Ask about your habits, log something ("I drank 2 glasses of water"), set a reminder, or tell paa what to '
@@ -55,6 +56,13 @@ class ChatScreen(PaaScreen):
         Binding("ctrl+n", "new", "New chat", tooltip="start a new conversation (or type /new)"),
         Binding("ctrl+f", "search", "Search", tooltip="search past conversations by their words"),
         Binding("ctrl+b", "toggle_sidebar", "List", tooltip="show or hide the list of conversations"),
+        Binding(
+            "ctrl+r",
+            "voice",
+            "Speak",
+            show=False,
+            tooltip="record a message from the microphone; again: stop, then edit the words before enter sends them",
+        ),
         Binding(
             "escape", "stop_or_leave", "Stop/leave", show=False, tooltip="leave the message box; again: stop a reply"
         ),
@@ -101,6 +109,15 @@ class ChatScreen(PaaScreen):
             self.messages = messages
             self.insight = insight  # its stored topics and intents, as one line
 
+    class Heard(Message):
+        """A recording's transcript, for the message box; or why there is none."""
+
+        def __init__(self, text: str, error: str | None = None, hint: str | None = None) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
+            self.hint = hint
+
     class Answered(Message):
         """A slash command's answer (worked out in a worker, since it reads or writes the database)."""
 
@@ -124,6 +141,7 @@ class ChatScreen(PaaScreen):
         self.items: list[ConversationItem] = []
         self._search_timer: Timer | None = None
         self._session_lock = threading.Lock()
+        self.microphone: Microphone | None = None  # recording while set (ctrl+r)
 
     def compose(self) -> ComposeResult:
         yield NavBar("chat")
@@ -425,6 +443,67 @@ class ChatScreen(PaaScreen):
             transcript.scroll_end(animate=False)
         self._show_status()
         self.reload()
+
+    # ---- voice (ctrl+r) ------------------------------------------------------------------------------
+
+    async def action_voice(self) -> None:
+        """Start recording; pressed again, stop and transcribe (on this machine: paa.ai.voice)."""
+        from paa.ai import voice
+
+        status = self.query_one("#chat-status", Static)
+        if self.microphone is not None:
+            recording, self.microphone = self.microphone, None
+            status.update("[$accent]transcribing on this machine…[/]")
+            self.transcribe(recording)
+            return
+        try:
+            reason = voice.unavailable_reason()  # before the microphone opens: a recording that could not be used
+            if reason is not None:
+                raise voice.VoiceUnavailable(reason, hint=voice.EXTRA_HINT)
+            microphone = voice.Microphone()
+            microphone.start()
+        except PaaError as exc:
+            await self.on_chat_screen_heard(self.Heard("", exc.message, exc.hint))
+            return
+        self.microphone = microphone
+        status.update("[$error]● recording… ctrl+r stops[/]")
+
+    @work(thread=True, exclusive=True, group="chat-voice", exit_on_error=False)
+    def transcribe(self, microphone: Microphone) -> None:
+        from paa.ai import voice
+
+        try:
+            heard = voice.transcribe(microphone.stop())
+        except PaaError as exc:
+            self.post_message(self.Heard("", exc.message, exc.hint))
+            return
+        except Exception as exc:
+            self.post_message(self.Heard("", error_text(exc, 300)))
+            return
+        if heard.text:
+            self.post_message(self.Heard(heard.text))
+        else:
+            self.post_message(self.Heard("", "no words were heard in the recording", "speak closer to the microphone"))
+
+    async def on_chat_screen_heard(self, message: Heard) -> None:
+        """The words go into the message box, after what is typed there already, for the person to edit and send."""
+        self._show_status()
+        if message.error:
+            transcript = self.query_one("#transcript", VerticalScroll)
+            hint = f"\n{literal(message.hint)}" if message.hint else ""
+            await transcript.mount(ChatNote(f"{literal(message.error)}{hint}", classes="-error"))
+            transcript.scroll_end(animate=False)
+            return
+        prompt = self.query_one("#prompt", Input)
+        prompt.value = f"{prompt.value.rstrip()} {clean(message.text)}".lstrip()
+        prompt.cursor_position = len(prompt.value)
+        prompt.focus()
+
+    def on_unmount(self) -> None:
+        if self.microphone is not None:  # the app closed while recording: the recording goes, unheard
+            with contextlib.suppress(Exception):
+                self.microphone.stop()
+            self.microphone = None
 
     # ---- slash commands ------------------------------------------------------------------------------
 
