@@ -15,10 +15,12 @@ and the isolation tests in tests/auth/test_isolation.py check every one of them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
+from weakref import WeakKeyDictionary
 
 from paa.db.models import (
     AnalyticsEvent,
@@ -95,7 +97,7 @@ def guard(session: Session, owner: Callable[[], int]) -> None:
             if state.is_insert:
                 _check_insert(state, owner())
             return
-        state.statement = state.statement.options(*_criteria(owner()))
+        state.statement = _scoped(state.statement, owner())
 
     def check_flush(flushing: Session, _context: Any, _instances: Any) -> None:
         user_id = owner()
@@ -110,6 +112,30 @@ def guard(session: Session, owner: Callable[[], int]) -> None:
 
 def is_guarded(session: Session) -> bool:
     return GUARD_KEY in session.info
+
+
+# A statement built once and run again and again (the API's hottest reads) gets the same scoped copy each time, so
+# SQLAlchemy works out its cache key once, not on every run (the guard had doubled those reads' cost); a few users'
+# copies are kept per statement, and they go with it.
+_SCOPED: WeakKeyDictionary[Any, dict[int, Any]] = WeakKeyDictionary()
+_SCOPED_LOCK = threading.Lock()
+SCOPED_USERS_KEPT = 64
+
+
+def _scoped(statement: Any, user_id: int) -> Any:
+    """`statement` with `user_id`'s criteria (`_criteria`), the same object for the same statement and user."""
+    with _SCOPED_LOCK:
+        kept = _SCOPED.get(statement)
+        found = kept.get(user_id) if kept is not None else None
+    if found is not None:
+        return found
+    scoped = statement.options(*_criteria(user_id))
+    with _SCOPED_LOCK:
+        kept = _SCOPED.setdefault(statement, {})
+        if len(kept) >= SCOPED_USERS_KEPT:
+            kept.clear()
+        kept[user_id] = scoped
+    return scoped
 
 
 @lru_cache(maxsize=1024)
