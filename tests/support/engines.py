@@ -33,6 +33,7 @@ STORAGE_TESTS = (
     "api/",
     "ai/test_memory.py",
     "ai/test_history_import.py",
+    "ai/test_recall_index.py",
     "security/test_search_limits.py",
     "e2e/test_concurrency.py",
 )
