@@ -5,8 +5,9 @@ values and a float32 scale, a cosine within 0.005 of the float one) and one per 
 that user's vectors, and a generation bumped by every write). A search loads the user's vectors once into a float32
 matrix (cached in the process until the generation moves, so writes by another process are seen; its own writes
 update it in place) and ranks them all by cosine with one matrix-vector product: exact, no approximate index, with
-nothing heavier than numpy to import (chromadb's import took about 1 s of
-every one-shot search). SQLite's own locking serialises writers across processes.
+nothing heavier than numpy to import (chromadb's import took about 1 s of every one-shot search). A process that
+read a user's vectors from the rows leaves them as one snapshot file, which the next process reads instead while
+the generation has not moved. SQLite's own locking serialises writers across processes.
 """
 
 from __future__ import annotations
