@@ -64,7 +64,7 @@ def readable_within(fd: int, timeout: float) -> bool:
     it holds data, or its other end has closed (the read then says so).
 
     poll, not select: select() cannot watch a descriptor past 1024 and raises, and a worker late in a full run can
-    hold that many if anything leaks them (chromadb's per-folder Systems did: see `_chromadb_let_go` in conftest).
+    hold that many if anything leaks them (chromadb's per-folder Systems did, while paa used chromadb).
     """
     import select
 
