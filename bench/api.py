@@ -6,15 +6,17 @@ In one run, in a temporary PAA_HOME:
 - `GET /api/v1/habits` against paa, and against a bare FastAPI endpoint (a sync route, like paa's) that returns the
   very JSON paa answered, each with `--clients` concurrent clients (httpx, asyncio) for `--reads` requests, in
   rounds taking turns (a change in the machine's load falls on both):
-  requests per second, p50 and p95. The ratio paa/bare is the goal's figure (>= 0.5).
+  requests per second, p50 and p95. The ratio paa/bare is the goal's figure (>= 0.5). Beside it, each server's
+  own CPU time per read (from /proc), which the machine's other load moves far less than the throughput.
 - `POST /api/v1/habits/{id}/log` (value 1) with the same clients for `--writes` requests; afterwards the day's
   amount must equal the number of writes (nothing lost), else the script exits 1.
 - A WebSocket client connected to paa, and `--events` core writes in another process (what `paa habit log` does,
   as the CLI's logged-in user): the latency from each write's commit to its `data:changed` event at the client,
   p50 and p95 (goal < 1 s).
 The rate limits are raised for the run (PAA_SERVER_RATE_*): they would turn the load into 429s. With `--profile`,
-py-spy (pip install py-spy) samples the paa server during its reads and writes collapsed stacks to the file (the
-sampling slows the server: take the figures from a run without it).
+py-spy (pip install py-spy) samples the paa server's threads that hold the GIL during its reads (the one process's
+real cost) and writes collapsed stacks to the file (the sampling slows the server: take the figures from a run
+without it).
 """
 
 from __future__ import annotations
