@@ -204,6 +204,47 @@ class Prompt(BaseModel):
     text: str
 
 
+class UserProfile(BaseModel):
+    """Your account (json.md: User, as `paa auth whoami --json` shows it)."""
+
+    id: int
+    username: str
+    email: str | None
+    display_name: str | None
+    role: Literal["admin", "member"]
+    is_active: bool
+    created_at: datetime
+    last_login: datetime | None
+    has_password: bool
+    identities: list[str] = Field(description="OAuth providers linked to the account.")
+
+
+class Setting(BaseModel):
+    """One setting with its value and where the value came from (json.md: Setting, as `paa config show --json`)."""
+
+    key: str
+    value: Any
+    source: Literal["env", "file", "stored", "default", "detected"]
+    scope: Literal["install", "user"]
+    description: str
+
+
+class ApiToken(BaseModel):
+    """An API token, never the token itself (json.md: ApiToken)."""
+
+    id: int
+    name: str | None
+    scopes: list[Literal["read", "write"]]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class NewApiToken(ApiToken):
+    token: str = Field(description="The token, shown this once: send it as `Authorization: Bearer <token>`.")
+
+
 def documented(model: Any, status: int = 200) -> dict[str, Any]:
     """A route decorator's arguments documenting its `status` answer as `model`, without checking answers with it."""
     return {"response_model": None, "responses": {status: {"model": model, "description": "Successful Response"}}}

@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from paa.api import schemas
 from paa.api.caller import CallerApi
+from paa.api.schemas import documented
 
 router = APIRouter(tags=["users"])
 
@@ -40,8 +42,17 @@ class TokenRequest(BaseModel):
     days: int | None = Field(default=None, description="Lifetime in days (1-3650); none: until revoked.")
 
 
-@router.get("/users/me", summary="Your profile: user name, display name, email, role, how you log in")
-@router.get("/users/profile", summary="Your profile (as GET /users/me)", description=SEED_PATH)
+@router.get(
+    "/users/me",
+    summary="Your profile: user name, display name, email, role, how you log in",
+    **documented(schemas.UserProfile),
+)
+@router.get(
+    "/users/profile",
+    summary="Your profile (as GET /users/me)",
+    description=SEED_PATH,
+    **documented(schemas.UserProfile),
+)
 def profile(api: CallerApi) -> dict[str, Any]:
     from paa.core.accounts.profile import my_profile
 
@@ -49,9 +60,9 @@ def profile(api: CallerApi) -> dict[str, Any]:
         return my_profile(actx).to_json()
 
 
-@router.patch("/users/me", summary="Change your display name or email address")
+@router.patch("/users/me", summary="Change your display name or email address", **documented(schemas.UserProfile))
 @router.put("/users/profile", summary="Change your display name or email address (as PATCH /users/me)",
-            description=SEED_PATH)  # fmt: skip
+            description=SEED_PATH, **documented(schemas.UserProfile))  # fmt: skip
 def edit_profile(body: ProfileForm, api: CallerApi) -> dict[str, Any]:
     from paa.core.accounts.profile import update_profile
 
@@ -59,8 +70,17 @@ def edit_profile(body: ProfileForm, api: CallerApi) -> dict[str, Any]:
         return update_profile(actx, **body.model_dump(exclude_unset=True)).to_json()
 
 
-@router.get("/users/me/preferences", summary="Your preferences: time zone, day start, week start, check-in time...")
-@router.get("/users/preferences", summary="Your preferences (as GET /users/me/preferences)", description=SEED_PATH)
+@router.get(
+    "/users/me/preferences",
+    summary="Your preferences: time zone, day start, week start, check-in time...",
+    **documented(list[schemas.Setting]),
+)
+@router.get(
+    "/users/preferences",
+    summary="Your preferences (as GET /users/me/preferences)",
+    description=SEED_PATH,
+    **documented(list[schemas.Setting]),
+)
 def preferences(api: CallerApi) -> list[dict[str, Any]]:
     from paa.core.configuration import current_settings, user_settings
 
@@ -68,9 +88,13 @@ def preferences(api: CallerApi) -> list[dict[str, Any]]:
         return [view.to_json() for view in user_settings(current_settings(ctx))]
 
 
-@router.patch("/users/me/preferences", summary="Change preferences; null puts one back to its default")
+@router.patch(
+    "/users/me/preferences",
+    summary="Change preferences; null puts one back to its default",
+    **documented(list[schemas.Setting]),
+)
 @router.put("/users/preferences", summary="Change preferences (as PATCH /users/me/preferences)",
-            description=SEED_PATH)  # fmt: skip
+            description=SEED_PATH, **documented(list[schemas.Setting]))  # fmt: skip
 def edit_preferences(
     api: CallerApi,
     body: dict[str, Any] = Body(
@@ -98,7 +122,12 @@ def edit_preferences(
         return [view.to_json() for view in user_settings(current_settings(ctx))]
 
 
-@router.get("/auth/tokens", tags=["auth"], summary="Your API tokens (never the tokens themselves)")
+@router.get(
+    "/auth/tokens",
+    tags=["auth"],
+    summary="Your API tokens (never the tokens themselves)",
+    **documented(list[schemas.ApiToken]),
+)
 def list_tokens(
     api: CallerApi, revoked: bool = Query(False, description="Include revoked tokens.")
 ) -> list[dict[str, Any]]:
@@ -109,7 +138,11 @@ def list_tokens(
 
 
 @router.post(
-    "/auth/tokens", tags=["auth"], status_code=201, summary="Create a long-lived API token; it is shown this once"
+    "/auth/tokens",
+    tags=["auth"],
+    status_code=201,
+    summary="Create a long-lived API token; it is shown this once",
+    **documented(schemas.NewApiToken, 201),
 )
 def create_token(body: TokenRequest, api: CallerApi) -> dict[str, Any]:
     from paa.core.accounts.bearer import create_api_token, parse_scopes
