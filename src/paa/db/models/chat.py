@@ -59,6 +59,7 @@ class Memory(SQLModel, table=True):
     __table_args__ = (
         Index("ix_memories_source", "user_id", "kind", "source_id"),
         Index("ix_memories_embedded_at", "embedded_at"),
+        Index("ix_memories_user_created", "user_id", "created_at"),  # a day's memories (migration 0011)
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,4 +1,5 @@
-"""recall: memory's word index gets a message's neighbouring turns and its speaker as fields; canned replies go
+"""recall: memory's word index gets a message's neighbouring turns and its speaker as fields; canned replies go;
+memories are indexed by user and time
 
 Revision ID: 0011_recall
 Revises: 0010_attachments
@@ -60,6 +61,8 @@ def _index_again(bind: sa.Connection) -> None:
 
 def upgrade() -> None:
     bind = op.get_bind()
+    # A question naming a day reads that day's memories of the user.
+    op.create_index("ix_memories_user_created", "memories", ["user_id", "created_at"], unique=False)
     op.execute(CANNED)
     provider = getattr(bind.dialect, DIALECT_ATTRIBUTE, None)
     if isinstance(provider, DataKeys):
@@ -72,6 +75,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    op.drop_index("ix_memories_user_created", table_name="memories")
     if bind.dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS memories_fts")
         op.execute(blind.CREATE_INDEX)
