@@ -245,6 +245,18 @@ class NewApiToken(ApiToken):
     token: str = Field(description="The token, shown this once: send it as `Authorization: Bearer <token>`.")
 
 
+class Memory(BaseModel):
+    """Something paa remembers (json.md: Memory)."""
+
+    id: int
+    kind: str = Field(description="fact, message, checkin or attachment.")
+    content: str
+    source_id: int | None
+    derived: bool
+    created_at: datetime
+    embedded: bool
+
+
 def documented(model: Any, status: int = 200) -> dict[str, Any]:
     """A route decorator's arguments documenting its `status` answer as `model`, without checking answers with it."""
     return {"response_model": None, "responses": {status: {"model": model, "description": "Successful Response"}}}

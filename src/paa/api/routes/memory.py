@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from paa.api import schemas
 from paa.api.caller import CallerApi
+from paa.api.schemas import documented
 
 router = APIRouter(prefix="/memory", tags=["memory"])
 
@@ -20,7 +22,7 @@ class RememberRequest(BaseModel):
     text: str = Field(max_length=20_000, examples=["I'm training for a half marathon in March"])
 
 
-@router.get("", summary="Memories, newest first")
+@router.get("", summary="Memories, newest first", **documented(list[schemas.Memory]))
 def list_memories(
     api: CallerApi,
     kind: str | None = Query(None, max_length=20, description=KIND_DESCRIPTION),
@@ -49,7 +51,7 @@ def search(
         return [hit.to_json() for hit in with_sources(ctx, find(ctx, q, limit=limit, kinds=kind))]
 
 
-@router.post("", status_code=201, summary="Remember a fact")
+@router.post("", status_code=201, summary="Remember a fact", **documented(schemas.Memory, 201))
 def remember(body: RememberRequest, api: CallerApi) -> dict[str, Any]:
     from paa.ai.memory import memory_json
     from paa.ai.memory import remember as keep
