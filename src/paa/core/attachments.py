@@ -95,6 +95,10 @@ class Draft:
     def size(self) -> int:
         return len(self.data)
 
+    def describe(self) -> str:
+        """As `AttachmentView.describe`: for the file waiting to be sent."""
+        return describe(self.name, self.kind, self.pages, self.size)
+
 
 @dataclass(frozen=True)
 class AttachmentView:
@@ -123,9 +127,14 @@ class AttachmentView:
 
     def describe(self) -> str:
         """One short phrase: `report.pdf (PDF, 12 pages, 340 KB)`."""
-        what = {"image": "image", "pdf": "PDF", "text": "text"}.get(self.kind, self.kind)
-        pages = f", {self.pages} page{'s' if self.pages != 1 else ''}" if self.pages is not None else ""
-        return f"{self.name} ({what}{pages}, {human_size(self.size)})"
+        return describe(self.name, self.kind, self.pages, self.size)
+
+
+def describe(name: str, kind: str, pages: int | None, size: int) -> str:
+    """One short phrase for a file: `report.pdf (PDF, 12 pages, 340 KB)`."""
+    what = {"image": "image", "pdf": "PDF", "text": "text"}.get(kind, kind)
+    counted = f", {pages} page{'s' if pages != 1 else ''}" if pages is not None else ""
+    return f"{name} ({what}{counted}, {human_size(size)})"
 
 
 def view(row: Attachment) -> AttachmentView:

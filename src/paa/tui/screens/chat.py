@@ -3,22 +3,26 @@
 The engine runs in a worker thread and its events arrive here as messages, so typing, scrolling and the rest of
 the app stay live while a reply streams. A destructive tool call asks in a modal dialog, answered on the event loop
 while the worker waits. A sidebar lists past conversations (searchable); picking one continues it. A line starting
-with `/` is a command (paa.ai.slash, shared with `paa chat`), answered in the transcript and never sent.
+with `/` is a command (paa.ai.slash, shared with `paa chat`), answered in the transcript and never sent. Files
+attached with `/attach PATH` or picked with ctrl+o are read and checked by paa.core.attachments, wait as chips under
+the message box (a chip pressed drops its file) and go with the next message; a refused file is one line there.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
     from paa.ai.chat import ChatSession
     from paa.ai.providers.base import CancelToken
     from paa.ai.voice import Microphone
+    from paa.core.attachments import Draft
 
 WELCOME = (
     'Ask about your habits, log something ("I drank 2 glasses of water"), set a reminder, or tell paa what to '
@@ -45,8 +50,9 @@ WELCOME = (
     "reply · ctrl+n new · ctrl+f search[/]"
 )
 CONFIRM_POLL = 0.1
+ATTACH_HELP = ("/attach [PATH]", "attach files to your next message (ctrl+o picks one); alone: list; clear: drop")
 SLASH_HELP = (
-    help_text(["/help", "/new", "/usage", "/model [NAME]"])
+    help_text(["/help", "/new", "/usage", "/model [NAME]", ATTACH_HELP])
     + "\n\nA line starting with / is a command: it is answered here and not sent to the model."
 )
 
@@ -56,6 +62,13 @@ class ChatScreen(PaaScreen):
         Binding("ctrl+n", "new", "New chat", tooltip="start a new conversation (or type /new)"),
         Binding("ctrl+f", "search", "Search", tooltip="search past conversations by their words"),
         Binding("ctrl+b", "toggle_sidebar", "List", tooltip="show or hide the list of conversations"),
+        Binding(
+            "ctrl+o",
+            "attach",
+            "Attach",
+            show=False,
+            tooltip="pick a file for your next message (or type /attach PATH); press its chip to drop it",
+        ),
         Binding(
             "ctrl+r",
             "voice",
@@ -118,6 +131,14 @@ class ChatScreen(PaaScreen):
             self.error = error
             self.hint = hint
 
+    class Attached(Message):
+        """Files read and checked for the next message; or the one-line reason they were refused."""
+
+        def __init__(self, drafts: list[Draft], error: str | None = None) -> None:
+            super().__init__()
+            self.drafts = drafts
+            self.error = error
+
     class Answered(Message):
         """A slash command's answer (worked out in a worker, since it reads or writes the database)."""
 
@@ -142,6 +163,7 @@ class ChatScreen(PaaScreen):
         self._search_timer: Timer | None = None
         self._session_lock = threading.Lock()
         self.microphone: Microphone | None = None  # recording while set (ctrl+r)
+        self.pending: list[Draft] = []  # attached for the next message
 
     def compose(self) -> ComposeResult:
         yield NavBar("chat")
@@ -154,6 +176,8 @@ class ChatScreen(PaaScreen):
                     yield ChatNote(WELCOME, id="chat-welcome")
                 yield Static("Starting the assistant…", id="chat-status")
                 yield Input(placeholder="Message paa (enter to send)", id="prompt")
+                yield Horizontal(id="chat-attached")  # hidden while empty: the screen is as before
+                yield Static("", id="chat-attach-error", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -333,6 +357,7 @@ class ChatScreen(PaaScreen):
         for row in message.messages:
             if row.role == "user":
                 widgets.append(UserMessage(row.content))
+                widgets += [_attached_note(item.describe()) for item in row.attachments]
             elif row.role == "other":  # another person, in an imported conversation
                 widgets.append(UserMessage(f"{row.speaker or 'Someone else'}: {row.content}"))
             elif row.role == "assistant":
@@ -364,15 +389,17 @@ class ChatScreen(PaaScreen):
             return
         event.input.value = ""
         text = message(text)  # "//" starts a message with a slash
+        files, self.pending = self.pending, []
+        await self._show_pending()
         transcript = self.query_one("#transcript", VerticalScroll)
-        await transcript.mount(UserMessage(text))
+        await transcript.mount_all([UserMessage(text), *(_attached_note(draft.describe()) for draft in files)])
         transcript.scroll_end(animate=False)
         self.streaming = True
         self._show_status()
-        self.turn(text)
+        self.turn(text, files)
 
     @work(thread=True, group="chat-turn", exit_on_error=False)
-    def turn(self, text: str) -> None:
+    def turn(self, text: str, files: list[Draft] | None = None) -> None:
         from paa.ai.providers.base import CancelToken
 
         cancel = CancelToken()
@@ -380,7 +407,7 @@ class ChatScreen(PaaScreen):
         self.paa.cancel_tokens.add(cancel)
         try:
             session = self._ensure_session()
-            for event in session.send(text, cancel):
+            for event in session.send(text, cancel, attachments=files or ()):
                 self.post_message(self.Event(event))
         except PaaError as exc:
             self.post_message(self.TurnEnded(exc.message, exc.hint))
@@ -505,11 +532,97 @@ class ChatScreen(PaaScreen):
                 self.microphone.stop()
             self.microphone = None
 
+    # ---- attachments (/attach, ctrl+o) ----------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        from paa.tui.screens.attach import AttachScreen, start_folder
+
+        def picked(path: Path | None) -> None:
+            self.query_one("#prompt", Input).focus()
+            if path is not None:
+                self.read_attachments([path])
+
+        self.app.push_screen(AttachScreen(start_folder(self.paa.store.environ)), picked)
+
+    async def _attach_command(self, argument: str) -> None:
+        """`/attach PATH...` reads files as `paa chat` does; alone it lists them, `/attach clear` drops them."""
+        from paa.ai.slash import attachment_paths
+
+        if argument.lower() == "clear":
+            self.pending = []
+            await self._show_pending()
+            await self._answer("/attach clear", ["Attachments dropped."])
+            return
+        if not argument:
+            listed = ", ".join(draft.describe() for draft in self.pending)
+            await self._answer("/attach", [f"Attached for your next message: {listed}" if listed else
+                                           "Nothing attached; /attach PATH (or ctrl+o) adds a file."])  # fmt: skip
+            return
+        try:
+            paths = attachment_paths(argument)
+        except PaaError as exc:
+            await self.on_chat_screen_attached(self.Attached([], _one_line(exc)))
+            return
+        self.read_attachments(paths)
+
+    @work(thread=True, group="chat-attach", exit_on_error=False)
+    def read_attachments(self, paths: list[Path]) -> None:
+        """Read and check the files off the event loop (a PDF's pages are counted, a large file read)."""
+        from paa.core.attachments import read_file
+
+        try:
+            drafts = [read_file(path) for path in paths]
+        except PaaError as exc:
+            self.post_message(self.Attached([], _one_line(exc)))
+            return
+        except Exception as exc:
+            self.post_message(self.Attached([], error_text(exc, 200)))
+            return
+        self.post_message(self.Attached(drafts))
+
+    async def on_chat_screen_attached(self, message: Attached) -> None:
+        from paa.core.attachments import check_message
+
+        error = message.error
+        if error is None:
+            try:
+                check_message([*self.pending, *message.drafts])  # the message's limits, with those already waiting
+            except PaaError as exc:
+                error = _one_line(exc)
+            else:
+                self.pending = [*self.pending, *message.drafts]
+        await self._show_pending(error)
+
+    async def _show_pending(self, error: str | None = None) -> None:
+        """The chips of the files waiting for the next message, and the line saying why one was refused."""
+        chips = self.query_one("#chat-attached", Horizontal)
+        await chips.remove_children()
+        await chips.mount_all(
+            Button(f"{draft.describe()} ✕", id=f"attached-{number}", compact=True, classes="attached-chip",
+                   tooltip="drop this file")
+            for number, draft in enumerate(self.pending)
+        )  # fmt: skip
+        chips.display = bool(self.pending)
+        line = self.query_one("#chat-attach-error", Static)
+        line.update(error or "")
+        line.display = error is not None
+
+    @on(Button.Pressed, ".attached-chip")
+    async def _drop_attached(self, event: Button.Pressed) -> None:
+        event.stop()
+        number = int((event.button.id or "").rpartition("-")[2])
+        if number < len(self.pending):
+            self.pending = [draft for index, draft in enumerate(self.pending) if index != number]
+        await self._show_pending()
+        self.query_one("#prompt", Input).focus()
+
     # ---- slash commands ------------------------------------------------------------------------------
 
     async def _slash(self, command: Slash) -> None:
         if command.name == "/help":
             await self._answer(command.typed, [SLASH_HELP])
+        elif command.name == "/attach":
+            await self._attach_command(command.argument)
         elif command.name == "/new":
             self.action_new()
         elif command.name in ("/usage", "/model"):
@@ -579,6 +692,15 @@ class ChatScreen(PaaScreen):
             # The session's own contexts: the app has stopped, so self.app (and self.paa) is no longer there.
             with contextlib.suppress(PaaError):
                 record_insight(session.contexts, session.conversation_id, None)
+
+
+def _attached_note(described: str) -> ChatNote:
+    return ChatNote(Content("+ attached " + clean(described)), classes="-attached")
+
+
+def _one_line(exc: PaaError) -> str:
+    """A refusal as the one line under the message box: the reason, then what to do."""
+    return " — ".join(part for part in (exc.message, exc.hint) if part)
 
 
 def _who(model: str, online: bool) -> str:
