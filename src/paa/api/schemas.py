@@ -257,6 +257,81 @@ class Memory(BaseModel):
     embedded: bool
 
 
+class Reminder(BaseModel):
+    """A custom reminder (reminders.md: Reminder)."""
+
+    id: int
+    text: str
+    kind: Literal["once", "cron"]
+    at: datetime | None
+    cron: str | None
+    next: datetime | None
+    last_status: str | None
+    created_at: datetime
+
+
+class ReminderAction(BaseModel):
+    """What a snooze or a done did (reminders.md: ReminderAction)."""
+
+    kind: Literal["custom", "habit"]
+    ref_id: int
+    title: str
+    action: Literal["snoozed-notification", "snoozed-next", "done", "removed", "logged"]
+    until: datetime | None
+
+
+class HabitReminder(BaseModel):
+    habit_id: int
+    name: str
+    times: list[str] = Field(description="Reminder times, HH:MM, sorted.")
+    days: list[Weekday] = Field(description="The days reminders fire; empty: the days the habit is due.")
+    next: datetime | None
+
+
+class CheckinReminder(BaseModel):
+    time: str = Field(description="Your check-in time, HH:MM.")
+    next: datetime | None
+
+
+class Notification(BaseModel):
+    """One delivery of one reminder on one channel (reminders.md: Notification)."""
+
+    id: int
+    type: str
+    kind: Literal["habit", "checkin", "custom"]
+    ref_id: int | None
+    channel: str
+    title: str
+    body: str
+    due_at: datetime
+    status: str
+    attempts: int
+    error: str | None
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+class Reminders(BaseModel):
+    """Everything that reminds you (reminders.md: `paa remind list --json`)."""
+
+    reminders: list[Reminder]
+    habits: list[HabitReminder]
+    checkin: CheckinReminder
+    history: list[Notification] | None
+
+
+class Upcoming(BaseModel):
+    """A reminder due in the window asked for (reminders.md: Upcoming)."""
+
+    due_at: datetime
+    local: str = Field(description="The same instant in your time zone, ISO 8601 with its offset.")
+    type: Literal["habit:reminder", "checkin:prompt", "chat:notification"]
+    kind: Literal["habit", "checkin", "custom"]
+    ref_id: int
+    title: str
+    day: date | None
+
+
 def documented(model: Any, status: int = 200) -> dict[str, Any]:
     """A route decorator's arguments documenting its `status` answer as `model`, without checking answers with it."""
     return {"response_model": None, "responses": {status: {"model": model, "description": "Successful Response"}}}

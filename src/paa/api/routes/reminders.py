@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from paa.api import schemas
 from paa.api.caller import CallerApi
+from paa.api.schemas import documented
 
 router = APIRouter(prefix="/reminders", tags=["reminders"])
 
@@ -34,7 +36,11 @@ class SnoozeRequest(BaseModel):
     for_: str = Field(default="15m", alias="for", max_length=40, description="How long: 15m, 1h, 1h30m.")
 
 
-@router.get("", summary="Custom reminders, habit reminders and the check-in prompt, with when each is next due")
+@router.get(
+    "",
+    summary="Custom reminders, habit reminders and the check-in prompt, with when each is next due",
+    **documented(schemas.Reminders),
+)
 def list_reminders(
     api: CallerApi,
     history: int | None = Query(None, ge=1, le=10_000, description="Also the latest this many notifications."),
@@ -45,7 +51,7 @@ def list_reminders(
         return reminders_overview(ctx, history=history).to_json()
 
 
-@router.post("", status_code=201, summary="Add a reminder, once or repeating")
+@router.post("", status_code=201, summary="Add a reminder, once or repeating", **documented(schemas.Reminder, 201))
 def add(body: ReminderForm, api: CallerApi) -> dict[str, Any]:
     from paa.core.reminders.custom import add_reminder
     from paa.errors import InvalidInput
@@ -56,7 +62,7 @@ def add(body: ReminderForm, api: CallerApi) -> dict[str, Any]:
         return add_reminder(ctx, body.text, at=body.at, cron=body.cron, in_=body.in_).to_json()
 
 
-@router.get("/upcoming", summary="What is due today and on the days after")
+@router.get("/upcoming", summary="What is due today and on the days after", **documented(list[schemas.Upcoming]))
 def upcoming(
     api: CallerApi,
     days: int = Query(1, ge=1, le=366, description="Whole days in your zone, today included."),
@@ -70,7 +76,7 @@ def upcoming(
         return [item.to_json() for item in agenda(ctx, start, days).items]
 
 
-@router.get("/history", summary="The latest notifications sent, newest first")
+@router.get("/history", summary="The latest notifications sent, newest first", **documented(list[schemas.Notification]))
 def history(
     api: CallerApi,
     limit: int = Query(30, ge=1, le=10_000),
@@ -82,7 +88,7 @@ def history(
         return [row.to_json() for row in notification_history(ctx, limit, status)]
 
 
-@router.patch("/{reminder_id}", summary="Change a reminder's text or when it fires")
+@router.patch("/{reminder_id}", summary="Change a reminder's text or when it fires", **documented(schemas.Reminder))
 def edit(reminder_id: int, body: ReminderForm, api: CallerApi) -> dict[str, Any]:
     from paa.core.reminders.custom import edit_reminder
 
@@ -99,7 +105,11 @@ def remove(reminder_id: int, api: CallerApi) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{ref}/snooze", summary="Snooze: the last notification comes again later, or the next firing comes later")
+@router.post(
+    "/{ref}/snooze",
+    summary="Snooze: the last notification comes again later, or the next firing comes later",
+    **documented(schemas.ReminderAction),
+)
 def snooze(api: CallerApi, ref: str = RefPath, body: SnoozeRequest | None = None) -> dict[str, Any]:
     from paa.core.reminders.custom import snooze_reminder
 
@@ -107,7 +117,11 @@ def snooze(api: CallerApi, ref: str = RefPath, body: SnoozeRequest | None = None
         return snooze_reminder(ctx, ref, (body or SnoozeRequest()).for_).to_json()
 
 
-@router.post("/{ref}/done", summary="Done: a habit's logs the habit for today; a repeating one rests until tomorrow")
+@router.post(
+    "/{ref}/done",
+    summary="Done: a habit's logs the habit for today; a repeating one rests until tomorrow",
+    **documented(schemas.ReminderAction),
+)
 def done(api: CallerApi, ref: str = RefPath) -> dict[str, Any]:
     from paa.core.reminders.custom import done_reminder
 
