@@ -332,6 +332,65 @@ class Upcoming(BaseModel):
     day: date | None
 
 
+class AnalyticsPeriod(BaseModel):
+    label: str = Field(description="The period in days (30d) or all.")
+    start: date
+    end: date
+    days: int
+
+
+class AnalyticsInsight(BaseModel):
+    kind: str
+    text: str
+    numbers: Any = Field(description="The numbers the text rests on; the keys depend on `kind`.")
+
+
+class AnalyticsInsights(BaseModel):
+    """Plain-language observations (analytics.md: `paa analytics insights --json`)."""
+
+    as_of: date
+    period: AnalyticsPeriod
+    insights: list[AnalyticsInsight]
+
+
+class AnalyticsEngagementDay(BaseModel):
+    day: date
+    logs: int
+    checkin: bool
+    messages: int
+
+
+class AnalyticsTopicCount(BaseModel):
+    name: str
+    conversations: int
+
+
+class AnalyticsConversationTopics(BaseModel):
+    conversations: int
+    topics: list[AnalyticsTopicCount]
+    intents: list[AnalyticsTopicCount]
+
+
+class AnalyticsEngagement(BaseModel):
+    """How much paa was used, day by day (analytics.md: `paa analytics engagement --json`)."""
+
+    start: date
+    end: date
+    days: int
+    active_days: int
+    active_rate: float | None
+    checkins: int
+    checkin_streak: int
+    checkin_best: int
+    habit_logs: int
+    user_messages: int
+    all_messages: int
+    chat_days: int
+    messages_per_day: float | None
+    series: list[AnalyticsEngagementDay]
+    conversations: AnalyticsConversationTopics
+
+
 def documented(model: Any, status: int = 200) -> dict[str, Any]:
     """A route decorator's arguments documenting its `status` answer as `model`, without checking answers with it."""
     return {"response_model": None, "responses": {status: {"model": model, "description": "Successful Response"}}}

@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from paa.api import schemas
 from paa.api.caller import CallerApi
+from paa.api.schemas import documented
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -51,7 +53,11 @@ def mood(
         return overview(ctx, *_window(ctx, as_of, period), with_insights=False).mood.to_json()
 
 
-@router.get("/engagement", summary="Active days, check-in streak, habit logs, chat messages and conversation topics")
+@router.get(
+    "/engagement",
+    summary="Active days, check-in streak, habit logs, chat messages and conversation topics",
+    **documented(schemas.AnalyticsEngagement),
+)
 def engagement(
     api: CallerApi,
     as_of: str | None = Query(None, max_length=40, description=AS_OF_DESCRIPTION),
@@ -65,7 +71,11 @@ def engagement(
         return engagement_json(usage, read_conversation_topics(ctx, usage.start, usage.end))
 
 
-@router.get("/insights", summary="Plain-language observations from your data, each with its numbers")
+@router.get(
+    "/insights",
+    summary="Plain-language observations from your data, each with its numbers",
+    **documented(schemas.AnalyticsInsights),
+)
 def insights(
     api: CallerApi,
     as_of: str | None = Query(None, max_length=40, description=AS_OF_DESCRIPTION),
