@@ -102,13 +102,15 @@ export async function signOut() {
 }
 
 // One API call as the signed-in user; an expired access token is renewed once and the call sent again. The body is
-// sent as JSON, or as it is (a Blob) when `contentType` names its type.
+// sent as JSON, or as it is (a Blob) when `contentType` names its type, or as multipart (a FormData: the browser
+// writes its Content-Type with the boundary).
 export async function request(method, path, body, { accept, contentType } = {}) {
+  const multipart = body instanceof FormData;
   const send = () => {
     const headers = { Authorization: `Bearer ${access}` };
-    if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
+    if (body !== undefined && !multipart) headers["Content-Type"] = contentType || "application/json";
     if (accept) headers.Accept = accept;
-    const sent = body === undefined || contentType ? body : JSON.stringify(body);
+    const sent = body === undefined || contentType || multipart ? body : JSON.stringify(body);
     return fetch(`${BASE}${path}`, { method, headers, body: sent });
   };
   let response = await send();

@@ -1,4 +1,5 @@
 // Chat: the reply streams in as Server-Sent Events; a tool that changes or deletes data waits for the user's yes.
+// Files (the Attach button, or dropped on the form) are uploaded at once, wait as chips, and go with the next message.
 
 import { ApiError, get, request } from "./api.js";
 import { field, h, show } from "./dom.js";
@@ -28,6 +29,35 @@ async function* events(response) {
   }
 }
 
+const KINDS = { image: "image", pdf: "PDF", text: "text" };
+
+function describe(file) {
+  const size = file.size < 1000 ? `${file.size} B` : file.size < 1e6 ? `${Math.round(file.size / 1000)} KB`
+    : `${(file.size / 1e6).toFixed(1)} MB`;
+  const pages = file.pages == null ? "" : `, ${file.pages} page${file.pages === 1 ? "" : "s"}`;
+  return `${KINDS[file.kind] || file.kind}${pages}, ${size}`;
+}
+
+// The download needs the Authorization header a plain link cannot send: fetched, then saved from a Blob URL.
+async function download(file) {
+  const response = await request("GET", `/chat/attachments/${file.id}`);
+  const url = URL.createObjectURL(await response.blob());
+  const save = h("a", { href: url, download: file.name, hidden: true });
+  document.body.append(save);
+  save.click();
+  save.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function fileLink(file) {
+  const link = h("a", { href: `/api/v1/chat/attachments/${file.id}`, download: file.name }, file.name);
+  link.addEventListener("click", (clicked) => {
+    clicked.preventDefault();
+    download(file).catch(() => { link.title = "The file could not be fetched."; });
+  });
+  return h("li", {}, link, ` (${describe(file)})`);
+}
+
 export class ChatPage {
   constructor(main, conversation) {
     this.main = main;
@@ -36,6 +66,15 @@ export class ChatPage {
     this.status = h("p", { class: "status", role: "status" });
     this.input = h("textarea", { rows: 2, required: true, maxlength: 20000 });
     this.send = h("button", { type: "submit", class: "primary" }, "Send");
+    this.files = []; // uploads ({id, name, kind, size, pages}) waiting for the next message
+    this.uploading = 0;
+    this.chips = h("ul", { class: "chips", "aria-label": "Attached files" });
+    this.refused = h("p", { class: "error", role: "alert" });
+    this.picker = h("input", { type: "file", multiple: true, hidden: true, "aria-label": "Files to attach" });
+    this.picker.addEventListener("change", () => {
+      this.upload([...this.picker.files]);
+      this.picker.value = "";
+    });
   }
 
   async enter() {
@@ -47,13 +86,26 @@ export class ChatPage {
       },
       tell: (text) => { this.status.textContent = text; },
     });
-    const form = h("form", { class: "chat-form" }, field("Message", this.input), mic, this.send);
+    const attach = h("button", { type: "button", title: "Attach images, PDFs or text files (or drop them here)",
+      onclick: () => this.picker.click() }, "Attach");
+    const form = h("form", { class: "chat-form" }, field("Message", this.input), attach, this.picker, mic, this.send);
     form.addEventListener("submit", (submitted) => {
       submitted.preventDefault();
       const text = this.input.value.trim();
-      if (!text) return;
+      if ((!text && !this.files.length) || this.uploading) return;
       this.input.value = "";
       this.say(text);
+    });
+    form.addEventListener("dragover", (dragged) => {
+      if (!dragged.dataTransfer?.types.includes("Files")) return;
+      dragged.preventDefault(); // allows the drop
+      form.classList.add("dropping");
+    });
+    form.addEventListener("dragleave", () => form.classList.remove("dropping"));
+    form.addEventListener("drop", (dropped) => {
+      dropped.preventDefault();
+      form.classList.remove("dropping");
+      this.upload([...(dropped.dataTransfer?.files || [])]);
     });
     this.input.addEventListener("keydown", (key) => {
       if (key.key === "Enter" && !key.shiftKey) {
@@ -66,7 +118,8 @@ export class ChatPage {
       show(this.log);
       if (location.hash !== "#/chat") history.replaceState(null, "", "#/chat");
     } }, "New conversation");
-    show(this.main, h("div", { class: "head" }, h("h1", {}, "Chat"), fresh), this.log, this.status, form);
+    show(this.main, h("div", { class: "head" }, h("h1", {}, "Chat"), fresh), this.log, this.status, form, this.chips,
+      this.refused);
     if (this.conversation) await this.load();
     this.input.focus();
   }
@@ -76,8 +129,9 @@ export class ChatPage {
     try {
       const conversation = await get(`/chat/history?conversation_id=${this.conversation}`);
       for (const message of conversation.messages) {
-        if (message.content && (message.role === "user" || message.role === "assistant")) {
-          this.bubble(message.role, message.content, { formatted: message.role === "assistant" });
+        const files = message.attachments || [];
+        if ((message.content || files.length) && (message.role === "user" || message.role === "assistant")) {
+          this.bubble(message.role, message.content, { formatted: message.role === "assistant", files });
         }
       }
     } catch (error) {
@@ -87,20 +141,58 @@ export class ChatPage {
   }
 
   // The assistant's words as Markdown once complete; while a reply streams in it grows as plain text.
-  bubble(role, text, { formatted = false } = {}) {
+  bubble(role, text, { formatted = false, files = [] } = {}) {
     const body = h("div", { class: "text" }, formatted ? markdown(text) : text);
     if (formatted) body.classList.add("formatted");
     this.log.append(h("li", { class: `message ${role}` }, h("span", { class: "who" }, role === "user" ? "You" : "paa"),
-      body));
+      body, files.length ? h("ul", { class: "attachments", "aria-label": "Attachments" }, files.map(fileLink)) : null));
     body.scrollIntoView({ block: "end" });
     return body;
   }
 
   async say(text) {
-    this.bubble("user", text);
+    const files = this.files;
+    this.files = [];
+    this.showFiles();
+    this.bubble("user", text, { files });
     const body = { message: text };
+    if (files.length) body.attachments = files.map((file) => file.id);
     if (this.conversation) body.conversation_id = this.conversation;
     await this.stream("/chat/message", body);
+  }
+
+  // Each file goes to the server at once (checked there: a refused one is a line under the form, the rest go on).
+  async upload(files) {
+    this.refused.textContent = "";
+    for (const file of files) {
+      const form = new FormData();
+      form.append("file", file, file.name);
+      this.uploading += 1;
+      this.send.disabled = true;
+      try {
+        const response = await request("POST", "/chat/attachments", form);
+        this.files.push(await response.json());
+      } catch (error) {
+        this.refused.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
+      } finally {
+        this.uploading -= 1;
+        this.send.disabled = this.uploading > 0;
+      }
+      this.showFiles();
+    }
+  }
+
+  showFiles() {
+    this.input.required = !this.files.length; // files alone may be sent
+    show(this.chips, this.files.map((file) => {
+      const drop = h("button", { type: "button", class: "chip-remove", "aria-label": `Remove ${file.name}`,
+        onclick: () => {
+          this.files = this.files.filter((kept) => kept !== file);
+          this.showFiles();
+          this.input.focus();
+        } }, "×");
+      return h("li", { class: "chip" }, `${file.name} (${describe(file)})`, drop);
+    }));
   }
 
   async stream(path, body) {
