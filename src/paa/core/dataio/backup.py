@@ -6,6 +6,9 @@ A backup is two files: `paa-backup-<UTC stamp>.db`, a self-contained SQLite file
 online backup API in one step, so it is the database as it stood at one instant: every write committed before the
 copy began is in it, and none half-way. Sealed columns stay sealed in the copy: restoring it needs the data key
 (data.key or the OS keyring entry), which a backup never contains.
+
+On PostgreSQL the backup is pg_dump's archive (`.dump`) or paa's logical copy (`.pgcopy`), with the same manifest:
+see paa.core.dataio.pg.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ BACKUP_PREFIX = "paa-backup-"  # the backups `backup.keep` prunes; other files i
 RESTORE_PREFIX = "paa-before-restore-"  # the copy a restore keeps of the database it replaces (never pruned)
 SEALED_PREFIX = "enc:v1:"
 _CHUNK = 1 << 20
+BACKUP_SUFFIXES = (".db", ".dump", ".pgcopy")  # a SQLite file, pg_dump's archive, paa's logical copy of PostgreSQL
 DAILY = timedelta(days=1)
 
 
@@ -49,6 +53,7 @@ class BackupInfo:
     key_ids: tuple[str, ...] = ()
     sha256: str | None = None
     size: int = 0
+    content: str | None = None  # "sqlite", "pg_dump" (custom-format archive) or "pg_copy" (paa's logical copy)
 
     @property
     def kind(self) -> str:
@@ -73,27 +78,27 @@ class BackupInfo:
             "key_ids": list(self.key_ids),
             "sha256": self.sha256,
             "size": self.size,
+            "content": self.content,
         }
 
 
 @dataclass(frozen=True)
 class BackupResult:
-    """What `paa backup` did: the backup written and the older backups retention removed."""
+    """What `paa backup` did: the backup written, the older backups retention removed, and a note on how (on
+    PostgreSQL without a fitting pg_dump, why the backup is paa's logical copy)."""
 
     backup: BackupInfo
     removed: tuple[Path, ...] = field(default_factory=tuple)
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.backup.to_json(), "removed": [str(path) for path in self.removed]}
+        return {**self.backup.to_json(), "removed": [str(path) for path in self.removed], "note": self.note}
 
 
 def sqlite_file(engine: Engine) -> Path:
-    """The database file behind `engine`; PostgreSQL and in-memory databases are refused with what to use instead."""
+    """The database file behind `engine`; an in-memory database (or another engine) is refused."""
     if engine.dialect.name != "sqlite":
-        raise StorageError(
-            f"paa backup and restore copy SQLite files; this database is {engine.dialect.name}",
-            hint="use PostgreSQL's own tools: pg_dump -Fc DBNAME > paa.dump, and pg_restore to bring it back",
-        )
+        raise StorageError(f"paa copies SQLite files this way; this database is {engine.dialect.name}")
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         raise StorageError("cannot back up an in-memory database")
@@ -121,12 +126,25 @@ def backup_database(
     """
     from paa import __version__
 
-    source = sqlite_file(engine)
-    destination = _destination(paths, now, target, prefix)
+    postgres = engine.dialect.name == "postgresql"
+    note = None
+    if postgres:
+        from paa.core.dataio import pg
+
+        tool, note = pg.choose_pg_dump(engine)
+        suffix, content = pg.suffix_for(tool), ("pg_dump" if tool is not None else "pg_copy")
+    else:
+        source = sqlite_file(engine)
+        suffix, content = ".db", "sqlite"
+    destination = _destination(paths, now, target, prefix, suffix)
     partial = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
     try:
         _create_private(partial)
-        revision, key_ids = _copy(source, partial)
+        if postgres:
+            dumped = pg.dump(engine, partial, tool, note)
+            revision, key_ids = dumped.revision, dumped.key_ids
+        else:
+            revision, key_ids = _copy(source, partial)
         digest, size = file_digest(partial)
         os.replace(partial, destination)
     except BaseException:
@@ -136,13 +154,14 @@ def backup_database(
             if destination.stat().st_size == 0:
                 destination.unlink()  # the name reserved for it
         raise
-    info = BackupInfo(destination, now.astimezone(UTC), __version__, revision, bool(key_ids), key_ids, digest, size)
+    created = now.astimezone(UTC)
+    info = BackupInfo(destination, created, __version__, revision, bool(key_ids), key_ids, digest, size, content)
     write_private_json(manifest_path(destination), _manifest(info), sort_keys=False)
     removed = prune(paths, keep) if keep > 0 and destination.parent == paths.backup_dir else ()
-    return BackupResult(info, tuple(removed))
+    return BackupResult(info, tuple(removed), note)
 
 
-def _destination(paths: Paths, now: datetime, target: Path | None, prefix: str) -> Path:
+def _destination(paths: Paths, now: datetime, target: Path | None, prefix: str, suffix: str = ".db") -> Path:
     """A new file for the backup, reserved (created empty, 0600) so two backups in one second get two names."""
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     if target is not None and not target.is_dir():
@@ -158,19 +177,21 @@ def _destination(paths: Paths, now: datetime, target: Path | None, prefix: str) 
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot make the backups folder {folder}: {exc.strerror}") from None
-    return reserve(folder, f"{prefix}{stamp}")
+    return reserve(folder, f"{prefix}{stamp}", suffix)
 
 
-def reserve(folder: Path, stem: str) -> Path:
-    """Create `stem.db` (or `stem-2.db`, ...) empty and 0600 in `folder`, and return it."""
+def reserve(folder: Path, stem: str, suffix: str = ".db") -> Path:
+    """Create `stem.db` (or `stem-2.db`, ...; another `suffix` if given) empty and 0600 in `folder`, and return it."""
     for attempt in range(1, 1000):
-        candidate = folder / (f"{stem}.db" if attempt == 1 else f"{stem}-{attempt}.db")
+        candidate = folder / (f"{stem}{suffix}" if attempt == 1 else f"{stem}-{attempt}{suffix}")
         try:
             _create_private(candidate)
         except FileExistsError:
             continue
         return candidate
-    raise StorageError(f"cannot name a backup in {folder}: {stem}.db and 998 more exist", hint="remove old backups")
+    raise StorageError(
+        f"cannot name a backup in {folder}: {stem}{suffix} and 998 more exist", hint="remove old backups"
+    )
 
 
 def _create_private(path: Path) -> None:
@@ -239,7 +260,8 @@ def _manifest(info: BackupInfo) -> dict[str, Any]:
         "format": MANIFEST_FORMAT,
         "version": MANIFEST_VERSION,
         "paa_version": info.paa_version,
-        "database": "sqlite",
+        "database": "sqlite" if info.content in (None, "sqlite") else "postgresql",
+        "content": info.content,
         "revision": info.revision,
         "created_at": info.created_at.isoformat() if info.created_at else None,
         "encrypted": info.encrypted,
@@ -280,6 +302,7 @@ def read_backup(path: Path) -> BackupInfo:
             tuple(str(kid) for kid in data.get("key_ids") or ()),
             str(data["sha256"]),
             size,
+            str(data["content"]) if data.get("content") else ("sqlite" if data.get("database") == "sqlite" else None),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput(f"{sidecar} is not a valid backup manifest ({exc})", field="file") from None
@@ -308,7 +331,7 @@ def _backup_files(folder: Path) -> Iterator[Path]:
     if not folder.is_dir():
         return
     for path in folder.iterdir():
-        if path.suffix == ".db" and path.is_file() and not path.name.startswith("."):
+        if path.suffix in BACKUP_SUFFIXES and path.is_file() and not path.name.startswith("."):
             yield path
 
 

@@ -6,12 +6,16 @@ and that the data keys its sealed values need are here. An older schema is migra
 then is the live database touched: its write lock is taken (other processes' writes wait, and a write in progress
 finishes first), a copy of it is kept in the backups folder, and every table is replaced by the backup's in that one
 transaction. Readers see the old data or the new, never a mix.
+
+On PostgreSQL the same checks are made on the backup's rows (pg_dump's archive read by pg_restore, or paa's logical
+copy), and the swap is one transaction on the server: see paa.core.dataio.pg.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager, suppress
@@ -95,8 +99,18 @@ class RestoreResult:
 @contextmanager
 def stage(engine: Engine, paths: Paths, environ: Mapping[str, str] | None, file: Path) -> Iterator[Staged]:
     """Check `file` and bring a copy of it to the current schema; the staging copy is removed after the block."""
+    if engine.dialect.name == "postgresql":
+        with _stage_pg(engine, paths, environ, file) as staged:
+            yield staged
+        return
     live = sqlite_file(engine)
     info = verify_backup(file)
+    if content_of(file) in ("pg_dump", "pg_copy"):
+        raise InvalidInput(
+            f"{file} is a backup of a PostgreSQL database; this paa's database is a SQLite file",
+            hint="restore it into a paa whose database.url is PostgreSQL, then move data with paa export/import",
+            field="file",
+        )
     paths.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     staging = paths.backup_dir / f".restore-{os.getpid()}.db"
     with suppress(FileNotFoundError):
@@ -115,6 +129,72 @@ def stage(engine: Engine, paths: Paths, environ: Mapping[str, str] | None, file:
         for suffix in ("", "-journal", "-wal", "-shm"):
             with suppress(FileNotFoundError):
                 os.unlink(f"{staging}{suffix}")
+
+
+def content_of(file: Path) -> str:
+    """What a backup file holds, from its first bytes: sqlite, pg_dump (custom archive), pg_copy, or unknown."""
+    try:
+        with open(file, "rb") as stream:
+            head = stream.read(16)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}", field="file") from None
+    if head.startswith(b"SQLite format 3\0"):
+        return "sqlite"
+    if head.startswith(b"PGDMP"):
+        return "pg_dump"
+    if head.startswith(b"\x1f\x8b"):
+        return "pg_copy"
+    return "unknown"
+
+
+@contextmanager
+def _stage_pg(engine: Engine, paths: Paths, environ: Mapping[str, str] | None, file: Path) -> Iterator[Staged]:
+    from paa.core.dataio import pg
+
+    info = verify_backup(file)
+    content = content_of(file)
+    if content == "sqlite":
+        raise InvalidInput(
+            f"{file} is a backup of a SQLite database; this paa's database is PostgreSQL",
+            hint="move data between them with paa export and paa import; nothing was changed",
+            field="file",
+        )
+    if content not in ("pg_dump", "pg_copy"):
+        raise InvalidInput(f"{file} is not a paa backup (neither a database file nor pg_dump's archive)", field="file")
+    paths.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staging = paths.backup_dir / f".restore-{os.getpid()}{pg.COPY_SUFFIX}"
+    with suppress(FileNotFoundError):
+        staging.unlink()
+    try:
+        os.close(os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+        if content == "pg_dump":
+            pg.archive_to_copy(file, staging)
+        else:
+            with open(file, "rb") as source, open(staging, "wb") as target:
+                shutil.copyfileobj(source, target)
+        revision, blocks, key_ids = pg.staged_revision(staging)
+        if revision is None:
+            raise InvalidInput(f"{file} is not a paa database: it has no schema revision", field="file")
+        if revision not in REVISIONS:
+            raise InvalidInput(
+                f"{file} is at schema {revision!r}, newer than this paa understands",
+                hint="upgrade paa to restore it; nothing was changed",
+                field="file",
+            )
+        _check_keys(paths, environ, key_ids)
+        now = pg.live_counts(engine)
+        then = {block.table: block.rows for block in blocks}
+        tables = tuple(
+            TableChange(table, now.get(table, 0), then.get(table, 0))
+            for table in sorted(set(now) | set(then))
+            if table != "alembic_version"
+        )
+        checksum = "ok" if info.sha256 else "none"
+        plan = RestorePlan(info, revision, revision != HEAD, checksum, bool(key_ids), tables)
+        yield Staged(plan, staging)
+    finally:
+        with suppress(FileNotFoundError):
+            staging.unlink()
 
 
 def _copy_checked(file: Path, staging: Path) -> tuple[str, tuple[str, ...]]:
@@ -212,6 +292,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def restore(engine: Engine, paths: Paths, staged: Staged, now: datetime) -> RestoreResult:
     """Replace the live database's contents with the staged backup's, keeping a copy of the current data first."""
+    if engine.dialect.name == "postgresql":
+        return _restore_pg(engine, paths, staged, now)
     live = sqlite_file(engine)
     engine.dispose()  # this process's pooled connections hold no snapshot across the swap
     with closing(_connect(live)) as conn:
@@ -267,3 +349,26 @@ def _replace(conn: sqlite3.Connection) -> None:
         conn.execute(f'INSERT INTO main."{table}" ({names}) SELECT {names} FROM staged."{table}"')
     for name, seq in sequences.items():
         conn.execute("UPDATE main.sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", (seq, name))
+
+
+def _restore_pg(engine: Engine, paths: Paths, staged: Staged, now: datetime) -> RestoreResult:
+    from datetime import UTC
+
+    from paa import __version__
+    from paa.core.dataio import pg
+    from paa.core.dataio.backup import _manifest, file_digest, manifest_path, reserve
+    from paa.files import write_private_json
+
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = reserve(paths.backup_dir, f"{RESTORE_PREFIX}{stamp}", pg.COPY_SUFFIX)
+    try:
+        revision, key_ids = pg.replace(engine, staged.file, staged.plan.revision, kept, now)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            kept.unlink()  # rolled back: the data it holds is still the database's
+        raise
+    digest, size = file_digest(kept)
+    created = now.astimezone(UTC)
+    info = BackupInfo(kept, created, __version__, revision, bool(key_ids), key_ids, digest, size, "pg_copy")
+    write_private_json(manifest_path(kept), _manifest(info), sort_keys=False)
+    return RestoreResult(staged.plan, kept)
