@@ -146,3 +146,18 @@ def test_without_portaudio_the_error_names_the_library(monkeypatch: pytest.Monke
         voice.Microphone().start()
     assert "PortAudio" in missing.value.message
     assert "libportaudio2" in (missing.value.hint or "")
+
+
+def test_doctor_says_whether_voice_input_can_work(monkeypatch: pytest.MonkeyPatch, cli) -> None:
+    import json
+
+    real = importlib.util.find_spec
+    present = real("pocketsphinx") is not None and real("sounddevice") is not None and real("numpy") is not None
+    if present:
+        assert voice.doctor_check().status == "ok"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sounddevice" else real(name))
+    missing = voice.doctor_check()
+    assert (missing.status, missing.advice) == ("info", voice.EXTRA_HINT)
+    assert "sounddevice" in missing.detail
+    shown = {check["name"]: check for check in json.loads(cli("doctor", "--json").out)}
+    assert shown["voice"]["detail"] == missing.detail

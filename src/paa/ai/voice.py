@@ -22,6 +22,8 @@ from paa.errors import ExitCode, InvalidInput, PaaError
 if TYPE_CHECKING:
     from pocketsphinx import Decoder
 
+    from paa.core.doctor import Check
+
 MODEL_NAME = "pocketsphinx-en-us"
 MODEL_RATE = 16_000  # Hz: the acoustic model was trained on 16 kHz speech
 MAX_SECONDS = 300  # one message; longer dictation is better typed or split
@@ -76,6 +78,18 @@ def unavailable_reason() -> str | None:
         if importlib.util.find_spec(module) is None:
             return f"speech-to-text needs the {module} package, which is not installed"
     return None
+
+
+def doctor_check() -> Check:
+    """The `paa doctor` line for voice input: whether its packages are there, found without loading them."""
+    from paa.core.doctor import Check
+
+    reason = unavailable_reason()
+    if reason is None and importlib.util.find_spec("sounddevice") is None:
+        reason = "recording needs the sounddevice package, which is not installed"
+    if reason is not None:
+        return Check("voice", "info", f"off (optional): {reason}", EXTRA_HINT)
+    return Check("voice", "ok", f"local speech to text ({MODEL_NAME}) and recording available")
 
 
 def _require() -> None:

@@ -21,8 +21,10 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     problem = settings_problem(runtime.environ())
     checks = [problem] if problem else run_checks(runtime.current(), doctor_check(runtime.current().paths.data_dir))
     if not problem:
+        from paa.ai import voice
         from paa.cli import warm
 
+        checks.append(voice.doctor_check())
         checks.append(warm.doctor_check(runtime.environ()))
     if as_json:
         emit_json([check.to_json() for check in checks])
