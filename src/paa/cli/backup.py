@@ -24,7 +24,9 @@ def backup(
 ) -> None:
     """Back up the database: a consistent copy, safe while paa runs.
 
-    A backup is one SQLite file and its manifest, FILE.json (version, schema, time, encryption, SHA-256).
+    A backup is one file and its manifest, FILE.json (version, schema, time, encryption, SHA-256).
+
+    On PostgreSQL it is pg_dump's archive, or paa's own copy when no fitting pg_dump is installed.
 
     The backups folder keeps the newest backup.keep of them.
 
@@ -77,6 +79,8 @@ def backup(
     say(f"Backed up to {escape(str(info.path))} ({_size(info.size)}, schema {info.revision}, sha256 {info.sha256}).")
     if info.encrypted:
         say("[yellow]Encrypted:[/] restoring it needs this data key too (data.key or the OS keyring; see paa doctor).")
+    if result.note:
+        say(f"[yellow]Note:[/] {escape(result.note)}.")
     if result.removed:
         say(f"Removed {len(result.removed)} older backup(s) beyond backup.keep.")
 
