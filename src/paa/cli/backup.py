@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from paa.cli.output import emit_json, escape, say, table
+from paa.cli.output import emit_json, escape, say, table, working
 
 
 def backup(
@@ -65,13 +65,14 @@ def backup(
         ]
         table(["taken (UTC)", "kind", "schema", "encrypted", "size", "file"], rows, right=frozenset({"size"}))
         return
-    result = backup_database(
-        current.engine,
-        current.paths,
-        current.clock.now(),
-        target=file.expanduser() if file is not None else None,
-        keep=current.loaded.settings.backup_keep,
-    )
+    with working("Backing up...", enabled=not as_json):  # a big database takes a while: on a terminal only
+        result = backup_database(
+            current.engine,
+            current.paths,
+            current.clock.now(),
+            target=file.expanduser() if file is not None else None,
+            keep=current.loaded.settings.backup_keep,
+        )
     if as_json:
         emit_json(result.to_json())
         return

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paa.cli.output import console, emit_json, say, table
+from paa.cli.output import emit_json, progress_bar, say, table, working
 from paa.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -55,12 +55,13 @@ def import_(
         )
     path = path.expanduser()
     current = runtime.current()
-    from contextlib import nullcontext
-
-    working = nullcontext() if as_json else console().status(f"Reading {path.name}...")
-    with working, current.context(write=not dry_run) as ctx:  # years of history take seconds: show it is working
-        document = _read(kind, path, ctx, into.strip().lower())
-        summary = import_document(ctx, document, dry_run=dry_run)
+    # Years of history take seconds: a spinner while the file is read and checked, then a bar of records added
+    # (on a terminal only; a pipe, a log or --json stays quiet).
+    with current.context(write=not dry_run) as ctx:
+        with working(f"Reading {path.name}...", enabled=not as_json):
+            document = _read(kind, path, ctx, into.strip().lower())
+        with progress_bar("Importing", "records", enabled=not as_json) as progress:
+            summary = import_document(ctx, document, dry_run=dry_run, progress=progress)
         if not dry_run:
             from paa.ai.memory import sync_sources
 

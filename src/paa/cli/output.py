@@ -6,6 +6,8 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,38 @@ def _colour_choice() -> str:
 
 # The width of output that is not a terminal: wide enough that no line a script reads is ever broken.
 PIPED_WIDTH = 10_000
+
+
+@contextmanager
+def progress_bar(label: str, unit: str, *, enabled: bool = True) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr while the block runs, fed `(done, total)`; None (nothing shown) when stderr is
+    not a terminal or `enabled` is false (--json), so pipes and logs stay quiet."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console as RichConsole
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeRemainingColumn())
+    with Progress(*columns, console=RichConsole(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@contextmanager
+def working(message: str, *, enabled: bool = True) -> Iterator[None]:
+    """A spinner with `message` on stderr while a step of unknown length runs (a backup), on a terminal only."""
+    if not enabled or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console as RichConsole
+
+    with RichConsole(stderr=True).status(message):
+        yield
 
 
 @cache

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from paa.cli.output import confirm, emit_json, escape, say, table
+from paa.cli.output import confirm, emit_json, escape, say, table, working
 
 
 def restore(
@@ -33,7 +34,9 @@ def restore(
     from paa.core.dataio.restore import stage
 
     current = runtime.current()
-    with stage(current.engine, current.paths, current.environ, file.expanduser()) as staged:
+    with ExitStack() as stack:
+        with working(f"Checking {file.name}...", enabled=not as_json):  # the spinner stops before the question
+            staged = stack.enter_context(stage(current.engine, current.paths, current.environ, file.expanduser()))
         plan = staged.plan
         if dry_run:
             if as_json:
@@ -44,7 +47,8 @@ def restore(
         if not as_json:
             _describe(plan)
         confirm(f"Replace every user's data in this paa with {file.name}?", assume_yes=yes)
-        result = put_back(current.engine, current.paths, staged, current.clock.now())
+        with working("Restoring...", enabled=not as_json):
+            result = put_back(current.engine, current.paths, staged, current.clock.now())
     if as_json:
         emit_json(result.to_json())
         return

@@ -273,3 +273,13 @@ def test_after_import_strength_is_what_loop_shows(tmp_path: Path) -> None:
         rule = rule_of(resolve_habit(ctx, "Meditate"))
     assert strength_on(rule, entries, today) == pytest.approx(0.596033, abs=1e-6)  # Loop's score for today
     assert strength_on(rule, entries, today - timedelta(days=5)) == pytest.approx(0.472617, abs=1e-6)
+
+
+def test_an_import_reports_its_progress_in_records(tmp_path: Path) -> None:
+    """What a progress bar is fed: the records done so far, rising to the document's total."""
+    seen: list[tuple[int, int]] = []
+    with open_context(write=True, clock=FixedClock(FIXED_NOW)) as ctx:
+        document = read_loop(_zip(LOOP_EXPORT, tmp_path / "loop.zip"), ctx.now())
+        import_document(ctx, document, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (9, 9)  # 3 habits and their 6 logs
+    assert [done for done, _total in seen] == sorted(done for done, _total in seen)

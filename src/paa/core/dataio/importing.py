@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,16 +137,32 @@ def _bits(days: list[schema.Weekday]) -> int:
     return sum(1 << SHORT_DAYS.index(day) for day in set(days))
 
 
-def import_document(ctx: Context, document: schema.Export, *, dry_run: bool = False) -> ImportSummary:
-    """Add the document's records the acting user does not have yet; with `dry_run`, only count them."""
+def import_document(
+    ctx: Context,
+    document: schema.Export,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportSummary:
+    """Add the document's records the acting user does not have yet; with `dry_run`, only count them.
+
+    `progress(done, total)` is told, in records, how far it is after each kind of record (a progress bar's feed)."""
     summary = ImportSummary(dry_run=dry_run)
-    _habits(ctx, document, summary)
-    _checkins(ctx, document, summary)
-    _prompts(ctx, document, summary)
-    _conversations(ctx, document, summary)
-    _memories(ctx, document, summary)
-    _reminders(ctx, document, summary)
-    _preferences(ctx, document, summary)
+    steps: list[tuple[Callable[[Context, schema.Export, ImportSummary], None], int]] = [
+        (_habits, len(document.habits) + sum(len(habit.logs) for habit in document.habits)),
+        (_checkins, len(document.checkins)),
+        (_prompts, len(document.checkin_prompts)),
+        (_conversations, len(document.conversations) + sum(len(chat.messages) for chat in document.conversations)),
+        (_memories, len(document.memories)),
+        (_reminders, len(document.reminders)),
+        (_preferences, len(document.preferences)),
+    ]
+    total, done = sum(weight for _step, weight in steps), 0
+    for step, weight in steps:
+        step(ctx, document, summary)
+        done += weight
+        if progress is not None:
+            progress(done, total)
     if not dry_run:
         ctx.session.flush()
         if summary.bulk_tables:
