@@ -81,7 +81,7 @@ def test_a_named_speaker_is_who_said_it_not_a_word_of_the_text(make_ctx, db_engi
     hits = _search(make_ctx, "What did Gina make with sourdough?")
     # Gina's own turn first; "Hey Gina!" (Marcus's, found only by its neighbour's "sourdough") is not lifted by the
     # name it holds: the name counts only as who said it.
-    assert hits[0].source_id == baking
+    assert hits[0].source_id == baking and hits[0].why() == "said by Gina; words: sourdough"
     greeting_hits = [hit for hit in hits if hit.source_id == greeting]
     assert all(hit.words == () and hit.score < hits[0].score / 2 for hit in greeting_hits)
     with make_ctx() as ctx:

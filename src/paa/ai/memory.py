@@ -100,14 +100,17 @@ class MemoryHit:
     word_score: float | None = None
     similarity: float | None = None
     on_day: bool = False
+    said_by: str | None = None  # the person the query names, who said it (not in the JSON: `speaker` is)
 
     def why(self) -> str:
         """Why it matched, for people: the words it shares with the query, or "by meaning"."""
         reasons = []
+        if self.said_by:
+            reasons.append(f"said by {self.said_by}")
         if self.words:
             reasons.append("words: " + ", ".join(self.words))
-        elif self.word_score is not None:
-            reasons.append("words nearby")  # in the turns around it, or its speaker's name
+        elif self.word_score is not None and not self.said_by:
+            reasons.append("words nearby")  # in the turns around it
         if self.similarity is not None and (not self.words or self.similarity >= STRONG_SIMILARITY):
             reasons.append("by meaning")
         if self.on_day:
@@ -464,9 +467,11 @@ def search(
         best = matched.get(word_hits[0][0], ()) if word_hits else ()
         coverage = len(best) / len(plain) if plain else 1.0
         fused = _blend(word_hits, vector_hits, on_days, coverage, meaning=index is not None)
+    said: set[int] = set()
     if speakers:
         said = _said_by(ctx, speakers, list(fused))
         fused = {i: score if i in said else score * OTHER_SPEAKER for i, score in fused.items()}
+    named = " or ".join(name.title() for name in speakers)
     wanted = [row for row in rows.values() if kinds is None or row.kind in kinds]
     ordered = sorted(wanted, key=lambda row: (-fused.get(row.id or 0, 0.0), -(row.id or 0)))
     word_scores, similarities = dict(word_hits), dict(vector_hits)
@@ -480,6 +485,7 @@ def search(
             memory_id, row.kind, row.content, fused.get(memory_id, 0.0), row.created_at, row.source_id,
             relevance=relevance, words=matched.get(memory_id, ()), word_score=word_scores.get(memory_id),
             similarity=similarities.get(memory_id), on_day=memory_id in on_days,
+            said_by=named if memory_id in said else None,
         )  # fmt: skip
         hits.append(hit)
         if len(hits) >= limit:
