@@ -149,8 +149,8 @@ def _loop_db(path: Path) -> Path:
     with sqlite3.connect(path) as conn:
         conn.executescript(LOOP_SCHEMA)
         conn.execute("insert into Habits (id, archived, color, description, freq_den, freq_num, name, position,"
-                     " reminder_hour, reminder_min, type, question, uuid) values"
-                     " (1, 0, 8, '', 1, 1, 'Meditate', 0, 7, 30, 0, 'Did you meditate?', 'a')")  # fmt: skip
+                     " reminder_hour, reminder_min, reminder_days, type, question, uuid) values"
+                     " (1, 0, 8, '', 1, 1, 'Meditate', 0, 7, 30, 36, 0, 'Did you meditate?', 'a')")  # fmt: skip
         conn.execute("insert into Habits (id, archived, color, description, freq_den, freq_num, name, position, type,"
                      " target_type, target_value, unit, question, uuid) values"
                      " (2, 1, 3, 'Easy pace', 7, 3, 'Run', 1, 1, 0, 5.0, 'km', '', 'b')")  # fmt: skip
@@ -169,6 +169,9 @@ def test_a_loop_database_backup(tmp_path: Path) -> None:
     habits = _habits()
     meditate, run = habits["Meditate"], habits["Run"]
     assert meditate["reminders"]["times"] == ["07:30"] and meditate["description"] == "Did you meditate?"
+    # Loop's reminder mask 36 is bits 2 and 5, counted from Saturday: Monday and Thursday.
+    assert meditate["reminders"]["weekdays"] == ["mon", "thu"]
+    assert meditate["color"] == "#00897b" and run["color"] == "#ff8f00"  # palette indices 8 and 3
     assert [(log["day"], log["status"], log["note"]) for log in meditate["logs"]] == [
         ("2026-11-23", "done", "calm"),
         ("2026-11-24", "skipped", None),
@@ -177,6 +180,17 @@ def test_a_loop_database_backup(tmp_path: Path) -> None:
     assert run["archived"] and run["unit"] == "km" and run["target"] == 5.0 and run["schedule"]["times"] == 3
     assert [(log["day"], log["value"]) for log in run["logs"]] == [("2026-11-23", 10.0)]
     assert sum(_import_loop(backup).added.values()) == 0
+
+
+def test_loop_s_every_day_reminder_is_the_habit_s_own_days(tmp_path: Path) -> None:
+    import sqlite3
+
+    backup = _loop_db(tmp_path / "loop.db")
+    with sqlite3.connect(backup) as conn:
+        conn.execute("update Habits set reminder_days = 127, color = 99 where id = 1")  # 99: no colour of Loop's
+    _import_loop(backup)
+    meditate = _habits()["Meditate"]
+    assert meditate["reminders"] == {"times": ["07:30"], "weekdays": []} and meditate["color"] is None
 
 
 def test_an_sqlite_file_that_is_not_loops_is_refused(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from paa.core.dataio import schema
+from paa.core.habits.schedule import SHORT_DAYS
 from paa.errors import InvalidInput, NotFound
 
 _POSITION = re.compile(r"^(\d{3})\b")
@@ -195,6 +196,15 @@ def _is_sqlite(path: Path) -> bool:
         return stream.read(16) == b"SQLite format 3\x00"
 
 
+# Loop stores a habit's colour as an index into its palette of 20; its CSV export writes these same colours.
+LOOP_PALETTE = (
+    "#d32f2f", "#e64a19", "#f57c00", "#ff8f00", "#f9a825", "#afb42b", "#7cb342", "#388e3c", "#00897b", "#00acc1",
+    "#039be5", "#1976d2", "#303f9f", "#5e35b1", "#8e24aa", "#d81b60", "#5d4037", "#303030", "#757575", "#aaaaaa",
+)  # fmt: skip
+# Loop's reminder days are a 7-bit mask whose bit i is weekday i counted from Saturday (its weekday numbering).
+LOOP_DAY_BITS = ("sat", "sun", "mon", "tue", "wed", "thu", "fri")
+
+
 def _read_loop_db(path: Path, now: datetime, version: str) -> schema.Export:
     """Loop's database backup: its Habits table and every Repetitions row (a day's value and note)."""
     import sqlite3
@@ -236,9 +246,14 @@ def _read_loop_db(path: Path, now: datetime, version: str) -> schema.Export:
             "created_at": stamp,
             "updated_at": stamp,
         }  # fmt: skip
+        if "color" in fields and row["color"] is not None and 0 <= int(row["color"]) < len(LOOP_PALETTE):
+            habit["color"] = LOOP_PALETTE[int(row["color"])]
         if row["reminder_hour"] is not None and row["reminder_min"] is not None:
-            # The time only: Loop's weekday bits are not carried over (the reminder follows the habit's days).
-            habit["reminders"] = {"times": [f"{int(row['reminder_hour']):02d}:{int(row['reminder_min']):02d}"]}
+            reminder: dict[str, Any] = {"times": [f"{int(row['reminder_hour']):02d}:{int(row['reminder_min']):02d}"]}
+            mask = int(row["reminder_days"]) if "reminder_days" in fields and row["reminder_days"] is not None else 127
+            if 0 < mask & 127 < 127:  # every day (127, Loop's default) is paa's empty list: the days it is due
+                reminder["weekdays"] = [day for day in SHORT_DAYS if mask & (1 << LOOP_DAY_BITS.index(day))]
+            habit["reminders"] = reminder
         if numerical:
             habit["unit"] = (row["unit"] if "unit" in fields else None) or None
             habit["target"] = float(row["target_value"] or 0)
