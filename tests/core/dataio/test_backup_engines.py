@@ -204,3 +204,26 @@ def test_a_changed_byte_or_the_other_engine_s_backup_is_refused(make_ctx, db_eng
     with pytest.raises(InvalidInput, match="PostgreSQL" if db_engine == "sqlite" else "SQLite"):
         _restore(other)
     assert _habits(make_ctx) == ["Run"]
+
+
+def test_a_plain_pg_dump_archive_restores(make_ctx, db_engine: str, tmp_path: Path) -> None:
+    """What the compose and Kubernetes jobs write (pg_dump's archive, no paa manifest) goes back with paa restore."""
+    import subprocess
+
+    if db_engine != "postgresql":
+        pytest.skip("pg_dump concerns PostgreSQL only")
+    tool, _found = pg.find_tool("pg_dump")
+    assert tool is not None
+    _add(make_ctx, "Run", note="kept sealed")
+    url = make_url(os.environ["PAA_DB_URL"])
+    dump = tmp_path / "paa-20261126T033000Z.dump"
+    with pg.libpq_environment(url) as environ:
+        subprocess.run(
+            [str(tool.path), "--format=custom", f"--file={dump}", pg.libpq_target(url)], env=environ, check=True
+        )
+    _add(make_ctx, "Tea")
+    plan, _result = _restore(dump)
+    assert plan.checksum == "none" and plan.revision == HEAD and plan.encrypted
+    assert _habits(make_ctx) == ["Run"]
+    with make_ctx() as ctx:
+        assert [log.note for log in ctx.session.exec(select(HabitLog)).all()] == ["kept sealed"]
