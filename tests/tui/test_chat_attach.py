@@ -61,6 +61,8 @@ def test_attach_typed_sends_the_file_fenced_and_the_history_lists_it(
         await wait_for(pilot, lambda: _chips(app), what="the chip")
         assert _chips(app) == ["my notes.txt (text, 29 B) ✕"] and _error_line(app) == ""  # the refusal is gone
         assert fake_anthropic.requests == []  # waiting for a message, not sent
+        await _type(pilot, "/attach")
+        await wait_for(pilot, lambda: "Attached for your next message: my notes.txt" in screen_text(app), what="list")
         await _type(pilot, "what is the notice period?")
         await wait_for(pilot, lambda: "Three months." in screen_text(app), what="the reply")
         assert "+ attached my notes.txt (text, 29 B)" in screen_text(app)
@@ -117,12 +119,15 @@ def test_ctrl_o_picks_from_the_home_folder_and_a_chip_pressed_drops_the_file(
         await wait_for(pilot, lambda: _chat(app), what="the chat again")
         assert _chips(app) == []
         await pick(pilot)
-        await _type(pilot, "what is this?")
+        await _type(pilot, "/attach clear")
+        await wait_for(pilot, lambda: not _chips(app), what="the files dropped")
+        await pick(pilot)
+        await _type(pilot, "")  # the file alone is a message
         await wait_for(pilot, lambda: "A small chart." in screen_text(app), what="the reply")
         assert f"+ attached chart.png (image, {size} B)" in screen_text(app)
 
     drive(app, scenario, size=(120, 40))
     (request,) = fake_anthropic.message_requests
     blocks = request.body["messages"][0]["content"]
-    assert [block["type"] for block in blocks] == ["image", "text"]
+    assert [block["type"] for block in blocks] == ["image"]  # no words: the image alone
     assert blocks[0]["source"]["media_type"] == "image/png"

@@ -356,7 +356,7 @@ class ChatScreen(PaaScreen):
             widgets.append(ChatNote(literal(message.insight), classes="-insight"))
         for row in message.messages:
             if row.role == "user":
-                widgets.append(UserMessage(row.content))
+                widgets += [UserMessage(row.content)] if row.content.strip() else []
                 widgets += [_attached_note(item.describe()) for item in row.attachments]
             elif row.role == "other":  # another person, in an imported conversation
                 widgets.append(UserMessage(f"{row.speaker or 'Someone else'}: {row.content}"))
@@ -377,7 +377,7 @@ class ChatScreen(PaaScreen):
     @on(Input.Submitted, "#prompt")
     async def _send(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        if not text:
+        if not text and not self.pending:  # files alone, without words, are a message too
             return
         command = parse(text)
         if command is not None:  # answered here, even during a reply: nothing goes to the model
@@ -392,7 +392,8 @@ class ChatScreen(PaaScreen):
         files, self.pending = self.pending, []
         await self._show_pending()
         transcript = self.query_one("#transcript", VerticalScroll)
-        await transcript.mount_all([UserMessage(text), *(_attached_note(draft.describe()) for draft in files)])
+        said = [UserMessage(text)] if text else []
+        await transcript.mount_all([*said, *(_attached_note(draft.describe()) for draft in files)])
         transcript.scroll_end(animate=False)
         self.streaming = True
         self._show_status()
