@@ -173,3 +173,17 @@ def test_a_documented_shape_refuses_an_answer_missing_a_field() -> None:
                 "log": {"day": "2026-11-26", "status": "done", "value": None, "note": None},
             }
         )
+
+
+def test_memory_search_answers_the_documented_shape(alice: Any) -> None:
+    """A hit holds every field json.md's MemoryHit documents, and no other."""
+    from pydantic import TypeAdapter
+
+    from paa.api import schemas
+
+    assert alice.post(f"{PREFIX}/memory", json={"text": "I'm training for a half marathon in March"}).status_code == 201
+    answer = alice.get(f"{PREFIX}/memory/search", params={"q": "half marathon"})
+    assert answer.status_code == 200, answer.text
+    hits = TypeAdapter(list[schemas.MemoryHit]).validate_json(answer.content)
+    assert hits[0].matched_words == ["half", "marathon"] and 0 < hits[0].relevance <= 100
+    assert set(answer.json()[0]) == set(schemas.MemoryHit.model_fields)

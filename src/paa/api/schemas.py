@@ -391,6 +391,29 @@ class AnalyticsEngagement(BaseModel):
     conversations: AnalyticsConversationTopics
 
 
+class MemoryHit(BaseModel):
+    """A memory that matches a search (json.md: MemoryHit)."""
+
+    memory_id: int
+    kind: str = Field(description="fact, message, checkin or attachment.")
+    content: str
+    score: float = Field(description="0 to 1, higher is better: word and meaning scores blended (memory.md).")
+    relevance: int = Field(description="score out of 100, as people see it; hits under 5 are not returned.")
+    matched_words: list[str] = Field(description="The query's words found in its own text (by stem).")
+    word_score: float | None = Field(description="Raw bm25 or ts_rank; null: not found by words.")
+    similarity: float | None = Field(description="Cosine similarity to the query; null: not found by meaning.")
+    on_day: bool = Field(description="It was said on a day the query names.")
+    created_at: datetime
+    source_id: int | None
+    message_id: int | None
+    conversation_id: int | None
+    conversation_title: str | None
+    speaker: str | None
+    role: str | None
+    time: datetime
+    text: str
+
+
 def documented(model: Any, status: int = 200) -> dict[str, Any]:
     """A route decorator's arguments documenting its `status` answer as `model`, without checking answers with it."""
     return {"response_model": None, "responses": {status: {"model": model, "description": "Successful Response"}}}

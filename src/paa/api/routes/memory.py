@@ -35,7 +35,7 @@ def list_memories(
         return [memory_json(row) for row in listed(ctx, kind=kind, limit=limit)]
 
 
-@router.get("/search", summary="Search memories by words and by meaning")
+@router.get("/search", summary="Search memories by words and by meaning", **documented(list[schemas.MemoryHit]))
 def search(
     api: CallerApi,
     q: str = Query(max_length=1000, description="What to look for, in your own words."),
