@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from paa.ai.chat import MESSAGE_MAX_CHARS
 from paa.api import chat_stream
 from paa.api.caller import CallerApi
-from paa.core.attachments import LIMITS, MESSAGE_MAX_FILES, READ_MAX_BYTES
+from paa.core.attachments import IMAGE_TYPES, LIMITS, MESSAGE_MAX_FILES, READ_MAX_BYTES
 from paa.errors import InvalidInput, PaaError
 
 router = APIRouter(prefix="/chat", tags=["chat"])
@@ -179,7 +179,13 @@ def upload(api: CallerApi, file: UploadFile = File(description="The file.")) -> 
     "/attachments/{attachment_id}",
     summary="Download a file you attached (as an attachment, with its name)",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes."}},
+    responses={
+        200: {
+            # The file's own type, as it was recognised when attached (paa.core.attachments).
+            "content": {media: {} for media in (*IMAGE_TYPES, "application/pdf", "text/plain; charset=utf-8")},
+            "description": "The file's bytes.",
+        }
+    },
 )
 def download(api: CallerApi, attachment_id: int = Path(ge=1)) -> Response:
     from urllib.parse import quote
