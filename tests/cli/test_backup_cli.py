@@ -9,7 +9,7 @@ import pytest
 
 from paa.errors import ExitCode
 
-pytestmark = pytest.mark.sqlite_only  # backups of the SQLite file; PostgreSQL's are pg_dump's (docs/data.md)
+pytestmark = pytest.mark.sqlite_only  # the SQLite file's; PostgreSQL's: tests/core/dataio/test_backup_engines.py
 
 
 def test_backup_list_and_restore(cli, paa_home: Path, tmp_path: Path) -> None:
