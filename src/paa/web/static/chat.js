@@ -68,7 +68,7 @@ export class ChatPage {
     this.send = h("button", { type: "submit", class: "primary" }, "Send");
     this.files = []; // uploads ({id, name, kind, size, pages}) waiting for the next message
     this.uploading = 0;
-    this.chips = h("ul", { class: "chips", "aria-label": "Attached files" });
+    this.chips = h("ul", { class: "chips", "aria-label": "Attached files", hidden: true });
     this.refused = h("p", { class: "error", role: "alert" });
     this.picker = h("input", { type: "file", multiple: true, hidden: true, "aria-label": "Files to attach" });
     this.picker.addEventListener("change", () => {
@@ -184,6 +184,7 @@ export class ChatPage {
 
   showFiles() {
     this.input.required = !this.files.length; // files alone may be sent
+    this.chips.hidden = !this.files.length;
     show(this.chips, this.files.map((file) => {
       const drop = h("button", { type: "button", class: "chip-remove", "aria-label": `Remove ${file.name}`,
         onclick: () => {
