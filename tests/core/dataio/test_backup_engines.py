@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,9 @@ def test_without_pg_dump_postgresql_gets_the_logical_copy_and_is_told(make_ctx, 
         pytest.skip("pg_dump concerns PostgreSQL only")
     _add(make_ctx, "Run", note="knee fine")
     with runtime_for() as runtime:
+        older = backup_database(runtime.engine, runtime.paths, FIXED_NOW - timedelta(days=1)).backup.path
         result = backup_database(runtime.engine, runtime.paths, FIXED_NOW, keep=1)
+    assert result.removed == (older,) and not older.exists()  # backup.keep prunes these files too
     assert result.note is not None and "no pg_dump" in result.note and "postgresql-client-" in result.note
     assert result.backup.path.suffix == ".pgcopy" and result.backup.content == "pg_copy"
     with gzip.open(result.backup.path, "rb") as stream:
