@@ -35,22 +35,13 @@ class AttachScreen(ModalScreen[Path | None]):
     """Pick one file; dismissed with its path, or None."""
 
     BINDINGS = [Binding("escape", "close", "Close")]  # noqa: RUF012
-    DEFAULT_CSS = """
-    AttachScreen > Vertical {
-        width: 80%;
-        height: 80%;
-    }
-    AttachScreen PlainTree {
-        height: 1fr;
-    }
-    """
 
     def __init__(self, folder: Path) -> None:
         super().__init__(classes="dialog-screen")
         self.folder = folder
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog", id="attach-dialog"):
             yield Static(TITLE, classes="dialog-question", markup=False)
             yield PlainTree(self.folder, id="attach-tree")
 
