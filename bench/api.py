@@ -257,9 +257,9 @@ def main() -> int:
                 asyncio.run(load(f"{url}/api/v1/habits", "GET", 100, args.clients, sent))
             spy = None
             if args.profile:  # py-spy samples the server's every thread while the reads run
-                spy = subprocess.Popen(["py-spy", "record", "--pid", str(paa.pid), "--format", "raw", "--threads", "--gil",
-                                        "--output", str(args.profile), "--nonblocking"],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                spy_args = ["record", "--pid", str(paa.pid), "--format", "raw", "--threads", "--gil"]
+                spy_args += ["--output", str(args.profile), "--nonblocking"]
+                spy = subprocess.Popen(["py-spy", *spy_args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1)
             # Rounds in turn, so that a change in the machine's load falls on both sides alike.
             bare_rounds, paa_rounds = [], []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -132,7 +133,7 @@ def test_a_chat_message_on_the_websocket_takes_upload_ids(
         error = socket.receive_json()
         assert (error["type"], error["field"]) == ("error", "attachments")
         socket.send_json({"type": "chat:message", "text": "", "attachments": [photo["id"]], "request_id": "r"})
-        events = []
+        events: list[dict[str, Any]] = []
         while not events or events[-1]["event"] not in ("done", "error"):
             message = socket.receive_json()
             if message["type"] == "chat:response":

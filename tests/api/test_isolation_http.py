@@ -157,8 +157,9 @@ CASES: dict[tuple[str, str], list[Build]] = {
         lambda w: Call(
             "POST", "/api/v1/chat/message", {"message": "and?", "conversation_id": w.conversation}, replies=1
         ),
-        lambda w: Call("POST", "/api/v1/chat/message", {"message": "read", "attachments": [w.extra["upload"]]},
-                       replies=1),  # fmt: skip
+        lambda w: Call(
+            "POST", "/api/v1/chat/message", {"message": "read", "attachments": [w.extra["upload"]]}, replies=1
+        ),
     ],
     ("GET", "/api/v1/chat/attachments/{attachment_id}"): [
         lambda w: Call("GET", f"/api/v1/chat/attachments/{w.extra['upload']}"),

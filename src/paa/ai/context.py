@@ -224,12 +224,12 @@ def to_api_messages(
     raw: list[dict[str, Any]] = []
     for row in rows:
         if row.role == "user":
-            blocks = list((attachments or {}).get(row.id or 0, []))
+            blocks: list[dict[str, Any]] = list((attachments or {}).get(row.id or 0, []))
             if row.content.strip() or not blocks:
                 blocks.append({"type": "text", "text": row.content})
             raw.append({"role": "user", "content": blocks})
         elif row.role == "assistant":
-            blocks: list[dict[str, Any]] = []
+            blocks = []
             text = row.content + ("\n\n[reply interrupted]" if row.interrupted else "")
             if text.strip():
                 blocks.append({"type": "text", "text": text})

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlmodel import select
+from sqlmodel import col, select
 
 from paa.core.dataio import pg
 from paa.core.dataio.backup import backup_database, list_backups, manifest_path
@@ -41,7 +41,7 @@ def _add(make_ctx, name: str, note: str | None = None) -> None:
 
 def _habits(make_ctx) -> list[str]:
     with make_ctx() as ctx:
-        return [habit.name for habit in ctx.session.exec(select(Habit).order_by(Habit.id)).all()]
+        return [habit.name for habit in ctx.session.exec(select(Habit).order_by(col(Habit.id))).all()]
 
 
 def _backup() -> Path:
