@@ -52,6 +52,7 @@ def _import(document: dict[str, Any], environ: dict[str, str]) -> Any:
         return import_document(ctx, read_document(json.dumps(document)))
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_the_export_holds_the_files_and_an_import_brings_them_back(make_ctx, tmp_path: Path) -> None:
     _fill(make_ctx)
     document = _export()
@@ -76,6 +77,7 @@ def test_the_export_holds_the_files_and_an_import_brings_them_back(make_ctx, tmp
     assert again["conversations"] == document["conversations"]
 
 
+@pytest.mark.sqlite_only  # a second install in another PAA_HOME (on PostgreSQL the database URL is shared)
 def test_an_import_with_a_changed_file_is_refused_whole(make_ctx, tmp_path: Path) -> None:
     _fill(make_ctx)
     document = copy.deepcopy(_export())

@@ -23,7 +23,7 @@ from paa.errors import InvalidInput, StorageError
 from tests.support.clock import FIXED_NOW
 from tests.support.runtime import runtime_for
 
-pytestmark = pytest.mark.sqlite_only  # restoring a SQLite file; PostgreSQL's backups are issue #19
+pytestmark = pytest.mark.sqlite_only  # restoring a SQLite file; PostgreSQL's: test_backup_engines.py
 
 
 def _add(make_ctx, name: str, note: str | None = None) -> None:
