@@ -3,7 +3,6 @@ and a refused file is one line that sends nothing."""
 
 from __future__ import annotations
 
-import builtins
 import io
 import json
 import sys
@@ -13,6 +12,7 @@ import pytest
 
 from tests.support import files as samples
 from tests.support.fake_anthropic import FakeAnthropic, reply
+from tests.support.terminal import person_typing
 
 
 @pytest.fixture(autouse=True)
@@ -28,20 +28,6 @@ def folder(tmp_path: Path) -> Path:
     (tmp_path / "my notes.txt").write_text("remember the milk\n")
     (tmp_path / "song.mp3").write_bytes(b"ID3\x03\x00" + bytes(200))
     return tmp_path
-
-
-def _typing(monkeypatch: pytest.MonkeyPatch, lines: list[str]) -> None:
-    from paa.cli import chat
-
-    queue = list(lines)
-
-    def fake_input(prompt: str = "") -> str:
-        if not queue:
-            raise EOFError
-        return queue.pop(0)
-
-    monkeypatch.setattr(chat, "_stdin_is_terminal", lambda: True)
-    monkeypatch.setattr(builtins, "input", fake_input)
 
 
 def test_attach_sends_the_files_with_the_prompt_and_show_lists_them(
@@ -97,7 +83,7 @@ def test_repl_attach_goes_with_the_next_message_only(
     cli, fake_anthropic: FakeAnthropic, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notes, photo, song = folder / "my notes.txt", folder / "photo.png", folder / "song.mp3"
-    _typing(
+    person_typing(
         monkeypatch,
         ["/attach", f'/attach "{notes}" {photo}', f"/attach {song}", "what are these?", "and now?", "/exit"],
     )

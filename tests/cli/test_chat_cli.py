@@ -16,6 +16,7 @@ from paa.ai import embeddings
 from paa.db.models import Conversation, Message
 from tests.support.clock import FIXED_NOW
 from tests.support.fake_anthropic import FakeAnthropic, error, reply
+from tests.support.terminal import person_typing
 from tests.support.waiting import readable_within, wait_until
 
 
@@ -43,29 +44,6 @@ def water(make_ctx) -> None:
 def _messages(make_ctx) -> list[Message]:
     with make_ctx() as ctx:
         return list(ctx.session.exec(select(Message).order_by(col(Message.id))).all())
-
-
-def _terminal(monkeypatch: pytest.MonkeyPatch, lines: list[str]) -> list[str]:
-    """Make the chat think a person is typing `lines` at its prompt; returns the prompts it showed."""
-    import builtins
-
-    from paa.cli import chat
-
-    shown: list[str] = []
-    queue = list(lines)
-
-    def fake_input(prompt: str = "") -> str:
-        shown.append(prompt)
-        if not queue:
-            raise EOFError
-        line = queue.pop(0)
-        if line == "^C":
-            raise KeyboardInterrupt
-        return line
-
-    monkeypatch.setattr(chat, "_stdin_is_terminal", lambda: True)
-    monkeypatch.setattr(builtins, "input", fake_input)
-    return shown
 
 
 # ---- one answer -------------------------------------------------------------------------------------------
@@ -178,7 +156,7 @@ def test_no_network_is_one_line(cli, monkeypatch, make_ctx) -> None:
 def test_repl_conversation_and_slash_commands(
     cli, water, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx, paa_home
 ) -> None:
-    prompts = _terminal(
+    prompts = person_typing(
         monkeypatch,
         ["/help", "hello there", "", "/usage", "/habits", "/model claude-haiku-5-5", "second message", "/history",
          "/new", "/model", "/bogus", "/exit"],
@@ -208,7 +186,7 @@ def test_repl_ctrl_c_stops_the_reply_and_the_repl_goes_on(
 ) -> None:
     from paa.cli import chat_views
 
-    _terminal(monkeypatch, ["^C", "tell me a long story", "/exit"])
+    person_typing(monkeypatch, ["^C", "tell me a long story", "/exit"])
     real = chat_views.ReplyView.delta
     calls = {"n": 0}
 
@@ -242,7 +220,7 @@ def test_repl_a_real_sigint_while_the_reply_is_drawn_stops_only_the_reply(
 
     from paa.cli import chat_views
 
-    _terminal(monkeypatch, ["tell me a long story", "and another", "/exit"])
+    person_typing(monkeypatch, ["tell me a long story", "and another", "/exit"])
     real = chat_views.ReplyView.delta
     calls = {"n": 0}
 
@@ -272,7 +250,7 @@ def test_repl_a_sigint_as_the_turn_ends_does_not_end_the_repl(
     """Ctrl-C while the finished reply is put away (outside the stream) used to escape the turn and end paa."""
     from paa.cli import chat_views
 
-    _terminal(monkeypatch, ["hello", "again", "/exit"])
+    person_typing(monkeypatch, ["hello", "again", "/exit"])
     real = chat_views.ReplyView.close
     calls = {"n": 0}
 
@@ -291,7 +269,7 @@ def test_repl_a_sigint_as_the_turn_ends_does_not_end_the_repl(
 
 
 def test_repl_errors_do_not_end_it(cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx) -> None:
-    _terminal(monkeypatch, ["first", "second", "/exit"])
+    person_typing(monkeypatch, ["first", "second", "/exit"])
     fake_anthropic.push(error(529, "overloaded_error", repeat=3), reply("Got both."), insight())
     result = cli("chat")
     assert result.code == 0
@@ -301,7 +279,7 @@ def test_repl_errors_do_not_end_it(cli, fake_anthropic: FakeAnthropic, monkeypat
 
 
 def test_repl_checkin_then_the_model_notes_and_asks(cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx) -> None:
-    _terminal(monkeypatch, ["/checkin", "/exit"])
+    person_typing(monkeypatch, ["/checkin", "/exit"])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Long day, knee hurts\n\n2\n3\n")))
     noted = {"sentiment_score": -0.3, "sentiment_label": "negative", "summary": "A long day with a sore knee.",
              "follow_up": "Do you want to rest from running tomorrow?"}  # fmt: skip
@@ -323,7 +301,7 @@ def test_repl_checkin_then_the_model_notes_and_asks(cli, fake_anthropic: FakeAnt
 def test_repl_checkin_keeps_the_question_so_the_next_message_answers_it(
     cli, fake_anthropic: FakeAnthropic, monkeypatch, make_ctx, before: list[str]
 ) -> None:
-    _terminal(monkeypatch, [*before, "/checkin", "yes, a walk instead", "/exit"])
+    person_typing(monkeypatch, [*before, "/checkin", "yes, a walk instead", "/exit"])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Long day, knee hurts\n\n2\n3\n")))
     noted = {"sentiment_score": -0.3, "sentiment_label": "negative", "summary": "A long day with a sore knee.",
              "follow_up": "Do you want to rest from running tomorrow?"}  # fmt: skip
@@ -343,7 +321,7 @@ def test_repl_checkin_keeps_the_question_so_the_next_message_answers_it(
 
 
 def test_repl_checkin_prints_the_model_text_literally(cli, fake_anthropic: FakeAnthropic, monkeypatch) -> None:
-    _terminal(monkeypatch, ["/checkin", "/exit"])
+    person_typing(monkeypatch, ["/checkin", "/exit"])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Fine\n\n4\n\n")))
     noted = {"sentiment_score": 0.2, "sentiment_label": "positive", "summary": "A [bold]fine[/] day.",
              "follow_up": "Is [/] or [red] a bracket?"}  # fmt: skip
@@ -526,7 +504,7 @@ def test_looking_back_does_not_import_the_sdk(cli, two_conversations) -> None:
 
 
 def test_repl_doubled_slash_sends_a_message_starting_with_a_slash(cli, fake_anthropic: FakeAnthropic, monkeypatch):
-    _terminal(monkeypatch, ["//etc/hosts is broken", "/etc/hosts", "/exit"])
+    person_typing(monkeypatch, ["//etc/hosts is broken", "/etc/hosts", "/exit"])
     fake_anthropic.push(reply("Check its permissions."))
     result = cli("chat")
     assert result.code == 0, result.err
@@ -548,7 +526,7 @@ def test_offline_one_shot_says_each_action_once(cli, water, make_ctx) -> None:
 
 
 def test_offline_repl_says_each_action_once_and_leaves_on_exit(cli, water, monkeypatch, make_ctx) -> None:
-    prompts = _terminal(monkeypatch, ["I ran", "hello", "/usage", "exit", "never sent"])
+    prompts = person_typing(monkeypatch, ["I ran", "hello", "/usage", "exit", "never sent"])
     result = cli("chat", "--offline")
     assert result.code == 0, result.err
     assert (result.out + result.err).count("Logged Run as done for 2026-11-26.") == 1
@@ -562,7 +540,7 @@ def test_offline_repl_says_each_action_once_and_leaves_on_exit(cli, water, monke
 
 @pytest.mark.parametrize("word", ["quit", "Exit", "bye", "/quit"])
 def test_repl_leave_words(cli, monkeypatch, word: str) -> None:
-    prompts = _terminal(monkeypatch, [word, "never asked"])
+    prompts = person_typing(monkeypatch, [word, "never asked"])
     assert cli("chat", "--offline").code == 0
     assert len(prompts) == 1
 

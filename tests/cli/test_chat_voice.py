@@ -3,7 +3,6 @@ asked; each missing piece (model, PortAudio, microphone, terminal) is one line."
 
 from __future__ import annotations
 
-import builtins
 import io
 import stat
 import sys
@@ -15,33 +14,13 @@ import pytest
 from paa.errors import ExitCode
 from tests.support.fake_anthropic import FakeAnthropic, reply
 from tests.support.speech import fake_sounddevice, heard_key_words, needs_model, spoken_audio
+from tests.support.terminal import person_typing
 
 
 @pytest.fixture(autouse=True)
 def _plain(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAA_KEYRING", "off")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
-
-
-def _person(monkeypatch: pytest.MonkeyPatch, lines: list[str]) -> list[str]:
-    """A person at a terminal typing `lines` (Enter to stop recording, then the line to send); returns the prompts."""
-    from paa.cli import chat
-
-    shown: list[str] = []
-    queue = list(lines)
-
-    def fake_input(prompt: str = "") -> str:
-        shown.append(prompt)
-        if not queue:
-            raise EOFError
-        line = queue.pop(0)
-        if line == "^C":
-            raise KeyboardInterrupt
-        return line
-
-    monkeypatch.setattr(chat, "_stdin_is_terminal", lambda: True)
-    monkeypatch.setattr(builtins, "input", fake_input)
-    return shown
 
 
 def _microphone(monkeypatch: pytest.MonkeyPatch) -> bytes:
@@ -69,7 +48,7 @@ def test_the_transcript_is_sent_as_heard(
     cli, fake_anthropic: FakeAnthropic, monkeypatch, tmp_path: Path, paa_home: Path
 ) -> None:
     _microphone(monkeypatch)
-    prompts = _person(monkeypatch, ["", ""])  # Enter stops the recording; Enter again sends the line as heard
+    prompts = person_typing(monkeypatch, ["", ""])  # Enter stops the recording; Enter again sends the line as heard
     fake_anthropic.push(reply("I'll remind you tomorrow at 8."))
     monkeypatch.chdir(tmp_path)
     result = cli("chat", "--voice")
@@ -87,7 +66,7 @@ def test_the_transcript_is_sent_as_heard(
 @needs_model
 def test_an_edited_transcript_is_what_is_sent(cli, fake_anthropic: FakeAnthropic, monkeypatch) -> None:
     _microphone(monkeypatch)
-    _person(monkeypatch, ["", "remind me to water the plants at 8"])
+    person_typing(monkeypatch, ["", "remind me to water the plants at 8"])
     fake_anthropic.push(reply("Done."))
     result = cli("chat", "--voice")
     assert result.code == 0, result.err
@@ -97,7 +76,7 @@ def test_an_edited_transcript_is_what_is_sent(cli, fake_anthropic: FakeAnthropic
 @needs_model
 def test_keep_audio_saves_the_recording_privately(cli, fake_anthropic: FakeAnthropic, monkeypatch, tmp_path) -> None:
     said = _microphone(monkeypatch)
-    _person(monkeypatch, ["", ""])
+    person_typing(monkeypatch, ["", ""])
     fake_anthropic.push(reply("Done."))
     kept = tmp_path / "said.wav"
     result = cli("chat", "--voice", "--keep-audio", str(kept))
@@ -111,7 +90,7 @@ def test_keep_audio_saves_the_recording_privately(cli, fake_anthropic: FakeAnthr
 @needs_model
 def test_cancelling_the_recording_sends_nothing(cli, fake_anthropic: FakeAnthropic, monkeypatch) -> None:
     _microphone(monkeypatch)
-    _person(monkeypatch, ["^C"])
+    person_typing(monkeypatch, ["^C"])
     result = cli("chat", "--voice")
     assert result.code == ExitCode.ABORTED
     assert "the recording was cancelled" in result.err
@@ -121,7 +100,7 @@ def test_cancelling_the_recording_sends_nothing(cli, fake_anthropic: FakeAnthrop
 @needs_model
 def test_emptying_the_line_sends_nothing(cli, fake_anthropic: FakeAnthropic, monkeypatch) -> None:
     _microphone(monkeypatch)
-    _person(monkeypatch, ["", "^C"])
+    person_typing(monkeypatch, ["", "^C"])
     result = cli("chat", "--voice")
     assert result.code == ExitCode.ABORTED
     assert fake_anthropic.requests == []
@@ -130,7 +109,7 @@ def test_emptying_the_line_sends_nothing(cli, fake_anthropic: FakeAnthropic, mon
 @needs_model
 def test_a_silent_recording_is_one_line(cli, fake_anthropic: FakeAnthropic, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice([bytes(32_000)], rate=16_000.0))
-    _person(monkeypatch, [""])
+    person_typing(monkeypatch, [""])
     result = cli("chat", "--voice")
     assert result.code == ExitCode.INVALID_INPUT
     assert "paa: error: no words were heard in the recording" in result.err
@@ -140,7 +119,7 @@ def test_a_silent_recording_is_one_line(cli, fake_anthropic: FakeAnthropic, monk
 @needs_model
 def test_no_microphone_is_one_line(cli, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice(None))
-    _person(monkeypatch, [""])
+    person_typing(monkeypatch, [""])
     result = cli("chat", "--voice")
     assert result.code == ExitCode.UNAVAILABLE
     assert "paa: error: no microphone to record from" in result.err
@@ -152,7 +131,7 @@ def test_without_the_voice_extra_the_error_says_what_to_install(cli, monkeypatch
 
     monkeypatch.setattr(voice, "unavailable_reason", lambda: "speech-to-text needs the pocketsphinx package")
     monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice([b"\x00\x01" * 10]))
-    _person(monkeypatch, [""])
+    person_typing(monkeypatch, [""])
     result = cli("chat", "--voice")
     assert result.code == ExitCode.UNAVAILABLE
     assert "speech-to-text needs the pocketsphinx package" in result.err
@@ -168,7 +147,7 @@ def test_without_the_voice_extra_the_error_says_what_to_install(cli, monkeypatch
     ],
 )
 def test_voice_options_that_do_not_fit_are_refused(cli, monkeypatch, args: list[str], said: str) -> None:
-    _person(monkeypatch, [])
+    person_typing(monkeypatch, [])
     result = cli("chat", *args)
     assert result.code == ExitCode.INVALID_INPUT
     assert said in result.err
