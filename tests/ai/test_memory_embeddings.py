@@ -253,6 +253,51 @@ def test_doctor_says_what_to_install_when_there_is_no_embedder(tmp_path: Path, m
     assert embeddings.status(tmp_path).missing[0] == "numpy"
 
 
+@needs_model
+def test_doctor_says_numpy_runs_when_the_onnx_model_failed(
+    cli, paa_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback to numpy leaves a note in the cache folder, so the doctor line tells the truth without loading."""
+    from paa.ai import embeddings_onnx, vectors
+
+    class Broken:
+        def __init__(self, model_dir: Path, cache_dir: Path) -> None:
+            raise RuntimeError("this onnxruntime is too old\nfor the graph")
+
+    class Working:
+        backend = "onnx int8"
+
+        def __init__(self, model_dir: Path, cache_dir: Path) -> None:
+            self.model_dir = model_dir
+
+    found = embeddings.find_model(paa_home)
+    assert found is not None
+    cache = paa_home / embeddings.CACHE_FOLDER
+    monkeypatch.setattr(embeddings, "backend", lambda: "onnx int8")  # as when onnxruntime is installed
+    monkeypatch.setattr(embeddings_onnx, "OnnxMiniLMEmbedder", Broken)
+    vectors.forget_embedders()
+    try:
+        assert vectors.load_embedder(found[1], cache).embedder_id == embeddings.EMBEDDER_ID  # numpy's
+        check = embeddings.doctor_check(paa_home)
+        reason = "RuntimeError: this onnxruntime is too old for the graph"
+        assert check.status == "warn"
+        assert f"(local, numpy (ONNX model failed: {reason}))" in check.detail
+        assert check.advice is not None and str(cache) in check.advice
+        shown = {line["name"]: line for line in json.loads(cli("doctor", "--json").out)}
+        assert shown["embeddings"] == check.to_json()
+        text = cli("doctor").out
+        assert "ONNX model failed" in text and "tries ONNX again" in " ".join(text.split())
+
+        monkeypatch.setattr(embeddings_onnx, "OnnxMiniLMEmbedder", Working)  # fixed: the next start loads it
+        vectors.forget_embedders()
+        assert isinstance(vectors.load_embedder(found[1], cache), Working)
+        assert not (cache / embeddings.ONNX_FAILED_FILE).exists()
+        healed = embeddings.doctor_check(paa_home)
+        assert healed.status == "ok" and "(local, onnx int8)" in healed.detail
+    finally:
+        vectors.forget_embedders()
+
+
 def test_safetensors_reader(tmp_path: Path) -> None:
     pytest.importorskip("numpy")
     import numpy as np

@@ -11,8 +11,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import mmap
+import os
 import struct
+import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,6 +30,9 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 # Stored with every user's vectors: vectors made by another model, or another way of running it, are not mixed in.
 EMBEDDER_ID = "all-MiniLM-L6-v2/numpy-1"
 CACHE_FOLDER = "models/cache"  # under the data folder: the ONNX model paa builds from the weights
+# In the cache folder while the ONNX model cannot be built or loaded (numpy is used instead): its one line says why,
+# so `paa doctor` can tell without loading the model itself.
+ONNX_FAILED_FILE = "onnx-failed.txt"
 VECTORS_AT = "vectors in memory/vectors.sqlite3 of the data folder"  # where `paa.ai.vectors` keeps them
 DIMENSIONS = 384
 MAX_TOKENS = 256  # what sentence-transformers uses for this model
@@ -47,6 +53,7 @@ class EmbedderStatus:
     detail: str
     model_dir: Path | None = None
     missing: tuple[str, ...] = ()  # the libraries not installed, when they are why there is none
+    onnx_failure: str | None = None  # why the last try at the ONNX model failed, when numpy runs in its place
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,7 +93,13 @@ def status(data_dir: Path | None) -> EmbedderStatus:
     if model is None:
         return EmbedderStatus("none", False, f"no local {MODEL_NAME} model found: memory search uses words only")
     origin, folder = model
-    return EmbedderStatus(MODEL_NAME, True, f"{MODEL_NAME} (local, {backend()}) from the {origin}", folder)
+    way = backend()
+    failure = onnx_failure(data_dir / CACHE_FOLDER) if way == "onnx int8" and data_dir is not None else None
+    if failure is not None:
+        way = f"numpy (ONNX model failed: {failure})"
+    return EmbedderStatus(
+        MODEL_NAME, True, f"{MODEL_NAME} (local, {way}) from the {origin}", folder, onnx_failure=failure
+    )
 
 
 def backend() -> str:
@@ -94,11 +107,46 @@ def backend() -> str:
     return "onnx int8" if importlib.util.find_spec("onnxruntime") is not None else "numpy"
 
 
+def onnx_failure(cache_dir: Path) -> str | None:
+    """The one-line reason the ONNX model last failed to build or load in `cache_dir`, or None if it did not."""
+    try:
+        lines = (cache_dir / ONNX_FAILED_FILE).read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    return (lines[0].strip() if lines else "") or "unknown reason"
+
+
+def record_onnx_failure(cache_dir: Path, error: BaseException | None) -> None:
+    """Note in `cache_dir` why the ONNX model failed (`error`), or that it loaded (None: any old note goes).
+
+    Best effort: a cache folder that cannot be written to is often why it failed, and numpy works all the same."""
+    marker = cache_dir / ONNX_FAILED_FILE
+    if error is None:
+        with suppress(OSError):
+            marker.unlink(missing_ok=True)
+        return
+    reason = " ".join(f"{type(error).__name__}: {error}".split())
+    if len(reason) > 200:
+        reason = reason[:199] + "…"
+    temporary = marker.with_name(f".{marker.name}.{os.getpid()}.{threading.get_ident()}")
+    with suppress(OSError):
+        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary.write_text(reason + "\n")
+        os.replace(temporary, marker)  # whole or not at all: another process may be reading it
+
+
 def doctor_check(data_dir: Path) -> Check:
     """The `paa doctor` line for search by meaning: the embedder `status` finds (so both always agree), or why none."""
     from paa.core.doctor import Check
 
     found = status(data_dir)
+    if found.available and found.onnx_failure is not None:
+        cache = data_dir / CACHE_FOLDER
+        advice = (
+            f"search by meaning works, only slower; fix the cause (or delete {cache} to rebuild the model): "
+            "the next start tries ONNX again"
+        )
+        return Check("embeddings", "warn", f"{found.detail}; {VECTORS_AT}", advice)
     if found.available:
         return Check("embeddings", "ok", f"{found.detail}; {VECTORS_AT}")
     if found.missing:

@@ -68,9 +68,12 @@ def _new_embedder(model_dir: Path, cache_dir: Path) -> Embedder:
         from paa.ai.embeddings_onnx import OnnxMiniLMEmbedder
 
         try:
-            return OnnxMiniLMEmbedder(model_dir, cache_dir)
-        except Exception:  # an onnxruntime too old for the graph, a cache folder not writable: numpy still works
-            pass
+            found = OnnxMiniLMEmbedder(model_dir, cache_dir)
+        except Exception as error:  # an onnxruntime too old for the graph, a cache folder not writable: numpy works
+            embeddings.record_onnx_failure(cache_dir, error)  # so `paa doctor` says numpy runs, and why
+        else:
+            embeddings.record_onnx_failure(cache_dir, None)
+            return found
     return embeddings.load_embedder(model_dir)
 
 
