@@ -120,6 +120,7 @@ def test_the_memory_of_proofs_stays_bounded(http: TestClient) -> None:
             proofs.caller(session, accounts[-1].tokens["access_token"], later)
 
 
+@pytest.mark.sqlite_only  # on PostgreSQL every check is a network round trip: it stays in the thread pool
 def test_a_token_is_proved_in_the_thread_pool_and_then_checked_on_the_event_loop(http: TestClient) -> None:
     import asyncio
     import threading
