@@ -9,6 +9,7 @@ import copy
 import importlib.util
 import re
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -372,6 +373,101 @@ def test_the_backup_job_dumps_into_its_volume(objects: list[tuple[str, dict[str,
     assert container["volumeMounts"][0]["mountPath"] == "/backups"
     assert "pg_dump" in container["args"][0] and "/backups/" in container["args"][0]
     assert job["spec"]["concurrencyPolicy"] == "Forbid"
+
+
+# A password inside a URL (scheme://user:password@host), or a secret file's content put on a command line.
+PASSWORD_IN_URL = re.compile(r"[a-z+]+://[^/\s:@]+:[^/\s@]+@")
+SECRET_ON_ARGV = re.compile(r"""\bpg_(?:dump|restore) .*(?:\$+\(cat|"\$+\{?url)""")
+DB_PASSWORD = "pa:ss%word\\w"  # a ':' and a '\' are escaped in a password file, a '%' is escaped in a URL
+
+
+def _backup_scripts(compose: dict[str, Any], objects: list[tuple[str, dict[str, Any]]]) -> dict[str, tuple[str, str]]:
+    """The backup's shell script in compose and in the CronJob, as (script as the shell sees it, its secret file)."""
+    service = compose["services"]["backup"]
+    assert service["entrypoint"] == ["bash", "-c"]
+    job = _objects_of(objects, "CronJob")["paa-backup"]
+    container = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["bash", "-c"]
+    return {
+        "compose": (service["command"][0].replace("$$", "$"), "/run/secrets/db_url"),  # compose's own unescaping
+        "kubernetes": (container["args"][0], "/run/secrets/paa/db-url"),
+    }
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _argv_problems(value: Any) -> list[str]:
+    """Each line of `value`'s strings that would show a database password in `ps`."""
+    lines = [line for text in _strings(value) for line in text.splitlines()]
+    return [line for line in lines if PASSWORD_IN_URL.search(line) or SECRET_ON_ARGV.search(line)]
+
+
+def test_no_deploy_command_puts_the_database_password_on_a_command_line(
+    compose: dict[str, Any], objects: list[tuple[str, dict[str, Any]]]
+) -> None:
+    for service, entry in compose["services"].items():
+        for key in ("command", "entrypoint"):
+            assert not _argv_problems(entry.get(key)), (service, key)
+    for file, obj in objects:
+        assert not _argv_problems(obj), file
+    old = 'url=$(sed s/x/y/ /run/secrets/db_url)\npg_dump --format=custom "$url"\npg_dump "$(cat /run/secrets/db_url)"'
+    assert len(_argv_problems(old)) == 2
+    assert _argv_problems("psql postgresql://paa:secret@postgres/paa")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("where", ["compose", "kubernetes"])
+def test_the_backup_hands_pg_dump_the_password_in_a_private_file(
+    where: str, compose: dict[str, Any], objects: list[tuple[str, dict[str, Any]]], tmp_path: Path
+) -> None:
+    """Run the backup's own script under bash with a pg_dump that records what it was given."""
+    script, secret = _backup_scripts(compose, objects)[where]
+    secret_file, backups, tmp, bin_dir = (tmp_path / "db_url", tmp_path / "backups", tmp_path / "tmp", tmp_path / "bin")
+    for folder in (backups, tmp, bin_dir):
+        folder.mkdir()
+    secret_file.write_text("postgresql+psycopg://paa:pa%3Ass%25word%5Cw@db.internal:5433/paa?sslmode=require\n")
+    seen = tmp_path / "seen"
+    fake = bin_dir / "pg_dump"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" > {seen}.argv\n'
+        f'stat -c %a "$PGPASSFILE" > {seen}.mode\n'
+        f'cat "$PGPASSFILE" > {seen}.pgpass\n'
+        'for a in "$@"; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n'
+    )
+    fake.chmod(0o755)
+    script = script.replace(secret, str(secret_file)).replace("/backups", str(backups))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "TMPDIR": str(tmp), "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    argv = Path(f"{seen}.argv").read_text().splitlines()
+    assert "pa" not in " ".join(argv).replace("paa", "")  # no piece of the password
+    assert "--dbname=postgresql://paa@db.internal:5433/paa?sslmode=require" in argv
+    assert Path(f"{seen}.mode").read_text().strip() == "600"
+    assert Path(f"{seen}.pgpass").read_text() == "*:*:*:*:pa\\:ss%word\\\\w\n"
+    assert list(tmp.iterdir()) == []  # the password file is gone
+    dumps = list(backups.iterdir())
+    assert [d.suffix for d in dumps] == [".dump"]  # the data key is not beside it
+    assert stat.S_IMODE(dumps[0].stat().st_mode) == 0o600
+
+
+def test_the_ingress_lets_through_the_largest_upload_paa_takes(objects: list[tuple[str, dict[str, Any]]]) -> None:
+    from paa.api.limits import upload_max_bytes
+
+    annotations = _objects_of(objects, "Ingress")["paa"]["metadata"]["annotations"]
+    size = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
+    number, unit = re.fullmatch(r"(\d+)([kmg]?)", size.lower()).groups()  # type: ignore[union-attr]
+    allowed = int(number) * {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[unit]
+    assert upload_max_bytes() <= allowed <= 4 * upload_max_bytes()  # room for the form, not an open door
 
 
 # ---- deploy/make_secrets.py ----------------------------------------------------------------------------------------

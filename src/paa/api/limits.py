@@ -207,12 +207,20 @@ class BodyLimit:
             await self._refusal(limit)(scope, receive, send)
 
 
-def install(app: FastAPI, options: Any) -> None:
-    """Add the body limit (inner) and the rate limit (outer) to `app`."""
+UPLOAD_PATH = "/api/v1/chat/attachments"
+
+
+def upload_max_bytes() -> int:
+    """The largest body the upload route takes: a file for the chat may be larger than a JSON body (its own limit,
+    docs/chat.md), with room for the form around it. A proxy in front of paa must let this much through."""
     from paa.core.attachments import READ_MAX_BYTES
 
-    # A file for the chat may be larger than a JSON body: its own limit (docs/chat.md), and room for the form.
-    uploads = {"/api/v1/chat/attachments": READ_MAX_BYTES + 64 * 1024}
+    return READ_MAX_BYTES + 64 * 1024
+
+
+def install(app: FastAPI, options: Any) -> None:
+    """Add the body limit (inner) and the rate limit (outer) to `app`."""
+    uploads = {UPLOAD_PATH: upload_max_bytes()}
     app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes, larger=uploads)
     store = options.rate_store
     clock = options.rate_clock
