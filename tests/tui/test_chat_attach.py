@@ -131,3 +131,25 @@ def test_ctrl_o_picks_from_the_home_folder_and_a_chip_pressed_drops_the_file(
     blocks = request.body["messages"][0]["content"]
     assert [block["type"] for block in blocks] == ["image"]  # no words: the image alone
     assert blocks[0]["source"]["media_type"] == "image/png"
+
+
+def test_file_names_with_brackets_are_shown_as_they_are(
+    seeded, make_app, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    """A name is text, never markup: `[red]` vanished from a chip, `[@click=...]` made one an action."""
+    styled = tmp_path / "x[red]y.txt"
+    styled.write_text("a note\n")
+    action = tmp_path / "[@click=app.quit]plan.txt"
+    action.write_text("another\n")
+    (tmp_path / "[b]blob.bin").write_bytes(bytes(range(256)) * 4)
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _open_chat(pilot)
+        await _type(pilot, f'/attach "{styled}" "{action}"')
+        await wait_for(pilot, lambda: len(_chips(app)) == 2, what="the chips")
+        assert _chips(app) == ["x[red]y.txt (text, 7 B) ✕", "[@click=app.quit]plan.txt (text, 8 B) ✕"]
+        await _type(pilot, f'/attach "{tmp_path / "[b]blob.bin"}"')
+        await wait_for(pilot, lambda: "cannot attach [b]blob.bin" in _error_line(app), what="the refusal")
+
+    drive(app, scenario, size=(120, 40))

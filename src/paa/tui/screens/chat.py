@@ -599,13 +599,14 @@ class ChatScreen(PaaScreen):
         chips = self.query_one("#chat-attached", Horizontal)
         await chips.remove_children()
         await chips.mount_all(
-            Button(f"{draft.describe()} ✕", id=f"attached-{number}", compact=True, classes="attached-chip",
-                   tooltip="drop this file")
+            # A file's name is text, never markup (a "[red]" in it would vanish, "[@click=...]" would act).
+            Button(Content(f"{clean(draft.describe())} ✕"), id=f"attached-{number}", compact=True,
+                   classes="attached-chip", tooltip="drop this file")
             for number, draft in enumerate(self.pending)
         )  # fmt: skip
         chips.display = bool(self.pending)
         line = self.query_one("#chat-attach-error", Static)
-        line.update(error or "")
+        line.update(Content(error or ""))
         line.display = error is not None
 
     @on(Button.Pressed, ".attached-chip")
