@@ -31,6 +31,7 @@ from sqlmodel import Session
 from paa.api.caller import authenticate
 from paa.api.hub import Connection, FeedPoller, Hub, event_message
 from paa.core.accounts.bearer import Caller
+from paa.core.attachments import MESSAGE_MAX_FILES
 from paa.core.changes import FeedEvent, events_after, latest_id, oldest_id
 from paa.core.runtime import Runtime
 from paa.errors import PaaError, PermissionDenied
@@ -341,10 +342,10 @@ class ChatTurns:
             attachments = message.get("attachments") or []  # ids of uploads (POST /chat/attachments)
             if (
                 not isinstance(attachments, list)
-                or len(attachments) > 20
+                or len(attachments) > MESSAGE_MAX_FILES
                 or any(type(item) is not int or item < 1 for item in attachments)
             ):
-                connection.offer(_error("invalid", "`attachments` is a list of up to 20 upload ids",
+                connection.offer(_error("invalid", f"`attachments` is a list of up to {MESSAGE_MAX_FILES} upload ids",
                                         field="attachments", request_id=request_id))  # fmt: skip
                 return
             if not isinstance(text, str) or not (text.strip() or attachments) or len(text) > MESSAGE_MAX_CHARS:
