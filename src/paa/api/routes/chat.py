@@ -149,7 +149,7 @@ def confirm(
 UPLOAD_DOC = (
     "One file as `multipart/form-data` (field `file`): an image (JPEG, PNG, GIF, WebP), a PDF, or a text or code "
     "file (UTF-8). Checked at once against the limits (" + LIMITS + "); then send its id in a message's "
-    "`attachments`. An upload no message takes is deleted after a day."
+    "`attachments`. An upload no message takes for a day is deleted at your next upload."
 )
 
 
