@@ -105,6 +105,70 @@ def test_two_workers_act_as_one_server_through_redis(
     assert not (paa_home / "server.json").exists()
 
 
+def _descendants(pid: int) -> list[int]:
+    """The processes below `pid` (uvicorn's workers, and what they start), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, waiting = [], [pid]
+    while waiting:
+        children = parents.get(waiting.pop(), [])
+        found.extend(children)
+        waiting.extend(children)
+    return found
+
+
+def _environ_of(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().decode("utf-8", errors="replace")
+    return dict(entry.split("=", 1) for entry in raw.split("\0") if "=" in entry)
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the workers' environment from /proc")
+def test_workers_read_secret_files_themselves_and_hold_no_secret_in_their_environment(
+    paa_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    redis_url: str,  # noqa: F811
+) -> None:
+    # Secrets handed over as files (compose `secrets:`): each worker builds its runtime from the `*_FILE` variables,
+    # which beside the values read in would be refused as "both set", and the values would show in `ps e`.
+    database = tmp_path / "elsewhere" / "paa.db"
+    database.parent.mkdir()
+    database_url = f"sqlite:///{database}"
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "db_url").write_text(database_url + "\n", encoding="utf-8")
+    (secrets / "redis_url").write_text(redis_url + "\n", encoding="utf-8")
+    monkeypatch.setenv("PAA_DB_URL_FILE", str(secrets / "db_url"))
+    monkeypatch.setenv("PAA_REDIS_URL_FILE", str(secrets / "redis_url"))
+    with serving("--workers", "2") as server:
+
+        def two_workers() -> list[int] | None:
+            found = _descendants(server.process.pid)
+            return found if len(found) >= 2 else None
+
+        try:
+            workers = wait_until(two_workers, what="two worker processes")
+            for pid in workers:
+                environ = _environ_of(pid)
+                assert environ.get("PAA_DB_URL_FILE") == str(secrets / "db_url")
+                assert environ.get("PAA_REDIS_URL_FILE") == str(secrets / "redis_url")
+                assert "PAA_DB_URL" not in environ and "PAA_REDIS_URL" not in environ
+                assert not [name for name, value in environ.items() if redis_url in value or database_url in value]
+            for name in ("alice", "bob"):  # a worker serves from the database the file names
+                register(server, name)
+        finally:  # SIGTERM stops the workers too (the helper's kill would leave them running)
+            server.process.send_signal(signal.SIGTERM)
+            _out, err = server.process.communicate(timeout=GIVE_UP_SECONDS)
+    assert server.process.returncode == 0, err
+    assert "both set" not in err and "Traceback" not in err
+    assert database.is_file()  # the database the file names, not the one in PAA_HOME
+
+
 def test_an_unreachable_redis_is_refused_before_serving(paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAA_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     command = [paa_executable(), "serve", "--workers", "2", "--port", str(free_port())]

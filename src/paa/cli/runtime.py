@@ -99,6 +99,13 @@ def environ() -> Mapping[str, str]:
         return holder.environ
 
 
+def started_environ() -> Mapping[str, str]:
+    """The environment this command line started with (and an environment file's values), secret files unread: what
+    `paa serve` hands its workers, so each reads the `*_FILE` secrets itself and none sits in a process's environment
+    (`ps e`, /proc/<pid>/environ)."""
+    return dict(_holder().environ)
+
+
 def add_environ(values: Mapping[str, str]) -> None:
     """Add to the environment this command line reads (an environment file's values), before its runtime is built."""
     holder = _holder()

@@ -201,7 +201,10 @@ def _run(
             finally:
                 serving.remove_marker(runtime.paths)
         else:
-            os.environ.update(environ)  # uvicorn's workers build their runtime from os.environ: the env file's too
+            # uvicorn's workers build their runtime from os.environ: the env file's values go there too, but secrets
+            # read from `*_FILE` files do not; each worker reads the files itself (their values in its environment
+            # would show in `ps e`, and beside PAA_DB_URL_FILE they are refused as "both set").
+            os.environ.update(command_runtime.started_environ())
             os.environ[OPTIONS_VARIABLE] = options_to_environ(options)
             paths = Runtime.from_environ(environ).paths
             url = _announce(scheme, host, port, paths, serving, SystemClock())
