@@ -187,7 +187,7 @@ class Settings(BaseModel):
     """How many `paa backup` copies the backups folder keeps (the oldest go first); 0 keeps them all."""
 
     backup_daily: bool = True
-    """Whether the reminder daemon (`paa daemon`) takes a backup when the newest is a day old (SQLite only)."""
+    """Whether the reminder daemon (`paa daemon`) takes a backup when the newest is a day old."""
 
     tui_theme: str = DEFAULT_THEME
     """Theme of the TUI, e.g. textual-dark, textual-light, nord, gruvbox; the TUI keeps your last choice here."""

@@ -22,7 +22,7 @@ def _backup_at(hours: float) -> Path | None:
         return Daemon(runtime).backup_if_due()
 
 
-@pytest.mark.sqlite_only  # backups of the SQLite file; PostgreSQL's are issue #19
+@pytest.mark.sqlite_only  # in the fast lane; PostgreSQL's (pg_dump is a process): test_backup_engines.py
 def test_a_backup_a_day(make_ctx, monkeypatch: pytest.MonkeyPatch) -> None:
     with make_ctx(write=True) as ctx:
         add_habit(ctx, HabitFields(name="Run"))

@@ -215,7 +215,7 @@ class Daemon:
 
         settings = self.runtime.loaded.settings
         try:
-            if not settings.backup_daily or self.runtime.engine.dialect.name != "sqlite":
+            if not settings.backup_daily:
                 return None
             now = self.runtime.clock.now()
             if not backup_due(self.paths, now):

@@ -230,3 +230,22 @@ def test_a_plain_pg_dump_archive_restores(make_ctx, db_engine: str, tmp_path: Pa
     assert _habits(make_ctx) == ["Run"]
     with make_ctx() as ctx:
         assert [log.note for log in ctx.session.exec(select(HabitLog)).all()] == ["kept sealed"]
+
+
+def test_the_daemon_takes_the_daily_backup_on_either_engine(make_ctx, db_engine: str, monkeypatch) -> None:
+    from paa.clock import FixedClock
+    from paa.daemon.runner import Daemon
+
+    _add(make_ctx, "Run")
+    monkeypatch.setenv("PAA_BACKUP_KEEP", "1")
+
+    def backup_at(hours: float) -> Path | None:
+        with runtime_for(clock=FixedClock(FIXED_NOW + timedelta(hours=hours))) as runtime:
+            return Daemon(runtime).backup_if_due()
+
+    first = backup_at(0)
+    assert first is not None and first.suffix == (".db" if db_engine == "sqlite" else ".dump")
+    assert backup_at(23) is None  # the newest is not a day old yet
+    second = backup_at(24)
+    assert second is not None
+    assert [info.path for info in list_backups(runtime_for().paths)] == [second]  # backup.keep = 1
