@@ -142,7 +142,9 @@ def test_a_malformed_last_event_id_is_closed_4400(http: TestClient, alice: Accou
 
 
 def test_the_server_pings_and_closes_a_socket_that_stops_answering(http: TestClient, alice: Account) -> None:
-    http.app.state.ws_timing = WsTiming(ping_seconds=0.05, poll_seconds=0.01)  # type: ignore[attr-defined]
+    # A pong must reach the server before the next ping: half a second leaves room on a loaded machine (at 0.05 s
+    # a slow test thread was closed with 4408 before the server got to what the test is about).
+    http.app.state.ws_timing = WsTiming(ping_seconds=0.5, poll_seconds=0.01)  # type: ignore[attr-defined]
     with http.websocket_connect(WS) as socket:
         socket.send_json(hello(alice))
         socket.receive_json()
@@ -156,7 +158,9 @@ def test_the_server_pings_and_closes_a_socket_that_stops_answering(http: TestCli
 
 
 def test_a_logout_closes_the_logins_open_sockets(http: TestClient, alice: Account) -> None:
-    http.app.state.ws_timing = WsTiming(ping_seconds=0.05, poll_seconds=0.01)  # type: ignore[attr-defined]
+    # A pong must reach the server before the next ping: half a second leaves room on a loaded machine (at 0.05 s
+    # a slow test thread was closed with 4408 before the server got to what the test is about).
+    http.app.state.ws_timing = WsTiming(ping_seconds=0.5, poll_seconds=0.01)  # type: ignore[attr-defined]
     with http.websocket_connect(WS) as socket:
         socket.send_json(hello(alice))
         socket.receive_json()
