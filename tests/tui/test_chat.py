@@ -117,7 +117,8 @@ def test_a_destructive_tool_asks_in_a_dialog_and_no_means_no(
         await _open_chat(pilot)
         await _say(pilot, "delete my coffee habit")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
-        assert "Coffee" in screen_text(app)
+        # The dialog is the screen before it is painted: under load the first look found it empty.
+        await wait_for(pilot, lambda: "Coffee" in screen_text(app), what="the dialog naming the habit")
         await pilot.press("n")
         await wait_for(pilot, lambda: "All right, I kept Coffee." in _transcript(app), what="the second round")
         assert shown(app, "not done")
