@@ -39,6 +39,18 @@ def test_paa_chat_attach_sends_the_files_and_show_lists_them(
     assert refused.returncode != 0 and refused.stderr.count("\n") <= 2 and "not a file" in refused.stderr
 
 
+def test_a_damaged_pdf_is_paas_one_line_only(run_paa: RunPaa, fake_anthropic: FakeAnthropic, tmp_path: Path) -> None:
+    """pypdf's own warning ("EOF marker not found") once reached stderr beside paa's error."""
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n")
+    done = run_paa("chat", "-a", str(damaged), "what does it say?")
+    assert done.returncode != 0
+    assert [line for line in done.stderr.splitlines() if line.strip()] == [
+        "paa: error: cannot attach damaged.pdf: the PDF cannot be read (PdfStreamError; a damaged file?)"
+    ]
+    assert fake_anthropic.message_requests == []
+
+
 def test_paa_serve_takes_an_upload_over_the_json_body_limit(paa_home: Path, fake_anthropic: FakeAnthropic) -> None:
     big = samples.pdf("A long appendix") + b"%" + b"0" * 3_000_000  # 3 MB: more than a JSON body (1 MB by default)
     fake_anthropic.push(reply("A long appendix."))

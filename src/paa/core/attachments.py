@@ -283,12 +283,15 @@ def _pdf(name: str, data: bytes) -> Draft:
 def _reader(name: str, data: bytes) -> Any:
     """A pypdf reader (imported here: 0.2 s, and only a chat with a PDF needs it)."""
     import io
+    import logging
 
     try:
         from pypdf import PdfReader
         from pypdf.errors import PyPdfError
     except ImportError:
         raise _refuse(name, "reading PDFs needs pypdf, which is not installed", hint=PDF_EXTRA_HINT) from None
+    # pypdf logs what it finds wrong ("EOF marker not found") to stderr; paa says it once, in its own words.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
