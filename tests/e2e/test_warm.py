@@ -25,7 +25,7 @@ import pytest
 from paa.cli import warm_client
 from paa.errors import ExitCode
 from tests.support.processes import child_env, paa_executable
-from tests.support.waiting import readable_within, wait_until
+from tests.support.waiting import GIVE_UP_SECONDS, readable_within, wait_until
 from tests.support.warm import WarmServer, code_changed_since, warm_folder
 
 pytestmark = pytest.mark.e2e
@@ -317,30 +317,8 @@ def test_ctrl_c_reaches_a_warm_command_on_a_terminal(warm_env: Path, stamp: str)
 
 def _interrupted_on_a_terminal(pty, extra: dict[str, str]) -> tuple[int, str]:
     """Run `paa checkin` on a new terminal, press Ctrl-C at its first question; its exit code and what it showed."""
-    env = child_env(extra)
-    pid, leader = pty.fork()
-    if pid == 0:  # the child: a session of its own with the terminal as its controlling one
-        try:
-            os.execve(paa_executable(), [paa_executable(), "checkin", "--mood", "4"], env)
-        finally:
-            os._exit(127)
-    shown = b""
-    deadline = time.monotonic() + 120
-    try:
-        while QUESTION not in shown and time.monotonic() < deadline:
-            shown += _read_some(leader) or b""
-        os.write(leader, b"\x03")
-        while time.monotonic() < deadline:
-            chunk = _read_some(leader)
-            if chunk is None:
-                break
-            shown += chunk
-    finally:
-        os.close(leader)
-        if time.monotonic() >= deadline:
-            os.kill(pid, signal.SIGKILL)
-    _, status_code = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status_code), shown.decode(errors="replace")
+    code, shown = _on_a_terminal(pty, ["checkin", "--mood", "4"], extra, ctrl_c_after=QUESTION)
+    return code, shown.decode(errors="replace")
 
 
 QUESTION = b"?"  # the check-in's first question ends with one
@@ -428,18 +406,27 @@ def test_a_terminal_sees_the_same_colours_cold_and_warm(warm_env: Path, paa_home
     assert after - before == len(lines) + 1
 
 
-def _on_a_terminal(pty, args: list[str], extra: dict[str, str]) -> tuple[int, bytes]:
-    """Run paa on a new terminal (stdin, stdout and stderr all on it); its exit code and every byte it showed."""
+def _on_a_terminal(
+    pty, args: list[str], extra: dict[str, str], *, ctrl_c_after: bytes | None = None
+) -> tuple[int, bytes]:
+    """Run paa on a new terminal (stdin, stdout and stderr all on it); its exit code and every byte it showed.
+
+    With `ctrl_c_after`, the terminal sends Ctrl-C once those bytes have been shown.
+    """
     env = child_env(extra)
     pid, leader = pty.fork()
-    if pid == 0:
+    if pid == 0:  # the child: a session of its own with the terminal as its controlling one
         try:
             os.execve(paa_executable(), [paa_executable(), *args], env)
         finally:
             os._exit(127)
     shown = b""
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + GIVE_UP_SECONDS  # a bound no loaded machine reaches: then the child is killed
     try:
+        if ctrl_c_after is not None:
+            while ctrl_c_after not in shown and time.monotonic() < deadline:
+                shown += _read_some(leader) or b""
+            os.write(leader, b"\x03")
         while time.monotonic() < deadline:
             chunk = _read_some(leader)
             if chunk is None:
