@@ -14,7 +14,7 @@ import mmap
 import os
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
@@ -200,19 +200,8 @@ class MiniLMEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length float32 vector per text, in order."""
-        import numpy as np
-
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = self._tokenizer.encode_batch([text or " " for text in texts])
-        # Similar lengths share a batch, so little time goes on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         with self._threads():
-            for start in range(0, len(order), BATCH):
-                chunk = order[start : start + BATCH]
-                out[chunk] = self._forward([encodings[i].ids for i in chunk])
-        return out
+            return embed_in_batches(self._tokenizer, texts, self._forward, BATCH)
 
     def __call__(self, texts: Sequence[str]) -> list[list[float]]:
         return self.embed(texts).tolist()
@@ -220,12 +209,8 @@ class MiniLMEmbedder:
     def _forward(self, token_ids: list[list[int]]) -> np.ndarray:
         import numpy as np
 
-        batch, length = len(token_ids), max(len(ids) for ids in token_ids)
-        ids = np.zeros((batch, length), dtype=np.int64)
-        mask = np.zeros((batch, length), dtype=np.float32)
-        for row, sequence in enumerate(token_ids):
-            ids[row, : len(sequence)] = sequence
-            mask[row, : len(sequence)] = 1.0
+        ids, mask = padded(token_ids)
+        batch, length = ids.shape
         x = self._word[ids] + self._position[:length][None] + self._token_type
         x = _layer_norm(x, *self._norm).reshape(batch * length, DIMENSIONS)
         masked = ((1.0 - mask) * -1e9)[:, None, None, :]
@@ -243,9 +228,46 @@ class MiniLMEmbedder:
             x = _layer_norm(x + context @ out_w + out_b, *norm1)
             hidden = _gelu(x @ up_w + up_b)
             x = _layer_norm(x + hidden @ down_w + down_b, *norm2)
-        x = x.reshape(batch, length, DIMENSIONS)
-        pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return mean_pooled(x.reshape(batch, length, DIMENSIONS), mask)
+
+
+def embed_in_batches(
+    tokenizer: Any, texts: Sequence[str], forward: Callable[[list[list[int]]], np.ndarray], batch: int
+) -> np.ndarray:
+    """Tokenise `texts` and run `forward` on batches of similar length (little time goes on padding); the vectors
+    in the texts' order. Shared by the numpy and the ONNX embedders."""
+    import numpy as np
+
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    if not texts:
+        return out
+    encodings = tokenizer.encode_batch([text or " " for text in texts])
+    order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+    for start in range(0, len(order), batch):
+        chunk = order[start : start + batch]
+        out[chunk] = forward([encodings[i].ids for i in chunk])
+    return out
+
+
+def padded(token_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The token ids of a batch padded to its longest (int64), and the mask of real tokens (float32)."""
+    import numpy as np
+
+    batch, length = len(token_ids), max(len(ids) for ids in token_ids)
+    ids = np.zeros((batch, length), dtype=np.int64)
+    mask = np.zeros((batch, length), dtype=np.float32)
+    for row, sequence in enumerate(token_ids):
+        ids[row, : len(sequence)] = sequence
+        mask[row, : len(sequence)] = 1.0
+    return ids, mask
+
+
+def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Sentence vectors: the mean of the real tokens' vectors, made unit length (as sentence-transformers does)."""
+    import numpy as np
+
+    pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+    return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
 def _layer_norm(x: Any, weight: Any, bias: Any) -> Any:

@@ -311,32 +311,14 @@ class OnnxMiniLMEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length float32 vector per text, in order."""
-        import numpy as np
-
-        out = np.zeros((len(texts), embeddings.DIMENSIONS), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = self._tokenizer.encode_batch([text or " " for text in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), BATCH):
-            chunk = order[start : start + BATCH]
-            out[chunk] = self._forward([encodings[i].ids for i in chunk])
-        return out
+        return embeddings.embed_in_batches(self._tokenizer, texts, self._forward, BATCH)
 
     def __call__(self, texts: Sequence[str]) -> list[list[float]]:
         return self.embed(texts).tolist()
 
     def _forward(self, token_ids: list[list[int]]) -> np.ndarray:
-        import numpy as np
-
-        batch, length = len(token_ids), max(len(ids) for ids in token_ids)
-        ids = np.zeros((batch, length), dtype=np.int64)
-        mask = np.zeros((batch, length), dtype=np.float32)
-        for row, sequence in enumerate(token_ids):
-            ids[row, : len(sequence)] = sequence
-            mask[row, : len(sequence)] = 1.0
-        feeds = {"embedded": self._word[ids] + self._positions[:length], "mask": mask}
+        ids, mask = embeddings.padded(token_ids)
+        feeds = {"embedded": self._word[ids] + self._positions[: ids.shape[1]], "mask": mask}
         with self._lock:  # one run at a time: the session's threads are the cores
             (hidden,) = self._session.run([self._output], feeds)
-        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return embeddings.mean_pooled(hidden, mask)
