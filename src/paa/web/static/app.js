@@ -8,8 +8,12 @@ import { TodayPage } from "./today.js";
 import { CheckinPage } from "./checkin.js";
 import { ChatPage } from "./chat.js";
 import { AnalyticsPage } from "./analytics.js";
+import { HabitsPage } from "./habits.js";
 
-const PAGES = { "#/today": TodayPage, "#/checkin": CheckinPage, "#/chat": ChatPage, "#/analytics": AnalyticsPage };
+const PAGES = {
+  "#/today": TodayPage, "#/checkin": CheckinPage, "#/chat": ChatPage, "#/analytics": AnalyticsPage,
+  "#/habits": HabitsPage,
+};
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const who = document.getElementById("who");

@@ -1,0 +1,114 @@
+"""The browser app's management pages in a real headless Chromium against a real `paa serve`: habits (add from the
+form, edit, archive, delete after a confirmation), settings (prompts, reminders, preferences, profile, sessions,
+API tokens), conversations and memories, and one habit's analytics. What a page did is read back through the API
+with a token of the user's own, not from the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.test_serve import PASSWORD, Server
+from tests.e2e.test_web import alice, chromium, page, server, sign_in  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.e2e
+
+
+class Api:
+    """Alice's own API login, beside the page's: the test's view of what the page changed."""
+
+    def __init__(self, running: Server) -> None:
+        answer = httpx.post(f"{running.url}/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+        answer.raise_for_status()
+        self.url = running.url + "/api/v1"
+        self.headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    def get(self, path: str) -> Any:
+        answer = httpx.get(self.url + path, headers=self.headers)
+        answer.raise_for_status()
+        return answer.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        answer = httpx.post(self.url + path, json=body, headers=self.headers)
+        answer.raise_for_status()
+        return answer.json()
+
+
+def _habit(api: Api, name: str) -> dict[str, Any] | None:
+    return next((habit for habit in api.get("/habits?all=true") if habit["name"] == name), None)
+
+
+def _unlabelled(shown: Any) -> list[str]:
+    found: list[str] = shown.evaluate(
+        """[...document.querySelectorAll('main input, main textarea, main select')]
+             .filter((el) => !el.labels.length && !el.getAttribute('aria-label')).map((el) => el.outerHTML)"""
+    )
+    return found
+
+
+def test_habits_add_edit_archive_and_delete(page: Any, server: Server, alice: str) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    api = Api(server)
+    sign_in(page, server)
+    page.get_by_role("link", name="Habits").click()
+    page.get_by_role("heading", name="Habits", exact=True).wait_for()
+    page.get_by_text("Add a habit").click()
+    assert _unlabelled(page) == []  # every control of the form has a label
+    page.get_by_label("Name", exact=True).fill("Read")
+    page.get_by_label("Times of day").fill("8:00, 21:30")
+    page.get_by_label("Days", exact=True).fill("mon,wed,fri")
+    page.get_by_role("button", name="Add habit").click()
+    read = page.locator('article[data-habit="Read"]')
+    expect(read).to_contain_text("Reminders at 08:00, 21:30")
+    added = _habit(api, "Read")
+    assert added is not None
+    assert (added["reminders"], added["schedule"]["weekdays"]) == (["08:00", "21:30"], ["mon", "wed", "fri"])
+
+    # Edit: a target and a unit, every day, and no reminders any more.
+    read.get_by_role("button", name="Edit Read").click()
+    form = page.get_by_role("form", name="Edit Read")
+    form.get_by_label("Unit (for an amount)").fill("pages")
+    form.get_by_label("Target", exact=True).fill("20")
+    form.get_by_label("Days", exact=True).fill("")
+    form.get_by_label("Times of day").fill("")
+    form.get_by_role("button", name="Save").click()
+    expect(read).to_contain_text("target 20 pages")
+    expect(read).to_contain_text("No reminders")
+    edited = _habit(api, "Read")
+    assert edited is not None
+    assert (edited["unit"], edited["target"], edited["reminders"], edited["schedule"]["type"]) == (
+        "pages", 20.0, [], "daily",
+    )  # fmt: skip
+
+    # A wrong value is one line on the form, and nothing changes.
+    read.get_by_role("button", name="Edit Read").click()
+    form.get_by_label("Times of day").fill("25:99")
+    form.get_by_role("button", name="Save").click()
+    expect(form.get_by_role("alert")).to_contain_text("25:99")
+    form.get_by_role("button", name="Cancel").click()
+    assert _habit(api, "Read")["reminders"] == []  # type: ignore[index]
+
+    # Archive and back.
+    read.get_by_role("button", name="Archive Read").click()
+    expect(read.get_by_role("button", name="Unarchive Read")).to_be_visible()
+    assert _habit(api, "Read")["archived"] is True  # type: ignore[index]
+    read.get_by_role("button", name="Unarchive Read").click()
+    expect(read.get_by_role("button", name="Archive Read")).to_be_visible()
+    assert _habit(api, "Read")["archived"] is False  # type: ignore[index]
+
+    # Delete asks first: Cancel keeps it, the dialog's Delete removes it.
+    read.get_by_role("button", name="Delete Read").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("cannot be undone")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    assert _habit(api, "Read") is not None
+    read.get_by_role("button", name="Delete Read").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete Read").click()
+    expect(read).to_have_count(0)
+    assert _habit(api, "Read") is None
+    assert _habit(api, "Stretch") is not None
