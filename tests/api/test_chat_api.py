@@ -263,3 +263,27 @@ def test_without_an_api_key_the_chat_is_503(clock: FixedClock) -> None:
         assert carol.post("/api/v1/chat/message", json={"message": "hi"}, headers=SSE).status_code == 503
         assert carol.get("/api/v1/chat/history").json() == []  # nothing was stored
         assert carol.get("/api/v1/chat/context").status_code == 200  # reading needs no model
+
+
+def test_messages_are_searched_and_a_conversation_deleted(
+    alice: Account, bob: Account, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.push(reply("Rest it for a day."), reply("Sure."))
+    first = alice.post("/api/v1/chat/message", json={"message": "my knee hurts after runs"}).json()
+    alice.post("/api/v1/chat/message", json={"message": "plan my week"})
+
+    found = alice.get("/api/v1/chat/search", params={"q": "KNEE runs"})
+    assert found.status_code == 200, found.text
+    hits = [(hit["conversation_id"], hit["role"], hit["match"]) for hit in found.json()]
+    assert hits[0] == (first["conversation_id"], "user", "text")
+    assert bob.get("/api/v1/chat/search", params={"q": "knee"}).json() == []
+    assert alice.get("/api/v1/chat/search", params={"q": " "}).status_code == 422
+
+    url = f"/api/v1/chat/conversations/{first['conversation_id']}"
+    assert bob.delete(url).status_code == 404
+    assert alice.delete(url).status_code == 204
+    assert alice.get("/api/v1/chat/history", params={"conversation_id": first["conversation_id"]}).status_code == 404
+    assert [item["title"] for item in alice.get("/api/v1/chat/history").json()] == ["plan my week"]
+    assert all(hit["conversation_id"] != first["conversation_id"] for hit in
+               alice.get("/api/v1/chat/search", params={"q": "knee"}).json())  # fmt: skip
+    assert alice.delete(url).status_code == 404

@@ -139,3 +139,22 @@ def test_a_failing_model_keeps_the_check_in(with_model: Account, fake_anthropic:
     assert saved.status_code == 201, saved.text
     assert len(fake_anthropic.requests) == 1
     assert with_model.get("/api/v1/checkins/today").json()["sentiment"]["source"] == "vader"
+
+
+def test_prompts_are_added_and_removed(alice: Account, bob: Account) -> None:
+    before = [item["text"] for item in alice.get("/api/v1/checkins/prompts").json()]
+    added = alice.post("/api/v1/checkins/prompts", json={"text": "What are you grateful for?", "position": 1})
+    assert added.status_code == 201, added.text
+    assert added.json() == {"position": 1, "text": "What are you grateful for?"}
+    assert [item["text"] for item in alice.get("/api/v1/checkins/prompts").json()] == [
+        "What are you grateful for?", *before,
+    ]  # fmt: skip
+    assert [item["text"] for item in bob.get("/api/v1/checkins/prompts").json()] == before  # Bob's are his own
+
+    again = alice.post("/api/v1/checkins/prompts", json={"text": "what are you GRATEFUL for?"})
+    assert again.status_code == 409
+    removed = alice.delete("/api/v1/checkins/prompts", params={"position": 1})
+    assert removed.status_code == 200, removed.text
+    assert [item["text"] for item in removed.json()] == before
+    missing = alice.delete("/api/v1/checkins/prompts", params={"position": 99})
+    assert missing.status_code == 404

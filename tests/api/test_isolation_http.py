@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 
 from paa.api.app import create_app
 from paa.clock import FixedClock
-from tests.api.conftest import Account, register
+from tests.api.conftest import PASSWORD, Account, register
 from tests.support.fake_anthropic import FakeAnthropic, reply
 from tests.support.runtime import runtime_for
 
@@ -86,6 +86,10 @@ def world(http: TestClient, fake_anthropic: FakeAnthropic) -> World:
     found.conversation, found.confirmation = answer["conversation_id"], answer["confirmation"]["id"]
     upload = {"file": ("alpha notes.txt", b"alpha attachment text", "text/plain")}
     found.extra["upload"] = _ok(alice.post("/api/v1/chat/attachments", files=upload))["id"]
+    login = _ok(http.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD}))
+    sessions = _ok(alice.get("/api/v1/auth/sessions"))  # the newest first: the login just made
+    assert login["refresh_token"] and len(sessions) == 2
+    found.extra["session"] = sessions[0]["id"]
     _ok(bob.post("/api/v1/habits", json={"name": "bravo walk"}))
     return found
 
@@ -127,6 +131,12 @@ CASES: dict[tuple[str, str], list[Build]] = {
     ("GET", H + "/history"): [lambda w: Call("GET", _h(w, "/history"))],
     ("GET", "/api/v1/analytics/habits/{habit_id}"): [lambda w: Call("GET", f"/api/v1/analytics/habits/{w.habit}")],
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): [lambda w: Call("DELETE", f"/api/v1/auth/tokens/{w.token}")],
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"): [
+        lambda w: Call("DELETE", f"/api/v1/auth/sessions/{w.extra['session']}"),
+    ],
+    ("DELETE", "/api/v1/chat/conversations/{conversation_id}"): [
+        lambda w: Call("DELETE", f"/api/v1/chat/conversations/{w.conversation}"),
+    ],
     ("GET", "/api/v1/checkins/{day}"): [
         lambda w: Call("GET", f"/api/v1/checkins/{w.day}"),
         lambda w: Call("GET", "/api/v1/checkins/today"),
@@ -196,6 +206,10 @@ ACTS_ON_THE_CALLER: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/checkins/daily"): "the caller's check-in",
     ("GET", "/api/v1/checkins/history"): "the caller's check-ins",
     ("GET", "/api/v1/checkins/prompts"): "the caller's prompts",
+    ("POST", "/api/v1/checkins/prompts"): "adds to the caller's prompts",
+    ("DELETE", "/api/v1/checkins/prompts"): "a place in the caller's own list of prompts",
+    ("GET", "/api/v1/auth/sessions"): "the caller's logins",
+    ("GET", "/api/v1/chat/search"): "the caller's messages",
     ("GET", "/api/v1/analytics/habits/summary"): "the caller's figures",
     ("GET", "/api/v1/analytics/mood"): "the caller's figures",
     ("GET", "/api/v1/analytics/engagement"): "the caller's figures",

@@ -119,3 +119,22 @@ def test_another_users_token_is_not_found(alice: Account, bob: Account) -> None:
     assert bob.delete(f"/api/v1/auth/tokens/{2**70}").status_code == 404  # no row can have it: not a 500
     assert bob.get("/api/v1/auth/tokens").json() == []
     assert alice.get("/api/v1/auth/tokens").json()[0]["revoked_at"] is None
+
+
+def test_logins_are_listed_and_one_is_ended(http: TestClient, alice: Account, bob: Account) -> None:
+    from tests.api.conftest import PASSWORD
+
+    other = http.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD}).json()
+    listed = alice.get("/api/v1/auth/sessions")
+    assert listed.status_code == 200, listed.text
+    logins = listed.json()
+    assert [(item["username"], item["kind"], item["revoked"]) for item in logins] == [("alice", "refresh", False)] * 2
+    assert all(item["username"] == "bob" for item in bob.get("/api/v1/auth/sessions").json())
+
+    newest = logins[0]["id"]  # the login just made
+    assert bob.delete(f"/api/v1/auth/sessions/{newest}").status_code == 404  # Bob's answer for anyone else's
+    assert alice.delete(f"/api/v1/auth/sessions/{newest}").status_code == 204
+    ended = {"Authorization": f"Bearer {other['access_token']}"}
+    assert http.get("/api/v1/habits", headers=ended).status_code == 401  # its access token stops working at once
+    assert [item["id"] for item in alice.get("/api/v1/auth/sessions").json()] == [logins[1]["id"]]
+    assert alice.delete("/api/v1/auth/sessions/999999").status_code == 404

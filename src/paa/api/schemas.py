@@ -241,6 +241,20 @@ class ApiToken(BaseModel):
     revoked_at: datetime | None
 
 
+class LoginSession(BaseModel):
+    """One of your logins: a terminal session, or an API or browser login (json.md: Session)."""
+
+    id: int
+    username: str
+    kind: Literal["session", "refresh"] = Field(description="session: a terminal's; refresh: an API or browser login.")
+    label: str | None = Field(description="What logged in: cli on <host>, api, browser.")
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked: bool
+    current: bool
+
+
 class NewApiToken(ApiToken):
     token: str = Field(description="The token, shown this once: send it as `Authorization: Bearer <token>`.")
 

@@ -224,6 +224,31 @@ def history(
         }
 
 
+@router.get("/search", summary="Search your messages: every word, then by meaning (`paa chat search`'s hits)")
+def search(
+    api: CallerApi,
+    q: str = Query(min_length=1, max_length=2000, description="Words to find, in any case."),
+    limit: int = Query(20, ge=1, le=200, description="How many messages at most."),
+) -> list[dict[str, Any]]:
+    from paa.ai.store import search_messages
+
+    with api.read() as ctx:
+        return [hit.to_json() for hit in search_messages(ctx, q, limit=limit)]
+
+
+@router.delete(
+    "/conversations/{conversation_id}",
+    status_code=204,
+    summary="Delete a conversation, its messages, their files and what memory kept of them",
+)
+def delete_conversation(api: CallerApi, conversation_id: int = Path(ge=1)) -> Response:
+    from paa.ai.store import delete_conversation as delete
+
+    with api.write() as ctx:
+        delete(ctx, conversation_id)
+    return Response(status_code=204)
+
+
 @router.get("/context", summary="What the model would be told now: system prompt, context, tools, history")
 def context(
     api: CallerApi,

@@ -125,6 +125,37 @@ def prompts(api: CallerApi) -> list[dict[str, Any]]:
         return [prompt.to_json() for prompt in list_prompts(ctx)]
 
 
+class PromptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=1000, examples=["What are you grateful for?"])
+    position: int | None = Field(default=None, description="Its place, 1 asked first; none: at the end.")
+
+
+@router.post("/prompts", status_code=201, summary="Add a prompt to your check-in", **documented(schemas.Prompt, 201))
+def add_prompt(body: PromptRequest, api: CallerApi) -> dict[str, Any]:
+    from paa.core.checkins.entries import add_prompt as add
+
+    with api.write() as ctx:
+        return add(ctx, body.text, at=body.position).to_json()
+
+
+@router.delete(
+    "/prompts",
+    summary="Remove a prompt (past check-ins keep their answers to it); answers the prompts left",
+    **documented(list[schemas.Prompt]),
+)
+def remove_prompt(
+    api: CallerApi, position: int = Query(ge=1, le=1000, description="The prompt's place in the list, 1 first.")
+) -> list[dict[str, Any]]:
+    from paa.core.checkins.entries import list_prompts
+    from paa.core.checkins.entries import remove_prompt as remove
+
+    with api.write() as ctx:
+        remove(ctx, str(position))
+        return [prompt.to_json() for prompt in list_prompts(ctx)]
+
+
 @router.get(
     "/{day}",
     summary="One day's check-in: answers, mood, energy, sentiment and reflection",

@@ -1,4 +1,5 @@
-"""`/users/me` and `/auth/tokens`: your profile, your preferences (`paa config`'s per-user settings) and API tokens."""
+"""`/users/me`, `/auth/tokens` and `/auth/sessions`: your profile, your preferences (`paa config`'s per-user settings),
+API tokens and logins."""
 
 from __future__ import annotations
 
@@ -159,4 +160,31 @@ def revoke_token(token_id: int, api: CallerApi) -> Response:
 
     with api.auth(write=True) as actx:
         revoke_api_token(actx, token_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/auth/sessions",
+    tags=["auth"],
+    summary="Your logins still valid: terminal sessions, API and browser logins (as `paa auth sessions`)",
+    **documented(list[schemas.LoginSession]),
+)
+def list_logins(api: CallerApi) -> list[dict[str, Any]]:
+    from paa.core.accounts.sessions import list_sessions
+
+    with api.auth() as actx:
+        return [view.to_json() for view in list_sessions(actx)]
+
+
+@router.delete(
+    "/auth/sessions/{session_id}",
+    tags=["auth"],
+    status_code=204,
+    summary="End one of your logins: its tokens stop working (a browser's signs it out)",
+)
+def end_login(session_id: int, api: CallerApi) -> Response:
+    from paa.core.accounts.sessions import revoke_session
+
+    with api.auth(write=True) as actx:
+        revoke_session(actx, session_id)
     return Response(status_code=204)
