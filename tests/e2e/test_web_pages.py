@@ -112,3 +112,88 @@ def test_habits_add_edit_archive_and_delete(page: Any, server: Server, alice: st
     expect(read).to_have_count(0)
     assert _habit(api, "Read") is None
     assert _habit(api, "Stretch") is not None
+
+
+def test_settings_tokens_sessions_prompts_reminders_preferences_and_profile(
+    page: Any,  # noqa: F811
+    server: Server,  # noqa: F811
+    alice: str,  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    api = Api(server)
+    sign_in(page, server)
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("heading", name="Settings", exact=True).wait_for()
+    tokens = page.get_by_role("region", name="API tokens")
+    expect(tokens).to_contain_text("No API tokens.")
+    assert _unlabelled(page) == []
+
+    # A token: shown once, listed, usable; then revoked after the confirmation.
+    tokens.get_by_label("Token name").fill("laptop")
+    tokens.get_by_label("Access").select_option("read,write")
+    tokens.get_by_role("button", name="Create token").click()
+    shown = tokens.get_by_role("textbox", name="New token: laptop")
+    expect(shown).to_be_focused()
+    secret = shown.input_value()
+    assert secret.startswith("paa_t_")
+    expect(tokens.get_by_role("list", name="Your API tokens")).to_contain_text("laptop")
+    assert [(token["name"], token["scopes"]) for token in api.get("/auth/tokens")] == [("laptop", ["read", "write"])]
+    assert httpx.get(api.url + "/habits", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    page.reload()  # the token is never shown again
+    page.get_by_role("heading", name="Settings", exact=True).wait_for()
+    expect(tokens.get_by_role("list", name="Your API tokens")).to_contain_text("laptop")
+    assert secret not in page.content()
+    tokens.get_by_role("button", name="Revoke the token laptop").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(tokens).to_contain_text("No API tokens.")
+    assert api.get("/auth/tokens") == []
+    assert httpx.get(api.url + "/habits", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+    # Sessions: the test's own API login is listed and can be ended; the page's stays.
+    sessions = page.get_by_role("region", name="Sessions")
+    logins = sessions.get_by_role("list", name="Your logins")
+    expect(logins.get_by_role("button", name="Revoke the login browser", exact=False)).to_have_count(1)
+    api_logins = logins.get_by_role("button", name="Revoke the login api", exact=False)
+    expect(api_logins).to_have_count(2)  # registering logged in too; the test's own login is the newest, first
+    api_logins.first.click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(api_logins).to_have_count(1)
+    assert httpx.get(api.url + "/habits", headers=api.headers).status_code == 401
+    api = Api(server)  # a new login for the checks that follow
+
+    # Prompts: one added, then removed.
+    prompts = page.get_by_role("region", name="Check-in prompts")
+    prompts.get_by_label("New prompt").fill("What are you grateful for?")
+    prompts.get_by_role("button", name="Add prompt").click()
+    expect(prompts.get_by_role("list", name="Your prompts")).to_contain_text("What are you grateful for?")
+    assert api.get("/checkins/prompts")[-1]["text"] == "What are you grateful for?"
+    prompts.get_by_role("button", name="Remove the prompt: What are you grateful for?").click()
+    expect(prompts.get_by_role("list", name="Your prompts")).not_to_contain_text("grateful")
+    assert all(prompt["text"] != "What are you grateful for?" for prompt in api.get("/checkins/prompts"))
+
+    # A reminder, added and removed; a wrong time is one line.
+    reminders = page.get_by_role("region", name="Reminders")
+    reminders.get_by_label("Text", exact=True).fill("Call mom")
+    reminders.get_by_label("When").fill("at some point")
+    reminders.get_by_role("button", name="Add reminder").click()
+    expect(reminders.get_by_role("alert")).not_to_be_empty()
+    reminders.get_by_label("When").fill("tomorrow 9am")
+    reminders.get_by_role("button", name="Add reminder").click()
+    expect(reminders.get_by_role("list", name="Your reminders")).to_contain_text("Call mom")
+    assert [item["text"] for item in api.get("/reminders")["reminders"]] == ["Call mom"]
+    reminders.get_by_role("button", name="Remove the reminder: Call mom").click()
+    expect(reminders).to_contain_text("No reminders of your own.")
+    assert api.get("/reminders")["reminders"] == []
+
+    # A preference and the profile.
+    preferences = page.get_by_role("region", name="Preferences")
+    preferences.get_by_label("checkin.time").fill("20:30")
+    preferences.get_by_role("button", name="Save preferences").click()
+    expect(page.locator("main .status")).to_have_text("Saved checkin.time.")
+    assert {item["key"]: item["value"] for item in api.get("/users/me/preferences")}["checkin.time"] == "20:30"
+    profile = page.get_by_role("region", name="Profile")
+    profile.get_by_label("Display name").fill("Alice A.")
+    profile.get_by_role("button", name="Save profile").click()
+    expect(page.locator("#who")).to_have_text("Alice A.")
+    assert api.get("/users/me")["display_name"] == "Alice A."

@@ -9,10 +9,11 @@ import { CheckinPage } from "./checkin.js";
 import { ChatPage } from "./chat.js";
 import { AnalyticsPage } from "./analytics.js";
 import { HabitsPage } from "./habits.js";
+import { SettingsPage } from "./settings.js";
 
 const PAGES = {
   "#/today": TodayPage, "#/checkin": CheckinPage, "#/chat": ChatPage, "#/analytics": AnalyticsPage,
-  "#/habits": HabitsPage,
+  "#/habits": HabitsPage, "#/settings": SettingsPage,
 };
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
