@@ -12,6 +12,8 @@ import pytest
 
 from tests.e2e.test_serve import PASSWORD, Server
 from tests.e2e.test_web import alice, chromium, page, server, sign_in  # noqa: F401 (fixtures)
+from tests.support.fake_anthropic import FakeAnthropic, reply
+from tests.support.waiting import GIVE_UP_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +33,7 @@ class Api:
         return answer.json()
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        answer = httpx.post(self.url + path, json=body, headers=self.headers)
+        answer = httpx.post(self.url + path, json=body, headers=self.headers, timeout=GIVE_UP_SECONDS)
         answer.raise_for_status()
         return answer.json()
 
@@ -197,3 +199,54 @@ def test_settings_tokens_sessions_prompts_reminders_preferences_and_profile(
     profile.get_by_role("button", name="Save profile").click()
     expect(page.locator("#who")).to_have_text("Alice A.")
     assert api.get("/users/me")["display_name"] == "Alice A."
+
+
+def test_conversations_search_open_and_delete_and_memories(
+    fake_anthropic: FakeAnthropic,  # first: the server started for the page reads its address
+    page: Any,  # noqa: F811
+    server: Server,  # noqa: F811
+    alice: str,  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    api = Api(server)
+    fake_anthropic.push(reply("Rest it for a day."), reply("Here is a plan."))
+    knee = api.post("/chat/message", {"message": "my knee hurts after long runs"})["conversation_id"]
+    api.post("/chat/message", {"message": "plan my week"})
+    api.post("/memory", {"text": "I am training for a half marathon"})
+    sign_in(page, server)
+    page.get_by_role("link", name="Conversations").click()
+    page.get_by_role("heading", name="Conversations", exact=True).wait_for()
+    listed = page.get_by_role("list", name="Conversations")
+    expect(listed.get_by_role("link")).to_have_text(["plan my week", "my knee hurts after long runs"])
+    assert _unlabelled(page) == []
+
+    # Search, then open a conversation from a hit.
+    page.get_by_role("search", name="Search messages").get_by_label("Search messages").fill("KNEE")
+    page.get_by_role("search", name="Search messages").get_by_role("button", name="Search").click()
+    hits = page.get_by_role("list", name="Messages found")
+    expect(hits).to_contain_text("my knee hurts after long runs")
+    hits.get_by_role("link").first.click()
+    expect(page.get_by_role("list", name="Conversation")).to_contain_text("Rest it for a day.")
+    assert page.evaluate("location.hash") == f"#/chat/{knee}"
+    page.go_back()
+
+    # Delete asks first; then the conversation is gone from the page and from the API.
+    page.get_by_role("button", name="Delete the conversation my knee hurts after long runs").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(listed.get_by_role("link")).to_have_text(["plan my week"])
+    assert [item["id"] for item in api.get("/chat/history")] != [] and all(
+        item["id"] != knee for item in api.get("/chat/history")
+    )
+    assert httpx.get(f"{api.url}/chat/history?conversation_id={knee}", headers=api.headers).status_code == 404
+
+    # Memories: searched, and one forgotten.
+    memories = page.get_by_role("region", name="Memories")
+    memories.get_by_role("searchbox", name="Search memories").fill("marathon")
+    memories.get_by_role("button", name="Search").click()
+    found = memories.get_by_role("list", name="Memories")
+    expect(found).to_contain_text("I am training for a half marathon")
+    found.get_by_role("button", name="Forget: I am training for a half marathon").click()
+    page.get_by_role("dialog").get_by_role("button", name="Forget").click()
+    expect(memories).to_contain_text('No memory matches "marathon".')
+    assert all("marathon" not in item["content"] for item in api.get("/memory"))

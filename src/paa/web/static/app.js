@@ -10,10 +10,11 @@ import { ChatPage } from "./chat.js";
 import { AnalyticsPage } from "./analytics.js";
 import { HabitsPage } from "./habits.js";
 import { SettingsPage } from "./settings.js";
+import { ConversationsPage } from "./conversations.js";
 
 const PAGES = {
   "#/today": TodayPage, "#/checkin": CheckinPage, "#/chat": ChatPage, "#/analytics": AnalyticsPage,
-  "#/habits": HabitsPage, "#/settings": SettingsPage,
+  "#/habits": HabitsPage, "#/settings": SettingsPage, "#/conversations": ConversationsPage,
 };
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
