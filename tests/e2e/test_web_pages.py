@@ -250,3 +250,36 @@ def test_conversations_search_open_and_delete_and_memories(
     page.get_by_role("dialog").get_by_role("button", name="Forget").click()
     expect(memories).to_contain_text('No memory matches "marathon".')
     assert all("marathon" not in item["content"] for item in api.get("/memory"))
+
+
+def test_one_habits_heatmap_strength_and_mood_over_time(page: Any, server: Server, alice: str) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    api = Api(server)
+    stretch = _habit(api, "Stretch")
+    assert stretch is not None
+    for day in ("-3", "-2", "yesterday"):
+        api.post(f"/habits/{stretch['id']}/log", {"date": day})
+    api.post("/checkins/daily", {"mood": 4, "answers": ["A good day"], "date": "yesterday"})
+    sign_in(page, server)
+    page.get_by_role("link", name="Analytics").click()
+    days = len(api.get("/analytics/mood?period=30d")["days"])  # from the first day with data
+    expect(page.get_by_role("img", name=f"Mood on 1 of {days} days; 7-day average now 4")).to_be_visible()
+    page.get_by_role("link", name="Stretch").click()
+    page.get_by_role("heading", name="Stretch", exact=True).wait_for()
+    assert page.evaluate("location.hash") == f"#/habit/{stretch['id']}"
+    calendar = page.get_by_role("region", name="Calendar")
+    report = api.get(f"/analytics/habits/{stretch['id']}?period=90d")
+    label = f"Stretch: a calendar of {len(report['history'])} days, done on 3"
+    expect(calendar.get_by_role("img")).to_have_attribute("aria-label", label)
+    cells = calendar.locator("rect.cell")
+    expect(cells).to_have_count(len(report["history"]))
+    expect(calendar.locator("rect.cell.state-done")).to_have_count(3)
+    yesterday = report["history"][-2]["day"]
+    expect(calendar.locator("rect.cell.state-done title").last).to_have_text(f"{yesterday}: done")
+    expect(page.get_by_role("region", name=f"Strength {round(report['strength'] * 100)}%")).to_be_visible()
+    page.get_by_label("Period").select_option("30d")
+    expect(page.get_by_label("Period")).to_have_value("30d")
+    expect(calendar.get_by_role("img")).to_have_attribute("aria-label", label)
+    page.goto(server.url + "/#/habit/999999")  # another user's id or none at all: the same answer
+    expect(page.locator("main")).to_contain_text("There is no such habit.")

@@ -1,8 +1,10 @@
 // Analytics: the day-by-day completion as a bar chart (with the same figures as a table), each habit's strength,
-// completion and streak, mood and engagement, and paa's insights, for a chosen period.
+// completion and streak (each linking to its own page, #/habit/<id>), mood over time, engagement, and paa's
+// insights, for a chosen period.
 
 import { ApiError, get } from "./api.js";
 import { h, show } from "./dom.js";
+import { lineChart } from "./heatmap.js";
 
 const PERIODS = [["7d", "7 days"], ["30d", "30 days"], ["90d", "90 days"], ["365d", "a year"]];
 const SVG = "http://www.w3.org/2000/svg";
@@ -39,6 +41,27 @@ function completionTable(days) {
       h("td", {}, day.due), h("td", {}, percent(day.rate)))))));
 }
 
+// Each day's mood (dots) and its 7-day average (a line), from 1 to 5.
+function moodChart(days) {
+  const points = (key) => days.map((day) => ({ day: day.day, y: day[key] }));
+  const rated = days.filter((day) => day.mood !== null);
+  const last = days.at(-1)?.mood_7d;
+  return h("figure", { class: "mood" },
+    lineChart([{ class: "average", points: points("mood_7d") }, { class: "mood", points: points("mood"), dots: true }],
+      { low: 1, high: 5, ticks: [1, 3, 5], label: `Mood on ${rated.length} of ${days.length} days` +
+        (last ? `; 7-day average now ${last}` : "") }),
+    h("figcaption", { class: "facts" }, "Dots: each day's mood (1 low to 5 great); line: the 7-day average."));
+}
+
+function moodTable(days) {
+  const rated = days.filter((day) => day.mood !== null || day.energy !== null);
+  return h("details", {}, h("summary", {}, "Mood by day as a table"),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Day"), h("th", { scope: "col" }, "Mood"),
+      h("th", { scope: "col" }, "Energy"), h("th", { scope: "col" }, "7-day mood"))),
+    h("tbody", {}, rated.map((day) => h("tr", {}, h("th", { scope: "row" }, day.day), h("td", {}, day.mood ?? "–"),
+      h("td", {}, day.energy ?? "–"), h("td", {}, day.mood_7d ?? "–"))))));
+}
+
 export class AnalyticsPage {
   constructor(main) {
     this.main = main;
@@ -66,13 +89,15 @@ export class AnalyticsPage {
 
   async reload() {
     try {
-      this.render(await get(`/analytics/habits/summary?period=${this.period}`));
+      const [summary, mood] = await Promise.all([get(`/analytics/habits/summary?period=${this.period}`),
+        get(`/analytics/mood?period=${this.period}`)]);
+      this.render(summary, mood);
     } catch (error) {
       this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
     }
   }
 
-  render(summary) {
+  render(summary, moodDays) {
     const days = summary.completion.days;
     const mood = summary.mood;
     const engagement = summary.engagement;
@@ -84,7 +109,7 @@ export class AnalyticsPage {
       h("section", { class: "card", "aria-labelledby": "habits-title" },
         h("h2", { id: "habits-title" }, "Habits"),
         summary.habits.length ? h("ul", { class: "strengths" }, summary.habits.map((habit) => h("li", {},
-          h("span", { class: "name" }, habit.name),
+          h("a", { class: "name", href: `#/habit/${habit.id}` }, habit.name),
           h("meter", { min: 0, max: 1, value: habit.strength, "aria-label": `${habit.name}: strength` }),
           h("span", { class: "facts" }, `strength ${percent(habit.strength)} · done ${percent(habit.completion.period)}` +
             ` · streak ${habit.streak.current} (best ${habit.streak.best})`)))) : h("p", {}, "No habits yet.")),
@@ -92,6 +117,8 @@ export class AnalyticsPage {
         h("h2", { id: "mood-title" }, "Mood and engagement"),
         h("p", {}, mood.checkins ? `Mood ${mood.mood.average ?? "–"}/5 on average over ${mood.checkins} check-ins` +
           (mood.energy.average ? `, energy ${mood.energy.average}/5` : "") : "No check-ins in this period."),
+        mood.checkins ? moodChart(moodDays.days) : null,
+        mood.checkins ? moodTable(moodDays.days) : null,
         h("p", {}, `Active on ${engagement.active_days} of ${engagement.days} days; ` +
           `check-in streak ${engagement.checkin_streak} (best ${engagement.checkin_best}).`)),
       summary.insights.length ? h("section", { class: "card", "aria-labelledby": "insights-title" },

@@ -11,10 +11,12 @@ import { AnalyticsPage } from "./analytics.js";
 import { HabitsPage } from "./habits.js";
 import { SettingsPage } from "./settings.js";
 import { ConversationsPage } from "./conversations.js";
+import { HabitAnalyticsPage } from "./habit_analytics.js";
 
 const PAGES = {
   "#/today": TodayPage, "#/checkin": CheckinPage, "#/chat": ChatPage, "#/analytics": AnalyticsPage,
   "#/habits": HabitsPage, "#/settings": SettingsPage, "#/conversations": ConversationsPage,
+  "#/habit": HabitAnalyticsPage,
 };
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
