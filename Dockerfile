@@ -11,9 +11,9 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
-# The server extra (fastapi, uvicorn), PostgreSQL's driver and Redis' client; not the memory or voice extras (large,
-# and a server does without them: memory search goes by words).
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[server,postgres,redis]"
+# The server extra (fastapi, uvicorn), PostgreSQL's driver, Redis' client and the job queue (dramatiq); not the memory
+# or voice extras (large, and a server does without them: memory search goes by words).
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[server,postgres,redis,queue]"
 
 # ---- runtime: a slim Python with only the installed wheels -----------------------------------------------------------
 FROM python:3.11-slim-bookworm AS runtime
@@ -38,7 +38,7 @@ RUN groupadd --system --gid 10001 paa \
 # build stage made them; --no-index keeps pip from looking anywhere else.
 # hadolint ignore=DL3013
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links=/wheels "paa[server,postgres,redis]" \
+    pip install --no-cache-dir --no-index --find-links=/wheels "paa[server,postgres,redis,queue]" \
     && paa --version
 USER 10001:10001
 WORKDIR /var/lib/paa

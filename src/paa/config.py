@@ -189,6 +189,13 @@ class Settings(BaseModel):
     backup_daily: bool = True
     """Whether the reminder daemon (`paa daemon`) takes a backup when the newest is a day old."""
 
+    queue_enabled: bool = False
+    """Whether reminder delivery, embedding and the API's check-in reading run as jobs on the Redis of PAA_REDIS_URL,
+    done by `paa worker` processes (docs/scaling.md#background-work); off, each process does them itself."""
+
+    queue_heartbeat_seconds: int = Field(default=60, ge=1, le=3600)
+    """How long a `paa worker` may go unheard before the jobs it had taken go back to the queue for another."""
+
     tui_theme: str = DEFAULT_THEME
     """Theme of the TUI, e.g. textual-dark, textual-light, nord, gruvbox; the TUI keeps your last choice here."""
 
@@ -334,6 +341,8 @@ KEYS: dict[str, str] = {
     "ai.timeout": "ai_timeout",
     "backup.keep": "backup_keep",
     "backup.daily": "backup_daily",
+    "queue.enabled": "queue_enabled",
+    "queue.heartbeat_seconds": "queue_heartbeat_seconds",
     "tui.theme": "tui_theme",
     "oauth.github.client_id": "oauth_github_client_id",
     "oauth.google.client_id": "oauth_google_client_id",
@@ -371,6 +380,8 @@ SCOPES: dict[str, Scope] = {
     "ai_timeout": "user",
     "backup_keep": "install",
     "backup_daily": "install",
+    "queue_enabled": "install",
+    "queue_heartbeat_seconds": "install",
     "tui_theme": "install",
     "oauth_github_client_id": "install",
     "oauth_google_client_id": "install",

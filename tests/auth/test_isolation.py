@@ -183,6 +183,9 @@ def _build(home: Path) -> Alpha:
                          next_attempt_at=NOW - timedelta(minutes=5), created_at=NOW),
             Notification(user_id=ctx.user_id, kind="habit", ref_id=water.id, channel="log", title="alpha sent",
                          due_at=NOW - timedelta(hours=2), status="sent", attempts=1, sent_at=NOW, created_at=NOW),
+            Notification(user_id=ctx.user_id, kind="custom", ref_id=reminder.id, channel="webhook",
+                         title="alpha queued", due_at=NOW - timedelta(minutes=1), status="sending", attempts=1,
+                         claimed_by="queued:host:1", claimed_at=NOW, created_at=NOW),
         ]  # fmt: skip
         ctx.session.add_all(rows)
         ctx.session.flush()
@@ -191,6 +194,7 @@ def _build(home: Path) -> Alpha:
         alpha.conversation, alpha.message = _id(conversation.id), _id(first.id)
         alpha.fact, alpha.reminder = _id(fact.id), _id(reminder.id)
         alpha.sending, alpha.failed = _id(rows[0].id), _id(rows[1].id)
+        alpha.extra["queued"] = _id(rows[3].id)
         alpha.extra["checkin"] = checkin.id
     with open_context(write=True, environ=_env(home, "bob"), clock=clock) as ctx:
         add_habit(ctx, HabitFields(name="Bravo Walk"))
@@ -624,6 +628,13 @@ def _cases() -> list[Case]:
             lambda c, a: outbox.next_retry_at(c),
             check=lambda r: r is None,
             owner_check=lambda r: r is not None,
+        ),
+        Case(
+            "paa.core.reminders.outbox.take_queued",
+            lambda c, a: outbox.take_queued(c, a.extra["queued"], "host:3"),
+            check=lambda r: r is None,
+            write=True,
+            owner="changes",
         ),
         Case(
             "paa.core.reminders.outbox.release_claims",
@@ -1083,6 +1094,7 @@ EXEMPT = {
     "paa.core.analytics.load.habit_ref": "describes the habit object it is given; reads nothing",
     "paa.core.analytics.load.day_bounds": "turns days into instants in the user's zone; reads nothing",
     "paa.core.reminders.sources.zone_of": "the zone and day-start hour of the context's own preferences; reads nothing",
+    "paa.ai.queue.enqueue_after_commit": "queues the ids it is given once the commit is done; reads nothing",
 }
 
 

@@ -9,6 +9,7 @@ and a model failure leaves the local (VADER) result in place.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 from paa.ai.background import call, parse_json
 from paa.ai.providers.base import Provider
 from paa.ai.store import Contexts
-from paa.core.checkins.sentiment import Sentiment, label_for
+from paa.core.checkins.sentiment import LOCAL_SOURCE, Sentiment, label_for
+from paa.core.context import Acting, Context
+from paa.core.runtime import Runtime
 from paa.errors import PaaError
 
 CHECKIN_SYSTEM = """\
@@ -145,3 +148,32 @@ def keep_follow_up(
         add_message(ctx, conversation_id, "user", opening)
         add_message(ctx, conversation_id, "assistant", insight.follow_up, model=insight.model)
         return conversation_id
+
+
+def read_unread_checkin(runtime: Runtime, acting: Acting, day: date) -> int | None:
+    """The queue's check-in job: with an API key, have the model read the user's check-in of `day` unless a model
+    already did (so a retried or repeated job reads it once), and keep its follow-up question; the conversation's id.
+
+    The person's words never travel in the job: they are read here, from the database.
+    """
+    from sqlmodel import select
+
+    from paa.ai import settings
+    from paa.ai.providers.select import choose
+    from paa.core.accounts.secrets import get_secret
+    from paa.db.models import DailyCheckin
+
+    if get_secret(runtime.paths, "anthropic", runtime.environ) is None:
+        return None  # offline: the local sentiment stands
+
+    def contexts(*, write: bool = False) -> AbstractContextManager[Context]:
+        return runtime.context(write=write, acting=acting)
+
+    with contexts() as ctx:
+        row = ctx.session.exec(
+            select(DailyCheckin).where(DailyCheckin.user_id == ctx.user_id, DailyCheckin.day == day)
+        ).first()
+        if row is None or row.sentiment_source not in (None, LOCAL_SOURCE):
+            return None  # deleted since, or read by a model already
+        provider = choose(runtime.paths, settings.load(ctx), runtime.environ)
+    return keep_follow_up(contexts, after_checkin(contexts, provider, day))

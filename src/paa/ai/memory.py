@@ -1070,4 +1070,8 @@ def start_indexer(ctx: Context, *, interval: float = 30.0) -> BackgroundIndexer 
 
 
 def _notify_indexer(ctx: Context) -> None:
-    MemoryService.of(ctx).notify_after_commit(ctx.session)
+    """A memory was written: with a job queue, a worker embeds it (paa.ai.queue); else wake this process's indexer."""
+    from paa.ai import queue
+
+    if not queue.enqueue_after_commit(ctx, queue.EMBED_MEMORIES, user_id=ctx.user_id):
+        MemoryService.of(ctx).notify_after_commit(ctx.session)

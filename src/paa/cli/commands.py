@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "auth": "paa.cli.auth",
     "users": "paa.cli.users",
     "serve": "paa.cli.serve",
+    "worker": "paa.cli.worker",
     "warm": "paa.cli.warm",
     "backup": "paa.cli.backup",
     "restore": "paa.cli.restore",

@@ -6,6 +6,7 @@ for it. Nothing is opened for a command that never asks, so `paa config path` wo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -42,6 +43,7 @@ class CommandRuntime:
 
                 self._runtime = Runtime.from_environ(self.environ, user=self.user, **self.runtime_options)
                 self._runtime.on_first_write = _say_who_writes(self._runtime)
+                _attach_queue(self._runtime)
             return self._runtime
 
     def close(self) -> None:
@@ -49,6 +51,17 @@ class CommandRuntime:
             runtime, self._runtime = self._runtime, None
         if runtime is not None:
             runtime.close()
+
+
+def _attach_queue(runtime: Runtime) -> None:
+    """With `queue.enabled`, the memories a command writes are embedded by a worker (docs/scaling.md). A queue turned
+    on without PAA_REDIS_URL stops no command here (`paa config set queue.enabled false` must work): the daemon, the
+    server and `paa worker` refuse to start and say why."""
+    from paa.ai import queue
+    from paa.errors import ConfigError
+
+    with contextlib.suppress(ConfigError):
+        queue.attach(runtime)
 
 
 def _say_who_writes(runtime: Runtime) -> Callable[[Acting], None]:

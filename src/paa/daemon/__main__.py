@@ -1,6 +1,6 @@
-"""`python -m paa.daemon run | run-due | install | uninstall`: the daemon's own entry point.
+"""`python -m paa.daemon run | run-due | worker | install | uninstall`: the daemon's own entry point.
 
-`paa daemon run`, `paa remind run-due` and `paa daemon install` hand over to it, and the service
+`paa daemon run`, `paa remind run-due`, `paa worker` and `paa daemon install` hand over to it, and the service
 units start it directly, so a running daemon never loads the CLI.
 """
 
@@ -28,7 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--log-stderr", action="store_true", help="Also log to stderr (default: when it is a terminal).")
     due = commands.add_parser("run-due", help="Send what is due now, once, and exit.")
     due.add_argument("--json", action="store_true", help="Print JSON.")
-    for sub in (run, due):
+    worker = commands.add_parser("worker", help="Run the job queue's jobs until SIGTERM or Ctrl-C (paa worker).")
+    worker.add_argument("--threads", type=int, default=4, choices=range(1, 65), metavar="1-64",
+                        help="Jobs run at once (default 4).")  # fmt: skip
+    for sub in (run, due, worker):
         sub.add_argument("--env-file", type=Path, help="Read KEY=value lines (secrets such as PAA_DB_URL) from it.")
     for name in ("install", "uninstall"):
         sub = commands.add_parser(name, help=f"{name.capitalize()} the daemon as a user service.")
@@ -48,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
             from paa.daemon.runner import Daemon
 
             return Daemon(_runtime(args.env_file)).run(to_stderr=args.log_stderr or sys.stderr.isatty())
+        if args.command == "worker":
+            from paa.daemon.worker import log_to_stderr, run_worker
+
+            log_to_stderr()
+            with _runtime(args.env_file) as runtime:
+                return run_worker(runtime, threads=args.threads)
         if args.command == "run-due":
             return _run_due(as_json=args.json, env_file=args.env_file)
         return _service(
@@ -110,6 +119,9 @@ def _run_due(*, as_json: bool, env_file: Path | None = None) -> int:
     with _runtime(env_file) as runtime:
         files = DaemonFiles.of(runtime.paths)
         configure_logging(files, rotate=running_daemon(files) is None)  # a running daemon rotates the shared log
+        from paa.ai import queue
+
+        queue.attach(runtime)  # with the queue on, what is due goes to the workers, as from the daemon
         dispatcher = Dispatcher(runtime=runtime)
         try:
             report = dispatcher.tick()

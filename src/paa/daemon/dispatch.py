@@ -12,7 +12,7 @@ import socket
 import threading
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -21,7 +21,16 @@ from paa.core.changes import publish
 from paa.core.context import Acting
 from paa.core.events import Event, EventHub
 from paa.core.reminders.channels import APP_CHANNEL, channel_problems, channels_for
-from paa.core.reminders.outbox import Claim, DeliveryResult, claim_due, next_retry_at, record_results, release_claims
+from paa.core.reminders.outbox import (
+    QUEUED,
+    Claim,
+    DeliveryResult,
+    claim_due,
+    next_retry_at,
+    record_results,
+    release_claims,
+    take_queued,
+)
 from paa.core.reminders.recipients import Recipient, reminder_recipients
 from paa.core.reminders.sources import SourceRows, Sources, load_sources, source_rows
 from paa.core.runtime import Runtime
@@ -242,6 +251,11 @@ class Dispatcher:
         return [(self.runtime.acting_as(r.user_id), r.owner) for r in found if users is None or r.user_id in users]
 
     def _tick(self, acting: Acting, owner: bool) -> TickReport:
+        from paa.ai import queue
+
+        jobs = queue.attached(self.runtime)
+        if jobs is not None:
+            return self._tick_queued(acting, owner, jobs)
         with self.runtime.context(write=True, acting=acting) as ctx:
             user_id = ctx.user_id
             self._served.add(user_id)
@@ -283,6 +297,77 @@ class Dispatcher:
         if claim.missed:
             LOG.warning("%d reminder(s) were found after their grace period and marked missed", claim.missed)
         return report
+
+    def _tick_queued(self, acting: Acting, owner: bool, jobs: Any) -> TickReport:
+        """With a job queue: claim what is due as waiting for a worker, and put one job per delivery on the queue.
+
+        A delivery whose job cannot be enqueued (Redis away) is sent here, as without a queue: nothing waits on a
+        queue nobody can reach.
+        """
+        from paa.ai import queue
+
+        with self.runtime.context(write=True, acting=acting) as ctx:
+            user_id = ctx.user_id
+            self._served.add(user_id)
+            rows = source_rows(ctx)
+            cached = self._sources.get(user_id)
+            if cached is None or cached[0] != rows:
+                cached = self._sources[user_id] = (rows, load_sources(ctx, rows))
+            channels = channels_for(self._install_channels, owner=owner)
+            claim: Claim = claim_due(ctx, channels, QUEUED + self.claimer, alive=claimer_alive, sources=cached[1])
+            zone = ctx.prefs.zone
+            unconfigured = [problem.channel for problem in channel_problems(ctx.loaded.settings)] if owner else []
+        report = TickReport(claim.now, list(claim.events), missed=claim.missed, suppressed=claim.suppressed,
+                            interrupted=claim.interrupted, retried=len(claim.retries), zone=zone,
+                            unconfigured=unconfigured)  # fmt: skip
+        stranded = []
+        for event in (*claim.events, *claim.retries):
+            LOG.info("queued: %s #%d due %s -> %s", event.type, event.ref_id, event.local_due(),
+                     ", ".join(d.channel for d in event.deliveries))  # fmt: skip
+            for delivery in event.deliveries:
+                ids = {"user_id": user_id, "notification_id": delivery.notification_id}
+                if not jobs.try_enqueue(queue.DELIVER_REMINDER, **ids):
+                    stranded.append(delivery.notification_id)
+            # the other subscribers (run-due's printer) see the event; the worker, not this process, delivers it
+            for error in self.hub.publish(replace(event, deliveries=())):
+                report.errors.append(redact(f"subscriber failed on {event.type}: {error}"))
+        for notification_id in stranded:
+            result = self.deliver_queued(user_id, notification_id)
+            if result is not None:
+                report.sent += result.ok and not result.fallback
+                report.logged += result.ok and result.fallback
+                report.failed += not result.ok
+                if not result.ok:
+                    report.errors.append(f"notification {notification_id}: {result.error}")
+        with self.runtime.context(acting=acting) as ctx:
+            report.next_retry = next_retry_at(ctx)
+        return report
+
+    def deliver_queued(self, user_id: int, notification_id: int) -> DeliveryResult | None:
+        """One delivery that waits on the queue, sent by this process if no other took it first (the worker's job);
+        None when there was nothing to send (already taken or done, or the account is gone)."""
+        try:
+            acting = self.runtime.acting_as(user_id)
+        except NotFound:
+            return None
+        with about_user(user_id):
+            with self.runtime.context(write=True, acting=acting) as ctx:
+                event = take_queued(ctx, notification_id, self.claimer)
+            if event is None:
+                return None
+            channels = self._channels(self.runtime.loaded.settings)
+            if APP_CHANNEL not in channels:
+                channels[APP_CHANNEL] = AppChannel(self.to_feed)  # a row on `app` was claimed for the user's clients
+            sink = ChannelSink(workers=1)
+            sink.channels = channels
+            delivery = event.deliveries[0]
+            LOG.info("sending: %s #%d due %s -> %s", event.type, event.ref_id, event.local_due(), delivery.channel)
+            result = sink._send(event, delivery.notification_id, delivery.channel)
+            with self.runtime.context(write=True, acting=acting) as ctx:
+                record_results(ctx, [result], self.claimer)
+            if not result.ok:
+                LOG.warning("delivery of notification %d failed: %s", notification_id, result.error)
+            return result
 
     def _channels(self, settings: Settings) -> dict[str, Channel]:
         """The chosen channels, plus the app channel while a `paa serve` runs here (its clients get every reminder

@@ -60,6 +60,9 @@ class Daemon:
         self.runtime = runtime
         self.paths = runtime.paths
         self.files = DaemonFiles.of(self.paths)
+        from paa.ai import queue
+
+        queue.attach(runtime)  # with `queue.enabled`, what is due goes to `paa worker` processes as jobs
         self.hub = EventHub()
         self.dispatcher = Dispatcher(self.hub, runtime=runtime, notifier=notifier)
         self.stopping = threading.Event()

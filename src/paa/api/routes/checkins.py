@@ -78,12 +78,18 @@ def check_in(body: CheckinRequest, api: CallerApi, after: BackgroundTasks) -> di
 def _read_by_model(api: Api, day: date) -> None:
     """What `paa checkin` does once the check-in is saved, when there is a key: the model reads it (a slow or failing
     model never costs the answers: they are committed already)."""
-    from paa.ai import settings
+    from paa.ai import queue, settings
     from paa.ai.checkin_ai import after_checkin, keep_follow_up
     from paa.ai.providers.select import choose
     from paa.core.accounts.secrets import get_secret
 
     runtime = api.runtime
+    jobs = queue.attached(runtime)
+    if jobs is not None:  # a worker reads it (the job carries the user and the day, never the answers)
+        acting_id = api.caller.acting.user.id
+        assert acting_id is not None
+        if jobs.try_enqueue(queue.READ_CHECKIN, user_id=acting_id, day=day.isoformat()):
+            return
     if get_secret(runtime.paths, "anthropic", runtime.environ) is None:
         return  # offline: the local sentiment stands
 

@@ -22,6 +22,7 @@ from paa.core.context import Context
 from paa.core.events import KIND_TO_TYPE, Delivery, Event
 from paa.core.habits.logs import entries_by_habit
 from paa.core.habits.status import day_state
+from paa.core.ids import get_row
 from paa.core.reminders.rules import Occurrence, is_missed, merged, retry_delay, scan_window
 from paa.core.reminders.sources import HabitInfo, Sources, load_sources
 from paa.db.models import DailyCheckin, Notification, ReminderCursor
@@ -34,6 +35,8 @@ SNOOZABLE = ("sent", "logged", "failed", "missed")
 LOG_CHANNEL = "log"
 DONE_CHANNEL = "done"  # a custom reminder marked done for the day is a row on this pseudo-channel, never delivered
 INTERRUPTED = "delivery interrupted (the sending process ended); not retried, in case it was delivered"
+QUEUED = "queued:"  # a claim's prefix while its delivery waits on the job queue for a worker (paa.ai.queue)
+NOT_TAKEN = "no worker took the delivery from the queue in time; sent again"
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,13 @@ def _close_interrupted(ctx: Context, now: datetime, alive: Alive | None) -> int:
     closed = 0
     for row in rows:
         stale = row.claimed_at is None or now - row.claimed_at > LEASE
+        if (row.claimed_by or "").startswith(QUEUED):
+            # nobody began sending it (a lost job, Redis emptied): safe to send again, at once
+            if stale:
+                row.status, row.error, row.next_attempt_at = "failed", NOT_TAKEN, now
+                ctx.session.add(row)
+                closed += 1
+            continue
         gone = alive is not None and row.claimed_by is not None and not alive(row.claimed_by)
         if stale or gone:
             row.status, row.error, row.next_attempt_at = "failed", INTERRUPTED, None
@@ -307,6 +317,35 @@ def _claim_retries(ctx: Context, now: datetime, claimer: str) -> list[Event]:
                   zone=ctx.prefs.zone, user_id=ctx.user_id)
         )  # fmt: skip
     return events
+
+
+def take_queued(ctx: Context, notification_id: int, claimer: str) -> Event | None:
+    """A worker's claim of one delivery waiting on the queue: the event to send on its row's channel, or None when the
+    row is not (or no longer) waiting (another worker took it, it was sent, the account is gone); write context.
+
+    The update names the queued claim it replaces, so of two workers holding the same job only one changes the row.
+    """
+    row = get_row(ctx.session, Notification, notification_id)
+    if row is None or row.user_id != ctx.user_id or row.status != "sending":
+        return None
+    queued = row.claimed_by or ""
+    if not queued.startswith(QUEUED):
+        return None
+    now = ctx.now()
+    taken = ctx.session.execute(
+        update(Notification)
+        .where(col(Notification.id) == notification_id, col(Notification.user_id) == ctx.user_id,
+               col(Notification.status) == "sending", col(Notification.claimed_by) == queued)
+        .values(claimed_by=claimer, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    if int(getattr(taken, "rowcount", 0) or 0) != 1:
+        return None
+    assert row.id is not None
+    data: dict[str, Any] = {"retry": True} if row.attempts > 1 else {}
+    return Event(KIND_TO_TYPE[row.kind], row.ref_id or 0, row.due_at, row.title, row.body, None,
+                 now - row.due_at > LATE_AFTER, data, (Delivery(row.id, row.channel),), zone=ctx.prefs.zone,
+                 user_id=ctx.user_id)  # fmt: skip
 
 
 @dataclass(frozen=True)

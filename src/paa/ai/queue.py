@@ -1,0 +1,131 @@
+"""Background work as jobs on a Redis queue, when `queue.enabled` is on: what enqueues them, not what runs them.
+
+A job names its work and carries ids only (a user, a notification, a day): never a secret, never a person's words.
+The database stays the record: a job re-reads what it needs and checks it is still to do, so a job that runs twice
+(a retry, a worker killed after the work but before its acknowledgement) does nothing the second time. The queue is
+dramatiq's Redis broker (docs/scaling.md#background-work says why this library); `paa.daemon.worker` runs the jobs.
+Without the setting nothing here imports dramatiq or redis, and each process does the work itself, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from paa.config import Settings
+from paa.core.context import Context
+from paa.core.runtime import Runtime
+from paa.errors import ConfigError
+
+LOG = logging.getLogger("paa.queue")
+QUEUE_NAME = "paa"
+NAMESPACE = "paa:jobs"  # dramatiq's keys in Redis begin with this (the rate limits and the feed use paa:rate, paa:feed)
+DELIVER_REMINDER = "deliver_reminder"  # user_id, notification_id
+EMBED_MEMORIES = "embed_memories"  # user_id
+READ_CHECKIN = "read_checkin"  # user_id, day (ISO)
+JOBS = (DELIVER_REMINDER, EMBED_MEMORIES, READ_CHECKIN)
+QUIET_AFTER_FAILURE = 60.0  # seconds without another "cannot enqueue" line in the log, while Redis is away
+
+
+def queue_url(settings: Settings, environ: Mapping[str, str]) -> str | None:
+    """The Redis URL jobs go to, or None when the queue is off; the setting without PAA_REDIS_URL is a ConfigError."""
+    if not settings.queue_enabled:
+        return None
+    url = environ.get("PAA_REDIS_URL", "")
+    if not url:
+        raise ConfigError(
+            "queue.enabled is on but PAA_REDIS_URL is not set",
+            hint="the queue lives in Redis: set PAA_REDIS_URL (docs/scaling.md#background-work), or turn the queue off",
+        )
+    return url
+
+
+def make_broker(url: str, *, heartbeat_seconds: int, worker: bool = False) -> Any:
+    """dramatiq's Redis broker for paa's queue; a worker's looks for dead workers' jobs more often than a sender's."""
+    from dramatiq.brokers.redis import RedisBroker
+
+    # A worker fetches about twice a second; 5% of those also move the jobs of workers unheard for
+    # `heartbeat_seconds` back to the queue, so a killed worker's job is taken again within seconds of that.
+    chance = 50_000 if worker else 1_000
+    return RedisBroker(url=url, namespace=NAMESPACE, heartbeat_timeout=heartbeat_seconds * 1000,
+                       maintenance_chance=chance)  # fmt: skip
+
+
+class JobQueue:
+    """A runtime's way to enqueue jobs: one broker, made on the first job."""
+
+    def __init__(self, url: str, *, heartbeat_seconds: int = 60) -> None:
+        self.url = url
+        self.heartbeat_seconds = heartbeat_seconds
+        self._broker: Any = None
+        self._lock = threading.Lock()
+        self._quiet_until = 0.0
+        self.enqueued = 0
+
+    def broker(self) -> Any:
+        with self._lock:
+            if self._broker is None:
+                self._broker = make_broker(self.url, heartbeat_seconds=self.heartbeat_seconds)
+            return self._broker
+
+    def enqueue(self, job: str, **ids: int | str) -> None:
+        """Put one job on the queue; raises what Redis raises when it cannot be reached."""
+        from dramatiq import Message
+
+        if job not in JOBS:
+            raise ValueError(f"unknown job {job}")
+        self.broker().enqueue(Message(queue_name=QUEUE_NAME, actor_name=job, args=(), kwargs=dict(ids), options={}))
+        self.enqueued += 1
+
+    def try_enqueue(self, job: str, **ids: int | str) -> bool:
+        """Enqueue, or log (once a minute at most) that Redis cannot be reached and return False."""
+        try:
+            self.enqueue(job, **ids)
+        except Exception as exc:
+            now = time.monotonic()
+            if now >= self._quiet_until:
+                self._quiet_until = now + QUIET_AFTER_FAILURE
+                LOG.warning("cannot put a %s job on the queue: %s: %s", job, type(exc).__name__, exc)
+            return False
+        return True
+
+    def depth(self) -> int:
+        """How many jobs wait in the queue (not counting those a worker has taken)."""
+        broker = self.broker()
+        return int(broker.client.llen(f"{NAMESPACE}:{QUEUE_NAME}"))
+
+    def close(self) -> None:
+        with self._lock:
+            broker, self._broker = self._broker, None
+        if broker is not None:
+            broker.close()
+
+
+def attach(runtime: Runtime) -> JobQueue | None:
+    """Give the runtime its job queue when `queue.enabled` is on (None when off); cheap: Redis is reached on the first
+    job. Interfaces call it once: the API, the daemon, the worker and the CLI."""
+    url = queue_url(runtime.loaded.settings, runtime.environ)
+    if url is None:
+        return None
+    heartbeat = runtime.loaded.settings.queue_heartbeat_seconds
+    return runtime.service(JobQueue, lambda: JobQueue(url, heartbeat_seconds=heartbeat))
+
+
+def attached(owner: Runtime | Context) -> JobQueue | None:
+    """The job queue given to this runtime (or this context's runtime), if any."""
+    return owner.services.peek(JobQueue)
+
+
+def enqueue_after_commit(ctx: Context, job: str, **ids: int | str) -> bool:
+    """When the context's runtime has a queue: enqueue the job once this transaction commits (a job must find what
+    it is about), and say True; False without a queue, so the caller does the work itself."""
+    from sqlalchemy import event
+
+    jobs = attached(ctx)
+    if jobs is None:
+        return False
+    event.listen(ctx.session, "after_commit", lambda _session: jobs.try_enqueue(job, **ids), once=True)
+    return True
