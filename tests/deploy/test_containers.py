@@ -91,7 +91,7 @@ def _paa_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_compose_runs_two_api_replicas_a_daemon_postgres_redis_and_a_tls_proxy(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["api"]["deploy"]["replicas"] == 2
-    assert set(_paa_services(compose)) == {"api", "daemon"}
+    assert set(_paa_services(compose)) == {"api", "daemon", "worker"}
     assert {"postgres", "redis", "proxy"} <= set(services)
     # The proxy reaches the replicas through the service name; its config file is in the repository.
     caddyfile = ROOT / services["proxy"]["volumes"][0].split(":")[0]
@@ -145,7 +145,7 @@ def test_compose_hands_secrets_over_as_files_paa_reads(compose: dict[str, Any]) 
 
 def test_compose_keeps_data_in_volumes(compose: dict[str, Any]) -> None:
     volumes = set(compose["volumes"])
-    for name in ("api", "daemon"):
+    for name in ("api", "daemon", "worker"):
         service = compose["services"][name]
         assert f"paa-data:{service['environment']['PAA_HOME']}" in service["volumes"]
     assert "postgres-data:/var/lib/postgresql/data" in compose["services"]["postgres"]["volumes"]
@@ -268,7 +268,7 @@ def test_kubernetes_containers_run_commands_paa_has(objects: list[tuple[str, dic
         names.append(name)
         problem = checks.container_command_problem(container.get("command"), container.get("args"))
         assert problem is None, f"{name}: {problem}"
-    assert sorted(names) == ["paa-api", "paa-daemon"]
+    assert sorted(names) == ["paa-api", "paa-daemon", "paa-worker"]
 
 
 def test_the_command_checker_refuses_what_paa_would_refuse() -> None:
@@ -591,3 +591,19 @@ def test_environment_names_in_the_deploy_files_are_real(compose: dict[str, Any])
     for path in checks.KUSTOMIZATION_DIR.glob("*.yaml"):
         used |= set(re.findall(r"name: (PAA_[A-Z_]+)", path.read_text(encoding="utf-8")))
     assert used and used <= known, used - known
+
+
+def test_the_queue_is_on_everywhere_and_workers_take_its_jobs(
+    compose: dict[str, Any], objects: list[tuple[str, dict[str, Any]]]
+) -> None:
+    # The API and the daemon queue the work, so some worker must run, in compose and on Kubernetes; the worker's
+    # own check is off in compose (the image's asks the API's port).
+    for name, service in _paa_services(compose).items():
+        assert service["environment"]["PAA_QUEUE_ENABLED"] == "true", name
+    worker = compose["services"]["worker"]
+    assert worker["command"][0] == "worker" and worker["healthcheck"] == {"disable": True}
+    containers = dict(_paa_containers(objects))
+    for name, container in containers.items():
+        assert {"name": "PAA_QUEUE_ENABLED", "value": "true"} in container["env"], name
+    assert containers["paa-worker"]["args"][0] == "worker"
+    assert _objects_of(objects, "Deployment")["paa-worker"]["spec"]["replicas"] >= 1
