@@ -136,6 +136,7 @@ def test_a_checkin_queues_its_reading_and_a_worker_does_it(
     assert set(kinds[queue.READ_CHECKIN]) == {"user_id", "day"}  # type: ignore[arg-type]
     assert all(job["args"] == [] for job in waiting)
     assert "deadline" not in json.dumps(waiting) and fake_anthropic.requests == []
+    assert "paa_job_queue_depth 2.0" in api_client.get("/metrics").text
     fake_anthropic.push(reply(json.dumps(READING), model="claude-haiku-5-5"))
     with workers(1):
         wait_until(lambda: _checkin_row().sentiment_source == "claude-haiku-5-5", what="the worker's reading")

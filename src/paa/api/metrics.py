@@ -129,6 +129,30 @@ class _Outbox(Collector):
         return []  # no scrape at registration: the database is read only when asked
 
 
+class _Jobs(Collector):
+    """The job queue's backlog in Redis (queue.enabled), read at each scrape: how far the workers are behind."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        from paa.ai import queue
+
+        jobs = queue.attached(self.runtime)
+        if jobs is None:
+            return
+        try:
+            depth = jobs.depth()
+        except Exception:  # a scrape must answer while Redis does not
+            return
+        yield GaugeMetricFamily("paa_job_queue_depth", "Jobs waiting in the queue for a paa worker", value=depth)
+
+    def describe(self) -> list[Any]:
+        return []  # no scrape at registration: Redis is asked only when a scrape asks
+
+
 class Metrics:
     """One app's registry and instruments."""
 
@@ -146,6 +170,7 @@ class Metrics:
         self.websockets = Gauge("paa_websocket_connections", "WebSocket connections open now", registry=self.registry)
         self.registry.register(_Deliveries(runtime))
         self.registry.register(_Outbox(runtime))
+        self.registry.register(_Jobs(runtime))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
