@@ -15,7 +15,9 @@ import pytest
 from paa.ai import embeddings, memory
 from tests.support.recall_dataset import generate, store
 
-pytestmark = pytest.mark.skipif(not embeddings.status(None).available, reason="chromadb or the local model is missing")
+pytestmark = pytest.mark.skipif(
+    not embeddings.status(None).available, reason="the memory extra or the local model is missing"
+)
 
 SEED, CONVERSATIONS, SESSIONS = 5, 4, 4
 # Evidence in the top 5 on this set (measured 2026-12-06): search 0.92 (questions naming a person 0.89, a day 0.86);

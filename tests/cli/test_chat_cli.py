@@ -361,7 +361,7 @@ def test_history_show_and_search(cli, two_conversations) -> None:
     assert "Sorry about your knee pain." in cli("chat", "show", str(listed[1]["id"])).out
 
 
-@pytest.mark.skipif(not embeddings.status(None).available, reason="chromadb or the model is missing")
+@pytest.mark.skipif(not embeddings.status(None).available, reason="the memory extra or the local model is missing")
 def test_search_finds_a_one_shot_chat_by_meaning_at_once(cli, two_conversations) -> None:
     found = json.loads(cli("chat", "search", "my leg hurts", "--json").out)  # no word in common
     knee = {"my knee pain is back", "Sorry about your knee pain."}
