@@ -32,6 +32,7 @@ from tests.support.fake_anthropic import FakeAnthropic, reply
 from tests.support.runtime import runtime_for
 
 MARK = "alpha"
+ALPHA_KEY = {"Idempotency-Key": "alpha-key-1"}  # Alice's idempotency key for a log of hers (and, Bob tries, his)
 
 
 @pytest.fixture
@@ -75,6 +76,7 @@ def world(http: TestClient, fake_anthropic: FakeAnthropic) -> World:
     found = World(http, fake_anthropic, alice, bob)
     found.habit = _ok(alice.post("/api/v1/habits", json={"name": "alpha run", "remind": "09:00"}))["id"]
     _ok(alice.post(f"/api/v1/habits/{found.habit}/log", json={"date": "yesterday", "note": "alpha note"}))
+    _ok(alice.post(f"/api/v1/habits/{found.habit}/log", json={"note": "alpha keyed"}, headers=ALPHA_KEY))
     reading = {"sentiment_score": 0.4, "sentiment_label": "positive", "summary": "An alpha day.", "follow_up": None}
     fake_anthropic.push(reply(json.dumps(reading)))  # the model reads the check-in after it is saved
     _ok(alice.post("/api/v1/checkins/daily", json={"mood": 4, "answers": ["alpha day"]}))
@@ -104,9 +106,11 @@ class Call:
     json: Any = None
     params: dict[str, Any] | None = None
     replies: int = 0  # model replies the fake server needs if the call reaches the model (the control's)
+    headers: dict[str, str] | None = None
 
     def send(self, account: Account) -> Any:
-        return account.http.request(self.method, self.url, json=self.json, params=self.params, headers=account.headers)
+        headers = {**account.headers, **(self.headers or {})}
+        return account.http.request(self.method, self.url, json=self.json, params=self.params, headers=headers)
 
 
 Build = Callable[[World], Call]
@@ -125,9 +129,15 @@ CASES: dict[tuple[str, str], list[Build]] = {
     ("DELETE", H): [lambda w: Call("DELETE", _h(w))],
     ("POST", H + "/archive"): [lambda w: Call("POST", _h(w, "/archive"))],
     ("POST", H + "/unarchive"): [lambda w: Call("POST", _h(w, "/unarchive"))],
-    ("POST", H + "/log"): [lambda w: Call("POST", _h(w, "/log"), {"note": "bravo"})],
+    ("POST", H + "/log"): [
+        lambda w: Call("POST", _h(w, "/log"), {"note": "bravo"}),
+        lambda w: Call("POST", _h(w, "/log"), {"note": "alpha keyed"}, headers=ALPHA_KEY),  # her request, her key
+    ],
     ("DELETE", H + "/log"): [lambda w: Call("DELETE", _h(w, "/log"), params={"date": "yesterday"})],
-    ("POST", H + "/skip"): [lambda w: Call("POST", _h(w, "/skip"), {})],
+    ("POST", H + "/skip"): [
+        lambda w: Call("POST", _h(w, "/skip"), {}),
+        lambda w: Call("POST", _h(w, "/skip"), {}, headers={"Idempotency-Key": "alpha-key-2"}),
+    ],
     ("GET", H + "/history"): [lambda w: Call("GET", _h(w, "/history"))],
     ("GET", "/api/v1/analytics/habits/{habit_id}"): [lambda w: Call("GET", f"/api/v1/analytics/habits/{w.habit}")],
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): [lambda w: Call("DELETE", f"/api/v1/auth/tokens/{w.token}")],
@@ -290,6 +300,15 @@ def test_bob_gets_404_for_alices_object(world: World, operation: tuple[str, str]
         world.fake.push(reply("Done, alpha."))
     owned = call.send(world.alice)
     assert owned.is_success, f"as Alice, {call.method} {call.url}: {owned.status_code} {owned.text[:300]}"
+
+
+def test_alices_idempotency_key_is_unknown_to_bob(world: World) -> None:
+    """Keys are per user: Bob sending Alice's key gets his own new write, never her stored answer."""
+    before = _digest(world)
+    answer = world.bob.post("/api/v1/checkins/daily", json={"mood": 2, "answers": ["bravo"]}, headers=ALPHA_KEY)
+    assert answer.status_code == 201, answer.text[:300]
+    assert "idempotent-replayed" not in answer.headers and MARK not in answer.text.lower()
+    assert _digest(world) == before
 
 
 def test_an_unknown_id_is_the_same_404(world: World) -> None:

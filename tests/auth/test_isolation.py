@@ -55,7 +55,7 @@ MARK = "alpha"
 OWNED_TABLES = (
     "habits", "habit_logs", "conversations", "messages", "daily_checkins", "checkin_prompts", "analytics_events",
     "notifications", "reminders", "reminder_cursors", "memories", "user_preferences", "attachments",
-    "attachment_blobs",
+    "attachment_blobs", "idempotency_keys",
 )  # fmt: skip
 
 
@@ -196,6 +196,9 @@ def _build(home: Path) -> Alpha:
         alpha.sending, alpha.failed = _id(rows[0].id), _id(rows[1].id)
         alpha.extra["queued"] = _id(rows[3].id)
         alpha.extra["checkin"] = checkin.id
+        from paa.core.idempotency import once
+
+        once(ctx, "key-1", "habit.log", {"habit": 1}, lambda: {"note": "alpha note, as answered"})
     with open_context(write=True, environ=_env(home, "bob"), clock=clock) as ctx:
         add_habit(ctx, HabitFields(name="Bravo Walk"))
     return alpha
@@ -413,6 +416,7 @@ def _cases() -> list[Case]:
     from paa.core.habits import logs, overview
     from paa.core.habits import manage as habits
     from paa.core.habits.manage import HabitFields
+    from paa.core.idempotency import once
     from paa.core.reminders import channels, custom, outbox, sources, upcoming
     from paa.daemon import files as daemon_files
 
@@ -475,6 +479,13 @@ def _cases() -> list[Case]:
             write=True,
             owner="changes",
             passed=("Alpha Run",),
+        ),
+        # paa.core.idempotency: Alice's key is unknown to Bob; his request with it is his own new write
+        Case(
+            "paa.core.idempotency.once",
+            lambda c, a: once(c, "key-1", "habit.log", {"habit": 1}, lambda: {"bravo": "written"}),
+            write=True,
+            check=lambda outcome: not outcome.replayed and outcome.result == {"bravo": "written"},
         ),
         Case("paa.core.habits.logs.history", lambda c, a: logs.history(c, a.habit()), check=_empty, owner_check=bool),
         Case(

@@ -16,5 +16,6 @@ REVISIONS: tuple[str, ...] = (
     "0009_imports",
     "0010_attachments",
     "0011_recall",
+    "0012_idempotency",
 )
 HEAD = REVISIONS[-1]

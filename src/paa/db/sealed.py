@@ -166,6 +166,7 @@ SEALED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("signing_keys", "secret"),
     ("attachments", "name"),
     ("attachment_blobs", "blob_key"),
+    ("idempotency_keys", "response"),
 )
 
 

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from paa.api import schemas
@@ -63,16 +63,39 @@ class CheckinEdit(BaseModel):
     "conversation (GET /chat/history). That happens after the answer is sent; a change event tells open clients.",
     **documented(schemas.CheckinResult, 201),
 )
-def check_in(body: CheckinRequest, api: CallerApi, after: BackgroundTasks) -> dict[str, Any]:
+def check_in(
+    body: CheckinRequest,
+    api: CallerApi,
+    after: BackgroundTasks,
+    response: Response,
+    idempotency_key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="A key the client makes for this check-in (a UUID): the same request sent again with it within "
+        "30 days is answered as the first time, without saving again (header Idempotent-Replayed: true). "
+        "Another request with the key: 422.",
+    ),
+) -> dict[str, Any]:
     from paa.ai import checkins
     from paa.core.checkins.entries import list_prompts, pair_answers
+    from paa.core.idempotency import once
 
     with api.write() as ctx:
         day = _day(body.date, ctx)
-        answers = pair_answers([prompt.text for prompt in list_prompts(ctx)], body.answers)
-        result = checkins.save(ctx, day, answers, mood=body.mood, energy=body.energy, mode=body.mode)
-    after.add_task(_read_by_model, api, day)
-    return result.to_json()
+
+        def write() -> dict[str, Any]:
+            answers = pair_answers([prompt.text for prompt in list_prompts(ctx)], body.answers)
+            saved: dict[str, Any] = checkins.save(
+                ctx, day, answers, mood=body.mood, energy=body.energy, mode=body.mode
+            ).to_json()
+            return saved
+
+        outcome = once(ctx, idempotency_key, "checkin.daily", body.model_dump(), write)
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"  # read by the model the first time already
+    else:
+        after.add_task(_read_by_model, api, day)
+    return outcome.result
 
 
 def _read_by_model(api: Api, day: date) -> None:

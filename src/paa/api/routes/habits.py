@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from paa.api import schemas
@@ -14,6 +14,10 @@ from paa.api.schemas import documented
 router = APIRouter(prefix="/habits", tags=["habits"])
 
 DAY_DESCRIPTION = "Day: today, yesterday, -N, a weekday name or YYYY-MM-DD."
+IDEMPOTENCY_DESCRIPTION = (
+    "A key the client makes for this write (a UUID): the same request sent again with it within 30 days is answered "
+    "as the first time, without writing again (header Idempotent-Replayed: true). Another request with the key: 422."
+)
 
 
 class HabitForm(BaseModel):
@@ -138,14 +142,28 @@ def unarchive(habit_id: int, api: CallerApi) -> dict[str, Any]:
     summary="Log a habit as done, with an amount when it is measurable",
     **documented(schemas.LogResult),
 )
-def log(habit_id: int, body: LogRequest, api: CallerApi) -> dict[str, Any]:
+def log(
+    habit_id: int,
+    body: LogRequest,
+    api: CallerApi,
+    response: Response,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_DESCRIPTION),
+) -> dict[str, Any]:
     from paa.core.habits.logs import log_habit
     from paa.core.habits.overview import log_result_json
+    from paa.core.idempotency import once
 
     with api.write() as ctx:
         habit = _habit(ctx, habit_id)
-        result = log_habit(ctx, habit, _day(body.date, ctx), value=body.value, note=body.note, replace=body.set)
-        return log_result_json(habit, result)
+
+        def write() -> dict[str, Any]:
+            day = _day(body.date, ctx)
+            return log_result_json(
+                habit, log_habit(ctx, habit, day, value=body.value, note=body.note, replace=body.set)
+            )
+
+        request = {"habit": habit_id, **body.model_dump()}
+        return _answered(response, once(ctx, idempotency_key, "habit.log", request, write))
 
 
 @router.post(
@@ -153,13 +171,25 @@ def log(habit_id: int, body: LogRequest, api: CallerApi) -> dict[str, Any]:
     summary="Skip a habit for a day: it does not count, and does not break a streak",
     **documented(schemas.LogResult),
 )
-def skip(habit_id: int, body: SkipRequest, api: CallerApi) -> dict[str, Any]:
+def skip(
+    habit_id: int,
+    body: SkipRequest,
+    api: CallerApi,
+    response: Response,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_DESCRIPTION),
+) -> dict[str, Any]:
     from paa.core.habits.logs import skip_habit
     from paa.core.habits.overview import log_result_json
+    from paa.core.idempotency import once
 
     with api.write() as ctx:
         habit = _habit(ctx, habit_id)
-        return log_result_json(habit, skip_habit(ctx, habit, _day(body.date, ctx), note=body.note))
+
+        def write() -> dict[str, Any]:
+            return log_result_json(habit, skip_habit(ctx, habit, _day(body.date, ctx), note=body.note))
+
+        request = {"habit": habit_id, **body.model_dump()}
+        return _answered(response, once(ctx, idempotency_key, "habit.skip", request, write))
 
 
 @router.delete("/{habit_id}/log", summary="Remove what was logged or skipped on a day", **documented(schemas.Unlogged))
@@ -213,6 +243,14 @@ def _day(text: str, ctx: Any, *, field: str = "date") -> Any:
     except InvalidInput as exc:
         exc.field = exc.field or field
         raise
+
+
+def _answered(response: Response, outcome: Any) -> dict[str, Any]:
+    """A write's answer; a replay of an earlier request with the same Idempotency-Key says so in a header."""
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    result: dict[str, Any] = outcome.result
+    return result
 
 
 def _set_archived(api: Any, habit_id: int, archived: bool) -> dict[str, Any]:

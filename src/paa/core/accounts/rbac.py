@@ -31,6 +31,7 @@ from paa.db.models import (
     DailyCheckin,
     Habit,
     HabitLog,
+    IdempotencyKey,
     Memory,
     Message,
     Notification,
@@ -49,7 +50,7 @@ ROLES: tuple[Role, ...] = ("admin", "member")
 # Every table whose rows belong to one user; a new user-owned table must be added here.
 OWNED: tuple[type[Any], ...] = (
     Habit, HabitLog, Conversation, Message, DailyCheckin, CheckinPrompt, AnalyticsEvent, Notification,
-    Reminder, ReminderCursor, Memory, UserPreference, Attachment, AttachmentBlob,
+    Reminder, ReminderCursor, Memory, UserPreference, Attachment, AttachmentBlob, IdempotencyKey,
 )  # fmt: skip
 OWNED_TABLES = frozenset(model.__tablename__ for model in OWNED)
 # A row that points at another user-owned row must point at one of the same user.

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from paa.db.models.checkins import CheckinPrompt, DailyCheckin
     from paa.db.models.events import ChangeEvent
     from paa.db.models.habits import Habit, HabitLog
+    from paa.db.models.idempotency import IdempotencyKey
     from paa.db.models.reminders import Notification, Reminder, ReminderCursor
     from paa.db.models.users import User, UserAuth, UserPreference
 
@@ -31,6 +32,7 @@ _MODULE_OF: dict[str, str] = {
     "DailyCheckin": "checkins",
     "CheckinPrompt": "checkins",
     "ChangeEvent": "events",
+    "IdempotencyKey": "idempotency",
     "Conversation": "chat",
     "Attachment": "attachments",
     "AttachmentBlob": "attachments",
@@ -51,6 +53,7 @@ __all__ = [
     "DailyCheckin",
     "Habit",
     "HabitLog",
+    "IdempotencyKey",
     "LoginAttempt",
     "Memory",
     "Message",
