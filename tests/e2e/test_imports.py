@@ -14,8 +14,8 @@ from tests.support.processes import parse_importtime, run_with_importtime
 pytestmark = pytest.mark.e2e
 
 # The server's stack (the `server` extra) counts too: only `paa serve` may load it (issue #15).
-# redis: PAA_REDIS_URL only; multipart: the API's uploads.
-SERVER = ("fastapi", "starlette", "uvicorn", "websockets", "prometheus_client", "redis", "multipart")
+# redis: PAA_REDIS_URL only; multipart: the API's uploads; dramatiq: the job queue (queue.enabled) only.
+SERVER = ("fastapi", "starlette", "uvicorn", "websockets", "prometheus_client", "redis", "multipart", "dramatiq")
 HEAVY = ("anthropic", "chromadb", "textual", "apscheduler", "alembic", "numpy", "pandas", "pypdf", *SERVER)
 
 

@@ -14,14 +14,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import redis
+from fastapi import FastAPI
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from paa.ai import queue
+from paa.core.runtime import Runtime
 from paa.db.models import DailyCheckin, Memory, Message, Notification
 from tests.support.accounts import ALICE_PASSWORD
 from tests.support.clock import FIXED_NOW
@@ -87,14 +89,16 @@ def _idle(client: redis.Redis) -> bool:
     return int(client.llen(f"{queue.NAMESPACE}:{queue.QUEUE_NAME}")) == 0 and held == 0
 
 
-def _waiting_jobs(client: redis.Redis) -> list[dict[str, object]]:
+def _waiting_jobs(client: redis.Redis) -> list[dict[str, Any]]:
     """The messages waiting in the queue, as dramatiq stores them."""
     stored = client.hgetall(f"{queue.NAMESPACE}:{queue.QUEUE_NAME}.msgs")
     return [json.loads(value) for value in stored.values()]
 
 
 @pytest.fixture
-def api_client(fake_anthropic: FakeAnthropic, jobs_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+def api_client(
+    fake_anthropic: FakeAnthropic, jobs_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
     """The API in this process on the test's database (the queue on), with Alice signed in; the model is the fake."""
     monkeypatch.setenv("PAA_NOW", FIXED_NOW.isoformat())  # the worker's today is the check-in's day
     with runtime_for(serves_callers=True) as runtime, TestClient(_app(runtime)) as client:
@@ -104,10 +108,10 @@ def api_client(fake_anthropic: FakeAnthropic, jobs_redis: redis.Redis, monkeypat
         yield client
 
 
-def _app(runtime: object) -> object:
+def _app(runtime: Runtime) -> FastAPI:
     from paa.api.app import ServerOptions, create_app
 
-    return create_app(runtime, ServerOptions(rate_per_minute=1_000_000, rate_burst=1_000_000))  # type: ignore[arg-type]
+    return create_app(runtime, ServerOptions(rate_per_minute=1_000_000, rate_burst=1_000_000))
 
 
 def _rows(model: type[Row]) -> list[Row]:
@@ -133,7 +137,7 @@ def test_a_checkin_queues_its_reading_and_a_worker_does_it(
     waiting = _waiting_jobs(jobs_redis)  # no worker yet: the jobs wait, and they hold ids only
     kinds = {str(job["actor_name"]): job["kwargs"] for job in waiting}
     assert set(kinds) == {queue.READ_CHECKIN, queue.EMBED_MEMORIES}  # the check-in is a memory: its embedding too
-    assert set(kinds[queue.READ_CHECKIN]) == {"user_id", "day"}  # type: ignore[arg-type]
+    assert set(kinds[queue.READ_CHECKIN]) == {"user_id", "day"}
     assert all(job["args"] == [] for job in waiting)
     assert "deadline" not in json.dumps(waiting) and fake_anthropic.requests == []
     assert "paa_job_queue_depth 2.0" in api_client.get("/metrics").text
@@ -192,7 +196,7 @@ def test_a_reminder_due_is_sent_once_by_two_workers_holding_its_job_twice(
         jobs = queue.attach(runtime)
         assert jobs is not None
         for job in waiting:
-            jobs.enqueue(queue.DELIVER_REMINDER, **job["kwargs"])  # type: ignore[arg-type]
+            jobs.enqueue(queue.DELIVER_REMINDER, **job["kwargs"])
         jobs.close()
     with workers(2):
         [delivery] = hook.wait_for(1)
