@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -205,3 +205,23 @@ def test_a_reminder_due_is_sent_once_by_two_workers_holding_its_job_twice(
     rows = _rows(Notification)
     assert sorted((row.channel, row.status, row.attempts) for row in rows) == [("log", "logged", 1),
                                                                                ("webhook", "sent", 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("environ", "says"),
+    [
+        ({}, "paa: error: the job queue is off: a worker has nothing to do"),
+        ({"PAA_QUEUE_ENABLED": "true"}, "paa: error: queue.enabled is on but PAA_REDIS_URL is not set"),
+    ],
+)
+def test_a_worker_without_a_queue_refuses_in_one_line(
+    environ: dict[str, str],
+    says: str,
+    run_paa: Callable[..., subprocess.CompletedProcess[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    done = run_paa("worker")
+    assert done.returncode == 7  # ExitCode.CONFIG
+    assert done.stderr.splitlines()[0] == says and "Traceback" not in done.stderr
