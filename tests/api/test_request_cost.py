@@ -42,3 +42,24 @@ def test_a_read_through_the_api_proves_the_token_once(http: TestClient, alice: A
     with statements(http) as seen:
         assert alice.get("/api/v1/habits").status_code == 200
     assert sum("FROM signing_keys" in statement for statement in seen) == 1, seen
+
+
+def test_a_read_with_a_token_proved_before_is_one_transaction(http: TestClient, alice: Account) -> None:
+    # The token's check (whether anything revoked it) runs in the route's own read transaction, before its data.
+    assert alice.post("/api/v1/habits", json={"name": "Read"}).status_code == 201
+    assert alice.get("/api/v1/habits").status_code == 200  # the token is proved by now
+    engine = http.app.state.runtime.engine  # type: ignore[attr-defined]
+    begun: list[object] = []
+
+    def began(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(engine, "begin", began)
+    try:
+        with statements(http) as seen:
+            answer = alice.get("/api/v1/habits")
+    finally:
+        event.remove(engine, "begin", began)
+    assert answer.status_code == 200 and [habit["name"] for habit in answer.json()] == ["Read"]
+    assert len(begun) == 1, seen
+    assert sum("FROM users" in statement for statement in seen) == 1, seen  # the check, in that one transaction

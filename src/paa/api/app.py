@@ -65,9 +65,9 @@ def create_app(runtime: Runtime, options: ServerOptions | None = None) -> FastAP
     queue.attach(runtime)  # with `queue.enabled`: a check-in's reading and new memories' embedding go to the workers
     app.state.options = options = options or ServerOptions.from_settings(runtime.loaded.settings)
     problems.install(app)
-    from paa.api import access_log, caching, cors, limits, metrics, security_headers
+    from paa.api import caching, cors, edge, limits
 
-    for layer in (caching, limits, cors, metrics, access_log, security_headers):  # innermost first
+    for layer in (caching, limits, cors, edge):  # innermost first
         layer.install(app, options)
     app.include_router(health.router)
     for module in (auth, browser, habits, users, checkins, analytics, reminders, memory, chat, voice):

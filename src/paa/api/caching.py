@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paa.api.caller import DATA_VERSION, WANTS_VERSION
 from paa.api.limits import identify
-from paa.core.accounts.bearer import Caller
+from paa.core.accounts.bearer import Caller, Claim
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -33,7 +33,7 @@ ACCOUNT_PATHS = (f"{API}/auth", f"{API}/users")  # kept by the account layer, wh
 REVALIDATE = "private, no-cache"  # keep it, but ask every time (the 304 is cheap); never shared with another user
 
 
-def tag_for(caller: Caller, target: str, version: tuple[int, date]) -> str:
+def tag_for(caller: Caller | Claim, target: str, version: tuple[int, date]) -> str:
     """The tag of `target` (path and query) as `caller` sees it at `version` (newest feed id, their habit day)."""
     from paa import __version__
 

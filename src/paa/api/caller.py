@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -17,9 +16,9 @@ from fastapi.security import HTTPBearer
 from sqlmodel import Session
 
 from paa.core.accounts.auth import AuthContext
-from paa.core.accounts.bearer import Caller, ProvenTokens
+from paa.core.accounts.bearer import Caller, Claim, ProvenTokens
 from paa.core.changes import latest_id
-from paa.core.context import Context
+from paa.core.context import Acting, Context
 from paa.core.runtime import Runtime
 from paa.errors import AuthError
 
@@ -46,9 +45,11 @@ def authenticate(runtime: Runtime, token: str) -> Caller:
         return runtime.service(ProvenTokens).caller(session, token, runtime.security_clock.now())
 
 
-# Request state keys: the ETag layer asks (WANTS_VERSION) for the data version a read answered from (DATA_VERSION).
+# Request state keys: the ETag layer asks (WANTS_VERSION) for the data version a read answered from (DATA_VERSION);
+# CLAIM holds who a token proved before stands for (paa.api.limits.identify), "caller" whom a proof established.
 WANTS_VERSION = "paa.wants_version"
 DATA_VERSION = "paa.data_version"
+CLAIM = "paa.claim"
 
 
 async def prove(runtime: Runtime, token: str) -> Caller:
@@ -61,18 +62,61 @@ async def prove(runtime: Runtime, token: str) -> Caller:
     return await run_in_threadpool(authenticate, runtime, token)
 
 
-@dataclass
 class Api:
-    """A request's runtime and caller: open contexts as the caller through it."""
+    """A request's runtime and caller: open contexts as the caller through it.
 
-    runtime: Runtime
-    caller: Caller
-    state: dict[str, Any] | None = None  # the request's state (paa.api.caching reads the data version there)
+    A read (GET) whose token was proved before by this process gets the caller only as a `Claim` from the request's
+    first layers (rate limit, ETag), and proves the token again inside its first read transaction, where it reads
+    its data: one transaction per request, and a revocation from any process still holds at the very next request.
+    Anything else that needs the caller (`caller`, `write`, `auth`) proves it first in a transaction of its own."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        caller: Caller | None,
+        state: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        claim: Claim | None = None,
+    ) -> None:
+        if caller is None and (token is None or claim is None):
+            raise ValueError("an Api needs a caller, or a token and its claim")
+        self.runtime = runtime
+        self.state = state  # the request's state (paa.api.caching reads the data version there; the log the caller)
+        self._caller = caller
+        self._token = token
+        self._claim = claim
+
+    @property
+    def caller(self) -> Caller:
+        if self._caller is None:
+            assert self._token is not None
+            self._proved(authenticate(self.runtime, self._token))
+        assert self._caller is not None
+        return self._caller
+
+    def _proved(self, caller: Caller) -> Caller:
+        self._caller = caller
+        if self.state is not None:
+            self.state["caller"] = caller  # the access log names the user a proof established, never a claim
+        return caller
+
+    def _in_transaction(self, session: Session) -> Acting:
+        assert self._token is not None
+        now = self.runtime.security_clock.now()
+        return self._proved(self.runtime.service(ProvenTokens).caller(session, self._token, now)).acting
 
     @contextmanager
     def read(self) -> Iterator[Context]:
-        self.caller.require("read")
-        with self.runtime.context(acting=self.caller.acting) as ctx:
+        if self._caller is None:
+            assert self._claim is not None
+            if "read" not in self._claim.scopes:  # scopes are what the proof established for good
+                self.caller.require("read")  # proves it (a revoked token is refused for that), then refuses
+            opened = self.runtime.context(proving=self._in_transaction)
+        else:
+            self._caller.require("read")
+            opened = self.runtime.context(acting=self._caller.acting)
+        with opened as ctx:
             state = self.state
             if state is not None and state.get(WANTS_VERSION) and DATA_VERSION not in state:
                 # The ETag's ingredients (paa.core.freshness), read in the route's own transaction and before its
@@ -95,23 +139,36 @@ class Api:
             yield actx
 
 
-# Only so that the OpenAPI schema states which routes need a bearer token; `bearer_token` reads the header itself.
-BEARER = HTTPBearer(
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def api(request: Request) -> Api:
+    # async: the token is almost always proved already (a first use, by paa.api.limits.identify) or will be in the
+    # route's own read transaction (a GET of a token proved before), and a sync dependency would cost every request
+    # a trip through the thread pool for nothing; the database is read here, in the pool, only otherwise.
+    token = bearer_token(request)
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    runtime = runtime_of(request)
+    caller: Caller | None = state.get("caller")
+    if caller is None:
+        claim: Claim | None = state.get(CLAIM)
+        if claim is not None and request.method in READ_METHODS:  # every GET route is a sync def, in the pool
+            return Api(runtime, None, state, token=token, claim=claim)
+        caller = await prove(runtime, token)
+        state["caller"] = caller  # the access log names it
+    return Api(runtime, caller, state)
+
+
+class _Bearer(HTTPBearer):
+    """The bearer scheme as the OpenAPI schema states it, answering the request's `Api` itself: one dependency per
+    route, not a second one only for the schema (FastAPI resolves each for every request)."""
+
+    async def __call__(self, request: Request) -> Api:  # type: ignore[override]
+        return await api(request)
+
+
+BEARER = _Bearer(
     auto_error=False, scheme_name="bearer", description="An access token from /auth/login, or an API token."
 )
-
-
-async def api(request: Request, _declared: Annotated[object, Depends(BEARER)] = None) -> Api:
-    # async: the rate limiter has almost always proved the token already (paa.api.limits.identify), and a sync
-    # dependency would cost every request a trip through the thread pool for nothing; the database is read in
-    # the pool only when it did not.
-    token = bearer_token(request)
-    caller: Caller | None = getattr(request.state, "caller", None)
-    if caller is None:
-        caller = await prove(runtime_of(request), token)
-    request.state.caller = caller  # the access log and the rate limiter key on it
-    return Api(runtime_of(request), caller, request.scope.setdefault("state", {}))
-
-
-CallerApi = Annotated[Api, Depends(api)]
+CallerApi = Annotated[Api, Depends(BEARER)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]

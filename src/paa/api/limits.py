@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paa.api.metrics import ANSWERED_BY
 from paa.api.problems import problem
-from paa.core.accounts.bearer import Caller
+from paa.core.accounts.bearer import Caller, Claim, ProvenTokens
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -94,18 +94,27 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-async def identify(scope: Scope) -> Caller | None:
-    """The caller a request's bearer token proves, kept in the request's state for the route (which then does not
-    check the token again); None without a token or with a refused one (the route answers 401 for it)."""
+async def identify(scope: Scope) -> Caller | Claim | None:
+    """Whom a request's bearer token stands for, kept in the request's state for the route; None without a token
+    or with a refused one (the route answers 401 for it).
+
+    A token this process proved before gives its `Claim` at no cost (who it stood for, its scopes, not expired):
+    the route proves it again where it acts, in its own transaction, so a revoked one is refused there. Only its
+    first use is proved here, in full (the route then does not check it again)."""
+    from paa.api.caller import CLAIM, prove
+
     state: dict[str, Any] = scope.setdefault("state", {})
-    if state.get("caller") is not None:
-        return state["caller"]  # type: ignore[no-any-return]
+    known = state.get("caller") or state.get(CLAIM)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     token = _bearer(scope)
     if token is None:
         return None
-    from paa.api.caller import prove
-
     runtime = scope["app"].state.runtime
+    claim = runtime.service(ProvenTokens).claim(token, runtime.security_clock.now())
+    if claim is not None:
+        state[CLAIM] = claim
+        return claim  # type: ignore[no-any-return]
     try:
         caller = await prove(runtime, token)
     except Exception:  # refused, or the database failed: the route checks the token again and answers for it

@@ -9,8 +9,7 @@ another process is counted too. With several workers each one answers with its o
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +17,9 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from paa.core.runtime import Runtime
 
 UNMATCHED = "<unmatched>"  # a path no route has: one label for all of them
@@ -197,52 +194,8 @@ def websocket_connection(app: Any) -> Iterator[None]:
             metrics.websockets.dec()
 
 
-class RequestMetrics:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        def answered(status: int, seconds: float) -> None:
-            self.metrics.observe(scope["method"], route_template(scope), status, seconds)
-
-        await timed(self.app, scope, receive, send, answered)
-
-
-async def timed(
-    app: ASGIApp, scope: Scope, receive: Receive, send: Send, answered: Callable[[int, float], None]
-) -> None:
-    """Run a request through `app`, then tell `answered` its status and how long it took (metrics, the access log).
-
-    The status is 500 when the app raises before answering: what the client gets then.
-    """
-    started = time.perf_counter()
-    status = 500
-
-    async def noted(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        await send(message)
-
-    try:
-        await app(scope, receive, noted)
-    finally:
-        answered(status, time.perf_counter() - started)
-
-
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 def metrics_endpoint(request: Request) -> Response:
     metrics = metrics_of(request.app)
     body = generate_latest(metrics.registry) if metrics is not None else b""
     return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-
-def install(app: FastAPI, options: Any) -> None:
-    app.state.metrics = metrics = Metrics(app.state.runtime)
-    app.add_middleware(RequestMetrics, metrics=metrics)
-    app.include_router(router)

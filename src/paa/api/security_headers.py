@@ -11,14 +11,8 @@ keeps the policy it had: DATA_POLICY for anything but HTML, and the API docs' HT
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-
+from starlette.types import Message, Scope
 
 ALWAYS = (
     ("X-Content-Type-Options", "nosniff"),
@@ -41,31 +35,14 @@ def _app_page(scope: Scope) -> bool:
     return not path.startswith("/api/")
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        tls = scope.get("scheme") == "https"
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in ALWAYS:
-                    headers.setdefault(name, value)
-                if not headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy", DATA_POLICY)
-                elif _app_page(scope):
-                    headers.setdefault("Content-Security-Policy", APP_POLICY)
-                if tls:
-                    headers.setdefault("Strict-Transport-Security", HSTS)
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-def install(app: FastAPI, options: Any) -> None:
-    app.add_middleware(SecurityHeaders)
+def add(message: Message, scope: Scope, tls: bool) -> None:
+    """Add the headers to a response's `http.response.start` message (paa.api.edge sends every answer through it)."""
+    headers = MutableHeaders(scope=message)
+    for name, value in ALWAYS:
+        headers.setdefault(name, value)
+    if not headers.get("content-type", "").startswith("text/html"):
+        headers.setdefault("Content-Security-Policy", DATA_POLICY)
+    elif _app_page(scope):
+        headers.setdefault("Content-Security-Policy", APP_POLICY)
+    if tls:
+        headers.setdefault("Strict-Transport-Security", HSTS)

@@ -201,15 +201,28 @@ class Runtime:
                 self._writers.release()
 
     @contextmanager
-    def context(self, *, write: bool = False, acting: Acting | None = None) -> Iterator[Context]:
+    def context(
+        self,
+        *,
+        write: bool = False,
+        acting: Acting | None = None,
+        proving: Callable[[Session], Acting] | None = None,
+    ) -> Iterator[Context]:
         """A short transaction as the acting user (or `acting`); with `write`, committed at the end (all or nothing).
 
         A write checks again, inside its transaction, that the acting user's session still holds (not logged out,
         revoked, expired or disabled since this runtime resolved it): a long-running REPL or TUI stops writing then.
+        A read may instead be given `proving`, which establishes who acts inside the read's own transaction, before
+        anything else is read (the API's bearer token: one transaction per request instead of two).
         """
-        who = acting or self.acting()
+        if proving is not None and (write or acting is not None):
+            raise ValueError("proving is for reads, instead of acting")
+        who = acting or (None if proving is not None else self.acting())
         bind = writer(self.engine) if write else self.engine
         with self._queued() if write else nullcontext(), Session(bind, expire_on_commit=False) as session:
+            if proving is not None:
+                who = proving(session)
+            assert who is not None
             if write:
                 hold_user_writes(session, who.user.id or 0)  # PostgreSQL: a user's writes in turn, as on SQLite
                 self._recheck(session, who)

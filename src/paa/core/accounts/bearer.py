@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists
+from sqlalchemy import bindparam, exists, or_
 from sqlalchemy import select as core_select  # sqlmodel's select takes at most four columns
 from sqlmodel import Session, col, select
 
@@ -55,6 +55,15 @@ class Caller:
         (a leaked read-only token must not mint a read,write one)."""
         if not self.credential.startswith("login:"):
             raise PermissionDenied(f"an API token cannot {what}", hint="log in with a password and use that login")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who a token proved before stands for, not checked again now: enough to count a request against its user's
+    rate limit or to name the user of a cached answer, never to act as them (that proves the token again)."""
+
+    user_id: int
+    scopes: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -237,6 +246,15 @@ class ProvenTokens:
             self._proofs[digest] = proof
         return caller
 
+    def claim(self, token: str, now: datetime) -> Claim | None:
+        """Who `token` stood for when it was proved, if it was and has not expired by the clock; None otherwise.
+        No database: whether it was revoked since is for `caller` to say, when the request acts."""
+        with self._lock:
+            proof = self._proofs.get(token_digest(token))
+        if proof is None or not _in_time(proof, now):
+            return None
+        return Claim(proof.user_id, proof.scopes)
+
     def knows(self, token: str) -> bool:
         """Whether `token` was proved before (its next use is then one indexed read)."""
         digest = token_digest(token)
@@ -260,7 +278,9 @@ class ProvenTokens:
 # same statement object keeps its cache key (SQLAlchemy works it out once).
 @cache
 def _accounts_exist() -> Any:
-    protecting = col(UserAuth.kind).in_(PROTECTING_KINDS) & col(UserAuth.revoked_at).is_(None)
+    # `kind = a OR kind = b`, not `kind IN (a, b)`: SQLAlchemy renders an IN list again on every run of a statement
+    # otherwise built once, and this one runs on every API request.
+    protecting = or_(*(col(UserAuth.kind) == kind for kind in PROTECTING_KINDS)) & col(UserAuth.revoked_at).is_(None)
     return exists(select(UserAuth.id).where(protecting))
 
 
@@ -296,13 +316,18 @@ def _login_check() -> Any:
     )
 
 
+def _in_time(proof: _Proof, now: datetime) -> bool:
+    """Whether a proved token is within its lifetime on the clock `now`."""
+    skew = LEEWAY if proof.family is not None else timedelta(0)  # as the full proofs allow: access tokens only
+    if proof.expires_at is not None and proof.expires_at <= now - skew:
+        return False
+    return proof.issued_at is None or proof.issued_at <= now + LEEWAY
+
+
 def _recheck(session: Session, proof: _Proof, digest: str, now: datetime) -> Caller | None:
     """The caller a proved token stands for if nothing revoked it since, in one statement; None otherwise (the full
     proof then says why)."""
-    skew = LEEWAY if proof.family is not None else timedelta(0)  # as the full proofs allow: access tokens only
-    if proof.expires_at is not None and proof.expires_at <= now - skew:
-        return None
-    if proof.issued_at is not None and proof.issued_at > now + LEEWAY:
+    if not _in_time(proof, now):
         return None
     if proof.token_id is not None:
         params = {"token_id": proof.token_id, "digest": digest, "user_id": proof.user_id}
@@ -332,6 +357,7 @@ def touch_api_token(session: Session, token_id: int, now: datetime) -> None:
 __all__ = [
     "API_TOKEN_KIND",
     "Caller",
+    "Claim",
     "ProvenTokens",
     "caller_for",
     "create_api_token",

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, exists, literal
@@ -110,11 +110,28 @@ def stored_preferences(session: Session, user_id: int) -> dict[str, Any]:
     rows = session.exec(_stored_preferences_query(), params={"user_id": user_id}).all()
     stored: dict[str, Any] = {}
     for key, value in rows:
-        try:
-            stored[key] = validate_value(key, json.loads(value))
-        except Exception:  # a damaged row falls back to the default rather than breaking paa
-            continue
+        checked = _checked_value(key, value)
+        if checked is not _DAMAGED:  # a damaged row falls back to the default rather than breaking paa
+            stored[key] = checked
     return stored
+
+
+_DAMAGED = object()
+
+
+@lru_cache(maxsize=512)
+def _checked_value(key: str, stored: str) -> Any:
+    """A stored preference's value, checked; the same text always gives the same (immutable) value, and checking
+    it validated a whole Settings model each time, on every context (every API request)."""
+    try:
+        return validate_value(key, json.loads(stored))
+    except Exception:
+        return _DAMAGED
+
+
+@cache
+def _defaults() -> Settings:
+    return Settings()  # only read: the defaults never change in a process
 
 
 def resolve_preference(field: str, loaded: LoadedSettings, stored: dict[str, Any]) -> tuple[Any, Source]:
@@ -127,7 +144,7 @@ def resolve_preference(field: str, loaded: LoadedSettings, stored: dict[str, Any
         return loaded.file_values[field], "file"
     if field == "timezone":
         return detect_timezone(), "detected"
-    return getattr(Settings(), field), "default"
+    return getattr(_defaults(), field), "default"
 
 
 def effective_preferences(session: Session, user: User, loaded: LoadedSettings) -> Preferences:
