@@ -36,6 +36,7 @@ STORAGE_TESTS = (
     "ai/test_recall_index.py",
     "security/test_search_limits.py",
     "e2e/test_concurrency.py",
+    "e2e/test_queue.py",
 )
 # Read once, when the tests start: each test's environment is cleared of PAA_* variables (tests/conftest.py).
 _GIVEN = os.environ.get(PG_URL_ENV, "").strip()
