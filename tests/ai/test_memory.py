@@ -50,6 +50,19 @@ def _vector_ids(ctx: Context) -> set[int]:
     return index.memory_ids(ctx.user_id)
 
 
+def _as_if_made_by(index: memory.VectorIndex | None, embedder: str) -> None:
+    """Mark every set of vectors as another embedder's, where this engine keeps them."""
+    if isinstance(index, memory.SharedVectorIndex):
+        with index.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE memory_vector_sets SET embedder = :e, generation = generation + 1"), {"e": embedder}
+            )
+        return
+    assert index is not None
+    with sqlite3.connect(index.path) as conn:
+        conn.execute("UPDATE sets SET embedder = ?, generation = generation + 1", (embedder,))
+
+
 FACTS = (
     "I'm training for a half marathon in March",
     "My sister Anna lives in Lisbon",
@@ -342,7 +355,8 @@ def test_background_indexer_embeds_what_is_written(make_ctx, clock) -> None:
             assert memory.start_indexer(ctx) is indexer  # one per runtime
         with runtime.context(write=True) as ctx:  # a later context, as chat opens one per turn: the write wakes it
             memory.remember(ctx, "My bike is a blue road bike")
-        wait_until(lambda: _pending(make_ctx) == 0, what="the waiting memories to be embedded")
+        # Its count moves just after the rows are marked: wait for both.
+        wait_until(lambda: _pending(make_ctx) == 0 and indexer.embedded > 0, what="the waiting memories to be embedded")
         assert indexer.error is None and indexer.embedded == 1
     finally:
         runtime.close()  # stops the indexer with the rest of the runtime
@@ -416,8 +430,7 @@ def test_vectors_of_another_embedder_are_not_mixed_in(make_ctx) -> None:
     _embed(make_ctx)
     with make_ctx() as ctx:
         index = memory.MemoryService.of(ctx).vector_index()
-        with sqlite3.connect(index.path) as conn:  # as another embedder (or another way to run it) left them
-            conn.execute("UPDATE sets SET embedder = 'some-other-model', generation = generation + 1")
+        _as_if_made_by(index, "some-other-model")  # as another embedder (or another way to run it) left them
         index._checked.clear()
         assert index.ranking(ctx.user_id, "race", 8) == []  # not compared with another model's vectors
     assert _embed(make_ctx) == 1  # made again by this embedder, without being asked

@@ -224,6 +224,8 @@ def test_doctor_names_the_same_embedder(cli, paa_home: Path, monkeypatch: pytest
     assert check.detail.startswith(status.detail)
     if status.available:
         assert check.detail == f"{status.detail}; {embeddings.VECTORS_AT}"
+        shared = embeddings.doctor_check(data_dir, shared=True)  # on PostgreSQL
+        assert shared.detail == f"{status.detail}; {embeddings.SHARED_VECTORS_AT}"
     shown = {line["name"]: line for line in json.loads(cli("doctor", "--json").out)}
     assert shown["embeddings"] == check.to_json()  # `paa doctor` shows this very line
     folder = data_dir / "models" / embeddings.MODEL_NAME

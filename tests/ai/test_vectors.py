@@ -170,3 +170,46 @@ def test_a_search_embeds_only_the_query(index: VectorIndex) -> None:
     before = embedder.calls
     assert len(index.ranking(1, "budget", 100)) == 40
     assert embedder.calls == before + 1
+
+
+def _chromadb_leftovers(folder: Path) -> Path:
+    """The files an older paa left in `<data dir>/memory` while it kept vectors with chromadb."""
+    folder.mkdir(parents=True)
+    (folder / "chroma.sqlite3").write_bytes(b"SQLite format 3\0")
+    (folder / "chroma.sqlite3-wal").write_bytes(b"")
+    (folder / ".write.lock").write_bytes(b"")
+    collection = folder / "0b6f3d4e-8d1c-4a43-9f57-2a3a4f1e9c11"
+    collection.mkdir()
+    for name in ("data_level0.bin", "header.bin", "length.bin", "link_lists.bin"):
+        (collection / name).write_bytes(b"\0" * 8)
+    return collection
+
+
+def test_chromadb_leftovers_are_removed_once_and_nothing_else(tmp_path: Path) -> None:
+    from paa.ai.vectors import remove_chromadb_files
+
+    folder = tmp_path / "memory"
+    collection = _chromadb_leftovers(folder)
+    (folder / FILE_NAME).write_bytes(b"")  # paa's own vector file and snapshot stay
+    (folder / "u1.snapshot").write_bytes(b"")
+    mine = folder / "9d2b1a3c-0000-4000-8000-000000000000"  # a UUID-named folder holding something else stays
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    (folder / "photos").mkdir()
+
+    assert remove_chromadb_files(folder) is True
+    assert sorted(path.name for path in folder.iterdir()) == sorted([FILE_NAME, "u1.snapshot", mine.name, "photos"])
+    assert not collection.exists() and (mine / "notes.txt").read_text() == "mine"
+    assert remove_chromadb_files(folder) is False  # once: nothing left to find
+    assert remove_chromadb_files(tmp_path / "nowhere") is False
+
+
+def test_opening_memory_removes_what_chromadb_left(make_ctx, paa_home: Path) -> None:
+    from paa.ai import memory
+
+    with make_ctx() as ctx:
+        folder = ctx.paths.data_dir / "memory"
+    collection = _chromadb_leftovers(folder)
+    with make_ctx() as ctx:
+        memory.MemoryService.of(ctx).vector_index()  # with or without the model
+    assert not (folder / "chroma.sqlite3").exists() and not collection.exists()

@@ -1183,3 +1183,124 @@ def test_the_guard_is_on_only_when_accounts_exist(alpha: Alpha, make_ctx, paa_ho
     os.remove(paa_home / "session.json")
     with make_ctx() as ctx:  # a new install: the local user alone, nothing to keep apart
         assert not is_guarded(ctx.session)
+
+
+# ---- memory vectors: one user's never reach another's search, on either engine ---------------------------------
+
+
+def _vector_index(ctx: Context) -> Any:
+    from paa.ai import memory
+
+    index = memory.MemoryService.of(ctx).vector_index()
+    assert index is not None
+    return index
+
+
+def _needs_the_model() -> None:
+    from paa.ai import embeddings
+
+    if not embeddings.status(None).available:
+        pytest.skip("the memory extra or the local model is missing")
+
+
+def test_a_search_by_meaning_never_returns_another_users_vectors(make_ctx, db_engine: str) -> None:
+    """Alice's passport and Bob's tea: Bob asks about passports by meaning and gets none of Alice's vectors, from the
+    search, the index's ranking or its matrix; on PostgreSQL (one table for everyone) Bob cannot even file a vector
+    under Alice's memory or delete hers."""
+    from paa.ai import memory
+
+    _needs_the_model()
+    with make_ctx(write=True) as ctx:
+        passport = _id(memory.remember(ctx, "My passport is in the blue folder in the desk").id)
+        key = _id(memory.remember(ctx, "The spare key hangs behind the kitchen door").id)
+        bob = User(username="bob", created_at=NOW)
+        ctx.session.add(bob)
+        ctx.session.flush()
+        ctx.user = bob
+        tea = _id(memory.remember(ctx, "I like green tea in the morning").id)
+    with make_ctx() as ctx:
+        assert memory.embed_pending(ctx) == 2  # Alice's (the local user's)
+        ctx.user = ctx.session.get(User, bob.id)
+        assert memory.embed_pending(ctx) == 1
+        index = _vector_index(ctx)
+        for query in ("where is my passport", "travel documents", "spare key", "green tea"):
+            found = memory.search(ctx, query, strategy="meaning", limit=10)
+            assert {hit.memory_id for hit in found} <= {tea}
+            assert {memory_id for memory_id, _ in index.scored(ctx.user_id, query, 100)} <= {tea}
+        loaded = index.load(ctx.user_id)
+        assert loaded is not None and set(loaded.ids.tolist()) == {tea} and index.memory_ids(ctx.user_id) == {tea}
+        if db_engine == "postgresql":
+            index.upsert(ctx.user_id, [(passport, "fact", "Bob's passport")])  # Alice's memory id, as Bob
+            assert index.memory_ids(ctx.user_id) == {tea}  # not stored: the memory is not Bob's
+            index.delete(ctx.user_id, [passport, key])
+    with make_ctx() as ctx:  # the control: Alice finds hers by meaning, her vectors untouched
+        found = memory.search(ctx, "travel documents", strategy="meaning", limit=10)
+        assert found and found[0].memory_id == passport and tea not in {hit.memory_id for hit in found}
+        assert _vector_index(ctx).memory_ids(ctx.user_id) == {passport, key}
+
+
+def test_two_runtimes_with_their_own_data_folders_share_one_postgresqls_vectors(
+    make_ctx, db_engine: str, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Two pods (or a pod and the daemon) on one PostgreSQL: what one embeds, the other finds by meaning without
+    embedding it again, and a write by one is seen by the other's cached matrix."""
+    from paa.ai import memory
+    from paa.core import encryption
+    from tests.support.runtime import runtime_for
+
+    _needs_the_model()
+    if db_engine != "postgresql":
+        pytest.skip("on SQLite a data folder is its database: two folders are two installs")
+    with make_ctx(write=True) as ctx:
+        race = _id(memory.remember(ctx, "I'm training for a half marathon in March").id)
+        key_file = encryption.key_file(ctx.paths)
+    other_home = tmp_path / "other-pod"
+    other_home.mkdir(mode=0o700)
+    shutil.copy2(key_file, other_home / key_file.name)  # pods share the data key (a Secret in deploy/)
+    other = runtime_for({**os.environ, "PAA_HOME": str(other_home)}, clock=clock)
+    try:
+        with make_ctx() as ctx:
+            assert memory.embed_pending(ctx) == 1
+        with other.context() as ctx:
+            assert memory.embed_pending(ctx) == 0  # found made: not embedded again for this folder
+            assert [hit.memory_id for hit in memory.search(ctx, "what race am I preparing for")] == [race]
+        with make_ctx(write=True) as ctx:
+            allergy = _id(memory.remember(ctx, "I am allergic to peanuts").id)
+            memory.forget(ctx, race)
+        with make_ctx() as ctx:
+            assert memory.embed_pending(ctx) == 1
+        with other.context() as ctx:  # its cached matrix is read again: the generation moved
+            assert [hit.memory_id for hit in memory.search(ctx, "which foods can't I eat")] == [allergy]
+            assert _vector_index(ctx).load(ctx.user_id).ids.tolist() == [allergy]
+    finally:
+        other.close()
+
+
+@pytest.mark.e2e
+def test_a_memory_embedded_by_another_paa_process_is_found_by_meaning(make_ctx, db_engine: str, tmp_path: Path) -> None:
+    """A real `paa` process with a data folder of its own embeds; this process finds the memory by meaning."""
+    import subprocess
+
+    from paa.ai import memory
+    from paa.core import encryption
+    from tests.support.processes import child_env, paa_executable
+
+    _needs_the_model()
+    if db_engine != "postgresql":
+        pytest.skip("on SQLite a data folder is its database: two folders are two installs")
+    pod = tmp_path / "daemon-pod"
+    env = child_env({"PAA_HOME": str(pod)})
+    for args in (("memory", "add", "My sister Anna lives in Lisbon"), ("memory", "reindex")):
+        done = subprocess.run([paa_executable(), *args], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    with make_ctx() as ctx:
+        key_file = encryption.key_file(ctx.paths)
+    key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    shutil.copy2(pod / key_file.name, key_file)  # pods share the data key (a Secret in deploy/)
+    with make_ctx() as ctx:
+        [row] = memory.list_memories(ctx)
+        assert row.embedded_at is not None  # the other process stored its vector
+        assert [hit.memory_id for hit in memory.search(ctx, "where does my family live", strategy="meaning")] == [
+            row.id
+        ]
+        assert memory.embed_pending(ctx) == 0

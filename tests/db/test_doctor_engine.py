@@ -20,3 +20,14 @@ def test_doctor_names_the_engine_and_that_it_answers(cli, db_engine: str) -> Non
     password = make_url(os.environ["PAA_DB_URL"]).password if db_engine == "postgresql" else None
     if password:
         assert f":{password}@" not in database["detail"]
+
+
+def test_doctor_says_where_memory_vectors_live(cli, db_engine: str) -> None:
+    from paa.ai import embeddings
+
+    [line] = [check for check in json.loads(cli("doctor", "--json").out) if check["name"] == "embeddings"]
+    if line["status"] == "ok":  # the model is installed: the line ends with where its vectors are kept
+        expected = embeddings.SHARED_VECTORS_AT if db_engine == "postgresql" else embeddings.VECTORS_AT
+        assert line["detail"].endswith(f"; {expected}")
+    else:
+        assert "vectors in" not in line["detail"]

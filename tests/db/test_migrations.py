@@ -39,8 +39,9 @@ def _schema_differences(engine: Engine) -> list[object]:
         return list(compare_metadata(context, SQLModel.metadata))
 
 
-# Made by hand in migrations, not modelled: the FTS5 table of memories and the shadow tables SQLite keeps for it.
-UNMODELLED_TABLES = ("memories_fts",)
+# Made by hand in migrations, not modelled: the FTS5 table of memories and the shadow tables SQLite keeps for it,
+# and PostgreSQL's tables of memory vectors (0013: `memory_vectors`, `memory_vector_sets`, on PostgreSQL only).
+UNMODELLED_TABLES = ("memories_fts", "memory_vector")
 
 
 def _is_modelled(name: str | None, type_: str, _parent: object) -> bool:

@@ -34,6 +34,7 @@ CACHE_FOLDER = "models/cache"  # under the data folder: the ONNX model paa build
 # so `paa doctor` can tell without loading the model itself.
 ONNX_FAILED_FILE = "onnx-failed.txt"
 VECTORS_AT = "vectors in memory/vectors.sqlite3 of the data folder"  # where `paa.ai.vectors` keeps them
+SHARED_VECTORS_AT = "vectors in the database (memory_vectors), shared by every process on it"  # PostgreSQL
 DIMENSIONS = 384
 MAX_TOKENS = 256  # what sentence-transformers uses for this model
 BATCH = 32
@@ -135,20 +136,22 @@ def record_onnx_failure(cache_dir: Path, error: BaseException | None) -> None:
         os.replace(temporary, marker)  # whole or not at all: another process may be reading it
 
 
-def doctor_check(data_dir: Path) -> Check:
-    """The `paa doctor` line for search by meaning: the embedder `status` finds (so both always agree), or why none."""
+def doctor_check(data_dir: Path, *, shared: bool = False) -> Check:
+    """The `paa doctor` line for search by meaning: the embedder `status` finds (so both always agree), or why none.
+    `shared`: the database is PostgreSQL, where the vectors live in it (`paa.ai.vectors.SharedVectorIndex`)."""
     from paa.core.doctor import Check
 
     found = status(data_dir)
+    vectors_at = SHARED_VECTORS_AT if shared else VECTORS_AT
     if found.available and found.onnx_failure is not None:
         cache = data_dir / CACHE_FOLDER
         advice = (
             f"search by meaning works, only slower; fix the cause (or delete {cache} to rebuild the model): "
             "the next start tries ONNX again"
         )
-        return Check("embeddings", "warn", f"{found.detail}; {VECTORS_AT}", advice)
+        return Check("embeddings", "warn", f"{found.detail}; {vectors_at}", advice)
     if found.available:
-        return Check("embeddings", "ok", f"{found.detail}; {VECTORS_AT}")
+        return Check("embeddings", "ok", f"{found.detail}; {vectors_at}")
     if found.missing:
         return Check("embeddings", "warn", found.detail, "pip install 'paa[memory]' for search by meaning")
     folder = data_dir / "models" / MODEL_NAME

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,7 +26,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from paa.ai import embeddings
-from paa.ai.vectors import VectorIndex, load_embedder
+from paa.ai.vectors import SharedVectorIndex, VectorIndex, load_embedder, remove_chromadb_files
 from paa.clock import Clock
 from paa.core.context import Context
 from paa.core.ids import get_row
@@ -1001,8 +1001,9 @@ class MemoryService:
     in one process share nothing but the loaded model (`embeddings.load_embedder`).
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, engine: Callable[[], Engine] | None = None) -> None:
         self.data_dir = data_dir
+        self._engine = engine  # the main database's: on PostgreSQL the vectors live there (`SharedVectorIndex`)
         self._index: VectorIndex | None = None
         self._indexer: BackgroundIndexer | None = None
         self._lock = threading.Lock()
@@ -1012,7 +1013,11 @@ class MemoryService:
     def of(cls, owner: Context | Runtime) -> MemoryService:
         """The memory service of a context's runtime (or of a runtime)."""
         data_dir = owner.paths.data_dir
-        return owner.services.get(cls, lambda: cls(data_dir))
+        if isinstance(owner, Runtime):
+            runtime = owner
+            return owner.services.get(cls, lambda: cls(data_dir, lambda: runtime.engine))
+        engine = _base_engine(owner.session)
+        return owner.services.get(cls, lambda: cls(data_dir, lambda: engine))
 
     def vector_index(self) -> VectorIndex | None:
         """The vector index of the data folder, or None when numpy, tokenizers or the local model is missing."""
@@ -1020,12 +1025,19 @@ class MemoryService:
             if self.closed:  # a thread that outlived its runtime (a late warm-up) opens nothing more
                 return None
             if self._index is None:
+                with suppress(OSError):  # a folder paa may not change: the old files only take room
+                    remove_chromadb_files(self.data_dir / "memory")
                 embedder_status = embeddings.status(self.data_dir)
                 if not embedder_status.available or embedder_status.model_dir is None:
                     return None
                 cache = self.data_dir / embeddings.CACHE_FOLDER
                 model = load_embedder(embedder_status.model_dir, cache)
-                self._index = VectorIndex(self.data_dir / "memory", model, min_similarity=MIN_SIMILARITY)
+                engine = self._engine() if self._engine is not None else None
+                folder = self.data_dir / "memory"
+                if engine is not None and engine.dialect.name == "postgresql":  # shared by every process on it
+                    self._index = SharedVectorIndex(folder, model, engine, min_similarity=MIN_SIMILARITY)
+                else:  # SQLite: a file beside the database, written outside its write lock
+                    self._index = VectorIndex(folder, model, min_similarity=MIN_SIMILARITY)
             return self._index
 
     def start_indexer(self, engine: Engine, clock: Clock, *, interval: float = 30.0) -> BackgroundIndexer | None:

@@ -19,7 +19,12 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     from paa.core.doctor import run_checks, settings_problem
 
     problem = settings_problem(runtime.environ())
-    checks = [problem] if problem else run_checks(runtime.current(), doctor_check(runtime.current().paths.data_dir))
+    if problem:
+        checks = [problem]
+    else:
+        current = runtime.current()
+        shared = (current.loaded.settings.database_url or "").startswith("postgresql")  # vectors in the database
+        checks = run_checks(current, doctor_check(current.paths.data_dir, shared=shared))
     if not problem:
         from paa.ai import voice
         from paa.cli import warm

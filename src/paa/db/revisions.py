@@ -17,5 +17,6 @@ REVISIONS: tuple[str, ...] = (
     "0010_attachments",
     "0011_recall",
     "0012_idempotency",
+    "0013_shared_vectors",
 )
 HEAD = REVISIONS[-1]

@@ -51,8 +51,8 @@ class Memory(SQLModel, table=True):
 
     The FTS5 index `memories_fts` (migration 0007: hashed words, see paa.db.blind) is written as rows are flushed
     and loses a row through a trigger; the vectors live in
-    `<data dir>/memory/vectors.sqlite3` (paa.ai.vectors), and `embedded_at` says when this row's vector was stored
-    there (NULL: not yet, found by words only).
+    `<data dir>/memory/vectors.sqlite3` (paa.ai.vectors), or on PostgreSQL in `memory_vectors` (migration 0013),
+    and `embedded_at` says when this row's vector was stored there (NULL: not yet, found by words only).
     """
 
     __tablename__ = "memories"
