@@ -7,15 +7,21 @@ Create Date: 2026-12-06
 Values stored before are sealed here when paa opens the database (its data key is attached to the engine); a
 connection without a key (a test's bare engine) leaves them as plain text, which still reads, and `paa auth
 rotate-keys` seals later.
+
+The hashed word index is written by code frozen below as paa.db.blind had it when this migration was made (December
+2026), so a later change to paa.db.blind cannot change what this migration does.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import sqlite3
+
 import sqlalchemy as sa
 from alembic import op
 
-from paa.db import blind
-from paa.db.sealed import DIALECT_ATTRIBUTE, DataKeys, seal_plain_values, unseal
+from paa.db.sealed import DIALECT_ATTRIBUTE, DataKeys, KeySet, seal_plain_values, unseal
 
 revision = "0007_sealed"
 down_revision = "0006_events"
@@ -47,6 +53,47 @@ OLD_FTS_STATEMENTS = (
     "INSERT INTO memories_fts(rowid, content) VALUES (new.id, new.content); END",
 )
 
+# ---- paa.db.blind as it was when this migration was made: the one-field index of hashed words (SQLite) ---------
+
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+CREATE_INDEX = "CREATE VIRTUAL TABLE memories_fts USING fts5(terms, tokenize='unicode61')"
+# A memory deleted in any way (a user's cascade included) leaves the index with it.
+CREATE_DELETE_TRIGGER = (
+    "CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN "
+    "DELETE FROM memories_fts WHERE rowid = old.id; END"
+)
+
+
+def _hashed_text(cutter: sqlite3.Connection, key: bytes, text: str) -> str:
+    """The memory's terms as FTS5's tokenizer cuts them, each as the first 64 bits of its HMAC-SHA256."""
+    with cutter:
+        cutter.execute("INSERT INTO cut(rowid, t) VALUES (1, ?)", (text,))
+        terms = [row[0] for row in cutter.execute("SELECT term FROM cut_terms ORDER BY offset")]
+        cutter.execute("DELETE FROM cut")
+    return " ".join("h" + hmac.new(key, term.encode("utf-8"), hashlib.sha256).hexdigest()[:16] for term in terms)
+
+
+def rebuild(bind: sa.Connection, keyset: KeySet) -> int:
+    """Index every memory's hashed words (SQLite: the index has one field, `terms`); return how many."""
+    key = hmac.new(keyset.key(keyset.current, "the word index"), b"paa blind word index v1", hashlib.sha256).digest()
+    cutter = sqlite3.connect(":memory:")  # a private database: SQLite itself cuts the words
+    try:
+        cutter.execute(f"CREATE VIRTUAL TABLE cut USING fts5(t, tokenize='{TOKENIZER}')")
+        cutter.execute("CREATE VIRTUAL TABLE cut_terms USING fts5vocab(cut, 'instance')")
+        bind.exec_driver_sql("DELETE FROM memories_fts")
+        rows = bind.exec_driver_sql("SELECT id, content FROM memories").all()
+        for memory_id, content in rows:
+            text = unseal(keyset, content, "memories", "content")
+            bind.exec_driver_sql(
+                "INSERT INTO memories_fts(rowid, terms) VALUES (?, ?)", (memory_id, _hashed_text(cutter, key, text))
+            )
+    finally:
+        cutter.close()
+    return len(rows)
+
+
+# ---- the migration -----------------------------------------------------------------------------------------------
+
 
 def _has_rows(bind: sa.Connection) -> bool:
     tables = ("messages", "conversations", "memories", "daily_checkins", "habit_logs", "signing_keys")
@@ -69,14 +116,14 @@ def upgrade() -> None:
         for trigger in OLD_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS memories_fts")
-        op.execute(blind.CREATE_INDEX)
-        op.execute(blind.CREATE_DELETE_TRIGGER)
+        op.execute(CREATE_INDEX)
+        op.execute(CREATE_DELETE_TRIGGER)
     provider = getattr(bind.dialect, DIALECT_ATTRIBUTE, None)
     if isinstance(provider, DataKeys) and _has_rows(bind):
         keyset = provider.keyset()
         seal_plain_values(bind, keyset, COLUMNS)
         if sqlite:
-            blind.rebuild(bind, keyset)
+            rebuild(bind, keyset)
 
 
 def downgrade() -> None:
