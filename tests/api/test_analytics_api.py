@@ -89,3 +89,38 @@ def test_bob_sees_none_of_alices_figures(bob: Account, history: dict[str, int]) 
     assert summary["habits"] == []
     assert bob.get("/api/v1/analytics/mood").json()["checkins"] == 0
     assert bob.get("/api/v1/analytics/engagement").json()["active_days"] == 0
+
+
+def test_every_report_answers_its_documented_shape(alice: Account, history: dict[str, int]) -> None:
+    """Each analytics route's real answer, with data in it, holds to the schema the OpenAPI document names for it
+    (analytics.md's objects); the fuzzing test holds every answer to them too."""
+    from pydantic import TypeAdapter
+
+    from paa.api import schemas
+    from paa.api.app import PREFIX
+
+    def holds(model: Any, path: str, **params: str) -> Any:
+        answer = alice.get(f"{PREFIX}/analytics/{path}", params=params)
+        assert answer.status_code == 200, answer.text
+        return TypeAdapter(model).validate_json(answer.content)
+
+    summary = holds(schemas.AnalyticsSummary, "habits/summary", period="14d")
+    assert [habit.name for habit in summary.habits] == ["Run", "Water"] and summary.mood.mood.n == 4
+    holds(schemas.AnalyticsSummary, "habits/summary", period="all")
+    water = holds(schemas.AnalyticsHabitReport, f"habits/{history['water']}", period="7d")
+    assert water.measure is not None and water.measure.highest == 10.0
+    run = holds(schemas.AnalyticsHabitReport, f"habits/{history['run']}")
+    assert run.measure is None and run.totals.done == 5
+    mood = holds(schemas.AnalyticsMood, "mood")
+    assert [habit.habit.name for habit in mood.habits] == ["Run", "Water"] and len(mood.days) == mood_days(mood)
+    holds(schemas.AnalyticsEngagement, "engagement")
+    holds(schemas.AnalyticsInsights, "insights")
+    paths = alice.get(f"{PREFIX}/openapi.json").json()["paths"]
+    for path in ("/habits/summary", "/habits/{habit_id}", "/mood", "/engagement", "/insights"):
+        answer = paths[f"{PREFIX}/analytics{path}"]["get"]["responses"]["200"]["content"]["application/json"]
+        assert answer["schema"].get("$ref", "").startswith("#/components/schemas/Analytics"), path
+
+
+def mood_days(mood: Any) -> int:
+    """The days of a mood report's window, both ends counted."""
+    return (mood.end - mood.start).days + 1

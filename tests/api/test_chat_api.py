@@ -287,3 +287,30 @@ def test_messages_are_searched_and_a_conversation_deleted(
     assert all(hit["conversation_id"] != first["conversation_id"] for hit in
                alice.get("/api/v1/chat/search", params={"q": "knee"}).json())  # fmt: skip
     assert alice.delete(url).status_code == 404
+
+
+def test_the_chat_reads_answer_their_documented_shapes(alice: Account, fake_anthropic: FakeAnthropic) -> None:
+    """History (the list and one conversation), search and context hold to the schemas the OpenAPI document names,
+    with a tool call and its result among the messages."""
+    from pydantic import TypeAdapter
+
+    from paa.api import schemas
+
+    def holds(model: Any, path: str, **params: Any) -> Any:
+        answer = alice.get(f"/api/v1/chat/{path}", params=params)
+        assert answer.status_code == 200, answer.text
+        return TypeAdapter(model).validate_json(answer.content)
+
+    alice.post("/api/v1/habits", json={"name": "Run"})
+    fake_anthropic.push(reply("Logging it.", tools=[("log_habit", {"habit": "Run"})]), reply("Run is done today."))
+    conversation = alice.post("/api/v1/chat/message", json={"message": "I went for a run"}).json()["conversation_id"]
+
+    listed = holds(list[schemas.Conversation], "history")
+    assert [(item.id, item.messages) for item in listed] == [(conversation, 4)]
+    detail = holds(list[schemas.Conversation] | schemas.ConversationDetail, "history", conversation_id=conversation)
+    assert isinstance(detail, schemas.ConversationDetail)
+    assert [message.role for message in detail.messages] == ["user", "assistant", "tool", "assistant"]
+    hits = holds(list[schemas.ChatHit], "search", q="run")
+    assert hits and {hit.conversation_id for hit in hits} == {conversation}
+    preview = holds(schemas.ChatContext, "context", message="how is my running going", conversation_id=conversation)
+    assert "log_habit" in preview.tools and preview.history.messages == 4

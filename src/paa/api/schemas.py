@@ -353,6 +353,144 @@ class AnalyticsPeriod(BaseModel):
     days: int
 
 
+class AnalyticsHabitInfo(BaseModel):
+    """A habit as the analytics name it (analytics.md: AnalyticsHabitInfo)."""
+
+    id: int
+    name: str
+    kind: Literal["boolean", "measurable"]
+    unit: str | None
+    target: float | None
+    target_type: Literal["at_least", "at_most"] | None
+    category: str | None
+    archived: bool
+    schedule: Schedule
+
+
+class AnalyticsStreak(BaseModel):
+    current: int
+    current_start: date | None
+    best: int
+    best_start: date | None
+    best_end: date | None
+
+
+class AnalyticsCompletion(BaseModel):
+    """Share of due days done (0-1; null when nothing was due)."""
+
+    last_7d: float | None = Field(alias="7d")
+    last_30d: float | None = Field(alias="30d")
+    last_90d: float | None = Field(alias="90d")
+    last_365d: float | None = Field(alias="365d")
+    all: float | None
+    period: float | None
+
+
+class AnalyticsHabitSummary(AnalyticsHabitInfo):
+    strength: float = Field(description="Habit strength (0-1) at the end of the as-of day.")
+    strength_change: float = Field(description="Change in strength over the period (-1 to 1).")
+    streak: AnalyticsStreak
+    completion: AnalyticsCompletion
+    period_done: int
+    period_due: int
+
+
+class AnalyticsCompletionDay(BaseModel):
+    day: date
+    done: int
+    due: int
+    rate: float | None
+
+
+class AnalyticsDailyCompletion(BaseModel):
+    average: float | None
+    today: AnalyticsCompletionDay | None
+    days: list[AnalyticsCompletionDay]
+
+
+class AnalyticsMoodFigure(BaseModel):
+    average: float | None
+    n: int
+
+
+class AnalyticsMoodFigures(AnalyticsMoodFigure):
+    last_7d: float | None
+    previous_period: float | None
+
+
+class AnalyticsMoodHeadline(BaseModel):
+    checkins: int = Field(description="Check-ins in the period with a mood, energy or sentiment.")
+    mood: AnalyticsMoodFigures
+    energy: AnalyticsMoodFigure
+    sentiment: AnalyticsMoodFigure
+
+
+class AnalyticsMoodDay(BaseModel):
+    day: date
+    mood: int | None
+    energy: int | None
+    sentiment: float | None
+    mood_7d: float | None
+    sentiment_7d: float | None
+
+
+class AnalyticsHabitMood(BaseModel):
+    habit: HabitRef
+    n: int
+    n_done: int
+    n_other: int
+    mood_done: float | None
+    mood_other: float | None
+    difference: float | None
+    r: float | None = Field(description="Pearson's r between done (1/0) and mood; null when either does not vary.")
+    caution: str | None
+
+
+class AnalyticsMood(AnalyticsMoodHeadline):
+    """Mood, energy and sentiment day by day, and mood beside each habit (analytics.md: `paa analytics mood
+    --json`)."""
+
+    start: date
+    end: date
+    days: list[AnalyticsMoodDay]
+    habits: list[AnalyticsHabitMood]
+
+
+class AnalyticsMeasure(BaseModel):
+    total: float
+    days_logged: int
+    days: int
+    average_logged: float | None
+    average_daily: float | None
+    on_target: int
+    due_days: int
+    on_target_rate: float | None
+    highest: float | None
+    lowest: float | None
+
+
+class AnalyticsWeekday(BaseModel):
+    day: Weekday
+    done: int
+    due: int
+    rate: float | None
+
+
+class AnalyticsDay(BaseModel):
+    day: date
+    state: DayState
+    value: float | None
+    strength: float
+
+
+class AnalyticsTotals(BaseModel):
+    done: int
+    skipped: int
+    period_done: int
+    period_due: int
+    period_skipped: int
+
+
 class AnalyticsInsight(BaseModel):
     kind: str
     text: str
@@ -385,8 +523,8 @@ class AnalyticsConversationTopics(BaseModel):
     intents: list[AnalyticsTopicCount]
 
 
-class AnalyticsEngagement(BaseModel):
-    """How much paa was used, day by day (analytics.md: `paa analytics engagement --json`)."""
+class AnalyticsEngagementHeadline(BaseModel):
+    """How much paa was used over the period (analytics.md: AnalyticsEngagementHeadline)."""
 
     start: date
     end: date
@@ -401,8 +539,131 @@ class AnalyticsEngagement(BaseModel):
     all_messages: int
     chat_days: int
     messages_per_day: float | None
+
+
+class AnalyticsEngagement(AnalyticsEngagementHeadline):
+    """How much paa was used, day by day (analytics.md: `paa analytics engagement --json`)."""
+
     series: list[AnalyticsEngagementDay]
     conversations: AnalyticsConversationTopics
+
+
+class AnalyticsSummary(BaseModel):
+    """Every habit's headline figures and the day-level headlines (analytics.md: `paa analytics summary --json`)."""
+
+    as_of: date
+    period: AnalyticsPeriod
+    habits: list[AnalyticsHabitSummary]
+    completion: AnalyticsDailyCompletion
+    mood: AnalyticsMoodHeadline
+    engagement: AnalyticsEngagementHeadline
+    insights: list[AnalyticsInsight]
+
+
+class AnalyticsHabitReport(BaseModel):
+    """One habit in depth (analytics.md: AnalyticsHabitReport)."""
+
+    habit: AnalyticsHabitInfo
+    as_of: date
+    period: AnalyticsPeriod
+    first_day: date
+    streak: AnalyticsStreak
+    completion: AnalyticsCompletion
+    strength: float
+    strength_change: float
+    totals: AnalyticsTotals
+    measure: AnalyticsMeasure | None = Field(description="Amounts over the period; null for a yes/no habit.")
+    weekdays: list[AnalyticsWeekday]
+    history: list[AnalyticsDay]
+
+
+class ChatAttachment(BaseModel):
+    """A file sent with a message (chat.md: Attachment)."""
+
+    id: int
+    message_id: int | None
+    name: str
+    kind: str = Field(description="image, pdf or text")
+    media_type: str
+    size: int = Field(description="Bytes.")
+    pages: int | None
+    created_at: datetime
+
+
+class ConversationFields(BaseModel):
+    id: int
+    title: str | None
+    summary: str | None
+    created_at: datetime
+    updated_at: datetime
+    input_tokens: int
+    output_tokens: int
+
+
+class Conversation(ConversationFields):
+    """A conversation, its messages counted (chat.md: Conversation)."""
+
+    messages: int
+
+
+class ChatMessage(BaseModel):
+    """One stored message (chat.md: ChatMessage)."""
+
+    id: int
+    conversation_id: int
+    role: Literal["user", "assistant", "tool", "other"]
+    content: str
+    tool_calls: Any = Field(
+        description="assistant: an array of {id, name, input} or null; tool: {tool_use_id, name, is_error, declined}."
+    )
+    model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    interrupted: bool
+    created_at: datetime
+    attachments: list[ChatAttachment]
+    speaker: str | None
+
+
+class ConversationInsight(BaseModel):
+    conversation_id: int
+    topics: list[str]
+    intents: list[str]
+    source: str = Field(description="local when read by rules, else the model that read it.")
+    messages: int
+
+
+class ConversationDetail(ConversationFields):
+    """One conversation with its messages (chat.md: ConversationDetail)."""
+
+    messages: list[ChatMessage]
+    insight: ConversationInsight | None
+
+
+class ChatHit(ChatMessage):
+    """A message that matches a search (chat.md: ChatHit)."""
+
+    conversation_title: str | None
+    match: Literal["text", "memory"]
+
+
+class ContextHistory(BaseModel):
+    messages: int = Field(description="Recent messages that would go with the message as they are.")
+    to_summarise: int = Field(description="Older messages that would be summarised first.")
+    summary: str | None
+
+
+class ChatContext(BaseModel):
+    """What the model would be told now (`GET /chat/context`)."""
+
+    model: str
+    conversation_id: int | None
+    system: str = Field(description="The system prompt.")
+    context: str = Field(description="The context built for this message: today, habits, memories.")
+    context_tokens: int = Field(description="An estimate of the context's tokens.")
+    tools: list[str] = Field(description="The tools' names, in the order the model sees them.")
+    history: ContextHistory
+    memory_ids: list[int] = Field(description="The memories the context quotes.")
 
 
 class MemoryHit(BaseModel):

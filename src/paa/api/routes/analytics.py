@@ -16,7 +16,11 @@ PERIOD_DESCRIPTION = "Window ending on the as-of day: Nd, Nw, Ny (365 days) or a
 AS_OF_DESCRIPTION = "Look from this day instead of today: yesterday, -N, a weekday name or YYYY-MM-DD."
 
 
-@router.get("/habits/summary", summary="Every habit's strength, streak and completion, with mood and insights")
+@router.get(
+    "/habits/summary",
+    summary="Every habit's strength, streak and completion, with mood and insights",
+    **documented(schemas.AnalyticsSummary),
+)
 def summary(
     api: CallerApi,
     as_of: str | None = Query(None, max_length=40, description=AS_OF_DESCRIPTION),
@@ -28,7 +32,11 @@ def summary(
         return overview(ctx, *_window(ctx, as_of, period)).to_json()
 
 
-@router.get("/habits/{habit_id}", summary="One habit in depth: strength and its history, streaks, weekdays, amounts")
+@router.get(
+    "/habits/{habit_id}",
+    summary="One habit in depth: strength and its history, streaks, weekdays, amounts",
+    **documented(schemas.AnalyticsHabitReport),
+)
 def habit(
     habit_id: int,
     api: CallerApi,
@@ -41,7 +49,11 @@ def habit(
         return habit_report(ctx, str(habit_id), *_window(ctx, as_of, period)).to_json()
 
 
-@router.get("/mood", summary="Mood, energy and sentiment with 7-day trends, and how each habit relates to mood")
+@router.get(
+    "/mood",
+    summary="Mood, energy and sentiment with 7-day trends, and how each habit relates to mood",
+    **documented(schemas.AnalyticsMood),
+)
 def mood(
     api: CallerApi,
     as_of: str | None = Query(None, max_length=40, description=AS_OF_DESCRIPTION),

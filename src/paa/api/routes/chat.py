@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from paa.ai.chat import MESSAGE_MAX_CHARS
-from paa.api import chat_stream
+from paa.api import chat_stream, schemas
 from paa.api.caller import CallerApi
+from paa.api.schemas import documented
 from paa.core.attachments import IMAGE_TYPES, LIMITS, MESSAGE_MAX_FILES, READ_MAX_BYTES
 from paa.errors import InvalidInput, PaaError
 
@@ -203,7 +204,11 @@ def download(api: CallerApi, attachment_id: int = Path(ge=1)) -> Response:
     return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
-@router.get("/history", summary="Recent conversations, or one conversation's messages")
+@router.get(
+    "/history",
+    summary="Recent conversations, or one conversation's messages",
+    **documented(list[schemas.Conversation] | schemas.ConversationDetail),
+)
 def history(
     api: CallerApi,
     conversation_id: int | None = Query(None, ge=1, description="Show this conversation's messages."),
@@ -224,7 +229,11 @@ def history(
         }
 
 
-@router.get("/search", summary="Search your messages: every word, then by meaning (`paa chat search`'s hits)")
+@router.get(
+    "/search",
+    summary="Search your messages: every word, then by meaning (`paa chat search`'s hits)",
+    **documented(list[schemas.ChatHit]),
+)
 def search(
     api: CallerApi,
     q: str = Query(min_length=1, max_length=2000, description="Words to find, in any case."),
@@ -249,7 +258,11 @@ def delete_conversation(api: CallerApi, conversation_id: int = Path(ge=1)) -> Re
     return Response(status_code=204)
 
 
-@router.get("/context", summary="What the model would be told now: system prompt, context, tools, history")
+@router.get(
+    "/context",
+    summary="What the model would be told now: system prompt, context, tools, history",
+    **documented(schemas.ChatContext),
+)
 def context(
     api: CallerApi,
     message: str = Query("", max_length=2000, description="A message to find relevant memories for."),
