@@ -1016,8 +1016,13 @@ class MemoryService:
         if isinstance(owner, Runtime):
             runtime = owner
             return owner.services.get(cls, lambda: cls(data_dir, lambda: runtime.engine))
-        engine = _base_engine(owner.session)
-        return owner.services.get(cls, lambda: cls(data_dir, lambda: engine))
+        session = owner.session
+
+        def make() -> MemoryService:  # the engine looked up once, when the service is made
+            engine = _base_engine(session)
+            return cls(data_dir, lambda: engine)
+
+        return owner.services.get(cls, make)
 
     def vector_index(self) -> VectorIndex | None:
         """The vector index of the data folder, or None when numpy, tokenizers or the local model is missing."""
