@@ -176,3 +176,38 @@ def test_an_unreachable_redis_is_refused_before_serving(paa_home: Path, monkeypa
     assert done.returncode == 7, done.stderr  # a configuration error
     assert done.stderr.startswith("paa: error: cannot reach Redis at PAA_REDIS_URL: ")
     assert "Serving paa" not in done.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the processes' command lines from /proc")
+def test_an_env_file_s_secrets_reach_the_workers_but_no_command_line(
+    paa_home: Path,
+    tmp_path: Path,
+    redis_url: str,  # noqa: F811
+) -> None:
+    # Issue #15: what another local user could see of `paa serve --workers 2 --env-file` (launchd's way). The file's
+    # values reach the workers only through their environment, which /proc shows to the same user and root alone
+    # (as systemd's EnvironmentFile= does); `ps` shows anyone every command line, and none may carry a value.
+    database = tmp_path / "elsewhere" / "paa.db"
+    database.parent.mkdir()
+    secrets = {"PAA_DB_URL": f"sqlite:///{database}", "PAA_REDIS_URL": redis_url}
+    env_file = tmp_path / "daemon.env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in secrets.items()), encoding="utf-8")
+    env_file.chmod(0o600)
+    with serving("--workers", "2", "--env-file", str(env_file)) as server:
+
+        def two_workers() -> list[int] | None:
+            found = _descendants(server.process.pid)
+            return found if len(found) >= 2 else None
+
+        try:
+            processes = [server.process.pid, *wait_until(two_workers, what="two worker processes")]
+            for pid in processes:
+                command_line = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", errors="replace")
+                assert not [name for name, value in secrets.items() if value in command_line], (pid, command_line)
+                assert Path(f"/proc/{pid}/environ").stat().st_mode & 0o077 == 0  # its user's alone
+            register(server, "alice")  # a worker serves from the database the file names
+        finally:  # SIGTERM stops the workers too (the helper's kill would leave them running)
+            server.process.send_signal(signal.SIGTERM)
+            _out, err = server.process.communicate(timeout=GIVE_UP_SECONDS)
+    assert server.process.returncode == 0, err
+    assert database.is_file()
