@@ -225,3 +225,29 @@ def test_a_worker_without_a_queue_refuses_in_one_line(
     done = run_paa("worker")
     assert done.returncode == 7  # ExitCode.CONFIG
     assert done.stderr.splitlines()[0] == says and "Traceback" not in done.stderr
+
+
+def test_a_failed_job_is_retried_without_its_traceback_in_redis(jobs_redis: redis.Redis) -> None:
+    import dramatiq
+
+    broker = queue.make_broker(os.environ["PAA_REDIS_URL"], heartbeat_seconds=2, worker=True)
+    tries: list[int] = []
+
+    def failing(user_id: int) -> None:
+        tries.append(user_id)
+        raise RuntimeError("secret words of the job")
+
+    dramatiq.Actor(failing, broker=broker, actor_name=queue.EMBED_MEMORIES, queue_name=queue.QUEUE_NAME, priority=0,
+                   options={"max_retries": 1, "min_backoff": 60_000, "max_backoff": 60_000})  # fmt: skip
+    worker = dramatiq.Worker(broker, queues={queue.QUEUE_NAME}, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        queue.JobQueue(os.environ["PAA_REDIS_URL"]).enqueue(queue.EMBED_MEMORIES, user_id=7)
+        delayed = f"{queue.NAMESPACE}:{queue.QUEUE_NAME}.DQ.msgs"  # the retry waits out its backoff here
+        wait_until(lambda: tries == [7] and jobs_redis.hlen(delayed) == 1, what="the job to fail and wait for a retry")
+    finally:
+        worker.stop(timeout=10_000)
+        broker.close()
+    [stored] = [json.loads(value) for value in jobs_redis.hgetall(delayed).values()]
+    assert stored["options"]["retries"] == 1 and "traceback" not in stored["options"]
+    assert "secret words" not in json.dumps(stored)

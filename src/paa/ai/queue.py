@@ -50,8 +50,34 @@ def make_broker(url: str, *, heartbeat_seconds: int, worker: bool = False) -> An
     # A worker fetches about twice a second; 5% of those also move the jobs of workers unheard for
     # `heartbeat_seconds` back to the queue, so a killed worker's job is taken again within seconds of that.
     chance = 50_000 if worker else 1_000
-    return RedisBroker(url=url, namespace=NAMESPACE, heartbeat_timeout=heartbeat_seconds * 1000,
-                       maintenance_chance=chance)  # fmt: skip
+    broker = RedisBroker(url=url, namespace=NAMESPACE, heartbeat_timeout=heartbeat_seconds * 1000,
+                         maintenance_chance=chance)  # fmt: skip
+    broker.add_middleware(_without_tracebacks(), before=_retries_class())
+    return broker
+
+
+def _retries_class() -> Any:
+    from dramatiq.middleware import Retries
+
+    return Retries
+
+
+def _without_tracebacks() -> Any:
+    """A middleware that keeps a failed job's traceback out of Redis: dramatiq stores it in the message it retries or
+    gives up on, and an error's text may quote what the job was working on. The worker's log has it."""
+    from dramatiq import Middleware
+
+    class WithoutTracebacks(Middleware):  # type: ignore[misc]
+        def before_enqueue(self, broker: Any, message: Any, delay: Any) -> None:
+            message.options.pop("traceback", None)
+
+        def after_process_message(
+            self, broker: Any, message: Any, *, result: Any = None, exception: Any = None
+        ) -> None:
+            # added before Retries, so this runs after its hook: dramatiq runs the after-hooks in reverse order
+            message.options.pop("traceback", None)
+
+    return WithoutTracebacks()
 
 
 class JobQueue:
