@@ -4,16 +4,54 @@
 
 import { ApiError, get } from "./api.js";
 import { h, show } from "./dom.js";
-import { lineChart } from "./heatmap.js";
 
 const PERIODS = [["7d", "7 days"], ["30d", "30 days"], ["90d", "90 days"], ["365d", "a year"]];
 const SVG = "http://www.w3.org/2000/svg";
 
-function svg(tag, attrs = {}, ...children) {
+// SVG built node by node, as dom.js's h() builds HTML (a null attribute is left out); shared with habit_analytics.js.
+export function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
-  for (const child of children) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== null && value !== undefined) el.setAttribute(key, String(value));
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
   return el;
+}
+
+// Lines over days: each series is [{day, y}] with y from `low` to `high` (null: no point, the line breaks).
+export function lineChart(series, { low, high, label, ticks = [] }) {
+  const width = 600;
+  const height = 160;
+  const left = 28;
+  const days = series[0]?.points.length || 0;
+  const step = (width - left) / Math.max(days - 1, 1);
+  const y = (value) => height - 8 - ((value - low) / (high - low)) * (height - 16);
+  const parts = ticks.map((tick) => svg("g", {},
+    svg("line", { x1: left, x2: width, y1: y(tick), y2: y(tick), class: "grid" }),
+    svg("text", { x: 0, y: y(tick) + 4, class: "axis" }, tick)));
+  for (const line of series) {
+    let path = "";
+    let pen = false;
+    line.points.forEach((point, index) => {
+      if (point.y === null || point.y === undefined) {
+        pen = false;
+        return;
+      }
+      path += `${pen ? "L" : "M"}${(left + index * step).toFixed(1)},${y(point.y).toFixed(1)} `;
+      pen = true;
+    });
+    if (path) parts.push(svg("path", { d: path.trim(), class: `line ${line.class}` }));
+    line.points.forEach((point, index) => {
+      if (line.dots && point.y !== null && point.y !== undefined) {
+        parts.push(svg("circle", { cx: left + index * step, cy: y(point.y), r: 3, class: `dot ${line.class}` },
+          svg("title", {}, `${point.day}: ${point.y}`)));
+      }
+    });
+  }
+  return svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart line-chart", role: "img", "aria-label": label },
+    ...parts);
 }
 
 const percent = (rate) => (rate === null || rate === undefined ? "–" : `${Math.round(rate * 100)}%`);

@@ -1,5 +1,5 @@
-// The browser app's entry: sign-in, the page router (#/today, #/checkin, #/chat, #/analytics), live events and
-// notifications.
+// The browser app's entry: sign-in, the page router (#/today, #/checkin, #/chat, #/analytics; #/habits, #/settings,
+// #/conversations and #/habit/<id> loaded when first opened), live events and notifications.
 
 import { ApiError, get, onSession, resume, signIn, signOut } from "./api.js";
 import { field, h, show } from "./dom.js";
@@ -8,15 +8,15 @@ import { TodayPage } from "./today.js";
 import { CheckinPage } from "./checkin.js";
 import { ChatPage } from "./chat.js";
 import { AnalyticsPage } from "./analytics.js";
-import { HabitsPage } from "./habits.js";
-import { SettingsPage } from "./settings.js";
-import { ConversationsPage } from "./conversations.js";
-import { HabitAnalyticsPage } from "./habit_analytics.js";
 
-const PAGES = {
-  "#/today": TodayPage, "#/checkin": CheckinPage, "#/chat": ChatPage, "#/analytics": AnalyticsPage,
-  "#/habits": HabitsPage, "#/settings": SettingsPage, "#/conversations": ConversationsPage,
-  "#/habit": HabitAnalyticsPage,
+const PAGES = { "#/today": TodayPage, "#/checkin": CheckinPage, "#/chat": ChatPage, "#/analytics": AnalyticsPage };
+// The management pages load when first opened, so a first visit fetches only what Today needs (and stays under
+// the server's rate limit for one address: each module is a request).
+const LATER = {
+  "#/habits": () => import("./habits.js").then((module) => module.HabitsPage),
+  "#/settings": () => import("./settings.js").then((module) => module.SettingsPage),
+  "#/conversations": () => import("./conversations.js").then((module) => module.ConversationsPage),
+  "#/habit": () => import("./habit_analytics.js").then((module) => module.HabitAnalyticsPage),
 };
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -25,6 +25,7 @@ const signOutButton = document.getElementById("sign-out");
 const notices = document.getElementById("notices");
 const liveState = document.getElementById("live");
 let page = null;
+let routing = 0;
 let signedIn = false;
 
 const live = new Live({
@@ -77,13 +78,16 @@ async function route() {
   if (!signedIn) return;
   // "#/chat/12" is the chat page on conversation 12.
   const [, name, detail] = location.hash.match(/^(#\/[a-z]+)(?:\/(\d+))?$/) || [];
-  const hash = PAGES[name] ? name : "#/today";
+  const hash = PAGES[name] || LATER[name] ? name : "#/today";
   for (const link of nav.querySelectorAll("a")) {
     if (link.getAttribute("href") === hash) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
+  const turn = ++routing;
+  const Page = PAGES[hash] || (await LATER[hash]());
+  if (turn !== routing) return; // another page was asked for while this one loaded
   page?.leave?.();
-  page = new PAGES[hash](main, detail ? Number(detail) : null);
+  page = new Page(main, detail ? Number(detail) : null);
   await page.enter();
 }
 

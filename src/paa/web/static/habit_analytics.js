@@ -3,7 +3,8 @@
 
 import { ApiError, get } from "./api.js";
 import { h, show } from "./dom.js";
-import { STATE_WORDS, heatmap, lineChart } from "./heatmap.js";
+import { lineChart } from "./analytics.js";
+import { STATE_WORDS, heatmap } from "./heatmap.js";
 import { failureText, statusLine } from "./ui.js";
 
 const PERIODS = [["30d", "30 days"], ["90d", "90 days"], ["182d", "half a year"], ["365d", "a year"]];

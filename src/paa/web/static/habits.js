@@ -98,7 +98,9 @@ export class HabitsPage {
 
   async reload() {
     try {
-      this.render(await get("/habits?all=true"));
+      const habits = await get("/habits?all=true");
+      if (this.editing !== null) return; // a form opened while the list was on its way: it stays until closed
+      this.render(habits);
     } catch (error) {
       this.status.textContent = failureText(error);
     }
