@@ -159,6 +159,30 @@ def test_one_user_never_sees_another_users_memories(make_ctx) -> None:
 
 
 @needs_vectors
+def test_on_postgresql_vectors_go_with_their_memory_and_their_user(make_ctx, db_engine: str) -> None:
+    """The shared tables hold nothing of a memory or a user once they are deleted, whatever deleted them."""
+    if db_engine != "postgresql":
+        pytest.skip("the vector file keeps a deleted user's vectors (docs/memory.md#privacy)")
+    with make_ctx(write=True) as ctx:
+        bob = User(username="bob", created_at=FIXED_NOW)
+        ctx.session.add(bob)
+        ctx.session.flush()
+        ctx.user = bob
+        tea, coffee = (memory.remember(ctx, text).id for text in ("I like green tea", "I like black coffee"))
+    with make_ctx() as ctx:
+        ctx.user = ctx.session.get(User, bob.id)
+        assert memory.embed_pending(ctx) == 2 and _vector_ids(ctx) == {tea, coffee}
+        index = memory.MemoryService.of(ctx).vector_index()
+        assert isinstance(index, memory.SharedVectorIndex)
+    with index.engine.begin() as conn:  # as a script or a cascade would, with no paa code around it
+        conn.execute(text("DELETE FROM memories WHERE id = :id"), {"id": coffee})
+        assert conn.execute(text("SELECT memory_id FROM memory_vectors")).scalars().all() == [tea]
+        conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": bob.id})
+        assert conn.execute(text("SELECT count(*) FROM memory_vectors")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM memory_vector_sets")).scalar_one() == 0
+
+
+@needs_vectors
 def test_forget_removes_the_row_its_words_and_its_vector_after_commit(make_ctx) -> None:
     keep, drop = _remember(make_ctx, "I like green tea", "I like black coffee")
     _embed(make_ctx)
