@@ -72,6 +72,7 @@ def test_a_tick_queues_each_delivery_and_one_worker_sends_it(hook: Recorder) -> 
     daemon = _daemon(clock, queue)
     report = daemon.tick()
     assert len(report.events) == 1 and report.sent == 0 and hook.received == []
+    assert report.queued == 2 and report.summary() == "1 reminder(s) due: 0 sent, 0 failed, 2 queued for the workers"
     assert [job for job, _ in queue.jobs] == [DELIVER_REMINDER, DELIVER_REMINDER]
     assert all(set(ids) == {"user_id", "notification_id"} for _, ids in queue.jobs)  # ids only
     assert [(status, (claimer or "").startswith(QUEUED)) for _, status, claimer, _, _ in _rows()] == [

@@ -84,6 +84,7 @@ class TickReport:
     zone: tzinfo = UTC  # the user's zone, which times are shown in
     unconfigured: list[str] = field(default_factory=list)  # chosen channels without a setting they need
     parts: list[TickReport] = field(default_factory=list)  # one report per user served, when this one sums them
+    queued: int = 0  # deliveries put on the job queue for `paa worker` (queue.enabled), sent by a worker
 
     @classmethod
     def of_users(cls, now: datetime, parts: list[TickReport]) -> TickReport:
@@ -95,7 +96,7 @@ class TickReport:
             total.events += part.events
             total.errors += part.errors
             total.unconfigured += [name for name in part.unconfigured if name not in total.unconfigured]
-            for name in ("sent", "failed", "retried", "missed", "suppressed", "interrupted", "logged"):
+            for name in ("sent", "failed", "retried", "missed", "suppressed", "interrupted", "logged", "queued"):
                 setattr(total, name, getattr(total, name) + getattr(part, name))
         retries = [part.next_retry for part in parts if part.next_retry is not None]
         total.next_retry = min(retries, default=None)
@@ -119,6 +120,8 @@ class TickReport:
     def summary(self) -> str:
         parts = [f"{self.sent} sent", *([f"{self.logged} only written to the log"] if self.logged else []),
                  f"{self.failed} failed"]  # fmt: skip
+        if self.queued:
+            parts.append(f"{self.queued} queued for the workers")
         parts += [f"{n} {what}" for n, what in ((self.retried, "retried"), (self.missed, "missed"),
                                                 (self.suppressed, "already done"), (self.interrupted, "interrupted"))
                   if n]  # fmt: skip
@@ -326,7 +329,9 @@ class Dispatcher:
                      ", ".join(d.channel for d in event.deliveries))  # fmt: skip
             for delivery in event.deliveries:
                 ids = {"user_id": user_id, "notification_id": delivery.notification_id}
-                if not jobs.try_enqueue(queue.DELIVER_REMINDER, **ids):
+                if jobs.try_enqueue(queue.DELIVER_REMINDER, **ids):
+                    report.queued += 1
+                else:
                     stranded.append(delivery.notification_id)
             # the other subscribers (run-due's printer) see the event; the worker, not this process, delivers it
             for error in self.hub.publish(replace(event, deliveries=())):
