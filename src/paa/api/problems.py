@@ -162,6 +162,9 @@ MEANINGS = {
 _REF = {"$ref": "#/components/schemas/Problem"}
 
 
+NAMING_QUERIES = {"position"}  # query parameters that name an item of the caller's without ending in `_id`
+
+
 def _errors_of(path: str, method: str, operation: dict[str, Any], prefix: str) -> set[int]:
     """The problem statuses an operation can answer: what authentication, its parameters and body, and the
     middleware around every API route (rate limit, body size, storage) can give."""
@@ -174,8 +177,11 @@ def _errors_of(path: str, method: str, operation: dict[str, Any], prefix: str) -
         codes |= {401, 403}
     if path.startswith(f"{prefix}/auth/"):
         codes |= {401, 409}  # a wrong password, a spent refresh token; a user name that is taken
-    if any(parameter.get("in") == "path" or parameter["name"].endswith("_id") for parameter in parameters):
-        codes.add(404)  # a path item, or a query naming one (`conversation_id`), may not exist or not be yours
+    if any(
+        parameter.get("in") == "path" or parameter["name"] in NAMING_QUERIES or parameter["name"].endswith("_id")
+        for parameter in parameters
+    ):
+        codes.add(404)  # a path item, or a query naming one (`conversation_id`, a prompt's place), may not exist
     if has_body:
         codes |= {400, 413}
     if has_body or parameters:
