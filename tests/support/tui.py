@@ -33,6 +33,17 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = GI
     )
 
 
+async def paste(pilot: Any, selector: str, text: str, *, submit: bool = False) -> None:
+    """Put `text` into the input `selector` as a paste does (one event, where a key per character costs a screen
+    update each), then press Enter if `submit`. Tests that are about typing itself press the keys instead."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.focus()
+    widget.insert_text_at_cursor(text)
+    await pilot.pause()
+    if submit:
+        await pilot.press("enter")
+
+
 def screen_text(app: Any) -> str:
     """The terminal's text as a person sees it (no colours), for assertions and failure messages."""
     from rich.console import Console

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from paa.db.models import Habit, HabitLog, Message
 from tests.support.fake_anthropic import FakeAnthropic, error, reply
-from tests.support.tui import drive, screen_text, shown, wait_for
+from tests.support.tui import drive, paste, screen_text, shown, wait_for
 from tests.support.tui_dataset import TODAY
 from tests.support.waiting import GIVE_UP_SECONDS
 
@@ -21,12 +21,7 @@ async def _open_chat(pilot) -> None:
 
 
 async def _say(pilot, text: str) -> None:
-    from textual.widgets import Input
-
-    prompt = pilot.app.screen.query_one("#prompt", Input)
-    prompt.focus()
-    await pilot.press(*text)
-    await pilot.press("enter")
+    await paste(pilot, "#prompt", text, submit=True)
 
 
 def _option(listing, index: int) -> str:

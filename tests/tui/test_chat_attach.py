@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.support import files as samples
 from tests.support.fake_anthropic import FakeAnthropic, reply
-from tests.support.tui import drive, screen_text, wait_for
+from tests.support.tui import drive, paste, screen_text, wait_for
 
 
 async def _open_chat(pilot) -> None:
@@ -19,10 +19,7 @@ async def _open_chat(pilot) -> None:
 
 
 async def _type(pilot, text: str) -> None:
-    from textual.widgets import Input
-
-    pilot.app.screen.query_one("#prompt", Input).focus()
-    await pilot.press(*text, "enter")
+    await paste(pilot, "#prompt", text, submit=True)
 
 
 def _chips(app) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from paa.db.models import Habit
-from tests.support.tui import drive, screen_text, shown, wait_for
+from tests.support.tui import drive, paste, screen_text, shown, wait_for
 
 
 async def _habits(pilot) -> None:
@@ -48,10 +48,8 @@ def _error(app, field: str) -> str:
 async def _type(pilot, field: str, text: str) -> None:
     from textual.widgets import Input
 
-    widget = pilot.app.screen.query_one(f"#field-{field}", Input)
-    widget.focus()
-    widget.value = ""
-    await pilot.press(*text)
+    pilot.app.screen.query_one(f"#field-{field}", Input).value = ""
+    await paste(pilot, f"#field-{field}", text)
 
 
 async def _new_form(pilot, **fields: str) -> None:
