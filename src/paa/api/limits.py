@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 
-UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/sw.js"})
+# The browser app's own files (paa.api.web) are static and hold nothing of anyone's: a first visit fetches each
+# module, and the service worker fetches them all again to keep a copy, which would spend an address's burst.
+UNLIMITED_PREFIX = "/app/"
 
 
 class BucketStore(Protocol):
@@ -136,7 +139,7 @@ class RateLimit:
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS or scope["path"].startswith(UNLIMITED_PREFIX):
             await self.app(scope, receive, send)
             return
         caller = await identify(scope)

@@ -6,6 +6,9 @@ Content-Security-Policy (scripts, styles and connections to this server only); s
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import FileResponse, Response
@@ -22,6 +25,21 @@ ASSET_PREFIX = "/app"
 # Assets hold no personal data: a browser may keep them, but asks each time whether they changed (ETag, 304), so an
 # upgraded paa is never run with an old script.
 ASSET_CACHING = "no-cache"
+WORKER = "sw.js"
+# The service worker fetches the app's own files and nothing else; its own policy, since a worker's script brings it.
+WORKER_POLICY = "default-src 'none'; connect-src 'self'"
+
+
+@cache
+def worker_script() -> str:
+    """sw.js with PAA_SHELL defined before it: the files it keeps for opening offline, and a version made from their
+    contents (a changed file makes a changed worker, which the browser installs, replacing the kept copy)."""
+    files = sorted(path for path in ASSETS.iterdir() if path.is_file() and path.name != WORKER)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    shell = {"version": digest.hexdigest()[:16], "files": ["/", *(f"{ASSET_PREFIX}/{path.name}" for path in files)]}
+    return f"const PAA_SHELL = {json.dumps(shell)};\n" + (ASSETS / WORKER).read_text(encoding="utf-8")
 
 
 class Assets(StaticFiles):
@@ -41,5 +59,11 @@ def install(app: FastAPI, options: Any) -> None:
     def index() -> FileResponse:
         # The page itself holds no data (it fetches it), but no-cache keeps it current across upgrades.
         return FileResponse(INDEX, media_type="text/html; charset=utf-8", headers={"Cache-Control": ASSET_CACHING})
+
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker() -> Response:
+        # At the root, so its scope is the whole app (a worker under /app/ could not serve the page at /).
+        headers = {"Cache-Control": ASSET_CACHING, "Content-Security-Policy": WORKER_POLICY}
+        return Response(worker_script(), media_type="text/javascript; charset=utf-8", headers=headers)
 
     app.mount(ASSET_PREFIX, Assets(directory=ASSETS), name="web")

@@ -1,7 +1,11 @@
 // The browser app's entry: sign-in, the page router (#/today, #/checkin, #/chat, #/analytics; #/habits, #/settings,
 // #/conversations and #/habit/<id> loaded when first opened), live events and notifications.
 
-import { ApiError, get, onSession, resume, signIn, signOut } from "./api.js";
+import {
+  ApiError, flush, get, onConnection, onRefused, onSession, resume, setUser, signIn, signOut, waitingWrites,
+} from "./api.js";
+import { lastUser, setLastUser } from "./offline.js";
+import { confirmAction } from "./ui.js";
 import { field, h, show } from "./dom.js";
 import { Live } from "./live.js";
 import { TodayPage } from "./today.js";
@@ -27,13 +31,26 @@ const liveState = document.getElementById("live");
 let page = null;
 let routing = 0;
 let signedIn = false;
+let offlineMode = false; // opened without a connection, from what this browser kept: no token until the server answers
+let socketText = "";
+let waitingCount = 0;
+const RETRY_OFFLINE_MS = 15_000;
+
+// The header's status: the WebSocket's state (or "offline"), and how many writes wait to be sent.
+function showState() {
+  const parts = [offlineMode ? "offline" : socketText];
+  if (waitingCount) parts.push(`${waitingCount} waiting to be sent`);
+  liveState.textContent = parts.filter(Boolean).join(" · ");
+  document.body.dataset.live = offlineMode ? "offline" : socketText;
+}
 
 const live = new Live({
   onState: (text) => {
-    liveState.textContent = text;
-    document.body.dataset.live = text;
+    socketText = text;
+    showState();
   },
   onEvent: (event) => {
+    if (event.type === "ready") sendWaiting(); // the server is reachable again
     if (event.type === "habit:reminder" || event.type === "checkin:prompt" || event.type === "chat:notification") {
       notify(event);
     }
@@ -91,14 +108,70 @@ async function route() {
   await page.enter();
 }
 
+// The writes made without a connection, sent now that there may be one; the page then shows the server's data.
+async function sendWaiting() {
+  if (!waitingWrites().length) return;
+  const sent = await flush().catch(() => 0);
+  if (sent) page?.onEvent?.({ type: "resync" });
+}
+
+onConnection(({ waiting }) => {
+  const changed = waiting.length !== waitingCount;
+  waitingCount = waiting.length;
+  showState();
+  if (changed) page?.onEvent?.({ type: "waiting" });
+});
+
+onRefused((item, error) => {
+  notify({ data: { title: "Not sent", body: `${item.label}: ${error.message}` } });
+});
+
+window.addEventListener("online", () => (offlineMode ? reconnect() : sendWaiting()));
+setInterval(() => (offlineMode ? reconnect() : waitingCount && sendWaiting()), RETRY_OFFLINE_MS);
+
+// Opened offline: ask the server again for a token (the cookie); with one, the app goes on as after a sign-in.
+async function reconnect() {
+  try {
+    if (!(await resume())) {
+      offlineMode = signedIn = false;
+      showState();
+      signInPage("Your sign-in has ended: sign in again (what waits to be sent is kept).");
+    }
+  } catch {
+    // still no connection
+  }
+}
+
+// No connection at load: the last signed-in user's kept data, read-only but for the queued writes.
+async function openOffline() {
+  const me = await lastUser().catch(() => null);
+  if (!me) return false;
+  offlineMode = signedIn = true;
+  await setUser(me.id);
+  nav.hidden = signOutButton.hidden = false;
+  who.textContent = me.name;
+  showState();
+  await route();
+  return true;
+}
+
 onSession(async (access) => {
-  const was = signedIn;
+  const was = signedIn && !offlineMode;
+  const wasOffline = offlineMode;
   signedIn = Boolean(access);
+  if (signedIn) offlineMode = false;
   nav.hidden = signOutButton.hidden = !signedIn;
   if (signedIn && !was) {
+    showState();
     live.start();
-    get("/auth/whoami").then((me) => (who.textContent = me.user.display_name || me.user.username)).catch(() => {});
-    await route();
+    get("/auth/whoami").then((me) => {
+      const name = me.user.display_name || me.user.username;
+      who.textContent = name;
+      setLastUser({ id: me.user.id, name }).catch(() => {});
+    }).catch(() => {});
+    sendWaiting();
+    if (wasOffline) page?.onEvent?.({ type: "resync" });
+    else await route();
   } else if (!signedIn && was) {
     page?.leave?.();
     page = null;
@@ -108,12 +181,24 @@ onSession(async (access) => {
 });
 
 window.addEventListener("hashchange", route);
-signOutButton.addEventListener("click", () => signOut().catch(() => {}));
+signOutButton.addEventListener("click", async () => {
+  await flush().catch(() => 0);
+  const left = waitingWrites().length;
+  if (left && !(await confirmAction(`${left} change${left === 1 ? "" : "s"} made here did not reach the server yet. ` +
+    "Signing out removes them from this browser.", "Sign out and lose them"))) return;
+  if (offlineMode) {
+    offlineMode = false;
+    showState();
+  }
+  signOut().catch(() => {});
+});
+
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 
 (async () => {
   try {
     if (!(await resume())) signInPage();
   } catch {
-    signInPage("The server cannot be reached.");
+    if (!(await openOffline())) signInPage("The server cannot be reached.");
   }
 })();

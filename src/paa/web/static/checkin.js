@@ -1,6 +1,6 @@
 // The day's check-in: mood, energy and an answer per prompt; today's, once saved, with its reflection.
 
-import { ApiError, get, json } from "./api.js";
+import { ApiError, get, send } from "./api.js";
 import { field, h, show } from "./dom.js";
 
 const MOODS = ["1 low", "2", "3", "4", "5 great"];
@@ -79,7 +79,16 @@ export class CheckinPage {
       if (today) body.mode = "append";
       else Object.assign(body, { mood: picked(form, "mood"), energy: picked(form, "energy") });
       try {
-        const result = await json("POST", "/checkins/daily", body);
+        // For the day it is made, also when it is sent later: today's as Today last showed it (kept offline).
+        const day = today?.day ?? (await get("/habits/today").then((shown) => shown.day).catch(() => null));
+        if (day) body.date = day;
+        const sent = await send("POST", "/checkins/daily", body, `Check-in${day ? ` for ${day}` : ""}`);
+        if (sent.queued) {
+          this.status.textContent = "Check-in saved here, to be sent when the connection returns.";
+          form.reset();
+          return;
+        }
+        const result = sent.result;
         this.status.textContent = today ? "Added to today's check-in." : "Checked in. Thank you.";
         this.render(result.checkin);
       } catch (error) {

@@ -1,6 +1,6 @@
 // Today: each habit with its state, progress and streak; one tap logs, an amount adds, skip and undo.
 
-import { ApiError, get, json } from "./api.js";
+import { ApiError, get, json, send, waitingWrites } from "./api.js";
 import { field, h, show } from "./dom.js";
 
 const KEPT = new Set(["done", "within", "over"]);
@@ -74,7 +74,8 @@ export class TodayPage {
 
   onEvent(event) {
     const areas = event.data?.areas || [];
-    if (event.type === "ready" || event.type === "resync" || areas.includes("habits")) this.reload();
+    const redraw = event.type === "ready" || event.type === "resync" || event.type === "waiting";
+    if (redraw || areas.includes("habits")) this.reload();
   }
 
   // One reload at a time; a change arriving meanwhile asks for one more after it.
@@ -117,6 +118,7 @@ export class TodayPage {
   }
 
   draw(today) {
+    this.day = today.day; // a log or skip is for the day shown, also when it is sent later
     const due = today.habits.filter((habit) => habit.today.state !== "not_due");
     const rest = today.habits.filter((habit) => habit.today.state === "not_due");
     const counted = due.filter((habit) => habit.today.state !== "skipped");
@@ -137,6 +139,8 @@ export class TodayPage {
     const state = habit.today.state;
     const title = h("h2", { id: `habit-${habit.id}-name` }, habit.name);
     const facts = [habit.schedule.text, STATE_WORDS[state] || state];
+    const queued = waitingWrites().filter((item) => item.path.startsWith(`/habits/${habit.id}/`)).length;
+    if (queued) facts.push(`${queued} waiting to be sent`);
     if (habit.streak.current) facts.push(`streak ${habit.streak.current} (best ${habit.streak.best})`);
     const actions = h("div", { class: "actions" });
     const card = h("article", { class: `habit state-${state}`, "data-habit": habit.name, "aria-labelledby": title.id },
@@ -158,17 +162,17 @@ export class TodayPage {
           this.status.textContent = "Give the amount as a number.";
           return;
         }
-        this.act(`Added ${value} to ${habit.name}.`, "POST", `/habits/${habit.id}/log`, { value });
+        this.keep(`Added ${value} to ${habit.name}`, `/habits/${habit.id}/log`, { value });
       });
       actions.append(form);
     } else if (state !== "done") {
       actions.append(h("button", { type: "button", class: "primary", "data-focus-key": `${habit.id}:done`,
         "aria-label": `Done: ${habit.name}`,
-        onclick: () => this.act(`Logged ${habit.name}.`, "POST", `/habits/${habit.id}/log`, {}) }, "Done"));
+        onclick: () => this.keep(`Logged ${habit.name}`, `/habits/${habit.id}/log`, {}) }, "Done"));
     }
     if (state !== "skipped") {
       actions.append(h("button", { type: "button", "data-focus-key": `${habit.id}:skip`, "aria-label": `Skip ${habit.name}`,
-        onclick: () => this.act(`Skipped ${habit.name} today.`, "POST", `/habits/${habit.id}/skip`, {}) }, "Skip"));
+        onclick: () => this.keep(`Skipped ${habit.name} today`, `/habits/${habit.id}/skip`, {}) }, "Skip"));
     }
     if (loggedToday(habit)) {
       actions.append(h("button", { type: "button", "data-focus-key": `${habit.id}:undo`, "aria-label": `Undo ${habit.name}`,
@@ -176,6 +180,18 @@ export class TodayPage {
       "Undo"));
     }
     return card;
+  }
+
+  // A log or skip: queued (offline.js) and sent; without a connection it waits and is sent when the connection
+  // returns, once (its Idempotency-Key), for the day the page showed when it was tapped.
+  async keep(done, path, body) {
+    try {
+      const sent = await send("POST", path, { ...body, date: this.day }, `${done} (${this.day})`);
+      this.status.textContent = sent.queued ? `${done}: saved here, to be sent when the connection returns.` : `${done}.`;
+    } catch (error) {
+      this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
+    }
+    await this.reload();
   }
 
   async act(done, method, path, body) {
