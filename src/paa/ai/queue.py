@@ -13,12 +13,15 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paa.config import Settings
-from paa.core.context import Context
-from paa.core.runtime import Runtime
 from paa.errors import ConfigError
+
+if TYPE_CHECKING:
+    from paa.core.context import Context
+    from paa.core.doctor import Check
+    from paa.core.runtime import Runtime
 
 LOG = logging.getLogger("paa.queue")
 QUEUE_NAME = "paa"
@@ -128,6 +131,33 @@ class JobQueue:
             broker, self._broker = self._broker, None
         if broker is not None:
             broker.close()
+
+
+def doctor_check(runtime: Runtime) -> Check:
+    """`paa doctor`'s line on the job queue: off, or on with Redis answering and the jobs waiting, or what is wrong."""
+    import importlib.util
+
+    from paa.core.doctor import Check
+
+    if not runtime.loaded.settings.queue_enabled:
+        return Check("queue", "info", "off: each process does its own background work (docs/scaling.md)")
+    url = runtime.environ.get("PAA_REDIS_URL", "")
+    if not url:
+        return Check("queue", "error", "queue.enabled is on but PAA_REDIS_URL is not set",
+                     "set PAA_REDIS_URL, or paa config set queue.enabled false")  # fmt: skip
+    if importlib.util.find_spec("dramatiq") is None:
+        return Check("queue", "error", "queue.enabled is on but dramatiq is not installed", "pip install 'paa[queue]'")
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        waiting = int(client.llen(f"{NAMESPACE}:{QUEUE_NAME}"))
+    except redis.RedisError as exc:
+        return Check("queue", "error", f"on, but Redis does not answer: {type(exc).__name__}: {exc}",
+                     "start Redis or correct PAA_REDIS_URL")  # fmt: skip
+    finally:
+        client.close()
+    return Check("queue", "ok", f"on: Redis answers; {waiting} job(s) waiting for `paa worker`")
 
 
 def attach(runtime: Runtime) -> JobQueue | None:
