@@ -357,6 +357,48 @@ def test_an_edit_between_embedding_and_marking_leaves_the_row_waiting(make_ctx) 
 
 
 @needs_vectors
+def test_on_postgresql_vectors_stored_inside_a_write_transaction_roll_back_with_it(make_ctx, db_engine: str) -> None:
+    if db_engine != "postgresql":
+        pytest.skip("the vector file is outside the database's transactions (an orphan vector there is dropped)")
+    with pytest.raises(RuntimeError), make_ctx(write=True) as ctx:
+        memory.remember(ctx, "I play the cello")
+        assert memory.embed_pending(ctx) == 1  # stored in this transaction: its memory is not committed yet
+        assert _vector_ids(ctx) == set()  # another connection sees nothing before the commit
+        raise RuntimeError("the command fails: nothing is committed")
+    with make_ctx() as ctx:
+        assert memory.memory_status(ctx).total == 0 and _vector_ids(ctx) == set()
+    with make_ctx(write=True) as ctx:
+        [kept] = [memory.remember(ctx, "I play the viola").id]
+        assert memory.embed_pending(ctx) == 1
+    with make_ctx() as ctx:
+        assert _vector_ids(ctx) == {kept} and memory.memory_status(ctx).pending == 0
+        assert [hit.memory_id for hit in memory.search(ctx, "string instrument", strategy="meaning")] == [kept]
+
+
+@needs_vectors
+def test_on_postgresql_a_row_whose_vector_vanished_before_marking_stays_waiting(make_ctx, db_engine: str) -> None:
+    """Another process taking the user's set over between the store and the mark empties it: not marked embedded."""
+    if db_engine != "postgresql":
+        pytest.skip("the vector file is outside the database: its rows are not checked when marking")
+    [fact] = _remember(make_ctx, "I live in Porto")
+    real_upsert = memory.VectorIndex.upsert
+
+    def upsert_then_lose(self: memory.SharedVectorIndex, user_id: int, rows: list) -> None:
+        real_upsert(self, user_id, rows)
+        with self.engine.begin() as conn:
+            conn.execute(text("DELETE FROM memory_vectors WHERE user_id = :user"), {"user": user_id})
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(memory.SharedVectorIndex, "upsert", upsert_then_lose)
+        assert _embed(make_ctx) == 1
+    with make_ctx() as ctx:
+        assert memory.memory_status(ctx).pending == 1
+    assert _embed(make_ctx) == 1
+    with make_ctx() as ctx:
+        assert memory.memory_status(ctx).pending == 0 and _vector_ids(ctx) == {fact}
+
+
+@needs_vectors
 def test_embedding_inside_a_write_transaction_marks_through_it(make_ctx) -> None:
     with make_ctx(write=True) as ctx:
         memory.remember(ctx, "I play the cello")

@@ -884,8 +884,14 @@ def _embed_waiting(
         by_user: dict[int, list[tuple[int, str, str]]] = {}
         for memory_id, owner, kind, content, _stored in rows:
             by_user.setdefault(owner, []).append((memory_id, kind, content))
+        # Inside the caller's write transaction, on PostgreSQL the vectors are stored in it: its new memories are
+        # not visible to another connection yet.
+        inside = session.connection() if mark_engine is None and session is not None else None
         for owner, items in by_user.items():
-            index.upsert(owner, items)
+            if inside is not None:
+                index.upsert(owner, items, connection=inside)
+            else:
+                index.upsert(owner, items)
         _mark_embedded([row[0] for row in rows], [row[4] for row in rows], clock.now(), mark_engine, session)
         done += len(rows)
     return done
@@ -925,8 +931,13 @@ def _mark_embedded(
     ids: list[int], contents: list[str], now: datetime, engine: Engine | None, session: Session | None
 ) -> None:
     # Only rows whose text is still what was embedded (compared as stored, sealed): an edit in between leaves the row
-    # waiting for another go.
-    statement = text("UPDATE memories SET embedded_at = :now WHERE id = :id AND content = :content")
+    # waiting for another go. On PostgreSQL, only rows whose vector is there: another process taking the user's set
+    # over (`_requeue_stale`) may have emptied it since, and a row marked with no vector would never get one.
+    query = "UPDATE memories SET embedded_at = :now WHERE id = :id AND content = :content"
+    bound = engine if engine is not None else session.get_bind() if session is not None else None
+    if bound is not None and bound.dialect.name == "postgresql":
+        query += " AND EXISTS (SELECT 1 FROM memory_vectors AS v WHERE v.memory_id = memories.id)"
+    statement = text(query)
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # how the UTCDateTime column stores instants
     params = [{"now": stamp, "id": i, "content": c} for i, c in zip(ids, contents, strict=True)]
     if engine is not None:

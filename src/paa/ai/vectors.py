@@ -193,9 +193,10 @@ class VectorIndex:
         scales = np.fromiter((row[1] for row in rows), dtype=np.float32, count=len(rows))
         return found.generation, ids, scales, b"".join(row[2] for row in rows)
 
-    def _store(self, user_id: int, values: list[tuple[int, float, bytes]]) -> _Set | None:
+    def _store(self, user_id: int, values: list[tuple[int, float, bytes]], connection: Any = None) -> _Set | None:
         """Store (memory id, scale, int8 bytes) rows in one transaction (a set of another embedder dropped first)
-        and bump the generation; return the set as it was before."""
+        and bump the generation; return the set as it was before. `connection`: the caller's, in a transaction of
+        the main database (used where the vectors live there: `SharedVectorIndex`)."""
         with _Transaction(self._connection()) as conn:
             found = _file_set(conn, user_id)
             if found is None or found.embedder != self.embedder.embedder_id:
@@ -355,9 +356,13 @@ class VectorIndex:
 
     # ---- writing -------------------------------------------------------------------------------------------------
 
-    def upsert(self, user_id: int, rows: Sequence[tuple[int, str, str]]) -> None:
+    def upsert(self, user_id: int, rows: Sequence[tuple[int, str, str]], *, connection: Any = None) -> None:
         """Store vectors for (id, kind, content) rows; an id already there is replaced. A user's vectors made by
-        another embedder are dropped first: the two are never compared."""
+        another embedder are dropped first: the two are never compared.
+
+        `connection`: the caller's connection to the main database, inside its write transaction. On PostgreSQL the
+        vectors are then stored in that transaction (they see its uncommitted memories, and commit or roll back
+        with them); the vector file ignores it."""
         if not rows:
             return
 
@@ -368,7 +373,7 @@ class VectorIndex:
             (memory_id, float(scales[i]), values8[i].tobytes()) for i, (memory_id, _kind, _content) in enumerate(rows)
         ]
         with self._lock:
-            found = self._store(user_id, values)
+            found = self._store(user_id, values, connection)
             ids = np.array([memory_id for memory_id, _kind, _content in rows], dtype=np.int64)
             self._follow(user_id, found, ids, unpack(values8.tobytes(), scales))
 
@@ -546,7 +551,7 @@ class SharedVectorIndex(VectorIndex):
             {"user": user_id, "embedder": self.embedder.embedder_id},
         )
 
-    def _store(self, user_id: int, values: list[tuple[int, float, bytes]]) -> _Set | None:
+    def _store(self, user_id: int, values: list[tuple[int, float, bytes]], connection: Any = None) -> _Set | None:
         from sqlalchemy import text
         from sqlalchemy.exc import IntegrityError
 
@@ -560,13 +565,17 @@ class SharedVectorIndex(VectorIndex):
         params = [{"user": user_id, "memory": i, "scale": scale, "vector": data} for i, scale, data in values]
         for attempt in (1, 2):
             try:
-                with self._begin() as conn:
+                # In the caller's transaction, a savepoint: a failure here must not abort the caller's work.
+                with connection.begin_nested() if connection is not None else self._begin() as transaction:
+                    conn = connection if connection is not None else transaction
                     found = self._lock_set(conn, user_id)
                     if found.embedder != self.embedder.embedder_id:
                         conn.execute(text("DELETE FROM memory_vectors WHERE user_id = :user"), {"user": user_id})
                     conn.execute(insert, params)
                     self._bump_set(conn, user_id)
-                return found
+                # Stored in the caller's transaction, which may still roll back: the cached matrix is not updated
+                # in place (None: read them again), or it could pass for a generation another process makes later.
+                return found if connection is None else None
             except IntegrityError:  # a memory deleted while its vector was being stored: once more, without it
                 if attempt == 2:
                     raise
