@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -43,7 +44,15 @@ PAGES = {
     "checkin": ("/#/checkin", 'section[aria-label="Today\'s check-in"], form.card'),
     "chat": ("/#/chat/1", "li.message.assistant"),
     "analytics": ("/#/analytics", "svg.chart"),
+    "habit": ("/#/habit/1", "svg.heatmap"),
+    "habits": ("/#/habits", "article.habit"),
+    "conversations": ("/#/conversations", "li[data-conversation]"),
+    "settings": ("/#/settings", "#sessions ul.rows"),
 }
+# Logins are stamped with the real time (the security clock), not the dataset's fixed one: their moments are masked in
+# the stored tree (the pictures show them as they were).
+REAL_TIME_PAGES = {"settings"}
+MOMENT = re.compile(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s?[AP]M")
 
 
 Scheme = Literal["light", "dark"]
@@ -141,7 +150,10 @@ def shoot(write: bool) -> dict[str, str]:
         try:
             for name, page_name, size, scheme in pictures():
                 width, height = SIZES[size]
-                context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, color_scheme=scheme, locale="en-US",
+                    timezone_id="UTC",
+                )  # fmt: skip
                 context.add_cookies([_cookie(url)])
                 page = context.new_page()
                 address, ready = PAGES[page_name]
@@ -149,7 +161,8 @@ def shoot(write: bool) -> dict[str, str]:
                 page.wait_for_selector(ready, timeout=60_000)
                 page.wait_for_load_state("networkidle")
                 page.locator("#live").filter(has_text="live").wait_for(timeout=60_000)
-                trees[name] = page.locator("main").aria_snapshot() + "\n"
+                tree = page.locator("main").aria_snapshot() + "\n"
+                trees[name] = MOMENT.sub("<time>", tree) if page_name in REAL_TIME_PAGES else tree
                 if write:
                     page.screenshot(path=str(OUT / f"{name}.png"), full_page=size == "phone", animations="disabled")
                 context.close()

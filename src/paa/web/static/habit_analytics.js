@@ -9,6 +9,7 @@ import { failureText, statusLine } from "./ui.js";
 
 const PERIODS = [["30d", "30 days"], ["90d", "90 days"], ["182d", "half a year"], ["365d", "a year"]];
 const LEGEND = ["done", "partial", "skipped", "missed", "not_due"];
+const round = (value) => (value === null || value === undefined ? "–" : String(Math.round(value * 10) / 10));
 const percent = (rate) => (rate === null || rate === undefined ? "–" : `${Math.round(rate * 100)}%`);
 
 export class HabitAnalyticsPage {
@@ -104,8 +105,9 @@ export class HabitAnalyticsPage {
           h("span", { class: "facts" }, day.due ? `${day.done} of ${day.due} · ${percent(day.rate)}` : "not due"))))),
       measure ? h("section", { class: "card", "aria-labelledby": "amounts-title" },
         h("h2", { id: "amounts-title" }, "Amounts"),
-        h("p", {}, `${measure.total} ${habit.unit || ""} in all; ${measure.average_daily} a day on average; ` +
-          `on target on ${measure.on_target} of ${measure.due_days} days; highest ${measure.highest ?? "–"}, ` +
-          `lowest ${measure.lowest ?? "–"}.`)) : null);
+        h("p", {}, `${round(measure.total)} ${habit.unit || ""} in all; ${round(measure.average_daily)} a day on ` +
+          "average; " +
+          `on target on ${measure.on_target} of ${measure.due_days} days; highest ${round(measure.highest)}, ` +
+          `lowest ${round(measure.lowest)}.`)) : null);
   }
 }

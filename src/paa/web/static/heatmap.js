@@ -41,6 +41,7 @@ export function heatmap(days, label) {
       rx: 2, class: `cell state-${day.state}` },
     svg("title", {}, `${day.day}: ${words}${day.value !== null && day.value !== undefined ? ` (${day.value})` : ""}`)));
   });
-  return svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "heatmap", role: "img", "aria-label": label,
+  // Drawn at its own size (a square of 14 px a day), smaller only where the screen is narrower.
+  return svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, class: "heatmap", role: "img", "aria-label": label,
     "data-columns": columns }, ...parts);
 }

@@ -6,6 +6,11 @@ import { field, h, show } from "./dom.js";
 import { confirmAction, failureText, statusLine, when } from "./ui.js";
 
 const SCOPES = [["read", "Read only"], ["read,write", "Read and write"]];
+// Where a preference's value comes from (docs/json.md, Setting): a server's PAA_ variable wins over yours.
+const SOURCES = {
+  default: "default", stored: "yours", env: "set by the server's environment", file: "set in the server's config file",
+  detected: "detected",
+};
 
 function section(id, title, ...children) {
   return h("section", { class: "card", id, "aria-labelledby": `${id}-title` }, h("h2", { id: `${id}-title` }, title),
@@ -117,7 +122,7 @@ export class SettingsPage {
         const input = h("input", { name: setting.key, value: setting.value ?? "", autocomplete: "off",
           type: numeric ? "number" : "text", step: numeric ? "any" : null, "data-numeric": numeric ? "1" : null,
           "data-was": String(setting.value ?? "") });
-        const from = setting.source === "default" ? "default" : setting.source === "stored" ? "yours" : setting.source;
+        const from = SOURCES[setting.source] || setting.source;
         return [setting, input, field(setting.key, input, `${setting.description} (${from})`)];
       });
       const error = errorLine();
