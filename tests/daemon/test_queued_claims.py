@@ -6,6 +6,7 @@ Real `paa worker` processes on a real Redis are tests/e2e/test_queue.py; here th
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from paa.ai.queue import DELIVER_REMINDER, JobQueue
 from paa.clock import FixedClock
 from paa.core.reminders.outbox import INTERRUPTED, LEASE, NOT_TAKEN, QUEUED
 from paa.daemon.dispatch import Dispatcher
+from paa.daemon.worker import SETTINGS_FRESH_FOR
 from tests.support.recorders import Recorder, http_recorder
 from tests.support.runtime import open_context, runtime_for
 
@@ -154,3 +156,28 @@ def test_with_redis_away_the_daemon_sends_what_it_claimed(hook: Recorder) -> Non
     assert [(channel, status, attempts) for channel, status, _, attempts, _ in _rows()] == [
         ("log", "logged", 1), ("webhook", "sent", 1),
     ]  # fmt: skip
+
+
+def test_a_worker_sends_on_a_channel_added_after_it_started(monkeypatch: pytest.MonkeyPatch, paa_home: Any) -> None:
+    from paa.config import resolve_paths
+    from paa.daemon.worker import Jobs
+
+    monkeypatch.setenv("PAA_TIMEZONE", "Europe/Berlin")
+    _habit()
+    config = resolve_paths(os.environ).config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[notify]\nchannels = "log"\n')
+    clock = FixedClock(DUE + timedelta(seconds=1))
+    jobs = Jobs(runtime_for(clock=clock))  # a worker that read config.toml before the webhook was added
+    with http_recorder() as hook:
+        config.write_text(f'[notify]\nchannels = "webhook"\n\n[webhook]\nurl = "{hook.url}"\n')
+        queue = RecordingQueue()
+        daemon = _daemon(clock, queue)
+        daemon.tick()
+        [(_, ids)] = queue.jobs
+        jobs._read_at -= SETTINGS_FRESH_FOR  # the worker's settings are old enough to be read again
+        jobs.deliver_reminder(**ids)  # type: ignore[arg-type]
+        [posted] = hook.wait_for(1)
+    jobs.close()
+    daemon.close()
+    assert posted.json()["title"] == "Drink water" and [row[1] for row in _rows()] == ["sent"]

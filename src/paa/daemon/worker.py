@@ -14,6 +14,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,7 @@ from paa.core.runtime import Runtime
 from paa.errors import ConfigError, NotFound
 
 LOG = logging.getLogger("paa.worker")
+SETTINGS_FRESH_FOR = 10.0  # seconds a worker sends with the settings it read, before reading config.toml again
 RETRIES = {"max_retries": 5, "min_backoff": 2_000, "max_backoff": 300_000}  # dramatiq's Retries, in milliseconds
 STOP_GRACE_MS = 30_000  # jobs under way get this long to finish at SIGTERM (a container's grace period is 30 s)
 
@@ -35,10 +37,21 @@ class Jobs:
         self.runtime = runtime
         self.dispatcher = Dispatcher(EventHub(), runtime=runtime)
         self._embedding = threading.Lock()  # one model run at a time in this process: they would only compete
+        self._reading = threading.Lock()
+        self._read_at = time.monotonic()
         self.done = 0
+
+    def _fresh_settings(self) -> None:
+        """Read config.toml again when the settings are older than SETTINGS_FRESH_FOR: the daemon claims on the
+        channels it sees at each tick, and a worker must know a channel added since it started."""
+        with self._reading:
+            if time.monotonic() - self._read_at >= SETTINGS_FRESH_FOR:
+                self.runtime.reload()
+                self._read_at = time.monotonic()
 
     def deliver_reminder(self, user_id: int, notification_id: int) -> None:
         """Send one claimed delivery, unless another worker (or the daemon) already took it."""
+        self._fresh_settings()
         result = self.dispatcher.deliver_queued(user_id, notification_id)
         if result is not None:
             LOG.info("notification %d: %s", notification_id, "sent" if result.ok else "failed")
