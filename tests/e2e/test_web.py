@@ -314,3 +314,23 @@ def test_the_app_is_installable(chromium: Any, server: Server, tmp_path: Path) -
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
     finally:
         profile.close()
+
+
+def test_an_imported_conversation_shows_who_said_each_message(
+    page: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    """Another person's messages (role `other`) were left out and an imported assistant's reply was labelled paa."""
+    from playwright.sync_api import expect
+
+    from tests.support.histories import jsonl_lines, write_jsonl
+
+    imported = run_paa("chat", "import", str(write_jsonl(tmp_path / "h.jsonl", jsonl_lines())))
+    assert imported.returncode == 0, imported.stderr
+    listed = json.loads(run_paa("chat", "history", "--json").stdout)
+    trip = next(item["id"] for item in listed if item["title"] == "Planning Lisbon")
+    sign_in(page, server)
+    page.goto(f"{server.url}/#/chat/{trip}")
+    log = page.get_by_role("list", name="Conversation")
+    expect(log.locator("li.message")).to_have_count(3)
+    expect(log.locator(".who")).to_have_text(["Ann", "Ben", "paa"])
+    expect(log.locator("li.message.other")).to_contain_text("Yes, tram 15 from Praça da Figueira.")

@@ -30,6 +30,7 @@ async function* events(response) {
 }
 
 const KINDS = { image: "image", pdf: "PDF", text: "text" };
+const SAID = new Set(["user", "assistant", "other"]);  // the roles whose words a conversation shows
 
 function describe(file) {
   const size = file.size < 1000 ? `${file.size} B` : file.size < 1e6 ? `${Math.round(file.size / 1000)} KB`
@@ -130,8 +131,9 @@ export class ChatPage {
       const conversation = await get(`/chat/history?conversation_id=${this.conversation}`);
       for (const message of conversation.messages) {
         const files = message.attachments || [];
-        if ((message.content || files.length) && (message.role === "user" || message.role === "assistant")) {
-          this.bubble(message.role, message.content, { formatted: message.role === "assistant", files });
+        if ((message.content || files.length) && SAID.has(message.role)) {
+          const formatted = message.role === "assistant" && !message.speaker;  // paa's own replies are Markdown
+          this.bubble(message.role, message.content, { formatted, files, speaker: message.speaker });
         }
       }
     } catch (error) {
@@ -141,10 +143,12 @@ export class ChatPage {
   }
 
   // The assistant's words as Markdown once complete; while a reply streams in it grows as plain text.
-  bubble(role, text, { formatted = false, files = [] } = {}) {
+  // An imported conversation names who said each message (`speaker`); a third person's messages are role "other".
+  bubble(role, text, { formatted = false, files = [], speaker = null } = {}) {
     const body = h("div", { class: "text" }, formatted ? markdown(text) : text);
     if (formatted) body.classList.add("formatted");
-    this.log.append(h("li", { class: `message ${role}` }, h("span", { class: "who" }, role === "user" ? "You" : "paa"),
+    const who = speaker || { user: "You", assistant: "paa" }[role] || "Someone else";
+    this.log.append(h("li", { class: `message ${role}` }, h("span", { class: "who" }, who),
       body, files.length ? h("ul", { class: "attachments", "aria-label": "Attachments" }, files.map(fileLink)) : null));
     body.scrollIntoView({ block: "end" });
     return body;
