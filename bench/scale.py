@@ -1,6 +1,6 @@
 """Scale load test: simulated users through 2 API workers on PostgreSQL + Redis, beside 1 worker on SQLite.
 
-    python bench/scale.py [--users 20] [--duration 20] [--cli-writers 2] [--reminders 10]
+    python bench/scale.py [--users 20] [--duration 20] [--cli-writers 2] [--reminders 10] [--rounds 1]
                           [--pg-url URL] [--redis-url URL] [--only pg|sqlite]
 
 Each setup runs, in a temporary PAA_HOME and on the real clock, for `--duration` seconds:
@@ -28,7 +28,7 @@ creates a fresh database there for the run and drops it afterwards; it starts no
   python bench/scale.py --pg-url postgresql+psycopg://paa@127.0.0.1:55432/postgres
 (initdb refuses root: run those as an ordinary user, e.g. `su postgres`). Redis: `--redis-url`, or without it the
 bench starts `redis-server` on a free port of 127.0.0.1 (nothing written to disk) and stops it at the end.
-Everything listens on 127.0.0.1 only; the sizes are capped (at most 200 users, 16 CLI writers, 300 s).
+Everything listens on 127.0.0.1 only; the sizes are capped (at most 200 users, 16 CLI writers, 300 s, 5 rounds).
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ OWNER = "owner"  # the first account: an admin, whose reminders the install's ch
 ROUTES = ("POST /habits/{id}/log", "GET /habits", "GET /reminders")
 CLI_ROUTE = "paa habit log (CLI)"
 DELIVERY_WAIT = 60.0  # seconds past the last due time the daemon gets to deliver
-MAX_USERS, MAX_CLI, MAX_DURATION, MAX_REMINDERS = 200, 16, 300.0, 200
+MAX_USERS, MAX_CLI, MAX_DURATION, MAX_REMINDERS, MAX_ROUNDS = 200, 16, 300.0, 200, 5
+PG_LABEL, SQLITE_LABEL = "2 workers, PostgreSQL + Redis", "1 worker, SQLite"
 
 
 def free_port() -> int:
@@ -471,11 +472,16 @@ def report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
             print(f"  ! {line}")
         ok = ok and not lost and not outcome.rows_bad and not outcome.webhook_duplicates
         ok = ok and sent_once == outcome.webhook_expected
-    if len(outcomes) == 2:
-        pg, lite = outcomes
-        ratio = (pg.api_requests / pg.wall) / (lite.api_requests / lite.wall)
+    pgs = [outcome for outcome in outcomes if outcome.label == PG_LABEL]
+    lites = [outcome for outcome in outcomes if outcome.label == SQLITE_LABEL]
+    if pgs and lites:  # each round's pair, taken one after the other
+        ratios = [
+            (pg.api_requests / pg.wall) / (lite.api_requests / lite.wall) for pg, lite in zip(pgs, lites, strict=True)
+        ]
         print()
-        print(f"API throughput, 2 workers on PostgreSQL / 1 worker on SQLite: {ratio:.2f}")
+        each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        print(f"API throughput, 2 workers on PostgreSQL / 1 worker on SQLite: {statistics.median(ratios):.2f}"
+              + (f" (median of the rounds' {each})" if len(ratios) > 1 else ""))  # fmt: skip
     return ok
 
 
@@ -504,17 +510,26 @@ def main(argv: list[str] | None = None) -> int:
         help="a PostgreSQL server where the role may CREATE DATABASE (default $PAA_TEST_PG_URL)",
     )
     parser.add_argument("--redis-url", help="a Redis to use (default: start redis-server on 127.0.0.1)")
+    parser.add_argument(
+        "--rounds",
+        type=bounded(int, 1, MAX_ROUNDS),
+        default=1,
+        help="run the pair of setups this many times, in turn; the ratio is the rounds' median (1)",
+    )
     parser.add_argument("--only", choices=("pg", "sqlite"), help="run one setup only (no ratio)")
     args = parser.parse_args(argv)
     if args.only != "sqlite" and not args.pg_url:
         raise SystemExit("no PostgreSQL: pass --pg-url (see --help for starting one), or --only sqlite")
 
     outcomes = []
-    if args.only != "sqlite":
-        with redis_server(args.redis_url) as redis_url, fresh_database(args.pg_url) as db_url:
-            outcomes.append(run_setup("2 workers, PostgreSQL + Redis", db_url, redis_url, 2, args))
-    if args.only != "pg":
-        outcomes.append(run_setup("1 worker, SQLite", None, None, 1, args))
+    for round_ in range(args.rounds):  # the setups in turn, so a change in the machine's load falls on both
+        if args.rounds > 1:
+            print(f"round {round_ + 1} of {args.rounds}", flush=True)
+        if args.only != "sqlite":
+            with redis_server(args.redis_url) as redis_url, fresh_database(args.pg_url) as db_url:
+                outcomes.append(run_setup(PG_LABEL, db_url, redis_url, 2, args))
+        if args.only != "pg":
+            outcomes.append(run_setup(SQLITE_LABEL, None, None, 1, args))
     return 0 if report(outcomes, args) else 1
 
 
