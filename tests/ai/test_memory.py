@@ -94,6 +94,32 @@ def test_a_new_memory_is_found_by_its_words_at_once_and_by_meaning_once_embedded
 
 
 @needs_vectors
+def test_a_chat_turn_never_waits_for_the_model_and_uses_it_once_loaded(make_ctx) -> None:
+    """A one-shot `paa chat` loaded the model (seconds) to search memory for its context; now words answer until a
+    long-lived process has it loaded."""
+    from paa.ai import context, recall, vectors
+
+    turn = {"tone": "concise", "budget_tokens": 3000}
+    marathon, *_ = _remember(make_ctx, *FACTS)
+    _embed(make_ctx)
+    vectors.forget_embedders()  # a new process: nothing loaded
+    with make_ctx() as ctx:
+        status = embeddings.status(ctx.paths.data_dir)
+        assert status.model_dir is not None
+        cache = ctx.paths.data_dir / embeddings.CACHE_FOLDER
+        assert [hit.memory_id for hit in recall.search(ctx, "marathon", wait_for_model=False)] == [marathon]
+        assert recall.search(ctx, "what race am I preparing for", wait_for_model=False) == []  # by meaning only
+        assert "half marathon" not in context.build_turn_context(ctx, "what race am I preparing for", **turn).text
+        assert vectors.loaded_embedder(status.model_dir, cache) is None  # neither search loaded the model
+    with make_ctx() as ctx:
+        recall.warm_up(ctx)  # what the REPL, the TUI and the server do in the background
+        assert vectors.loaded_embedder(status.model_dir, cache) is not None
+    with make_ctx() as ctx:
+        assert recall.search(ctx, "what race am I preparing for", wait_for_model=False)[0].memory_id == marathon
+        assert "half marathon" in context.build_turn_context(ctx, "what race am I preparing for", **turn).text
+
+
+@needs_vectors
 def test_a_memory_found_both_ways_comes_first_with_its_relevance_and_the_parts_of_it(make_ctx) -> None:
     _remember(make_ctx, *FACTS, "Peanut butter sandwiches are my favourite lunch", "Anna visits in March")
     _embed(make_ctx)

@@ -167,7 +167,9 @@ def build_turn_context(
     ]
     habit_lines, names = _habit_lines(ctx)
     if hits is None:
-        hits = recall.search(ctx, user_text, limit=MEMORY_LIMIT)
+        # A turn never waits for the embedding model: a one-shot `paa chat` answers from words; a long-lived process
+        # (the REPL, the TUI, the server) loads the model in the background and adds meaning once it is in.
+        hits = recall.search(ctx, user_text, limit=MEMORY_LIMIT, wait_for_model=False)
     hits = [h for h in hits if not (h.kind == "message" and exclude_sources and h.source_id in exclude_sources)]
     sections = [
         Section("Profile", _profile(ctx, tone), 0.15),

@@ -26,7 +26,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from paa.ai import embeddings
-from paa.ai.vectors import SharedVectorIndex, VectorIndex, load_embedder, remove_chromadb_files
+from paa.ai.vectors import SharedVectorIndex, VectorIndex, load_embedder, loaded_embedder, remove_chromadb_files
 from paa.clock import Clock
 from paa.core.context import Context
 from paa.core.ids import get_row
@@ -418,9 +418,18 @@ def sync_sources(ctx: Context) -> int:
 
 
 def search(
-    ctx: Context, query: str, *, limit: int = 8, kinds: Sequence[str] | None = None, strategy: str = "blend"
+    ctx: Context,
+    query: str,
+    *,
+    limit: int = 8,
+    kinds: Sequence[str] | None = None,
+    strategy: str = "blend",
+    wait_for_model: bool = True,
 ) -> list[MemoryHit]:
     """The user's memories most relevant to `query`, best first, none below the relevance floor.
+
+    With `wait_for_model` False (building a chat turn's context) meaning counts only once this process has loaded
+    the model: until then words alone rank, rather than a one-shot `paa chat` waiting for the load.
 
     `strategy` is for measuring (bench/recall.py): "blend" (the default) fuses the word and meaning scores, each
     calibrated, plus a bonus for a day the query names; "rank" is the older equal-weight reciprocal-rank fusion;
@@ -440,7 +449,7 @@ def search(
     # as a word in it ("what did Gina bake" is not "Hey Gina!"), and it is left out of the meaning.
     speakers = _named_speakers(ctx, rest) if blend else []
     word_hits = _word_scores(ctx, words, depth, kinds, speakers) if strategy != "meaning" else []
-    index = MemoryService.of(ctx).vector_index() if strategy != "words" else None
+    index = MemoryService.of(ctx).vector_index(load=wait_for_model) if strategy != "words" else None
     meant = _without(query, speakers) if speakers else query
     vector_hits = index.scored(ctx.user_id, meant, depth * (3 if kinds else 1)) if index is not None else []
     on_days = _said_on(ctx, days, kinds) if days else set()
@@ -1035,8 +1044,11 @@ class MemoryService:
 
         return owner.services.get(cls, make)
 
-    def vector_index(self) -> VectorIndex | None:
-        """The vector index of the data folder, or None when numpy, tokenizers or the local model is missing."""
+    def vector_index(self, *, load: bool = True) -> VectorIndex | None:
+        """The vector index of the data folder, or None when numpy, tokenizers or the local model is missing; with
+        `load` False also None while this process has not loaded the model (a search that must not wait for it)."""
+        if not load and self._index is None and not self._model_loaded():
+            return None
         with self._lock:
             if self.closed:  # a thread that outlived its runtime (a late warm-up) opens nothing more
                 return None
@@ -1055,6 +1067,12 @@ class MemoryService:
                 else:  # SQLite: a file beside the database, written outside its write lock
                     self._index = VectorIndex(folder, model, min_similarity=MIN_SIMILARITY)
             return self._index
+
+    def _model_loaded(self) -> bool:
+        found = embeddings.status(self.data_dir)
+        if not found.available or found.model_dir is None:
+            return False
+        return loaded_embedder(found.model_dir, self.data_dir / embeddings.CACHE_FOLDER) is not None
 
     def start_indexer(self, engine: Engine, clock: Clock, *, interval: float = 30.0) -> BackgroundIndexer | None:
         """Start (or return the running) background indexer; None without the model."""

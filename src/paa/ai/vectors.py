@@ -62,6 +62,12 @@ def load_embedder(model_dir: Path, cache_dir: Path) -> Embedder:
         return found
 
 
+def loaded_embedder(model_dir: Path, cache_dir: Path) -> Embedder | None:
+    """The embedder for these model files if this process has loaded it already, else None, without waiting for a
+    load under way (a dict read is atomic; taking the lock would wait for it)."""
+    return _EMBEDDERS.get((model_dir, cache_dir))
+
+
 def forget_embedders() -> None:
     """Let go of the loaded embedders (tests that load another kind)."""
     with _EMBEDDERS_LOCK:

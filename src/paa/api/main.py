@@ -55,6 +55,9 @@ def app_factory() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        from paa.ai import recall
+
+        recall.warm_up_in_background(runtime)  # chat turns search memory by meaning once the model is in
         try:
             async with inner(application) as state:
                 yield state

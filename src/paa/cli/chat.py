@@ -464,30 +464,10 @@ def _save_history(readline: Any, path: str) -> None:
 
 
 def _warm_up(runtime: Runtime, provider: Provider) -> threading.Thread:
-    """Import the SDK and load memory search while the person types; then keep new memories embedded.
-
-    The thread may outlive the REPL (the person leaves at once): it then opens nothing, since a context opened on
-    the closed runtime would make it new services that nobody closes.
-    """
+    """Import the SDK and load memory search while the person types; then keep new memories embedded."""
     from paa.ai import recall
-    from paa.ai.memory import MemoryService
 
-    service = MemoryService.of(runtime)
-
-    def work() -> None:
-        try:
-            provider.warm_up()
-            if service.closed:
-                return
-            with runtime.context() as ctx:
-                if ctx.services.peek(MemoryService) is service:  # not a runtime reopened after the REPL closed it
-                    recall.warm_up(ctx, keep_indexing=True)
-        except Exception:  # a failure shows up, clearly, on the first real message instead
-            pass
-
-    thread = threading.Thread(target=work, name="paa-chat-warm-up", daemon=True)
-    thread.start()
-    return thread
+    return recall.warm_up_in_background(runtime, provider=provider, keep_indexing=True)
 
 
 def _who_prompt(runtime: Runtime) -> str:

@@ -199,8 +199,9 @@ class ChatScreen(PaaScreen):
             self.post_message(self.TurnEnded(error_text(exc, 300), getattr(exc, "hint", None)))
             return
         self.post_message(self.Ready(_who(model, provider.online), provider.online))
-        with contextlib.suppress(Exception):  # a failure shows up, clearly, on the first message instead
-            provider.warm_up()
+        from paa.ai import recall
+
+        recall.warm_up_in_background(self.paa.store.runtime, provider=provider, keep_indexing=True)
 
     def _ensure_session(self, conversation_id: int | None = None, *, replace: bool = False) -> ChatSession:
         from paa.ai.chat import ChatSession
