@@ -59,6 +59,8 @@ def test_habits_add_edit_archive_and_delete(page: Any, server: Server, alice: st
     page.get_by_role("heading", name="Habits", exact=True).wait_for()
     page.get_by_text("Add a habit").click()
     assert _unlabelled(page) == []  # every control of the form has a label
+    times = page.get_by_label("Times of day")
+    expect(times).to_have_accessible_description("e.g. 09:00,18:00; empty: none")  # its hint is read after it
     page.get_by_label("Name", exact=True).fill("Read")
     page.get_by_label("Times of day").fill("8:00, 21:30")
     page.get_by_label("Days", exact=True).fill("mon,wed,fri")

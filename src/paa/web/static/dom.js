@@ -22,9 +22,11 @@ export function show(container, ...children) {
 
 let fieldCount = 0;
 
-// A labelled control: <label for> pairs it for screen readers and makes the label clickable.
+// A labelled control: <label for> pairs it for screen readers and makes the label clickable; a hint is its
+// description (aria-describedby), read after the label.
 export function field(label, control, hint) {
   control.id ||= `f${++fieldCount}`;
+  if (hint) control.setAttribute("aria-describedby", `${control.id}-hint`);
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control,
-    hint ? h("small", { class: "hint" }, hint) : null);
+    hint ? h("small", { class: "hint", id: `${control.id}-hint` }, hint) : null);
 }
