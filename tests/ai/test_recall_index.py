@@ -18,7 +18,7 @@ from tests.support.clock import FIXED_NOW
 @pytest.fixture(autouse=True)
 def _words_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Search by words alone (as without the model), so these tests need no vectors."""
-    monkeypatch.setattr(memory.MemoryService, "vector_index", lambda self: None)
+    monkeypatch.setattr(memory.MemoryService, "vector_index", lambda self, **_options: None)
 
 
 def _chat(

@@ -209,7 +209,7 @@ def alpha_template(tmp_path_factory: pytest.TempPathFactory) -> Alpha:
     import paa.ai.memory
 
     original = paa.ai.memory.MemoryService.vector_index
-    no_vectors = lambda _service: None  # noqa: E731  # vectors: covered by tests/ai/test_memory.py
+    no_vectors = lambda _service, **_options: None  # noqa: E731  # vectors: covered by tests/ai/test_memory.py
     paa.ai.memory.MemoryService.vector_index = no_vectors  # type: ignore[method-assign, assignment]
     try:
         return _build(tmp_path_factory.mktemp("alpha") / "home")
@@ -221,7 +221,7 @@ def alpha_template(tmp_path_factory: pytest.TempPathFactory) -> Alpha:
 def alpha(alpha_template: Alpha, paa_home: Path, monkeypatch: pytest.MonkeyPatch) -> Alpha:
     """A fresh copy of Alice's world in this test's PAA_HOME."""
     shutil.copytree(alpha_template.home, paa_home)
-    monkeypatch.setattr("paa.ai.memory.MemoryService.vector_index", lambda _self: None)
+    monkeypatch.setattr("paa.ai.memory.MemoryService.vector_index", lambda _self, **_options: None)
     for name, value in _env(paa_home).items():
         monkeypatch.setenv(name, value)
     copy = Alpha(paa_home, **{k: v for k, v in alpha_template.__dict__.items() if k != "home"})
