@@ -105,3 +105,36 @@ def test_a_log_whose_answer_was_lost_is_sent_again_and_written_once(
         assert len(_history(run_paa, "Drink water")) == 1
     finally:
         context.close()
+
+
+_KEPT = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const asked = indexedDB.open("paa", 1);
+    asked.onsuccess = () => resolve(asked.result);
+    asked.onerror = () => reject(asked.error);
+  });
+  const count = (name) => new Promise((resolve) => {
+    const asked = db.transaction(name, "readonly").objectStore(name).count();
+    asked.onsuccess = () => resolve(asked.result);
+  });
+  const found = { data: await count("data"), queue: await count("queue"), meta: await count("meta") };
+  db.close();
+  return found;
+}"""
+
+
+def test_signing_out_leaves_nothing_of_the_user_in_the_browser(chromium: Any, server: Server, alice: str) -> None:
+    """docs/security.md: what the app keeps for working offline is the signed-in user's and leaves at sign-out."""
+    from playwright.sync_api import expect
+
+    with opened_page(chromium) as page:
+        sign_in(page, server)
+        expect(page.locator('article[data-habit="Stretch"]')).to_be_visible()
+        expect(page.locator("#live")).to_have_text("live")
+        kept = page.evaluate(_KEPT)
+        assert kept["data"] > 0 and kept["meta"] > 0, kept  # the last data and who signed in, for opening offline
+        assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+        page.locator("#sign-out").click()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        assert page.evaluate(_KEPT) == {"data": 0, "queue": 0, "meta": 0}
