@@ -244,37 +244,43 @@ def register(url: str, name: str) -> str:
     return str(answer.json()["access_token"])
 
 
-def prepare(url: str, env: dict[str, str], users: int, owner_reminders: int, start_at: datetime,
-            duration: float) -> tuple[dict[str, tuple[str, int]], dict[str, list[int]]]:  # fmt: skip
-    """Accounts (the owner first), a Water habit each, the owner logged in for the CLI, and the reminders due during
-    the load: each user's token and habit id, and each user's reminder ids."""
+def prepare(url: str, env: dict[str, str], users: int) -> dict[str, tuple[str, int]]:
+    """Accounts (the owner first), a Water habit each, and the owner logged in for the CLI: each user's token and
+    habit id."""
     import httpx
 
     accounts: dict[str, tuple[str, int]] = {}
-    reminders: dict[str, list[int]] = {}
-    names = [OWNER] + [f"user{n:03d}" for n in range(users)]
-    # Due times spread over the middle of the load, so they are sent while it runs.
-    slots = owner_reminders + users
-    due = [start_at + timedelta(seconds=duration * (0.2 + 0.6 * n / max(slots - 1, 1))) for n in range(slots)]
-    for name in names:
+    for name in [OWNER] + [f"user{n:03d}" for n in range(users)]:
         token = register(url, name)
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
-            habit = http.post("/api/v1/habits", json={"name": "Water", "unit": "glasses", "target": 8})
-            habit.raise_for_status()
-            accounts[name] = (token, int(habit.json()["id"]))
-            count = owner_reminders if name == OWNER else 1
-            for _ in range(count):
-                at = due.pop(0).isoformat(timespec="seconds")
-                added = http.post("/api/v1/reminders", json={"text": f"{name} at {at}", "at": at})
-                if added.status_code != 201:
-                    raise SystemExit(f"adding a reminder failed: {added.status_code} {added.text[:200]}")
-                reminders.setdefault(name, []).append(int(added.json()["id"]))
+        habit = httpx.post(f"{url}/api/v1/habits", json={"name": "Water", "unit": "glasses", "target": 8},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=60)  # fmt: skip
+        habit.raise_for_status()
+        accounts[name] = (token, int(habit.json()["id"]))
     login = subprocess.run([str(paa_executable()), "auth", "login", OWNER, "--password-stdin"], env=env,
                            input=PASSWORD + "\n", capture_output=True, text=True)  # fmt: skip
     if login.returncode != 0:
         raise SystemExit(f"paa auth login failed: {login.stderr.strip()}")
-    return accounts, reminders
+    return accounts
+
+
+def add_reminders(url: str, accounts: dict[str, tuple[str, int]], owner_reminders: int, start_at: datetime,
+                  duration: float) -> dict[str, list[int]]:  # fmt: skip
+    """One reminder per user and `owner_reminders` for the owner, due over the middle of the load (so they are sent
+    while it runs): each user's reminder ids."""
+    import httpx
+
+    slots = owner_reminders + len(accounts) - 1
+    due = [start_at + timedelta(seconds=duration * (0.2 + 0.6 * n / max(slots - 1, 1))) for n in range(slots)]
+    reminders: dict[str, list[int]] = {}
+    for name, (token, _) in accounts.items():
+        for _ in range(owner_reminders if name == OWNER else 1):
+            at = due.pop(0).isoformat(timespec="seconds")
+            added = httpx.post(f"{url}/api/v1/reminders", json={"text": f"{name} at {at}", "at": at},
+                               headers={"Authorization": f"Bearer {token}"}, timeout=60)  # fmt: skip
+            if added.status_code != 201:
+                raise SystemExit(f"adding a reminder failed: {added.status_code} {added.text[:200]}")
+            reminders.setdefault(name, []).append(int(added.json()["id"]))
+    return reminders
 
 
 async def simulate(url: str, accounts: dict[str, tuple[str, int]], until: float, outcome: Outcome) -> None:
@@ -376,11 +382,12 @@ def run_setup(label: str, db_url: str | None, redis_url: str | None, workers: in
             server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             processes.append(server)
             wait_healthy(url, server)
+            accounts = prepare(url, env, args.users)
+            # The reminders' due times are fixed before the daemon starts: room for adding them and for its start.
             setup_began = time.monotonic()
-            # Due times are set before the daemon starts; give setting up (hashing passwords) room to finish first.
-            settle = 20.0 + 0.8 * args.users
+            settle = 15.0 + 0.2 * (args.users + args.reminders)
             start_at = datetime.now(UTC) + timedelta(seconds=settle)
-            accounts, reminders = prepare(url, env, args.users, args.reminders, start_at, args.duration)
+            reminders = add_reminders(url, accounts, args.reminders, start_at, args.duration)
             daemon = subprocess.Popen([sys.executable, "-m", "paa.daemon", "run"], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
             processes.append(daemon)
