@@ -4,6 +4,7 @@ then done), one turn at a time per socket, and the reply is stored like the CLI'
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +36,7 @@ def chat_responses(socket: WebSocketTestSession) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     while not found or found[-1]["event"] not in ("done", "error"):
         message = socket.receive_json()
+        assert message["type"] != "error", message  # the turn never comes: fail here rather than wait for ever
         if message["type"] == "chat:response":
             found.append(message)
     return found
@@ -57,6 +59,33 @@ def test_a_chat_message_streams_deltas_then_done(
     history = alice.get("/api/v1/chat/history", params={"conversation_id": done["conversation_id"]})
     assert history.status_code == 200, history.text
     assert "Hello Alice, nice to see you again." in history.text
+
+
+def test_the_next_message_is_taken_as_soon_as_a_turn_says_done(
+    http: TestClient, alice: Account, fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that sent its next message on hearing `done` could be told "busy": the socket was freed only after
+    the turn had wound down. The turn below winds down slowly, so the old order fails every time."""
+    from paa.api import chat_stream
+
+    real = chat_stream.stream_reply
+
+    def slow_to_wind_down(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        try:
+            yield from real(*args, **kwargs)
+        finally:
+            time.sleep(0.5)  # widens the moment between the turn's last event and its end; no time is measured
+
+    monkeypatch.setattr(chat_stream, "stream_reply", slow_to_wind_down)
+    fake_anthropic.push(reply("One."), reply("Two."))
+    with http.websocket_connect(WS) as socket:
+        socket.send_json({"type": "auth", "token": alice.tokens["access_token"]})
+        assert socket.receive_json()["type"] == "ready"
+        socket.send_json({"type": "chat:message", "text": "first", "request_id": "r1"})
+        assert chat_responses(socket)[-1]["event"] == "done"
+        socket.send_json({"type": "chat:message", "text": "second", "request_id": "r2"})
+        second = chat_responses(socket)
+    assert second[-1]["event"] == "done" and {message["request_id"] for message in second} == {"r2"}
 
 
 def test_a_chat_message_without_text_is_an_error_naming_the_field(http: TestClient, alice: Account) -> None:

@@ -300,6 +300,9 @@ class Socket:
         self.hub.echo(connection, {"type": kind, "data": shown})
 
 
+LAST_EVENTS = ("done", "error")  # a chat turn's last `chat:response` event
+
+
 class ChatTurns:
     """`chat:message` and `chat:confirm` on a socket: one turn at a time, streamed as `chat:response` messages.
 
@@ -386,6 +389,8 @@ class ChatTurns:
                 for event in events:
                     if stop.is_set():
                         break
+                    if event.get("event") in LAST_EVENTS:  # free the socket before the client hears the turn is over:
+                        self._from_thread(loop, functools.partial(self._ended, stop))  # its next message is no "busy"
                     self._from_thread(loop, functools.partial(self._send, connection, request_id, event))
             finally:
                 close = getattr(events, "close", None)
