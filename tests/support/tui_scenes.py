@@ -33,6 +33,8 @@ async def habits(pilot) -> None:
     await dashboard(pilot)
     await pilot.press("3")
     await wait_for(pilot, lambda: "of 7 habits" in screen_text(pilot.app), what="the list")
+    # The table sizes its columns to their cells on a later refresh: on a busy machine the picture was taken between.
+    await wait_for(pilot, lambda: "Drink water" in screen_text(pilot.app), what="the columns at their width")
 
 
 async def habit_form(pilot) -> None:
