@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing
@@ -35,6 +36,11 @@ from tests.support.runtime import inject, open_context
 from tests.support.waiting import GIVE_UP_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Compiled modules, and the test modules as pytest rewrites their asserts (12 s of each worker's start), are cached
+# outside the checkout, also where PYTHONDONTWRITEBYTECODE keeps Python from writing them beside the sources.
+sys.pycache_prefix = str(Path(tempfile.gettempdir()) / "paa-tests-pycache")
+sys.dont_write_bytecode = False
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
