@@ -259,21 +259,7 @@ class Dispatcher:
         jobs = queue.attached(self.runtime)
         if jobs is not None:
             return self._tick_queued(acting, owner, jobs)
-        with self.runtime.context(write=True, acting=acting) as ctx:
-            user_id = ctx.user_id
-            self._served.add(user_id)
-            rows = source_rows(ctx)
-            cached = self._sources.get(user_id)
-            if cached is None or cached[0] != rows:
-                cached = self._sources[user_id] = (rows, load_sources(ctx, rows))
-            channels = channels_for(self._install_channels, owner=owner)
-            claim: Claim = claim_due(ctx, channels, self.claimer, alive=claimer_alive, sources=cached[1])
-            next_retry = next_retry_at(ctx)
-            zone = ctx.prefs.zone
-            unconfigured = [problem.channel for problem in channel_problems(ctx.loaded.settings)] if owner else []
-        report = TickReport(claim.now, list(claim.events), missed=claim.missed, suppressed=claim.suppressed,
-                            interrupted=claim.interrupted, retried=len(claim.retries), zone=zone,
-                            unconfigured=unconfigured)  # fmt: skip
+        claim, report, _user_id = self._claim(acting, owner, self.claimer)
         for event in claim.events:
             LOG.info("due: %s #%d at %s -> %s", event.type, event.ref_id, event.local_due(),
                      ", ".join(d.channel for d in event.deliveries))  # fmt: skip
@@ -292,7 +278,6 @@ class Dispatcher:
         report.logged = sum(r.ok and r.fallback for r in results)
         report.sent = sum(r.ok and not r.fallback for r in results)
         report.failed = sum(not r.ok for r in results)
-        report.next_retry = next_retry
         if results:
             with self.runtime.context(write=True, acting=acting) as ctx:
                 record_results(ctx, results, self.claimer)
@@ -300,6 +285,27 @@ class Dispatcher:
         if claim.missed:
             LOG.warning("%d reminder(s) were found after their grace period and marked missed", claim.missed)
         return report
+
+    def _claim(self, acting: Acting, owner: bool, claimer: str) -> tuple[Claim, TickReport, int]:
+        """Claim what is due for the acting user as `claimer` (their reminder sources read again only when they
+        changed): the claim, the tick's report so far (with when the next retry is due) and the user's id."""
+        with self.runtime.context(write=True, acting=acting) as ctx:
+            user_id = ctx.user_id
+            self._served.add(user_id)
+            rows = source_rows(ctx)
+            cached = self._sources.get(user_id)
+            if cached is None or cached[0] != rows:
+                cached = self._sources[user_id] = (rows, load_sources(ctx, rows))
+            channels = channels_for(self._install_channels, owner=owner)
+            claim: Claim = claim_due(ctx, channels, claimer, alive=claimer_alive, sources=cached[1])
+            next_retry = next_retry_at(ctx)
+            zone = ctx.prefs.zone
+            unconfigured = [problem.channel for problem in channel_problems(ctx.loaded.settings)] if owner else []
+        report = TickReport(claim.now, list(claim.events), missed=claim.missed, suppressed=claim.suppressed,
+                            interrupted=claim.interrupted, retried=len(claim.retries), zone=zone,
+                            unconfigured=unconfigured)  # fmt: skip
+        report.next_retry = next_retry
+        return claim, report, user_id
 
     def _tick_queued(self, acting: Acting, owner: bool, jobs: Any) -> TickReport:
         """With a job queue: claim what is due as waiting for a worker, and put one job per delivery on the queue.
@@ -309,20 +315,7 @@ class Dispatcher:
         """
         from paa.ai import queue
 
-        with self.runtime.context(write=True, acting=acting) as ctx:
-            user_id = ctx.user_id
-            self._served.add(user_id)
-            rows = source_rows(ctx)
-            cached = self._sources.get(user_id)
-            if cached is None or cached[0] != rows:
-                cached = self._sources[user_id] = (rows, load_sources(ctx, rows))
-            channels = channels_for(self._install_channels, owner=owner)
-            claim: Claim = claim_due(ctx, channels, QUEUED + self.claimer, alive=claimer_alive, sources=cached[1])
-            zone = ctx.prefs.zone
-            unconfigured = [problem.channel for problem in channel_problems(ctx.loaded.settings)] if owner else []
-        report = TickReport(claim.now, list(claim.events), missed=claim.missed, suppressed=claim.suppressed,
-                            interrupted=claim.interrupted, retried=len(claim.retries), zone=zone,
-                            unconfigured=unconfigured)  # fmt: skip
+        claim, report, user_id = self._claim(acting, owner, QUEUED + self.claimer)
         stranded = []
         for event in (*claim.events, *claim.retries):
             LOG.info("queued: %s #%d due %s -> %s", event.type, event.ref_id, event.local_due(),
