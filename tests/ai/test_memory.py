@@ -99,7 +99,9 @@ def test_a_chat_turn_never_waits_for_the_model_and_uses_it_once_loaded(make_ctx)
     long-lived process has it loaded."""
     from paa.ai import context, recall, vectors
 
-    turn = {"tone": "concise", "budget_tokens": 3000}
+    def told(ctx: Context) -> str:  # what a chat turn's context says for a question by meaning only
+        return context.build_turn_context(ctx, "what race am I preparing for", tone="concise", budget_tokens=3000).text
+
     marathon, *_ = _remember(make_ctx, *FACTS)
     _embed(make_ctx)
     vectors.forget_embedders()  # a new process: nothing loaded
@@ -109,14 +111,14 @@ def test_a_chat_turn_never_waits_for_the_model_and_uses_it_once_loaded(make_ctx)
         cache = ctx.paths.data_dir / embeddings.CACHE_FOLDER
         assert [hit.memory_id for hit in recall.search(ctx, "marathon", wait_for_model=False)] == [marathon]
         assert recall.search(ctx, "what race am I preparing for", wait_for_model=False) == []  # by meaning only
-        assert "half marathon" not in context.build_turn_context(ctx, "what race am I preparing for", **turn).text
+        assert "half marathon" not in told(ctx)
         assert vectors.loaded_embedder(status.model_dir, cache) is None  # neither search loaded the model
     with make_ctx() as ctx:
         recall.warm_up(ctx)  # what the REPL, the TUI and the server do in the background
         assert vectors.loaded_embedder(status.model_dir, cache) is not None
     with make_ctx() as ctx:
         assert recall.search(ctx, "what race am I preparing for", wait_for_model=False)[0].memory_id == marathon
-        assert "half marathon" in context.build_turn_context(ctx, "what race am I preparing for", **turn).text
+        assert "half marathon" in told(ctx)
 
 
 @needs_vectors

@@ -200,7 +200,9 @@ def test_an_env_file_s_secrets_reach_the_workers_but_no_command_line(
             return found if len(found) >= 2 else None
 
         try:
-            processes = [server.process.pid, *wait_until(two_workers, what="two worker processes")]
+            workers = wait_until(two_workers, what="two worker processes")
+            assert workers is not None
+            processes = [server.process.pid, *workers]
             for pid in processes:
                 command_line = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", errors="replace")
                 assert not [name for name, value in secrets.items() if value in command_line], (pid, command_line)
