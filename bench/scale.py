@@ -40,7 +40,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,6 +55,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from api import free_port, paa_executable  # bench/api.py's, beside this file
+
 PASSWORD = "correct horse battery staple"
 OWNER = "owner"  # the first account: an admin, whose reminders the install's channels (the webhook) carry
 ROUTES = ("POST /habits/{id}/log", "GET /habits", "GET /reminders")
@@ -63,19 +64,6 @@ CLI_ROUTE = "paa habit log (CLI)"
 DELIVERY_WAIT = 60.0  # seconds past the last due time the daemon gets to deliver
 MAX_USERS, MAX_CLI, MAX_DURATION, MAX_REMINDERS, MAX_ROUNDS = 200, 16, 300.0, 200, 5
 PG_LABEL, SQLITE_LABEL = "2 workers, PostgreSQL + Redis", "1 worker, SQLite"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def paa_executable() -> Path:
-    path = Path(sys.executable).with_name("paa")
-    if not path.exists():
-        raise SystemExit(f"no paa executable next to {sys.executable}; install paa in this environment first")
-    return path
 
 
 def loadavg() -> str:
