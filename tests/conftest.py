@@ -37,10 +37,24 @@ from tests.support.waiting import GIVE_UP_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Compiled modules, and the test modules as pytest rewrites their asserts (12 s of each worker's start), are cached
-# outside the checkout, also where PYTHONDONTWRITEBYTECODE keeps Python from writing them beside the sources.
-sys.pycache_prefix = str(Path(tempfile.gettempdir()) / "paa-tests-pycache")
-sys.dont_write_bytecode = False
+
+def _private_pycache() -> None:
+    """Cache compiled modules, and the test modules as pytest rewrites their asserts (12 s of each worker's start),
+    outside the checkout, also where PYTHONDONTWRITEBYTECODE keeps Python from writing them beside the sources. The
+    folder is this user's alone (0700, theirs): code another user could plant there would run in the tests."""
+    folder = Path(tempfile.gettempdir()) / f"paa-tests-pycache-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        found = folder.lstat()
+    except OSError:
+        return
+    if found.st_uid == os.getuid() and found.st_mode & 0o077 == 0 and not folder.is_symlink():
+        sys.pycache_prefix = str(folder)
+        sys.dont_write_bytecode = False
+
+
+_private_pycache()
+
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 

@@ -122,6 +122,22 @@ def test_a_chat_turn_never_waits_for_the_model_and_uses_it_once_loaded(make_ctx)
 
 
 @needs_vectors
+def test_a_server_loads_the_model_in_the_background_acting_for_nobody(clock) -> None:
+    """`paa serve`'s warm-up opened a context as the process's own user: on a server that is nobody (AuthError,
+    swallowed), so its chat turns never had the model."""
+    from paa.ai import recall, vectors
+    from tests.support.runtime import runtime_for
+
+    vectors.forget_embedders()
+    with runtime_for(clock=clock, serves_callers=True) as runtime:
+        status = embeddings.status(runtime.paths.data_dir)
+        assert status.model_dir is not None
+        recall.warm_up_in_background(runtime, for_user=False).join(GIVE_UP_SECONDS)
+        cache = runtime.paths.data_dir / embeddings.CACHE_FOLDER
+        assert vectors.loaded_embedder(status.model_dir, cache) is not None
+
+
+@needs_vectors
 def test_a_memory_found_both_ways_comes_first_with_its_relevance_and_the_parts_of_it(make_ctx) -> None:
     _remember(make_ctx, *FACTS, "Peanut butter sandwiches are my favourite lunch", "Anna visits in March")
     _embed(make_ctx)

@@ -9,6 +9,7 @@ anything serves."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -206,7 +207,9 @@ def test_an_env_file_s_secrets_reach_the_workers_but_no_command_line(
             for pid in processes:
                 command_line = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", errors="replace")
                 assert not [name for name, value in secrets.items() if value in command_line], (pid, command_line)
-                assert Path(f"/proc/{pid}/environ").stat().st_mode & 0o077 == 0  # its user's alone
+                # the environment holds the file's values: it is the service user's alone (the kernel shows
+                # /proc/<pid>/environ to the process's owner only), so no worker may run as anyone else
+                assert Path(f"/proc/{pid}").stat().st_uid == os.getuid()
             register(server, "alice")  # a worker serves from the database the file names
         finally:  # SIGTERM stops the workers too (the helper's kill would leave them running)
             server.process.send_signal(signal.SIGTERM)

@@ -313,8 +313,8 @@ class ChatSession:
             yield current.usage
             if interrupted:
                 self.session_usage = self.session_usage + total
+                self._after(stored_ids, [])  # before done: a client may send its next message on hearing it
                 yield ReplyDone(conversation_id, row_id, current.text, True, total, model, message_ids=tuple(turn_ids))
-                self._after(stored_ids, [])
                 return
             if current.stop != "tool_use" or not current.calls:
                 break
@@ -327,8 +327,8 @@ class ChatSession:
                 return
             if cancel.cancelled:
                 self.session_usage = self.session_usage + total
-                yield ReplyDone(conversation_id, last_id, final_text, True, total, model, message_ids=tuple(turn_ids))
                 self._after(stored_ids, [])
+                yield ReplyDone(conversation_id, last_id, final_text, True, total, model, message_ids=tuple(turn_ids))
                 return
             if round_number == self.max_rounds - 1:
                 yield Notice(f"stopped after {self.max_rounds} tool rounds")

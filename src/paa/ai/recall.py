@@ -40,14 +40,15 @@ def warm_up(ctx: Context, *, keep_indexing: bool = False) -> None:
 
 
 def warm_up_in_background(
-    runtime: Runtime, *, provider: Provider | None = None, keep_indexing: bool = False
+    runtime: Runtime, *, provider: Provider | None = None, keep_indexing: bool = False, for_user: bool = True
 ) -> threading.Thread:
     """Import the SDK (`provider`) and load memory search in a thread while the person types, for a long-lived
     process (the REPL, the TUI, the server): chat turns never wait for the model, so until it is in they rank
     memories by their words alone.
 
-    The thread may outlive its runtime (the person leaves at once): it then opens nothing, since a context opened on
-    the closed runtime would make it new services that nobody closes.
+    A server (`for_user` False) acts for nobody until a request proves its caller: it loads the model only, with no
+    user's vectors and no indexer. The thread may outlive its runtime (the person leaves at once): it then opens
+    nothing, since a context opened on the closed runtime would make it new services that nobody closes.
     """
     service = memory.MemoryService.of(runtime)
 
@@ -55,7 +56,7 @@ def warm_up_in_background(
         try:
             if provider is not None:
                 provider.warm_up()
-            if service.closed:
+            if service.closed or service.vector_index() is None or not for_user:  # vector_index() loads the model
                 return
             with runtime.context() as ctx:
                 if ctx.services.peek(memory.MemoryService) is service:  # not a runtime reopened after it was closed

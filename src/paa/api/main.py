@@ -57,7 +57,7 @@ def app_factory() -> FastAPI:
     async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
         from paa.ai import recall
 
-        recall.warm_up_in_background(runtime)  # chat turns search memory by meaning once the model is in
+        recall.warm_up_in_background(runtime, for_user=False)  # chat turns search by meaning once the model is in
         try:
             async with inner(application) as state:
                 yield state
