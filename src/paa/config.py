@@ -196,6 +196,10 @@ class Settings(BaseModel):
     queue_heartbeat_seconds: int = Field(default=60, ge=1, le=3600)
     """How long a `paa worker` may go unheard before the jobs it had taken go back to the queue for another."""
 
+    queue_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    """How long to wait for Redis to connect or answer before a job is done in this process instead (the queue's
+    depth at /metrics is left out); an unreachable Redis host never holds a request or a reminder longer."""
+
     tui_theme: str = DEFAULT_THEME
     """Theme of the TUI, e.g. textual-dark, textual-light, nord, gruvbox; the TUI keeps your last choice here."""
 
@@ -343,6 +347,7 @@ KEYS: dict[str, str] = {
     "backup.daily": "backup_daily",
     "queue.enabled": "queue_enabled",
     "queue.heartbeat_seconds": "queue_heartbeat_seconds",
+    "queue.timeout_seconds": "queue_timeout_seconds",
     "tui.theme": "tui_theme",
     "oauth.github.client_id": "oauth_github_client_id",
     "oauth.google.client_id": "oauth_google_client_id",
@@ -382,6 +387,7 @@ SCOPES: dict[str, Scope] = {
     "backup_daily": "install",
     "queue_enabled": "install",
     "queue_heartbeat_seconds": "install",
+    "queue_timeout_seconds": "install",
     "tui_theme": "install",
     "oauth_github_client_id": "install",
     "oauth_google_client_id": "install",

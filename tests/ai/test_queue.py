@@ -1,12 +1,23 @@
-"""The job queue's setting and `paa doctor`'s line on it, without Redis (tests/e2e/test_queue.py runs a real one)."""
+"""The job queue's settings and `paa doctor`'s line on it, without Redis (tests/e2e/test_queue.py runs a real one),
+and with a Redis host that never answers: every caller gives up after `queue.timeout_seconds`."""
 
 from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
 from paa.ai import queue
+from paa.config import Settings
 from paa.errors import ConfigError
 from tests.support.runtime import runtime_for
+from tests.support.silent_server import silent_redis_url
+from tests.support.waiting import GIVE_UP_SECONDS
+
+T = TypeVar("T")
 
 
 def test_the_queue_is_off_unless_turned_on_and_then_needs_redis(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,3 +59,55 @@ def test_a_job_that_cannot_be_queued_is_reported_not_raised() -> None:
     with pytest.raises(ValueError, match="unknown job"):
         jobs.enqueue("send_everything", user_id=1)
     jobs.close()
+
+
+def _in_thread(work: Callable[[], T]) -> T:
+    """Run `work` in a thread and give up (failing) if it has not returned well after any timeout of paa's: what
+    is tested is that the call returns at all, not how fast."""
+    done: list[T] = []
+    worker = threading.Thread(target=lambda: done.append(work()), daemon=True)
+    worker.start()
+    worker.join(GIVE_UP_SECONDS)
+    assert done, "the call was still waiting for a Redis that never answers"
+    return done[0]
+
+
+def test_a_redis_that_never_answers_costs_a_job_the_timeout_and_then_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    with silent_redis_url() as url:
+        jobs = queue.JobQueue(url, timeout=0.2)
+        with caplog.at_level(logging.WARNING, logger="paa.queue"):
+            assert _in_thread(lambda: jobs.try_enqueue(queue.EMBED_MEMORIES, user_id=1)) is False
+        assert "TimeoutError" in caplog.text  # the socket's own timeout, not a refusal
+        # a moment later the queue fails at once instead of waiting again: a tick with many reminders pays once
+        with pytest.raises(queue.QueueUnreachable):
+            jobs.enqueue(queue.EMBED_MEMORIES, user_id=1)
+        with pytest.raises(queue.QueueUnreachable):
+            jobs.depth()
+        assert jobs.enqueued == 0
+        jobs.close()
+
+
+def test_the_timeout_is_a_setting_and_reaches_the_redis_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAA_QUEUE_ENABLED", "true")
+    monkeypatch.setenv("PAA_REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("PAA_QUEUE_TIMEOUT_SECONDS", "0.7")
+    with runtime_for() as runtime:
+        jobs = queue.attach(runtime)
+        assert jobs is not None and jobs.timeout == 0.7
+        options = jobs.broker().client.connection_pool.connection_kwargs
+        assert (options["socket_connect_timeout"], options["socket_timeout"]) == (0.7, 0.7)
+        jobs.close()
+    assert Settings().queue_timeout_seconds == queue.DEFAULT_TIMEOUT  # a Redis host that drops packets: 5 s at most
+    monkeypatch.setenv("PAA_QUEUE_TIMEOUT_SECONDS", "0")
+    with pytest.raises(ConfigError, match=r"queue\.timeout_seconds"), runtime_for():
+        pass
+
+
+def test_doctor_gives_up_on_a_redis_that_never_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    with silent_redis_url() as url:
+        environ = {"PAA_QUEUE_ENABLED": "true", "PAA_REDIS_URL": url, "PAA_QUEUE_TIMEOUT_SECONDS": "0.2"}
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        with runtime_for() as runtime:
+            check = _in_thread(lambda: queue.doctor_check(runtime))
+    assert check.status == "error" and check.detail.startswith("on, but Redis does not answer: TimeoutError")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +17,8 @@ from paa.api.metrics import websocket_connection
 from paa.db.models import Notification
 from tests.api.conftest import Account
 from tests.support.clock import FIXED_NOW
+from tests.support.silent_server import silent_redis_url
+from tests.support.waiting import GIVE_UP_SECONDS
 
 
 def scrape(http: TestClient) -> str:
@@ -83,6 +87,35 @@ def test_reminder_deliveries_are_counted_from_the_outbox_of_every_process(http: 
     assert sample(text, "paa_reminder_deliveries_total", channel="desktop") == 2
     assert sample(text, "paa_reminder_deliveries_total", channel="log") == 1
     assert sample(text, "paa_reminder_deliveries_total", channel="ntfy") is None  # not delivered (yet)
+
+
+@pytest.fixture
+def silent_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The job queue on, on a Redis host that never answers (asked for before `http`, so the app sees it)."""
+    with silent_redis_url() as url:
+        environ = {"PAA_QUEUE_ENABLED": "true", "PAA_REDIS_URL": url, "PAA_QUEUE_TIMEOUT_SECONDS": "0.2"}
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        yield url
+
+
+def test_a_redis_that_never_answers_holds_neither_a_write_nor_a_scrape(
+    silent_queue: str, http: TestClient, alice: Account
+) -> None:
+    from paa.ai import queue
+
+    outcome: list[tuple[int, str]] = []
+
+    def write_then_scrape() -> None:
+        outcome.append((alice.post("/api/v1/memory", json={"text": "I swim on Sundays"}).status_code, scrape(http)))
+
+    worker = threading.Thread(target=write_then_scrape, daemon=True)
+    worker.start()
+    worker.join(GIVE_UP_SECONDS)  # only that they return at all: the queue's timeout is 0.2 s
+    [(status, text)] = outcome
+    assert status == 201  # the memory is kept; its embedding waits for the next search, as if no job had gone
+    assert queue.attached(http.app.state.runtime) is not None  # type: ignore[attr-defined]
+    assert sample(text, "paa_job_queue_depth") is None and sample(text, "paa_websocket_connections") == 0
 
 
 def test_the_access_log_has_one_json_line_per_request_and_no_token(

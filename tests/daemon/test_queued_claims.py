@@ -7,6 +7,7 @@ Real `paa worker` processes on a real Redis are tests/e2e/test_queue.py; here th
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from paa.daemon.dispatch import Dispatcher
 from paa.daemon.worker import SETTINGS_FRESH_FOR
 from tests.support.recorders import Recorder, http_recorder
 from tests.support.runtime import open_context, runtime_for
+from tests.support.silent_server import silent_redis_url
 
 BERLIN_0700 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 DUE = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # the habit's 09:00 in Berlin
@@ -146,12 +148,16 @@ def _rows_by_id() -> dict[int, tuple[str, str | None]]:
         return {r.id: (r.status, r.error) for r in ctx.session.exec(select(Notification)).all() if r.id is not None}
 
 
-def test_with_redis_away_the_daemon_sends_what_it_claimed(hook: Recorder) -> None:
+@pytest.mark.parametrize("redis", ["refusing", "silent"])
+def test_with_redis_away_the_daemon_sends_what_it_claimed(redis: str, hook: Recorder) -> None:
     _habit()
     clock = FixedClock(DUE + timedelta(seconds=1))
-    daemon = _daemon(clock, JobQueue("redis://127.0.0.1:1/0"))  # nothing answers on port 1
-    report = daemon.tick()
-    daemon.close()
+    with ExitStack() as stack:
+        # refusing: nothing listens on port 1; silent: a host that drops packets, which only the timeout gets out of
+        url = "redis://127.0.0.1:1/0" if redis == "refusing" else stack.enter_context(silent_redis_url())
+        daemon = _daemon(clock, JobQueue(url, timeout=0.2))
+        report = daemon.tick()
+        daemon.close()
     assert report.sent == 2 and report.failed == 0 and len(hook.received) == 1  # as without a queue: the log counts
     assert [(channel, status, attempts) for channel, status, _, attempts, _ in _rows()] == [
         ("log", "logged", 1), ("webhook", "sent", 1),

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from paa.config import Settings
 from paa.errors import ConfigError
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from paa.core.runtime import Runtime
 
 LOG = logging.getLogger("paa.queue")
+T = TypeVar("T")
 QUEUE_NAME = "paa"
 NAMESPACE = "paa:jobs"  # dramatiq's keys in Redis begin with this (the rate limits and the feed use paa:rate, paa:feed)
 DELIVER_REMINDER = "deliver_reminder"  # user_id, notification_id
@@ -31,6 +32,7 @@ EMBED_MEMORIES = "embed_memories"  # user_id
 READ_CHECKIN = "read_checkin"  # user_id, day (ISO)
 JOBS = (DELIVER_REMINDER, EMBED_MEMORIES, READ_CHECKIN)
 QUIET_AFTER_FAILURE = 60.0  # seconds without another "cannot enqueue" line in the log, while Redis is away
+DEFAULT_TIMEOUT = 5.0  # seconds; the queue.timeout_seconds setting's default
 
 
 def queue_url(settings: Settings, environ: Mapping[str, str]) -> str | None:
@@ -46,14 +48,20 @@ def queue_url(settings: Settings, environ: Mapping[str, str]) -> str | None:
     return url
 
 
-def make_broker(url: str, *, heartbeat_seconds: int, worker: bool = False) -> Any:
-    """dramatiq's Redis broker for paa's queue; a worker's looks for dead workers' jobs more often than a sender's."""
+def make_broker(url: str, *, heartbeat_seconds: int, timeout_seconds: float = DEFAULT_TIMEOUT,
+                worker: bool = False) -> Any:  # fmt: skip
+    """dramatiq's Redis broker for paa's queue; a worker's looks for dead workers' jobs more often than a sender's.
+
+    Its client gives up on a connection or an answer after `timeout_seconds`: without that, a Redis host that drops
+    packets (rather than refusing) held the caller until the system's TCP timeout, minutes."""
+    import redis
     from dramatiq.brokers.redis import RedisBroker
 
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout_seconds, socket_timeout=timeout_seconds)
     # A worker fetches about twice a second; 5% of those also move the jobs of workers unheard for
     # `heartbeat_seconds` back to the queue, so a killed worker's job is taken again within seconds of that.
     chance = 50_000 if worker else 1_000
-    broker = RedisBroker(url=url, namespace=NAMESPACE, heartbeat_timeout=heartbeat_seconds * 1000,
+    broker = RedisBroker(client=client, namespace=NAMESPACE, heartbeat_timeout=heartbeat_seconds * 1000,
                          maintenance_chance=chance)  # fmt: skip
     broker.add_middleware(_without_tracebacks(), before=_retries_class())
     return broker
@@ -83,30 +91,53 @@ def _without_tracebacks() -> Any:
     return WithoutTracebacks()
 
 
-class JobQueue:
-    """A runtime's way to enqueue jobs: one broker, made on the first job."""
+class QueueUnreachable(ConnectionError):
+    """Redis failed to connect or answer a moment ago: the queue is not tried again until `JobQueue.timeout` passes."""
 
-    def __init__(self, url: str, *, heartbeat_seconds: int = 60) -> None:
+
+class JobQueue:
+    """A runtime's way to enqueue jobs: one broker, made on the first job.
+
+    After Redis failed to connect or answer, the queue fails at once for `timeout` seconds instead of waiting again:
+    a tick with a hundred reminders due, or a burst of requests, pays the timeout once, not once each."""
+
+    def __init__(self, url: str, *, heartbeat_seconds: int = 60, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = url
         self.heartbeat_seconds = heartbeat_seconds
+        self.timeout = timeout
         self._broker: Any = None
         self._lock = threading.Lock()
         self._quiet_until = 0.0
+        self._unreachable_until = 0.0
         self.enqueued = 0
 
     def broker(self) -> Any:
         with self._lock:
             if self._broker is None:
-                self._broker = make_broker(self.url, heartbeat_seconds=self.heartbeat_seconds)
+                self._broker = make_broker(self.url, heartbeat_seconds=self.heartbeat_seconds,
+                                           timeout_seconds=self.timeout)  # fmt: skip
             return self._broker
 
+    def _reach(self, call: Callable[[Any], T]) -> T:
+        """Run `call` with the broker, failing at once while Redis was found unreachable a moment ago."""
+        import redis
+
+        if time.monotonic() < self._unreachable_until:
+            raise QueueUnreachable("Redis did not answer a moment ago; the queue is tried again shortly")
+        try:
+            return call(self.broker())
+        except (redis.ConnectionError, redis.TimeoutError):
+            self._unreachable_until = time.monotonic() + self.timeout
+            raise
+
     def enqueue(self, job: str, **ids: int | str) -> None:
-        """Put one job on the queue; raises what Redis raises when it cannot be reached."""
+        """Put one job on the queue; raises what Redis raises when it cannot be reached (after the timeout at most)."""
         from dramatiq import Message
 
         if job not in JOBS:
             raise ValueError(f"unknown job {job}")
-        self.broker().enqueue(Message(queue_name=QUEUE_NAME, actor_name=job, args=(), kwargs=dict(ids), options={}))
+        message: Any = Message(queue_name=QUEUE_NAME, actor_name=job, args=(), kwargs=dict(ids), options={})
+        self._reach(lambda broker: broker.enqueue(message))
         self.enqueued += 1
 
     def try_enqueue(self, job: str, **ids: int | str) -> bool:
@@ -123,14 +154,14 @@ class JobQueue:
 
     def depth(self) -> int:
         """How many jobs wait in the queue (not counting those a worker has taken)."""
-        broker = self.broker()
-        return int(broker.client.llen(f"{NAMESPACE}:{QUEUE_NAME}"))
+        return self._reach(lambda broker: int(broker.client.llen(f"{NAMESPACE}:{QUEUE_NAME}")))
 
     def close(self) -> None:
         with self._lock:
             broker, self._broker = self._broker, None
         if broker is not None:
             broker.close()
+            broker.client.close()  # dramatiq's close leaves its client's connections open
 
 
 def doctor_check(runtime: Runtime) -> Check:
@@ -149,7 +180,8 @@ def doctor_check(runtime: Runtime) -> Check:
         return Check("queue", "error", "queue.enabled is on but dramatiq is not installed", "pip install 'paa[queue]'")
     import redis
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    timeout = runtime.loaded.settings.queue_timeout_seconds
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         waiting = int(client.llen(f"{NAMESPACE}:{QUEUE_NAME}"))
     except redis.RedisError as exc:
@@ -166,8 +198,9 @@ def attach(runtime: Runtime) -> JobQueue | None:
     url = queue_url(runtime.loaded.settings, runtime.environ)
     if url is None:
         return None
-    heartbeat = runtime.loaded.settings.queue_heartbeat_seconds
-    return runtime.service(JobQueue, lambda: JobQueue(url, heartbeat_seconds=heartbeat))
+    settings = runtime.loaded.settings
+    return runtime.service(JobQueue, lambda: JobQueue(url, heartbeat_seconds=settings.queue_heartbeat_seconds,
+                                                      timeout=settings.queue_timeout_seconds))  # fmt: skip
 
 
 def attached(owner: Runtime | Context) -> JobQueue | None:

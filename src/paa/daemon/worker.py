@@ -99,8 +99,9 @@ def run_worker(runtime: Runtime, *, threads: int = 4, stopping: threading.Event 
             hint="turn it on with PAA_QUEUE_ENABLED=true (or paa config set queue.enabled true) and PAA_REDIS_URL",
         )
     queue.attach(runtime)  # what a job writes (a check-in's summary memory) queues its own follow-up work
-    heartbeat = runtime.loaded.settings.queue_heartbeat_seconds
-    broker = queue.make_broker(url, heartbeat_seconds=heartbeat, worker=True)
+    settings = runtime.loaded.settings
+    broker = queue.make_broker(url, heartbeat_seconds=settings.queue_heartbeat_seconds,
+                               timeout_seconds=settings.queue_timeout_seconds, worker=True)  # fmt: skip
     jobs = Jobs(runtime)
     handlers: dict[str, Any] = {
         queue.DELIVER_REMINDER: jobs.deliver_reminder,
@@ -125,6 +126,7 @@ def run_worker(runtime: Runtime, *, threads: int = 4, stopping: threading.Event 
         worker.stop(timeout=STOP_GRACE_MS)
         jobs.close()
         broker.close()
+        broker.client.close()  # dramatiq's close leaves its client's connections open
         LOG.info("stopped after %d job(s)", jobs.done)
     return 0
 
