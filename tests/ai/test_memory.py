@@ -202,11 +202,29 @@ def test_one_user_never_sees_another_users_memories(make_ctx) -> None:
         memory.forget(ctx, theirs)
 
 
+def _stored_vectors(index: memory.VectorIndex, user_id: int) -> dict[int, bytes]:
+    """Each memory's vector as stored (its int8 values): what must not be left in a file once it is deleted."""
+    read = index._read(user_id)
+    assert read is not None
+    _generation, ids, _scales, values = read
+    size = embeddings.DIMENSIONS
+    return {int(memory_id): bytes(values[i * size : (i + 1) * size]) for i, memory_id in enumerate(ids)}
+
+
+def _files_holding(index: memory.VectorIndex, vectors: list[bytes]) -> list[str]:
+    """The files of the vector folder (the vector file, its log, the snapshots) that still hold one of `vectors`."""
+    return sorted(
+        path.name
+        for path in index.folder.iterdir()
+        if path.is_file() and any(vector in path.read_bytes() for vector in vectors)
+    )
+
+
 @needs_vectors
-def test_on_postgresql_vectors_go_with_their_memory_and_their_user(make_ctx, db_engine: str) -> None:
-    """The shared tables hold nothing of a memory or a user once they are deleted, whatever deleted them."""
-    if db_engine != "postgresql":
-        pytest.skip("the vector file keeps a deleted user's vectors (docs/memory.md#privacy)")
+def test_vectors_go_with_their_memory_and_their_user(make_ctx, db_engine: str) -> None:
+    """Nothing of a memory or a user stays in the vector store or a snapshot file once they are deleted, whatever
+    deleted them: on PostgreSQL the shared tables at once (cascade), the vector file and the snapshots when the next
+    background indexer starts."""
     with make_ctx(write=True) as ctx:
         bob = User(username="bob", created_at=FIXED_NOW)
         ctx.session.add(bob)
@@ -217,13 +235,47 @@ def test_on_postgresql_vectors_go_with_their_memory_and_their_user(make_ctx, db_
         ctx.user = ctx.session.get(User, bob.id)
         assert memory.embed_pending(ctx) == 2 and _vector_ids(ctx) == {tea, coffee}
         index = memory.MemoryService.of(ctx).vector_index()
-        assert isinstance(index, memory.SharedVectorIndex)
-    with index.engine.begin() as conn:  # as a script or a cascade would, with no paa code around it
-        conn.execute(text("DELETE FROM memories WHERE id = :id"), {"id": coffee})
-        assert conn.execute(text("SELECT memory_id FROM memory_vectors")).scalars().all() == [tea]
-        conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": bob.id})
-        assert conn.execute(text("SELECT count(*) FROM memory_vectors")).scalar_one() == 0
-        assert conn.execute(text("SELECT count(*) FROM memory_vector_sets")).scalar_one() == 0
+        assert index is not None
+        assert {hit.memory_id for hit in memory.search(ctx, "a hot drink")} == {tea, coffee}
+        stored = _stored_vectors(index, bob.id)
+        snapshot = index._snapshot_path(bob.id)
+    assert snapshot.exists() and _files_holding(index, list(stored.values()))
+    with make_ctx(write=True) as ctx:  # as a script or a cascade would, with no paa code around it
+        ctx.session.execute(text("DELETE FROM memories WHERE id = :id"), {"id": coffee})
+        if db_engine == "postgresql":
+            assert ctx.session.execute(text("SELECT memory_id FROM memory_vectors")).scalars().all() == [tea]
+        ctx.session.execute(text("DELETE FROM users WHERE id = :id"), {"id": bob.id})
+        if db_engine == "postgresql":
+            assert ctx.session.execute(text("SELECT count(*) FROM memory_vectors")).scalar_one() == 0
+            assert ctx.session.execute(text("SELECT count(*) FROM memory_vector_sets")).scalar_one() == 0
+    with make_ctx() as ctx:
+        indexer = memory.start_indexer(ctx, interval=60)
+        assert indexer is not None and indexer.wait_idle(GIVE_UP_SECONDS) and indexer.error is None
+        index = memory.MemoryService.of(ctx).vector_index()
+        assert index is not None and index.count(bob.id) == 0 and not index.is_current(bob.id)
+    assert not snapshot.exists()
+    assert _files_holding(index, list(stored.values())) == []
+
+
+@needs_vectors
+def test_a_forgotten_memorys_vector_leaves_every_file(make_ctx) -> None:
+    """`forget`: its vector is gone from the vector file, its log and the snapshot the next process reads."""
+    keep, drop = _remember(make_ctx, "I like green tea", "I like black coffee")
+    _embed(make_ctx)
+    with make_ctx() as ctx:
+        assert set(_ids(make_ctx, "a hot drink")) == {keep, drop}  # another runtime: it leaves a snapshot
+        index = memory.MemoryService.of(ctx).vector_index()
+        assert index is not None
+        stored = _stored_vectors(index, ctx.user_id)
+        assert _files_holding(index, [stored[drop]]) and index._snapshot_path(ctx.user_id).exists()
+        assert index.load(ctx.user_id) is not None  # this process's cached matrix follows the deletion
+    with make_ctx(write=True) as ctx:
+        memory.forget(ctx, drop)
+    assert _files_holding(index, [stored[drop]]) == []
+    if not isinstance(index, memory.SharedVectorIndex):  # what is kept stays (the file is not emptied wholesale)
+        assert _files_holding(index, [stored[keep]]) == ["vectors.sqlite3"]
+    assert _ids(make_ctx, "a hot drink") == [keep]
+    assert _files_holding(index, [stored[drop]]) == []  # the next process's snapshot has only what is kept
 
 
 @needs_vectors

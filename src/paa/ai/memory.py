@@ -956,6 +956,21 @@ def _mark_embedded(
         session.execute(statement, params)
 
 
+def drop_orphan_vectors(index: VectorIndex, engine: Engine) -> int:
+    """Delete the vectors, sets and snapshot files of users and memories the database no longer has; return how
+    many vectors went. For every user of the database: run by a process's background indexer, which acts for none."""
+    with engine.connect() as conn:
+        users = [int(row[0]) for row in conn.execute(text("SELECT id FROM users"))]
+        newest = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM memories")).scalar_one())
+
+    def memories_of(user_id: int) -> set[int]:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id FROM memories WHERE user_id = :user"), {"user": user_id})
+            return {int(row[0]) for row in rows}
+
+    return index.drop_orphans(users, memories_of, newest)
+
+
 class BackgroundIndexer:
     """A thread that embeds waiting memories of every user of a database, for long-running processes.
 
@@ -997,6 +1012,10 @@ class BackgroundIndexer:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        try:  # once a process: what was deleted outside paa (a user deleted with SQL) leaves the vector store too
+            drop_orphan_vectors(self.index, self.engine)
+        except Exception as exc:  # the vectors stay until the next process; searches skip what has no row
+            self.error = exc
         while not self._stop.is_set():
             self._wake.clear()
             try:

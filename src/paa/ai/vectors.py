@@ -21,7 +21,7 @@ import secrets
 import sqlite3
 import struct
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +143,8 @@ class VectorIndex:
             conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # an index: a crash loses at most vectors made again later
+            # A forgotten memory's vector is overwritten with zeros in the file, not left in a free page.
+            conn.execute("PRAGMA secure_delete=ON")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
@@ -220,12 +222,32 @@ class VectorIndex:
             found = _file_set(conn, user_id)
             if found is not None:
                 self._bump(conn, user_id, keep_embedder=True)
+        self._erase_log()
         return found
 
     def _clear(self, user_id: int) -> None:
         with _Transaction(self._connection()) as conn:
             conn.execute("DELETE FROM vectors WHERE user_id = ?", (user_id,))
             self._bump(conn, user_id)
+        self._erase_log()
+
+    def _drop_users(self, user_ids: list[int]) -> None:
+        """Delete every vector and the set of these users (gone from the database)."""
+        with _Transaction(self._connection()) as conn:
+            conn.executemany("DELETE FROM vectors WHERE user_id = ?", [(i,) for i in user_ids])
+            conn.executemany("DELETE FROM sets WHERE user_id = ?", [(i,) for i in user_ids])
+        self._erase_log()
+
+    def _stored_users(self) -> list[int]:
+        """The users that have a set in this store."""
+        return [int(row[0]) for row in self._connection().execute("SELECT user_id FROM sets")]
+
+    def _erase_log(self) -> None:
+        """Empty the write-ahead log after a deletion: it still holds the deleted vectors' pages as they were
+        (`secure_delete` only clears the file's own). Another process reading at that moment keeps the log; it is
+        emptied at a later deletion or checkpoint."""
+        with suppress(sqlite3.Error):
+            self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _bump(self, conn: sqlite3.Connection, user_id: int, *, keep_embedder: bool = False) -> None:
         embedder = "embedder" if keep_embedder else "excluded.embedder"
@@ -340,6 +362,61 @@ class VectorIndex:
         except OSError:
             with suppress(OSError):
                 temporary.unlink()
+            return
+        # A deletion committed while these vectors were read unlinks the snapshot before this one is in place: look
+        # once more, after it is, so a snapshot with deleted vectors in it never stays (`_drop_snapshot`).
+        found = self._set_of(user_id)
+        if found is None or found.generation != generation:
+            self._drop_snapshot(user_id)
+
+    def _drop_snapshot(self, user_id: int) -> None:
+        with suppress(OSError):
+            self._snapshot_path(user_id).unlink(missing_ok=True)
+
+    def drop_orphans(self, user_ids: Iterable[int], memory_ids: Callable[[int], set[int]], newest: int) -> int:
+        """Delete what the database no longer has: the vectors, set and snapshot of users not in `user_ids`, the
+        vectors of memories not in `memory_ids(user)`, and snapshots of an older generation (deletions made outside
+        paa, such as a user deleted with SQL, or by a process on another machine); return how many vectors went.
+
+        A vector of a memory id above `newest` (the highest the caller saw) is kept: on SQLite a writer stores the
+        vectors of its new memories before it commits them, so they are not seen yet."""
+        known = set(user_ids)
+        dropped = 0
+        with self._lock:
+            stored = self._stored_users()
+            gone = [user for user in stored if user not in known]
+            for user in gone:
+                dropped += self.count(user)
+            if gone:
+                self._drop_users(gone)
+            for user in gone:
+                self._drop_snapshot(user)
+                self._loaded.pop(user, None)
+                self._checked.discard(user)
+            for user in stored:
+                if user in known:
+                    extra = {i for i in self.memory_ids(user) - memory_ids(user) if i <= newest}
+                    if extra:
+                        self.delete(user, extra)
+                        dropped += len(extra)
+            for path in self.folder.glob("u*.snapshot"):
+                owner = _snapshot_user(path.name)
+                if owner is None:
+                    continue
+                found = self._set_of(owner) if owner in known else None
+                if found is None or self._snapshot_generation(path) != found.generation:
+                    self._drop_snapshot(owner)
+        return dropped
+
+    def _snapshot_generation(self, path: Path) -> int | None:
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(_SNAPSHOT.size)
+        except OSError:
+            return None
+        if len(head) != _SNAPSHOT.size:
+            return None
+        return int(_SNAPSHOT.unpack(head)[2])
 
     def scored(self, user_id: int, query: str, depth: int) -> list[tuple[int, float]]:
         """(memory id, cosine similarity) of the memories nearest in meaning to `query`, best first, similar enough
@@ -391,12 +468,14 @@ class VectorIndex:
 
         with self._lock:
             found = self._remove(user_id, ids)
+            self._drop_snapshot(user_id)  # it holds the deleted vectors; the next process to read writes another
             self._follow(user_id, found, np.array(ids, dtype=np.int64), None)
 
     def reset(self, user_id: int) -> None:
         """Drop the user's vectors; the set starts again, empty, as this embedder's."""
         with self._lock:
             self._clear(user_id)
+            self._drop_snapshot(user_id)
             self._loaded.pop(user_id, None)
 
     def _follow(self, user_id: int, before: _Set | None, ids: Any, matrix: Any | None) -> None:
@@ -614,6 +693,27 @@ class SharedVectorIndex(VectorIndex):
             conn.execute(text("DELETE FROM memory_vectors WHERE user_id = :user"), {"user": user_id})
             self._bump_set(conn, user_id)
 
+    def _erase_log(self) -> None:  # PostgreSQL's own files are the database's business
+        return None
+
+    def _stored_users(self) -> list[int]:
+        from sqlalchemy import text
+
+        with self._connect() as conn:
+            return [int(row[0]) for row in conn.execute(text("SELECT user_id FROM memory_vector_sets"))]
+
+    def _drop_users(self, user_ids: list[int]) -> None:
+        from sqlalchemy import bindparam, text
+
+        # A set whose user is gone cannot be (the foreign key cascades); this only follows a set made since.
+        with self._begin() as conn:
+            conn.execute(
+                text("DELETE FROM memory_vector_sets WHERE user_id IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": user_ids},
+            )
+
 
 # What chromadb left in `<data dir>/memory` while paa used it (until December 2026): its SQLite file, and a folder
 # per collection named by a UUID holding only its HNSW index files; paa's own lock file of that time.
@@ -647,6 +747,12 @@ def remove_chromadb_files(folder: Path) -> bool:
         (folder / name).unlink(missing_ok=True)
     marker.unlink()
     return True
+
+
+def _snapshot_user(name: str) -> int | None:
+    """The user id of a snapshot file's name (`u<id>.snapshot`), or None for another file."""
+    digits = name.removeprefix("u").removesuffix(".snapshot")
+    return int(digits) if digits.isdigit() and name == f"u{digits}.snapshot" else None
 
 
 def _file_set(conn: sqlite3.Connection, user_id: int) -> _Set | None:
