@@ -138,3 +138,15 @@ def test_logins_are_listed_and_one_is_ended(http: TestClient, alice: Account, bo
     assert http.get("/api/v1/habits", headers=ended).status_code == 401  # its access token stops working at once
     assert [item["id"] for item in alice.get("/api/v1/auth/sessions").json()] == [logins[1]["id"]]
     assert alice.delete("/api/v1/auth/sessions/999999").status_code == 404
+
+
+def test_the_login_a_request_came_through_is_marked_current(http: TestClient, alice: Account) -> None:
+    from tests.api.conftest import PASSWORD
+
+    other = http.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD}).json()
+    mine = alice.get("/api/v1/auth/sessions").json()
+    theirs = http.get("/api/v1/auth/sessions", headers={"Authorization": f"Bearer {other['access_token']}"}).json()
+    assert [item["current"] for item in mine] == [False, True]  # newest first: the other login, then Alice's own
+    assert [item["current"] for item in theirs] == [True, False]
+    # A token the process proved before is checked again by a shorter path; it still knows its login.
+    assert [item["current"] for item in alice.get("/api/v1/auth/sessions").json()] == [False, True]

@@ -5,6 +5,7 @@ with a token of the user's own, not from the page."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -157,7 +158,10 @@ def test_settings_tokens_sessions_prompts_reminders_preferences_and_profile(
     # Sessions: the test's own API login is listed and can be ended; the page's stays.
     sessions = page.get_by_role("region", name="Sessions")
     logins = sessions.get_by_role("list", name="Your logins")
-    expect(logins.get_by_role("button", name="Revoke the login browser", exact=False)).to_have_count(1)
+    this_browser = logins.get_by_role("button", name="Revoke the login browser", exact=False)
+    expect(this_browser).to_have_count(1)
+    expect(this_browser).to_have_accessible_name(re.compile(r"\(this device\)$"))  # the server marks the page's login
+    expect(logins.get_by_text("this device", exact=True)).to_have_count(1)
     api_logins = logins.get_by_role("button", name="Revoke the login api", exact=False)
     expect(api_logins).to_have_count(2)  # registering logged in too; the test's own login is the newest, first
     api_logins.first.click()
@@ -201,6 +205,14 @@ def test_settings_tokens_sessions_prompts_reminders_preferences_and_profile(
     profile.get_by_role("button", name="Save profile").click()
     expect(page.locator("#who")).to_have_text("Alice A.")
     assert api.get("/users/me")["display_name"] == "Alice A."
+
+    # Ending this browser's own login signs it out here, and the login is gone on the server.
+    this_browser.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("you are signed out here")
+    dialog.get_by_role("button", name="Revoke").click()
+    page.get_by_role("heading", name="Sign in to paa").wait_for()
+    assert "browser" not in [login["label"] for login in api.get("/auth/sessions")]
 
 
 def test_conversations_search_open_and_delete_and_memories(

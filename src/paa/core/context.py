@@ -45,6 +45,9 @@ class Acting:
     accounts_exist: bool  # some user is protected by a password or OAuth, so users must be kept apart
     session_id: int | None = None
     session_last_used: datetime | None = None
+    # An access token's login (its refresh family): which API or browser login a request came through, so a list of
+    # logins can mark the caller's own (session_id names a terminal's session row; a login is a family of rows).
+    login_family: str | None = None
 
 
 @dataclass

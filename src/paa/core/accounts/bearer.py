@@ -180,7 +180,7 @@ def _prove(session: Session, token: str, now: datetime) -> tuple[Caller, _Proof]
     from paa.core.accounts.tokens import verify_access_token
 
     claims = verify_access_token(session, token, now)
-    acting = Acting(claims.user, "session", True, accounts_exist(session))
+    acting = Acting(claims.user, "session", True, accounts_exist(session), login_family=claims.session_family)
     caller = Caller(acting, frozenset(SCOPES), f"login:{claims.session_family}")
     proof = _Proof(
         claims.user_id, caller.scopes, caller.credential, claims.expires_at, claims.issued_at,
@@ -343,7 +343,8 @@ def _recheck(session: Session, proof: _Proof, digest: str, now: datetime) -> Cal
         user, accounts_exist_now = login[0], bool(login[4])
     if not user.is_active:
         return None
-    return Caller(Acting(user, "session", True, accounts_exist_now), proof.scopes, proof.credential)
+    acting = Acting(user, "session", True, accounts_exist_now, login_family=proof.family)
+    return Caller(acting, proof.scopes, proof.credential)
 
 
 def touch_api_token(session: Session, token_id: int, now: datetime) -> None:

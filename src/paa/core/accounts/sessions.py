@@ -93,7 +93,7 @@ def list_sessions(actx: AuthContext, *, every_user: bool = False, include_ended:
         ended = row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now)
         if ended and not include_ended:
             continue
-        views.append(session_view(row, username, acting.session_id))
+        views.append(session_view(row, username, acting))
     return views
 
 
@@ -119,7 +119,7 @@ def revoke_session(actx: AuthContext, session_id: int) -> SessionView:
         actx.session.add(row)
     actx.session.flush()
     owner = actx.session.get(User, row.user_id)
-    return session_view(row, owner.username if owner else "?", acting.session_id)
+    return session_view(row, owner.username if owner else "?", acting)
 
 
 def revoke_all_sessions(session: Session, user_id: int, now: datetime, *, keep: int | None = None) -> int:
@@ -196,5 +196,5 @@ def whoami(actx: AuthContext) -> WhoAmI:
     if acting.session_id is not None:
         row = actx.session.get(UserAuth, acting.session_id)
         if row is not None:
-            current = session_view(row, user.username, acting.session_id)
+            current = session_view(row, user.username, acting)
     return WhoAmI(user_view(actx.session, user), acting.via, acting.authenticated, current)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
-from paa.core.accounts.auth import PASSWORD_KIND
+from paa.core.accounts.auth import PASSWORD_KIND, REFRESH_KIND
 from paa.core.accounts.users import PROTECTING_KINDS
 from paa.db.models import User, UserAuth
+
+if TYPE_CHECKING:
+    from paa.core.context import Acting
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,12 @@ def user_view(session: Session, user: User) -> UserView:
     return user_views(session, [user])[0]
 
 
-def session_view(row: UserAuth, username: str, current_id: int | None) -> SessionView:
+def session_view(row: UserAuth, username: str, acting: Acting) -> SessionView:
+    """A session row as shown; `current` when it is the one `acting` came through: its terminal session, or the
+    refresh family of the access token it presented (an API or browser login)."""
     assert row.id is not None
+    current = (row.id == acting.session_id and acting.session_id is not None) or (
+        row.family is not None and row.family == acting.login_family and row.kind == REFRESH_KIND
+    )
     return SessionView(row.id, username, row.kind, row.label, row.created_at, row.last_used_at, row.expires_at,
-                       row.revoked_at, row.id == current_id)  # fmt: skip
+                       row.revoked_at, current)  # fmt: skip

@@ -1,7 +1,7 @@
 // Settings (#/settings): profile, preferences, check-in prompts, reminders, logins (sessions) and API tokens. Each
 // section loads and saves on its own, so one failing (say, a token route refused to an API token) leaves the rest.
 
-import { get, json } from "./api.js";
+import { get, json, signOut } from "./api.js";
 import { field, h, show } from "./dom.js";
 import { confirmAction, failureText, statusLine, when } from "./ui.js";
 
@@ -235,23 +235,29 @@ export class SettingsPage {
     return this.load("sessions", "/auth/sessions", (logins) => {
       const rows = logins.map((login) => {
         const what = login.kind === "session" ? "terminal" : login.label === "browser" ? "browser" : "API";
-        const name = `${login.label || what} since ${when(login.created_at)}`;
+        // `current`: the login this page's token came through (the server says which); ending it signs out here.
+        const here = login.current ? " (this device)" : "";
+        const name = `${login.label || what} since ${when(login.created_at)}${here}`;
         return h("li", {},
-          h("span", { class: "grow" }, h("strong", {}, login.label || what), h("br"),
+          h("span", { class: "grow" }, h("strong", {}, login.label || what), here ? h("span", { class: "badge" },
+            "this device") : "", h("br"),
             h("small", { class: "facts" }, `${what} login since ${when(login.created_at)}` +
               (login.last_used_at ? `, last used ${when(login.last_used_at)}` : "") +
               ` · ends ${when(login.expires_at)}`)),
           h("button", { type: "button", class: "danger", "aria-label": `Revoke the login ${name}`, onclick: async () => {
-            const sure = await confirmAction(`Revoke the login "${name}"? Whatever uses it must sign in again ` +
-              "(if it is this browser, you are signed out).", "Revoke");
+            const sure = await confirmAction(login.current
+              ? `Revoke the login "${name}"? It is this browser's: you are signed out here.`
+              : `Revoke the login "${name}"? Whatever uses it must sign in again.`, "Revoke");
             if (!sure) return;
             try {
               await json("DELETE", `/auth/sessions/${login.id}`);
               this.status.textContent = `Revoked the login "${name}".`;
             } catch (failure) {
               this.status.textContent = failureText(failure);
+              return;
             }
-            await this.sessions();
+            if (login.current) await signOut().catch(() => {}); // forgets what this browser kept, as signing out does
+            else await this.sessions();
           } }, "Revoke"));
       });
       show(this.parts.sessions, h("p", { class: "hint" }, "Where you are signed in: terminals, browsers and apps."),
