@@ -101,6 +101,21 @@ def test_health_checks_and_metrics_are_never_limited(clock: FixedClock, ticks: T
         assert http.get("/api/v1/openapi.json").status_code == 429
 
 
+def test_the_browser_apps_files_are_free_but_a_miss_under_app_is_counted(clock: FixedClock, ticks: Ticks) -> None:
+    # A first visit and the service worker fetch every file at once, so they cost nothing; a name that is not one
+    # of them is a probe, and probing must spend the address's bucket like any other request.
+    with serving(clock, rate_per_minute=60, rate_burst=2, rate_clock=ticks) as http:
+        assert {http.get(path).status_code for path in ("/", "/sw.js", "/app/app.js", "/app/style.css") * 3} == {200}
+        misses = [http.get(f"/app/guess-{n}.js") for n in range(3)]
+        assert [answer.status_code for answer in misses] == [404, 404, 429]
+        assert misses[2].headers["retry-after"] == "1" and misses[2].json()["type"] == "/problems/too-many-requests"
+        assert http.get("/api/v1/habits").status_code == 429  # the same address's bucket
+        assert http.get("/app/app.js").status_code == 200  # the files themselves stay free
+        assert 'route="<rate-limited>",status="429"} 2.0' in http.get("/metrics").text
+        ticks.seconds += 1
+        assert http.get("/app/guess-again.js").status_code == 404
+
+
 def test_memory_buckets_forget_full_buckets_to_stay_bounded() -> None:
     buckets = MemoryBuckets(max_keys=4)
     for number in range(4):

@@ -189,3 +189,18 @@ def test_a_read_only_api_token_cannot_write(http: TestClient, alice: Account) ->
     assert alice.get(f"/api/v1/habits/{habit['id']}/history").json()["logs"] == []
     assert alice.get("/api/v1/users/me").json()["display_name"] is None
     assert [item["name"] for item in alice.get("/api/v1/auth/tokens").json()] == ["dashboard"]
+
+
+def test_a_write_api_token_cannot_end_its_owners_logins(http: TestClient, alice: Account) -> None:
+    # A leaked read,write token must not sign its owner out everywhere (and so keep them from revoking it): ending a
+    # login takes a login, as making a token does.
+    token = alice.post("/api/v1/auth/tokens", json={"name": "script", "scope": "read,write"}).json()
+    writer = {"Authorization": f"Bearer {token['token']}"}
+    [login] = alice.get("/api/v1/auth/sessions").json()
+    answer = http.delete(f"/api/v1/auth/sessions/{login['id']}", headers=writer)
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["detail"] == "an API token cannot end logins"
+    assert [item["id"] for item in alice.get("/api/v1/auth/sessions").json()] == [login["id"]]  # still valid
+    assert alice.get("/api/v1/habits").is_success
+    assert http.post("/api/v1/auth/tokens", json={"name": "x"}, headers=writer).status_code == 403
+    assert alice.delete(f"/api/v1/auth/sessions/{login['id']}").status_code == 204  # the login itself may

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/sw.js"})
 # The browser app's own files (paa.api.web) are static and hold nothing of anyone's: a first visit fetches each
-# module, and the service worker fetches them all again to keep a copy, which would spend an address's burst.
+# module, and the service worker fetches them all again to keep a copy, which would spend an address's burst. A
+# name under it that is no file (404) is counted all the same (RateLimit._app_file).
 UNLIMITED_PREFIX = "/app/"
 
 
@@ -139,24 +140,50 @@ class RateLimit:
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS or scope["path"].startswith(UNLIMITED_PREFIX):
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
-        caller = await identify(scope)
-        key = f"user:{caller.user_id}" if caller is not None else f"address:{client_address(scope)}"
-        wait = await self.store.take(key, self.clock(), self.rate, self.burst)
+        if scope["path"].startswith(UNLIMITED_PREFIX):
+            await self._app_file(scope, receive, send)
+            return
+        wait = await self._take(scope)
         if wait > 0:
-            scope[ANSWERED_BY] = "<rate-limited>"
-            seconds = max(1, math.ceil(wait))
-            answer = problem(
-                429,
-                "too-many-requests",
-                f"too many requests; try again in {seconds} s",
-                headers={"Retry-After": str(seconds)},
-            )
-            await answer(scope, receive, send)
+            await self._refuse(wait, scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _take(self, scope: Scope) -> float:
+        """Spend one of the caller's tokens (the user a bearer token proves, else the address): 0, or the wait."""
+        caller = await identify(scope)
+        key = f"user:{caller.user_id}" if caller is not None else f"address:{client_address(scope)}"
+        return await self.store.take(key, self.clock(), self.rate, self.burst)
+
+    async def _refuse(self, wait: float, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[ANSWERED_BY] = "<rate-limited>"
+        seconds = max(1, math.ceil(wait))
+        answer = problem(
+            429, "too-many-requests", f"too many requests; try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )  # fmt: skip
+        await answer(scope, receive, send)
+
+    async def _app_file(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One of the browser app's files, free; but a name that is none of them (a 404) spends a token, so probing
+        /app/ for names costs what any request costs, and past the burst is answered 429 instead."""
+        refused = False
+
+        async def counted(message: Message) -> None:
+            nonlocal refused
+            if message["type"] == "http.response.start" and message["status"] == 404:
+                wait = await self._take(scope)
+                if wait > 0:
+                    refused = True
+                    await self._refuse(wait, scope, receive, send)
+                    return
+            if not refused:  # the 404's body, after the 429 took its place, is dropped
+                await send(message)
+
+        await self.app(scope, receive, counted)
 
 
 class _TooLarge(Exception):

@@ -185,6 +185,8 @@ def list_logins(api: CallerApi) -> list[dict[str, Any]]:
 def end_login(session_id: int, api: CallerApi) -> Response:
     from paa.core.accounts.sessions import revoke_session
 
+    # a leaked API token must not sign its owner out (and keep them from revoking it): as for making tokens
+    api.caller.require_login("end logins")
     with api.auth(write=True) as actx:
         revoke_session(actx, session_id)
     return Response(status_code=204)
