@@ -84,7 +84,8 @@ def list_(
     from paa.core.habits.overview import statuses
 
     with runtime.current().context() as ctx:
-        found = statuses(ctx, list_habits(ctx, include_archived=all_, category=category))
+        # The table shows the current streak only: the best one (in JSON) needs every log read.
+        found = statuses(ctx, list_habits(ctx, include_archived=all_, category=category), best=as_json)
     if as_json:
         emit_json([status.to_json() for status in found])
         return
@@ -100,7 +101,7 @@ def today(as_json: JsonOpt = False) -> None:
     from paa.core.habits.overview import statuses
 
     with runtime.current().context() as ctx:
-        found = statuses(ctx, list_habits(ctx))
+        found = statuses(ctx, list_habits(ctx), best=as_json)
         day = ctx.today()
     if as_json:
         emit_json({"day": day.isoformat(), "habits": [status.to_json() for status in found]})

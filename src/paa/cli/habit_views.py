@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from paa.cli.output import console, emit_json, escape, say, table
+from paa.core.habits.manage import schedule_of
 from paa.core.habits.schedule import SHORT_DAYS
 from paa.core.habits.status import KEPT, OPEN, STATE_MARKS
 from paa.core.words import amount, unit_for
@@ -48,7 +49,7 @@ def today_text(status: HabitStatus) -> str:
 
 
 def streak_text(status: HabitStatus) -> str:
-    current = status.streaks.current
+    current = status.current_streak
     return f"{current.length}d" if current else "–"
 
 
@@ -63,7 +64,7 @@ def render_list(found: list[HabitStatus]) -> None:
         rows.append(
             [
                 str(habit.id), name, today_text(status), streak_text(status),
-                status.to_json()["schedule"]["text"], escape(habit.category or ""),
+                schedule_of(habit).describe(), escape(habit.category or ""),
             ]
         )  # fmt: skip
     table(["ID", "Habit", "Today", "Streak", "Schedule", "Category"], rows, right=frozenset({"ID", "Streak"}))
@@ -89,7 +90,7 @@ def render_today(day: date, found: list[HabitStatus]) -> None:
             continue
         say(f"\n[bold]{title}[/]")
         for status in members:
-            streak = status.streaks.current
+            streak = status.current_streak
             tail = f"  [dim]streak {streak.length}d[/]" if streak else ""
             say(f"  {today_text(status)}  {escape(status.habit.name)} [dim]#{status.habit.id}[/]{tail}")
 

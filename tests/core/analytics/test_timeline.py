@@ -21,6 +21,7 @@ from paa.core.habits.status import (
     streak_runs,
 )
 from paa.core.habits.status import streaks as progress_streaks
+from tests.support.streak_reference import reference_runs, reference_streaks
 
 DAILY = HabitRule(Schedule())
 MON_WED_FRI = HabitRule(Schedule("weekdays", frozenset({0, 2, 4})))
@@ -166,8 +167,9 @@ def test_agrees_with_progress(rule: HabitRule) -> None:
         history = _random_history(rng, rule, d(26), rng.randint(0, 12) if trial % 3 == 0 else 90)
         first = min([today, *history])
         timeline = build_timeline(rule, history, first, today)
-        assert runs(timeline) == streak_runs(rule, history, first, today)
+        assert runs(timeline) == streak_runs(rule, history, first, today) == reference_runs(rule, history, first, today)
         assert streaks(timeline) == progress_streaks(rule, history, first, today)
+        assert streaks(timeline) == reference_streaks(rule, history, first, today)
         counts = tallies(timeline)
         for days in (1, 7, 30, 90, 365):
             ours = completion(timeline, counts, today - timedelta(days=days - 1))

@@ -29,10 +29,12 @@ from paa.core.habits.status import (
     Run,
     completion_rate,
     credits,
+    current_streak,
     day_state,
     streak_runs,
     streaks,
 )
+from tests.support.streak_reference import reference_runs, reference_streaks
 
 TODAY = date(2026, 11, 26)
 DAILY = HabitRule(Schedule("daily"))
@@ -481,3 +483,59 @@ def test_completion_rate_is_a_share(rule, history, days) -> None:
         assert full == 1.0
     else:
         assert full is None
+
+
+@st.composite
+def dense_histories(draw: st.DrawFn) -> tuple[dict[date, Entry], date, date]:
+    """Entries by day where most days have one, so long streaks and long gaps both occur."""
+    today = draw(st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)))
+    span = draw(st.integers(min_value=0, max_value=120))
+    first = today - timedelta(days=span)
+    keep = draw(st.sampled_from([0.5, 0.8, 0.95]))
+    rolls = draw(st.lists(st.floats(min_value=0, max_value=1), min_size=span + 1, max_size=span + 1))
+    found: dict[date, Entry] = {}
+    for offset, roll in enumerate(rolls):
+        if roll < keep:
+            found[first + timedelta(days=offset)] = Entry("done", draw(st.sampled_from([None, 1.0, 2.0, 8.0])))
+        elif roll < keep + 0.05:
+            found[first + timedelta(days=offset)] = Entry("skipped")
+    return found, first, today
+
+
+@PROPERTY
+@given(rule=rules(), history=st.one_of(histories(), dense_histories()))
+def test_streaks_match_a_day_by_day_reading(rule, history) -> None:
+    # paa's streaks come from day arrays; the reference walks the calendar day by day.
+    entries, first, today = history
+    assert streak_runs(rule, entries, first, today) == reference_runs(rule, entries, first, today)
+    assert streaks(rule, entries, first, today) == reference_streaks(rule, entries, first, today)
+
+
+@PROPERTY
+@given(rule=rules(), history=st.one_of(histories(), dense_histories()), data=st.data())
+def test_current_streak_from_recent_days_is_exact_or_says_it_is_not_sure(rule, history, data) -> None:
+    # A habit list reads only recent days: what it says about the current streak from them must be the full
+    # history's answer whenever it says it is sure, and it must be sure once it has read the whole history.
+    entries, first, today = history
+    full = streaks(rule, entries, first, today).current
+    assert current_streak(rule, entries, first, today, whole=True) == (full, True)
+    cut = today - timedelta(days=data.draw(st.integers(min_value=0, max_value=(today - first).days)))
+    found, sure = current_streak(rule, entries, cut, today, whole=False)
+    if sure:
+        assert found == full
+    if rule.schedule.type == "daily" and full is not None and full.start > cut:
+        before = full.start - timedelta(days=1)
+        if not credits(rule, entries.get(before) if before >= first else None):
+            assert sure  # the day before the streak broke it, and that day was read: no more is needed
+
+
+def test_current_streak_from_recent_days_asks_for_more_when_the_streak_reaches_back() -> None:
+    entries = {**done(10, 11, 12), **done(*range(14, 27))}  # a gap on the 13th, then done through today
+    assert current_streak(DAILY, entries, nov(14), TODAY, whole=False) == (Run(nov(14), TODAY), False)
+    assert current_streak(DAILY, entries, nov(13), TODAY, whole=False) == (Run(nov(14), TODAY), True)
+    # Once in three days, done on the 12th, 20th and 23rd: the 18th to the 25th are covered (the 26th is open).
+    # A read from the 19th cannot see whether a log on the 17th or 18th covered more; a read from the 15th can.
+    spaced = done(12, 20, 23)
+    assert current_streak(ONCE_IN_THREE, spaced, nov(19), TODAY, whole=False)[1] is False
+    assert current_streak(ONCE_IN_THREE, spaced, nov(15), TODAY, whole=False) == (Run(nov(20), nov(25)), True)
+    assert streaks(ONCE_IN_THREE, spaced, nov(1), TODAY).current == Run(nov(20), nov(25))

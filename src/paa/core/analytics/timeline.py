@@ -1,21 +1,20 @@
 """One habit's history as flat day arrays, so streaks, completion and strength over years take one pass.
 
-The figures are the ones `paa.core.habits.status` defines (`streaks`, `completion_rate`); this module computes
-them from arrays and prefix sums instead of day-by-day lookups, which matters for ten years of 20 habits.
-Tests check it against `paa.core.habits.status` on many random histories.
+The figures are the ones `paa.core.habits.status` defines: streaks come from its `streak_bounds` (the one
+implementation, which a habit list uses too); completion is computed here from prefix sums instead of day-by-day
+lookups, which matters for ten years of 20 habits. Tests check it against `status.completion_rate` on many random
+histories.
 """
 
 from __future__ import annotations
 
-import re
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate, repeat
 from operator import and_, or_, xor
 
 from paa.core.analytics.strength import MILLI, Scoring, day_amount, scoring_of, smooth
-from paa.core.habits.status import Entries, HabitRule, Run, Streaks
+from paa.core.habits.status import Entries, HabitRule, Run, StreakBounds, Streaks, scheduled_flags, streak_bounds
 
 
 @dataclass(frozen=True)
@@ -67,12 +66,7 @@ def build_timeline(rule: HabitRule, entries: Entries, first: date, last: date) -
             value = entry.value or 0.0
             met[index] = int(value <= target if at_most else value >= target)  # type: ignore[operator]
             amounts[index] = day_amount(scoring, status, value)
-    schedule = rule.schedule
-    if schedule.type == "weekdays":
-        week = [int((first.weekday() + i) % 7 in schedule.weekdays) for i in range(7)]
-        scheduled = (week * (span // 7 + 1))[:span]
-    else:
-        scheduled = [1] * span
+    scheduled = scheduled_flags(rule.schedule, first, span)
     return Timeline(rule, first, last, met, skipped, scheduled, amounts, recorded)
 
 
@@ -81,47 +75,13 @@ def credit_of(timeline: Timeline) -> list[int]:
     return list(map(or_, timeline.met, timeline.skipped))
 
 
-def covered(timeline: Timeline, credit: list[int]) -> list[int]:
-    """For each day: does it keep a streak alive (credited, not due, or inside a kept X-per-Y window)?"""
-    schedule = timeline.rule.schedule
-    if schedule.type == "daily":
-        return credit
-    if schedule.type == "weekdays":
-        return list(map(or_, credit, map(xor, timeline.scheduled, repeat(1))))
-    period, needed, span = schedule.period_days, schedule.times, timeline.span
-    sums = list(accumulate(credit, initial=0))
-    lagged = [0] * min(period, span) + sums[1 : max(1, span + 1 - period)]  # credits before each day's window
-    marks = [0] * (span + 1)
-    for end, (total, before) in enumerate(zip(sums[1:], lagged, strict=True)):
-        if total - before >= needed:
-            marks[max(0, end - period + 1)] += 1
-            marks[end + 1] -= 1
-    depth = accumulate(marks)
-    return [int(c or d > 0) for c, d in zip(credit, depth, strict=False)]
-
-
-_STRETCH = re.compile(b"\x01+")
-
-
-def _bounds(timeline: Timeline, alive: bytes) -> list[tuple[int, int]]:
-    met = timeline.met
-    found: list[tuple[int, int]] = []
-    for stretch in _STRETCH.finditer(alive):
-        begin, end = stretch.span()
-        if met[begin]:
-            found.append((begin, end - 1))
-            continue
-        with suppress(ValueError):  # a stretch covered only by skips and free days is not a streak
-            found.append((met.index(1, begin, end), end - 1))
-    return found
+def _bounds(timeline: Timeline) -> StreakBounds:
+    return streak_bounds(timeline.rule.schedule, timeline.met, credit_of(timeline), timeline.scheduled)
 
 
 def run_bounds(timeline: Timeline) -> list[tuple[int, int]]:
-    """Every streak as (first index, last index), oldest first.
-
-    A streak is a stretch of covered days, from its first completed day to the stretch's end.
-    """
-    return _bounds(timeline, bytes(covered(timeline, credit_of(timeline))))
+    """Every streak as (first index, last index), oldest first (the rules of `status.streak_bounds`)."""
+    return _bounds(timeline).runs
 
 
 def runs(timeline: Timeline) -> list[Run]:
@@ -129,49 +89,17 @@ def runs(timeline: Timeline) -> list[Run]:
     return [Run(timeline.day(start), timeline.day(end)) for start, end in run_bounds(timeline)]
 
 
-def _kept_start(timeline: Timeline, credit: list[int], alive: bytes) -> int | None:
-    """Where the streak through yesterday starts if keeping the open last day would carry it, else None.
-
-    Crediting the last day covers it, and for an X-per-Y habit also the window ending on it when that
-    window then holds enough; nothing earlier changes.
-    """
-    last = timeline.span - 1
-    kept = bytearray(alive)
-    kept[last] = 1
-    schedule = timeline.rule.schedule
-    if schedule.type == "x_per_y":
-        first = max(0, last - schedule.period_days + 1)
-        if sum(credit[first:last]) + 1 >= schedule.times:
-            kept[first : last + 1] = b"\x01" * (last + 1 - first)
-    begin = kept.rfind(0, 0, last) + 1
-    try:
-        start = timeline.met.index(1, begin, last)
-    except ValueError:
-        return None
-    return start
-
-
 def streaks(timeline: Timeline) -> Streaks:
-    """Current and best streak as of `last`, with the rules of `status.streaks`.
+    """Current and best streak as of `last`, computed by `status.streak_bounds` as a habit list computes them.
 
     An unfinished last day does not break the current streak when keeping it would carry the streak.
     """
-    credit = credit_of(timeline)
-    alive = bytes(covered(timeline, credit))
-    found = _bounds(timeline, alive)
-    last = timeline.span - 1
-    current = found[-1] if found and found[-1][1] == last else None
-    if current is None and last >= 0 and not credit[last]:
-        start = _kept_start(timeline, credit, alive)
-        if start is not None:
-            current = (start, last - 1)
-    candidates = [*found, current] if current is not None else found
-    best = max(candidates, key=lambda run: (run[1] - run[0], run[1]), default=None)
+    found = _bounds(timeline)
 
     def as_run(bounds: tuple[int, int] | None) -> Run | None:
         return None if bounds is None else Run(timeline.day(bounds[0]), timeline.day(bounds[1]))
 
-    return Streaks(as_run(current), as_run(best))
+    return Streaks(as_run(found.current), as_run(found.best))
 
 
 @dataclass(frozen=True)

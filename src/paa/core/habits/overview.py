@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
+
+from sqlalchemy import bindparam, func
+from sqlmodel import col, select
 
 from paa.clock import habit_day
 from paa.core.context import Context
@@ -14,8 +18,10 @@ from paa.core.habits.schedule import SHORT_DAYS, bits_to_weekdays
 from paa.core.habits.status import (
     DayState,
     Entry,
+    Run,
     Streaks,
     completion_rate,
+    current_streak,
     day_state,
     day_states,
     days_from,
@@ -94,14 +100,26 @@ def logged_days(ctx: Context, habit: Habit, logs: list[HabitLog]) -> list[Logged
 
 @dataclass(frozen=True)
 class HabitStatus:
-    """One habit as of one day."""
+    """One habit as of one day.
+
+    `statuses(..., best=False)` leaves the best streak out (it needs the habit's whole history, and a plain list
+    shows only the current one); reading `streaks` or `to_json()` of such a status is a programming error.
+    """
 
     habit: Habit
     day: date
     state: DayState
     entry: Entry | None
-    streaks: Streaks
+    current_streak: Run | None
     first_day: date
+    best_streak: Run | None = None
+    has_best: bool = True
+
+    @property
+    def streaks(self) -> Streaks:
+        if not self.has_best:
+            raise LookupError("this status was computed without the best streak (statuses(best=False))")
+        return Streaks(self.current_streak, self.best_streak)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -121,26 +139,86 @@ def first_day(ctx: Context, habit: Habit, entries: dict[date, Entry]) -> date:
     return min([created, *entries.keys()])
 
 
-def statuses(ctx: Context, habits: list[Habit], day: date | None = None) -> list[HabitStatus]:
-    """Today's (or `day`'s) state and streaks for each habit, reading all logs in one query."""
+def _habit_id(habit: Habit) -> int:
+    assert habit.id is not None, "a stored habit has an id"
+    return habit.id
+
+
+# Days a list without best streaks reads first (besides the longest X-per-Y period among the habits): enough for
+# today's state and most current streaks. A habit whose current streak reaches further back is read in full.
+RECENT_DAYS = 42
+
+
+@cache
+def _first_logged_query() -> Any:
+    # The oldest log of each habit, one index seek each (the unique (habit_id, day) index); the habits are the
+    # user's own, so their logs are too. Built once, with parameters.
+    oldest = (
+        select(func.min(HabitLog.day)).where(col(HabitLog.habit_id) == col(Habit.id)).correlate(Habit).scalar_subquery()
+    )
+    return select(Habit.id, oldest).where(  # type: ignore[call-overload]
+        col(Habit.user_id) == bindparam("user_id"), col(Habit.id).in_(bindparam("habit_ids", expanding=True))
+    )
+
+
+def _first_logged(ctx: Context, habit_ids: list[int]) -> dict[int, date]:
+    if not habit_ids:
+        return {}
+    rows = ctx.session.exec(_first_logged_query(), params={"user_id": ctx.user_id, "habit_ids": habit_ids})
+    return {habit_id: day for habit_id, day in rows.all() if day is not None}
+
+
+def statuses(ctx: Context, habits: list[Habit], day: date | None = None, *, best: bool = True) -> list[HabitStatus]:
+    """Today's (or `day`'s) state and streaks for each habit.
+
+    With `best` every log is read (one query) for the best streak. Without it, only the recent days are read
+    (plus each habit's first log day), and the habits whose current streak reaches further back are read again in
+    full: the numbers are the same, and a list over years of logs costs about what it costs over a few weeks.
+    """
     as_of = day or ctx.today()
-    by_habit = entries_by_habit(ctx, [h.id for h in habits if h.id is not None])
-    result = []
-    for habit in habits:
-        assert habit.id is not None
-        entries = by_habit[habit.id]
+    ids = [_habit_id(h) for h in habits]
+    if best:
+        by_habit = entries_by_habit(ctx, ids)
+        since = None
+    else:
+        widest = max((rule_of(h).schedule.period_days for h in habits), default=1)
+        since = as_of - timedelta(days=RECENT_DAYS + widest)
+        by_habit = entries_by_habit(ctx, ids, since=since)
+        logged = _first_logged(ctx, ids)
+    result: list[HabitStatus] = []
+    unsure: list[int] = []
+    for habit, habit_id in zip(habits, ids, strict=True):
+        entries = by_habit[habit_id]
         rule = rule_of(habit)
-        start = first_day(ctx, habit, entries)
+        if since is None:
+            start = first_day(ctx, habit, entries)
+            found = streaks(rule, entries, start, as_of)
+            current, longest = found.current, found.best
+        else:
+            created = habit_day(habit.created_at, ctx.prefs.zone, ctx.prefs.day_start_hour)
+            start = min(created, logged.get(habit_id, created))
+            current, sure = current_streak(rule, entries, max(start, since), as_of, whole=start >= since)
+            longest = None
+            if not sure:
+                unsure.append(len(result))
         result.append(
             HabitStatus(
                 habit=habit,
                 day=as_of,
                 state=day_state(rule, entries, as_of, as_of, since=start),
                 entry=entries.get(as_of),
-                streaks=streaks(rule, entries, start, as_of),
+                current_streak=current,
                 first_day=start,
+                best_streak=longest,
+                has_best=since is None,
             )
         )
+    if unsure:
+        whole = entries_by_habit(ctx, [ids[i] for i in unsure])
+        for i in unsure:
+            status = result[i]
+            current, _ = current_streak(rule_of(status.habit), whole[ids[i]], status.first_day, as_of, whole=True)
+            result[i] = replace(status, current_streak=current)
     return result
 
 

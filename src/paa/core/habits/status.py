@@ -6,9 +6,12 @@ place that decides a day's state; every interface and analytics read it from her
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import accumulate
 from typing import Literal
 
 from paa.core.habits.schedule import Schedule
@@ -176,35 +179,105 @@ def counts_as_expected(state: str, day: date, today: date) -> bool:
     return day < today or state in KEPT
 
 
-def _covered(rule: HabitRule, entries: Entries, first: date, last: date) -> list[bool]:
-    """For each day from first to last: does it keep a streak alive?"""
-    span = (last - first).days + 1
-    if span <= 0:
-        return []
-    days = [first + timedelta(days=i) for i in range(span)]
-    credit = [credits(rule, entries.get(day)) for day in days]
-    schedule = rule.schedule
+def day_flags(rule: HabitRule, entries: Entries, first: date, last: date) -> tuple[list[int], list[int]]:
+    """Two flags per day from `first` to `last` (index 0 is `first`): completed (`met`), and earned credit
+    (completed or deliberately skipped). Entries outside the span are ignored."""
+    span = max(0, (last - first).days + 1)
+    # An at-most limit is kept on a day with nothing logged (0 is within any limit).
+    met = [int(rule.limit)] * span
+    credit = list(met)
+    origin = first.toordinal()
+    for day, entry in entries.items():
+        index = day.toordinal() - origin
+        if 0 <= index < span:
+            if entry.status == "skipped":
+                met[index], credit[index] = 0, 1
+            else:
+                met[index] = credit[index] = int(rule.meets(entry))
+    return met, credit
+
+
+def scheduled_flags(schedule: Schedule, first: date, span: int) -> list[int]:
+    """For each of `span` days from `first`: does the schedule expect the habit (always, unless chosen weekdays)?"""
+    if schedule.type != "weekdays":
+        return [1] * span
+    week = [int((first.weekday() + i) % 7 in schedule.weekdays) for i in range(7)]
+    return (week * (span // 7 + 1))[:span]
+
+
+def covered_flags(schedule: Schedule, credit: list[int], scheduled: list[int]) -> list[int]:
+    """For each day: does it keep a streak alive (credited, not due, or inside a kept X-per-Y window)?"""
     if schedule.type == "daily":
         return credit
     if schedule.type == "weekdays":
-        return [c or not schedule.is_scheduled(day) for c, day in zip(credit, days, strict=True)]
+        return [c | (1 - s) for c, s in zip(credit, scheduled, strict=True)]
     # X per Y: every day inside some Y-day window holding X credited days is covered.
-    period, needed = schedule.period_days, schedule.times
+    period, needed, span = schedule.period_days, schedule.times, len(credit)
+    sums = list(accumulate(credit, initial=0))
+    lagged = [0] * min(period, span) + sums[1 : max(1, span + 1 - period)]  # credits before each day's window
     marks = [0] * (span + 1)
-    running = 0
-    for end in range(span):
-        running += credit[end]
-        if end >= period:
-            running -= credit[end - period]
-        if running >= needed:
-            start = max(0, end - period + 1)
-            marks[start] += 1
+    for end, (total, before) in enumerate(zip(sums[1:], lagged, strict=True)):
+        if total - before >= needed:
+            marks[max(0, end - period + 1)] += 1
             marks[end + 1] -= 1
-    covered, depth = [], 0
-    for i in range(span):
-        depth += marks[i]
-        covered.append(credit[i] or depth > 0)
-    return covered
+    return [int(c or d > 0) for c, d in zip(credit, accumulate(marks), strict=False)]
+
+
+_STRETCH = re.compile(b"\x01+")
+
+
+def run_bounds(met: list[int], alive: bytes) -> list[tuple[int, int]]:
+    """Every streak as (first index, last index), oldest first: a stretch of covered days, from its first
+    completed day to the stretch's end (a stretch covered only by skips and free days is no streak)."""
+    found: list[tuple[int, int]] = []
+    for stretch in _STRETCH.finditer(alive):
+        begin, end = stretch.span()
+        if met[begin]:
+            found.append((begin, end - 1))
+            continue
+        with suppress(ValueError):
+            found.append((met.index(1, begin, end), end - 1))
+    return found
+
+
+@dataclass(frozen=True)
+class StreakBounds:
+    """Streaks as day indexes: every run, the current one, the best one, and where the stretch that decides the
+    current one begins (so a caller that laid out only recent days can tell whether it saw enough)."""
+
+    runs: list[tuple[int, int]]
+    current: tuple[int, int] | None
+    best: tuple[int, int] | None
+    stretch_begin: int
+
+
+def streak_bounds(schedule: Schedule, met: list[int], credit: list[int], scheduled: list[int]) -> StreakBounds:
+    """Current and best streak as of the last day; an open, unfinished last day does not break a streak.
+
+    When the last day has no credit, the streak stands through the day before if keeping the last day would
+    carry it: crediting it covers it, and for an X-per-Y habit also the window ending on it when that window
+    then holds enough (done Monday, once in 3 days: still alive on Friday); nothing earlier changes.
+    """
+    alive = bytes(covered_flags(schedule, credit, scheduled))
+    found = run_bounds(met, alive)
+    last = len(met) - 1
+    current = found[-1] if found and found[-1][1] == last else None
+    stretch = alive
+    if current is None and last >= 0 and not credit[last]:
+        kept = bytearray(alive)
+        kept[last] = 1
+        if schedule.type == "x_per_y":
+            first = max(0, last - schedule.period_days + 1)
+            if sum(credit[first:last]) + 1 >= schedule.times:
+                kept[first : last + 1] = b"\x01" * (last + 1 - first)
+        stretch = bytes(kept)
+        with suppress(ValueError):
+            start = met.index(1, kept.rfind(0, 0, last) + 1, last)
+            current = (start, last - 1)
+    begin = stretch.rfind(0, 0, last + 1) + 1 if last >= 0 and stretch[last] else last + 1
+    candidates = [*found, current] if current is not None else found
+    best = max(candidates, key=lambda run: (run[1] - run[0], run[1]), default=None)
+    return StreakBounds(found, current, best, begin)
 
 
 @dataclass(frozen=True)
@@ -219,21 +292,21 @@ class Run:
         return (self.end - self.start).days + 1
 
 
+def _run(first: date, bounds: tuple[int, int] | None) -> Run | None:
+    return None if bounds is None else Run(first + timedelta(days=bounds[0]), first + timedelta(days=bounds[1]))
+
+
+def _bounds_of(rule: HabitRule, entries: Entries, first: date, last: date) -> StreakBounds:
+    met, credit = day_flags(rule, entries, first, last)
+    return streak_bounds(rule.schedule, met, credit, scheduled_flags(rule.schedule, first, len(met)))
+
+
 def streak_runs(rule: HabitRule, entries: Entries, first: date, last: date) -> list[Run]:
     """All streaks between first and last, oldest first; each starts on a completed day."""
-    covered = _covered(rule, entries, first, last)
-    runs: list[Run] = []
-    start: date | None = None
-    for offset, ok in enumerate(covered):
-        day = first + timedelta(days=offset)
-        if ok and start is None and rule.meets(entries.get(day)):
-            start = day
-        elif not ok and start is not None:
-            runs.append(Run(start, day - timedelta(days=1)))
-            start = None
-    if start is not None:
-        runs.append(Run(start, last))
-    return runs
+    return [
+        Run(first + timedelta(days=a), first + timedelta(days=b))
+        for a, b in _bounds_of(rule, entries, first, last).runs
+    ]
 
 
 @dataclass(frozen=True)
@@ -251,18 +324,23 @@ class Streaks:
 
 def streaks(rule: HabitRule, entries: Entries, first: date, today: date) -> Streaks:
     """Current and best streak as of `today`; an open, unfinished today does not break a streak."""
-    runs = streak_runs(rule, entries, first, today)
-    current = runs[-1] if runs and runs[-1].end == today else None
-    if current is None and not credits(rule, entries.get(today)):
-        # Today is still open: the streak stands through yesterday if keeping today would carry it.
-        # For an X-per-Y habit that can bridge several uncovered days (done Monday, once in 3 days:
-        # still alive on Friday).
-        kept = streak_runs(rule, {**entries, today: Entry("skipped")}, first, today)
-        if kept and kept[-1].end == today:
-            current = Run(kept[-1].start, today - timedelta(days=1))
-    candidates = [*runs, current] if current is not None else runs
-    best = max(candidates, key=lambda run: (run.length, run.end), default=None)
-    return Streaks(current, best)
+    found = _bounds_of(rule, entries, first, today)
+    return Streaks(_run(first, found.current), _run(first, found.best))
+
+
+def current_streak(
+    rule: HabitRule, entries: Entries, first: date, today: date, *, whole: bool
+) -> tuple[Run | None, bool]:
+    """The current streak as of `today` from the entries of the days `first`..`today` only, and whether that
+    answer is sure.
+
+    `whole` says that `first` is the habit's first day. Otherwise the days before `first` are unknown, and the
+    answer is not sure when they could change it: the stretch of kept days reaching today starts too close to
+    `first` (an X-per-Y window reaching back before it could cover more). Read more days and ask again.
+    """
+    found = _bounds_of(rule, entries, first, today)
+    margin = rule.schedule.period_days if rule.schedule.type == "x_per_y" else 1
+    return _run(first, found.current), whole or found.stretch_begin >= margin
 
 
 def completion_rate(rule: HabitRule, entries: Entries, first: date, today: date, days: int) -> float | None:
