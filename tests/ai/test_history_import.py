@@ -15,7 +15,15 @@ from paa.ai.history import import_history, with_sources
 from paa.core.dataio.conversations import read_history
 from paa.db.models import Conversation, Memory, Message
 from paa.errors import InvalidInput
-from tests.support.histories import chatgpt_export, claude_export, jsonl_lines, llm_logs_db, write_json, write_jsonl
+from tests.support.histories import (
+    chatgpt_branches_export,
+    chatgpt_export,
+    claude_export,
+    jsonl_lines,
+    llm_logs_db,
+    write_json,
+    write_jsonl,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -178,14 +186,57 @@ def test_progress_is_reported_per_conversation(make_ctx, tmp_path: Path) -> None
 
 
 def test_chatgpt_claude_and_llm_files_import(make_ctx, tmp_path: Path) -> None:
-    assert _import(make_ctx, write_json(tmp_path / "chatgpt.json", chatgpt_export())).messages_added == 2
+    assert _import(make_ctx, write_json(tmp_path / "chatgpt.json", chatgpt_export())).messages_added == 3
     assert _import(make_ctx, write_json(tmp_path / "claude.json", claude_export())).messages_added == 2
     llm = _import(make_ctx, llm_logs_db(tmp_path / "logs.db"))
     assert (llm.messages_added, [p.where for p in llm.skipped]) == (6, ["responses row 4"])
     with make_ctx() as ctx:
         sources = ctx.session.exec(select(Conversation.imported_from).order_by(col(Conversation.id))).all()
-    assert sources == ["chatgpt", "claude", "llm", "llm"]
+    assert sources == ["chatgpt", "chatgpt", "claude", "llm", "llm"]  # the regenerated answer: a branch of its own
     assert _import(make_ctx, write_json(tmp_path / "chatgpt.json", chatgpt_export())).messages_added == 0
+
+
+def _threads(make_ctx) -> list[tuple[str | None, list[str]]]:
+    """Each conversation's title and its messages' text, in the order they are shown."""
+    with make_ctx() as ctx:
+        found = []
+        for conversation in ctx.session.exec(select(Conversation).order_by(col(Conversation.id))).all():
+            rows = ctx.session.exec(
+                select(Message).where(Message.conversation_id == conversation.id).order_by(col(Message.id))
+            ).all()
+            found.append((conversation.title, [row.content for row in rows]))
+        return found
+
+
+def test_chatgpt_branches_are_kept_apart_from_the_main_thread_and_nothing_twice(make_ctx, tmp_path: Path) -> None:
+    """The conversation as last seen is the main thread, in its order; an edited question's first wording and a
+    regenerated answer's first try (with what followed it) are kept as conversations of their own, found by
+    search; importing again, or a later export where the person switched branches, adds only what is new."""
+    first = _import(make_ctx, write_json(tmp_path / "c.json", chatgpt_branches_export()))
+    assert (first.conversations_added, first.messages_added, first.memories_added) == (3, 9, 9)
+    expected = [
+        ("Sore knee", ["My knee hurts after running.", "Ice it, rest, and see a physio if it lasts.",
+                       "Can I cycle instead?", "Cycling is gentler on the knee; go easy."]),
+        ("Sore knee (branch 2)", ["Rest it for a week.", "Thanks, I will rest.", "Good luck with the knee."]),
+        ("Sore knee (branch 3)", ["Should I run tomorrow?", "No, skip tomorrow's run."]),
+    ]  # fmt: skip
+    assert _threads(make_ctx) == expected
+    with make_ctx() as ctx:
+        [hit] = [hit for hit in memory.search(ctx, "skip tomorrow run") if hit.kind == "message"][:1]
+        assert hit.content.endswith("No, skip tomorrow's run.")
+    again = _import(make_ctx, write_json(tmp_path / "c.json", chatgpt_branches_export()))
+    assert (again.conversations_added, again.messages_added, again.messages_existing) == (0, 0, 9)
+    # Later the person went back to the first wording and asked more: that branch is now the current one.
+    later = _import(make_ctx, write_json(tmp_path / "later.json", chatgpt_branches_export("u3", more=True)))
+    assert (later.conversations_added, later.messages_added, later.messages_existing) == (0, 1, 9)
+    # Each message stays where it was first kept, and the new one follows the message it answers, in that
+    # branch's conversation: the main thread's order is not mixed with another branch's.
+    branch_three = (expected[2][0], [*expected[2][1], "And swimming next week?"])
+    assert _threads(make_ctx) == [expected[0], expected[1], branch_three]
+    assert later.conversation_ids == [3]
+    with make_ctx() as ctx:
+        keys = ctx.session.exec(select(Message.import_key)).all()
+        assert len(keys) == len(set(keys)) == 10
 
 
 def test_search_finds_imported_messages_with_their_source(make_ctx, tmp_path: Path) -> None:

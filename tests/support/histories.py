@@ -74,6 +74,45 @@ def chatgpt_export() -> list[dict[str, Any]]:
     ]
 
 
+def chatgpt_branches_export(current: str = "a2", *, more: bool = False) -> list[dict[str, Any]]:
+    """One conversation with its history of edits: an answer regenerated after the person went on with the first
+    try ("Thanks" under it), and a question edited (the first wording kept its own answer). `current` is the node
+    last seen; with `more`, the person went back to the first wording and asked one more thing (a later export).
+
+        u1 -+- a1-first - u-x - a-x           (branch: the first answer, and what followed it)
+            +- a1 -+- u2-old - a2-old [- u3]  (branch: the question as first asked)
+                   +- u2 - a2                 (current: the edited question)
+    """
+
+    def turn(node_id: str, parent: str, children: list[str], role: str, text: str, minute: int) -> dict[str, Any]:
+        return _node(node_id, parent, children, _chatgpt_message(node_id, role, text, T0 + 60 * minute))
+
+    mapping = {
+        "root": _node("root", None, ["u1"], None),
+        "u1": turn("u1", "root", ["a1-first", "a1"], "user", "My knee hurts after running.", 0),
+        "a1-first": turn("a1-first", "u1", ["u-x"], "assistant", "Rest it for a week.", 1),
+        "u-x": turn("u-x", "a1-first", ["a-x"], "user", "Thanks, I will rest.", 2),
+        "a-x": turn("a-x", "u-x", [], "assistant", "Good luck with the knee.", 3),
+        "a1": turn("a1", "u1", ["u2-old", "u2"], "assistant", "Ice it, rest, and see a physio if it lasts.", 4),
+        "u2-old": turn("u2-old", "a1", ["a2-old"], "user", "Should I run tomorrow?", 5),
+        "a2-old": turn("a2-old", "u2-old", ["u3"] if more else [], "assistant", "No, skip tomorrow's run.", 6),
+        "u2": turn("u2", "a1", ["a2"], "user", "Can I cycle instead?", 7),
+        "a2": turn("a2", "u2", [], "assistant", "Cycling is gentler on the knee; go easy.", 8),
+    }
+    if more:
+        mapping["u3"] = turn("u3", "a2-old", [], "user", "And swimming next week?", 9)
+    return [
+        {
+            "title": "Sore knee",
+            "create_time": T0 - 5,
+            "update_time": T0 + 600,
+            "mapping": mapping,
+            "current_node": current,
+            "conversation_id": "6650a1b2-0000-4000-8000-0000000k4ee0",
+        }
+    ]
+
+
 def claude_export() -> list[dict[str, Any]]:
     """One conversation: a question, an answer in two text blocks and a tool block, and a turn with a file only."""
     return [

@@ -82,7 +82,14 @@ def import_history(
     fmt = history.format
     conversation_keys = {id(item): import_key(fmt, item.key) for item in history.conversations}
     existing = _existing_conversations(ctx, list(conversation_keys.values()))
-    known_messages = _existing_message_keys(ctx, [row.id for row in existing.values() if row.id is not None])
+    message_keys = [
+        import_key(fmt, item.source or item.key, message.key)
+        for item in history.conversations
+        for message in item.messages
+    ]
+    # By the messages' own keys, not their conversations': a ChatGPT message keeps its key when a later export has
+    # it on another branch (the person switched branches), and is found wherever it was stored.
+    known_messages = _existing_message_keys(ctx, message_keys)
     memories_before = 0 if dry_run else _memory_count(ctx)
     total, done = history.message_count, 0
     if progress is not None:
@@ -90,23 +97,41 @@ def import_history(
     for item in history.conversations:
         key = conversation_keys[id(item)]
         row = existing.get(key)
-        fresh: list[tuple[str, Any]] = []
+        own = row.id if row is not None else None
+        # A new message goes where the message before it is kept: in a later ChatGPT export the person may have
+        # switched to a branch kept as a conversation of its own, and what they said next continues that one, not
+        # the main thread's order. `None`: this item's own conversation.
+        fresh: dict[int | None, list[tuple[str, Any]]] = {}
+        before: int | None = None
         for message in item.messages:
-            message_key = import_key(fmt, item.key, message.key)
+            message_key = import_key(fmt, item.source or item.key, message.key)
             if message_key in known_messages:
                 summary.messages_existing += 1
+                kept_in = known_messages[message_key]
+                before = None if kept_in == own else kept_in
             else:
-                known_messages.add(message_key)  # the same message twice in one file counts once
-                fresh.append((message_key, message))
-        if row is None:
+                known_messages[message_key] = own  # the same message twice in one file counts once
+                fresh.setdefault(before, []).append((message_key, message))
+        added = sum(len(group) for group in fresh.values())
+        if row is None and None in fresh:
             summary.conversations_added += 1
-        else:
+        else:  # here already, or (a ChatGPT branch first seen) every message of it kept in another one
             summary.conversations_existing += 1
-        summary.messages_added += len(fresh)
-        if not dry_run and fresh:
-            row = _write_conversation(ctx, row, key, item.title, fmt, fresh)
-            summary.conversation_ids.append(row.id or 0)
-            existing[key] = row
+        summary.messages_added += added
+        if not dry_run:
+            for target, group in fresh.items():
+                if target is None:
+                    row = _write_conversation(ctx, row, key, item.title, fmt, group)
+                    existing[key] = row
+                    written = row
+                else:
+                    other = ctx.session.get(Conversation, target)
+                    assert other is not None and other.user_id == ctx.user_id
+                    written = _write_conversation(ctx, other, other.import_key or key, item.title, fmt, group)
+                if (written.id or 0) not in summary.conversation_ids:
+                    summary.conversation_ids.append(written.id or 0)
+                for message_key, _message in group:
+                    known_messages[message_key] = written.id
         done += len(item.messages)
         if progress is not None:
             progress(done, total)
@@ -169,20 +194,17 @@ def _existing_conversations(ctx: Context, keys: list[str]) -> dict[str, Conversa
     return found
 
 
-def _existing_message_keys(ctx: Context, conversation_ids: list[int]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(conversation_ids), _CHUNK):
-        found.update(
-            key
-            for key in ctx.session.exec(
-                select(Message.import_key).where(
-                    Message.user_id == ctx.user_id,
-                    col(Message.conversation_id).in_(conversation_ids[start : start + _CHUNK]),
-                    col(Message.import_key).is_not(None),
-                )
-            ).all()
-            if key
-        )
+def _existing_message_keys(ctx: Context, keys: list[str]) -> dict[str, int | None]:
+    """Which of these message keys the user has already, and the conversation each is in (the unique index on
+    (user, key) answers each chunk)."""
+    found: dict[str, int | None] = {}
+    for start in range(0, len(keys), _CHUNK):
+        rows = ctx.session.exec(
+            select(Message.import_key, Message.conversation_id).where(
+                Message.user_id == ctx.user_id, col(Message.import_key).in_(keys[start : start + _CHUNK])
+            )
+        ).all()
+        found.update({key: conversation_id for key, conversation_id in rows if key})
     return found
 
 

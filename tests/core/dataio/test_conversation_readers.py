@@ -13,6 +13,7 @@ import pytest
 from paa.core.dataio.conversations import History, detect, import_key, read_history
 from paa.errors import InvalidInput, NotFound
 from tests.support.histories import (
+    chatgpt_branches_export,
     chatgpt_export,
     claude_export,
     jsonl_lines,
@@ -32,22 +33,47 @@ def _said(history: History) -> list[tuple[str, str | None, str, str]]:
     ]
 
 
-def test_chatgpt_keeps_the_current_branch_without_system_tool_or_hidden_turns(tmp_path: Path) -> None:
+def test_chatgpt_keeps_the_current_branch_first_and_others_apart_without_system_tool_or_hidden_turns(
+    tmp_path: Path,
+) -> None:
     history = read_history(write_json(tmp_path / "conversations.json", chatgpt_export()), BERLIN)
     assert history.format == "chatgpt" and history.problems == []
-    assert [c.title for c in history.conversations] == ["Lisbon trams"]  # the code-only one has nothing to import
+    # the code-only one has nothing to import; the regenerated answer's first try is a branch of its own
+    assert [c.title for c in history.conversations] == ["Lisbon trams", "Lisbon trams (branch 2)"]
     assert _said(history) == [
         ("user", None, "2024-05-01T09:30:00.250000+00:00", "Which tram goes to Belém?"),
         ("assistant", "ChatGPT", "2024-05-01T09:31:00.500000+00:00", "Tram 15 from Praça da Figueira."),
+        ("assistant", "ChatGPT", "2024-05-01T09:31:00.500000+00:00", "The old try: take a taxi."),
     ]
     assert history.conversations[0].messages[1].model == "gpt-4o"
+
+
+def test_chatgpt_branches_each_hold_their_own_messages_in_order_and_none_twice(tmp_path: Path) -> None:
+    history = read_history(write_json(tmp_path / "c.json", chatgpt_branches_export()), BERLIN)
+    main_key = "6650a1b2-0000-4000-8000-0000000k4ee0"
+    assert [(c.key, c.source, c.title) for c in history.conversations] == [
+        (main_key, None, "Sore knee"),
+        (f"{main_key}#a1-first", main_key, "Sore knee (branch 2)"),
+        (f"{main_key}#u2-old", main_key, "Sore knee (branch 3)"),
+    ]
+    said = [[m.text for m in c.messages] for c in history.conversations]
+    assert said == [
+        # as last seen: the edited question and its answer, after the shared start
+        ["My knee hurts after running.", "Ice it, rest, and see a physio if it lasts.", "Can I cycle instead?",
+         "Cycling is gentler on the knee; go easy."],
+        ["Rest it for a week.", "Thanks, I will rest.", "Good luck with the knee."],
+        ["Should I run tomorrow?", "No, skip tomorrow's run."],
+    ]  # fmt: skip
+    keys = [m.key for c in history.conversations for m in c.messages]
+    assert len(keys) == len(set(keys)) == 9
 
 
 def test_chatgpt_without_a_current_node_follows_the_latest_child(tmp_path: Path) -> None:
     data = chatgpt_export()
     del data[0]["current_node"]
     history = read_history(write_json(tmp_path / "c.json", data), BERLIN)
-    assert [text for *_rest, text in _said(history)][-1] == "Tram 15 from Praça da Figueira."
+    assert [m.text for m in history.conversations[0].messages][-1] == "Tram 15 from Praça da Figueira."
+    assert [m.text for m in history.conversations[1].messages] == ["The old try: take a taxi."]
 
 
 def test_chatgpt_bad_conversation_is_named_and_the_rest_read(tmp_path: Path) -> None:
@@ -61,7 +87,7 @@ def test_chatgpt_bad_conversation_is_named_and_the_rest_read(tmp_path: Path) -> 
         "conversation 4 (second), message u1: `create_time` 'not a time' is not an ISO 8601 time, "
         "e.g. 2024-05-01T09:30:00Z",
     ]
-    assert history.message_count == 3  # both answers kept, only the bad question left out
+    assert history.message_count == 5  # every answer of both kept (each try once), only the bad question left out
 
 
 def test_claude_joins_text_blocks_and_leaves_out_file_only_turns(tmp_path: Path) -> None:

@@ -48,6 +48,9 @@ class HistoryConversation:
     key: str  # its id at the source
     title: str | None
     messages: list[HistoryMessage] = field(default_factory=list)
+    # The source conversation whose id, with each message's, keys the messages, when it is not this one: a ChatGPT
+    # branch is kept as a conversation of its own, and a message keeps its key whichever branch holds it.
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -277,8 +280,10 @@ def _jsonl_message(line: str, zone: ZoneInfo, seen: Counter[tuple[str, ...]]) ->
 
 
 def read_chatgpt(data: Any, source: str = "the file") -> History:
-    """ChatGPT's conversations.json: each conversation a tree of nodes; the branch that ends at `current_node` is
-    the conversation as last seen (edited and regenerated branches are left out), system and tool messages too."""
+    """ChatGPT's conversations.json: each conversation a tree of nodes. The branch that ends at `current_node` is
+    the conversation as last seen, in its order; every other branch (a question edited, an answer regenerated) is a
+    conversation of its own, titled "<title> (branch N)", holding only the messages no earlier branch holds, so none
+    is read twice and no branch is mixed into the main one's order. System and tool messages are left out."""
     history = History("chatgpt")
     if not isinstance(data, list):
         raise InvalidInput(f"{source} is not ChatGPT's conversations.json (a list of conversations)", field="file")
@@ -297,18 +302,61 @@ def read_chatgpt(data: Any, source: str = "the file") -> History:
         except _Bad as exc:
             history.problems.append(Problem(where, str(exc)))
             continue
-        conversation = HistoryConversation(key, _short(item.get("title"), TITLE_MAX))
-        for node_id, node in _chatgpt_branch(item["mapping"], item.get("current_node")):
-            try:
-                message = _chatgpt_message(node_id, node, started)
-            except _Bad as exc:
-                history.problems.append(Problem(f"{where}, message {node_id}", str(exc)))
-                continue
-            if message is not None:
-                conversation.messages.append(message)
-        if conversation.messages:
-            history.conversations.append(conversation)
+        title = _short(item.get("title"), TITLE_MAX)
+        mapping = item["mapping"]
+        for number, branch in enumerate(_chatgpt_branches(mapping, item.get("current_node")), start=1):
+            if number == 1:
+                conversation = HistoryConversation(key, title)
+            else:  # keyed by its first node's id: the same branch in a later export is the same conversation
+                branch_title = f"{title[: TITLE_MAX - 12]} (branch {number})" if title else None
+                conversation = HistoryConversation(f"{key}#{branch[0]}", branch_title, source=key)
+            for node_id in branch:
+                try:
+                    message = _chatgpt_message(node_id, mapping[node_id], started)
+                except _Bad as exc:
+                    history.problems.append(Problem(f"{where}, message {node_id}", str(exc)))
+                    continue
+                if message is not None:
+                    conversation.messages.append(message)
+            if conversation.messages:
+                history.conversations.append(conversation)
     return history
+
+
+def _chatgpt_branches(mapping: dict[str, Any], current: Any) -> list[list[str]]:
+    """The conversation's branches as node ids: first the one ending at `current` from the root; then, for each
+    other leaf in the tree's order, the nodes on its path that no earlier branch holds (the path's tail, from where
+    it forks), so every node is in one branch only."""
+    main = [node_id for node_id, _node in _chatgpt_branch(mapping, current)]
+    branches, taken = [main], set(main)
+    for leaf in _chatgpt_leaves(mapping):
+        path = [node_id for node_id, _node in _chatgpt_branch(mapping, leaf)]
+        tail = [node_id for node_id in path if node_id not in taken]
+        if tail:
+            branches.append(tail)
+            taken.update(tail)
+    return branches
+
+
+def _chatgpt_leaves(mapping: dict[str, Any]) -> list[str]:
+    """The nodes with no children, depth first from each root in the file's order (children as listed, which is
+    the order they were made in)."""
+    roots = [key for key, node in mapping.items() if isinstance(node, dict) and node.get("parent") not in mapping]
+    leaves: list[str] = []
+    seen: set[str] = set()
+    stack = list(reversed(roots))
+    while stack:
+        node_id = stack.pop()
+        node = mapping.get(node_id)
+        if node_id in seen or not isinstance(node, dict):  # a loop, or a child named but missing
+            continue
+        seen.add(node_id)
+        children = [child for child in (node.get("children") or []) if isinstance(child, str) and child in mapping]
+        if children:
+            stack.extend(reversed(children))
+        else:
+            leaves.append(node_id)
+    return leaves
 
 
 def _chatgpt_branch(mapping: dict[str, Any], current: Any) -> Iterator[tuple[str, dict[str, Any]]]:
