@@ -1,26 +1,31 @@
 """The warm path's client: hand this command line to a running warm server, or say it cannot (docs/performance.md).
 
-It runs before anything else in `paa`, so it imports only what Python has already loaded (os, sys, socket, struct,
-array): the whole point is to answer before SQLAlchemy could even be imported. It passes the server its stdin, stdout
-and stderr (as file descriptors), the arguments, the environment, the working directory and the umask; a worker forked
-from the server runs the normal `paa.cli.main.main` with them and sends back the exit code. Whenever the server is
-absent, from another version of paa, slow to answer or broken before the command starts, `forward` returns None and
-paa runs the command itself (the cold path), saying nothing. The server's side is `paa.cli.warm_server`.
+It runs before anything else in `paa`, so it imports only what Python has already loaded (os, sys) and the C modules
+under socket, struct and signal: the whole point is to answer before SQLAlchemy could even be imported. It passes the
+server its stdin, stdout and stderr (as file descriptors), the arguments, the environment, the working directory and
+the umask; a worker forked from the server runs the normal `paa.cli.main.main` with them and sends back the exit code.
+Whenever the server is absent, from another version of paa, slow to answer or broken before the command starts,
+`run_warm` returns None and paa runs the command itself (the cold path), saying nothing. The server's side is
+`paa.cli.warm_server`.
 """
 
 from __future__ import annotations
 
-import array
+# The C halves of socket, struct and signal: the Python modules of the first and last import enum and selectors
+# (6-9 ms, a tenth of a warm command); these load in well under a millisecond, and Python has loaded _signal already.
+import _signal  # type: ignore[import-not-found]  # (typeshed has no stub for it)
+import _socket
+import _struct
 import os
-import signal
-import socket
-import struct
 import sys
-from collections.abc import Mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # (typing and collections.abc are imports more than the client needs)
+    from collections.abc import Mapping
 
 PROTOCOL = b"paa-warm-1"
-HEADER = struct.Struct("!I")  # the length of the request that follows
-CODE = struct.Struct("!i")
+HEADER = _struct.Struct("!I")  # the length of the request that follows
+CODE = _struct.Struct("!i")
 
 # Replies: a worker took the command (its pid follows), exit code, killed by a signal, fall back to the cold path,
 # the server is another version (fall back; it quits), status text (its length follows), stopped.
@@ -56,8 +61,10 @@ def run_warm(args: list[str]) -> int | None:
     conn = _connect(path, timeout)
     if conn is None:
         return None
-    with conn:
+    try:
         return _run(conn, args, timeout)
+    finally:
+        conn.close()
 
 
 def _served(args: list[str]) -> bool:
@@ -75,8 +82,8 @@ def _served(args: list[str]) -> bool:
     return "-h" in args or "--help" in args  # bare `paa` may open the TUI
 
 
-def _connect(path: str, timeout: float) -> socket.socket | None:
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def _connect(path: str, timeout: float) -> _socket.socket | None:
+    conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     conn.settimeout(timeout)
     try:
         conn.connect(path)
@@ -86,7 +93,7 @@ def _connect(path: str, timeout: float) -> socket.socket | None:
     return conn
 
 
-def _run(conn: socket.socket, args: list[str], timeout: float) -> int | None:
+def _run(conn: _socket.socket, args: list[str], timeout: float) -> int | None:
     try:
         send_request(conn, b"run", args)
         reply = _read_exact(conn, 1)
@@ -108,7 +115,7 @@ def _run(conn: socket.socket, args: list[str], timeout: float) -> int | None:
         kind, value = b"", 0
     finally:
         for number, previous in forwarded.items():
-            signal.signal(number, previous)
+            _signal.signal(number, previous)
     if kind == FALL_BACK:
         return None  # it could not become us (our folder is gone, say): nothing ran
     if kind == EXIT:
@@ -116,7 +123,7 @@ def _run(conn: socket.socket, args: list[str], timeout: float) -> int | None:
     if kind == KILLED:
         # Die of the same signal, as the command's own process would have (SIGKILL has no handler to reset).
         try:  # noqa: SIM105 (contextlib is one import more than this module needs)
-            signal.signal(value, signal.SIG_DFL)
+            _signal.signal(value, _signal.SIG_DFL)
         except (OSError, ValueError):
             pass
         try:  # noqa: SIM105 (as above)
@@ -129,7 +136,7 @@ def _run(conn: socket.socket, args: list[str], timeout: float) -> int | None:
     return INTERNAL_EXIT
 
 
-def _forward_signals(worker: int) -> dict[int, signal._HANDLER]:
+def _forward_signals(worker: int) -> dict[int, object]:
     """Pass Ctrl-C, termination and terminal resizes on to the worker; the previous handlers, to put back."""
 
     def forward(number: int, _frame: object) -> None:
@@ -138,13 +145,13 @@ def _forward_signals(worker: int) -> dict[int, signal._HANDLER]:
         except OSError:
             pass  # it has just finished
 
-    previous: dict[int, signal._HANDLER] = {}
-    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH):
-        previous[number] = signal.signal(number, forward)
+    previous: dict[int, object] = {}
+    for number in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGWINCH):
+        previous[number] = _signal.signal(number, forward)
     return previous
 
 
-def send_request(conn: socket.socket, op: bytes, args: list[str], fds: list[int] | None = None) -> None:
+def send_request(conn: _socket.socket, op: bytes, args: list[str], fds: list[int] | None = None) -> None:
     """Send one request: the operation, this paa's code stamp, where and how the command runs (and `fds`, which the
     server ignores: a `run` sends its descriptors with GO)."""
     umask = os.umask(0o077)
@@ -161,15 +168,15 @@ def send_request(conn: socket.socket, op: bytes, args: list[str], fds: list[int]
         conn.sendall(message)
 
 
-def send_with_fds(conn: socket.socket, message: bytes, fds: list[int]) -> None:
+def send_with_fds(conn: _socket.socket, message: bytes, fds: list[int]) -> None:
     """Send `message` with the descriptors `fds` attached to its first bytes."""
-    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
+    ancillary = [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _struct.pack(f"{len(fds)}i", *fds))]
     sent = conn.sendmsg([message], ancillary)
     if sent < len(message):  # (an empty send to a peer that has closed would fail for nothing)
         conn.sendall(message[sent:])
 
 
-def _read_exact(conn: socket.socket, size: int) -> bytes:
+def _read_exact(conn: _socket.socket, size: int) -> bytes:
     chunks = []
     while size:
         chunk = conn.recv(size)

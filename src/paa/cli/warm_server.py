@@ -14,6 +14,7 @@ from __future__ import annotations
 import array
 import atexit
 import contextlib
+import gc
 import io
 import os
 import selectors
@@ -56,6 +57,7 @@ def preload() -> list[str]:
 
     names = ["paa.cli.main", "paa.cli.app", "paa.cli.output", "paa.cli.runtime", "paa.core.runtime", "paa.db.models"]
     names += ["sqlalchemy.dialects.sqlite.pysqlite", "sqlmodel", "paa.errors", "typer.rich_utils"]
+    names += ["typer._adapters", "typer._click.decorators"]  # Typer imports them as it builds a command (~30 ms)
     # Every command module and its views: they import big libraries (textual, uvicorn, anthropic) only as they run.
     names += list(COMMANDS.values()) + _modules_under("paa.cli")
     names += _modules_under("paa.core") + _modules_under("paa.db", skip=("paa.db.migrations",))
@@ -67,9 +69,28 @@ def preload() -> list[str]:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
             loaded.append(name)
+    loaded += _keyring_backends()
     from sqlalchemy.orm import configure_mappers
 
     configure_mappers()  # the ORM's class set-up, done once here rather than in every worker
+    return loaded
+
+
+def _keyring_backends() -> list[str]:
+    """Import the keyring's backend modules (its entry points), as its detection would in every check-in's worker.
+
+    Only the imports (two thirds of the detection's time): which backend is usable depends on the worker's own
+    environment (its config folder, the D-Bus session), so the detection itself still runs in the worker.
+    """
+    try:
+        from importlib.metadata import entry_points
+    except ImportError:
+        return []
+    loaded = []
+    for point in entry_points(group="keyring.backends"):
+        with contextlib.suppress(Exception):  # a broken plugin: the worker's detection skips it as keyring does
+            point.load()
+            loaded.append(point.value)
     return loaded
 
 
@@ -179,6 +200,9 @@ class Server:
             return
         sys.stdout.flush()
         sys.stderr.flush()
+        # Everything loaded so far is permanent: a worker's collections then skip it, instead of walking (and so
+        # copying, page by page) the whole preloaded heap; this took two thirds of a `habit list` worker's time.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
             code = 1
@@ -411,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path[:] = [os.path.dirname(sys.executable)] + [entry for entry in sys.path if entry not in ("", ".")]
     server = Server(path, idle_seconds)
     server.modules = preload()
+    gc.collect()  # the start-up's garbage goes now, before `_accept` freezes what is left for the workers
     server.listen()
     os.write(1, f"ready {os.getpid()}\n".encode())  # `paa warm start` waits for this line
     with contextlib.suppress(OSError):
