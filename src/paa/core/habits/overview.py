@@ -164,8 +164,10 @@ def _first_logged_query() -> Any:
 def _first_logged(ctx: Context, habit_ids: list[int]) -> dict[int, date]:
     if not habit_ids:
         return {}
-    rows = ctx.session.exec(_first_logged_query(), params={"user_id": ctx.user_id, "habit_ids": habit_ids})
-    return {habit_id: day for habit_id, day in rows.all() if day is not None}
+    # Through the connection: the statement names the user itself, and the session guard's extra criterion on the
+    # logs would steer SQLite's planner to the (user_id, day) index, a walk through every log of a habit never logged.
+    rows = ctx.session.connection().execute(_first_logged_query(), {"user_id": ctx.user_id, "habit_ids": habit_ids})
+    return {habit_id: day for habit_id, day in rows if day is not None}
 
 
 def statuses(ctx: Context, habits: list[Habit], day: date | None = None, *, best: bool = True) -> list[HabitStatus]:
