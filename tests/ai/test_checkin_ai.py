@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 from sqlmodel import select
 
@@ -16,6 +17,7 @@ from paa.db.models import AnalyticsEvent, DailyCheckin, Memory
 from tests.support.fake_anthropic import FakeAnthropic, error, reply
 
 DAY = date(2026, 11, 26)
+HAIKU = "claude-haiku-5-5"
 
 
 def _checkin(make_ctx) -> None:
@@ -100,3 +102,38 @@ def test_conversation_insights_by_rules_then_by_model(
         stored = ctx.session.exec(select(AnalyticsEvent).where(AnalyticsEvent.kind == INSIGHT_EVENT)).all()
     assert len(stored) == 1  # one per conversation, updated
     assert json.loads(stored[0].payload)["intents"] == ["log_habit", "progress"]
+
+
+def test_a_check_in_changed_while_the_model_reads_it_keeps_the_change_and_is_read_again(
+    clock, fake_anthropic: FakeAnthropic, make_ctx
+) -> None:
+    from paa.ai import checkins
+    from paa.ai.checkin_ai import read_unread_checkin
+    from paa.core.checkins.entries import Answer
+    from tests.support.runtime import runtime_for
+
+    _checkin(make_ctx)
+    reading = {"sentiment_score": -0.4, "sentiment_label": "negative", "summary": "A flat day.", "follow_up": None}
+
+    def append_meanwhile(request: Any) -> Any:  # the browser app appends while the model is still reading
+        with make_ctx(write=True) as ctx:
+            checkins.save(ctx, DAY, [Answer("Anything else?", "Then dinner with friends, lovely.")], mode="append")
+        fake_anthropic.responder = lambda _request: reply(json.dumps({**reading, "sentiment_score": 0.3}), model=HAIKU)
+        return reply(json.dumps(reading), model=HAIKU)
+
+    fake_anthropic.responder = append_meanwhile
+    with runtime_for(clock=clock) as runtime:
+        acting = runtime.acting()
+        read_unread_checkin(runtime, acting, DAY)  # the stale reading is not written over the newer answers
+        with make_ctx() as ctx:
+            row = ctx.session.exec(select(DailyCheckin)).one()
+            assert "dinner with friends" in (row.answers or "") and row.sentiment_source == "vader"
+        read_unread_checkin(runtime, acting, DAY)  # the append's own reading (its job, or the server's call)
+    assert len(fake_anthropic.requests) == 2
+    assert "dinner with friends" in fake_anthropic.requests[1].body["messages"][0]["content"]
+    with make_ctx() as ctx:
+        row = ctx.session.exec(select(DailyCheckin)).one()
+        summaries = ctx.session.exec(select(Memory).where(Memory.kind == "checkin", Memory.source_id == row.id)).all()
+    assert (row.sentiment_score, row.sentiment_source) == (0.3, HAIKU)
+    assert "dinner with friends" in (row.answers or "")
+    assert [m.content for m in summaries if "A flat day" in m.content] == [f"Check-in {DAY.isoformat()}: A flat day."]

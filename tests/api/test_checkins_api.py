@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from paa.api.app import create_app
 from paa.clock import FixedClock
 from tests.api.conftest import Account, register
 from tests.support.fake_anthropic import FakeAnthropic, reply
+from tests.support.jobs import RecordingQueue
 from tests.support.runtime import runtime_for
 
 
@@ -160,3 +162,64 @@ def test_prompts_are_added_and_removed(alice: Account, bob: Account) -> None:
     assert missing.status_code == 404
     documented = alice.http.get("/api/v1/openapi.json").json()["paths"]["/api/v1/checkins/prompts"]["delete"]
     assert "404" in documented["responses"]  # the fuzzer found it answered but not documented
+
+
+@pytest.fixture(params=["inline", "queued"])
+def reader(request: pytest.FixtureRequest, clock: FixedClock, fake_anthropic: FakeAnthropic) -> Iterator[Reader]:
+    """Alice on an app with a model key, the check-in's reading done by the server itself (inline) or by jobs on
+    the queue, which `Reader.work` runs as a `paa worker` would."""
+    from paa.ai.queue import JobQueue
+
+    queued = RecordingQueue() if request.param == "queued" else None
+    with runtime_for(clock=clock, serves_callers=True) as runtime:
+        if queued is not None:
+            runtime.service(JobQueue, lambda: queued)
+        with TestClient(create_app(runtime)) as client:
+            yield Reader(register(client, "alice"), runtime, queued)
+
+
+class Reader:
+    def __init__(self, alice: Account, runtime: Any, queued: RecordingQueue | None) -> None:
+        self.alice, self.runtime, self.queued, self.taken = alice, runtime, queued, 0
+
+    def work(self, *, again: bool = False) -> None:
+        """Run the check-in jobs queued since the last call (none inline: the server read it already); `again` runs
+        the last call's jobs once more, as a retry would."""
+        from paa.ai.queue import READ_CHECKIN
+        from paa.daemon.worker import Jobs
+
+        if self.queued is None:
+            return
+        jobs = Jobs(self.runtime)
+        if again:
+            waiting = [job for job in self.queued.jobs[: self.taken] if job[0] == READ_CHECKIN][-1:]
+        else:
+            waiting, self.taken = self.queued.jobs[self.taken :], len(self.queued.jobs)
+        for job, ids in waiting:
+            if job == READ_CHECKIN:
+                assert set(ids) == {"user_id", "day"}  # ids only, never the answers
+                jobs.read_checkin(**ids)
+
+
+def _reading(summary: str, score: float) -> Any:
+    answer = {"sentiment_score": score, "sentiment_label": "neutral", "summary": summary, "follow_up": None}
+    return reply(json.dumps(answer), model="claude-haiku-5-5")
+
+
+def test_a_check_in_appended_to_is_read_by_the_model_again(reader: Reader, fake_anthropic: FakeAnthropic) -> None:
+    alice = reader.alice
+    fake_anthropic.push(_reading("A long day of meetings.", -0.2))
+    assert alice.post("/api/v1/checkins/daily", json={"mood": 2, "answers": ["Long meetings"]}).status_code == 201
+    reader.work()
+    assert alice.get("/api/v1/checkins/today").json()["sentiment"]["score"] == -0.2
+    fake_anthropic.push(_reading("Meetings, then a warm dinner with friends.", 0.4))
+    appended = alice.post("/api/v1/checkins/daily", json={"answers": ["Dinner with friends"], "mode": "append"})
+    assert appended.status_code == 201 and appended.json()["checkin"]["sentiment"]["source"] == "vader"
+    reader.work()
+    assert len(fake_anthropic.requests) == 2  # read again since it changed
+    second = fake_anthropic.requests[1].body["messages"][0]["content"]
+    assert "Long meetings" in second and "Dinner with friends" in second
+    today = alice.get("/api/v1/checkins/today").json()
+    assert (today["sentiment"]["score"], today["sentiment"]["source"]) == (0.4, "claude-haiku-5-5")
+    reader.work(again=True)  # a job run twice (a retry) reads nothing more: read since the last change
+    assert len(fake_anthropic.requests) == 2

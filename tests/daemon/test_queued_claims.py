@@ -18,23 +18,13 @@ from paa.clock import FixedClock
 from paa.core.reminders.outbox import INTERRUPTED, LEASE, NOT_TAKEN, QUEUED
 from paa.daemon.dispatch import Dispatcher
 from paa.daemon.worker import SETTINGS_FRESH_FOR
+from tests.support.jobs import RecordingQueue
 from tests.support.recorders import Recorder, http_recorder
 from tests.support.runtime import open_context, runtime_for
 from tests.support.silent_server import silent_redis_url
 
 BERLIN_0700 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 DUE = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # the habit's 09:00 in Berlin
-
-
-class RecordingQueue(JobQueue):
-    """The queue as the dispatcher sees it, keeping each job instead of sending it to Redis."""
-
-    def __init__(self) -> None:
-        super().__init__("redis://127.0.0.1:1/0")
-        self.jobs: list[tuple[str, dict[str, Any]]] = []
-
-    def enqueue(self, job: str, **ids: int | str) -> None:
-        self.jobs.append((job, ids))
 
 
 @pytest.fixture

@@ -88,12 +88,12 @@ def _sentiment(data: dict[str, Any], model: str) -> Sentiment | None:
 def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> CheckinInsight | None:
     """Refine a saved check-in with the model and store its summary as a memory; for today's, perhaps a question.
 
-    None when there is no model.
+    None when there is no model, or when the check-in changed while the model read it (nothing is written then).
     """
     from sqlmodel import select
 
     from paa.ai import checkins, recall, settings
-    from paa.core.checkins.entries import get_checkin
+    from paa.core.checkins.entries import find_checkin, get_checkin
     from paa.db.models import DailyCheckin
 
     if provider is None or not provider.online:
@@ -102,8 +102,9 @@ def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> C
         checkin = get_checkin(ctx, day)
         model = str(settings.setting(ctx, "ai_background_model"))
         today = ctx.today()
+    prompt = _prompt(checkin)
     try:
-        done = call(contexts, provider, CHECKIN_SYSTEM, _prompt(checkin), purpose="checkin", model=model)
+        done = call(contexts, provider, CHECKIN_SYSTEM, prompt, purpose="checkin", model=model)
     except PaaError:
         return None
     data = parse_json(done.text) or {}
@@ -113,6 +114,12 @@ def after_checkin(contexts: Contexts, provider: Provider | None, day: date) -> C
     follow_up = (" ".join(str(data.get("follow_up") or "").split()) or None) if day == today else None
     memory_id = None
     with contexts(write=True) as ctx:
+        current = find_checkin(ctx, day)
+        if current is None or _prompt(current) != prompt:
+            # Changed (an answer appended in the browser, say) or deleted while the model read it: this reading is
+            # of words no longer there, and writing it would put the old answers back over the new ones. The
+            # change's own reading follows (the one who saved it asks for it), on the words as they are now.
+            return None
         if sentiment is not None:
             checkins.edit(ctx, day, answers=list(checkin.answers), refiner=FixedRefiner(sentiment))
         if summary:
@@ -150,11 +157,27 @@ def keep_follow_up(
         return conversation_id
 
 
-def read_unread_checkin(runtime: Runtime, acting: Acting, day: date) -> int | None:
-    """The queue's check-in job: with an API key, have the model read the user's check-in of `day` unless a model
-    already did (so a retried or repeated job reads it once), and keep its follow-up question; the conversation's id.
+def read_saved_checkin(runtime: Runtime, acting: Acting, day: date) -> None:
+    """After a server (the API, the browser app) saved or changed a check-in: have the model read it, in a
+    `paa worker` when the job queue is on (the job carries the user and the day, never the answers), else here, and
+    here too when Redis cannot take the job. Both ways go through `read_unread_checkin`."""
+    from paa.ai import queue
 
-    The person's words never travel in the job: they are read here, from the database.
+    jobs = queue.attached(runtime)
+    user_id = acting.user.id
+    if jobs is not None and user_id is not None and jobs.try_enqueue(queue.READ_CHECKIN, user_id=user_id,
+                                                                       day=day.isoformat()):  # fmt: skip
+        return
+    read_unread_checkin(runtime, acting, day)
+
+
+def read_unread_checkin(runtime: Runtime, acting: Acting, day: date) -> int | None:
+    """With an API key, have the model read the user's check-in of `day` unless a model read it since it last
+    changed, and keep its follow-up question; the conversation's id. The queue's job, and the server's own reading.
+
+    Every change but the model's own puts the local sentiment back (core scores the answers again), so a sentiment
+    from a model means "read since the last change": a retried or repeated job reads it once, and a check-in
+    appended to is read again. The person's words never travel in a job: they are read here, from the database.
     """
     from sqlmodel import select
 
@@ -174,6 +197,6 @@ def read_unread_checkin(runtime: Runtime, acting: Acting, day: date) -> int | No
             select(DailyCheckin).where(DailyCheckin.user_id == ctx.user_id, DailyCheckin.day == day)
         ).first()
         if row is None or row.sentiment_source not in (None, LOCAL_SOURCE):
-            return None  # deleted since, or read by a model already
+            return None  # deleted since, or read by a model since it last changed
         provider = choose(runtime.paths, settings.load(ctx), runtime.environ)
     return keep_follow_up(contexts, after_checkin(contexts, provider, day))

@@ -7,7 +7,6 @@ them; an edit changes only what it is given), and so is the JSON (docs/json.md).
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any, Literal
 
@@ -17,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from paa.api import schemas
 from paa.api.caller import Api, CallerApi
 from paa.api.schemas import documented
-from paa.core.context import Context
 
 log = logging.getLogger("paa.api.checkins")
 router = APIRouter(prefix="/checkins", tags=["checkins"])
@@ -99,30 +97,12 @@ def check_in(
 
 
 def _read_by_model(api: Api, day: date) -> None:
-    """What `paa checkin` does once the check-in is saved, when there is a key: the model reads it (a slow or failing
-    model never costs the answers: they are committed already)."""
-    from paa.ai import queue, settings
-    from paa.ai.checkin_ai import after_checkin, keep_follow_up
-    from paa.ai.providers.select import choose
-    from paa.core.accounts.secrets import get_secret
-
-    runtime = api.runtime
-    jobs = queue.attached(runtime)
-    if jobs is not None:  # a worker reads it (the job carries the user and the day, never the answers)
-        acting_id = api.caller.acting.user.id
-        assert acting_id is not None
-        if jobs.try_enqueue(queue.READ_CHECKIN, user_id=acting_id, day=day.isoformat()):
-            return
-    if get_secret(runtime.paths, "anthropic", runtime.environ) is None:
-        return  # offline: the local sentiment stands
-
-    def contexts(*, write: bool = False) -> AbstractContextManager[Context]:
-        return runtime.context(write=write, acting=api.caller.acting)
+    """What `paa checkin` does once the check-in is saved, when there is a key: the model reads it, here or in a
+    worker (a slow or failing model never costs the answers: they are committed already)."""
+    from paa.ai.checkin_ai import read_saved_checkin
 
     try:
-        with contexts() as ctx:
-            provider = choose(runtime.paths, settings.load(ctx), runtime.environ)
-        keep_follow_up(contexts, after_checkin(contexts, provider, day))
+        read_saved_checkin(api.runtime, api.caller.acting, day)
     except Exception:  # the answer was sent already: the log is where a failure can go
         log.exception("reading the check-in of %s with the model failed", day.isoformat())
 
