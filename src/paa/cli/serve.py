@@ -190,6 +190,10 @@ def _run(
 
             runtime = Runtime.from_environ(environ, serves_callers=True)
             _ = runtime.engine  # open and migrate the database now, so a broken one fails before "serving at"
+            from paa.ai import recall
+
+            # As each of several workers does (paa.api.main): chat turns search by meaning once the model is in.
+            recall.warm_up_in_background(runtime, for_user=False)
             server = uvicorn.Server(uvicorn.Config(create_app(runtime, options), **settings))
             config = server.config
             config.load()
