@@ -421,6 +421,10 @@ API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, Body], .
     # The browser app's login (its cookie stays in the test client between these three).
     ("POST", "/auth/browser/login", {}, None, {"username": "ann", "password": SAMPLE_PASSWORD}),
     ("POST", "/auth/browser/refresh", {}, None, None),
+    ("GET", "/auth/browser/providers", {}, None, None),
+    # No provider is configured in the sample (and docs are never made against a real one): these show the refusals.
+    ("POST", "/auth/browser/oauth/start", {}, None, {"provider": "github"}),
+    ("POST", "/auth/browser/oauth/poll", {}, None, {"interval": 5}),
     ("POST", "/auth/browser/logout", {}, None, None),
 )
 BROWSER_AUTH = "/auth/browser/"  # these routes want the header that shows a request is not cross-site

@@ -198,6 +198,10 @@ ACTS_ON_THE_CALLER: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/browser/login"): "a password proves the account",
     ("POST", "/api/v1/auth/browser/refresh"): "the cookie is the proof (tests/api/test_browser_auth.py)",
     ("POST", "/api/v1/auth/browser/logout"): "ends the login of the cookie the browser holds",
+    ("GET", "/api/v1/auth/browser/providers"): "the install's configured providers, no one's data",
+    ("POST", "/api/v1/auth/browser/oauth/start"): "starts a device login; the provider proves who approves",
+    ("POST", "/api/v1/auth/browser/oauth/poll"): "the cookie's device code and the provider's identity "
+    "prove the account (tests/api/test_browser_oauth.py)",
     ("GET", "/api/v1/auth/whoami"): "the caller",
     ("GET", "/api/v1/auth/tokens"): "the caller's tokens",
     ("POST", "/api/v1/auth/tokens"): "makes a token for the caller",

@@ -2,7 +2,7 @@
 refresh token goes into a cookie the page cannot read (HttpOnly, SameSite=Strict, Secure over TLS, sent only to
 these three routes). The tokens are core's (`paa.core.accounts.tokens`), exactly as for `/auth/login`.
 
-Every route here refuses a request without the `X-PAA-CSRF: 1` header, or from another site (an `Origin` other than
+Every POST here refuses a request without the `X-PAA-CSRF: 1` header, or from another site (an `Origin` other than
 the server's own, `Sec-Fetch-Site: cross-site`): a page elsewhere cannot set that header without a CORS preflight,
 which paa answers for no such header (cors.py), so it cannot spend or end the cookie's login. docs/security.md,
 "The browser app", says why.
@@ -142,3 +142,126 @@ def logout(request: Request, runtime: RuntimeDep, _csrf: CsrfHeader = None) -> R
     answer = Response(status_code=204)
     _forget_cookie(answer, request)
     return answer
+
+
+# ---- GitHub / Google: the device flow (paa.core.accounts.oauth), driven by the page --------------------------------
+# The page asks the server to start a device login, shows the code and the provider's page to approve it on, and
+# then asks the server to poll, once per `interval`. The device code never reaches the page: it waits in a cookie
+# like the refresh token's (HttpOnly, SameSite=Strict, these routes only), so any worker of the server can poll.
+
+OAUTH_COOKIE = "paa_oauth"
+
+
+def provider_http() -> Any:
+    """How the server reaches GitHub and Google: https with a verified certificate (tests put a fake here)."""
+    from paa.core.accounts.oauth import https_transport
+
+    return https_transport
+
+
+class Provider(BaseModel):
+    name: str = Field(description="`github` or `google`: what /oauth/start takes.")
+    title: str
+
+
+class DeviceLogin(BaseModel):
+    user_code: str = Field(description="The code the person types on the provider's page.")
+    verification_uri: str = Field(description="The provider's page where the code is typed.")
+    verification_uri_complete: str | None = Field(description="The same page with the code filled in, if given.")
+    expires_in: int = Field(description="Seconds the code is valid for.")
+    interval: int = Field(description="Seconds to wait between polls.")
+
+
+class StartRequest(BaseModel):
+    provider: str = Field(max_length=20, description="`github` or `google`, as /providers lists them.")
+
+
+class PollRequest(BaseModel):
+    interval: int = Field(5, ge=1, le=60, description="The interval the page waits now (a slow_down lengthens it).")
+
+
+class Pending(BaseModel):
+    state: str = Field("pending", description="Not approved yet: poll again after `interval` seconds.")
+    interval: int
+
+
+def _provider(name: str, runtime: Any) -> Any:
+    from paa.core.accounts.oauth import configured_providers
+    from paa.errors import NotFound
+
+    for provider in configured_providers(runtime.loaded.settings):
+        if provider.name == name:
+            return provider
+    raise NotFound(f"no sign-in with {name[:20]!r} on this server", hint="an admin sets oauth.<provider>.client_id")
+
+
+@router.get("/providers", summary="The providers the sign-in page offers (those with a client id configured)")
+def providers(runtime: RuntimeDep) -> list[Provider]:
+    from paa.core.accounts.oauth import configured_providers
+
+    return [Provider(name=found.name, title=found.title) for found in configured_providers(runtime.loaded.settings)]
+
+
+@router.post(
+    "/oauth/start",
+    summary="Start signing the browser app in with GitHub or Google: the code to approve on the provider's page",
+    response_model=DeviceLogin,
+    responses={403: REFUSALS[403], 404: {"description": "That provider is not configured here."}},
+)
+def oauth_start(body: StartRequest, request: Request, runtime: RuntimeDep, _csrf: CsrfHeader = None) -> Response:
+    from paa.core.accounts.oauth import start_device_flow
+
+    if (reason := cross_site(request)) is not None:
+        return _refused(reason)
+    found = _provider(body.provider, runtime)
+    device = start_device_flow(found, http=provider_http())
+    shown = DeviceLogin(user_code=device.user_code, verification_uri=device.verification_uri,
+                        verification_uri_complete=device.verification_uri_complete, expires_in=device.expires_in,
+                        interval=device.interval)  # fmt: skip
+    answer = JSONResponse(shown.model_dump())
+    answer.set_cookie(
+        OAUTH_COOKIE, f"{found.name}:{device.device_code}", max_age=device.expires_in, path=COOKIE_PATH,
+        httponly=True, samesite="strict", secure=request.url.scheme == "https",
+    )  # fmt: skip
+    return answer
+
+
+@router.post(
+    "/oauth/poll",
+    summary="Whether the person approved the code yet: pending (202), or signed in as /login answers",
+    response_model=BrowserTokens,
+    responses={
+        202: {"model": Pending, "description": "Not approved yet."},
+        401: {"description": "Declined, expired, or no device login started in this browser."},
+        403: REFUSALS[403],
+    },
+)
+def oauth_poll(body: PollRequest, request: Request, runtime: RuntimeDep, _csrf: CsrfHeader = None) -> Response:
+    from paa.core.accounts import oauth
+    from paa.core.accounts.identities import identity_login
+    from paa.errors import AuthError
+
+    if (reason := cross_site(request)) is not None:
+        return _refused(reason)
+    name, _, device_code = (request.cookies.get(OAUTH_COOKIE) or "").partition(":")
+    if not name or not device_code:
+        raise AuthError("no GitHub or Google sign-in was started in this browser", hint="start again")
+    found = _provider(name, runtime)
+    http = provider_http()
+    answer = oauth.poll_token(found, device_code, body.interval, http=http)
+    if answer.state == "pending":
+        return JSONResponse(Pending(state="pending", interval=answer.interval).model_dump(), status_code=202)
+    if answer.access_token is None:
+        what = "was declined" if answer.state == "declined" else "expired before it was approved"
+        refused = problem(401, "unauthorized", f"the {found.title} sign-in {what}")
+        refused.delete_cookie(OAUTH_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
+        return refused
+    identity = oauth.fetch_identity(found, answer.access_token, http=http)
+    with runtime.auth(write=True) as actx:
+        tokens = identity_login(actx, identity.provider, identity.subject, email=identity.email,
+                                email_verified=identity.email_verified, name_hint=identity.login)  # fmt: skip
+        signed_in = _with_cookie(request, tokens.to_json())
+    signed_in.delete_cookie(
+        OAUTH_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return signed_in

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
@@ -19,6 +19,7 @@ from paa.core.accounts import rules
 from paa.core.accounts.auth import LABEL_MAX, OAUTH_KIND, PASSWORD_KIND, AuthContext
 from paa.core.accounts.lookups import active_credential, first_role, user_named
 from paa.core.accounts.sessions import Login, authenticate, start_session
+from paa.core.accounts.tokens import TokenPair, issue_tokens
 from paa.core.accounts.users import initial_preferences
 from paa.db.models import User, UserAuth, UserPreference
 from paa.errors import AuthError, InvalidInput, NotFound
@@ -91,6 +92,25 @@ def sign_in_with_identity(actx: AuthContext, provider: str, subject: str, *, ema
     - Otherwise a new account is made (admin if it is the first that can log in). An existing account with the
       same email is never taken over: its owner must log in and link the identity themselves.
     """
+    user, outcome = _identity_user(actx, provider, subject, email=email, email_verified=email_verified,
+                                   name_hint=name_hint, password=password, source=source, link=True)  # fmt: skip
+    return start_session(actx, user, label=label, outcome=outcome)
+
+
+def identity_login(actx: AuthContext, provider: str, subject: str, *, email: str | None, email_verified: bool,
+                   name_hint: str | None, label: str = "browser") -> TokenPair:  # fmt: skip
+    """An API login (a new refresh family, as `api_login` gives) for an identity a provider vouched for: a known one
+    logs its account in, an unknown one makes an account as `sign_in_with_identity` does. It never links: the
+    request is anonymous (whoever runs the server may be logged in on its terminal, and that is not the caller),
+    so linking stays with `paa auth login --github` on a terminal, which asks for the account's password."""
+    user, _outcome = _identity_user(actx, provider, subject, email=email, email_verified=email_verified,
+                                    name_hint=name_hint, password=None, source="api", link=False)  # fmt: skip
+    return issue_tokens(actx.session, user, actx.secure_now(), label=label)
+
+
+def _identity_user(actx: AuthContext, provider: str, subject: str, *, email: str | None, email_verified: bool,
+                   name_hint: str | None, password: str | None, source: str,
+                   link: bool) -> tuple[User, Literal["logged_in", "linked", "created"]]:  # fmt: skip
     session, now = actx.session, actx.now()
     subject = validate.clean_text(str(subject), "identity", 256)
     row = _known(session, provider, subject)
@@ -101,8 +121,8 @@ def sign_in_with_identity(actx: AuthContext, provider: str, subject: str, *, ema
         row.last_used_at = now
         user.last_login = now
         session.add_all([row, user])
-        return start_session(actx, user, label=label)
-    acting = actx.acting
+        return user, "logged_in"
+    acting = actx.acting if link else None
     if acting is not None and acting.authenticated:
         user = session.get(User, acting.user.id)
         assert user is not None and user.id is not None
@@ -117,7 +137,7 @@ def sign_in_with_identity(actx: AuthContext, provider: str, subject: str, *, ema
                              last_used_at=now, label=(email or name_hint or "")[:LABEL_MAX] or None))  # fmt: skip
         user.last_login = now
         session.add(user)
-        return start_session(actx, user, label=label, outcome="linked")
+        return user, "linked"
     address = None
     if email and email_verified:
         try:
@@ -138,7 +158,7 @@ def sign_in_with_identity(actx: AuthContext, provider: str, subject: str, *, ema
         session.add(UserPreference(user_id=user.id, key=key, value=json.dumps(value), updated_at=now))
     session.add(UserAuth(user_id=user.id, kind=OAUTH_KIND, provider=provider, subject=subject, created_at=now,
                          last_used_at=now, label=(address or name_hint or "")[:LABEL_MAX] or None))  # fmt: skip
-    return start_session(actx, user, label=label, outcome="created")
+    return user, "created"
 
 
 def _free_username(session: Session, hint: str | None, address: str | None, provider: str) -> str:

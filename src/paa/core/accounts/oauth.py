@@ -24,7 +24,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from paa.errors import AuthError, ConfigError, InvalidInput, PaaError
@@ -128,6 +128,17 @@ def provider_for(name: str, settings: Settings) -> Provider:
         )
     secret = getattr(settings, secret_field) if secret_field else None
     return replace(base, client_id=client_id.strip(), client_secret=secret or None)
+
+
+def configured_providers(settings: Settings) -> list[Provider]:
+    """The providers this install has a client id for: the ones a sign-in page offers."""
+    found = []
+    for name in DEFAULTS:
+        try:
+            found.append(provider_for(name, settings))
+        except ConfigError:
+            continue
+    return found
 
 
 def _tls_context() -> ssl.SSLContext:
@@ -238,6 +249,36 @@ def start_device_flow(provider: Provider, *, http: Http = https_transport) -> De
     return DeviceCode(device_code, user_code, uri, complete, expires_in, interval)
 
 
+@dataclass(frozen=True)
+class Poll:
+    """One answer of the token endpoint: `approved` with the access token, `pending` (ask again after `interval`
+    seconds, which `slow_down` lengthens), `declined` or `expired`."""
+
+    state: Literal["approved", "pending", "declined", "expired"]
+    interval: int
+    access_token: str | None = field(default=None, repr=False)
+
+
+def poll_token(provider: Provider, device_code: str, interval: int, *, http: Http = https_transport) -> Poll:
+    """Ask the token endpoint once whether the person approved, for a client that waits between asks itself (the
+    terminal's loop below, or the browser app's page); any other refusal is an AuthError."""
+    form = {**_client(provider), "device_code": device_code, "grant_type": DEVICE_GRANT}
+    status, data = _post(http, provider.token_url, form)
+    token = _text(data, "access_token", 8192)
+    if status == 200 and token:
+        return Poll("approved", interval, token)
+    error = _text(data, "error", 100)
+    if error == "authorization_pending":
+        return Poll("pending", interval)
+    if error == "slow_down":
+        return Poll("pending", min(interval + SLOW_DOWN_STEP, 60))
+    if error == "access_denied":
+        return Poll("declined", interval)
+    if error == "expired_token":
+        return Poll("expired", interval)
+    raise AuthError(f"{provider.title} refused the login: {error or f'HTTP {status}'}")
+
+
 def wait_for_token(
     provider: Provider, device: DeviceCode, *, http: Http = https_transport, sleep: Sleep | None = None
 ) -> str:
@@ -245,25 +286,17 @@ def wait_for_token(
     sleep = sleep or time.sleep
     interval = device.interval
     waited = 0.0
-    form = {**_client(provider), "device_code": device.device_code, "grant_type": DEVICE_GRANT}
     while waited < device.expires_in:
         sleep(interval)
         waited += interval
-        status, data = _post(http, provider.token_url, form)
-        token = _text(data, "access_token", 8192)
-        if status == 200 and token:
-            return token
-        error = _text(data, "error", 100)
-        if error == "authorization_pending":
-            continue
-        if error == "slow_down":
-            interval += SLOW_DOWN_STEP
-            continue
-        if error == "access_denied":
+        answer = poll_token(provider, device.device_code, interval, http=http)
+        if answer.access_token is not None:
+            return answer.access_token
+        if answer.state == "declined":
             raise AuthError(f"the login was declined on {provider.title}", hint="run the command again to retry")
-        if error == "expired_token":
+        if answer.state == "expired":
             break
-        raise AuthError(f"{provider.title} refused the login: {error or f'HTTP {status}'}")
+        interval = answer.interval
     raise AuthError(f"the {provider.title} code expired before it was approved", hint="run the command again")
 
 

@@ -80,6 +80,38 @@ export async function signIn(username, password) {
   setTokens(await browserAuth("login", { username, password }));
 }
 
+// The providers this server offers for signing in (GitHub, Google: those it has a client id for); none on failure.
+export async function providers() {
+  try {
+    const response = await fetch(`${BASE}/auth/browser/providers`);
+    return response.ok ? await response.json() : [];
+  } catch {
+    return [];
+  }
+}
+
+// Sign in with a provider's device flow: the server starts it and keeps the device code in its own cookie; `shown`
+// gets the code and the provider's page to approve it on; then the server is asked, once per interval, whether it
+// was approved (it polls the provider). Resolves once signed in, or false when `stopped()` says the person gave up.
+export async function signInWith(provider, shown, stopped) {
+  const device = await browserAuth("oauth/start", { provider });
+  shown(device);
+  let interval = device.interval;
+  const until = Date.now() + device.expires_in * 1000;
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+    if (stopped()) return false;
+    const answer = await browserAuth("oauth/poll", { interval });
+    if (answer.state === "pending") {
+      interval = answer.interval;
+      continue;
+    }
+    setTokens(answer);
+    return true;
+  }
+  throw new ApiError(401, { detail: "The code expired before it was approved: start again." });
+}
+
 // Spend the cookie for a new access token. Tabs take turns (a Web Lock where the browser has one): two tabs spending
 // the same refresh token at once would look like a stolen token, and the server would end the login.
 function refresh() {

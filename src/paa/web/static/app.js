@@ -2,7 +2,8 @@
 // #/conversations and #/habit/<id> loaded when first opened), live events and notifications.
 
 import {
-  ApiError, flush, get, onConnection, onRefused, onSession, resume, setUser, signIn, signOut, waitingWrites,
+  ApiError, flush, get, onConnection, onRefused, onSession, providers, resume, setUser, signIn, signInWith, signOut,
+  waitingWrites,
 } from "./api.js";
 import { lastUser, setLastUser } from "./offline.js";
 import { confirmAction } from "./ui.js";
@@ -89,6 +90,44 @@ function signInPage(message) {
   });
   show(main, form);
   username.focus();
+  offerProviders(form, error);
+}
+
+// "Sign in with GitHub/Google", for the providers the server has configured only: the page shows the code to type on
+// the provider's page (a link, opened by the person; the app itself asks no other host) and waits for the approval.
+async function offerProviders(form, error) {
+  const offered = await providers();
+  if (!offered.length || !form.isConnected) return;
+  const waiting = h("div", { "aria-live": "polite" });
+  const buttons = offered.map((provider) => {
+    const button = h("button", { type: "button" }, `Sign in with ${provider.title}`);
+    button.addEventListener("click", async () => {
+      let stopped = false;
+      const cancel = h("button", { type: "button", class: "quiet" }, "Cancel");
+      cancel.addEventListener("click", () => {
+        stopped = true;
+        show(waiting);
+        for (const other of buttons) other.disabled = false;
+      });
+      for (const other of buttons) other.disabled = true;
+      error.textContent = "";
+      try {
+        await signInWith(provider.name, (device) => {
+          const page = device.verification_uri_complete || device.verification_uri;
+          show(waiting, h("p", {}, "Open ", h("a", { href: page, target: "_blank", rel: "noopener noreferrer" }, page),
+            " and enter the code ", h("strong", { class: "code" }, device.user_code), `. Waiting for you to approve ` +
+            `paa on ${provider.title}…`), cancel);
+        }, () => stopped || !form.isConnected);
+      } catch (failure) {
+        show(waiting);
+        for (const other of buttons) other.disabled = false;
+        error.textContent = failure instanceof ApiError ? failure.message : "The server cannot be reached.";
+      }
+    });
+    return button;
+  });
+  form.append(h("div", { class: "providers", role: "group", "aria-label": "Other ways to sign in" }, ...buttons),
+    waiting);
 }
 
 async function route() {
