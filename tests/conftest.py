@@ -82,6 +82,7 @@ def paa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PAA_HOME", str(home))
     monkeypatch.setenv("PAA_TIMEZONE", "UTC")
     monkeypatch.setenv("PAA_KEYRING", "off")  # never the OS keyring of the machine running the tests
+    monkeypatch.setenv("PAA_WARM_AUTOSTART", "0")  # no warm server behind a test's back (tests of it start their own)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COLUMNS", "120")
     from paa.cli.output import console

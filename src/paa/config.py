@@ -225,6 +225,13 @@ class Settings(BaseModel):
     server_max_body_bytes: int = Field(default=1_000_000, ge=1024, le=1_000_000_000)
     """Largest request body `paa serve` accepts, in bytes; a larger one is refused with 413."""
 
+    warm_autostart: bool = True
+    """Whether a command that finds no warm server (docs/performance.md#the-warm-path) starts one in the background;
+    it runs without it itself. PAA_NO_SERVER=1 skips the warm server altogether."""
+
+    warm_idle_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
+    """Seconds without a command after which the warm server quits (`paa warm start --idle` overrides it)."""
+
     @field_validator("server_cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
@@ -356,6 +363,8 @@ KEYS: dict[str, str] = {
     "server.rate_per_minute": "server_rate_per_minute",
     "server.rate_burst": "server_rate_burst",
     "server.max_body_bytes": "server_max_body_bytes",
+    "warm.autostart": "warm_autostart",
+    "warm.idle_seconds": "warm_idle_seconds",
 }
 SCOPES: dict[str, Scope] = {
     "database_url": "install",
@@ -396,6 +405,8 @@ SCOPES: dict[str, Scope] = {
     "server_rate_per_minute": "install",
     "server_rate_burst": "install",
     "server_max_body_bytes": "install",
+    "warm_autostart": "install",
+    "warm_idle_seconds": "install",
 }
 ENV_ALIASES: dict[str, str] = {"database_url": "PAA_DB_URL", "assistant_tone": "PAA_AI_TONE"}
 _FIELD_TO_KEY = {field: key for key, field in KEYS.items()}

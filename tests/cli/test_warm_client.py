@@ -254,3 +254,30 @@ def test_a_worker_that_cannot_start_after_go_means_the_cold_path(fake_server: Fa
 
     fake_server.serve_once(cannot_start)
     assert warm_client.run_warm(["habit", "list"]) is None
+
+
+def test_one_of_two_commands_at_once_starts_the_server(runtime: Path) -> None:
+    """The `.starting` file is taken with O_EXCL: a second command while a start is under way starts nothing."""
+    marker = str(runtime / "warm-x.starting")
+    assert warm_client._take_marker(marker) is True
+    assert warm_client._take_marker(marker) is False
+    assert os.stat(marker).st_mode & 0o777 == 0o600
+
+
+def test_a_start_that_never_finished_is_tried_again(runtime: Path) -> None:
+    marker = runtime / "warm-x.starting"
+    marker.touch()
+    long_ago = marker.stat().st_mtime - warm_client.START_HOLD - 5
+    os.utime(marker, (long_ago, long_ago))
+    assert warm_client._take_marker(str(marker)) is True
+    assert marker.stat().st_mtime > long_ago  # taken afresh
+
+
+def test_a_marker_dated_ahead_holds_commands_off(runtime: Path) -> None:
+    """A server that found warm.autostart off dates the file ahead (warm_server.OFF_HOLD): no start until then."""
+    marker = runtime / "warm-x.starting"
+    marker.touch()
+    ahead = marker.stat().st_mtime + 300
+    os.utime(marker, (ahead, ahead))
+    assert warm_client._take_marker(str(marker)) is False
+    assert marker.stat().st_mtime == ahead

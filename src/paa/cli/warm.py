@@ -80,14 +80,25 @@ def _info(reply: bytes | None) -> dict[str, str] | None:
 
 def start(
     idle: Annotated[
-        int, typer.Option("--idle", min=10, max=7 * 24 * 3600, help="Seconds without a command before it quits.")
-    ] = 600,
+        int | None,
+        typer.Option(
+            "--idle",
+            min=10,
+            max=7 * 24 * 3600,
+            help="Seconds without a command before it quits (default: the warm.idle_seconds setting).",
+        ),
+    ] = None,
 ) -> None:
     """Start the warm server for this environment (it quits when idle, or when paa is upgraded)."""
+    from paa.cli import runtime
     from paa.cli.warm_client import code_stamp
+    from paa.config import load_settings, resolve_paths
     from paa.errors import StorageError
 
     path = _socket()
+    if idle is None:
+        environ = runtime.environ()
+        idle = load_settings(resolve_paths(environ), environ).settings.warm_idle_seconds
     running = _info(_ask(path, b"ping"))
     if running is not None and running.get("stamp") == code_stamp():
         say(f"The warm server is already running (pid {running.get('pid')}).")
@@ -96,6 +107,8 @@ def start(
         _ask(path, b"stop")  # it holds other code (paa was upgraded or edited): it goes, a new one comes
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # a socket nobody answers on: a server that died
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path.removesuffix(".sock") + ".starting")  # commands may start one again once this one has gone
     log = path.removesuffix(".sock") + ".log"
     code = "from paa.cli.warm_server import main; main()"
     with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as errors:
@@ -161,8 +174,15 @@ def doctor_check(environ: Mapping[str, str]) -> Check:
     path = socket_path(environ, create=False)
     info = _info(_ask(path, b"ping", timeout=2.0)) if path else None
     if info is None:
+        from paa.cli.warm_server import autostart_idle
+
+        if path and autostart_idle(environ) is not None:
+            return Check(
+                "warm path", "info", "no warm server runs now; the next command starts one in the background",
+                "paa warm start starts it at once",
+            )  # fmt: skip
         return Check(
-            "warm path", "info", "no warm server runs, so every command starts from scratch",
+            "warm path", "info", "no warm server runs, so every command starts from scratch (warm.autostart is off)",
             "paa warm start keeps paa loaded in the background and answers commands several times faster",
         )  # fmt: skip
     memory = int(info.get("rss_kib", "0")) // 1024

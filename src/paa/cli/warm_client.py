@@ -37,6 +37,12 @@ DEFAULT_TIMEOUT = 0.5
 # Kept in step with paa.errors.ExitCode.INTERNAL (tests/cli/test_warm.py checks it), not imported: see the docstring.
 INTERNAL_EXIT = 1
 
+# A command that finds no server starts one in the background (unless PAA_WARM_AUTOSTART or the warm.autostart
+# setting says no) and runs cold; `.starting` files younger than this mean a start is under way.
+START_HOLD = 60.0
+OFF_WORDS = ("0", "false", "no", "off")
+STALE_SERVER = -1  # _run's answer for a server of other code (which quits): run cold, and start a new one
+
 # Commands that stay on the cold path: they need the controlling terminal (the TUI, password prompts read /dev/tty),
 # run for long or start servers of their own.
 COLD_COMMANDS = frozenset({"tui", "serve", "daemon", "warm", "auth", "users"})
@@ -51,7 +57,8 @@ def run_warm(args: list[str]) -> int | None:
     """The exit code of `args` run by a warm server, or None when paa should run it itself."""
     if os.environ.get("PAA_NO_SERVER", "") not in ("", "0") or not _served(args):
         return None
-    path = socket_path(os.environ, create=False)
+    autostart = os.environ.get("PAA_WARM_AUTOSTART", "").strip().lower() not in OFF_WORDS
+    path = socket_path(os.environ, create=autostart)
     if path is None:
         return None
     try:
@@ -59,12 +66,75 @@ def run_warm(args: list[str]) -> int | None:
     except ValueError:
         timeout = DEFAULT_TIMEOUT
     conn = _connect(path, timeout)
-    if conn is None:
+    if isinstance(conn, OSError):
+        # Only when nobody listens (no socket file, or one left by a server that died): a server too busy to answer
+        # in time is still there.
+        if autostart and isinstance(conn, (FileNotFoundError, ConnectionRefusedError)):
+            start_in_background(path)
         return None
     try:
-        return _run(conn, args, timeout)
+        code = _run(conn, args, timeout)
     finally:
         conn.close()
+    if code == STALE_SERVER:
+        if autostart:
+            start_in_background(path)  # the stale one is quitting: the next command meets the new code's server
+        return None
+    return code
+
+
+def start_in_background(path: str) -> None:
+    """Start a warm server for `path`, detached, unless one is starting already; never waits for it.
+
+    The server (`paa.cli.warm_server`, "auto" mode) first waits for this process to exit, so its imports never
+    compete with the command this process runs cold; it then reads the warm.* settings with paa's own code and quits
+    at once when auto-start is off there. The `.starting` file next to the socket says a start is under way: taken
+    with O_EXCL, so of two commands at once only one starts a server; held START_HOLD seconds, or (by a server that
+    found auto-start off) longer, so commands do not keep starting servers that quit.
+    """
+    stem = path.removesuffix(".sock")
+    marker = stem + ".starting"
+    if not _take_marker(marker):
+        return
+    code = "from paa.cli.warm_server import main; main()"
+    argv = [sys.executable, "-P", "-c", code, path, "auto", str(os.getpid())]
+    quiet = os.devnull
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, quiet, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, quiet, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, stem + ".log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+    ]
+    try:  # (posix_spawn, not subprocess: that import alone would cost a cold command 10 ms)
+        os.posix_spawn(sys.executable, argv, os.environ, file_actions=actions, setsid=True)
+    except OSError:
+        try:  # noqa: SIM105 (contextlib is one import more than this module needs)
+            os.unlink(marker)
+        except OSError:
+            pass
+
+
+def _take_marker(marker: str) -> bool:
+    """Whether this process may start the server: it made the `.starting` file, or replaced one left too long."""
+    for _ in range(2):
+        try:
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return True
+        except FileExistsError:
+            try:
+                if os.stat(marker).st_mtime > _now() - START_HOLD:
+                    return False  # a start under way, or auto-start found off a moment ago
+                os.unlink(marker)  # a start that never finished (the server failed): try again
+            except OSError:
+                return False
+        except OSError:
+            return False
+    return False
+
+
+def _now() -> float:
+    import time  # (built in: no file to read)
+
+    return time.time()
 
 
 def _served(args: list[str]) -> bool:
@@ -82,14 +152,15 @@ def _served(args: list[str]) -> bool:
     return "-h" in args or "--help" in args  # bare `paa` may open the TUI
 
 
-def _connect(path: str, timeout: float) -> _socket.socket | None:
+def _connect(path: str, timeout: float) -> _socket.socket | OSError:
+    """A connection to the server at `path`, or why there is none."""
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     conn.settimeout(timeout)
     try:
         conn.connect(path)
-    except OSError:  # no server (a stale socket file refuses at once), or not ours
+    except OSError as exc:  # no server (a stale socket file refuses at once), a hung one, or not ours
         conn.close()
-        return None
+        return exc
     return conn
 
 
@@ -97,8 +168,10 @@ def _run(conn: _socket.socket, args: list[str], timeout: float) -> int | None:
     try:
         send_request(conn, b"run", args)
         reply = _read_exact(conn, 1)
+        if reply == STALE:
+            return STALE_SERVER
         if reply != PID:
-            return None  # stale, fall back, or nothing: the command has not started
+            return None  # fall back, or nothing: the command has not started
         worker = CODE.unpack(_read_exact(conn, CODE.size))[0]
         # Only now, to a worker that answered in time, go our stdin, stdout and stderr: descriptors sent to a hung
         # server would stay open in its queue, and a reader of our output would wait for their end for ever.

@@ -5,8 +5,9 @@ copies just the calling thread, so a server with others could hand a worker a lo
 opened before a fork: each worker opens its own, as a cold `paa` would. A worker installs the client's descriptors as
 0, 1 and 2, its environment (os.environ replaced whole), working directory and umask, then runs `paa.cli.main.main`,
 the function the cold path runs, and reports the exit code. The server quits when idle for IDLE_SECONDS, when paa's
-code or the installed packages change (`warm_client.code_stamp`), when its socket file is removed or replaced, and on
-SIGTERM or a `stop` request.
+code or the installed packages change (`warm_client.code_stamp`), when its socket file is removed or replaced, when its
+PAA_HOME folder is removed, and on SIGTERM or a `stop` request. A command that finds no server starts one in "auto"
+mode (`warm_client.start_in_background`), which waits for that command to end and honours the warm.* settings.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from paa.cli import warm_client as proto
@@ -32,6 +34,8 @@ STAMP_EVERY = 5.0  # seconds between looks at the installed code while idle
 REQUEST_LIMIT = 64 * 1024 * 1024  # a bigger request is not a command line
 HANDSHAKE_SECONDS = 10.0  # a worker waits this long for its client's request and its go-ahead
 PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+AUTO_WAIT_SECONDS = 120.0  # a server started on first use waits at most this long for that command to end
+OFF_HOLD = 600.0  # with auto-start off, commands try again (and read the setting again) after this long
 
 
 @dataclass
@@ -120,6 +124,10 @@ class Server:
         self.modules: list[str] = []
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.identity: tuple[int, int] | None = None
+        # The data folder the server was started for (a test's or a benchmark's temporary one, often): once it is
+        # removed, nobody will ask this server anything again.
+        home = os.environ.get("PAA_HOME")
+        self.home = home if home and os.path.isdir(home) else None
 
     def listen(self) -> None:
         """Bind under a temporary name and rename into place, so a client never meets a socket not yet listening."""
@@ -180,6 +188,8 @@ class Server:
         try:
             status = os.lstat(self.path)
         except OSError:
+            return False
+        if self.home is not None and not os.path.isdir(self.home):
             return False
         return (status.st_dev, status.st_ino) == self.identity and proto.code_stamp() == self.stamp
 
@@ -306,6 +316,41 @@ class Server:
         return "".join(f"{key}: {value}\n" for key, value in lines.items())
 
 
+def _wait_for_exit(pid: int, limit: float = AUTO_WAIT_SECONDS) -> None:
+    """Wait (bounded) until process `pid` has exited: the command that started this server runs cold meanwhile, and
+    this server's imports must not slow it down."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        except OSError:
+            return  # (not ours to signal: not the process that started us)
+        time.sleep(0.05)
+
+
+def autostart_idle(environ: Mapping[str, str]) -> int | None:
+    """The idle time of a server started on first use, or None when the warm.autostart setting is off (or the
+    settings cannot be read: the command itself says why)."""
+    from paa.config import load_settings, resolve_paths
+    from paa.errors import PaaError
+
+    try:
+        settings = load_settings(resolve_paths(environ), environ).settings
+    except (PaaError, OSError):
+        return None
+    return settings.warm_idle_seconds if settings.warm_autostart else None
+
+
+def _hold_marker(path: str, seconds: float) -> None:
+    """Date the socket's `.starting` file `seconds` ahead: clients take a start as under way until then."""
+    marker = path.removesuffix(".sock") + ".starting"
+    until = time.time() + seconds
+    with contextlib.suppress(OSError):
+        os.utime(marker, (until, until))
+
+
 def _with_length(kind: bytes, payload: bytes) -> bytes:
     return kind + proto.HEADER.pack(len(payload)) + payload
 
@@ -428,15 +473,30 @@ def _run_command(request: Request) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`SOCKET IDLE_SECONDS` (`paa warm start`), or `SOCKET auto CLIENT_PID` (started by a command that found none)."""
     args = sys.argv[1:] if argv is None else argv
-    path, idle_seconds = args[0], float(args[1])
+    path = args[0]
     # Started with -c, Python put the working folder first on the path; a worker's folder is its client's, and no
     # module may come from there. The `paa` script's folder stands in its place, as for a cold run.
     sys.path[:] = [os.path.dirname(sys.executable)] + [entry for entry in sys.path if entry not in ("", ".")]
+    auto = args[1] == "auto"
+    if auto:
+        os.chdir("/")  # (`paa warm start` starts it there too) never holding the folder of the command that started it
+        _wait_for_exit(int(args[2]))
+        idle = autostart_idle(os.environ)
+        if idle is None:
+            _hold_marker(path, OFF_HOLD)  # auto-start is off: commands stop trying for a while
+            return 0
+        idle_seconds = float(idle)
+    else:
+        idle_seconds = float(args[1])
     server = Server(path, idle_seconds)
     server.modules = preload()
     gc.collect()  # the start-up's garbage goes now, before `_accept` freezes what is left for the workers
     server.listen()
+    if auto:
+        with contextlib.suppress(OSError):
+            os.unlink(path.removesuffix(".sock") + ".starting")
     os.write(1, f"ready {os.getpid()}\n".encode())  # `paa warm start` waits for this line
     with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_RDWR)
