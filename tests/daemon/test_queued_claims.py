@@ -6,6 +6,7 @@ Real `paa worker` processes on a real Redis are tests/e2e/test_queue.py; here th
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -96,10 +97,11 @@ def test_a_delivery_no_worker_took_is_queued_again_after_the_lease(hook: Recorde
     assert daemon.tick().retried == 0  # still within the lease: a worker may yet take it
     clock.instant += LEASE
     report = daemon.tick()  # the jobs were lost (Redis emptied): nothing was sent, so they are sent again
-    assert report.interrupted == 2 and report.retried == 1
+    # nothing was tried: neither interrupted nor another attempt, and not a retry to the hub's subscribers
+    assert report.interrupted == 0 and report.retried == 1 and report.events == []
     assert sorted(ids["notification_id"] for _, ids in queue.jobs[2:]) == sorted(first)
     assert [(status, attempts, error) for _, status, _, attempts, error in _rows()] == [
-        ("sending", 2, NOT_TAKEN), ("sending", 2, NOT_TAKEN),
+        ("sending", 1, NOT_TAKEN), ("sending", 1, NOT_TAKEN),
     ]  # fmt: skip
     worker = Dispatcher(runtime=runtime_for(clock=clock))
     for _, ids in queue.jobs:  # the old jobs and the new: each row is sent once
@@ -122,7 +124,7 @@ def test_a_worker_that_died_while_sending_is_not_sent_again(hook: Recorder) -> N
         assert take_queued(ctx, notification_id, "gone-host:4242") is not None
     clock.instant += LEASE + timedelta(seconds=1)
     report = daemon.tick()
-    assert report.interrupted == 2  # its row: in case it went out; the other: never taken, so sent again
+    assert report.interrupted == 1  # its row, in case it went out; the other was never taken, so it is queued again
     by_id = {row_id: row for row_id, row in _rows_by_id().items()}
     assert (by_id[notification_id][0], by_id[notification_id][1]) == ("failed", INTERRUPTED)
     assert Dispatcher(runtime=runtime_for(clock=clock)).deliver_queued(user_id, notification_id) is None
@@ -177,3 +179,35 @@ def test_a_worker_sends_on_a_channel_added_after_it_started(monkeypatch: pytest.
     jobs.close()
     daemon.close()
     assert posted.json()["title"] == "Drink water" and [row[1] for row in _rows()] == ["sent"]
+
+
+def test_a_queued_tick_tells_the_hub_what_the_inline_tick_does(
+    hook: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The hub's subscribers (run-due's printer, a server's clients) see a reminder once, when it is due: a retry goes
+    # to its channels only, as without a queue. A reminder found after its grace period is a warning either way.
+    from paa.core.reminders.outbox import retry_delay
+
+    _habit()
+    clock = FixedClock(DUE + timedelta(seconds=1))
+    queue = RecordingQueue()
+    daemon = _daemon(clock, queue)
+    seen: list[str] = []
+    daemon.hub.subscribe(lambda event: seen.append(event.type))
+    daemon.tick()
+    assert seen == ["habit:reminder"]
+    hook.status = 500  # the worker's webhook delivery fails and waits for its retry
+    worker = Dispatcher(runtime=runtime_for(clock=clock))
+    results = [worker.deliver_queued(**ids) for _, ids in queue.jobs]  # type: ignore[arg-type]
+    assert sorted(result is not None and result.ok for result in results) == [False, True]
+    delay = retry_delay(1)
+    assert delay is not None
+    clock.instant += delay + timedelta(seconds=1)
+    report = daemon.tick()
+    assert report.retried == 1 and len(queue.jobs) == 3 and seen == ["habit:reminder"]
+    with caplog.at_level(logging.WARNING, logger="paa.daemon"):
+        clock.instant += timedelta(days=1, hours=2)  # the next 09:00 and its grace period went by while it slept
+        assert daemon.tick().missed > 0
+    assert "marked missed" in caplog.text and seen == ["habit:reminder"]
+    worker.close()
+    daemon.close()

@@ -162,9 +162,10 @@ class ChannelSink:
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="paa-send")
             # each send runs in a copy of this context, so what it logs is tagged with the user (paa.daemon.logs)
             run = contextvars.copy_context().run
-            self._pending.append(self._pool.submit(run, self._send, event, delivery.notification_id, delivery.channel))
+            self._pending.append(self._pool.submit(run, self.send, event, delivery.notification_id, delivery.channel))
 
-    def _send(self, event: Event, notification_id: int, channel_name: str) -> DeliveryResult:
+    def send(self, event: Event, notification_id: int, channel_name: str) -> DeliveryResult:
+        """Deliver one claimed row on its channel, here and now; every failure is a result, never raised."""
         channel = self.channels.get(channel_name)
         if channel is None:
             return DeliveryResult(notification_id, False, f"channel {channel_name} is no longer configured")
@@ -282,8 +283,6 @@ class Dispatcher:
             with self.runtime.context(write=True, acting=acting) as ctx:
                 record_results(ctx, results, self.claimer)
                 report.next_retry = next_retry_at(ctx)
-        if claim.missed:
-            LOG.warning("%d reminder(s) were found after their grace period and marked missed", claim.missed)
         return report
 
     def _claim(self, acting: Acting, owner: bool, claimer: str) -> tuple[Claim, TickReport, int]:
@@ -305,6 +304,8 @@ class Dispatcher:
                             interrupted=claim.interrupted, retried=len(claim.retries), zone=zone,
                             unconfigured=unconfigured)  # fmt: skip
         report.next_retry = next_retry
+        if claim.missed:
+            LOG.warning("%d reminder(s) were found after their grace period and marked missed", claim.missed)
         return claim, report, user_id
 
     def _tick_queued(self, acting: Acting, owner: bool, jobs: Any) -> TickReport:
@@ -317,6 +318,7 @@ class Dispatcher:
 
         claim, report, user_id = self._claim(acting, owner, QUEUED + self.claimer)
         stranded = []
+        fresh = {id(event) for event in claim.events}
         for event in (*claim.events, *claim.retries):
             LOG.info("queued: %s #%d due %s -> %s", event.type, event.ref_id, event.local_due(),
                      ", ".join(d.channel for d in event.deliveries))  # fmt: skip
@@ -326,6 +328,8 @@ class Dispatcher:
                     report.queued += 1
                 else:
                     stranded.append(delivery.notification_id)
+            if id(event) not in fresh:
+                continue  # a retry goes to its channels only, as in the inline tick: the hub saw it when it was due
             # the other subscribers (run-due's printer) see the event; the worker, not this process, delivers it
             for error in self.hub.publish(replace(event, deliveries=())):
                 report.errors.append(redact(f"subscriber failed on {event.type}: {error}"))
@@ -360,7 +364,7 @@ class Dispatcher:
             sink.channels = channels
             delivery = event.deliveries[0]
             LOG.info("sending: %s #%d due %s -> %s", event.type, event.ref_id, event.local_due(), delivery.channel)
-            result = sink._send(event, delivery.notification_id, delivery.channel)
+            result = sink.send(event, delivery.notification_id, delivery.channel)
             with self.runtime.context(write=True, acting=acting) as ctx:
                 record_results(ctx, [result], self.claimer)
             if not result.ok:

@@ -165,11 +165,11 @@ def _close_interrupted(ctx: Context, now: datetime, alive: Alive | None) -> int:
     for row in rows:
         stale = row.claimed_at is None or now - row.claimed_at > LEASE
         if (row.claimed_by or "").startswith(QUEUED):
-            # nobody began sending it (a lost job, Redis emptied): safe to send again, at once
+            # nobody began sending it (a lost job, Redis emptied): safe to send again, at once; neither interrupted
+            # nor an attempt (`_claim_retries` leaves its count as it is), since nothing was tried
             if stale:
                 row.status, row.error, row.next_attempt_at = "failed", NOT_TAKEN, now
                 ctx.session.add(row)
-                closed += 1
             continue
         gone = alive is not None and row.claimed_by is not None and not alive(row.claimed_by)
         if stale or gone:
@@ -302,8 +302,12 @@ def _claim_retries(ctx: Context, now: datetime, claimer: str) -> list[Event]:
         .order_by(col(Notification.due_at))
     ).all()
     grouped: dict[tuple[str, int | None, datetime], list[Notification]] = {}
+    tried: set[int | None] = set()
     for row in rows:
-        row.status, row.attempts, row.claimed_by, row.claimed_at = "sending", row.attempts + 1, claimer, now
+        if row.error != NOT_TAKEN:  # a delivery no worker took was never tried: not another attempt
+            row.attempts += 1
+            tried.add(row.id)
+        row.status, row.claimed_by, row.claimed_at = "sending", claimer, now
         row.next_attempt_at = None
         ctx.session.add(row)
         grouped.setdefault((row.kind, row.ref_id, row.due_at), []).append(row)
@@ -311,7 +315,7 @@ def _claim_retries(ctx: Context, now: datetime, claimer: str) -> list[Event]:
     for (kind, ref_id, due_at), group in grouped.items():
         first = group[0]
         deliveries = tuple(Delivery(r.id, r.channel) for r in group if r.id is not None)
-        data: dict[str, Any] = {"retry": True}
+        data: dict[str, Any] = {"retry": True} if any(r.id in tried or r.attempts > 1 for r in group) else {}
         events.append(
             Event(KIND_TO_TYPE[kind], ref_id or 0, due_at, first.title, first.body, None, True, data, deliveries,
                   zone=ctx.prefs.zone, user_id=ctx.user_id)
