@@ -5,7 +5,7 @@ import {
   ApiError, flush, get, onConnection, onRefused, onSession, providers, resume, setUser, signIn, signInWith, signOut,
   waitingWrites,
 } from "./api.js";
-import { lastUser, setLastUser } from "./offline.js";
+import { lastUser, setLastUser, systemNotifications } from "./offline.js";
 import { confirmAction } from "./ui.js";
 import { field, h, show } from "./dom.js";
 import { Live } from "./live.js";
@@ -66,6 +66,18 @@ function notify(event) {
     h("p", {}, h("strong", {}, data.title || "Reminder"), " ", data.body || ""), close);
   close.addEventListener("click", () => notice.remove());
   notices.append(notice);
+  if (event.type) notifySystem(event, data).catch(() => {});
+}
+
+// The same reminder as a system notification too, where the person turned them on here (Settings) and the browser
+// allows them: shown by the service worker (its click opens the app), tagged with the event's id so several open tabs
+// show it once.
+async function notifySystem(event, data) {
+  if (!("Notification" in window) || Notification.permission !== "granted" || !(await systemNotifications())) return;
+  const options = { body: data.body || "", tag: `paa-event-${event.id ?? Date.now()}`, icon: "/app/icon-192.png" };
+  const worker = await navigator.serviceWorker?.getRegistration();
+  if (worker) await worker.showNotification(data.title || "Reminder", options);
+  else new Notification(data.title || "Reminder", options);
 }
 
 function signInPage(message) {

@@ -43,6 +43,11 @@ export function newKey() {
 export const lastUser = () => run("meta", "readonly", (store) => store.get("user")).then((found) => found?.user ?? null);
 export const setLastUser = (user) => run("meta", "readwrite", (store) => store.put({ name: "user", user }));
 
+// Whether this browser also shows reminders as system notifications (turned on here, in Settings).
+export const systemNotifications = () =>
+  run("meta", "readonly", (store) => store.get("notifications")).then((found) => Boolean(found?.on));
+export const setSystemNotifications = (on) => run("meta", "readwrite", (store) => store.put({ name: "notifications", on }));
+
 export function keep(user, path, body) {
   return run("data", "readwrite", (store) => store.put({ path, user, body }));
 }

@@ -4,6 +4,7 @@
 import { get, json, signOut } from "./api.js";
 import { field, h, show } from "./dom.js";
 import { confirmAction, failureText, statusLine, when } from "./ui.js";
+import { setSystemNotifications, systemNotifications } from "./offline.js";
 
 const SCOPES = [["read", "Read only"], ["read,write", "Read and write"]];
 // Where a preference's value comes from (docs/json.md, Setting): a server's PAA_ variable wins over yours.
@@ -45,7 +46,7 @@ export class SettingsPage {
     this.status = statusLine();
     this.parts = {
       profile: h("div"), preferences: h("div"), prompts: h("div"), reminders: h("div"), sessions: h("div"),
-      tokens: h("div"),
+      tokens: h("div"), notifications: h("div"),
     };
   }
 
@@ -65,12 +66,12 @@ export class SettingsPage {
       section("profile", "Profile", p.profile),
       section("preferences", "Preferences", p.preferences),
       section("prompts", "Check-in prompts", p.prompts),
-      section("reminders", "Reminders", p.reminders),
+      section("reminders", "Reminders", p.notifications, p.reminders),
       section("sessions", "Sessions", p.sessions),
       section("tokens", "API tokens", p.tokens));
     for (const heading of this.main.querySelectorAll("section h2")) heading.tabIndex = -1;
     await Promise.all([this.profile(), this.preferences(), this.prompts(), this.reminders(), this.sessions(),
-      this.tokens()]);
+      this.tokens(), this.notifications()]);
   }
 
   onEvent(event) {
@@ -227,6 +228,32 @@ export class SettingsPage {
           " (the checkin.time preference)."),
         form);
     });
+  }
+
+  // ---- browser notifications ---------------------------------------------------------------------------------
+
+  // Reminders and check-in prompts as system notifications on this device, as well as in the page (app.js). The
+  // choice is this browser's (kept in IndexedDB; signing out forgets it); the permission is the browser's own.
+  async notifications() {
+    const part = this.parts.notifications;
+    if (!("Notification" in window)) {
+      show(part, h("p", { class: "hint" }, "This browser cannot show notifications; reminders appear in the page."));
+      return;
+    }
+    const on = Notification.permission === "granted" && (await systemNotifications().catch(() => false));
+    const state = Notification.permission === "denied"
+      ? "Browser notifications are blocked for this site in the browser's settings; reminders appear in the page."
+      : on ? "Reminders and check-in prompts also show as notifications on this device while paa is open."
+        : "Reminders and check-in prompts show in the page while it is open.";
+    const button = h("button", { type: "button" }, on ? "Turn off browser notifications" : "Turn on browser notifications");
+    button.disabled = Notification.permission === "denied";
+    button.addEventListener("click", async () => {
+      const wanted = !on && (await Notification.requestPermission()) === "granted";
+      await setSystemNotifications(wanted).catch(() => {});
+      await this.notifications();
+      part.querySelector("button")?.focus();
+    });
+    show(part, h("p", { class: "hint" }, state), button);
   }
 
   // ---- sessions ----------------------------------------------------------------------------------------------

@@ -44,3 +44,13 @@ self.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || !isShell(url)) return;
   event.respondWith(answer(event.request));
 });
+
+// A reminder shown as a system notification (app.js): a click brings an open window of the app forward, or opens one.
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil((async () => {
+    const [open] = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    if (open) await open.focus();
+    else await self.clients.openWindow("/");
+  })());
+});
