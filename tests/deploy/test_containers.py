@@ -333,10 +333,39 @@ def test_the_service_ingress_and_budget_reach_the_api_pods(objects: list[tuple[s
     assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
     assert budget["spec"]["minAvailable"] < _objects_of(objects, "Deployment")["paa-api"]["spec"]["replicas"]
     ingress = _objects_of(objects, "Ingress")["paa"]
-    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    backend = _ingress_backend(ingress, "/api/v1/habits")
     assert backend["name"] == "paa-api"
     assert backend["port"]["name"] in {port["name"] for port in service["spec"]["ports"]}
     assert ingress["spec"]["tls"][0]["hosts"] == [ingress["spec"]["rules"][0]["host"]]
+
+
+def _ingress_backend(ingress: dict[str, Any], path: str) -> dict[str, Any]:
+    """The Service an Ingress sends `path` to, by Kubernetes' rules: an Exact match first, else the longest Prefix
+    whose every path element matches (so /metrics matches /metrics/x but not /metricsx), whatever the order."""
+    [rule] = ingress["spec"]["rules"]
+    found: list[tuple[int, int, dict[str, Any]]] = []
+    for entry in rule["http"]["paths"]:
+        declared = entry["path"]
+        if entry["pathType"] == "Exact" and path == declared:
+            found.append((1, len(declared), entry["backend"]["service"]))
+        elif entry["pathType"] == "Prefix":
+            elements = [part for part in declared.split("/") if part]
+            if [part for part in path.split("/") if part][: len(elements)] == elements:
+                found.append((0, len(declared), entry["backend"]["service"]))
+    assert found, f"the Ingress sends {path} nowhere"
+    return max(found, key=lambda match: match[:2])[2]
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/metrics/", "/metrics/anything"])
+def test_the_ingress_keeps_metrics_from_the_internet(objects: list[tuple[str, dict[str, Any]]], path: str) -> None:
+    # Prometheus scrapes the pods inside the cluster; through the Ingress /metrics reaches a Service with no pods.
+    backend = _ingress_backend(_objects_of(objects, "Ingress")["paa"], path)
+    closed = _objects_of(objects, "Service")[backend["name"]]
+    assert "selector" not in closed["spec"] and backend["name"] != "paa-api"
+    assert not [obj for _file, obj in objects if obj["kind"] in {"Endpoints", "EndpointSlice"}]  # none made for it
+    assert backend["port"]["name"] in {port["name"] for port in closed["spec"]["ports"]}
+    for served in ("/", "/app/app.js", "/api/v1/metrics-like", "/metricsx", "/api/v1/ws"):
+        assert _ingress_backend(_objects_of(objects, "Ingress")["paa"], served)["name"] == "paa-api", served
 
 
 def test_pods_read_secrets_the_generator_makes_through_files(

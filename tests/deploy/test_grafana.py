@@ -10,22 +10,30 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from paa.ai.queue import JobQueue
 from paa.api.app import ServerOptions, create_app
 from paa.clock import FixedClock
 from tests.deploy import checks
+from tests.support.jobs import RecordingQueue
 from tests.support.runtime import runtime_for
+
+
+class WaitingJobs(RecordingQueue):
+    """A job queue whose Redis answers that nothing waits."""
+
+    def depth(self) -> int:
+        return 0
 
 
 @pytest.fixture
 def exposition(clock: FixedClock) -> Iterator[str]:
-    """What a fresh `paa serve` answers at /metrics."""
-    with (
-        runtime_for(clock=clock, serves_callers=True) as runtime,
-        TestClient(create_app(runtime, ServerOptions())) as client,
-    ):
-        answer = client.get("/metrics")
-        assert answer.status_code == 200
-        yield answer.text
+    """What a fresh `paa serve` answers at /metrics, with the job queue on (its depth is exported only then)."""
+    with runtime_for(clock=clock, serves_callers=True) as runtime:
+        runtime.service(JobQueue, WaitingJobs)
+        with TestClient(create_app(runtime, ServerOptions())) as client:
+            answer = client.get("/metrics")
+    assert answer.status_code == 200 and "paa_job_queue_depth 0.0" in answer.text
+    yield answer.text
 
 
 @pytest.fixture
