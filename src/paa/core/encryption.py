@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import secrets
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,7 +193,11 @@ def load_keys(paths: Paths, environ: Mapping[str, str] | None, engine: Engine | 
 
 def attach(engine: Engine, paths: Paths, environ: Mapping[str, str] | None) -> None:
     """Give the engine its data keys, loaded on the first sealed read or write."""
-    provider = DataKeys(lambda: load_keys(paths, environ, engine), description=str(key_file(paths)))
+    # Weakly: SQLAlchemy's statement caches (one per table's mapper, for the process's lifetime) keep the dialect, and
+    # so this provider, after the engine is gone; a strong reference would keep every engine ever opened, with its
+    # pool and its own statement cache, alive with it. A read or write that loads the keys holds the engine anyway.
+    owner = weakref.ref(engine)
+    provider = DataKeys(lambda: load_keys(paths, environ, owner()), description=str(key_file(paths)))
     setattr(engine.dialect, DIALECT_ATTRIBUTE, provider)
 
 
