@@ -14,6 +14,7 @@ import pytest
 from tests.e2e import test_web
 from tests.e2e.test_serve import Server
 from tests.e2e.test_web import STEP_MS, opened_page, sign_in, today_state
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 chromium = test_web.chromium  # the module's Chromium, shared as a fixture
@@ -138,3 +139,40 @@ def test_signing_out_leaves_nothing_of_the_user_in_the_browser(chromium: Any, se
         page.locator("#sign-out").click()
         expect(page.get_by_role("button", name="Sign in")).to_be_visible()
         assert page.evaluate(_KEPT) == {"data": 0, "queue": 0, "meta": 0}
+
+
+def test_background_sync_sends_the_queue_with_no_page_open(
+    chromium: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """A log queued offline registers a Background Sync; the page is closed before the connection returns, and the
+    service worker sends the log itself (with the key the page made), once."""
+    from playwright.sync_api import expect
+
+    with opened_page(chromium) as page:
+        sign_in(page, server)
+        assert page.evaluate("navigator.serviceWorker.ready.then((ready) => Boolean(ready.active))") is True
+        page.reload()  # under the service worker
+        stretch = page.locator('article[data-habit="Stretch"]')
+        expect(stretch).to_be_visible()
+        # A page of the origin that runs none of the app: it keeps the browser context (and a target for the
+        # browser's tools) once the app's page is closed.
+        other = page.context.new_page()
+        other.goto(server.url + "/app/manifest.json")
+
+        page.context.set_offline(True)
+        stretch.get_by_role("button", name="Done: Stretch").click()
+        expect(stretch).to_contain_text("1 waiting to be sent")
+        tags = "navigator.serviceWorker.ready.then((ready) => ready.sync.getTags())"
+        wait_until(lambda: page.evaluate(tags) == ["paa-queue"], what="the sync registered")
+        page.close()  # no page of the app is open when the connection returns
+
+        assert today_state(run_paa, "Stretch")["state"] != "done"
+        other.context.set_offline(False)
+        wait_until(lambda: today_state(run_paa, "Stretch")["state"] == "done", what="the worker to send the log")
+        wait_until(lambda: other.evaluate(tags) == [], what="the sync to finish")
+        logs = _history(run_paa, "Stretch")
+        assert [(log["day"], log["status"]) for log in logs] == [("2026-11-26", "done")]
+        queued = """new Promise((done) => { const opened = indexedDB.open("paa", 1); opened.onsuccess = () =>
+          { const ask = opened.result.transaction("queue").objectStore("queue").count(); ask.onsuccess = () =>
+            done(ask.result); }; })"""
+        assert other.evaluate(queued) == 0  # the worker dropped what it sent

@@ -26,7 +26,8 @@ ASSET_PREFIX = "/app"
 # upgraded paa is never run with an old script.
 ASSET_CACHING = "no-cache"
 WORKER = "sw.js"
-# The service worker fetches the app's own files and nothing else; its own policy, since a worker's script brings it.
+# The service worker fetches the app's own files, and the API for the queued writes it sends on a Background Sync
+# (sw.js): this server only. Its own policy, since a worker's script brings it.
 WORKER_POLICY = "default-src 'none'; connect-src 'self'"
 
 

@@ -192,7 +192,7 @@ function connected(ok) {
   tellConnection();
 }
 
-async function loadPending() {
+export async function loadPending() {
   pending = user === null ? [] : await offline.waiting(user).catch(() => []);
   tellConnection();
 }
@@ -234,8 +234,15 @@ export async function send(method, path, body, label) {
       await drop(item);
       throw error;
     }
+    askForSync();
     return { queued: true };
   }
+}
+
+// Background Sync where the browser has it (Chromium): the service worker sends the queue once the connection
+// returns, even if every page of the app was closed by then (sw.js). The pages' own sending stays (other browsers).
+function askForSync() {
+  navigator.serviceWorker?.ready.then((worker) => worker.sync?.register("paa-queue")).catch(() => {});
 }
 
 // Send the writes that waited, oldest first, one tab at a time; stop at the first that cannot be sent yet.

@@ -2,8 +2,8 @@
 // #/conversations and #/habit/<id> loaded when first opened), live events and notifications.
 
 import {
-  ApiError, flush, get, onConnection, onRefused, onSession, providers, resume, setUser, signIn, signInWith, signOut,
-  waitingWrites,
+  ApiError, flush, get, loadPending, onConnection, onRefused, onSession, providers, resume, setUser, signIn, signInWith,
+  signOut, waitingWrites,
 } from "./api.js";
 import { lastUser, setLastUser, systemNotifications } from "./offline.js";
 import { confirmAction } from "./ui.js";
@@ -244,7 +244,19 @@ signOutButton.addEventListener("click", async () => {
   signOut().catch(() => {});
 });
 
-if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
+  // The service worker sent queued writes itself (Background Sync): show the server's data and what it refused.
+  navigator.serviceWorker.addEventListener("message", async ({ data }) => {
+    if (data?.type === "paa:sent") {
+      await loadPending();
+      page?.onEvent?.({ type: "resync" });
+    } else if (data?.type === "paa:refused") {
+      await loadPending();
+      notify({ data: { title: "Not sent", body: `${data.label}: ${data.detail}` } });
+    }
+  });
+}
 
 (async () => {
   try {

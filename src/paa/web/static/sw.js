@@ -1,8 +1,9 @@
 // The service worker: keeps the app's own files (the page, scripts, style, icons) so the app opens without a
 // connection. paa.api.web serves this file at /sw.js (scope: the whole app) with PAA_SHELL defined above this line:
 // the files to keep and a version made from their contents, so an upgraded paa replaces the kept copy.
-// It keeps no data and never touches /api/: the pages keep their last data themselves (offline.js, IndexedDB),
-// and a request to the API always goes to the server.
+// It keeps no data and never answers for /api/: the pages keep their last data themselves (offline.js, IndexedDB),
+// and a request to the API always goes to the server. With Background Sync (Chromium), it also sends the writes a
+// page queued without a connection once the browser is back online, page open or not (below).
 
 /* global PAA_SHELL */
 const CACHE = `paa-shell-${PAA_SHELL.version}`;
@@ -53,4 +54,112 @@ self.addEventListener("notificationclick", (event) => {
     if (open) await open.focus();
     else await self.clients.openWindow("/");
   })());
+});
+
+// ---- Background Sync: the queue of writes (offline.js's), sent when the connection returns ----------------------
+// A page registers the sync "paa-queue" when a write waits (api.js). The browser fires it once it is online, even
+// with no page of the app open. The worker has no access token (the page keeps its own in memory only), so it spends
+// the refresh cookie for one, taking turns with the pages (the same Web Locks), and sends each write of that token's
+// user, oldest first, with the write's own Idempotency-Key: a write a page sent meanwhile is answered again, not
+// written again. A page that is open hears what happened (a message) and shows it; when no page is open, a refused
+// write is dropped as a page would drop it.
+
+const SYNC_TAG = "paa-queue";
+const CSRF = { "X-PAA-CSRF": "1" };
+
+function queueStore(mode) {
+  return new Promise((resolve) => {
+    const opened = indexedDB.open("paa", 1);
+    opened.onupgradeneeded = () => {
+      opened.transaction.abort(); // no page made the database: nothing waits
+    };
+    opened.onsuccess = () => {
+      const db = opened.result;
+      if (!db.objectStoreNames.contains("queue")) {
+        db.close();
+        resolve(null);
+        return;
+      }
+      const transaction = db.transaction("queue", mode);
+      transaction.oncomplete = transaction.onabort = () => db.close();
+      resolve(transaction.objectStore("queue"));
+    };
+    opened.onerror = () => resolve(null);
+  });
+}
+
+function asked(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function waitingWrites() {
+  const store = await queueStore("readonly");
+  return store ? (await asked(store.getAll())).sort((a, b) => a.at - b.at) : [];
+}
+
+async function dropWrite(key) {
+  const store = await queueStore("readwrite");
+  if (store) await asked(store.delete(key));
+}
+
+function taking(name, act) {
+  return self.navigator.locks ? self.navigator.locks.request(name, act) : act();
+}
+
+function subjectOf(jwt) {
+  const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+  return Number(JSON.parse(atob(payload)).sub);
+}
+
+async function tell(message) {
+  for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage(message);
+}
+
+async function sendWaiting() {
+  if (!(await waitingWrites()).length) return;
+  const tokens = await taking("paa-refresh", async () => {
+    const response = await fetch("/api/v1/auth/browser/refresh", {
+      method: "POST", headers: CSRF, credentials: "same-origin",
+    });
+    if (response.status === 401) return null; // signed out here: the writes wait for the next sign-in
+    if (!response.ok) throw new Error(`refresh answered ${response.status}`); // the browser tries the sync again
+    return response.json();
+  });
+  if (!tokens) return;
+  const user = subjectOf(tokens.access_token);
+  let sent = 0;
+  await taking("paa-queue", async () => {
+    for (const item of await waitingWrites()) {
+      if (item.user !== user) continue;
+      const headers = { Authorization: `Bearer ${tokens.access_token}`, "Idempotency-Key": item.key };
+      if (item.body !== undefined) headers["Content-Type"] = "application/json";
+      const response = await fetch(`/api/v1${item.path}`, {
+        method: item.method, headers, body: item.body === undefined ? undefined : JSON.stringify(item.body),
+      });
+      if (response.ok) {
+        await dropWrite(item.key);
+        sent += 1;
+        continue;
+      }
+      if (response.status >= 500 || [401, 408, 429].includes(response.status)) {
+        throw new Error(`the server answered ${response.status}`); // later, by the browser's own retry
+      }
+      let detail = `the server answered ${response.status}`;
+      try {
+        detail = (await response.json()).detail || detail;
+      } catch {
+        // not a problem document
+      }
+      await dropWrite(item.key); // refused for good, as a page drops it (api.js)
+      await tell({ type: "paa:refused", label: item.label, detail });
+    }
+  });
+  if (sent) await tell({ type: "paa:sent", sent });
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === SYNC_TAG) event.waitUntil(sendWaiting());
 });
