@@ -62,3 +62,14 @@ def test_paa_serve_loads_the_server_stack() -> None:
         done, imported = run_with_importtime("serve", "--port", str(taken.getsockname()[1]))
     assert done.returncode == 3, done.stderr[-2000:]  # cannot listen there
     assert {"fastapi", "starlette", "uvicorn"} <= imported
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_answers_without_the_command_line_libraries(flag: str) -> None:
+    """`paa --version` builds no command tree: neither Typer (nor click) nor the database or output libraries."""
+    from paa import __version__
+
+    done, imported = run_with_importtime(flag)
+    assert (done.returncode, done.stdout) == (0, f"paa {__version__}\n"), done.stderr[-2000:]
+    assert "paa" in imported  # the parse saw the real imports
+    assert sorted(imported.intersection({"typer", "click", "sqlalchemy", "sqlmodel", "pydantic", "rich"})) == []
