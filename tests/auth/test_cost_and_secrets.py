@@ -219,3 +219,23 @@ def test_a_write_refreshes_the_session_last_used_at_most_hourly(paa_home: Path) 
     with open_context(write=True, clock=clock, security_clock=clock) as ctx:
         assert ctx.session.execute(text("SELECT 1")).scalar() == 1
     assert last_used() != first
+
+
+LOOK_FOR_A_KEYRING = """
+import ctypes.util, sys
+asked = []
+ctypes.util.find_library = lambda name: asked.append(name)
+from paa.core.accounts.secrets import keyring_backend
+keyring_backend({})
+print(",".join(asked) or "nothing")
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(sys.platform == "darwin", reason="on macOS the keychain backend needs its frameworks")
+def test_looking_for_a_keyring_runs_no_search_for_macos_libraries() -> None:
+    """keyring's macOS backend searches for its frameworks with find_library (gcc and ldconfig on Linux) on every
+    system; paa spares that search where the backend refuses itself anyway (`paa checkin` looks for the API key)."""
+    pytest.importorskip("keyring")
+    done = subprocess.run([sys.executable, "-c", LOOK_FOR_A_KEYRING], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "nothing\n"), done.stderr[-2000:]

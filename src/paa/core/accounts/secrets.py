@@ -7,6 +7,7 @@ never returned by a listing and never printed: callers get where it is stored, n
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,10 +66,24 @@ def _check_value(key: str, value: str) -> str:
     return text
 
 
+def _spare_the_macos_probe() -> None:
+    """keyring loads its macOS backend on every system, and that backend's helper module looks for the macOS
+    frameworks with `ctypes.util.find_library`, which on Linux runs gcc and ldconfig: 150-350 ms of every command that
+    looks for a keyring (`paa checkin` does, for the API key). Anywhere but macOS the backend refuses itself in its
+    priority check whatever that module holds, so an empty stand-in is put in its place first."""
+    if sys.platform == "darwin":
+        return
+    import types
+
+    name = "keyring.backends.macOS.api"
+    sys.modules.setdefault(name, types.ModuleType(name))
+
+
 def keyring_backend(environ: Mapping[str, str]) -> Any | None:
     """The OS keyring, or None when it is switched off, not installed, or has no usable backend."""
     if environ.get("PAA_KEYRING", "").strip().lower() in ("off", "file", "0", "no", "false"):
         return None
+    _spare_the_macos_probe()
     try:
         import keyring
         from keyring.backends import fail

@@ -419,7 +419,7 @@ def _open_habits(ctx: Context, day: date) -> tuple[tuple[OpenHabit, ...], int]:
     from paa.core.habits.overview import statuses
     from paa.core.habits.status import OPEN
 
-    found = statuses(ctx, list_habits(ctx), day)
+    found = statuses(ctx, list_habits(ctx), day, best=False)  # states only: no need to read every log
     due = [s for s in found if s.state != "not_due"]
     still_open = tuple(
         OpenHabit(
