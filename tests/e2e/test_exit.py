@@ -90,3 +90,12 @@ def test_only_one_shot_everyday_commands_run_without_the_cycle_collector(args: t
     )
     assert done.returncode == 0, done.stderr
     assert f"collector enabled: {enabled}" in done.stderr
+
+
+def test_a_profiler_running_paa_still_writes_its_results(tmp_path: Path) -> None:
+    # cProfile (like coverage) writes after the script returns, which a fast exit would never let it do.
+    results = tmp_path / "paa.prof"
+    command = [sys.executable, "-m", "cProfile", "-o", str(results), paa_executable(), "habit", "list"]
+    done = subprocess.run(command, capture_output=True, text=True, env=child_env(COLD), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert results.stat().st_size > 0
