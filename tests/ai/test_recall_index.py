@@ -89,6 +89,20 @@ def test_a_named_speaker_is_who_said_it_not_a_word_of_the_text(make_ctx, db_engi
         assert memory._named_speakers(ctx, "What did Lisbon bake?") == []  # a capitalised word nobody said
 
 
+def test_the_person_told_is_neither_who_said_it_nor_a_word_of_it(make_ctx, db_engine: str) -> None:
+    _ask, told = _chat(
+        make_ctx,
+        ("other", "Hey Gina! Is the sourdough starter alive? Sourdough is hard.", "Marcus"),
+        ("user", "The sourdough loaf came out fine.", "Gina"),
+    )
+    hits = _search(make_ctx, "What did Gina tell Marcus about sourdough?")
+    assert hits[0].source_id == told and hits[0].why() == "said by Gina; words: sourdough"
+    assert memory._listeners("what did gina tell marcus on 5 May?", ["gina", "marcus"]) == ["marcus"]
+    assert memory._listeners("what did Gina say to Marcus", ["gina", "marcus"]) == ["marcus"]
+    assert memory._listeners("what did Gina and Marcus plan", ["gina", "marcus"]) == []  # both said it
+    assert memory._listeners("what did I tell Marcus", ["marcus"]) == []  # the only person named stays one
+
+
 def test_a_day_named_in_a_question_favours_what_was_said_that_day(make_ctx, db_engine: str) -> None:
     with make_ctx(write=True) as ctx:
         for days_ago, fact in ((3, "Visited the harbour with Anna"), (40, "Visited the old bridge")):

@@ -448,6 +448,12 @@ def search(
     # A person the query names, who said some of the user's messages: their name counts as who said a memory, not
     # as a word in it ("what did Gina bake" is not "Hey Gina!"), and it is left out of the meaning.
     speakers = _named_speakers(ctx, rest) if blend else []
+    listeners = _listeners(rest, speakers)
+    if listeners:  # "what did Gina tell Marcus": Gina said it; Marcus's name is neither the speaker nor a word of it
+        speakers = [name for name in speakers if name not in listeners]
+        rest = _without(rest, listeners)
+        query = _without(query, listeners)
+        words = fts_words(rest)
     word_hits = _word_scores(ctx, words, depth, kinds, speakers) if strategy != "meaning" else []
     index = MemoryService.of(ctx).vector_index(load=wait_for_model) if strategy != "words" else None
     meant = _without(query, speakers) if speakers else query
@@ -500,6 +506,22 @@ def search(
         if len(hits) >= limit:
             break
     return hits
+
+
+# Words after which a name is the one spoken to, not the speaker ("tell Marcus", "said to Marcus").
+_TO_LISTENER = (
+    r"\b(?:tell|told|telling|ask|asked|asking|answer|answered|(?:say|said|saying|talk|talked|write|wrote|"
+    r"mention|mentioned|explain|explained)\s+to|text|texted|message|messaged)\s+"
+)
+
+
+def _listeners(query: str, speakers: list[str]) -> list[str]:
+    """The named speakers the query names as the one spoken to ("what did Gina tell Marcus"), when another named
+    speaker is left to have said it; else none."""
+    if len(speakers) < 2:
+        return []
+    found = [name for name in speakers if re.search(_TO_LISTENER + re.escape(name) + r"\b", query, re.IGNORECASE)]
+    return found if len(found) < len(speakers) else []
 
 
 def _without(query: str, names: list[str]) -> str:
