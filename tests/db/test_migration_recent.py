@@ -1,6 +1,7 @@
-"""Migrations 0012_idempotency and 0013_shared_vectors on both engines: each goes down to the revision before it,
-taking its tables away and keeping every other row, and up again. 0013 makes its tables on PostgreSQL only (SQLite
-keeps its vectors in a file beside the database), so on SQLite its downgrade has nothing to take away."""
+"""Migrations 0012_idempotency, 0013_shared_vectors and 0014_bigint_ids on both engines: each goes down to the
+revision before it, taking its tables away (or its types back) and keeping every other row, and up again. 0013 and
+0014 change PostgreSQL only (SQLite keeps its vectors in a file beside the database, and its ids are 64-bit), so on
+SQLite their downgrades have nothing to undo."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from sqlalchemy import Engine, inspect, text
 
 from paa.db.migrate import current_revision, upgrade
 from paa.db.revisions import HEAD
+from tests.db.test_frozen_migrations import _migration
 from tests.db.test_migrations import _schema_differences
 from tests.db.test_migrations_engines import _downgrade
 from tests.db.test_migrations_engines import empty_engine as empty_engine
 
 VECTOR_TABLES = {"memory_vectors", "memory_vector_sets"}
+BIGINT_IDS = _migration("0014_bigint_ids")
+GROWING: tuple[str, ...] = BIGINT_IDS.GROWING
+POINTERS: tuple[tuple[str, str], ...] = BIGINT_IDS.POINTERS
 
 
 @pytest.fixture
@@ -69,3 +74,49 @@ def test_0013_goes_down_taking_the_shared_vectors_and_up_again(engine: Engine) -
     upgrade(engine)
     assert current_revision(engine) == HEAD and _schema_differences(engine) == []
     assert (_tables(engine) >= VECTOR_TABLES) == postgres
+
+
+BEYOND_INTEGER = 2**31 + 7  # past PostgreSQL's INTEGER
+
+
+def _id_types(engine: Engine) -> dict[str, str]:
+    """The type of each growing table's id and of each column pointing at one, as the database reports it."""
+    found = {}
+    inspector = inspect(engine)
+    for table, column in (*((table, "id") for table in GROWING), *POINTERS):
+        if table in inspector.get_table_names():  # memory_vectors: PostgreSQL only; SQLite's memories_fts: FTS5
+            for described in inspector.get_columns(table):
+                if described["name"] == column:
+                    found[f"{table}.{column}"] = str(described["type"])
+    return found
+
+
+def test_0014_makes_the_growing_ids_bigint_on_postgresql_and_goes_down_again(engine: Engine) -> None:
+    upgrade(engine, "0013_shared_vectors")
+    postgres = engine.dialect.name == "postgresql"
+    assert set(_id_types(engine).values()) == {"INTEGER"} and len(_id_types(engine)) >= len(GROWING) + 1
+    upgrade(engine, "0014_bigint_ids")
+    assert set(_id_types(engine).values()) == ({"BIGINT"} if postgres else {"INTEGER"})  # SQLite's are 64-bit
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO conversations (id, user_id, title, created_at, updated_at) "
+                          "VALUES (1, 1, 'trip', '2026-11-20 10:00:00', '2026-11-20 10:00:00')"))  # fmt: skip
+        conn.execute(text("INSERT INTO messages (id, user_id, conversation_id, role, content, interrupted, created_at) "
+                          f"VALUES ({BEYOND_INTEGER}, 1, 1, 'user', 'hi', FALSE, '2026-11-20 10:00:00')"))  # fmt: skip
+        if postgres:  # the sequence numbers past INTEGER too
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('messages', 'id'), {BEYOND_INTEGER})"))
+        new = "INSERT INTO messages (user_id, conversation_id, role, content, interrupted, created_at) VALUES "
+        new += "(1, 1, 'assistant', 'hello', FALSE, '2026-11-20 10:00:01') RETURNING id"
+        assert conn.execute(text(new)).scalar_one() == BEYOND_INTEGER + 1
+    assert _schema_differences(engine) == []
+    if postgres:  # an id past INTEGER's range keeps the downgrade from running, changing nothing
+        with pytest.raises(Exception, match="out of range"):
+            _downgrade(engine, "0013_shared_vectors")
+        assert current_revision(engine) == "0014_bigint_ids" and set(_id_types(engine).values()) == {"BIGINT"}
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM messages"))
+        if postgres:  # nor may its sequence be past it
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('messages', 'id'), 1)"))
+    _downgrade(engine, "0013_shared_vectors")
+    assert current_revision(engine) == "0013_shared_vectors" and set(_id_types(engine).values()) == {"INTEGER"}
+    upgrade(engine)
+    assert current_revision(engine) == HEAD

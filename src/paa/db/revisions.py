@@ -18,5 +18,6 @@ REVISIONS: tuple[str, ...] = (
     "0011_recall",
     "0012_idempotency",
     "0013_shared_vectors",
+    "0014_bigint_ids",
 )
 HEAD = REVISIONS[-1]

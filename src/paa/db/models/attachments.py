@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from paa.db.models.base import instant
+from paa.db.models.base import BIG_ID, instant
 from paa.db.sealed import sealed
 
 
@@ -35,10 +35,10 @@ class Attachment(SQLModel, table=True):
     __tablename__ = "attachments"
     __table_args__ = (Index("ix_attachments_message", "message_id", "position"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     blob_id: int = Field(foreign_key="attachment_blobs.id", ondelete="CASCADE")
-    message_id: int | None = Field(default=None, foreign_key="messages.id", ondelete="CASCADE")
+    message_id: int | None = Field(default=None, foreign_key="messages.id", ondelete="CASCADE", sa_type=BIG_ID)
     position: int = 0
     name: str = Field(sa_column=sealed("attachments", "name"))
     kind: str = Field(max_length=8)  # image | pdf | text

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, TypeDecorator
+from sqlalchemy import BigInteger, Column, DateTime, Integer, TypeDecorator
+
+# The ids of the tables that grow without end (a row per message, memory, log, delivery, change, event): BIGINT on
+# PostgreSQL, where INTEGER ends at 2,147,483,647 (migration 0014). SQLite's INTEGER PRIMARY KEY is 64-bit already,
+# and must stay spelt INTEGER there to remain the rowid (and AUTOINCREMENT).
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

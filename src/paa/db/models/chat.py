@@ -8,7 +8,7 @@ from sqlalchemy import Index, event
 from sqlmodel import Field, SQLModel
 
 from paa.db.blind import index_changed_memory, index_new_memory
-from paa.db.models.base import instant
+from paa.db.models.base import BIG_ID, instant
 from paa.db.sealed import sealed
 
 
@@ -31,7 +31,7 @@ class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (Index("ux_messages_import_key", "user_id", "import_key", unique=True),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     conversation_id: int = Field(foreign_key="conversations.id", ondelete="CASCADE", index=True)
     role: str = Field(max_length=16)  # user | assistant | tool | other (another person, in an imported conversation)
@@ -62,11 +62,11 @@ class Memory(SQLModel, table=True):
         Index("ix_memories_user_created", "user_id", "created_at"),  # a day's memories (migration 0011)
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     kind: str = Field(max_length=16)  # fact | message | checkin
     content: str = Field(sa_column=sealed("memories", "content"))
-    source_id: int | None = None
+    source_id: int | None = Field(default=None, sa_type=BIG_ID)  # the row it came from (a message, a check-in, ...)
     derived: bool = False  # a copy of a message's or check-in's text, kept in step with it (not a remembered fact)
     created_at: datetime = Field(sa_column=instant())
     embedded_at: datetime | None = Field(default=None, sa_column=instant(True))
@@ -81,7 +81,7 @@ class AnalyticsEvent(SQLModel, table=True):
     __tablename__ = "analytics_events"
     __table_args__ = (Index("ix_analytics_events_user_time", "user_id", "created_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     kind: str = Field(max_length=50)
     payload: str = "{}"  # JSON

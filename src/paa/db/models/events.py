@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from paa.db.models.base import instant
+from paa.db.models.base import BIG_ID, instant
 
 
 class ChangeEvent(SQLModel, table=True):
@@ -18,7 +18,7 @@ class ChangeEvent(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_user_id_id", "user_id", "id"), {"sqlite_autoincrement": True})
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     type: str = Field(max_length=40)  # data:changed | habit:reminder | checkin:prompt | chat:notification
     data: str = Field(default="{}", max_length=4000)  # JSON

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from paa.db.models.base import instant
+from paa.db.models.base import BIG_ID, instant
 from paa.db.sealed import sealed
 
 
@@ -47,7 +47,7 @@ class HabitLog(SQLModel, table=True):
         Index("ix_habit_logs_user_day", "user_id", "day"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     habit_id: int = Field(foreign_key="habits.id", ondelete="CASCADE")
     day: date

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from paa.db.models.base import instant
+from paa.db.models.base import BIG_ID, instant
 from paa.db.sealed import sealed
 
 
@@ -16,7 +16,7 @@ class IdempotencyKey(SQLModel, table=True):
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_id_key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     key: str = Field(max_length=100)
     operation: str = Field(max_length=100)  # what was done ("habit.log"), so a key reused for another write is refused

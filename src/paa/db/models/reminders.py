@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from paa.db.models.base import instant
+from paa.db.models.base import BIG_ID, instant
 
 
 class Notification(SQLModel, table=True):
@@ -19,7 +19,7 @@ class Notification(SQLModel, table=True):
         Index("ix_notifications_user_status", "user_id", "status"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     kind: str = Field(max_length=32)  # habit | checkin | custom
     ref_id: int | None = None
