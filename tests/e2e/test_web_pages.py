@@ -297,3 +297,66 @@ def test_one_habits_heatmap_strength_and_mood_over_time(page: Any, server: Serve
     expect(calendar.get_by_role("img")).to_have_attribute("aria-label", label)
     page.goto(server.url + "/#/habit/999999")  # another user's id or none at all: the same answer
     expect(page.locator("main")).to_contain_text("There is no such habit.")
+
+
+def test_prompts_reordered_a_reminder_edited_in_place_and_a_habits_colour(
+    page: Any,  # noqa: F811
+    server: Server,  # noqa: F811
+    alice: str,  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    api = Api(server)
+    api.post("/checkins/prompts", {"text": "What are you grateful for?"})
+    before = [prompt["text"] for prompt in api.get("/checkins/prompts")]
+    added = api.post("/reminders", {"text": "Call mom", "at": "tomorrow 9am"})
+    sign_in(page, server)
+    page.get_by_role("link", name="Settings").click()
+
+    # Prompts: the last one moved up one place, and the first cannot move up.
+    prompts = page.get_by_role("list", name="Your prompts")
+    expect(prompts.get_by_role("button", name=f"Move up: {before[0]}")).to_be_disabled()
+    prompts.get_by_role("button", name="Move up: What are you grateful for?").click()
+    expect(prompts.locator("li").nth(len(before) - 2)).to_contain_text("What are you grateful for?")
+    expect(prompts.get_by_role("button", name="Move up: What are you grateful for?")).to_be_focused()
+    assert [prompt["text"] for prompt in api.get("/checkins/prompts")] == [*before[:-2], before[-1], before[-2]]
+
+    # A reminder edited in place: new words, now repeating; its id (and history) stay.
+    reminders = page.get_by_role("region", name="Reminders")
+    reminders.get_by_role("button", name="Edit the reminder: Call mom").click()
+    form = reminders.get_by_role("form", name="Edit the reminder: Call mom")
+    expect(form.get_by_label("Text", exact=True)).to_be_focused()
+    form.get_by_label("Text", exact=True).fill("Call dad")
+    form.get_by_label("Kind").select_option("cron")
+    form.get_by_label("When").fill("0 17 * * FRI")
+    form.get_by_role("button", name="Save reminder").click()
+    listed = reminders.get_by_role("list", name="Your reminders")
+    expect(listed).to_contain_text("Call dad")
+    expect(listed).to_contain_text("repeats: 0 17 * * FRI")
+    [reminder] = api.get("/reminders")["reminders"]
+    assert (reminder["id"], reminder["text"], reminder["kind"]) == (added["id"], "Call dad", "cron")
+
+    # A habit's colour: a wrong one is one line with the focus on it; a right one is shown and stored; empty clears.
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Habits").click()
+    stretch = page.locator('article[data-habit="Stretch"]')
+    stretch.get_by_role("button", name="Edit Stretch").click()
+    habit_form = page.get_by_role("form", name="Edit Stretch")
+    habit_form.get_by_label("Colour").fill("blurple")
+    habit_form.get_by_role("button", name="Save").click()
+    expect(habit_form.get_by_role("alert")).to_contain_text("blurple")
+    expect(habit_form.get_by_label("Colour")).to_be_focused()
+    habit_form.get_by_label("Colour").fill("teal")
+    habit_form.get_by_role("button", name="Save").click()
+    expect(stretch).to_contain_text("colour teal")
+    expect(stretch.get_by_role("heading", name="Stretch", exact=True)).to_be_visible()  # the square is not read
+    assert stretch.locator(".swatch").evaluate("(square) => getComputedStyle(square).backgroundColor") == (
+        "rgb(0, 128, 128)"
+    )
+    stored = _habit(api, "Stretch")
+    assert stored is not None and stored["color"] == "teal"
+    stretch.get_by_role("button", name="Edit Stretch").click()
+    habit_form.get_by_label("Colour").fill("")
+    habit_form.get_by_role("button", name="Save").click()
+    expect(stretch).not_to_contain_text("colour")
+    stored = _habit(api, "Stretch")
+    assert stored is not None and stored["color"] is None

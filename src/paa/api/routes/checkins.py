@@ -165,6 +165,28 @@ def remove_prompt(
         return [prompt.to_json() for prompt in list_prompts(ctx)]
 
 
+class PromptOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order: list[int] = Field(
+        min_length=1, max_length=1000, examples=[[2, 1]],
+        description="Prompt positions (as GET /checkins/prompts numbers them) in their new order; the ones left out "
+        "follow as they were.",
+    )  # fmt: skip
+
+
+@router.put(
+    "/prompts/order",
+    summary="Reorder your prompts (as `paa checkin prompts reorder`); answers them in their new order",
+    **documented(list[schemas.Prompt]),
+)
+def reorder_prompts(body: PromptOrder, api: CallerApi) -> list[dict[str, Any]]:
+    from paa.core.checkins.entries import reorder_prompts as reorder
+
+    with api.write() as ctx:
+        return [prompt.to_json() for prompt in reorder(ctx, body.order)]
+
+
 @router.get(
     "/{day}",
     summary="One day's check-in: answers, mood, energy, sentiment and reflection",

@@ -5,6 +5,14 @@ import { get, json } from "./api.js";
 import { field, h, show } from "./dom.js";
 import { confirmAction, failureText, statusLine } from "./ui.js";
 
+// A habit's colour as a small square beside its name (set through the CSSOM: the page's policy allows no inline
+// style attribute); the colour is also said in words in its facts.
+function swatch(color) {
+  const square = h("span", { class: "swatch", "aria-hidden": "true" });
+  square.style.backgroundColor = color;
+  return square;
+}
+
 // The form's inputs, named as the API's habit fields (docs/api.md, PATCH /habits/{id}).
 function habitForm(habit, submitLabel, onSubmit, onCancel) {
   const input = (name, attrs = {}) => h("input", { name, autocomplete: "off", ...attrs });
@@ -12,6 +20,7 @@ function habitForm(habit, submitLabel, onSubmit, onCancel) {
   const description = input("description", { maxlength: 2000, value: habit?.description ?? "" });
   const category = input("category", { maxlength: 100, value: habit?.category ?? "" });
   const unit = input("unit", { maxlength: 100, value: habit?.unit ?? "" });
+  const color = input("color", { maxlength: 20, value: habit?.color ?? "" });
   const target = input("target", { type: "number", step: "any", min: "0", inputmode: "decimal",
     value: habit?.target ?? "" });
   const atMost = input("at_most", { type: "checkbox", checked: habit?.target_type === "at_most" });
@@ -30,6 +39,7 @@ function habitForm(habit, submitLabel, onSubmit, onCancel) {
     field("Name", name),
     field("Description", description),
     h("div", { class: "row" }, field("Category", category), field("Unit (for an amount)", unit, "e.g. glasses")),
+    field("Colour", color, "e.g. #22aa88 or teal; empty: none"),
     h("div", { class: "row" }, field("Target", target, "per day, e.g. 8"),
       h("div", { class: "field check" }, h("label", {}, atMost, " The target is a limit (at most)"))),
     field("Days", days, "empty: every day; or e.g. mon,wed,fri"),
@@ -46,6 +56,7 @@ function habitForm(habit, submitLabel, onSubmit, onCancel) {
     const whole = (control) => (control.value === "" ? null : Number(control.value));
     const body = {
       name: name.value.trim(), description: text(description), category: text(category), unit: text(unit),
+      color: text(color),
       target: target.value === "" ? null : Number(target.value), at_most: atMost.checked,
       days: text(days), times: whole(times), per: whole(per),
       remind: remind.value.trim(), remind_days: remindDays.value.trim(),
@@ -117,12 +128,13 @@ export class HabitsPage {
   }
 
   card(habit) {
-    const title = h("h2", { id: `manage-${habit.id}-name` }, habit.name);
+    const title = h("h2", { id: `manage-${habit.id}-name` }, habit.color ? swatch(habit.color) : null, habit.name);
     const facts = [habit.schedule.text];
     if (habit.target !== null) {
       facts.push(`${habit.target_type === "at_most" ? "at most" : "target"} ${habit.target}${habit.unit ? ` ${habit.unit}` : ""}`);
     }
     if (habit.category) facts.push(habit.category);
+    if (habit.color) facts.push(`colour ${habit.color}`);
     const reminders = habit.reminders.length
       ? `Reminders at ${habit.reminders.join(", ")}${habit.reminder_days.length ? ` on ${habit.reminder_days.join(", ")}` : ""}`
       : "No reminders";

@@ -84,7 +84,11 @@ export class SettingsPage {
 
   async load(part, path, draw) {
     try {
-      draw(await get(path));
+      const answer = await get(path);
+      // Drawn again (a live update, say): the button that had the focus keeps it, found by its label.
+      const had = this.parts[part].contains(document.activeElement) && document.activeElement.getAttribute("aria-label");
+      draw(answer);
+      if (had) this.parts[part].querySelector(`[aria-label="${CSS.escape(had)}"]`)?.focus();
     } catch (error) {
       show(this.parts[part], h("p", { class: "error" }, failureText(error)));
     }
@@ -156,6 +160,8 @@ export class SettingsPage {
       const error = errorLine();
       const list = h("ul", { class: "rows", "aria-label": "Your prompts" }, prompts.map((prompt) => h("li", {},
         h("span", { class: "grow" }, `${prompt.position}. ${prompt.text}`),
+        h("button", { type: "button", class: "quiet", "aria-label": `Move up: ${prompt.text}`,
+          disabled: prompt.position === 1, onclick: () => this.movePrompt(prompt) }, "↑"),
         h("button", { type: "button", "aria-label": `Remove the prompt: ${prompt.text}`,
           disabled: prompts.length === 1, onclick: async () => {
             try {
@@ -179,6 +185,20 @@ export class SettingsPage {
     });
   }
 
+  // One place earlier: the prompts before it keep theirs (the server puts the ones not named after, as they were).
+  async movePrompt(prompt) {
+    const order = [...Array(prompt.position - 2).keys()].map((index) => index + 1);
+    try {
+      await json("PUT", "/checkins/prompts/order", { order: [...order, prompt.position, prompt.position - 1] });
+      this.status.textContent = `Moved "${prompt.text}" up.`;
+    } catch (failure) {
+      this.status.textContent = failureText(failure);
+    }
+    await this.prompts();
+    const moved = this.parts.prompts.querySelector(`[aria-label="Move up: ${CSS.escape(prompt.text)}"]`);
+    (moved && !moved.disabled ? moved : this.parts.prompts.querySelector("input"))?.focus();
+  }
+
   // ---- reminders ---------------------------------------------------------------------------------------------
 
   reminders() {
@@ -187,6 +207,8 @@ export class SettingsPage {
         h("span", { class: "grow" }, h("strong", {}, reminder.text), h("br"),
           h("small", { class: "facts" }, reminder.kind === "cron" ? `repeats: ${reminder.cron}` : "once",
             ` · next ${when(reminder.next)}`)),
+        h("button", { type: "button", "aria-label": `Edit the reminder: ${reminder.text}`,
+          onclick: (clicked) => this.editReminder(clicked.target.closest("li"), reminder) }, "Edit"),
         h("button", { type: "button", "aria-label": `Remove the reminder: ${reminder.text}`, onclick: async () => {
           try {
             await json("DELETE", `/reminders/${reminder.id}`);
@@ -228,6 +250,30 @@ export class SettingsPage {
           " (the checkin.time preference)."),
         form);
     });
+  }
+
+  // The reminder's own row becomes its form: text, and when it fires (left empty: as it is); Save changes it in
+  // place (PATCH), keeping its id and history.
+  editReminder(row, reminder) {
+    const text = h("input", { name: "text", maxlength: 400, required: true, autocomplete: "off", value: reminder.text });
+    const kind = h("select", { name: "kind" }, h("option", { value: "at" }, "Once, at"),
+      h("option", { value: "in" }, "Once, in"), h("option", { value: "cron" }, "Repeating (cron)"));
+    kind.value = reminder.kind === "cron" ? "cron" : "at";
+    const whenInput = h("input", { name: "when", maxlength: 200, autocomplete: "off",
+      value: reminder.kind === "cron" ? reminder.cron : "" });
+    const error = errorLine();
+    const cancel = h("button", { type: "button", class: "quiet", onclick: () => this.reminders() }, "Cancel");
+    const form = saving(h("form", { "aria-label": `Edit the reminder: ${reminder.text}` }, field("Text", text),
+      h("div", { class: "row" }, field("Kind", kind), field("When", whenInput, "empty: when it fires now")), error,
+      h("button", { type: "submit" }, "Save reminder"), cancel), error, async () => {
+      const change = { text: text.value.trim() };
+      if (whenInput.value.trim()) change[kind.value] = whenInput.value.trim();
+      const saved = await json("PATCH", `/reminders/${reminder.id}`, change);
+      this.status.textContent = `Saved the reminder "${saved.text}", next ${when(saved.next)}.`;
+      await this.reminders();
+    });
+    show(row, form);
+    text.focus();
   }
 
   // ---- browser notifications ---------------------------------------------------------------------------------
