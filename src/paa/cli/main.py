@@ -45,10 +45,11 @@ def _command_named(argv: list[str]) -> str | None:
     return None
 
 
-# One-shot everyday commands: they make little garbage that only the cycle collector would free, and its passes
-# over the tens of thousands of objects the imports create cost them about 70 ms. Every other command (the TUI,
-# servers, the chat REPL, imports of big exports) keeps the collector.
-WITHOUT_COLLECTOR = frozenset({"habit", "checkin", "remind"})
+# One-shot everyday commands, and analytics (read-only): they make little garbage that only the cycle collector
+# would free, and its passes over the tens of thousands of objects the imports create cost them about 70 ms (100 ms
+# for an analytics summary of ten years, at the same peak memory). Every other command (the TUI, servers, the chat
+# REPL, imports of big exports) keeps the collector.
+WITHOUT_COLLECTOR = frozenset({"habit", "checkin", "remind", "analytics"})
 
 
 def run(argv: list[str] | None = None) -> None:
