@@ -86,10 +86,11 @@ def _keyring_backends() -> list[str]:
     Only the imports (two thirds of the detection's time): which backend is usable depends on the worker's own
     environment (its config folder, the D-Bus session), so the detection itself still runs in the worker.
     """
-    try:
-        from importlib.metadata import entry_points
-    except ImportError:
-        return []
+    from importlib.metadata import entry_points
+
+    from paa.core.accounts.secrets import _spare_the_macos_probe
+
+    _spare_the_macos_probe()  # as a cold check-in does first: the macOS backend's helper is not loaded off macOS
     loaded = []
     for point in entry_points(group="keyring.backends"):
         with contextlib.suppress(Exception):  # a broken plugin: the worker's detection skips it as keyring does
