@@ -176,3 +176,8 @@ def test_background_sync_sends_the_queue_with_no_page_open(
           { const ask = opened.result.transaction("queue").objectStore("queue").count(); ask.onsuccess = () =>
             done(ask.result); }; })"""
         assert other.evaluate(queued) == 0  # the worker dropped what it sent
+        kept = """new Promise((done) => { const opened = indexedDB.open("paa", 1); opened.onsuccess = () => {
+          const stores = ["data", "queue", "meta"]; const all = []; const read = opened.result.transaction(stores);
+          for (const name of stores) read.objectStore(name).getAll().onsuccess = (got) => all.push(got.target.result);
+          read.oncomplete = () => done(JSON.stringify(all)); }; })"""
+        assert "eyJ" not in other.evaluate(kept)  # no token (a JWT) was kept by the worker or the page
