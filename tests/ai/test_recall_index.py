@@ -103,6 +103,19 @@ def test_the_person_told_is_neither_who_said_it_nor_a_word_of_it(make_ctx, db_en
     assert memory._listeners("what did I tell Marcus", ["marcus"]) == []  # the only person named stays one
 
 
+def test_the_same_words_said_again_are_shown_once(make_ctx, db_engine: str) -> None:
+    """A greeting said every morning is one hit, not five: the other places in the top 5 go to something else."""
+    greetings = [
+        *_chat(make_ctx, ("assistant", "Good morning! What would you like to work on?", None)),
+        *_chat(make_ctx, ("assistant", "Good  morning! what would you like to work on?", None)),
+    ]
+    (routine,) = _chat(make_ctx, ("user", "Every morning I stretch for ten minutes.", "Priya"))
+    hits = _search(make_ctx, "morning")
+    assert sorted(_source(make_ctx, hits)) == sorted([greetings[-1], routine])  # the newest of the two greetings
+    with make_ctx() as ctx:  # the other ways of ranking (for measuring) keep every row
+        assert len(memory.search(ctx, "morning", strategy="words")) == 3
+
+
 def test_a_day_named_in_a_question_favours_what_was_said_that_day(make_ctx, db_engine: str) -> None:
     with make_ctx(write=True) as ctx:
         for days_ago, fact in ((3, "Visited the harbour with Anna"), (40, "Visited the old bridge")):

@@ -491,11 +491,16 @@ def search(
     ordered = sorted(wanted, key=lambda row: (-fused.get(row.id or 0, 0.0), -(row.id or 0)))
     word_scores, similarities = dict(word_hits), dict(vector_hits)
     hits = []
+    shown: set[str] = set()
     for row in ordered:
         memory_id = row.id or 0
         relevance = min(100, round(100 * fused.get(memory_id, 0.0))) if strategy != "rank" else 0
         if strategy == "blend" and relevance < RELEVANCE_FLOOR:
             break
+        said_text = " ".join(row.content.casefold().split())
+        if strategy == "blend" and said_text in shown:  # the same words again ("Good morning!") tell nothing new
+            continue
+        shown.add(said_text)
         hit = MemoryHit(
             memory_id, row.kind, row.content, fused.get(memory_id, 0.0), row.created_at, row.source_id,
             relevance=relevance, words=matched.get(memory_id, ()), word_score=word_scores.get(memory_id),
