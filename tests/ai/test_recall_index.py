@@ -111,7 +111,7 @@ def test_the_same_words_said_again_are_shown_once(make_ctx, db_engine: str) -> N
     ]
     (routine,) = _chat(make_ctx, ("user", "Every morning I stretch for ten minutes.", "Priya"))
     hits = _search(make_ctx, "morning")
-    assert sorted(_source(make_ctx, hits)) == sorted([greetings[-1], routine])  # the newest of the two greetings
+    assert set(_source(make_ctx, hits)) == {greetings[-1], routine} and len(hits) == 2  # the newer greeting
     with make_ctx() as ctx:  # the other ways of ranking (for measuring) keep every row
         assert len(memory.search(ctx, "morning", strategy="words")) == 3
 
