@@ -119,6 +119,8 @@ class VectorIndex:
     `_remove`, `_clear`, `count`, `memory_ids` and `close`.
     """
 
+    cascades = False  # the store deletes a vector with its memory or user by itself (`SharedVectorIndex`)
+
     def __init__(self, folder: Path, embedder: Embedder, *, min_similarity: float = 0.0) -> None:
         self.folder = folder
         self.embedder = embedder
@@ -383,7 +385,9 @@ class VectorIndex:
         known = set(user_ids)
         dropped = 0
         with self._lock:
-            stored = self._stored_users()
+            # Where the vectors live in the database, its foreign keys delete them with their memory or user: only
+            # this machine's snapshot files can be left over.
+            stored = [] if self.cascades else self._stored_users()
             gone = [user for user in stored if user not in known]
             for user in gone:
                 dropped += self.count(user)
@@ -515,6 +519,8 @@ class SharedVectorIndex(VectorIndex):
     statement names its user (`user_id = :user`) and a vector can only be stored for a memory of that same user.
     Writers of one user queue on their set's row (`FOR UPDATE`); different users write at once.
     """
+
+    cascades = True  # memory_vectors and memory_vector_sets reference memories and users ON DELETE CASCADE
 
     def __init__(self, folder: Path, embedder: Embedder, engine: Engine, *, min_similarity: float = 0.0) -> None:
         super().__init__(folder, embedder, min_similarity=min_similarity)
@@ -695,24 +701,6 @@ class SharedVectorIndex(VectorIndex):
 
     def _erase_log(self) -> None:  # PostgreSQL's own files are the database's business
         return None
-
-    def _stored_users(self) -> list[int]:
-        from sqlalchemy import text
-
-        with self._connect() as conn:
-            return [int(row[0]) for row in conn.execute(text("SELECT user_id FROM memory_vector_sets"))]
-
-    def _drop_users(self, user_ids: list[int]) -> None:
-        from sqlalchemy import bindparam, text
-
-        # A set whose user is gone cannot be (the foreign key cascades); this only follows a set made since.
-        with self._begin() as conn:
-            conn.execute(
-                text("DELETE FROM memory_vector_sets WHERE user_id IN :ids").bindparams(
-                    bindparam("ids", expanding=True)
-                ),
-                {"ids": user_ids},
-            )
 
 
 # What chromadb left in `<data dir>/memory` while paa used it (until December 2026): its SQLite file, and a folder
