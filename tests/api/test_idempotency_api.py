@@ -52,6 +52,18 @@ def test_a_skip_sent_twice_is_one_skip(alice: Account) -> None:
     assert [log["status"] for log in _logs(alice, habit["id"])] == ["skipped"]
 
 
+def test_an_undo_sent_again_is_the_first_answer_not_nothing_to_undo(alice: Account) -> None:
+    habit = _habit(alice, unit=None, target=None, name="Run")
+    assert alice.post(f"/api/v1/habits/{habit['id']}/log", json={}).status_code == 200
+    key = str(uuid.uuid4())
+    path = f"/api/v1/habits/{habit['id']}/log?date=2026-11-26"
+    answers = [alice.delete(path, headers=_keyed(key)) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [200, 200], answers[1].text
+    assert answers[0].json() == answers[1].json() and answers[1].headers["idempotent-replayed"] == "true"
+    assert _logs(alice, habit["id"]) == []
+    assert alice.delete(path, headers=_keyed(str(uuid.uuid4()))).status_code == 404  # a new Undo: nothing left
+
+
 def test_a_checkin_sent_again_is_the_first_answer_not_a_conflict(alice: Account) -> None:
     body = {"mood": 4, "answers": ["Calm"]}
     key = str(uuid.uuid4())

@@ -181,3 +181,31 @@ def test_background_sync_sends_the_queue_with_no_page_open(
           for (const name of stores) read.objectStore(name).getAll().onsuccess = (got) => all.push(got.target.result);
           read.oncomplete = () => done(JSON.stringify(all)); }; })"""
         assert "eyJ" not in other.evaluate(kept)  # no token (a JWT) was kept by the worker or the page
+
+
+def test_an_undo_made_offline_is_sent_once_when_the_connection_returns(
+    chromium: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    from playwright.sync_api import expect
+
+    assert run_paa("habit", "log", "Stretch").returncode == 0
+    with opened_page(chromium) as page:
+        sign_in(page, server)
+        assert page.evaluate("navigator.serviceWorker.ready.then((ready) => Boolean(ready.active))") is True
+        page.reload()
+        stretch = page.locator('article[data-habit="Stretch"]')
+        expect(stretch.locator(".state")).to_have_text("done")
+
+        page.context.set_offline(True)
+        stretch.get_by_role("button", name="Undo Stretch").click()
+        expect(page.get_by_role("status").filter(has_text="Undid Stretch")).to_contain_text(
+            "to be sent when the connection returns"
+        )
+        expect(page.locator("#live")).to_contain_text("1 waiting to be sent")
+        assert today_state(run_paa, "Stretch")["state"] == "done"  # nothing reached the server
+
+        page.context.set_offline(False)
+        expect(page.locator("#live")).to_have_text("live", timeout=3 * STEP_MS)
+        expect(stretch.locator(".state")).not_to_have_text("done")
+        assert _history(run_paa, "Stretch") == []
+        expect(page.get_by_role("alert")).to_have_count(0)  # sent once: no "Not sent" for a second try

@@ -194,15 +194,26 @@ def skip(
 
 @router.delete("/{habit_id}/log", summary="Remove what was logged or skipped on a day", **documented(schemas.Unlogged))
 def unlog(
-    habit_id: int, api: CallerApi, date: str = Query("today", max_length=40, description=DAY_DESCRIPTION)
+    habit_id: int,
+    api: CallerApi,
+    response: Response,
+    date: str = Query("today", max_length=40, description=DAY_DESCRIPTION),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=IDEMPOTENCY_DESCRIPTION),
 ) -> dict[str, Any]:
     from paa.core.habits.logs import unlog_habit
     from paa.core.habits.overview import log_json
+    from paa.core.idempotency import once
 
     with api.write() as ctx:
         habit = _habit(ctx, habit_id)
-        removed = unlog_habit(ctx, habit, _day(date, ctx))
-        return {"habit": {"id": habit.id, "name": habit.name}, "removed": log_json(removed)}
+
+        def write() -> dict[str, Any]:
+            removed = unlog_habit(ctx, habit, _day(date, ctx))
+            return {"habit": {"id": habit.id, "name": habit.name}, "removed": log_json(removed)}
+
+        # A replay (the browser's queue sending an Undo again after its answer was lost) gets the first answer,
+        # not a "nothing logged" for the log it already removed.
+        return _answered(response, once(ctx, idempotency_key, "habit.unlog", {"habit": habit_id, "date": date}, write))
 
 
 @router.get(

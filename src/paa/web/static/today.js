@@ -176,28 +176,19 @@ export class TodayPage {
     }
     if (loggedToday(habit)) {
       actions.append(h("button", { type: "button", "data-focus-key": `${habit.id}:undo`, "aria-label": `Undo ${habit.name}`,
-        onclick: () => this.act(`Undid today's ${habit.name}.`, "DELETE", `/habits/${habit.id}/log?date=today`) },
+        onclick: () => this.keep(`Undid ${habit.name}`, `/habits/${habit.id}/log?date=${this.day}`, undefined,
+          "DELETE") },
       "Undo"));
     }
     return card;
   }
 
-  // A log or skip: queued (offline.js) and sent; without a connection it waits and is sent when the connection
+  // A log, skip or undo: queued (offline.js) and sent; without a connection it waits and is sent when the connection
   // returns, once (its Idempotency-Key), for the day the page showed when it was tapped.
-  async keep(done, path, body) {
+  async keep(done, path, body, method = "POST") {
     try {
-      const sent = await send("POST", path, { ...body, date: this.day }, `${done} (${this.day})`);
+      const sent = await send(method, path, body && { ...body, date: this.day }, `${done} (${this.day})`);
       this.status.textContent = sent.queued ? `${done}: saved here, to be sent when the connection returns.` : `${done}.`;
-    } catch (error) {
-      this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
-    }
-    await this.reload();
-  }
-
-  async act(done, method, path, body) {
-    try {
-      await json(method, path, body);
-      this.status.textContent = done;
     } catch (error) {
       this.status.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";
     }
