@@ -82,13 +82,13 @@ def _profile(ctx: Context, tone: str) -> list[str]:
 
 
 def _habit_lines(ctx: Context) -> tuple[list[str], tuple[str, ...]]:
-    from paa.core.habits.manage import list_habits
+    from paa.core.habits.manage import list_habits, schedule_of
     from paa.core.habits.overview import statuses
 
     habits = list_habits(ctx, include_archived=True)
     active = [h for h in habits if not h.archived]
     lines = []
-    for status in statuses(ctx, active):
+    for status in statuses(ctx, active, best=False):  # the current streak only: recent logs suffice
         habit = status.habit
         state = status.state.replace("_", " ")
         if habit.kind == "measurable":
@@ -96,8 +96,8 @@ def _habit_lines(ctx: Context) -> tuple[list[str], tuple[str, ...]]:
             state += f", {value:g}/{habit.target:g} {habit.unit or ''}".rstrip()
             if habit.target_type == "at_most":
                 state += " (at most)"
-        schedule = status.to_json()["schedule"]["text"]
-        current = status.streaks.current
+        schedule = schedule_of(habit).describe()
+        current = status.current_streak
         streak = f", streak {plural(current.length, 'day')}" if current else ""
         lines.append(f"- {habit.name} (#{habit.id}): {state}{streak}; {schedule}")
     archived = [h.name for h in habits if h.archived]

@@ -125,19 +125,20 @@ def _amount(value: float | None, unit: str | None) -> str:
 
 def list_habits(ctx: Context, args: ListHabitsArgs) -> dict[str, Any]:
     from paa.core.habits.manage import list_habits as core_list
+    from paa.core.habits.manage import schedule_of
     from paa.core.habits.overview import statuses
 
-    found = statuses(ctx, core_list(ctx, include_archived=args.include_archived))
-    habits = [
+    found = statuses(ctx, core_list(ctx, include_archived=args.include_archived), best=False)  # current streaks only
+    habits: list[dict[str, Any]] = [
         {
             "id": s.habit.id,
             "name": s.habit.name,
-            "schedule": s.to_json()["schedule"]["text"],
+            "schedule": schedule_of(s.habit).describe(),
             "today": s.state,
             "value": s.entry.value if s.entry else None,
             "target": s.habit.target,
             "unit": s.habit.unit,
-            "streak": s.streaks.current.length if s.streaks.current else 0,
+            "streak": s.current_streak.length if s.current_streak else 0,
             "archived": s.habit.archived,
             "category": s.habit.category,
         }
