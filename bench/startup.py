@@ -4,7 +4,7 @@
 
 Each command runs `--runs` times, interleaved with the others so that a busy moment on the machine hits them all
 alike; the table gives the median wall time and its ratio to the floor `python -c "import typer, sqlmodel"` measured
-in the same run (cold target: every ratio <= 1.0, issue 20), and, when jrnl is there, to jrnl writing an entry (the warm path's
+in the same run (cold target: every ratio <= 1.0), and, when jrnl is there, to jrnl writing an entry (the warm path's
 goal in issue 20: <= 0.5). `cold` rows run with PAA_NO_SERVER=1; `warm` rows go through a warm server started for the
 run (`paa warm start`, in a private temporary folder, stopped at the end); its count of connections is checked around
 every warm run, and a run that did not go through it is done again (after restarting a server that quit because paa's
