@@ -150,6 +150,31 @@ def test_version_answers_without_the_command_tree() -> None:
     assert "paa.cli.app" not in imported and "typer" not in imported and "paa.errors" not in imported
 
 
+def test_a_warm_command_imports_only_the_client(warm_env: Path, paa_home: Path, stamp: str) -> None:
+    """The client's whole cost is Python's start and these few modules: `socket`, `signal` and `struct` would bring
+    `enum` and `selectors` (a tenth of a warm command), paa's own modules the command code."""
+
+    def imported(*command: str) -> set[str]:
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", *command], capture_output=True, text=True, env=server.env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time")}
+
+    server = WarmServer.start()
+    try:
+        before = server.served()
+        client = imported(str(paa_executable()), "habit", "list", "--json")
+        served = server.served()
+        python_alone = imported("-c", "pass")
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert served == before + 2  # the status request that counted, then the command
+    own = {"paa", "paa.cli", "paa.cli.main", "paa.cli.warm_client"}
+    assert client - python_alone == own | {"_socket", "_struct", "__future__"}  # (the last: their annotations)
+
+
 def test_no_server_stale_socket_or_hung_server_runs_cold(warm_env: Path, paa_home: Path) -> None:
     path = warm_client.socket_path(child_env(), create=True)
     assert path is not None
