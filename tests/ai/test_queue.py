@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
+import redis
 
 from paa.ai import queue
 from paa.config import Settings
@@ -72,17 +73,31 @@ def _in_thread(work: Callable[[], T]) -> T:
     return done[0]
 
 
+def _raised(call: Callable[[], object]) -> BaseException | None:
+    try:
+        call()
+    except Exception as exc:
+        return exc
+    return None
+
+
 def test_a_redis_that_never_answers_costs_a_job_the_timeout_and_then_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    # the back-off runs on a clock of the test's, so how long the machine takes between calls does not matter
+    now = [1000.0]
     with silent_redis_url() as url:
-        jobs = queue.JobQueue(url, timeout=0.2)
+        jobs = queue.JobQueue(url, timeout=0.2, retry_after=30.0, monotonic=lambda: now[0])
         with caplog.at_level(logging.WARNING, logger="paa.queue"):
             assert _in_thread(lambda: jobs.try_enqueue(queue.EMBED_MEMORIES, user_id=1)) is False
         assert "TimeoutError" in caplog.text  # the socket's own timeout, not a refusal
-        # a moment later the queue fails at once instead of waiting again: a tick with many reminders pays once
+        # within retry_after the queue fails at once instead of waiting again: a tick with many reminders pays once
+        now[0] += 29.0  # far beyond the socket's timeout: the back-off is its own window
         with pytest.raises(queue.QueueUnreachable):
             jobs.enqueue(queue.EMBED_MEMORIES, user_id=1)
         with pytest.raises(queue.QueueUnreachable):
             jobs.depth()
+        # once it has passed, Redis is tried again (and again does not answer)
+        now[0] += 1.0
+        assert isinstance(_in_thread(lambda: _raised(jobs.depth)), redis.TimeoutError)
         assert jobs.enqueued == 0
         jobs.close()
 

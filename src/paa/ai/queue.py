@@ -33,6 +33,9 @@ READ_CHECKIN = "read_checkin"  # user_id, day (ISO)
 JOBS = (DELIVER_REMINDER, EMBED_MEMORIES, READ_CHECKIN)
 QUIET_AFTER_FAILURE = 60.0  # seconds without another "cannot enqueue" line in the log, while Redis is away
 DEFAULT_TIMEOUT = 5.0  # seconds; the queue.timeout_seconds setting's default
+# seconds without trying Redis again after it failed: long beside the timeout, so a Redis that is away costs a caller
+# the timeout at most once in this long, and short enough that one back again is used within half a minute
+RETRY_AFTER = 30.0
 
 
 def queue_url(settings: Settings, environ: Mapping[str, str]) -> str | None:
@@ -92,19 +95,31 @@ def _without_tracebacks() -> Any:
 
 
 class QueueUnreachable(ConnectionError):
-    """Redis failed to connect or answer a moment ago: the queue is not tried again until `JobQueue.timeout` passes."""
+    """Redis failed to connect or answer a moment ago: the queue is not tried again until `JobQueue.retry_after`
+    passes."""
 
 
 class JobQueue:
     """A runtime's way to enqueue jobs: one broker, made on the first job.
 
-    After Redis failed to connect or answer, the queue fails at once for `timeout` seconds instead of waiting again:
-    a tick with a hundred reminders due, or a burst of requests, pays the timeout once, not once each."""
+    `timeout` is how long one call waits for Redis; after Redis failed to connect or answer, the queue fails at once
+    for `retry_after` seconds instead of waiting again: a tick with a hundred reminders due, or a burst of requests,
+    pays the timeout once, not once each. `monotonic` is the clock of that back-off (tests pass their own)."""
 
-    def __init__(self, url: str, *, heartbeat_seconds: int = 60, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        heartbeat_seconds: int = 60,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry_after: float = RETRY_AFTER,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.url = url
         self.heartbeat_seconds = heartbeat_seconds
         self.timeout = timeout
+        self.retry_after = retry_after
+        self._monotonic = monotonic
         self._broker: Any = None
         self._lock = threading.Lock()
         self._quiet_until = 0.0
@@ -122,12 +137,12 @@ class JobQueue:
         """Run `call` with the broker, failing at once while Redis was found unreachable a moment ago."""
         import redis
 
-        if time.monotonic() < self._unreachable_until:
+        if self._monotonic() < self._unreachable_until:
             raise QueueUnreachable("Redis did not answer a moment ago; the queue is tried again shortly")
         try:
             return call(self.broker())
         except (redis.ConnectionError, redis.TimeoutError):
-            self._unreachable_until = time.monotonic() + self.timeout
+            self._unreachable_until = self._monotonic() + self.retry_after
             raise
 
     def enqueue(self, job: str, **ids: int | str) -> None:
@@ -145,7 +160,7 @@ class JobQueue:
         try:
             self.enqueue(job, **ids)
         except Exception as exc:
-            now = time.monotonic()
+            now = self._monotonic()
             if now >= self._quiet_until:
                 self._quiet_until = now + QUIET_AFTER_FAILURE
                 LOG.warning("cannot put a %s job on the queue: %s: %s", job, type(exc).__name__, exc)
