@@ -258,6 +258,38 @@ def test_vectors_go_with_their_memory_and_their_user(make_ctx, db_engine: str) -
 
 
 @needs_vectors
+def test_the_orphan_sweep_keeps_a_user_who_registered_while_it_ran(
+    make_ctx, db_engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep reads the users, then looks at the vector store: a user who registers and gets vectors in between
+    is not taken for a deleted one. The race is made to happen by registering her just as the store is looked at."""
+    _remember(make_ctx, "I like green tea")
+    _embed(make_ctx)
+    newcomer: list[int] = []
+
+    def registering_meanwhile(*args: object, **kwargs: object) -> int:
+        with make_ctx(write=True) as ctx:
+            carol = User(username="carol", created_at=FIXED_NOW)
+            ctx.session.add(carol)
+            ctx.session.flush()
+            ctx.user = carol
+            memory.remember(ctx, "I like black coffee")
+            newcomer.append(carol.id or 0)
+        with make_ctx() as ctx:
+            ctx.user = ctx.session.get(User, newcomer[0])
+            assert memory.embed_pending(ctx) == 1
+        return sweep(*args, **kwargs)  # type: ignore[arg-type]
+
+    with make_ctx() as ctx:
+        index = memory.MemoryService.of(ctx).vector_index()
+        assert index is not None
+        sweep = index.drop_orphans
+        monkeypatch.setattr(index, "drop_orphans", registering_meanwhile)
+        assert memory.drop_orphan_vectors(index, memory._base_engine(ctx.session)) == 0
+        assert newcomer and index.count(newcomer[0]) == 1 and index.is_current(newcomer[0])
+
+
+@needs_vectors
 def test_a_forgotten_memorys_vector_leaves_every_file(make_ctx) -> None:
     """`forget`: its vector is gone from the vector file, its log and the snapshot the next process reads."""
     keep, drop = _remember(make_ctx, "I like green tea", "I like black coffee")

@@ -986,6 +986,9 @@ def _mark_embedded(
 def drop_orphan_vectors(index: VectorIndex, engine: Engine) -> int:
     """Delete the vectors, sets and snapshot files of users and memories the database no longer has; return how
     many vectors went. For every user of the database: run by a process's background indexer, which acts for none."""
+    # Who the store holds is read before the database: a user who registers and gets vectors after this read is
+    # not among them, so is never taken for a deleted one (read the other way round, she would be).
+    on_record = index.users_on_record()
     with engine.connect() as conn:
         users = [int(row[0]) for row in conn.execute(text("SELECT id FROM users"))]
         newest = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM memories")).scalar_one())
@@ -995,7 +998,7 @@ def drop_orphan_vectors(index: VectorIndex, engine: Engine) -> int:
             rows = conn.execute(text("SELECT id FROM memories WHERE user_id = :user"), {"user": user_id})
             return {int(row[0]) for row in rows}
 
-    return index.drop_orphans(users, memories_of, newest)
+    return index.drop_orphans(users, memories_of, newest, on_record=on_record)
 
 
 class BackgroundIndexer:

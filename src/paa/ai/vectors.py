@@ -375,20 +375,39 @@ class VectorIndex:
         with suppress(OSError):
             self._snapshot_path(user_id).unlink(missing_ok=True)
 
-    def drop_orphans(self, user_ids: Iterable[int], memory_ids: Callable[[int], set[int]], newest: int) -> int:
+    def users_on_record(self) -> set[int]:
+        """The users this store holds anything of: a set of vectors (where the store is not the database's) or a
+        snapshot file. `drop_orphans` drops only users read here before the database was read."""
+        with self._lock:
+            stored = set() if self.cascades else set(self._stored_users())
+            owners = {_snapshot_user(path.name) for path in self.folder.glob("u*.snapshot")}
+        return stored | {owner for owner in owners if owner is not None}
+
+    def drop_orphans(
+        self,
+        user_ids: Iterable[int],
+        memory_ids: Callable[[int], set[int]],
+        newest: int,
+        *,
+        on_record: Iterable[int] | None = None,
+    ) -> int:
         """Delete what the database no longer has: the vectors, set and snapshot of users not in `user_ids`, the
         vectors of memories not in `memory_ids(user)`, and snapshots of an older generation (deletions made outside
         paa, such as a user deleted with SQL, or by a process on another machine); return how many vectors went.
 
         A vector of a memory id above `newest` (the highest the caller saw) is kept: on SQLite a writer stores the
-        vectors of its new memories before it commits them, so they are not seen yet."""
+        vectors of its new memories before it commits them, so they are not seen yet. Likewise only users in
+        `on_record` (`users_on_record()` read before the caller read `user_ids`; default: everyone) are dropped: a
+        user who registered after the caller read the users, and got vectors before this looks, is not a deleted
+        one."""
         known = set(user_ids)
+        candidates = None if on_record is None else set(on_record)
         dropped = 0
         with self._lock:
             # Where the vectors live in the database, its foreign keys delete them with their memory or user: only
             # this machine's snapshot files can be left over.
             stored = [] if self.cascades else self._stored_users()
-            gone = [user for user in stored if user not in known]
+            gone = [user for user in stored if user not in known and (candidates is None or user in candidates)]
             for user in gone:
                 dropped += self.count(user)
             if gone:
@@ -407,6 +426,8 @@ class VectorIndex:
                 owner = _snapshot_user(path.name)
                 if owner is None:
                     continue
+                if owner not in known and candidates is not None and owner not in candidates:
+                    continue  # a user newer than what the caller read: nothing is known of her yet
                 found = self._set_of(owner) if owner in known else None
                 if found is None or self._snapshot_generation(path) != found.generation:
                     self._drop_snapshot(owner)
