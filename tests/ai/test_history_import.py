@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from paa.ai import history as history_import
 from paa.ai import memory
 from paa.ai.history import import_history, with_sources
 from paa.core.dataio.conversations import read_history
 from paa.db.models import Conversation, Memory, Message
-from paa.errors import InvalidInput
+from paa.errors import Conflict, InvalidInput
 from tests.support.histories import (
     chatgpt_branches_export,
     chatgpt_export,
@@ -359,3 +360,24 @@ def test_imported_conversations_move_with_paa_export_keeping_speakers_and_keys(m
     with open_context(write=True, environ=fresh, clock=FixedClock(FIXED_NOW)) as ctx:
         summary = import_history(ctx, again)
     assert (summary.messages_added, summary.messages_existing) == (0, 4)
+
+
+def test_a_branch_deleted_during_an_import_stops_it_with_a_conflict(
+    make_ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new message goes into the branch conversation its previous message is kept in; if that conversation is
+    gone by the time it is written (deleted meanwhile), the import stops whole with a conflict, under `python -O`
+    too, and nothing is written."""
+    _import(make_ctx, write_json(tmp_path / "c.json", chatgpt_branches_export()))
+    read_keys = history_import._existing_message_keys
+
+    def deleted_meanwhile(ctx, keys):  # type: ignore[no-untyped-def]
+        return {key: (404 if conversation == 3 else conversation) for key, conversation in read_keys(ctx, keys).items()}
+
+    monkeypatch.setattr(history_import, "_existing_message_keys", deleted_meanwhile)
+    later = write_json(tmp_path / "later.json", chatgpt_branches_export("u3", more=True))
+    with pytest.raises(Conflict, match="deleted while the history was imported") as raised:
+        _import(make_ctx, later)
+    assert raised.value.field == "file" and raised.value.hint == "run the import again"
+    with make_ctx() as ctx:
+        assert len(ctx.session.exec(select(Message)).all()) == 9

@@ -22,7 +22,7 @@ from paa.ai.store import title_for
 from paa.core.context import Context
 from paa.core.dataio.conversations import History, Problem, import_key
 from paa.db.models import Conversation, Memory, Message
-from paa.errors import InvalidInput
+from paa.errors import Conflict, InvalidInput
 
 ON_ERROR = ("skip", "stop")
 Progress = Callable[[int, int], None]  # (messages done, messages in the file)
@@ -126,7 +126,14 @@ def import_history(
                     written = row
                 else:
                     other = ctx.session.get(Conversation, target)
-                    assert other is not None and other.user_id == ctx.user_id
+                    if other is None or other.user_id != ctx.user_id:
+                        # Deleted since its messages were read (a concurrent `paa chat delete`): the import stops
+                        # whole rather than put the message elsewhere; run again, it adds only what is missing.
+                        raise Conflict(
+                            "a conversation was deleted while the history was imported; nothing was imported",
+                            hint="run the import again",
+                            field="file",
+                        )
                     written = _write_conversation(ctx, other, other.import_key or key, item.title, fmt, group)
                 if (written.id or 0) not in summary.conversation_ids:
                     summary.conversation_ids.append(written.id or 0)
