@@ -384,7 +384,7 @@ API_STEPS: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None, Body], .
     ("PATCH", "/checkins/{day}", {}, None, {"energy": 4}),
     ("GET", "/checkins/history", {}, None, None),
     ("POST", "/checkins/prompts", {}, None, {"text": "What are you grateful for?"}),
-    ("PUT", "/checkins/prompts/order", {}, None, {"order": [2, 1]}),
+    ("POST", "/checkins/prompts/move", {}, None, {"text": "What went well today?", "position": 1}),
     ("DELETE", "/checkins/prompts", {}, {"position": 3}, None),
     ("GET", "/analytics/habits/summary", {}, {"period": "7d"}, None),
     ("GET", "/analytics/habits/{habit_id}", {}, {"period": "7d"}, None),

@@ -222,7 +222,7 @@ ACTS_ON_THE_CALLER: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/checkins/prompts"): "the caller's prompts",
     ("POST", "/api/v1/checkins/prompts"): "adds to the caller's prompts",
     ("DELETE", "/api/v1/checkins/prompts"): "a place in the caller's own list of prompts",
-    ("PUT", "/api/v1/checkins/prompts/order"): "places in the caller's own list of prompts",
+    ("POST", "/api/v1/checkins/prompts/move"): "a prompt of the caller's own list, named by its text",
     ("GET", "/api/v1/auth/sessions"): "the caller's logins",
     ("GET", "/api/v1/chat/search"): "the caller's messages",
     ("GET", "/api/v1/analytics/habits/summary"): "the caller's figures",

@@ -536,6 +536,12 @@ def _cases() -> list[Case]:
             write=True,
             owner="changes",
         ),
+        Case(
+            "paa.core.checkins.entries.move_prompt",
+            lambda c, a: checkins.move_prompt(c, checkins.list_prompts(c)[1].text, 1),
+            write=True,
+            owner="changes",
+        ),
         Case("paa.core.checkins.entries.find_checkin", lambda c, a: checkins.find_checkin(c, TODAY)),
         Case("paa.core.checkins.entries.get_checkin", lambda c, a: checkins.get_checkin(c, TODAY)),
         Case("paa.core.checkins.entries.list_checkins", lambda c, a: checkins.list_checkins(c)),

@@ -320,6 +320,15 @@ def test_prompts_reordered_a_reminder_edited_in_place_and_a_habits_colour(
     expect(prompts.locator("li").nth(len(before) - 2)).to_contain_text("What are you grateful for?")
     expect(prompts.get_by_role("button", name="Move up: What are you grateful for?")).to_be_focused()
     assert [prompt["text"] for prompt in api.get("/checkins/prompts")] == [*before[:-2], before[-1], before[-2]]
+    # Another window moves the first prompt to the end after this page drew the list: "Move up" still moves the
+    # prompt it names, to the place one above where it was drawn (a list of places would have moved another one).
+    api.post("/checkins/prompts/move", {"text": before[0], "position": len(before)})
+    elsewhere = [*before[1:-2], before[-1], before[-2], before[0]]
+    prompts.get_by_role("button", name="Move up: What are you grateful for?").click()
+    expect(prompts.locator("li").first).to_contain_text(elsewhere[0])
+    wanted = [text for text in elsewhere if text != before[-1]]
+    wanted.insert(len(before) - 3, before[-1])
+    assert [prompt["text"] for prompt in api.get("/checkins/prompts")] == wanted
 
     # A reminder edited in place: new words, now repeating; its id (and history) stay.
     reminders = page.get_by_role("region", name="Reminders")

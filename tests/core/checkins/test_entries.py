@@ -25,6 +25,7 @@ from paa.core.checkins.entries import (
     get_checkin,
     list_checkins,
     list_prompts,
+    move_prompt,
     pair_answers,
     parse_scale,
     prompts_for,
@@ -120,6 +121,25 @@ def test_prompt_mistakes_are_refused(make_ctx) -> None:
             reorder_prompts(ctx, [1, 1])
         with pytest.raises(InvalidInput):
             reorder_prompts(ctx, [])
+
+
+def test_a_prompt_moves_by_its_text_and_a_repeated_move_changes_nothing(make_ctx) -> None:
+    with make_ctx(write=True) as ctx:
+        add_prompt(ctx, "Grateful for?")
+        moved = move_prompt(ctx, "grateful FOR?", 1)  # its text, case aside
+        assert [p.text for p in moved] == ["Grateful for?", *DEFAULT_PROMPTS]
+        assert [p.position for p in moved] == [1, 2, 3]
+        assert move_prompt(ctx, "Grateful for?", 1) == moved
+        assert [p.text for p in move_prompt(ctx, "Grateful for?", 3)] == [*DEFAULT_PROMPTS, "Grateful for?"]
+    with make_ctx(write=True) as ctx:
+        assert texts(ctx) == [*DEFAULT_PROMPTS, "Grateful for?"]
+        with pytest.raises(NotFound) as unknown:
+            move_prompt(ctx, "Grateful", 1)  # a start of the text is not a name: the request must say which
+        assert unknown.value.field == "text"
+        with pytest.raises(InvalidInput, match="position must be from 1 to 3") as far:
+            move_prompt(ctx, "Grateful for?", 4)
+        assert far.value.field == "position"
+        assert texts(ctx) == [*DEFAULT_PROMPTS, "Grateful for?"]
 
 
 def test_the_last_prompt_cannot_be_removed(make_ctx) -> None:

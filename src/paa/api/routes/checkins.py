@@ -165,26 +165,27 @@ def remove_prompt(
         return [prompt.to_json() for prompt in list_prompts(ctx)]
 
 
-class PromptOrder(BaseModel):
+class PromptMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    order: list[int] = Field(
-        min_length=1, max_length=1000, examples=[[2, 1]],
-        description="Prompt positions (as GET /checkins/prompts numbers them) in their new order; the ones left out "
-        "follow as they were.",
+    text: str = Field(
+        min_length=1, max_length=1000, examples=["What went well today?"],
+        description="The prompt's text, as GET /checkins/prompts gives it (a prompt's text is unique in your list).",
     )  # fmt: skip
+    position: int = Field(ge=1, le=1000, examples=[1], description="Its new place in the list, 1 first.")
 
 
-@router.put(
-    "/prompts/order",
-    summary="Reorder your prompts (as `paa checkin prompts reorder`); answers them in their new order",
+@router.post(
+    "/prompts/move",
+    summary="Move one prompt to a place in your list (the others keep their order); answers the prompts in "
+    "their new order. Sending it again changes nothing.",
     **documented(list[schemas.Prompt]),
 )
-def reorder_prompts(body: PromptOrder, api: CallerApi) -> list[dict[str, Any]]:
-    from paa.core.checkins.entries import reorder_prompts as reorder
+def move_prompt(body: PromptMove, api: CallerApi) -> list[dict[str, Any]]:
+    from paa.core.checkins.entries import move_prompt as move
 
     with api.write() as ctx:
-        return [prompt.to_json() for prompt in reorder(ctx, body.order)]
+        return [prompt.to_json() for prompt in move(ctx, body.text, body.position)]
 
 
 @router.get(

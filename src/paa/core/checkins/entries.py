@@ -325,6 +325,25 @@ def reorder_prompts(ctx: Context, order: Sequence[int]) -> list[Prompt]:
     return _save_order(ctx, first + rest)
 
 
+def move_prompt(ctx: Context, text: str, position: int) -> list[Prompt]:
+    """Move the prompt with this text to `position` (1 first); answers the prompts in their new order.
+
+    The prompt is named by its text, which is unique in a user's list (case aside) and, unlike a place,
+    stays the same while another window adds, removes or moves prompts; moving to the same place again
+    changes nothing, so a retried request cannot undo itself.
+    """
+    rows = _editable_rows(ctx)
+    key = text.strip().casefold()
+    matches = [i for i, row in enumerate(rows) if row.text.casefold() == key]
+    if not key or not matches:
+        raise NotFound(f"no prompt {text.strip()!r}", hint="see `paa checkin prompts list`", field="text")
+    if not 1 <= position <= len(rows):
+        raise InvalidInput(f"position must be from 1 to {len(rows)} (got {position})", field="position")
+    row = rows.pop(matches[0])
+    rows.insert(position - 1, row)
+    return _save_order(ctx, rows)
+
+
 # ---- reading ------------------------------------------------------------------------------------
 
 

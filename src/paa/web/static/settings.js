@@ -185,11 +185,11 @@ export class SettingsPage {
     });
   }
 
-  // One place earlier: the prompts before it keep theirs (the server puts the ones not named after, as they were).
+  // One place earlier than where this list drew it; the prompt goes by its text, so a list changed meanwhile in
+  // another window still moves this prompt, and a retried request leaves it where the first one put it.
   async movePrompt(prompt) {
-    const order = [...Array(prompt.position - 2).keys()].map((index) => index + 1);
     try {
-      await json("PUT", "/checkins/prompts/order", { order: [...order, prompt.position, prompt.position - 1] });
+      await json("POST", "/checkins/prompts/move", { text: prompt.text, position: prompt.position - 1 });
       this.status.textContent = `Moved "${prompt.text}" up.`;
     } catch (failure) {
       this.status.textContent = failureText(failure);
