@@ -281,3 +281,24 @@ def test_a_marker_dated_ahead_holds_commands_off(runtime: Path) -> None:
     os.utime(marker, (ahead, ahead))
     assert warm_client._take_marker(str(marker)) is False
     assert marker.stat().st_mtime == ahead
+
+
+@pytest.mark.parametrize("word", ["0", "f", "false", "n", "no", "off", "Off"])
+def test_every_word_the_settings_read_as_off_keeps_the_client_from_starting_a_server(word: str, runtime: Path) -> None:
+    from paa.config import load_settings, resolve_paths
+
+    environ = {"PAA_HOME": str(runtime / "home"), "PAA_WARM_AUTOSTART": word}
+    assert load_settings(resolve_paths(environ), environ).settings.warm_autostart is False
+    assert word.strip().lower() in warm_client.OFF_WORDS
+
+
+def test_doctor_without_a_runtime_folder_yet_says_the_next_command_starts_a_server(
+    runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paa.cli.warm import doctor_check
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime / "after-a-reboot"))  # the folder paa's socket goes in is gone
+    environ = {"PAA_HOME": str(runtime / "home"), "XDG_RUNTIME_DIR": str(runtime / "after-a-reboot")}
+    assert warm_client.socket_path(environ, create=False) is None
+    check = doctor_check(environ)
+    assert check.detail == "no warm server runs now; the next command starts one in the background"

@@ -176,7 +176,7 @@ def doctor_check(environ: Mapping[str, str]) -> Check:
     if info is None:
         from paa.cli.warm_server import autostart_idle
 
-        if path and autostart_idle(environ) is not None:
+        if autostart_idle(environ) is not None:  # with no runtime folder yet (after a reboot) too: it makes one
             return Check(
                 "warm path", "info", "no warm server runs now; the next command starts one in the background",
                 "paa warm start starts it at once",

@@ -40,7 +40,7 @@ INTERNAL_EXIT = 1
 # A command that finds no server starts one in the background (unless PAA_WARM_AUTOSTART or the warm.autostart
 # setting says no) and runs cold; `.starting` files younger than this mean a start is under way.
 START_HOLD = 60.0
-OFF_WORDS = ("0", "false", "no", "off")
+OFF_WORDS = ("0", "f", "false", "n", "no", "off")  # what the settings read as false (pydantic's words)
 STALE_SERVER = -1  # _run's answer for a server of other code (which quits): run cold, and start a new one
 
 # Commands that stay on the cold path: they need the controlling terminal (the TUI, password prompts read /dev/tty),

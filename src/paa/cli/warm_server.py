@@ -211,9 +211,6 @@ class Server:
             return
         sys.stdout.flush()
         sys.stderr.flush()
-        # Everything loaded so far is permanent: a worker's collections then skip it, instead of walking (and so
-        # copying, page by page) the whole preloaded heap; this took two thirds of a `habit list` worker's time.
-        gc.freeze()
         pid = os.fork()
         if pid == 0:
             code = 1
@@ -493,7 +490,11 @@ def main(argv: list[str] | None = None) -> int:
         idle_seconds = float(args[1])
     server = Server(path, idle_seconds)
     server.modules = preload()
-    gc.collect()  # the start-up's garbage goes now, before `_accept` freezes what is left for the workers
+    gc.collect()  # the start-up's garbage goes now
+    # What is left is permanent: a worker's collections then skip it, instead of walking (and so copying, page by
+    # page) the whole preloaded heap; this took two thirds of a `habit list` worker's time. Once, here: frozen before
+    # every fork, each command's leftovers in the server would be kept for as long as it runs.
+    gc.freeze()
     server.listen()
     if auto:
         with contextlib.suppress(OSError):
