@@ -49,6 +49,7 @@ def isolated_env(home: Path, base_url: str, key: str) -> dict[str, str]:
         PAA_HOME=str(home / "paa-home"), HOME=str(home), PAA_TIMEZONE="UTC", PAA_NOW=FIXED_NOW, NO_COLOR="1",
         PAA_KEYRING="off", ANTHROPIC_BASE_URL=base_url, ANTHROPIC_API_KEY=key, TERM="xterm", COLUMNS="100",
     )  # fmt: skip
+    env["PAA_NO_SERVER"] = "1"  # measured as started from scratch: no warm server (started on first use otherwise)
     return env
 
 

@@ -146,6 +146,7 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="paa-bench-daemon-"))
     server = Server()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAA_")}
+    env["PAA_NO_SERVER"] = "1"  # no warm server started on first use beside the measured daemon
     env.update({"PAA_HOME": str(home), "PAA_TIMEZONE": "UTC", "PAA_NOTIFY_CHANNELS": "webhook",
                 "PAA_WEBHOOK_URL": server.url})  # fmt: skip
     os.environ.update(env)

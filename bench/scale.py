@@ -204,6 +204,7 @@ def isolated_env(home: Path, webhook: str) -> dict[str, str]:
     env.update(PAA_HOME=str(home / "paa-home"), HOME=str(home), PAA_TIMEZONE="UTC", PAA_KEYRING="off", NO_COLOR="1")
     env.update(PAA_SERVER_RATE_PER_MINUTE="1000000", PAA_SERVER_RATE_BURST="1000000")  # load, not 429s
     env.update(PAA_NOTIFY_CHANNELS="webhook", PAA_WEBHOOK_URL=webhook, PYTHONDONTWRITEBYTECODE="1")
+    env["PAA_NO_SERVER"] = "1"  # measured as started from scratch: no warm server (started on first use otherwise)
     return env
 
 

@@ -54,6 +54,7 @@ def isolated_env(home: Path) -> dict[str, str]:
         PAA_HOME=str(home / "paa-home"), HOME=str(home), PAA_TIMEZONE="UTC", PAA_NOW=FIXED_NOW, PAA_KEYRING="off",
         TERM="xterm-256color", COLUMNS="80", LINES="24",
     )  # fmt: skip
+    env["PAA_NO_SERVER"] = "1"  # measured as started from scratch: no warm server (started on first use otherwise)
     return env
 
 

@@ -59,6 +59,7 @@ def isolated_env(home: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PAA_", "ANTHROPIC_"))}
     env.update(PAA_HOME=str(home / "paa-home"), HOME=str(home), PAA_TIMEZONE="UTC", PAA_NOW=FIXED_NOW, NO_COLOR="1")
     env.update(PAA_SERVER_RATE_PER_MINUTE="1000000", PAA_SERVER_RATE_BURST="1000000", PAA_KEYRING="off")
+    env["PAA_NO_SERVER"] = "1"  # measured as started from scratch: no warm server (started on first use otherwise)
     return env
 
 

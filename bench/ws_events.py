@@ -41,7 +41,7 @@ def free_port() -> int:
 
 def start_server(home: Path) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
-    env = {**os.environ, "PAA_HOME": str(home), "PAA_TIMEZONE": "UTC", "PAA_KEYRING": "off"}
+    env = {**os.environ, "PAA_HOME": str(home), "PAA_TIMEZONE": "UTC", "PAA_KEYRING": "off", "PAA_NO_SERVER": "1"}
     paa = str(Path(sys.executable).with_name("paa"))
     process = subprocess.Popen([paa, "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
