@@ -204,3 +204,21 @@ def test_a_write_api_token_cannot_end_its_owners_logins(http: TestClient, alice:
     assert alice.get("/api/v1/habits").is_success
     assert http.post("/api/v1/auth/tokens", json={"name": "x"}, headers=writer).status_code == 403
     assert alice.delete(f"/api/v1/auth/sessions/{login['id']}").status_code == 204  # the login itself may
+
+
+def test_a_write_api_token_cannot_revoke_its_owners_other_tokens_only_itself(http: TestClient, alice: Account) -> None:
+    # A leaked read,write token must not take its owner's other tokens away (their scripts would stop working):
+    # revoking another token takes a login, as making one does. Revoking itself stays open, so whoever holds a
+    # token can end its own leak.
+    script = alice.post("/api/v1/auth/tokens", json={"name": "script", "scope": "read,write"}).json()
+    phone = alice.post("/api/v1/auth/tokens", json={"name": "phone", "scope": "read,write"}).json()
+    writer = {"Authorization": f"Bearer {script['token']}"}
+    answer = http.delete(f"/api/v1/auth/tokens/{phone['id']}", headers=writer)
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["detail"] == "an API token cannot revoke other API tokens"
+    assert http.get("/api/v1/habits", headers={"Authorization": f"Bearer {phone['token']}"}).is_success
+    assert http.delete("/api/v1/auth/tokens/999999", headers=writer).status_code == 403  # nothing learnt of ids
+    assert http.delete(f"/api/v1/auth/tokens/{script['id']}", headers=writer).status_code == 204
+    assert "revoked" in _refused(http, script["token"])["detail"]
+    assert alice.delete(f"/api/v1/auth/tokens/{phone['id']}").status_code == 204  # the login itself may
+    assert "revoked" in _refused(http, phone["token"])["detail"]

@@ -154,10 +154,19 @@ def create_token(body: TokenRequest, api: CallerApi) -> dict[str, Any]:
         return create_api_token(actx, body.name, scopes, days=body.days).to_json()
 
 
-@router.delete("/auth/tokens/{token_id}", tags=["auth"], status_code=204, summary="Revoke one of your API tokens")
+@router.delete(
+    "/auth/tokens/{token_id}",
+    tags=["auth"],
+    status_code=204,
+    summary="Revoke one of your API tokens (with an API token: only that token itself)",
+)
 def revoke_token(token_id: int, api: CallerApi) -> Response:
     from paa.core.accounts.bearer import revoke_api_token
 
+    # A leaked API token must not revoke its owner's other tokens (their scripts would stop); revoking itself ends
+    # its own leak, so that stays open to it. Checked before any lookup: a token learns nothing of other ids.
+    if api.caller.credential != f"token:{token_id}":
+        api.caller.require_login("revoke other API tokens")
     with api.auth(write=True) as actx:
         revoke_api_token(actx, token_id)
     return Response(status_code=204)
