@@ -36,6 +36,9 @@ def test_the_service_worker_lists_every_file_of_the_app_and_a_version(http: Test
     assert "/api/" not in shell["files"] and 'addEventListener("fetch"' in rest
     for path in shell["files"]:  # each one is there to be kept
         assert http.get(path).status_code == 200, path
+    # A module worker: the queue's storage and its rules are the pages' own offline.js, not a copy of them.
+    assert 'import * as offline from "/app/offline.js";' in rest and "/app/offline.js" in shell["files"]
+    assert "indexedDB" not in rest and "atob(" not in rest and "script-src 'self'" in WORKER_POLICY
 
 
 def test_the_apps_files_do_not_spend_the_rate_limit(tight: TestClient) -> None:

@@ -27,8 +27,9 @@ ASSET_PREFIX = "/app"
 ASSET_CACHING = "no-cache"
 WORKER = "sw.js"
 # The service worker fetches the app's own files, and the API for the queued writes it sends on a Background Sync
-# (sw.js): this server only. Its own policy, since a worker's script brings it.
-WORKER_POLICY = "default-src 'none'; connect-src 'self'"
+# (sw.js), and imports the pages' offline.js (a module worker): this server only. Its own policy, since a worker's
+# script brings it.
+WORKER_POLICY = "default-src 'none'; script-src 'self'; connect-src 'self'"
 
 
 @cache

@@ -44,19 +44,9 @@ async function problemOf(response) {
   return new ApiError(response.status, body);
 }
 
-// The user a token speaks for (its `sub` claim); only to tell whose kept data is whose, never to trust anything.
-function subjectOf(jwt) {
-  try {
-    const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return Number(JSON.parse(atob(payload)).sub);
-  } catch {
-    return null;
-  }
-}
-
 function setTokens(answer) {
   access = answer ? answer.access_token : null;
-  if (access) setUser(subjectOf(access));
+  if (access) setUser(offline.subjectOf(access));
   clearTimeout(renewTimer);
   if (answer) {
     // Renew a minute before the access token expires, so a socket and requests never hold a stale one.
@@ -197,9 +187,9 @@ export async function loadPending() {
   tellConnection();
 }
 
-// Worth sending again later: the server was busy, down or the login needs renewing. Any other 4xx is final.
+// Worth sending again later: no answer at all, or one offline.js's rule (the service worker's too) calls passing.
 function retryable(error) {
-  return !(error instanceof ApiError) || error.status >= 500 || [401, 408, 429].includes(error.status);
+  return !(error instanceof ApiError) || offline.worthRetrying(error.status);
 }
 
 async function drop(item) {

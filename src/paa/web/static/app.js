@@ -245,7 +245,8 @@ signOutButton.addEventListener("click", async () => {
 });
 
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js").catch(() => {});
+  // A module worker: it imports offline.js, the pages' own queue and its rules.
+  navigator.serviceWorker.register("/sw.js", { type: "module" }).catch(() => {});
   // The service worker sent queued writes itself (Background Sync): show the server's data and what it refused.
   navigator.serviceWorker.addEventListener("message", async ({ data }) => {
     if (data?.type === "paa:sent") {

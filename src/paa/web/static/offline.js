@@ -66,7 +66,29 @@ export async function waiting(user) {
   return all.filter((item) => item.user === user).sort((a, b) => a.at - b.at);
 }
 
+// How many writes wait, whoever's they are.
+export const waitingCount = () => run("queue", "readonly", (store) => store.count());
+
 // Signing out: nothing of the user's stays in this browser.
 export async function forget() {
   for (const store of STORES) await run(store, "readwrite", (found) => found.clear());
+}
+
+// ---- shared with the service worker (sw.js imports this module), so the page and the worker follow one rule ----
+
+// The user a token speaks for (its `sub` claim): whose kept data and queued writes are whose; never trusted for
+// anything else (the server checks the token). Null for a token that is not a JWT.
+export function subjectOf(jwt) {
+  try {
+    const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return Number(JSON.parse(atob(payload)).sub);
+  } catch {
+    return null;
+  }
+}
+
+// Whether a queued write the server answered with this status is worth sending again later: the server was busy or
+// down, or the login needs renewing. Any other refusal (4xx) is final, and the write is dropped.
+export function worthRetrying(status) {
+  return status >= 500 || [401, 408, 429].includes(status);
 }

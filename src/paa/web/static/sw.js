@@ -3,7 +3,11 @@
 // the files to keep and a version made from their contents, so an upgraded paa replaces the kept copy.
 // It keeps no data and never answers for /api/: the pages keep their last data themselves (offline.js, IndexedDB),
 // and a request to the API always goes to the server. With Background Sync (Chromium), it also sends the writes a
-// page queued without a connection once the browser is back online, page open or not (below).
+// page queued without a connection once the browser is back online, page open or not (below). It is a module
+// worker (app.js registers it with type "module"): the queue's storage and its rules come from the page's own
+// offline.js, so the worker and the pages cannot drift apart on which writes wait and which answers drop one.
+
+import * as offline from "/app/offline.js";
 
 /* global PAA_SHELL */
 const CACHE = `paa-shell-${PAA_SHELL.version}`;
@@ -67,51 +71,8 @@ self.addEventListener("notificationclick", (event) => {
 const SYNC_TAG = "paa-queue";
 const CSRF = { "X-PAA-CSRF": "1" };
 
-function queueStore(mode) {
-  return new Promise((resolve) => {
-    const opened = indexedDB.open("paa", 1);
-    opened.onupgradeneeded = () => {
-      opened.transaction.abort(); // no page made the database: nothing waits
-    };
-    opened.onsuccess = () => {
-      const db = opened.result;
-      if (!db.objectStoreNames.contains("queue")) {
-        db.close();
-        resolve(null);
-        return;
-      }
-      const transaction = db.transaction("queue", mode);
-      transaction.oncomplete = transaction.onabort = () => db.close();
-      resolve(transaction.objectStore("queue"));
-    };
-    opened.onerror = () => resolve(null);
-  });
-}
-
-function asked(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-async function waitingWrites() {
-  const store = await queueStore("readonly");
-  return store ? (await asked(store.getAll())).sort((a, b) => a.at - b.at) : [];
-}
-
-async function dropWrite(key) {
-  const store = await queueStore("readwrite");
-  if (store) await asked(store.delete(key));
-}
-
 function taking(name, act) {
   return self.navigator.locks ? self.navigator.locks.request(name, act) : act();
-}
-
-function subjectOf(jwt) {
-  const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-  return Number(JSON.parse(atob(payload)).sub);
 }
 
 async function tell(message) {
@@ -119,7 +80,8 @@ async function tell(message) {
 }
 
 async function sendWaiting() {
-  if (!(await waitingWrites()).length) return;
+  // Nothing waits (or no IndexedDB here): the refresh cookie is not spent for nothing.
+  if (!(await offline.waitingCount().catch(() => 0))) return;
   const tokens = await taking("paa-refresh", async () => {
     const response = await fetch("/api/v1/auth/browser/refresh", {
       method: "POST", headers: CSRF, credentials: "same-origin",
@@ -129,22 +91,21 @@ async function sendWaiting() {
     return response.json();
   });
   if (!tokens) return;
-  const user = subjectOf(tokens.access_token);
+  const user = offline.subjectOf(tokens.access_token);
   let sent = 0;
   await taking("paa-queue", async () => {
-    for (const item of await waitingWrites()) {
-      if (item.user !== user) continue;
+    for (const item of await offline.waiting(user)) {
       const headers = { Authorization: `Bearer ${tokens.access_token}`, "Idempotency-Key": item.key };
       if (item.body !== undefined) headers["Content-Type"] = "application/json";
       const response = await fetch(`/api/v1${item.path}`, {
         method: item.method, headers, body: item.body === undefined ? undefined : JSON.stringify(item.body),
       });
       if (response.ok) {
-        await dropWrite(item.key);
+        await offline.dequeue(item.key);
         sent += 1;
         continue;
       }
-      if (response.status >= 500 || [401, 408, 429].includes(response.status)) {
+      if (offline.worthRetrying(response.status)) {
         throw new Error(`the server answered ${response.status}`); // later, by the browser's own retry
       }
       let detail = `the server answered ${response.status}`;
@@ -153,7 +114,7 @@ async function sendWaiting() {
       } catch {
         // not a problem document
       }
-      await dropWrite(item.key); // refused for good, as a page drops it (api.js)
+      await offline.dequeue(item.key); // refused for good, as a page drops it (api.js)
       await tell({ type: "paa:refused", label: item.label, detail });
     }
   });
