@@ -41,21 +41,35 @@ def test_device_flow_polls_slows_down_and_reads_the_identity(github: FakeOAuth, 
     device = oauth.start_device_flow(provider, http=http)
     assert (device.user_code, device.interval) == ("WDJB-MJHT", 1)
     assert DEVICE_CODE not in repr(device)
-    token = oauth.wait_for_token(provider, device, http=http)
-    assert token == ACCESS_TOKEN
+    identity = oauth.wait_for_identity(provider, device, http=http)
     assert slept == [1, 1, 6]  # pending, then slow_down adds 5 seconds to every later poll
     assert all(form["_accept"] == "application/json" for form in github.form("/token"))
-    identity = oauth.fetch_identity(provider, token, http=http)
     assert (identity.subject, identity.login) == ("4242", "octo-alice")
     assert (identity.email, identity.email_verified) == ("alice@example.org", True)  # the primary, verified one
 
 
-@pytest.mark.parametrize(("step", "words"), [("access_denied", "declined"), ("expired_token", "expired")])
+@pytest.mark.parametrize(
+    ("step", "words"),
+    [("access_denied", "the GitHub sign-in was declined"), ("expired_token", "the GitHub sign-in expired before")],
+)
 def test_a_declined_or_expired_code_fails(github: FakeOAuth, slept: list[float], step: str, words: str) -> None:
     github.token_script = ["authorization_pending", step]
     provider, http = oauth.provider_for("github", SETTINGS), github.transport()
-    with pytest.raises(AuthError, match=words):
-        oauth.wait_for_token(provider, oauth.start_device_flow(provider, http=http), http=http)
+    with pytest.raises(oauth.DeviceLoginEnded, match=words) as ended:
+        oauth.wait_for_identity(provider, oauth.start_device_flow(provider, http=http), http=http)
+    assert ended.value.hint == "start the sign-in again" and isinstance(ended.value, AuthError)
+
+
+def test_one_step_of_a_device_login_is_pending_then_the_identity(github: FakeOAuth) -> None:
+    """What the browser app's poll asks: once per request, the page waiting in between."""
+    github.token_script = ["slow_down", "ok"]
+    provider, http = oauth.provider_for("github", SETTINGS), github.transport()
+    device = oauth.start_device_flow(provider, http=http)
+    pending = oauth.device_login_step(provider, device.device_code, device.interval, http=http)
+    assert (pending.identity, pending.interval) == (None, device.interval + 5)
+    approved = oauth.device_login_step(provider, device.device_code, pending.interval, http=http)
+    assert approved.identity is not None
+    assert (approved.identity.subject, approved.identity.login) == ("4242", "octo-alice")
 
 
 def test_polling_stops_when_the_code_runs_out(github: FakeOAuth, slept: list[float]) -> None:
@@ -63,8 +77,8 @@ def test_polling_stops_when_the_code_runs_out(github: FakeOAuth, slept: list[flo
     github.expires_in = 8
     provider, http = oauth.provider_for("github", SETTINGS), github.transport()
     device = oauth.start_device_flow(provider, http=http)
-    with pytest.raises(AuthError, match="expired before it was approved"):
-        oauth.wait_for_token(provider, device, http=http)
+    with pytest.raises(oauth.DeviceLoginEnded, match="the GitHub sign-in expired before it was approved"):
+        oauth.wait_for_identity(provider, device, http=http)
     assert sum(slept) == device.expires_in
 
 

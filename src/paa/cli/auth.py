@@ -217,8 +217,7 @@ def _approved_identity(provider_name: str) -> tuple[Identity, str]:
     shown = device.verification_uri_complete or device.verification_uri
     say(f"Open {escape(shown)} and enter the code [bold]{escape(device.user_code)}[/bold].")
     say(f"Waiting for you to approve paa on {provider.title} (the code works for {device.expires_in // 60} min)...")
-    access_token = oauth.wait_for_token(provider, device, http=http)
-    return oauth.fetch_identity(provider, access_token, http=http), provider.title
+    return oauth.wait_for_identity(provider, device, http=http), provider.title
 
 
 def _device_login(provider_name: str, password_stdin: bool) -> None:

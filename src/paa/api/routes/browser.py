@@ -247,16 +247,15 @@ def oauth_poll(body: PollRequest, request: Request, runtime: RuntimeDep, _csrf: 
     if not name or not device_code:
         raise AuthError("no GitHub or Google sign-in was started in this browser", hint="start again")
     found = _provider(name, runtime)
-    http = provider_http()
-    answer = oauth.poll_token(found, device_code, body.interval, http=http)
-    if answer.state == "pending":
-        return JSONResponse(Pending(state="pending", interval=answer.interval).model_dump(), status_code=202)
-    if answer.access_token is None:
-        what = "was declined" if answer.state == "declined" else "expired before it was approved"
-        refused = problem(401, "unauthorized", f"the {found.title} sign-in {what}")
+    try:
+        step = oauth.device_login_step(found, device_code, body.interval, http=provider_http())
+    except oauth.DeviceLoginEnded as ended:  # this cookie's login is over: the page starts a new one
+        refused = problem(401, "unauthorized", ended.message)
         refused.delete_cookie(OAUTH_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
         return refused
-    identity = oauth.fetch_identity(found, answer.access_token, http=http)
+    identity = step.identity
+    if identity is None:
+        return JSONResponse(Pending(state="pending", interval=step.interval).model_dump(), status_code=202)
     with runtime.auth(write=True) as actx:
         tokens = identity_login(actx, identity.provider, identity.subject, email=identity.email,
                                 email_verified=identity.email_verified, name_hint=identity.login)  # fmt: skip

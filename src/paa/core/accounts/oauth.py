@@ -2,10 +2,10 @@
 
 1. `start_device_flow` asks the provider for a device code and a short user code.
 2. The person opens the verification page in any browser and types the user code.
-3. `wait_for_token` polls the token endpoint every `interval` seconds, slowing down when told to, until the person
-   approves (or denies, or the code expires).
-4. `fetch_identity` reads who they are (a stable subject id, their login and a verified email).
-5. `paa.core.accounts.identities.sign_in_with_identity` links that identity to an account and starts a session.
+3. `device_login_step` asks the token endpoint once whether the person approved (or denied, or the code expired)
+   and, once approved, `fetch_identity` reads who they are (a stable subject id, their login and a verified email);
+   `wait_for_identity` repeats it every `interval` seconds for a terminal, slowing down when told to.
+4. `paa.core.accounts.identities.sign_in_with_identity` links that identity to an account and starts a session.
 
 Only the identity is kept; the provider's access token is dropped once it has been used.
 
@@ -279,25 +279,56 @@ def poll_token(provider: Provider, device_code: str, interval: int, *, http: Htt
     raise AuthError(f"{provider.title} refused the login: {error or f'HTTP {status}'}")
 
 
-def wait_for_token(
+class DeviceLoginEnded(AuthError):
+    """The person declined the code, or it expired unapproved: this device login is over, and a new one must start.
+    Its words are the same wherever the login was started (a terminal, the browser app)."""
+
+    def __init__(self, provider: Provider, state: Literal["declined", "expired"]) -> None:
+        what = "was declined" if state == "declined" else "expired before it was approved"
+        super().__init__(f"the {provider.title} sign-in {what}", hint="start the sign-in again")
+        self.state = state
+
+
+@dataclass(frozen=True)
+class DeviceStep:
+    """One ask of a device login: `identity` once the person approved (who the provider vouches for), else None and
+    the `interval` to wait before asking again."""
+
+    interval: int
+    identity: Identity | None = None
+
+
+def device_login_step(
+    provider: Provider, device_code: str, interval: int, *, http: Http = https_transport
+) -> DeviceStep:
+    """Ask once whether the person approved and, when they did, who they are (the provider's access token is used
+    for that and dropped). A declined or expired code raises DeviceLoginEnded, any other refusal an AuthError.
+    Both interfaces run their device login through this: the terminal waits between asks (`wait_for_identity`), the
+    browser app's page does."""
+    answer = poll_token(provider, device_code, interval, http=http)
+    if answer.state == "pending":
+        return DeviceStep(answer.interval)
+    if answer.state != "approved" or answer.access_token is None:
+        raise DeviceLoginEnded(provider, "declined" if answer.state == "declined" else "expired")
+    return DeviceStep(answer.interval, fetch_identity(provider, answer.access_token, http=http))
+
+
+def wait_for_identity(
     provider: Provider, device: DeviceCode, *, http: Http = https_transport, sleep: Sleep | None = None
-) -> str:
-    """Poll until the person approves; return the provider's access token (for `fetch_identity` only)."""
+) -> Identity:
+    """Ask every `interval` seconds (longer when told to slow down) until the person approves; who they are then.
+    A code not approved within its lifetime ends the login as the provider's `expired_token` would."""
     sleep = sleep or time.sleep
     interval = device.interval
     waited = 0.0
     while waited < device.expires_in:
         sleep(interval)
         waited += interval
-        answer = poll_token(provider, device.device_code, interval, http=http)
-        if answer.access_token is not None:
-            return answer.access_token
-        if answer.state == "declined":
-            raise AuthError(f"the login was declined on {provider.title}", hint="run the command again to retry")
-        if answer.state == "expired":
-            break
-        interval = answer.interval
-    raise AuthError(f"the {provider.title} code expired before it was approved", hint="run the command again")
+        step = device_login_step(provider, device.device_code, interval, http=http)
+        if step.identity is not None:
+            return step.identity
+        interval = step.interval
+    raise DeviceLoginEnded(provider, "expired")
 
 
 def _get(http: Http, url: str, access_token: str) -> Any:
