@@ -82,6 +82,28 @@ def test_the_list_filters_by_name_or_category_and_shows_archived_on_request(seed
     drive(app, scenario)
 
 
+def test_the_columns_fit_their_cells_as_soon_as_the_rows_are_drawn(seeded, make_app) -> None:
+    """Not only once the table's message queue runs dry (which a busy machine was seen to put off): the list is drawn
+    with every name whole at once."""
+    from textual.widgets import DataTable
+
+    app = make_app()
+
+    async def scenario(pilot) -> None:
+        await _habits(pilot)
+        screen = pilot.app.screen
+        table = screen.query_one("#habits-table", DataTable)
+        screen.render_rows()  # drawn again, and measured before anything else runs
+        widths = {
+            str(column.label): column.get_render_width(table) - 2 * table.cell_padding
+            for column in table.columns.values()
+        }
+        assert widths["Habit"] == len("Drink water")
+        assert widths["Schedule"] >= len("every day")
+
+    drive(app, scenario)
+
+
 def test_an_invalid_form_shows_each_message_under_its_field_and_saves_nothing(seeded, make_app, make_ctx) -> None:
     app = make_app()
 

@@ -19,6 +19,7 @@ from paa.tui.widgets.keybar import KeyBar
 from paa.tui.widgets.nav import NavBar
 
 SHOW = (("Active", "active"), ("Archived", "archived"), ("All", "all"))
+COLUMNS = ("#", "Habit", "Today", "Streak", "Schedule", "Category")
 
 
 def matches(row: HabitRow, text: str, show: str) -> bool:
@@ -89,27 +90,34 @@ class HabitsScreen(PaaScreen):
         show = str(self.query_one("#habit-show", Select).value)
         shown = [row for row in self.rows if matches(row, text, show)]
         styles = charts.state_styles(self.app.get_css_variables())
+        cells = {str(row.id): self._cells(row, styles) for row in shown}
         table.clear(columns=True)
-        for label in ("#", "Habit", "Today", "Streak", "Schedule", "Category"):
-            table.add_column(label, key=label)
-        for row in shown:
-            glyph, _style, word = charts.STATES.get(row.state, ("?", "", row.state))
-            today = charts.today_text(row.state, row.measurable, row.value, row.target, row.unit)
-            name = Text(row.name) + (Text(" (archived)", style="italic") if row.archived else Text(""))
-            table.add_row(
-                Text(str(row.id), justify="right"),
-                name,
-                Text(f"{glyph} {today or word}", style=styles.get(row.state, "")),
-                Text(f"{row.streak}d" if row.streak else "–", justify="right"),
-                Text(row.schedule),
-                Text(row.category or ""),
-                key=str(row.id),
-            )
+        # Each column as wide as its widest cell, measured here: DataTable measures auto-width columns only when its
+        # message queue runs dry, and on a busy machine the list was seen drawn with every column at its label's width.
+        for index, label in enumerate(COLUMNS):
+            width = max([len(label), *(cell[index].cell_len for cell in cells.values())])
+            table.add_column(label, width=width, key=label)
+        for key, row_cells in cells.items():
+            table.add_row(*row_cells, key=key)
         if selected is not None and str(selected) in table.rows:
             table.move_cursor(row=table.get_row_index(str(selected)))
         total = len(self.rows)
         status = f"{len(shown)} of {total} habits" if total else "No habits yet: press n to add one."
         self.query_one("#habits-status", Static).update(status)
+
+    @staticmethod
+    def _cells(row: HabitRow, styles: dict[str, str]) -> tuple[Text, ...]:
+        glyph, _style, word = charts.STATES.get(row.state, ("?", "", row.state))
+        today = charts.today_text(row.state, row.measurable, row.value, row.target, row.unit)
+        name = Text(row.name) + (Text(" (archived)", style="italic") if row.archived else Text(""))
+        return (
+            Text(str(row.id), justify="right"),
+            name,
+            Text(f"{glyph} {today or word}", style=styles.get(row.state, "")),
+            Text(f"{row.streak}d" if row.streak else "–", justify="right"),
+            Text(row.schedule),
+            Text(row.category or ""),
+        )
 
     # ---- actions ------------------------------------------------------------------------------------
 
