@@ -179,7 +179,11 @@ class PromptMove(BaseModel):
     "/prompts/move",
     summary="Move one prompt to a place in your list (the others keep their order); answers the prompts in "
     "their new order. Sending it again changes nothing.",
-    **documented(list[schemas.Prompt]),
+    response_model=None,
+    responses={
+        **documented(list[schemas.Prompt])["responses"],
+        404: {"description": "None of your prompts has this text (see GET /checkins/prompts)."},
+    },
 )
 def move_prompt(body: PromptMove, api: CallerApi) -> list[dict[str, Any]]:
     from paa.core.checkins.entries import move_prompt as move
