@@ -89,6 +89,82 @@ def test_bad_names_and_values(cli, monkeypatch, args, text: str, code: int, mess
     assert result.code == code and message in result.err
 
 
+class CountingKeyring(types.ModuleType):
+    """A stand-in `keyring` module that counts how often the backend is looked for (its costly part)."""
+
+    def __init__(self, backend: object) -> None:
+        super().__init__("keyring")
+        self.backend = backend
+        self.lookups = 0
+
+    def get_keyring(self) -> object:
+        self.lookups += 1
+        return self.backend
+
+
+def _fake_keyring(monkeypatch: pytest.MonkeyPatch, backend: object) -> CountingKeyring:
+    module = CountingKeyring(backend)
+    fail = types.ModuleType("keyring.backends.fail")
+    fail.Keyring = type("FailKeyring", (), {})  # type: ignore[attr-defined]
+    backends = types.ModuleType("keyring.backends")
+    backends.fail = fail  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keyring", module)
+    monkeypatch.setitem(sys.modules, "keyring.backends", backends)
+    monkeypatch.setitem(sys.modules, "keyring.backends.fail", fail)
+    return module
+
+
+def test_a_key_kept_in_the_keyring_before_the_note_existed_is_found(paa_home) -> None:
+    """A data folder from before keyring.json: the keyring is asked once, and the note remembers what it holds."""
+    backend = MemoryKeyring()
+    backend.set_password("paa", "anthropic", KEY)
+    paths = resolve_paths(os.environ)
+    on: dict[str, str] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        module = _fake_keyring(patch, backend)
+        found = secrets.get_secret(paths, "anthropic", on)
+        assert found is not None and found[0] == KEY and found[1].where == "keyring"
+        assert json.loads((paa_home / "keyring.json").read_text()) == {"names": ["anthropic"]}
+        assert secrets.get_secret(paths, "anthropic", on) == found
+        assert module.lookups >= 1
+
+
+def test_no_key_in_the_keyring_means_the_keyring_is_not_looked_for(paa_home) -> None:
+    backend = MemoryKeyring()
+    paths = resolve_paths(os.environ)
+    on: dict[str, str] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        module = _fake_keyring(patch, backend)
+        assert secrets.get_secret(paths, "anthropic", on) is None  # first time: asked, and noted as empty
+        assert json.loads((paa_home / "keyring.json").read_text()) == {"names": []}
+        before = module.lookups
+        assert secrets.get_secret(paths, "anthropic", on) is None
+        assert secrets.set_secret(paths, "anthropic", KEY, {"PAA_KEYRING": "off"}).where == "file"
+        found = secrets.get_secret(paths, "anthropic", on)
+        assert found is not None and found[0] == KEY and found[1].where == "file"
+        assert module.lookups == before  # the note said nothing is there: no search for a backend
+
+        info = secrets.set_secret(paths, "anthropic", KEY + "2", on)  # now into the keyring: noted
+        assert info.where == "keyring" and secrets.get_secret(paths, "anthropic", on) == (KEY + "2", info)
+        assert json.loads((paa_home / "keyring.json").read_text()) == {"names": ["anthropic"]}
+        assert [i.where for i in secrets.delete_secret(paths, "anthropic", on)] == ["keyring"]
+        assert json.loads((paa_home / "keyring.json").read_text()) == {"names": []}
+
+
+def test_listing_asks_the_keyring_and_corrects_the_note(paa_home) -> None:
+    """A key put in the keyring behind paa's back (or by another data folder) is found once it is listed."""
+    backend = MemoryKeyring()
+    paths = resolve_paths(os.environ)
+    on: dict[str, str] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        _fake_keyring(patch, backend)
+        assert secrets.get_secret(paths, "anthropic", on) is None
+        backend.set_password("paa", "anthropic", KEY)
+        assert [i.where for i in secrets.list_secrets(paths, on)] == ["keyring"]
+        found = secrets.get_secret(paths, "anthropic", on)
+        assert found is not None and found[0] == KEY
+
+
 def test_the_keyring_is_used_when_there_is_one(monkeypatch, paa_home) -> None:
     backend = MemoryKeyring()
     fake_keyring = types.ModuleType("keyring")

@@ -2,6 +2,12 @@
 
 `PAA_KEYRING=off` (or `file`) forces the file; tests set it so they never touch a real keyring. A secret is
 never returned by a listing and never printed: callers get where it is stored, not what it is.
+
+Finding the OS keyring costs 100-200 ms (keyring reads every installed package's entry points), which `paa checkin`
+would pay for nothing on every run when no key is kept there. So paa notes in keyring.json, in the data folder, which
+secrets it put in (or found in) the keyring, and looking a secret up asks the keyring only for those. Without that
+note (a data folder from before it) the keyring is asked once for every name and the note written; storing, removing
+and listing (`paa auth key list`) always ask the keyring and bring the note up to date.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +26,7 @@ from paa.files import write_private_json
 
 SERVICE = "paa"
 FILE_NAME = "secrets.json"
+NOTE_NAME = "keyring.json"  # the names paa keeps in the OS keyring (no values)
 KNOWN = ("anthropic",)  # API keys (`paa auth key`)
 SETTINGS = ("smtp.password",)  # secret settings kept here rather than in config.toml (`paa config set`)
 MAX_LENGTH = 4096
@@ -79,9 +87,14 @@ def _spare_the_macos_probe() -> None:
     sys.modules.setdefault(name, types.ModuleType(name))
 
 
+def keyring_off(environ: Mapping[str, str]) -> bool:
+    """Whether PAA_KEYRING switches the keyring off (secrets then live in the file only)."""
+    return environ.get("PAA_KEYRING", "").strip().lower() in ("off", "file", "0", "no", "false")
+
+
 def keyring_backend(environ: Mapping[str, str]) -> Any | None:
     """The OS keyring, or None when it is switched off, not installed, or has no usable backend."""
-    if environ.get("PAA_KEYRING", "").strip().lower() in ("off", "file", "0", "no", "false"):
+    if keyring_off(environ):
         return None
     _spare_the_macos_probe()
     try:
@@ -133,6 +146,71 @@ def _write_file(paths: Paths, data: dict[str, str]) -> None:
         raise StorageError(f"cannot write {path}: {exc.strerror}") from None
 
 
+# ---- the note of what is in the keyring ----------------------------------------------------------
+
+
+def keyring_note(paths: Paths) -> Path:
+    return paths.data_dir / NOTE_NAME
+
+
+def _read_note(paths: Paths) -> set[str] | None:
+    """The names noted as kept in the keyring, or None when there is no usable note (then the keyring is asked)."""
+    try:
+        data = json.loads(keyring_note(paths).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    names = data.get("names") if isinstance(data, dict) else None
+    if not isinstance(names, list):
+        return None
+    return {str(name) for name in names}
+
+
+def _write_note(paths: Paths, names: set[str]) -> None:
+    with suppress(OSError):  # only a cost: without the note the keyring is asked next time too
+        write_private_json(keyring_note(paths), {"names": sorted(names)})
+
+
+def _note(paths: Paths, key: str, kept: bool, environ: Mapping[str, str]) -> None:
+    """Record whether `key` is now in the keyring (a missing note is first filled by asking for every name)."""
+    names = _read_note(paths)
+    if names is None:
+        names = _survey(environ)
+    changed = (key in names) != kept
+    if kept:
+        names.add(key)
+    else:
+        names.discard(key)
+    if changed or not keyring_note(paths).exists():
+        _write_note(paths, names)
+
+
+def _survey(environ: Mapping[str, str]) -> set[str]:
+    """Ask the keyring for every name it could hold; an inconclusive answer (it refused) counts as holding it."""
+    backend = keyring_backend(environ)
+    found: set[str] = set()
+    if backend is None:
+        return found
+    for key in (*KNOWN, *SETTINGS):
+        try:
+            value = backend.get_password(SERVICE, key)
+        except Exception:  # locked now: keep asking for this one until an answer comes
+            found.add(key)
+            continue
+        if value:
+            found.add(key)
+    return found
+
+
+def _may_be_in_keyring(paths: Paths, key: str, environ: Mapping[str, str]) -> bool:
+    if keyring_off(environ):
+        return False
+    names = _read_note(paths)
+    if names is None:
+        names = _survey(environ)
+        _write_note(paths, names)
+    return key in names
+
+
 # ---- the public calls ----------------------------------------------------------------------------
 
 
@@ -148,6 +226,7 @@ def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str]) 
         except Exception:  # a locked or refusing keyring: fall back to the file rather than lose the key
             backend = None
         else:
+            _note(paths, key, True, env)
             stored = _read_file(paths)
             if key in stored:  # an older copy in the file would shadow nothing, but should not linger
                 del stored[key]
@@ -159,18 +238,26 @@ def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str]) 
     return SecretInfo(key, "file", str(secrets_file(paths)))
 
 
-def stored_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> tuple[str, SecretInfo] | None:
-    """The stored value of a secret and where it came from (keyring, then file), ignoring the environment."""
+def stored_secret(
+    paths: Paths, name: str, environ: Mapping[str, str], *, ask_keyring: bool = False
+) -> tuple[str, SecretInfo] | None:
+    """The stored value of a secret and where it came from (keyring, then file), ignoring the environment.
+
+    The keyring is asked when the note says paa keeps this secret there, or always with `ask_keyring` (a listing),
+    which also corrects the note."""
     env = environ
     key = _stored_name(name)
-    backend = keyring_backend(env)
+    asked = ask_keyring and not keyring_off(env)
+    backend = keyring_backend(env) if asked or _may_be_in_keyring(paths, key, env) else None
     if backend is not None:
         try:
             value = backend.get_password(SERVICE, key)
-        except Exception:
-            value = None
-        if value:
-            return value, SecretInfo(key, "keyring", f"OS keyring ({type(backend).__name__})")
+        except Exception:  # locked or refusing: the note stays as it is
+            pass
+        else:
+            _note(paths, key, bool(value), env)
+            if value:
+                return value, SecretInfo(key, "keyring", f"OS keyring ({type(backend).__name__})")
     value = _read_file(paths).get(key)
     if value:
         return value, SecretInfo(key, "file", str(secrets_file(paths)))
@@ -198,6 +285,7 @@ def delete_secret(paths: Paths, name: str, environ: Mapping[str, str]) -> list[S
             if backend.get_password(SERVICE, key):
                 backend.delete_password(SERVICE, key)
                 removed.append(SecretInfo(key, "keyring", f"OS keyring ({type(backend).__name__})"))
+            _note(paths, key, False, env)
         except Exception:
             pass
     stored = _read_file(paths)
@@ -216,7 +304,7 @@ def list_secrets(paths: Paths, environ: Mapping[str, str]) -> list[SecretInfo]:
         variable = ENV_VARIABLES.get(key)
         if variable and env.get(variable, "").strip():
             found.append(SecretInfo(key, "env", variable))
-        stored = stored_secret(paths, key, env)
+        stored = stored_secret(paths, key, env, ask_keyring=True)
         if stored is not None:
             found.append(stored[1])
     return found
