@@ -181,58 +181,45 @@ def test_a_processs_writers_take_turns_and_lose_nothing(tmp_path: Path) -> None:
     assert [log.value for log in logged] == [40]
 
 
-def test_a_write_holds_the_processs_writer_queue_and_a_read_does_not(tmp_path: Path) -> None:
+def _free_elsewhere(runtime: Runtime) -> bool:
+    """Whether another thread could join the process's queue of writers now (SQLite's own lock is not asked)."""
     import threading
 
-    def free_elsewhere(runtime: Runtime) -> bool:
-        """Whether another thread could join the queue now (SQLite's own lock is not involved in asking)."""
-        answer: list[bool] = []
+    answer: list[bool] = []
 
-        def ask() -> None:
-            taken = runtime._writers.acquire(blocking=False)
-            if taken:
-                runtime._writers.release()
-            answer.append(taken)
+    def ask() -> None:
+        taken = runtime._writers.acquire(blocking=False)
+        if taken:
+            runtime._writers.release()
+        answer.append(taken)
 
-        thread = threading.Thread(target=ask)
-        thread.start()
-        thread.join()
-        return answer[0]
+    thread = threading.Thread(target=ask)
+    thread.start()
+    thread.join()
+    return answer[0]
+
+
+def test_a_write_holds_the_processs_writer_queue_and_a_read_does_not(tmp_path: Path) -> None:
 
     with Runtime.from_environ(_environ(tmp_path / "home"), clock=FixedClock(FIXED_NOW)) as runtime:
         with runtime.context() as ctx:
             list_habits(ctx)
-            assert free_elsewhere(runtime)
+            assert _free_elsewhere(runtime)
         with runtime.context(write=True) as ctx:
             add_habit(ctx, HabitFields(name="Water"))
-            assert not free_elsewhere(runtime)
-        assert free_elsewhere(runtime)
+            assert not _free_elsewhere(runtime)
+        assert _free_elsewhere(runtime)
 
 
 def test_only_sqlites_writers_queue_in_the_process(db_engine: str) -> None:
     """SQLite lets one writer in at a time, so a process's writers take turns before its lock (above). PostgreSQL
     takes writers at once (one user's in turn, by an advisory lock): there a write never waits in the process for
     another, which had a server's writes wait 5-20x longer than its reads under bench/scale.py."""
-    import threading
 
     from tests.support.runtime import runtime_for
 
-    def free_elsewhere(runtime: Runtime) -> bool:
-        answer: list[bool] = []
-
-        def ask() -> None:
-            taken = runtime._writers.acquire(blocking=False)
-            if taken:
-                runtime._writers.release()
-            answer.append(taken)
-
-        thread = threading.Thread(target=ask)
-        thread.start()
-        thread.join()
-        return answer[0]
-
     with runtime_for(clock=FixedClock(FIXED_NOW)) as runtime, runtime.context(write=True) as ctx:
         add_habit(ctx, HabitFields(name="Water"))
-        assert free_elsewhere(runtime) == (db_engine == "postgresql")
+        assert _free_elsewhere(runtime) == (db_engine == "postgresql")
     with runtime_for() as runtime, runtime.context() as ctx:
         assert [habit.name for habit in list_habits(ctx)] == ["Water"]
