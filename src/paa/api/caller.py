@@ -152,7 +152,7 @@ async def api(request: Request) -> Api:
     caller: Caller | None = state.get("caller")
     if caller is None:
         claim: Claim | None = state.get(CLAIM)
-        if claim is not None and request.method in READ_METHODS:  # every GET route is a sync def, in the pool
+        if claim is not None and request.method in READ_METHODS:  # proved in the route's read transaction
             return Api(runtime, None, state, token=token, claim=claim)
         caller = await prove(runtime, token)
         state["caller"] = caller  # the access log names it

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from paa.api import schemas
 from paa.api.caller import Api, CallerApi
+from paa.api.reads import short_read
 from paa.api.schemas import documented
 
 log = logging.getLogger("paa.api.checkins")
@@ -127,6 +128,7 @@ def history(
 
 
 @router.get("/prompts", summary="The prompts a check-in asks, in order", **documented(list[schemas.Prompt]))
+@short_read
 def prompts(api: CallerApi) -> list[dict[str, Any]]:
     from paa.core.checkins.entries import list_prompts
 

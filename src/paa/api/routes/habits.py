@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from paa.api import schemas
 from paa.api.caller import CallerApi
+from paa.api.reads import short_read
 from paa.api.schemas import documented
 
 router = APIRouter(prefix="/habits", tags=["habits"])
@@ -56,6 +57,7 @@ class SkipRequest(BaseModel):
 
 
 @router.get("", summary="Habits with today's status, streak and schedule", **documented(list[schemas.HabitStatus]))
+@short_read
 def list_habits(
     api: CallerApi,
     all: bool = Query(False, description="Include archived habits."),
@@ -81,6 +83,7 @@ def add_habit(body: HabitForm, api: CallerApi) -> dict[str, Any]:
 
 
 @router.get("/today", summary="What is due today, done and left", **documented(schemas.HabitsToday))
+@short_read
 def today(api: CallerApi) -> dict[str, Any]:
     from paa.core.habits.manage import list_habits as listed
     from paa.core.habits.overview import statuses
@@ -91,6 +94,7 @@ def today(api: CallerApi) -> dict[str, Any]:
 
 
 @router.get("/{habit_id}", summary="A habit's details, recent weeks and key figures", **documented(schemas.HabitDetail))
+@short_read
 def show(habit_id: int, api: CallerApi, weeks: int = Query(8, ge=1, le=52)) -> dict[str, Any]:
     from paa.core.habits.overview import detail
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from paa.api import schemas
 from paa.api.caller import CallerApi
+from paa.api.reads import short_read
 from paa.api.schemas import documented
 
 router = APIRouter(prefix="/reminders", tags=["reminders"])
@@ -41,6 +42,7 @@ class SnoozeRequest(BaseModel):
     summary="Custom reminders, habit reminders and the check-in prompt, with when each is next due",
     **documented(schemas.Reminders),
 )
+@short_read
 def list_reminders(
     api: CallerApi,
     history: int | None = Query(None, ge=1, le=10_000, description="Also the latest this many notifications."),
