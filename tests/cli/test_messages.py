@@ -250,3 +250,43 @@ def test_an_idle_pipe_does_not_hold_up_the_real_paa_chat(paa_home) -> None:
         out, err = child.stdout.read(), child.stderr.read()  # a few lines: they fit in the pipes' buffers
     assert code == 0, err
     assert out.startswith("Hello! I'm running offline")
+
+
+# ---- building only what runs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "subcommand"),
+    [
+        (["habit", "log", "water"], "log"),
+        (["--user", "bob", "habit", "today"], "today"),
+        (["checkin", "prompts", "list"], "prompts"),
+        (["habit", "--help"], None),
+        (["habit"], None),
+        (["--help", "habit", "log"], None),
+        (["checkin", "--mood", "4"], None),
+    ],
+)
+def test_the_word_after_the_group_is_the_subcommand_to_build(argv: list[str], subcommand: str | None) -> None:
+    from paa.cli.main import _subcommand_named
+
+    assert _subcommand_named(argv) == subcommand
+
+
+def test_a_subcommand_run_builds_only_that_subcommand(cli) -> None:
+    """`paa habit log ...` builds just `log` of its group (Typer reads every built command's signature); a word that
+    names none of them (a typo) builds them all, so the error suggests the right one as before."""
+    import typer.main
+
+    from paa.cli.app import create_app
+
+    habit = typer.main.get_command(create_app(only="habit", subcommand="log")).commands["habit"]  # type: ignore[attr-defined]
+    assert list(habit.commands) == ["log"]
+    prompts = typer.main.get_command(create_app(only="checkin", subcommand="prompts")).commands["checkin"]  # type: ignore[attr-defined]
+    assert list(prompts.commands) == ["prompts"]
+    every = typer.main.get_command(create_app(only="habit", subcommand="lgo")).commands["habit"]  # type: ignore[attr-defined]
+    assert {"add", "list", "log", "today", "delete"} <= set(every.commands)
+    typo = cli("habit", "lgo", "water")
+    assert typo.code == 2 and "No such command 'lgo'. Did you mean 'log'?" in typo.err
+    assert cli("habit", "add", "Water").code == 0
+    assert "Water" in cli("habit", "list").out

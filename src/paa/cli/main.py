@@ -30,9 +30,15 @@ def _command_named(argv: list[str]) -> str | None:
     """The top-level command a command line runs, when it is a known one."""
     from paa.cli.commands import COMMANDS
 
+    position = _command_position(argv)
+    return None if position is None or argv[position] not in COMMANDS else argv[position]
+
+
+def _command_position(argv: list[str]) -> int | None:
+    """Where the top-level command's name is in the command line (None: help, version or no command)."""
     takes_value = ("--user",)  # root options followed by a value, which is not a command
     skip = False
-    for arg in argv:
+    for position, arg in enumerate(argv):
         if skip:
             skip = False
             continue
@@ -41,8 +47,17 @@ def _command_named(argv: list[str]) -> str | None:
         if arg in takes_value:
             skip = True
         elif not arg.startswith("-"):
-            return arg if arg in COMMANDS else None
+            return position
     return None
+
+
+def _subcommand_named(argv: list[str]) -> str | None:
+    """The word right after the command group's name (`log` in `paa habit log water`), which may name one of its
+    subcommands; None when an option comes first (the group's own, or its help)."""
+    position = _command_position(argv)
+    if position is None or position + 1 >= len(argv) or argv[position + 1].startswith("-"):
+        return None
+    return argv[position + 1]
 
 
 # One-shot everyday commands, and analytics (read-only): they make little garbage that only the cycle collector
@@ -165,7 +180,7 @@ def _run_command(args: list[str]) -> int:
     from paa.cli.app import create_app, report_usage
 
     try:
-        command = typer.main.get_command(create_app(only=_command_named(args)))
+        command = typer.main.get_command(create_app(only=_command_named(args), subcommand=_subcommand_named(args)))
         result = command.main(args=args, prog_name="paa", standalone_mode=False)
     except typer.TyperException as exc:
         return report_usage(exc)
