@@ -40,7 +40,13 @@ def where_statements_run(http: TestClient) -> Iterator[list[tuple[str, bool]]]:
 def test_a_short_read_runs_on_the_loop_on_sqlite_only(http: TestClient, alice: Account, db_engine: str) -> None:
     assert alice.post("/api/v1/habits", json={"name": "Read"}).status_code == 201
     alice.get("/api/v1/habits")  # the token is proved before: the next read proves it in its own transaction
-    for url in ("/api/v1/habits", "/api/v1/habits/today", "/api/v1/checkins/prompts", "/api/v1/reminders"):
+    for url in (
+        "/api/v1/habits",
+        "/api/v1/habits/today",
+        "/api/v1/checkins/prompts",
+        "/api/v1/reminders",
+        "/api/v1/users/me/preferences",
+    ):
         with where_statements_run(http) as seen:
             answer = alice.get(url)
         assert answer.status_code == 200, answer.text

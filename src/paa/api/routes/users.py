@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from paa.api import schemas
 from paa.api.caller import CallerApi
+from paa.api.reads import short_read
 from paa.api.schemas import documented
 
 router = APIRouter(tags=["users"])
@@ -82,6 +83,7 @@ def edit_profile(body: ProfileForm, api: CallerApi) -> dict[str, Any]:
     description=SEED_PATH,
     **documented(list[schemas.Setting]),
 )
+@short_read
 def preferences(api: CallerApi) -> list[dict[str, Any]]:
     from paa.core.configuration import current_settings, user_settings
 
