@@ -19,7 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, String, bindparam, event, func, text, type_coerce
 from sqlalchemy import select as select_columns
@@ -33,8 +33,11 @@ from paa.core.ids import get_row
 from paa.core.runtime import Runtime
 from paa.core.validate import strip_controls
 from paa.db.engine import WRITE_OPTION, writer
-from paa.db.models import DailyCheckin, Memory, Message
+from paa.db.models import DailyCheckin, Memory
 from paa.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:  # the chat tables are defined only where messages are read (a check-in never needs them)
+    from paa.db.models import Message
 
 KINDS = ("fact", "message", "checkin", "attachment")  # attachment: a page of a file (paa.ai.attachments)
 CONTENT_MAX = 2000  # a remembered fact; messages and check-ins are kept whole
@@ -308,6 +311,8 @@ def is_canned(message: Message) -> bool:
 def _neighbours(ctx: Context, message: Message) -> tuple[Message | None, Message | None, Message | None]:
     """The two turns before a message in its conversation (the earlier first) and the one after it (tool messages
     and the offline rules' replies skipped). Each query reads only the rows it needs: every row read is unsealed."""
+    from paa.db.models import Message
+
     base = select(Message).where(
         Message.user_id == ctx.user_id,
         Message.conversation_id == message.conversation_id,
@@ -386,6 +391,8 @@ def _mirror(ctx: Context, kind: str, source_id: int | None, content: str, create
 
 def sync_sources(ctx: Context) -> int:
     """Mirror every message and check-in that has no memory yet or whose text changed; return how many changed."""
+    from paa.db.models import Message
+
     changed = 0
     messages = ctx.session.exec(
         select(Message).where(

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from paa.db.models.attachments import Attachment, AttachmentBlob
     from paa.db.models.auth import LoginAttempt, SigningKey
-    from paa.db.models.chat import AnalyticsEvent, Conversation, Memory, Message
+    from paa.db.models.chat import AnalyticsEvent, Conversation, Message
     from paa.db.models.checkins import CheckinPrompt, DailyCheckin
     from paa.db.models.events import ChangeEvent
     from paa.db.models.habits import Habit, HabitLog
     from paa.db.models.idempotency import IdempotencyKey
+    from paa.db.models.memory import Memory
     from paa.db.models.reminders import Notification, Reminder, ReminderCursor
     from paa.db.models.users import User, UserAuth, UserPreference
 
@@ -37,7 +38,7 @@ _MODULE_OF: dict[str, str] = {
     "Attachment": "attachments",
     "AttachmentBlob": "attachments",
     "Message": "chat",
-    "Memory": "chat",
+    "Memory": "memory",
     "AnalyticsEvent": "chat",
     "Notification": "reminders",
     "Reminder": "reminders",
