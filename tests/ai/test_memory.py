@@ -229,6 +229,8 @@ def test_vectors_go_with_their_memory_and_their_user(make_ctx, db_engine: str) -
         bob = User(username="bob", created_at=FIXED_NOW)
         ctx.session.add(bob)
         ctx.session.flush()
+        assert bob.id is not None
+        bob_id = bob.id
         ctx.user = bob
         tea, coffee = (memory.remember(ctx, text).id for text in ("I like green tea", "I like black coffee"))
     with make_ctx() as ctx:
@@ -237,14 +239,14 @@ def test_vectors_go_with_their_memory_and_their_user(make_ctx, db_engine: str) -
         index = memory.MemoryService.of(ctx).vector_index()
         assert index is not None
         assert {hit.memory_id for hit in memory.search(ctx, "a hot drink")} == {tea, coffee}
-        stored = _stored_vectors(index, bob.id)
-        snapshot = index._snapshot_path(bob.id)
+        stored = _stored_vectors(index, bob_id)
+        snapshot = index._snapshot_path(bob_id)
     assert snapshot.exists() and _files_holding(index, list(stored.values()))
     with make_ctx(write=True) as ctx:  # as a script or a cascade would, with no paa code around it
         ctx.session.execute(text("DELETE FROM memories WHERE id = :id"), {"id": coffee})
         if db_engine == "postgresql":
             assert ctx.session.execute(text("SELECT memory_id FROM memory_vectors")).scalars().all() == [tea]
-        ctx.session.execute(text("DELETE FROM users WHERE id = :id"), {"id": bob.id})
+        ctx.session.execute(text("DELETE FROM users WHERE id = :id"), {"id": bob_id})
         if db_engine == "postgresql":
             assert ctx.session.execute(text("SELECT count(*) FROM memory_vectors")).scalar_one() == 0
             assert ctx.session.execute(text("SELECT count(*) FROM memory_vector_sets")).scalar_one() == 0
@@ -252,7 +254,7 @@ def test_vectors_go_with_their_memory_and_their_user(make_ctx, db_engine: str) -
         indexer = memory.start_indexer(ctx, interval=60)
         assert indexer is not None and indexer.wait_idle(GIVE_UP_SECONDS) and indexer.error is None
         index = memory.MemoryService.of(ctx).vector_index()
-        assert index is not None and index.count(bob.id) == 0 and not index.is_current(bob.id)
+        assert index is not None and index.count(bob_id) == 0 and not index.is_current(bob_id)
     assert not snapshot.exists()
     assert _files_holding(index, list(stored.values())) == []
 

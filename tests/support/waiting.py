@@ -21,7 +21,7 @@ def _failure(timeout: float, what: str, describe: Callable[[], str] | None) -> A
 
 
 def wait_until(
-    condition: Callable[[], T],
+    condition: Callable[[], T | None],
     timeout: float = GIVE_UP_SECONDS,
     interval: float = 0.02,
     *,
@@ -40,7 +40,7 @@ def wait_until(
 
 
 async def wait_until_async(
-    condition: Callable[[], T],
+    condition: Callable[[], T | None],
     pause: Callable[[float], Awaitable[object]],
     timeout: float = GIVE_UP_SECONDS,
     interval: float = 0.05,

@@ -43,7 +43,10 @@ def _seed(make_ctx) -> None:
         rows = []
         start = TODAY - timedelta(days=3 * 365)
         days = [start + timedelta(days=i) for i in range((TODAY - start).days + 1)]
-        ids = {name: habit.id for name, habit in habits.items()}
+        ids: dict[str, int] = {}
+        for name, habit in habits.items():
+            assert habit.id is not None
+            ids[name] = habit.id
         for day in days:
             if day >= TODAY - timedelta(days=300) or rng.random() < 0.7:
                 rows.append(_log(user, ids["Meditate"], day, "done"))
