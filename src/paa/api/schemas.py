@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -692,10 +691,3 @@ class MemoryHit(BaseModel):
 def documented(model: Any, status: int = 200) -> dict[str, Any]:
     """A route decorator's arguments documenting its `status` answer as `model`, without checking answers with it."""
     return {"response_model": None, "responses": {status: {"model": model, "description": "Successful Response"}}}
-
-
-def answer(content: Any) -> Response:
-    """Core's JSON (already only strings, numbers, lists and dicts) as a 200 response, for the hottest reads: a
-    route's plain return goes through FastAPI's jsonable_encoder, which walks every value again (a tenth of a habit
-    list's time in bench/api.py)."""
-    return JSONResponse(content)

@@ -67,8 +67,12 @@ def list_habits(
     from paa.core.habits.overview import statuses
 
     with api.read() as ctx:
-        found = statuses(ctx, listed(ctx, include_archived=all, category=category))
-        return schemas.answer([status.to_json() for status in found])
+        return api.remembered(
+            ctx,
+            lambda: [
+                status.to_json() for status in statuses(ctx, listed(ctx, include_archived=all, category=category))
+            ],
+        )
 
 
 @router.post("", status_code=201, summary="Add a habit", **documented(schemas.Habit, 201))
@@ -84,13 +88,18 @@ def add_habit(body: HabitForm, api: CallerApi) -> dict[str, Any]:
 
 @router.get("/today", summary="What is due today, done and left", **documented(schemas.HabitsToday))
 @short_read
-def today(api: CallerApi) -> dict[str, Any]:
+def today(api: CallerApi) -> Response:
     from paa.core.habits.manage import list_habits as listed
     from paa.core.habits.overview import statuses
 
     with api.read() as ctx:
-        found = statuses(ctx, listed(ctx))
-        return {"day": ctx.today().isoformat(), "habits": [status.to_json() for status in found]}
+        return api.remembered(
+            ctx,
+            lambda: {
+                "day": ctx.today().isoformat(),
+                "habits": [status.to_json() for status in statuses(ctx, listed(ctx))],
+            },
+        )
 
 
 @router.get("/{habit_id}", summary="A habit's details, recent weeks and key figures", **documented(schemas.HabitDetail))
