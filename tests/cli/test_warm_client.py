@@ -302,3 +302,13 @@ def test_doctor_without_a_runtime_folder_yet_says_the_next_command_starts_a_serv
     assert warm_client.socket_path(environ, create=False) is None
     check = doctor_check(environ)
     assert check.detail == "no warm server runs now; the next command starts one in the background"
+
+
+def test_the_server_builds_what_every_check_in_worker_would_build_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from paa.cli.warm_server import preload
+    from paa.core.checkins import sentiment
+
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "__all__")  # preload sets it only where it is unset
+    sentiment._vader.cache_clear()
+    assert "vaderSentiment.vaderSentiment" in preload()
+    assert sentiment._vader.cache_info().currsize == 1  # VADER's lexicon read once, in the server

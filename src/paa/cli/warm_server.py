@@ -76,6 +76,10 @@ def preload() -> list[str]:
     loaded += _keyring_backends()
     from sqlalchemy.orm import configure_mappers
 
+    from paa.core.checkins.sentiment import load_lexicon
+
+    load_lexicon()  # a check-in's worker would read VADER's lexicon file again each time
+
     configure_mappers()  # the ORM's class set-up, done once here rather than in every worker
     return loaded
 

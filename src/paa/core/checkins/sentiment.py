@@ -72,6 +72,12 @@ def _vader() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
+def load_lexicon() -> None:
+    """Build VADER now (reading its lexicon: about a tenth of a warm check-in's time), for a process that forks
+    workers (the warm server) so that each check-in's worker finds it built."""
+    _vader()
+
+
 class LexiconAnalyser:
     """VADER: each answer is scored, and the check-in gets the mean compound score."""
 
