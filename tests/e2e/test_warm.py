@@ -8,6 +8,7 @@ checkout), the server quits as it must and the test is skipped rather than judge
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -335,7 +336,7 @@ def test_ctrl_c_reaches_a_warm_command_on_a_terminal(warm_env: Path, stamp: str)
     finally:
         server.stop()
     _skip_if_code_changed(stamp)
-    assert cold[0] == ExitCode.ABORTED and "How was your day?" in cold[1]
+    assert cold[0] == ExitCode.ABORTED and "How was your day?" in cold[1], cold[1]
     assert warm == cold
     assert after - before == 2
 
@@ -458,12 +459,22 @@ def _on_a_terminal(
             if chunk is None:
                 break
             shown += chunk
+        if time.monotonic() >= deadline:  # seen once under load, with nothing said: say where each thread waited
+            shown += f"\n[killed at the deadline; its threads waited in: {_waits_of(pid)}]".encode()
     finally:
         os.close(leader)
         if time.monotonic() >= deadline:
             os.kill(pid, signal.SIGKILL)
     _, status_code = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status_code), shown
+
+
+def _waits_of(pid: int) -> str:
+    """The kernel function each of a process's threads sleeps in (/proc/PID/task/*/wchan), for a hang's report."""
+    with contextlib.suppress(OSError):
+        tasks = sorted(os.listdir(f"/proc/{pid}/task"))
+        return ", ".join(Path(f"/proc/{pid}/task/{task}/wchan").read_text() or "running" for task in tasks)
+    return "unknown"
 
 
 def test_start_replaces_a_server_of_other_code(warm_env: Path, stamp: str) -> None:
