@@ -99,3 +99,25 @@ def test_a_profiler_running_paa_still_writes_its_results(tmp_path: Path) -> None
     done = subprocess.run(command, capture_output=True, text=True, env=child_env(COLD), timeout=120)
     assert done.returncode == 0, done.stderr
     assert results.stat().st_size > 0
+
+
+def test_a_reader_that_went_away_ends_the_command_quietly_and_well(make_ctx) -> None:
+    """`paa habit list | head -1`: the reader leaves before paa has written all; paa stops, says nothing, exits 0.
+
+    The pipe's reading end is closed before paa starts, so its first write fails (EPIPE) every time, where `head`
+    would make that a race (seen as a silent exit 1 about half the time: Typer's own handling of EPIPE)."""
+    import os
+
+    with make_ctx(write=True) as ctx:
+        for number in range(50):
+            add_habit(ctx, HabitFields(name=f"Habit {number:03d}"))
+    env = child_env(COLD)
+    for _ in range(3):
+        reading, writing = os.pipe()
+        os.close(reading)
+        try:
+            done = subprocess.run([paa_executable(), "habit", "list"], stdout=writing, stderr=subprocess.PIPE,
+                                  text=True, env=env, timeout=120)  # fmt: skip
+        finally:
+            os.close(writing)
+        assert (done.returncode, done.stderr) == (0, "")

@@ -186,4 +186,22 @@ def _run_command(args: list[str]) -> int:
         return report_usage(exc)
     except typer.Abort:
         raise KeyboardInterrupt from None  # reported as "aborted", like Ctrl-C
+    except SystemExit as exc:
+        # Typer turns a write to a closed pipe (`paa habit list | head -1`) into a silent exit 1; paa ends such a
+        # command as `main` ends its own: quietly, with 0.
+        if exc.code == 1 and _stdout_reader_gone():
+            raise BrokenPipeError from None
+        raise
     return int(result) if isinstance(result, int) else 0
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe whose reading end is closed (the kernel flags it as an error to poll)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), select.POLLOUT)  # type: ignore[union-attr]
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), no stdout: nothing to say
+        return False
