@@ -121,8 +121,6 @@ class PaaApp(App[None]):
             self.theme = self.saved_theme
 
     def on_mount(self) -> None:
-        if self.saved_theme not in self.available_themes:
-            self.notify(f"No theme called {self.saved_theme!r} (tui.theme); showing {self.theme}.", severity="warning")
         self.watch_database()
 
     def watch_theme(self, theme: str) -> None:
@@ -240,6 +238,14 @@ class PaaApp(App[None]):
         if self.ready_at is None:
             self.ready_at = time.monotonic()
             self._painted.set()
+            if self.saved_theme not in self.available_themes:
+                # Said once there is something to see, and for long enough to read: posted as the app mounted, it
+                # could expire before a slow first paint (seen under load).
+                self.notify(
+                    f"No theme called {self.saved_theme!r} (tui.theme); showing {self.theme}.",
+                    severity="warning",
+                    timeout=15,
+                )
             if self.exit_when_ready:
                 self.exit()
 
