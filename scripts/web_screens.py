@@ -41,7 +41,9 @@ SIZES = {"phone": (360, 740), "desktop": (1280, 800)}
 # name -> (address after the server's, what shows the page is drawn)
 PAGES = {
     "today": ("/#/today", "article.habit"),
-    "checkin": ("/#/checkin", 'section[aria-label="Today\'s check-in"], form.card'),
+    # The page holds both, one hidden: only a shown one means drawn (waiting on whichever came first in the page could
+    # wait on the hidden one for good; seen once under load).
+    "checkin": ("/#/checkin", 'section[aria-label="Today\'s check-in"]:visible, form.card:visible'),
     "chat": ("/#/chat/1", "li.message.assistant"),
     "analytics": ("/#/analytics", "svg.chart"),
     "habit": ("/#/habit/1", "svg.heatmap"),
