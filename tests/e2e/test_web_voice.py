@@ -23,12 +23,15 @@ pytestmark = [pytest.mark.e2e, needs_model]
 
 @pytest.fixture
 def speech(tmp_path: Path) -> tuple[Path, float]:
-    """The test sentence with two seconds of quiet after it, at 48 kHz (the fake microphone's own rate), as a WAV file
-    for Chromium's fake microphone."""
+    """The test sentence with 1.5 s of quiet before it and 1 s after, at 48 kHz (the fake microphone's own rate), as a
+    WAV file for Chromium's fake microphone. The microphone starts playing when the page opens it, and the page starts
+    taking samples a moment later: on a loaded machine that moment ate the sentence's start (heard "might we were
+    warning"), so the sentence waits in quiet."""
     from paa.ai import voice
 
     said = spoken_audio()
-    padded = voice.resample(voice.Audio(said.pcm + bytes(2 * said.rate), said.rate), 48_000)
+    before, after = bytes(2 * (said.rate * 3 // 2)), bytes(2 * said.rate)  # 1.5 s and 1 s of 16-bit mono
+    padded = voice.resample(voice.Audio(before + said.pcm + after, said.rate), 48_000)
     path = tmp_path / "said.wav"
     path.write_bytes(padded.to_wav())
     return path, padded.seconds
