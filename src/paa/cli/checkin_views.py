@@ -41,10 +41,8 @@ def _ask(question: str) -> str:
     """Ask one question on stderr and read one line; end of input aborts (nothing is saved)."""
     sys.stderr.write(terminal_text.clean(question) + " ")
     sys.stderr.flush()
-    from paa.cli.terminal_input import read_line
-
     try:
-        line = read_line()
+        line = sys.stdin.readline()
     except UnicodeDecodeError:
         raise InvalidInput("the terminal sent text that is not valid UTF-8; nothing was saved") from None
     if not line:
