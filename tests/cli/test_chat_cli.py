@@ -404,7 +404,7 @@ def test_ctrl_c_in_a_real_terminal_stops_the_reply_only(fake_anthropic: FakeAnth
     import threading
 
     pty = pytest.importorskip("pty")
-    from tests.support.processes import paa_executable
+    from tests.support.processes import exec_on_a_terminal, paa_executable
 
     gate = threading.Event()
     slow = reply("First part. And then a second part that never arrives.", chunks=6)
@@ -413,7 +413,7 @@ def test_ctrl_c_in_a_real_terminal_stops_the_reply_only(fake_anthropic: FakeAnth
     env = {**os.environ, "PAA_NOW": FIXED_NOW.isoformat(), "TERM": "xterm", "NO_COLOR": "1", "COLUMNS": "100"}
     pid, fd = pty.fork()
     if pid == 0:  # the child: become paa
-        os.execve(paa_executable(), ["paa", "chat"], env)
+        exec_on_a_terminal([paa_executable(), "chat"], env)
     try:
         screen = _Screen(fd)
         screen.wait_for("› ")

@@ -25,7 +25,7 @@ import pytest
 
 from paa.cli import warm_client
 from paa.errors import ExitCode
-from tests.support.processes import child_env, paa_executable
+from tests.support.processes import child_env, exec_on_a_terminal, paa_executable
 from tests.support.waiting import GIVE_UP_SECONDS, readable_within, wait_until
 from tests.support.warm import WarmServer, code_changed_since, warm_folder
 
@@ -443,10 +443,7 @@ def _on_a_terminal(
     env = child_env(extra)
     pid, leader = pty.fork()
     if pid == 0:  # the child: a session of its own with the terminal as its controlling one
-        try:
-            os.execve(paa_executable(), [paa_executable(), *args], env)
-        finally:
-            os._exit(127)
+        exec_on_a_terminal([paa_executable(), *args], env)
     shown = b""
     deadline = time.monotonic() + GIVE_UP_SECONDS  # a bound no loaded machine reaches: then the child is killed
     try:

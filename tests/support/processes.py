@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -19,6 +21,19 @@ def paa_executable() -> str:
     if not candidate.exists():
         pytest.skip("the paa executable is not installed next to this Python")
     return str(candidate)
+
+
+def exec_on_a_terminal(argv: Sequence[str], env: Mapping[str, str]) -> NoReturn:
+    """In a `pty.fork()` child: become `argv` as a shell starts a command typed at its prompt, with Ctrl-C, Ctrl-\\
+    and hang-up at their defaults. A test runner started in the background (`cmd &` in a script, `nohup`) has them
+    ignored, every process it starts inherits that, and Python keeps an ignored SIGINT ignored: Ctrl-C on the
+    terminal would do nothing (seen as paa waiting at its prompt until the test's deadline)."""
+    try:
+        for number in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+            signal.signal(number, signal.SIG_DFL)
+        os.execve(argv[0], list(argv), dict(env))
+    finally:
+        os._exit(127)
 
 
 def child_env(extra: Mapping[str, str] | None = None, *, fixed_clock: bool = True) -> dict[str, str]:
