@@ -132,8 +132,14 @@ def test_signing_out_leaves_nothing_of_the_user_in_the_browser(chromium: Any, se
         sign_in(page, server)
         expect(page.locator('article[data-habit="Stretch"]')).to_be_visible()
         expect(page.locator("#live")).to_have_text("live")
-        kept = page.evaluate(_KEPT)
-        assert kept["data"] > 0 and kept["meta"] > 0, kept  # the last data and who signed in, for opening offline
+        # The last data and who signed in, for opening offline: the page writes them as it draws (not awaited by
+        # the drawing, so a loaded machine shows the one before the other).
+        def both_kept() -> bool:
+            kept = page.evaluate(_KEPT)
+            return bool(kept["data"] > 0 and kept["meta"] > 0)
+
+        wait_until(both_kept, what="the offline copy and the signed-in user in IndexedDB",
+                   describe=lambda: str(page.evaluate(_KEPT)))  # fmt: skip
         assert page.evaluate("localStorage.length + sessionStorage.length") == 0
 
         page.locator("#sign-out").click()
