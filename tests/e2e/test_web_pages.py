@@ -39,6 +39,36 @@ class Api:
         return answer.json()
 
 
+class HeldEvents:
+    """The page's live-event socket, relayed through the test, which can hold the server's messages back for a
+    while (the page then has not yet heard of a change made elsewhere) and pass them on later in their order."""
+
+    def __init__(self, browser_page: Any) -> None:
+        self.holding = False
+        self.held: list[tuple[Any, str | bytes]] = []
+        browser_page.route_web_socket(re.compile(r".*/api/v1/ws$"), self._relay)
+
+    def _relay(self, socket: Any) -> None:
+        upstream = socket.connect_to_server()  # the page's own messages go on to the server unchanged
+
+        def to_page(message: str | bytes) -> None:
+            if self.holding:
+                self.held.append((socket, message))
+            else:
+                socket.send(message)
+
+        upstream.on_message(to_page)
+
+    def hold(self) -> None:
+        self.holding = True
+
+    def release(self) -> None:
+        self.holding = False
+        for socket, message in self.held:
+            socket.send(message)
+        self.held.clear()
+
+
 def _habit(api: Api, name: str) -> dict[str, Any] | None:
     return next((habit for habit in api.get("/habits?all=true") if habit["name"] == name), None)
 
@@ -310,6 +340,7 @@ def test_prompts_reordered_a_reminder_edited_in_place_and_a_habits_colour(
     api.post("/checkins/prompts", {"text": "What are you grateful for?"})
     before = [prompt["text"] for prompt in api.get("/checkins/prompts")]
     added = api.post("/reminders", {"text": "Call mom", "at": "tomorrow 9am"})
+    live = HeldEvents(page)
     sign_in(page, server)
     page.get_by_role("link", name="Settings").click()
 
@@ -322,10 +353,14 @@ def test_prompts_reordered_a_reminder_edited_in_place_and_a_habits_colour(
     assert [prompt["text"] for prompt in api.get("/checkins/prompts")] == [*before[:-2], before[-1], before[-2]]
     # Another window moves the first prompt to the end after this page drew the list: "Move up" still moves the
     # prompt it names, to the place one above where it was drawn (a list of places would have moved another one).
+    # The page must not hear of that move before the click (its live update would draw the list again, and the
+    # redrawn button may be the first one, disabled), so the events wait until the click was answered.
+    live.hold()
     api.post("/checkins/prompts/move", {"text": before[0], "position": len(before)})
     elsewhere = [*before[1:-2], before[-1], before[-2], before[0]]
     prompts.get_by_role("button", name="Move up: What are you grateful for?").click()
     expect(prompts.locator("li").first).to_contain_text(elsewhere[0])
+    live.release()
     wanted = [text for text in elsewhere if text != before[-1]]
     wanted.insert(len(before) - 3, before[-1])
     assert [prompt["text"] for prompt in api.get("/checkins/prompts")] == wanted
