@@ -224,7 +224,10 @@ def jrnl_command(temp: Path, given: str | None, install: bool) -> Command | None
     if executable is None and install:
         venv = temp / "jrnl-venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "jrnl"], check=True)
+        pip = str(venv / "bin" / "pip")
+        # A current pip, as paa's README installs: its launcher scripts skip the `re` import of older ones (~4 ms).
+        subprocess.run([pip, "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([pip, "install", "--quiet", "jrnl"], check=True)
         executable = str(venv / "bin" / "jrnl")
     if executable is None:
         return None

@@ -305,10 +305,49 @@ def test_doctor_without_a_runtime_folder_yet_says_the_next_command_starts_a_serv
 
 
 def test_the_server_builds_what_every_check_in_worker_would_build_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from paa.cli import app
     from paa.cli.warm_server import preload
     from paa.core.checkins import sentiment
 
     monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "__all__")  # preload sets it only where it is unset
+    monkeypatch.setattr(app, "_BUILT_AHEAD", {})  # the trees it builds stay with this test, not this process
     sentiment._vader.cache_clear()
     assert "vaderSentiment.vaderSentiment" in preload()
     assert sentiment._vader.cache_info().currsize == 1  # VADER's lexicon read once, in the server
+
+
+def test_the_server_builds_every_command_groups_tree_whole_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from paa.cli import app
+    from paa.cli.commands import COMMANDS
+
+    monkeypatch.setattr(app, "_BUILT_AHEAD", {})
+    cold = app.command_for("habit", "list")  # a cold run builds only what its command line names
+    assert list(cold.commands["habit"].commands) == ["list"]  # type: ignore[attr-defined]
+    assert app.command_for("habit", "list") is not cold
+    app.build_ahead()
+    for name in COMMANDS:
+        built = app.command_for(name, "list")
+        assert list(built.commands) == [name]
+        assert app.command_for(name, None) is built  # built once, in the server, for every worker it forks
+    whole = app.command_for("habit", None).commands["habit"].commands  # type: ignore[attr-defined]
+    assert {"add", "list", "log", "today"} <= set(whole)  # the whole group: a typo's suggestions read as cold
+    assert set(app.command_for(None, None).commands) == set(COMMANDS)
+
+
+def test_a_worker_runs_without_the_cycle_collector_where_a_cold_run_does(
+    paa_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+
+    from paa.cli.warm_server import Request, _run_command
+
+    def worker(*args: str) -> bool:
+        request = Request("run", "stamp", b"/", 0o022, "paa", list(args), {})
+        try:
+            assert _run_command(request) == 0, capsys.readouterr().err
+            return gc.isenabled()
+        finally:
+            gc.enable()
+
+    assert worker("habit", "list") is False
+    assert worker("config", "path") is True

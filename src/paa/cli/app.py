@@ -56,6 +56,31 @@ def create_app(only: str | None = None, subcommand: str | None = None) -> typer.
     return app
 
 
+# Commands a warm server built before it forks its workers, by group name (None: every group), each group whole.
+_BUILT_AHEAD: dict[str | None, typer.core.TyperGroup] = {}
+
+
+def build_ahead() -> None:
+    """Build the command tree of every group once, in a warm server before it forks: a worker then starts with its
+    group built (5-40 ms of each command). A group is built whole, as a cold run builds it when the word after its
+    name is not one of its subcommands, so every command line parses and reads exactly as when built for it."""
+    _BUILT_AHEAD[None] = _command(create_app())
+    for name in COMMANDS:
+        _BUILT_AHEAD[name] = _command(create_app(only=name))
+
+
+def command_for(only: str | None, subcommand: str | None) -> typer.core.TyperGroup:
+    """The command tree a run of group `only` (None: an unknown or no command) needs: built ahead, or built now."""
+    built = _BUILT_AHEAD.get(only)
+    return built if built is not None else _command(create_app(only=only, subcommand=subcommand))
+
+
+def _command(app: typer.Typer) -> typer.core.TyperGroup:
+    command = typer.main.get_command(app)
+    assert isinstance(command, typer.core.TyperGroup)  # the root has a callback and groups under it
+    return command
+
+
 def _keep_only(group: typer.Typer, name: str) -> None:
     """Leave just the subcommand `name` in a freshly made group; with none by that name (a typo, an argument of
     the group itself) keep them all, so that the error and its suggestions read as before."""

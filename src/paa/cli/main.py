@@ -77,11 +77,16 @@ def run(argv: list[str] | None = None) -> None:
         if sys.gettrace() is None and sys.getprofile() is None:  # (as in `finish`: a profiler writes after we return)
             os._exit(warm)  # the client has loaded next to nothing, yet the interpreter's teardown took it 15-20 ms
         sys.exit(warm)
+    spare_the_collector(args)
+    finish(main(args))
+
+
+def spare_the_collector(args: list[str]) -> None:
+    """Turn the cycle collector off for a command line of WITHOUT_COLLECTOR (a cold run, and a warm worker)."""
     if _command_named(args) in WITHOUT_COLLECTOR:
         import gc
 
         gc.disable()
-    finish(main(args))
 
 
 def finish(code: int) -> NoReturn:
@@ -177,10 +182,10 @@ def _run_command(args: list[str]) -> int:
     """Build only the command group `args` name (all of them for help) and run it."""
     import typer
 
-    from paa.cli.app import create_app, report_usage
+    from paa.cli.app import command_for, report_usage
 
     try:
-        command = typer.main.get_command(create_app(only=_command_named(args), subcommand=_subcommand_named(args)))
+        command = command_for(_command_named(args), _subcommand_named(args))
         result = command.main(args=args, prog_name="paa", standalone_mode=False)
     except typer.TyperException as exc:
         return report_usage(exc)
