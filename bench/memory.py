@@ -230,9 +230,22 @@ def main() -> int:
 def one_shots(exe: Path, home: Path, runs: int, what: str) -> None:
     """Time `paa memory search` in a new process against `paa habit list` (the floor, target 1.5x), taking turns so
     both meet the same load; the cold path (no warm server), as a first search in a new shell is."""
+    env = {**os.environ, "PAA_HOME": str(home), "PAA_NOW": NOW.isoformat(), "NO_COLOR": "1", "PAA_NO_SERVER": "1"}
+    # Bytecode as an installed paa has it (as bench/startup.py does): compiled once, in the uncounted first round,
+    # into a cache of this run's own. With PYTHONDONTWRITEBYTECODE each run would compile paa's modules again, and
+    # a search, which loads more of them, would pay more for it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    pycache = tempfile.mkdtemp(prefix="paa-bench-pycache-")
+    env["PYTHONPYCACHEPREFIX"] = pycache
+    try:
+        _take_turns(exe, env, runs, what)
+    finally:
+        shutil.rmtree(pycache, ignore_errors=True)
+
+
+def _take_turns(exe: Path, env: dict[str, str], runs: int, what: str) -> None:
     import resource
 
-    env = {**os.environ, "PAA_HOME": str(home), "PAA_NOW": NOW.isoformat(), "NO_COLOR": "1", "PAA_NO_SERVER": "1"}
     commands = {"habit list": ["habit", "list"], "memory search": ["memory", "search"]}
     walls: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
