@@ -335,11 +335,18 @@ def test_the_server_builds_every_command_groups_tree_whole_once(monkeypatch: pyt
 
 
 def test_a_worker_runs_without_the_cycle_collector_where_a_cold_run_does(
-    paa_home: Path, capsys: pytest.CaptureFixture[str]
+    paa_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import atexit
     import gc
+    import threading
 
     from paa.cli.warm_server import Request, _run_command
+
+    # A worker ends as a process ends (waits for threads, runs the atexit handlers); this one is the test's own
+    # process, which must go on running tests with its thread pools and handlers.
+    monkeypatch.setattr(threading, "_shutdown", lambda: None)
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: None)
 
     def worker(*args: str) -> bool:
         request = Request("run", "stamp", b"/", 0o022, "paa", list(args), {})
