@@ -106,8 +106,8 @@ def _imports(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     env = {**__import__("os").environ, "PAA_NOW": FIXED_NOW.isoformat()}
     command = [sys.executable, "-X", "importtime", paa_executable(), *args]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-    found = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
-    return done, found
+    found = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    return done, found | {name.split(".")[0] for name in found}  # every module, and every top-level package
 
 
 HEAVY = {"chromadb", "numpy", "onnxruntime", "tokenizers", "anthropic"}
@@ -127,6 +127,11 @@ def test_remembering_loads_no_model(make_ctx) -> None:
         assert done.returncode == 0, done.stderr[-2000:]
         assert {"numpy", "tokenizers"} <= imported  # the check above can see them
         assert "chromadb" not in imported  # searching reads the vector file with numpy alone (about 1 s less)
+        # Where each hit came from (its conversation and speaker, with the chat tables) is read for --json only.
+        assert "paa.ai.history" not in imported and "paa.db.models.chat" not in imported
+        done, imported = _imports("memory", "search", "where is the key", "--json")
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "paa.ai.history" in imported
 
 
 def test_one_shots_leave_their_new_memories_to_the_next_search(cli, make_ctx, fake_anthropic: FakeAnthropic) -> None:

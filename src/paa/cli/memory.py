@@ -62,7 +62,6 @@ def search(
 
       paa memory search coffee --kind checkin --json
     """
-    from paa.ai.history import with_sources
     from paa.ai.memory import SEARCH_EMBED_BUDGET, embed_pending
     from paa.ai.memory import search as find
     from paa.cli import runtime
@@ -71,6 +70,8 @@ def search(
         embed_pending(ctx, limit=SEARCH_EMBED_BUDGET)  # recent memories become findable by meaning too
         hits = find(ctx, query, limit=limit, kinds=kind)
         if as_json:
+            from paa.ai.history import with_sources  # (with the chat tables: ~30 ms the lines below never need)
+
             hits = with_sources(ctx, hits)  # each hit's message, conversation, speaker and time
     if as_json:
         emit_json([hit.to_json() for hit in hits])
