@@ -263,11 +263,12 @@ def contexts_for(alpha: Alpha, who: str, mode: str) -> Callable[..., AbstractCon
 
 
 def _rows(alpha: Alpha, user_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    """The user's rows in every owned table, sealed columns as their plain text: a copy of Alice's words must be
+    found however it is stored, and a sealed value's random letters must not be taken for her mark (a ciphertext
+    once held "CjaLPHaH")."""
     with sqlite3.connect(alpha.home / "paa.db") as conn:
-        found = {
-            table: conn.execute(f"SELECT * FROM {table} WHERE user_id = ? ORDER BY rowid", (user_id,)).fetchall()
-            for table in OWNED_TABLES
-        }
+        query = "SELECT * FROM {} WHERE user_id = ? ORDER BY rowid"
+        found = {table: _opened(alpha, table, conn.execute(query.format(table), (user_id,))) for table in OWNED_TABLES}
         found["users"] = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchall()
         found["user_auth"] = conn.execute(
             "SELECT id, kind, secret_hash, revoked_at FROM user_auth WHERE user_id = ? ORDER BY id", (user_id,)
@@ -280,6 +281,23 @@ def _rows(alpha: Alpha, user_id: int) -> dict[str, list[tuple[Any, ...]]]:
             (user_id, user_id),
         ).fetchall()
     return found
+
+
+def _opened(alpha: Alpha, table: str, cursor: sqlite3.Cursor) -> list[tuple[Any, ...]]:
+    from paa.core.encryption import load_keys
+    from paa.db.sealed import SEALED_COLUMNS, is_sealed, unseal
+
+    columns = [column[0] for column in cursor.description]
+    rows = cursor.fetchall()
+    sealed = [i for i, column in enumerate(columns) if (table, column) in SEALED_COLUMNS]
+    if not sealed or not any(is_sealed(row[i]) for row in rows for i in sealed):
+        return rows
+    keys = load_keys(resolve_paths(_env(alpha.home)), None)
+    return [
+        tuple(unseal(keys, value, table, columns[i]) if i in sealed and is_sealed(value) else value
+              for i, value in enumerate(row))
+        for row in rows
+    ]  # fmt: skip
 
 
 def _digest(alpha: Alpha) -> str:
@@ -1133,6 +1151,20 @@ def test_bob_cannot_reach_alices_rows(alpha: Alpha, case: Case, mode: str) -> No
     assert _bob_holds_alpha(alpha) == [], f"{case.name} copied Alice's data into Bob's rows"
     if case.check is not None and not isinstance(outcome, PaaError):
         assert case.check(outcome), f"{case.name} gave Bob: {rendered[:600]}"
+
+
+def test_the_copy_check_reads_what_is_sealed(alpha: Alpha) -> None:
+    """The control of `_bob_holds_alpha`: a copy of Alice's words in one of Bob's sealed columns is found (stored,
+    it is random letters), and sealed values that hold none are not taken for one."""
+    from paa.db.models import Memory
+
+    assert _bob_holds_alpha(alpha) == []
+    with _scoped(alpha.home, alpha.bob, write=True) as ctx:
+        ctx.session.add(Memory(user_id=alpha.bob, kind="fact", content=f"copied: {MARK} knee", created_at=NOW))
+    with sqlite3.connect(alpha.home / "paa.db") as conn:
+        stored = conn.execute("SELECT content FROM memories WHERE user_id = ? AND kind = 'fact'", (alpha.bob,))
+        assert all(value.startswith("enc:") and "copied" not in value for (value,) in stored)  # stored sealed
+    assert [found.split(":")[0] for found in _bob_holds_alpha(alpha)] == ["memories"]
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.owner != "none"], ids=lambda c: c.name.removeprefix("paa."))
