@@ -37,6 +37,8 @@ from tests.support.runtime import inject, open_context
 from tests.support.waiting import GIVE_UP_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
+# The session's Chroma server and a test's own collections on it: `chroma_url`, `chroma_prefix`, `on_chroma`.
+pytest_plugins = ["tests.support.chroma_server"]
 
 
 def _private_pycache() -> None:
@@ -263,7 +265,7 @@ def migrated_home(paa_home: Path, migrated_template: Path) -> None:
 # --- the lanes: e2e marks, the fast lane, and the tripwire ---------------------------------------------------------
 
 E2E_FOLDERS = ("e2e",)  # tests/e2e: every test there runs processes
-E2E_FIXTURES = {"run_paa"}  # a test using one of these (even through another fixture) starts a process
+E2E_FIXTURES = {"run_paa", "chroma_url"}  # a test using one of these (even through another fixture) starts a process
 
 
 def _fast_lane(config: pytest.Config) -> bool:

@@ -138,3 +138,39 @@ def test_config_set_edits_the_file_keeping_comments_and_other_values(cli, paa_ho
 
     assert tomllib.loads(text)["tui"] == {"theme": "gruvbox"} and tomllib.loads(text)["smtp"]["port"] == 465
     assert cli("config", "get", "tui.theme").out.strip() == "gruvbox"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("memory.chroma_url", "chroma:8000", "must be an http:// or https:// URL"),
+        ("memory.chroma_url", "ftp://chroma:8000", "must be an http:// or https:// URL"),
+        ("memory.chroma_url", "http://chroma:99999", "port that is not a number from 1 to 65535"),
+        ("memory.chroma_url", "http://chroma:8000/api/v2", "must name the server only"),
+        ("memory.chroma_url", "http://admin:pw@chroma:8000", "must not hold a user or password"),
+        ("memory.chroma_prefix", "my team", "only letters, digits"),
+        ("memory.chroma_prefix", "paa_", "must start and end with a letter or a digit"),
+        ("memory.chroma_prefix", "p" * 41, "1 to 40 characters"),
+        ("memory.chroma_timeout_seconds", "0", "memory.chroma_timeout_seconds"),
+    ],
+)
+def test_chroma_settings_are_checked(cli, paa_home: Path, key: str, value: str, message: str) -> None:
+    bad = cli("config", "set", key, value)
+    assert bad.code == 7 and message in bad.err and "Traceback" not in bad.err
+    assert not (paa_home / "config.toml").exists() or key.split(".")[1] not in (paa_home / "config.toml").read_text()
+
+
+def test_chroma_settings_are_kept_and_the_token_never_shown(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("config", "set", "memory.chroma_url", "https://chroma.internal:8443/").code == 0
+    assert cli("config", "get", "memory.chroma_url").out.strip() == "https://chroma.internal:8443"
+    assert cli("config", "set", "memory.chroma_prefix", "team-a").code == 0
+    monkeypatch.setenv("PAA_MEMORY_CHROMA_TOKEN", "s3cret-chroma-token")
+    shown = cli("config", "show", "--json")
+    rows = {row["key"]: row for row in json.loads(shown.out)}
+    assert rows["memory.chroma_prefix"]["value"] == "team-a"
+    assert rows["memory.chroma_token"]["source"] == "env" and "s3cret-chroma-token" not in shown.out
+
+
+def test_doctor_says_where_memory_vectors_live_without_chroma(cli) -> None:
+    checks = {c["name"]: c for c in json.loads(cli("doctor", "--json").out)}
+    assert checks["chroma"]["status"] == "info" and "paa's own store" in checks["chroma"]["detail"]

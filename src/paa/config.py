@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -200,6 +201,20 @@ class Settings(BaseModel):
     """How long to wait for Redis to connect or answer before a job is done in this process instead (the queue's
     depth at /metrics is left out); an unreachable Redis host never holds a request or a reminder longer."""
 
+    memory_chroma_url: str | None = None
+    """A Chroma server (e.g. http://chroma:8000) to keep memory vectors on, shared by every paa process that sets it
+    (docs/scaling.md#vector-memory-on-chroma); unset, they stay in paa's own store."""
+
+    memory_chroma_prefix: str = "paa"
+    """The start of each user's Chroma collection name (`<prefix>-u<user id>`): give each paa database sharing one
+    Chroma server its own."""
+
+    memory_chroma_token: str | None = secret()
+    """A token sent to the Chroma server as `Authorization: Bearer`, for a server or proxy that asks for one."""
+
+    memory_chroma_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """How long to wait for the Chroma server to connect or answer before a search or an index write fails."""
+
     tui_theme: str = DEFAULT_THEME
     """Theme of the TUI, e.g. textual-dark, textual-light, nord, gruvbox; the TUI keeps your last choice here."""
 
@@ -287,6 +302,39 @@ class Settings(BaseModel):
             raise ValueError("must be an http:// or https:// URL")
         return value.strip()
 
+    @field_validator("memory_chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = value.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL of the Chroma server, e.g. http://chroma:8000")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+        except ValueError:
+            raise ValueError("has a port that is not a number from 1 to 65535") from None
+        if parts.username or parts.password:
+            raise ValueError("must not hold a user or password: put a token in memory.chroma_token")
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise ValueError("must name the server only (no path, query or fragment), e.g. http://chroma:8000")
+        return url.rstrip("/")
+
+    @field_validator("memory_chroma_prefix")
+    @classmethod
+    def _chroma_prefix(cls, value: str) -> str:
+        # `<prefix>-u<user id>` must be a valid Chroma collection name: 3-512 characters of [a-zA-Z0-9._-], starting
+        # and ending with a letter or digit.
+        prefix = value.strip()
+        if not 1 <= len(prefix) <= 40:
+            raise ValueError("must be 1 to 40 characters")
+        if not all(c.isascii() and (c.isalnum() or c in "._-") for c in prefix):
+            raise ValueError("may hold only letters, digits, '.', '_' and '-'")
+        if not (prefix[0].isalnum() and prefix[-1].isalnum()):
+            raise ValueError("must start and end with a letter or a digit")
+        return prefix
+
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
@@ -355,6 +403,10 @@ KEYS: dict[str, str] = {
     "queue.enabled": "queue_enabled",
     "queue.heartbeat_seconds": "queue_heartbeat_seconds",
     "queue.timeout_seconds": "queue_timeout_seconds",
+    "memory.chroma_url": "memory_chroma_url",
+    "memory.chroma_prefix": "memory_chroma_prefix",
+    "memory.chroma_token": "memory_chroma_token",
+    "memory.chroma_timeout_seconds": "memory_chroma_timeout_seconds",
     "tui.theme": "tui_theme",
     "oauth.github.client_id": "oauth_github_client_id",
     "oauth.google.client_id": "oauth_google_client_id",
@@ -397,6 +449,10 @@ SCOPES: dict[str, Scope] = {
     "queue_enabled": "install",
     "queue_heartbeat_seconds": "install",
     "queue_timeout_seconds": "install",
+    "memory_chroma_url": "install",
+    "memory_chroma_prefix": "install",
+    "memory_chroma_token": "install",
+    "memory_chroma_timeout_seconds": "install",
     "tui_theme": "install",
     "oauth_github_client_id": "install",
     "oauth_google_client_id": "install",

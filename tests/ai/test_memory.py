@@ -237,7 +237,7 @@ def test_vectors_go_with_their_memory_and_their_user(make_ctx, db_engine: str) -
         ctx.user = ctx.session.get(User, bob.id)
         assert memory.embed_pending(ctx) == 2 and _vector_ids(ctx) == {tea, coffee}
         index = memory.MemoryService.of(ctx).vector_index()
-        assert index is not None
+        assert isinstance(index, memory.VectorIndex)
         assert {hit.memory_id for hit in memory.search(ctx, "a hot drink")} == {tea, coffee}
         stored = _stored_vectors(index, bob_id)
         snapshot = index._snapshot_path(bob_id)
@@ -254,7 +254,8 @@ def test_vectors_go_with_their_memory_and_their_user(make_ctx, db_engine: str) -
         indexer = memory.start_indexer(ctx, interval=60)
         assert indexer is not None and indexer.wait_idle(GIVE_UP_SECONDS) and indexer.error is None
         index = memory.MemoryService.of(ctx).vector_index()
-        assert index is not None and index.count(bob_id) == 0 and not index.is_current(bob_id)
+        assert isinstance(index, memory.VectorIndex)
+        assert index.count(bob_id) == 0 and not index.is_current(bob_id)
     assert not snapshot.exists()
     assert _files_holding(index, list(stored.values())) == []
 
@@ -299,7 +300,7 @@ def test_a_forgotten_memorys_vector_leaves_every_file(make_ctx) -> None:
     with make_ctx() as ctx:
         assert set(_ids(make_ctx, "a hot drink")) == {keep, drop}  # another runtime: it leaves a snapshot
         index = memory.MemoryService.of(ctx).vector_index()
-        assert index is not None
+        assert isinstance(index, memory.VectorIndex)
         stored = _stored_vectors(index, ctx.user_id)
         assert _files_holding(index, [stored[drop]]) and index._snapshot_path(ctx.user_id).exists()
         assert index.load(ctx.user_id) is not None  # this process's cached matrix follows the deletion
@@ -626,6 +627,7 @@ def test_vectors_of_another_embedder_are_not_mixed_in(make_ctx) -> None:
     _embed(make_ctx)
     with make_ctx() as ctx:
         index = memory.MemoryService.of(ctx).vector_index()
+        assert isinstance(index, memory.VectorIndex)
         _as_if_made_by(index, "some-other-model")  # as another embedder (or another way to run it) left them
         index._checked.clear()
         assert index.ranking(ctx.user_id, "race", 8) == []  # not compared with another model's vectors

@@ -1277,6 +1277,61 @@ def test_a_search_by_meaning_never_returns_another_users_vectors(make_ctx, db_en
         assert _vector_index(ctx).memory_ids(ctx.user_id) == {passport, key}
 
 
+def test_a_search_by_meaning_never_returns_another_users_vectors_on_chroma(
+    make_ctx, on_chroma: str, chroma_url: str
+) -> None:
+    """Alice's passport and Bob's tea, on one Chroma server: Bob's searches never reach Alice's collection; a vector
+    filed in Bob's collection but marked as Alice's is never returned to him, and a collection under Bob's name but
+    marked as someone else's is never used for him."""
+    from paa.ai import memory
+    from paa.errors import StorageError
+    from tests.support.chroma_server import BASE, ask
+
+    _needs_the_model()
+    with make_ctx(write=True) as ctx:
+        passport = _id(memory.remember(ctx, "My passport is in the blue folder in the desk").id)
+        key = _id(memory.remember(ctx, "The spare key hangs behind the kitchen door").id)
+        bob = User(username="bob", created_at=NOW)
+        ctx.session.add(bob)
+        ctx.session.flush()
+        ctx.user = bob
+        tea = _id(memory.remember(ctx, "I like green tea in the morning").id)
+        bob_id = _id(bob.id)
+    with make_ctx() as ctx:
+        assert memory.embed_pending(ctx) == 2
+        ctx.user = ctx.session.get(User, bob_id)
+        assert memory.embed_pending(ctx) == 1
+        index = _vector_index(ctx)
+        for query in ("where is my passport", "travel documents", "spare key", "green tea"):
+            assert {hit.memory_id for hit in memory.search(ctx, query, strategy="meaning", limit=10)} <= {tea}
+            assert {memory_id for memory_id, _ in index.scored(bob_id, query, 100)} <= {tea}
+        assert index.memory_ids(bob_id) == {tea}
+        # Alice's vector, copied into Bob's collection with Alice's mark (as a bug or a hand could leave it)
+        alice = ask(chroma_url, "GET", f"{BASE}/collections/{index.name_of(1)}")
+        copied = ask(chroma_url, "POST", f"{BASE}/collections/{alice['id']}/get",
+                         json={"ids": [str(passport)], "include": ["embeddings"]})["embeddings"][0]  # fmt: skip
+        mine = ask(chroma_url, "GET", f"{BASE}/collections/{index.name_of(bob_id)}")
+        ask(chroma_url, "POST", f"{BASE}/collections/{mine['id']}/upsert",
+                json={"ids": [str(passport)], "embeddings": [copied], "metadatas": [{"paa_user": 1}]})  # fmt: skip
+        assert {memory_id for memory_id, _ in index.scored(bob_id, "where is my passport", 100)} <= {tea}
+        found = memory.search(ctx, "where is my passport", strategy="meaning", limit=10)
+        assert {hit.memory_id for hit in found} <= {tea}
+    with make_ctx() as ctx:  # the control: Alice finds hers by meaning, and her collection holds only hers
+        found = memory.search(ctx, "travel documents", strategy="meaning", limit=10)
+        assert found and found[0].memory_id == passport and tea not in {hit.memory_id for hit in found}
+        assert _vector_index(ctx).memory_ids(ctx.user_id) == {passport, key}
+    # A collection under Bob's name marked as Alice's: refused, never searched or filled for Bob.
+    ask(chroma_url, "DELETE", f"{BASE}/collections/{index.name_of(bob_id)}")
+    ask(chroma_url, "POST", f"{BASE}/collections",
+            json={"name": index.name_of(bob_id), "metadata": {"paa_user": 1, "paa_embedder": "x"}})  # fmt: skip
+    with make_ctx() as ctx:
+        ctx.user = ctx.session.get(User, bob_id)
+        bob_index = _vector_index(ctx)
+        assert not bob_index.is_current(bob_id) and bob_index.memory_ids(bob_id) == set()
+        with pytest.raises(StorageError, match="not marked as this user's"):
+            bob_index.upsert(bob_id, [(tea, "fact", "I like green tea in the morning")])
+
+
 def test_two_runtimes_with_their_own_data_folders_share_one_postgresqls_vectors(
     make_ctx, db_engine: str, clock: FixedClock, tmp_path: Path
 ) -> None:

@@ -26,7 +26,14 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from paa.ai import embeddings
-from paa.ai.vectors import SharedVectorIndex, VectorIndex, load_embedder, loaded_embedder, remove_chromadb_files
+from paa.ai.vectors import (
+    SharedVectorIndex,
+    VectorIndex,
+    VectorStore,
+    load_embedder,
+    loaded_embedder,
+    remove_chromadb_files,
+)
 from paa.clock import Clock
 from paa.core.context import Context
 from paa.core.ids import get_row
@@ -37,6 +44,7 @@ from paa.db.models import DailyCheckin, Memory
 from paa.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:  # the chat tables are defined only where messages are read (a check-in never needs them)
+    from paa.ai.chroma import ChromaTarget
     from paa.db.models import Message
 
 KINDS = ("fact", "message", "checkin", "attachment")  # attachment: a page of a file (paa.ai.attachments)
@@ -889,7 +897,7 @@ def _holds_write_lock(session: Session) -> bool:
 
 
 def _embed_waiting(
-    index: VectorIndex,
+    index: VectorStore,
     engine: Engine,
     clock: Clock,
     *,
@@ -935,13 +943,14 @@ def _embed_waiting(
                 index.upsert(owner, items, connection=inside)
             else:
                 index.upsert(owner, items)
-        _mark_embedded([row[0] for row in rows], [row[4] for row in rows], clock.now(), mark_engine, session)
+        ids, stored_texts = [row[0] for row in rows], [row[4] for row in rows]
+        _mark_embedded(ids, stored_texts, clock.now(), mark_engine, session, vectors_in_database=index.in_database)
         done += len(rows)
     return done
 
 
 def _requeue_stale(
-    index: VectorIndex, engine: Engine, *, user_id: int | None, session: Session | None, mark_engine: Engine | None
+    index: VectorStore, engine: Engine, *, user_id: int | None, session: Session | None, mark_engine: Engine | None
 ) -> None:
     """Mark as waiting the memories of users whose vectors another embedder made (or that are not in the index at
     all, as after the move from chromadb): they are embedded again, never compared with the new ones."""
@@ -971,14 +980,20 @@ def _requeue_stale(
 
 
 def _mark_embedded(
-    ids: list[int], contents: list[str], now: datetime, engine: Engine | None, session: Session | None
+    ids: list[int],
+    contents: list[str],
+    now: datetime,
+    engine: Engine | None,
+    session: Session | None,
+    *,
+    vectors_in_database: bool,
 ) -> None:
     # Only rows whose text is still what was embedded (compared as stored, sealed): an edit in between leaves the row
-    # waiting for another go. On PostgreSQL, only rows whose vector is there: another process taking the user's set
-    # over (`_requeue_stale`) may have emptied it since, and a row marked with no vector would never get one.
+    # waiting for another go. With the vectors in the database (PostgreSQL), only rows whose vector is there: another
+    # process taking the user's set over (`_requeue_stale`) may have emptied it since, and a row marked with no vector
+    # would never get one.
     query = "UPDATE memories SET embedded_at = :now WHERE id = :id AND content = :content"
-    bound = engine if engine is not None else session.get_bind() if session is not None else None
-    if bound is not None and bound.dialect.name == "postgresql":
+    if vectors_in_database:
         query += " AND EXISTS (SELECT 1 FROM memory_vectors AS v WHERE v.memory_id = memories.id)"
     statement = text(query)
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # how the UTCDateTime column stores instants
@@ -990,7 +1005,7 @@ def _mark_embedded(
         session.execute(statement, params)
 
 
-def drop_orphan_vectors(index: VectorIndex, engine: Engine) -> int:
+def drop_orphan_vectors(index: VectorStore, engine: Engine) -> int:
     """Delete the vectors, sets and snapshot files of users and memories the database no longer has; return how
     many vectors went. For every user of the database: run by a process's background indexer, which acts for none."""
     # Who the store holds is read before the database: a user who registers and gets vectors after this read is
@@ -1015,7 +1030,7 @@ class BackgroundIndexer:
     `interval` seconds, so rows committed by other processes are picked up too.
     """
 
-    def __init__(self, index: VectorIndex, engine: Engine, clock: Clock, *, interval: float = 30.0) -> None:
+    def __init__(self, index: VectorStore, engine: Engine, clock: Clock, *, interval: float = 30.0) -> None:
         self.index = index
         self.engine = engine.execution_options(**{WRITE_OPTION: False})
         self.clock = clock
@@ -1077,10 +1092,13 @@ class MemoryService:
     in one process share nothing but the loaded model (`embeddings.load_embedder`).
     """
 
-    def __init__(self, data_dir: Path, engine: Callable[[], Engine] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, engine: Callable[[], Engine] | None = None, chroma: ChromaTarget | None = None
+    ) -> None:
         self.data_dir = data_dir
         self._engine = engine  # the main database's: on PostgreSQL the vectors live there (`SharedVectorIndex`)
-        self._index: VectorIndex | None = None
+        self._chroma = chroma  # a Chroma server that holds the vectors instead (`memory.chroma_url`)
+        self._index: VectorStore | None = None
         self._indexer: BackgroundIndexer | None = None
         self._lock = threading.Lock()
         self.closed = False
@@ -1088,19 +1106,22 @@ class MemoryService:
     @classmethod
     def of(cls, owner: Context | Runtime) -> MemoryService:
         """The memory service of a context's runtime (or of a runtime)."""
+        from paa.ai.chroma import target_of
+
         data_dir = owner.paths.data_dir
+        chroma = target_of(owner.loaded.settings)
         if isinstance(owner, Runtime):
             runtime = owner
-            return owner.services.get(cls, lambda: cls(data_dir, lambda: runtime.engine))
+            return owner.services.get(cls, lambda: cls(data_dir, lambda: runtime.engine, chroma))
         session = owner.session
 
         def make() -> MemoryService:  # the engine looked up once, when the service is made
             engine = _base_engine(session)
-            return cls(data_dir, lambda: engine)
+            return cls(data_dir, lambda: engine, chroma)
 
         return owner.services.get(cls, make)
 
-    def vector_index(self, *, load: bool = True) -> VectorIndex | None:
+    def vector_index(self, *, load: bool = True) -> VectorStore | None:
         """The vector index of the data folder, or None when numpy, tokenizers or the local model is missing; with
         `load` False also None while this process has not loaded the model (a search that must not wait for it)."""
         if not load and self._index is None and not self._model_loaded():
@@ -1118,7 +1139,11 @@ class MemoryService:
                 model = load_embedder(embedder_status.model_dir, cache)
                 engine = self._engine() if self._engine is not None else None
                 folder = self.data_dir / "memory"
-                if engine is not None and engine.dialect.name == "postgresql":  # shared by every process on it
+                if self._chroma is not None:  # a server of their own, shared by every process that names it
+                    from paa.ai.chroma import ChromaVectorIndex
+
+                    self._index = ChromaVectorIndex(self._chroma, model, min_similarity=MIN_SIMILARITY)
+                elif engine is not None and engine.dialect.name == "postgresql":  # shared by every process on it
                     self._index = SharedVectorIndex(folder, model, engine, min_similarity=MIN_SIMILARITY)
                 else:  # SQLite: a file beside the database, written outside its write lock
                     self._index = VectorIndex(folder, model, min_similarity=MIN_SIMILARITY)

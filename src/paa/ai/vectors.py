@@ -96,6 +96,36 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+class VectorStore(Protocol):
+    """What memory asks of wherever vectors are kept: `VectorIndex` (a file beside a SQLite database),
+    `SharedVectorIndex` (the PostgreSQL database itself) or `paa.ai.chroma.ChromaVectorIndex` (a Chroma server)."""
+
+    embedder: Embedder
+    min_similarity: float
+    cascades: bool  # the store deletes a vector with its memory or user by itself
+    in_database: bool  # vectors are stored in the main database, inside the caller's transaction when given one
+
+    def is_current(self, user_id: int) -> bool: ...
+    def count(self, user_id: int) -> int: ...
+    def memory_ids(self, user_id: int) -> set[int]: ...
+    def load(self, user_id: int) -> object: ...
+    def scored(self, user_id: int, query: str, depth: int) -> list[tuple[int, float]]: ...
+    def ranking(self, user_id: int, query: str, depth: int) -> list[int]: ...
+    def upsert(self, user_id: int, rows: Sequence[tuple[int, str, str]], *, connection: Any = None) -> None: ...
+    def delete(self, user_id: int, memory_ids: Iterable[int]) -> None: ...
+    def reset(self, user_id: int) -> None: ...
+    def users_on_record(self) -> set[int]: ...
+    def drop_orphans(
+        self,
+        user_ids: Iterable[int],
+        memory_ids: Callable[[int], set[int]],
+        newest: int,
+        *,
+        on_record: Iterable[int] | None = None,
+    ) -> int: ...
+    def close(self) -> None: ...
+
+
 @dataclass
 class _Loaded:
     generation: int
@@ -120,6 +150,7 @@ class VectorIndex:
     """
 
     cascades = False  # the store deletes a vector with its memory or user by itself (`SharedVectorIndex`)
+    in_database = False  # vectors are stored in the main database (`SharedVectorIndex`)
 
     def __init__(self, folder: Path, embedder: Embedder, *, min_similarity: float = 0.0) -> None:
         self.folder = folder
@@ -542,6 +573,7 @@ class SharedVectorIndex(VectorIndex):
     """
 
     cascades = True  # memory_vectors and memory_vector_sets reference memories and users ON DELETE CASCADE
+    in_database = True
 
     def __init__(self, folder: Path, embedder: Embedder, engine: Engine, *, min_similarity: float = 0.0) -> None:
         super().__init__(folder, embedder, min_similarity=min_similarity)

@@ -26,10 +26,11 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         shared = (current.loaded.settings.database_url or "").startswith("postgresql")  # vectors in the database
         checks = run_checks(current, doctor_check(current.paths.data_dir, shared=shared))
     if not problem:
-        from paa.ai import queue, voice
+        from paa.ai import chroma, queue, voice
         from paa.cli import warm
 
         checks.append(queue.doctor_check(runtime.current()))
+        checks.append(chroma.doctor_check(runtime.current().loaded.settings))
         checks.append(voice.doctor_check())
         checks.append(warm.doctor_check(runtime.environ()))
     if as_json:
