@@ -3,9 +3,16 @@ forgets it, scoped to the caller."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from paa.ai import embeddings
 from tests.api.conftest import Account
+
+needs_vectors = pytest.mark.skipif(
+    not embeddings.status(None).available, reason="the memory extra or the local model is missing"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +59,25 @@ def test_another_users_memory_is_not_found(alice: Account, bob: Account) -> None
     assert bob.get("/api/v1/memory").json() == []
     assert bob.get("/api/v1/memory/search", params={"q": "peanuts"}).json() == []
     assert [row["id"] for row in alice.get("/api/v1/memory").json()] == [fact["id"]]
+
+
+@pytest.fixture
+def silent_chroma(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """memory.chroma_url names a server that takes connections and never answers."""
+    from tests.support.silent_server import silent_port
+
+    with silent_port() as port:
+        monkeypatch.setenv("PAA_MEMORY_CHROMA_URL", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("PAA_MEMORY_CHROMA_TIMEOUT_SECONDS", "0.5")
+        monkeypatch.setenv("PAA_MEMORY_CHROMA_TOKEN", "s3cret-chroma-token")
+        yield
+
+
+@needs_vectors
+def test_a_search_with_the_chroma_server_not_answering_is_a_503_naming_it(silent_chroma: None, alice: Account) -> None:
+    added = alice.post("/api/v1/memory", json={"text": "My passport is in the blue folder"})
+    assert added.status_code == 201, added.text  # remembering never waits for the vector store
+    found = alice.get("/api/v1/memory/search", params={"q": "where is my passport"})
+    assert found.status_code == 503, found.text
+    assert "the Chroma server at http://127.0.0.1" in found.text and "did not answer" in found.text
+    assert "s3cret-chroma-token" not in found.text

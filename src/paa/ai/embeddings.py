@@ -136,13 +136,16 @@ def record_onnx_failure(cache_dir: Path, error: BaseException | None) -> None:
         os.replace(temporary, marker)  # whole or not at all: another process may be reading it
 
 
-def doctor_check(data_dir: Path, *, shared: bool = False) -> Check:
+def doctor_check(data_dir: Path, *, shared: bool = False, chroma: str | None = None) -> Check:
     """The `paa doctor` line for search by meaning: the embedder `status` finds (so both always agree), or why none.
-    `shared`: the database is PostgreSQL, where the vectors live in it (`paa.ai.vectors.SharedVectorIndex`)."""
+    `shared`: the database is PostgreSQL, where the vectors live in it (`paa.ai.vectors.SharedVectorIndex`);
+    `chroma`: the origin of the Chroma server that holds them instead (`memory.chroma_url`)."""
     from paa.core.doctor import Check
 
     found = status(data_dir)
     vectors_at = SHARED_VECTORS_AT if shared else VECTORS_AT
+    if chroma is not None:
+        vectors_at = f"vectors on the Chroma server at {chroma}"
     if found.available and found.onnx_failure is not None:
         cache = data_dir / CACHE_FOLDER
         advice = (

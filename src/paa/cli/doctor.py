@@ -23,8 +23,12 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         checks = [problem]
     else:
         current = runtime.current()
+        from paa.ai.chroma import target_of
+
         shared = (current.loaded.settings.database_url or "").startswith("postgresql")  # vectors in the database
-        checks = run_checks(current, doctor_check(current.paths.data_dir, shared=shared))
+        server = target_of(current.loaded.settings)  # a Chroma server holds the vectors instead
+        origin = server.origin if server is not None else None
+        checks = run_checks(current, doctor_check(current.paths.data_dir, shared=shared, chroma=origin))
     if not problem:
         from paa.ai import chroma, queue, voice
         from paa.cli import warm
