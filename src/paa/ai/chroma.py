@@ -222,7 +222,8 @@ class ChromaVectorIndex:
             return True
         found = self._find(user_id)
         current = found is not None and (found.get("metadata") or {}).get(_EMBEDDER) == self.embedder.embedder_id
-        if current:
+        if current and found is not None:
+            self._ids[user_id] = str(found["id"])
             self._checked.add(user_id)
         return current
 
