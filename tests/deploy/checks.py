@@ -60,6 +60,7 @@ def load_yaml(path: Path) -> Any:
 # The kinds paa's manifests may use, and the client model of each.
 KINDS = {
     ("apps/v1", "Deployment"): "V1Deployment",
+    ("apps/v1", "StatefulSet"): "V1StatefulSet",
     ("batch/v1", "CronJob"): "V1CronJob",
     ("networking.k8s.io/v1", "Ingress"): "V1Ingress",
     ("policy/v1", "PodDisruptionBudget"): "V1PodDisruptionBudget",
@@ -111,7 +112,7 @@ def pod_specs(objects: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[tuple[s
     """Each workload's pod spec, as (object name, spec)."""
     for _file, obj in objects:
         spec = obj.get("spec", {})
-        if obj["kind"] == "Deployment":
+        if obj["kind"] in ("Deployment", "StatefulSet"):
             yield obj["metadata"]["name"], spec["template"]["spec"]
         elif obj["kind"] == "CronJob":
             yield obj["metadata"]["name"], spec["jobTemplate"]["spec"]["template"]["spec"]

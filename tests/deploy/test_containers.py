@@ -636,3 +636,93 @@ def test_the_queue_is_on_everywhere_and_workers_take_its_jobs(
         assert {"name": "PAA_QUEUE_ENABLED", "value": "true"} in container["env"], name
     assert containers["paa-worker"]["args"][0] == "worker"
     assert _objects_of(objects, "Deployment")["paa-worker"]["spec"]["replicas"] >= 1
+
+
+# ---- memory vectors on Chroma --------------------------------------------------------------------------------------
+
+CHROMA_IMAGE = "chromadb/chroma:1.5.9"  # the version tests/e2e/test_chroma.py runs (.ci/run installs it)
+HEARTBEAT = "/api/v2/heartbeat"
+
+
+def _chroma_address(url: str) -> tuple[str | None, int | None]:
+    """The host and port a PAA_MEMORY_CHROMA_URL names, once paa's own settings have taken it."""
+    from urllib.parse import urlsplit
+
+    from paa.ai.chroma import target_of
+    from paa.config import Settings
+
+    target = target_of(Settings(memory_chroma_url=url))
+    assert target is not None
+    parts = urlsplit(target.origin)
+    return parts.hostname, parts.port
+
+
+def test_compose_keeps_memory_vectors_on_the_chroma_service(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    chroma = services["chroma"]
+    assert chroma["image"] == CHROMA_IMAGE
+    assert "chroma-data:/data" in chroma["volumes"]  # where the image's own command keeps its data
+    # Chroma asks for no token: no port on the host, and only the backend network, which has no way out.
+    assert "ports" not in chroma and chroma["networks"] == ["backend"]
+    assert chroma["environment"]["ANONYMIZED_TELEMETRY"] == "FALSE"
+    for name, service in _paa_services(compose).items():
+        assert _chroma_address(service["environment"]["PAA_MEMORY_CHROMA_URL"]) == ("chroma", 8000), name
+        assert "backend" in service["networks"], name
+        assert service["depends_on"]["chroma"] == {"condition": "service_healthy"}, name
+    probe = chroma["healthcheck"]["test"]
+    assert probe[:3] == ["CMD", "bash", "-c"]  # the image has no curl, wget or Python
+    assert "/dev/tcp/127.0.0.1/8000" in probe[3] and f"GET {HEARTBEAT} " in probe[3]
+
+
+def test_kubernetes_keeps_memory_vectors_on_the_chroma_statefulset(objects: list[tuple[str, dict[str, Any]]]) -> None:
+    chroma = _objects_of(objects, "StatefulSet")["chroma"]
+    spec = chroma["spec"]
+    assert spec["replicas"] == 1  # single-node Chroma: a second pod would keep a store of its own
+    [container] = spec["template"]["spec"]["containers"]
+    assert container["image"] == CHROMA_IMAGE
+    [claim] = spec["volumeClaimTemplates"]
+    assert {"name": claim["metadata"]["name"], "mountPath": "/data"} in container["volumeMounts"]
+    ports = {entry["name"]: entry["containerPort"] for entry in container["ports"]}
+    assert ports == {"http": 8000}
+    for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[kind]["httpGet"] == {"path": HEARTBEAT, "port": "http"}, kind
+    assert {"name": "ANONYMIZED_TELEMETRY", "value": "FALSE"} in container["env"]
+    # The Service the pods name: it governs the StatefulSet and reaches its pod on the port paa's URL names.
+    service = _objects_of(objects, "Service")[spec["serviceName"]]
+    assert service["spec"]["selector"].items() <= spec["template"]["metadata"]["labels"].items()
+    [port] = service["spec"]["ports"]
+    assert port["targetPort"] in ports and ports[port["targetPort"]] == 8000
+    address = (service["metadata"]["name"], port["port"])
+    containers = dict(_paa_containers(objects))
+    assert set(containers) == {"paa-api", "paa-daemon", "paa-worker"}
+    for name, container in containers.items():
+        [url] = [entry["value"] for entry in container["env"] if entry["name"] == "PAA_MEMORY_CHROMA_URL"]
+        assert _chroma_address(url) == address, name
+    # Never reachable from outside the cluster: Chroma asks for no token.
+    assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
+    rules = _objects_of(objects, "Ingress")["paa"]["spec"]["rules"]
+    backends = {entry["backend"]["service"]["name"] for rule in rules for entry in rule["http"]["paths"]}
+    assert service["metadata"]["name"] not in backends
+
+
+@pytest.mark.e2e
+def test_the_chroma_health_checks_ask_a_real_chroma_server(
+    compose: dict[str, Any], objects: list[tuple[str, dict[str, Any]]], chroma_url: str
+) -> None:
+    """Compose's bash health check and the Kubernetes probes' path, against `chroma run` of the same version."""
+    import httpx
+
+    from tests.e2e.test_serve import free_port
+
+    script = compose["services"]["chroma"]["healthcheck"]["test"][3]
+    port = chroma_url.rsplit(":", 1)[1]
+
+    def check(text: str) -> int:
+        done = subprocess.run(["bash", "-c", text], capture_output=True, timeout=30, check=False)
+        return done.returncode
+
+    assert check(script.replace("127.0.0.1/8000", f"127.0.0.1/{port}")) == 0
+    assert check(script.replace("127.0.0.1/8000", f"127.0.0.1/{port}").replace(HEARTBEAT, HEARTBEAT + "x")) != 0
+    assert check(script.replace("127.0.0.1/8000", f"127.0.0.1/{free_port()}")) != 0  # nothing listens
+    container = _objects_of(objects, "StatefulSet")["chroma"]["spec"]["template"]["spec"]["containers"][0]
+    assert httpx.get(chroma_url + container["readinessProbe"]["httpGet"]["path"], timeout=10).status_code == 200

@@ -216,3 +216,26 @@ def test_paa_doctor_and_a_search_with_chroma_up(run_paa, chroma_url: str, chroma
     doctor = run_paa("doctor", env=env)
     assert f"memory vectors on the Chroma server at {chroma_url}" in doctor.stdout
     assert stored(chroma_url, f"{chroma_prefix}-u1")["ids"]
+
+
+def test_a_collection_lost_while_a_process_runs_is_embedded_again_by_that_process(
+    make_ctx, on_chroma: str, chroma_url: str, clock: FixedClock
+) -> None:
+    """The server's data lost (or the collection deleted by hand) under a long-running process, which had found the
+    user's set complete: its search goes by words meanwhile, and its next indexing pass embeds everything again
+    rather than filling an empty collection with new memories only."""
+    passport, tea = _remember(make_ctx, "My passport is in the blue folder in the desk", "I like green tea")
+    with runtime_for(clock=clock) as runtime:  # one process: its memory service (and index) lives across contexts
+        with runtime.context() as ctx:
+            assert memory.embed_pending(ctx) == 2
+            assert memory.search(ctx, "travel documents", strategy="meaning")[0].memory_id == passport
+            name = _index(ctx).name_of(ctx.user_id)
+        ask(chroma_url, "DELETE", f"{BASE}/collections/{name}")
+        with runtime.context() as ctx:
+            assert memory.search(ctx, "travel documents", strategy="meaning") == []
+            assert [hit.memory_id for hit in memory.search(ctx, "green tea")] == [tea]  # words still answer
+        with runtime.context() as ctx:
+            assert memory.embed_pending(ctx) == 2  # all of them, not none
+        with runtime.context() as ctx:
+            assert memory.search(ctx, "travel documents", strategy="meaning")[0].memory_id == passport
+    assert stored(chroma_url, name)["ids"] == {str(passport), str(tea)}

@@ -202,17 +202,25 @@ class ChromaVectorIndex:
         self._checked.discard(user_id)
 
     def _on_collection(self, user_id: int, action: str, body: Any) -> Any:
-        """POST `action` to the user's collection; once more with a fresh id when it was deleted meanwhile (another
-        process's reset made it again under a new id)."""
+        """POST `action` to the user's collection; `_GONE` when it is no longer there.
+
+        A collection deleted since this process found it was either made again by another process's reset (found
+        again by name, and used) or lost (deleted by hand, the server's data gone). Nothing is made in place of a
+        lost one here, and this process forgets the user's set was current: the next indexing pass finds it missing,
+        marks all the user's memories as waiting and embeds them again (`memory._requeue_stale`), where a collection
+        made empty here would pass for a complete one."""
+        identifier = self._collection(user_id)
         for attempt in (1, 2):
-            identifier = self._collection(user_id)
             result = self._call("POST", f"{_BASE}/collections/{identifier}/{action}", json=body, missing=_GONE)
-            if result is not _GONE:
+            if result is not _GONE or attempt == 2:
                 return result
             self._ids.pop(user_id, None)
-            if attempt == 2:
-                break
-        raise StorageError(f"the Chroma collection {self.name_of(user_id)} keeps disappearing", hint=_HINT)
+            self._checked.discard(user_id)
+            found = self._find(user_id)
+            if found is None or (found.get("metadata") or {}).get(_EMBEDDER) != self.embedder.embedder_id:
+                return _GONE
+            identifier = self._ids[user_id] = str(found["id"])
+        return _GONE
 
     # ---- reading ------------------------------------------------------------------------------------------------
 
@@ -266,6 +274,8 @@ class ChromaVectorIndex:
             "include": ["distances", "metadatas"],
         }
         answer = self._on_collection(user_id, "query", body)
+        if answer is _GONE:  # lost since this process found it: words alone until it is embedded again
+            return []
         ids = (answer.get("ids") or [[]])[0]
         distances = (answer.get("distances") or [[]])[0]
         marks = (answer.get("metadatas") or [[None] * len(ids)])[0]
@@ -298,8 +308,9 @@ class ChromaVectorIndex:
                 "embeddings": [[float(x) for x in vector] for vector in vectors[start : start + BATCH]],
                 "metadatas": [{_USER: int(user_id)} for _row in part],
             }
-            self._on_collection(user_id, "upsert", body)
-        self._checked.add(user_id)
+            if self._on_collection(user_id, "upsert", body) is _GONE:
+                raise StorageError(f"the Chroma collection {self.name_of(user_id)} went missing while in use",
+                                   hint="the user's memories are embedded again by the next indexing pass")  # fmt: skip
 
     def delete(self, user_id: int, memory_ids: Iterable[int]) -> None:
         ids = [str(int(memory_id)) for memory_id in memory_ids]
