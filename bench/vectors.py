@@ -16,8 +16,8 @@ With --pg, a throwaway database is created on that cluster (the role needs CREAT
 With --chroma, the same vectors go to that Chroma server (a collection of a throwaway prefix, deleted after), which
 has nothing to read ahead (its rows are the server's): store and `scored`, whose CPU column is this process's only
 (the server's is not counted), and the recall of its approximate (HNSW) search: the share of the exact top 10 (by
-cosine over every vector) that Chroma's top 10 holds, over 50 queries. Random vectors are the hard case for HNSW (no neighbourhoods
-to follow), so real memories find at least this.
+cosine over every vector) that Chroma's top 10 holds, over 50 queries. Random vectors are the hard case for HNSW
+(no neighbourhoods to follow); `PAA_MEMORY_CHROMA_URL=... python bench/recall.py` measures real memories.
 """
 
 from __future__ import annotations
