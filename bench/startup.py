@@ -1,6 +1,6 @@
 """Start-up benchmark: everyday `paa` commands, cold and through the warm path, against floors measured in the same run.
 
-    python bench/startup.py [--runs 15] [--json] [--jrnl PATH | --install-jrnl] [--no-warm]
+    python bench/startup.py [--runs 15] [--json] [--jrnl PATH | --install-jrnl] [--no-warm] [--chat]
 
 Each command runs `--runs` times, interleaved with the others so that a busy moment on the machine hits them all
 alike; the table gives the median wall time and its ratio to the floor `python -c "import typer, sqlmodel"` measured
@@ -14,7 +14,9 @@ ratio" over the wall-time one for cold rows; a warm row's CPU is the client's al
 child), so it has none. Everything happens in a temporary PAA_HOME with a few habits; the real home is never touched.
 It uses the Python running this script and the `paa` script installed next to it. `--install-jrnl` installs jrnl from
 PyPI into a scratch virtual environment in the temporary folder (needs the network, ~1 min); `--jrnl PATH` uses one
-you have.
+you have. `--chat` also times a one-shot `paa chat "..."` that calls Claude's API, answered by the test suite's fake
+Messages API on 127.0.0.1 (tests/support/fake_anthropic.py, in this process), cold and warm; its warm row is judged
+against `paa habit list (warm)` (issue 20's goal: <= 1.2).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from pathlib import Path
 
 TARGET_RATIO = 1.0
 JRNL_GOAL = 0.5  # the warm path's goal against jrnl writing an entry
+CHAT_GOAL = 1.2  # a warm one-shot chat against a warm `habit list`
+CHAT = ["chat", "I drank a glass of water"]
 FIXED_NOW = "2026-11-26T12:00:00+00:00"
 SETUP = [
     ["habit", "add", "Water", "--unit", "glasses", "--target", "8", "--remind", "09:00"],
@@ -257,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jrnl", metavar="PATH", help="a jrnl executable to measure beside paa")
     parser.add_argument("--install-jrnl", action="store_true", help="install jrnl into a scratch venv first")
     parser.add_argument("--no-warm", action="store_true", help="measure the cold path only")
+    parser.add_argument("--chat", action="store_true", help="also a one-shot chat against a fake API on 127.0.0.1")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -286,6 +291,17 @@ def main(argv: list[str] | None = None) -> int:
             commands[f"paa {name}"] = ([paa, *words], cold_env)
             if not args.no_warm:
                 commands[f"paa {name} (warm)"] = ([paa, *words], warm_env)
+        fake = None
+        if args.chat:
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+            from tests.support.fake_anthropic import FakeAnthropic, reply
+
+            fake = FakeAnthropic().start()
+            fake.responder = lambda _request: reply("Noted: a glass of water.")
+            api = {"ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": fake.api_key, "PAA_KEYRING": "off"}
+            commands["paa chat (one-shot, fake API)"] = ([paa, *CHAT], {**cold_env, **api})
+            if not args.no_warm:
+                commands["paa chat (one-shot, fake API) (warm)"] = ([paa, *CHAT], {**warm_env, **api})
         rss = None
         warm = None if args.no_warm else Warm(paa, warm_env)
         try:
@@ -298,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if warm is not None:
                 warm.stop()
+            if fake is not None:
+                fake.stop()
             shutil.rmtree(runtime, ignore_errors=True)
 
     rows = summarise(samples, floor_label, jrnl_label if jrnl is not None else None)
@@ -329,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     for row in rows:
         verdict = ""
-        if row["paa"] and str(row["command"]).endswith("(warm)") and row["jrnl_ratio"] is not None:
+        if str(row["command"]).startswith("paa chat"):
+            pass  # judged against habit list below
+        elif row["paa"] and str(row["command"]).endswith("(warm)") and row["jrnl_ratio"] is not None:
             verdict = "ok" if float(str(row["jrnl_ratio"])) <= JRNL_GOAL else "OVER"
         elif row["paa"]:
             verdict = "ok" if float(str(row["ratio"])) <= TARGET_RATIO else "OVER"
@@ -340,7 +360,14 @@ def main(argv: list[str] | None = None) -> int:
             f"  {_ms(row['cpu_ms']):>10}  {row['ratio']:>5.2f}  {cpu_ratio:>9}  {jrnl_ratio:>5}  {verdict}"
         )
         print(line.rstrip())
+    by_name = {str(row["command"]): float(str(row["median_ms"])) for row in rows}
+    chat_warm, list_warm = by_name.get("paa chat (one-shot, fake API) (warm)"), by_name.get("paa habit list (warm)")
+    if chat_warm is not None and list_warm:
+        ratio = chat_warm / list_warm
+        print(f"\nwarm one-shot chat / warm habit list: {ratio:.2f} (goal <= {CHAT_GOAL}: "
+              + ("ok)" if ratio <= CHAT_GOAL else "OVER)"))  # fmt: skip
     cold_over = [row["command"] for row in rows if row["paa"] and "(warm)" not in str(row["command"])
+                 and not str(row["command"]).startswith("paa chat")
                  and float(str(row["ratio"])) > TARGET_RATIO]  # fmt: skip
     print(f"\n{len(cold_over)} cold paa commands above the target" + (":" if cold_over else "."))
     for over in cold_over:

@@ -407,17 +407,19 @@ def test_doctor_says_whether_the_warm_path_is_active(warm_env: Path, stamp: str)
     assert disabled["detail"] == "off: PAA_NO_SERVER is set, so every command starts from scratch"
 
 
-def test_the_server_preloads_no_heavy_library_and_runs_one_thread() -> None:
+def test_the_server_preloads_no_heavy_library_but_claudes_sdk_and_runs_one_thread() -> None:
     """What it holds in memory stays bounded: the big libraries load in the workers that need them, never before a
-    fork, and a fork beside another thread could hand a worker a lock held forever."""
+    fork, but for Claude's SDK (and its HTTP client), which every chat needs and takes over a second to import; and
+    a fork beside another thread could hand a worker a lock held forever."""
     code = (
         "import sys, threading; from paa.cli.warm_server import preload; preload()\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in sys.argv[1:]), threading.active_count())"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:])), threading.active_count())"
     )
-    heavy = ["anthropic", "chromadb", "textual", "apscheduler", "alembic", "numpy", "fastapi", "uvicorn", "httpx"]
+    heavy = ["anthropic", "httpx2", "chromadb", "textual", "apscheduler", "alembic", "numpy", "onnxruntime",
+             "tokenizers", "fastapi", "uvicorn", "httpx"]  # fmt: skip
     command = [sys.executable, "-c", code, *heavy]
     done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=120)
-    assert done.stdout.split() == ["[]", "1"], done.stderr
+    assert done.stdout.split() == ["['anthropic',", "'httpx2']", "1"], done.stderr
 
 
 def test_a_terminal_sees_the_same_colours_cold_and_warm(warm_env: Path, paa_home: Path, stamp: str) -> None:
@@ -505,3 +507,48 @@ def test_start_replaces_a_server_of_other_code(warm_env: Path, stamp: str) -> No
             old.wait(timeout=30)
         if server is not None:
             server.stop()
+
+
+def test_a_chat_against_the_api_gives_the_same_bytes_and_request_cold_and_warm(
+    warm_env: Path, paa_home: Path, tmp_path: Path, stamp: str, fake_anthropic
+) -> None:
+    """The warm server holds Claude's SDK with its reply parsers built (against a stand-in inside the server, which
+    must leave nothing behind): a chat through it prints the same, exits the same, and sends the API the same
+    request as a cold one, a tool call included."""
+    from tests.support.fake_anthropic import reply
+
+    def script() -> None:
+        fake_anthropic.push(
+            reply("", tools=[("log_habit", {"habit": "water", "value": 2})], stop_reason="tool_use"),
+            reply("Logged 2 glasses of water."),
+        )
+
+    steps = [Step(["habit", "add", "Water", "--unit", "glasses", "--target", "8"]), Step(["chat", "I drank 2 glasses"]),
+             Step(["habit", "list"])]  # fmt: skip
+    scratch = tmp_path / "scratch"
+    script()
+    cold = [_run(step, scratch, {"PAA_NO_SERVER": "1"}) for step in steps]
+    cold_requests = _bodies(fake_anthropic.message_requests)
+    shutil.rmtree(paa_home, ignore_errors=True)
+    shutil.rmtree(scratch)
+    fake_anthropic.requests.clear()
+    script()
+    server = WarmServer.start()
+    try:
+        before = server.served()
+        warm = [_run(step, scratch, {}) for step in steps]
+        after = server.served()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert warm == cold and cold[1][0] == 0 and b"Logged 2 glasses of water." in cold[1][1]
+    assert b"2/8" in cold[2][1]  # the tool call ran
+    assert _bodies(fake_anthropic.message_requests) == cold_requests
+    assert len(cold_requests) == 2 and after - before == len(steps) + 1
+
+
+def _bodies(requests: list) -> list[str]:
+    """The requests' bodies as JSON, with the fake server's numbered tool call ids made alike."""
+    import re
+
+    return [re.sub(r"toolu_fake\d+", "toolu_fake", json.dumps(request.body, sort_keys=True)) for request in requests]

@@ -80,6 +80,16 @@ def preload() -> list[str]:
 
     load_lexicon()  # a check-in's worker would read VADER's lexicon file again each time
 
+    # Claude's SDK (~1.3 s to import, ~55 MB) with its reply parsers built: a chat's worker would redo both each time.
+    with contextlib.suppress(Exception):  # no SDK, or one that changed its ways: chats import it as they run
+        from paa.ai.providers.claude import prepare_sdk
+
+        prepare_sdk()
+        loaded.append("anthropic")
+    from paa.ai.tools import registry
+
+    registry()  # the tools' argument schemas, made once (pydantic, ~15 ms a chat)
+
     configure_mappers()  # the ORM's class set-up, done once here rather than in every worker
 
     from paa.cli.app import build_ahead

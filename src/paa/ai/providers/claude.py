@@ -245,3 +245,61 @@ def _is_transport_error(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover - the SDK depends on it
         return False
     return isinstance(exc, httpx2.HTTPError | httpx2.StreamError)
+
+
+# ---- warming the SDK up in the warm server ---------------------------------------------------------------------
+
+# One streamed reply as the Messages API sends it (a text block, then a tool call), and the same reply not streamed:
+# what `prepare_sdk` has the SDK parse. The names and ids are made up; only the shapes matter.
+_WARM_UP_MESSAGE: dict[str, Any] = {
+    "id": "msg_warm_up", "type": "message", "role": "assistant", "model": "warm-up", "content": [],
+    "stop_reason": None, "stop_sequence": None,
+    "usage": {"input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+}  # fmt: skip
+_WARM_UP_EVENTS: tuple[dict[str, Any], ...] = (
+    {"type": "message_start", "message": _WARM_UP_MESSAGE},
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Logged."}},
+    {"type": "content_block_stop", "index": 0},
+    {"type": "content_block_start", "index": 1,
+     "content_block": {"type": "tool_use", "id": "toolu_warm_up", "name": "warm_up", "input": {}}},
+    {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '{"n": 1}'}},
+    {"type": "content_block_stop", "index": 1},
+    {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+     "usage": {"output_tokens": 2}},
+    {"type": "message_stop"},
+)  # fmt: skip
+
+
+def prepare_sdk() -> None:
+    """Import Claude's SDK and have it parse one streamed reply and one whole reply, from a stand-in for the API inside
+    this process (a MockTransport: no socket is opened and no thread started).
+
+    The SDK builds its parser for each kind of event and content block the first time it meets one (pydantic type
+    adapters, ~0.1 s in all); the warm server does this once, so a chat's worker, forked from it, finds them built."""
+    import json
+
+    import anthropic
+    import httpx2  # the SDK's HTTP client (a fork of httpx), which it insists on
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        if json.loads(request.content or b"{}").get("stream"):
+            body = "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in _WARM_UP_EVENTS)
+            return httpx2.Response(200, headers={"content-type": "text/event-stream"}, text=body)
+        whole = {**_WARM_UP_MESSAGE, "content": [{"type": "text", "text": "Logged."}], "stop_reason": "end_turn"}
+        return httpx2.Response(200, json=whole)
+
+    with httpx2.Client(transport=httpx2.MockTransport(answer)) as http:
+        provider = ClaudeProvider(
+            "warm-up", model="warm-up", background_model="warm-up", base_url="http://warm-up.invalid", max_retries=0
+        )
+        provider._client = anthropic.Anthropic(
+            api_key="warm-up", base_url="http://warm-up.invalid", http_client=http, max_retries=0
+        )
+        tool = {"name": "warm_up", "description": "", "input_schema": {"type": "object", "properties": {}}}
+        request = Request(model="warm-up", system="", context="warm up", messages=[{"role": "user", "content": "hi"}])
+        params = provider._params(request) | {"tools": [tool]}
+        with provider._client.messages.stream(**params) as stream:
+            for _event in stream:
+                pass
+        provider.complete("", "hi")
