@@ -177,3 +177,20 @@ def test_ai_timeout_is_the_whole_wait_retries_included(fake_anthropic: FakeAnthr
 def test_no_retries_means_one_try_with_the_whole_timeout(fake_anthropic: FakeAnthropic) -> None:
     client = _provider(fake_anthropic, timeout=30.0, max_retries=0).client()
     assert (client.max_retries, client.timeout) == (0, 30.0)
+
+
+def test_preparing_the_sdk_opens_no_socket_and_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the warm server does before it forks workers: the SDK parses its stand-in replies inside the process."""
+    import socket
+    import threading
+
+    from paa.ai.providers.claude import prepare_sdk
+
+    def refuse(*_args: object, **_options: object) -> None:
+        raise AssertionError("prepare_sdk opened a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    before = threading.active_count()
+    prepare_sdk()
+    assert threading.active_count() == before
