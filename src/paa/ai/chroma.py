@@ -7,9 +7,9 @@ a hit whose mark is not the asking user's is dropped, so no query can reach anot
 mislabelled collection. Only vectors and ids go to Chroma: the memories' text stays in paa's database (sealed there
 when the data key is on); Chroma returns memory ids, which search then reads from the database for the asking user.
 
-paa speaks Chroma's HTTP API (`/api/v2`) with httpx, which the `anthropic` SDK already brings: Chroma's own client
-waits without a time limit on a server that stops answering and imports in ~0.7 s (gRPC and OpenTelemetry), where a
-request here gives up after `memory.chroma_timeout_seconds` with a one-line `StorageError`.
+paa speaks Chroma's HTTP API (`/api/v2`) with httpx (imported only here, ~0.1 s): Chroma's own client waits without a
+time limit on a server that stops answering and imports in ~0.7 s (gRPC and OpenTelemetry), where a request here
+gives up after `memory.chroma_timeout_seconds` with a one-line `StorageError`.
 """
 
 from __future__ import annotations
