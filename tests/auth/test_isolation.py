@@ -1241,10 +1241,9 @@ def _needs_the_model() -> None:
         pytest.skip("the memory extra or the local model is missing")
 
 
-def test_a_search_by_meaning_never_returns_another_users_vectors(make_ctx, db_engine: str) -> None:
-    """Alice's passport and Bob's tea: Bob asks about passports by meaning and gets none of Alice's vectors, from the
-    search, the index's ranking or its matrix; on PostgreSQL (one table for everyone) Bob cannot even file a vector
-    under Alice's memory or delete hers."""
+def _passport_key_and_tea(make_ctx) -> tuple[int, int, int, int]:
+    """Alice's passport and spare key, Bob's green tea, each embedded where this run keeps vectors; their memory ids
+    and Bob's user id."""
     from paa.ai import memory
 
     _needs_the_model()
@@ -1256,10 +1255,23 @@ def test_a_search_by_meaning_never_returns_another_users_vectors(make_ctx, db_en
         ctx.session.flush()
         ctx.user = bob
         tea = _id(memory.remember(ctx, "I like green tea in the morning").id)
+        bob_id = _id(bob.id)
     with make_ctx() as ctx:
         assert memory.embed_pending(ctx) == 2  # Alice's (the local user's)
-        ctx.user = ctx.session.get(User, bob.id)
+        ctx.user = ctx.session.get(User, bob_id)
         assert memory.embed_pending(ctx) == 1
+    return passport, key, tea, bob_id
+
+
+def test_a_search_by_meaning_never_returns_another_users_vectors(make_ctx, db_engine: str) -> None:
+    """Alice's passport and Bob's tea: Bob asks about passports by meaning and gets none of Alice's vectors, from the
+    search, the index's ranking or its matrix; on PostgreSQL (one table for everyone) Bob cannot even file a vector
+    under Alice's memory or delete hers."""
+    from paa.ai import memory
+
+    passport, key, tea, bob_id = _passport_key_and_tea(make_ctx)
+    with make_ctx() as ctx:
+        ctx.user = ctx.session.get(User, bob_id)
         index = _vector_index(ctx)
         for query in ("where is my passport", "travel documents", "spare key", "green tea"):
             found = memory.search(ctx, query, strategy="meaning", limit=10)
@@ -1287,20 +1299,9 @@ def test_a_search_by_meaning_never_returns_another_users_vectors_on_chroma(
     from paa.errors import StorageError
     from tests.support.chroma_server import BASE, ask
 
-    _needs_the_model()
-    with make_ctx(write=True) as ctx:
-        passport = _id(memory.remember(ctx, "My passport is in the blue folder in the desk").id)
-        key = _id(memory.remember(ctx, "The spare key hangs behind the kitchen door").id)
-        bob = User(username="bob", created_at=NOW)
-        ctx.session.add(bob)
-        ctx.session.flush()
-        ctx.user = bob
-        tea = _id(memory.remember(ctx, "I like green tea in the morning").id)
-        bob_id = _id(bob.id)
+    passport, key, tea, bob_id = _passport_key_and_tea(make_ctx)
     with make_ctx() as ctx:
-        assert memory.embed_pending(ctx) == 2
         ctx.user = ctx.session.get(User, bob_id)
-        assert memory.embed_pending(ctx) == 1
         index = _vector_index(ctx)
         for query in ("where is my passport", "travel documents", "spare key", "green tea"):
             assert {hit.memory_id for hit in memory.search(ctx, query, strategy="meaning", limit=10)} <= {tea}

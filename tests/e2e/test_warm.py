@@ -126,9 +126,19 @@ def test_cold_and_warm_give_the_same_bytes(name: str, warm_env: Path, paa_home: 
     scratch = tmp_path / "scratch"
     cold = [_run(step, scratch, {"PAA_NO_SERVER": "1"}) for step in steps]
     cold_files = _files(scratch)
+    warm, served = _again_warm(steps, scratch, paa_home, stamp)
+    for step, cold_run, warm_run in zip(steps, cold, warm, strict=True):
+        assert warm_run == cold_run, step.args
+    assert _files(scratch) == cold_files
+    assert served == sum(1 for step in steps if warm_client._served(step.args))  # all but --version
+    assert any(code != 0 for code, _, _ in cold) or name != "failures"
+
+
+def _again_warm(steps: list[Step], scratch: Path, paa_home: Path, stamp: str) -> tuple[list, int]:
+    """The steps run again, through a warm server started for them, on an emptied PAA_HOME and scratch folder: their
+    results, and how many commands the server served."""
     shutil.rmtree(paa_home, ignore_errors=True)
     shutil.rmtree(scratch)
-
     server = WarmServer.start()
     try:
         before = server.served()
@@ -137,12 +147,7 @@ def test_cold_and_warm_give_the_same_bytes(name: str, warm_env: Path, paa_home: 
     finally:
         server.stop()
     _skip_if_code_changed(stamp)
-    for step, cold_run, warm_run in zip(steps, cold, warm, strict=True):
-        assert warm_run == cold_run, step.args
-    assert _files(scratch) == cold_files
-    served_warm = sum(1 for step in steps if warm_client._served(step.args))  # all but --version
-    assert after - before == served_warm + 1  # + the status request that counted `before`
-    assert any(code != 0 for code, _, _ in cold) or name != "failures"
+    return warm, after - before - 1  # less the status request that counted `before`
 
 
 def test_version_answers_without_the_command_tree() -> None:
@@ -529,22 +534,13 @@ def test_a_chat_against_the_api_gives_the_same_bytes_and_request_cold_and_warm(
     script()
     cold = [_run(step, scratch, {"PAA_NO_SERVER": "1"}) for step in steps]
     cold_requests = _bodies(fake_anthropic.message_requests)
-    shutil.rmtree(paa_home, ignore_errors=True)
-    shutil.rmtree(scratch)
     fake_anthropic.requests.clear()
     script()
-    server = WarmServer.start()
-    try:
-        before = server.served()
-        warm = [_run(step, scratch, {}) for step in steps]
-        after = server.served()
-    finally:
-        server.stop()
-    _skip_if_code_changed(stamp)
+    warm, served = _again_warm(steps, scratch, paa_home, stamp)
     assert warm == cold and cold[1][0] == 0 and b"Logged 2 glasses of water." in cold[1][1]
     assert b"2/8" in cold[2][1]  # the tool call ran
     assert _bodies(fake_anthropic.message_requests) == cold_requests
-    assert len(cold_requests) == 2 and after - before == len(steps) + 1
+    assert len(cold_requests) == 2 and served == len(steps)
 
 
 def _bodies(requests: list) -> list[str]:
