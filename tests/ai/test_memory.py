@@ -652,3 +652,31 @@ def test_memories_embedded_before_the_vector_file_existed_are_embedded_again(mak
     assert _embed(make_ctx) == 1
     assert _ids(make_ctx, "what race am I preparing for") == [fact]
     assert _embed(make_ctx) == 0  # once is enough
+
+
+@needs_vectors
+def test_memories_whose_vectors_the_store_lost_are_embedded_again(make_ctx) -> None:
+    """Rows marked embedded whose vector is gone (a store's data lost, or vectors made into another store for a while):
+    `paa memory reindex` finds them, and so does a long-running process's indexer as it starts."""
+    race, cello, porto = _remember(make_ctx, "I'm training for a half marathon", "I play the cello", "I live in Porto")
+    _embed(make_ctx)
+    with make_ctx() as ctx:
+        index = memory.MemoryService.of(ctx).vector_index()
+        assert index is not None
+        index.delete(ctx.user_id, [cello])  # lost behind paa's back: the row still says embedded
+        assert memory.memory_status(ctx).pending == 0
+        assert memory.requeue_missing_vectors(ctx) == 1
+    with make_ctx() as ctx:
+        assert memory.memory_status(ctx).pending == 1
+        assert memory.requeue_missing_vectors(ctx) == 0  # already waiting: nothing more to mark
+        assert memory.embed_pending(ctx) == 1
+        assert memory.search(ctx, "which instrument do I play", strategy="meaning")[0].memory_id == cello
+    with make_ctx() as ctx:  # the indexer of a long-running process looks once as it starts
+        index = memory.MemoryService.of(ctx).vector_index()
+        assert index is not None
+        index.delete(ctx.user_id, [race, porto])
+    with make_ctx() as ctx:
+        indexer = memory.start_indexer(ctx, interval=0.5)  # its second look finds nothing waiting: idle
+        assert indexer is not None and indexer.wait_idle(GIVE_UP_SECONDS) and indexer.error is None
+        assert indexer.embedded == 2
+        assert _vector_ids(ctx) == {race, cello, porto}

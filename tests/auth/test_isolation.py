@@ -959,6 +959,7 @@ def _cases() -> list[Case]:
         ),
         Case("paa.ai.memory.embed_pending", lambda c, a: memory.embed_pending(c), write=True, owner="none"),
         Case("paa.ai.memory.reset_vectors", lambda c, a: memory.reset_vectors(c), write=True, owner="changes"),
+        Case("paa.ai.memory.requeue_missing_vectors", lambda c, a: memory.requeue_missing_vectors(c), owner="none"),
         Case("paa.ai.memory.warm_up", lambda c, a: memory.warm_up(c), owner="none"),
         Case("paa.ai.memory.start_indexer", lambda c, a: memory.start_indexer(c), owner="none"),
         Case("paa.ai.recall.search", lambda c, a: recall.search(c, "peanuts knee running")),

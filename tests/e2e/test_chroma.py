@@ -239,3 +239,22 @@ def test_a_collection_lost_while_a_process_runs_is_embedded_again_by_that_proces
         with runtime.context() as ctx:
             assert memory.search(ctx, "travel documents", strategy="meaning")[0].memory_id == passport
     assert stored(chroma_url, name)["ids"] == {str(passport), str(tea)}
+
+
+def test_switching_stores_back_and_forth_leaves_no_memory_without_a_vector(
+    run_paa, chroma_url: str, chroma_prefix: str
+) -> None:
+    """Vectors on Chroma, then in paa's own store for a while, then on Chroma again: the memory embedded meanwhile is
+    missing from the Chroma collection, and `paa memory reindex` finds it and embeds it there."""
+    on = {"PAA_MEMORY_CHROMA_URL": chroma_url, "PAA_MEMORY_CHROMA_PREFIX": chroma_prefix}
+    assert run_paa("memory", "add", "My sister Anna lives in Lisbon", env=on).returncode == 0
+    assert run_paa("memory", "reindex", env=on).returncode == 0
+    assert run_paa("memory", "add", "I keep my passport in the blue folder").returncode == 0  # Chroma not set
+    assert run_paa("memory", "reindex").returncode == 0
+    assert len(stored(chroma_url, f"{chroma_prefix}-u1")["ids"]) == 1
+    again = run_paa("memory", "reindex", env=on)
+    assert again.returncode == 0, again.stderr
+    assert "computed 1 vector(s)" in again.stdout and "1 of them missing from the vector store" in again.stdout
+    assert len(stored(chroma_url, f"{chroma_prefix}-u1")["ids"]) == 2
+    found = run_paa("memory", "search", "travel documents", "--json", env=on)
+    assert "passport" in found.stdout

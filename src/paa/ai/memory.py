@@ -864,6 +864,55 @@ def embed_pending(ctx: Context, *, limit: int | None = None, batch: int = 128) -
     )
 
 
+def requeue_missing_vectors(ctx: Context) -> int:
+    """Mark as waiting the user's memories marked embedded whose vector the store does not hold; return how many.
+
+    A store can lose vectors without paa knowing: a Chroma server's data lost, or vectors made into another store for
+    a while (`memory.chroma_url` set, then unset, then set again). `paa memory reindex` looks; long-running
+    processes look once for every user as their indexer starts (`BackgroundIndexer`). Like `embed_pending`, call it
+    outside a write transaction (the store is asked with none open); within one, the rows are marked through it."""
+    index = MemoryService.of(ctx).vector_index()
+    if index is None:
+        return 0
+    engine = _base_engine(ctx.session)
+    return _requeue_missing(index, engine, ctx.user_id, ctx.session if _holds_write_lock(ctx.session) else None)
+
+
+_MARKED = text("SELECT id FROM memories WHERE user_id = :user AND embedded_at IS NOT NULL")
+_UNMARK = text("UPDATE memories SET embedded_at = NULL WHERE user_id = :user AND id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
+def _requeue_missing(index: VectorStore, engine: Engine, user_id: int, session: Session | None = None) -> int:
+    if not index.is_current(user_id):
+        return 0  # none yet, or another embedder's: the next embedding starts the user's set again anyway
+    # The store is read first: a memory embedded by another process meanwhile is at worst embedded once more.
+    stored = index.memory_ids(user_id)
+    if session is not None:
+        marked = session.execute(_MARKED, {"user": user_id}).all()
+    else:
+        with engine.connect() as conn:
+            marked = conn.execute(_MARKED, {"user": user_id}).all()
+    missing = [int(row[0]) for row in marked if int(row[0]) not in stored]
+    for start in range(0, len(missing), 500):
+        params = {"user": user_id, "ids": missing[start : start + 500]}
+        if session is not None:
+            session.execute(_UNMARK, params)
+        else:
+            with writer(engine).begin() as conn:
+                conn.execute(_UNMARK, params)
+    return len(missing)
+
+
+def requeue_missing_everywhere(index: VectorStore, engine: Engine) -> int:
+    """`requeue_missing_vectors` for every user with embedded memories (a long-running process's indexer, at start)."""
+    query = text("SELECT DISTINCT user_id FROM memories WHERE embedded_at IS NOT NULL")
+    with engine.connect() as conn:
+        owners = [int(row[0]) for row in conn.execute(query)]
+    return sum(_requeue_missing(index, engine, owner) for owner in owners)
+
+
 def reset_vectors(ctx: Context) -> int:
     """Forget every vector of the user and mark all their memories as waiting; return how many wait now."""
     index = MemoryService.of(ctx).vector_index()
@@ -1067,6 +1116,10 @@ class BackgroundIndexer:
         try:  # once a process: what was deleted outside paa (a user deleted with SQL) leaves the vector store too
             drop_orphan_vectors(self.index, self.engine)
         except Exception as exc:  # the vectors stay until the next process; searches skip what has no row
+            self.error = exc
+        try:  # and what the store lost (a Chroma server's data, a switch of stores) is embedded again
+            requeue_missing_everywhere(self.index, self.engine)
+        except Exception as exc:  # looked for again by the next process, or `paa memory reindex`
             self.error = exc
         while not self._stop.is_set():
             self._wake.clear()

@@ -120,7 +120,7 @@ def reindex(
     full: Annotated[bool, typer.Option("--full", help="Rebuild every vector, not only the missing ones.")] = False,
 ) -> None:
     """Index messages and check-ins not indexed yet, and compute missing vectors."""
-    from paa.ai.memory import embed_pending, memory_status, reset_vectors, sync_sources
+    from paa.ai.memory import embed_pending, memory_status, requeue_missing_vectors, reset_vectors, sync_sources
     from paa.cli import runtime
 
     with runtime.current().context(write=True) as ctx:
@@ -133,8 +133,10 @@ def reindex(
             say(f"Indexed {changed} new or changed item(s) by words; no vectors: {status.embedder.detail}.")
             return
         with console().status("Computing vectors..."):
+            lost = 0 if full else requeue_missing_vectors(ctx)
             embedded = embed_pending(ctx)
-    say(f"Indexed {changed} new or changed item(s); computed {embedded} vector(s) with {status.embedder.name}.")
+    done = f"Indexed {changed} new or changed item(s); computed {embedded} vector(s) with {status.embedder.name}"
+    say(done + (f" ({lost} of them missing from the vector store)." if lost else "."))
 
 
 def _short(text: str, width: int = 100) -> str:
