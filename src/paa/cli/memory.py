@@ -119,7 +119,7 @@ def forget(
 def reindex(
     full: Annotated[bool, typer.Option("--full", help="Rebuild every vector, not only the missing ones.")] = False,
 ) -> None:
-    """Index messages and check-ins not indexed yet, and compute missing vectors."""
+    """Index messages and check-ins not indexed yet, and compute missing vectors (also any the vector store lost)."""
     from paa.ai.memory import embed_pending, memory_status, requeue_missing_vectors, reset_vectors, sync_sources
     from paa.cli import runtime
 
