@@ -312,7 +312,7 @@ class Settings(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http:// or https:// URL of the Chroma server, e.g. http://chroma:8000")
         try:
-            parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+            parts.port  # noqa: B018 - raises on a port that is not a number, or out of range
         except ValueError:
             raise ValueError("has a port that is not a number from 1 to 65535") from None
         if parts.username or parts.password:
