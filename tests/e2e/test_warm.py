@@ -27,7 +27,7 @@ from paa.cli import warm_client
 from paa.errors import ExitCode
 from tests.support.processes import child_env, exec_on_a_terminal, paa_executable
 from tests.support.waiting import GIVE_UP_SECONDS, readable_within, wait_until
-from tests.support.warm import WarmServer, code_changed_since, warm_folder
+from tests.support.warm import WarmServer, code_changed_since, has_ended, parent_of, warm_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -412,10 +412,10 @@ def test_doctor_says_whether_the_warm_path_is_active(warm_env: Path, stamp: str)
     assert disabled["detail"] == "off: PAA_NO_SERVER is set, so every command starts from scratch"
 
 
-def test_the_server_preloads_no_heavy_library_but_claudes_sdk_and_runs_one_thread() -> None:
+def test_the_server_preloads_no_heavy_library_and_runs_one_thread() -> None:
     """What it holds in memory stays bounded: the big libraries load in the workers that need them, never before a
-    fork, but for Claude's SDK (and its HTTP client), which every chat needs and takes over a second to import; and
-    a fork beside another thread could hand a worker a lock held forever."""
+    fork (Claude's SDK lives in the chat zygote, a process of its own), and a fork beside another thread could hand
+    a worker a lock held forever."""
     code = (
         "import sys, threading; from paa.cli.warm_server import preload; preload()\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:])), threading.active_count())"
@@ -424,7 +424,7 @@ def test_the_server_preloads_no_heavy_library_but_claudes_sdk_and_runs_one_threa
              "tokenizers", "fastapi", "uvicorn", "httpx"]  # fmt: skip
     command = [sys.executable, "-c", code, *heavy]
     done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=120)
-    assert done.stdout.split() == ["['anthropic',", "'httpx2']", "1"], done.stderr
+    assert done.stdout.split() == ["[]", "1"], done.stderr
 
 
 def test_a_terminal_sees_the_same_colours_cold_and_warm(warm_env: Path, paa_home: Path, stamp: str) -> None:
@@ -548,3 +548,33 @@ def _bodies(requests: list) -> list[str]:
     import re
 
     return [re.sub(r"toolu_fake\d+", "toolu_fake", json.dumps(request.body, sort_keys=True)) for request in requests]
+
+
+def test_chats_run_in_the_chat_zygote_which_reports_a_kill_and_ends_with_the_server(
+    warm_env: Path, stamp: str, fake_anthropic
+) -> None:
+    """A chat goes to the chat zygote, the server's child that holds Claude's SDK (so the server, forked for every
+    other command, stays small): a chat's worker killed with SIGKILL kills its client alike, and the zygote ends
+    once the server has, by its socket closing."""
+    from tests.support.fake_anthropic import hang
+
+    server = WarmServer.start()
+    try:
+        assert server.zygote and parent_of(server.zygote) == server.pid
+        fake_anthropic.push(hang())  # the reply never comes: the chat waits in its worker
+        client = subprocess.Popen(
+            [paa_executable(), "chat", "--no-stdin", "hello there"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=server.env,
+        )  # fmt: skip  (stdin: a pipe of its own, by which `worker_of` knows its worker)
+        worker = wait_until(lambda: server.worker_of(client.pid), what="the chat's worker")
+        assert worker is not None and parent_of(worker) == server.zygote
+        os.kill(worker, signal.SIGKILL)
+        client.communicate(timeout=120)
+        _skip_if_code_changed(stamp)
+        assert client.returncode == -signal.SIGKILL
+        assert server.alive() and not has_ended(server.zygote)
+        stopped = subprocess.run([paa_executable(), "warm", "stop"], capture_output=True, env=server.env, timeout=120)
+        assert stopped.returncode == 0, stopped.stderr
+        wait_until(lambda: has_ended(server.zygote), what="the chat zygote to end with the server")
+    finally:
+        server.stop()

@@ -48,6 +48,7 @@ class WarmServer:
     pid: int
     socket: str
     env: dict[str, str]
+    zygote: int = 0  # the server's chat zygote, its child for as long as it runs
 
     @classmethod
     def start(cls, extra: Mapping[str, str] | None = None, idle: int = 120) -> WarmServer:
@@ -59,7 +60,8 @@ class WarmServer:
         assert done.returncode == 0, done.stderr
         info = status(env)
         assert info["running"], (done.stdout, done.stderr)
-        return cls(pid=int(info["pid"]), socket=str(info["socket"]), env=env)
+        zygote = int(info.get("chat_zygote") or 0)
+        return cls(pid=int(info["pid"]), socket=str(info["socket"]), env=env, zygote=zygote)
 
     def served(self) -> int:
         """How many connections the server has forked a worker for (run requests and status requests alike)."""
@@ -74,11 +76,13 @@ class WarmServer:
         return _state(self.pid) not in ("Z", "")
 
     def workers(self) -> list[int]:
-        """The server's worker processes running now (Linux: read from /proc)."""
+        """The server's worker processes running now (Linux: read from /proc), and the chat zygote's."""
+        zygote = self.zygote
         found = []
         for entry in os.listdir("/proc"):
-            if entry.isdigit() and _parent(int(entry)) == self.pid and _state(int(entry)) != "Z":
-                found.append(int(entry))  # (a zombie has finished: the server reaps it in a moment)
+            pid = int(entry) if entry.isdigit() else 0
+            if pid and pid != zygote and _parent(pid) in (self.pid, zygote) and _state(pid) != "Z":
+                found.append(pid)  # (a zombie has finished: its parent reaps it in a moment)
         return found
 
     def worker_of(self, client: int) -> int | None:
@@ -144,6 +148,16 @@ def _state(pid: int) -> str:
 def _parent(pid: int) -> int:
     fields = _stat_fields(pid)
     return int(fields[1]) if len(fields) > 1 else -1
+
+
+def parent_of(pid: int) -> int:
+    """The parent of process `pid` (Linux: read from /proc); -1 when it is gone."""
+    return _parent(pid)
+
+
+def has_ended(pid: int) -> bool:
+    """Whether process `pid` has ended (gone, or a zombie waiting to be reaped)."""
+    return _state(pid) in ("Z", "")
 
 
 # Runs a test that uses `run_paa` twice: cold, then with a warm server serving its commands (tests/conftest.py).

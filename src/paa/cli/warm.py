@@ -157,9 +157,11 @@ def status() -> None:
         return
     disabled = runtime.environ().get("PAA_NO_SERVER", "") not in ("", "0")
     up = max(0, int(time.time()) - int(info["started"]))
+    chats = int(info.get("chat_zygote_rss_kib") or 0) // 1024  # the process that runs chats, with Claude's SDK
     say(
         f"running (pid {info['pid']}), up {up} s, {info['served']} connection(s) served, "
-        f"{int(info['rss_kib']) // 1024} MiB resident, quits after {info['idle_seconds']} s idle"
+        f"{int(info['rss_kib']) // 1024} MiB resident" + (f" (and {chats} MiB for chats)" if chats else "")
+        + f", quits after {info['idle_seconds']} s idle"
         + ("; PAA_NO_SERVER is set, so commands skip it" if disabled else "")
     )
 

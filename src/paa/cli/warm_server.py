@@ -8,6 +8,7 @@ the function the cold path runs, and reports the exit code. The server quits whe
 code or the installed packages change (`warm_client.code_stamp`), when its socket file is removed or replaced, when its
 PAA_HOME folder is removed, and on SIGTERM or a `stop` request. A command that finds no server starts one in "auto"
 mode (`warm_client.start_in_background`), which waits for that command to end and honours the warm.* settings.
+Chats run in the chat zygote, a child forked before serving that holds Claude's SDK (`Server.start_chat_zygote`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import contextlib
 import gc
 import io
 import os
+import pickle
+import select
 import selectors
 import signal
 import socket
@@ -36,6 +39,7 @@ HANDSHAKE_SECONDS = 10.0  # a worker waits this long for its client's request an
 PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 AUTO_WAIT_SECONDS = 120.0  # a server started on first use waits at most this long for that command to end
 OFF_HOLD = 600.0  # with auto-start off, commands try again (and read the setting again) after this long
+CHAT_COMMANDS = frozenset({"chat"})  # run by the chat zygote, which holds Claude's SDK (`Server.start_chat_zygote`)
 
 
 @dataclass
@@ -80,12 +84,6 @@ def preload() -> list[str]:
 
     load_lexicon()  # a check-in's worker would read VADER's lexicon file again each time
 
-    # Claude's SDK (~1.3 s to import, ~55 MB) with its reply parsers built: a chat's worker would redo both each time.
-    with contextlib.suppress(Exception):  # no SDK, or one that changed its ways: chats import it as they run
-        from paa.ai.providers.claude import prepare_sdk
-
-        prepare_sdk()
-        loaded.append("anthropic")
     from paa.ai.tools import registry
 
     registry()  # the tools' argument schemas, made once (pydantic, ~15 ms a chat)
@@ -138,6 +136,8 @@ class Server:
         self.stamp = proto.code_stamp()
         self.started = time.time()
         self.workers: dict[int, socket.socket] = {}  # pid -> its client's connection, to report a death by signal
+        self.zygote: socket.socket | None = None  # to the process that runs chats (`start_chat_zygote`)
+        self.zygote_pid = 0
         self.served = 0
         self.stopping = False
         self.modules: list[str] = []
@@ -147,6 +147,22 @@ class Server:
         # removed, nobody will ask this server anything again.
         home = os.environ.get("PAA_HOME")
         self.home = home if home and os.path.isdir(home) else None
+
+    def start_chat_zygote(self) -> None:
+        """Fork the process that runs chats, before serving: it holds Claude's SDK with its reply parsers built
+        (`_chat_zygote`), which would make this server twice as big, and every fork of it (every command) slower."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                ours.close()
+                self.listener.close()
+                code = _chat_zygote(theirs)
+            finally:
+                os._exit(code)
+        theirs.close()
+        self.zygote, self.zygote_pid = ours, pid
 
     def listen(self) -> None:
         """Bind under a temporary name and rename into place, so a client never meets a socket not yet listening."""
@@ -240,20 +256,7 @@ class Server:
         self.workers[pid] = conn
 
     def _reap(self) -> None:
-        while self.workers:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            conn = self.workers.pop(pid, None)
-            if conn is None:
-                continue
-            if os.WIFSIGNALED(status):
-                with contextlib.suppress(OSError):
-                    conn.sendall(proto.KILLED + proto.CODE.pack(os.WTERMSIG(status)))
-            conn.close()
+        _reap(self.workers)
 
     def _close(self) -> None:
         with contextlib.suppress(OSError):
@@ -261,6 +264,8 @@ class Server:
             if (status.st_dev, status.st_ino) == self.identity:
                 os.unlink(self.path)
         self.listener.close()
+        if self.zygote is not None:
+            self.zygote.close()  # the chat zygote ends once the workers that may still hand it a chat have ended
         for conn in self.workers.values():
             conn.close()
 
@@ -296,26 +301,14 @@ class Server:
             return 0
         for fd in request.fds:
             os.close(fd)  # a run's descriptors come with GO
+        request.fds = []
         if request.op != "run":
             with contextlib.suppress(OSError):
                 conn.sendall(proto.FALL_BACK)
             return 0
-        try:
-            conn.sendall(proto.PID + proto.CODE.pack(os.getpid()))
-            go, fds = _receive_go(conn)
-        except OSError:
-            return 0  # the client gave up waiting and runs the command itself
-        if go != proto.GO or len(fds) != 3 or not _take_over(request, fds):
-            for fd in fds:
-                os.close(fd)
-            with contextlib.suppress(OSError):
-                conn.sendall(proto.FALL_BACK)  # nothing ran: the client runs it
-            return 0
-        conn.settimeout(None)
-        code = _run_command(request)
-        with contextlib.suppress(OSError):
-            conn.sendall(proto.EXIT + proto.CODE.pack(code))
-        return 0
+        if self.zygote is not None and _is_a_chat(request.args) and _hand_over(self.zygote, request, conn):
+            return 0  # the chat zygote's worker answers the client from here on
+        return _serve_run(conn, request)
 
     def describe(self) -> str:
         """What `paa warm status` shows, as `key: value` lines."""
@@ -326,10 +319,120 @@ class Server:
             "served": self.served,
             "idle_seconds": int(self.idle_seconds),
             "rss_kib": _rss_kib(os.getppid()),
+            "chat_zygote": self.zygote_pid,
+            "chat_zygote_rss_kib": _rss_kib(self.zygote_pid) if self.zygote_pid else 0,
             "modules": len(sys.modules),
             "stamp": self.stamp,
         }
         return "".join(f"{key}: {value}\n" for key, value in lines.items())
+
+
+def _reap(workers: dict[int, socket.socket]) -> None:
+    """Wait for the workers that ended; tell the client of one killed by a signal which signal it was."""
+    while workers:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+        conn = workers.pop(pid, None)
+        if conn is None:
+            continue
+        if os.WIFSIGNALED(status):
+            with contextlib.suppress(OSError):
+                conn.sendall(proto.KILLED + proto.CODE.pack(os.WTERMSIG(status)))
+        conn.close()
+
+
+def _serve_run(conn: socket.socket, request: Request) -> int:
+    """In a worker: send the client its pid, take its descriptors with its go-ahead, run the command, report the
+    exit code."""
+    try:
+        conn.sendall(proto.PID + proto.CODE.pack(os.getpid()))
+        go, fds = _receive_go(conn)
+    except OSError:
+        return 0  # the client gave up waiting and runs the command itself
+    if go != proto.GO or len(fds) != 3 or not _take_over(request, fds):
+        for fd in fds:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            conn.sendall(proto.FALL_BACK)  # nothing ran: the client runs it
+        return 0
+    conn.settimeout(None)
+    code = _run_command(request)
+    with contextlib.suppress(OSError):
+        conn.sendall(proto.EXIT + proto.CODE.pack(code))
+    return 0
+
+
+def _is_a_chat(args: list[str]) -> bool:
+    from paa.cli.main import _command_named
+
+    return _command_named(args) in CHAT_COMMANDS
+
+
+def _hand_over(zygote: socket.socket, request: Request, conn: socket.socket) -> bool:
+    """Pass a chat's request and its client's connection to the chat zygote; False when it is not there (gone, or
+    its queue full), and this worker runs the chat itself."""
+    try:
+        zygote.setblocking(False)
+        socket.send_fds(zygote, [pickle.dumps(request)], [conn.fileno()])
+    except (OSError, pickle.PicklingError):
+        return False
+    return True
+
+
+def _chat_zygote(server: socket.socket) -> int:
+    """The chat zygote: forked from the server before it serves, it builds Claude's SDK (`prepare_sdk`, ~1.3 s and
+    ~57 MiB), then forks a worker for each chat a server's worker hands it, as the server does for other commands.
+    It ends when the server and its workers have all closed their end (the socket reads as ended)."""
+    with contextlib.suppress(Exception):  # no SDK, or one that changed its ways: chats import it as they run
+        from paa.ai.providers.claude import prepare_sdk
+
+        prepare_sdk()
+    gc.collect()
+    gc.freeze()
+    workers: dict[int, socket.socket] = {}
+    while True:
+        readable, _, _ = select.select([server], [], [], 1.0)
+        _reap(workers)
+        if not readable:
+            continue
+        try:
+            data, fds, _flags, _address = socket.recv_fds(server, REQUEST_LIMIT, 1)
+        except OSError:
+            return 0
+        if not data:
+            for fd in fds:
+                os.close(fd)
+            return 0  # the server and every worker that could hand over a chat have gone
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            continue
+        conn = socket.socket(fileno=fds[0])
+        request: Request = pickle.loads(data)  # from this server's own workers, over a socket pair nobody else holds
+        if threading.active_count() != 1:
+            with contextlib.suppress(OSError):
+                conn.sendall(proto.FALL_BACK)  # never fork beside another thread: the client runs the chat itself
+            conn.close()
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                server.close()
+                for other in workers.values():
+                    other.close()
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                conn.settimeout(HANDSHAKE_SECONDS)
+                code = _serve_run(conn, request)
+            finally:
+                os._exit(code)
+        workers[pid] = conn
 
 
 def _wait_for_exit(pid: int, limit: float = AUTO_WAIT_SECONDS) -> None:
@@ -514,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     # page) the whole preloaded heap; this took two thirds of a `habit list` worker's time. Once, here: frozen before
     # every fork, each command's leftovers in the server would be kept for as long as it runs.
     gc.freeze()
+    server.start_chat_zygote()
     server.listen()
     if auto:
         with contextlib.suppress(OSError):
