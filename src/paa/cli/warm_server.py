@@ -387,6 +387,10 @@ def _chat_zygote(server: socket.socket) -> int:
     """The chat zygote: forked from the server before it serves, it builds Claude's SDK (`prepare_sdk`, ~1.3 s and
     ~57 MiB), then forks a worker for each chat a server's worker hands it, as the server does for other commands.
     It ends when the server and its workers have all closed their end (the socket reads as ended)."""
+    with contextlib.suppress(OSError):  # as the server's own, once ready: never holding `paa warm start`'s pipe open
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1):
+            os.dup2(devnull, fd)
     with contextlib.suppress(Exception):  # no SDK, or one that changed its ways: chats import it as they run
         from paa.ai.providers.claude import prepare_sdk
 
