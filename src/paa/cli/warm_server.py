@@ -28,7 +28,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from paa.cli import warm_client as proto
@@ -152,15 +152,13 @@ class Server:
         """Fork the process that runs chats, before serving: it holds Claude's SDK with its reply parsers built
         (`_chat_zygote`), which would make this server twice as big, and every fork of it (every command) slower."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                ours.close()
-                self.listener.close()
-                code = _chat_zygote(theirs)
-            finally:
-                os._exit(code)
+
+        def zygote() -> int:
+            ours.close()
+            self.listener.close()
+            return _chat_zygote(theirs)
+
+        pid = _fork(zygote)
         theirs.close()
         self.zygote, self.zygote_pid = ours, pid
 
@@ -243,15 +241,7 @@ class Server:
         if threading.active_count() != 1:
             conn.close()  # never fork beside another thread (the client runs the command itself)
             return
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                code = self._worker(conn)
-            finally:
-                os._exit(code)
+        pid = _fork(lambda: self._worker(conn))
         self.served += 1
         self.workers[pid] = conn
 
@@ -325,6 +315,20 @@ class Server:
             "stamp": self.stamp,
         }
         return "".join(f"{key}: {value}\n" for key, value in lines.items())
+
+
+def _fork(work: Callable[[], int]) -> int:
+    """Fork a child that does `work` and exits with its code, whatever happens; the child's pid."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = work()
+        finally:
+            os._exit(code)
+    return pid
 
 
 def _reap(workers: dict[int, socket.socket]) -> None:
@@ -422,21 +426,15 @@ def _chat_zygote(server: socket.socket) -> int:
                 conn.sendall(proto.FALL_BACK)  # never fork beside another thread: the client runs the chat itself
             conn.close()
             continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                server.close()
-                for other in workers.values():
-                    other.close()
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                conn.settimeout(HANDSHAKE_SECONDS)
-                code = _serve_run(conn, request)
-            finally:
-                os._exit(code)
-        workers[pid] = conn
+        def chat_worker(conn: socket.socket = conn, request: Request = request) -> int:
+            server.close()
+            for other in workers.values():
+                other.close()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            conn.settimeout(HANDSHAKE_SECONDS)
+            return _serve_run(conn, request)
+
+        workers[_fork(chat_worker)] = conn
 
 
 def _wait_for_exit(pid: int, limit: float = AUTO_WAIT_SECONDS) -> None:
