@@ -73,3 +73,12 @@ def test_version_answers_without_the_command_line_libraries(flag: str) -> None:
     assert (done.returncode, done.stdout) == (0, f"paa {__version__}\n"), done.stderr[-2000:]
     assert "paa" in imported  # the parse saw the real imports
     assert sorted(imported.intersection({"typer", "click", "sqlalchemy", "sqlmodel", "pydantic", "rich"})) == []
+
+
+def test_a_check_in_loads_no_vector_store_client(ready_database: None) -> None:
+    """A check-in indexes its text for memory search; the Chroma client (and httpx) load only when vectors are made
+    or searched on a Chroma server."""
+    done, imported = run_with_importtime("checkin", "--mood", "4", "--answer", "Fine")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "paa.ai.memory" in done.stderr  # the memory index was loaded: the check-in reached it
+    assert "paa.ai.chroma" not in done.stderr and "httpx" not in imported

@@ -44,7 +44,7 @@ from paa.db.models import DailyCheckin, Memory
 from paa.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:  # the chat tables are defined only where messages are read (a check-in never needs them)
-    from paa.ai.chroma import ChromaTarget
+    from paa.config import Settings
     from paa.db.models import Message
 
 KINDS = ("fact", "message", "checkin", "attachment")  # attachment: a page of a file (paa.ai.attachments)
@@ -1146,11 +1146,11 @@ class MemoryService:
     """
 
     def __init__(
-        self, data_dir: Path, engine: Callable[[], Engine] | None = None, chroma: ChromaTarget | None = None
+        self, data_dir: Path, engine: Callable[[], Engine] | None = None, settings: Settings | None = None
     ) -> None:
         self.data_dir = data_dir
         self._engine = engine  # the main database's: on PostgreSQL the vectors live there (`SharedVectorIndex`)
-        self._chroma = chroma  # a Chroma server that holds the vectors instead (`memory.chroma_url`)
+        self._settings = settings  # memory.chroma_url: a Chroma server that holds the vectors instead
         self._index: VectorStore | None = None
         self._indexer: BackgroundIndexer | None = None
         self._lock = threading.Lock()
@@ -1159,18 +1159,16 @@ class MemoryService:
     @classmethod
     def of(cls, owner: Context | Runtime) -> MemoryService:
         """The memory service of a context's runtime (or of a runtime)."""
-        from paa.ai.chroma import target_of
-
         data_dir = owner.paths.data_dir
-        chroma = target_of(owner.loaded.settings)
+        settings = owner.loaded.settings
         if isinstance(owner, Runtime):
             runtime = owner
-            return owner.services.get(cls, lambda: cls(data_dir, lambda: runtime.engine, chroma))
+            return owner.services.get(cls, lambda: cls(data_dir, lambda: runtime.engine, settings))
         session = owner.session
 
         def make() -> MemoryService:  # the engine looked up once, when the service is made
             engine = _base_engine(session)
-            return cls(data_dir, lambda: engine, chroma)
+            return cls(data_dir, lambda: engine, settings)
 
         return owner.services.get(cls, make)
 
@@ -1192,10 +1190,13 @@ class MemoryService:
                 model = load_embedder(embedder_status.model_dir, cache)
                 engine = self._engine() if self._engine is not None else None
                 folder = self.data_dir / "memory"
-                if self._chroma is not None:  # a server of their own, shared by every process that names it
-                    from paa.ai.chroma import ChromaVectorIndex
+                # (paa.ai.chroma is imported only here: a check-in's memory index never needs it)
+                if self._settings is not None and self._settings.memory_chroma_url:  # shared by all who name it
+                    from paa.ai.chroma import ChromaVectorIndex, target_of
 
-                    self._index = ChromaVectorIndex(self._chroma, model, min_similarity=MIN_SIMILARITY)
+                    target = target_of(self._settings)
+                    assert target is not None
+                    self._index = ChromaVectorIndex(target, model, min_similarity=MIN_SIMILARITY)
                 elif engine is not None and engine.dialect.name == "postgresql":  # shared by every process on it
                     self._index = SharedVectorIndex(folder, model, engine, min_similarity=MIN_SIMILARITY)
                 else:  # SQLite: a file beside the database, written outside its write lock
