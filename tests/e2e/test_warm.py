@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -390,6 +391,7 @@ def test_status_says_what_runs(warm_env: Path) -> None:
         server.stop()
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"running (pid {server.pid}), up ")
+    assert re.search(r" \d+ MiB resident \(and \d+ MiB for chats\), quits after 120 s idle;", done.stdout)
     assert done.stdout.rstrip().endswith("; PAA_NO_SERVER is set, so commands skip it")
 
 
@@ -545,8 +547,6 @@ def test_a_chat_against_the_api_gives_the_same_bytes_and_request_cold_and_warm(
 
 def _bodies(requests: list) -> list[str]:
     """The requests' bodies as JSON, with the fake server's numbered tool call ids made alike."""
-    import re
-
     return [re.sub(r"toolu_fake\d+", "toolu_fake", json.dumps(request.body, sort_keys=True)) for request in requests]
 
 
