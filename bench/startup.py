@@ -1,6 +1,6 @@
 """Start-up benchmark: everyday `paa` commands, cold and through the warm path, against floors measured in the same run.
 
-    python bench/startup.py [--runs 15] [--json] [--jrnl PATH | --install-jrnl] [--no-warm] [--chat]
+    python bench/startup.py [--runs 15] [--json] [--jrnl PATH | --install-jrnl] [--no-warm] [--chat] [--memory]
 
 Each command runs `--runs` times, interleaved with the others so that a busy moment on the machine hits them all
 alike; the table gives the median wall time and its ratio to the floor `python -c "import typer, sqlmodel"` measured
@@ -16,7 +16,9 @@ It uses the Python running this script and the `paa` script installed next to it
 PyPI into a scratch virtual environment in the temporary folder (needs the network, ~1 min); `--jrnl PATH` uses one
 you have. `--chat` also times a one-shot `paa chat "..."` that calls Claude's API, answered by the test suite's fake
 Messages API on 127.0.0.1 (tests/support/fake_anthropic.py, in this process), cold and warm; its warm row is judged
-against `paa habit list (warm)` (issue 20's goal: <= 1.2).
+against `paa habit list (warm)` (issue 20's goal: <= 1.2). `--memory` also times `paa memory search` over
+MEMORY_MESSAGES imported messages, embedded first (the local model must be installed), cold and warm; its warm row is
+judged the same way.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ TARGET_RATIO = 1.0
 JRNL_GOAL = 0.5  # the warm path's goal against jrnl writing an entry
 CHAT_GOAL = 1.2  # a warm one-shot chat against a warm `habit list`
 CHAT = ["chat", "I drank a glass of water"]
+SEARCH = ["memory", "search", "when did I run with Ann"]
+MEMORY_MESSAGES = 500
 FIXED_NOW = "2026-11-26T12:00:00+00:00"
 SETUP = [
     ["habit", "add", "Water", "--unit", "glasses", "--target", "8", "--remind", "09:00"],
@@ -253,6 +257,28 @@ HOT = {
 }
 
 
+JUDGED_BY_LIST = ("paa chat", "paa memory search")  # their goal is a ratio to `paa habit list`, not the floor
+
+
+def fill_memory(paa: str, temp: Path, env: dict[str, str]) -> None:
+    """Import MEMORY_MESSAGES messages of made-up conversations (paa's JSON Lines) and embed them all."""
+    people, doings = ["Ann", "Ben", "Maya"], ["ran 5 km", "baked bread", "read a novel", "went to the dentist"]
+    lines = []
+    for number in range(MEMORY_MESSAGES):
+        day = 1 + number % 28
+        text = f"On day {day} I {doings[number % len(doings)]} with {people[number % len(people)]} (note {number})."
+        lines.append(json.dumps({"conversation_id": number // 10, "role": "user", "text": text,
+                                 "time": f"2026-10-{day:02d}T09:{number % 60:02d}:00Z"}))  # fmt: skip
+    history = temp / "history.jsonl"
+    history.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for command in (["memory", "import", str(history)], ["memory", "reindex"]):
+        done = subprocess.run([paa, *command], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"paa {' '.join(command)} failed: {done.stderr.strip()}")
+    if f"computed {MEMORY_MESSAGES} vector(s)" not in done.stdout:  # (the model is missing: words alone would rank)
+        raise SystemExit(f"memory was not embedded with the local model (install it first): {done.stdout.strip()}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="timed runs of each command (default 15)")
@@ -262,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--install-jrnl", action="store_true", help="install jrnl into a scratch venv first")
     parser.add_argument("--no-warm", action="store_true", help="measure the cold path only")
     parser.add_argument("--chat", action="store_true", help="also a one-shot chat against a fake API on 127.0.0.1")
+    parser.add_argument("--memory", action="store_true", help=f"also memory search over {MEMORY_MESSAGES} messages")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -291,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
             commands[f"paa {name}"] = ([paa, *words], cold_env)
             if not args.no_warm:
                 commands[f"paa {name} (warm)"] = ([paa, *words], warm_env)
+        if args.memory:
+            fill_memory(paa, Path(temp), cold_env)
+            commands["paa memory search"] = ([paa, *SEARCH], cold_env)
+            if not args.no_warm:
+                commands["paa memory search (warm)"] = ([paa, *SEARCH], warm_env)
         fake = None
         if args.chat:
             sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -347,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     for row in rows:
         verdict = ""
-        if str(row["command"]).startswith("paa chat"):
+        if str(row["command"]).startswith(JUDGED_BY_LIST):
             pass  # judged against habit list below
         elif row["paa"] and str(row["command"]).endswith("(warm)") and row["jrnl_ratio"] is not None:
             verdict = "ok" if float(str(row["jrnl_ratio"])) <= JRNL_GOAL else "OVER"
@@ -361,13 +393,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(line.rstrip())
     by_name = {str(row["command"]): float(str(row["median_ms"])) for row in rows}
-    chat_warm, list_warm = by_name.get("paa chat (one-shot, fake API) (warm)"), by_name.get("paa habit list (warm)")
-    if chat_warm is not None and list_warm:
-        ratio = chat_warm / list_warm
-        print(f"\nwarm one-shot chat / warm habit list: {ratio:.2f} (goal <= {CHAT_GOAL}: "
-              + ("ok)" if ratio <= CHAT_GOAL else "OVER)"))  # fmt: skip
+    list_warm = by_name.get("paa habit list (warm)")
+    for label, name in (("one-shot chat", "paa chat (one-shot, fake API) (warm)"), ("memory search", "paa memory "
+                        "search (warm)")):  # fmt: skip
+        measured = by_name.get(name)
+        if measured is not None and list_warm:
+            ratio = measured / list_warm
+            print(f"\nwarm {label} / warm habit list: {ratio:.2f} (goal <= {CHAT_GOAL}: "
+                  + ("ok)" if ratio <= CHAT_GOAL else "OVER)"))  # fmt: skip
     cold_over = [row["command"] for row in rows if row["paa"] and "(warm)" not in str(row["command"])
-                 and not str(row["command"]).startswith("paa chat")
+                 and not str(row["command"]).startswith(JUDGED_BY_LIST)
                  and float(str(row["ratio"])) > TARGET_RATIO]  # fmt: skip
     print(f"\n{len(cold_over)} cold paa commands above the target" + (":" if cold_over else "."))
     for over in cold_over:

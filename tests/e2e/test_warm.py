@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from paa.ai import embeddings
 from paa.cli import warm_client
 from paa.errors import ExitCode
 from tests.support.processes import child_env, exec_on_a_terminal, paa_executable
@@ -31,6 +32,7 @@ from tests.support.waiting import GIVE_UP_SECONDS, readable_within, wait_until
 from tests.support.warm import WarmServer, code_changed_since, has_ended, parent_of, warm_folder
 
 pytestmark = pytest.mark.e2e
+_MODEL = embeddings.status(None).available
 
 
 @dataclass
@@ -81,6 +83,14 @@ SCENARIOS: dict[str, list[Step]] = {
         Step(["habit", "lst"]),  # a typo: the suggestion comes from the whole group, cold and warm
         Step(["--user", "nobody", "remind", "upcoming"]),
         Step(["--version"]),
+    ],
+    "memory": [  # vectors come from the embedding helper warm, from the model loaded in the process cold
+        Step(["memory", "add", "I ran 5 km with Ann in the park"]),
+        Step(["memory", "add", "My sister bakes sourdough bread"]),
+        Step(["memory", "reindex"]),
+        Step(["memory", "search", "jogging"]),
+        Step(["memory", "search", "who makes bread", "--json"]),
+        Step(["memory", "list"]),
     ],
     "working-folder": [
         Step(["habit", "add", "Read", "--unit", "pages", "--target", "20"]),
@@ -391,7 +401,8 @@ def test_status_says_what_runs(warm_env: Path) -> None:
         server.stop()
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"running (pid {server.pid}), up ")
-    assert re.search(r" \d+ MiB resident \(and \d+ MiB for chats\), quits after 120 s idle;", done.stdout)
+    beside = r"\(and \d+ MiB for chats and \d+ MiB for memory search\)"  # (the zygote; the embedding helper)
+    assert re.search(rf" \d+ MiB resident {beside}, quits after 120 s idle;", done.stdout)
     assert done.stdout.rstrip().endswith("; PAA_NO_SERVER is set, so commands skip it")
 
 
@@ -545,6 +556,41 @@ def test_a_chat_against_the_api_gives_the_same_bytes_and_request_cold_and_warm(
     assert len(cold_requests) == 2 and served == len(steps)
 
 
+@pytest.mark.skipif(not _MODEL, reason="the memory extra or the local model is missing")
+def test_memory_commands_get_their_vectors_from_the_embedding_helper(warm_env: Path, stamp: str) -> None:
+    """The embedding helper, the server's child, loads the model once and embeds for memory commands' workers (in
+    the chat zygote, which never loads it: it forks); with the helper gone, a worker loads the model itself and
+    finds the same."""
+    server = WarmServer.start()
+    try:
+        assert server.helper and parent_of(server.helper) == server.pid
+        for args in (["memory", "add", "I ran 5 km with Ann in the park"], ["memory", "reindex"]):
+            done = subprocess.run([paa_executable(), *args], capture_output=True, env=server.env, timeout=120)
+            assert done.returncode == 0, done.stderr
+        search = [paa_executable(), "memory", "search", "jogging"]
+        helped = subprocess.run(search, capture_output=True, env=server.env, timeout=120)
+        loaded = {pid: _maps_name(pid, "onnxruntime") for pid in (server.helper, server.zygote, server.pid)}
+        os.kill(server.helper, signal.SIGKILL)
+        wait_until(lambda: has_ended(server.helper), what="the embedding helper to end")
+        alone = subprocess.run(search, capture_output=True, env=server.env, timeout=120)
+        served = server.served()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    cold = subprocess.run(search, capture_output=True, env=child_env({"PAA_NO_SERVER": "1"}), timeout=120)
+    assert loaded == {server.helper: True, server.zygote: False, server.pid: False}
+    assert b"by meaning" in cold.stdout, cold.stdout
+    assert (helped.returncode, helped.stdout, helped.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert (alone.returncode, alone.stdout, alone.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert served == 5  # the four commands went through the server, as did the status request of its start
+
+
+def _maps_name(pid: int, name: str) -> bool:
+    """Whether process `pid` has a library whose path holds `name` mapped (Linux: /proc)."""
+    with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
+        return any(name in line for line in maps)
+
+
 def _bodies(requests: list) -> list[str]:
     """The requests' bodies as JSON, with the fake server's numbered tool call ids made alike."""
     return [re.sub(r"toolu_fake\d+", "toolu_fake", json.dumps(request.body, sort_keys=True)) for request in requests]
@@ -561,6 +607,7 @@ def test_chats_run_in_the_chat_zygote_which_reports_a_kill_and_ends_with_the_ser
     server = WarmServer.start()
     try:
         assert server.zygote and parent_of(server.zygote) == server.pid
+        assert len(os.listdir(f"/proc/{server.zygote}/task")) == 1  # it forks: numpy's BLAS started no thread
         fake_anthropic.push(hang())  # the reply never comes: the chat waits in its worker
         client = subprocess.Popen(
             [paa_executable(), "chat", "--no-stdin", "hello there"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

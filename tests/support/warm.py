@@ -49,6 +49,7 @@ class WarmServer:
     socket: str
     env: dict[str, str]
     zygote: int = 0  # the server's chat zygote, its child for as long as it runs
+    helper: int = 0  # the server's embedding helper, another such child
 
     @classmethod
     def start(cls, extra: Mapping[str, str] | None = None, idle: int = 120) -> WarmServer:
@@ -60,8 +61,8 @@ class WarmServer:
         assert done.returncode == 0, done.stderr
         info = status(env)
         assert info["running"], (done.stdout, done.stderr)
-        zygote = int(info.get("chat_zygote") or 0)
-        return cls(pid=int(info["pid"]), socket=str(info["socket"]), env=env, zygote=zygote)
+        zygote, helper = int(info.get("chat_zygote") or 0), int(info.get("embedding_helper") or 0)
+        return cls(pid=int(info["pid"]), socket=str(info["socket"]), env=env, zygote=zygote, helper=helper)
 
     def served(self) -> int:
         """How many connections the server has forked a worker for (run requests and status requests alike)."""
@@ -81,7 +82,7 @@ class WarmServer:
         found = []
         for entry in os.listdir("/proc"):
             pid = int(entry) if entry.isdigit() else 0
-            if pid and pid != zygote and _parent(pid) in (self.pid, zygote) and _state(pid) != "Z":
+            if pid and pid not in (zygote, self.helper) and _parent(pid) in (self.pid, zygote) and _state(pid) != "Z":
                 found.append(pid)  # (a zombie has finished: its parent reaps it in a moment)
         return found
 

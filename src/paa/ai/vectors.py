@@ -58,7 +58,11 @@ def load_embedder(model_dir: Path, cache_dir: Path) -> Embedder:
     with _EMBEDDERS_LOCK:
         found = _EMBEDDERS.get((model_dir, cache_dir))
         if found is None:
-            found = _EMBEDDERS[(model_dir, cache_dir)] = _new_embedder(model_dir, cache_dir)
+            from paa.ai.embedding_helper import helper_embedder
+
+            # A warm worker asks the warm server's embedding helper, which has the model loaded already.
+            found = helper_embedder(model_dir, cache_dir) or _new_embedder(model_dir, cache_dir)
+            _EMBEDDERS[(model_dir, cache_dir)] = found
         return found
 
 
@@ -72,6 +76,12 @@ def forget_embedders() -> None:
     """Let go of the loaded embedders (tests that load another kind)."""
     with _EMBEDDERS_LOCK:
         _EMBEDDERS.clear()
+
+
+def forget_embedder(model_dir: Path, cache_dir: Path) -> None:
+    """Let go of the embedder of these model files: the next `load_embedder` loads them again."""
+    with _EMBEDDERS_LOCK:
+        _EMBEDDERS.pop((model_dir, cache_dir), None)
 
 
 def _new_embedder(model_dir: Path, cache_dir: Path) -> Embedder:

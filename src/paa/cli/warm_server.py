@@ -8,7 +8,9 @@ the function the cold path runs, and reports the exit code. The server quits whe
 code or the installed packages change (`warm_client.code_stamp`), when its socket file is removed or replaced, when its
 PAA_HOME folder is removed, and on SIGTERM or a `stop` request. A command that finds no server starts one in "auto"
 mode (`warm_client.start_in_background`), which waits for that command to end and honours the warm.* settings.
-Chats run in the chat zygote, a child forked before serving that holds Claude's SDK (`Server.start_chat_zygote`).
+Chats and memory commands run in the chat zygote, a child forked before serving that holds Claude's SDK and numpy
+(`Server.start_chat_zygote`); the embedding model is kept loaded by the embedding helper, another such child
+(`paa.ai.embedding_helper`), which their workers ask for vectors.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ HANDSHAKE_SECONDS = 10.0  # a worker waits this long for its client's request an
 PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 AUTO_WAIT_SECONDS = 120.0  # a server started on first use waits at most this long for that command to end
 OFF_HOLD = 600.0  # with auto-start off, commands try again (and read the setting again) after this long
-CHAT_COMMANDS = frozenset({"chat"})  # run by the chat zygote, which holds Claude's SDK (`Server.start_chat_zygote`)
+# Run by the chat zygote, which holds Claude's SDK and numpy (`Server.start_chat_zygote`); a memory command's model
+# is in the embedding helper (`Server.start_embedding_helper`).
+ZYGOTE_COMMANDS = frozenset({"chat", "memory"})
 
 
 @dataclass
@@ -138,6 +142,8 @@ class Server:
         self.workers: dict[int, socket.socket] = {}  # pid -> its client's connection, to report a death by signal
         self.zygote: socket.socket | None = None  # to the process that runs chats (`start_chat_zygote`)
         self.zygote_pid = 0
+        self.helper: socket.socket | None = None  # to the embedding helper (`start_embedding_helper`)
+        self.helper_pid = 0
         self.served = 0
         self.stopping = False
         self.modules: list[str] = []
@@ -147,6 +153,32 @@ class Server:
         # removed, nobody will ask this server anything again.
         home = os.environ.get("PAA_HOME")
         self.home = home if home and os.path.isdir(home) else None
+
+    def start_embedding_helper(self) -> None:
+        """Fork the process that keeps the embedding model loaded (`paa.ai.embedding_helper`), before serving and
+        before the chat zygote, so that both and every worker inherit its socket; this process's `load_embedder`
+        then asks it (as do its children's). Nothing when numpy or the tokenizer is not installed."""
+        import importlib.util
+
+        from paa.ai import embedding_helper
+
+        if any(importlib.util.find_spec(name) is None for name in ("numpy", "tokenizers")):
+            return
+        from paa.config_sources import resolve_paths
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        data_dir = resolve_paths(os.environ).data_dir  # its model is loaded ahead (the folder is part of our key)
+
+        def helper() -> int:
+            ours.close()
+            self.listener.close()
+            _quiet_stdio()
+            return embedding_helper.serve(theirs, data_dir)
+
+        pid = _fork(helper)
+        theirs.close()
+        self.helper, self.helper_pid = ours, pid
+        embedding_helper.use_helper(ours)
 
     def start_chat_zygote(self) -> None:
         """Fork the process that runs chats, before serving: it holds Claude's SDK with its reply parsers built
@@ -238,7 +270,7 @@ class Server:
         if uid != os.getuid():
             conn.close()  # only this user's own processes: the folder's mode says so, and so does the kernel here
             return
-        if threading.active_count() != 1:
+        if threads_running() != 1:
             conn.close()  # never fork beside another thread (the client runs the command itself)
             return
         pid = _fork(lambda: self._worker(conn))
@@ -256,6 +288,8 @@ class Server:
         self.listener.close()
         if self.zygote is not None:
             self.zygote.close()  # the chat zygote ends once the workers that may still hand it a chat have ended
+        if self.helper is not None:
+            self.helper.close()  # the embedding helper ends once the zygote and every worker have ended
         for conn in self.workers.values():
             conn.close()
 
@@ -296,7 +330,7 @@ class Server:
             with contextlib.suppress(OSError):
                 conn.sendall(proto.FALL_BACK)
             return 0
-        if self.zygote is not None and _is_a_chat(request.args) and _hand_over(self.zygote, request, conn):
+        if self.zygote is not None and _for_the_zygote(request.args) and _hand_over(self.zygote, request, conn):
             return 0  # the chat zygote's worker answers the client from here on
         return _serve_run(conn, request)
 
@@ -311,6 +345,8 @@ class Server:
             "rss_kib": _rss_kib(os.getppid()),
             "chat_zygote": self.zygote_pid,
             "chat_zygote_rss_kib": _rss_kib(self.zygote_pid) if self.zygote_pid else 0,
+            "embedding_helper": self.helper_pid,
+            "embedding_helper_rss_kib": _rss_kib(self.helper_pid) if self.helper_pid else 0,
             "modules": len(sys.modules),
             "stamp": self.stamp,
         }
@@ -370,10 +406,10 @@ def _serve_run(conn: socket.socket, request: Request) -> int:
     return 0
 
 
-def _is_a_chat(args: list[str]) -> bool:
+def _for_the_zygote(args: list[str]) -> bool:
     from paa.cli.main import _command_named
 
-    return _command_named(args) in CHAT_COMMANDS
+    return _command_named(args) in ZYGOTE_COMMANDS
 
 
 def _hand_over(zygote: socket.socket, request: Request, conn: socket.socket) -> bool:
@@ -391,10 +427,8 @@ def _chat_zygote(server: socket.socket) -> int:
     """The chat zygote: forked from the server before it serves, it builds Claude's SDK (`prepare_sdk`, ~1.3 s and
     ~57 MiB), then forks a worker for each chat a server's worker hands it, as the server does for other commands.
     It ends when the server and its workers have all closed their end (the socket reads as ended)."""
-    with contextlib.suppress(OSError):  # as the server's own, once ready: never holding `paa warm start`'s pipe open
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1):
-            os.dup2(devnull, fd)
+    _quiet_stdio()
+    _preload_numpy()
     with contextlib.suppress(Exception):  # no SDK, or one that changed its ways: chats import it as they run
         from paa.ai.providers.claude import prepare_sdk
 
@@ -421,11 +455,12 @@ def _chat_zygote(server: socket.socket) -> int:
             continue
         conn = socket.socket(fileno=fds[0])
         request: Request = pickle.loads(data)  # from this server's own workers, over a socket pair nobody else holds
-        if threading.active_count() != 1:
+        if threads_running() != 1:
             with contextlib.suppress(OSError):
                 conn.sendall(proto.FALL_BACK)  # never fork beside another thread: the client runs the chat itself
             conn.close()
             continue
+
         def chat_worker(conn: socket.socket = conn, request: Request = request) -> int:
             server.close()
             for other in workers.values():
@@ -435,6 +470,39 @@ def _chat_zygote(server: socket.socket) -> int:
             return _serve_run(conn, request)
 
         workers[_fork(chat_worker)] = conn
+
+
+def _quiet_stdio() -> None:
+    """/dev/null as stdin and stdout, as the server has once ready: never holding `paa warm start`'s pipe open."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1):
+            os.dup2(devnull, fd)
+
+
+def _preload_numpy() -> None:
+    """Import numpy (~40 ms of a memory command's worker) without the thread pool its BLAS starts as it loads: this
+    process forks. Its workers' BLAS then runs on one thread, whatever their environment says; paa's products are
+    a vector against a matrix, which one thread does in a few milliseconds."""
+    previous = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        pass
+    finally:
+        if previous is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = previous
+
+
+def threads_running() -> int:
+    """How many threads this process runs, native ones too (Linux: /proc; elsewhere Python's own count)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
 
 
 def _wait_for_exit(pid: int, limit: float = AUTO_WAIT_SECONDS) -> None:
@@ -619,16 +687,14 @@ def main(argv: list[str] | None = None) -> int:
     # page) the whole preloaded heap; this took two thirds of a `habit list` worker's time. Once, here: frozen before
     # every fork, each command's leftovers in the server would be kept for as long as it runs.
     gc.freeze()
+    server.start_embedding_helper()
     server.start_chat_zygote()
     server.listen()
     if auto:
         with contextlib.suppress(OSError):
             os.unlink(path.removesuffix(".sock") + ".starting")
     os.write(1, f"ready {os.getpid()}\n".encode())  # `paa warm start` waits for this line
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1):
-            os.dup2(devnull, fd)
+    _quiet_stdio()
     return server.serve_forever()
 
 

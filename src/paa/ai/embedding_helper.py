@@ -1,0 +1,224 @@
+"""The embedding helper: one process that keeps the embedding model loaded and embeds texts for short-lived ones.
+
+Loading the model costs a new process 150-200 ms (numpy, ONNX Runtime, the tokenizer and a session), more than the
+whole of a warm `paa memory search` should take, and none of it can be loaded ahead in a process that forks
+(ONNX Runtime and the tokenizer start native threads). So the warm server forks this helper once, before it serves;
+the helper loads the model (`paa.ai.vectors.load_embedder`, the very code a cold command runs) and answers its
+workers. A worker asks through `HelperEmbedder`, which `load_embedder` hands out once `use_helper` named the
+helper's socket: it sends the texts and gets back the vectors the helper's embedder made, so a search's results are
+the same bytes either way. Should the helper fail or go, the worker loads the model itself, as a cold command does.
+
+The helper's socket is one end of a socket pair made by the warm server, so only the server and its children hold it:
+each worker sends it one end of a socket pair of its own (SCM_RIGHTS), and the helper serves that connection in a
+thread (it never forks, so its threads are safe). It ends when every holder of the pair has closed it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import socket
+import struct
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from paa.ai.vectors import Embedder
+
+FRAME = struct.Struct("!I")
+FRAME_LIMIT = 256 * 1024 * 1024  # a batch of texts, or their vectors (a reindex sends 128 texts at a time)
+REPLY_SECONDS = 300.0  # the first request may wait for the model to be built (ONNX, ~10 s) on a busy machine
+
+_helper: socket.socket | None = None  # in a warm worker: the helper's socket (`use_helper`)
+
+
+class HelperFailed(Exception):
+    """The helper did not answer, or answered with an error: the caller loads the model itself."""
+
+
+# ---- in a worker -------------------------------------------------------------------------------------------------
+
+
+def use_helper(helper: socket.socket | None) -> None:
+    """Have this process's `load_embedder` ask the helper at `helper` (None: load the model here)."""
+    global _helper
+    _helper = helper
+
+
+def helper_embedder(model_dir: Path, cache_dir: Path) -> Embedder | None:
+    """An embedder that asks the helper, if this process has one and it can load these model files; else None."""
+    helper = _helper
+    if helper is None:
+        return None
+    try:
+        return HelperEmbedder(_connect(helper), model_dir, cache_dir)
+    except HelperFailed:
+        return None
+
+
+class HelperEmbedder:
+    """The helper's embedder for these model files, as seen from a worker; the interface of `vectors.Embedder`."""
+
+    def __init__(self, conn: socket.socket, model_dir: Path, cache_dir: Path) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()  # one request at a time on the connection
+        self._local: Embedder | None = None
+        self.model_dir, self.cache_dir = model_dir, cache_dir
+        described = self._ask(("describe", str(model_dir), str(cache_dir)))
+        self.embedder_id: str = described["embedder_id"]
+        self.backend: str = described["backend"]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length float32 vector per text, in order, made by the helper (or here, if it has failed)."""
+        if self._local is None:
+            try:
+                vectors: np.ndarray = self._ask(("embed", str(self.model_dir), str(self.cache_dir), list(texts)))
+                return vectors
+            except HelperFailed:
+                self._local = self._load_here()
+        return self._local.embed(texts)
+
+    def _load_here(self) -> Embedder:
+        from paa.ai.vectors import _new_embedder
+
+        local = _new_embedder(self.model_dir, self.cache_dir)
+        if local.embedder_id != self.embedder_id:  # (its vectors would not be comparable with the helper's)
+            raise RuntimeError("the embedding helper stopped, and this process cannot load the same model")
+        return local
+
+    def _ask(self, request: tuple[Any, ...]) -> Any:
+        with self._lock:
+            try:
+                _send(self._conn, request)
+                status, value = _receive(self._conn)
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError) as error:
+                raise HelperFailed(str(error)) from error
+        if status != "ok":
+            raise HelperFailed(str(value))
+        return value
+
+
+def _connect(helper: socket.socket) -> socket.socket:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        socket.send_fds(helper, [b"c"], [theirs.fileno()])
+    except OSError as error:
+        ours.close()
+        raise HelperFailed(str(error)) from error
+    finally:
+        theirs.close()
+    ours.settimeout(REPLY_SECONDS)
+    return ours
+
+
+# ---- in the helper -------------------------------------------------------------------------------------------------
+
+
+def serve(helper: socket.socket, data_dir: Path | None) -> int:
+    """The helper's life: load the model of `data_dir` (the warm server's data folder) ahead if memories were
+    embedded there, then serve each connection a worker sends until every holder of `helper` has closed it."""
+    # Loaded ahead only where vectors were made (~130 MiB; otherwise on the first request, ~0.2 s once).
+    if data_dir is not None and (data_dir / "memory").is_dir():
+        with contextlib.suppress(Exception):  # no model, or one that fails: each request says so, in its worker
+            from paa.ai import embeddings
+
+            found = embeddings.status(data_dir)
+            if found.available and found.model_dir is not None:
+                _loaded(str(found.model_dir), str(data_dir / embeddings.CACHE_FOLDER))
+    while True:
+        try:
+            data, fds, _flags, _address = socket.recv_fds(helper, 16, 1)
+        except OSError:
+            return 0
+        if not data:
+            for fd in fds:
+                os.close(fd)
+            return 0
+        for fd in fds:
+            conn = socket.socket(fileno=fd)
+            threading.Thread(target=_answer, args=(conn,), name="paa-embed", daemon=True).start()
+
+
+def _answer(conn: socket.socket) -> None:
+    with conn:
+        while True:
+            try:
+                request = _receive(conn)
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+                return
+            try:
+                embedder = _loaded(request[1], request[2])
+                reply: tuple[str, Any]
+                if request[0] == "describe":
+                    reply = ("ok", {"embedder_id": embedder.embedder_id, "backend": _backend(embedder)})
+                elif request[0] == "embed":
+                    reply = ("ok", embedder.embed(request[3]))
+                else:
+                    reply = ("error", f"unknown request {request[0]!r}")
+            except Exception as error:  # the worker loads the model itself, and says what a cold command says
+                reply = ("error", f"{type(error).__name__}: {error}")
+            try:
+                _send(conn, reply)
+            except OSError:
+                return
+
+
+def _loaded(model_dir: str, cache_dir: str) -> Embedder:
+    """The embedder for these files, loaded again when the weights file has changed since (a model reinstalled)."""
+    from paa.ai.vectors import forget_embedder, load_embedder
+
+    model, cache = Path(model_dir), Path(cache_dir)
+    mark = _mark(model)
+    with _MARKS_LOCK:
+        if _MARKS.get((model, cache), mark) != mark:
+            forget_embedder(model, cache)
+        _MARKS[(model, cache)] = mark
+    return load_embedder(model, cache)
+
+
+_MARKS: dict[tuple[Path, Path], tuple[int, int, int]] = {}
+_MARKS_LOCK = threading.Lock()
+
+
+def _mark(model_dir: Path) -> tuple[int, int, int]:
+    try:
+        found = (model_dir / "model.safetensors").stat()
+    except OSError:
+        return (0, 0, 0)
+    return (found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+def _backend(embedder: Embedder) -> str:
+    return str(getattr(embedder, "backend", "numpy"))
+
+
+# ---- frames ----------------------------------------------------------------------------------------------------------
+
+
+def _send(conn: socket.socket, value: object) -> None:
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    conn.sendall(FRAME.pack(len(payload)) + payload)
+
+
+def _receive(conn: socket.socket) -> Any:
+    (size,) = FRAME.unpack(_exactly(conn, FRAME.size))
+    if size > FRAME_LIMIT:
+        raise ValueError("frame too large")
+    # Only this user's warm server and its children hold either end of these sockets (socket pairs, never a name).
+    return pickle.loads(_exactly(conn, size))
+
+
+def _exactly(conn: socket.socket, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = conn.recv(min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the other end closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
