@@ -313,20 +313,25 @@ def test_the_server_refuses_another_user(warm_env: Path, stamp: str) -> None:
     try:
         Path(server.socket).parent.chmod(0o711)
         warm_env.chmod(0o711)
-        os.chmod(server.socket, 0o777)
+        zygote = warm_client.zygote_path(server.socket)  # the chat zygote's socket, which serves chats and memory
+        for path in (server.socket, zygote):
+            assert os.stat(path).st_mode & 0o077 == 0  # made private: opened up here only to test the uid check
+            os.chmod(path, 0o777)
         code = (
             "import os, socket, sys\n"
             "from paa.cli import warm_client as w\n"
             "os.setgid(65534); os.setuid(65534)\n"
             "c = socket.socket(socket.AF_UNIX); c.settimeout(60); c.connect(sys.argv[1])\n"
-            "try:\n    w.send_request(c, b'run', ['habit', 'list'], fds=[0, 1, 2]); print(repr(c.recv(1)))\n"
+            "try:\n    w.send_request(c, b'run', [sys.argv[2], 'list'], fds=[0, 1, 2]); print(repr(c.recv(1)))\n"
             "except OSError as e:\n    print('closed', type(e).__name__)\n"
         )
         env = {**server.env, "HOME": "/", "PYTHONPATH": os.pathsep.join(sys.path)}
-        done = subprocess.run(
-            [sys.executable, "-c", code, server.socket], capture_output=True, text=True, env=env, cwd="/", timeout=120
-        )
-        assert done.stdout.strip() in ("b''", "closed BrokenPipeError", "closed ConnectionResetError"), done.stderr
+        for path, command in ((server.socket, "habit"), (zygote, "memory")):
+            done = subprocess.run(
+                [sys.executable, "-c", code, path, command], capture_output=True, text=True, env=env, cwd="/",
+                timeout=120,
+            )  # fmt: skip
+            assert done.stdout.strip() in ("b''", "closed BrokenPipeError", "closed ConnectionResetError"), done.stderr
         _skip_if_code_changed(stamp)
         assert server.alive() and not server.workers()
     finally:

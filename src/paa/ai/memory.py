@@ -959,6 +959,8 @@ def _embed_waiting(
 ) -> int:
     """Read waiting rows, embed them with no transaction open, store the vectors, then mark the rows."""
     _requeue_stale(index, engine, user_id=user_id, session=session, mark_engine=mark_engine)
+    if not _any_waiting(engine, user_id, session if mark_engine is None else None):
+        return 0  # the usual case of a search: one plain query, not the row query below (compiled per process)
     done = 0
     after_id = 0
     while limit is None or done < limit:
@@ -996,6 +998,19 @@ def _embed_waiting(
         _mark_embedded(ids, stored_texts, clock.now(), mark_engine, session, vectors_in_database=index.in_database)
         done += len(rows)
     return done
+
+
+_WAITING = "SELECT 1 FROM memories WHERE embedded_at IS NULL"
+
+
+def _any_waiting(engine: Engine, user_id: int | None, session: Session | None) -> bool:
+    """Whether any memory (of `user_id`, if given) waits for its vector; read through `session` when given."""
+    query, params = (_WAITING + " AND user_id = :user LIMIT 1", {"user": user_id}) if user_id is not None else (
+        _WAITING + " LIMIT 1", {})  # fmt: skip
+    if session is not None:
+        return session.execute(text(query), params).first() is not None
+    with engine.connect() as conn:
+        return conn.execute(text(query), params).first() is not None
 
 
 def _requeue_stale(

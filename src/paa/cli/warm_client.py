@@ -46,6 +46,8 @@ STALE_SERVER = -1  # _run's answer for a server of other code (which quits): run
 # Commands that stay on the cold path: they need the controlling terminal (the TUI, password prompts read /dev/tty),
 # run for long or start servers of their own.
 COLD_COMMANDS = frozenset({"tui", "serve", "daemon", "warm", "auth", "users"})
+# Commands served by the server's chat zygote, on a socket of its own (`zygote_path`): it holds Claude's SDK and numpy.
+ZYGOTE_COMMANDS = frozenset({"chat", "memory"})
 
 # What a server reads from its environment before it forks a worker (Python's start-up, the locale, Typer's import
 # time flags): a client whose values differ is another server's, so these are part of the socket's name.
@@ -55,7 +57,8 @@ _KEY_PREFIXES = ("PYTHON", "LC_", "TYPER_", "_TYPER_")
 
 def run_warm(args: list[str]) -> int | None:
     """The exit code of `args` run by a warm server, or None when paa should run it itself."""
-    if os.environ.get("PAA_NO_SERVER", "") not in ("", "0") or not _served(args):
+    word = _command_word(args)
+    if os.environ.get("PAA_NO_SERVER", "") not in ("", "0") or word is None:
         return None
     autostart = os.environ.get("PAA_WARM_AUTOSTART", "").strip().lower() not in OFF_WORDS
     path = socket_path(os.environ, create=autostart)
@@ -65,7 +68,9 @@ def run_warm(args: list[str]) -> int | None:
         timeout = float(os.environ.get("PAA_WARM_TIMEOUT") or DEFAULT_TIMEOUT)
     except ValueError:
         timeout = DEFAULT_TIMEOUT
-    conn = _connect(path, timeout)
+    conn = _connect(zygote_path(path), timeout) if word in ZYGOTE_COMMANDS else None
+    if not isinstance(conn, _socket.socket):  # (no chat zygote: the server runs the command itself)
+        conn = _connect(path, timeout)
     if isinstance(conn, OSError):
         # Only when nobody listens (no socket file, or one left by a server that died): a server too busy to answer
         # in time is still there.
@@ -139,6 +144,11 @@ def _now() -> float:
 
 def _served(args: list[str]) -> bool:
     """Whether the warm path runs this command line (bare `paa` may open the TUI; COLD_COMMANDS explains the rest)."""
+    return _command_word(args) is not None
+
+
+def _command_word(args: list[str]) -> str | None:
+    """The command a served command line runs ("" for help without one), or None when it is not served."""
     skip = False
     for arg in args:
         if skip:
@@ -146,10 +156,15 @@ def _served(args: list[str]) -> bool:
         elif arg == "--user":
             skip = True
         elif not arg.startswith("-"):
-            return arg not in COLD_COMMANDS
+            return None if arg in COLD_COMMANDS else arg
         elif arg in ("-V", "--version"):
-            return False  # answered without the command tree anyway
-    return "-h" in args or "--help" in args  # bare `paa` may open the TUI
+            return None  # answered without the command tree anyway
+    return "" if "-h" in args or "--help" in args else None  # bare `paa` may open the TUI
+
+
+def zygote_path(path: str) -> str:
+    """The socket of the chat zygote of the server at `path`."""
+    return path.removesuffix(".sock") + ".zygote.sock"
 
 
 def _connect(path: str, timeout: float) -> _socket.socket | OSError:

@@ -9,8 +9,8 @@ code or the installed packages change (`warm_client.code_stamp`), when its socke
 PAA_HOME folder is removed, and on SIGTERM or a `stop` request. A command that finds no server starts one in "auto"
 mode (`warm_client.start_in_background`), which waits for that command to end and honours the warm.* settings.
 Chats and memory commands run in the chat zygote, a child forked before serving that holds Claude's SDK and numpy
-(`Server.start_chat_zygote`); the embedding model is kept loaded by the embedding helper, another such child
-(`paa.ai.embedding_helper`), which their workers ask for vectors.
+and serves them on a socket of its own (`Server.start_chat_zygote`); the embedding model is kept loaded by the
+embedding helper, another such child (`paa.ai.embedding_helper`), which their workers ask for vectors.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import atexit
 import contextlib
 import gc
 import io
+import math
+import mmap
 import os
-import pickle
-import select
 import selectors
 import signal
 import socket
@@ -41,9 +41,8 @@ HANDSHAKE_SECONDS = 10.0  # a worker waits this long for its client's request an
 PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 AUTO_WAIT_SECONDS = 120.0  # a server started on first use waits at most this long for that command to end
 OFF_HOLD = 600.0  # with auto-start off, commands try again (and read the setting again) after this long
-# Run by the chat zygote, which holds Claude's SDK and numpy (`Server.start_chat_zygote`); a memory command's model
-# is in the embedding helper (`Server.start_embedding_helper`).
-ZYGOTE_COMMANDS = frozenset({"chat", "memory"})
+ZYGOTE_READY_SECONDS = 60.0  # the server waits this long at most for its chat zygote to serve
+REPORT = struct.Struct("qq")  # what the chat zygote tells its server: connections served, workers running now
 
 
 @dataclass
@@ -134,10 +133,13 @@ def _modules_under(package: str, skip: tuple[str, ...] = ()) -> list[str]:
 class Server:
     """The listening socket and its workers."""
 
-    def __init__(self, path: str, idle_seconds: float) -> None:
+    def __init__(self, path: str, idle_seconds: float, *, parent: socket.socket | None = None) -> None:
         self.path = path
         self.idle_seconds = idle_seconds
+        self.parent = parent  # the chat zygote's: its server's end closes when the server has gone
         self.stamp = proto.code_stamp()
+        # The chat zygote's counts, written by it and read by its server (memory both share, made before the fork).
+        self.report = mmap.mmap(-1, REPORT.size)
         self.started = time.time()
         self.workers: dict[int, socket.socket] = {}  # pid -> its client's connection, to report a death by signal
         self.zygote: socket.socket | None = None  # to the process that runs chats (`start_chat_zygote`)
@@ -181,18 +183,24 @@ class Server:
         embedding_helper.use_helper(ours)
 
     def start_chat_zygote(self) -> None:
-        """Fork the process that runs chats, before serving: it holds Claude's SDK with its reply parsers built
-        (`_chat_zygote`), which would make this server twice as big, and every fork of it (every command) slower."""
+        """Fork the process that runs chats and memory commands, before serving: it holds Claude's SDK with its reply
+        parsers built, and numpy (`_chat_zygote`), which would make this server twice as big, and every fork of it
+        (every command) slower. Clients of those commands connect to its socket (`warm_client.zygote_path`)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 
         def zygote() -> int:
             ours.close()
             self.listener.close()
-            return _chat_zygote(theirs)
+            return _chat_zygote(theirs, proto.zygote_path(self.path), self.stamp, self.report)
 
         pid = _fork(zygote)
         theirs.close()
         self.zygote, self.zygote_pid = ours, pid
+        # Serve only once it serves too: a chat meanwhile would import the SDK in a worker of this server (~1.5 s).
+        ours.settimeout(ZYGOTE_READY_SECONDS)
+        with contextlib.suppress(OSError):
+            ours.recv(1)  # its "ready" (or nothing, if it failed: its commands then run here)
+        ours.settimeout(None)
 
     def listen(self) -> None:
         """Bind under a temporary name and rename into place, so a client never meets a socket not yet listening."""
@@ -219,21 +227,30 @@ class Server:
         selector = selectors.DefaultSelector()
         selector.register(self.listener, selectors.EVENT_READ)
         selector.register(wake_read, selectors.EVENT_READ)
+        if self.parent is not None:
+            selector.register(self.parent, selectors.EVENT_READ)
         last_active = last_stamp = time.monotonic()
         self.pipes = (wake_read, wake_write)
+        seen = self._zygote_counts()
         try:
             while not self.stopping:
                 for key, _ in selector.select(timeout=1.0):
                     if key.fileobj is self.listener:
                         self._accept()
                         last_active = time.monotonic()
+                    elif key.fileobj is self.parent:
+                        with contextlib.suppress(OSError):
+                            if not self.parent.recv(1):
+                                self.stopping = True  # the server has gone: so does its chat zygote
                     else:
                         with contextlib.suppress(BlockingIOError):
                             os.read(wake_read, 512)
                 self._reap()
                 now = time.monotonic()
-                if self.workers:
+                counts = self._zygote_counts()
+                if self.workers or counts[1] or counts != seen:  # (the chat zygote's workers count as ours)
                     last_active = now
+                    seen = counts
                 elif now - last_active >= self.idle_seconds:
                     break
                 if now - last_stamp >= STAMP_EVERY:
@@ -276,9 +293,22 @@ class Server:
         pid = _fork(lambda: self._worker(conn))
         self.served += 1
         self.workers[pid] = conn
+        self._tell_parent()
 
     def _reap(self) -> None:
         _reap(self.workers)
+        self._tell_parent()
+
+    def _tell_parent(self) -> None:
+        if self.parent is not None:  # the chat zygote: its server counts what it served, and stays while it works
+            self.report[:] = REPORT.pack(self.served, len(self.workers))
+
+    def _zygote_counts(self) -> tuple[int, int]:
+        """The chat zygote's connections served and workers running (0, 0 in the zygote itself, or without one)."""
+        if self.parent is not None or not self.zygote_pid:
+            return (0, 0)
+        served, running = REPORT.unpack(self.report[:])
+        return (served, running)
 
     def _close(self) -> None:
         with contextlib.suppress(OSError):
@@ -287,7 +317,7 @@ class Server:
                 os.unlink(self.path)
         self.listener.close()
         if self.zygote is not None:
-            self.zygote.close()  # the chat zygote ends once the workers that may still hand it a chat have ended
+            self.zygote.close()  # the chat zygote ends once this end is closed everywhere (workers close it at once)
         if self.helper is not None:
             self.helper.close()  # the embedding helper ends once the zygote and every worker have ended
         for conn in self.workers.values():
@@ -306,6 +336,9 @@ class Server:
             other.close()
         for fd in self.pipes:
             os.close(fd)
+        for held in (self.zygote, self.parent):  # (so the chat zygote ends as soon as its server has)
+            if held is not None:
+                held.close()
         conn.settimeout(HANDSHAKE_SECONDS)
         try:
             request = read_request(conn)
@@ -330,8 +363,6 @@ class Server:
             with contextlib.suppress(OSError):
                 conn.sendall(proto.FALL_BACK)
             return 0
-        if self.zygote is not None and _for_the_zygote(request.args) and _hand_over(self.zygote, request, conn):
-            return 0  # the chat zygote's worker answers the client from here on
         return _serve_run(conn, request)
 
     def describe(self) -> str:
@@ -340,7 +371,7 @@ class Server:
             "pid": os.getppid(),
             "socket": self.path,
             "started": int(self.started),
-            "served": self.served,
+            "served": self.served + self._zygote_counts()[0],
             "idle_seconds": int(self.idle_seconds),
             "rss_kib": _rss_kib(os.getppid()),
             "chat_zygote": self.zygote_pid,
@@ -406,27 +437,11 @@ def _serve_run(conn: socket.socket, request: Request) -> int:
     return 0
 
 
-def _for_the_zygote(args: list[str]) -> bool:
-    from paa.cli.main import _command_named
-
-    return _command_named(args) in ZYGOTE_COMMANDS
-
-
-def _hand_over(zygote: socket.socket, request: Request, conn: socket.socket) -> bool:
-    """Pass a chat's request and its client's connection to the chat zygote; False when it is not there (gone, or
-    its queue full), and this worker runs the chat itself."""
-    try:
-        zygote.setblocking(False)
-        socket.send_fds(zygote, [pickle.dumps(request)], [conn.fileno()])
-    except (OSError, pickle.PicklingError):
-        return False
-    return True
-
-
-def _chat_zygote(server: socket.socket) -> int:
+def _chat_zygote(parent: socket.socket, path: str, stamp: str, report: mmap.mmap) -> int:
     """The chat zygote: forked from the server before it serves, it builds Claude's SDK (`prepare_sdk`, ~1.3 s and
-    ~57 MiB), then forks a worker for each chat a server's worker hands it, as the server does for other commands.
-    It ends when the server and its workers have all closed their end (the socket reads as ended)."""
+    ~57 MiB) and loads numpy, then serves chats and memory commands on a socket of its own (`path`) as the server
+    serves the others, forking a worker for each. Its clients connect to it directly: a second hop through the
+    server would cost each one a fork more. It ends with its server (`parent` reads as ended) or its code."""
     _quiet_stdio()
     _preload_numpy()
     with contextlib.suppress(Exception):  # no SDK, or one that changed its ways: chats import it as they run
@@ -435,41 +450,12 @@ def _chat_zygote(server: socket.socket) -> int:
         prepare_sdk()
     gc.collect()
     gc.freeze()
-    workers: dict[int, socket.socket] = {}
-    while True:
-        readable, _, _ = select.select([server], [], [], 1.0)
-        _reap(workers)
-        if not readable:
-            continue
-        try:
-            data, fds, _flags, _address = socket.recv_fds(server, REQUEST_LIMIT, 1)
-        except OSError:
-            return 0
-        if not data:
-            for fd in fds:
-                os.close(fd)
-            return 0  # the server and every worker that could hand over a chat have gone
-        if len(fds) != 1:
-            for fd in fds:
-                os.close(fd)
-            continue
-        conn = socket.socket(fileno=fds[0])
-        request: Request = pickle.loads(data)  # from this server's own workers, over a socket pair nobody else holds
-        if threads_running() != 1:
-            with contextlib.suppress(OSError):
-                conn.sendall(proto.FALL_BACK)  # never fork beside another thread: the client runs the chat itself
-            conn.close()
-            continue
-
-        def chat_worker(conn: socket.socket = conn, request: Request = request) -> int:
-            server.close()
-            for other in workers.values():
-                other.close()
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            conn.settimeout(HANDSHAKE_SECONDS)
-            return _serve_run(conn, request)
-
-        workers[_fork(chat_worker)] = conn
+    zygote = Server(path, math.inf, parent=parent)
+    zygote.stamp, zygote.report = stamp, report  # the server's: a client of other code is told so, and restarts it
+    zygote.listen()
+    with contextlib.suppress(OSError):
+        parent.send(b"r")  # ready: the server starts serving
+    return zygote.serve_forever()
 
 
 def _quiet_stdio() -> None:
