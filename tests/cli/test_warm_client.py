@@ -39,25 +39,28 @@ def test_the_internal_exit_code_is_paas() -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "served"),
+    ("args", "served", "by_the_zygote"),
     [
-        ([], False),  # may open the TUI
-        (["--user", "ann"], False),
-        (["--help"], True),
-        (["--version"], False),  # answered without the command tree anyway
-        (["habit", "list"], True),
-        (["--user", "ann", "habit", "log", "water"], True),
-        (["checkin", "--mood", "4"], True),
-        (["tui"], False),
-        (["serve"], False),
-        (["daemon", "run"], False),
-        (["warm", "status"], False),
-        (["auth", "login"], False),  # password prompts read the controlling terminal
-        (["users", "add", "bob"], False),
+        ([], True, True),  # the TUI at a terminal: Textual is loaded in the chat zygote
+        (["--user", "ann"], True, True),
+        (["--help"], True, False),
+        (["--version"], False, False),  # answered without the command tree anyway
+        (["habit", "list"], True, False),
+        (["--user", "ann", "habit", "log", "water"], True, False),
+        (["checkin", "--mood", "4"], True, False),
+        (["tui"], True, True),
+        (["chat", "hello"], True, True),
+        (["--user", "ann", "memory", "search", "x"], True, True),
+        (["serve"], False, False),
+        (["daemon", "run"], False, False),
+        (["warm", "status"], False, False),
+        (["auth", "login"], False, False),  # password prompts read the controlling terminal
+        (["users", "add", "bob"], False, False),
     ],
 )
-def test_which_command_lines_go_warm(args: list[str], served: bool) -> None:
+def test_which_command_lines_go_warm(args: list[str], served: bool, by_the_zygote: bool) -> None:
     assert warm_client._served(args) is served
+    assert (warm_client._command_word(args) in warm_client.ZYGOTE_COMMANDS) is by_the_zygote
 
 
 def test_the_socket_folder_must_be_private(runtime: Path) -> None:

@@ -29,7 +29,7 @@ from paa.cli import warm_client
 from paa.errors import ExitCode
 from tests.support.processes import child_env, exec_on_a_terminal, paa_executable
 from tests.support.waiting import GIVE_UP_SECONDS, readable_within, wait_until
-from tests.support.warm import WarmServer, code_changed_since, has_ended, parent_of, warm_folder
+from tests.support.warm import WarmServer, code_changed_since, has_ended, parent_of, state_of, warm_folder
 
 pytestmark = pytest.mark.e2e
 _MODEL = embeddings.status(None).available
@@ -376,6 +376,66 @@ def _interrupted_on_a_terminal(pty, extra: dict[str, str]) -> tuple[int, str]:
 
 
 QUESTION = b"?"  # the check-in's first question ends with one
+
+
+def test_the_tui_opens_full_screen_over_the_warm_path(warm_env: Path, paa_home: Path, stamp: str) -> None:
+    """`paa tui` on a terminal, through the warm server (its chat zygote, which has Textual loaded), paints the same
+    dashboard as cold, puts the terminal back and exits alike."""
+    pty = pytest.importorskip("pty")
+    added = subprocess.run([paa_executable(), "habit", "add", "Water", "--unit", "glasses", "--target", "8"],
+                           capture_output=True, env=child_env(), timeout=120)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    args = ["tui", "--exit-when-ready"]
+    cold = _on_a_terminal(pty, args, {"PAA_NO_SERVER": "1"})
+    server = WarmServer.start()
+    try:
+        before = server.served()
+        warm = _on_a_terminal(pty, args, {})
+        after = server.served()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    for code, shown in (cold, warm):
+        assert code == 0, shown[-2000:]
+        assert b"Water" in shown and b"0/8" in shown  # the dashboard, with the habit and its progress
+        assert shown.index(b"\x1b[?1049h") < shown.index(b"Water") < shown.rindex(b"\x1b[?1049l")  # full screen, left
+    assert after - before == 2  # the TUI went through the server (and the status request that counted `before`)
+
+
+def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: str) -> None:
+    """Ctrl-Z at a warm command's prompt stops its worker with the client, as it stops a cold `paa` (which the
+    terminal signals itself): a worker left running would read the terminal under the shell. Continuing the client
+    (the shell's `fg`) continues the worker, and the command goes on."""
+    pty = pytest.importorskip("pty")
+    server = WarmServer.start()
+    try:
+        pid, leader = pty.fork()
+        if pid == 0:
+            exec_on_a_terminal([paa_executable(), "checkin", "--mood", "4"], child_env())
+        shown = b""
+        try:
+            deadline = time.monotonic() + GIVE_UP_SECONDS
+            while QUESTION not in shown and time.monotonic() < deadline:
+                shown += _read_some(leader) or b""
+            worker = server.worker_of(pid)
+            assert worker is not None, shown
+            os.write(leader, b"\x1a")  # Ctrl-Z: the terminal sends SIGTSTP to the client, its foreground process
+            wait_until(lambda: state_of(pid) == "T" and state_of(worker) == "T", what="both to stop")
+            os.kill(pid, signal.SIGCONT)  # what `fg` sends
+            wait_until(lambda: state_of(pid) != "T" and state_of(worker) != "T", what="both to go on")
+            os.write(leader, b"\x03")  # the command goes on: Ctrl-C at its question ends it as usual
+            while time.monotonic() < deadline:
+                chunk = _read_some(leader)
+                if chunk is None:
+                    break
+                shown += chunk
+        finally:
+            os.close(leader)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert os.waitstatus_to_exitcode(status) == ExitCode.ABORTED, shown
 
 
 def _read_some(fd: int) -> bytes | None:

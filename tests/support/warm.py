@@ -156,6 +156,11 @@ def parent_of(pid: int) -> int:
     return _parent(pid)
 
 
+def state_of(pid: int) -> str:
+    """The state letter of process `pid` (Linux: /proc; "T" stopped, "S" sleeping, "R" running), "" when gone."""
+    return _state(pid)
+
+
 def has_ended(pid: int) -> bool:
     """Whether process `pid` has ended (gone, or a zombie waiting to be reaped)."""
     return _state(pid) in ("Z", "")

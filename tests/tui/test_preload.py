@@ -107,3 +107,28 @@ def test_quitting_does_not_wait_for_a_slow_first_read(seeded, make_app) -> None:
     finally:
         give_up.cancel()
         release.set()
+
+
+@pytest.mark.e2e
+def test_a_new_process_reads_in_a_child_and_a_warm_worker_in_a_thread(tmp_path: Path) -> None:
+    """A cold `paa tui` loads Textual while a child loads the database layer; in a process that has both loaded (a
+    warm server's worker) a new process would only load them again, so a thread reads the dashboard there."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from paa.tui.store import start_preload\n"
+        "if sys.argv[1] == 'loaded':\n"
+        "    import sqlalchemy.orm, textual.app, paa.tui.data\n"
+        "preload = start_preload({'PAA_HOME': sys.argv[2], 'PAA_KEYRING': 'off'})\n"
+        "preload.wait(60)\n"
+        "print(type(preload).__name__)\n"
+    )
+    kinds = []
+    for state in ("cold", "loaded"):
+        done = subprocess.run([sys.executable, "-c", code, state, str(tmp_path / state)], capture_output=True,
+                              text=True, env=child_env(), timeout=GIVE_UP_SECONDS)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        kinds.append(done.stdout.strip())
+    assert kinds == ["ProcessPreload", "Preload"]

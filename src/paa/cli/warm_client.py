@@ -43,11 +43,12 @@ START_HOLD = 60.0
 OFF_WORDS = ("0", "f", "false", "n", "no", "off")  # what the settings read as false (pydantic's words)
 STALE_SERVER = -1  # _run's answer for a server of other code (which quits): run cold, and start a new one
 
-# Commands that stay on the cold path: they need the controlling terminal (the TUI, password prompts read /dev/tty),
-# run for long or start servers of their own.
-COLD_COMMANDS = frozenset({"tui", "serve", "daemon", "warm", "auth", "users"})
-# Commands served by the server's chat zygote, on a socket of its own (`zygote_path`): it holds Claude's SDK and numpy.
-ZYGOTE_COMMANDS = frozenset({"chat", "memory"})
+# Commands that stay on the cold path: they need the controlling terminal (password prompts read /dev/tty), run for
+# long or start servers of their own.
+COLD_COMMANDS = frozenset({"serve", "daemon", "warm", "auth", "users"})
+# Commands served by the server's chat zygote, on a socket of its own (`zygote_path`): it holds Claude's SDK, numpy
+# and Textual. Bare `paa`, which opens the TUI at a terminal, goes there too.
+ZYGOTE_COMMANDS = frozenset({"chat", "memory", "tui", ""})
 
 # What a server reads from its environment before it forks a worker (Python's start-up, the locale, Typer's import
 # time flags): a client whose values differ is another server's, so these are part of the socket's name.
@@ -148,7 +149,8 @@ def _served(args: list[str]) -> bool:
 
 
 def _command_word(args: list[str]) -> str | None:
-    """The command a served command line runs ("" for help without one), or None when it is not served."""
+    """The command a served command line runs, or None when it is not served: "--help" for help without a command,
+    "" for none at all (bare `paa` opens the TUI at a terminal)."""
     skip = False
     for arg in args:
         if skip:
@@ -159,7 +161,7 @@ def _command_word(args: list[str]) -> str | None:
             return None if arg in COLD_COMMANDS else arg
         elif arg in ("-V", "--version"):
             return None  # answered without the command tree anyway
-    return "" if "-h" in args or "--help" in args else None  # bare `paa` may open the TUI
+    return "--help" if "-h" in args or "--help" in args else ""
 
 
 def zygote_path(path: str) -> str:
@@ -225,7 +227,8 @@ def _run(conn: _socket.socket, args: list[str], timeout: float) -> int | None:
 
 
 def _forward_signals(worker: int) -> dict[int, object]:
-    """Pass Ctrl-C, termination and terminal resizes on to the worker; the previous handlers, to put back."""
+    """Pass Ctrl-C, termination, terminal resizes and job control (stop, continue) on to the worker; the previous
+    handlers, to put back."""
 
     def forward(number: int, _frame: object) -> None:
         try:  # noqa: SIM105 (contextlib is one import more than this module needs)
@@ -233,9 +236,16 @@ def _forward_signals(worker: int) -> dict[int, object]:
         except OSError:
             pass  # it has just finished
 
+    def suspend(number: int, _frame: object) -> None:
+        # Ctrl-Z (or a job-control stop): the worker stops first (the TUI puts the terminal back as it does), then
+        # this process, so the shell gets a quiet terminal back; `fg` continues this process, which continues it.
+        forward(number, _frame)
+        os.kill(os.getpid(), _signal.SIGSTOP)
+
     previous: dict[int, object] = {}
-    for number in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGWINCH):
+    for number in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGWINCH, _signal.SIGCONT):
         previous[number] = _signal.signal(number, forward)
+    previous[_signal.SIGTSTP] = _signal.signal(_signal.SIGTSTP, suspend)
     return previous
 
 

@@ -19,6 +19,7 @@ import array
 import atexit
 import contextlib
 import gc
+import importlib
 import io
 import math
 import mmap
@@ -439,7 +440,8 @@ def _serve_run(conn: socket.socket, request: Request) -> int:
 
 def _chat_zygote(parent: socket.socket, path: str, stamp: str, report: mmap.mmap) -> int:
     """The chat zygote: forked from the server before it serves, it builds Claude's SDK (`prepare_sdk`, ~1.3 s and
-    ~57 MiB) and loads numpy, then serves chats and memory commands on a socket of its own (`path`) as the server
+    ~57 MiB) and loads numpy and Textual, then serves chats, memory commands and the TUI on a socket of its own
+    (`path`) as the server
     serves the others, forking a worker for each. Its clients connect to it directly: a second hop through the
     server would cost each one a fork more. It ends with its server (`parent` reads as ended) or its code."""
     _quiet_stdio()
@@ -448,6 +450,9 @@ def _chat_zygote(parent: socket.socket, path: str, stamp: str, report: mmap.mmap
         from paa.ai.providers.claude import prepare_sdk
 
         prepare_sdk()
+    with contextlib.suppress(ImportError):  # the TUI's modules and Textual (~0.3 s of its first paint; no thread)
+        for name in _modules_under("paa.tui", skip=("paa.tui.__main__", "paa.tui.preload")):
+            importlib.import_module(name)
     gc.collect()
     gc.freeze()
     zygote = Server(path, math.inf, parent=parent)
@@ -592,6 +597,10 @@ def _take_over(request: Request, fds: list[int]) -> bool:
     for fd in fds:
         os.close(fd)
     os.umask(request.umask)
+    # A stop the client passes on (Ctrl-Z) stops this worker as it would stop a cold paa. Its default action would
+    # not: the kernel drops it for a process group with no parent in its session, as the server's is (it ended
+    # its own session as it started). The TUI puts its own handler in place, which gives the terminal back first.
+    signal.signal(signal.SIGTSTP, _stop_now)
     os.environ.clear()
     for key, value in request.environ.items():
         os.environb[key] = value
@@ -599,6 +608,10 @@ def _take_over(request: Request, fds: list[int]) -> bool:
     sys.argv = [request.argv0, *request.args]
     _fresh_stdio()
     return True
+
+
+def _stop_now(*_: object) -> None:
+    os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def _fresh_stdio() -> None:

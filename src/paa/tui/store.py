@@ -165,5 +165,10 @@ class ProcessPreload(Preload):
 
 
 def start_preload(environ: Mapping[str, str], *, user: str | None = None) -> Preload:
-    """Start reading the dashboard for `paa tui`: in a child process, so it runs beside Textual's loading."""
-    return ProcessPreload(Store(environ, user=user)).start()
+    """Start reading the dashboard for `paa tui`: in a child process, so it runs beside Textual's loading; in a
+    thread where Textual and the database layer are loaded already (a warm server's worker), since a new process
+    would load the database layer again, the slower of the two."""
+    import sys
+
+    loaded = "textual.app" in sys.modules and "paa.tui.data" in sys.modules and "sqlalchemy.orm" in sys.modules
+    return (Preload if loaded else ProcessPreload)(Store(environ, user=user)).start()
