@@ -229,7 +229,9 @@ def main() -> int:
 
 def one_shots(exe: Path, home: Path, runs: int, what: str) -> None:
     """Time `paa memory search` in a new process against `paa habit list` (the floor, target 1.5x), taking turns so
-    both meet the same load; the cold path (no warm server), as a first search in a new shell is."""
+    both meet the same load: on the cold path (no warm server), then through a warm server started for the run
+    (the default way a command runs; its embedding helper holds the model), both against the same floor taken the
+    same way."""
     env = {**os.environ, "PAA_HOME": str(home), "PAA_NOW": NOW.isoformat(), "NO_COLOR": "1", "PAA_NO_SERVER": "1"}
     # Bytecode as an installed paa has it (as bench/startup.py does): compiled once, in the uncounted first round,
     # into a cache of this run's own. With PYTHONDONTWRITEBYTECODE each run would compile paa's modules again, and
@@ -237,10 +239,28 @@ def one_shots(exe: Path, home: Path, runs: int, what: str) -> None:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     pycache = tempfile.mkdtemp(prefix="paa-bench-pycache-")
     env["PYTHONPYCACHEPREFIX"] = pycache
+    runtime = Path(tempfile.mkdtemp(prefix="paa-bench-mem-", dir="/tmp"))  # short: a socket path's limit
+    runtime.chmod(0o700)
+    warm = {key: value for key, value in env.items() if key != "PAA_NO_SERVER"}
+    warm["XDG_RUNTIME_DIR"] = str(runtime)
     try:
         _take_turns(exe, env, runs, what)
+        subprocess.run([str(exe), "warm", "start"], env=warm, check=True, capture_output=True)
+        before = _served(exe, warm)
+        _take_turns(exe, warm, runs, what + " through the warm server")
+        if _served(exe, warm) - before != 2 * (runs + 1) + 1:
+            raise SystemExit("some warm runs did not go through the warm server (did paa's code change?)")
     finally:
+        subprocess.run([str(exe), "warm", "stop"], env=warm, capture_output=True)
+        shutil.rmtree(runtime, ignore_errors=True)
         shutil.rmtree(pycache, ignore_errors=True)
+
+
+def _served(exe: Path, env: dict[str, str]) -> int:
+    """How many connections the warm server of `env` has served (this status request not counted)."""
+    shown = subprocess.run([str(exe), "warm", "status"], env={**env, "PAA_NO_SERVER": "1"}, capture_output=True,
+                           text=True).stdout.split()  # fmt: skip
+    return int(shown[shown.index("connection(s)") - 1]) if "connection(s)" in shown else -1
 
 
 def _take_turns(exe: Path, env: dict[str, str], runs: int, what: str) -> None:

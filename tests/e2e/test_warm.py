@@ -665,8 +665,8 @@ def test_chats_run_in_the_chat_zygote_which_reports_a_kill_and_ends_with_the_ser
     warm_env: Path, stamp: str, fake_anthropic
 ) -> None:
     """A chat goes to the chat zygote, the server's child that holds Claude's SDK (so the server, forked for every
-    other command, stays small): a chat's worker killed with SIGKILL kills its client alike, and the zygote ends
-    once the server has, by its socket closing."""
+    other command, stays small): a chat's worker killed with SIGKILL kills its client alike, and the zygote and the
+    embedding helper end once the server has, by their sockets closing."""
     from tests.support.fake_anthropic import hang
 
     server = WarmServer.start()
@@ -688,5 +688,6 @@ def test_chats_run_in_the_chat_zygote_which_reports_a_kill_and_ends_with_the_ser
         stopped = subprocess.run([paa_executable(), "warm", "stop"], capture_output=True, env=server.env, timeout=120)
         assert stopped.returncode == 0, stopped.stderr
         wait_until(lambda: has_ended(server.zygote), what="the chat zygote to end with the server")
+        wait_until(lambda: has_ended(server.helper), what="the embedding helper to end with the server")
     finally:
         server.stop()

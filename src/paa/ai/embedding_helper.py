@@ -5,8 +5,9 @@ whole of a warm `paa memory search` should take, and none of it can be loaded ah
 (ONNX Runtime and the tokenizer start native threads). So the warm server forks this helper once, before it serves;
 the helper loads the model (`paa.ai.vectors.load_embedder`, the very code a cold command runs) and answers its
 workers. A worker asks through `HelperEmbedder`, which `load_embedder` hands out once `use_helper` named the
-helper's socket: it sends the texts and gets back the vectors the helper's embedder made, so a search's results are
-the same bytes either way. Should the helper fail or go, the worker loads the model itself, as a cold command does.
+helper's socket (`vectors.use_embedder_source`): it sends the texts and gets back the vectors the helper's
+embedder made, so a search's results are the same bytes either way. Should the helper fail or go, the worker loads
+the model itself, as a cold command does.
 
 The helper's socket is one end of a socket pair made by the warm server, so only the server and its children hold it:
 each worker sends it one end of a socket pair of its own (SCM_RIGHTS), and the helper serves that connection in a
@@ -46,8 +47,11 @@ class HelperFailed(Exception):
 
 def use_helper(helper: socket.socket | None) -> None:
     """Have this process's `load_embedder` ask the helper at `helper` (None: load the model here)."""
+    from paa.ai.vectors import use_embedder_source
+
     global _helper
     _helper = helper
+    use_embedder_source(helper_embedder if helper is not None else None)
 
 
 def helper_embedder(model_dir: Path, cache_dir: Path) -> Embedder | None:

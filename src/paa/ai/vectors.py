@@ -49,6 +49,7 @@ _MAGIC = b"paavec01"
 
 _EMBEDDERS: dict[tuple[Path, Path], Embedder] = {}
 _EMBEDDERS_LOCK = threading.Lock()  # two threads asking at once (a warm-up and a search) share one load
+_SOURCE: Callable[[Path, Path], Embedder | None] | None = None  # see `use_embedder_source`
 
 
 def load_embedder(model_dir: Path, cache_dir: Path) -> Embedder:
@@ -58,12 +59,18 @@ def load_embedder(model_dir: Path, cache_dir: Path) -> Embedder:
     with _EMBEDDERS_LOCK:
         found = _EMBEDDERS.get((model_dir, cache_dir))
         if found is None:
-            from paa.ai.embedding_helper import helper_embedder
-
             # A warm worker asks the warm server's embedding helper, which has the model loaded already.
-            found = helper_embedder(model_dir, cache_dir) or _new_embedder(model_dir, cache_dir)
+            source = _SOURCE
+            found = (source(model_dir, cache_dir) if source else None) or _new_embedder(model_dir, cache_dir)
             _EMBEDDERS[(model_dir, cache_dir)] = found
         return found
+
+
+def use_embedder_source(source: Callable[[Path, Path], Embedder | None] | None) -> None:
+    """Have `load_embedder` ask `source` first for an embedder of given model files (a warm server's embedding
+    helper, `paa.ai.embedding_helper`), loading the model here only when it gives None; None: always here."""
+    global _SOURCE
+    _SOURCE = source
 
 
 def loaded_embedder(model_dir: Path, cache_dir: Path) -> Embedder | None:
