@@ -402,6 +402,53 @@ def test_the_tui_opens_full_screen_over_the_warm_path(warm_env: Path, paa_home: 
     assert after - before == 2  # the TUI went through the server (and the status request that counted `before`)
 
 
+def test_a_stopped_warm_tui_gives_the_terminal_back_and_comes_back_on_fg(
+    warm_env: Path, paa_home: Path, stamp: str
+) -> None:
+    """A job-control stop of a warm `paa tui` (SIGTSTP, as `kill -TSTP` or a shell sends it) reaches its worker:
+    the TUI leaves full screen before the client stops, as it does cold, and SIGCONT (`fg`) brings it back."""
+    pty = pytest.importorskip("pty")
+    added = subprocess.run([paa_executable(), "habit", "add", "Water"], capture_output=True, env=child_env(),
+                           timeout=120)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    server = WarmServer.start()
+    try:
+        pid, leader = pty.fork()
+        if pid == 0:
+            exec_on_a_terminal([paa_executable(), "tui"], child_env())
+        shown = b""
+        try:
+            deadline = time.monotonic() + GIVE_UP_SECONDS
+            while b"Water" not in shown and time.monotonic() < deadline:
+                shown += _read_some(leader) or b""
+            worker = server.worker_of(pid)
+            assert worker is not None, shown[-2000:]
+            painted = len(shown)
+            os.kill(pid, signal.SIGTSTP)
+            wait_until(lambda: state_of(pid) == "T" and state_of(worker) == "T", what="both to stop")
+            while b"\x1b[?1049l" not in shown[painted:] and time.monotonic() < deadline:
+                shown += _read_some(leader) or b""
+            left = len(shown)
+            os.kill(pid, signal.SIGCONT)  # what `fg` sends
+            while b"\x1b[?1049h" not in shown[left:] and time.monotonic() < deadline:
+                shown += _read_some(leader) or b""
+            os.write(leader, b"q")
+            while time.monotonic() < deadline:
+                chunk = _read_some(leader)
+                if chunk is None:
+                    break
+                shown += chunk
+        finally:
+            os.close(leader)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert b"\x1b[?1049l" in shown[painted:left]  # full screen left while stopped
+    assert b"\x1b[?1049h" in shown[left:]  # and entered again on fg
+    assert os.waitstatus_to_exitcode(status) == 0, shown[-2000:]
+
+
 def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: str) -> None:
     """Ctrl-Z at a warm command's prompt stops its worker with the client, as it stops a cold `paa` (which the
     terminal signals itself): a worker left running would read the terminal under the shell. Continuing the client

@@ -144,7 +144,7 @@ def _now() -> float:
 
 
 def _served(args: list[str]) -> bool:
-    """Whether the warm path runs this command line (bare `paa` may open the TUI; COLD_COMMANDS explains the rest)."""
+    """Whether the warm path runs this command line (COLD_COMMANDS says which do not, and why)."""
     return _command_word(args) is not None
 
 
@@ -240,6 +240,7 @@ def _forward_signals(worker: int) -> dict[int, object]:
         # Ctrl-Z (or a job-control stop): the worker stops first (the TUI puts the terminal back as it does), then
         # this process, so the shell gets a quiet terminal back; `fg` continues this process, which continues it.
         forward(number, _frame)
+        _await_stop(worker)
         os.kill(os.getpid(), _signal.SIGSTOP)
 
     previous: dict[int, object] = {}
@@ -247,6 +248,26 @@ def _forward_signals(worker: int) -> dict[int, object]:
         previous[number] = _signal.signal(number, forward)
     previous[_signal.SIGTSTP] = _signal.signal(_signal.SIGTSTP, suspend)
     return previous
+
+
+def _await_stop(pid: int, limit: float = 1.0) -> None:
+    """Wait (bounded) until process `pid` has stopped or ended (Linux: /proc; elsewhere not at all)."""
+    import time  # (built in: no file to read)
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+            try:
+                stat = os.read(fd, 1024)
+            finally:
+                os.close(fd)
+        except OSError:
+            return  # gone, or no /proc here
+        end = stat.rfind(b")")  # the state follows the command's name, which may hold anything
+        if stat[end + 2 : end + 3] in (b"T", b"t", b"Z", b"X"):
+            return
+        time.sleep(0.005)
 
 
 def send_request(conn: _socket.socket, op: bytes, args: list[str], fds: list[int] | None = None) -> None:
