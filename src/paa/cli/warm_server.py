@@ -170,7 +170,7 @@ class Server:
         from paa.config_sources import resolve_paths
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        data_dir = resolve_paths(os.environ).data_dir  # its model is loaded ahead (the folder is part of our key)
+        data_dir = resolve_paths(os.environ).data_dir  # this server's folder: its model is loaded ahead
 
         def helper() -> int:
             ours.close()
@@ -441,9 +441,9 @@ def _serve_run(conn: socket.socket, request: Request) -> int:
 def _chat_zygote(parent: socket.socket, path: str, stamp: str, report: mmap.mmap) -> int:
     """The chat zygote: forked from the server before it serves, it builds Claude's SDK (`prepare_sdk`, ~1.3 s and
     ~57 MiB) and loads numpy and Textual, then serves chats, memory commands and the TUI on a socket of its own
-    (`path`) as the server
-    serves the others, forking a worker for each. Its clients connect to it directly: a second hop through the
-    server would cost each one a fork more. It ends with its server (`parent` reads as ended) or its code."""
+    (`path`) as the server serves the others, forking a worker for each. Its clients connect to it directly: a
+    second hop through the server would cost each one a fork more. It ends with its server (`parent` reads as
+    ended) or its code."""
     _quiet_stdio()
     _preload_numpy()
     with contextlib.suppress(Exception):  # no SDK, or one that changed its ways: chats import it as they run
