@@ -419,25 +419,18 @@ def test_a_stopped_warm_tui_gives_the_terminal_back_and_comes_back_on_fg(
         shown = b""
         try:
             deadline = time.monotonic() + GIVE_UP_SECONDS
-            while b"Water" not in shown and time.monotonic() < deadline:
-                shown += _read_some(leader) or b""
+            shown = _read_until(leader, b"Water", shown, deadline)
             worker = server.worker_of(pid)
             assert worker is not None, shown[-2000:]
             painted = len(shown)
             os.kill(pid, signal.SIGTSTP)
             wait_until(lambda: state_of(pid) == "T" and state_of(worker) == "T", what="both to stop")
-            while b"\x1b[?1049l" not in shown[painted:] and time.monotonic() < deadline:
-                shown += _read_some(leader) or b""
+            shown = _read_until(leader, b"\x1b[?1049l", shown, deadline, since=painted)
             left = len(shown)
             os.kill(pid, signal.SIGCONT)  # what `fg` sends
-            while b"\x1b[?1049h" not in shown[left:] and time.monotonic() < deadline:
-                shown += _read_some(leader) or b""
+            shown = _read_until(leader, b"\x1b[?1049h", shown, deadline, since=left)
             os.write(leader, b"q")
-            while time.monotonic() < deadline:
-                chunk = _read_some(leader)
-                if chunk is None:
-                    break
-                shown += chunk
+            shown = _read_to_end(leader, shown, deadline)
         finally:
             os.close(leader)
         _, status = os.waitpid(pid, 0)
@@ -462,8 +455,7 @@ def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: 
         shown = b""
         try:
             deadline = time.monotonic() + GIVE_UP_SECONDS
-            while QUESTION not in shown and time.monotonic() < deadline:
-                shown += _read_some(leader) or b""
+            shown = _read_until(leader, QUESTION, shown, deadline)
             worker = server.worker_of(pid)
             assert worker is not None, shown
             os.write(leader, b"\x1a")  # Ctrl-Z: the terminal sends SIGTSTP to the client, its foreground process
@@ -471,11 +463,7 @@ def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: 
             os.kill(pid, signal.SIGCONT)  # what `fg` sends
             wait_until(lambda: state_of(pid) != "T" and state_of(worker) != "T", what="both to go on")
             os.write(leader, b"\x03")  # the command goes on: Ctrl-C at its question ends it as usual
-            while time.monotonic() < deadline:
-                chunk = _read_some(leader)
-                if chunk is None:
-                    break
-                shown += chunk
+            shown = _read_to_end(leader, shown, deadline)
         finally:
             os.close(leader)
         _, status = os.waitpid(pid, 0)
@@ -483,6 +471,23 @@ def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: 
         server.stop()
     _skip_if_code_changed(stamp)
     assert os.waitstatus_to_exitcode(status) == ExitCode.ABORTED, shown
+
+
+def _read_until(leader: int, wanted: bytes, shown: bytes, deadline: float, *, since: int = 0) -> bytes:
+    """`shown` and what the terminal shows next, until `wanted` appears past `since` (or the deadline passes)."""
+    while wanted not in shown[since:] and time.monotonic() < deadline:
+        shown += _read_some(leader) or b""
+    return shown
+
+
+def _read_to_end(leader: int, shown: bytes, deadline: float) -> bytes:
+    """`shown` and all the terminal shows until the program closes it (or the deadline passes)."""
+    while time.monotonic() < deadline:
+        chunk = _read_some(leader)
+        if chunk is None:
+            break
+        shown += chunk
+    return shown
 
 
 def _read_some(fd: int) -> bytes | None:
@@ -587,14 +592,9 @@ def _on_a_terminal(
     deadline = time.monotonic() + GIVE_UP_SECONDS  # a bound no loaded machine reaches: then the child is killed
     try:
         if ctrl_c_after is not None:
-            while ctrl_c_after not in shown and time.monotonic() < deadline:
-                shown += _read_some(leader) or b""
+            shown = _read_until(leader, ctrl_c_after, shown, deadline)
             os.write(leader, b"\x03")
-        while time.monotonic() < deadline:
-            chunk = _read_some(leader)
-            if chunk is None:
-                break
-            shown += chunk
+        shown = _read_to_end(leader, shown, deadline)
         if time.monotonic() >= deadline:  # seen once under load, with nothing said: say where each thread waited
             shown += f"\n[killed at the deadline; its threads waited in: {_waits_of(pid)}]".encode()
     finally:
