@@ -11,6 +11,7 @@ import pytest
 
 from paa.ai import embeddings
 from paa.ai.vectors import load_embedder
+from tests.support.processes import child_env
 
 pytestmark = [
     pytest.mark.e2e,  # (each test runs a process of its own: the helper must be forked before threads exist)
@@ -49,7 +50,7 @@ print(json.dumps({
 
 def _client(model: Path, cache: Path, *, kill: bool) -> dict:
     command = [sys.executable, "-c", CLIENT, str(model), str(cache), json.dumps(TEXTS), "kill" if kill else "keep"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

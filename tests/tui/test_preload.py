@@ -117,11 +117,11 @@ def test_a_new_process_reads_in_a_child_and_a_warm_worker_in_a_thread(tmp_path: 
     import sys
 
     code = (
-        "import sys\n"
+        "import os, sys\n"
         "from paa.tui.store import start_preload\n"
         "if sys.argv[1] == 'loaded':\n"
         "    import sqlalchemy.orm, textual.app, paa.tui.data\n"
-        "preload = start_preload({'PAA_HOME': sys.argv[2], 'PAA_KEYRING': 'off'})\n"
+        "preload = start_preload({**os.environ, 'PAA_HOME': sys.argv[2]})\n"
         "preload.wait(60)\n"
         "print(type(preload).__name__)\n"
     )
