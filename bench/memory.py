@@ -287,8 +287,9 @@ def _take_turns(exe: Path, env: dict[str, str], runs: int, what: str) -> None:
     ratio = wall["memory search"] / wall["habit list"]
     print(f"one-shot commands over {what}, a new process each time (median of {runs}, "
           f"load average {os.getloadavg()[0]:.1f}):")  # fmt: skip
-    print(f"  paa habit list (floor)  {wall['habit list']:.2f} s wall, {cpu['habit list']:.2f} s CPU")
-    print(f"  paa memory search       {wall['memory search']:.2f} s wall, {cpu['memory search']:.2f} s CPU; ratio "
+    print(f"  paa habit list (floor)  {wall['habit list'] * 1000:.0f} ms wall, {cpu['habit list'] * 1000:.0f} ms CPU")
+    print(f"  paa memory search       {wall['memory search'] * 1000:.0f} ms wall, {cpu['memory search'] * 1000:.0f} ms "
+          "CPU; ratio "
           f"{ratio:.2f} wall, {cpu['memory search'] / cpu['habit list']:.2f} CPU "
           f"(target <= {TARGET_FIRST_SEARCH:.1f}: {'met' if ratio <= TARGET_FIRST_SEARCH else 'NOT met'})")  # fmt: skip
 

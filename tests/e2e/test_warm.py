@@ -557,6 +557,35 @@ def test_the_server_preloads_no_heavy_library_and_runs_one_thread() -> None:
     assert done.stdout.split() == ["[]", "1"], done.stderr
 
 
+@pytest.mark.parametrize("extra", [{}, {"OMP_NUM_THREADS": "1"}, {"OPENBLAS_NUM_THREADS": "3"}])
+def test_the_zygotes_workers_get_the_blas_threads_of_a_cold_process(extra: dict[str, str]) -> None:
+    """The chat zygote loads numpy with BLAS on one thread (it forks: no thread may run in it); each worker then
+    gets the BLAS threads a cold paa would have in the client's environment, so its products run alike."""
+    pytest.importorskip("numpy")
+    pytest.importorskip("threadpoolctl")
+    code = (
+        "import json, os, sys\n"
+        "from threadpoolctl import threadpool_info\n"
+        "threads = 1\n"
+        "if sys.argv[1] == 'warm':\n"
+        "    from paa.cli import warm_server\n"
+        "    warm_server._preload_numpy()\n"
+        "    threads = len(os.listdir('/proc/self/task'))\n"
+        "    warm_server._blas_threads_as_cold(os.environ)\n"
+        "else:\n"
+        "    import numpy\n"
+        "print(json.dumps([threads, [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']]))\n"
+    )
+    found = {}
+    for way in ("cold", "warm"):
+        done = subprocess.run([sys.executable, "-c", code, way], capture_output=True, text=True,
+                              env=child_env(extra), timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        found[way] = json.loads(done.stdout)
+    assert found["warm"] == [1, found["cold"][1]]  # one thread as it preloads; then the cold process's BLAS threads
+    assert found["cold"][1] and found["cold"][1][0] >= 1
+
+
 def test_a_terminal_sees_the_same_colours_cold_and_warm(warm_env: Path, paa_home: Path, stamp: str) -> None:
     pty = pytest.importorskip("pty")
     added = subprocess.run([paa_executable(), "habit", "add", "Water", "--unit", "glasses", "--target", "8"],
