@@ -33,7 +33,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from paa.cli import warm_client as proto
 
@@ -472,20 +471,16 @@ def _quiet_stdio() -> None:
             os.dup2(devnull, fd)
 
 
-_blas: Any = None  # threadpoolctl's controller of the BLAS numpy loaded here (`_preload_numpy`), if any
-
-
 def _preload_numpy() -> None:
     """Import numpy (~40 ms of a memory command's worker) without the thread pool its BLAS starts as it loads: this
-    process forks. Each worker then gets the threads a cold paa would have (`_blas_threads_as_cold`)."""
-    global _blas
+    process forks. Its workers' BLAS then runs on one thread, whatever their environment says. paa's products are
+    a matrix of vectors against one vector, which one thread does in a few milliseconds (~8 ms at 50,000), with the
+    same result to the bit (each element is one row's sum either way: tests/e2e/test_warm.py); giving each worker
+    the threads of a cold process after the fork cost it ~50 ms (OpenBLAS sets up each thread's buffers)."""
     previous = os.environ.get("OPENBLAS_NUM_THREADS")
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
         import numpy  # noqa: F401
-        from threadpoolctl import ThreadpoolController
-
-        _blas = ThreadpoolController()  # (it finds the loaded libraries; ~50 ms to import, so here, not per worker)
     except ImportError:
         pass
     finally:
@@ -493,32 +488,6 @@ def _preload_numpy() -> None:
             del os.environ["OPENBLAS_NUM_THREADS"]
         else:
             os.environ["OPENBLAS_NUM_THREADS"] = previous
-
-
-def _blas_threads_as_cold(environ: Mapping[str, str]) -> None:
-    """In a worker of a process that preloaded numpy: as many BLAS threads as OpenBLAS gives a cold paa with this
-    environment (`blas_threads_for`), so a product takes as long, and gives the same result, warm and cold. Threads
-    made now are the worker's own: it never forks."""
-    if _blas is None:
-        return
-    wanted = blas_threads_for(environ)
-    with contextlib.suppress(Exception):  # (a BLAS threadpoolctl cannot steer: it keeps one thread)
-        _blas.limit(limits=wanted, user_api="blas")
-
-
-def blas_threads_for(environ: Mapping[str, str]) -> int:
-    """How many threads OpenBLAS starts with in a process of this environment: the first of its variables that is
-    set, at most one per usable core (more it ignores), else one per usable core."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
-        with contextlib.suppress(ValueError):
-            value = int(environ.get(name, "").strip() or 0)
-            if value > 0:
-                return min(value, cores)
-    return cores
 
 
 def threads_running() -> int:
@@ -638,7 +607,6 @@ def _take_over(request: Request, fds: list[int]) -> bool:
     for key, value in request.environ.items():
         os.environb[key] = value
     time.tzset()
-    _blas_threads_as_cold(os.environ)
     sys.argv = [request.argv0, *request.args]
     _fresh_stdio()
     return True
