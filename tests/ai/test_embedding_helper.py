@@ -87,3 +87,44 @@ def test_without_a_helper_the_model_loads_in_the_process(model_and_cache: tuple[
     model, cache = model_and_cache
     assert embedding_helper._helper is None  # (only a warm server sets one)
     assert embedding_helper.helper_embedder(model, cache) is None
+
+
+# As CLIENT, but it searches a vector file: the helper reads the vectors and scores them, this process neither.
+SEARCHER = """
+import json, os, socket, sys
+from pathlib import Path
+from paa.ai import embedding_helper
+from paa.ai.vectors import VectorIndex, load_embedder
+model, cache, folder, query = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+if os.fork() == 0:
+    ours.close()
+    os._exit(embedding_helper.serve(theirs, None))
+theirs.close()
+embedding_helper.use_helper(ours)
+index = VectorIndex(folder, load_embedder(model, cache), min_similarity=0.1)
+found = [index.scored(1, query, 3) for _ in range(2)]
+print(json.dumps({"found": found, "read_here": bool(index._loaded), "numpy": "numpy" in sys.modules}))
+"""
+
+
+def test_a_process_with_the_helper_has_its_vectors_scored_there(
+    model_and_cache: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A warm worker's vector search runs in the helper, which keeps each user's vectors read (a new process reads
+    them all first: ~0.1 s at 50,000): the same hits and similarities as a search in the process itself."""
+    from paa.ai.vectors import VectorIndex
+
+    model, cache = model_and_cache
+    local = VectorIndex(tmp_path, load_embedder(model, cache), min_similarity=0.1)
+    local.upsert(1, [(1, "fact", "I ran 5 km with Ann"), (2, "fact", "sourdough bread"), (3, "fact", "a jog")])
+    local.upsert(2, [(9, "fact", "running every morning")])  # another user's: never among user 1's hits
+    expected = local.scored(1, "running", 3)
+    local.close()
+    command = [sys.executable, "-c", SEARCHER, str(model), str(cache), str(tmp_path), "running"]
+    done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert [[list(hit) for hit in expected]] * 2 == got["found"]
+    assert {memory_id for memory_id, _ in expected} <= {1, 2, 3} and expected
+    assert got["read_here"] is False and got["numpy"] is False  # neither the vectors nor numpy in the searcher

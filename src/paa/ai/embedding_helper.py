@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from paa.ai.vectors import Embedder
+    from paa.ai.vectors import Embedder, VectorIndex
 
 FRAME = struct.Struct("!I")
 FRAME_LIMIT = 256 * 1024 * 1024  # a batch of texts, or their vectors (a reindex sends 128 texts at a time)
@@ -86,6 +86,20 @@ class HelperEmbedder:
             except HelperFailed:
                 self._local = self._load_here()
         return self._local.embed(texts)
+
+    def scored_in_helper(
+        self, folder: Path, min_similarity: float, user_id: int, query: str, depth: int
+    ) -> list[tuple[int, float]] | None:
+        """`VectorIndex.scored` for the vector file in `folder`, run by the helper, which keeps each user's vectors
+        read (a new process reads them all: ~0.1 s at 50,000); None when it cannot (then the caller scores here)."""
+        if self._local is not None:
+            return None
+        files = (str(self.model_dir), str(self.cache_dir), str(folder))
+        try:
+            found: list[tuple[int, float]] = self._ask(("score", *files, min_similarity, user_id, query, depth))
+        except HelperFailed:
+            return None
+        return found
 
     def _load_here(self) -> Embedder:
         from paa.ai.vectors import _new_embedder
@@ -162,6 +176,10 @@ def _answer(conn: socket.socket) -> None:
                     reply = ("ok", {"embedder_id": embedder.embedder_id, "backend": _backend(embedder)})
                 elif request[0] == "embed":
                     reply = ("ok", embedder.embed(request[3]))
+                elif request[0] == "score":
+                    _folder, min_similarity, user_id, query, depth = request[3:8]
+                    index = _index(Path(_folder), request[1], request[2], embedder, min_similarity)
+                    reply = ("ok", index.scored(user_id, query, depth))
                 else:
                     reply = ("error", f"unknown request {request[0]!r}")
             except Exception as error:  # the worker loads the model itself, and says what a cold command says
@@ -185,6 +203,22 @@ def _loaded(model_dir: str, cache_dir: str) -> Embedder:
     return load_embedder(model, cache)
 
 
+def _index(folder: Path, model_dir: str, cache_dir: str, embedder: Embedder, min_similarity: float) -> VectorIndex:
+    """The vector file of `folder` as this process keeps it open (each user's vectors read once, and again only
+    after a write), for this embedder."""
+    from paa.ai.vectors import VectorIndex
+
+    key = (folder, model_dir, cache_dir, min_similarity)
+    with _MARKS_LOCK:
+        found = _INDEXES.get(key)
+        if found is None or found.embedder is not embedder:  # (the model was loaded again)
+            if found is not None:
+                found.close()
+            found = _INDEXES[key] = VectorIndex(folder, embedder, min_similarity=min_similarity)
+        return found
+
+
+_INDEXES: dict[tuple[Path, str, str, float], VectorIndex] = {}
 _MARKS: dict[tuple[Path, Path], tuple[int, int, int]] = {}
 _MARKS_LOCK = threading.Lock()
 

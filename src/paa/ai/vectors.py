@@ -494,6 +494,11 @@ class VectorIndex:
     def scored(self, user_id: int, query: str, depth: int) -> list[tuple[int, float]]:
         """(memory id, cosine similarity) of the memories nearest in meaning to `query`, best first, similar enough
         to count (at least `min_similarity`)."""
+        elsewhere = None if self.in_database else getattr(self.embedder, "scored_in_helper", None)
+        if elsewhere is not None:  # a warm worker: the embedding helper holds the vectors read already, and scores
+            found: list[tuple[int, float]] | None = elsewhere(self.folder, self.min_similarity, user_id, query, depth)
+            if found is not None:
+                return found
         import numpy as np
 
         loaded = self.load(user_id)
