@@ -1,7 +1,7 @@
-"""Migrations 0012_idempotency, 0013_shared_vectors and 0014_bigint_ids on both engines: each goes down to the
-revision before it, taking its tables away (or its types back) and keeping every other row, and up again. 0013 and
-0014 change PostgreSQL only (SQLite keeps its vectors in a file beside the database, and its ids are 64-bit), so on
-SQLite their downgrades have nothing to undo."""
+"""Migrations 0012_idempotency, 0013_shared_vectors, 0014_bigint_ids and 0015_waiting_memories on both engines: each
+goes down to the revision before it, taking its tables away (or its types back, or its index) and keeping every
+other row, and up again. 0013 and 0014 change PostgreSQL only (SQLite keeps its vectors in a file beside the
+database, and its ids are 64-bit), so on SQLite their downgrades have nothing to undo."""
 
 from __future__ import annotations
 
@@ -107,7 +107,6 @@ def test_0014_makes_the_growing_ids_bigint_on_postgresql_and_goes_down_again(eng
         new = "INSERT INTO messages (user_id, conversation_id, role, content, interrupted, created_at) VALUES "
         new += "(1, 1, 'assistant', 'hello', FALSE, '2026-11-20 10:00:01') RETURNING id"
         assert conn.execute(text(new)).scalar_one() == BEYOND_INTEGER + 1
-    assert _schema_differences(engine) == []
     if postgres:  # an id past INTEGER's range keeps the downgrade from running, changing nothing
         with pytest.raises(Exception, match="out of range"):
             _downgrade(engine, "0013_shared_vectors")
@@ -120,3 +119,24 @@ def test_0014_makes_the_growing_ids_bigint_on_postgresql_and_goes_down_again(eng
     assert current_revision(engine) == "0013_shared_vectors" and set(_id_types(engine).values()) == {"INTEGER"}
     upgrade(engine)
     assert current_revision(engine) == HEAD
+    assert _schema_differences(engine) == []
+
+
+def _indexes(engine: Engine) -> set[str]:
+    return {str(index["name"]) for index in inspect(engine).get_indexes("memories")}
+
+
+def test_0015_indexes_the_waiting_memories_which_a_search_asks_for_and_goes_down_again(engine: Engine) -> None:
+    upgrade(engine, "0014_bigint_ids")
+    assert "ix_memories_waiting" not in _indexes(engine)
+    upgrade(engine, "0015_waiting_memories")
+    assert "ix_memories_waiting" in _indexes(engine) and _users(engine) == ["ann"]
+    if engine.dialect.name == "sqlite":  # the question every `paa memory search` asks first is answered by it
+        asked = "SELECT 1 FROM memories WHERE embedded_at IS NULL AND user_id = 1 LIMIT 1"
+        with engine.connect() as conn:
+            plan = " ".join(str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {asked}")))
+        assert "ix_memories_waiting" in plan, plan
+    _downgrade(engine, "0014_bigint_ids")
+    assert "ix_memories_waiting" not in _indexes(engine) and _users(engine) == ["ann"]
+    upgrade(engine)
+    assert current_revision(engine) == HEAD and "ix_memories_waiting" in _indexes(engine)

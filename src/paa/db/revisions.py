@@ -19,5 +19,6 @@ REVISIONS: tuple[str, ...] = (
     "0012_idempotency",
     "0013_shared_vectors",
     "0014_bigint_ids",
+    "0015_waiting_memories",
 )
 HEAD = REVISIONS[-1]
