@@ -101,6 +101,7 @@ if os.fork() == 0:
     ours.close()
     os._exit(embedding_helper.serve(theirs, None))
 theirs.close()
+os.chdir(sys.argv[5])  # as a warm worker does, to its client's folder: the helper stays where it was
 embedding_helper.use_helper(ours)
 index = VectorIndex(folder, load_embedder(model, cache), min_similarity=0.1)
 found = [index.scored(1, query, 3) for _ in range(2)]
@@ -116,12 +117,13 @@ def test_a_process_with_the_helper_has_its_vectors_scored_there(
     from paa.ai.vectors import VectorIndex
 
     model, cache = model_and_cache
-    local = VectorIndex(tmp_path, load_embedder(model, cache), min_similarity=0.1)
+    local = VectorIndex(tmp_path / "memory", load_embedder(model, cache), min_similarity=0.1)
     local.upsert(1, [(1, "fact", "I ran 5 km with Ann"), (2, "fact", "sourdough bread"), (3, "fact", "a jog")])
     local.upsert(2, [(9, "fact", "running every morning")])  # another user's: never among user 1's hits
     expected = local.scored(1, "running", 3)
     local.close()
-    command = [sys.executable, "-c", SEARCHER, str(model), str(cache), str(tmp_path), "running"]
+    # The vector folder named relative to the searcher's working folder, as under a relative PAA_HOME.
+    command = [sys.executable, "-c", SEARCHER, str(model), str(cache), "memory", "running", str(tmp_path)]
     done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)

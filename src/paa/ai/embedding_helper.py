@@ -72,7 +72,8 @@ class HelperEmbedder:
         self._conn = conn
         self._lock = threading.Lock()  # one request at a time on the connection
         self._local: Embedder | None = None
-        self.model_dir, self.cache_dir = model_dir, cache_dir
+        # Absolute: the helper's working folder is not this process's (a relative PAA_HOME means the client's).
+        self.model_dir, self.cache_dir = Path(os.path.abspath(model_dir)), Path(os.path.abspath(cache_dir))
         described = self._ask(("describe", str(model_dir), str(cache_dir)))
         self.embedder_id: str = described["embedder_id"]
         self.backend: str = described["backend"]
@@ -94,7 +95,7 @@ class HelperEmbedder:
         read (a new process reads them all: ~0.1 s at 50,000); None when it cannot (then the caller scores here)."""
         if self._local is not None:
             return None
-        files = (str(self.model_dir), str(self.cache_dir), str(folder))
+        files = (str(self.model_dir), str(self.cache_dir), os.path.abspath(folder))
         try:
             found: list[tuple[int, float]] = self._ask(("score", *files, min_similarity, user_id, query, depth))
         except HelperFailed:
