@@ -74,7 +74,7 @@ class HelperEmbedder:
         self._local: Embedder | None = None
         # Absolute: the helper's working folder is not this process's (a relative PAA_HOME means the client's).
         self.model_dir, self.cache_dir = Path(os.path.abspath(model_dir)), Path(os.path.abspath(cache_dir))
-        described = self._ask(("describe", str(model_dir), str(cache_dir)))
+        described = self._ask(("describe", str(self.model_dir), str(self.cache_dir)))
         self.embedder_id: str = described["embedder_id"]
         self.backend: str = described["backend"]
 
