@@ -518,7 +518,7 @@ def test_status_says_what_runs(warm_env: Path) -> None:
         server.stop()
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"running (pid {server.pid}), up ")
-    beside = r"\(and \d+ MiB for chats and \d+ MiB for memory search\)"  # (the zygote; the embedding helper)
+    beside = r"\(and \d+ MiB for chats, memory and the TUI; \d+ MiB for the embedding model\)"  # zygote; helper
     assert re.search(rf" \d+ MiB resident {beside}, quits after 120 s idle;", done.stdout)
     assert done.stdout.rstrip().endswith("; PAA_NO_SERVER is set, so commands skip it")
 

@@ -157,14 +157,14 @@ def status() -> None:
         return
     disabled = runtime.environ().get("PAA_NO_SERVER", "") not in ("", "0")
     up = max(0, int(time.time()) - int(info["started"]))
-    chats = int(info.get("chat_zygote_rss_kib") or 0) // 1024  # the process that runs chats, with Claude's SDK
+    chats = int(info.get("chat_zygote_rss_kib") or 0) // 1024  # the process that runs chats, memory and the TUI
     model = int(info.get("embedding_helper_rss_kib") or 0) // 1024  # the one that keeps the embedding model
-    beside = [f"{chats} MiB for chats"] if chats else []
-    beside += [f"{model} MiB for memory search"] if model else []
+    beside = [f"{chats} MiB for chats, memory and the TUI"] if chats else []
+    beside += [f"{model} MiB for the embedding model"] if model else []
     say(
         f"running (pid {info['pid']}), up {up} s, {info['served']} connection(s) served, "
         f"{int(info['rss_kib']) // 1024} MiB resident"
-        + (f" (and {' and '.join(beside)})" if beside else "")
+        + (f" (and {'; '.join(beside)})" if beside else "")
         + f", quits after {info['idle_seconds']} s idle"
         + ("; PAA_NO_SERVER is set, so commands skip it" if disabled else "")
     )
