@@ -8,9 +8,9 @@ the function the cold path runs, and reports the exit code. The server quits whe
 code or the installed packages change (`warm_client.code_stamp`), when its socket file is removed or replaced, when its
 PAA_HOME folder is removed, and on SIGTERM or a `stop` request. A command that finds no server starts one in "auto"
 mode (`warm_client.start_in_background`), which waits for that command to end and honours the warm.* settings.
-Chats and memory commands run in the chat zygote, a child forked before serving that holds Claude's SDK and numpy
-and serves them on a socket of its own (`Server.start_chat_zygote`); the embedding model is kept loaded by the
-embedding helper, another such child (`paa.ai.embedding_helper`), which their workers ask for vectors.
+Chats, memory commands and the TUI run in the chat zygote, a child forked before serving that holds Claude's SDK,
+numpy and Textual and serves them on a socket of its own (`Server.start_chat_zygote`); the embedding model is kept
+loaded by the embedding helper, another such child (`paa.ai.embedding_helper`), which their workers ask for vectors.
 """
 
 from __future__ import annotations
@@ -184,9 +184,9 @@ class Server:
         embedding_helper.use_helper(ours)
 
     def start_chat_zygote(self) -> None:
-        """Fork the process that runs chats and memory commands, before serving: it holds Claude's SDK with its reply
-        parsers built, and numpy (`_chat_zygote`), which would make this server twice as big, and every fork of it
-        (every command) slower. Clients of those commands connect to its socket (`warm_client.zygote_path`)."""
+        """Fork the process that runs chats, memory commands and the TUI, before serving: it holds Claude's SDK with
+        its reply parsers built, numpy and Textual (`_chat_zygote`), which would make this server twice as big, and
+        every fork of it (every command) slower. Their clients connect to its socket (`warm_client.zygote_path`)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 
         def zygote() -> int:
