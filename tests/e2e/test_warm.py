@@ -413,33 +413,26 @@ def test_a_stopped_warm_tui_gives_the_terminal_back_and_comes_back_on_fg(
     assert added.returncode == 0, added.stderr
     server = WarmServer.start()
     try:
-        pid, leader = pty.fork()
-        if pid == 0:
-            exec_on_a_terminal([paa_executable(), "tui"], child_env())
-        shown = b""
-        try:
-            deadline = time.monotonic() + GIVE_UP_SECONDS
-            shown = _read_until(leader, b"Water", shown, deadline)
-            worker = server.worker_of(pid)
-            assert worker is not None, shown[-2000:]
-            painted = len(shown)
-            os.kill(pid, signal.SIGTSTP)
-            wait_until(lambda: state_of(pid) == "T" and state_of(worker) == "T", what="both to stop")
-            shown = _read_until(leader, b"\x1b[?1049l", shown, deadline, since=painted)
-            left = len(shown)
-            os.kill(pid, signal.SIGCONT)  # what `fg` sends
-            shown = _read_until(leader, b"\x1b[?1049h", shown, deadline, since=left)
-            os.write(leader, b"q")
-            shown = _read_to_end(leader, shown, deadline)
-        finally:
-            os.close(leader)
-        _, status = os.waitpid(pid, 0)
+        with _Terminal(pty, ["tui"]) as terminal:
+            terminal.until(b"Water")
+            worker = server.worker_of(terminal.pid)
+            assert worker is not None, terminal.shown[-2000:]
+            painted = len(terminal.shown)
+            os.kill(terminal.pid, signal.SIGTSTP)
+            wait_until(lambda: state_of(terminal.pid) == "T" and state_of(worker) == "T", what="both to stop")
+            terminal.until(b"\x1b[?1049l", since=painted)
+            left = len(terminal.shown)
+            os.kill(terminal.pid, signal.SIGCONT)  # what `fg` sends
+            terminal.until(b"\x1b[?1049h", since=left)
+            os.write(terminal.leader, b"q")
+            code = terminal.exit_code()
     finally:
         server.stop()
     _skip_if_code_changed(stamp)
+    shown = terminal.shown
     assert b"\x1b[?1049l" in shown[painted:left]  # full screen left while stopped
     assert b"\x1b[?1049h" in shown[left:]  # and entered again on fg
-    assert os.waitstatus_to_exitcode(status) == 0, shown[-2000:]
+    assert code == 0, shown[-2000:]
 
 
 def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: str) -> None:
@@ -449,28 +442,57 @@ def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: 
     pty = pytest.importorskip("pty")
     server = WarmServer.start()
     try:
-        pid, leader = pty.fork()
-        if pid == 0:
-            exec_on_a_terminal([paa_executable(), "checkin", "--mood", "4"], child_env())
-        shown = b""
-        try:
-            deadline = time.monotonic() + GIVE_UP_SECONDS
-            shown = _read_until(leader, QUESTION, shown, deadline)
-            worker = server.worker_of(pid)
-            assert worker is not None, shown
-            os.write(leader, b"\x1a")  # Ctrl-Z: the terminal sends SIGTSTP to the client, its foreground process
+        with _Terminal(pty, ["checkin", "--mood", "4"]) as terminal:
+            terminal.until(QUESTION)
+            pid, worker = terminal.pid, server.worker_of(terminal.pid)
+            assert worker is not None, terminal.shown
+            os.write(terminal.leader, b"\x1a")  # Ctrl-Z: the terminal sends SIGTSTP to its foreground process
             wait_until(lambda: state_of(pid) == "T" and state_of(worker) == "T", what="both to stop")
             os.kill(pid, signal.SIGCONT)  # what `fg` sends
             wait_until(lambda: state_of(pid) != "T" and state_of(worker) != "T", what="both to go on")
-            os.write(leader, b"\x03")  # the command goes on: Ctrl-C at its question ends it as usual
-            shown = _read_to_end(leader, shown, deadline)
-        finally:
-            os.close(leader)
-        _, status = os.waitpid(pid, 0)
+            os.write(terminal.leader, b"\x03")  # the command goes on: Ctrl-C at its question ends it as usual
+            code = terminal.exit_code()
     finally:
         server.stop()
     _skip_if_code_changed(stamp)
-    assert os.waitstatus_to_exitcode(status) == ExitCode.ABORTED, shown
+    assert code == ExitCode.ABORTED, terminal.shown
+
+
+class _Terminal:
+    """`paa ARGS` on a new terminal of its own (its controlling one, as a shell's would be), read as it shows."""
+
+    def __init__(self, pty, args: list[str]) -> None:
+        self.pid, self.leader = pty.fork()
+        if self.pid == 0:
+            exec_on_a_terminal([paa_executable(), *args], child_env())
+        self.shown = b""
+        self.deadline = time.monotonic() + GIVE_UP_SECONDS  # a bound no loaded machine reaches
+        self._status: int | None = None
+
+    def until(self, wanted: bytes, *, since: int = 0) -> None:
+        self.shown = _read_until(self.leader, wanted, self.shown, self.deadline, since=since)
+
+    def exit_code(self) -> int:
+        """Read all it shows until it ends; its exit code."""
+        self.shown = _read_to_end(self.leader, self.shown, self.deadline)
+        self._close()
+        assert self._status is not None
+        return os.waitstatus_to_exitcode(self._status)
+
+    def _close(self) -> None:
+        if self._status is None:
+            os.close(self.leader)
+            if time.monotonic() >= self.deadline:
+                os.kill(self.pid, signal.SIGKILL)
+            self._status = os.waitpid(self.pid, 0)[1]
+
+    def __enter__(self) -> _Terminal:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._status is None:
+            os.kill(self.pid, signal.SIGKILL)  # a failed test's program: never left running
+            self._close()
 
 
 def _read_until(leader: int, wanted: bytes, shown: bytes, deadline: float, *, since: int = 0) -> bytes:
