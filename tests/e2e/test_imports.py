@@ -45,6 +45,19 @@ def test_everyday_commands_import_no_heavy_library(ready_database: None, args: t
     assert sorted(imported.intersection(HEAVY)) == []
 
 
+@pytest.mark.parametrize(
+    "args", [("habit", "list"), ("checkin", "--mood", "4", "--answer", "Fine")], ids=["habit-list", "checkin"]
+)
+def test_on_sqlite_no_command_loads_the_postgresql_dialect(ready_database: None, args: tuple[str, ...]) -> None:
+    """SQLAlchemy loads a dialect's module (~20 ms for PostgreSQL's) as soon as a model names an option of it, such
+    as a partial index's `postgresql_where`: such indexes are made by the migrations, not declared on the models."""
+    done, _imported = run_with_importtime(*args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time")}
+    assert "sqlalchemy.dialects.sqlite" in modules  # the parse saw the real imports
+    assert "sqlalchemy.dialects.postgresql" not in modules
+
+
 def test_the_first_run_on_a_new_database_may_import_alembic() -> None:
     """Migrating is the one time alembic is loaded; this also shows the check above can see it."""
     done, imported = run_with_importtime("habit", "add", "Water", "--unit", "glasses", "--target", "8")

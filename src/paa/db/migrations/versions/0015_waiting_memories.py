@@ -8,7 +8,8 @@ Create Date: 2026-12-07
 Without statistics SQLite answered that through the (user, time) index, reading every memory of the user: 15 ms
 at 50,000, in every search. A partial index of the waiting rows, by user and id, answers it at once and serves the
 indexer's reading of them in id order; it holds only the rows not yet embedded, so it stays small. The same on
-PostgreSQL.
+PostgreSQL. The index is made here only, not declared on the model: its WHERE clause is a dialect option, and
+declaring `postgresql_where` loads SQLAlchemy's PostgreSQL dialect in every command that loads the model.
 """
 
 from __future__ import annotations
