@@ -104,6 +104,8 @@ theirs.close()
 os.chdir(sys.argv[5])  # as a warm worker does, to its client's folder: the helper stays where it was
 embedding_helper.use_helper(ours)
 index = VectorIndex(folder, load_embedder(model, cache), min_similarity=0.1)
+if sys.argv[6] == "warmed":
+    index.load(1)  # as a chat or the TUI warms up: it keeps the vectors, and scores them itself
 found = [index.scored(1, query, 3) for _ in range(2)]
 print(json.dumps({"found": found, "read_here": bool(index._loaded), "numpy": "numpy" in sys.modules}))
 """
@@ -123,10 +125,13 @@ def test_a_process_with_the_helper_has_its_vectors_scored_there(
     expected = local.scored(1, "running", 3)
     local.close()
     # The vector folder named relative to the searcher's working folder, as under a relative PAA_HOME.
-    command = [sys.executable, "-c", SEARCHER, str(model), str(cache), "memory", "running", str(tmp_path)]
-    done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
-    assert done.returncode == 0, done.stderr
-    got = json.loads(done.stdout)
-    assert [[list(hit) for hit in expected]] * 2 == got["found"]
+    got = {}
+    for way in ("one-shot", "warmed"):
+        command = [sys.executable, "-c", SEARCHER, str(model), str(cache), "memory", "running", str(tmp_path), way]
+        done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
+        assert done.returncode == 0, done.stderr
+        got[way] = json.loads(done.stdout)
+        assert [[list(hit) for hit in expected]] * 2 == got[way]["found"]
     assert {memory_id for memory_id, _ in expected} <= {1, 2, 3} and expected
-    assert got["read_here"] is False and got["numpy"] is False  # neither the vectors nor numpy in the searcher
+    assert got["one-shot"]["read_here"] is False and got["one-shot"]["numpy"] is False  # neither here: the helper's
+    assert got["warmed"]["read_here"] is True  # a process that read them keeps scoring them itself

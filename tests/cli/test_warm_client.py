@@ -83,6 +83,10 @@ def test_the_socket_is_per_home_and_start_up_settings(runtime: Path) -> None:
     assert warm_client.socket_path({**base, "PAA_HOME": "/b"}) != first
     assert warm_client.socket_path({**base, "FORCE_COLOR": "1"}) != first  # Typer reads it as it is imported
     assert warm_client.socket_path({**base, "PYTHONUTF8": "1"}) != first  # the server's stdio encoding
+    # Textual reads these as it is imported, in the chat zygote that runs the TUI.
+    for textual in ({"TEXTUAL_THEME": "nord"}, {"TEXTUAL_ANIMATIONS": "none"}, {"ESCDELAY": "25"},
+                    {"TERM_PROGRAM": "iTerm.app"}):  # fmt: skip
+        assert warm_client.socket_path({**base, **textual}) != first, textual
     # What the worker reads from the client's own environment does not need another server.
     assert warm_client.socket_path({**base, "NO_COLOR": "1", "PAA_USER": "ann", "PAA_NOW": "x"}) == first
 

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 FRAME = struct.Struct("!I")
 FRAME_LIMIT = 256 * 1024 * 1024  # a batch of texts, or their vectors (a reindex sends 128 texts at a time)
-REPLY_SECONDS = 300.0  # the first request may wait for the model to be built (ONNX, ~10 s) on a busy machine
+REPLY_SECONDS = 120.0  # the first request may wait for the model to be built (ONNX, ~10 s) on a busy machine
+HAND_SECONDS = 1.0  # passing the helper a connection: a helper that takes none meanwhile is taken for gone
 
 _helper: socket.socket | None = None  # in a warm worker: the helper's socket (`use_helper`)
 
@@ -125,6 +126,7 @@ class HelperEmbedder:
 def _connect(helper: socket.socket) -> socket.socket:
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
+        helper.settimeout(HAND_SECONDS)  # (the helper's queue full: it is hung, and the worker loads the model)
         socket.send_fds(helper, [b"c"], [theirs.fileno()])
     except OSError as error:
         ours.close()

@@ -494,8 +494,11 @@ class VectorIndex:
     def scored(self, user_id: int, query: str, depth: int) -> list[tuple[int, float]]:
         """(memory id, cosine similarity) of the memories nearest in meaning to `query`, best first, similar enough
         to count (at least `min_similarity`)."""
-        elsewhere = None if self.in_database else getattr(self.embedder, "scored_in_helper", None)
-        if elsewhere is not None:  # a warm worker: the embedding helper holds the vectors read already, and scores
+        # A warm worker's one-shot search: the embedding helper holds the vectors read already, and scores. A process
+        # that read them itself (a chat or the TUI warms up) keeps them here, where its own writes update them.
+        here = self.in_database or user_id in self._loaded
+        elsewhere = None if here else getattr(self.embedder, "scored_in_helper", None)
+        if elsewhere is not None:
             found: list[tuple[int, float]] | None = elsewhere(self.folder, self.min_similarity, user_id, query, depth)
             if found is not None:
                 return found

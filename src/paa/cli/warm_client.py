@@ -52,9 +52,11 @@ COLD_COMMANDS = frozenset({"serve", "daemon", "warm", "auth", "users"})
 ZYGOTE_COMMANDS = frozenset({"chat", "memory", "tui", ""})
 
 # What a server reads from its environment before it forks a worker (Python's start-up, the locale, Typer's import
-# time flags): a client whose values differ is another server's, so these are part of the socket's name.
-_KEY_NAMES = ("PAA_HOME", "TERMINAL_WIDTH", "FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "LANG", "LANGUAGE")
-_KEY_PREFIXES = ("PYTHON", "LC_", "TYPER_", "_TYPER_")
+# time flags, and Textual's, which the chat zygote loads for the TUI): a client whose values differ is another
+# server's, so these are part of the socket's name.
+_KEY_NAMES = ("PAA_HOME", "TERMINAL_WIDTH", "FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "LANG", "LANGUAGE",
+              "ESCDELAY", "TERM_PROGRAM")  # fmt: skip
+_KEY_PREFIXES = ("PYTHON", "LC_", "TYPER_", "_TYPER_", "TEXTUAL_")
 
 
 def run_warm(args: list[str]) -> int | None:
