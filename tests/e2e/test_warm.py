@@ -458,6 +458,51 @@ def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: 
     assert code == ExitCode.ABORTED, terminal.shown
 
 
+def test_a_stopped_warm_command_whose_client_is_killed_ends(warm_env: Path, stamp: str) -> None:
+    """Ctrl-Z, then `kill -9` of the stopped job: a cold paa is gone; the warm one's worker, which only its client
+    would ever continue, is hung up by its server instead of waiting stopped for ever."""
+    pty = pytest.importorskip("pty")
+    server = WarmServer.start()
+    try:
+        with _Terminal(pty, ["checkin", "--mood", "4"]) as terminal:
+            terminal.until(QUESTION)
+            pid, worker = terminal.pid, server.worker_of(terminal.pid)
+            assert worker is not None, terminal.shown
+            os.write(terminal.leader, b"\x1a")
+            wait_until(lambda: state_of(pid) == "T" and state_of(worker) == "T", what="both to stop")
+            os.kill(pid, signal.SIGKILL)
+            code = terminal.exit_code()
+            wait_until(lambda: has_ended(worker), what="the stopped worker to end")
+        assert server.alive()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert code == -signal.SIGKILL
+
+
+def test_a_server_whose_chat_zygote_was_killed_mid_command_still_quits_when_idle(
+    warm_env: Path, stamp: str, fake_anthropic
+) -> None:
+    """The zygote's last word was "one worker running": once it is gone, its server must not wait on that."""
+    from tests.support.fake_anthropic import hang
+
+    server = WarmServer.start(idle=10)
+    try:
+        fake_anthropic.push(hang())  # the reply never comes: the chat waits in its worker
+        client = subprocess.Popen(
+            [paa_executable(), "chat", "--no-stdin", "hello there"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=server.env,
+        )  # fmt: skip
+        worker = wait_until(lambda: server.worker_of(client.pid), what="the chat's worker")
+        os.kill(server.zygote, signal.SIGKILL)
+        os.kill(worker, signal.SIGKILL)
+        client.communicate(timeout=120)
+        wait_until(lambda: not server.alive(), what="the server to quit when idle")
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+
+
 class _Terminal:
     """`paa ARGS` on a new terminal of its own (its controlling one, as a shell's would be), read as it shows."""
 

@@ -143,6 +143,7 @@ class Server:
         self.report = mmap.mmap(-1, REPORT.size)
         self.started = time.time()
         self.workers: dict[int, socket.socket] = {}  # pid -> its client's connection, to report a death by signal
+        self.clients: dict[int, int] = {}  # worker pid -> its client's pid (from the connection's peer credentials)
         self.zygote: socket.socket | None = None  # to the process that runs chats (`start_chat_zygote`)
         self.zygote_pid = 0
         self.helper: socket.socket | None = None  # to the embedding helper (`start_embedding_helper`)
@@ -247,6 +248,7 @@ class Server:
                         with contextlib.suppress(BlockingIOError):
                             os.read(wake_read, 512)
                 self._reap()
+                self._check_zygote()
                 now = time.monotonic()
                 counts = self._zygote_counts()
                 if self.workers or counts[1] or counts != seen:  # (the chat zygote's workers count as ours)
@@ -282,9 +284,9 @@ class Server:
         except OSError:
             return
         try:
-            _pid, uid, _gid = PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size))
+            client, uid, _gid = PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size))
         except OSError:
-            uid = -1
+            client, uid = 0, -1
         if uid != os.getuid():
             conn.close()  # only this user's own processes: the folder's mode says so, and so does the kernel here
             return
@@ -294,11 +296,35 @@ class Server:
         pid = _fork(lambda: self._worker(conn))
         self.served += 1
         self.workers[pid] = conn
+        self.clients[pid] = client
         self._tell_parent()
 
     def _reap(self) -> None:
         _reap(self.workers)
+        for gone in set(self.clients) - set(self.workers):
+            del self.clients[gone]
+        self._hang_up_orphans()
         self._tell_parent()
+
+    def _hang_up_orphans(self) -> None:
+        """End a worker stopped by its client (Ctrl-Z) whose client has gone since (killed): nobody would ever send
+        it SIGCONT. A hangup ends it, as it would end a stopped cold paa whose terminal went."""
+        for worker, client in self.clients.items():
+            if client and not _exists(client) and _state_of(worker) == "T":
+                for number in (signal.SIGHUP, signal.SIGCONT):
+                    with contextlib.suppress(OSError):
+                        os.kill(worker, number)
+
+    def _check_zygote(self) -> None:
+        """Forget a chat zygote that has ended (killed, say): its last counts must not keep this server from idling."""
+        if not self.zygote_pid:
+            return
+        try:
+            ended = os.waitpid(self.zygote_pid, os.WNOHANG)[0] != 0
+        except ChildProcessError:
+            ended = True  # (already reaped with a worker)
+        if ended:
+            self.zygote_pid = 0
 
     def _tell_parent(self) -> None:
         if self.parent is not None:  # the chat zygote: its server counts what it served, and stays while it works
@@ -610,6 +636,27 @@ def _take_over(request: Request, fds: list[int]) -> bool:
     sys.argv = [request.argv0, *request.args]
     _fresh_stdio()
     return True
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # (another user's process: there, but not ours to signal)
+    return True
+
+
+def _state_of(pid: int) -> str:
+    """The state letter of process `pid` ("T": stopped), "" when unknown (Linux: /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            found = stat.read()
+    except OSError:
+        return ""
+    end = found.rfind(b")")  # the state follows the command's name, which may hold anything
+    return found[end + 2 : end + 3].decode("ascii", "replace")
 
 
 def _stop_now(*_: object) -> None:
