@@ -443,11 +443,7 @@ def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: 
     server = WarmServer.start()
     try:
         with _Terminal(pty, ["checkin", "--mood", "4"]) as terminal:
-            terminal.until(QUESTION)
-            pid, worker = terminal.pid, server.worker_of(terminal.pid)
-            assert worker is not None, terminal.shown
-            os.write(terminal.leader, b"\x1a")  # Ctrl-Z: the terminal sends SIGTSTP to its foreground process
-            wait_until(lambda: state_of(pid) == "T" and state_of(worker) == "T", what="both to stop")
+            pid, worker = terminal.pid, terminal.stopped_at_a_question(server)
             os.kill(pid, signal.SIGCONT)  # what `fg` sends
             wait_until(lambda: state_of(pid) != "T" and state_of(worker) != "T", what="both to go on")
             os.write(terminal.leader, b"\x03")  # the command goes on: Ctrl-C at its question ends it as usual
@@ -465,13 +461,9 @@ def test_a_stopped_warm_command_whose_client_is_killed_ends(warm_env: Path, stam
     server = WarmServer.start()
     try:
         with _Terminal(pty, ["checkin", "--mood", "4"]) as terminal:
-            terminal.until(QUESTION)
-            pid, worker = terminal.pid, server.worker_of(terminal.pid)
-            assert worker is not None, terminal.shown
-            os.write(terminal.leader, b"\x1a")
-            wait_until(lambda: state_of(pid) == "T" and state_of(worker) == "T", what="both to stop")
+            pid, worker = terminal.pid, terminal.stopped_at_a_question(server)
             os.kill(pid, signal.SIGKILL)
-            code = terminal.exit_code()
+            code = terminal.exit_code(read=False)
             wait_until(lambda: has_ended(worker), what="the stopped worker to end")
         assert server.alive()
     finally:
@@ -517,9 +509,21 @@ class _Terminal:
     def until(self, wanted: bytes, *, since: int = 0) -> None:
         self.shown = _read_until(self.leader, wanted, self.shown, self.deadline, since=since)
 
-    def exit_code(self) -> int:
-        """Read all it shows until it ends; its exit code."""
-        self.shown = _read_to_end(self.leader, self.shown, self.deadline)
+    def stopped_at_a_question(self, server: WarmServer) -> int:
+        """Wait for the command's first question, press Ctrl-Z (the terminal sends SIGTSTP to its foreground
+        process, the client) and wait until the client and its worker have both stopped; the worker's pid."""
+        self.until(QUESTION)
+        worker = server.worker_of(self.pid)
+        assert worker is not None, self.shown
+        os.write(self.leader, b"\x1a")
+        wait_until(lambda: state_of(self.pid) == "T" and state_of(worker) == "T", what="both to stop")
+        return worker
+
+    def exit_code(self, *, read: bool = True) -> int:
+        """Read all it shows until it ends (with `read`: a terminal a stopped worker holds never ends); its exit
+        code."""
+        if read:
+            self.shown = _read_to_end(self.leader, self.shown, self.deadline)
         self._close()
         assert self._status is not None
         return os.waitstatus_to_exitcode(self._status)
