@@ -313,7 +313,7 @@ def test_the_server_refuses_another_user(warm_env: Path, stamp: str) -> None:
     try:
         Path(server.socket).parent.chmod(0o711)
         warm_env.chmod(0o711)
-        zygote = warm_client.zygote_path(server.socket)  # the chat zygote's socket, which serves chats and memory
+        zygote = warm_client.zygote_path(server.socket)  # the chat zygote's socket, which serves chats and the TUI
         for path in (server.socket, zygote):
             assert os.stat(path).st_mode & 0o077 == 0  # made private: opened up here only to test the uid check
             os.chmod(path, 0o777)
@@ -326,7 +326,7 @@ def test_the_server_refuses_another_user(warm_env: Path, stamp: str) -> None:
             "except OSError as e:\n    print('closed', type(e).__name__)\n"
         )
         env = {**server.env, "HOME": "/", "PYTHONPATH": os.pathsep.join(sys.path)}
-        for path, command in ((server.socket, "habit"), (zygote, "memory")):
+        for path, command in ((server.socket, "habit"), (zygote, "chat")):
             done = subprocess.run(
                 [sys.executable, "-c", code, path, command], capture_output=True, text=True, env=env, cwd="/",
                 timeout=120,
@@ -589,7 +589,7 @@ def test_status_says_what_runs(warm_env: Path) -> None:
         server.stop()
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"running (pid {server.pid}), up ")
-    beside = r"\(and \d+ MiB for chats, memory and the TUI; \d+ MiB for the embedding model\)"  # zygote; helper
+    beside = r"\(and \d+ MiB for chats and the TUI; \d+ MiB for the embedding model\)"  # zygote; helper
     assert re.search(rf" \d+ MiB resident {beside}, quits after 120 s idle;", done.stdout)
     assert done.stdout.rstrip().endswith("; PAA_NO_SERVER is set, so commands skip it")
 

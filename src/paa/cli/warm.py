@@ -157,9 +157,9 @@ def status() -> None:
         return
     disabled = runtime.environ().get("PAA_NO_SERVER", "") not in ("", "0")
     up = max(0, int(time.time()) - int(info["started"]))
-    chats = int(info.get("chat_zygote_rss_kib") or 0) // 1024  # the process that runs chats, memory and the TUI
+    chats = int(info.get("chat_zygote_rss_kib") or 0) // 1024  # the process that runs chats and the TUI
     model = int(info.get("embedding_helper_rss_kib") or 0) // 1024  # the one that keeps the embedding model
-    beside = [f"{chats} MiB for chats, memory and the TUI"] if chats else []
+    beside = [f"{chats} MiB for chats and the TUI"] if chats else []
     beside += [f"{model} MiB for the embedding model"] if model else []
     say(
         f"running (pid {info['pid']}), up {up} s, {info['served']} connection(s) served, "

@@ -8,9 +8,9 @@ the function the cold path runs, and reports the exit code. The server quits whe
 code or the installed packages change (`warm_client.code_stamp`), when its socket file is removed or replaced, when its
 PAA_HOME folder is removed, and on SIGTERM or a `stop` request. A command that finds no server starts one in "auto"
 mode (`warm_client.start_in_background`), which waits for that command to end and honours the warm.* settings.
-Chats, memory commands and the TUI run in the chat zygote, a child forked before serving that holds Claude's SDK,
-numpy and Textual and serves them on a socket of its own (`Server.start_chat_zygote`); the embedding model is kept
-loaded by the embedding helper, another such child (`paa.ai.embedding_helper`), which their workers ask for vectors.
+Chats and the TUI run in the chat zygote, a child forked before serving that holds Claude's SDK, numpy and Textual
+and serves them on a socket of its own (`Server.start_chat_zygote`); the embedding model is kept loaded by the
+embedding helper, another such child (`paa.ai.embedding_helper`), which workers ask for vectors and memory searches.
 """
 
 from __future__ import annotations
@@ -87,6 +87,12 @@ def preload() -> list[str]:
     from paa.core.checkins.sentiment import load_lexicon
 
     load_lexicon()  # a check-in's worker would read VADER's lexicon file again each time
+    _first_cipher()
+    from paa.db import blind
+
+    # The word cutter: FTS5's tokenizer over a scratch table in memory (no file, emptied after each use), which a
+    # check-in, a chat or a memory search would make again in each worker (~1.5 ms).
+    blind.terms("paa")
 
     from paa.ai.tools import registry
 
@@ -98,6 +104,16 @@ def preload() -> list[str]:
 
     build_ahead()  # every command group's tree (Typer reads each command's signature), ~0.25 s once
     return loaded
+
+
+def _first_cipher() -> None:
+    """Seal and open a throwaway value with a throwaway key: OpenSSL looks its AES-GCM cipher up on the first use in
+    a process (~1.3 ms), which every worker that reads a sealed column would do again."""
+    with contextlib.suppress(ImportError):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        cipher, nonce = AESGCM(os.urandom(32)), os.urandom(12)
+        cipher.decrypt(nonce, cipher.encrypt(nonce, b"paa", None), None)
 
 
 def _keyring_backends() -> list[str]:
@@ -185,7 +201,7 @@ class Server:
         embedding_helper.use_helper(ours)
 
     def start_chat_zygote(self) -> None:
-        """Fork the process that runs chats, memory commands and the TUI, before serving: it holds Claude's SDK with
+        """Fork the process that runs chats and the TUI, before serving: it holds Claude's SDK with
         its reply parsers built, numpy and Textual (`_chat_zygote`), which would make this server twice as big, and
         every fork of it (every command) slower. Their clients connect to its socket (`warm_client.zygote_path`)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -466,7 +482,7 @@ def _serve_run(conn: socket.socket, request: Request) -> int:
 
 def _chat_zygote(parent: socket.socket, path: str, stamp: str, report: mmap.mmap) -> int:
     """The chat zygote: forked from the server before it serves, it builds Claude's SDK (`prepare_sdk`, ~1.3 s and
-    ~57 MiB) and loads numpy and Textual, then serves chats, memory commands and the TUI on a socket of its own
+    ~57 MiB) and loads numpy and Textual, then serves chats and the TUI on a socket of its own
     (`path`) as the server serves the others, forking a worker for each. Its clients connect to it directly: a
     second hop through the server would cost each one a fork more. It ends with its server (`parent` reads as
     ended) or its code."""
@@ -498,11 +514,12 @@ def _quiet_stdio() -> None:
 
 
 def _preload_numpy() -> None:
-    """Import numpy (~40 ms of a memory command's worker) without the thread pool its BLAS starts as it loads: this
-    process forks. Its workers' BLAS then runs on one thread, whatever their environment says. paa's products are
-    a matrix of vectors against one vector, which one thread does in a few milliseconds (~8 ms at 50,000), with the
-    same result to the bit (each element is one row's sum either way: tests/e2e/test_warm.py); giving each worker
-    the threads of a cold process after the fork cost it ~50 ms (OpenBLAS sets up each thread's buffers)."""
+    """Import numpy (~40 ms of a chat's worker that reads vectors) without the thread pool its BLAS starts as it
+    loads: this process forks. Its workers' BLAS then runs on one thread, whatever their environment says. paa's
+    products are a matrix of vectors against one vector, which one thread does in a few milliseconds (~8 ms at
+    50,000), with the same result to the bit (each element is one row's sum either way: tests/e2e/test_warm.py);
+    giving each worker the threads of a cold process after the fork cost it ~50 ms (OpenBLAS sets up each thread's
+    buffers)."""
     previous = os.environ.get("OPENBLAS_NUM_THREADS")
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
