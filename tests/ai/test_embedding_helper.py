@@ -135,3 +135,52 @@ def test_a_process_with_the_helper_has_its_vectors_scored_there(
     assert {memory_id for memory_id, _ in expected} <= {1, 2, 3} and expected
     assert got["one-shot"]["read_here"] is False and got["one-shot"]["numpy"] is False  # neither here: the helper's
     assert got["warmed"]["read_here"] is True  # a process that read them keeps scoring them itself
+
+
+# As SEARCHER, then the vector file is replaced (deleted and made again, as by a restore or by hand) between two
+# searches: the helper must read the new file, as a new process would, not the old one it still has open.
+REPLACED = """
+import json, os, shutil, socket, sys
+from pathlib import Path
+from paa.ai import embedding_helper
+from paa.ai.vectors import VectorIndex, load_embedder
+model, cache, folder = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+if os.fork() == 0:
+    ours.close()
+    os._exit(embedding_helper.serve(theirs, None))
+theirs.close()
+embedding_helper.use_helper(ours)
+embedder = load_embedder(model, cache)
+before = VectorIndex(folder, embedder, min_similarity=0.1).scored(1, "running", 3)
+shutil.rmtree(folder)
+with open(sys.argv[4]) as made:
+    rows = [tuple(row) for row in json.load(made)]
+replacement = VectorIndex(folder, load_embedder(model, cache), min_similarity=0.1)
+replacement.upsert(1, rows)
+replacement.close()
+after = VectorIndex(folder, embedder, min_similarity=0.1).scored(1, "running", 3)
+print(json.dumps({"before": before, "after": after}))
+"""
+
+
+def test_the_helper_reads_a_vector_file_made_again_since(model_and_cache: tuple[Path, Path], tmp_path: Path) -> None:
+    from paa.ai.vectors import VectorIndex
+
+    model, cache = model_and_cache
+    folder = tmp_path / "memory"
+    first = VectorIndex(folder, load_embedder(model, cache), min_similarity=0.1)
+    first.upsert(1, [(1, "fact", "I ran 5 km with Ann"), (2, "fact", "sourdough bread")])
+    first.close()
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps([[7, "fact", "running in the rain"], [8, "fact", "a quiet evening"]]))
+    command = [sys.executable, "-c", REPLACED, str(model), str(cache), str(folder), str(rows)]
+    done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert {memory_id for memory_id, _ in got["before"]} <= {1, 2} and got["before"]
+    fresh = VectorIndex(folder, load_embedder(model, cache), min_similarity=0.1)  # as a new process reads it
+    expected = fresh.scored(1, "running", 3)
+    fresh.close()
+    assert {memory_id for memory_id, _ in expected} <= {7, 8} and expected
+    assert [list(hit) for hit in expected] == got["after"]

@@ -208,20 +208,35 @@ def _loaded(model_dir: str, cache_dir: str) -> Embedder:
 
 def _index(folder: Path, model_dir: str, cache_dir: str, embedder: Embedder, min_similarity: float) -> VectorIndex:
     """The vector file of `folder` as this process keeps it open (each user's vectors read once, and again only
-    after a write), for this embedder."""
-    from paa.ai.vectors import VectorIndex
+    after a write), for this embedder. Opened again when the file is no longer the one opened (deleted and made
+    again, restored from a backup): its connection would read the old file for ever, where a new process reads the
+    new one. Files of folders since removed are closed."""
+    from paa.ai.vectors import FILE_NAME, VectorIndex
 
     key = (folder, model_dir, cache_dir, min_similarity)
     with _MARKS_LOCK:
-        found = _INDEXES.get(key)
-        if found is None or found.embedder is not embedder:  # (the model was loaded again)
-            if found is not None:
-                found.close()
-            found = _INDEXES[key] = VectorIndex(folder, embedder, min_similarity=min_similarity)
+        for other in [other for other in _INDEXES if other != key and not other[0].is_dir()]:
+            _INDEXES.pop(other)[0].close()
+        found, opened = _INDEXES.get(key, (None, None))
+        if found is not None and (found.embedder is not embedder or opened != _identity(folder / FILE_NAME)):
+            found.close()  # (the model was loaded again, or the file is another one now)
+            found = None
+        if found is None:
+            found = VectorIndex(folder, embedder, min_similarity=min_similarity)
+            found.count(0)  # opens (or makes) the file now, so that its identity is the one read
+            _INDEXES[key] = (found, _identity(folder / FILE_NAME))
         return found
 
 
-_INDEXES: dict[tuple[Path, str, str, float], VectorIndex] = {}
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+_INDEXES: dict[tuple[Path, str, str, float], tuple[VectorIndex, tuple[int, int] | None]] = {}
 _MARKS: dict[tuple[Path, Path], tuple[int, int, int]] = {}
 _MARKS_LOCK = threading.Lock()
 
