@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -194,3 +195,73 @@ def test_preparing_the_sdk_opens_no_socket_and_starts_no_thread(monkeypatch: pyt
     before = threading.active_count()
     prepare_sdk()
     assert threading.active_count() == before
+
+
+@pytest.fixture
+def prepared_tls(monkeypatch: pytest.MonkeyPatch, tmp_path) -> list[object]:
+    """A trust store of the test's own (SSL_CERT_FILE: a copy of the system's), and every TLS context the SDK's
+    transport makes from here on."""
+    import shutil
+    import ssl
+
+    import httpcore2
+
+    from paa.ai.providers import claude
+
+    system = ssl.get_default_verify_paths().openssl_cafile
+    if not os.path.isfile(system):
+        pytest.skip("no system trust store to copy")
+    store = tmp_path / "ca.pem"
+    shutil.copyfile(system, store)
+    monkeypatch.setenv("SSL_CERT_FILE", str(store))
+    monkeypatch.setattr(claude, "_TLS", None)
+    made: list[object] = []
+    original = httpcore2.default_ssl_context
+
+    def counted(**options: object) -> object:
+        made.append(original(**options))  # type: ignore[arg-type]
+        return made[-1]
+
+    monkeypatch.setattr(httpcore2, "default_ssl_context", counted)
+    return made
+
+
+def test_a_prepared_trust_store_is_used_by_the_next_client(
+    fake_anthropic: FakeAnthropic, prepared_tls: list[object]
+) -> None:
+    """A warm server's chat process reads the trust store ahead (`prepare_tls`, ~50 ms a chat): a client made later
+    in the same environment uses that context, as strict as the one it would make, and makes none of its own."""
+    import ssl
+
+    from paa.ai.providers import claude
+
+    claude.prepare_tls()
+    [context] = prepared_tls
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    fake_anthropic.responder = lambda _request: reply("Hello.")
+    events = list(_provider(fake_anthropic).stream(_request(tools=[])))
+    assert isinstance(events[-1], Done) and len(prepared_tls) == 1  # no second context was made
+
+
+@pytest.mark.parametrize("change", ["another store named", "the store rewritten"])
+def test_a_trust_store_changed_since_it_was_prepared_is_read_again(
+    fake_anthropic: FakeAnthropic, prepared_tls: list[object], monkeypatch: pytest.MonkeyPatch, tmp_path, change: str
+) -> None:
+    import shutil
+
+    from paa.ai.providers import claude
+
+    claude.prepare_tls()
+    store = tmp_path / "ca.pem"
+    if change == "another store named":
+        other = tmp_path / "other.pem"
+        shutil.copyfile(store, other)
+        monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    else:
+        store.write_bytes(store.read_bytes() + b"\n")  # (a certificate added or removed, as far as paa can tell)
+        os.utime(store, ns=(1, 1))
+    assert claude.prepared_tls() is None
+    fake_anthropic.responder = lambda _request: reply("Hello.")
+    events = list(_provider(fake_anthropic).stream(_request(tools=[])))
+    assert isinstance(events[-1], Done) and len(prepared_tls) == 2  # the client made its own, from the new store

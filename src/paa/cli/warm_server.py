@@ -489,9 +489,10 @@ def _chat_zygote(parent: socket.socket, path: str, stamp: str, report: mmap.mmap
     _quiet_stdio()
     _preload_numpy()
     with contextlib.suppress(Exception):  # no SDK, or one that changed its ways: chats import it as they run
-        from paa.ai.providers.claude import prepare_sdk
+        from paa.ai.providers.claude import prepare_sdk, prepare_tls
 
         prepare_sdk()
+        prepare_tls()
     with contextlib.suppress(ImportError):  # the TUI's modules and Textual (~0.3 s of its first paint; no thread)
         for name in _modules_under("paa.tui", skip=("paa.tui.__main__", "paa.tui.preload")):
             importlib.import_module(name)

@@ -85,6 +85,9 @@ class ClaudeProvider:
                 }
                 if self._base_url:
                     options["base_url"] = self._base_url
+                verify = prepared_tls()
+                if verify is not None:  # the SDK's own HTTP client, with the trust store read ahead
+                    options["http_client"] = anthropic.DefaultHttpxClient(verify=verify, timeout=options["timeout"])
                 client = anthropic.Anthropic(**options)
                 client.messages  # noqa: B018 - builds the resource (and imports it) now rather than mid-request
                 self._client = client
@@ -269,6 +272,54 @@ _WARM_UP_EVENTS: tuple[dict[str, Any], ...] = (
      "usage": {"output_tokens": 2}},
     {"type": "message_stop"},
 )  # fmt: skip
+
+
+# The TLS context a client of the SDK would make (`prepare_tls`), with what it was read from.
+_TLS: tuple[tuple[object, ...], Any] | None = None
+
+
+def prepare_tls() -> None:
+    """Make the TLS context the SDK's HTTP client makes for itself (the trust store: ~50 ms of a chat, reading and
+    parsing every CA certificate), for a warm server's chat worker to use (`prepared_tls`)."""
+    global _TLS
+    import os
+    import ssl
+
+    import httpcore2  # the SDK's HTTP client's transport, which makes the context
+
+    defaults = ssl.get_default_verify_paths()
+    if not (os.path.isfile(defaults.openssl_cafile) or os.path.isdir(defaults.openssl_capath)):
+        return  # it would look further (files `_trust_store` does not watch): each client makes its own
+    source = _trust_store()
+    _TLS = (source, httpcore2.default_ssl_context())
+
+
+def prepared_tls() -> Any:
+    """The context `prepare_tls` made, if it was read from what this process would read now (the same SSL_CERT_FILE
+    and SSL_CERT_DIR, and files unchanged since); else None, and the SDK makes its own."""
+    prepared = _TLS
+    if prepared is None or prepared[0] != _trust_store():
+        return None
+    return prepared[1]
+
+
+def _trust_store() -> tuple[object, ...]:
+    """What the SDK's client reads its trust store from (as `httpcore2.default_ssl_context` chooses it), each file
+    or folder with its identity and time of change: a certificate added or removed since changes it."""
+    import os
+    import ssl
+
+    defaults = ssl.get_default_verify_paths()
+    places = [os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"), defaults.openssl_cafile]
+    places.append(defaults.openssl_capath)
+    marks: list[object] = []
+    for place in places:
+        try:
+            status = os.stat(place) if place else None
+        except OSError:
+            status = None
+        marks.append((place, (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns) if status else None))
+    return tuple(marks)
 
 
 def prepare_sdk() -> None:
