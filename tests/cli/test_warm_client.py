@@ -50,7 +50,7 @@ def test_the_internal_exit_code_is_paas() -> None:
         (["checkin", "--mood", "4"], True, False),
         (["tui"], True, True),
         (["chat", "hello"], True, True),
-        (["--user", "ann", "memory", "search", "x"], True, True),
+        (["--user", "ann", "memory", "search", "x"], True, False),  # the embedding helper embeds for it
         (["serve"], False, False),
         (["daemon", "run"], False, False),
         (["warm", "status"], False, False),
@@ -318,9 +318,13 @@ def test_the_server_builds_what_every_check_in_worker_would_build_again(monkeypa
 
     monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "__all__")  # preload sets it only where it is unset
     monkeypatch.setattr(app, "_BUILT_AHEAD", {})  # the trees it builds stay with this test, not this process
+    from paa.db import blind
+
     sentiment._vader.cache_clear()
+    monkeypatch.setattr(blind, "_local", threading.local())
     assert "vaderSentiment.vaderSentiment" in preload()
     assert sentiment._vader.cache_info().currsize == 1  # VADER's lexicon read once, in the server
+    assert getattr(blind._local, "conn", None) is not None  # the word cutter made once, in the server
 
 
 def test_the_server_builds_every_command_groups_tree_whole_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -338,6 +342,8 @@ def test_the_server_builds_every_command_groups_tree_whole_once(monkeypatch: pyt
         assert app.command_for(name, None) is built  # built once, in the server, for every worker it forks
     whole = app.command_for("habit", None).commands["habit"].commands  # type: ignore[attr-defined]
     assert {"add", "list", "log", "today"} <= set(whole)  # the whole group: a typo's suggestions read as cold
+    search = app.command_for("memory", None).commands["memory"].commands["search"]  # type: ignore[attr-defined]
+    assert search.params and all(param._runtime_param is not None for param in search.params)  # converters built
     assert set(app.command_for(None, None).commands) == set(COMMANDS)
 
 
@@ -365,3 +371,25 @@ def test_a_worker_runs_without_the_cycle_collector_where_a_cold_run_does(
 
     assert worker("habit", "list") is False
     assert worker("config", "path") is True
+
+
+def test_the_chat_zygote_and_the_server_share_one_time_limit(runtime: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chat goes to the chat zygote, then to the server if the zygote is not there: both attempts and the worker's
+    answer together take at most PAA_WARM_TIMEOUT (50 ms by default), not that much each."""
+    monkeypatch.setenv("PAA_WARM_AUTOSTART", "0")
+    monkeypatch.setenv("PAA_WARM_TIMEOUT", "0.05")
+    now = [100.0]
+    given: list[tuple[str, float]] = []
+
+    def connect(path: str, timeout: float) -> OSError:
+        given.append((path, timeout))
+        now[0] += 0.04  # a zygote whose queue is full: the connection waits, then fails
+        return TimeoutError("timed out")
+
+    monkeypatch.setattr(warm_client, "_clock", lambda: now[0])
+    monkeypatch.setattr(warm_client, "_connect", connect)
+    warm_client.socket_path(os.environ, create=True)
+    assert warm_client.run_warm(["chat", "hello"]) is None
+    [(zygote, first), (server, second)] = given
+    assert zygote.endswith(".zygote.sock") and not server.endswith(".zygote.sock")
+    assert first == pytest.approx(0.05) and second == pytest.approx(0.01)  # what was left of the 50 ms

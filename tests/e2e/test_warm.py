@@ -495,6 +495,48 @@ def test_a_server_whose_chat_zygote_was_killed_mid_command_still_quits_when_idle
     _skip_if_code_changed(stamp)
 
 
+# A shell's `paa ... &`: the command in a process group of its own, not the terminal's foreground group.
+BACKGROUND_JOB = """
+import os, sys
+job = os.fork()
+if job == 0:
+    os.setpgid(0, 0)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status = os.waitpid(job, os.WUNTRACED)
+if os.WIFSTOPPED(status):
+    os.write(1, b"job stopped\\n")
+    os.kill(job, 9)
+    os.waitpid(job, 0)
+else:
+    os.write(1, b"job ended %d\\n" % os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_command_started_in_the_background_is_stopped_when_it_reads_the_terminal(warm_env: Path, stamp: str) -> None:
+    """`paa checkin --mood 4 &` at a shell: a background job that reads its terminal is stopped by it (the shell
+    says "Stopped"); a warm worker, of no job of that terminal, would read the keys typed at the shell instead. So a
+    command started in the background runs by itself, and the server never sees it."""
+    pty = pytest.importorskip("pty")
+    server = WarmServer.start()
+    try:
+        before = server.served()
+        pid, leader = pty.fork()
+        if pid == 0:
+            exec_on_a_terminal([sys.executable, "-c", BACKGROUND_JOB, paa_executable(), "checkin", "--mood", "4"],
+                               child_env())  # fmt: skip
+        try:
+            shown = _read_to_end(leader, b"", time.monotonic() + GIVE_UP_SECONDS)
+        finally:
+            os.close(leader)
+            os.waitpid(pid, 0)
+        served = server.served()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert b"job stopped" in shown, shown
+    assert served == before + 1  # the status request that counted `before`: the command ran by itself
+
+
 class _Terminal:
     """`paa ARGS` on a new terminal of its own (its controlling one, as a shell's would be), read as it shows."""
 

@@ -63,7 +63,7 @@ _KEY_PREFIXES = ("PYTHON", "LC_", "TYPER_", "_TYPER_", "TEXTUAL_")
 def run_warm(args: list[str]) -> int | None:
     """The exit code of `args` run by a warm server, or None when paa should run it itself."""
     word = _command_word(args)
-    if os.environ.get("PAA_NO_SERVER", "") not in ("", "0") or word is None:
+    if os.environ.get("PAA_NO_SERVER", "") not in ("", "0") or word is None or _in_the_background():
         return None
     autostart = os.environ.get("PAA_WARM_AUTOSTART", "").strip().lower() not in OFF_WORDS
     path = socket_path(os.environ, create=autostart)
@@ -73,9 +73,12 @@ def run_warm(args: list[str]) -> int | None:
         timeout = float(os.environ.get("PAA_WARM_TIMEOUT") or DEFAULT_TIMEOUT)
     except ValueError:
         timeout = DEFAULT_TIMEOUT
+    # One limit for the whole hand-over: connecting to the chat zygote and then to the server, and the worker's
+    # answer, take at most `timeout` together.
+    deadline = _clock() + timeout
     conn = _connect(zygote_path(path), timeout) if word in ZYGOTE_COMMANDS else None
     if not isinstance(conn, _socket.socket):  # (no chat zygote: the server runs the command itself)
-        conn = _connect(path, timeout)
+        conn = _connect(path, _left(deadline))
     if isinstance(conn, OSError):
         # Only when nobody listens (no socket file, or one left by a server that died): a server too busy to answer
         # in time is still there.
@@ -83,7 +86,7 @@ def run_warm(args: list[str]) -> int | None:
             start_in_background(path)
         return None
     try:
-        code = _run(conn, args, timeout)
+        code = _run(conn, args, deadline)
     finally:
         conn.close()
     if code == STALE_SERVER:
@@ -91,6 +94,20 @@ def run_warm(args: list[str]) -> int | None:
             start_in_background(path)  # the stale one is quitting: the next command meets the new code's server
         return None
     return code
+
+
+def _in_the_background() -> bool:
+    """Whether this process is a background job of the terminal it reads or writes (`paa ... &` at a shell). The
+    terminal stops such a job when it reads (or writes, with `stty tostop`) and the shell says so; a warm worker is
+    not of the job, so its read would fail instead: a background command runs here, as it always did."""
+    group = os.getpgrp()
+    for fd in (0, 1, 2):
+        try:
+            if os.isatty(fd) and os.tcgetpgrp(fd) != group:
+                return True
+        except OSError:  # a terminal that is not this process's own: no job control applies
+            continue
+    return False
 
 
 def start_in_background(path: str) -> None:
@@ -147,6 +164,17 @@ def _now() -> float:
     return time.time()
 
 
+def _clock() -> float:
+    import time  # (built in: no file to read)
+
+    return time.monotonic()
+
+
+def _left(deadline: float) -> float:
+    """The seconds left until `deadline`; a millisecond at least (a socket's timeout of 0 would mean no waiting)."""
+    return max(deadline - _clock(), 0.001)
+
+
 def _served(args: list[str]) -> bool:
     """Whether the warm path runs this command line (COLD_COMMANDS says which do not, and why)."""
     return _command_word(args) is not None
@@ -185,9 +213,10 @@ def _connect(path: str, timeout: float) -> _socket.socket | OSError:
     return conn
 
 
-def _run(conn: _socket.socket, args: list[str], timeout: float) -> int | None:
+def _run(conn: _socket.socket, args: list[str], deadline: float) -> int | None:
     try:
         send_request(conn, b"run", args)
+        conn.settimeout(_left(deadline))
         reply = _read_exact(conn, 1)
         if reply == STALE:
             return STALE_SERVER
