@@ -974,12 +974,11 @@ def _embed_waiting(
     stop: threading.Event | None = None,
 ) -> int:
     """Read waiting rows, embed them with no transaction open, store the vectors, then mark the rows."""
-    requeued = _requeue_stale(index, engine, user_id=user_id, session=session, mark_engine=mark_engine)
-    # The usual case of a search: one plain query, not the row query below (compiled per process), read through the
-    # caller's session when there is one (a connection more cost a search ~1 ms), unless rows were just marked
-    # waiting on another connection, which the session's transaction may not see.
-    if not _any_waiting(engine, user_id, session if mark_engine is None or not requeued else None):
-        return 0
+    _requeue_stale(index, engine, user_id=user_id, session=session, mark_engine=mark_engine)
+    # Read on a connection of its own, unless inside the caller's write transaction: the caller's session may hold a
+    # snapshot from before rows were marked waiting on another connection (`paa memory reindex` does that first).
+    if not _any_waiting(engine, user_id, session if mark_engine is None else None):
+        return 0  # the usual case of a search: one plain query, not the row query below (compiled per process)
     done = 0
     after_id = 0
     while limit is None or done < limit:
@@ -1034,15 +1033,14 @@ def _any_waiting(engine: Engine, user_id: int | None, session: Session | None) -
 
 def _requeue_stale(
     index: VectorStore, engine: Engine, *, user_id: int | None, session: Session | None, mark_engine: Engine | None
-) -> bool:
+) -> None:
     """Mark as waiting the memories of users whose vectors another embedder made (or that are not in the index at
-    all, as after the move from chromadb): they are embedded again, never compared with the new ones. Whether any
-    were."""
+    all, as after the move from chromadb): they are embedded again, never compared with the new ones."""
     query = "SELECT DISTINCT user_id FROM memories WHERE embedded_at IS NOT NULL"
     params: dict[str, Any] = {}
     if user_id is not None:
         if index.is_current(user_id):
-            return False
+            return
         query += " AND user_id = :user"
         params["user"] = user_id
     if mark_engine is None and session is not None:
@@ -1050,11 +1048,9 @@ def _requeue_stale(
     else:
         with engine.connect() as conn:
             owners = [row[0] for row in conn.execute(text(query), params)]
-    requeued = False
     for owner in owners:
         if index.is_current(owner):
             continue
-        requeued = True
         # The rows first: a stop in between leaves them waiting, and `upsert` then drops the other embedder's set.
         requeue = text("UPDATE memories SET embedded_at = NULL WHERE user_id = :user")
         if mark_engine is not None:
@@ -1063,7 +1059,6 @@ def _requeue_stale(
         elif session is not None:
             session.execute(requeue, {"user": owner})
         index.reset(owner)
-    return requeued
 
 
 def _mark_embedded(
