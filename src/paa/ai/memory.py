@@ -724,11 +724,16 @@ def _said_by(ctx: Context, speakers: list[str], ids: list[int] | None, *, limit:
 
 def _rows(ctx: Context, ids: list[int]) -> dict[int, Row[Any]]:
     """The columns a hit shows of each of `ids` that is one of the user's memories (a vector's memory may have been
-    forgotten): plain rows, as the ORM's query of whole memories took ~3 ms more to compile in every process."""
-    statement = select_columns(
-        col(Memory.id), col(Memory.kind), col(Memory.content), col(Memory.created_at), col(Memory.source_id)
-    ).where(col(Memory.user_id) == ctx.user_id, col(Memory.id).in_(ids))
-    return {row.id: row for row in ctx.session.execute(statement)}
+    forgotten), read with the columns' own types (the text unsealed, the time in UTC). Written out rather than built:
+    compiling the ORM's query of whole memories took ~3 ms in every new process, a built select of these columns ~2."""
+    return {row.id: row for row in ctx.session.execute(_ROWS, {"user": ctx.user_id, "ids": ids})}
+
+
+_ROWS = (
+    text("SELECT id, kind, content, created_at, source_id FROM memories WHERE user_id = :user AND id IN :ids")
+    .bindparams(bindparam("ids", expanding=True))
+    .columns(*(Memory.__table__.c[name] for name in ("id", "kind", "content", "created_at", "source_id")))  # type: ignore[attr-defined]
+)
 
 
 def search_text(query: str) -> str:
