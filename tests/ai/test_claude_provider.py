@@ -197,22 +197,42 @@ def test_preparing_the_sdk_opens_no_socket_and_starts_no_thread(monkeypatch: pyt
     assert threading.active_count() == before
 
 
+def _authority() -> bytes:
+    """A self-signed certificate authority's certificate, PEM."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "paa test authority")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
 @pytest.fixture
 def prepared_tls(monkeypatch: pytest.MonkeyPatch, tmp_path) -> list[object]:
-    """A trust store of the test's own (SSL_CERT_FILE: a copy of the system's), and every TLS context the SDK's
-    transport makes from here on."""
-    import shutil
-    import ssl
-
+    """A trust store of the test's own (SSL_CERT_FILE: one certificate authority made here), and every TLS context
+    the SDK's transport makes from here on."""
     import httpcore2
 
     from paa.ai.providers import claude
 
-    system = ssl.get_default_verify_paths().openssl_cafile
-    if not os.path.isfile(system):
-        pytest.skip("no system trust store to copy")
     store = tmp_path / "ca.pem"
-    shutil.copyfile(system, store)
+    store.write_bytes(_authority())
     monkeypatch.setenv("SSL_CERT_FILE", str(store))
     monkeypatch.setattr(claude, "_TLS", None)
     made: list[object] = []

@@ -289,18 +289,23 @@ def _await_stop(pid: int, limit: float = 1.0) -> None:
 
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        try:
-            fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
-            try:
-                stat = os.read(fd, 1024)
-            finally:
-                os.close(fd)
-        except OSError:
-            return  # gone, or no /proc here
-        end = stat.rfind(b")")  # the state follows the command's name, which may hold anything
-        if stat[end + 2 : end + 3] in (b"T", b"t", b"Z", b"X"):
-            return
+        if process_state(pid) in ("", "T", "t", "Z", "X"):
+            return  # stopped or ended (or no /proc here)
         time.sleep(0.005)
+
+
+def process_state(pid: int) -> str:
+    """The state letter of process `pid` ("T": stopped by a signal), "" when it has gone or there is no /proc."""
+    try:
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        try:
+            stat = os.read(fd, 1024)
+        finally:
+            os.close(fd)
+    except OSError:
+        return ""
+    end = stat.rfind(b")")  # the state follows the command's name, which may hold anything
+    return stat[end + 2 : end + 3].decode("ascii", "replace")
 
 
 def send_request(conn: _socket.socket, op: bytes, args: list[str], fds: list[int] | None = None) -> None:

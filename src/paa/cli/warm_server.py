@@ -326,7 +326,7 @@ class Server:
         """End a worker stopped by its client (Ctrl-Z) whose client has gone since (killed): nobody would ever send
         it SIGCONT. A hangup ends it, as it would end a stopped cold paa whose terminal went."""
         for worker, client in self.clients.items():
-            if client and not _exists(client) and _state_of(worker) == "T":
+            if client and not _exists(client) and proto.process_state(worker) == "T":
                 for number in (signal.SIGHUP, signal.SIGCONT):
                     with contextlib.suppress(OSError):
                         os.kill(worker, number)
@@ -664,17 +664,6 @@ def _exists(pid: int) -> bool:
     except OSError:
         return True  # (another user's process: there, but not ours to signal)
     return True
-
-
-def _state_of(pid: int) -> str:
-    """The state letter of process `pid` ("T": stopped), "" when unknown (Linux: /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            found = stat.read()
-    except OSError:
-        return ""
-    end = found.rfind(b")")  # the state follows the command's name, which may hold anything
-    return found[end + 2 : end + 3].decode("ascii", "replace")
 
 
 def _stop_now(*_: object) -> None:
