@@ -286,7 +286,8 @@ def _take_turns(exe: Path, env: dict[str, str], runs: int, what: str) -> None:
     cpu = {name: statistics.median(values) for name, values in cpus.items()}
     ratio = wall["memory search"] / wall["habit list"]
     print(f"one-shot commands over {what}, a new process each time (median of {runs}, "
-          f"load average {os.getloadavg()[0]:.1f}):")  # fmt: skip
+          f"load average {os.getloadavg()[0]:.1f}; CPU is the command's process alone, without a warm worker or "
+          "the helper a cold search forks):")  # fmt: skip
     print(f"  paa habit list (floor)  {wall['habit list'] * 1000:.0f} ms wall, {cpu['habit list'] * 1000:.0f} ms CPU")
     print(f"  paa memory search       {wall['memory search'] * 1000:.0f} ms wall, {cpu['memory search'] * 1000:.0f} ms "
           "CPU; ratio "

@@ -184,3 +184,113 @@ def test_the_helper_reads_a_vector_file_made_again_since(model_and_cache: tuple[
     fresh.close()
     assert {memory_id for memory_id, _ in expected} <= {7, 8} and expected
     assert [list(hit) for hit in expected] == got["after"]
+
+
+# A command line run as the `paa` executable runs it (`run`: a cold `paa memory search` forks its helper ahead) or
+# in the process alone (`main`: the model loaded here); either way it reports the model's libraries it imported.
+COMMAND = """
+import atexit, json, sys
+atexit.register(lambda: sys.stderr.write(
+    "LOADED " + json.dumps(sorted({"numpy", "onnxruntime", "tokenizers"} & set(sys.modules))) + "\\n"))
+from paa.cli import main
+if sys.argv[1] == "run":
+    main.run(sys.argv[2:])
+sys.exit(main.main(sys.argv[2:]))
+"""
+
+
+def _command(way: str, *args: str, home: Path) -> tuple[str, list[str]]:
+    env = child_env({"PAA_HOME": str(home), "PAA_NO_SERVER": "1", "NO_COLOR": "1"})
+    done = subprocess.run([sys.executable, "-c", COMMAND, way, *args], capture_output=True, text=True, env=env,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    loaded = [line for line in done.stderr.splitlines() if line.startswith("LOADED ")]
+    assert len(loaded) == 1, done.stderr  # (the helper wrote nothing to the command's stderr)
+    return done.stdout, json.loads(loaded[0].removeprefix("LOADED "))
+
+
+def test_a_cold_search_gets_the_model_from_a_helper_forked_ahead(tmp_path: Path) -> None:
+    """`paa memory search` in a new process forks a helper before its imports, which loads the model (and reads the
+    vectors) meanwhile: the search asks it, loading none of the model's libraries itself, and shows the same."""
+    home = tmp_path / "home"
+    for args in (["memory", "add", "I ran 5 km with Ann in the park"], ["memory", "add", "My sister bakes bread"],
+                 ["memory", "reindex"]):  # fmt: skip
+        _command("main", *args, home=home)
+    search = ["memory", "search", "jogging", "--json"]
+    ahead, loaded_ahead = _command("run", *search, home=home)
+    alone, loaded_alone = _command("main", *search, home=home)
+    assert loaded_ahead == [] and "tokenizers" in loaded_alone
+    assert ahead == alone and json.loads(ahead)[0]["text"] == "I ran 5 km with Ann in the park"
+    help_text, loaded = _command("run", "memory", "search", "--help", home=home)  # (help needs no helper)
+    assert "Usage" in help_text and loaded == []
+
+
+# A command that forked its helper, and a process of its own that keeps the helper's socket open (so that only the
+# command's end could end the helper): the helper is to end with the command all the same.
+ENDS = """
+import os, sys, time
+from paa.ai import embedding_helper
+helper = embedding_helper.start_ahead()
+holder = os.fork()
+if holder == 0:
+    quiet = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(quiet, fd)
+    time.sleep(120)
+    os._exit(0)
+print(helper, holder, flush=True)
+os._exit(0)
+"""
+
+
+def test_the_helper_forked_ahead_ends_with_its_command(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from paa.cli.warm_client import process_state
+
+    env = child_env({"PAA_HOME": str(tmp_path), "PAA_NO_SERVER": "1"})
+    done = subprocess.run([sys.executable, "-c", ENDS], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    helper, holder = (int(pid) for pid in done.stdout.split())
+    try:
+        deadline = time.monotonic() + 30  # (a bound on the wait, not a measure: it ends at once)
+        while process_state(helper) not in (None, "Z") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process_state(helper) in (None, "Z")  # gone (or gone and not yet reaped by whoever adopted it)
+        assert process_state(holder) not in (None, "Z")  # what still held its socket did not end it
+    finally:
+        os.kill(holder, signal.SIGKILL)
+
+
+def test_the_helper_reads_the_vectors_ahead_under_the_names_a_search_asks_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read ahead by the folder, model and similarity floor a search names, as `HelperEmbedder.scored_in_helper`
+    names them (absolute paths, memory's MIN_SIMILARITY), even under a relative PAA_HOME: else the first search
+    would read them again."""
+    import os
+
+    from paa.ai import embedding_helper, memory
+    from paa.ai.vectors import VectorIndex
+
+    home = tmp_path / "home"
+    found = embeddings.status(home)
+    assert found.model_dir is not None
+    cache = home / embeddings.CACHE_FOLDER
+    made = VectorIndex(home / "memory", load_embedder(found.model_dir, cache), min_similarity=memory.MIN_SIMILARITY)
+    made.upsert(1, [(1, "fact", "I ran 5 km with Ann"), (2, "fact", "sourdough bread")])
+    made.upsert(2, [(9, "fact", "running every morning")])
+    made.close()
+    monkeypatch.setattr(embedding_helper, "_INDEXES", {})
+    monkeypatch.chdir(tmp_path)
+    embedding_helper._read_ahead(Path(os.path.abspath("home")))
+    asked = (Path(os.path.abspath(Path("home") / "memory")), os.path.abspath(found.model_dir),
+             os.path.abspath(Path("home") / embeddings.CACHE_FOLDER), memory.MIN_SIMILARITY)  # fmt: skip
+    try:
+        assert list(embedding_helper._INDEXES) == [asked]
+        assert set(embedding_helper._INDEXES[asked][0]._loaded) == {1, 2}
+    finally:
+        for index, _identity in embedding_helper._INDEXES.values():
+            index.close()

@@ -137,20 +137,75 @@ def _connect(helper: socket.socket) -> socket.socket:
     return ours
 
 
+# ---- ahead of a cold search ----------------------------------------------------------------------------------------
+
+
+def start_ahead() -> int | None:
+    """Fork a helper of this process's own, now, and have its `load_embedder` ask it (a cold `paa memory search`).
+
+    A search in a new process needs the model (~0.25 s: numpy, ONNX Runtime, the tokenizer, a session) only after
+    ~0.4 s of paa's own imports and its word ranking; forked before those imports, the helper loads the model on
+    another core meanwhile, and the search asks it as a warm worker asks the warm server's. Only where no thread runs
+    yet (`paa.cli.main.run`, before anything is imported). The helper holds none of this process's files, ignores
+    Ctrl-C (the terminal sends it to both; the command says "aborted") and ends with this process. Its pid, or None
+    when no process could be forked (the search then loads the model itself)."""
+    parent = os.getpid()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        return None
+    if pid == 0:
+        code = 1
+        try:
+            ours.close()
+            code = _serve_ahead(theirs, parent)
+        finally:
+            os._exit(code)
+    theirs.close()
+    use_helper(ours)
+    return pid
+
+
+def _serve_ahead(helper: socket.socket, parent: int) -> int:
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # (a caller that reads this command's output to its end must not wait for the helper)
+        os.dup2(devnull, fd)
+    keep = helper.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with(parent)
+    from paa.config_sources import resolve_paths
+
+    return serve(helper, Path(os.path.abspath(resolve_paths(os.environ).data_dir)))
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel kill this process when `parent` ends (Linux): the model's load is of use to it alone."""
+    with contextlib.suppress(Exception):  # (elsewhere the helper ends once it has loaded and finds its socket closed)
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    if os.getppid() != parent:  # it ended before that took hold
+        os._exit(0)
+
+
 # ---- in the helper -------------------------------------------------------------------------------------------------
 
 
 def serve(helper: socket.socket, data_dir: Path | None) -> int:
-    """The helper's life: load the model of `data_dir` (the warm server's data folder) ahead if memories were
-    embedded there, then serve each connection a worker sends until every holder of `helper` has closed it."""
+    """The helper's life: load the model of `data_dir` (the data folder of the warm server, or of the command it
+    serves alone) and read its vectors ahead if memories were embedded there, then serve each connection a worker
+    sends until every holder of `helper` has closed it."""
     # Loaded ahead only where vectors were made (~130 MiB; otherwise on the first request, ~0.2 s once).
     if data_dir is not None and (data_dir / "memory").is_dir():
         with contextlib.suppress(Exception):  # no model, or one that fails: each request says so, in its worker
-            from paa.ai import embeddings
-
-            found = embeddings.status(data_dir)
-            if found.available and found.model_dir is not None:
-                _loaded(str(found.model_dir), str(data_dir / embeddings.CACHE_FOLDER))
+            _read_ahead(Path(os.path.abspath(data_dir)))
     while True:
         try:
             data, fds, _flags, _address = socket.recv_fds(helper, 16, 1)
@@ -163,6 +218,25 @@ def serve(helper: socket.socket, data_dir: Path | None) -> int:
         for fd in fds:
             conn = socket.socket(fileno=fd)
             threading.Thread(target=_answer, args=(conn,), name="paa-embed", daemon=True).start()
+
+
+def _read_ahead(data_dir: Path) -> None:
+    """Load the model of `data_dir`, and read each user's vectors of its vector file, under the names a search of
+    that folder asks by (`HelperEmbedder`: absolute paths; `paa.ai.memory`: MIN_SIMILARITY). Reading 50,000
+    vectors takes ~50 ms: before the first search rather than in it."""
+    from paa.ai import embeddings
+    from paa.ai.vectors import FILE_NAME, MIN_SIMILARITY
+
+    found = embeddings.status(data_dir)
+    if not found.available or found.model_dir is None:
+        return
+    model_dir, cache_dir = os.path.abspath(found.model_dir), str(data_dir / embeddings.CACHE_FOLDER)
+    embedder = _loaded(model_dir, cache_dir)
+    folder = data_dir / "memory"
+    if (folder / FILE_NAME).is_file():  # (opening the index makes the file: not here)
+        index = _index(folder, model_dir, cache_dir, embedder, MIN_SIMILARITY)
+        for user_id in sorted(index.users_on_record()):
+            index.load(user_id)
 
 
 def _answer(conn: socket.socket) -> None:

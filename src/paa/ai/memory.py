@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from paa.ai import embeddings
 from paa.ai.vectors import (
+    MIN_SIMILARITY,
     SharedVectorIndex,
     VectorIndex,
     VectorStore,
@@ -52,7 +53,6 @@ if TYPE_CHECKING:  # the chat tables are defined only where messages are read (a
 KINDS = ("fact", "message", "checkin", "attachment")  # attachment: a page of a file (paa.ai.attachments)
 CONTENT_MAX = 2000  # a remembered fact; messages and check-ins are kept whole
 RRF_K = 60  # reciprocal rank fusion (the "rank" strategy): score = sum over the rankings of 1 / (RRF_K + rank)
-MIN_SIMILARITY = 0.2  # a vector hit less similar than this (cosine) is not a match, only the nearest of strangers
 FULL_SIMILARITY = 0.6  # as similar as MiniLM gets for a paraphrase: full marks for meaning
 STRONG_SIMILARITY = 0.5  # a hit found by its words is said to match "by meaning" too from this similarity on
 WORD_WEIGHT = 1.0  # the "blend" strategy's weights (measured with bench/recall.py)

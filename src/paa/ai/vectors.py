@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 FILE_NAME = "vectors.sqlite3"
+MIN_SIMILARITY = 0.2  # a vector hit less similar than this (cosine) is not a match, only the nearest of strangers
 SCHEMA_VERSION = 3  # PRAGMA user_version: a file of another version is an old cache, emptied and made again
 _SCHEMA = (
     "CREATE TABLE sets (user_id INTEGER PRIMARY KEY, embedder TEXT NOT NULL, generation INTEGER NOT NULL)",

@@ -78,6 +78,7 @@ def run(argv: list[str] | None = None) -> None:
             os._exit(warm)  # the client has loaded next to nothing, yet the interpreter's teardown took it 15-20 ms
         sys.exit(warm)
     spare_the_collector(args)
+    load_the_model_ahead(args)
     finish(main(args))
 
 
@@ -87,6 +88,15 @@ def spare_the_collector(args: list[str]) -> None:
         import gc
 
         gc.disable()
+
+
+def load_the_model_ahead(args: list[str]) -> None:
+    """A cold `paa memory search`: load the embedding model in a helper process while this one imports paa (the
+    search needs the model last; `paa.ai.embedding_helper.start_ahead`)."""
+    if _command_named(args) == "memory" and _subcommand_named(args) == "search" and not {"-h", "--help"} & set(args):
+        from paa.ai.embedding_helper import start_ahead
+
+        start_ahead()
 
 
 def finish(code: int) -> NoReturn:
