@@ -267,7 +267,7 @@ def test_the_helper_forked_ahead_ends_with_its_command(tmp_path: Path) -> None:
 def test_the_helper_reads_the_vectors_ahead_under_the_names_a_search_asks_by(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Read ahead by the folder, model and similarity floor a search names, as `HelperEmbedder.scored_in_helper`
+    """Read ahead by the folder, model and similarity floor a search names, as `HelperEmbedder.score_later`
     names them (absolute paths, memory's MIN_SIMILARITY), even under a relative PAA_HOME: else the first search
     would read them again."""
     import os
@@ -294,3 +294,45 @@ def test_the_helper_reads_the_vectors_ahead_under_the_names_a_search_asks_by(
     finally:
         for index, _identity in embedding_helper._INDEXES.values():
             index.close()
+
+
+# As a warm worker's `paa memory search` runs it: the helper forked first; one memory has its vector, one said just
+# now waits for it. The search asks the helper for the meaning's hits before it embeds what waits.
+FRESH = """
+import json, os, socket, sys
+from paa.ai import embedding_helper
+ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+if os.fork() == 0:
+    ours.close()
+    os._exit(embedding_helper.serve(theirs, None))
+theirs.close()
+embedding_helper.use_helper(ours)
+from paa.ai import memory
+from paa.core.runtime import Runtime
+with Runtime.from_environ(os.environ) as runtime:
+    with runtime.context(write=True) as ctx:
+        memory.remember(ctx, "I ran 5 km with Ann in the park")
+    with runtime.context() as ctx:
+        memory.embed_pending(ctx)
+    with runtime.context(write=True) as ctx:
+        memory.remember(ctx, "My cat Miso sleeps on the sofa all day")
+    with runtime.context() as ctx:
+        hits = memory.search(ctx, sys.argv[1], embed_first=memory.SEARCH_EMBED_BUDGET)
+        waiting = memory._any_waiting(memory._base_engine(ctx.session), ctx.user_id, None)
+print(json.dumps({"hits": [[hit.content, hit.similarity] for hit in hits], "waiting": waiting,
+                  "kind": type(memory.MemoryService.of(ctx).vector_index().embedder).__name__}))
+"""
+
+
+def test_a_search_begun_in_the_helper_counts_what_it_embeds_first(tmp_path: Path) -> None:
+    """The helper scores while the worker embeds what waits (on another connection to it: no deadlock) and ranks by
+    words; a memory embedded meanwhile was not in that scoring, so the meaning is asked again: what was said just
+    now is found by meaning, as by a search that embedded first and then scored."""
+    env = child_env({"PAA_HOME": str(tmp_path / "home")})
+    done = subprocess.run([sys.executable, "-c", FRESH, "a pet at home"], capture_output=True, text=True, env=env,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert got["kind"] == "HelperEmbedder" and got["waiting"] is False
+    found = dict(map(tuple, got["hits"]))
+    assert found.get("My cat Miso sleeps on the sofa all day") is not None  # by meaning: no word of the query in it

@@ -289,6 +289,10 @@ class ChromaVectorIndex:
         hits.sort(key=lambda hit: -hit[1])
         return hits
 
+    def scoring(self, user_id: int, query: str, depth: int) -> Callable[[], list[tuple[int, float]]]:
+        """`scored`, when the returned function is called (the server is asked then)."""
+        return lambda: self.scored(user_id, query, depth)
+
     def ranking(self, user_id: int, query: str, depth: int) -> list[int]:
         return [memory_id for memory_id, _similarity in self.scored(user_id, query, depth)]
 

@@ -22,7 +22,7 @@ import pickle
 import socket
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +61,7 @@ def helper_embedder(model_dir: Path, cache_dir: Path) -> Embedder | None:
     if helper is None:
         return None
     try:
-        return HelperEmbedder(_connect(helper), model_dir, cache_dir)
+        return HelperEmbedder(helper, model_dir, cache_dir)
     except HelperFailed:
         return None
 
@@ -69,8 +69,9 @@ def helper_embedder(model_dir: Path, cache_dir: Path) -> Embedder | None:
 class HelperEmbedder:
     """The helper's embedder for these model files, as seen from a worker; the interface of `vectors.Embedder`."""
 
-    def __init__(self, conn: socket.socket, model_dir: Path, cache_dir: Path) -> None:
-        self._conn = conn
+    def __init__(self, helper: socket.socket, model_dir: Path, cache_dir: Path) -> None:
+        self._helper = helper
+        self._conn = _connect(helper)
         self._lock = threading.Lock()  # one request at a time on the connection
         self._local: Embedder | None = None
         # Absolute: the helper's working folder is not this process's (a relative PAA_HOME means the client's).
@@ -89,19 +90,36 @@ class HelperEmbedder:
                 self._local = self._load_here()
         return self._local.embed(texts)
 
-    def scored_in_helper(
+    def score_later(
         self, folder: Path, min_similarity: float, user_id: int, query: str, depth: int
-    ) -> list[tuple[int, float]] | None:
-        """`VectorIndex.scored` for the vector file in `folder`, run by the helper, which keeps each user's vectors
-        read (a new process reads them all: ~0.1 s at 50,000); None when it cannot (then the caller scores here)."""
+    ) -> Callable[[], list[tuple[int, float]] | None] | None:
+        """`VectorIndex.scored` for the vector file in `folder`, asked of the helper now and read when the returned
+        function is called (None from it: the helper failed, and the caller scores here). The helper keeps each
+        user's vectors read (a new process reads them all: ~0.1 s at 50,000) and embeds the query meanwhile, on
+        its own core, while the caller goes on (a search ranks by words). On a connection of its own, so that the
+        caller may embed on this one before it reads the answer. None when the helper cannot be asked."""
         if self._local is not None:
             return None
         files = (str(self.model_dir), str(self.cache_dir), os.path.abspath(folder))
         try:
-            found: list[tuple[int, float]] = self._ask(("score", *files, min_similarity, user_id, query, depth))
+            conn = _connect(self._helper)
         except HelperFailed:
             return None
-        return found
+        try:
+            _send(conn, ("score", *files, min_similarity, user_id, query, depth))
+        except OSError:
+            conn.close()
+            return None
+
+        def answer() -> list[tuple[int, float]] | None:
+            with conn:
+                try:
+                    status, value = _receive(conn)
+                except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+                    return None
+            return value if status == "ok" else None
+
+        return answer
 
     def _load_here(self) -> Embedder:
         from paa.ai.vectors import _new_embedder

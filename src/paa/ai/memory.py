@@ -442,11 +442,14 @@ def search(
     kinds: Sequence[str] | None = None,
     strategy: str = "blend",
     wait_for_model: bool = True,
+    embed_first: int = 0,
 ) -> list[MemoryHit]:
     """The user's memories most relevant to `query`, best first, none below the relevance floor.
 
     With `wait_for_model` False (building a chat turn's context) meaning counts only once this process has loaded
-    the model: until then words alone rank, rather than a one-shot `paa chat` waiting for the load.
+    the model: until then words alone rank, rather than a one-shot `paa chat` waiting for the load. `embed_first`:
+    embed up to this many memories that wait for a vector before the meaning counts (`paa memory search`, the API:
+    what was just said is found by meaning too), as `embed_pending` does; outside a write transaction.
 
     `strategy` is for measuring (bench/recall.py): "blend" (the default) fuses the word and meaning scores, each
     calibrated, plus a bonus for a day the query names; "rank" is the older equal-weight reciprocal-rank fusion;
@@ -471,10 +474,17 @@ def search(
         rest = _without(rest, listeners)
         query = _without(query, listeners)
         words = fts_words(rest)
-    word_hits = _word_scores(ctx, words, depth, kinds, speakers) if strategy != "meaning" else []
     index = MemoryService.of(ctx).vector_index(load=wait_for_model) if strategy != "words" else None
     meant = _without(query, speakers) if speakers else query
-    vector_hits = index.scored(ctx.user_id, meant, depth * (3 if kinds else 1)) if index is not None else []
+    vector_depth = depth * (3 if kinds else 1)
+    # The meaning's hits are asked for first: a warm worker's embedding helper embeds the query and scores on its
+    # own core while this process embeds what waits and ranks by words (`VectorIndex.scoring`).
+    scoring = index.scoring(ctx.user_id, meant, vector_depth) if index is not None else None
+    embedded = embed_pending(ctx, limit=embed_first) if embed_first > 0 else 0
+    word_hits = _word_scores(ctx, words, depth, kinds, speakers) if strategy != "meaning" else []
+    vector_hits = scoring() if scoring is not None else []
+    if embedded and index is not None:  # scored before the new vectors were stored: again, with them
+        vector_hits = index.scored(ctx.user_id, meant, vector_depth)
     on_days = _said_on(ctx, days, kinds) if days else set()
     found = {i for i, _s in word_hits} | {i for i, _s in vector_hits}
     recent = relative_days(rest, ctx.today()) if blend else []

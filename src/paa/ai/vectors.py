@@ -128,6 +128,7 @@ class VectorStore(Protocol):
     def memory_ids(self, user_id: int) -> set[int]: ...
     def load(self, user_id: int) -> object: ...
     def scored(self, user_id: int, query: str, depth: int) -> list[tuple[int, float]]: ...
+    def scoring(self, user_id: int, query: str, depth: int) -> Callable[[], list[tuple[int, float]]]: ...
     def ranking(self, user_id: int, query: str, depth: int) -> list[int]: ...
     def upsert(self, user_id: int, rows: Sequence[tuple[int, str, str]], *, connection: Any = None) -> None: ...
     def delete(self, user_id: int, memory_ids: Iterable[int]) -> None: ...
@@ -495,14 +496,24 @@ class VectorIndex:
     def scored(self, user_id: int, query: str, depth: int) -> list[tuple[int, float]]:
         """(memory id, cosine similarity) of the memories nearest in meaning to `query`, best first, similar enough
         to count (at least `min_similarity`)."""
-        # A warm worker's one-shot search: the embedding helper holds the vectors read already, and scores. A process
-        # that read them itself (a chat or the TUI warms up) keeps them here, where its own writes update them.
+        return self.scoring(user_id, query, depth)()
+
+    def scoring(self, user_id: int, query: str, depth: int) -> Callable[[], list[tuple[int, float]]]:
+        """`scored`, begun now where another process does it, its answer given by the returned function: a warm
+        worker's one-shot search, whose embedding helper holds the vectors read already, embeds the query and
+        scores while the worker ranks by words. A process that read the vectors itself (a chat or the TUI warms up)
+        keeps them here, where its own writes update them, and scores when the function is called."""
         here = self.in_database or user_id in self._loaded
-        elsewhere = None if here else getattr(self.embedder, "scored_in_helper", None)
-        if elsewhere is not None:
-            found: list[tuple[int, float]] | None = elsewhere(self.folder, self.min_similarity, user_id, query, depth)
-            if found is not None:
-                return found
+        begin = None if here else getattr(self.embedder, "score_later", None)
+        answer = begin(self.folder, self.min_similarity, user_id, query, depth) if begin is not None else None
+
+        def scored() -> list[tuple[int, float]]:
+            found = answer() if answer is not None else None
+            return found if found is not None else self._scored_here(user_id, query, depth)
+
+        return scored
+
+    def _scored_here(self, user_id: int, query: str, depth: int) -> list[tuple[int, float]]:
         import numpy as np
 
         loaded = self.load(user_id)

@@ -62,13 +62,13 @@ def search(
 
       paa memory search coffee --kind checkin --json
     """
-    from paa.ai.memory import SEARCH_EMBED_BUDGET, embed_pending
+    from paa.ai.memory import SEARCH_EMBED_BUDGET
     from paa.ai.memory import search as find
     from paa.cli import runtime
 
     with runtime.current().context() as ctx:
-        embed_pending(ctx, limit=SEARCH_EMBED_BUDGET)  # recent memories become findable by meaning too
-        hits = find(ctx, query, limit=limit, kinds=kind)
+        # (recent memories become findable by meaning too)
+        hits = find(ctx, query, limit=limit, kinds=kind, embed_first=SEARCH_EMBED_BUDGET)
         if as_json:
             from paa.ai.history import with_sources  # (with the chat tables: ~30 ms the lines below never need)
 

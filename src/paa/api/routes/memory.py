@@ -43,12 +43,12 @@ def search(
     limit: int = Query(8, ge=1, le=100),
 ) -> list[dict[str, Any]]:
     from paa.ai.history import with_sources
-    from paa.ai.memory import SEARCH_EMBED_BUDGET, embed_pending
+    from paa.ai.memory import SEARCH_EMBED_BUDGET
     from paa.ai.memory import search as find
 
-    with api.read() as ctx:
-        embed_pending(ctx, limit=SEARCH_EMBED_BUDGET)  # recent memories become findable by meaning too
-        return [hit.to_json() for hit in with_sources(ctx, find(ctx, q, limit=limit, kinds=kind))]
+    with api.read() as ctx:  # (recent memories become findable by meaning too)
+        hits = find(ctx, q, limit=limit, kinds=kind, embed_first=SEARCH_EMBED_BUDGET)
+        return [hit.to_json() for hit in with_sources(ctx, hits)]
 
 
 @router.post("", status_code=201, summary="Remember a fact", **documented(schemas.Memory, 201))
