@@ -121,3 +121,30 @@ def test_a_reader_that_went_away_ends_the_command_quietly_and_well(make_ctx) -> 
         finally:
             os.close(writing)
         assert (done.returncode, done.stderr) == (0, "")
+
+
+# Ctrl-C as it lands in the first of paa's own imports that a command makes, before `main` can report it.
+INTERRUPTED = """
+import sys
+from paa.cli.main import run
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "paa.cli.output":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+run(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("args", [("habit", "list"), ("memory", "search", "water")])
+def test_ctrl_c_during_start_up_ends_quietly_with_the_aborted_code(args: tuple[str, ...]) -> None:
+    from paa.errors import ExitCode
+
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED, *args], capture_output=True, text=True, env=child_env(COLD), timeout=120
+    )
+    assert done.returncode == ExitCode.ABORTED
+    assert done.stderr == "" and done.stdout == ""  # no traceback

@@ -60,6 +60,10 @@ def _subcommand_named(argv: list[str]) -> str | None:
     return argv[position + 1]
 
 
+# paa.errors.ExitCode.ABORTED (tests/e2e/test_exit.py checks it), not imported: the Ctrl-C it reports may have landed
+# in that very import. A command interrupted once running ends with it too, quietly (as Typer ends it).
+ABORTED_EXIT = 130
+
 # One-shot everyday commands, and analytics (read-only): they make little garbage that only the cycle collector
 # would free, and its passes over the tens of thousands of objects the imports create cost them about 70 ms (100 ms
 # for an analytics summary of ten years, at the same peak memory). Every other command (the TUI, servers, the chat
@@ -79,7 +83,11 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(warm)
     spare_the_collector(args)
     load_the_model_ahead(args)
-    finish(main(args))
+    try:
+        code = main(args)
+    except KeyboardInterrupt:  # Ctrl-C in paa's first imports, before `main` can report it: no traceback
+        code = ABORTED_EXIT
+    finish(code)
 
 
 def spare_the_collector(args: list[str]) -> None:
