@@ -110,25 +110,72 @@ def test_quitting_does_not_wait_for_a_slow_first_read(seeded, make_app) -> None:
 
 
 @pytest.mark.e2e
-def test_a_new_process_reads_in_a_child_and_a_warm_worker_in_a_thread(tmp_path: Path) -> None:
+def test_a_new_process_reads_in_a_child_and_a_warm_worker_in_a_forked_one(tmp_path: Path) -> None:
     """A cold `paa tui` loads Textual while a child loads the database layer; in a process that has both loaded (a
-    warm server's worker) a new process would only load them again, so a thread reads the dashboard there."""
+    warm server's worker) a new interpreter would only load them again, so a child is forked there, which starts
+    reading at once; with another thread running (no fork is safe then) a thread reads the dashboard."""
     import subprocess
     import sys
 
     code = (
-        "import os, sys\n"
+        "import os, sys, threading\n"
         "from paa.tui.store import start_preload\n"
-        "if sys.argv[1] == 'loaded':\n"
+        "if sys.argv[1] != 'cold':\n"
         "    import sqlalchemy.orm, textual.app, paa.tui.data\n"
+        "if sys.argv[1] == 'threads':\n"
+        "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
         "preload = start_preload({**os.environ, 'PAA_HOME': sys.argv[2]})\n"
         "preload.wait(60)\n"
         "print(type(preload).__name__)\n"
     )
     kinds = []
-    for state in ("cold", "loaded"):
+    for state in ("cold", "loaded", "threads"):
         done = subprocess.run([sys.executable, "-c", code, state, str(tmp_path / state)], capture_output=True,
                               text=True, env=child_env(), timeout=GIVE_UP_SECONDS)  # fmt: skip
         assert done.returncode == 0, done.stderr
         kinds.append(done.stdout.strip())
-    assert kinds == ["ProcessPreload", "Preload"]
+    assert kinds == ["ProcessPreload", "ForkedPreload", "Preload"]
+
+
+# As a warm server's worker starts the TUI: Textual and the database layer loaded, one thread. It reports what the
+# forked child read, and whether this process opened the database itself meanwhile.
+FORKED = """
+import os, pickle, sys
+import sqlalchemy.orm, textual.app, paa.tui.data
+from paa.tui.store import start_preload
+preload = start_preload(dict(os.environ))
+assert preload.wait(60)
+opened = preload.store._runtime is not None
+sys.stdout.buffer.write(pickle.dumps((type(preload).__name__, preload.dashboard, preload.error, opened)))
+"""
+
+
+def _forked(env: dict[str, str]) -> tuple[str, object, object, bool, str]:
+    import pickle
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FORKED], capture_output=True, env=env, timeout=GIVE_UP_SECONDS)
+    assert done.returncode == 0, done.stderr.decode()
+    return (*pickle.loads(done.stdout), done.stderr.decode())
+
+
+@pytest.mark.e2e
+def test_a_forked_child_reads_the_same_dashboard_as_this_process(seeded, make_ctx) -> None:
+    from paa.tui.data import load_dashboard
+
+    kind, dashboard, error, opened, stderr = _forked(_child_env())
+    with make_ctx() as ctx:
+        expected = load_dashboard(ctx)
+    assert kind == "ForkedPreload" and error is None and stderr == ""
+    assert dashboard == expected and not opened  # read by the child alone
+    assert [row.name for row in expected.habits][:2] == ["Drink water", "Run"]
+
+
+@pytest.mark.e2e
+def test_when_a_forked_child_cannot_read_the_app_is_left_to_read(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("paa's home must be a folder\n")
+    kind, dashboard, error, _opened, stderr = _forked(_child_env(PAA_HOME=str(not_a_folder)))
+    assert kind == "ForkedPreload" and dashboard is None and error is None
+    assert stderr == ""  # no traceback from the child on the terminal: the app says why, as it reads itself

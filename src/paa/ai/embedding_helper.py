@@ -188,10 +188,9 @@ def start_ahead() -> int | None:
 
 
 def _serve_ahead(helper: socket.socket, parent: int) -> int:
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):  # (a caller that reads this command's output to its end must not wait for the helper)
-        os.dup2(devnull, fd)
-    _close_all_but(helper.fileno())
+    from paa.processes import let_go_of_files
+
+    let_go_of_files(keep=helper.fileno())
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -199,21 +198,6 @@ def _serve_ahead(helper: socket.socket, parent: int) -> int:
     from paa.config_sources import resolve_paths
 
     return serve(helper, Path(os.path.abspath(resolve_paths(os.environ).data_dir)))
-
-
-def _close_all_but(keep: int) -> None:
-    """Close every file descriptor above stderr but `keep`: those open (/proc/self/fd, as subprocess reads it), or
-    every one up to the limit where that cannot be read."""
-    try:
-        opened = sorted(int(name) for name in os.listdir("/proc/self/fd"))
-    except OSError:
-        os.closerange(3, keep)
-        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
-        return
-    for fd in opened:
-        if fd > 2 and fd != keep:
-            with contextlib.suppress(OSError):  # (the listing's own, closed already)
-                os.close(fd)
 
 
 def _end_with(parent: int) -> None:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from paa.cli import warm_client as proto
+from paa.processes import threads_running
 
 STAMP_EVERY = 5.0  # seconds between looks at the installed code while idle
 REQUEST_LIMIT = 64 * 1024 * 1024  # a bigger request is not a command line
@@ -532,14 +533,6 @@ def _preload_numpy() -> None:
             del os.environ["OPENBLAS_NUM_THREADS"]
         else:
             os.environ["OPENBLAS_NUM_THREADS"] = previous
-
-
-def threads_running() -> int:
-    """How many threads this process runs, native ones too (Linux: /proc; elsewhere Python's own count)."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return threading.active_count()
 
 
 def _wait_for_exit(pid: int, limit: float = AUTO_WAIT_SECONDS) -> None:

@@ -164,11 +164,86 @@ class ProcessPreload(Preload):
             self._done.set()
 
 
+class ForkedPreload(Preload):
+    """Read the dashboard in a child forked from this process, where Textual and the database layer are loaded
+    already (a warm server's worker): the child starts reading at once, on the other core, beside Textual's start.
+    In a thread the two took turns (one interpreter lock): a year's dashboard took ~145 ms there, and the first
+    paint waited for it. As with `ProcessPreload`, the app opens its own connection and watcher after the first
+    paint and reads once more; when the child fails, the app reads the dashboard itself. Only from a process that
+    runs no other thread (`start_preload` checks)."""
+
+    watches = False
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self._child: tuple[int, int] | None = None  # its pid and the end of the pipe it writes the dashboard to
+
+    def start(self) -> Preload:
+        import os
+
+        reading, writing = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(reading)
+            os.close(writing)
+            self._done.set()  # nothing read: the app reads it
+            return self
+        if pid == 0:
+            code = 1
+            try:
+                os.close(reading)
+                code = self._read_into(writing)
+            finally:
+                os._exit(code)  # (nothing of the parent's to tear down or flush here)
+        os.close(writing)
+        self._child = (pid, reading)
+        self._thread.start()
+        return self
+
+    def _read_into(self, pipe: int) -> int:
+        """In the child: read the dashboard and write it, pickled, to `pipe`; 0 once written."""
+        import pickle
+
+        from paa.processes import let_go_of_files
+        from paa.tui.data import load_dashboard
+
+        let_go_of_files(keep=pipe)  # (the terminal is the app's; the warm client waits for no file of ours)
+        with self.store.read() as ctx:
+            dashboard = load_dashboard(ctx)
+        with open(pipe, "wb") as out:
+            out.write(pickle.dumps(dashboard, protocol=pickle.HIGHEST_PROTOCOL))
+        return 0
+
+    def _run(self) -> None:
+        import os
+        import pickle
+
+        assert self._child is not None
+        pid, reading = self._child
+        try:
+            with open(reading, "rb") as pipe:
+                payload = pipe.read()
+            _pid, status = os.waitpid(pid, 0)
+            if status == 0 and payload:
+                self.dashboard = pickle.loads(payload)  # our own child's: paa.tui.data's plain dataclasses
+        except Exception:
+            pass  # read in this process instead
+        finally:
+            self._done.set()
+
+
 def start_preload(environ: Mapping[str, str], *, user: str | None = None) -> Preload:
-    """Start reading the dashboard for `paa tui`: in a child process, so it runs beside Textual's loading; in a
-    thread where Textual and the database layer are loaded already (a warm server's worker), since a new process
-    would load the database layer again, the slower of the two."""
+    """Start reading the dashboard for `paa tui`: in a child process, so it runs beside Textual's loading. Where
+    Textual and the database layer are loaded already (a warm server's worker) a new interpreter would load the
+    database layer again, the slower of the two: there the child is forked, or, with other threads running (no fork
+    is safe then), the dashboard is read in a thread."""
     import sys
 
+    from paa.processes import threads_running
+
+    store = Store(environ, user=user)
     loaded = "textual.app" in sys.modules and "paa.tui.data" in sys.modules and "sqlalchemy.orm" in sys.modules
-    return (Preload if loaded else ProcessPreload)(Store(environ, user=user)).start()
+    if not loaded:
+        return ProcessPreload(store).start()
+    return (ForkedPreload if threads_running() == 1 else Preload)(store).start()
