@@ -20,25 +20,31 @@ pytestmark = [
 
 TEXTS = ["I ran 5 km with Ann", "sourdough needs a warm kitchen", "é ß 日本語 and emoji 🙂", ""]
 
-# A process as a warm worker is: it forks the helper first (the server does), then asks `load_embedder`. It reports
-# whether it ever imported the model's libraries itself, and the vectors it got.
-CLIENT = """
-import json, os, signal, socket, sys
-from pathlib import Path
+# How each script below begins: a process as a warm worker is, whose embedding helper was forked first (the server
+# does that), before anything else is loaded; `helper` is its pid.
+FORK_HELPER = """
+import os, socket
 from paa.ai import embedding_helper
-from paa.ai.vectors import load_embedder
-model, cache, texts, kill = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4] == "kill"
 ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-pid = os.fork()
-if pid == 0:
+helper = os.fork()
+if helper == 0:
     ours.close()
     os._exit(embedding_helper.serve(theirs, None))
 theirs.close()
+"""
+
+# A process as a warm worker is: it forks the helper first (the server does), then asks `load_embedder`. It reports
+# whether it ever imported the model's libraries itself, and the vectors it got.
+CLIENT = FORK_HELPER + """
+import json, signal, sys
+from pathlib import Path
+from paa.ai.vectors import load_embedder
+model, cache, texts, kill = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4] == "kill"
 embedding_helper.use_helper(ours)
 embedder = load_embedder(model, cache)
 if kill:
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    os.kill(helper, signal.SIGKILL)
+    os.waitpid(helper, 0)
 vectors = embedder.embed(texts)
 print(json.dumps({
     "kind": type(embedder).__name__, "embedder_id": embedder.embedder_id, "vectors": vectors.tobytes().hex(),
@@ -90,17 +96,11 @@ def test_without_a_helper_the_model_loads_in_the_process(model_and_cache: tuple[
 
 
 # As CLIENT, but it searches a vector file: the helper reads the vectors and scores them, this process neither.
-SEARCHER = """
-import json, os, socket, sys
+SEARCHER = FORK_HELPER + """
+import json, sys
 from pathlib import Path
-from paa.ai import embedding_helper
 from paa.ai.vectors import VectorIndex, load_embedder
 model, cache, folder, query = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
-ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-if os.fork() == 0:
-    ours.close()
-    os._exit(embedding_helper.serve(theirs, None))
-theirs.close()
 os.chdir(sys.argv[5])  # as a warm worker does, to its client's folder: the helper stays where it was
 embedding_helper.use_helper(ours)
 index = VectorIndex(folder, load_embedder(model, cache), min_similarity=0.1)
@@ -139,17 +139,11 @@ def test_a_process_with_the_helper_has_its_vectors_scored_there(
 
 # As SEARCHER, then the vector file is replaced (deleted and made again, as by a restore or by hand) between two
 # searches: the helper must read the new file, as a new process would, not the old one it still has open.
-REPLACED = """
-import json, os, shutil, socket, sys
+REPLACED = FORK_HELPER + """
+import json, shutil, sys
 from pathlib import Path
-from paa.ai import embedding_helper
 from paa.ai.vectors import VectorIndex, load_embedder
 model, cache, folder = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-if os.fork() == 0:
-    ours.close()
-    os._exit(embedding_helper.serve(theirs, None))
-theirs.close()
 embedding_helper.use_helper(ours)
 embedder = load_embedder(model, cache)
 before = VectorIndex(folder, embedder, min_similarity=0.1).scored(1, "running", 3)
@@ -298,14 +292,8 @@ def test_the_helper_reads_the_vectors_ahead_under_the_names_a_search_asks_by(
 
 # As a warm worker's `paa memory search` runs it: the helper forked first; one memory has its vector, one said just
 # now waits for it. The search asks the helper for the meaning's hits before it embeds what waits.
-FRESH = """
-import json, os, socket, sys
-from paa.ai import embedding_helper
-ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-if os.fork() == 0:
-    ours.close()
-    os._exit(embedding_helper.serve(theirs, None))
-theirs.close()
+FRESH = FORK_HELPER + """
+import json, sys
 embedding_helper.use_helper(ours)
 from paa.ai import memory
 from paa.core.runtime import Runtime
