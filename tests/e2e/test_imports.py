@@ -95,3 +95,16 @@ def test_a_check_in_loads_no_vector_store_client(ready_database: None) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "paa.ai.memory" in done.stderr  # the memory index was loaded: the check-in reached it
     assert "paa.ai.chroma" not in done.stderr and "httpx" not in imported
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [(("habit", "list"), "Water"), (("remind", "upcoming", "--days", "2"), "  21:00  Daily check-in (check-in)\n")],
+    ids=["habit-list", "remind-upcoming"],
+)
+def test_plain_output_loads_no_rich(ready_database: None, args: tuple[str, ...], shown: str) -> None:
+    """Into a pipe (no colour) lines are written as they are: rich (~20 ms) loads only to colour a terminal's."""
+    done, imported = run_with_importtime(*args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "sqlalchemy" in imported and "rich" not in imported
+    assert shown in done.stdout

@@ -118,11 +118,18 @@ def say(message: str) -> None:
     Without colour the line is written directly: loading rich for one plain line would cost
     more than the rest of a quick command like `paa habit log`.
     """
-    message = terminal_text.clean(message)  # no escape sequence reaches the terminal, even from unescaped text
+    say_lines([message])
+
+
+def say_lines(messages: list[str]) -> None:
+    """Lines for a person (rich markup allowed), each as `say` writes it; with colour, through one console."""
+    lines = [terminal_text.clean(message) for message in messages]  # no escape sequence reaches the terminal
     if _colour_wanted():
-        console().print(message)
+        out = console()
+        for line in lines:
+            out.print(line)
     else:
-        sys.stdout.write(plain(message) + "\n")
+        sys.stdout.write("".join(plain(line) + "\n" for line in lines))
 
 
 def cell_width(text: str) -> int:

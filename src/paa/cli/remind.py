@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paa.cli.output import console, emit_json, escape, say
+from paa.cli.output import console, emit_json, escape, say, say_lines
 
 if TYPE_CHECKING:
     from paa.core.reminders.custom import RemindersOverview, ReminderView
@@ -273,21 +273,23 @@ def upcoming(
 
 
 def _render_upcoming(found: Agenda) -> None:
-    out = console()
+    # Without colour (a pipe, a script, NO_COLOR) the lines are written directly, without loading rich (~20 ms of a
+    # command that answers in ~0.5 s cold).
     if not found.items:
-        out.print(f"Nothing due until the end of {found.last_day:%A %d %B %Y}.")
+        say(f"Nothing due until the end of {found.last_day:%A %d %B %Y}.")
         return
-    current = None
+    lines: list[str] = []
     labels = {"habit": "habit", "checkin": "check-in", "custom": "reminder"}
+    current = None
     for item in found.items:
         heading = item.local.strftime("%A %d %B %Y")
         if heading != current:
-            if current is not None:
-                out.print()
-            out.print(f"[bold]{heading}[/]")
+            lines += [""] if current is not None else []
+            lines.append(f"[bold]{heading}[/]")
             current = heading
         kind = labels[item.occurrence.kind]
-        out.print(f"  {item.local:%H:%M}  {escape(item.title)} [dim]({kind})[/]")
+        lines.append(f"  {item.local:%H:%M}  {escape(item.title)} [dim]({kind})[/]")
+    say_lines(lines)
 
 
 def run_due(as_json: JsonOpt = False) -> None:
