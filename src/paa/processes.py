@@ -2,8 +2,8 @@
 
 A process may fork only while it runs one thread (a lock another thread held stays held in the child), and a child
 that works beside its parent holds none of the parent's files: a caller reading the command's output to its end, or
-a terminal, never waits for it. Standard library only: the client side of the warm path and a cold command's first
-steps import it.
+a terminal, never waits for it. Standard library only: the helper a cold `paa memory search` forks before its
+imports uses it, as does the TUI's start.
 """
 
 from __future__ import annotations

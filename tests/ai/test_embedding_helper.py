@@ -250,10 +250,10 @@ def test_the_helper_forked_ahead_ends_with_its_command(tmp_path: Path) -> None:
     helper, holder = (int(pid) for pid in done.stdout.split())
     try:
         deadline = time.monotonic() + 30  # (a bound on the wait, not a measure: it ends at once)
-        while process_state(helper) not in (None, "Z") and time.monotonic() < deadline:
+        while process_state(helper) not in ("", "Z") and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert process_state(helper) in (None, "Z")  # gone (or gone and not yet reaped by whoever adopted it)
-        assert process_state(holder) not in (None, "Z")  # what still held its socket did not end it
+        assert process_state(helper) in ("", "Z")  # gone (or gone and not yet reaped by whoever adopted it)
+        assert process_state(holder) not in ("", "Z")  # what still held its socket did not end it
     finally:
         os.kill(holder, signal.SIGKILL)
 
