@@ -30,6 +30,7 @@ from paa.errors import ExitCode
 from tests.support.processes import child_env, exec_on_a_terminal, paa_executable
 from tests.support.waiting import GIVE_UP_SECONDS, readable_within, wait_until
 from tests.support.warm import WarmServer, code_changed_since, has_ended, parent_of, state_of, warm_folder
+from tests.support.warm import status as status_of
 
 pytestmark = pytest.mark.e2e
 _MODEL = embeddings.status(None).available
@@ -159,6 +160,58 @@ def _again_warm(steps: list[Step], scratch: Path, paa_home: Path, stamp: str) ->
         server.stop()
     _skip_if_code_changed(stamp)
     return warm, after - before - 1  # less the status request that counted `before`
+
+
+LIVED_IN = [  # a home with rows for each of the rehearsal's reads (paa.cli.warm_rehearsal)
+    Step(["habit", "add", "Water", "--unit", "glasses", "--target", "8", "--remind", "09:00"]),
+    Step(["habit", "add", "Run", "--days", "mon,wed,fri"]),
+    Step(["habit", "log", "water", "3"]),
+    Step(["checkin", "--mood", "4", "--answer", "A long walk", "--answer", "Finished the book"]),
+    Step(["chat", "--offline", "--no-stdin", "I drank a glass of water"]),
+]
+AFTER_THE_REHEARSAL = [
+    Step(["habit", "list"]),
+    Step(["habit", "today", "--json"]),
+    Step(["habit", "today"], env={"PAA_COLOR": "always"}),
+    Step(["remind", "upcoming"]),
+    Step(["checkin", "--mood", "3", "--answer", "Tired", "--answer", "Nothing", "--replace"]),
+    Step(["chat", "--offline", "--no-stdin", "how did my week go?"]),
+    Step(["chat", "history", "--json"]),
+    Step(["habit", "list"], env={"PAA_USER": "nobody"}),
+]
+
+
+def test_a_server_that_read_ahead_answers_as_a_cold_run(warm_env: Path, paa_home: Path, tmp_path: Path, stamp: str):
+    """A server started on a lived-in home reads it once before serving (the rehearsal); what its workers then
+    answer and write is what cold runs answer and write, and the server holds no thread and no database file."""
+    scratch = tmp_path / "scratch"
+    cold_env = {"PAA_NO_SERVER": "1"}
+    for step in LIVED_IN:
+        assert _run(step, scratch, cold_env)[0] == 0, step.args
+    cold = [_run(step, scratch, cold_env) for step in AFTER_THE_REHEARSAL]
+    cold_files = _files(scratch)
+    shutil.rmtree(paa_home)
+    shutil.rmtree(scratch)
+    for step in LIVED_IN:
+        _run(step, scratch, cold_env)
+    server = WarmServer.start()
+    try:
+        info = status_of(server.env)
+        assert info["rehearsed"] == "habits,agenda,checkin,chat"
+        for pid in (server.pid, server.zygote):
+            assert len(os.listdir(f"/proc/{pid}/task")) == 1  # it forks: never beside a thread
+            held = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            assert not [path for path in held if path.startswith(str(paa_home))], held
+        before = server.served()
+        warm = [_run(step, scratch, {}) for step in AFTER_THE_REHEARSAL]
+        served = server.served() - before - 1  # less the status request that counted `before`
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    for step, cold_run, warm_run in zip(AFTER_THE_REHEARSAL, cold, warm, strict=True):
+        assert warm_run == cold_run, step.args
+    assert served == len(AFTER_THE_REHEARSAL)
+    assert _files(scratch) == cold_files
 
 
 def test_version_answers_without_the_command_tree() -> None:

@@ -166,6 +166,7 @@ def status() -> None:
         f"{int(info['rss_kib']) // 1024} MiB resident"
         + (f" (and {'; '.join(beside)})" if beside else "")
         + f", quits after {info['idle_seconds']} s idle"
+        + (f"; read ahead: {info['rehearsed'].replace(',', ', ')}" if info.get("rehearsed", "-") != "-" else "")
         + ("; PAA_NO_SERVER is set, so commands skip it" if disabled else "")
     )
 

@@ -168,6 +168,7 @@ class Server:
         self.served = 0
         self.stopping = False
         self.modules: list[str] = []
+        self.rehearsed: list[str] = []  # what `paa.cli.warm_rehearsal` read before the first fork
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.identity: tuple[int, int] | None = None
         # The data folder the server was started for (a test's or a benchmark's temporary one, often): once it is
@@ -423,6 +424,7 @@ class Server:
             "embedding_helper": self.helper_pid,
             "embedding_helper_rss_kib": _rss_kib(self.helper_pid) if self.helper_pid else 0,
             "modules": len(sys.modules),
+            "rehearsed": ",".join(self.rehearsed) or "-",
             "stamp": self.stamp,
         }
         return "".join(f"{key}: {value}\n" for key, value in lines.items())
@@ -730,6 +732,9 @@ def main(argv: list[str] | None = None) -> int:
         idle_seconds = float(args[1])
     server = Server(path, idle_seconds)
     server.modules = preload()
+    from paa.cli.warm_rehearsal import rehearse
+
+    server.rehearsed = rehearse(os.environ)  # before any fork: the chat zygote and every worker inherit it
     gc.collect()  # the start-up's garbage goes now
     # What is left is permanent: a worker's collections then skip it, instead of walking (and so copying, page by
     # page) the whole preloaded heap; this took two thirds of a `habit list` worker's time. Once, here: frozen before

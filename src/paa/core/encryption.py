@@ -173,11 +173,16 @@ def _holds_sealed_values(engine: Engine | None) -> bool:
     return False
 
 
-def load_keys(paths: Paths, environ: Mapping[str, str] | None, engine: Engine | None = None) -> KeySet:
-    """The data keys; the first key is made here (under a lock, so two processes cannot make two)."""
+def load_keys(
+    paths: Paths, environ: Mapping[str, str] | None, engine: Engine | None = None, *, make: bool = True
+) -> KeySet:
+    """The data keys; the first key is made here (under a lock, so two processes cannot make two), unless `make` is
+    false (a reader that must write nothing: KeyMissing then)."""
     found = _read(paths, environ)
     if found is not None:
         return found[0]
+    if not make:
+        raise KeyMissing(f"no data key yet: {key_file(paths)} does not exist", hint=_RESTORE)
     paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with file_lock(paths.data_dir / ".data-key.lock"):
         found = _read(paths, environ)  # another process may have made it while we waited
@@ -191,13 +196,13 @@ def load_keys(paths: Paths, environ: Mapping[str, str] | None, engine: Engine | 
         return keyset
 
 
-def attach(engine: Engine, paths: Paths, environ: Mapping[str, str] | None) -> None:
-    """Give the engine its data keys, loaded on the first sealed read or write."""
+def attach(engine: Engine, paths: Paths, environ: Mapping[str, str] | None, *, make: bool = True) -> None:
+    """Give the engine its data keys, loaded on the first sealed read or write (made then, unless `make` is false)."""
     # Weakly: SQLAlchemy's statement caches (one per table's mapper, for the process's lifetime) keep the dialect, and
     # so this provider, after the engine is gone; a strong reference would keep every engine ever opened, with its
     # pool and its own statement cache, alive with it. A read or write that loads the keys holds the engine anyway.
     owner = weakref.ref(engine)
-    provider = DataKeys(lambda: load_keys(paths, environ, owner()), description=str(key_file(paths)))
+    provider = DataKeys(lambda: load_keys(paths, environ, owner(), make=make), description=str(key_file(paths)))
     setattr(engine.dialect, DIALECT_ATTRIBUTE, provider)
 
 

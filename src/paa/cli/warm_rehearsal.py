@@ -1,0 +1,116 @@
+"""The warm server's rehearsal: before it forks, it reads once what the everyday commands read.
+
+SQLAlchemy, SQLModel and paa build much of their machinery on first use in a process (the ORM's loading and
+compiling paths, each statement's cache key structure, the dialect's processors, the settings' validators);
+importing them builds none of it. A worker forked from a server that never ran a query built it all again for each
+command: about a fifth of a `habit list` worker's time. So the server runs, once, the reads of `habit list`, `habit today`,
+`remind upcoming`, a check-in's questions and a chat turn's context, on the database its own environment names;
+its chat zygote and its workers inherit what was built.
+
+It writes nothing. It runs only when that database is an SQLite file at the current revision (never a migration
+from here); its connections are `query_only`; no data key is made (`paa.core.encryption.attach`'s `make`); the OS
+keyring is not asked (`PAA_KEYRING=off`: a key kept there leaves the sealed reads out); memories are found by
+their words only (`memory.search` without waiting for a model: no model, no thread). Its runtime is closed, and so
+every connection, before the server forks: the rows and the runtime go, what the libraries built stays. A failure
+(no such database, accounts nobody is logged in to, a damaged file) ends the rehearsal where it is, and each worker
+builds what is missing, as before. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+
+def rehearse(environ: Mapping[str, str]) -> list[str]:
+    """Read once as the everyday commands do (see the module's docstring); the steps that ran, in order."""
+    done: list[str] = []
+    with contextlib.suppress(Exception):  # an unfinished rehearsal costs the workers time, never a result
+        _rehearse(dict(environ), done)
+    return done
+
+
+def _rehearse(environ: dict[str, str], done: list[str]) -> None:
+    from paa.core.runtime import Environment, Runtime
+    from paa.core.storage import database_url
+
+    environ = {key: value for key, value in environ.items() if key != "PAA_REDIS_URL"}  # no connection to Redis
+    environ["PAA_KEYRING"] = "off"
+    environment = Environment.from_environ(environ)
+    if not _current_sqlite(database_url(environment.paths, environment.loaded)):
+        return
+    with Runtime(environment) as runtime:
+        _read_only(runtime, environment)
+        for name, step in _STEPS:
+            with runtime.context() as ctx:
+                step(ctx)
+            done.append(name)
+
+
+def _current_sqlite(url: str) -> bool:
+    """Whether `url` names an SQLite file that exists and is at paa's current revision (read without changing it)."""
+    from sqlalchemy.engine import make_url
+
+    from paa.db.migrate import stored_sqlite_revision
+    from paa.db.revisions import HEAD
+
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return False
+    return os.path.isfile(database) and stored_sqlite_revision(database) == HEAD
+
+
+def _read_only(runtime: Any, environment: Any) -> None:
+    """Make the runtime's engine refuse every write (SQLite's query_only) and never make a data key."""
+    from sqlalchemy import event
+
+    from paa.core.encryption import attach
+
+    engine = runtime.engine  # at the current revision: opened without a migration and without a connection yet
+    attach(engine, environment.paths, environment.environ, make=False)
+
+    def query_only(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    event.listen(engine, "connect", query_only)
+
+
+def _habits(ctx: Any) -> None:
+    """`paa habit list` and `habit today`."""
+    from paa.core.habits.manage import list_habits
+    from paa.core.habits.overview import statuses
+
+    statuses(ctx, list_habits(ctx), best=False)
+
+
+def _agenda(ctx: Any) -> None:
+    """`paa remind upcoming`."""
+    from paa.core.reminders.upcoming import agenda
+
+    agenda(ctx, ctx.now(), 1)
+
+
+def _checkin(ctx: Any) -> None:
+    """What `paa checkin` reads before it saves: the questions, the day's check-in, and the reflection's week."""
+    from paa.core.checkins.entries import find_checkin, list_prompts, prompts_for, reflect
+
+    day = ctx.today()
+    list_prompts(ctx)
+    prompts_for(ctx, find_checkin(ctx, day))
+    reflect(ctx, day, None)
+
+
+def _chat(ctx: Any) -> None:
+    """What a chat turn reads before it asks the model (`context_preview`: the settings, the last conversation's
+    history, the turn's context). Its memories by their words: meaning counts only in a process that loaded the
+    model (`memory.search`'s `wait_for_model`), which the server never does."""
+    from paa.ai.chat import context_preview
+    from paa.ai.store import latest_conversation_id
+
+    context_preview(ctx, "how did my week go", latest_conversation_id(ctx))
+
+
+_STEPS = (("habits", _habits), ("agenda", _agenda), ("checkin", _checkin), ("chat", _chat))
