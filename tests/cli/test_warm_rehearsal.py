@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,15 @@ from paa.cli.warm_rehearsal import rehearse
 from tests.conftest import CliResult
 
 EVERY_STEP = ["habits", "agenda", "checkin", "chat"]
+
+
+@pytest.fixture(autouse=True)
+def _nothing_handed_down() -> Iterator[None]:
+    """The engine a rehearsal hands down stays with the test that made it."""
+    from paa.db import engine
+
+    yield
+    engine._HANDED_DOWN.clear()
 
 
 def _dump(database: Path) -> list[str]:
@@ -62,6 +71,28 @@ def test_it_reads_every_step_and_changes_nothing(lived_in: Path, paa_home: Path)
     assert sorted(os.listdir(paa_home)) == files
     assert _tasks() == tasks  # no thread left behind: the server never forks beside one
     assert _open_files(paa_home) == opened  # every connection it opened is closed: none crosses the server's fork
+
+
+def test_the_next_engine_of_its_database_is_the_rehearsed_one_and_writes(
+    lived_in: Path, cli: Callable[..., CliResult]
+) -> None:
+    from paa.core.runtime import Environment
+    from paa.core.storage import database_url
+    from paa.db.engine import create_db_engine
+
+    environment = Environment.from_environ(os.environ)
+    url = database_url(environment.paths, environment.loaded)
+    assert rehearse(os.environ) == EVERY_STEP
+    first = create_db_engine(url)
+    assert len(first._compiled_cache) >= len(EVERY_STEP)  # type: ignore[attr-defined]  # what the rehearsal compiled
+    assert create_db_engine(url) is not first  # taken once
+    from paa.db import engine as engines
+
+    engines._HANDED_DOWN[url] = first  # as a worker finds it: the next command's runtime takes it
+    assert cli("habit", "log", "water", "2").code == 0  # not query_only any more, and sealed writes have a key
+    assert cli("checkin", "--mood", "2", "--answer", "Rain", "--answer", "None", "--replace").code == 0
+    assert url not in engines._HANDED_DOWN
+    assert "Rain" in cli("checkin", "show", "--json").out
 
 
 def test_a_step_that_writes_is_refused_and_ends_the_rehearsal(lived_in: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,9 +3,10 @@
 SQLAlchemy, SQLModel and paa build much of their machinery on first use in a process (the ORM's loading and
 compiling paths, each statement's cache key structure, the dialect's processors, the settings' validators);
 importing them builds none of it. A worker forked from a server that never ran a query built it all again for each
-command: about a fifth of a `habit list` worker's time. So the server runs, once, the reads of `habit list`, `habit today`,
-`remind upcoming`, a check-in's questions and a chat turn's context, on the database its own environment names;
-its chat zygote and its workers inherit what was built.
+command: about a fifth of a `habit list` worker's time. So the server runs, once, the reads of `habit list`,
+`habit today`, `remind upcoming`, a check-in's questions and a chat turn's context, on the database its own
+environment names; its chat zygote and its workers inherit what was built, and the first runtime a worker opens on
+that database takes the engine with the statements compiled for it (`paa.db.engine.hand_down`).
 
 It writes nothing. It runs only when that database is an SQLite file at the current revision (never a migration
 from here); its connections are `query_only`; no data key is made (`paa.core.encryption.attach`'s `make`); the OS
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
@@ -35,18 +36,24 @@ def rehearse(environ: Mapping[str, str]) -> list[str]:
 def _rehearse(environ: dict[str, str], done: list[str]) -> None:
     from paa.core.runtime import Environment, Runtime
     from paa.core.storage import database_url
+    from paa.db.engine import hand_down
 
     environ = {key: value for key, value in environ.items() if key != "PAA_REDIS_URL"}  # no connection to Redis
     environ["PAA_KEYRING"] = "off"
     environment = Environment.from_environ(environ)
-    if not _current_sqlite(database_url(environment.paths, environment.loaded)):
+    url = database_url(environment.paths, environment.loaded)
+    if not _current_sqlite(url):
         return
     with Runtime(environment) as runtime:
-        _read_only(runtime, environment)
-        for name, step in _STEPS:
-            with runtime.context() as ctx:
-                step(ctx)
-            done.append(name)
+        engine = runtime.engine  # at the current revision: opened without a migration, and no connection yet
+        with _read_only(engine, environment):
+            for name, step in _STEPS:
+                with runtime.context() as ctx:
+                    step(ctx)
+                done.append(name)
+    # Closed with the runtime (its pool is empty): the first command of a worker that opens this database takes
+    # it, with the statements compiled here, and gives it its own data key and connections.
+    hand_down(url, engine)
 
 
 def _current_sqlite(url: str) -> bool:
@@ -63,19 +70,23 @@ def _current_sqlite(url: str) -> bool:
     return os.path.isfile(database) and stored_sqlite_revision(database) == HEAD
 
 
-def _read_only(runtime: Any, environment: Any) -> None:
-    """Make the runtime's engine refuse every write (SQLite's query_only) and never make a data key."""
+@contextlib.contextmanager
+def _read_only(engine: Any, environment: Any) -> Iterator[None]:
+    """While it lasts, the engine's connections refuse every write (SQLite's query_only) and no data key is made."""
     from sqlalchemy import event
 
     from paa.core.encryption import attach
 
-    engine = runtime.engine  # at the current revision: opened without a migration and without a connection yet
     attach(engine, environment.paths, environment.environ, make=False)
 
     def query_only(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA query_only = ON")
 
     event.listen(engine, "connect", query_only)
+    try:
+        yield
+    finally:
+        event.remove(engine, "connect", query_only)
 
 
 def _habits(ctx: Any) -> None:
