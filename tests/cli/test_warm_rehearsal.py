@@ -84,7 +84,8 @@ def test_the_next_engine_of_its_database_is_the_rehearsed_one_and_writes(
     url = database_url(environment.paths, environment.loaded)
     assert rehearse(os.environ) == EVERY_STEP
     first = create_db_engine(url)
-    assert len(first._compiled_cache) >= len(EVERY_STEP)  # type: ignore[attr-defined]  # what the rehearsal compiled
+    compiled = first._compiled_cache  # what the rehearsal compiled
+    assert compiled is not None and len(compiled) >= len(EVERY_STEP)
     assert create_db_engine(url) is not first  # taken once
     from paa.db import engine as engines
 
