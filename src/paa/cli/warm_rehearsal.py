@@ -4,9 +4,10 @@ SQLAlchemy, SQLModel and paa build much of their machinery on first use in a pro
 compiling paths, each statement's cache key structure, the dialect's processors, the settings' validators);
 importing them builds none of it. A worker forked from a server that never ran a query built it all again for each
 command: about a fifth of a `habit list` worker's time. So the server runs, once, the reads of `habit list`,
-`habit today`, `remind upcoming`, a check-in's questions and a chat turn's context, on the database its own
-environment names; its chat zygote and its workers inherit what was built, and the first runtime a worker opens on
-that database takes the engine with the statements compiled for it (`paa.db.engine.hand_down`).
+`habit today`, `remind upcoming`, a check-in's questions, a chat turn's context and a memory search by words, on
+the database its own environment names; its chat zygote and its workers inherit what was built, and the first
+runtime a worker opens on that database takes the engine with the statements compiled for it
+(`paa.db.engine.hand_down`).
 
 It writes nothing. It runs only when that database is an SQLite file at the current revision (never a migration
 from here); its connections are `query_only`; no data key is made (`paa.core.encryption.attach`'s `make`); the OS
@@ -124,4 +125,12 @@ def _chat(ctx: Any) -> None:
     context_preview(ctx, "how did my week go", latest_conversation_id(ctx))
 
 
-_STEPS = (("habits", _habits), ("agenda", _agenda), ("checkin", _checkin), ("chat", _chat))
+def _memory(ctx: Any) -> None:
+    """`paa memory search`, by its words (the meaning is the embedding helper's, in its own process), with a person
+    and a day named: each of the search's queries runs."""
+    from paa.ai.memory import search
+
+    search(ctx, "what did Ann tell me last week about running", limit=10, wait_for_model=False)
+
+
+_STEPS = (("habits", _habits), ("agenda", _agenda), ("checkin", _checkin), ("chat", _chat), ("memory", _memory))
