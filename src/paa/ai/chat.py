@@ -229,11 +229,13 @@ class ChatSession:
                 files.check_message(attachments, files.pending_uploads(ctx, list(uploads)))
         cancel = cancel or CancelToken()
         with self.contexts(write=True) as ctx:
-            if self._conversation_id is None:
+            new = self._conversation_id is None
+            if new:
                 names = ", ".join(draft.name for draft in attachments)
                 self._conversation_id = create_conversation(ctx, message or names or "attachments").id
             assert self._conversation_id is not None
-            set_aside = _decline_held(ctx, self._conversation_id)  # a new message instead of an answer: a no
+            # A new message instead of an answer: a no (a conversation begun just now holds nothing to answer).
+            set_aside = [] if new else _decline_held(ctx, self._conversation_id)
             user_row = add_message(ctx, self._conversation_id, "user", message)
             assert user_row.id is not None
             for position, draft in enumerate(attachments):
