@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -321,18 +322,27 @@ def is_canned(message: Message) -> bool:
 def _neighbours(ctx: Context, message: Message) -> tuple[Message | None, Message | None, Message | None]:
     """The two turns before a message in its conversation (the earlier first) and the one after it (tool messages
     and the offline rules' replies skipped). Each query reads only the rows it needs: every row read is unsealed."""
+    earlier, later = _neighbour_queries()
+    params = {"user_id": ctx.user_id, "conversation_id": message.conversation_id, "message_id": message.id}
+    before: list[Message | None] = [*ctx.session.exec(earlier, params=params), None, None]
+    after = ctx.session.exec(later, params=params).first()
+    return before[1], before[0], after
+
+
+@cache
+def _neighbour_queries() -> tuple[Any, Any]:
+    # Built once (with parameters): a chat turn runs them for each message it indexes, and building them cost about
+    # as much as running them.
     from paa.db.models import Message
 
     base = select(Message).where(
-        Message.user_id == ctx.user_id,
-        Message.conversation_id == message.conversation_id,
+        col(Message.user_id) == bindparam("user_id"),
+        col(Message.conversation_id) == bindparam("conversation_id"),
         col(Message.role).in_(MESSAGE_ROLES),
         ~((col(Message.role) == "assistant") & func.coalesce(col(Message.model), "").in_(CANNED_MODELS)),
     )
-    found = ctx.session.exec(base.where(col(Message.id) < message.id).order_by(col(Message.id).desc()).limit(2))
-    before: list[Message | None] = [*found, None, None]
-    after = ctx.session.exec(base.where(col(Message.id) > message.id).order_by(col(Message.id)).limit(1)).first()
-    return before[1], before[0], after
+    earlier = base.where(col(Message.id) < bindparam("message_id")).order_by(col(Message.id).desc()).limit(2)
+    return earlier, base.where(col(Message.id) > bindparam("message_id")).order_by(col(Message.id)).limit(1)
 
 
 def _index_with_context(
@@ -369,11 +379,25 @@ def index_checkin_of(ctx: Context, day: date) -> None:
 
 
 def _mirrored(ctx: Context, kind: str, source_id: int | None) -> Memory | None:
-    return ctx.session.exec(
+    if source_id is None:
+        return None  # (every source is flushed first: a derived memory always names its row)
+    params = {"user_id": ctx.user_id, "kind": kind, "source_id": source_id}
+    return ctx.session.exec(_mirrored_query(), params=params).first()
+
+
+@cache
+def _mirrored_query() -> Any:
+    # Built once (with parameters): every message and check-in indexed runs it, some twice.
+    return (
         select(Memory)
-        .where(Memory.user_id == ctx.user_id, Memory.kind == kind, Memory.source_id == source_id, col(Memory.derived))
+        .where(
+            col(Memory.user_id) == bindparam("user_id"),
+            col(Memory.kind) == bindparam("kind"),
+            col(Memory.source_id) == bindparam("source_id"),
+            col(Memory.derived),
+        )
         .limit(1)
-    ).first()
+    )
 
 
 def _mirror(ctx: Context, kind: str, source_id: int | None, content: str, created_at: datetime) -> Memory | None:
