@@ -16,7 +16,7 @@ from paa.cli import warm_rehearsal
 from paa.cli.warm_rehearsal import rehearse
 from tests.conftest import CliResult
 
-EVERY_STEP = ["habits", "agenda", "checkin", "chat", "memory"]
+EVERY_STEP = ["habits", "agenda", "checkin", "chat", "memory", "dashboard"]
 
 
 @pytest.fixture(autouse=True)

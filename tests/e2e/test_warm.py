@@ -197,11 +197,11 @@ def test_a_server_that_read_ahead_answers_as_a_cold_run(warm_env: Path, paa_home
     server = WarmServer.start()
     try:
         info = status_of(server.env)
-        assert info["rehearsed"] == "habits,agenda,checkin,chat,memory"
+        assert info["rehearsed"] == "habits,agenda,checkin,chat,memory,dashboard"
         shown = subprocess.run(
             [paa_executable(), "warm", "status"], capture_output=True, text=True, env=server.env, timeout=120
         )
-        assert "read ahead: habits, agenda, checkin, chat, memory" in shown.stdout, shown
+        assert "read ahead: habits, agenda, checkin, chat, memory, dashboard" in shown.stdout, shown
         for pid in (server.pid, server.zygote):
             assert len(os.listdir(f"/proc/{pid}/task")) == 1  # it forks: never beside a thread
             held = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]

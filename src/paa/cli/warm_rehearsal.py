@@ -4,9 +4,9 @@ SQLAlchemy, SQLModel and paa build much of their machinery on first use in a pro
 compiling paths, each statement's cache key structure, the dialect's processors, the settings' validators);
 importing them builds none of it. A worker forked from a server that never ran a query built it all again for each
 command: about a fifth of a `habit list` worker's time. So the server runs, once, the reads of `habit list`,
-`habit today`, `remind upcoming`, a check-in's questions, a chat turn's context and a memory search by words, on
-the database its own environment names; its chat zygote and its workers inherit what was built, and the first
-runtime a worker opens on that database takes the engine with the statements compiled for it
+`habit today`, `remind upcoming`, a check-in's questions, a chat turn's context, a memory search by words and the
+TUI's dashboard, on the database its own environment names; its chat zygote and its workers inherit what was
+built, and the first runtime a worker opens on that database takes the engine with the statements compiled for it
 (`paa.db.engine.hand_down`).
 
 It writes nothing. It runs only when that database is an SQLite file at the current revision (never a migration
@@ -133,4 +133,14 @@ def _memory(ctx: Any) -> None:
     search(ctx, "what did Ann tell me last week about running", limit=10, wait_for_model=False)
 
 
-_STEPS = (("habits", _habits), ("agenda", _agenda), ("checkin", _checkin), ("chat", _chat), ("memory", _memory))
+def _dashboard(ctx: Any) -> None:
+    """What `paa tui` reads for its dashboard (its preloading child reads it while Textual starts)."""
+    from paa.tui.data import load_dashboard
+
+    load_dashboard(ctx)
+
+
+_STEPS = (
+    ("habits", _habits), ("agenda", _agenda), ("checkin", _checkin), ("chat", _chat), ("memory", _memory),
+    ("dashboard", _dashboard),
+)  # fmt: skip
