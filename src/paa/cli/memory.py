@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from paa.cli.history_cmd import import_history
-from paa.cli.output import confirm, console, emit_json, escape, say
+from paa.cli.output import confirm, console, emit_json, escape, say, say_lines
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (schema in docs/json.md).")]
 KIND_HELP = "Only this kind: fact, message, checkin or attachment (the text of an attached file)."
@@ -79,9 +79,11 @@ def search(
     if not hits:
         say("No memory matches that.")
         return
-    for hit in hits:
-        say(f"[bold]#{hit.memory_id}[/] {hit.created_at.date().isoformat()} [cyan]{hit.kind}[/] "
-            f"{escape(_short(hit.content))} [dim](relevance {hit.relevance}; {escape(hit.why())})[/]")  # fmt: skip
+    say_lines([
+        f"[bold]#{hit.memory_id}[/] {hit.created_at.date().isoformat()} [cyan]{hit.kind}[/] "
+        f"{escape(_short(hit.content))} [dim](relevance {hit.relevance}; {escape(hit.why())})[/]"
+        for hit in hits
+    ])  # fmt: skip
 
 
 def add(text: Annotated[str, typer.Argument(help="What to remember.", show_default=False)]) -> None:
