@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,20 @@ def test_another_database_server_is_never_asked(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(socket.socket, "connect", connect)
     assert rehearse(os.environ) == []
     assert asked == []
+
+
+def test_a_locked_database_ends_it_at_once(lived_in: Path) -> None:
+    """Another process holding the database exclusively as the server starts: the rehearsal gives up on its first
+    read instead of waiting SQLite's 30 s (the server listens only after it); the lock is let go 20 s later at
+    most, by when a rehearsal that waited would have read everything."""
+    holder = sqlite3.connect(lived_in, isolation_level=None, check_same_thread=False)  # (the timer lets go)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE habits SET name = name")  # (WAL: a write under exclusive locking keeps readers out)
+    release = threading.Timer(20.0, holder.close)  # (under exclusive locking only closing lets go)
+    release.start()
+    try:
+        assert rehearse(os.environ) == []
+    finally:
+        release.cancel()
+        holder.close()

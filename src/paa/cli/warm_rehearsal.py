@@ -22,8 +22,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+# The server listens only once the rehearsal is over, and meanwhile every command runs cold: so a database locked by
+# another process (SQLite would wait 30 s for each read) ends it at once, and so does a slow one past a few seconds.
+# (A lock taken in the moment between the revision's read and the engine's first connection still costs that
+# connection's own pragmas their 30 s, once; the commands run cold meanwhile.)
+BUSY_MS = 250
+SECONDS = 5.0
 
 
 def rehearse(environ: Mapping[str, str]) -> list[str]:
@@ -45,10 +53,13 @@ def _rehearse(environ: dict[str, str], done: list[str]) -> None:
     url = database_url(environment.paths, environment.loaded)
     if not _current_sqlite(url):
         return
+    deadline = time.monotonic() + SECONDS
     with Runtime(environment) as runtime:
         engine = runtime.engine  # at the current revision: opened without a migration, and no connection yet
         with _read_only(engine, environment):
             for name, step in _STEPS:
+                if time.monotonic() > deadline:
+                    break
                 with runtime.context() as ctx:
                     step(ctx)
                 done.append(name)
@@ -68,12 +79,13 @@ def _current_sqlite(url: str) -> bool:
     database = parsed.database or ""
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
         return False
-    return os.path.isfile(database) and stored_sqlite_revision(database) == HEAD
+    return os.path.isfile(database) and stored_sqlite_revision(database, busy_ms=BUSY_MS) == HEAD
 
 
 @contextlib.contextmanager
 def _read_only(engine: Any, environment: Any) -> Iterator[None]:
-    """While it lasts, the engine's connections refuse every write (SQLite's query_only) and no data key is made."""
+    """While it lasts, the engine's connections refuse every write (SQLite's query_only), wait at most BUSY_MS for
+    a lock, and no data key is made."""
     from sqlalchemy import event
 
     from paa.core.encryption import attach
@@ -82,6 +94,7 @@ def _read_only(engine: Any, environment: Any) -> Iterator[None]:
 
     def query_only(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA query_only = ON")
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_MS}")  # (after paa's own pragmas: this one wins)
 
     event.listen(engine, "connect", query_only)
     try:

@@ -35,14 +35,15 @@ def current_revision(engine: Engine) -> str | None:
     return row[0] if row else None
 
 
-def stored_sqlite_revision(database: str) -> str | None:
-    """The revision stored in an existing SQLite file, read without changing it: a read-only connection, no pragmas.
+def stored_sqlite_revision(database: str, *, busy_ms: int = BUSY_TIMEOUT_MS) -> str | None:
+    """The revision stored in an existing SQLite file, read without changing it: a read-only connection, no pragmas;
+    waiting at most `busy_ms` for another process's lock.
 
     Opening it through the engine would switch it to WAL (and closing would checkpoint its -wal), so a database
     written by a newer paa is refused before that. A damaged file raises sqlite3.DatabaseError.
     """
     uri = f"file:{quote(os.path.abspath(database))}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)) as conn:
+    with closing(sqlite3.connect(uri, uri=True, timeout=busy_ms / 1000)) as conn:
         try:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         except sqlite3.OperationalError as exc:
