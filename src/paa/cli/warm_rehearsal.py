@@ -14,7 +14,7 @@ from here); its connections are `query_only`; no data key is made (`paa.core.enc
 keyring is not asked (`PAA_KEYRING=off`: a key kept there leaves the sealed reads out); memories are found by
 their words only (`memory.search` without waiting for a model: no model, no thread). Its runtime is closed, and so
 every connection, before the server forks: the rows and the runtime go, what the libraries built stays. A failure
-(no such database, accounts nobody is logged in to, a damaged file) ends the rehearsal where it is, and each worker
+(no such database, accounts nobody is logged in to, a damaged file) leaves out what it stopped, and each worker
 builds what is missing, as before. See docs/performance.md.
 """
 
@@ -60,9 +60,10 @@ def _rehearse(environ: dict[str, str], done: list[str]) -> None:
             for name, step in _STEPS:
                 if time.monotonic() > deadline:
                     break
-                with runtime.context() as ctx:
-                    step(ctx)
-                done.append(name)
+                with contextlib.suppress(Exception):  # (a sealed read without the key, say: the others still run)
+                    with runtime.context() as ctx:
+                        step(ctx)
+                    done.append(name)
     # Closed with the runtime (its pool is empty): the first command of a worker that opens this database takes
     # it, with the statements compiled here, and gives it its own data key and connections.
     hand_down(url, engine)
