@@ -21,7 +21,6 @@ builds what is missing, as before. See docs/performance.md.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -38,16 +37,16 @@ def rehearse(environ: Mapping[str, str]) -> list[str]:
     """Read once as the everyday commands do (see the module's docstring); the steps that ran, in order."""
     done: list[str] = []
     with contextlib.suppress(Exception):  # an unfinished rehearsal costs the workers time, never a result
-        _rehearse(dict(environ), done)
+        _rehearse(environ, done)
     return done
 
 
-def _rehearse(environ: dict[str, str], done: list[str]) -> None:
+def _rehearse(started: Mapping[str, str], done: list[str]) -> None:
     from paa.core.runtime import Environment, Runtime
     from paa.core.storage import database_url
     from paa.db.engine import hand_down
 
-    environ = {key: value for key, value in environ.items() if key != "PAA_REDIS_URL"}  # no connection to Redis
+    environ = {key: value for key, value in started.items() if key != "PAA_REDIS_URL"}  # no connection to Redis
     environ["PAA_KEYRING"] = "off"
     environment = Environment.from_environ(environ)
     url = database_url(environment.paths, environment.loaded)
@@ -73,14 +72,12 @@ def _current_sqlite(url: str) -> bool:
     """Whether `url` names an SQLite file that exists and is at paa's current revision (read without changing it)."""
     from sqlalchemy.engine import make_url
 
+    from paa.core.storage import sqlite_file
     from paa.db.migrate import stored_sqlite_revision
     from paa.db.revisions import HEAD
 
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
-        return False
-    return os.path.isfile(database) and stored_sqlite_revision(database, busy_ms=BUSY_MS) == HEAD
+    database = sqlite_file(make_url(url))
+    return database is not None and stored_sqlite_revision(database, busy_ms=BUSY_MS) == HEAD
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from sqlalchemy import Engine
+from sqlalchemy import URL, Engine
 
 from paa.config import LoadedSettings, Paths
 from paa.db.engine import create_db_engine, sqlite_url
@@ -47,14 +47,20 @@ def open_engine(paths: Paths, loaded: LoadedSettings, environ: Mapping[str, str]
     return engine
 
 
+def sqlite_file(url: URL) -> str | None:
+    """The existing SQLite file a database URL names (not one in memory or given as a URI); None otherwise."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database if os.path.isfile(database) else None
+
+
 def _stored_revision(engine: Engine) -> str | None:
     """The revision of an existing SQLite file (refused when unknown), without touching it; None otherwise."""
     from paa.db.migrate import refuse_unknown, stored_sqlite_revision
 
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    if not os.path.isfile(database):
+    database = sqlite_file(engine.url)
+    if database is None:
         return None
     revision = stored_sqlite_revision(database)
     refuse_unknown(revision)
