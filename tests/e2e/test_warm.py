@@ -29,7 +29,7 @@ from paa.cli import warm_client
 from paa.errors import ExitCode
 from tests.support.processes import child_env, exec_on_a_terminal, paa_executable
 from tests.support.waiting import GIVE_UP_SECONDS, readable_within, wait_until
-from tests.support.warm import WarmServer, code_changed_since, has_ended, parent_of, state_of, warm_folder
+from tests.support.warm import WarmServer, code_changed_since, has_ended, is_spare, parent_of, state_of, warm_folder
 from tests.support.warm import status as status_of
 
 pytestmark = pytest.mark.e2e
@@ -947,5 +947,58 @@ def test_chats_run_in_the_chat_zygote_which_reports_a_kill_and_ends_with_the_ser
         assert stopped.returncode == 0, stopped.stderr
         wait_until(lambda: has_ended(server.zygote), what="the chat zygote to end with the server")
         wait_until(lambda: has_ended(server.helper), what="the embedding helper to end with the server")
+    finally:
+        server.stop()
+
+
+def _spares(server: WarmServer) -> dict[int, int]:
+    """The spare workers of the server and its chat zygote: parent -> spare."""
+    return {parent_of(pid): pid for pid in server.children() if is_spare(pid)}
+
+
+def test_a_command_is_served_by_the_worker_forked_before_it(warm_env: Path, paa_home: Path, stamp: str) -> None:
+    """The server and its chat zygote each keep a worker forked ahead; a command is handed to it, which then takes
+    its own name back, and a new spare is forked for the next command."""
+    server = WarmServer.start()
+    try:
+        spares = wait_until(lambda: (found := _spares(server)).keys() == {server.pid, server.zygote} and found,
+                            what="a spare worker of the server and of its chat zygote")  # fmt: skip
+        commands = {server.pid: ["checkin", "--mood", "4"], server.zygote: ["chat"]}
+        for parent, spare in spares.items():
+            client = subprocess.Popen(
+                [paa_executable(), *commands[parent]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=server.env,
+            )  # fmt: skip  (it waits on its stdin: its worker is still there to be looked at)
+            worker = wait_until(lambda: server.worker_of(client.pid), what="the command's worker")  # noqa: B023
+            _skip_if_code_changed(stamp)
+            assert worker == spare
+            assert Path(f"/proc/{worker}/comm").read_text().strip() != "paa-spare"
+            renewed = wait_until(lambda: (pid := _spares(server).get(parent)) not in (None, spare) and pid,  # noqa: B023
+                                 what="the next spare")  # fmt: skip
+            assert renewed not in (worker, spare)
+            _, err = client.communicate(b"Fine\nA walk\n" if parent == server.pid else b"hello there\n", timeout=120)
+            assert client.returncode == 0, err
+    finally:
+        server.stop()
+
+
+def test_a_killed_spare_is_replaced_and_spares_end_with_their_server(warm_env: Path, stamp: str) -> None:
+    server = WarmServer.start()
+    try:
+        spare = wait_until(lambda: _spares(server).get(server.pid), what="the server's spare worker")
+        os.kill(spare, signal.SIGKILL)
+        shown = subprocess.run(
+            [paa_executable(), "habit", "list", "--json"], capture_output=True, text=True, env=server.env, timeout=120
+        )
+        assert (shown.returncode, shown.stdout, shown.stderr) == (0, "[]\n", "")
+        _skip_if_code_changed(stamp)
+        assert server.served() >= 1
+        spares = wait_until(lambda: (found := _spares(server)).keys() == {server.pid, server.zygote} and found,
+                            what="spare workers again")  # fmt: skip
+        assert spare not in spares.values()
+        stopped = subprocess.run([paa_executable(), "warm", "stop"], capture_output=True, env=server.env, timeout=120)
+        assert stopped.returncode == 0, stopped.stderr
+        for pid in spares.values():
+            wait_until(lambda: has_ended(pid), what=f"spare worker {pid} to end with the server")  # noqa: B023
     finally:
         server.stop()

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from paa.cli import warm_client
+from paa.cli import warm_client, warm_server
 from tests.support.processes import child_env, paa_executable
 from tests.support.waiting import wait_until
 
@@ -77,7 +77,12 @@ class WarmServer:
         return _state(self.pid) not in ("Z", "")
 
     def workers(self) -> list[int]:
-        """The server's worker processes running now (Linux: read from /proc), and the chat zygote's."""
+        """The server's worker processes running a command now (Linux: read from /proc), and the chat zygote's."""
+        return [pid for pid in self.children() if not is_spare(pid)]
+
+    def children(self) -> list[int]:
+        """Every process the server or its chat zygote forked that still runs: workers, and a spare worker of each
+        waiting for the next command; not the zygote itself, nor the embedding helper."""
         zygote = self.zygote
         found = []
         for entry in os.listdir("/proc"):
@@ -144,6 +149,14 @@ def _stat_fields(pid: int) -> list[str]:
 def _state(pid: int) -> str:
     fields = _stat_fields(pid)
     return fields[0] if fields else ""
+
+
+def is_spare(pid: int) -> bool:
+    """Whether `pid` is a spare worker, forked ahead of a command it has not been given yet (it says so in its name)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == warm_server.SPARE_NAME.decode()
+    except OSError:
+        return False
 
 
 def _parent(pid: int) -> int:

@@ -44,6 +44,7 @@ PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 AUTO_WAIT_SECONDS = 120.0  # a server started on first use waits at most this long for that command to end
 OFF_HOLD = 600.0  # with auto-start off, commands try again (and read the setting again) after this long
 ZYGOTE_READY_SECONDS = 60.0  # the server waits this long at most for its chat zygote to serve
+SPARE_NAME = b"paa-spare"  # what `ps` shows for a spare worker (/proc/PID/comm) until it takes a command
 REPORT = struct.Struct("qq")  # what the chat zygote tells its server: connections served, workers running now
 
 
@@ -166,6 +167,9 @@ class Server:
         self.helper: socket.socket | None = None  # to the embedding helper (`start_embedding_helper`)
         self.helper_pid = 0
         self.served = 0
+        # The next command's worker, forked ahead (pid, the end its connection is sent on): a fork of the server
+        # costs ~6 ms (~11 ms of the chat zygote), which a command would otherwise wait for.
+        self.spare: tuple[int, socket.socket] | None = None
         self.stopping = False
         self.modules: list[str] = []
         self.rehearsed: list[str] = []  # what `paa.cli.warm_rehearsal` read before the first fork
@@ -254,6 +258,7 @@ class Server:
         seen = self._zygote_counts()
         try:
             while not self.stopping:
+                self._fork_spare()
                 for key, _ in selector.select(timeout=1.0):
                     if key.fileobj is self.listener:
                         self._accept()
@@ -311,14 +316,56 @@ class Server:
         if threads_running() != 1:
             conn.close()  # never fork beside another thread (the client runs the command itself)
             return
-        pid = _fork(lambda: self._worker(conn))
+        pid = self._hand_to_spare(conn) or _fork(lambda: self._worker(conn))
         self.served += 1
         self.workers[pid] = conn
         self.clients[pid] = client
         self._tell_parent()
 
+    def _fork_spare(self) -> None:
+        """Fork the next command's worker now, so that a command need not wait for the fork. It leaves the server
+        at once (as every worker does) and waits for its one connection; a spare ends unused when the server ends."""
+        if self.spare is not None or self.stopping or threads_running() != 1:
+            return
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+
+        def spare() -> int:
+            ours.close()
+            self._leave_server()
+            name = _rename(SPARE_NAME)
+            try:
+                _, fds, _, _ = socket.recv_fds(theirs, 1, 1)
+            except OSError:
+                return 0
+            theirs.close()
+            if len(fds) != 1:
+                return 0  # the server has gone (or went on without this spare)
+            _rename(name)
+            return self._serve(socket.socket(fileno=fds[0]))
+
+        pid = _fork(spare)
+        theirs.close()
+        self.spare = (pid, ours)
+
+    def _hand_to_spare(self, conn: socket.socket) -> int:
+        """Send `conn` to the spare worker; its pid, or 0 when there is none (or it has gone)."""
+        spare, self.spare = self.spare, None
+        if spare is None:
+            return 0
+        pid, channel = spare
+        try:
+            socket.send_fds(channel, [b"c"], [conn.fileno()])
+        except OSError:
+            return 0
+        finally:
+            channel.close()
+        return pid
+
     def _reap(self) -> None:
-        _reap(self.workers)
+        ended = _reap(self.workers)
+        if self.spare is not None and self.spare[0] in ended:
+            self.spare[1].close()  # (killed, say) another is forked before the next command
+            self.spare = None
         for gone in set(self.clients) - set(self.workers):
             del self.clients[gone]
         self._hang_up_orphans()
@@ -365,6 +412,9 @@ class Server:
             self.zygote.close()  # the chat zygote ends once this end is closed everywhere (workers close it at once)
         if self.helper is not None:
             self.helper.close()  # the embedding helper ends once the zygote and every worker have ended
+        if self.spare is not None:
+            self.spare[1].close()  # the spare worker ends unused
+            self.spare = None
         for conn in self.workers.values():
             conn.close()
 
@@ -372,6 +422,12 @@ class Server:
 
     def _worker(self, conn: socket.socket) -> int:
         """Serve one connection in the forked child; the child's own exit status (the command's goes in the reply)."""
+        self._leave_server()
+        return self._serve(conn)
+
+    def _leave_server(self) -> None:
+        """In a fork: let go of everything that is the server's (its socket, its workers' connections, its pipes and
+        signal handlers), keeping only what a command uses."""
         signal.set_wakeup_fd(-1)
         for number in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(number, signal.SIG_DFL)
@@ -384,6 +440,8 @@ class Server:
         for held in (self.zygote, self.parent):  # (so the chat zygote ends as soon as its server has)
             if held is not None:
                 held.close()
+
+    def _serve(self, conn: socket.socket) -> int:
         conn.settimeout(HANDSHAKE_SECONDS)
         try:
             request = read_request(conn)
@@ -444,15 +502,34 @@ def _fork(work: Callable[[], int]) -> int:
     return pid
 
 
-def _reap(workers: dict[int, socket.socket]) -> None:
-    """Wait for the workers that ended; tell the client of one killed by a signal which signal it was."""
-    while workers:
+def _rename(name: bytes) -> bytes:
+    """Set this process's name as `ps` shows it (Linux; nothing elsewhere); the name it had."""
+    try:
+        fd = os.open("/proc/self/comm", os.O_RDWR)
+    except OSError:
+        return name
+    try:
+        before = os.read(fd, 64).rstrip(b"\n")
+        os.write(fd, name)
+    except OSError:
+        before = name
+    finally:
+        os.close(fd)
+    return before
+
+
+def _reap(workers: dict[int, socket.socket]) -> set[int]:
+    """Wait for the children that ended; tell the client of a worker killed by a signal which signal it was. The pids
+    of those ended."""
+    ended: set[int] = set()
+    while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             break
         if pid == 0:
             break
+        ended.add(pid)
         conn = workers.pop(pid, None)
         if conn is None:
             continue
@@ -460,6 +537,7 @@ def _reap(workers: dict[int, socket.socket]) -> None:
             with contextlib.suppress(OSError):
                 conn.sendall(proto.KILLED + proto.CODE.pack(os.WTERMSIG(status)))
         conn.close()
+    return ended
 
 
 def _serve_run(conn: socket.socket, request: Request) -> int:
