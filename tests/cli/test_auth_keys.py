@@ -151,6 +151,31 @@ def test_no_key_in_the_keyring_means_the_keyring_is_not_looked_for(paa_home) -> 
         assert json.loads((paa_home / "keyring.json").read_text()) == {"names": []}
 
 
+def test_whether_a_key_is_known_is_told_without_asking_the_keyring(paa_home) -> None:
+    """`secret_known` (the warm server's worker asks it to send a check-in the model reads to the process that has
+    Claude's SDK): the variable, the file or the keyring's note say so; no note, or a damaged file, is a perhaps.
+    The keyring itself is never asked."""
+    paths = resolve_paths(os.environ)
+    on: dict[str, str] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        module = _fake_keyring(patch, MemoryKeyring())
+        assert secrets.secret_known(paths, "anthropic", on)  # no note yet: perhaps in the keyring
+        assert not secrets.secret_known(paths, "anthropic", {"PAA_KEYRING": "off"})
+        assert secrets.secret_known(paths, "anthropic", {"PAA_KEYRING": "off", "ANTHROPIC_API_KEY": KEY})
+        assert not secrets.secret_known(paths, "anthropic", {"PAA_KEYRING": "off", "ANTHROPIC_API_KEY": " "})
+        paa_home.mkdir(parents=True, exist_ok=True)
+        (paa_home / "keyring.json").write_text('{"names": []}')
+        assert not secrets.secret_known(paths, "anthropic", on)
+        (paa_home / "keyring.json").write_text('{"names": ["anthropic"]}')
+        assert secrets.secret_known(paths, "anthropic", on)
+        assert not secrets.secret_known(paths, "anthropic", {"PAA_KEYRING": "off"})
+        secrets.set_secret(paths, "anthropic", KEY, {"PAA_KEYRING": "off"})
+        assert secrets.secret_known(paths, "anthropic", {"PAA_KEYRING": "off"})
+        (paa_home / "secrets.json").write_text("{damaged")
+        assert secrets.secret_known(paths, "anthropic", {"PAA_KEYRING": "off"})
+        assert module.lookups == 0
+
+
 def test_listing_asks_the_keyring_and_corrects_the_note(paa_home) -> None:
     """A key put in the keyring behind paa's back (or by another data folder) is found once it is listed."""
     backend = MemoryKeyring()

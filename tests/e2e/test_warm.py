@@ -1002,3 +1002,63 @@ def test_a_killed_spare_is_replaced_and_spares_end_with_their_server(warm_env: P
             wait_until(lambda: has_ended(pid), what=f"spare worker {pid} to end with the server")  # noqa: B023
     finally:
         server.stop()
+
+
+def test_a_check_in_the_model_reads_runs_in_the_chat_zygote(
+    warm_env: Path, paa_home: Path, tmp_path: Path, stamp: str, fake_anthropic
+) -> None:
+    """With an API key a check-in calls Claude once it is saved, which a worker of the server would first have to
+    import (~1.2 s): the worker hands it to the chat zygote, which has the SDK loaded, and it prints, writes and asks
+    the API the same as cold."""
+    from tests.support.fake_anthropic import reply
+
+    reading = '{"sentiment": 0.4, "label": "positive", "summary": "A calm day with a long walk."}'
+    steps = [Step(["habit", "add", "Water"]),
+             Step(["checkin", "--mood", "4", "--answer", "A long walk", "--answer", "Finished the book"])]  # fmt: skip
+    scratch = tmp_path / "scratch"
+    fake_anthropic.push(reply(reading))
+    cold = [_run(step, scratch, {"PAA_NO_SERVER": "1"}) for step in steps]
+    cold_requests = _bodies(fake_anthropic.message_requests)
+    fake_anthropic.requests.clear()
+    fake_anthropic.push(reply(reading))
+    warm, served = _again_warm(steps, scratch, paa_home, stamp)
+    assert cold[1][0] == 0 and b"A calm day with a long walk." in cold[1][1], cold[1]
+    assert warm == cold
+    assert _bodies(fake_anthropic.message_requests) == cold_requests and len(cold_requests) == 1
+    assert served == len(steps) + 1  # the check-in twice: the server's worker's connection, then the zygote's
+
+
+def test_a_relayed_check_in_runs_in_a_worker_of_the_zygote_and_dies_alike(warm_env: Path, stamp: str, fake_anthropic):
+    """The relayed check-in runs in a worker of the chat zygote, which has the SDK mapped, while the server's worker
+    never loads it; killed, the zygote's worker takes the server's worker and the client with it, by the same
+    signal."""
+    from tests.support.fake_anthropic import hang
+
+    server = WarmServer.start()
+    try:
+        fake_anthropic.push(hang())  # the model never answers: the check-in waits in its worker
+        client = subprocess.Popen(
+            [paa_executable(), "checkin", "--mood", "4", "--answer", "Fine", "--answer", "A walk"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=server.env,
+        )  # fmt: skip  (stdin: a pipe of its own, by which its workers are known)
+        stdin = os.readlink(f"/proc/{client.pid}/fd/0")
+
+        def holders() -> dict[int, int] | None:
+            found = {}
+            for pid in server.workers():
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{pid}/fd/0") == stdin:
+                        found[parent_of(pid)] = pid
+            return found if len(found) == 2 and fake_anthropic.message_requests else None
+
+        workers = wait_until(holders, what="the check-in's two workers, and its request")
+        _skip_if_code_changed(stamp)
+        assert workers.keys() == {server.pid, server.zygote}
+        assert _maps_name(workers[server.zygote], "jiter") and not _maps_name(workers[server.pid], "jiter")
+        os.kill(workers[server.zygote], signal.SIGKILL)
+        client.communicate(timeout=120)
+        assert client.returncode == -signal.SIGKILL
+        wait_until(lambda: has_ended(workers[server.pid]), what="the server's worker to end")
+        assert server.alive()
+    finally:
+        server.stop()

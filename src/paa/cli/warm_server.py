@@ -466,7 +466,9 @@ class Server:
             with contextlib.suppress(OSError):
                 conn.sendall(proto.FALL_BACK)
             return 0
-        return _serve_run(conn, request)
+        # (a worker of the server, not of the zygote: a command that calls Claude is better run there)
+        zygote = proto.zygote_path(self.path) if self.zygote_pid and self.parent is None else None
+        return _serve_run(conn, request, zygote)
 
     def describe(self) -> str:
         """What `paa warm status` shows, as `key: value` lines."""
@@ -540,7 +542,7 @@ def _reap(workers: dict[int, socket.socket]) -> set[int]:
     return ended
 
 
-def _serve_run(conn: socket.socket, request: Request) -> int:
+def _serve_run(conn: socket.socket, request: Request, zygote: str | None = None) -> int:
     """In a worker: send the client its pid, take its descriptors with its go-ahead, run the command, report the
     exit code."""
     try:
@@ -555,10 +557,44 @@ def _serve_run(conn: socket.socket, request: Request) -> int:
             conn.sendall(proto.FALL_BACK)  # nothing ran: the client runs it
         return 0
     conn.settimeout(None)
-    code = _run_command(request)
+    code = _relayed(request.args, zygote) if zygote and _calls_claude(request.args) else None
+    if code is None:
+        code = _run_command(request)
     with contextlib.suppress(OSError):
         conn.sendall(proto.EXIT + proto.CODE.pack(code))
     return 0
+
+
+def _calls_claude(args: list[str]) -> bool:
+    """Whether the command may call Claude, and so import its SDK (~1.2 s in a worker of this server): a check-in,
+    when an API key is known (the model reads it once it is saved). Chats go to the chat zygote directly."""
+    if proto._command_word(args) != "checkin":
+        return False
+    from paa.config_sources import resolve_paths
+    from paa.core.accounts.secrets import secret_known
+
+    try:
+        return secret_known(resolve_paths(os.environ), "anthropic", os.environ)
+    except Exception:  # (a folder it cannot tell) the command finds out for itself, as cold
+        return False
+
+
+def _relayed(args: list[str], zygote: str) -> int | None:
+    """Run the command in the chat zygote, which has Claude's SDK loaded, as the client would have: this worker,
+    which is the client's process now (its descriptors, environment and folder), asks it and passes its signals on.
+    The exit code, or None when the zygote did not take it (then this worker runs it)."""
+    try:
+        timeout = float(os.environ.get("PAA_WARM_TIMEOUT") or proto.DEFAULT_TIMEOUT)
+    except ValueError:
+        timeout = proto.DEFAULT_TIMEOUT
+    conn = proto._connect(zygote, timeout)
+    if isinstance(conn, OSError):
+        return None
+    try:
+        code = proto._run(conn, args, time.monotonic() + timeout)
+    finally:
+        conn.close()
+    return None if code == proto.STALE_SERVER else code
 
 
 def _chat_zygote(parent: socket.socket, path: str, stamp: str, report: mmap.mmap) -> int:

@@ -214,6 +214,26 @@ def _may_be_in_keyring(paths: Paths, key: str, environ: Mapping[str, str]) -> bo
 # ---- the public calls ----------------------------------------------------------------------------
 
 
+def secret_known(paths: Paths, name: str, environ: Mapping[str, str]) -> bool:
+    """Whether a secret is set or stored, as far as paa can tell without asking the OS keyring (which may wait for
+    an unlock): its environment variable, the secrets file, or the note of what the keyring holds. No note, or a
+    file that cannot be read, counts as perhaps: a caller learns the truth from `get_secret`."""
+    key = _stored_name(name)
+    variable = ENV_VARIABLES.get(key)
+    if variable and environ.get(variable, "").strip():
+        return True
+    try:
+        if key in _read_file(paths):
+            return True
+    except StorageError:
+        return True
+    if keyring_off(environ):
+        return False
+    names = _read_note(paths)
+    return names is None or key in names
+
+
+
 def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str]) -> SecretInfo:
     """Store a secret (keyring first, else the file) and return where it went."""
     env = environ
