@@ -46,6 +46,12 @@ OFF_HOLD = 600.0  # with auto-start off, commands try again (and read the settin
 ZYGOTE_READY_SECONDS = 60.0  # the server waits this long at most for its chat zygote to serve
 SPARE_NAME = b"paa-spare"  # what `ps` shows for a spare worker (/proc/PID/comm) until it takes a command
 REPORT = struct.Struct("qq")  # what the chat zygote tells its server: connections served, workers running now
+# What Textual and Rich import only once an app runs (its driver, input parser, layouts, scroll bars, Rich's emoji
+# table for markup): ~15-20 ms of the TUI's first paint in a worker of the chat zygote. Definitions only: none starts
+# a thread as it loads; the input parser reads LC_TERMINAL and TERM_PROGRAM, which are part of the socket's name.
+TEXTUAL_ON_RUN = ("textual.drivers.linux_driver", "textual._xterm_parser", "textual._keyboard_protocol",
+                  "textual.drivers._writer_thread", "textual.layouts.factory", "textual.scrollbar", "textual.pilot",
+                  "rich._emoji_codes")  # fmt: skip
 
 
 @dataclass
@@ -612,6 +618,9 @@ def _chat_zygote(parent: socket.socket, path: str, stamp: str, report: mmap.mmap
         prepare_tls()
     with contextlib.suppress(ImportError):  # the TUI's modules and Textual (~0.3 s of its first paint; no thread)
         for name in _modules_under("paa.tui", skip=("paa.tui.__main__", "paa.tui.preload")):
+            importlib.import_module(name)
+    for name in TEXTUAL_ON_RUN:
+        with contextlib.suppress(ImportError):  # (a Textual or Rich that moved one: the TUI imports it as it runs)
             importlib.import_module(name)
     gc.collect()
     gc.freeze()
