@@ -932,10 +932,11 @@ def test_chats_run_in_the_chat_zygote_which_reports_a_kill_and_ends_with_the_ser
         assert server.zygote and parent_of(server.zygote) == server.pid
         assert len(os.listdir(f"/proc/{server.zygote}/task")) == 1  # it forks: numpy's BLAS started no thread
         fake_anthropic.push(hang())  # the reply never comes: the chat waits in its worker
+        # stdin: a pipe of its own, by which `worker_of` knows its worker
         client = subprocess.Popen(
             [paa_executable(), "chat", "--no-stdin", "hello there"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=server.env,
-        )  # fmt: skip  (stdin: a pipe of its own, by which `worker_of` knows its worker)
+        )  # fmt: skip
         worker = wait_until(lambda: server.worker_of(client.pid), what="the chat's worker")
         assert worker is not None and parent_of(worker) == server.zygote
         os.kill(worker, signal.SIGKILL)
@@ -965,10 +966,11 @@ def test_a_command_is_served_by_the_worker_forked_before_it(warm_env: Path, paa_
                             what="a spare worker of the server and of its chat zygote")  # fmt: skip
         commands = {server.pid: ["checkin", "--mood", "4"], server.zygote: ["chat"]}
         for parent, spare in spares.items():
+            # it waits on its stdin: its worker is still there to be looked at
             client = subprocess.Popen(
                 [paa_executable(), *commands[parent]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, env=server.env,
-            )  # fmt: skip  (it waits on its stdin: its worker is still there to be looked at)
+            )  # fmt: skip
             worker = wait_until(lambda: server.worker_of(client.pid), what="the command's worker")  # noqa: B023
             _skip_if_code_changed(stamp)
             assert worker == spare
@@ -1037,10 +1039,11 @@ def test_a_relayed_check_in_runs_in_a_worker_of_the_zygote_and_dies_alike(warm_e
     server = WarmServer.start()
     try:
         fake_anthropic.push(hang())  # the model never answers: the check-in waits in its worker
+        # stdin: a pipe of its own, by which its workers are known
         client = subprocess.Popen(
             [paa_executable(), "checkin", "--mood", "4", "--answer", "Fine", "--answer", "A walk"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=server.env,
-        )  # fmt: skip  (stdin: a pipe of its own, by which its workers are known)
+        )  # fmt: skip
         stdin = os.readlink(f"/proc/{client.pid}/fd/0")
 
         def holders() -> dict[int, int] | None:

@@ -472,7 +472,7 @@ class Server:
             with contextlib.suppress(OSError):
                 conn.sendall(proto.FALL_BACK)
             return 0
-        # (a worker of the server, not of the zygote: a command that calls Claude is better run there)
+        # A worker of the server (not of the chat zygote) hands a command that calls Claude to the zygote
         zygote = proto.zygote_path(self.path) if self.zygote_pid and self.parent is None else None
         return _serve_run(conn, request, zygote)
 

@@ -233,7 +233,6 @@ def secret_known(paths: Paths, name: str, environ: Mapping[str, str]) -> bool:
     return names is None or key in names
 
 
-
 def set_secret(paths: Paths, name: str, value: str, environ: Mapping[str, str]) -> SecretInfo:
     """Store a secret (keyring first, else the file) and return where it went."""
     env = environ
