@@ -957,13 +957,18 @@ def _spares(server: WarmServer) -> dict[int, int]:
     return {parent_of(pid): pid for pid in server.children() if is_spare(pid)}
 
 
+def _both_spares(server: WarmServer) -> dict[int, int] | None:
+    """The spare worker of the server and the one of its chat zygote, once both are there."""
+    found = _spares(server)
+    return found if found.keys() == {server.pid, server.zygote} else None
+
+
 def test_a_command_is_served_by_the_worker_forked_before_it(warm_env: Path, paa_home: Path, stamp: str) -> None:
     """The server and its chat zygote each keep a worker forked ahead; a command is handed to it, which then takes
     its own name back, and a new spare is forked for the next command."""
     server = WarmServer.start()
     try:
-        spares = wait_until(lambda: (found := _spares(server)).keys() == {server.pid, server.zygote} and found,
-                            what="a spare worker of the server and of its chat zygote")  # fmt: skip
+        spares = wait_until(lambda: _both_spares(server), what="a spare worker of the server and of its chat zygote")
         commands = {server.pid: ["checkin", "--mood", "4"], server.zygote: ["chat"]}
         for parent, spare in spares.items():
             # it waits on its stdin: its worker is still there to be looked at
@@ -995,8 +1000,7 @@ def test_a_killed_spare_is_replaced_and_spares_end_with_their_server(warm_env: P
         assert (shown.returncode, shown.stdout, shown.stderr) == (0, "[]\n", "")
         _skip_if_code_changed(stamp)
         assert server.served() >= 1
-        spares = wait_until(lambda: (found := _spares(server)).keys() == {server.pid, server.zygote} and found,
-                            what="spare workers again")  # fmt: skip
+        spares = wait_until(lambda: _both_spares(server), what="spare workers again")
         assert spare not in spares.values()
         stopped = subprocess.run([paa_executable(), "warm", "stop"], capture_output=True, env=server.env, timeout=120)
         assert stopped.returncode == 0, stopped.stderr
