@@ -9,8 +9,10 @@ code or the installed packages change (`warm_client.code_stamp`), when its socke
 PAA_HOME folder is removed, and on SIGTERM or a `stop` request. A command that finds no server starts one in "auto"
 mode (`warm_client.start_in_background`), which waits for that command to end and honours the warm.* settings.
 Chats and the TUI run in the chat zygote, a child forked before serving that holds Claude's SDK, numpy and Textual
-and serves them on a socket of its own (`Server.start_chat_zygote`); the embedding model is kept loaded by the
-embedding helper, another such child (`paa.ai.embedding_helper`), which workers ask for vectors and memory searches.
+and serves them on a socket of its own (`Server.start_chat_zygote`), as does a check-in the model reads (handed over
+by the server's worker: `_relayed`); the embedding model is kept loaded by the embedding helper, another such child
+(`paa.ai.embedding_helper`), which workers ask for vectors and memory searches. The server and the zygote each keep
+the next command's worker forked ahead (`Server._fork_spare`), so a command does not wait for the fork.
 """
 
 from __future__ import annotations
