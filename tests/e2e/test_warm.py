@@ -434,6 +434,25 @@ def test_ctrl_c_reaches_a_warm_command_on_a_terminal(warm_env: Path, stamp: str)
     assert after - before == 2
 
 
+def test_ctrl_c_reaches_a_relayed_check_in_on_a_terminal(warm_env: Path, stamp: str, fake_anthropic) -> None:
+    """With an API key the server's worker hands the check-in to the chat zygote: its questions still reach the
+    terminal, and Ctrl-C at the first one still aborts it, as cold."""
+    pty = pytest.importorskip("pty")
+    cold = _interrupted_on_a_terminal(pty, {"PAA_NO_SERVER": "1"})
+    server = WarmServer.start()
+    try:
+        before = server.served()
+        warm = _interrupted_on_a_terminal(pty, {})
+        after = server.served()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert cold[0] == ExitCode.ABORTED and "How was your day?" in cold[1], cold[1]
+    assert warm == cold
+    assert after - before == 3  # the status request, the server's worker, and the zygote's
+    assert not fake_anthropic.message_requests  # aborted before anything was saved or read
+
+
 def _interrupted_on_a_terminal(pty, extra: dict[str, str]) -> tuple[int, str]:
     """Run `paa checkin` on a new terminal, press Ctrl-C at its first question; its exit code and what it showed."""
     code, shown = _on_a_terminal(pty, ["checkin", "--mood", "4"], extra, ctrl_c_after=QUESTION)
