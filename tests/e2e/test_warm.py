@@ -538,6 +538,29 @@ def test_ctrl_z_stops_a_warm_command_and_fg_continues_it(warm_env: Path, stamp: 
     assert code == ExitCode.ABORTED, terminal.shown
 
 
+def test_ctrl_z_stops_a_relayed_check_in_and_fg_continues_it(warm_env: Path, stamp: str, fake_anthropic) -> None:
+    """With an API key the check-in runs in a worker of the chat zygote, asked by the server's worker: Ctrl-Z stops
+    both with the client, and `fg` continues both."""
+    pty = pytest.importorskip("pty")
+    server = WarmServer.start()
+    try:
+        with _Terminal(pty, ["checkin", "--mood", "4"]) as terminal:
+            pid = terminal.pid
+            terminal.stopped_at_a_question(server)
+            terminal_name = os.readlink(f"/proc/{pid}/fd/0")
+            held = [w for w in server.workers() if os.readlink(f"/proc/{w}/fd/0") == terminal_name]
+            assert sorted(parent_of(w) for w in held) == sorted([server.pid, server.zygote])
+            wait_until(lambda: all(state_of(w) == "T" for w in held), what="both workers to stop")
+            os.kill(pid, signal.SIGCONT)  # what `fg` sends
+            wait_until(lambda: all(state_of(p) != "T" for p in [pid, *held]), what="all three to go on")
+            os.write(terminal.leader, b"\x03")  # Ctrl-C at its question ends it as usual
+            code = terminal.exit_code()
+    finally:
+        server.stop()
+    _skip_if_code_changed(stamp)
+    assert code == ExitCode.ABORTED, terminal.shown
+
+
 def test_a_stopped_warm_command_whose_client_is_killed_ends(warm_env: Path, stamp: str) -> None:
     """Ctrl-Z, then `kill -9` of the stopped job: a cold paa is gone; the warm one's worker, which only its client
     would ever continue, is hung up by its server instead of waiting stopped for ever."""
