@@ -419,24 +419,19 @@ def test_idle_server_quits(warm_env: Path) -> None:
 
 
 def test_ctrl_c_reaches_a_warm_command_on_a_terminal(warm_env: Path, stamp: str) -> None:
-    pty = pytest.importorskip("pty")
-    cold = _interrupted_on_a_terminal(pty, {"PAA_NO_SERVER": "1"})
-    server = WarmServer.start()
-    try:
-        before = server.served()
-        warm = _interrupted_on_a_terminal(pty, {})
-        after = server.served()
-    finally:
-        server.stop()
-    _skip_if_code_changed(stamp)
-    assert cold[0] == ExitCode.ABORTED and "How was your day?" in cold[1], cold[1]
-    assert warm == cold
-    assert after - before == 2
+    assert _ctrl_c_cold_and_warm(stamp) == 2  # connections: the status request and the command's worker
 
 
 def test_ctrl_c_reaches_a_relayed_check_in_on_a_terminal(warm_env: Path, stamp: str, fake_anthropic) -> None:
     """With an API key the server's worker hands the check-in to the chat zygote: its questions still reach the
     terminal, and Ctrl-C at the first one still aborts it, as cold."""
+    assert _ctrl_c_cold_and_warm(stamp) == 3  # the status request, the server's worker, and the zygote's
+    assert not fake_anthropic.message_requests  # aborted before anything was saved or read
+
+
+def _ctrl_c_cold_and_warm(stamp: str) -> int:
+    """Ctrl-C at a check-in's first question on a terminal, cold and then warm: the same exit code and screen (checked
+    here); how many connections the warm server counted meanwhile."""
     pty = pytest.importorskip("pty")
     cold = _interrupted_on_a_terminal(pty, {"PAA_NO_SERVER": "1"})
     server = WarmServer.start()
@@ -449,8 +444,7 @@ def test_ctrl_c_reaches_a_relayed_check_in_on_a_terminal(warm_env: Path, stamp: 
     _skip_if_code_changed(stamp)
     assert cold[0] == ExitCode.ABORTED and "How was your day?" in cold[1], cold[1]
     assert warm == cold
-    assert after - before == 3  # the status request, the server's worker, and the zygote's
-    assert not fake_anthropic.message_requests  # aborted before anything was saved or read
+    return after - before
 
 
 def _interrupted_on_a_terminal(pty, extra: dict[str, str]) -> tuple[int, str]:
