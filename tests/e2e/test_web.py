@@ -152,6 +152,30 @@ def test_sign_in_log_by_tap_and_see_a_terminal_log_live(
     assert not any(c["name"] == "paa_refresh" for c in page.context.cookies())
 
 
+def test_a_live_update_while_typing_an_amount_keeps_the_text_and_the_selection(
+    page: Any, server: Server, alice: str, run_paa: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """A change from elsewhere redraws the list while an amount is being typed: the field is the same one after, with
+    its selection, so the next key replaces the selected text (it used to land beside a copy of it: "21", not "2")."""
+    from playwright.sync_api import expect
+
+    sign_in(page, server)
+    expect(page.locator("#live")).to_have_text("live")
+    water = page.locator('article[data-habit="Drink water"]')
+    amount = water.get_by_label("Amount of Drink water in glasses")
+    amount.focus()
+    page.keyboard.press("ControlOrMeta+a")  # the "1" it shows, selected, to be typed over
+    logged = run_paa("habit", "log", "Drink water", "3")  # from the terminal: the page redraws its list
+    assert logged.returncode == 0, logged.stderr
+    expect(water).to_contain_text("3 of 8 glasses")
+    expect(amount).to_be_focused()
+    page.keyboard.type("2")
+    expect(amount).to_have_value("2")
+    page.keyboard.press("Enter")
+    expect(water).to_contain_text("5 of 8 glasses")
+    assert today_state(run_paa, "Drink water")["value"] == 5
+
+
 def test_check_in_and_answer_the_follow_up(
     fake_anthropic: FakeAnthropic,  # first: the server started for the page reads its address
     page: Any,

@@ -102,8 +102,8 @@ export class TodayPage {
   // A live update redraws the list: the control that had the focus (and an amount being typed) is kept, so a
   // change from elsewhere never throws a keyboard or screen-reader user back to the top.
   render(today) {
-    const focused = document.activeElement?.dataset?.focusKey;
-    const typed = focused ? document.activeElement.value : undefined;
+    const active = document.activeElement;
+    const focused = active?.dataset?.focusKey;
     this.draw(today);
     if (!focused) return;
     // The same control, or (when it went away, as Done does once done) the habit's Undo, Skip or Done.
@@ -111,8 +111,13 @@ export class TodayPage {
     const again = [focused, `${id}:undo`, `${id}:skip`, `${id}:done`]
       .map((key) => this.list.querySelector(`[data-focus-key="${CSS.escape(key)}"]`))
       .find(Boolean);
-    if (again) {
-      if (again.dataset.focusKey === focused && again.tagName === "INPUT") again.value = typed;
+    if (!again) return;
+    if (again.dataset.focusKey === focused && again.tagName === "INPUT") {
+      // The very field being typed in goes back in place of its new copy: its text, caret and selection as they
+      // were (a copy given the text had its caret moved, and the next key landed in the wrong place).
+      again.replaceWith(active);
+      active.focus();
+    } else {
       again.focus();
     }
   }
@@ -157,8 +162,9 @@ export class TodayPage {
       const form = h("form", { class: "inline" }, amount, add);
       form.addEventListener("submit", (submitted) => {
         submitted.preventDefault();
-        const value = Number(amount.value);
-        if (!Number.isFinite(value) || amount.value === "") {
+        const field = form.querySelector("input"); // (a redraw may have put the field being typed in here)
+        const value = Number(field.value);
+        if (!Number.isFinite(value) || field.value === "") {
           this.status.textContent = "Give the amount as a number.";
           return;
         }
