@@ -69,10 +69,7 @@ def run_warm(args: list[str]) -> int | None:
     path = socket_path(os.environ, create=autostart)
     if path is None:
         return None
-    try:
-        timeout = float(os.environ.get("PAA_WARM_TIMEOUT") or DEFAULT_TIMEOUT)
-    except ValueError:
-        timeout = DEFAULT_TIMEOUT
+    timeout = handover_timeout()
     # One limit for the whole hand-over: connecting to the chat zygote and then to the server, and the worker's
     # answer, take at most `timeout` together.
     deadline = _clock() + timeout
@@ -94,6 +91,14 @@ def run_warm(args: list[str]) -> int | None:
             start_in_background(path)  # the stale one is quitting: the next command meets the new code's server
         return None
     return code
+
+
+def handover_timeout() -> float:
+    """How long a worker has to take a command before it runs here: PAA_WARM_TIMEOUT (seconds), or DEFAULT_TIMEOUT."""
+    try:
+        return float(os.environ.get("PAA_WARM_TIMEOUT") or DEFAULT_TIMEOUT)
+    except ValueError:
+        return DEFAULT_TIMEOUT
 
 
 def _in_the_background() -> bool:

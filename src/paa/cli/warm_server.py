@@ -591,10 +591,7 @@ def _relayed(args: list[str], zygote: str) -> int | None:
     """Run the command in the chat zygote, which has Claude's SDK loaded, as the client would have: this worker,
     which is the client's process now (its descriptors, environment and folder), asks it and passes its signals on.
     The exit code, or None when the zygote did not take it (then this worker runs it)."""
-    try:
-        timeout = float(os.environ.get("PAA_WARM_TIMEOUT") or proto.DEFAULT_TIMEOUT)
-    except ValueError:
-        timeout = proto.DEFAULT_TIMEOUT
+    timeout = proto.handover_timeout()
     conn = proto._connect(zygote, timeout)
     if isinstance(conn, OSError):
         return None
